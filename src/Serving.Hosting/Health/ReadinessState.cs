@@ -1,0 +1,34 @@
+namespace Serving.Hosting.Health;
+
+/// <summary>
+/// The role's readiness: false until startup work is done, and false again as soon as shutdown
+/// begins, so load balancers stop sending before in-flight requests drain.
+/// </summary>
+public sealed class ReadinessState
+{
+    private volatile bool _started;
+    private volatile bool _stopping;
+
+    /// <summary>True when the role takes new work.</summary>
+    public bool IsReady => _started && !_stopping;
+
+    /// <summary>True once shutdown has begun.</summary>
+    public bool IsStopping => _stopping;
+
+    /// <summary>Raised when readiness changes.</summary>
+    public event Action<bool>? Changed;
+
+    /// <summary>Startup work is done.</summary>
+    public void MarkStarted()
+    {
+        _started = true;
+        Changed?.Invoke(IsReady);
+    }
+
+    /// <summary>Shutdown has begun.</summary>
+    public void MarkStopping()
+    {
+        _stopping = true;
+        Changed?.Invoke(false);
+    }
+}

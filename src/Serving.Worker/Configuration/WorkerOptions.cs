@@ -1,0 +1,45 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Serving.Worker.Configuration;
+
+/// <summary>The worker role's settings (section <c>Serving:Worker</c>).</summary>
+public sealed class WorkerOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Serving:Worker";
+
+    /// <summary>The model repository folder (<c>&lt;model&gt;/model.yaml</c> + <c>&lt;model&gt;/&lt;version&gt;/model.onnx</c>).</summary>
+    [Required]
+    public string ModelRepository { get; set; } = "models";
+
+    /// <summary>How often the repository folder is scanned for added, changed or removed versions; zero turns polling off.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan RepositoryPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The address the worker's listeners bind to.</summary>
+    [Required]
+    public string BindAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>REST (HTTP/1.1) port; 0 picks a free port.</summary>
+    [Range(0, 65535)]
+    public int RestPort { get; set; } = 8080;
+
+    /// <summary>gRPC (HTTP/2 cleartext) port; 0 picks a free port.</summary>
+    [Range(0, 65535)]
+    public int GrpcPort { get; set; } = 8081;
+
+    /// <summary>Prometheus metrics port; 0 picks a free port.</summary>
+    [Range(0, 65535)]
+    public int MetricsPort { get; set; } = 8082;
+
+    /// <summary>The largest request body or gRPC message accepted (413 / RESOURCE_EXHAUSTED past it).</summary>
+    [Range(1024, 2L * 1024 * 1024 * 1024)]
+    public long MaxRequestBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>The most elements one input tensor may hold (413 / RESOURCE_EXHAUSTED past it).</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxElementsPerTensor { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>Bearer token for the model-control endpoints (load/unload); when empty they answer 403.</summary>
+    public string? AdminToken { get; set; }
+}

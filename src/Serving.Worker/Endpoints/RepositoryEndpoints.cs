@@ -1,0 +1,104 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Serving.Worker.Configuration;
+using Serving.Worker.Models;
+
+namespace Serving.Worker.Endpoints;
+
+/// <summary>
+/// Triton's model-repository extension: the index is open; load and unload re-read the trusted
+/// repository folder only (never a URL) and need the admin bearer token.
+/// </summary>
+internal static class RepositoryEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v2/repository/index", Index);
+        app.MapPost("/v2/repository/models/{model}/load", (HttpContext c, string model) => Control(c, model, load: true));
+        app.MapPost("/v2/repository/models/{model}/unload", (HttpContext c, string model) => Control(c, model, load: false));
+    }
+
+    private static Task Index(HttpContext context)
+    {
+        var table = context.RequestServices.GetRequiredService<ModelRepository>().Table;
+        return RestEndpoints.WriteJsonAsync(context, w =>
+        {
+            w.WriteStartArray();
+            foreach (var entry in table.Models.Values.OrderBy(e => e.Name, StringComparer.Ordinal))
+            {
+                if (entry.Versions.IsEmpty)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("name", entry.Name);
+                    w.WriteString("state", "UNAVAILABLE");
+                    w.WriteString("reason", entry.ConfigError ?? "no version to serve");
+                    w.WriteEndObject();
+                }
+
+                foreach (var (_, v) in entry.Versions)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("name", entry.Name);
+                    w.WriteString("version", v.VersionText);
+                    w.WriteString("state", v.State.ToString().ToUpperInvariant());
+                    if ((v.Reason ?? entry.ConfigError) is { } reason)
+                    {
+                        w.WriteString("reason", reason);
+                    }
+
+                    w.WriteEndObject();
+                }
+            }
+
+            w.WriteEndArray();
+        });
+    }
+
+    private static async Task Control(HttpContext context, string model, bool load)
+    {
+        var token = context.RequestServices.GetRequiredService<IOptions<WorkerOptions>>().Value.AdminToken;
+        if (string.IsNullOrEmpty(token))
+        {
+            await ErrorResults.WriteAsync(context, 403, "model control is off: set Serving:Worker:AdminToken to enable load and unload").ConfigureAwait(false);
+            return;
+        }
+
+        if (!Authorized(context.Request, token))
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            await ErrorResults.WriteAsync(context, 401, "a valid 'Authorization: Bearer <token>' header is required").ConfigureAwait(false);
+            return;
+        }
+
+        if (!ModelNames.IsValidName(model))
+        {
+            await ErrorResults.WriteAsync(context, 400, "model name is not valid").ConfigureAwait(false);
+            return;
+        }
+
+        var repository = context.RequestServices.GetRequiredService<ModelRepository>();
+        var done = load
+            ? await repository.LoadAsync(model, context.RequestAborted).ConfigureAwait(false)
+            : await repository.UnloadAsync(model, context.RequestAborted).ConfigureAwait(false);
+        if (!done)
+        {
+            await ErrorResults.WriteAsync(context, 404, $"unknown model '{model}'").ConfigureAwait(false);
+            return;
+        }
+
+        context.Response.StatusCode = 200;
+    }
+
+    private static bool Authorized(HttpRequest request, string token)
+    {
+        var header = request.Headers.Authorization.ToString();
+        const string prefix = "Bearer ";
+        return header.StartsWith(prefix, StringComparison.Ordinal)
+            && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header[prefix.Length..]), Encoding.UTF8.GetBytes(token));
+    }
+}

@@ -1,0 +1,180 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Serving.Hosting.Health;
+using Serving.Protocol.Errors;
+using Serving.Protocol.Inference;
+using Serving.Protocol.Rest;
+using Serving.Worker.Configuration;
+using Serving.Worker.Inference;
+
+namespace Serving.Worker.Endpoints;
+
+/// <summary>The Open Inference Protocol over REST (KServe v2), with Triton's binary tensor extension.</summary>
+internal static class RestEndpoints
+{
+    public const string HeaderLength = "Inference-Header-Content-Length";
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v2/health/live", () => Results.Ok());
+        app.MapGet("/v2/health/ready", (ReadinessState readiness) => readiness.IsReady ? Results.Ok() : Results.StatusCode(503));
+        app.MapGet("/v2", ServerMetadata);
+        app.MapGet("/v2/models/{model}", (HttpContext c, string model) => Metadata(c, model, null));
+        app.MapGet("/v2/models/{model}/versions/{version}", (HttpContext c, string model, string version) => Metadata(c, model, version));
+        app.MapGet("/v2/models/{model}/ready", (HttpContext c, string model) => Ready(c, model, null));
+        app.MapGet("/v2/models/{model}/versions/{version}/ready", (HttpContext c, string model, string version) => Ready(c, model, version));
+        app.MapPost("/v2/models/{model}/infer", (HttpContext c, string model) => Infer(c, model, string.Empty));
+        app.MapPost("/v2/models/{model}/versions/{version}/infer", (HttpContext c, string model, string version) => Infer(c, model, version));
+        app.MapFallback((HttpContext c) => ErrorResults.WriteAsync(c, 404, $"no endpoint at {c.Request.Method} {Truncate(c.Request.Path.Value)}"));
+    }
+
+    private static Task ServerMetadata(HttpContext context) => WriteJsonAsync(context, w =>
+    {
+        w.WriteStartObject();
+        w.WriteString("name", ServerInfo.Name);
+        w.WriteString("version", ServerInfo.Version);
+        w.WriteStartArray("extensions");
+        foreach (var e in ServerInfo.Extensions)
+        {
+            w.WriteStringValue(e);
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    });
+
+    private static Task Metadata(HttpContext context, string model, string? version)
+    {
+        try
+        {
+            var m = ModelMetadataView.Build(context.RequestServices.GetRequiredService<ModelResolver>(), model, version);
+            return WriteJsonAsync(context, w => WriteMetadata(w, m));
+        }
+        catch (InferenceException e)
+        {
+            return ErrorResults.WriteAsync(context, e);
+        }
+    }
+
+    private static Task Ready(HttpContext context, string model, string? version)
+    {
+        try
+        {
+            var ready = ModelMetadataView.IsReady(context.RequestServices.GetRequiredService<ModelResolver>(), model, version);
+            context.Response.StatusCode = ready ? 200 : 503;
+            return Task.CompletedTask;
+        }
+        catch (InferenceException e)
+        {
+            return ErrorResults.WriteAsync(context, e);
+        }
+    }
+
+    private static async Task Infer(HttpContext context, string model, string version)
+    {
+        var services = context.RequestServices;
+        var options = services.GetRequiredService<IOptions<WorkerOptions>>().Value;
+        var service = services.GetRequiredService<InferenceService>();
+        try
+        {
+            var headerLength = ParseHeaderLength(context.Request);
+            var body = await RequestBodyReader.ReadAsync(context.Request, options.MaxRequestBytes, context.RequestAborted).ConfigureAwait(false);
+            using var request = RestInferRequestReader.Read(body.Memory, headerLength, model, version, options.MaxElementsPerTensor, body);
+            using var response = service.Infer(request, "rest", context.RequestAborted);
+            var output = new ArrayBufferWriter<byte>(4096);
+            var jsonLength = RestInferResponseWriter.Write(output, response, request);
+            context.Response.StatusCode = 200;
+            if (jsonLength is { } n)
+            {
+                context.Response.ContentType = "application/octet-stream";
+                context.Response.Headers[HeaderLength] = n.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+            else
+            {
+                context.Response.ContentType = "application/json";
+            }
+
+            context.Response.ContentLength = output.WrittenCount;
+            await context.Response.Body.WriteAsync(output.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (InferenceException e)
+        {
+            await ErrorResults.WriteAsync(context, e).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await ErrorResults.WriteAsync(context, 413, $"the request body is over the {options.MaxRequestBytes} bytes allowed (Serving:Worker:MaxRequestBytes)").ConfigureAwait(false);
+        }
+    }
+
+    private static int? ParseHeaderLength(HttpRequest request)
+    {
+        if (!request.Headers.TryGetValue(HeaderLength, out var values))
+        {
+            return null;
+        }
+
+        return int.TryParse(values.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
+            ? n
+            : throw InferenceException.Invalid($"{HeaderLength} must be a non-negative integer");
+    }
+
+    private static void WriteMetadata(Utf8JsonWriter w, ModelMetadataResponse m)
+    {
+        w.WriteStartObject();
+        w.WriteString("name", m.Name);
+        w.WriteStartArray("versions");
+        foreach (var v in m.Versions)
+        {
+            w.WriteStringValue(v);
+        }
+
+        w.WriteEndArray();
+        w.WriteString("platform", m.Platform);
+        WriteTensors(w, "inputs", m.Inputs);
+        WriteTensors(w, "outputs", m.Outputs);
+        w.WriteEndObject();
+    }
+
+    private static void WriteTensors(Utf8JsonWriter w, string property, IEnumerable<ModelMetadataResponse.Types.TensorMetadata> tensors)
+    {
+        w.WriteStartArray(property);
+        foreach (var t in tensors)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", t.Name);
+            w.WriteString("datatype", t.Datatype);
+            w.WriteStartArray("shape");
+            foreach (var d in t.Shape)
+            {
+                w.WriteNumberValue(d);
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+    }
+
+    /// <summary>Writes a JSON body built by <paramref name="write"/>.</summary>
+    public static Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            write(writer);
+        }
+
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = buffer.WrittenCount;
+        return context.Response.Body.WriteAsync(buffer.WrittenMemory).AsTask();
+    }
+
+    private static string Truncate(string? path) => path is null ? "/" : path.Length > 100 ? path[..100] + "…" : path;
+}

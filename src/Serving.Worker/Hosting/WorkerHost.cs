@@ -1,0 +1,52 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Serving.Worker.Configuration;
+
+namespace Serving.Worker.Hosting;
+
+/// <summary>Builds the worker's web host: REST, gRPC (h2c) and metrics listeners as configured.</summary>
+public static class WorkerHost
+{
+    /// <summary>Creates the worker application; <paramref name="overrides"/> win over every other source.</summary>
+    public static WebApplication Build(string[] args, IDictionary<string, string?>? overrides = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
+        if (overrides is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(overrides);
+        }
+
+        // No per-request log lines at Information on the hot path.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        var options = builder.Configuration.GetSection(WorkerOptions.Section).Get<WorkerOptions>() ?? new WorkerOptions();
+        builder.Services.AddServingWorker();
+        var listeners = new WorkerListeners();
+        builder.Services.AddSingleton(listeners);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+            var address = IPAddress.TryParse(options.BindAddress, out var parsed) ? parsed : IPAddress.Any;
+            kestrel.Listen(address, options.RestPort, l => { l.Protocols = HttpProtocols.Http1; listeners.Rest = l; });
+            kestrel.Listen(address, options.GrpcPort, l => { l.Protocols = HttpProtocols.Http2; listeners.Grpc = l; });
+            kestrel.Listen(address, options.MetricsPort, l => { l.Protocols = HttpProtocols.Http1; listeners.Metrics = l; });
+        });
+
+        var app = builder.Build();
+
+        // The metrics listener answers /metrics only.
+        app.Use((context, next) =>
+            context.Connection.LocalPort == listeners.MetricsPort && listeners.MetricsPort != 0
+                && !context.Request.Path.StartsWithSegments("/metrics", StringComparison.Ordinal)
+                ? Results.NotFound().ExecuteAsync(context)
+                : next(context));
+        app.MapServingWorker();
+        return app;
+    }
+}

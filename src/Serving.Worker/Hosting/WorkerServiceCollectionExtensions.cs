@@ -1,0 +1,44 @@
+using Grpc.HealthCheck;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Serving.Hosting;
+using Serving.Worker.Configuration;
+using Serving.Worker.Endpoints;
+using Serving.Worker.Inference;
+using Serving.Worker.Metrics;
+using Serving.Worker.Models;
+using Serving.Worker.Runtime;
+
+namespace Serving.Worker.Hosting;
+
+/// <summary>Registers the worker role.</summary>
+public static class WorkerServiceCollectionExtensions
+{
+    /// <summary>Model repository, ONNX Runtime, inference, gRPC and health services, with validated options.</summary>
+    public static IServiceCollection AddServingWorker(this IServiceCollection services)
+    {
+        services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RuntimeOptions>().BindConfiguration(RuntimeOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RuntimeOptions>, RuntimeOptionsValidator>());
+        services.AddServingLifecycle();
+
+        services.TryAddSingleton<WorkerListeners>();
+        services.TryAddSingleton<WorkerMetrics>();
+        services.TryAddSingleton<OnnxSessionFactory>();
+        services.TryAddSingleton<ModelVersionLoader>();
+        services.TryAddSingleton<ModelRepository>();
+        services.TryAddSingleton<ModelResolver>();
+        services.TryAddSingleton<InferenceService>();
+        services.AddHostedService<ModelRepositoryService>();
+
+        services.AddGrpc(o => o.EnableDetailedErrors = false);
+        services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>().Configure<IOptions<WorkerOptions>>((grpc, worker) =>
+            grpc.MaxReceiveMessageSize = (int)Math.Min(worker.Value.MaxRequestBytes, int.MaxValue));
+        services.AddGrpcReflection();
+        services.TryAddSingleton<HealthServiceImpl>();
+        services.AddHostedService<GrpcHealthPublisher>();
+        services.TryAddSingleton<GrpcInferenceEndpoint>();
+        return services;
+    }
+}

@@ -1,0 +1,50 @@
+using Prometheus;
+using Serving.Worker.Models;
+
+namespace Serving.Worker.Metrics;
+
+/// <summary>The worker's Prometheus series (see docs/metrics.md).</summary>
+internal sealed class WorkerMetrics
+{
+    private static readonly Counter Requests = Prometheus.Metrics.CreateCounter(
+        "serving_inference_requests_total", "Infer requests by model, version, protocol and outcome code.",
+        new CounterConfiguration { LabelNames = ["model", "version", "protocol", "code"] });
+
+    private static readonly Histogram Duration = Prometheus.Metrics.CreateHistogram(
+        "serving_inference_request_duration_seconds", "Infer request latency inside the worker (decode, run, encode).",
+        new HistogramConfiguration
+        {
+            LabelNames = ["model", "version", "protocol"],
+            Buckets = Histogram.ExponentialBuckets(0.00005, 2, 18),
+        });
+
+    private static readonly Gauge VersionState = Prometheus.Metrics.CreateGauge(
+        "serving_model_version_state", "1 for the state a model version is in (LOADING, READY, UNAVAILABLE, UNLOADING), 0 for the others.",
+        new GaugeConfiguration { LabelNames = ["model", "version", "state"] });
+
+    public void Observe(string model, string version, string protocol, string code, double seconds)
+    {
+        Requests.WithLabels(model, version, protocol, code).Inc();
+        if (code == "ok")
+        {
+            Duration.WithLabels(model, version, protocol).Observe(seconds);
+        }
+    }
+
+    /// <summary>Sets the version's state series; null removes it.</summary>
+    public void SetVersionState(string model, string version, ModelVersionState? state)
+    {
+        foreach (var s in Enum.GetValues<ModelVersionState>())
+        {
+            var name = s.ToString().ToUpperInvariant();
+            if (state is null)
+            {
+                VersionState.RemoveLabelled(model, version, name);
+            }
+            else
+            {
+                VersionState.WithLabels(model, version, name).Set(s == state ? 1 : 0);
+            }
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Serving.Protocol.Tensors;
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace Serving.Worker.Models;
+
+/// <summary>Reads and checks <c>model.yaml</c> / <c>model.json</c>; unknown keys are errors so typos don't pass silently.</summary>
+internal static class ModelConfigLoader
+{
+    private static readonly IDeserializer Yaml = new DeserializerBuilder()
+        .WithNamingConvention(UnderscoredNamingConvention.Instance)
+        .Build();
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+    };
+
+    public static readonly string[] FileNames = ["model.yaml", "model.yml", "model.json"];
+
+    /// <summary>The config file in <paramref name="modelDirectory"/>, or null.</summary>
+    public static string? Find(string modelDirectory) =>
+        FileNames.Select(n => Path.Combine(modelDirectory, n)).FirstOrDefault(File.Exists);
+
+    /// <summary>Parses and validates the config of the model named <paramref name="modelName"/>.</summary>
+    public static ModelConfig Load(string modelName, string path)
+    {
+        var text = File.ReadAllText(path);
+        var fileName = Path.GetFileName(path);
+        ModelConfig? config;
+        try
+        {
+            config = fileName.EndsWith(".json", StringComparison.OrdinalIgnoreCase)
+                ? JsonSerializer.Deserialize<ModelConfig>(text, Json)
+                : Yaml.Deserialize<ModelConfig>(text);
+        }
+        catch (YamlException e)
+        {
+            throw new ModelConfigException($"model '{modelName}': {fileName} line {e.Start.Line}: {Innermost(e).Message}");
+        }
+        catch (JsonException e)
+        {
+            throw new ModelConfigException($"model '{modelName}': {fileName}: {e.Message}");
+        }
+
+        config ??= new ModelConfig();
+        Validate(modelName, fileName, config);
+        return config;
+    }
+
+    private static Exception Innermost(Exception e) => e.InnerException is { } inner ? Innermost(inner) : e;
+
+    private static void Validate(string modelName, string file, ModelConfig config)
+    {
+        string Where(string field) => $"model '{modelName}': {file}: '{field}'";
+        if (config.Name is not null && config.Name != modelName)
+        {
+            throw new ModelConfigException($"{Where("name")} is '{config.Name}' but the folder is '{modelName}'; they must match");
+        }
+
+        if (config.Platform is not null and not "onnxruntime_onnx" and not "onnx")
+        {
+            throw new ModelConfigException($"{Where("platform")} is '{config.Platform}'; only onnxruntime_onnx is served");
+        }
+
+        if (config.MaxBatchSize < 0)
+        {
+            throw new ModelConfigException($"{Where("max_batch_size")} must be 0 (no batching) or positive");
+        }
+
+        ValidateTensors(config.Inputs, "inputs", config.MaxBatchSize, Where);
+        ValidateTensors(config.Outputs, "outputs", config.MaxBatchSize, Where);
+        ValidatePolicy(config.VersionPolicy, Where);
+        if (config.Runtime is { } runtime)
+        {
+            if (runtime.ExecutionProvider is not null and not "auto" and not "cpu" and not "cuda")
+            {
+                throw new ModelConfigException($"{Where("runtime.execution_provider")} is '{runtime.ExecutionProvider}'; use auto, cpu or cuda");
+            }
+
+            if (runtime.GraphOptimizationLevel is not null and not "disable" and not "basic" and not "extended" and not "all")
+            {
+                throw new ModelConfigException($"{Where("runtime.graph_optimization_level")} is '{runtime.GraphOptimizationLevel}'; use disable, basic, extended or all");
+            }
+
+            if (runtime.IntraOpThreads < 0 || runtime.InterOpThreads < 0 || runtime.DeviceId < 0)
+            {
+                throw new ModelConfigException($"{Where("runtime")}: thread counts and device_id must not be negative");
+            }
+        }
+    }
+
+    private static void ValidateTensors(List<TensorConfig>? tensors, string field, int maxBatchSize, Func<string, string> where)
+    {
+        if (tensors is null)
+        {
+            return;
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < tensors.Count; i++)
+        {
+            var t = tensors[i];
+            if (string.IsNullOrEmpty(t.Name) || !names.Add(t.Name))
+            {
+                throw new ModelConfigException($"{where($"{field}[{i}].name")} is missing or repeated");
+            }
+
+            if (!DataTypes.TryParse(t.Datatype, out _))
+            {
+                throw new ModelConfigException($"{where($"{field}[{i}].datatype")} '{t.Datatype}' is not a datatype (BOOL, INT8..INT64, UINT8..UINT64, FP16, BF16, FP32, FP64, BYTES)");
+            }
+
+            if (t.Shape is null || t.Shape.Exists(d => d < -1 || d == 0))
+            {
+                throw new ModelConfigException($"{where($"{field}[{i}].shape")} must list dimensions that are positive or -1 (variable)");
+            }
+
+            if (maxBatchSize > 0 && (t.Shape.Count == 0 || t.Shape[0] != -1))
+            {
+                throw new ModelConfigException($"{where($"{field}[{i}].shape")}: with max_batch_size > 0 the first dimension is the batch and must be -1");
+            }
+        }
+    }
+
+    private static void ValidatePolicy(VersionPolicyConfig? policy, Func<string, string> where)
+    {
+        if (policy is null)
+        {
+            return;
+        }
+
+        var chosen = (policy.All is not null ? 1 : 0) + (policy.Latest is not null ? 1 : 0) + (policy.Specific is not null ? 1 : 0);
+        if (chosen != 1)
+        {
+            throw new ModelConfigException($"{where("version_policy")} must name exactly one of all, latest, specific");
+        }
+
+        if (policy.Latest is { NumVersions: < 1 })
+        {
+            throw new ModelConfigException($"{where("version_policy.latest.num_versions")} must be at least 1");
+        }
+
+        if (policy.Specific is { } specific && (specific.Versions is null || specific.Versions.Count == 0 || specific.Versions.Exists(v => v < 1)))
+        {
+            throw new ModelConfigException($"{where("version_policy.specific.versions")} must list positive version numbers");
+        }
+    }
+}

@@ -1,0 +1,22 @@
+using System.Collections.Immutable;
+
+namespace Serving.Worker.Models;
+
+/// <summary>A model in the table: its config (or why it has none) and its versions.</summary>
+internal sealed record ModelEntry(string Name, ModelConfig? Config, string? ConfigError, ImmutableSortedDictionary<long, ModelVersion> Versions)
+{
+    /// <summary>The newest ready version, which a call without a version goes to.</summary>
+    public ModelVersion? LatestReady()
+    {
+        ModelVersion? latest = null;
+        foreach (var (_, v) in Versions)
+        {
+            if (v.State == ModelVersionState.Ready)
+            {
+                latest = v;
+            }
+        }
+
+        return latest;
+    }
+}

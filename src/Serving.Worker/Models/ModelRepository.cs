@@ -1,0 +1,268 @@
+using System.Collections.Immutable;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Serving.Worker.Configuration;
+using Serving.Worker.Metrics;
+using Serving.Worker.Runtime;
+
+namespace Serving.Worker.Models;
+
+/// <summary>
+/// The model repository on disk, mirrored into an immutable <see cref="ModelTable"/>. A sync loads
+/// and warms new or changed versions before publishing them, keeps serving versions when a
+/// reload fails, and retires removed versions (they finish in-flight requests first).
+/// </summary>
+internal sealed partial class ModelRepository : IDisposable
+{
+    private readonly SemaphoreSlim _sync = new(1, 1);
+    private readonly HashSet<string> _unloaded = new(StringComparer.Ordinal);
+    private readonly string _root;
+    private readonly ModelVersionLoader _loader;
+    private readonly WorkerMetrics _metrics;
+    private readonly ILogger<ModelRepository> _logger;
+    private ModelTable _table = ModelTable.Empty;
+
+    public ModelRepository(IOptions<WorkerOptions> options, ModelVersionLoader loader, WorkerMetrics metrics, ILogger<ModelRepository> logger)
+    {
+        _root = Path.GetFullPath(options.Value.ModelRepository);
+        _loader = loader;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    /// <summary>The current snapshot; never null, never locked.</summary>
+    public ModelTable Table => Volatile.Read(ref _table);
+
+    /// <summary>Brings the table in line with the disk (all models, or one).</summary>
+    public async Task SyncAsync(string? onlyModel = null, CancellationToken cancellationToken = default)
+    {
+        await _sync.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var onDisk = ScanModels();
+            var names = onlyModel is null ? onDisk.Keys.Union(Table.Models.Keys).ToArray() : [onlyModel];
+            foreach (var name in names)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (!onDisk.TryGetValue(name, out var directory) || _unloaded.Contains(name))
+                {
+                    Remove(name);
+                }
+                else
+                {
+                    SyncModel(name, directory);
+                }
+            }
+        }
+        finally
+        {
+            _sync.Release();
+        }
+    }
+
+    /// <summary>Loads (or reloads) a model from the repository; false if it isn't there.</summary>
+    public async Task<bool> LoadAsync(string name, CancellationToken cancellationToken = default)
+    {
+        if (!ModelNames.IsValidName(name) || !Directory.Exists(Path.Combine(_root, name)))
+        {
+            return false;
+        }
+
+        await _sync.WaitAsync(cancellationToken).ConfigureAwait(false);
+        _unloaded.Remove(name);
+        _sync.Release();
+        await SyncAsync(name, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Unloads every version of a model and keeps it unloaded until <see cref="LoadAsync"/>.</summary>
+    public async Task<bool> UnloadAsync(string name, CancellationToken cancellationToken = default)
+    {
+        await _sync.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!Table.Models.ContainsKey(name))
+            {
+                return false;
+            }
+
+            _unloaded.Add(name);
+            Remove(name);
+            return true;
+        }
+        finally
+        {
+            _sync.Release();
+        }
+    }
+
+    private Dictionary<string, string> ScanModels()
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!Directory.Exists(_root))
+        {
+            Log.RepositoryMissing(_logger, _root);
+            return result;
+        }
+
+        foreach (var directory in Directory.EnumerateDirectories(_root))
+        {
+            var name = Path.GetFileName(directory);
+            if (ModelNames.IsValidName(name) && (ModelConfigLoader.Find(directory) is not null || VersionFolders(directory).Count > 0))
+            {
+                result[name] = directory;
+            }
+        }
+
+        return result;
+    }
+
+    private static Dictionary<long, string> VersionFolders(string modelDirectory)
+    {
+        var result = new Dictionary<long, string>();
+        foreach (var directory in Directory.EnumerateDirectories(modelDirectory))
+        {
+            if (ModelNames.TryParseVersion(Path.GetFileName(directory), out var version) && File.Exists(Path.Combine(directory, "model.onnx")))
+            {
+                result[version] = directory;
+            }
+        }
+
+        return result;
+    }
+
+    private void SyncModel(string name, string directory)
+    {
+        var configPath = ModelConfigLoader.Find(directory);
+        var existing = Table.Models.GetValueOrDefault(name);
+        ModelConfig config;
+        try
+        {
+            config = configPath is null ? new ModelConfig() : ModelConfigLoader.Load(name, configPath);
+        }
+        catch (Exception e) when (e is ModelConfigException or IOException)
+        {
+            // A broken config leaves the versions that serve untouched (a failed reload never takes a model down).
+            var reason = e is ModelConfigException ? e.Message : $"model '{name}': the config file could not be read";
+            Log.ConfigFailed(_logger, name, reason);
+            Publish(Table.With((existing ?? Empty(name)) with { ConfigError = reason }));
+            return;
+        }
+
+        var configStamp = configPath is null ? "none" : Stamp(configPath);
+        var folders = VersionFolders(directory);
+        var wanted = VersionPolicy.Select(config.VersionPolicy, folders.Keys.ToArray());
+        var entry = (existing ?? Empty(name)) with { Config = config, ConfigError = null };
+
+        foreach (var (version, old) in entry.Versions)
+        {
+            if (!wanted.Contains(version))
+            {
+                entry = entry with { Versions = entry.Versions.Remove(version) };
+                Publish(Table.With(entry));
+                Retire(old);
+            }
+        }
+
+        foreach (var version in wanted)
+        {
+            var modelPath = Path.Combine(folders[version], "model.onnx");
+            var fingerprint = configStamp + "|" + Stamp(modelPath);
+            var old = entry.Versions.GetValueOrDefault(version);
+            if (old is not null && old.Fingerprint == fingerprint)
+            {
+                continue;
+            }
+
+            if (old is null)
+            {
+                // Visible as LOADING in the index while it loads; not routable until ready.
+                entry = entry with { Versions = entry.Versions.SetItem(version, ModelVersion.Loading(name, version, fingerprint)) };
+                Publish(Table.With(entry));
+            }
+
+            var loaded = _loader.Load(name, version, modelPath, config, fingerprint);
+            if (loaded.State != ModelVersionState.Ready && old is { State: ModelVersionState.Ready })
+            {
+                Log.ReloadFailedKeptOld(_logger, name, version, loaded.Reason ?? "unknown");
+                continue;
+            }
+
+            entry = entry with { Versions = entry.Versions.SetItem(version, loaded) };
+            Publish(Table.With(entry));
+            if (old is not null)
+            {
+                Retire(old);
+            }
+        }
+    }
+
+    private void Remove(string name)
+    {
+        if (Table.Models.TryGetValue(name, out var entry))
+        {
+            Publish(Table.Without(name));
+            foreach (var (_, version) in entry.Versions)
+            {
+                Retire(version);
+            }
+
+            Log.ModelRemoved(_logger, name);
+        }
+    }
+
+    private void Retire(ModelVersion version)
+    {
+        _metrics.SetVersionState(version.Model, version.VersionText, null);
+        version.Retire();
+    }
+
+    private void Publish(ModelTable table)
+    {
+        Volatile.Write(ref _table, table);
+        foreach (var (_, entry) in table.Models)
+        {
+            foreach (var (_, version) in entry.Versions)
+            {
+                _metrics.SetVersionState(version.Model, version.VersionText, version.State);
+            }
+        }
+    }
+
+    private static ModelEntry Empty(string name) =>
+        new(name, null, null, ImmutableSortedDictionary<long, ModelVersion>.Empty);
+
+    private static string Stamp(string path)
+    {
+        var info = new FileInfo(path);
+        return info.Exists ? $"{info.Length}:{info.LastWriteTimeUtc.Ticks}" : "missing";
+    }
+
+    public void Dispose()
+    {
+        foreach (var (_, entry) in Table.Models)
+        {
+            foreach (var (_, version) in entry.Versions)
+            {
+                version.Retire();
+            }
+        }
+
+        _sync.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Model repository {Root} does not exist; no models are served")]
+        public static partial void RepositoryMissing(ILogger logger, string root);
+
+        [LoggerMessage(2, LogLevel.Error, "Model {Model}: configuration rejected: {Reason}")]
+        public static partial void ConfigFailed(ILogger logger, string model, string reason);
+
+        [LoggerMessage(3, LogLevel.Error, "Model {Model} version {Version}: reload failed ({Reason}); the loaded version keeps serving")]
+        public static partial void ReloadFailedKeptOld(ILogger logger, string model, long version, string reason);
+
+        [LoggerMessage(4, LogLevel.Information, "Model {Model} unloaded")]
+        public static partial void ModelRemoved(ILogger logger, string model);
+    }
+}

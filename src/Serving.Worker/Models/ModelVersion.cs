@@ -1,0 +1,102 @@
+using Serving.Worker.Runtime;
+
+namespace Serving.Worker.Models;
+
+/// <summary>
+/// One loaded (or failed) version of a model. Requests hold a lease while they run; a retired
+/// version disposes its session only when the last lease is released.
+/// </summary>
+internal sealed class ModelVersion
+{
+    private int _leases;
+    private int _retired;
+    private int _disposed;
+
+    private ModelVersion(string model, long version, ModelVersionState state, string? reason, OnnxModelRunner? runner, string fingerprint)
+    {
+        Model = model;
+        Version = version;
+        VersionText = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        State = state;
+        Reason = reason;
+        Runner = runner;
+        Fingerprint = fingerprint;
+    }
+
+    public string Model { get; }
+
+    public long Version { get; }
+
+    public string VersionText { get; }
+
+    public ModelVersionState State { get; private set; }
+
+    /// <summary>Why the version is unavailable (safe to show: no paths).</summary>
+    public string? Reason { get; }
+
+    public OnnxModelRunner? Runner { get; }
+
+    /// <summary>Identifies the files it was loaded from; a change means reload.</summary>
+    public string Fingerprint { get; }
+
+    public int InFlight => Volatile.Read(ref _leases);
+
+    public static ModelVersion Ready(string model, long version, OnnxModelRunner runner, string fingerprint) =>
+        new(model, version, ModelVersionState.Ready, null, runner, fingerprint);
+
+    public static ModelVersion Failed(string model, long version, string reason, string fingerprint) =>
+        new(model, version, ModelVersionState.Unavailable, reason, null, fingerprint);
+
+    public static ModelVersion Loading(string model, long version, string fingerprint) =>
+        new(model, version, ModelVersionState.Loading, null, null, fingerprint);
+
+    /// <summary>Takes a lease for one request; false once the version is retired.</summary>
+    public bool TryAcquire()
+    {
+        Interlocked.Increment(ref _leases);
+        if (Volatile.Read(ref _retired) == 1 || State != ModelVersionState.Ready)
+        {
+            Release();
+            return false;
+        }
+
+        return true;
+    }
+
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _leases) == 0 && Volatile.Read(ref _retired) == 1)
+        {
+            DisposeRunner();
+        }
+    }
+
+    /// <summary>Stops new leases; the session goes when in-flight requests finish.</summary>
+    public void Retire()
+    {
+        if (Interlocked.Exchange(ref _retired, 1) == 1)
+        {
+            return;
+        }
+
+        if (State == ModelVersionState.Ready)
+        {
+            State = ModelVersionState.Unloading;
+        }
+
+        if (Volatile.Read(ref _leases) == 0)
+        {
+            DisposeRunner();
+        }
+    }
+
+    public bool IsDisposed => Volatile.Read(ref _disposed) == 1;
+
+    private void DisposeRunner()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            Runner?.Dispose();
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using System.CommandLine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Serving.Worker.Hosting;
+
+namespace Serving.Commands;
+
+/// <summary>Starts a role's host, prints where it listens, and turns start-up failures into one clear message.</summary>
+internal static class RoleRunner
+{
+    public static async Task<int> RunAsync(ParseResult result, Func<WebApplication> build, CancellationToken cancellationToken)
+    {
+        WebApplication app;
+        try
+        {
+            app = build();
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OptionsValidationException e)
+        {
+            await Console.Error.WriteLineAsync($"serving: invalid configuration: {string.Join("; ", e.Failures)}").ConfigureAwait(false);
+            return 2;
+        }
+        catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException || e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+        {
+            await Console.Error.WriteLineAsync($"serving: could not listen: {e.Message}. Pick other ports with --rest-port/--grpc-port/--metrics-port.").ConfigureAwait(false);
+            return 2;
+        }
+
+        await using (app.ConfigureAwait(false))
+        {
+            var listeners = app.Services.GetRequiredService<WorkerListeners>();
+            Console.WriteLine($"serving: {result.CommandResult.Command.Name} ready: REST http://{Host(app)}:{listeners.RestPort}  gRPC {Host(app)}:{listeners.GrpcPort}  metrics http://{Host(app)}:{listeners.MetricsPort}/metrics");
+            await app.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
+            return 0;
+        }
+    }
+
+    private static string Host(WebApplication app) =>
+        app.Services.GetRequiredService<IOptions<Serving.Worker.Configuration.WorkerOptions>>().Value.BindAddress;
+}
