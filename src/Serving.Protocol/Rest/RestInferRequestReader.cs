@@ -13,36 +13,58 @@ public static class RestInferRequestReader
 {
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
 
-    /// <summary>Parses <paramref name="body"/>; tensors may point into it, so it must outlive the request.</summary>
+    /// <summary>
+    /// Parses <paramref name="body"/>; tensors may point into it, so the request owns
+    /// <paramref name="bodyOwner"/> from here on (disposed with it, or at once when parsing fails).
+    /// </summary>
     public static InferenceRequest Read(
         ReadOnlyMemory<byte> body, int? headerLength, string modelName, string modelVersion, long maxElementsPerTensor, IDisposable? bodyOwner)
     {
-        var jsonLength = headerLength ?? body.Length;
-        if (jsonLength < 0 || jsonLength > body.Length)
-        {
-            throw InferenceException.Invalid($"Inference-Header-Content-Length {jsonLength} is outside the body of {body.Length} bytes");
-        }
-
-        JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(body[..jsonLength], DocumentOptions);
+            return ReadCore(body, headerLength, modelName, modelVersion, maxElementsPerTensor, bodyOwner);
         }
-        catch (JsonException e)
+        catch (InvalidOperationException)
         {
-            throw InferenceException.Invalid($"malformed JSON: {e.Message}");
+            // JsonElement.GetString throws this for lone surrogate escapes, which JsonDocument.Parse accepts.
+            throw InferenceException.Invalid("malformed JSON: a string is not valid text (lone surrogate escape)");
+        }
+    }
+
+    private static InferenceRequest ReadCore(
+        ReadOnlyMemory<byte> body, int? headerLength, string modelName, string modelVersion, long maxElementsPerTensor, IDisposable? bodyOwner)
+    {
+        var jsonLength = headerLength ?? body.Length;
+        JsonDocument document;
+        string? id;
+        try
+        {
+            if (jsonLength < 0 || jsonLength > body.Length)
+            {
+                throw InferenceException.Invalid($"Inference-Header-Content-Length {jsonLength} is outside the body of {body.Length} bytes");
+            }
+
+            document = ParseJson(body[..jsonLength]);
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                document.Dispose();
+                throw InferenceException.Invalid("the request body must be a JSON object");
+            }
+
+            id = ReadId(document);
+        }
+        catch
+        {
+            // No request owns the body yet.
+            bodyOwner?.Dispose();
+            throw;
         }
 
         using (document)
         {
             var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw InferenceException.Invalid("the request body must be a JSON object");
-            }
-
             var inputs = new List<InferTensor>();
-            var request = new InferenceRequest(modelName, modelVersion, OptionalString(root, "id"), inputs, bodyOwner);
+            var request = new InferenceRequest(modelName, modelVersion, id, inputs, bodyOwner);
             try
             {
                 var binary = body[jsonLength..];
@@ -61,6 +83,31 @@ public static class RestInferRequestReader
                 request.Dispose();
                 throw;
             }
+        }
+    }
+
+    private static string? ReadId(JsonDocument document)
+    {
+        try
+        {
+            return OptionalString(document.RootElement, "id");
+        }
+        catch
+        {
+            document.Dispose();
+            throw;
+        }
+    }
+
+    private static JsonDocument ParseJson(ReadOnlyMemory<byte> json)
+    {
+        try
+        {
+            return JsonDocument.Parse(json, DocumentOptions);
+        }
+        catch (JsonException e)
+        {
+            throw InferenceException.Invalid($"malformed JSON: {e.Message}");
         }
     }
 

@@ -17,6 +17,14 @@ public static class JsonContentsCodec
             throw InferenceException.Invalid($"input '{name}': 'data' must be an array");
         }
 
+        var leaves = CountLeaves(name, data, 0);
+        if (leaves != count)
+        {
+            throw InferenceException.Invalid(leaves > count
+                ? $"input '{name}': 'data' has more elements than its shape holds ({count})"
+                : $"input '{name}' has {leaves} elements but its shape {Shapes.Format(shape)} needs {count}");
+        }
+
         if (type == DataType.Bytes)
         {
             var elements = new ReadOnlyMemory<byte>[count];
@@ -42,6 +50,22 @@ public static class JsonContentsCodec
         }
 
         return InferTensor.Fixed(name, type, shape, rented.AsMemory(0, length), rented);
+    }
+
+    private static long CountLeaves(string name, JsonElement array, int depth)
+    {
+        if (depth > 32)
+        {
+            throw InferenceException.Invalid($"input '{name}': 'data' is nested too deeply");
+        }
+
+        long n = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            n += item.ValueKind == JsonValueKind.Array ? CountLeaves(name, item, depth + 1) : 1;
+        }
+
+        return n;
     }
 
     private static void Flatten(string name, DataType type, JsonElement array, Span<byte> dest, ref int index, long count, int depth)
@@ -93,7 +117,19 @@ public static class JsonContentsCodec
                 throw InferenceException.Invalid($"input '{name}': BYTES elements must be JSON strings");
             }
 
-            dest[index++] = Encoding.UTF8.GetBytes(item.GetString()!);
+            dest[index++] = Utf8(name, item);
+        }
+    }
+
+    private static byte[] Utf8(string name, JsonElement item)
+    {
+        try
+        {
+            return Encoding.UTF8.GetBytes(item.GetString()!);
+        }
+        catch (InvalidOperationException)
+        {
+            throw InferenceException.Invalid($"input '{name}': a BYTES element is not valid UTF-16/UTF-8 text (lone surrogate escape)");
         }
     }
 

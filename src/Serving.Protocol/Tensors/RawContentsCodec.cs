@@ -30,6 +30,11 @@ public static class RawContentsCodec
     /// <summary>Splits length-prefixed BYTES elements; rejects truncated or surplus bytes.</summary>
     public static ReadOnlyMemory<byte>[] SplitBytes(string name, long count, ReadOnlyMemory<byte> raw)
     {
+        if (count > raw.Length / 4)
+        {
+            throw InferenceException.Invalid($"input '{name}': raw BYTES content of {raw.Length} bytes cannot hold {count} elements (each needs a 4-byte length)");
+        }
+
         var elements = new ReadOnlyMemory<byte>[count];
         var offset = 0;
         var span = raw.Span;

@@ -23,14 +23,22 @@ public static class Shapes
     /// </summary>
     public static long CheckedElementCount(string tensorName, ReadOnlySpan<long> shape, long maxElements)
     {
-        long count = 1;
         foreach (var dim in shape)
         {
             if (dim < 0)
             {
                 throw InferenceException.Invalid($"input '{tensorName}' has a negative dimension in shape {Format(shape)}");
             }
+        }
 
+        if (shape.Contains(0L))
+        {
+            return 0;
+        }
+
+        long count = 1;
+        foreach (var dim in shape)
+        {
             if (dim != 0 && count > maxElements / dim)
             {
                 throw InferenceException.TooLarge($"input '{tensorName}' with shape {Format(shape)} has more than the {maxElements} elements allowed per tensor");

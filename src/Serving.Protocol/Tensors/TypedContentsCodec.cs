@@ -29,6 +29,7 @@ public static class TypedContentsCodec
             throw InferenceException.Invalid($"input '{name}': {type.ToWire()} travels only as raw bytes (raw_input_contents), not in contents");
         }
 
+        CheckCount(name, FieldCount(type, contents), count, shape);
         var size = type.ElementSize();
         var length = checked((int)(count * size));
         var rented = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
@@ -149,6 +150,18 @@ public static class TypedContentsCodec
                 throw InferenceException.Invalid($"input '{name}': datatype {type.ToWire()} is not supported in contents");
         }
     }
+
+    private static int FieldCount(DataType type, InferTensorContents c) => type switch
+    {
+        DataType.Bool => c.BoolContents.Count,
+        DataType.Int8 or DataType.Int16 or DataType.Int32 => c.IntContents.Count,
+        DataType.Int64 => c.Int64Contents.Count,
+        DataType.UInt8 or DataType.UInt16 or DataType.UInt32 => c.UintContents.Count,
+        DataType.UInt64 => c.Uint64Contents.Count,
+        DataType.FP32 => c.Fp32Contents.Count,
+        DataType.FP64 => c.Fp64Contents.Count,
+        _ => 0,
+    };
 
     /// <summary>Writes <paramref name="tensor"/> into the typed contents field its datatype uses.</summary>
     public static InferTensorContents Encode(InferTensor tensor)
