@@ -37,7 +37,7 @@ public sealed class WorkerOptions
     public long MaxRequestBytes { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>The most elements one input tensor may hold (413 / RESOURCE_EXHAUSTED past it).</summary>
-    [Range(1, long.MaxValue)]
+    [Range(1, 1L << 28)]
     public long MaxElementsPerTensor { get; set; } = 16L * 1024 * 1024;
 
     /// <summary>Bearer token for the model-control endpoints (load/unload); when empty they answer 403.</summary>

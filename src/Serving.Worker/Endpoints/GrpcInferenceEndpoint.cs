@@ -9,31 +9,30 @@ using Serving.Worker.Inference;
 
 namespace Serving.Worker.Endpoints;
 
-/// <summary>The Open Inference Protocol over gRPC (<c>inference.GRPCInferenceService</c>).</summary>
+/// <summary>The Open Inference Protocol over gRPC (<c>inference.GRPCInferenceService</c>), bound by <see cref="InferenceServiceMethodProvider"/>.</summary>
 internal sealed class GrpcInferenceEndpoint(
     InferenceService inference, ModelResolver resolver, ReadinessState readiness, IOptions<WorkerOptions> options)
-    : GRPCInferenceService.GRPCInferenceServiceBase
 {
-    public override Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
+    public Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
         Task.FromResult(new ServerLiveResponse { Live = true });
 
-    public override Task<ServerReadyResponse> ServerReady(ServerReadyRequest request, ServerCallContext context) =>
+    public Task<ServerReadyResponse> ServerReady(ServerReadyRequest request, ServerCallContext context) =>
         Task.FromResult(new ServerReadyResponse { Ready = readiness.IsReady });
 
-    public override Task<ServerMetadataResponse> ServerMetadata(ServerMetadataRequest request, ServerCallContext context)
+    public Task<ServerMetadataResponse> ServerMetadata(ServerMetadataRequest request, ServerCallContext context)
     {
         var response = new ServerMetadataResponse { Name = ServerInfo.Name, Version = ServerInfo.Version };
         response.Extensions.AddRange(ServerInfo.Extensions);
         return Task.FromResult(response);
     }
 
-    public override Task<ModelReadyResponse> ModelReady(ModelReadyRequest request, ServerCallContext context) =>
+    public Task<ModelReadyResponse> ModelReady(ModelReadyRequest request, ServerCallContext context) =>
         Guard(() => new ModelReadyResponse { Ready = ModelMetadataView.IsReady(resolver, request.Name, request.Version) });
 
-    public override Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context) =>
+    public Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context) =>
         Guard(() => ModelMetadataView.Build(resolver, request.Name, request.Version));
 
-    public override Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context) =>
+    public Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context) =>
         Guard(() =>
         {
             using var decoded = GrpcInferCodec.Decode(request, options.Value.MaxElementsPerTensor);

@@ -13,7 +13,7 @@ public static class WorkerEndpointRouteBuilderExtensions
     {
         app.MapGrpcService<GrpcInferenceEndpoint>();
         app.MapGrpcService<Grpc.HealthCheck.HealthServiceImpl>();
-        app.MapGrpcReflectionService();
+        app.MapGrpcService<Grpc.Reflection.ReflectionServiceImpl>();
         app.MapServingMetrics();
         RepositoryEndpoints.Map(app);
         RestEndpoints.Map(app);

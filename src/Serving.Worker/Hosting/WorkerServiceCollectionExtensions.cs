@@ -35,7 +35,13 @@ public static class WorkerServiceCollectionExtensions
         services.AddGrpc(o => o.EnableDetailedErrors = false);
         services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>().Configure<IOptions<WorkerOptions>>((grpc, worker) =>
             grpc.MaxReceiveMessageSize = (int)Math.Min(worker.Value.MaxRequestBytes, int.MaxValue));
-        services.AddGrpcReflection();
+        // Reflection lists exactly what the worker serves (the inference service is bound by hand, not by the generated base).
+        services.TryAddSingleton(new Grpc.Reflection.ReflectionServiceImpl(
+            Serving.Protocol.Inference.GRPCInferenceService.Descriptor,
+            Grpc.Health.V1.Health.Descriptor,
+            Grpc.Reflection.V1Alpha.ServerReflection.Descriptor));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<
+            Grpc.AspNetCore.Server.Model.IServiceMethodProvider<GrpcInferenceEndpoint>, InferenceServiceMethodProvider>());
         services.TryAddSingleton<HealthServiceImpl>();
         services.AddHostedService<GrpcHealthPublisher>();
         services.TryAddSingleton<GrpcInferenceEndpoint>();

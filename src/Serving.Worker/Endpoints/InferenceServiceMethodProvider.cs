@@ -1,0 +1,36 @@
+using Google.Protobuf;
+using Grpc.AspNetCore.Server.Model;
+using Grpc.Core;
+using Serving.Protocol.Inference;
+
+namespace Serving.Worker.Endpoints;
+
+/// <summary>Binds <c>inference.GRPCInferenceService</c> to <see cref="GrpcInferenceEndpoint"/> with <see cref="ProtobufMarshaller"/>.</summary>
+internal sealed class InferenceServiceMethodProvider : IServiceMethodProvider<GrpcInferenceEndpoint>
+{
+    public const string ServiceName = "inference.GRPCInferenceService";
+
+    public void OnServiceMethodDiscovery(ServiceMethodProviderContext<GrpcInferenceEndpoint> context)
+    {
+        Add(context, "ServerLive", ServerLiveRequest.Parser, ServerLiveResponse.Parser, (s, r, c) => s.ServerLive(r, c));
+        Add(context, "ServerReady", ServerReadyRequest.Parser, ServerReadyResponse.Parser, (s, r, c) => s.ServerReady(r, c));
+        Add(context, "ModelReady", ModelReadyRequest.Parser, ModelReadyResponse.Parser, (s, r, c) => s.ModelReady(r, c));
+        Add(context, "ServerMetadata", ServerMetadataRequest.Parser, ServerMetadataResponse.Parser, (s, r, c) => s.ServerMetadata(r, c));
+        Add(context, "ModelMetadata", ModelMetadataRequest.Parser, ModelMetadataResponse.Parser, (s, r, c) => s.ModelMetadata(r, c));
+        Add(context, "ModelInfer", ModelInferRequest.Parser, ModelInferResponse.Parser, (s, r, c) => s.ModelInfer(r, c));
+    }
+
+    private static void Add<TRequest, TResponse>(
+        ServiceMethodProviderContext<GrpcInferenceEndpoint> context,
+        string name,
+        MessageParser<TRequest> requestParser,
+        MessageParser<TResponse> responseParser,
+        UnaryServerMethod<GrpcInferenceEndpoint, TRequest, TResponse> invoker)
+        where TRequest : class, IMessage<TRequest>
+        where TResponse : class, IMessage<TResponse>
+    {
+        var method = new Method<TRequest, TResponse>(
+            MethodType.Unary, ServiceName, name, ProtobufMarshaller.Create(requestParser), ProtobufMarshaller.Create(responseParser));
+        context.AddUnaryMethod(method, [], invoker);
+    }
+}
