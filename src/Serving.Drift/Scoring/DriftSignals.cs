@@ -1,0 +1,18 @@
+namespace Serving.Drift.Scoring;
+
+/// <summary>Which statistics crossed their thresholds for a column.</summary>
+[Flags]
+public enum DriftSignals
+{
+    /// <summary>No statistic crossed its threshold.</summary>
+    None = 0,
+
+    /// <summary>PSI ≥ <see cref="DriftThresholds.PsiThreshold"/> (numeric columns).</summary>
+    Psi = 1,
+
+    /// <summary>KS p-value below the (Bonferroni-corrected) level (numeric columns).</summary>
+    KolmogorovSmirnov = 2,
+
+    /// <summary>Jensen–Shannon distance ≥ <see cref="DriftThresholds.JsThreshold"/> (categorical columns).</summary>
+    JensenShannon = 4,
+}

@@ -1,0 +1,236 @@
+using Serving.Drift.Profiles;
+using Serving.Drift.Scoring;
+using Serving.Drift.Tests.TestSupport;
+using Serving.Drift.Windows;
+
+namespace Serving.Drift.Tests.Scoring;
+
+public sealed class DriftScorerTests
+{
+    private const int WindowRows = 1000;
+    private const int Seed = 20250101;
+
+    [Fact]
+    public void Score_WindowResampledFromReference_NothingDrifts()
+    {
+        ReferenceProfile profile = TestProfiles.TabularV1;
+        DriftWindowSnapshot window = SampledRows.FromReference(profile, WindowRows, Seed).ToSnapshot();
+
+        DriftReport report = new DriftScorer().Score(profile, window);
+
+        Assert.True(report.HasEnoughData);
+        Assert.Equal(WindowRows, report.WindowSize);
+        Assert.Empty(report.Features.Where(f => f.IsDrifting).Select(f => f.Name));
+        Assert.False(report.Prediction.IsDrifting);
+        Assert.False(report.IsDrifting);
+        Assert.All(report.Features, f => Assert.True(f.Psi < 0.1, $"{f.Name}: PSI {f.Psi}"));
+    }
+
+    [Fact]
+    public void Score_OneFeatureShiftedHalfStd_OnlyThatFeatureDrifts()
+    {
+        ReferenceProfile profile = TestProfiles.TabularV1;
+        var rows = SampledRows.FromReference(profile, WindowRows, Seed);
+        int shifted = rows.IndexOf(profile, "mean_texture");
+        double std = ((NumericFeatureProfile)profile.Features[shifted]).Std;
+        Shift(rows.Features[shifted], 0.5 * std);
+
+        DriftReport report = new DriftScorer().Score(profile, rows.ToSnapshot());
+
+        Assert.Equal(["mean_texture"], report.Features.Where(f => f.IsDrifting).Select(f => f.Name));
+        FeatureDriftResult result = report.Features[shifted];
+        Assert.True(result.Signals.HasFlag(DriftSignals.KolmogorovSmirnov), $"p = {result.KsPValue}");
+        Assert.Equal(0.05 / 30, result.KsSignificanceLevel!.Value, 1e-15);
+        Assert.Equal(1, report.DriftingFeatureCount);
+        Assert.Equal(1.0 / 30, report.DriftingFeatureShare, 1e-15);
+        Assert.False(report.IsDrifting);
+    }
+
+    [Fact]
+    public void Score_HalfTheFeaturesShifted_VersionDrifts()
+    {
+        ReferenceProfile profile = TestProfiles.TabularV1;
+        var rows = SampledRows.FromReference(profile, WindowRows, Seed);
+        for (int i = 0; i < 15; i++)
+        {
+            Shift(rows.Features[i], ((NumericFeatureProfile)profile.Features[i]).Std);
+        }
+
+        DriftReport report = new DriftScorer().Score(profile, rows.ToSnapshot());
+
+        Assert.Equal(15, report.DriftingFeatureCount);
+        Assert.Equal(0.5, report.DriftingFeatureShare);
+        Assert.True(report.IsDrifting);
+    }
+
+    [Fact]
+    public void Score_PredictionShifted_VersionDrifts()
+    {
+        ReferenceProfile profile = TestProfiles.TabularV1;
+        var rows = SampledRows.FromReference(profile, WindowRows, Seed);
+        Array.Fill(rows.Prediction, 0.5);
+
+        DriftReport report = new DriftScorer().Score(profile, rows.ToSnapshot());
+
+        Assert.Equal(0, report.DriftingFeatureCount);
+        Assert.True(report.Prediction.IsDrifting);
+        Assert.Equal(0.05, report.Prediction.KsSignificanceLevel);
+        Assert.True(report.IsDrifting);
+    }
+
+    [Fact]
+    public void Score_DigitsClassesDrawnFromReferenceShares_NothingDrifts()
+    {
+        ReferenceProfile profile = TestProfiles.DigitsV1;
+        DriftWindowSnapshot window = SampledRows.FromReference(profile, WindowRows, Seed).ToSnapshot();
+
+        DriftReport report = new DriftScorer().Score(profile, window);
+
+        Assert.Equal(FeatureKind.Categorical, report.Prediction.Kind);
+        Assert.True(report.Prediction.JsDistance < 0.1, $"JS {report.Prediction.JsDistance}");
+        Assert.Null(report.Prediction.KsPValue);
+        Assert.False(report.Prediction.IsDrifting);
+        Assert.Equal(0, report.DriftingFeatureCount);
+        Assert.False(report.IsDrifting);
+    }
+
+    [Fact]
+    public void Score_DigitsConstantPixel_HasZeroPsiAndNoKsDifference()
+    {
+        ReferenceProfile profile = TestProfiles.DigitsV1;
+        DriftReport report = new DriftScorer().Score(profile, SampledRows.FromReference(profile, WindowRows, Seed).ToSnapshot());
+
+        FeatureDriftResult pixel0 = report.Features[0];
+        Assert.Equal(0.0, pixel0.Psi);
+        Assert.Equal(0.0, pixel0.KsStatistic);
+        Assert.Equal(1.0, pixel0.KsPValue);
+    }
+
+    [Fact]
+    public void Score_DigitsPredictionAllOneClass_FlaggedByJensenShannon()
+    {
+        ReferenceProfile profile = TestProfiles.DigitsV1;
+        var rows = SampledRows.FromReference(profile, WindowRows, Seed);
+        var classes = (CategoricalFeatureProfile)profile.Prediction;
+        Array.Fill(rows.Prediction, classes.CodeOf("1"));
+
+        DriftReport report = new DriftScorer().Score(profile, rows.ToSnapshot());
+
+        Assert.Equal(DriftSignals.JensenShannon, report.Prediction.Signals);
+        Assert.True(report.Prediction.JsDistance > 0.5);
+        Assert.True(report.IsDrifting);
+    }
+
+    [Fact]
+    public void Score_UnseenCategoryCodes_CountAsDrift()
+    {
+        ReferenceProfile profile = TestProfiles.DigitsV1;
+        var rows = SampledRows.FromReference(profile, WindowRows, Seed);
+        Array.Fill(rows.Prediction, -1, 0, WindowRows / 2);
+
+        DriftReport report = new DriftScorer().Score(profile, rows.ToSnapshot());
+
+        Assert.True(report.Prediction.IsDrifting);
+        Assert.Equal(WindowRows, report.Prediction.WindowSize);
+    }
+
+    [Fact]
+    public void Score_WindowBelowMinimumSize_ReportsButFlagsNothing()
+    {
+        ReferenceProfile profile = TestProfiles.TabularV1;
+        var rows = SampledRows.FromReference(profile, 50, Seed);
+        foreach (double[] column in rows.Features)
+        {
+            Shift(column, 1e6);
+        }
+
+        DriftReport report = new DriftScorer().Score(profile, rows.ToSnapshot());
+
+        Assert.False(report.HasEnoughData);
+        Assert.All(report.Features, f => Assert.NotEqual(DriftSignals.None, f.Signals));
+        Assert.All(report.Features, f => Assert.False(f.IsDrifting));
+        Assert.False(report.IsDrifting);
+    }
+
+    [Fact]
+    public void Score_EveryResult_ReportsItsWindowSize()
+    {
+        ReferenceProfile profile = TestProfiles.TabularV1;
+        var rows = SampledRows.FromReference(profile, 300, Seed);
+        rows.Features[2][0] = double.NaN;
+
+        DriftReport report = new DriftScorer().Score(profile, rows.ToSnapshot());
+
+        Assert.Equal(300, report.WindowSize);
+        Assert.Equal(299, report.Features[2].WindowSize);
+        Assert.All(report.Features.Where((_, i) => i != 2), f => Assert.Equal(300, f.WindowSize));
+        Assert.Equal(300, report.Prediction.WindowSize);
+        Assert.All(report.Features, f => Assert.Equal(426, f.ReferenceSize));
+    }
+
+    [Fact]
+    public void Score_CustomPsiThreshold_IsApplied()
+    {
+        ReferenceProfile profile = TestProfiles.TabularV1;
+        DriftWindowSnapshot window = SampledRows.FromReference(profile, WindowRows, Seed).ToSnapshot();
+
+        // Resampling noise gives every column a small positive PSI; a tiny threshold flags them all.
+        DriftReport report = new DriftScorer(new DriftThresholds { PsiThreshold = 1e-9 }).Score(profile, window);
+
+        Assert.All(report.Features, f => Assert.True(f.Signals.HasFlag(DriftSignals.Psi)));
+        Assert.True(report.IsDrifting);
+    }
+
+    [Fact]
+    public void Constructor_ThresholdsEditedAfterward_KeepsTheValidatedCopy()
+    {
+        var thresholds = new DriftThresholds { PsiThreshold = 0.3 };
+        var scorer = new DriftScorer(thresholds);
+
+        thresholds.PsiThreshold = -1;
+
+        Assert.Equal(0.3, scorer.Thresholds.PsiThreshold);
+    }
+
+    [Fact]
+    public void Score_WindowWithOtherColumnCount_Throws()
+    {
+        var window = new DriftWindow(3);
+        window.Add([1, 2, 3], 0);
+
+        Assert.Throws<ArgumentException>(() => new DriftScorer().Score(TestProfiles.TabularV1, window.Snapshot()));
+    }
+
+    [Theory]
+    [InlineData("PsiThreshold")]
+    [InlineData("KsAlpha")]
+    [InlineData("JsThreshold")]
+    [InlineData("DriftShare")]
+    [InlineData("PsiEpsilon")]
+    [InlineData("MinimumWindowSize")]
+    public void Constructor_InvalidThreshold_ThrowsNamingIt(string name)
+    {
+        var thresholds = new DriftThresholds();
+        switch (name)
+        {
+            case "PsiThreshold": thresholds.PsiThreshold = 0; break;
+            case "KsAlpha": thresholds.KsAlpha = 1.5; break;
+            case "JsThreshold": thresholds.JsThreshold = -0.1; break;
+            case "DriftShare": thresholds.DriftShare = 0; break;
+            case "PsiEpsilon": thresholds.PsiEpsilon = 0; break;
+            case "MinimumWindowSize": thresholds.MinimumWindowSize = 0; break;
+        }
+
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new DriftScorer(thresholds));
+
+        Assert.Equal(name, error.ParamName);
+    }
+
+    private static void Shift(double[] column, double by)
+    {
+        for (int i = 0; i < column.Length; i++)
+        {
+            column[i] += by;
+        }
+    }
+}
