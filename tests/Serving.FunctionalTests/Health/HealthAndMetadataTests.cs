@@ -1,0 +1,125 @@
+using System.Net;
+using System.Text.Json;
+using Grpc.Health.V1;
+using Grpc.Reflection.V1Alpha;
+using Serving.Protocol.Inference;
+
+namespace Serving.FunctionalTests.Health;
+
+/// <summary>Server and model health and metadata on REST and gRPC, grpc.health.v1, reflection and /metrics.</summary>
+[Collection(SharedWorkerCollection.Name)]
+public sealed class HealthAndMetadataTests(SharedWorkerFixture fixture)
+{
+    [Theory]
+    [InlineData("/v2/health/live", HttpStatusCode.OK)]
+    [InlineData("/v2/health/ready", HttpStatusCode.OK)]
+    [InlineData("/v2/models/tabular/ready", HttpStatusCode.OK)]
+    [InlineData("/v2/models/tabular/versions/1/ready", HttpStatusCode.OK)]
+    [InlineData("/v2/models/corrupt/ready", HttpStatusCode.ServiceUnavailable)]
+    [InlineData("/v2/models/corrupt/versions/1/ready", HttpStatusCode.ServiceUnavailable)]
+    [InlineData("/v2/models/nosuch/ready", HttpStatusCode.NotFound)]
+    [InlineData("/v2/models/tabular/versions/5/ready", HttpStatusCode.NotFound)]
+    public async Task RestHealth_Path_ExpectedStatus(string path, HttpStatusCode status)
+    {
+        using var response = await fixture.Server.Http.GetAsync(path);
+        Assert.Equal(status, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task RestServerMetadata_AdvertisesBinaryTensorExtension()
+    {
+        using var doc = JsonDocument.Parse(await fixture.Server.Http.GetStringAsync("/v2"));
+        Assert.Equal("serving", doc.RootElement.GetProperty("name").GetString());
+        Assert.Contains("binary_tensor_data", doc.RootElement.GetProperty("extensions").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
+    public async Task RestModelMetadata_WithAndWithoutVersion_DescribesTensors()
+    {
+        using var all = JsonDocument.Parse(await fixture.Server.Http.GetStringAsync("/v2/models/tabular"));
+        Assert.Equal(["1", "2"], all.RootElement.GetProperty("versions").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal("onnxruntime_onnx", all.RootElement.GetProperty("platform").GetString());
+        var input = all.RootElement.GetProperty("inputs")[0];
+        Assert.Equal("input", input.GetProperty("name").GetString());
+        Assert.Equal("FP32", input.GetProperty("datatype").GetString());
+        Assert.Equal([-1L, 30L], input.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()));
+
+        using var one = JsonDocument.Parse(await fixture.Server.Http.GetStringAsync("/v2/models/digits/versions/1"));
+        Assert.Equal(["1"], one.RootElement.GetProperty("versions").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal([-1L, 10L], one.RootElement.GetProperty("outputs")[0].GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()));
+    }
+
+    [Fact]
+    public async Task GrpcHealthAndMetadata_MatchRest()
+    {
+        var grpc = fixture.Server.Grpc;
+        Assert.True((await grpc.ServerLiveAsync(new ServerLiveRequest())).Live);
+        Assert.True((await grpc.ServerReadyAsync(new ServerReadyRequest())).Ready);
+        Assert.True((await grpc.ModelReadyAsync(new ModelReadyRequest { Name = "tabular", Version = "2" })).Ready);
+        Assert.False((await grpc.ModelReadyAsync(new ModelReadyRequest { Name = "corrupt" })).Ready);
+        var server = await grpc.ServerMetadataAsync(new ServerMetadataRequest());
+        Assert.Contains("binary_tensor_data", server.Extensions);
+        var model = await grpc.ModelMetadataAsync(new ModelMetadataRequest { Name = "tabular" });
+        Assert.Equal(["1", "2"], model.Versions);
+        Assert.Equal([-1L, 2L], model.Outputs[0].Shape);
+
+        var missing = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => grpc.ModelMetadataAsync(new ModelMetadataRequest { Name = "nosuch" }).ResponseAsync);
+        Assert.Equal(Grpc.Core.StatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task GrpcHealthV1_ServerAndInferenceService_Serving()
+    {
+        var health = new Grpc.Health.V1.Health.HealthClient(fixture.Server.Channel);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest())).Status);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving,
+            (await health.CheckAsync(new HealthCheckRequest { Service = "inference.GRPCInferenceService" })).Status);
+    }
+
+    [Fact]
+    public async Task GrpcReflection_ListsInferenceService()
+    {
+        var reflection = new ServerReflection.ServerReflectionClient(fixture.Server.Channel);
+        using var call = reflection.ServerReflectionInfo();
+        await call.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" });
+        await call.RequestStream.CompleteAsync();
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        var services = call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ToArray();
+        Assert.Contains("inference.GRPCInferenceService", services);
+        Assert.Contains("grpc.health.v1.Health", services);
+    }
+
+    [Fact]
+    public async Task Metrics_AfterInfer_CountsRequestsByModelVersionProtocol()
+    {
+        var golden = Serving.Testing.GoldenFile.Load("tabular", "1");
+        using (await fixture.Server.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(golden.RequestBody())))
+        {
+        }
+
+        using var metricsClient = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{fixture.Server.Listeners.MetricsPort}") };
+        var text = await metricsClient.GetStringAsync("/metrics");
+
+        Assert.Contains("serving_inference_requests_total{model=\"tabular\",version=\"1\",protocol=\"rest\",code=\"ok\"}", text, StringComparison.Ordinal);
+        Assert.Contains("serving_inference_request_duration_seconds_bucket{model=\"tabular\",version=\"1\",protocol=\"rest\"", text, StringComparison.Ordinal);
+        Assert.Contains("serving_model_version_state{model=\"corrupt\",version=\"1\",state=\"UNAVAILABLE\"} 1", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RepositoryIndex_ListsStatesAndPathFreeReasons()
+    {
+        using var response = await fixture.Server.Http.PostAsync("/v2/repository/index", null);
+        using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var rows = doc.RootElement.EnumerateArray().ToArray();
+
+        var tabular = rows.Where(r => r.GetProperty("name").GetString() == "tabular").Select(r => r.GetProperty("state").GetString());
+        Assert.Equal(["READY", "READY"], tabular);
+        var corrupt = rows.Single(r => r.GetProperty("name").GetString() == "corrupt");
+        Assert.Equal("UNAVAILABLE", corrupt.GetProperty("state").GetString());
+        var reason = corrupt.GetProperty("reason").GetString()!;
+        Assert.Contains("ONNX Runtime could not load model.onnx", reason, StringComparison.Ordinal);
+        Assert.DoesNotContain("/tmp", reason, StringComparison.Ordinal);
+        var mismatch = rows.Single(r => r.GetProperty("name").GetString() == "mismatch");
+        Assert.Contains("'wrong_name' in model.yaml is not in the ONNX graph", mismatch.GetProperty("reason").GetString(), StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace Serving.FunctionalTests.Hosting;
+
+/// <summary>The real <c>serving</c> executable in a child process, with the ports it printed.</summary>
+internal sealed partial class ServingProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly TaskCompletionSource<Match> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
+
+    private ServingProcess(Process process)
+    {
+        _process = process;
+    }
+
+    public int RestPort { get; private set; }
+
+    public int GrpcPort { get; private set; }
+
+    public int ProcessId => _process.Id;
+
+    public string Output => string.Join('\n', _output);
+
+    public static async Task<ServingProcess> StartAsync(params string[] args)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "serving.dll");
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(dll);
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        var process = new ServingProcess(Process.Start(info)!);
+        process._process.OutputDataReceived += (_, e) => process.OnLine(e.Data);
+        process._process.ErrorDataReceived += (_, e) => process.OnLine(e.Data);
+        process._process.BeginOutputReadLine();
+        process._process.BeginErrorReadLine();
+        var match = await process._ready.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        process.RestPort = int.Parse(match.Groups["rest"].Value, System.Globalization.CultureInfo.InvariantCulture);
+        process.GrpcPort = int.Parse(match.Groups["grpc"].Value, System.Globalization.CultureInfo.InvariantCulture);
+        return process;
+    }
+
+    /// <summary>Sends SIGTERM, as Kubernetes does.</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan limit)
+    {
+        await _process.WaitForExitAsync().WaitAsync(limit);
+        return _process.ExitCode;
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            _ready.TrySetException(new InvalidOperationException("serving exited before it was ready:\n" + Output));
+            return;
+        }
+
+        _output.Enqueue(line);
+        var match = ReadyLine().Match(line);
+        if (match.Success)
+        {
+            _ready.TrySetResult(match);
+        }
+    }
+
+    [GeneratedRegex(@"ready: REST http://[^:]+:(?<rest>\d+)\s+gRPC [^:]+:(?<grpc>\d+)")]
+    private static partial Regex ReadyLine();
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        _process.Dispose();
+    }
+}

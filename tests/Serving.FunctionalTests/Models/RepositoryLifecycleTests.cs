@@ -1,0 +1,165 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Serving.Testing;
+
+namespace Serving.FunctionalTests.Models;
+
+/// <summary>Versions appear, disappear and reload while serving; model control needs the admin token.</summary>
+public sealed class RepositoryLifecycleTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    private static Task<WorkerServer> StartAsync(string repository, string? token = null) =>
+        WorkerServer.StartAsync(repository, new Dictionary<string, string?>
+        {
+            ["Serving:Worker:RepositoryPollInterval"] = "00:00:00.100",
+            ["Serving:Worker:AdminToken"] = token,
+        });
+
+    [Fact]
+    public async Task NewVersionFolder_AppearsReadyAndServes_RemovedFolderDisappears()
+    {
+        using var repo = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        await using var server = await StartAsync(repo.Path);
+        var golden = GoldenFile.Load("tabular", "1");
+
+        RepoPaths.CopyDirectory(Path.Combine(repo.Path, "tabular", "1"), Path.Combine(repo.Path, "tabular", "3"));
+        await WaitForStatusAsync(server, "/v2/models/tabular/versions/3/ready", HttpStatusCode.OK);
+        using (var response = await server.Http.PostAsync("/v2/models/tabular/versions/3/infer", new StringContent(golden.RequestBody())))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Directory.Delete(Path.Combine(repo.Path, "tabular", "3"), recursive: true);
+        await WaitForStatusAsync(server, "/v2/models/tabular/versions/3/ready", HttpStatusCode.NotFound);
+        using var still = await server.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(golden.RequestBody()));
+        Assert.Equal(HttpStatusCode.OK, still.StatusCode);
+    }
+
+    [Fact]
+    public async Task VersionRemovedUnderLoad_InFlightRequestsFinish_NoServerErrors()
+    {
+        using var repo = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        await using var server = await StartAsync(repo.Path);
+        var body = GoldenFile.Load("tabular", "2").RequestBody();
+        using var stop = new CancellationTokenSource();
+        var statuses = new System.Collections.Concurrent.ConcurrentBag<HttpStatusCode>();
+
+        var callers = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            for (var i = 0; i < 5000 && !stop.IsCancellationRequested; i++)
+            {
+                using var response = await server.Http.PostAsync("/v2/models/tabular/versions/2/infer", new StringContent(body));
+                statuses.Add(response.StatusCode);
+            }
+        })).ToArray();
+
+        await WaitUntilAsync(() => statuses.Count >= 50);
+        Directory.Delete(Path.Combine(repo.Path, "tabular", "2"), recursive: true);
+        await WaitForStatusAsync(server, "/v2/models/tabular/versions/2/ready", HttpStatusCode.NotFound);
+        await WaitUntilAsync(() => statuses.Count(s => s == HttpStatusCode.NotFound) >= 4);
+        await stop.CancelAsync();
+        await Task.WhenAll(callers);
+
+        // Before removal: 200. After: 404 (gone). Never a 5xx from a session disposed under a request.
+        Assert.Contains(HttpStatusCode.OK, statuses);
+        Assert.All(statuses, s => Assert.True(s is HttpStatusCode.OK or HttpStatusCode.NotFound or HttpStatusCode.ServiceUnavailable, s.ToString()));
+    }
+
+    [Fact]
+    public async Task BrokenConfigWhileServing_OldVersionsKeepServing_IndexSaysWhy()
+    {
+        using var repo = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        await using var server = await StartAsync(repo.Path);
+        await File.WriteAllTextAsync(Path.Combine(repo.Path, "tabular", "model.yaml"), "name: tabular\nmax_batch_size: 8\nnot_a_key: 1\n");
+
+        await WaitUntilAsync(async () => (await IndexAsync(server)).Contains("not_a_key", StringComparison.Ordinal));
+        using var response = await server.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(GoldenFile.Load("tabular", "1").RequestBody()));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task ModelControl_WithoutTokenConfigured_Forbidden()
+    {
+        using var repo = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        await using var server = await StartAsync(repo.Path);
+        using var response = await server.Http.PostAsync("/v2/repository/models/tabular/unload", null);
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("AdminToken", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ModelControl_TokenChecked_UnloadThenLoad()
+    {
+        using var repo = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        await using var server = await StartAsync(repo.Path, token: "s3cret");
+
+        using (var none = await server.Http.PostAsync("/v2/repository/models/tabular/unload", null))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await ControlAsync(server, "tabular", "unload", "wrong"));
+        Assert.Equal(HttpStatusCode.NotFound, await ControlAsync(server, "nosuch", "load", "s3cret"));
+        Assert.Equal(HttpStatusCode.BadRequest, await ControlAsync(server, "..%2Fetc", "load", "s3cret"));
+
+        Assert.Equal(HttpStatusCode.OK, await ControlAsync(server, "tabular", "unload", "s3cret"));
+        await Task.Delay(300); // several polls: an unloaded model must stay unloaded
+        using (var gone = await server.Http.GetAsync("/v2/models/tabular/ready"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await ControlAsync(server, "tabular", "load", "s3cret"));
+        using var back = await server.Http.GetAsync("/v2/models/tabular/versions/2/ready");
+        Assert.Equal(HttpStatusCode.OK, back.StatusCode);
+    }
+
+    [Fact]
+    public async Task CudaRequestedInModelYaml_OnCpuBuild_VersionUnavailableWithHowTo()
+    {
+        using var repo = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        var yaml = Path.Combine(repo.Path, "tabular", "model.yaml");
+        await File.AppendAllTextAsync(yaml, "runtime:\n  execution_provider: cuda\n");
+        await using var server = await StartAsync(repo.Path);
+
+        var index = await IndexAsync(server);
+        Assert.Contains("UNAVAILABLE", index, StringComparison.Ordinal);
+        Assert.Contains("-p:OnnxRuntimeGpu=true", index, StringComparison.Ordinal);
+    }
+
+    private static async Task<HttpStatusCode> ControlAsync(WorkerServer server, string model, string action, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v2/repository/models/{model}/{action}");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await server.Http.SendAsync(request);
+        return response.StatusCode;
+    }
+
+    private static async Task<string> IndexAsync(WorkerServer server)
+    {
+        using var response = await server.Http.PostAsync("/v2/repository/index", null);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetRawText();
+    }
+
+    private static Task WaitForStatusAsync(WorkerServer server, string path, HttpStatusCode status) =>
+        WaitUntilAsync(async () =>
+        {
+            using var response = await server.Http.GetAsync(path);
+            return response.StatusCode == status;
+        });
+
+    private static Task WaitUntilAsync(Func<bool> condition) => WaitUntilAsync(() => Task.FromResult(condition()));
+
+    // A bounded wait for a state change the server makes on its own schedule; it asserts the state, not the time.
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the expected state was not reached");
+            await Task.Delay(50);
+        }
+    }
+}
