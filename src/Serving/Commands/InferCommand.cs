@@ -1,0 +1,93 @@
+using System.CommandLine;
+using System.Text;
+using System.Text.Json;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Serving.Protocol.Errors;
+using Serving.Protocol.Inference;
+using Serving.Protocol.Messages;
+using Serving.Protocol.Rest;
+using Serving.Protocol.Tensors;
+
+namespace Serving.Commands;
+
+/// <summary><c>serving infer</c>: send an Open Inference Protocol JSON request over gRPC (raw tensors) and print the answer as JSON.</summary>
+internal static class InferCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("infer", "Send an OIP infer request (a JSON file in the REST form) to a server over gRPC and print the response.");
+        var model = new Argument<string>("model") { Description = "Model name" };
+        var version = new Option<string?>("--model-version") { Description = "Model version (default: the server picks)" };
+        var input = new Option<FileInfo>("--input") { Description = "JSON request file, e.g. models/tabular/1/golden.json", Required = true };
+        var target = new Option<string>("--grpc") { Description = "gRPC address", DefaultValueFactory = _ => "127.0.0.1:8001" };
+        command.Add(model);
+        command.Add(version);
+        command.Add(input);
+        command.Add(target);
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var file = result.GetRequiredValue(input);
+            if (!file.Exists)
+            {
+                await Console.Error.WriteLineAsync($"serving infer: {file.FullName} does not exist").ConfigureAwait(false);
+                return 2;
+            }
+
+            try
+            {
+                var request = ToGrpc(await File.ReadAllBytesAsync(file.FullName, cancellationToken).ConfigureAwait(false), result.GetRequiredValue(model), result.GetValue(version) ?? "");
+                using var channel = GrpcChannel.ForAddress("http://" + result.GetRequiredValue(target));
+                var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
+                var response = await client.ModelInferAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
+                Console.WriteLine(ToJson(response));
+                return 0;
+            }
+            catch (InferenceException e)
+            {
+                await Console.Error.WriteLineAsync($"serving infer: the request file is not valid: {e.Message}").ConfigureAwait(false);
+                return 2;
+            }
+            catch (RpcException e)
+            {
+                await Console.Error.WriteLineAsync($"serving infer: {e.StatusCode}: {e.Status.Detail}").ConfigureAwait(false);
+                return 1;
+            }
+        });
+        return command;
+    }
+
+    private static ModelInferRequest ToGrpc(byte[] json, string model, string version)
+    {
+        using var parsed = RestInferRequestReader.Read(json, null, model, version, long.MaxValue >> 8, null);
+        var request = new ModelInferRequest { ModelName = model, ModelVersion = version, Id = parsed.Id ?? "" };
+        foreach (var tensor in parsed.Inputs)
+        {
+            var input = new ModelInferRequest.Types.InferInputTensor { Name = tensor.Name, Datatype = tensor.DataType.ToWire() };
+            input.Shape.AddRange(tensor.Shape);
+            request.Inputs.Add(input);
+            request.RawInputContents.Add(ByteString.CopyFrom(RawContentsCodec.ToArray(tensor)));
+        }
+
+        return request;
+    }
+
+    private static string ToJson(ModelInferResponse response)
+    {
+        var outputs = new List<InferTensor>();
+        for (var i = 0; i < response.Outputs.Count; i++)
+        {
+            var o = response.Outputs[i];
+            DataTypes.TryParse(o.Datatype, out var type);
+            outputs.Add(RawContentsCodec.Decode(o.Name, type, [.. o.Shape], Shapes.ElementCount([.. o.Shape]), response.RawOutputContents[i].Memory));
+        }
+
+        using var decoded = new InferenceResponse(response.ModelName, response.ModelVersion, response.Id, outputs);
+        using var request = new InferenceRequest(response.ModelName, response.ModelVersion, null, []);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        RestInferResponseWriter.Write(buffer, decoded, request);
+        using var doc = JsonDocument.Parse(buffer.WrittenMemory);
+        return JsonSerializer.Serialize(doc.RootElement, new JsonSerializerOptions { WriteIndented = true });
+    }
+}
