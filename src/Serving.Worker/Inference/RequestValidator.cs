@@ -20,6 +20,11 @@ internal static class RequestValidator
                 throw InferenceException.Invalid($"model '{model}' has no input '{input.Name}' (inputs: {string.Join(", ", signature.InputNames)})");
             }
 
+            if (ordered[index] is not null)
+            {
+                throw InferenceException.Invalid($"input '{input.Name}' appears more than once");
+            }
+
             var expected = signature.Inputs[index];
             CheckInput(model, signature.MaxBatchSize, expected, input);
             if (signature.MaxBatchSize > 0)

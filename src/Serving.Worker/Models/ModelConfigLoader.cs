@@ -45,7 +45,7 @@ internal static class ModelConfigLoader
         }
         catch (JsonException e)
         {
-            throw new ModelConfigException($"model '{modelName}': {fileName}: {e.Message}");
+            throw new ModelConfigException($"model '{modelName}': {fileName} line {(e.LineNumber ?? 0) + 1}: {e.Message}");
         }
 
         config ??= new ModelConfig();
@@ -76,6 +76,7 @@ internal static class ModelConfigLoader
         ValidateTensors(config.Inputs, "inputs", config.MaxBatchSize, Where);
         ValidateTensors(config.Outputs, "outputs", config.MaxBatchSize, Where);
         ValidatePolicy(config.VersionPolicy, Where);
+        ValidateBatching(config, Where);
         if (config.Runtime is { } runtime)
         {
             if (runtime.ExecutionProvider is not null and not "auto" and not "cpu" and not "cuda")
@@ -106,6 +107,11 @@ internal static class ModelConfigLoader
         for (var i = 0; i < tensors.Count; i++)
         {
             var t = tensors[i];
+            if (t is null)
+            {
+                throw new ModelConfigException($"{where($"{field}[{i}]")} is empty");
+            }
+
             if (string.IsNullOrEmpty(t.Name) || !names.Add(t.Name))
             {
                 throw new ModelConfigException($"{where($"{field}[{i}].name")} is missing or repeated");
@@ -125,6 +131,39 @@ internal static class ModelConfigLoader
             {
                 throw new ModelConfigException($"{where($"{field}[{i}].shape")}: with max_batch_size > 0 the first dimension is the batch and must be -1");
             }
+        }
+    }
+
+    private static void ValidateBatching(ModelConfig config, Func<string, string> where)
+    {
+        if (config.DynamicBatching is not { } b)
+        {
+            return;
+        }
+
+        if (b.MaxQueueDelayUs < 0 || b.MaxQueueDelayUs > 10_000_000)
+        {
+            throw new ModelConfigException($"{where("dynamic_batching.max_queue_delay_us")} must be between 0 and 10000000");
+        }
+
+        if (b.MaxQueueSize < 1)
+        {
+            throw new ModelConfigException($"{where("dynamic_batching.max_queue_size")} must be at least 1");
+        }
+
+        if (b.Instances < 1 || b.Instances > 64)
+        {
+            throw new ModelConfigException($"{where("dynamic_batching.instances")} must be between 1 and 64");
+        }
+
+        if (b.DefaultTimeoutMs < 0)
+        {
+            throw new ModelConfigException($"{where("dynamic_batching.default_timeout_ms")} must not be negative");
+        }
+
+        if (b.PreferredBatchSizes is { } preferred && preferred.Exists(p => p < 1 || (config.MaxBatchSize > 0 && p > config.MaxBatchSize)))
+        {
+            throw new ModelConfigException($"{where("dynamic_batching.preferred_batch_sizes")} must be between 1 and max_batch_size ({config.MaxBatchSize})");
         }
     }
 

@@ -47,10 +47,19 @@ internal sealed partial class ModelRepository : IDisposable
                 if (!onDisk.TryGetValue(name, out var directory) || _unloaded.Contains(name))
                 {
                     Remove(name);
+                    continue;
                 }
-                else
+
+                try
                 {
                     SyncModel(name, directory);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // One model's surprise must not stop the others from syncing, nor the worker from starting.
+                    Log.SyncFailed(_logger, name, e);
+                    var existing = Table.Models.GetValueOrDefault(name) ?? Empty(name);
+                    Publish(Table.With(existing with { ConfigError = $"model '{name}': the repository entry could not be read ({e.GetType().Name})" }));
                 }
             }
         }
@@ -140,7 +149,7 @@ internal sealed partial class ModelRepository : IDisposable
         {
             config = configPath is null ? new ModelConfig() : ModelConfigLoader.Load(name, configPath);
         }
-        catch (Exception e) when (e is ModelConfigException or IOException)
+        catch (Exception e) when (e is ModelConfigException or IOException or UnauthorizedAccessException)
         {
             // A broken config leaves the versions that serve untouched (a failed reload never takes a model down).
             var reason = e is ModelConfigException ? e.Message : $"model '{name}': the config file could not be read";
@@ -190,10 +199,9 @@ internal sealed partial class ModelRepository : IDisposable
 
             entry = entry with { Versions = entry.Versions.SetItem(version, loaded) };
             Publish(Table.With(entry));
-            if (old is not null)
-            {
-                Retire(old);
-            }
+
+            // The replaced instance goes; the version (and its state series) stays.
+            old?.Retire();
         }
     }
 
@@ -261,6 +269,9 @@ internal sealed partial class ModelRepository : IDisposable
 
         [LoggerMessage(3, LogLevel.Error, "Model {Model} version {Version}: reload failed ({Reason}); the loaded version keeps serving")]
         public static partial void ReloadFailedKeptOld(ILogger logger, string model, long version, string reason);
+
+        [LoggerMessage(5, LogLevel.Error, "Model {Model}: repository sync failed")]
+        public static partial void SyncFailed(ILogger logger, string model, Exception exception);
 
         [LoggerMessage(4, LogLevel.Information, "Model {Model} unloaded")]
         public static partial void ModelRemoved(ILogger logger, string model);

@@ -1,0 +1,405 @@
+using Serving.Worker.Models;
+using Serving.Worker.Tests.TestSupport;
+
+namespace Serving.Worker.Tests.Models;
+
+public sealed class ModelConfigLoaderTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+
+    public void Dispose() => _temp.Dispose();
+
+    public static TheoryData<string> RepositoryModels()
+    {
+        var data = new TheoryData<string>();
+        foreach (var root in new[] { RepoPaths.Models, RepoPaths.TestModels })
+        {
+            foreach (var dir in Directory.EnumerateDirectories(root).Order(StringComparer.Ordinal))
+            {
+                data.Add(Path.GetRelativePath(RepoPaths.Root, dir));
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(RepositoryModels))]
+    public void Load_RepositoryModelYaml_LoadsWithNameMatchingFolder(string relativeDirectory)
+    {
+        var directory = Path.Combine(RepoPaths.Root, relativeDirectory);
+        var name = Path.GetFileName(directory);
+        var path = ModelConfigLoader.Find(directory);
+
+        Assert.NotNull(path);
+        var config = ModelConfigLoader.Load(name, path);
+
+        Assert.Equal(name, config.Name);
+        Assert.Equal("onnxruntime_onnx", config.Platform);
+        Assert.NotEmpty(config.Inputs!);
+        Assert.NotEmpty(config.Outputs!);
+    }
+
+    [Fact]
+    public void Load_TabularYaml_ReadsEveryField()
+    {
+        var config = ModelConfigLoader.Load("tabular", Path.Combine(RepoPaths.Models, "tabular", "model.yaml"));
+
+        Assert.Equal(64, config.MaxBatchSize);
+        Assert.NotNull(config.VersionPolicy?.All);
+        Assert.Null(config.VersionPolicy.Latest);
+        var input = Assert.Single(config.Inputs!);
+        Assert.Equal(("input", "FP32"), (input.Name, input.Datatype));
+        Assert.Equal([-1L, 30L], input.Shape);
+        var output = Assert.Single(config.Outputs!);
+        Assert.Equal(("probabilities", "FP32"), (output.Name, output.Datatype));
+        Assert.Equal([-1L, 2L], output.Shape);
+    }
+
+    [Fact]
+    public void Load_SnakeCaseJson_LoadsEveryField()
+    {
+        var path = _temp.Write("m/model.json", """
+            {
+              // comments are allowed
+              "name": "m",
+              "platform": "onnxruntime_onnx",
+              "max_batch_size": 8,
+              "version_policy": { "latest": { "num_versions": 2 } },
+              "inputs": [ { "name": "x", "datatype": "INT64", "shape": [-1, 3] } ],
+              "outputs": [ { "name": "y", "datatype": "FP32", "shape": [-1] } ],
+              "runtime": { "execution_provider": "cpu", "intra_op_threads": 2, "graph_optimization_level": "basic", "allow_spinning": true }
+            }
+            """);
+
+        var config = ModelConfigLoader.Load("m", path);
+
+        Assert.Equal(8, config.MaxBatchSize);
+        Assert.Equal(2, config.VersionPolicy!.Latest!.NumVersions);
+        Assert.Equal([-1L, 3L], Assert.Single(config.Inputs!).Shape);
+        Assert.Equal("INT64", config.Inputs![0].Datatype);
+        Assert.Equal("y", Assert.Single(config.Outputs!).Name);
+        Assert.Equal("cpu", config.Runtime!.ExecutionProvider);
+        Assert.Equal(2, config.Runtime.IntraOpThreads);
+        Assert.Equal("basic", config.Runtime.GraphOptimizationLevel);
+        Assert.True(config.Runtime.AllowSpinning);
+    }
+
+    [Fact]
+    public void Find_JsonOnly_ReturnsJsonFile()
+    {
+        var path = _temp.Write("m/model.json", "{}");
+
+        Assert.Equal(path, ModelConfigLoader.Find(_temp.Combine("m")));
+    }
+
+    [Fact]
+    public void Find_NoConfigFile_ReturnsNull()
+    {
+        Directory.CreateDirectory(_temp.Combine("m"));
+
+        Assert.Null(ModelConfigLoader.Find(_temp.Combine("m")));
+    }
+
+    [Fact]
+    public void Load_EmptyYaml_GivesDefaults()
+    {
+        var config = ModelConfigLoader.Load("m", _temp.Write("m/model.yaml", ""));
+
+        Assert.Null(config.Name);
+        Assert.Equal(0, config.MaxBatchSize);
+        Assert.Null(config.Inputs);
+        Assert.Null(config.VersionPolicy);
+    }
+
+    [Fact]
+    public void Load_UnknownTopLevelYamlKey_ThrowsNamingKeyAndLine()
+    {
+        var e = LoadYamlFails("""
+            name: m
+            max_batch_size: 0
+            versions_policy: { all: {} }
+            """);
+
+        Assert.Contains("'versions_policy'", e.Message);
+        Assert.Contains("line 3", e.Message);
+        Assert.Contains("model.yaml", e.Message);
+    }
+
+    [Fact]
+    public void Load_UnknownNestedYamlKey_ThrowsNamingKeyAndLine()
+    {
+        var e = LoadYamlFails("""
+            name: m
+            inputs:
+              - { name: x, dtype: FP32, shape: [4] }
+            """);
+
+        Assert.Contains("'dtype'", e.Message);
+        Assert.Contains("line 3", e.Message);
+    }
+
+    [Fact]
+    public void Load_UnknownJsonKey_ThrowsNamingKey()
+    {
+        var path = _temp.Write("m/model.json", """{ "name": "m", "maxBatchSize": 4 }""");
+
+        var e = Assert.Throws<ModelConfigException>(() => ModelConfigLoader.Load("m", path));
+
+        Assert.Contains("'maxBatchSize'", e.Message);
+        Assert.Contains("model.json", e.Message);
+    }
+
+    [Fact]
+    public void Load_UnknownJsonKey_ThrowsNamingLine()
+    {
+        var path = _temp.Write("m/model.json", "{\n  \"name\": \"m\",\n  \"maxBatchSize\": 4\n}");
+
+        var e = Assert.Throws<ModelConfigException>(() => ModelConfigLoader.Load("m", path));
+
+        Assert.Contains("'maxBatchSize'", e.Message);
+        Assert.Contains("line 3", e.Message);
+    }
+
+    [Fact]
+    public void Load_NotANumber_ThrowsNamingLine()
+    {
+        var e = LoadYamlFails("""
+            name: m
+            max_batch_size: lots
+            """);
+
+        Assert.Contains("line 2", e.Message);
+        Assert.Contains("lots", e.Message);
+    }
+
+    [Fact]
+    public void Load_NameDifferentFromFolder_ThrowsNamingField()
+    {
+        var e = LoadYamlFails("name: other");
+
+        Assert.Contains("'name'", e.Message);
+        Assert.Contains("'other'", e.Message);
+        Assert.Contains("'m'", e.Message);
+    }
+
+    [Fact]
+    public void Load_UnsupportedPlatform_ThrowsNamingField()
+    {
+        var e = LoadYamlFails("platform: tensorflow_savedmodel");
+
+        Assert.Contains("'platform'", e.Message);
+        Assert.Contains("tensorflow_savedmodel", e.Message);
+    }
+
+    [Fact]
+    public void Load_NegativeMaxBatchSize_ThrowsNamingField()
+    {
+        var e = LoadYamlFails("max_batch_size: -1");
+
+        Assert.Contains("'max_batch_size'", e.Message);
+    }
+
+    [Fact]
+    public void Load_BadDatatype_ThrowsNamingField()
+    {
+        var e = LoadYamlFails("""
+            inputs:
+              - { name: x, datatype: FLOAT32, shape: [4] }
+            """);
+
+        Assert.Contains("'inputs[0].datatype'", e.Message);
+        Assert.Contains("FLOAT32", e.Message);
+    }
+
+    [Fact]
+    public void Load_LowercaseDatatype_ThrowsNamingField()
+    {
+        var e = LoadYamlFails("""
+            outputs:
+              - { name: y, datatype: fp32, shape: [4] }
+            """);
+
+        Assert.Contains("'outputs[0].datatype'", e.Message);
+    }
+
+    [Fact]
+    public void Load_BatchDimNotVariable_ThrowsNamingField()
+    {
+        var e = LoadYamlFails("""
+            max_batch_size: 8
+            inputs:
+              - { name: a, datatype: FP32, shape: [-1, 4] }
+              - { name: b, datatype: FP32, shape: [8, 4] }
+            """);
+
+        Assert.Contains("'inputs[1].shape'", e.Message);
+        Assert.Contains("max_batch_size", e.Message);
+    }
+
+    [Fact]
+    public void Load_FixedFirstDimWithoutBatching_Loads()
+    {
+        var config = LoadYaml("""
+            max_batch_size: 0
+            inputs:
+              - { name: a, datatype: FP32, shape: [8, 4] }
+            """);
+
+        Assert.Equal([8L, 4L], config.Inputs![0].Shape);
+    }
+
+    [Theory]
+    [InlineData("[0, 4]")]
+    [InlineData("[4, 0]")]
+    [InlineData("[-2]")]
+    public void Load_ZeroOrBelowMinusOneDim_ThrowsNamingField(string shape)
+    {
+        var e = LoadYamlFails($"""
+            outputs:
+              - {"{"} name: y, datatype: FP32, shape: {shape} {"}"}
+            """);
+
+        Assert.Contains("'outputs[0].shape'", e.Message);
+    }
+
+    [Fact]
+    public void Load_MissingShape_ThrowsNamingField()
+    {
+        var e = LoadYamlFails("""
+            inputs:
+              - { name: x, datatype: FP32 }
+            """);
+
+        Assert.Contains("'inputs[0].shape'", e.Message);
+    }
+
+    [Fact]
+    public void Load_EmptyTensorListItem_ThrowsNamingField()
+    {
+        var path = _temp.Write("m/model.yaml", """
+            inputs:
+              - { name: x, datatype: FP32, shape: [4] }
+              -
+            """);
+
+        var e = Record.Exception(() => ModelConfigLoader.Load("m", path));
+
+        var config = Assert.IsType<ModelConfigException>(e);
+        Assert.Contains("'inputs[1]", config.Message);
+    }
+
+    [Fact]
+    public void Load_RepeatedTensorName_ThrowsNamingField()
+    {
+        var e = LoadYamlFails("""
+            inputs:
+              - { name: x, datatype: FP32, shape: [4] }
+              - { name: x, datatype: FP32, shape: [4] }
+            """);
+
+        Assert.Contains("'inputs[1].name'", e.Message);
+    }
+
+    [Fact]
+    public void Load_PolicyWithTwoChoices_ThrowsNamingField()
+    {
+        var e = LoadYamlFails("version_policy: { all: {}, latest: { num_versions: 2 } }");
+
+        Assert.Contains("'version_policy'", e.Message);
+        Assert.Contains("exactly one", e.Message);
+    }
+
+    [Fact]
+    public void Load_PolicyWithNoChoice_ThrowsNamingField()
+    {
+        var e = LoadYamlFails("version_policy: {}");
+
+        Assert.Contains("'version_policy'", e.Message);
+    }
+
+    [Fact]
+    public void Load_LatestZeroVersions_ThrowsNamingField()
+    {
+        var e = LoadYamlFails("version_policy: { latest: { num_versions: 0 } }");
+
+        Assert.Contains("'version_policy.latest.num_versions'", e.Message);
+    }
+
+    [Fact]
+    public void Load_LatestWithoutCount_DefaultsToOne()
+    {
+        var config = LoadYaml("version_policy: { latest: {} }");
+
+        Assert.Equal(1, config.VersionPolicy!.Latest!.NumVersions);
+    }
+
+    [Theory]
+    [InlineData("version_policy: { specific: { versions: [] } }")]
+    [InlineData("version_policy: { specific: {} }")]
+    [InlineData("version_policy: { specific: { versions: [1, 0] } }")]
+    public void Load_SpecificEmptyOrNotPositive_ThrowsNamingField(string yaml)
+    {
+        var e = LoadYamlFails(yaml);
+
+        Assert.Contains("'version_policy.specific.versions'", e.Message);
+    }
+
+    [Fact]
+    public void Load_BogusExecutionProvider_ThrowsNamingField()
+    {
+        var e = LoadYamlFails("runtime: { execution_provider: tpu }");
+
+        Assert.Contains("'runtime.execution_provider'", e.Message);
+        Assert.Contains("'tpu'", e.Message);
+    }
+
+    [Theory]
+    [InlineData("auto")]
+    [InlineData("cpu")]
+    [InlineData("cuda")]
+    public void Load_KnownExecutionProvider_Loads(string provider)
+    {
+        var config = LoadYaml($"runtime: {{ execution_provider: {provider} }}");
+
+        Assert.Equal(provider, config.Runtime!.ExecutionProvider);
+    }
+
+    [Fact]
+    public void Load_BogusGraphOptimizationLevel_ThrowsNamingField()
+    {
+        var e = LoadYamlFails("runtime: { graph_optimization_level: max }");
+
+        Assert.Contains("'runtime.graph_optimization_level'", e.Message);
+        Assert.Contains("'max'", e.Message);
+    }
+
+    [Fact]
+    public void Load_NegativeThreadCount_ThrowsNamingField()
+    {
+        var e = LoadYamlFails("runtime: { intra_op_threads: -2 }");
+
+        Assert.Contains("'runtime'", e.Message);
+    }
+
+    [Fact]
+    public void Load_JsonValidationError_NamesField()
+    {
+        var path = _temp.Write("m/model.json", """{ "max_batch_size": -3 }""");
+
+        var e = Assert.Throws<ModelConfigException>(() => ModelConfigLoader.Load("m", path));
+
+        Assert.Contains("model.json", e.Message);
+        Assert.Contains("'max_batch_size'", e.Message);
+    }
+
+    private ModelConfig LoadYaml(string yaml) => ModelConfigLoader.Load("m", _temp.Write("m/model.yaml", yaml));
+
+    private ModelConfigException LoadYamlFails(string yaml)
+    {
+        var path = _temp.Write("m/model.yaml", yaml);
+        var e = Assert.Throws<ModelConfigException>(() => ModelConfigLoader.Load("m", path));
+        Assert.StartsWith("model 'm': model.yaml", e.Message);
+        return e;
+    }
+}

@@ -1,0 +1,435 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Serving.Worker.Configuration;
+using Serving.Worker.Metrics;
+using Serving.Worker.Models;
+using Serving.Worker.Tests.TestSupport;
+
+namespace Serving.Worker.Tests.Models;
+
+public sealed class ModelRepositoryTests : IDisposable
+{
+    private const string FixedYaml = """
+        name: fixed
+        max_batch_size: 0
+        version_policy: { all: {} }
+        inputs:
+          - { name: x, datatype: FP32, shape: [4] }
+        outputs:
+          - { name: y, datatype: FP32, shape: [4] }
+        """;
+
+    private readonly TempDirectory _temp = new();
+    private readonly RecordingLogger<ModelVersionLoader> _loaderLog = new();
+    private readonly ModelRepository _repository;
+
+    public ModelRepositoryTests()
+    {
+        var options = Options.Create(new WorkerOptions { ModelRepository = _temp.Path });
+        _repository = new ModelRepository(
+            options,
+            new ModelVersionLoader(Runners.SessionFactory(), options, _loaderLog),
+            new WorkerMetrics(),
+            NullLogger<ModelRepository>.Instance);
+    }
+
+    public void Dispose()
+    {
+        _repository.Dispose();
+        _temp.Dispose();
+    }
+
+    [Fact]
+    public async Task SyncAsync_TabularRepository_LoadsBothVersionsReady()
+    {
+        CopyModel(RepoPaths.Models, "tabular");
+
+        await _repository.SyncAsync();
+
+        var entry = _repository.Table.Models["tabular"];
+        Assert.Null(entry.ConfigError);
+        Assert.Equal([1L, 2L], entry.Versions.Keys);
+        Assert.All(entry.Versions.Values, v => Assert.Equal(ModelVersionState.Ready, v.State));
+        Assert.Equal(2, entry.LatestReady()!.Version);
+        Assert.Equal("input", Assert.Single(entry.Versions[2].Runner!.Signature.Inputs).Name);
+    }
+
+    [Fact]
+    public async Task SyncAsync_MissingRoot_LeavesTableEmpty()
+    {
+        Directory.Delete(_temp.Path);
+
+        await _repository.SyncAsync();
+
+        Assert.Empty(_repository.Table.Models);
+    }
+
+    [Fact]
+    public async Task SyncAsync_NothingChanged_KeepsSameVersions()
+    {
+        CopyModel(RepoPaths.Models, "tabular");
+        await _repository.SyncAsync();
+        var before = _repository.Table.Models["tabular"].Versions[1];
+
+        await _repository.SyncAsync();
+
+        Assert.Same(before, _repository.Table.Models["tabular"].Versions[1]);
+        Assert.False(before.IsDisposed);
+    }
+
+    [Fact]
+    public async Task SyncAsync_VersionFolderAdded_PublishesLoadingThenReady()
+    {
+        CopyModel(RepoPaths.Models, "tabular");
+        await _repository.SyncAsync();
+        var statesWhileLoading = new List<ModelVersionState?>();
+        _loaderLog.OnLog = _ => statesWhileLoading.Add(
+            _repository.Table.Models["tabular"].Versions.GetValueOrDefault(3)?.State);
+        RepoPaths.CopyDirectory(Path.Combine(RepoPaths.Models, "tabular", "2"), _temp.Combine("tabular", "3"));
+
+        await _repository.SyncAsync();
+
+        // The loader logs once for version 3, at which point the table already lists it as LOADING.
+        Assert.Equal([ModelVersionState.Loading], statesWhileLoading);
+        var entry = _repository.Table.Models["tabular"];
+        Assert.Equal([1L, 2L, 3L], entry.Versions.Keys);
+        Assert.Equal(ModelVersionState.Ready, entry.Versions[3].State);
+        Assert.Equal(3, entry.LatestReady()!.Version);
+    }
+
+    [Fact]
+    public async Task SyncAsync_VersionFolderRemoved_DropsAndRetiresVersion()
+    {
+        CopyModel(RepoPaths.Models, "tabular");
+        await _repository.SyncAsync();
+        var removed = _repository.Table.Models["tabular"].Versions[1];
+        var kept = _repository.Table.Models["tabular"].Versions[2];
+
+        Directory.Delete(_temp.Combine("tabular", "1"), recursive: true);
+        await _repository.SyncAsync();
+
+        Assert.Equal([2L], _repository.Table.Models["tabular"].Versions.Keys);
+        Assert.Equal(ModelVersionState.Unloading, removed.State);
+        Assert.True(removed.IsDisposed);
+        Assert.False(removed.TryAcquire());
+        Assert.Same(kept, _repository.Table.Models["tabular"].Versions[2]);
+        Assert.False(kept.IsDisposed);
+    }
+
+    [Fact]
+    public async Task SyncAsync_VersionRemovedWhileLeased_DisposesOnRelease()
+    {
+        CopyFixed(FixedYaml);
+        await _repository.SyncAsync();
+        var version = _repository.Table.Models["fixed"].Versions[1];
+        Assert.True(version.TryAcquire());
+
+        Directory.Delete(_temp.Combine("fixed", "1"), recursive: true);
+        await _repository.SyncAsync();
+
+        Assert.Empty(_repository.Table.Models["fixed"].Versions);
+        Assert.False(version.IsDisposed);
+        version.Release();
+        Assert.True(version.IsDisposed);
+    }
+
+    [Fact]
+    public async Task SyncAsync_ModelFolderRemoved_RemovesModelAndRetiresVersions()
+    {
+        CopyModel(RepoPaths.Models, "tabular");
+        CopyFixed(FixedYaml);
+        await _repository.SyncAsync();
+        var versions = _repository.Table.Models["tabular"].Versions.Values.ToArray();
+
+        Directory.Delete(_temp.Combine("tabular"), recursive: true);
+        await _repository.SyncAsync();
+
+        Assert.Equal(["fixed"], _repository.Table.Models.Keys);
+        Assert.All(versions, v => Assert.True(v.IsDisposed));
+    }
+
+    [Fact]
+    public async Task SyncAsync_ConfigBecomesInvalid_KeepsServingAndReportsConfigError()
+    {
+        CopyModel(RepoPaths.Models, "tabular");
+        await _repository.SyncAsync();
+        var before = _repository.Table.Models["tabular"];
+
+        File.AppendAllText(_temp.Combine("tabular", "model.yaml"), "\nmax_batch_sise: 8\n");
+        await _repository.SyncAsync();
+
+        var entry = _repository.Table.Models["tabular"];
+        Assert.NotNull(entry.ConfigError);
+        Assert.Contains("'max_batch_sise'", entry.ConfigError);
+        Assert.DoesNotContain(_temp.Path, entry.ConfigError);
+        Assert.Equal([1L, 2L], entry.Versions.Keys);
+        Assert.Same(before.Versions[2], entry.Versions[2]);
+        Assert.Equal(ModelVersionState.Ready, entry.Versions[2].State);
+        Assert.True(entry.Versions[2].TryAcquire());
+        entry.Versions[2].Release();
+    }
+
+    [Fact]
+    public async Task SyncAsync_ConfigFixedAgain_ClearsConfigError()
+    {
+        CopyFixed(FixedYaml);
+        await _repository.SyncAsync();
+        File.WriteAllText(_temp.Combine("fixed", "model.yaml"), "name: other\n");
+        await _repository.SyncAsync();
+        Assert.Contains("'name'", _repository.Table.Models["fixed"].ConfigError);
+
+        File.WriteAllText(_temp.Combine("fixed", "model.yaml"), FixedYaml);
+        await _repository.SyncAsync();
+
+        var entry = _repository.Table.Models["fixed"];
+        Assert.Null(entry.ConfigError);
+        Assert.Equal(ModelVersionState.Ready, entry.Versions[1].State);
+    }
+
+    [Fact]
+    public async Task SyncAsync_NewModelWithInvalidConfig_ListsModelWithConfigErrorAndNoVersions()
+    {
+        CopyFixed("name: fixed\nmax_batch_size: -4\n");
+
+        await _repository.SyncAsync();
+
+        var entry = _repository.Table.Models["fixed"];
+        Assert.Contains("'max_batch_size'", entry.ConfigError);
+        Assert.Empty(entry.Versions);
+    }
+
+    [Fact]
+    public async Task SyncAsync_EmptyTensorListItem_ReportsConfigErrorAndSyncsOtherModels()
+    {
+        CopyModel(RepoPaths.Models, "tabular");
+        CopyFixed(FixedYaml + "\n  -\n");
+
+        var e = await Record.ExceptionAsync(() => _repository.SyncAsync());
+
+        Assert.Null(e);
+        Assert.NotNull(_repository.Table.Models["fixed"].ConfigError);
+        Assert.Equal(ModelVersionState.Ready, _repository.Table.Models["tabular"].Versions[2].State);
+    }
+
+    [Fact]
+    public async Task SyncAsync_InitialLoad_PublishesReadyStateSeries()
+    {
+        CopyFixed(FixedYaml, name: "metrics_initial");
+
+        await _repository.SyncAsync();
+
+        Assert.Contains(
+            """serving_model_version_state{model="metrics_initial",version="1",state="READY"} 1""",
+            await PrometheusText.LinesAsync("serving_model_version_state"));
+    }
+
+    [Fact]
+    public async Task SyncAsync_ModelFileReplaced_KeepsReadyStateSeries()
+    {
+        CopyFixed(FixedYaml, name: "metrics_reload");
+        await _repository.SyncAsync();
+
+        File.SetLastWriteTimeUtc(_temp.Combine("metrics_reload", "1", "model.onnx"), DateTime.UtcNow.AddMinutes(5));
+        await _repository.SyncAsync();
+
+        Assert.Equal(ModelVersionState.Ready, _repository.Table.Models["metrics_reload"].Versions[1].State);
+        Assert.Contains(
+            """serving_model_version_state{model="metrics_reload",version="1",state="READY"} 1""",
+            await PrometheusText.LinesAsync("serving_model_version_state"));
+    }
+
+    [Fact]
+    public async Task SyncAsync_CorruptModel_UnavailableWithPathFreeReason()
+    {
+        CopyModel(RepoPaths.TestModels, "corrupt");
+
+        await _repository.SyncAsync();
+
+        var version = _repository.Table.Models["corrupt"].Versions[1];
+        Assert.Equal(ModelVersionState.Unavailable, version.State);
+        Assert.Null(version.Runner);
+        Assert.Contains("model.onnx", version.Reason);
+        Assert.DoesNotContain(_temp.Path, version.Reason);
+        Assert.DoesNotContain(Path.GetTempPath(), version.Reason);
+        Assert.False(version.TryAcquire());
+    }
+
+    [Fact]
+    public async Task SyncAsync_ConfigInputNotInGraph_UnavailableNamingInput()
+    {
+        CopyModel(RepoPaths.TestModels, "mismatch");
+
+        await _repository.SyncAsync();
+
+        var version = _repository.Table.Models["mismatch"].Versions[1];
+        Assert.Equal(ModelVersionState.Unavailable, version.State);
+        Assert.Contains("'wrong_name'", version.Reason);
+    }
+
+    [Fact(Skip = BuildFlavor.SkipUnlessCpuOnly)]
+    public async Task SyncAsync_CudaOnCpuOnlyBuild_UnavailableWithHowTo()
+    {
+        CopyFixed(FixedYaml + "\nruntime: { execution_provider: cuda }\n");
+
+        await _repository.SyncAsync();
+
+        var version = _repository.Table.Models["fixed"].Versions[1];
+        Assert.Equal(ModelVersionState.Unavailable, version.State);
+        Assert.Contains("-p:OnnxRuntimeGpu=true", version.Reason);
+    }
+
+    [Fact]
+    public async Task SyncAsync_AutoProviderOnCpuOnlyBuild_RunsOnCpu()
+    {
+        CopyFixed(FixedYaml + "\nruntime: { execution_provider: auto }\n");
+
+        await _repository.SyncAsync();
+
+        var version = _repository.Table.Models["fixed"].Versions[1];
+        Assert.Equal(ModelVersionState.Ready, version.State);
+#if !ONNXRUNTIME_GPU
+        Assert.Equal("cpu", version.Runner!.Provider);
+#endif
+    }
+
+    [Fact]
+    public async Task UnloadAsync_ThenSync_StaysUnloadedUntilLoadAsync()
+    {
+        CopyFixed(FixedYaml);
+        await _repository.SyncAsync();
+        var loaded = _repository.Table.Models["fixed"].Versions[1];
+
+        Assert.True(await _repository.UnloadAsync("fixed"));
+        Assert.False(_repository.Table.Models.ContainsKey("fixed"));
+        Assert.True(loaded.IsDisposed);
+
+        await _repository.SyncAsync();
+        await _repository.SyncAsync("fixed");
+        Assert.False(_repository.Table.Models.ContainsKey("fixed"));
+
+        Assert.True(await _repository.LoadAsync("fixed"));
+        Assert.Equal(ModelVersionState.Ready, _repository.Table.Models["fixed"].Versions[1].State);
+        await _repository.SyncAsync();
+        Assert.True(_repository.Table.Models.ContainsKey("fixed"));
+    }
+
+    [Fact]
+    public async Task UnloadAsync_UnknownModel_False()
+    {
+        Assert.False(await _repository.UnloadAsync("nothing"));
+    }
+
+    [Theory]
+    [InlineData("nothing")]
+    [InlineData("..")]
+    [InlineData("../fixed")]
+    public async Task LoadAsync_MissingOrUnsafeName_False(string name)
+    {
+        CopyFixed(FixedYaml);
+
+        Assert.False(await _repository.LoadAsync(name));
+        Assert.Empty(_repository.Table.Models);
+    }
+
+    [Fact]
+    public async Task SyncAsync_LatestOneOfThree_ServesOnlyNewest()
+    {
+        CopyFixed(FixedYaml.Replace("{ all: {} }", "{ latest: { num_versions: 1 } }", StringComparison.Ordinal));
+        AddFixedVersion(2);
+        AddFixedVersion(3);
+
+        await _repository.SyncAsync();
+
+        var entry = _repository.Table.Models["fixed"];
+        Assert.Equal([3L], entry.Versions.Keys);
+        Assert.Equal(ModelVersionState.Ready, entry.Versions[3].State);
+    }
+
+    [Fact]
+    public async Task SyncAsync_NewerVersionAddedUnderLatestOne_RetiresOlder()
+    {
+        CopyFixed(FixedYaml.Replace("{ all: {} }", "{ latest: { num_versions: 1 } }", StringComparison.Ordinal));
+        await _repository.SyncAsync();
+        var first = _repository.Table.Models["fixed"].Versions[1];
+
+        AddFixedVersion(2);
+        await _repository.SyncAsync();
+
+        Assert.Equal([2L], _repository.Table.Models["fixed"].Versions.Keys);
+        Assert.True(first.IsDisposed);
+    }
+
+    [Fact]
+    public async Task SyncAsync_NoConfigFile_ServesNewestWithSignatureFromGraph()
+    {
+        AddFixedVersion(1);
+        AddFixedVersion(2);
+
+        await _repository.SyncAsync();
+
+        var entry = _repository.Table.Models["fixed"];
+        Assert.Null(entry.ConfigError);
+        Assert.Equal([2L], entry.Versions.Keys);
+        var input = Assert.Single(entry.Versions[2].Runner!.Signature.Inputs);
+        Assert.Equal(("x", 4L), (input.Name, Assert.Single(input.Shape)));
+    }
+
+    [Fact]
+    public async Task SyncAsync_ModelFileReplaced_ReloadsAndRetiresOld()
+    {
+        CopyFixed(FixedYaml);
+        await _repository.SyncAsync();
+        var old = _repository.Table.Models["fixed"].Versions[1];
+
+        File.SetLastWriteTimeUtc(_temp.Combine("fixed", "1", "model.onnx"), DateTime.UtcNow.AddMinutes(5));
+        await _repository.SyncAsync();
+
+        var current = _repository.Table.Models["fixed"].Versions[1];
+        Assert.NotSame(old, current);
+        Assert.Equal(ModelVersionState.Ready, current.State);
+        Assert.True(old.IsDisposed);
+    }
+
+    [Fact]
+    public async Task SyncAsync_ModelFileCorruptedAfterLoad_KeepsServingOldVersion()
+    {
+        CopyFixed(FixedYaml);
+        await _repository.SyncAsync();
+        var old = _repository.Table.Models["fixed"].Versions[1];
+
+        File.WriteAllBytes(_temp.Combine("fixed", "1", "model.onnx"), [1, 2, 3, 4, 5]);
+        await _repository.SyncAsync();
+
+        var current = _repository.Table.Models["fixed"].Versions[1];
+        Assert.Same(old, current);
+        Assert.Equal(ModelVersionState.Ready, current.State);
+        Assert.False(old.IsDisposed);
+    }
+
+    [Fact]
+    public async Task SyncAsync_FolderWithInvalidName_IsIgnored()
+    {
+        RepoPaths.CopyDirectory(Path.Combine(RepoPaths.TestModels, "fixed"), _temp.Combine(".fixed"));
+
+        await _repository.SyncAsync();
+
+        Assert.Empty(_repository.Table.Models);
+    }
+
+    private void CopyModel(string root, string name) =>
+        RepoPaths.CopyDirectory(Path.Combine(root, name), _temp.Combine(name));
+
+    /// <summary>tests/models/fixed as <paramref name="name"/>/1, with <paramref name="yaml"/> (its name: line renamed to match).</summary>
+    private void CopyFixed(string yaml, string name = "fixed")
+    {
+        AddFixedVersion(1, name);
+        File.WriteAllText(_temp.Combine(name, "model.yaml"), yaml.Replace("name: fixed", "name: " + name, StringComparison.Ordinal));
+    }
+
+    private void AddFixedVersion(int version, string name = "fixed")
+    {
+        var folder = _temp.Combine(name, version.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(folder);
+        File.Copy(Path.Combine(RepoPaths.TestModels, "fixed", "1", "model.onnx"), Path.Combine(folder, "model.onnx"));
+    }
+}
