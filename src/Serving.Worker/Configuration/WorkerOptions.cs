@@ -40,6 +40,9 @@ public sealed class WorkerOptions
     [Range(1, 1L << 28)]
     public long MaxElementsPerTensor { get; set; } = 16L * 1024 * 1024;
 
+    /// <summary>False serves every model unbatched (for comparisons); true batches models with max_batch_size &gt; 0.</summary>
+    public bool EnableBatching { get; set; } = true;
+
     /// <summary>Bearer token for the model-control endpoints (load/unload); when empty they answer 403.</summary>
     public string? AdminToken { get; set; }
 }

@@ -32,13 +32,25 @@ internal sealed class GrpcInferenceEndpoint(
     public Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context) =>
         Guard(() => ModelMetadataView.Build(resolver, request.Name, request.Version));
 
-    public Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context) =>
-        Guard(() =>
+    public async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
+    {
+        try
         {
             using var decoded = GrpcInferCodec.Decode(request, options.Value.MaxElementsPerTensor);
-            using var response = inference.Infer(decoded, "grpc", context.CancellationToken);
+            var deadline = context.Deadline == DateTime.MaxValue ? long.MaxValue : InferenceService.DeadlineIn(context.Deadline - DateTime.UtcNow);
+            using var response = await inference.InferAsync(decoded, "grpc", deadline, context.CancellationToken).ConfigureAwait(false);
             return GrpcInferCodec.Encode(response, decoded.RawOutput);
-        });
+        }
+        catch (InferenceException e)
+        {
+            throw new RpcException(new Status(e.GrpcStatus, e.Message));
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            // The deadline passed or the caller went away while the request was queued.
+            throw new RpcException(new Status(context.Deadline <= DateTime.UtcNow ? StatusCode.DeadlineExceeded : StatusCode.Cancelled, "the call ended before the request ran"));
+        }
+    }
 
     private static Task<T> Guard<T>(Func<T> action)
     {

@@ -19,6 +19,9 @@ internal static class RestEndpoints
 {
     public const string HeaderLength = "Inference-Header-Content-Length";
 
+    /// <summary>A per-request timeout in milliseconds (the body's <c>timeout</c> parameter, in microseconds, also works).</summary>
+    public const string TimeoutHeader = "X-Serving-Timeout-Ms";
+
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapGet("/v2/health/live", () => Results.Ok());
@@ -85,7 +88,7 @@ internal static class RestEndpoints
             var headerLength = ParseHeaderLength(context.Request);
             var body = await RequestBodyReader.ReadAsync(context.Request, options.MaxRequestBytes, context.RequestAborted).ConfigureAwait(false);
             using var request = RestInferRequestReader.Read(body.Memory, headerLength, model, version, options.MaxElementsPerTensor, body);
-            using var response = service.Infer(request, "rest", context.RequestAborted);
+            using var response = await service.InferAsync(request, "rest", ParseTimeout(context.Request), context.RequestAborted).ConfigureAwait(false);
             var output = new ArrayBufferWriter<byte>(4096);
             var jsonLength = RestInferResponseWriter.Write(output, response, request);
             context.Response.StatusCode = 200;
@@ -106,10 +109,26 @@ internal static class RestEndpoints
         {
             await ErrorResults.WriteAsync(context, e).ConfigureAwait(false);
         }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; nobody is left to answer.
+        }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             await ErrorResults.WriteAsync(context, 413, $"the request body is over the {options.MaxRequestBytes} bytes allowed (Serving:Worker:MaxRequestBytes)").ConfigureAwait(false);
         }
+    }
+
+    private static long ParseTimeout(HttpRequest request)
+    {
+        if (!request.Headers.TryGetValue(TimeoutHeader, out var values))
+        {
+            return long.MaxValue;
+        }
+
+        return long.TryParse(values.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms) && ms > 0
+            ? InferenceService.DeadlineIn(TimeSpan.FromMilliseconds(ms))
+            : throw InferenceException.Invalid($"{TimeoutHeader} must be a positive number of milliseconds");
     }
 
     private static int? ParseHeaderLength(HttpRequest request)

@@ -5,10 +5,14 @@ using Serving.Worker.Metrics;
 
 namespace Serving.Worker.Inference;
 
-/// <summary>Runs a decoded infer request on the version it names, whichever protocol carried it.</summary>
+/// <summary>Runs a decoded infer request on the version it names, whichever protocol carried it: through the version's batcher, or inline.</summary>
 internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics metrics)
 {
-    public InferenceResponse Infer(InferenceRequest request, string protocol, CancellationToken cancellationToken)
+    /// <summary>The request parameter Triton uses for a per-request timeout, in microseconds.</summary>
+    public const string TimeoutParameter = "timeout";
+
+    /// <summary>Runs the request; <paramref name="deadline"/> is a <see cref="Stopwatch"/> timestamp or <see cref="long.MaxValue"/>.</summary>
+    public async Task<InferenceResponse> InferAsync(InferenceRequest request, string protocol, long deadline, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         string model = "_unknown", version = "";
@@ -21,19 +25,62 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
             var runner = v.Runner!;
             var inputs = RequestValidator.OrderInputs(v.Model, runner.Signature, request);
             var outputNames = RequestValidator.OutputNames(v.Model, runner.Signature, request);
-            if (cancellationToken.IsCancellationRequested)
+            deadline = Math.Min(deadline, ParameterDeadline(request, started));
+
+            InferenceResponse response;
+            if (v.Batcher is { } batcher)
             {
-                throw new InferenceException(InferenceErrorCode.DeadlineExceeded, "the request was cancelled or its deadline passed before it ran");
+                var result = await batcher.EnqueueAsync(inputs, outputNames, deadline, cancellationToken).ConfigureAwait(false);
+                response = new InferenceResponse(v.Model, v.VersionText, request.Id, result.Outputs, result.Owner);
+            }
+            else
+            {
+                if (Stopwatch.GetTimestamp() >= deadline)
+                {
+                    throw new InferenceException(InferenceErrorCode.DeadlineExceeded, "the request's deadline passed before it ran");
+                }
+
+                cancellationToken.ThrowIfCancellationRequested();
+                response = new InferenceResponse(v.Model, v.VersionText, request.Id, runner.Run(inputs, outputNames));
             }
 
-            var outputs = runner.Run(inputs, outputNames);
             metrics.Observe(model, version, protocol, "ok", Stopwatch.GetElapsedTime(started).TotalSeconds);
-            return new InferenceResponse(v.Model, v.VersionText, request.Id, outputs);
+            return response;
         }
         catch (InferenceException e)
         {
             metrics.Observe(model, version, protocol, e.Code.ToString(), 0);
             throw;
         }
+        catch (OperationCanceledException)
+        {
+            metrics.Observe(model, version, protocol, "Cancelled", 0);
+            throw;
+        }
+    }
+
+    /// <summary>A deadline <paramref name="timeout"/> from now, as a <see cref="Stopwatch"/> timestamp (MaxValue for none).</summary>
+    public static long DeadlineIn(TimeSpan? timeout) =>
+        timeout is { } t && t < TimeSpan.FromDays(1)
+            ? Stopwatch.GetTimestamp() + (long)(Math.Max(t.TotalSeconds, 0) * Stopwatch.Frequency)
+            : long.MaxValue;
+
+    private static long ParameterDeadline(InferenceRequest request, long now)
+    {
+        if (!request.Parameters.TryGetValue(TimeoutParameter, out var value))
+        {
+            return long.MaxValue;
+        }
+
+        var micros = value switch
+        {
+            long l => l,
+            ulong u => (long)Math.Min(u, long.MaxValue),
+            double d => (long)d,
+            _ => throw InferenceException.Invalid("parameter 'timeout' must be a number of microseconds"),
+        };
+        return micros <= 0
+            ? throw InferenceException.Invalid("parameter 'timeout' must be a positive number of microseconds")
+            : now + (long)(micros / 1e6 * Stopwatch.Frequency);
     }
 }

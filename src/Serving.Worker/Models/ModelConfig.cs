@@ -22,6 +22,31 @@ internal sealed class ModelConfig
 
     /// <summary>ONNX Runtime session settings.</summary>
     public RuntimeConfig? Runtime { get; set; }
+
+    /// <summary>Dynamic batching settings; batching applies when max_batch_size &gt; 0.</summary>
+    public DynamicBatchingConfig? DynamicBatching { get; set; }
+}
+
+/// <summary>The dynamic batcher's settings in <c>model.yaml</c> (Triton's names and meanings).</summary>
+internal sealed class DynamicBatchingConfig
+{
+    /// <summary>False serves the model unbatched even though it has a batch dimension.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How long a partial batch may wait for more requests, from its oldest request's arrival.</summary>
+    public long MaxQueueDelayUs { get; set; }
+
+    /// <summary>Batch sizes to send as soon as they can be formed (Triton: use sparingly).</summary>
+    public List<int>? PreferredBatchSizes { get; set; }
+
+    /// <summary>Requests that may wait; past it new requests are refused at once (429 / RESOURCE_EXHAUSTED).</summary>
+    public int MaxQueueSize { get; set; } = 1024;
+
+    /// <summary>How many batches may run at once.</summary>
+    public int Instances { get; set; } = 1;
+
+    /// <summary>A queued request's deadline when the caller gives none; 0 = none.</summary>
+    public long DefaultTimeoutMs { get; set; }
 }
 
 /// <summary>One input or output in <c>model.yaml</c>.</summary>

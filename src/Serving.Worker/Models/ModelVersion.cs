@@ -1,3 +1,4 @@
+using Serving.Worker.Batching;
 using Serving.Worker.Runtime;
 
 namespace Serving.Worker.Models;
@@ -12,8 +13,9 @@ internal sealed class ModelVersion
     private int _retired;
     private int _disposed;
 
-    private ModelVersion(string model, long version, ModelVersionState state, string? reason, OnnxModelRunner? runner, string fingerprint)
+    private ModelVersion(string model, long version, ModelVersionState state, string? reason, OnnxModelRunner? runner, string fingerprint, DynamicBatcher? batcher = null)
     {
+        Batcher = batcher;
         Model = model;
         Version = version;
         VersionText = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -36,13 +38,16 @@ internal sealed class ModelVersion
 
     public OnnxModelRunner? Runner { get; }
 
+    /// <summary>The version's dynamic batcher; null when it is served unbatched.</summary>
+    public DynamicBatcher? Batcher { get; }
+
     /// <summary>Identifies the files it was loaded from; a change means reload.</summary>
     public string Fingerprint { get; }
 
     public int InFlight => Volatile.Read(ref _leases);
 
-    public static ModelVersion Ready(string model, long version, OnnxModelRunner runner, string fingerprint) =>
-        new(model, version, ModelVersionState.Ready, null, runner, fingerprint);
+    public static ModelVersion Ready(string model, long version, OnnxModelRunner runner, string fingerprint, DynamicBatcher? batcher = null) =>
+        new(model, version, ModelVersionState.Ready, null, runner, fingerprint, batcher);
 
     public static ModelVersion Failed(string model, long version, string reason, string fingerprint) =>
         new(model, version, ModelVersionState.Unavailable, reason, null, fingerprint);
@@ -96,6 +101,8 @@ internal sealed class ModelVersion
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
+            // No lease is left, so no request is queued or running: the batcher's loops just end.
+            Batcher?.Dispose();
             Runner?.Dispose();
         }
     }

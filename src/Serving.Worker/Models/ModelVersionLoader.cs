@@ -5,7 +5,8 @@ using Serving.Worker.Runtime;
 namespace Serving.Worker.Models;
 
 /// <summary>Loads one version: session, signature check against the graph, warm-up. Never throws: failure is a state.</summary>
-internal sealed partial class ModelVersionLoader(OnnxSessionFactory sessions, ILogger<ModelVersionLoader> logger)
+internal sealed partial class ModelVersionLoader(
+    OnnxSessionFactory sessions, Microsoft.Extensions.Options.IOptions<Serving.Worker.Configuration.WorkerOptions> options, ILogger<ModelVersionLoader> logger)
 {
     public ModelVersion Load(string model, long version, string modelPath, ModelConfig config, string fingerprint)
     {
@@ -26,8 +27,13 @@ internal sealed partial class ModelVersionLoader(OnnxSessionFactory sessions, IL
                 throw;
             }
 
-            Log.Loaded(logger, model, version, provider);
-            return ModelVersion.Ready(model, version, runner, fingerprint);
+            var settings = Serving.Worker.Batching.BatchSettings.From(config, options.Value.EnableBatching);
+            var batcher = settings is null
+                ? null
+                : new Serving.Worker.Batching.DynamicBatcher(
+                    runner, settings, new Serving.Worker.Metrics.BatchingMetrics.Series(model, version.ToString(System.Globalization.CultureInfo.InvariantCulture)), logger);
+            Log.Loaded(logger, model, version, provider, settings is null ? "off" : $"max {settings.MaxBatchSize}");
+            return ModelVersion.Ready(model, version, runner, fingerprint, batcher);
         }
         catch (ModelConfigException e)
         {
@@ -52,8 +58,8 @@ internal sealed partial class ModelVersionLoader(OnnxSessionFactory sessions, IL
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Model {Model} version {Version} is ready on {Provider}")]
-        public static partial void Loaded(ILogger logger, string model, long version, string provider);
+        [LoggerMessage(1, LogLevel.Information, "Model {Model} version {Version} is ready on {Provider}, batching {Batching}")]
+        public static partial void Loaded(ILogger logger, string model, long version, string provider, string batching);
 
         [LoggerMessage(2, LogLevel.Error, "Model {Model} version {Version} is unavailable: {Reason}")]
         public static partial void LoadFailed(ILogger logger, string model, long version, string reason);

@@ -9,7 +9,7 @@ namespace Serving.Worker.Runtime;
 /// Runs one ONNX Runtime session with the OrtValue API: inputs are wrapped in place (pinned, not
 /// copied), outputs are copied once into pooled buffers owned by the returned tensors.
 /// </summary>
-internal sealed class OnnxModelRunner : IDisposable
+internal sealed class OnnxModelRunner : IModelRunner, IDisposable
 {
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();

@@ -1,0 +1,317 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Serving.Protocol.Errors;
+using Serving.Protocol.Tensors;
+using Serving.Worker.Metrics;
+using Serving.Worker.Runtime;
+
+namespace Serving.Worker.Batching;
+
+/// <summary>
+/// One model version's dynamic batcher: a bounded queue (full → refused at once), deadlines and
+/// cancellations that take a request out of the queue, and <c>instances</c> loops that each form
+/// a batch with <see cref="BatchPlanner"/>, run it once and hand every request its rows.
+/// </summary>
+internal sealed partial class DynamicBatcher : IDisposable
+{
+    private readonly LinkedList<BatchItem> _queue = new();
+    private readonly Lock _lock = new();
+    private readonly IModelRunner _runner;
+    private readonly BatchSettings _settings;
+    private readonly BatchingMetrics.Series _metrics;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task[] _instances;
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public DynamicBatcher(IModelRunner runner, BatchSettings settings, BatchingMetrics.Series metrics, ILogger logger)
+    {
+        _runner = runner;
+        _settings = settings;
+        _metrics = metrics;
+        _logger = logger;
+        _instances = new Task[settings.Instances];
+        for (var i = 0; i < _instances.Length; i++)
+        {
+            _instances[i] = Task.Run(RunInstanceAsync);
+        }
+    }
+
+    private long _executions;
+
+    public BatchSettings Settings => _settings;
+
+    /// <summary>Batches this batcher has run (model runs).</summary>
+    public long Executions => Interlocked.Read(ref _executions);
+
+    public int QueueLength
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _queue.Count;
+            }
+        }
+    }
+
+    /// <summary>Queues a request; <paramref name="deadline"/> is a <see cref="Stopwatch"/> timestamp or <see cref="long.MaxValue"/>.</summary>
+    public Task<BatchResult> EnqueueAsync(InferTensor[] inputs, string[] outputNames, long deadline, CancellationToken cancellationToken)
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (deadline == long.MaxValue && _settings.DefaultTimeoutTicks > 0)
+        {
+            deadline = now + _settings.DefaultTimeoutTicks;
+        }
+
+        var item = new BatchItem(inputs, outputNames, now, deadline);
+        lock (_lock)
+        {
+            if (_stop.IsCancellationRequested)
+            {
+                throw InferenceException.Unavailable("the model version is unloading");
+            }
+
+            if (_queue.Count >= _settings.MaxQueueSize)
+            {
+                _metrics.Rejected.Inc();
+                throw new InferenceException(InferenceErrorCode.ResourceExhausted, $"the queue is full ({_settings.MaxQueueSize} requests waiting); retry later");
+            }
+
+            item.Node = _queue.AddLast(item);
+            _metrics.Depth.Set(_queue.Count);
+            WakeLocked();
+        }
+
+        if (cancellationToken.CanBeCanceled)
+        {
+            item.Cancellation = cancellationToken.Register(static state =>
+            {
+                var (batcher, queued) = ((DynamicBatcher, BatchItem))state!;
+                batcher.Remove(queued, cancelled: true);
+            }, (this, item));
+        }
+
+        if (deadline != long.MaxValue)
+        {
+            var wait = Stopwatch.GetElapsedTime(now, deadline);
+            item.TimeoutSource = new CancellationTokenSource(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
+            item.Timeout = item.TimeoutSource.Token.Register(static state =>
+            {
+                var (batcher, queued) = ((DynamicBatcher, BatchItem))state!;
+                batcher.Remove(queued, cancelled: false);
+            }, (this, item));
+        }
+
+        return item.Completion.Task;
+    }
+
+    /// <summary>Takes a request out of the queue if it is still there (cancelled by the caller, or past its deadline).</summary>
+    private void Remove(BatchItem item, bool cancelled)
+    {
+        lock (_lock)
+        {
+            if (item.Node is null)
+            {
+                return; // already taken into a batch: it runs and answers normally
+            }
+
+            _queue.Remove(item.Node);
+            item.Node = null;
+            _metrics.Depth.Set(_queue.Count);
+        }
+
+        Release(item);
+        if (cancelled)
+        {
+            _metrics.Cancelled.Inc();
+            item.Completion.TrySetCanceled();
+        }
+        else
+        {
+            _metrics.Expired.Inc();
+            item.Completion.TrySetException(new InferenceException(InferenceErrorCode.DeadlineExceeded, "the request's deadline passed while it waited in the queue"));
+        }
+    }
+
+    private static void Release(BatchItem item)
+    {
+        item.Cancellation.Dispose();
+        item.Timeout.Dispose();
+        item.TimeoutSource?.Dispose();
+    }
+
+    private void WakeLocked()
+    {
+        var wake = _wake;
+        _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        wake.TrySetResult();
+    }
+
+    private async Task RunInstanceAsync()
+    {
+        var batch = new List<BatchItem>(_settings.MaxBatchSize);
+        while (true)
+        {
+            batch.Clear();
+            if (!await TakeBatchAsync(batch).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            Execute(batch);
+        }
+    }
+
+    private async Task<bool> TakeBatchAsync(List<BatchItem> batch)
+    {
+        while (true)
+        {
+            Task wake;
+            long waitUntil;
+            lock (_lock)
+            {
+                if (_queue.Count == 0)
+                {
+                    if (_stop.IsCancellationRequested)
+                    {
+                        return false;
+                    }
+
+                    wake = _wake.Task;
+                    waitUntil = long.MaxValue;
+                }
+                else
+                {
+                    var plan = BatchPlanner.Plan(_queue, _settings, Stopwatch.GetTimestamp());
+                    if (plan.Take > 0)
+                    {
+                        for (var i = 0; i < plan.Take; i++)
+                        {
+                            var item = _queue.First!.Value;
+                            _queue.RemoveFirst();
+                            item.Node = null;
+                            batch.Add(item);
+                        }
+
+                        _metrics.Depth.Set(_queue.Count);
+                        return true;
+                    }
+
+                    wake = _wake.Task;
+                    waitUntil = plan.WaitUntil;
+                }
+            }
+
+            if (waitUntil == long.MaxValue)
+            {
+                await wake.WaitAsync(_stop.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+            else
+            {
+                var delay = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), waitUntil);
+                if (delay > TimeSpan.Zero)
+                {
+                    await wake.WaitAsync(delay).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+            }
+        }
+    }
+
+    private void Execute(List<BatchItem> batch)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var rows = 0;
+        foreach (var item in batch)
+        {
+            Release(item);
+            _metrics.QueueDuration.Observe(Stopwatch.GetElapsedTime(item.EnqueuedAt, started).TotalSeconds);
+            rows += item.Rows;
+        }
+
+        try
+        {
+            if (batch.Count == 1)
+            {
+                // A batch of one runs on the request's own tensors: no copy at all.
+                var only = batch[0];
+                only.Completion.TrySetResult(new BatchResult(_runner.Run(only.Inputs, only.OutputNames), null));
+            }
+            else
+            {
+                var inputs = BatchAssembler.Concatenate(batch, rows);
+                List<InferTensor> outputs;
+                try
+                {
+                    outputs = _runner.Run(inputs, OutputNames(batch));
+                }
+                finally
+                {
+                    foreach (var input in inputs)
+                    {
+                        input.Dispose();
+                    }
+                }
+
+                var results = BatchAssembler.Slice(outputs, batch, rows);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    batch[i].Completion.TrySetResult(results[i]);
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            var error = e as InferenceException ?? new InferenceException(InferenceErrorCode.Internal, "the model failed to run this batch");
+            if (e is not InferenceException)
+            {
+                Log.BatchFailed(_logger, batch.Count, e);
+            }
+
+            foreach (var item in batch)
+            {
+                item.Completion.TrySetException(error);
+            }
+        }
+
+        Interlocked.Increment(ref _executions);
+        _metrics.Executions.Inc();
+        _metrics.Size.Observe(rows);
+        _metrics.ComputeDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    private string[] OutputNames(List<BatchItem> batch)
+    {
+        var first = batch[0].OutputNames;
+        foreach (var item in batch)
+        {
+            if (!ReferenceEquals(item.OutputNames, first) && !item.OutputNames.AsSpan().SequenceEqual(first))
+            {
+                return _runner.Signature.OutputNames;
+            }
+        }
+
+        return first;
+    }
+
+    /// <summary>Stops taking requests; the loops finish what is queued, then end.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+
+            _stop.Cancel();
+            WakeLocked();
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Error, "A batch of {Count} requests failed")]
+        public static partial void BatchFailed(ILogger logger, int count, Exception exception);
+    }
+}
