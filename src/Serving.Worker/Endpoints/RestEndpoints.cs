@@ -88,7 +88,10 @@ internal static class RestEndpoints
             var headerLength = ParseHeaderLength(context.Request);
             var body = await RequestBodyReader.ReadAsync(context.Request, options.MaxRequestBytes, context.RequestAborted).ConfigureAwait(false);
             using var request = RestInferRequestReader.Read(body.Memory, headerLength, model, version, options.MaxElementsPerTensor, body);
-            using var response = await service.InferAsync(request, "rest", ParseTimeout(context.Request), context.RequestAborted).ConfigureAwait(false);
+            var chosen = context.Request.Headers[InferenceService.ChosenVersionHeader].ToString();
+            using var response = await service.InferAsync(
+                request, "rest", ParseTimeout(context.Request), context.RequestAborted, chosen.Length > 0 ? chosen : null).ConfigureAwait(false);
+            context.Response.Headers[InferenceService.ServedVersionHeader] = response.ModelVersion;
             var output = new ArrayBufferWriter<byte>(4096);
             var jsonLength = RestInferResponseWriter.Write(output, response, request);
             context.Response.StatusCode = 200;

@@ -11,14 +11,24 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
     /// <summary>The request parameter Triton uses for a per-request timeout, in microseconds.</summary>
     public const string TimeoutParameter = "timeout";
 
-    /// <summary>Runs the request; <paramref name="deadline"/> is a <see cref="Stopwatch"/> timestamp or <see cref="long.MaxValue"/>.</summary>
-    public async Task<InferenceResponse> InferAsync(InferenceRequest request, string protocol, long deadline, CancellationToken cancellationToken)
+    /// <summary>The header (REST) / metadata key (gRPC) a gateway uses to say which version it chose when the request names none.</summary>
+    public const string ChosenVersionHeader = "x-serving-version";
+
+    /// <summary>The header / response metadata key that says which version served a response.</summary>
+    public const string ServedVersionHeader = "x-serving-model-version";
+
+    /// <summary>
+    /// Runs the request; <paramref name="deadline"/> is a <see cref="Stopwatch"/> timestamp or <see cref="long.MaxValue"/>;
+    /// <paramref name="chosenVersion"/> (from a gateway) applies when the request names no version.
+    /// </summary>
+    public async Task<InferenceResponse> InferAsync(
+        InferenceRequest request, string protocol, long deadline, CancellationToken cancellationToken, string? chosenVersion = null)
     {
         var started = Stopwatch.GetTimestamp();
         string model = "_unknown", version = "";
         try
         {
-            using var lease = resolver.Acquire(request.ModelName, request.ModelVersion);
+            using var lease = resolver.Acquire(request.ModelName, string.IsNullOrEmpty(request.ModelVersion) ? chosenVersion : request.ModelVersion);
             var v = lease.Version;
             model = v.Model;
             version = v.VersionText;
