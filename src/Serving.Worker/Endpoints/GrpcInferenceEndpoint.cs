@@ -39,7 +39,8 @@ internal sealed class GrpcInferenceEndpoint(
             using var decoded = GrpcInferCodec.Decode(request, options.Value.MaxElementsPerTensor);
             var deadline = context.Deadline == DateTime.MaxValue ? long.MaxValue : InferenceService.DeadlineIn(context.Deadline - DateTime.UtcNow);
             var chosen = context.RequestHeaders.GetValue(InferenceService.ChosenVersionHeader);
-            using var response = await inference.InferAsync(decoded, "grpc", deadline, context.CancellationToken, chosen).ConfigureAwait(false);
+            using var response = await inference.InferAsync(
+                decoded, "grpc", deadline, context.CancellationToken, chosen, context.RequestHeaders.GetValue(InferenceService.ArmHeader)).ConfigureAwait(false);
             await context.WriteResponseHeadersAsync(new Metadata { { InferenceService.ServedVersionHeader, response.ModelVersion } }).ConfigureAwait(false);
             return GrpcInferCodec.Encode(response, decoded.RawOutput);
         }

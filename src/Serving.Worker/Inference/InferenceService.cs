@@ -2,17 +2,21 @@ using System.Diagnostics;
 using Serving.Protocol.Errors;
 using Serving.Protocol.Messages;
 using Serving.Worker.Metrics;
+using Serving.Worker.PredictionLogs;
 
 namespace Serving.Worker.Inference;
 
 /// <summary>Runs a decoded infer request on the version it names, whichever protocol carried it: through the version's batcher, or inline.</summary>
-internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics metrics)
+internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics metrics, IPredictionLogSink logs)
 {
     /// <summary>The request parameter Triton uses for a per-request timeout, in microseconds.</summary>
     public const string TimeoutParameter = "timeout";
 
     /// <summary>The header (REST) / metadata key (gRPC) a gateway uses to say which version it chose when the request names none.</summary>
     public const string ChosenVersionHeader = "x-serving-version";
+
+    /// <summary>The header / metadata key a gateway uses to name the traffic arm, for the prediction logs.</summary>
+    public const string ArmHeader = "x-serving-arm";
 
     /// <summary>The header / response metadata key that says which version served a response.</summary>
     public const string ServedVersionHeader = "x-serving-model-version";
@@ -22,7 +26,7 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
     /// <paramref name="chosenVersion"/> (from a gateway) applies when the request names no version.
     /// </summary>
     public async Task<InferenceResponse> InferAsync(
-        InferenceRequest request, string protocol, long deadline, CancellationToken cancellationToken, string? chosenVersion = null)
+        InferenceRequest request, string protocol, long deadline, CancellationToken cancellationToken, string? chosenVersion = null, string? arm = null)
     {
         var started = Stopwatch.GetTimestamp();
         string model = "_unknown", version = "";
@@ -54,7 +58,13 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
                 response = new InferenceResponse(v.Model, v.VersionText, request.Id, runner.Run(inputs, outputNames));
             }
 
-            metrics.Observe(model, version, protocol, "ok", Stopwatch.GetElapsedTime(started).TotalSeconds);
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            metrics.Observe(model, version, protocol, "ok", elapsed.TotalSeconds);
+            if (logs.Enabled)
+            {
+                logs.Record(new PredictionContext(model, version, request.Id, inputs, response.Outputs, elapsed.TotalMilliseconds, arm));
+            }
+
             return response;
         }
         catch (InferenceException e)

@@ -1,0 +1,10 @@
+using Serving.Protocol.Tensors;
+
+namespace Serving.Worker.PredictionLogs;
+
+/// <summary>
+/// A finished prediction, as the log sink sees it. The tensors' memory is valid only during
+/// <see cref="IPredictionLogSink.Record"/>: a sink copies what it keeps.
+/// </summary>
+internal readonly record struct PredictionContext(
+    string Model, string Version, string? RequestId, InferTensor[] Inputs, IReadOnlyList<InferTensor> Outputs, double LatencyMs, string? Arm);
