@@ -1,0 +1,25 @@
+using System.Text;
+using Serving.LoadTests.Reporting;
+
+namespace Serving.LoadTests.Baselines.RawOrt;
+
+/// <summary>The raw ONNX Runtime figures: the ceiling of the model alone, no network.</summary>
+internal sealed record RawOrtReport(string Model, int IntraOpThreads, IReadOnlyList<RawOrtResult> Results)
+{
+    /// <summary>The report as Markdown.</summary>
+    public string ToMarkdown()
+    {
+        var md = new StringBuilder();
+        md.AppendLine($"### raw ONNX Runtime: `{Model}` (OrtValue API, one caller, intra-op threads {(IntraOpThreads == 0 ? "ORT default" : IntraOpThreads)}, spinning off)");
+        md.AppendLine();
+        md.AppendLine("| batch | runs | rows/s | runs/s | µs per run p50 | p99 | mean |");
+        md.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var r in Results)
+        {
+            md.AppendLine($"| {r.Batch} | {Format.Int(r.Runs)} | {Format.Int(r.RowsPerSecond)} | {Format.Int(r.RunsPerSecond)} | "
+                + $"{Format.Int(r.P50Micros)} | {Format.Int(r.P99Micros)} | {Format.Fixed(r.MeanMicros, 1)} |");
+        }
+
+        return md.ToString();
+    }
+}

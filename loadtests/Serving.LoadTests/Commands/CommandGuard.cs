@@ -1,0 +1,36 @@
+using Grpc.Core;
+
+namespace Serving.LoadTests.Commands;
+
+/// <summary>Turns the errors a user can fix into one line on stderr and an exit code, instead of a stack trace.</summary>
+internal static class CommandGuard
+{
+    /// <summary>Runs <paramref name="action"/>; 1 for a usage or target error, 130 when interrupted.</summary>
+    public static async Task<int> RunAsync(Func<Task<int>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (LoadTestException e)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            return 1;
+        }
+        catch (RpcException e)
+        {
+            await Console.Error.WriteLineAsync($"error: gRPC {e.StatusCode}: {e.Status.Detail}");
+            return 1;
+        }
+        catch (HttpRequestException e)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            return 1;
+        }
+        catch (OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync("interrupted");
+            return 130;
+        }
+    }
+}

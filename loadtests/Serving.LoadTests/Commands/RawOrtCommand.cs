@@ -1,0 +1,47 @@
+using System.CommandLine;
+using Serving.LoadTests.Baselines.RawOrt;
+using Serving.LoadTests.Reporting;
+
+namespace Serving.LoadTests.Commands;
+
+/// <summary><c>raw-ort</c>: ONNX Runtime throughput in-process, no network.</summary>
+internal static class RawOrtCommand
+{
+    /// <summary>The command.</summary>
+    public static Command Create()
+    {
+        var model = new Option<FileInfo>("--model") { Description = "The .onnx file", Required = true };
+        var batches = new Option<int[]>("--batch")
+        {
+            Description = "Batch sizes, comma-separated",
+            CustomParser = CliParsers.PositiveInts,
+            DefaultValueFactory = _ => [1, 64],
+        };
+        var seconds = CommonOptions.Duration("--seconds", "Measured time per batch size", TimeSpan.FromSeconds(5));
+        var warmup = CommonOptions.Duration("--warmup", "Unmeasured time per batch size", TimeSpan.FromSeconds(1));
+        var threads = new Option<int>("--intra-op-threads") { Description = "ORT intra-op threads (0 = ORT default)", DefaultValueFactory = _ => 0 };
+        var json = CommonOptions.Json();
+        var command = new Command("raw-ort", "Raw ONNX Runtime rows/s at each batch size (OrtValue API, one caller, spinning off)")
+        {
+            model, batches, seconds, warmup, threads, json,
+        };
+        command.SetAction((parse, cancellationToken) => CommandGuard.RunAsync(async () =>
+        {
+            var options = new RawOrtOptions(
+                parse.GetRequiredValue(model).FullName,
+                parse.GetValue(batches) is { Length: > 0 } b ? b : throw new LoadTestException("--batch needs at least one size"),
+                parse.GetValue(seconds),
+                parse.GetValue(warmup),
+                parse.GetValue(threads) is var t and >= 0 ? t : throw new LoadTestException("--intra-op-threads must not be negative"));
+            var report = await Task.Run(() => RawOrtBenchmark.Run(options, cancellationToken), cancellationToken);
+            Console.WriteLine(report.ToMarkdown());
+            if (parse.GetValue(json) is { } file)
+            {
+                await ReportFiles.WriteJsonAsync(file.FullName, report, ReportJsonContext.Default.RawOrtReport, CancellationToken.None);
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+}

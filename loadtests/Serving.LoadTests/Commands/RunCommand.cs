@@ -1,0 +1,74 @@
+using System.CommandLine;
+using Serving.LoadTests.Generator;
+using Serving.LoadTests.Reporting;
+using Serving.LoadTests.Targets;
+
+namespace Serving.LoadTests.Commands;
+
+/// <summary><c>run</c>: load a target in the closed or open model and print the report.</summary>
+internal static class RunCommand
+{
+    /// <summary>The command.</summary>
+    public static Command Create()
+    {
+        var target = CommonOptions.Target();
+        var protocol = new Option<string>("--protocol") { Description = "grpc | rest-json | rest-binary", DefaultValueFactory = _ => "grpc" };
+        protocol.AcceptOnlyFromAmong(TargetProtocols.Names);
+        var grpcClient = CommonOptions.GrpcClient();
+        var model = CommonOptions.Model();
+        var version = CommonOptions.ModelVersion();
+        var inputFile = CommonOptions.InputFile();
+        var batch = CommonOptions.Batch();
+        var mode = new Option<string>("--mode") { Description = "closed (N callers) | open (arrival rate)", DefaultValueFactory = _ => "closed" };
+        mode.AcceptOnlyFromAmong("closed", "open");
+        var concurrency = new Option<int>("--concurrency") { Description = "Closed model: callers", DefaultValueFactory = _ => 1 };
+        var rate = new Option<double?>("--rate") { Description = "Open model: requests per second" };
+        var rampTo = new Option<double?>("--ramp-to") { Description = "Open model: rate reached linearly by the end of --duration" };
+        var maxInFlight = new Option<int>("--max-in-flight") { Description = "Open model: cap on outstanding requests; due ones beyond it count as client-saturated", DefaultValueFactory = _ => 1024 };
+        var connections = new Option<int?>("--connections") { Description = "gRPC channels, each with its own HTTP/2 connections (default: one per 64 callers)" };
+        var duration = CommonOptions.Duration("--duration", "Measured window", TimeSpan.FromSeconds(10));
+        var warmup = CommonOptions.Duration("--warmup", "Load sent before the window and not recorded", TimeSpan.FromSeconds(2));
+        var requests = new Option<long?>("--requests") { Description = "Stop after this many measured requests (if before --duration ends)" };
+        var json = CommonOptions.Json();
+        var plot = new Option<FileInfo>("--plot") { Description = "Write the latency distribution as a PNG (needs a build with -p:LoadTestPlot=true)" };
+        var quiet = new Option<bool>("--quiet") { Description = "No per-second progress on stderr" };
+
+        var command = new Command("run", "Load a target and print a report (Markdown on stdout, progress on stderr; exit code 2 if any call failed)")
+        {
+            target, protocol, grpcClient, model, version, inputFile, batch, mode, concurrency, rate, rampTo, maxInFlight, connections,
+            duration, warmup, requests, json, plot, quiet,
+        };
+        command.SetAction((parse, cancellationToken) => CommandGuard.RunAsync(async () =>
+        {
+            var loadTarget = CommonOptions.ReadTarget(parse, target, TargetProtocols.Parse(parse.GetValue(protocol)!), model, version, inputFile, batch)
+                with { GrpcClient = GrpcClientKinds.Parse(parse.GetValue(grpcClient)!) };
+            var open = parse.GetValue(mode) == "open";
+            var profile = new LoadProfile
+            {
+                Mode = open ? LoadMode.Open : LoadMode.Closed,
+                Concurrency = parse.GetValue(concurrency),
+                Rate = parse.GetValue(rate) ?? (open ? throw new LoadTestException("--mode open needs --rate") : 0),
+                RampTo = parse.GetValue(rampTo),
+                MaxInFlight = parse.GetValue(maxInFlight),
+                Connections = parse.GetValue(connections),
+                Duration = parse.GetValue(duration),
+                Warmup = parse.GetValue(warmup),
+                MaxRequests = parse.GetValue(requests),
+            };
+            var report = await LoadRunner.RunAsync(loadTarget, profile, cancellationToken, parse.GetValue(quiet) ? null : new ConsoleProgress());
+            Console.WriteLine(report.ToMarkdown());
+            if (parse.GetValue(json) is { } file)
+            {
+                await ReportFiles.WriteJsonAsync(file.FullName, report, ReportJsonContext.Default.LoadReport, CancellationToken.None);
+            }
+
+            if (parse.GetValue(plot) is { } png)
+            {
+                await Console.Error.WriteLineAsync(LatencyPlot.TryWrite(report, png.FullName, out var why) ? $"plot written to {png.FullName}" : $"no plot: {why}");
+            }
+
+            return report.Failed == 0 ? 0 : 2;
+        }));
+        return command;
+    }
+}

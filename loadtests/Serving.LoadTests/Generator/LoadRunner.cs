@@ -1,0 +1,55 @@
+using Serving.LoadTests.Payloads;
+using Serving.LoadTests.Reporting;
+using Serving.LoadTests.Targets;
+
+namespace Serving.LoadTests.Generator;
+
+/// <summary>The generator's entry point, for the <c>run</c> command and for in-process benches.</summary>
+internal static class LoadRunner
+{
+    /// <summary>
+    /// Loads <paramref name="target"/> as <paramref name="profile"/> says and returns the report. The request is
+    /// built and checked once before any load is sent; <paramref name="cancellationToken"/> ends the run early
+    /// (the report still covers what was measured).
+    /// </summary>
+    public static async Task<LoadReport> RunAsync(
+        LoadTarget target, LoadProfile profile, CancellationToken cancellationToken, IProgress<LoadProgress>? progress = null)
+    {
+        if (target.Address.Scheme != Uri.UriSchemeHttp || !LoopbackGuard.IsLoopback(target.Address))
+        {
+            throw new LoadTestException($"target {target.Address} is not an http:// loopback address");
+        }
+
+        profile.Validate();
+        var payload = await PayloadResolver.ResolveAsync(target, cancellationToken);
+        using var client = InferClientFactory.Create(target, payload, profile.EffectiveConnections, profile.Callers);
+        if (await client.PreflightAsync(cancellationToken) is { } problem)
+        {
+            throw new LoadTestException($"the first request to {target.Address} failed, so no load was sent: {problem}");
+        }
+
+        var startedAt = DateTimeOffset.UtcNow;
+        var allocatedBefore = GC.GetTotalAllocatedBytes();
+        var start = Timestamps.Now;
+        var measurement = new LoadMeasurement(start + Timestamps.FromTimeSpan(profile.Warmup), recordServiceTime: profile.Mode == LoadMode.Open);
+        using var control = new RunControl(cancellationToken, profile.Warmup + profile.Duration, profile.DrainTimeout, profile.MaxRequests, measurement);
+        var monitor = ProgressMonitor.Start(measurement, control, start, progress);
+        long end;
+        long allocated;
+        try
+        {
+            await (profile.Mode == LoadMode.Closed
+                ? ClosedLoopDriver.RunAsync(client, profile.Concurrency, measurement, control)
+                : OpenLoopDriver.RunAsync(client, profile, measurement, control, start));
+            end = Timestamps.Now;
+            allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
+        }
+        finally
+        {
+            await monitor.StopAsync();
+        }
+
+        var report = LoadReportBuilder.Build(target, profile, payload, client, measurement, monitor.Timeline, startedAt, end);
+        return report with { AllocatedBytesPerCall = measurement.Completed > 0 ? allocated / measurement.Completed : 0 };
+    }
+}

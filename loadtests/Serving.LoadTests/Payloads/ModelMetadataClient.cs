@@ -1,0 +1,63 @@
+using System.Net.Http;
+using System.Text.Json;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Serving.LoadTests.Targets;
+using Serving.Protocol.Inference;
+
+namespace Serving.LoadTests.Payloads;
+
+/// <summary>Fetches a model's input metadata over the protocol under test (gRPC <c>ModelMetadata</c> or REST <c>GET /v2/models/{m}</c>).</summary>
+internal static class ModelMetadataClient
+{
+    /// <summary>The model's inputs.</summary>
+    public static Task<IReadOnlyList<TensorSpec>> GetInputsAsync(LoadTarget target, CancellationToken cancellationToken) =>
+        target.Protocol == TargetProtocol.Grpc
+            ? GetInputsGrpcAsync(target, cancellationToken)
+            : GetInputsRestAsync(target, cancellationToken);
+
+    private static async Task<IReadOnlyList<TensorSpec>> GetInputsGrpcAsync(LoadTarget target, CancellationToken cancellationToken)
+    {
+        using var channel = GrpcChannel.ForAddress(target.Address, new GrpcChannelOptions { HttpHandler = HttpHandlers.ForMetadata() });
+        var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
+        try
+        {
+            var response = await client.ModelMetadataAsync(
+                new ModelMetadataRequest { Name = target.Model, Version = target.ModelVersion },
+                deadline: DateTime.UtcNow.AddSeconds(10),
+                cancellationToken: cancellationToken);
+            return response.Inputs.Select(i => new TensorSpec(i.Name, i.Datatype, i.Shape.ToArray())).ToList();
+        }
+        catch (RpcException e)
+        {
+            throw new LoadTestException($"gRPC ModelMetadata for '{target.Model}' at {target.Address} failed: {e.StatusCode} {e.Status.Detail}", e);
+        }
+    }
+
+    private static async Task<IReadOnlyList<TensorSpec>> GetInputsRestAsync(LoadTarget target, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient(HttpHandlers.ForMetadata()) { Timeout = TimeSpan.FromSeconds(10) };
+        var uri = new Uri(target.Address, RestPaths.Model(target.Model, target.ModelVersion));
+        try
+        {
+            using var response = await http.GetAsync(uri, cancellationToken);
+            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new LoadTestException($"GET {uri} answered {(int)response.StatusCode}: {System.Text.Encoding.UTF8.GetString(body)}");
+            }
+
+            using var document = JsonDocument.Parse(body);
+            return document.RootElement.GetProperty("inputs").EnumerateArray()
+                .Select(i => new TensorSpec(
+                    i.GetProperty("name").GetString()!,
+                    i.GetProperty("datatype").GetString()!,
+                    i.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray()))
+                .ToList();
+        }
+        catch (Exception e) when (e is HttpRequestException or JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new LoadTestException($"GET {uri} failed: {e.Message}", e);
+        }
+    }
+}

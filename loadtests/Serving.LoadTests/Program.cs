@@ -1,0 +1,3 @@
+using Serving.LoadTests.Commands;
+
+return await LoadTestCommands.CreateRoot().Parse(args).InvokeAsync();
