@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using Serving.Protocol.Tensors;
+using Serving.Worker.Batching;
+
+namespace Serving.Worker.Tests.Batching;
+
+public sealed class BatchPlannerTests
+{
+    private static readonly long Ms = Stopwatch.Frequency / 1000;
+
+    private static BatchSettings Settings(int max = 8, long delayMs = 10, params int[] preferred) =>
+        new(max, delayMs * Ms, preferred.OrderDescending().ToArray(), 100, 1, 0);
+
+    private static BatchItem Item(int rows, long enqueuedAt = 0, int width = 4) =>
+        new([InferTensor.Fixed("x", DataType.FP32, [rows, width], new byte[rows * width * 4])], ["y"], enqueuedAt, long.MaxValue);
+
+    private static LinkedList<BatchItem> Queue(params BatchItem[] items) => new(items);
+
+    [Fact]
+    public void Plan_PartialBatchBeforeDelay_WaitsUntilOldestPlusDelay()
+    {
+        var plan = BatchPlanner.Plan(Queue(Item(2, enqueuedAt: 100), Item(3, enqueuedAt: 200)), Settings(), now: 100 + Ms);
+        Assert.Equal(0, plan.Take);
+        Assert.Equal(100 + (10 * Ms), plan.WaitUntil);
+    }
+
+    [Fact]
+    public void Plan_PartialBatchAfterDelay_SendsEverythingThatFits()
+    {
+        var plan = BatchPlanner.Plan(Queue(Item(2), Item(3)), Settings(), now: 11 * Ms);
+        Assert.Equal(2, plan.Take);
+    }
+
+    [Fact]
+    public void Plan_ExactlyFull_SendsAtOnce()
+    {
+        var plan = BatchPlanner.Plan(Queue(Item(4), Item(4), Item(1)), Settings(max: 8), now: 0);
+        Assert.Equal(2, plan.Take);
+    }
+
+    [Fact]
+    public void Plan_NextRequestDoesNotFit_SendsWithoutSplittingIt()
+    {
+        // 5 + 5 > 8: the second request's rows are never split; the first goes alone, at once.
+        var plan = BatchPlanner.Plan(Queue(Item(5), Item(5)), Settings(max: 8), now: 0);
+        Assert.Equal(1, plan.Take);
+    }
+
+    [Fact]
+    public void Plan_DifferentNonBatchShape_ClosesTheBatchInArrivalOrder()
+    {
+        var plan = BatchPlanner.Plan(Queue(Item(1, width: 4), Item(1, width: 4), Item(1, width: 5), Item(1, width: 4)), Settings(), now: 0);
+        Assert.Equal(2, plan.Take);
+    }
+
+    [Fact]
+    public void Plan_PreferredSizeFormedExactly_SendsLargestPreferredPrefixAtOnce()
+    {
+        var plan = BatchPlanner.Plan(Queue(Item(2), Item(2), Item(1), Item(1)), Settings(max: 16, delayMs: 1000, 2, 4, 5), now: 0);
+        // Prefix rows are 2, 4, 5, 6: the largest preferred size formed is 5, the first three requests.
+        Assert.Equal(3, plan.Take);
+    }
+
+    [Fact]
+    public void Plan_NoPreferredSizeFormed_WaitsForTheDelay()
+    {
+        var plan = BatchPlanner.Plan(Queue(Item(3)), Settings(max: 16, delayMs: 1000, 2, 4), now: 0);
+        Assert.Equal(0, plan.Take);
+    }
+
+    [Fact]
+    public void Plan_ZeroDelay_SendsPartialBatchAtOnce()
+    {
+        var plan = BatchPlanner.Plan(Queue(Item(1)), Settings(delayMs: 0), now: 0);
+        Assert.Equal(1, plan.Take);
+    }
+}
