@@ -1,16 +1,20 @@
 using Serving.Protocol.Tensors;
+using Serving.Worker.Features;
 
 namespace Serving.Worker.Batching;
 
 /// <summary>A request waiting in a batcher's queue.</summary>
-internal sealed class BatchItem(InferTensor[] inputs, string[] outputNames, long enqueuedAt, long deadlineAt)
+internal sealed class BatchItem(InferTensor[] inputs, string[] outputNames, long enqueuedAt, long deadlineAt, FeatureItem? features = null)
 {
-    /// <summary>Inputs in signature order; dim 0 is the batch.</summary>
+    /// <summary>Inputs in signature order; dim 0 is the batch. An entity-form request's target slot is null until filled.</summary>
     public InferTensor[] Inputs { get; } = inputs;
 
     public string[] OutputNames { get; } = outputNames;
 
-    public int Rows { get; } = checked((int)inputs[0].Shape[0]);
+    /// <summary>Set for an entity-form request: the lookup fills its target input inside the batch.</summary>
+    public FeatureItem? Features { get; } = features;
+
+    public int Rows { get; } = features is not null ? features.Request.Ids.Length : checked((int)Array.Find(inputs, i => i is not null)!.Shape[0]);
 
     public long EnqueuedAt { get; } = enqueuedAt;
 
@@ -33,6 +37,12 @@ internal sealed class BatchItem(InferTensor[] inputs, string[] outputNames, long
     {
         for (var i = 0; i < Inputs.Length; i++)
         {
+            // A slot the feature lookup fills has the fixed shape of its fields: always compatible.
+            if (Inputs[i] is null || other.Inputs[i] is null)
+            {
+                continue;
+            }
+
             if (!Inputs[i].Shape.AsSpan(1).SequenceEqual(other.Inputs[i].Shape.AsSpan(1)))
             {
                 return false;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Serving.Protocol.Errors;
 using Serving.Protocol.Tensors;
+using Serving.Worker.Features;
 using Serving.Worker.Metrics;
 using Serving.Worker.Runtime;
 
@@ -24,8 +25,11 @@ internal sealed partial class DynamicBatcher : IDisposable
     private readonly Task[] _instances;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public DynamicBatcher(IModelRunner runner, BatchSettings settings, BatchingMetrics.Series metrics, ILogger logger)
+    private readonly FeatureLookup? _features;
+
+    public DynamicBatcher(IModelRunner runner, BatchSettings settings, BatchingMetrics.Series metrics, ILogger logger, FeatureLookup? features = null)
     {
+        _features = features;
         _runner = runner;
         _settings = settings;
         _metrics = metrics;
@@ -56,7 +60,8 @@ internal sealed partial class DynamicBatcher : IDisposable
     }
 
     /// <summary>Queues a request; <paramref name="deadline"/> is a <see cref="Stopwatch"/> timestamp or <see cref="long.MaxValue"/>.</summary>
-    public Task<BatchResult> EnqueueAsync(InferTensor[] inputs, string[] outputNames, long deadline, CancellationToken cancellationToken)
+    public Task<BatchResult> EnqueueAsync(
+        InferTensor[] inputs, string[] outputNames, long deadline, CancellationToken cancellationToken, FeatureItem? features = null)
     {
         var now = Stopwatch.GetTimestamp();
         if (deadline == long.MaxValue && _settings.DefaultTimeoutTicks > 0)
@@ -64,7 +69,7 @@ internal sealed partial class DynamicBatcher : IDisposable
             deadline = now + _settings.DefaultTimeoutTicks;
         }
 
-        var item = new BatchItem(inputs, outputNames, now, deadline);
+        var item = new BatchItem(inputs, outputNames, now, deadline, features);
         lock (_lock)
         {
             if (_stop.IsCancellationRequested)
@@ -159,7 +164,7 @@ internal sealed partial class DynamicBatcher : IDisposable
                 return;
             }
 
-            Execute(batch);
+            await ExecuteAsync(batch).ConfigureAwait(false);
         }
     }
 
@@ -218,14 +223,27 @@ internal sealed partial class DynamicBatcher : IDisposable
         }
     }
 
-    private void Execute(List<BatchItem> batch)
+    private async Task ExecuteAsync(List<BatchItem> batch)
     {
         var started = Stopwatch.GetTimestamp();
-        var rows = 0;
         foreach (var item in batch)
         {
             Release(item);
             _metrics.QueueDuration.Observe(Stopwatch.GetElapsedTime(item.EnqueuedAt, started).TotalSeconds);
+        }
+
+        if (_features is not null)
+        {
+            await FillFeaturesAsync(batch).ConfigureAwait(false);
+            if (batch.Count == 0)
+            {
+                return;
+            }
+        }
+
+        var rows = 0;
+        foreach (var item in batch)
+        {
             rows += item.Rows;
         }
 
@@ -278,6 +296,33 @@ internal sealed partial class DynamicBatcher : IDisposable
         _metrics.Executions.Inc();
         _metrics.Size.Observe(rows);
         _metrics.ComputeDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    /// <summary>One store call for every entity-form request in the batch; items the lookup refuses leave the batch with their error.</summary>
+    private async Task FillFeaturesAsync(List<BatchItem> batch)
+    {
+        var pending = batch.Where(i => i.Features is not null).Select(i => i.Features!).ToList();
+        if (pending.Count == 0)
+        {
+            return;
+        }
+
+        await _features!.FillAsync(pending).ConfigureAwait(false);
+        for (var i = batch.Count - 1; i >= 0; i--)
+        {
+            if (batch[i].Features is { } f)
+            {
+                if (f.Error is { } error)
+                {
+                    batch[i].Completion.TrySetException(error);
+                    batch.RemoveAt(i);
+                }
+                else
+                {
+                    batch[i].Inputs[_features.TargetIndex] = f.Filled!;
+                }
+            }
+        }
     }
 
     private string[] OutputNames(List<BatchItem> batch)

@@ -21,7 +21,7 @@ internal static class ErrorResults
             context.Response.Headers.RetryAfter = "1";
         }
 
-        var body = JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(message), ErrorBodyContext.Default.ErrorBody);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(message), ErrorBodyContext.Relaxed.ErrorBody);
         context.Response.ContentLength = body.Length;
         return context.Response.Body.WriteAsync(body).AsTask();
     }
@@ -34,4 +34,12 @@ internal sealed record ErrorBody(string Error);
 
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
 [System.Text.Json.Serialization.JsonSerializable(typeof(ErrorBody))]
-internal sealed partial class ErrorBodyContext : System.Text.Json.Serialization.JsonSerializerContext;
+internal sealed partial class ErrorBodyContext : System.Text.Json.Serialization.JsonSerializerContext
+{
+    /// <summary>Quotes and non-ASCII stay readable (a JSON API body, never embedded in HTML).</summary>
+    public static readonly ErrorBodyContext Relaxed = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

@@ -26,6 +26,9 @@ public static class WorkerServiceCollectionExtensions
         services.TryAddSingleton<WorkerListeners>();
         services.TryAddSingleton<WorkerMetrics>();
         services.TryAddSingleton<OnnxSessionFactory>();
+        services.AddOptions<FeatureStoreOptions>().BindConfiguration(FeatureStoreOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<Serving.Worker.Features.RedisConnection>();
+        services.TryAddSingleton<Serving.Worker.Features.FeatureStores>();
         services.TryAddSingleton<ModelVersionLoader>();
         services.TryAddSingleton<ModelRepository>();
         services.TryAddSingleton<ModelResolver>();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Serving.Protocol.Errors;
 using Serving.Protocol.Messages;
+using Serving.Worker.Features;
 using Serving.Worker.Metrics;
 using Serving.Worker.PredictionLogs;
 
@@ -37,14 +38,17 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
             model = v.Model;
             version = v.VersionText;
             var runner = v.Runner!;
-            var inputs = RequestValidator.OrderInputs(v.Model, runner.Signature, request);
+            var inputs = RequestValidator.OrderInputs(v.Model, runner.Signature, request, v.Features);
             var outputNames = RequestValidator.OutputNames(v.Model, runner.Signature, request);
             deadline = Math.Min(deadline, ParameterDeadline(request, started));
+            using var features = v.Features is { } lookup && lookup.IsEntityForm(request)
+                ? new FeatureScope(new FeatureItem(lookup.Prepare(request, runner.Signature.MaxBatchSize)))
+                : default;
 
             InferenceResponse response;
             if (v.Batcher is { } batcher)
             {
-                var result = await batcher.EnqueueAsync(inputs, outputNames, deadline, cancellationToken).ConfigureAwait(false);
+                var result = await batcher.EnqueueAsync(inputs, outputNames, deadline, cancellationToken, features.Item).ConfigureAwait(false);
                 response = new InferenceResponse(v.Model, v.VersionText, request.Id, result.Outputs, result.Owner);
             }
             else
@@ -55,8 +59,16 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
                 }
 
                 cancellationToken.ThrowIfCancellationRequested();
+                if (features.Item is { } item)
+                {
+                    await v.Features!.FillAsync([item]).ConfigureAwait(false);
+                    inputs[v.Features.TargetIndex] = item.Error is { } error ? throw error : item.Filled!;
+                }
+
                 response = new InferenceResponse(v.Model, v.VersionText, request.Id, runner.Run(inputs, outputNames));
             }
+
+            features.Item?.Request.AddParameters(response.Parameters);
 
             var elapsed = Stopwatch.GetElapsedTime(started);
             metrics.Observe(model, version, protocol, "ok", elapsed.TotalSeconds);

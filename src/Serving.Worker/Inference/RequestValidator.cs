@@ -1,6 +1,7 @@
 using Serving.Protocol.Errors;
 using Serving.Protocol.Messages;
 using Serving.Protocol.Tensors;
+using Serving.Worker.Features;
 using Serving.Worker.Runtime;
 
 namespace Serving.Worker.Inference;
@@ -8,12 +9,22 @@ namespace Serving.Worker.Inference;
 /// <summary>Checks a request against a version's signature and orders its inputs for the session.</summary>
 internal static class RequestValidator
 {
-    public static InferTensor[] OrderInputs(string model, ModelSignature signature, InferenceRequest request)
+    /// <summary>
+    /// Inputs in signature order. For an entity-form request (<paramref name="features"/> set and the
+    /// request sends ids), the target input's slot stays null: the feature lookup fills it.
+    /// </summary>
+    public static InferTensor[] OrderInputs(string model, ModelSignature signature, InferenceRequest request, FeatureLookup? features = null)
     {
         var ordered = new InferTensor[signature.Inputs.Length];
-        long batch = -1;
+        var entityForm = features?.IsEntityForm(request) == true;
+        long batch = entityForm ? request.Inputs.Find(i => i.Name == features!.EntityInput)!.Shape[0] : -1;
         foreach (var input in request.Inputs)
         {
+            if (entityForm && features!.IsFeatureInput(input.Name))
+            {
+                continue;
+            }
+
             var index = signature.IndexOfInput(input.Name);
             if (index < 0)
             {
@@ -42,7 +53,7 @@ internal static class RequestValidator
 
         for (var i = 0; i < ordered.Length; i++)
         {
-            if (ordered[i] is null)
+            if (ordered[i] is null && !(entityForm && i == features!.TargetIndex))
             {
                 throw InferenceException.Invalid($"model '{model}' needs input '{signature.InputNames[i]}', which the request does not have");
             }

@@ -25,6 +25,53 @@ internal sealed class ModelConfig
 
     /// <summary>Dynamic batching settings; batching applies when max_batch_size &gt; 0.</summary>
     public DynamicBatchingConfig? DynamicBatching { get; set; }
+
+    /// <summary>Input columns filled from the feature store for callers that send entity ids.</summary>
+    public FeaturesConfig? Features { get; set; }
+}
+
+/// <summary>
+/// The second form of call: the caller sends <see cref="EntityInput"/> (one id per row) and the
+/// worker fills <see cref="TargetInput"/>'s columns from the store (or from request inputs named
+/// like a field: request-time columns).
+/// </summary>
+internal sealed class FeaturesConfig
+{
+    /// <summary>The input carrying entity ids (INT64 or BYTES, shape [-1] or [-1, 1]).</summary>
+    public string? EntityInput { get; set; }
+
+    /// <summary>The model input whose columns are the fields, in order.</summary>
+    public string? TargetInput { get; set; }
+
+    /// <summary>Redis key of an entity's hash; <c>{id}</c> is replaced by the entity id.</summary>
+    public string? KeyPattern { get; set; }
+
+    /// <summary>The ordered fields (columns of the target input).</summary>
+    public List<string>? Fields { get; set; }
+
+    /// <summary>A file next to model.yaml listing the fields, one per line (instead of <see cref="Fields"/>).</summary>
+    public string? FieldsFile { get; set; }
+
+    /// <summary>The default of every field.</summary>
+    public double Default { get; set; }
+
+    /// <summary>Per-field defaults, overriding <see cref="Default"/>.</summary>
+    public Dictionary<string, double>? Defaults { get; set; }
+
+    /// <summary><c>defaults</c> (fill and flag) or <c>error</c> (404 / NOT_FOUND) when an entity is not in the store.</summary>
+    public string OnMissing { get; set; } = "defaults";
+
+    /// <summary><c>fail_open</c> (defaults, flagged) or <c>fail_closed</c> (503 / UNAVAILABLE) when the store can't be reached.</summary>
+    public string OnUnavailable { get; set; } = "fail_open";
+
+    /// <summary>How long a fetched entity is served from the near cache; 0 turns the cache off.</summary>
+    public int NearCacheTtlMs { get; set; } = 1000;
+
+    /// <summary>Most entities the near cache holds.</summary>
+    public int NearCacheSize { get; set; } = 10_000;
+
+    /// <summary>The in-memory store's data when no Redis is configured: a CSV next to model.yaml.</summary>
+    public string? Csv { get; set; }
 }
 
 /// <summary>The dynamic batcher's settings in <c>model.yaml</c> (Triton's names and meanings).</summary>

@@ -49,13 +49,13 @@ internal static class ModelConfigLoader
         }
 
         config ??= new ModelConfig();
-        Validate(modelName, fileName, config);
+        Validate(modelName, fileName, Path.GetDirectoryName(Path.GetFullPath(path))!, config);
         return config;
     }
 
     private static Exception Innermost(Exception e) => e.InnerException is { } inner ? Innermost(inner) : e;
 
-    private static void Validate(string modelName, string file, ModelConfig config)
+    private static void Validate(string modelName, string file, string directory, ModelConfig config)
     {
         string Where(string field) => $"model '{modelName}': {file}: '{field}'";
         if (config.Name is not null && config.Name != modelName)
@@ -77,6 +77,7 @@ internal static class ModelConfigLoader
         ValidateTensors(config.Outputs, "outputs", config.MaxBatchSize, Where);
         ValidatePolicy(config.VersionPolicy, Where);
         ValidateBatching(config, Where);
+        ValidateFeatures(config, directory, Where);
         if (config.Runtime is { } runtime)
         {
             if (runtime.ExecutionProvider is not null and not "auto" and not "cpu" and not "cuda")
@@ -164,6 +165,65 @@ internal static class ModelConfigLoader
         if (b.PreferredBatchSizes is { } preferred && preferred.Exists(p => p < 1 || (config.MaxBatchSize > 0 && p > config.MaxBatchSize)))
         {
             throw new ModelConfigException($"{where("dynamic_batching.preferred_batch_sizes")} must be between 1 and max_batch_size ({config.MaxBatchSize})");
+        }
+    }
+
+    private static void ValidateFeatures(ModelConfig config, string directory, Func<string, string> where)
+    {
+        if (config.Features is not { } f)
+        {
+            return;
+        }
+
+        if (string.IsNullOrEmpty(f.EntityInput) || string.IsNullOrEmpty(f.TargetInput) || f.EntityInput == f.TargetInput)
+        {
+            throw new ModelConfigException($"{where("features")}: entity_input and target_input are required and must differ");
+        }
+
+        if (string.IsNullOrEmpty(f.KeyPattern) || !f.KeyPattern.Contains("{id}", StringComparison.Ordinal))
+        {
+            throw new ModelConfigException($"{where("features.key_pattern")} must contain {{id}}");
+        }
+
+        if (f.FieldsFile is { } file)
+        {
+            var fieldsPath = Path.Combine(directory, file);
+            if (!ModelNames.IsValidName(file) || !File.Exists(fieldsPath))
+            {
+                throw new ModelConfigException($"{where("features.fields_file")} '{file}' is not a file next to the model's config");
+            }
+
+            f.Fields = File.ReadAllLines(fieldsPath).Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        }
+
+        if (f.Fields is not { Count: > 0 } || f.Fields.Distinct(StringComparer.Ordinal).Count() != f.Fields.Count)
+        {
+            throw new ModelConfigException($"{where("features.fields")} must list distinct field names (or name a fields_file)");
+        }
+
+        if (f.OnMissing is not "defaults" and not "error")
+        {
+            throw new ModelConfigException($"{where("features.on_missing")} is '{f.OnMissing}'; use defaults or error");
+        }
+
+        if (f.OnUnavailable is not "fail_open" and not "fail_closed")
+        {
+            throw new ModelConfigException($"{where("features.on_unavailable")} is '{f.OnUnavailable}'; use fail_open or fail_closed");
+        }
+
+        if (f.NearCacheTtlMs < 0 || f.NearCacheSize < 1)
+        {
+            throw new ModelConfigException($"{where("features")}: near_cache_ttl_ms must be >= 0 and near_cache_size >= 1");
+        }
+
+        if (f.Defaults?.Keys.FirstOrDefault(k => !f.Fields.Contains(k)) is { } unknown)
+        {
+            throw new ModelConfigException($"{where("features.defaults")} names '{unknown}', which is not a field");
+        }
+
+        if (f.Csv is { } csv && (!ModelNames.IsValidName(csv) || !File.Exists(Path.Combine(directory, csv))))
+        {
+            throw new ModelConfigException($"{where("features.csv")} '{csv}' is not a file next to the model's config");
         }
     }
 

@@ -13,9 +13,12 @@ internal sealed class ModelVersion
     private int _retired;
     private int _disposed;
 
-    private ModelVersion(string model, long version, ModelVersionState state, string? reason, OnnxModelRunner? runner, string fingerprint, DynamicBatcher? batcher = null)
+    private ModelVersion(
+        string model, long version, ModelVersionState state, string? reason, OnnxModelRunner? runner, string fingerprint,
+        DynamicBatcher? batcher = null, Features.FeatureLookup? features = null)
     {
         Batcher = batcher;
+        Features = features;
         Model = model;
         Version = version;
         VersionText = version.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -38,6 +41,9 @@ internal sealed class ModelVersion
 
     public OnnxModelRunner? Runner { get; }
 
+    /// <summary>The feature lookup for entity-form calls; null when the model declares no features.</summary>
+    public Features.FeatureLookup? Features { get; }
+
     /// <summary>The version's dynamic batcher; null when it is served unbatched.</summary>
     public DynamicBatcher? Batcher { get; }
 
@@ -46,8 +52,9 @@ internal sealed class ModelVersion
 
     public int InFlight => Volatile.Read(ref _leases);
 
-    public static ModelVersion Ready(string model, long version, OnnxModelRunner runner, string fingerprint, DynamicBatcher? batcher = null) =>
-        new(model, version, ModelVersionState.Ready, null, runner, fingerprint, batcher);
+    public static ModelVersion Ready(
+        string model, long version, OnnxModelRunner runner, string fingerprint, DynamicBatcher? batcher = null, Features.FeatureLookup? features = null) =>
+        new(model, version, ModelVersionState.Ready, null, runner, fingerprint, batcher, features);
 
     public static ModelVersion Failed(string model, long version, string reason, string fingerprint) =>
         new(model, version, ModelVersionState.Unavailable, reason, null, fingerprint);

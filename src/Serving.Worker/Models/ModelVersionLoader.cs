@@ -6,7 +6,10 @@ namespace Serving.Worker.Models;
 
 /// <summary>Loads one version: session, signature check against the graph, warm-up. Never throws: failure is a state.</summary>
 internal sealed partial class ModelVersionLoader(
-    OnnxSessionFactory sessions, Microsoft.Extensions.Options.IOptions<Serving.Worker.Configuration.WorkerOptions> options, ILogger<ModelVersionLoader> logger)
+    OnnxSessionFactory sessions,
+    Serving.Worker.Features.FeatureStores featureStores,
+    Microsoft.Extensions.Options.IOptions<Serving.Worker.Configuration.WorkerOptions> options,
+    ILogger<ModelVersionLoader> logger)
 {
     public ModelVersion Load(string model, long version, string modelPath, ModelConfig config, string fingerprint)
     {
@@ -27,13 +30,26 @@ internal sealed partial class ModelVersionLoader(
                 throw;
             }
 
+            Serving.Worker.Features.FeatureLookup? features;
+            try
+            {
+                features = config.Features is { } f
+                    ? featureStores.CreateLookup(model, version, Path.GetDirectoryName(Path.GetDirectoryName(modelPath))!, f, signature)
+                    : null;
+            }
+            catch
+            {
+                runner.Dispose();
+                throw;
+            }
+
             var settings = Serving.Worker.Batching.BatchSettings.From(config, options.Value.EnableBatching);
             var batcher = settings is null
                 ? null
                 : new Serving.Worker.Batching.DynamicBatcher(
-                    runner, settings, new Serving.Worker.Metrics.BatchingMetrics.Series(model, version.ToString(System.Globalization.CultureInfo.InvariantCulture)), logger);
+                    runner, settings, new Serving.Worker.Metrics.BatchingMetrics.Series(model, version.ToString(System.Globalization.CultureInfo.InvariantCulture)), logger, features);
             Log.Loaded(logger, model, version, provider, settings is null ? "off" : $"max {settings.MaxBatchSize}");
-            return ModelVersion.Ready(model, version, runner, fingerprint, batcher);
+            return ModelVersion.Ready(model, version, runner, fingerprint, batcher, features);
         }
         catch (ModelConfigException e)
         {

@@ -11,6 +11,7 @@ internal static class ServingCommandLine
         root.Add(UpCommand.Create());
         root.Add(WorkerCommand.Create());
         root.Add(InferCommand.Create());
+        root.Add(FeaturesCommand.Create());
         return root;
     }
 }

@@ -28,7 +28,12 @@ public sealed class ModelRepositoryTests : IDisposable
         var options = Options.Create(new WorkerOptions { ModelRepository = _temp.Path });
         _repository = new ModelRepository(
             options,
-            new ModelVersionLoader(Runners.SessionFactory(), options, _loaderLog),
+            new ModelVersionLoader(
+                Runners.SessionFactory(),
+                new Serving.Worker.Features.FeatureStores(
+                    Options.Create(new FeatureStoreOptions()), Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(new Microsoft.Extensions.DependencyInjection.ServiceCollection()), NullLoggerFactory.Instance),
+                options,
+                _loaderLog),
             new WorkerMetrics(),
             NullLogger<ModelRepository>.Instance);
     }

@@ -1,0 +1,309 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Serving.Protocol.Errors;
+using Serving.Protocol.Messages;
+using Serving.Protocol.Tensors;
+using Serving.Worker.Metrics;
+using Serving.Worker.Models;
+using Serving.Worker.Runtime;
+
+namespace Serving.Worker.Features;
+
+/// <summary>
+/// A model version's feature lookup: turns entity-form requests into the model's input. All
+/// entities of a batch that the near cache lacks are fetched in one store call; a dead store
+/// costs at most one timeout before the breaker answers for it, then fail_open / fail_closed.
+/// </summary>
+internal sealed partial class FeatureLookup
+{
+    private const int MaxIdLength = 256;
+    private readonly FeaturesConfig _config;
+    private readonly string[] _fields;
+    private readonly double[] _defaults;
+    private readonly Dictionary<string, int> _fieldIndex;
+    private readonly IFeatureStore _store;
+    private readonly CircuitBreaker _breaker;
+    private readonly NearCache _cache;
+    private readonly TimeSpan _timeout;
+    private readonly FeatureMetrics.Series _metrics;
+    private readonly ILogger _logger;
+
+    public FeatureLookup(
+        string model, FeaturesConfig config, TensorSignature target, int targetIndex, IFeatureStore store, CircuitBreaker breaker, TimeSpan timeout, ILogger logger)
+    {
+        Model = model;
+        _config = config;
+        _fields = [.. config.Fields!];
+        _defaults = _fields.Select(f => config.Defaults?.GetValueOrDefault(f, config.Default) ?? config.Default).ToArray();
+        _fieldIndex = _fields.Select((f, i) => (f, i)).ToDictionary(p => p.f, p => p.i, StringComparer.Ordinal);
+        Target = target;
+        TargetIndex = targetIndex;
+        _store = store;
+        _breaker = breaker;
+        _timeout = timeout;
+        _cache = new NearCache(config.NearCacheSize, TimeSpan.FromMilliseconds(config.NearCacheTtlMs), TimeProvider.System);
+        _metrics = new FeatureMetrics.Series(model, store.Kind);
+        _logger = logger;
+    }
+
+    public string Model { get; }
+
+    public string EntityInput => _config.EntityInput!;
+
+    public TensorSignature Target { get; }
+
+    public int TargetIndex { get; }
+
+    /// <summary>The store in use (<c>redis</c> or <c>memory</c>).</summary>
+    public string StoreKind => _store.Kind;
+
+    /// <summary>True when the request sends entity ids instead of the target input.</summary>
+    public bool IsEntityForm(InferenceRequest request) =>
+        request.Inputs.Exists(i => i.Name == _config.EntityInput) && !request.Inputs.Exists(i => i.Name == _config.TargetInput);
+
+    /// <summary>True for inputs that belong to the entity form (the ids and request-time columns).</summary>
+    public bool IsFeatureInput(string name) => name == _config.EntityInput || _fieldIndex.ContainsKey(name);
+
+    /// <summary>Reads the ids and request-time columns of an entity-form request.</summary>
+    public FeatureRequest Prepare(InferenceRequest request, int maxBatchSize)
+    {
+        var entity = request.Inputs.Find(i => i.Name == _config.EntityInput)!;
+        var rows = Rows(entity, maxBatchSize);
+        var ids = new string[rows];
+        for (var r = 0; r < rows; r++)
+        {
+            ids[r] = entity.DataType switch
+            {
+                DataType.Int64 => entity.As<long>()[r].ToString(CultureInfo.InvariantCulture),
+                DataType.Int32 => entity.As<int>()[r].ToString(CultureInfo.InvariantCulture),
+                DataType.Bytes => Id(entity.Elements![r].Span),
+                _ => throw InferenceException.Invalid($"input '{entity.Name}' holds entity ids: INT64, INT32 or BYTES, not {entity.DataType.ToWire()}"),
+            };
+        }
+
+        var columns = new double[]?[_fields.Length];
+        foreach (var input in request.Inputs)
+        {
+            if (_fieldIndex.TryGetValue(input.Name, out var field))
+            {
+                if (Rows(input, maxBatchSize) != rows)
+                {
+                    throw InferenceException.Invalid($"request-time column '{input.Name}' has {input.Shape[0]} rows but '{entity.Name}' has {rows}");
+                }
+
+                columns[field] = Numbers(input);
+            }
+        }
+
+        return new FeatureRequest(ids, columns);
+    }
+
+    /// <summary>
+    /// Builds the target input of every entity-form item in <paramref name="items"/>: sets it, or
+    /// sets the item's error (404 for a required missing entity, 503 for fail_closed).
+    /// </summary>
+    public async Task FillAsync(IReadOnlyList<FeatureItem> items)
+    {
+        var keys = new Dictionary<string, double[]?>(StringComparer.Ordinal);
+        var misses = new List<string>();
+        foreach (var item in items)
+        {
+            var request = item.Request;
+            for (var r = 0; r < request.Ids.Length; r++)
+            {
+                var key = FeatureKeys.Format(_config.KeyPattern!, request.Ids[r]);
+                if (keys.ContainsKey(key))
+                {
+                    continue;
+                }
+
+                if (_cache.TryGet(key, out var cached))
+                {
+                    _metrics.CacheHits.Inc();
+                    keys[key] = cached;
+                }
+                else
+                {
+                    _metrics.CacheMisses.Inc();
+                    keys[key] = null;
+                    misses.Add(key);
+                }
+            }
+        }
+
+        var unavailable = misses.Count > 0 && !await FetchAsync(misses, keys).ConfigureAwait(false);
+        var unavailableKeys = unavailable ? new HashSet<string>(misses, StringComparer.Ordinal) : null;
+        foreach (var item in items)
+        {
+            Build(item, keys, unavailableKeys);
+        }
+    }
+
+    private async Task<bool> FetchAsync(List<string> misses, Dictionary<string, double[]?> keys)
+    {
+        if (!_breaker.TryPass())
+        {
+            _metrics.BreakerOpen.Inc();
+            return false;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            _metrics.Calls.Inc();
+            var fetched = await _store.FetchAsync([.. misses], _fields, CancellationToken.None).WaitAsync(_timeout).ConfigureAwait(false);
+            _breaker.Success();
+            _metrics.Lookup.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            for (var i = 0; i < misses.Count; i++)
+            {
+                keys[misses[i]] = fetched[i];
+                _cache.Set(misses[i], fetched[i]);
+            }
+
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            _metrics.Timeouts.Inc();
+            Failed("timeout");
+            return false;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _metrics.Failures.Inc();
+            Failed(e.GetType().Name + ": " + e.Message);
+            return false;
+        }
+        finally
+        {
+            FeatureMetrics.BreakerState.WithLabels(_store.Kind).Set((int)_breaker.Current);
+        }
+    }
+
+    private void Failed(string reason)
+    {
+        _breaker.Failure();
+        Log.StoreFailed(_logger, Model, _store.Kind, reason);
+    }
+
+    private void Build(FeatureItem item, Dictionary<string, double[]?> keys, HashSet<string>? unavailableKeys)
+    {
+        var request = item.Request;
+        var rows = request.Ids.Length;
+        var width = _fields.Length;
+        var size = Target.DataType.ElementSize();
+        var rented = ArrayPool<byte>.Shared.Rent(rows * width * size);
+        var values = new double[width];
+        for (var r = 0; r < rows; r++)
+        {
+            var key = FeatureKeys.Format(_config.KeyPattern!, request.Ids[r]);
+            var entity = keys[key];
+            var defaulted = false;
+            if (entity is null && !AllFromRequest(request))
+            {
+                if (unavailableKeys?.Contains(key) == true)
+                {
+                    if (_config.OnUnavailable == "fail_closed")
+                    {
+                        ArrayPool<byte>.Shared.Return(rented);
+                        item.Error = InferenceException.Unavailable("the feature store is unavailable (on_unavailable: fail_closed)");
+                        return;
+                    }
+
+                    request.StoreUnavailable = true;
+                    _metrics.DefaultedUnavailable.Inc();
+                }
+                else
+                {
+                    _metrics.Missing.Inc();
+                    if (_config.OnMissing == "error")
+                    {
+                        ArrayPool<byte>.Shared.Return(rented);
+                        item.Error = InferenceException.NotFound($"entity '{request.Ids[r]}' is not in the feature store");
+                        return;
+                    }
+
+                    _metrics.DefaultedMissing.Inc();
+                }
+
+                defaulted = true;
+            }
+
+            for (var k = 0; k < width; k++)
+            {
+                var v = request.RequestColumns[k] is { } column ? column[r] : entity?[k] ?? double.NaN;
+                if (double.IsNaN(v))
+                {
+                    v = _defaults[k];
+                    defaulted = true;
+                }
+
+                values[k] = v;
+            }
+
+            if (defaulted)
+            {
+                (request.DefaultedRows ??= []).Add(r);
+            }
+
+            var row = rented.AsSpan(r * width * size, width * size);
+            if (Target.DataType == DataType.FP64)
+            {
+                values.CopyTo(MemoryMarshal.Cast<byte, double>(row));
+            }
+            else
+            {
+                var floats = MemoryMarshal.Cast<byte, float>(row);
+                for (var k = 0; k < width; k++)
+                {
+                    floats[k] = (float)values[k];
+                }
+            }
+        }
+
+        item.Filled = InferTensor.Fixed(Target.Name, Target.DataType, [rows, width], rented.AsMemory(0, rows * width * size), rented);
+    }
+
+    private static bool AllFromRequest(FeatureRequest request) => Array.TrueForAll(request.RequestColumns, c => c is not null);
+
+    private static int Rows(InferTensor input, int maxBatchSize)
+    {
+        if (input.Shape.Length is < 1 or > 2 || (input.Shape.Length == 2 && input.Shape[1] != 1) || input.Shape[0] < 1)
+        {
+            throw InferenceException.Invalid($"input '{input.Name}' must have shape [N] or [N, 1] with N >= 1, not {Shapes.Format(input.Shape)}");
+        }
+
+        return maxBatchSize > 0 && input.Shape[0] > maxBatchSize
+            ? throw InferenceException.Invalid($"input '{input.Name}': batch size {input.Shape[0]} is over max_batch_size {maxBatchSize}")
+            : (int)input.Shape[0];
+    }
+
+    private static double[] Numbers(InferTensor input) => input.DataType switch
+    {
+        DataType.FP32 => input.As<float>().ToArray().Select(v => (double)v).ToArray(),
+        DataType.FP64 => input.As<double>().ToArray(),
+        DataType.Int32 => input.As<int>().ToArray().Select(v => (double)v).ToArray(),
+        DataType.Int64 => input.As<long>().ToArray().Select(v => (double)v).ToArray(),
+        _ => throw InferenceException.Invalid($"request-time column '{input.Name}' must be FP32, FP64, INT32 or INT64"),
+    };
+
+    private static string Id(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.Length is 0 or > MaxIdLength)
+        {
+            throw InferenceException.Invalid($"entity ids must be 1 to {MaxIdLength} bytes");
+        }
+
+        return Encoding.UTF8.GetString(utf8);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Model {Model}: feature store ({Store}) call failed: {Reason}")]
+        public static partial void StoreFailed(ILogger logger, string model, string store, string reason);
+    }
+}

@@ -1,0 +1,61 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Serving.Protocol.Tensors;
+using Serving.Worker.Configuration;
+using Serving.Worker.Models;
+using Serving.Worker.Runtime;
+
+namespace Serving.Worker.Features;
+
+/// <summary>
+/// Hands each model version its feature lookup: Redis (one shared connection and breaker) when
+/// <c>Serving:Features:Redis</c> is set, else an in-memory store loaded from the model's CSV.
+/// </summary>
+internal sealed class FeatureStores(IOptions<FeatureStoreOptions> options, IServiceProvider services, ILoggerFactory loggers)
+{
+    private readonly Lazy<(RedisFeatureStore Store, CircuitBreaker Breaker)> _redis = new(() =>
+    (
+        new RedisFeatureStore((RedisConnection)services.GetService(typeof(RedisConnection))!, options.Value.MaxKeysPerCall),
+        new CircuitBreaker(options.Value.BreakerFailures, options.Value.BreakerOpenFor, TimeProvider.System)
+    ));
+
+    /// <summary>True when features come from Redis.</summary>
+    public bool UsesRedis => !string.IsNullOrWhiteSpace(options.Value.Redis);
+
+    public FeatureLookup CreateLookup(string model, long version, string modelDirectory, FeaturesConfig config, ModelSignature signature)
+    {
+        var where = $"model '{model}' version {version}: features";
+        var targetIndex = signature.IndexOfInput(config.TargetInput!);
+        if (targetIndex < 0)
+        {
+            throw new ModelConfigException($"{where}: target_input '{config.TargetInput}' is not an input of the model ({string.Join(", ", signature.InputNames)})");
+        }
+
+        if (signature.IndexOfInput(config.EntityInput!) >= 0)
+        {
+            throw new ModelConfigException($"{where}: entity_input '{config.EntityInput}' must not be one of the model's own inputs");
+        }
+
+        var target = signature.Inputs[targetIndex];
+        if (target.DataType is not (DataType.FP32 or DataType.FP64) || target.Shape.Length != 2
+            || (target.Shape[1] != -1 && target.Shape[1] != config.Fields!.Count))
+        {
+            throw new ModelConfigException(
+                $"{where}: target_input '{target.Name}' must be FP32 or FP64 with shape [-1, {config.Fields!.Count}] (one column per field), not {target.DataType.ToWire()} {Shapes.Format(target.Shape)}");
+        }
+
+        IFeatureStore store;
+        CircuitBreaker breaker;
+        if (UsesRedis)
+        {
+            (store, breaker) = _redis.Value;
+        }
+        else
+        {
+            store = InMemoryFeatureStore.Load(config.Csv is null ? null : Path.Combine(modelDirectory, config.Csv), config.KeyPattern!);
+            breaker = new CircuitBreaker(options.Value.BreakerFailures, options.Value.BreakerOpenFor, TimeProvider.System);
+        }
+
+        return new FeatureLookup(model, config, target, targetIndex, store, breaker, options.Value.Timeout, loggers.CreateLogger<FeatureLookup>());
+    }
+}

@@ -1,0 +1,14 @@
+namespace Serving.Worker.Features;
+
+/// <summary>Where entity features live. One call fetches every key a batch needs.</summary>
+internal interface IFeatureStore
+{
+    /// <summary>
+    /// Fetches <paramref name="fields"/> of each key: <c>result[i]</c> is null when key i is not in
+    /// the store, and a value is NaN when that field is missing or not a number.
+    /// </summary>
+    Task<double[]?[]> FetchAsync(string[] keys, string[] fields, CancellationToken cancellationToken);
+
+    /// <summary>A short name for metrics and logs: <c>redis</c> or <c>memory</c>.</summary>
+    string Kind { get; }
+}

@@ -1,0 +1,117 @@
+using System.CommandLine;
+using Serving.Worker.Features;
+using Serving.Worker.Models;
+using Spectre.Console;
+using StackExchange.Redis;
+
+namespace Serving.Commands;
+
+/// <summary><c>serving features load</c>: a CSV of entity features into Redis, with progress and a report of refused rows.</summary>
+internal static class FeaturesCommand
+{
+    public static Command Create()
+    {
+        var features = new Command("features", "Feature-store tools.");
+        var load = new Command("load", "Write a feature CSV (header: id column, then fields) into Redis hashes for a model's features.");
+        var model = new Option<string>("--model") { Description = "Model whose model.yaml declares the features (key pattern, fields)", Required = true };
+        var file = new Option<FileInfo>("--file") { Description = "CSV file: id column, then one column per field", Required = true };
+        var redis = new Option<string?>("--redis") { Description = "Redis connection string (default: Serving__Features__Redis, else 127.0.0.1:6379)" };
+        var models = new Option<string?>("--models") { Description = "Model repository folder (default: ./models)" };
+        var batch = new Option<int>("--batch") { Description = "Rows per pipelined batch", DefaultValueFactory = _ => 500 };
+        load.Add(model);
+        load.Add(file);
+        load.Add(redis);
+        load.Add(models);
+        load.Add(batch);
+        load.SetAction((result, cancellationToken) => RunAsync(
+            result.GetRequiredValue(model), result.GetRequiredValue(file), result.GetValue(redis), result.GetValue(models), result.GetValue(batch), cancellationToken));
+        features.Add(load);
+        return features;
+    }
+
+    private static async Task<int> RunAsync(string model, FileInfo file, string? redis, string? models, int batch, CancellationToken cancellationToken)
+    {
+        var repository = models ?? ModelRepositoryLocator.Find() ?? "models";
+        var configPath = ModelNames.IsValidName(model) ? ModelConfigLoader.Find(Path.Combine(repository, model)) : null;
+        if (configPath is null)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]serving features: no model '{model}' in {repository}[/] (give --models)");
+            return 2;
+        }
+
+        if (!file.Exists)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]serving features: {file.FullName} does not exist[/]");
+            return 2;
+        }
+
+        FeaturesConfig config;
+        try
+        {
+            config = ModelConfigLoader.Load(model, configPath).Features
+                ?? throw new ModelConfigException($"model '{model}' declares no features in its model.yaml");
+        }
+        catch (ModelConfigException e)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]serving features: {e.Message}[/]");
+            return 2;
+        }
+
+        var connection = redis ?? Environment.GetEnvironmentVariable("Serving__Features__Redis") ?? "127.0.0.1:6379";
+        ConnectionMultiplexer multiplexer;
+        try
+        {
+            multiplexer = await ConnectionMultiplexer.ConnectAsync(connection + ",connectTimeout=3000").ConfigureAwait(false);
+        }
+        catch (RedisConnectionException e)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]serving features: cannot reach Redis at {connection}: {e.Message}[/] (start redis-server or give --redis)");
+            return 1;
+        }
+
+        await using (multiplexer.ConfigureAwait(false))
+        {
+            var lines = File.ReadLines(file.FullName).LongCount() - 1;
+            FeatureLoader.Result outcome;
+            try
+            {
+                outcome = await AnsiConsole.Progress().AutoClear(false).StartAsync(async progress =>
+                {
+                    var task = progress.AddTask($"loading {file.Name} into {connection}", maxValue: Math.Max(lines, 1));
+                    using var reader = file.OpenText();
+                    return await FeatureLoader.LoadAsync(
+                        reader, config, multiplexer.GetDatabase(), batch, new Progress<long>(n => task.Value = n), cancellationToken).ConfigureAwait(false);
+                }).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is FormatException or RedisException)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]serving features: {e.Message}[/] (writes are idempotent: fix and run again)");
+                return 1;
+            }
+
+            Report(outcome);
+            return outcome.Refused.Count == 0 ? 0 : 3;
+        }
+    }
+
+    private static void Report(FeatureLoader.Result outcome)
+    {
+        AnsiConsole.MarkupLineInterpolated($"wrote [green]{outcome.Written}[/] entities, refused [yellow]{outcome.Refused.Count}[/] rows");
+        if (outcome.Refused.Count == 0)
+        {
+            return;
+        }
+
+        var table = new Table().AddColumn("line").AddColumn("why");
+        foreach (var bad in outcome.Refused.Take(50))
+        {
+            table.AddRow(bad.Line.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(bad.Reason));
+        }
+
+        AnsiConsole.Write(table);
+        if (outcome.Refused.Count > 50)
+        {
+            AnsiConsole.MarkupLineInterpolated($"… and {outcome.Refused.Count - 50} more");
+        }
+    }
+}

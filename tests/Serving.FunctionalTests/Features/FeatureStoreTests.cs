@@ -1,0 +1,268 @@
+using System.Net;
+using System.Text.Json;
+using Grpc.Core;
+using Serving.Protocol.Inference;
+using Serving.Testing;
+using Serving.Worker.Features;
+using Serving.Worker.Models;
+
+namespace Serving.FunctionalTests.Features;
+
+/// <summary>Entity-form calls against a real redis-server: equal outputs, one round trip per batch, near cache, outages, loader.</summary>
+public sealed class FeatureStoreTests : IAsyncLifetime
+{
+    private RedisServer _redis = null!;
+
+    public async Task InitializeAsync()
+    {
+        _redis = await RedisServer.StartAsync();
+        await LoadCsvAsync();
+    }
+
+    public async Task DisposeAsync() => await _redis.DisposeAsync();
+
+    private async Task<FeatureLoader.Result> LoadCsvAsync(string? csv = null)
+    {
+        var config = ModelConfigLoader.Load("tabular", Path.Combine(RepoPaths.Models, "tabular", "model.yaml")).Features!;
+        using var reader = csv is null ? new StreamReader(FeatureTestData.CsvPath) : new StreamReader(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(csv)));
+        return await FeatureLoader.LoadAsync(reader, config, _redis.Database, 100, null, CancellationToken.None);
+    }
+
+    [Theory]
+    [InlineData("1")]
+    [InlineData("2")]
+    public async Task StoredFeatures_SameOutputsAsInlineGolden_RestAndGrpc(string version)
+    {
+        var (server, repo) = await FeatureTestData.StartWorkerAsync(_redis.ConnectionString);
+        using var repoScope = repo;
+        await using var serverScope = server;
+        var golden = GoldenFile.Load("tabular", version);
+        var ids = FeatureTestData.GoldenCustomerIds(golden);
+
+        using var response = await server.Http.PostAsync($"/v2/models/tabular/versions/{version}/infer", new StringContent(FeatureTestData.EntityBody(ids)));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        var root = JsonDocument.Parse(text).RootElement;
+        Assert.False(root.TryGetProperty("parameters", out _), "no row should have been defaulted: " + text);
+        AssertClose(golden.Expected, root.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(e => e.GetDouble()).ToArray());
+
+        var request = new ModelInferRequest { ModelName = "tabular", ModelVersion = version };
+        var input = new ModelInferRequest.Types.InferInputTensor { Name = "customer_id", Datatype = "INT64", Contents = new InferTensorContents() };
+        input.Shape.Add(ids.Length);
+        input.Contents.Int64Contents.AddRange(ids);
+        request.Inputs.Add(input);
+        var grpc = await server.Grpc.ModelInferAsync(request);
+        AssertClose(golden.Expected, grpc.Outputs[0].Contents.Fp32Contents.Select(f => (double)f).ToArray());
+    }
+
+    [Fact]
+    public async Task BatchOf64Entities_OneRedisCallCountedOnTheServer()
+    {
+        var (server, repo) = await FeatureTestData.StartWorkerAsync(_redis.ConnectionString);
+        using var repoScope = repo;
+        await using var serverScope = server;
+        await _redis.ResetStatsAsync();
+
+        using var response = await server.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(FeatureTestData.EntityBody(Enumerable.Range(1, 64).Select(i => (long)i))));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        var scripts = await _redis.CommandCallsAsync("evalsha") + await _redis.CommandCallsAsync("eval");
+        Assert.Equal(1, scripts);
+        Assert.Equal(64, await _redis.CommandCallsAsync("hmget")); // the 64 HMGETs ran inside that one call
+    }
+
+    [Fact]
+    public async Task ConcurrentRequestsBatchedTogether_OneRedisCallPerBatch()
+    {
+        var (server, repo) = await FeatureTestData.StartWorkerAsync(_redis.ConnectionString, "  max_queue_delay_us: 20000\n", ("near_cache_ttl_ms", "0"));
+        using var repoScope = repo;
+        await using var serverScope = server;
+        var batcher = server.Service<ModelRepository>().Table.Models["tabular"].Versions[1].Batcher!;
+        await _redis.ResetStatsAsync();
+        var before = batcher.Executions;
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(async () =>
+        {
+            using var r = await server.Http.PostAsync("/v2/models/tabular/versions/1/infer",
+                new StringContent(FeatureTestData.EntityBody(Enumerable.Range((i * 4) + 1, 4).Select(x => (long)x))));
+            return r.StatusCode;
+        })));
+
+        Assert.All(responses, s => Assert.Equal(HttpStatusCode.OK, s));
+        var batches = batcher.Executions - before;
+        Assert.True(batches < 16, $"{batches} batches for 16 concurrent requests: nothing was batched");
+        Assert.Equal(batches, await _redis.CommandCallsAsync("evalsha") + await _redis.CommandCallsAsync("eval"));
+    }
+
+    [Fact]
+    public async Task NearCache_ServesWithinTtl_SeesUpdatedValueAfter()
+    {
+        var (server, repo) = await FeatureTestData.StartWorkerAsync(_redis.ConnectionString, "", ("near_cache_ttl_ms", "400"));
+        using var repoScope = repo;
+        await using var serverScope = server;
+
+        var first = await ProbabilityAsync(server, 1);
+        await _redis.Database.HashSetAsync("features:customer:1", [.. File.ReadLines(Path.Combine(RepoPaths.Models, "tabular", "feature_names.txt")).Select(f => new StackExchange.Redis.HashEntry(f, "0"))]);
+        await _redis.ResetStatsAsync();
+
+        var cached = await ProbabilityAsync(server, 1);
+        Assert.Equal(first, cached);
+        Assert.Equal(0, await _redis.CommandCallsAsync("evalsha") + await _redis.CommandCallsAsync("eval"));
+
+        await Task.Delay(600); // past the TTL
+        var fresh = await ProbabilityAsync(server, 1);
+        Assert.NotEqual(first, fresh);
+    }
+
+    [Fact]
+    public async Task RedisStopped_FailOpen_DefaultsWithFlag_ThenRecoversWithoutRestart()
+    {
+        var (server, repo) = await FeatureTestData.StartWorkerAsync(_redis.ConnectionString, "", ("near_cache_ttl_ms", "0"));
+        using var repoScope = repo;
+        await using var serverScope = server;
+        Assert.False((await EntityCallAsync(server, 5)).Unavailable);
+
+        _redis.Stop();
+        for (var i = 0; i < 5; i++)
+        {
+            var during = await EntityCallAsync(server, 5);
+            Assert.Equal(HttpStatusCode.OK, during.Status);
+            Assert.True(during.Unavailable, "a fail_open answer during the outage must say so");
+        }
+
+        await _redis.StartAgainAsync();
+        await LoadCsvAsync();
+        await WaitUntilAsync(async () => !(await EntityCallAsync(server, 5)).Unavailable);
+    }
+
+    [Fact]
+    public async Task RedisStopped_FailClosed_UnavailableAndBreakerOpens_RecoversAfter()
+    {
+        var (server, repo) = await FeatureTestData.StartWorkerAsync(_redis.ConnectionString, "", ("near_cache_ttl_ms", "0"), ("on_unavailable", "fail_closed"));
+        using var repoScope = repo;
+        await using var serverScope = server;
+        _redis.Stop();
+
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await EntityCallAsync(server, 7)).Status);
+        }
+
+        var request = new ModelInferRequest { ModelName = "tabular", ModelVersion = "1" };
+        var input = new ModelInferRequest.Types.InferInputTensor { Name = "customer_id", Datatype = "INT64", Contents = new InferTensorContents() };
+        input.Shape.Add(1);
+        input.Contents.Int64Contents.Add(7);
+        request.Inputs.Add(input);
+        var error = await Assert.ThrowsAsync<RpcException>(() => server.Grpc.ModelInferAsync(request, deadline: DateTime.UtcNow.AddSeconds(20)).ResponseAsync);
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+
+        // The breaker answered for the dead store: later calls did not each wait for a timeout.
+        using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.Listeners.MetricsPort}") };
+        Assert.Contains("serving_feature_store_errors_total{model=\"tabular\",store=\"redis\",kind=\"breaker_open\"}", await metrics.GetStringAsync("/metrics"), StringComparison.Ordinal);
+
+        await _redis.StartAgainAsync();
+        await LoadCsvAsync();
+        await WaitUntilAsync(async () => (await EntityCallAsync(server, 7)).Status == HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task MissingEntity_DefaultsAndListsTheRow_OrNotFoundWhenRequired()
+    {
+        var (server, repo) = await FeatureTestData.StartWorkerAsync(_redis.ConnectionString);
+        using var repoScope = repo;
+        await using var serverScope = server;
+        using var response = await server.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(FeatureTestData.EntityBody([1, 999_999, 2])));
+        var root = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("1", root.GetProperty("parameters").GetProperty("features_defaulted_rows").GetString());
+
+        var (strict, strictRepo) = await FeatureTestData.StartWorkerAsync(_redis.ConnectionString, "", ("on_missing", "error"));
+        using var strictRepoScope = strictRepo;
+        await using var strictScope = strict;
+        using var missing = await strict.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(FeatureTestData.EntityBody([999_999])));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Contains("entity '999999' is not in the feature store", await missing.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Loader_FileWithBadRows_WritesGoodOnesAndNamesBadOnes()
+    {
+        var fields = File.ReadLines(Path.Combine(RepoPaths.Models, "tabular", "feature_names.txt")).ToArray();
+        var good = string.Join(",", Enumerable.Repeat("1.5", 30));
+        var csv = $"customer_id,{string.Join(",", fields)}\n9001,{good}\n9002,{good},extra\n9003,{good.Replace("1.5,", "abc,", StringComparison.Ordinal)}\n9004,{good}\n";
+
+        var result = await LoadCsvAsync(csv);
+
+        Assert.Equal(2, result.Written);
+        Assert.Equal([3, 4], result.Refused.Select(r => r.Line));
+        Assert.Contains("columns", result.Refused[0].Reason, StringComparison.Ordinal);
+        Assert.Contains("is not a number", result.Refused[1].Reason, StringComparison.Ordinal);
+        Assert.Equal("1.5", (string?)await _redis.Database.HashGetAsync("features:customer:9004", "mean_radius"));
+        Assert.False(await _redis.Database.KeyExistsAsync("features:customer:9003"));
+
+        // Idempotent: a second run writes the same and changes nothing else.
+        Assert.Equal(2, (await LoadCsvAsync(csv)).Written);
+    }
+
+    [Fact]
+    public async Task LoaderCli_BadRows_ExitCode3_ReportsLineNumbers()
+    {
+        using var temp = new TempDirectory();
+        var fields = File.ReadLines(Path.Combine(RepoPaths.Models, "tabular", "feature_names.txt")).ToArray();
+        var good = string.Join(",", Enumerable.Repeat("2.5", 30));
+        var csv = Path.Combine(temp.Path, "f.csv");
+        await File.WriteAllTextAsync(csv, $"customer_id,{string.Join(",", fields)}\n7001,{good}\n7002,oops\n7003,{good}\n");
+
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "serving.dll"), "features", "load", "--model", "tabular", "--file", csv, "--models", RepoPaths.Models, "--redis", _redis.ConnectionString })
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        info.Environment["COLUMNS"] = "200";
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(process.ExitCode == 3, output);
+        Assert.Contains("wrote 2 entities, refused 1 rows", output, StringComparison.Ordinal);
+        Assert.Contains("3", output, StringComparison.Ordinal);
+        Assert.Contains("2 columns, the header has 31", output, StringComparison.Ordinal);
+        Assert.Equal("2.5", (string?)await _redis.Database.HashGetAsync("features:customer:7003", "mean_radius"));
+    }
+
+    private static async Task<double> ProbabilityAsync(WorkerServer server, long id)
+    {
+        using var response = await server.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(FeatureTestData.EntityBody([id])));
+        var root = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        return root.GetProperty("outputs")[0].GetProperty("data")[1].GetDouble();
+    }
+
+    private static async Task<(HttpStatusCode Status, bool Unavailable)> EntityCallAsync(WorkerServer server, long id)
+    {
+        using var response = await server.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(FeatureTestData.EntityBody([id])));
+        var text = await response.Content.ReadAsStringAsync();
+        var unavailable = response.IsSuccessStatusCode
+            && JsonDocument.Parse(text).RootElement.TryGetProperty("parameters", out var p)
+            && p.TryGetProperty("features_store_unavailable", out var u) && u.GetBoolean();
+        return (response.StatusCode, unavailable);
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the worker did not recover by itself");
+            await Task.Delay(100);
+        }
+    }
+
+    private static void AssertClose(double[] expected, double[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5, $"element {i}: expected {expected[i]}, got {actual[i]}");
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using System.Globalization;
+using Serving.Testing;
+
+namespace Serving.FunctionalTests.Features;
+
+/// <summary>The tabular model's features.csv, and which customer ids hold the golden rows.</summary>
+internal static class FeatureTestData
+{
+    public static string CsvPath => Path.Combine(RepoPaths.Models, "tabular", "features.csv");
+
+    /// <summary>The customer id of each golden input row (found by exact float32 values).</summary>
+    public static long[] GoldenCustomerIds(GoldenFile golden)
+    {
+        var rows = File.ReadLines(CsvPath).Skip(1).Select(l => l.Split(',')).ToArray();
+        var ids = new long[golden.Input.Length / 30];
+        for (var r = 0; r < ids.Length; r++)
+        {
+            var wanted = golden.Input.AsSpan(r * 30, 30).ToArray();
+            var match = rows.First(cells => cells.Skip(1).Select(c => (float)double.Parse(c, CultureInfo.InvariantCulture)).SequenceEqual(wanted));
+            ids[r] = long.Parse(match[0], CultureInfo.InvariantCulture);
+        }
+
+        return ids;
+    }
+
+    /// <summary>A worker whose tabular model.yaml gets <paramref name="featureOverrides"/> (replacing keys in its features section).</summary>
+    public static async Task<(WorkerServer Server, TempDirectory Repo)> StartWorkerAsync(string? redis, string batching = "", params (string Key, string Value)[] featureOverrides)
+    {
+        var repo = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        var yamlPath = Path.Combine(repo.Path, "tabular", "model.yaml");
+        var yaml = await File.ReadAllTextAsync(yamlPath);
+        foreach (var (key, value) in featureOverrides)
+        {
+            yaml = System.Text.RegularExpressions.Regex.Replace(yaml, $@"(?m)^  {key}: .*$", $"  {key}: {value}");
+        }
+
+        if (batching.Length > 0)
+        {
+            yaml += "\ndynamic_batching:\n" + batching;
+        }
+
+        await File.WriteAllTextAsync(yamlPath, yaml);
+        var settings = new Dictionary<string, string?>
+        {
+            ["Serving:Features:Redis"] = redis,
+            ["Serving:Features:BreakerOpenFor"] = "00:00:00.200",
+            ["Serving:Features:Timeout"] = "00:00:00.500",
+        };
+        return (await WorkerServer.StartAsync(repo.Path, settings), repo);
+    }
+
+    public static string EntityBody(IEnumerable<long> ids, string version = "") =>
+        $$"""{"id":"entities{{version}}","inputs":[{"name":"customer_id","datatype":"INT64","shape":[{{ids.Count()}}],"data":[{{string.Join(",", ids)}}]}]}""";
+}

@@ -1,0 +1,66 @@
+using System.Net;
+using System.Text.Json;
+using Serving.Testing;
+
+namespace Serving.FunctionalTests.Features;
+
+/// <summary>Without Redis (<c>serving up</c>'s defaults) the same code runs on the in-memory store loaded from features.csv.</summary>
+[Collection(SharedWorkerCollection.Name)]
+public sealed class InMemoryFeatureTests(SharedWorkerFixture fixture)
+{
+    [Fact]
+    public async Task EntityForm_InMemoryStore_SameOutputsAsGolden()
+    {
+        var golden = GoldenFile.Load("tabular", "2");
+        var ids = FeatureTestData.GoldenCustomerIds(golden);
+
+        using var response = await fixture.Server.Http.PostAsync("/v2/models/tabular/versions/2/infer", new StringContent(FeatureTestData.EntityBody(ids)));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        var data = JsonDocument.Parse(text).RootElement.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        for (var i = 0; i < data.Length; i++)
+        {
+            Assert.True(Math.Abs(golden.Expected[i] - data[i]) <= 1e-5, $"element {i}");
+        }
+    }
+
+    [Fact]
+    public async Task RequestTimeColumn_OverridesTheStoredField()
+    {
+        var golden = GoldenFile.Load("tabular", "1");
+        var id = FeatureTestData.GoldenCustomerIds(golden)[0];
+        var inlineRow = golden.Input[..30].ToArray();
+        inlineRow[0] = 28.5f; // mean_radius, sent by the caller
+
+        var inline = $$"""{"inputs":[{"name":"input","datatype":"FP32","shape":[1,30],"data":[{{string.Join(",", inlineRow.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))}}]}]}""";
+        var entity = $$"""{"inputs":[{"name":"customer_id","datatype":"INT64","shape":[1],"data":[{{id}}]},{"name":"mean_radius","datatype":"FP32","shape":[1],"data":[28.5]}]}""";
+
+        Assert.Equal(await OutputAsync(inline), await OutputAsync(entity));
+    }
+
+    public static TheoryData<string, string> BadEntityRequests => new()
+    {
+        { """{"inputs":[{"name":"customer_id","datatype":"FP32","shape":[1],"data":[1.0]}]}""", "INT64, INT32 or BYTES" },
+        { """{"inputs":[{"name":"customer_id","datatype":"INT64","shape":[2,2],"data":[1,2,3,4]}]}""", "must have shape [N] or [N, 1]" },
+        { """{"inputs":[{"name":"customer_id","datatype":"INT64","shape":[65],"data":[""" + string.Join(",", Enumerable.Range(1, 65)) + "]}]}", "over max_batch_size 64" },
+        { """{"inputs":[{"name":"customer_id","datatype":"BYTES","shape":[1],"data":[""" + "\"" + new string('x', 300) + "\"" + "]}]}", "1 to 256 bytes" },
+        { """{"inputs":[{"name":"customer_id","datatype":"INT64","shape":[2],"data":[1,2]},{"name":"mean_radius","datatype":"FP32","shape":[1],"data":[3.0]}]}""", "has 1 rows but 'customer_id' has 2" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadEntityRequests))]
+    public async Task EntityForm_BadInput_400WithReason(string body, string message)
+    {
+        using var response = await fixture.Server.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(body));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(message, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    private async Task<string> OutputAsync(string body)
+    {
+        using var response = await fixture.Server.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(body));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        return JsonDocument.Parse(text).RootElement.GetProperty("outputs")[0].GetProperty("data").GetRawText();
+    }
+}
