@@ -34,7 +34,8 @@ public sealed class WorkerServer : IAsyncDisposable
     public GRPCInferenceService.GRPCInferenceServiceClient Grpc { get; }
 
     /// <summary>Starts a worker over <paramref name="modelRepository"/>; <paramref name="settings"/> override configuration keys.</summary>
-    public static async Task<WorkerServer> StartAsync(string modelRepository, IDictionary<string, string?>? settings = null)
+    public static async Task<WorkerServer> StartAsync(
+        string modelRepository, IDictionary<string, string?>? settings = null, Action<OpenTelemetry.Trace.TracerProviderBuilder>? tracing = null)
     {
         var config = new Dictionary<string, string?>
         {
@@ -52,7 +53,7 @@ public sealed class WorkerServer : IAsyncDisposable
             config[key] = value;
         }
 
-        var app = WorkerHost.Build([], config);
+        var app = WorkerHost.Build([], config, tracing);
         await app.StartAsync().ConfigureAwait(false);
         return new WorkerServer(app, app.Services.GetRequiredService<WorkerListeners>());
     }

@@ -232,9 +232,11 @@ internal sealed partial class DynamicBatcher : IDisposable
             _metrics.QueueDuration.Observe(Stopwatch.GetElapsedTime(item.EnqueuedAt, started).TotalSeconds);
         }
 
-        if (_features is not null)
+        var featuresDone = 0L;
+        if (_features is not null && batch.Exists(i => i.Features is not null))
         {
             await FillFeaturesAsync(batch).ConfigureAwait(false);
+            featuresDone = Stopwatch.GetTimestamp();
             if (batch.Count == 0)
             {
                 return;
@@ -253,7 +255,8 @@ internal sealed partial class DynamicBatcher : IDisposable
             {
                 // A batch of one runs on the request's own tensors: no copy at all.
                 var only = batch[0];
-                only.Completion.TrySetResult(new BatchResult(_runner.Run(only.Inputs, only.OutputNames), null));
+                var outputs = _runner.Run(only.Inputs, only.OutputNames);
+                only.Completion.TrySetResult(new BatchResult(outputs, null, Timings(only, started, featuresDone, 1, rows)));
             }
             else
             {
@@ -274,7 +277,7 @@ internal sealed partial class DynamicBatcher : IDisposable
                 var results = BatchAssembler.Slice(outputs, batch, rows);
                 for (var i = 0; i < batch.Count; i++)
                 {
-                    batch[i].Completion.TrySetResult(results[i]);
+                    batch[i].Completion.TrySetResult(results[i] with { Timings = Timings(batch[i], started, featuresDone, batch.Count, rows) });
                 }
             }
         }
@@ -297,6 +300,9 @@ internal sealed partial class DynamicBatcher : IDisposable
         _metrics.Size.Observe(rows);
         _metrics.ComputeDuration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
+
+    private static BatchTimings Timings(BatchItem item, long started, long featuresDone, int requests, int rows) =>
+        new(item.EnqueuedAt, started, featuresDone, Stopwatch.GetTimestamp(), requests, rows);
 
     /// <summary>One store call for every entity-form request in the batch; items the lookup refuses leave the batch with their error.</summary>
     private async Task FillFeaturesAsync(List<BatchItem> batch)

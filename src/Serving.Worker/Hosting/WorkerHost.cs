@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Serving.Hosting.Tracing;
 using Serving.Worker.Configuration;
 
 namespace Serving.Worker.Hosting;
@@ -14,7 +15,8 @@ namespace Serving.Worker.Hosting;
 public static class WorkerHost
 {
     /// <summary>Creates the worker application; <paramref name="overrides"/> win over every other source.</summary>
-    public static WebApplication Build(string[] args, IDictionary<string, string?>? overrides = null)
+    public static WebApplication Build(
+        string[] args, IDictionary<string, string?>? overrides = null, Action<OpenTelemetry.Trace.TracerProviderBuilder>? tracing = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
         if (overrides is not null)
@@ -26,6 +28,7 @@ public static class WorkerHost
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         var options = builder.Configuration.GetSection(WorkerOptions.Section).Get<WorkerOptions>() ?? new WorkerOptions();
         builder.Services.AddServingWorker();
+        builder.Services.AddServingTracing(builder.Configuration, "worker", tracing);
         var listeners = new WorkerListeners();
         builder.Services.AddSingleton(listeners);
         builder.WebHost.ConfigureKestrel(kestrel =>

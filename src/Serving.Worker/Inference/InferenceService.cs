@@ -50,6 +50,7 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
             {
                 var result = await batcher.EnqueueAsync(inputs, outputNames, deadline, cancellationToken, features.Item).ConfigureAwait(false);
                 response = new InferenceResponse(v.Model, v.VersionText, request.Id, result.Outputs, result.Owner);
+                InferenceSpans.Record(result.Timings, model, version);
             }
             else
             {
@@ -59,13 +60,17 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
                 }
 
                 cancellationToken.ThrowIfCancellationRequested();
+                var runStarted = Stopwatch.GetTimestamp();
+                var featuresDone = 0L;
                 if (features.Item is { } item)
                 {
                     await v.Features!.FillAsync([item]).ConfigureAwait(false);
                     inputs[v.Features.TargetIndex] = item.Error is { } error ? throw error : item.Filled!;
+                    featuresDone = Stopwatch.GetTimestamp();
                 }
 
                 response = new InferenceResponse(v.Model, v.VersionText, request.Id, runner.Run(inputs, outputNames));
+                InferenceSpans.Record(new(runStarted, runStarted, featuresDone, Stopwatch.GetTimestamp(), 1, (int)(inputs[0]?.Shape.FirstOrDefault() ?? 1)), model, version);
             }
 
             features.Item?.Request.AddParameters(response.Parameters);

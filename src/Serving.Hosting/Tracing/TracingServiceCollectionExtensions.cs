@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Serving.Hosting.Tracing;
+
+/// <summary>Registers OpenTelemetry tracing for a role: ASP.NET Core and HttpClient spans plus the project's own sources, W3C traceparent propagation.</summary>
+public static class TracingServiceCollectionExtensions
+{
+    /// <summary>Traces with OTLP export when <c>Serving:Tracing:OtlpEndpoint</c> is set; <paramref name="configure"/> adds exporters (tests use the in-memory one).</summary>
+    public static IServiceCollection AddServingTracing(
+        this IServiceCollection services, IConfiguration configuration, string role, Action<TracerProviderBuilder>? configure = null)
+    {
+        var options = configuration.GetSection(TracingOptions.Section).Get<TracingOptions>() ?? new TracingOptions();
+        services.AddOptions<TracingOptions>().BindConfiguration(TracingOptions.Section);
+        if (string.IsNullOrWhiteSpace(options.OtlpEndpoint) && configure is null)
+        {
+            // Nothing would export the spans: don't pay for creating them on the hot path.
+            return services;
+        }
+
+        services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(options.ServiceName ?? "serving-" + role))
+            .WithTracing(tracing =>
+            {
+                tracing
+                    .AddSource(ServingActivitySources.Worker.Name, ServingActivitySources.Gateway.Name, ServingActivitySources.Drift.Name, "Yarp.ReverseProxy")
+                    .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/metrics", StringComparison.Ordinal))
+                    .AddHttpClientInstrumentation();
+                if (!string.IsNullOrWhiteSpace(options.OtlpEndpoint))
+                {
+                    tracing.AddOtlpExporter(o => o.Endpoint = new Uri(options.OtlpEndpoint));
+                }
+
+                configure?.Invoke(tracing);
+            });
+        return services;
+    }
+}
