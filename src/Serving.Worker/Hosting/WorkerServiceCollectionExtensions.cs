@@ -33,7 +33,7 @@ public static class WorkerServiceCollectionExtensions
         services.TryAddSingleton<ModelRepository>();
         services.TryAddSingleton<ModelResolver>();
         services.TryAddSingleton<InferenceService>();
-        services.TryAddSingleton<Serving.Worker.PredictionLogs.IPredictionLogSink, Serving.Worker.PredictionLogs.NoPredictionLogs>();
+        Serving.Worker.PredictionLogs.PredictionLogServiceCollectionExtensions.AddPredictionLogs(services);
         services.AddHostedService<ModelRepositoryService>();
 
         services.AddGrpc(o => o.EnableDetailedErrors = false);

@@ -9,7 +9,11 @@ namespace Serving.Commands;
 /// <summary>Starts a role's host, prints where it listens, and turns start-up failures into one clear message.</summary>
 internal static class RoleRunner
 {
-    public static async Task<int> RunAsync(ParseResult result, Func<WebApplication> build, CancellationToken cancellationToken)
+    public static Task<int> RunAsync(ParseResult result, Func<WebApplication> build, CancellationToken cancellationToken) =>
+        RunAsync(result, build, WorkerEndpoints, cancellationToken);
+
+    /// <summary>Runs a role whose listeners <paramref name="describe"/> prints (after start, so port 0 shows the bound port).</summary>
+    public static async Task<int> RunAsync(ParseResult result, Func<WebApplication> build, Func<WebApplication, string> describe, CancellationToken cancellationToken)
     {
         WebApplication app;
         try
@@ -30,11 +34,16 @@ internal static class RoleRunner
 
         await using (app.ConfigureAwait(false))
         {
-            var listeners = app.Services.GetRequiredService<WorkerListeners>();
-            Console.WriteLine($"serving: {result.CommandResult.Command.Name} ready: REST http://{Host(app)}:{listeners.RestPort}  gRPC {Host(app)}:{listeners.GrpcPort}  metrics http://{Host(app)}:{listeners.MetricsPort}/metrics");
+            Console.WriteLine($"serving: {result.CommandResult.Command.Name} ready: {describe(app)}");
             await app.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
             return 0;
         }
+    }
+
+    private static string WorkerEndpoints(WebApplication app)
+    {
+        var listeners = app.Services.GetRequiredService<WorkerListeners>();
+        return $"REST http://{Host(app)}:{listeners.RestPort}  gRPC {Host(app)}:{listeners.GrpcPort}  metrics http://{Host(app)}:{listeners.MetricsPort}/metrics";
     }
 
     private static string Host(WebApplication app) =>

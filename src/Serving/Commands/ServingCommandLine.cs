@@ -10,6 +10,7 @@ internal static class ServingCommandLine
         var root = new RootCommand("Serving: ONNX models over the Open Inference Protocol (gRPC + REST).");
         root.Add(UpCommand.Create());
         root.Add(WorkerCommand.Create());
+        root.Add(DriftCommand.Create());
         root.Add(InferCommand.Create());
         root.Add(FeaturesCommand.Create());
         return root;

@@ -1,0 +1,6 @@
+using Serving.Protocol.PredictionLogs;
+
+namespace Serving.Drift.Archive;
+
+/// <summary>One received record with the schema that names its values.</summary>
+internal readonly record struct ArchiveEntry(RecordSchema Schema, PredictionRecord Record, ArchiveStatus Status);

@@ -1,0 +1,101 @@
+using System.Text.Json;
+using Serving.Protocol.PredictionLogs;
+
+namespace Serving.Drift.Archive;
+
+/// <summary>
+/// Writes one archived record as a JSON object (one line of the archive): names next to values, so a
+/// line stands alone for retraining and audit. Non-finite numbers are written as null.
+/// </summary>
+internal static class ArchiveJson
+{
+    public static void Write(Utf8JsonWriter json, in ArchiveEntry entry, EncodedSchema names, DateTimeOffset receivedAt)
+    {
+        var (schema, record, status) = entry;
+        json.WriteStartObject();
+        json.WriteString("received_at"u8, receivedAt);
+        json.WriteString("model"u8, names.Model);
+        json.WriteString("version"u8, names.Version);
+        json.WriteString("status"u8, status == ArchiveStatus.Scored ? "scored"u8 : "unknown_version"u8);
+        json.WriteString("request_id"u8, record.RequestId);
+        WriteTimestamp(json, record.TimestampUnixNanos);
+        json.WriteNumber("timestamp_unix_nanos"u8, record.TimestampUnixNanos);
+        WriteNumber(json, "latency_ms"u8, record.LatencyMs);
+        if (record.Arm.Length > 0)
+        {
+            json.WriteString("arm"u8, record.Arm);
+        }
+
+        json.WriteStartObject("features"u8);
+        for (var i = 0; i < record.Features.Count; i++)
+        {
+            json.WritePropertyName(names.Features[i]);
+            WriteValue(json, record.Features[i]);
+        }
+
+        json.WriteEndObject();
+        if (record.CategoricalFeatures.Count > 0)
+        {
+            json.WriteStartObject("categorical_features"u8);
+            foreach (var (name, label) in record.CategoricalFeatures)
+            {
+                json.WriteString(name, label);
+            }
+
+            json.WriteEndObject();
+        }
+
+        WriteOutputs(json, schema, names, record);
+        json.WriteEndObject();
+    }
+
+    private static void WriteOutputs(Utf8JsonWriter json, RecordSchema schema, EncodedSchema names, PredictionRecord record)
+    {
+        json.WriteStartObject("outputs"u8);
+        var offset = 0;
+        for (var o = 0; o < schema.OutputNames.Count; o++)
+        {
+            json.WriteStartArray(names.Outputs[o]);
+            for (var k = 0; k < schema.OutputSizes[o]; k++)
+            {
+                WriteValue(json, record.Outputs[offset + k]);
+            }
+
+            offset += schema.OutputSizes[o];
+            json.WriteEndArray();
+        }
+
+        json.WriteEndObject();
+    }
+
+    private static void WriteTimestamp(Utf8JsonWriter json, long unixNanos)
+    {
+        var ticks = (unixNanos / 100) + DateTime.UnixEpoch.Ticks;
+        if (ticks >= DateTime.MinValue.Ticks && ticks <= DateTime.MaxValue.Ticks)
+        {
+            json.WriteString("timestamp"u8, new DateTime(ticks, DateTimeKind.Utc));
+        }
+        else
+        {
+            json.WriteNull("timestamp"u8);
+        }
+    }
+
+    private static void WriteNumber(Utf8JsonWriter json, ReadOnlySpan<byte> name, double value)
+    {
+        json.WritePropertyName(name);
+        WriteValue(json, value);
+    }
+
+    private static void WriteValue(Utf8JsonWriter json, double value)
+    {
+        if (double.IsFinite(value))
+        {
+            json.WriteNumberValue(value);
+        }
+        else
+        {
+            json.WriteNullValue();
+        }
+    }
+}

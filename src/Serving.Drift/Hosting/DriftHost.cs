@@ -1,0 +1,54 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Serving.Hosting.Tracing;
+
+namespace Serving.Drift.Hosting;
+
+/// <summary>Builds the drift monitor's web host: the gRPC ingest listener (h2c) and the REST listener.</summary>
+public static class DriftHost
+{
+    /// <summary>
+    /// Creates the drift monitor application; <paramref name="overrides"/> (keys such as <c>Serving:Drift:GrpcPort</c>)
+    /// win over every other source; <paramref name="tracing"/> adds trace exporters (tests use the in-memory one).
+    /// </summary>
+    public static WebApplication Build(
+        string[] args, IDictionary<string, string?>? overrides = null, Action<OpenTelemetry.Trace.TracerProviderBuilder>? tracing = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
+        if (overrides is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(overrides);
+        }
+
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        var options = builder.Configuration.GetSection(DriftOptions.Section).Get<DriftOptions>() ?? new DriftOptions();
+        builder.Services.AddServingDrift();
+        builder.Services.AddServingTracing(builder.Configuration, "drift", tracing);
+        var listeners = new DriftListeners();
+        builder.Services.AddSingleton(listeners);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            var address = IPAddress.TryParse(options.BindAddress, out var parsed) ? parsed : IPAddress.Any;
+            kestrel.Listen(address, options.GrpcPort, l => { l.Protocols = HttpProtocols.Http2; listeners.Grpc = l; });
+            kestrel.Listen(address, options.RestPort, l => { l.Protocols = HttpProtocols.Http1; listeners.Rest = l; });
+        });
+
+        var app = builder.Build();
+
+        // The ingest listener answers gRPC only.
+        app.Use((context, next) =>
+            context.Connection.LocalPort == listeners.GrpcPort && listeners.GrpcPort != 0
+                && context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) != true
+                ? Results.NotFound().ExecuteAsync(context)
+                : next(context));
+        app.MapServingDrift();
+        return app;
+    }
+}

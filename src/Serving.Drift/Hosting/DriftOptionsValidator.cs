@@ -1,0 +1,108 @@
+using Microsoft.Extensions.Options;
+
+namespace Serving.Drift.Hosting;
+
+/// <summary>Checks <see cref="DriftOptions"/> at start; every message names the key.</summary>
+internal sealed class DriftOptionsValidator : IValidateOptions<DriftOptions>
+{
+    private const string S = DriftOptions.Section;
+
+    public ValidateOptionsResult Validate(string? name, DriftOptions options)
+    {
+        var failures = new List<string>();
+        Check(failures, !string.IsNullOrWhiteSpace(options.BindAddress), "BindAddress", "is required");
+        Check(failures, options.GrpcPort is >= 0 and <= 65535, "GrpcPort", "must be a port number (0 picks a free port)");
+        Check(failures, options.RestPort is >= 0 and <= 65535, "RestPort", "must be a port number (0 picks a free port)");
+        Check(failures, options.GrpcPort == 0 || options.GrpcPort != options.RestPort, "RestPort", "must differ from GrpcPort");
+        Check(failures, !string.IsNullOrWhiteSpace(options.ModelRepository), "ModelRepository", "is required");
+        Check(failures, options.ProfileRetryInterval >= TimeSpan.Zero, "ProfileRetryInterval", "must not be negative");
+        Check(failures, options.MaxBatchBytes is >= 1024 and <= 256 * 1024 * 1024, "MaxBatchBytes", "must be between 1024 and 268435456");
+        Check(failures, options.MaxRecordsPerBatch is >= 1 and <= 1_000_000, "MaxRecordsPerBatch", "must be between 1 and 1000000");
+        ValidateWindow(failures, options);
+        ValidateThresholds(failures, options);
+        ValidateEvaluation(failures, options);
+        ValidateArchive(failures, options);
+        ValidateAlerts(failures, options);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateWindow(List<string> failures, DriftOptions options)
+    {
+        try
+        {
+            options.Window.ThrowIfInvalid();
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            failures.Add($"{S}:Window:{e.ParamName} must be {(e.ParamName == "Capacity" ? "at least 1" : "positive (or infinite)")}.");
+        }
+
+        Check(failures, options.Window.Capacity <= 10_000_000, "Window:Capacity", "must be at most 10000000");
+    }
+
+    private static void ValidateThresholds(List<string> failures, DriftOptions options)
+    {
+        try
+        {
+            options.Thresholds.ThrowIfInvalid();
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            // The scorer's message names the property and its rule; prefix the configuration path.
+            failures.Add($"{S}:Thresholds:{e.ParamName}: {FirstLine(e.Message)}");
+        }
+
+        Check(
+            failures,
+            options.Window.Capacity >= options.Thresholds.MinimumWindowSize,
+            "Window:Capacity",
+            $"({options.Window.Capacity}) must be at least Thresholds:MinimumWindowSize ({options.Thresholds.MinimumWindowSize}), or no version could ever be flagged");
+    }
+
+    private static void ValidateEvaluation(List<string> failures, DriftOptions options)
+    {
+        var evaluation = options.Evaluation;
+        Check(failures, evaluation.EveryRecords >= 0, "Evaluation:EveryRecords", "must not be negative (0 turns count-based scoring off)");
+        Check(failures, evaluation.Interval >= TimeSpan.Zero, "Evaluation:Interval", "must not be negative (zero turns timed scoring off)");
+        Check(failures, evaluation.EveryRecords > 0 || evaluation.Interval > TimeSpan.Zero, "Evaluation", "needs EveryRecords or Interval, or nothing is ever scored");
+    }
+
+    private static void ValidateArchive(List<string> failures, DriftOptions options)
+    {
+        var archive = options.Archive;
+        Check(failures, !string.IsNullOrWhiteSpace(archive.Directory), "Archive:Directory", "is required");
+        Check(failures, archive.MaxFileBytes >= 1024, "Archive:MaxFileBytes", "must be at least 1024");
+        Check(failures, archive.RotationInterval >= TimeSpan.FromSeconds(1), "Archive:RotationInterval", "must be at least 00:00:01");
+    }
+
+    private static void ValidateAlerts(List<string> failures, DriftOptions options)
+    {
+        var alerts = options.Alerts;
+        Check(failures, alerts.ConsecutiveVerdicts is >= 1 and <= 1000, "Alerts:ConsecutiveVerdicts", "must be between 1 and 1000");
+        Check(
+            failures,
+            string.IsNullOrWhiteSpace(alerts.WebhookUrl) || (Uri.TryCreate(alerts.WebhookUrl, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)),
+            "Alerts:WebhookUrl",
+            "must be an absolute http:// or https:// URL (or empty)");
+        Check(failures, alerts.WebhookTimeout > TimeSpan.Zero, "Alerts:WebhookTimeout", "must be positive");
+        Check(failures, alerts.WebhookMaxAttempts is >= 1 and <= 100, "Alerts:WebhookMaxAttempts", "must be between 1 and 100");
+        Check(failures, alerts.WebhookRetryDelay > TimeSpan.Zero, "Alerts:WebhookRetryDelay", "must be positive");
+        Check(failures, alerts.WebhookMaxRetryDelay >= alerts.WebhookRetryDelay, "Alerts:WebhookMaxRetryDelay", "must be at least WebhookRetryDelay");
+    }
+
+    // "X must be … (Parameter 'X')\nActual value was …": keep the rule only.
+    private static string FirstLine(string message)
+    {
+        var line = message.Split('\n')[0];
+        var parameter = line.IndexOf(" (Parameter", StringComparison.Ordinal);
+        return (parameter >= 0 ? line[..parameter] : line).Trim();
+    }
+
+    private static void Check(List<string> failures, bool valid, string key, string rule)
+    {
+        if (!valid)
+        {
+            failures.Add($"{S}:{key} {rule}.");
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Serving.Drift.Alerts;
+using Serving.Drift.Archive;
+using Serving.Drift.Ingest;
+using Serving.Drift.Monitoring;
+using Serving.Hosting;
+
+namespace Serving.Drift.Hosting;
+
+/// <summary>Registers the drift monitor role.</summary>
+public static class DriftServiceCollectionExtensions
+{
+    /// <summary>
+    /// Ingest (gRPC), reference profiles, windows and the evaluator, alerts (log + webhook), the
+    /// archive and health, with validated <see cref="DriftOptions"/>.
+    /// </summary>
+    public static IServiceCollection AddServingDrift(this IServiceCollection services)
+    {
+        services.AddOptions<DriftOptions>().BindConfiguration(DriftOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DriftOptions>, DriftOptionsValidator>());
+        services.AddServingLifecycle();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<DriftListeners>();
+        services.TryAddSingleton<DriftMetrics>();
+        services.TryAddSingleton<ReferenceProfileCatalog>();
+        services.TryAddSingleton<DriftMonitor>();
+        services.TryAddSingleton(sp => new ArchiveWriter(
+            sp.GetRequiredService<IOptions<DriftOptions>>().Value.Archive,
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<DriftMetrics>(),
+            sp.GetRequiredService<ILogger<ArchiveWriter>>()));
+        services.TryAddSingleton<WebhookSender>();
+        services.TryAddSingleton<AlertPublisher>();
+        services.TryAddSingleton<DriftEvaluator>();
+        services.TryAddSingleton<IngestPipeline>();
+        services.AddHttpClient(WebhookSender.ClientName);
+
+        // Startup first: the archive folder and the profiles are ready before anything else runs.
+        services.AddHostedService<DriftStartup>();
+        services.AddHostedService(sp => sp.GetRequiredService<DriftEvaluator>());
+        services.AddHostedService(sp => sp.GetRequiredService<WebhookSender>());
+
+        services.AddGrpc(o => o.EnableDetailedErrors = false);
+        services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>().Configure<IOptions<DriftOptions>>((grpc, drift) =>
+            grpc.MaxReceiveMessageSize = drift.Value.MaxBatchBytes);
+        return services;
+    }
+}

@@ -1,0 +1,105 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Serving.Drift.Archive;
+using Serving.Drift.Monitoring;
+using Serving.Protocol.PredictionLogs;
+
+namespace Serving.Drift.Ingest;
+
+/// <summary>
+/// The Ingest stream: each batch is processed in order and acknowledged once its records are
+/// archived. A malformed batch (or bytes that are not a batch) ends that stream with
+/// INVALID_ARGUMENT; a failed archive write ends it with UNAVAILABLE (the sender re-sends the
+/// unacknowledged batches). Other streams and the process carry on.
+/// </summary>
+internal sealed partial class PredictionLogIngestService(
+    IngestPipeline pipeline, DriftMonitor monitor, DriftMetrics metrics, IHostApplicationLifetime lifetime, ILogger<PredictionLogIngestService> logger)
+    : PredictionLogService.PredictionLogServiceBase
+{
+    public override async Task Ingest(IAsyncStreamReader<PredictionLogBatch> requestStream, IServerStreamWriter<IngestAck> responseStream, ServerCallContext context)
+    {
+        var bindings = new SchemaBindings(monitor);
+        metrics.OnStreamOpened();
+        Log.StreamOpened(logger, context.Peer);
+
+        // A long-lived stream would hold shutdown for the whole drain timeout: stop reading when shutdown
+        // starts (the batch being processed still gets its ack) and tell the sender to come back later.
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        try
+        {
+            while (await NextAsync(requestStream, reading.Token).ConfigureAwait(false))
+            {
+                var ack = await pipeline.ProcessAsync(requestStream.Current, bindings, context.CancellationToken).ConfigureAwait(false);
+                await responseStream.WriteAsync(ack, context.CancellationToken).ConfigureAwait(false);
+            }
+
+            Log.StreamClosed(logger, context.Peer);
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        {
+            Log.ShuttingDown(logger, context.Peer);
+            throw new RpcException(new Status(StatusCode.Unavailable, "the drift monitor is shutting down; reconnect and send unacknowledged batches again"));
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException && context.CancellationToken.IsCancellationRequested)
+        {
+            // The sender went away mid-stream (reset or shutdown); it re-sends what was not acknowledged.
+            Log.Aborted(logger, context.Peer);
+        }
+        catch (MalformedBatchException e)
+        {
+            metrics.OnStreamFailed("malformed");
+            Log.Malformed(logger, context.Peer, e.Message);
+            throw new RpcException(new Status(StatusCode.InvalidArgument, e.Message));
+        }
+        catch (ArchiveUnavailableException e)
+        {
+            metrics.OnStreamFailed("archive");
+            Log.ArchiveFailed(logger, context.Peer, e);
+            throw new RpcException(new Status(StatusCode.Unavailable, "the prediction archive could not be written; unacknowledged batches must be sent again"));
+        }
+        finally
+        {
+            metrics.OnStreamClosed();
+        }
+    }
+
+    // Bytes that don't parse as a batch surface from the framework's reader: report them as this stream's fault.
+    private static async Task<bool> NextAsync(IAsyncStreamReader<PredictionLogBatch> requestStream, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await requestStream.MoveNext(cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new MalformedBatchException($"a message on the stream is not a PredictionLogBatch ({e.Message})");
+        }
+        catch (InvalidDataException e) when (e.InnerException is InvalidProtocolBufferException inner)
+        {
+            throw new MalformedBatchException($"a message on the stream is not a PredictionLogBatch ({inner.Message})");
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Drift: ingest stream from {Peer} opened")]
+        public static partial void StreamOpened(ILogger logger, string peer);
+
+        [LoggerMessage(2, LogLevel.Information, "Drift: ingest stream from {Peer} closed")]
+        public static partial void StreamClosed(ILogger logger, string peer);
+
+        [LoggerMessage(3, LogLevel.Warning, "Drift: ingest stream from {Peer} ended: malformed input: {Problem}")]
+        public static partial void Malformed(ILogger logger, string peer, string problem);
+
+        [LoggerMessage(5, LogLevel.Information, "Drift: ingest stream from {Peer} ended: shutting down")]
+        public static partial void ShuttingDown(ILogger logger, string peer);
+
+        [LoggerMessage(6, LogLevel.Information, "Drift: ingest stream from {Peer} aborted by the sender")]
+        public static partial void Aborted(ILogger logger, string peer);
+
+        [LoggerMessage(4, LogLevel.Error, "Drift: ingest stream from {Peer} ended: the archive write failed")]
+        public static partial void ArchiveFailed(ILogger logger, string peer, Exception exception);
+    }
+}

@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Serving.Drift.Alerts;
+using Serving.Drift.Hosting;
+using Serving.Drift.Scoring;
+
+namespace Serving.Drift.Monitoring;
+
+/// <summary>
+/// Scores versions' windows when asked — every EveryRecords records of a version (coalesced while
+/// one is waiting), and every Interval for every version — then publishes the statistics, keeps the
+/// latest report and feeds the version's alert state, raising an alert when it flips.
+/// </summary>
+/// <remarks>One loop owns every <see cref="Scoring.DriftAlertState"/>, so alerts need no locks.</remarks>
+internal sealed partial class DriftEvaluator(
+    DriftMonitor monitor,
+    AlertPublisher alerts,
+    DriftMetrics metrics,
+    IOptions<DriftOptions> options,
+    TimeProvider time,
+    ILogger<DriftEvaluator> logger) : BackgroundService
+{
+    private readonly DriftScorer _scorer = new(options.Value.Thresholds);
+    private readonly TimeSpan _interval = options.Value.Evaluation.Interval;
+
+    // At most one request per version is waiting (VersionMonitor coalesces), so this rarely fills.
+    private readonly Channel<VersionMonitor> _requests = Channel.CreateBounded<VersionMonitor>(
+        new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+
+    private long _evaluations;
+
+    /// <summary>Evaluations done since start.</summary>
+    public long Evaluations => Interlocked.Read(ref _evaluations);
+
+    /// <summary>Queues the version for scoring (call after <see cref="VersionMonitor.TryMarkPending"/> returned true); never waits.</summary>
+    public void Request(VersionMonitor version)
+    {
+        if (!_requests.Writer.TryWrite(version))
+        {
+            version.ClearPending();
+            metrics.OnEvaluationSkipped();
+        }
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(ScoreAsync(stoppingToken), TickAsync(stoppingToken));
+
+    private async Task ScoreAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var version in _requests.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            {
+                Evaluate(version.TakeSnapshot());
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
+    }
+
+    private async Task TickAsync(CancellationToken stoppingToken)
+    {
+        if (_interval <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(_interval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                foreach (var version in monitor.Versions.Where(v => v.RecordsSeen > 0))
+                {
+                    if (version.TryMarkPending())
+                    {
+                        Request(version);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
+    }
+
+    private void Evaluate(EvaluationRequest request)
+    {
+        var version = request.Monitor;
+        using var span = DriftSpans.StartRoot("drift evaluation", ActivityKind.Internal);
+        try
+        {
+            var report = _scorer.Score(version.Profile, request.Window);
+            span?.SetTag("serving.model", version.Model);
+            span?.SetTag("serving.version", version.Version);
+            span?.SetTag("serving.drift.window", report.WindowSize);
+            span?.SetTag("serving.drift.drifting", report.IsDrifting);
+            var transition = version.Alert.Observe(report);
+            var number = Interlocked.Increment(ref _evaluations);
+            version.Latest = new DriftEvaluation(report, request.AtRecord, version.Alert.IsAlerting, number, time.GetUtcNow());
+            metrics.Publish(report);
+            metrics.SetAlerting(version.Model, version.Version, version.Alert.IsAlerting);
+            if (transition != DriftAlertTransition.None)
+            {
+                alerts.Raise(DriftAlert.From(report, transition, time.GetUtcNow(), request.AtRecord));
+            }
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or ArithmeticException)
+        {
+            // One version's surprise must not stop the others from being scored.
+            Log.EvaluationFailed(logger, version.Model, version.Version, e);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Error, "Drift: evaluating {Model} version {Version} failed")]
+        public static partial void EvaluationFailed(ILogger logger, string model, string version, Exception exception);
+    }
+}

@@ -1,0 +1,40 @@
+namespace Serving.Worker.PredictionLogs;
+
+/// <summary>Where and how the worker ships prediction logs to the drift monitor (section <c>Serving:Worker:PredictionLogs</c>).</summary>
+public sealed class PredictionLogOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Serving:Worker:PredictionLogs";
+
+    /// <summary>The drift monitor's gRPC address, e.g. <c>http://127.0.0.1:8090</c>; empty turns prediction logs off.</summary>
+    public string? Endpoint { get; set; }
+
+    /// <summary>Share of predicted rows that are logged, 0..1. Default 1 (every row).</summary>
+    public double SampleRate { get; set; } = 1.0;
+
+    /// <summary>Records the queue holds; past it new records are dropped and counted. Default 65536.</summary>
+    public int QueueCapacity { get; set; } = 65_536;
+
+    /// <summary>Most records per batch sent on the stream. Default 512.</summary>
+    public int BatchSize { get; set; } = 512;
+
+    /// <summary>Longest a record waits for its batch to fill before the batch is sent anyway. Default 200 ms.</summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Batches sent but not yet acknowledged before the sender waits for acks. Default 16.</summary>
+    public int MaxUnackedBatches { get; set; } = 16;
+
+    /// <summary>How long the sender waits for an ack while the unacked window is full before it reopens the stream. Default 30 s.</summary>
+    public TimeSpan AckTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>First wait before reconnecting after the stream broke; doubles per failed attempt. Default 100 ms.</summary>
+    public TimeSpan ReconnectBackoffMin { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Longest wait between reconnect attempts. Default 10 s.</summary>
+    public TimeSpan ReconnectBackoffMax { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>On shutdown, how long queued and unacknowledged records may take to reach the monitor. Default 5 s.</summary>
+    public TimeSpan ShutdownFlushTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    internal bool IsEnabled => !string.IsNullOrWhiteSpace(Endpoint);
+}

@@ -1,0 +1,410 @@
+using System.Diagnostics;
+using Grpc.Core;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Serving.Hosting.Tracing;
+using Serving.Protocol.PredictionLogs;
+
+namespace Serving.Worker.PredictionLogs;
+
+/// <summary>
+/// Keeps one Ingest stream to the drift monitor open and drains the queue onto it in batches (full
+/// batch or flush interval), with a bounded window of unacknowledged batches.
+/// </summary>
+/// <remarks>
+/// <para>
+/// When the stream breaks, it is reopened after an exponential backoff. Batches that were sent but
+/// not acknowledged are sent again, once, at the start of the next stream (so a record may reach
+/// the archive twice, never silently zero times); if that stream breaks too before their ack, they
+/// are counted as lost. Records that never left the queue stay queued; meanwhile a full queue
+/// drops and counts new records.
+/// </para>
+/// <para>
+/// On shutdown (after the web server has stopped taking requests) the queue is closed, and what
+/// is left is sent and acknowledged within <see cref="PredictionLogOptions.ShutdownFlushTimeout"/>;
+/// records still queued or unacknowledged then are counted as unsent.
+/// </para>
+/// </remarks>
+internal sealed partial class PredictionLogSender(
+    PredictionLogShipper shipper,
+    IPredictionLogTransport transport,
+    PredictionLogStats stats,
+    IOptions<PredictionLogOptions> options,
+    ILogger<PredictionLogSender> logger) : BackgroundService
+{
+    private readonly PredictionLogOptions _options = options.Value;
+    private readonly List<QueuedRecord> _building = [];
+    private readonly List<PendingBatch> _retry = [];
+    private ulong _sequence;
+    private int _failedStreams;
+    private long _rejectionLoggedAt = long.MinValue;
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+
+        // A host stopped right after it started may cancel ExecuteAsync before it ran: still close and count.
+        if (_options.IsEnabled && ExecuteTask is { IsCanceled: true })
+        {
+            shipper.Complete();
+            CountUnsent();
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_options.IsEnabled)
+        {
+            return;
+        }
+
+        // Stop closes the queue and starts the flush clock; the loop ends when all is acked or the clock runs out.
+        using var flushDeadline = new CancellationTokenSource();
+        using var onStop = stoppingToken.Register(() =>
+        {
+            shipper.Complete();
+            flushDeadline.CancelAfter(_options.ShutdownFlushTimeout);
+        });
+        var backoff = new ReconnectBackoff(_options.ReconnectBackoffMin, _options.ReconnectBackoffMax);
+        var first = true;
+        while (!flushDeadline.IsCancellationRequested && !IsFlushed(stoppingToken))
+        {
+            if (!first)
+            {
+                stats.OnReconnect();
+            }
+
+            first = false;
+            try
+            {
+                if (await RunStreamAsync(backoff, flushDeadline.Token).ConfigureAwait(false))
+                {
+                    break;
+                }
+            }
+            catch (Exception e)
+            {
+                // Whatever went wrong with this stream, the sender must outlive it: logging stays on.
+                Log.Unexpected(logger, e);
+            }
+
+            await WaitBeforeReconnectAsync(backoff.Next(), stoppingToken, flushDeadline.Token).ConfigureAwait(false);
+        }
+
+        CountUnsent();
+    }
+
+    // Stopping with nothing queued, half-built or waiting for a re-send: no stream is needed.
+    private bool IsFlushed(CancellationToken stoppingToken) =>
+        stoppingToken.IsCancellationRequested && shipper.Reader.Completion.IsCompleted && _building.Count == 0 && _retry.Count == 0;
+
+    // Until shutdown, a stop cuts the wait short so the flush starts at once; during the flush only its deadline does.
+    private static async Task WaitBeforeReconnectAsync(TimeSpan delay, CancellationToken stoppingToken, CancellationToken flushDeadline)
+    {
+        try
+        {
+            await Task.Delay(delay, stoppingToken.IsCancellationRequested ? flushDeadline : stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping or out of flush time: the loop decides.
+        }
+    }
+
+    /// <summary>One stream's life; true once the queue is closed, drained and every batch acknowledged.</summary>
+    private async Task<bool> RunStreamAsync(ReconnectBackoff backoff, CancellationToken flushDeadline)
+    {
+        using var streamCts = CancellationTokenSource.CreateLinkedTokenSource(flushDeadline);
+        using var unacked = new UnackedBatches(_options.MaxUnackedBatches);
+        Task<Exception?> reading = Task.FromResult<Exception?>(null);
+        var drained = false;
+        try
+        {
+            using var call = transport.Open(streamCts.Token);
+            reading = ReadAcksAsync(call.ResponseStream, unacked, backoff, streamCts);
+            await SendAsync(call, PendingBatch.Hello(), unacked, streamCts.Token).ConfigureAwait(false);
+            while (_retry.Count > 0)
+            {
+                var retry = _retry[0];
+                _retry.RemoveAt(0);
+                await SendAsync(call, retry, unacked, streamCts.Token).ConfigureAwait(false);
+            }
+
+            while (await NextBatchAsync(streamCts.Token).ConfigureAwait(false) is { } batch)
+            {
+                await SendAsync(call, batch, unacked, streamCts.Token).ConfigureAwait(false);
+            }
+
+            if (!await unacked.WaitForAllAsync(_options.AckTimeout, streamCts.Token).ConfigureAwait(false))
+            {
+                throw new TimeoutException("the drift monitor did not acknowledge the last batches in time");
+            }
+
+            drained = true;
+            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+
+            // Let the monitor close its side, so the call ends cleanly instead of being reset by the dispose.
+            await Task.WhenAny(reading, Task.Delay(TimeSpan.FromSeconds(1), flushDeadline)).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception e) when (e is RpcException or OperationCanceledException or IOException or InvalidOperationException or TimeoutException or HttpRequestException)
+        {
+            if (!flushDeadline.IsCancellationRequested)
+            {
+                // The sender only sees its wait cancelled when the ack reader found the break: report the reader's cause.
+                var cause = e is OperationCanceledException && reading.IsCompleted ? await reading.ConfigureAwait(false) ?? e : e;
+
+                // While the monitor stays down, say so once; the retries that follow are Debug.
+                if (Interlocked.Increment(ref _failedStreams) == 1)
+                {
+                    Log.StreamBroke(logger, _options.Endpoint!, Describe(cause));
+                }
+                else
+                {
+                    Log.StillDown(logger, _options.Endpoint!, Describe(cause));
+                }
+            }
+
+            return drained;
+        }
+        finally
+        {
+            await streamCts.CancelAsync().ConfigureAwait(false);
+            await ((Task)reading).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            stats.SetConnected(false);
+            KeepUnacknowledged(unacked.TakeAll());
+        }
+    }
+
+    private async Task SendAsync(AsyncDuplexStreamingCall<PredictionLogBatch, IngestAck> call, PendingBatch batch, UnackedBatches unacked, CancellationToken cancellationToken)
+    {
+        bool hasSlot;
+        try
+        {
+            hasSlot = await unacked.WaitForSlotAsync(_options.AckTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            KeepUnwritten(batch);
+            throw;
+        }
+
+        if (!hasSlot)
+        {
+            KeepUnwritten(batch);
+            throw new TimeoutException($"no ack for {_options.AckTimeout.TotalSeconds:0.#} s with {_options.MaxUnackedBatches} batches unacknowledged");
+        }
+
+        batch.Message.Sequence = ++_sequence;
+        unacked.Add(batch);
+        using var span = batch.Count > 0 ? ServingActivitySources.Worker.StartActivity("prediction log send", ActivityKind.Producer) : null;
+        span?.SetTag("serving.logs.sequence", (long)batch.Message.Sequence);
+        span?.SetTag("serving.logs.records", batch.Count);
+        span?.SetTag("serving.logs.attempt", batch.Attempts + 1);
+        try
+        {
+            await call.RequestStream.WriteAsync(batch.Message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RpcException or OperationCanceledException or IOException or InvalidOperationException)
+        {
+            // A write that failed never became a whole message on the wire, so it doesn't use up the batch's re-send.
+            if (unacked.TryAcknowledge(batch.Sequence, out _))
+            {
+                KeepUnwritten(batch);
+            }
+
+            throw;
+        }
+
+        batch.Attempts++;
+        stats.OnSent(batch.Count, batch.Attempts > 1);
+    }
+
+    // A batch that was never written goes first on the next stream without using up its one re-send.
+    private void KeepUnwritten(PendingBatch batch)
+    {
+        if (batch.Count > 0)
+        {
+            _retry.Insert(0, batch);
+        }
+    }
+
+    /// <summary>Reads acks until the stream ends; returns why it ended (null when the monitor closed it normally).</summary>
+    private async Task<Exception?> ReadAcksAsync(IAsyncStreamReader<IngestAck> acks, UnackedBatches unacked, ReconnectBackoff backoff, CancellationTokenSource stream)
+    {
+        try
+        {
+            while (await acks.MoveNext(stream.Token).ConfigureAwait(false))
+            {
+                var ack = acks.Current;
+                if (!unacked.TryAcknowledge(ack.Sequence, out _))
+                {
+                    Log.UnexpectedAck(logger, ack.Sequence);
+                    continue;
+                }
+
+                stats.SetConnected(true);
+                backoff.Reset();
+                if (Interlocked.Exchange(ref _failedStreams, 0) is > 0 and var failed)
+                {
+                    Log.Reconnected(logger, _options.Endpoint!, failed);
+                }
+
+                stats.OnAcked(ack.Accepted, ack.Rejected);
+                if (ack.Rejections.Count > 0)
+                {
+                    LogRejection(ack);
+                }
+            }
+
+            return null;
+        }
+        catch (Exception e) when (e is RpcException or OperationCanceledException or IOException or InvalidOperationException)
+        {
+            // The sender sees the broken stream through the cancellation below.
+            return e;
+        }
+        finally
+        {
+            // The monitor ended the stream or it broke: stop the sender's writes and waits.
+            await stream.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The next batch: up to BatchSize records, sent when full or FlushInterval after its first record; null when the queue is closed and empty.</summary>
+    private async Task<PendingBatch?> NextBatchAsync(CancellationToken cancellationToken)
+    {
+        var reader = shipper.Reader;
+        if (_building.Count == 0 && !await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        var flushAt = DateTime.UtcNow + _options.FlushInterval;
+        while (Fill(reader) < _options.BatchSize)
+        {
+            var left = flushAt - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero || !await WaitForRecordsAsync(reader, left, cancellationToken).ConfigureAwait(false))
+            {
+                break;
+            }
+        }
+
+        // Records read but not yet batched stay in _building if the stream breaks, so none are lost between streams.
+        if (_building.Count == 0)
+        {
+            return null;
+        }
+
+        var batch = PendingBatch.From(_building);
+        _building.Clear();
+        return batch;
+    }
+
+    private int Fill(System.Threading.Channels.ChannelReader<QueuedRecord> reader)
+    {
+        var taken = 0;
+        while (_building.Count < _options.BatchSize && reader.TryRead(out var record))
+        {
+            _building.Add(record);
+            taken++;
+        }
+
+        PredictionLogStats.AddQueueDepth(-taken);
+        return _building.Count;
+    }
+
+    // False when the wait timed out or the queue is closed and empty.
+    private static async Task<bool> WaitForRecordsAsync(System.Threading.Channels.ChannelReader<QueuedRecord> reader, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timer.CancelAfter(timeout);
+        try
+        {
+            return await reader.WaitToReadAsync(timer.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    // A batch written once gets one more stream; written twice and still unacknowledged, it is lost (and counted).
+    private void KeepUnacknowledged(List<PendingBatch> batches)
+    {
+        foreach (var batch in batches.Where(b => b.Count > 0))
+        {
+            if (batch.Attempts >= 2)
+            {
+                stats.OnLost(batch.Count);
+            }
+            else
+            {
+                _retry.Add(batch);
+            }
+        }
+    }
+
+    private void CountUnsent()
+    {
+        var unsent = (long)_building.Count + _retry.Sum(b => b.Count);
+        _building.Clear();
+        _retry.Clear();
+        var queued = 0;
+        while (shipper.Reader.TryRead(out _))
+        {
+            queued++;
+        }
+
+        PredictionLogStats.AddQueueDepth(-queued);
+        unsent += queued;
+        if (unsent > 0)
+        {
+            stats.OnUnsent(unsent);
+            Log.Unsent(logger, unsent, _options.ShutdownFlushTimeout.TotalSeconds);
+        }
+    }
+
+    private void LogRejection(IngestAck ack)
+    {
+        // A misconfigured model rejects every batch: say so at most every 30 s.
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _rejectionLoggedAt);
+        if (now - last >= 30_000 && Interlocked.CompareExchange(ref _rejectionLoggedAt, now, last) == last)
+        {
+            Log.Rejected(logger, ack.Rejected, ack.Sequence, ack.Rejections[0].Reason);
+        }
+    }
+
+    private static string Describe(Exception e) => e switch
+    {
+        RpcException rpc => $"{rpc.StatusCode}: {rpc.Status.Detail}",
+        OperationCanceledException => "the monitor closed the stream",
+        _ => e.Message,
+    };
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Prediction log stream to {Endpoint} broke ({Reason}); reconnecting with backoff")]
+        public static partial void StreamBroke(ILogger logger, string endpoint, string reason);
+
+        [LoggerMessage(2, LogLevel.Warning, "Prediction log: the drift monitor refused {Count} record(s) of batch {Sequence}: {Reason}")]
+        public static partial void Rejected(ILogger logger, long count, ulong sequence, string reason);
+
+        [LoggerMessage(3, LogLevel.Warning, "Prediction log: {Count} record(s) could not be delivered within the {Seconds} s shutdown flush and are counted as unsent")]
+        public static partial void Unsent(ILogger logger, long count, double seconds);
+
+        [LoggerMessage(6, LogLevel.Debug, "Prediction log stream to {Endpoint} still down ({Reason})")]
+        public static partial void StillDown(ILogger logger, string endpoint, string reason);
+
+        [LoggerMessage(7, LogLevel.Information, "Prediction log stream to {Endpoint} is back after {Failures} failed attempt(s)")]
+        public static partial void Reconnected(ILogger logger, string endpoint, int failures);
+
+        [LoggerMessage(5, LogLevel.Error, "Prediction log: the stream failed unexpectedly; reconnecting with backoff")]
+        public static partial void Unexpected(ILogger logger, Exception exception);
+
+        [LoggerMessage(4, LogLevel.Debug, "Prediction log: ack for unknown batch {Sequence} ignored")]
+        public static partial void UnexpectedAck(ILogger logger, ulong sequence);
+    }
+}

@@ -1,0 +1,134 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Serving.Worker.PredictionLogs;
+
+/// <summary>
+/// The sink the predict path calls: samples rows, copies each kept row into a record and puts it
+/// on a bounded queue without waiting. A full queue drops the record and counts it;
+/// <see cref="PredictionLogSender"/> drains the queue onto the stream.
+/// </summary>
+internal sealed partial class PredictionLogShipper : IPredictionLogSink
+{
+    private readonly Channel<QueuedRecord> _queue;
+    private readonly RecordSchemaCache _schemas;
+    private readonly PredictionLogStats _stats;
+    private readonly ILogger<PredictionLogShipper> _logger;
+    private readonly double _sampleRate;
+    private readonly int _capacity;
+    private volatile bool _completed;
+    private int _errorLogged;
+
+    public PredictionLogShipper(RecordSchemaCache schemas, PredictionLogStats stats, IOptions<PredictionLogOptions> options, ILogger<PredictionLogShipper> logger)
+    {
+        _schemas = schemas;
+        _stats = stats;
+        _logger = logger;
+        _sampleRate = options.Value.SampleRate;
+        _capacity = options.Value.QueueCapacity;
+
+        // TryWrite on a full Wait-mode channel returns false instead of dropping silently, so every drop is counted.
+        _queue = Channel.CreateBounded<QueuedRecord>(new BoundedChannelOptions(_capacity)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+            SingleWriter = false,
+        });
+    }
+
+    public bool Enabled => true;
+
+    /// <summary>The sender's end of the queue.</summary>
+    public ChannelReader<QueuedRecord> Reader => _queue.Reader;
+
+    /// <summary>Records waiting in the queue.</summary>
+    public int QueueLength => _queue.Reader.Count;
+
+    public void Record(in PredictionContext prediction)
+    {
+        try
+        {
+            Enqueue(prediction);
+        }
+        catch (Exception e)
+        {
+            // Logging never fails a prediction: count the request's rows as dropped and say why once.
+            _stats.OnError(1);
+            if (Interlocked.Exchange(ref _errorLogged, 1) == 0)
+            {
+                Log.ConversionFailed(_logger, prediction.Model, prediction.Version, e);
+            }
+        }
+    }
+
+    /// <summary>No more records are taken (shutdown); later ones are counted as dropped (stopped).</summary>
+    public void Complete()
+    {
+        _completed = true;
+        _queue.Writer.TryComplete();
+    }
+
+    private void Enqueue(in PredictionContext prediction)
+    {
+        var layout = _schemas.Resolve(prediction);
+        if (layout is null)
+        {
+            return;
+        }
+
+        var rows = LayoutRows(layout, prediction);
+        var timestamp = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
+        long sampledOut = 0;
+        for (long row = 0; row < rows; row++)
+        {
+            if (_sampleRate < 1 && (_sampleRate <= 0 || Random.Shared.NextDouble() >= _sampleRate))
+            {
+                sampledOut++;
+                continue;
+            }
+
+            if (_completed)
+            {
+                _stats.OnStopped(rows - row);
+                break;
+            }
+
+            // Don't copy a row that can't be queued; TryWrite below stays the authority.
+            if (_queue.Reader.Count >= _capacity || !_queue.Writer.TryWrite(new QueuedRecord(layout.Schema, layout.BuildRecord(prediction, row, timestamp))))
+            {
+                CountRefused(1);
+                continue;
+            }
+
+            _stats.OnEnqueued();
+            PredictionLogStats.AddQueueDepth(1);
+        }
+
+        if (sampledOut > 0)
+        {
+            _stats.OnSampledOut(sampledOut);
+        }
+    }
+
+    private void CountRefused(long records)
+    {
+        if (_completed)
+        {
+            _stats.OnStopped(records);
+        }
+        else
+        {
+            _stats.OnQueueFull();
+        }
+    }
+
+    private static long LayoutRows(RecordLayout layout, in PredictionContext prediction) =>
+        RecordLayout.RowsOf(layout.Batched, prediction.Inputs);
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Error, "Prediction log: a prediction of {Model} version {Version} could not be turned into records; such rows are dropped and counted (reported once)")]
+        public static partial void ConversionFailed(ILogger logger, string model, string version, Exception exception);
+    }
+}

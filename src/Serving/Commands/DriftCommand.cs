@@ -1,0 +1,81 @@
+using System.CommandLine;
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Serving.Drift.Hosting;
+
+namespace Serving.Commands;
+
+/// <summary><c>serving drift</c>: the drift monitor (gRPC ingest 8090, REST report/metrics 8091 by default).</summary>
+internal static class DriftCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("drift", "Run the drift monitor: takes prediction logs from workers over gRPC, scores drift against each version's reference profile, archives the records.");
+        var models = new Option<string?>("--models") { Description = "Model repository with the reference profiles (default: ./models, or the repository's models/ found above the executable)" };
+        var bind = new Option<string?>("--bind") { Description = "Address to listen on" };
+        var grpcPort = new Option<int?>("--grpc-port") { Description = "gRPC ingest port (default 8090; 0 = any free port)" };
+        var restPort = new Option<int?>("--rest-port") { Description = "REST port for /v2/drift/report, health and /metrics (default 8091; 0 = any free port)" };
+        var archive = new Option<string?>("--archive") { Description = "Folder of the prediction-log archive (default ./prediction-logs)" };
+        command.Add(models);
+        command.Add(bind);
+        command.Add(grpcPort);
+        command.Add(restPort);
+        command.Add(archive);
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction((result, cancellationToken) =>
+        {
+            var config = Configuration(
+                result.GetValue(models) ?? ModelRepositoryLocator.Find(),
+                result.GetValue(bind),
+                result.GetValue(grpcPort),
+                result.GetValue(restPort),
+                result.GetValue(archive));
+            return RoleRunner.RunAsync(result, () => DriftHost.Build([.. result.UnmatchedTokens], config), Describe, cancellationToken);
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// Configuration overrides for a drift host from the values given (null: keep the default). For
+    /// <c>serving up</c>: build the host with <c>DriftHost.Build(args, Configuration(...))</c> and point the
+    /// worker's <c>Serving:Worker:PredictionLogs:Endpoint</c> at <see cref="IngestEndpoint"/>.
+    /// </summary>
+    public static Dictionary<string, string?> Configuration(string? models, string? bind, int? grpcPort, int? restPort, string? archive)
+    {
+        var config = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        Set(config, "Serving:Drift:ModelRepository", models);
+        Set(config, "Serving:Drift:BindAddress", bind);
+        Set(config, "Serving:Drift:GrpcPort", grpcPort?.ToString(CultureInfo.InvariantCulture));
+        Set(config, "Serving:Drift:RestPort", restPort?.ToString(CultureInfo.InvariantCulture));
+        Set(config, "Serving:Drift:Archive:Directory", archive);
+        return config;
+    }
+
+    /// <summary>The address a worker's prediction logs go to for a started drift host (loopback when it binds to any address).</summary>
+    public static string IngestEndpoint(WebApplication app)
+    {
+        var listeners = app.Services.GetRequiredService<DriftListeners>();
+        return $"http://{LoopbackIfAny(Host(app))}:{listeners.GrpcPort}";
+    }
+
+    private static string Describe(WebApplication app)
+    {
+        var listeners = app.Services.GetRequiredService<DriftListeners>();
+        var host = Host(app);
+        return $"ingest gRPC {host}:{listeners.GrpcPort}  report http://{host}:{listeners.RestPort}/v2/drift/report  metrics http://{host}:{listeners.RestPort}/metrics";
+    }
+
+    private static string Host(WebApplication app) => app.Services.GetRequiredService<IOptions<DriftOptions>>().Value.BindAddress;
+
+    private static string LoopbackIfAny(string host) => host is "0.0.0.0" or "::" or "[::]" ? "127.0.0.1" : host;
+
+    private static void Set(Dictionary<string, string?> config, string key, string? value)
+    {
+        if (value is not null)
+        {
+            config[key] = value;
+        }
+    }
+}

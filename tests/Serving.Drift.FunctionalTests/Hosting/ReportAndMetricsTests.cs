@@ -1,0 +1,79 @@
+using System.Net;
+using System.Text.Json;
+using Serving.Drift.FunctionalTests.TestSupport;
+
+namespace Serving.Drift.FunctionalTests.Hosting;
+
+public sealed class ReportAndMetricsTests
+{
+    [Fact]
+    public async Task AfterAnEvaluation_ReportAndGaugesShowEveryFeatureWithItsWindowSize()
+    {
+        await using var drift = await DriftServer.StartAsync();
+        await using var client = new IngestClient(drift);
+        var rows = ReferenceRows.Load("tabular", "1");
+        var random = new Random(21);
+        for (var b = 0; b < 6; b++)
+        {
+            await client.SendAsync(Batches.ReferenceBatch(rows, random, 100, $"r{b}"));
+        }
+
+        await Eventually.TrueAsync(() => drift.Version("tabular", "1").Latest?.AtRecord == 600, "the evaluation at record 600");
+
+        using var report = JsonDocument.Parse(await drift.Http.GetStringAsync("/v2/drift/report/tabular/1"));
+        var root = report.RootElement;
+        Assert.Equal(600, root.GetProperty("records_seen").GetInt64());
+        Assert.Equal(600, root.GetProperty("window_size").GetInt32());
+        Assert.True(root.GetProperty("has_enough_data").GetBoolean());
+        Assert.False(root.GetProperty("drifting").GetBoolean());
+        var features = root.GetProperty("features").EnumerateArray().ToArray();
+        Assert.Equal(rows.FeatureNames, features.Select(f => f.GetProperty("name").GetString()));
+        Assert.All(features, f =>
+        {
+            Assert.Equal(600, f.GetProperty("window_size").GetInt32());
+            Assert.True(f.GetProperty("psi").GetDouble() >= 0);
+            Assert.InRange(f.GetProperty("ks_p_value").GetDouble(), 0, 1);
+            Assert.Equal(0.05 / 30, f.GetProperty("ks_significance_level").GetDouble(), 1e-12);
+        });
+        Assert.Equal("probabilities[1]", root.GetProperty("prediction").GetProperty("name").GetString());
+        Assert.Equal(600, root.GetProperty("prediction").GetProperty("window_size").GetInt32());
+
+        var metrics = await drift.Http.GetStringAsync("/metrics");
+        Assert.Contains("serving_drift_feature_statistic{model=\"tabular\",version=\"1\",feature=\"mean_texture\",statistic=\"psi\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("serving_drift_feature_statistic{model=\"tabular\",version=\"1\",feature=\"mean_texture\",statistic=\"ks_p_value\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("serving_drift_prediction_statistic{model=\"tabular\",version=\"1\",prediction=\"probabilities[1]\",statistic=\"ks_statistic\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("serving_drift_drifting{model=\"tabular\",version=\"1\"} 0", metrics, StringComparison.Ordinal);
+        Assert.Contains("serving_drift_window_records{model=\"tabular\",version=\"1\"} 600", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TimedEvaluation_ScoresWithoutTheRecordCountTrigger_AndAgedRecordsLeaveTheWindow()
+    {
+        await using var drift = await DriftServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Serving:Drift:Evaluation:EveryRecords"] = "0",
+            ["Serving:Drift:Evaluation:Interval"] = "00:00:00.050",
+            ["Serving:Drift:Window:MaxAge"] = "00:00:01",
+        });
+        await using var client = new IngestClient(drift);
+        var rows = ReferenceRows.Load("tabular", "1");
+        var tabular = drift.Version("tabular", "1");
+
+        await client.SendAsync(Batches.ReferenceBatch(rows, new Random(31), 50, "timed"));
+
+        await Eventually.TrueAsync(() => tabular.Latest is { AtRecord: 50, Report.WindowSize: 50 }, "a timed evaluation of the 50 records");
+        Assert.False(tabular.Latest!.Report.HasEnoughData);
+        await Eventually.TrueAsync(() => tabular.Latest is { Report.WindowSize: 0 }, "the records ageing out of the window");
+    }
+
+    [Fact]
+    public async Task Health_LiveAndReady_OnTheRestPort_NotOnTheIngestPort()
+    {
+        await using var drift = await DriftServer.StartAsync();
+
+        Assert.Equal(HttpStatusCode.OK, (await drift.Http.GetAsync("/v2/health/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await drift.Http.GetAsync("/v2/health/ready")).StatusCode);
+        using var h2c = new HttpClient { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        Assert.Equal(HttpStatusCode.NotFound, (await h2c.GetAsync($"{drift.Endpoint}/v2/drift/report")).StatusCode);
+    }
+}

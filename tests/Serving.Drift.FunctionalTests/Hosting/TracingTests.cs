@@ -1,0 +1,37 @@
+using System.Diagnostics;
+using OpenTelemetry.Trace;
+using Serving.Drift.FunctionalTests.TestSupport;
+using Serving.Testing;
+
+namespace Serving.Drift.FunctionalTests.Hosting;
+
+public sealed class TracingTests
+{
+    [Fact]
+    public async Task LoggedPrediction_YieldsASendSpanInTheWorker_AndIngestAndEvaluationSpansInTheMonitor()
+    {
+        var spans = new SpanCollection();
+        await using var drift = await DriftServer.StartAsync(
+            new Dictionary<string, string?> { ["Serving:Drift:Evaluation:EveryRecords"] = "10" },
+            tracing: t => t.AddInMemoryExporter(spans));
+        using var repository = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        await using var worker = await WorkerServer.StartAsync(
+            repository.Path,
+            new Dictionary<string, string?> { ["Serving:Worker:PredictionLogs:Endpoint"] = drift.Endpoint, ["Serving:Worker:PredictionLogs:FlushInterval"] = "00:00:00.010" },
+            tracing: t => t.AddInMemoryExporter(spans));
+        var rows = ReferenceRows.Load("tabular", "1");
+
+        await worker.Grpc.ModelInferAsync(ReferenceRows.Request("tabular", "1", "input", rows.Draw(new Random(41), 10)));
+
+        await Eventually.TrueAsync(() => spans.Named("drift evaluation").Length > 0, "an evaluation span");
+        var send = spans.Named("prediction log send").First();
+        Assert.Equal(ActivityKind.Producer, send.Kind);
+        Assert.Equal(10, send.GetTagItem("serving.logs.records"));
+        var ingest = spans.Named("prediction log ingest").First(s => (long)s.GetTagItem("serving.logs.accepted")! == 10);
+        Assert.Equal(ActivityKind.Consumer, ingest.Kind);
+        Assert.Equal(default, ingest.ParentSpanId); // a batch is a trace of its own, not a child of the hours-long stream
+        var evaluation = spans.Named("drift evaluation")[0];
+        Assert.Equal("tabular", evaluation.GetTagItem("serving.model"));
+        Assert.Equal(10, evaluation.GetTagItem("serving.drift.window"));
+    }
+}

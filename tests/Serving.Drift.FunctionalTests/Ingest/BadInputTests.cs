@@ -1,0 +1,112 @@
+using System.Net;
+using System.Text.Json;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Serving.Drift.FunctionalTests.TestSupport;
+using Serving.Protocol.PredictionLogs;
+
+namespace Serving.Drift.FunctionalTests.Ingest;
+
+/// <summary>Bad input reaches the monitor over real gRPC: it counts, refuses with a reason, or ends one stream — never the process.</summary>
+public sealed class BadInputTests
+{
+    private readonly ReferenceRows _rows = ReferenceRows.Load("tabular", "1");
+
+    [Fact]
+    public async Task UnknownModelVersion_CountedAndArchived_NotScored()
+    {
+        await using var drift = await DriftServer.StartAsync();
+        await using var client = new IngestClient(drift);
+
+        var ack = await client.SendAsync(Batches.ReferenceBatch(_rows, new Random(1), 20, "v99", version: "99"));
+
+        Assert.Equal(20, ack.Accepted);
+        Assert.Equal(0, ack.Rejected);
+        Assert.Equal(20, drift.ArchivedLines().Count(l => l.Contains("\"status\":\"unknown_version\"", StringComparison.Ordinal)));
+        Assert.Equal(0, drift.Version("tabular", "1").RecordsSeen);
+
+        using var report = JsonDocument.Parse(await drift.Http.GetStringAsync("/v2/drift/report"));
+        var root = report.RootElement;
+        Assert.Equal(20, root.GetProperty("totals").GetProperty("unknown_version").GetInt64());
+        var unknown = Assert.Single(root.GetProperty("unknown_versions").EnumerateArray());
+        Assert.Equal("99", unknown.GetProperty("version").GetString());
+        Assert.Equal(20, unknown.GetProperty("records").GetInt64());
+        Assert.DoesNotContain(root.GetProperty("versions").EnumerateArray(), v => v.GetProperty("version").GetString() == "99");
+        using var missing = await drift.Http.GetAsync("/v2/drift/report/tabular/99");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Contains("serving_drift_records_unknown_version_total", await drift.Http.GetStringAsync("/metrics"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WrongNumberOfFeatures_RecordRefusedWithReason_TheRestAccepted()
+    {
+        await using var drift = await DriftServer.StartAsync();
+        await using var client = new IngestClient(drift);
+        var good = _rows.Draw(new Random(2), 1)[0].Select(v => (double)v).ToArray();
+        var shortSchema = Batches.Schema("tabular", "1", Enumerable.Range(0, 29).Select(i => $"input[{i}]"));
+        var batch = new PredictionLogBatch
+        {
+            Schemas = { Batches.Tabular(), shortSchema },
+            Records =
+            {
+                Batches.Record(0, "short", good[..29]),
+                Batches.Record(0, "good", good),
+                Batches.Record(1, "short-schema", good[..29]),
+                new PredictionRecord(Batches.Record(0, "one-output", good)) { Outputs = { 0.5 } },
+            },
+        };
+
+        var ack = await client.SendAsync(batch);
+
+        Assert.Equal(1, ack.Accepted);
+        Assert.Equal(3, ack.Rejected);
+        Assert.Equal([0, 2, 3], ack.Rejections.Select(r => r.Index));
+        Assert.Contains("wrong number of features", ack.Rejections[0].Reason, StringComparison.Ordinal);
+        Assert.Contains("29 feature value(s)", ack.Rejections[0].Reason, StringComparison.Ordinal);
+        Assert.Contains("expects 30 features", ack.Rejections[1].Reason, StringComparison.Ordinal);
+        Assert.Contains("wrong number of outputs", ack.Rejections[2].Reason, StringComparison.Ordinal);
+        Assert.Contains("\"request_id\":\"good\"", Assert.Single(drift.ArchivedLines()), StringComparison.Ordinal);
+        Assert.Equal(1, drift.Version("tabular", "1").RecordsSeen);
+        Assert.Equal(3, drift.Monitor.Rejected);
+    }
+
+    [Fact]
+    public async Task SchemaIndexOutOfRange_EndsThatStreamOnly()
+    {
+        await using var drift = await DriftServer.StartAsync();
+        await using var healthy = new IngestClient(drift);
+        await healthy.SendAsync(Batches.ReferenceBatch(_rows, new Random(4), 5, "before"));
+        await using var broken = new IngestClient(drift);
+        var batch = Batches.ReferenceBatch(_rows, new Random(5), 5, "bad");
+        batch.Records[3].Schema = 7;
+
+        var error = await broken.SendExpectingFailureAsync(batch);
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("record 3 names schema 7, but the batch has 1 schema(s)", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(5, (await healthy.SendAsync(Batches.ReferenceBatch(_rows, new Random(6), 5, "after"))).Accepted);
+        Assert.DoesNotContain(drift.ArchivedLines(), l => l.Contains("\"bad-", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task BytesThatAreNotABatch_EndThatStreamOnly()
+    {
+        await using var drift = await DriftServer.StartAsync();
+        await using var healthy = new IngestClient(drift);
+        await healthy.SendAsync(Batches.ReferenceBatch(_rows, new Random(8), 5, "before"));
+        using var channel = GrpcChannel.ForAddress(drift.Endpoint);
+        var raw = new Marshaller<byte[]>(bytes => bytes, bytes => bytes);
+        var method = new Method<byte[], byte[]>(MethodType.DuplexStreaming, "serving.logs.v1.PredictionLogService", "Ingest", raw, raw);
+        using var garbage = channel.CreateCallInvoker().AsyncDuplexStreamingCall(method, null, new CallOptions());
+
+        // Field number 0 is never valid protobuf.
+        await garbage.RequestStream.WriteAsync([0x00, 0x01, 0x02]);
+        var error = await Assert.ThrowsAsync<RpcException>(() => garbage.ResponseStream.MoveNext(CancellationToken.None));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("not a PredictionLogBatch", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(5, (await healthy.SendAsync(Batches.ReferenceBatch(_rows, new Random(9), 5, "after"))).Accepted);
+        await using var fresh = new IngestClient(drift);
+        Assert.Equal(5, (await fresh.SendAsync(Batches.ReferenceBatch(_rows, new Random(10), 5, "fresh"))).Accepted);
+    }
+}

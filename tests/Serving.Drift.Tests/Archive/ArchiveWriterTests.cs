@@ -1,0 +1,126 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using Serving.Drift.Archive;
+using Serving.Drift.Monitoring;
+using Serving.Drift.Tests.TestSupport;
+
+namespace Serving.Drift.Tests.Archive;
+
+public sealed class ArchiveWriterTests
+{
+    private static readonly Protocol.PredictionLogs.RecordSchema Schema = Records.Schema("m", "1", ["a", "b"], ("p", 2));
+
+    [Fact]
+    public async Task AppendAsync_PastMaxFileBytes_StartsANewFile_NoFileExceedsTheLimit_OrderKept()
+    {
+        using var folder = new TempFolder();
+        using var writer = Writer(folder, new ArchiveOptions { MaxFileBytes = 1024 });
+
+        for (var batch = 0; batch < 10; batch++)
+        {
+            await writer.AppendAsync([.. Enumerable.Range(0, 5).Select(i => Entry($"{batch}-{i}"))], CancellationToken.None);
+        }
+
+        var files = folder.Files();
+        Assert.True(files.Length > 3, $"{files.Length} files");
+        Assert.All(files, f => Assert.InRange(new FileInfo(f).Length, 1, 1024));
+        var ids = files.SelectMany(File.ReadAllLines).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("request_id").GetString());
+        Assert.Equal(Enumerable.Range(0, 10).SelectMany(b => Enumerable.Range(0, 5).Select(i => $"{b}-{i}")), ids);
+    }
+
+    [Fact]
+    public async Task AppendAsync_FileOlderThanRotationInterval_NextWriteStartsANewFile()
+    {
+        using var folder = new TempFolder();
+        var time = new ManualTimeProvider();
+        using var writer = Writer(folder, new ArchiveOptions { RotationInterval = TimeSpan.FromMinutes(10) }, time);
+
+        await writer.AppendAsync([Entry("first")], CancellationToken.None);
+        time.Advance(TimeSpan.FromMinutes(9));
+        await writer.AppendAsync([Entry("same-file")], CancellationToken.None);
+        Assert.Single(folder.Files());
+
+        time.Advance(TimeSpan.FromMinutes(1));
+        await writer.AppendAsync([Entry("new-file")], CancellationToken.None);
+
+        var files = folder.Files();
+        Assert.Equal(2, files.Length);
+        Assert.Equal(2, File.ReadAllLines(files[0]).Length);
+        Assert.Contains("\"request_id\":\"new-file\"", File.ReadAllText(files[1]), StringComparison.Ordinal);
+        Assert.Equal(writer.CurrentFile, files[1]);
+    }
+
+    [Fact]
+    public async Task AppendAsync_WhenItReturns_TheLinesAreReadableByOthers()
+    {
+        using var folder = new TempFolder();
+        using var writer = Writer(folder, new ArchiveOptions());
+
+        await writer.AppendAsync([Entry("x")], CancellationToken.None);
+
+        using var shared = new FileStream(Assert.Single(folder.Files()), FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(shared);
+        Assert.Contains("\"request_id\":\"x\"", await reader.ReadToEndAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Line_NamesValues_WritesNonFiniteAsNull_MarksUnknownVersions()
+    {
+        using var folder = new TempFolder();
+        using var writer = Writer(folder, new ArchiveOptions());
+        var record = Records.Record([1.5, double.NaN], [0.25, 0.75], "id-1");
+        record.CategoricalFeatures["city"] = "Oslo";
+
+        await writer.AppendAsync([new ArchiveEntry(Schema, record, ArchiveStatus.UnknownVersion)], CancellationToken.None);
+
+        using var line = JsonDocument.Parse(File.ReadAllText(Assert.Single(folder.Files())));
+        var root = line.RootElement;
+        Assert.Equal("unknown_version", root.GetProperty("status").GetString());
+        Assert.Equal(1.5, root.GetProperty("features").GetProperty("a").GetDouble());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("features").GetProperty("b").ValueKind);
+        Assert.Equal("Oslo", root.GetProperty("categorical_features").GetProperty("city").GetString());
+        Assert.Equal([0.25, 0.75], root.GetProperty("outputs").GetProperty("p").EnumerateArray().Select(e => e.GetDouble()));
+        Assert.Equal(new DateTime(2023, 11, 14, 22, 13, 20, DateTimeKind.Utc), root.GetProperty("timestamp").GetDateTime().ToUniversalTime());
+        Assert.False(root.TryGetProperty("arm", out _));
+    }
+
+    [Fact]
+    public async Task AppendAsync_AnEarlierRunLeftAFileWithTheSameName_TakesTheNextNumber()
+    {
+        using var folder = new TempFolder();
+        var time = new ManualTimeProvider();
+        using (var first = Writer(folder, new ArchiveOptions(), time))
+        {
+            await first.AppendAsync([Entry("run-1")], CancellationToken.None);
+        }
+
+        using var second = Writer(folder, new ArchiveOptions(), time);
+        await second.AppendAsync([Entry("run-2")], CancellationToken.None);
+
+        var files = folder.Files();
+        Assert.Equal(2, files.Length);
+        Assert.Contains("run-1", File.ReadAllText(files[0]), StringComparison.Ordinal);
+        Assert.Contains("run-2", File.ReadAllText(files[1]), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EnsureWritable_CreatesTheFolder()
+    {
+        using var folder = new TempFolder();
+        var nested = Path.Combine(folder.Path, "a", "b");
+        using var writer = new ArchiveWriter(new ArchiveOptions { Directory = nested }, TimeProvider.System, new DriftMetrics(), NullLogger<ArchiveWriter>.Instance);
+
+        writer.EnsureWritable();
+
+        Assert.True(Directory.Exists(nested));
+        Assert.Empty(Directory.GetFiles(nested));
+    }
+
+    private static ArchiveWriter Writer(TempFolder folder, ArchiveOptions options, TimeProvider? time = null)
+    {
+        options.Directory = folder.Path;
+        return new ArchiveWriter(options, time ?? TimeProvider.System, new DriftMetrics(), NullLogger<ArchiveWriter>.Instance);
+    }
+
+    private static ArchiveEntry Entry(string id) => new(Schema, Records.Record([1, 2], [0.5, 0.5], id), ArchiveStatus.Scored);
+}

@@ -1,0 +1,138 @@
+using System.Threading.Channels;
+using Grpc.Core;
+using Serving.Protocol.PredictionLogs;
+using Serving.Worker.PredictionLogs;
+
+namespace Serving.Worker.Tests.PredictionLogs;
+
+/// <summary>
+/// A hand-written Ingest transport: each Open is a <see cref="FakeIngestStream"/> that records the
+/// batches written and acknowledges them (at once, or when the test says).
+/// </summary>
+internal sealed class FakeIngestTransport : IPredictionLogTransport
+{
+    private readonly List<FakeIngestStream> _streams = [];
+
+    /// <summary>True: every batch is acknowledged as soon as it is written.</summary>
+    public bool AutoAck { get; set; } = true;
+
+    /// <summary>This many upcoming opens fail as if the monitor were down.</summary>
+    public int FailingOpens { get; set; }
+
+    public IReadOnlyList<FakeIngestStream> Streams
+    {
+        get
+        {
+            lock (_streams)
+            {
+                return [.. _streams];
+            }
+        }
+    }
+
+    /// <summary>Every batch with records written on any stream, in order.</summary>
+    public IReadOnlyList<PredictionLogBatch> DataBatches => [.. Streams.SelectMany(s => s.Written).Where(b => b.Records.Count > 0)];
+
+    public AsyncDuplexStreamingCall<PredictionLogBatch, IngestAck> Open(CancellationToken cancellationToken)
+    {
+        FakeIngestStream stream;
+        lock (_streams)
+        {
+            var failing = FailingOpens > 0;
+            if (failing)
+            {
+                FailingOpens--;
+            }
+
+            stream = new FakeIngestStream(AutoAck, failing);
+            _streams.Add(stream);
+        }
+
+        return new AsyncDuplexStreamingCall<PredictionLogBatch, IngestAck>(
+            stream, stream, Task.FromResult(new Metadata()), () => Status.DefaultSuccess, () => [], stream.Break);
+    }
+}
+
+/// <summary>One fake Ingest call: the request writer and the ack reader.</summary>
+internal sealed class FakeIngestStream(bool autoAck, bool failing) : IClientStreamWriter<PredictionLogBatch>, IAsyncStreamReader<IngestAck>
+{
+    private static readonly RpcException Down = new(new Status(StatusCode.Unavailable, "monitor down"));
+
+    private readonly Channel<IngestAck> _acks = Channel.CreateUnbounded<IngestAck>();
+    private readonly List<PredictionLogBatch> _written = [];
+    private volatile bool _broken = failing;
+
+    public IReadOnlyList<PredictionLogBatch> Written
+    {
+        get
+        {
+            lock (_written)
+            {
+                return [.. _written];
+            }
+        }
+    }
+
+    public bool Completed { get; private set; }
+
+    public IngestAck Current { get; private set; } = new();
+
+    public WriteOptions? WriteOptions { get; set; }
+
+    public Task WriteAsync(PredictionLogBatch message) => WriteAsync(message, CancellationToken.None);
+
+    public Task WriteAsync(PredictionLogBatch message, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (_broken)
+        {
+            return Task.FromException(Down);
+        }
+
+        lock (_written)
+        {
+            // A copy: the sender renumbers a batch it sends again.
+            _written.Add(message.Clone());
+        }
+
+        if (autoAck)
+        {
+            Ack(message.Sequence, message.Records.Count);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task CompleteAsync()
+    {
+        Completed = true;
+        _acks.Writer.TryComplete();
+        return Task.CompletedTask;
+    }
+
+    public async Task<bool> MoveNext(CancellationToken cancellationToken)
+    {
+        if (_broken && !_acks.Reader.TryPeek(out _))
+        {
+            throw Down;
+        }
+
+        if (!await _acks.Reader.WaitToReadAsync(cancellationToken))
+        {
+            return false;
+        }
+
+        Current = await _acks.Reader.ReadAsync(cancellationToken);
+        return true;
+    }
+
+    public void Ack(ulong sequence, long accepted, params Rejection[] rejections) =>
+        _acks.Writer.TryWrite(new IngestAck { Sequence = sequence, Accepted = accepted, Rejected = rejections.Length, Rejections = { rejections } });
+
+    /// <summary>The connection drops: reads and writes fail from now on.</summary>
+    public void Break()
+    {
+        _broken = true;
+        _acks.Writer.TryComplete(Down);
+    }
+}

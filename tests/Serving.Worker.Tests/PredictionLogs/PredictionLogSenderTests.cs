@@ -1,0 +1,248 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Serving.Protocol.PredictionLogs;
+using Serving.Worker.PredictionLogs;
+
+namespace Serving.Worker.Tests.PredictionLogs;
+
+/// <summary>The sender against a fake Ingest stream: batching, the unacked window, breaks, re-sends and the shutdown flush.</summary>
+public sealed class PredictionLogSenderTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task FullBatchesGoAtOnce_TheRemainderIsFlushedAtShutdown()
+    {
+        var options = Predictions.Options(o => { o.BatchSize = 10; o.FlushInterval = TimeSpan.FromMinutes(1); });
+        await using var run = await SenderRun.StartAsync(options);
+
+        run.Shipper.Record(Predictions.Rows(25));
+        await WaitAsync(() => run.Transport.DataBatches.Count == 2);
+
+        Assert.Equal([10, 10], run.Transport.DataBatches.Select(b => b.Records.Count));
+        await run.StopAsync();
+        Assert.Equal([10, 10, 5], run.Transport.DataBatches.Select(b => b.Records.Count));
+        Assert.Equal(25, run.Stats.Acked);
+        Assert.Equal(0, run.Stats.Unsent);
+        Assert.True(run.Transport.Streams.Single().Completed);
+    }
+
+    [Fact]
+    public async Task PartialBatch_IsSentOnceTheFlushIntervalPasses()
+    {
+        var options = Predictions.Options(o => { o.BatchSize = 100; o.FlushInterval = TimeSpan.FromMilliseconds(20); });
+        await using var run = await SenderRun.StartAsync(options);
+
+        run.Shipper.Record(Predictions.Rows(3));
+
+        await WaitAsync(() => run.Stats.Acked == 3);
+        Assert.Equal(3, Assert.Single(run.Transport.DataBatches).Records.Count);
+    }
+
+    [Fact]
+    public async Task RecordsOfTwoVersions_EachSchemaSentOnce_RecordsPointAtTheirs()
+    {
+        var options = Predictions.Options(o => { o.BatchSize = 6; o.FlushInterval = TimeSpan.FromMinutes(1); });
+        await using var run = await SenderRun.StartAsync(options);
+
+        run.Shipper.Record(Predictions.Rows(2, version: "1"));
+        run.Shipper.Record(Predictions.Rows(2, version: "2"));
+        run.Shipper.Record(Predictions.Rows(2, version: "1"));
+
+        await WaitAsync(() => run.Transport.DataBatches.Count == 1);
+        var batch = run.Transport.DataBatches[0];
+        Assert.Equal(["1", "2"], batch.Schemas.Select(s => s.Version));
+        Assert.Equal([0, 0, 1, 1, 0, 0], batch.Records.Select(r => r.Schema));
+    }
+
+    [Fact]
+    public async Task UnackedWindowFull_SenderWaitsForAnAck()
+    {
+        var options = Predictions.Options(o => { o.BatchSize = 1; o.MaxUnackedBatches = 2; o.FlushInterval = TimeSpan.FromMilliseconds(1); o.ShutdownFlushTimeout = TimeSpan.Zero; });
+        await using var run = await SenderRun.StartAsync(options, autoAck: false);
+
+        run.Shipper.Record(Predictions.Rows(5));
+
+        // The hello batch and one data batch fill the window of two; nothing more until an ack.
+        var stream = await WaitForStreamAsync(run.Transport);
+        await WaitAsync(() => stream.Written.Count == 2 && run.Shipper.QueueLength == 3);
+        Assert.Equal(2, stream.Written.Count); // one record written, one held in the next batch, three still queued
+
+        stream.Ack(stream.Written[0].Sequence, 0);
+        await WaitAsync(() => stream.Written.Count == 3);
+        stream.Ack(stream.Written[1].Sequence, 1);
+        stream.Ack(stream.Written[2].Sequence, 1);
+        await WaitAsync(() => run.Stats.Acked == 2);
+    }
+
+    [Fact]
+    public async Task StreamBreaks_UnackedBatchIsResentOnce_ThenCountedLost()
+    {
+        var options = Predictions.Options(o =>
+        {
+            o.BatchSize = 4;
+            o.FlushInterval = TimeSpan.FromMilliseconds(1);
+            o.ShutdownFlushTimeout = TimeSpan.Zero;
+            o.ReconnectBackoffMin = TimeSpan.FromMilliseconds(1);
+            o.ReconnectBackoffMax = TimeSpan.FromMilliseconds(5);
+        });
+        await using var run = await SenderRun.StartAsync(options, autoAck: false);
+        var first = await WaitForStreamAsync(run.Transport);
+        run.Shipper.Record(Predictions.Rows(4, start: 100));
+        await WaitAsync(() => first.Written.Count(b => b.Records.Count > 0) == 1);
+
+        first.Break();
+        var second = await WaitForStreamAsync(run.Transport, 2);
+        await WaitAsync(() => second.Written.Any(b => b.Records.Count > 0));
+        var resent = second.Written.Single(b => b.Records.Count > 0);
+        Assert.Equal(first.Written.Single(b => b.Records.Count > 0).Records, resent.Records);
+        Assert.Equal(4, run.Stats.Resent);
+
+        second.Break();
+        await WaitForStreamAsync(run.Transport, 3);
+        await WaitAsync(() => run.Stats.Lost == 4);
+        Assert.Equal(0, run.Stats.Acked);
+        Assert.True(run.Stats.Reconnects >= 2);
+    }
+
+    [Fact]
+    public async Task MonitorDownAtFirst_ReconnectsWithBackoff_ThenDelivers()
+    {
+        var options = Predictions.Options(o =>
+        {
+            o.FlushInterval = TimeSpan.FromMilliseconds(1);
+            o.ReconnectBackoffMin = TimeSpan.FromMilliseconds(1);
+            o.ReconnectBackoffMax = TimeSpan.FromMilliseconds(10);
+        });
+        var transport = new FakeIngestTransport { FailingOpens = 3 };
+        await using var run = await SenderRun.StartAsync(options, transport: transport);
+
+        run.Shipper.Record(Predictions.Rows(7));
+
+        await WaitAsync(() => run.Stats.Acked == 7);
+        Assert.True(run.Stats.Reconnects >= 3, $"reconnects {run.Stats.Reconnects}");
+        Assert.True(run.Stats.IsConnected);
+    }
+
+    [Fact]
+    public async Task AckWithRejections_CountsThemRejected()
+    {
+        var options = Predictions.Options(o => { o.FlushInterval = TimeSpan.FromMilliseconds(1); o.ShutdownFlushTimeout = TimeSpan.Zero; });
+        await using var run = await SenderRun.StartAsync(options, autoAck: false);
+        var stream = await WaitForStreamAsync(run.Transport);
+        run.Shipper.Record(Predictions.Rows(3));
+        await WaitAsync(() => stream.Written.Any(b => b.Records.Count > 0));
+
+        stream.Ack(stream.Written[^1].Sequence, 2, new Rejection { Index = 1, Reason = "wrong number of features" });
+
+        await WaitAsync(() => run.Stats.Rejected == 1);
+        Assert.Equal(2, run.Stats.Acked);
+    }
+
+    [Fact]
+    public async Task ShutdownWhileMonitorIsDown_QueuedRecordsAreCountedUnsentWithinTheFlushTimeout()
+    {
+        var options = Predictions.Options(o =>
+        {
+            o.FlushInterval = TimeSpan.FromMilliseconds(1);
+            o.ReconnectBackoffMin = TimeSpan.FromMilliseconds(5);
+            o.ReconnectBackoffMax = TimeSpan.FromMilliseconds(20);
+            o.ShutdownFlushTimeout = TimeSpan.FromMilliseconds(200);
+        });
+        var transport = new FakeIngestTransport { FailingOpens = int.MaxValue };
+        await using var run = await SenderRun.StartAsync(options, transport: transport);
+        run.Shipper.Record(Predictions.Rows(9));
+        await WaitAsync(() => run.Transport.Streams.Count >= 2);
+
+        await run.StopAsync();
+
+        Assert.Equal(9, run.Stats.Unsent);
+        Assert.Equal(0, run.Stats.Acked);
+        Assert.Equal(run.Stats.Enqueued, run.Stats.Acked + run.Stats.Rejected + run.Stats.Lost + run.Stats.Unsent);
+    }
+
+    [Fact]
+    public async Task StoppedBeforeItRan_QueuedRecordsAreStillCountedUnsent()
+    {
+        await using var run = await SenderRun.StartAsync(Predictions.Options(o => o.ShutdownFlushTimeout = TimeSpan.Zero), transport: new FakeIngestTransport { FailingOpens = int.MaxValue });
+        run.Shipper.Record(Predictions.Rows(4));
+
+        await run.StopAsync();
+        run.Shipper.Record(Predictions.Rows(2));
+
+        Assert.Equal(4, run.Stats.Unsent);
+        Assert.Equal(2, run.Stats.DroppedStoppedCount);
+    }
+
+    [Fact]
+    public async Task LoggingOff_SenderDoesNothing()
+    {
+        await using var run = await SenderRun.StartAsync(Predictions.Options(o => o.Endpoint = ""));
+
+        await run.StopAsync();
+
+        Assert.Empty(run.Transport.Streams);
+    }
+
+    private static async Task<FakeIngestStream> WaitForStreamAsync(FakeIngestTransport transport, int count = 1)
+    {
+        await WaitAsync(() => transport.Streams.Count >= count);
+        return transport.Streams[count - 1];
+    }
+
+    private static async Task WaitAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the sender");
+            await Task.Delay(5);
+        }
+    }
+
+    private sealed class SenderRun : IAsyncDisposable
+    {
+        private bool _stopped;
+
+        private SenderRun(PredictionLogSender sender, PredictionLogShipper shipper, PredictionLogStats stats, FakeIngestTransport transport)
+        {
+            Sender = sender;
+            Shipper = shipper;
+            Stats = stats;
+            Transport = transport;
+        }
+
+        public PredictionLogSender Sender { get; }
+
+        public PredictionLogShipper Shipper { get; }
+
+        public PredictionLogStats Stats { get; }
+
+        public FakeIngestTransport Transport { get; }
+
+        public static async Task<SenderRun> StartAsync(PredictionLogOptions options, bool autoAck = true, FakeIngestTransport? transport = null)
+        {
+            transport ??= new FakeIngestTransport();
+            transport.AutoAck = autoAck;
+            var stats = new PredictionLogStats();
+            var shipper = Predictions.Shipper(options, stats);
+            var sender = new PredictionLogSender(shipper, transport, stats, Microsoft.Extensions.Options.Options.Create(options), NullLogger<PredictionLogSender>.Instance);
+            await sender.StartAsync(CancellationToken.None);
+            return new SenderRun(sender, shipper, stats, transport);
+        }
+
+        public async Task StopAsync()
+        {
+            if (!_stopped)
+            {
+                _stopped = true;
+                await Sender.StopAsync(CancellationToken.None);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await StopAsync();
+            Sender.Dispose();
+        }
+    }
+}
