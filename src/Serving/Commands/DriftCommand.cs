@@ -60,7 +60,7 @@ internal static class DriftCommand
         return $"http://{LoopbackIfAny(Host(app))}:{listeners.GrpcPort}";
     }
 
-    private static string Describe(WebApplication app)
+    public static string Describe(WebApplication app)
     {
         var listeners = app.Services.GetRequiredService<DriftListeners>();
         var host = Host(app);

@@ -40,7 +40,7 @@ internal static class RoleRunner
         }
     }
 
-    private static string WorkerEndpoints(WebApplication app)
+    public static string WorkerEndpoints(WebApplication app)
     {
         var listeners = app.Services.GetRequiredService<WorkerListeners>();
         return $"REST http://{Host(app)}:{listeners.RestPort}  gRPC {Host(app)}:{listeners.GrpcPort}  metrics http://{Host(app)}:{listeners.MetricsPort}/metrics";

@@ -1,0 +1,54 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Options;
+
+namespace Serving.Commands;
+
+/// <summary>
+/// Runs several role hosts in one process (<c>serving up</c>): starts them in order, each one able
+/// to use what the earlier ones bound, prints where each listens, and stops them in reverse order.
+/// </summary>
+internal static class SystemRunner
+{
+    /// <summary>One role: how to build it (given the roles already started) and how to describe its listeners.</summary>
+    public sealed record Role(string Name, Func<IReadOnlyList<WebApplication>, WebApplication> Build, Func<WebApplication, string> Describe);
+
+    public static async Task<int> RunAsync(IReadOnlyList<Role> roles, CancellationToken cancellationToken)
+    {
+        var started = new List<WebApplication>();
+        try
+        {
+            foreach (var role in roles)
+            {
+                var app = role.Build(started);
+                started.Add(app);
+                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is OptionsValidationException or IOException)
+        {
+            var message = e is OptionsValidationException v ? "invalid configuration: " + string.Join("; ", v.Failures) : "could not listen: " + e.Message;
+            await Console.Error.WriteLineAsync($"serving up: {message}").ConfigureAwait(false);
+            await StopAsync(started).ConfigureAwait(false);
+            return 2;
+        }
+
+        for (var i = 0; i < roles.Count; i++)
+        {
+            Console.WriteLine($"serving up: {roles[i].Name,-7} {roles[i].Describe(started[i])}");
+        }
+
+        // Every host sees SIGTERM/Ctrl+C; the front one ending means the system is going down.
+        await started[^1].WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
+        await StopAsync(started).ConfigureAwait(false);
+        return 0;
+    }
+
+    private static async Task StopAsync(List<WebApplication> started)
+    {
+        for (var i = started.Count - 1; i >= 0; i--)
+        {
+            await started[i].StopAsync().ConfigureAwait(false);
+            await started[i].DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}
