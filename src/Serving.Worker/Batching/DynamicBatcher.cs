@@ -70,22 +70,19 @@ internal sealed partial class DynamicBatcher : IDisposable
         }
 
         var item = new BatchItem(inputs, outputNames, now, deadline, features);
-        lock (_lock)
+
+        // Registrations exist before the item is visible to the batch loops: a loop may take, run and
+        // release it at once. A callback that fires before it is queued finds no node and does nothing;
+        // the checks after queueing catch that case.
+        if (deadline != long.MaxValue)
         {
-            if (_stop.IsCancellationRequested)
+            var wait = Stopwatch.GetElapsedTime(now, deadline);
+            item.TimeoutSource = new CancellationTokenSource(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
+            item.Timeout = item.TimeoutSource.Token.Register(static state =>
             {
-                throw InferenceException.Unavailable("the model version is unloading");
-            }
-
-            if (_queue.Count >= _settings.MaxQueueSize)
-            {
-                _metrics.Rejected.Inc();
-                throw new InferenceException(InferenceErrorCode.ResourceExhausted, $"the queue is full ({_settings.MaxQueueSize} requests waiting); retry later");
-            }
-
-            item.Node = _queue.AddLast(item);
-            _metrics.Depth.Set(_queue.Count);
-            WakeLocked();
+                var (batcher, queued) = ((DynamicBatcher, BatchItem))state!;
+                batcher.Remove(queued, cancelled: false);
+            }, (this, item));
         }
 
         if (cancellationToken.CanBeCanceled)
@@ -97,15 +94,39 @@ internal sealed partial class DynamicBatcher : IDisposable
             }, (this, item));
         }
 
-        if (deadline != long.MaxValue)
+        bool unloading, full;
+        lock (_lock)
         {
-            var wait = Stopwatch.GetElapsedTime(now, deadline);
-            item.TimeoutSource = new CancellationTokenSource(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
-            item.Timeout = item.TimeoutSource.Token.Register(static state =>
+            unloading = _stop.IsCancellationRequested;
+            full = _queue.Count >= _settings.MaxQueueSize;
+            if (!unloading && !full)
             {
-                var (batcher, queued) = ((DynamicBatcher, BatchItem))state!;
-                batcher.Remove(queued, cancelled: false);
-            }, (this, item));
+                item.Node = _queue.AddLast(item);
+                _metrics.Depth.Set(_queue.Count);
+                WakeLocked();
+            }
+        }
+
+        if (unloading || full)
+        {
+            // Outside the lock: disposing a registration waits for its callback, which takes the lock.
+            Release(item);
+            if (unloading)
+            {
+                throw InferenceException.Unavailable("the model version is unloading");
+            }
+
+            _metrics.Rejected.Inc();
+            throw new InferenceException(InferenceErrorCode.ResourceExhausted, $"the queue is full ({_settings.MaxQueueSize} requests waiting); retry later");
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            Remove(item, cancelled: true);
+        }
+        else if (deadline != long.MaxValue && Stopwatch.GetTimestamp() >= deadline)
+        {
+            Remove(item, cancelled: false);
         }
 
         return item.Completion.Task;
