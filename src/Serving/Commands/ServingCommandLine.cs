@@ -10,6 +10,8 @@ internal static class ServingCommandLine
         var root = new RootCommand("Serving: ONNX models over the Open Inference Protocol (gRPC + REST).");
         root.Add(UpCommand.Create());
         root.Add(WorkerCommand.Create());
+        root.Add(GatewayCommand.Create());
+        root.Add(TrafficCommand.Create());
         root.Add(DriftCommand.Create());
         root.Add(InferCommand.Create());
         root.Add(FeaturesCommand.Create());

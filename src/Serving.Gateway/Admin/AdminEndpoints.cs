@@ -1,0 +1,199 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Serving.Gateway.Routing;
+using Serving.Gateway.Shadow;
+using Serving.Gateway.Traffic;
+
+namespace Serving.Gateway.Admin;
+
+/// <summary>
+/// The admin API (its own port, behind a bearer token, see <see cref="AdminAuthorization"/>):
+/// list models, read and change a model's traffic policy, read its change history.
+/// </summary>
+internal static class AdminEndpoints
+{
+    public const string Prefix = "/admin";
+
+    /// <summary>Names the caller in the audit log (e.g. <c>serving traffic</c> sends the user's name).</summary>
+    public const string ActorHeader = "X-Serving-Actor";
+
+    private const int MaxBodyBytes = 64 * 1024;
+
+    // Answers are for people and tools, not HTML: '+' in a timestamp stays '+'.
+    private static readonly AdminJsonContext Json = new(new JsonSerializerOptions(AdminJsonContext.Default.Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup(Prefix);
+        group.MapGet("/models", ListModels);
+        group.MapGet("/models/{model}/policy", GetPolicy);
+        group.MapPut("/models/{model}/policy", PutPolicy);
+        group.MapGet("/models/{model}/policy/history", History);
+    }
+
+    private static Task ListModels(HttpContext context)
+    {
+        var services = context.RequestServices;
+        var table = services.GetRequiredService<RoutingState>().Table;
+        var policies = services.GetRequiredService<TrafficPolicies>();
+        var shadow = services.GetRequiredService<ShadowStats>();
+        var names = table.Models.Keys.Union(policies.Current.Keys).Order(StringComparer.Ordinal);
+        var document = new AdminModelsDocument
+        {
+            Models = [.. names.Select(name => Describe(name, table, policies.Find(name), shadow))],
+            Workers = [.. table.Workers.Select(w => new AdminWorkerDocument { Rest = w.RestPrefix, Grpc = w.GrpcPrefix, Healthy = w.IsHealthy, InFlight = w.InFlight })],
+        };
+        return WriteAsync(context, 200, document);
+    }
+
+    private static Task GetPolicy(HttpContext context, string model)
+    {
+        var services = context.RequestServices;
+        var table = services.GetRequiredService<RoutingState>().Table;
+        if (!Names.IsValidName(model))
+        {
+            return GatewayErrors.WriteRestAsync(context, 400, "the model name is not valid");
+        }
+
+        table.TryGetModel(model, out var route);
+        var policy = services.GetRequiredService<TrafficPolicies>().Find(model);
+        if (policy is null && route is null)
+        {
+            return GatewayErrors.WriteRestAsync(context, 404, $"unknown model '{model}'");
+        }
+
+        return WriteAsync(context, 200, PolicyOf(model, route, policy));
+    }
+
+    private static async Task PutPolicy(HttpContext context, string model)
+    {
+        TrafficPolicyDocument? document;
+        try
+        {
+            if (context.Request.ContentLength > MaxBodyBytes)
+            {
+                await GatewayErrors.WriteRestAsync(context, 413, $"a policy is at most {MaxBodyBytes} bytes").ConfigureAwait(false);
+                return;
+            }
+
+            document = await JsonSerializer.DeserializeAsync(context.Request.Body, TrafficJsonContext.Default.TrafficPolicyDocument, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (JsonException e)
+        {
+            await GatewayErrors.WriteRestAsync(context, 400, $"the body is not a valid policy: {e.Message}").ConfigureAwait(false);
+            return;
+        }
+
+        if (document is null)
+        {
+            await GatewayErrors.WriteRestAsync(context, 400, "the body is not a valid policy: expected a JSON object").ConfigureAwait(false);
+            return;
+        }
+
+        if (document.Model is { } named && named != model)
+        {
+            await GatewayErrors.WriteRestAsync(context, 400, $"the body names model '{Names.Printable(named)}' but the path names '{Names.Printable(model)}'").ConfigureAwait(false);
+            return;
+        }
+
+        var service = context.RequestServices.GetRequiredService<TrafficPolicyService>();
+        var result = await service.SetAsync(model, document, Who(context), context.RequestAborted).ConfigureAwait(false);
+        var message = string.Join("; ", result.Errors);
+        switch (result.Status)
+        {
+            case PolicyChangeStatus.Applied:
+                await WriteAsync(context, 200, TrafficPolicyDocument.From(result.Policy!)).ConfigureAwait(false);
+                break;
+            case PolicyChangeStatus.Invalid:
+                await GatewayErrors.WriteRestAsync(context, 400, "the policy was refused and the one in force stays: " + message).ConfigureAwait(false);
+                break;
+            case PolicyChangeStatus.Conflict:
+                await GatewayErrors.WriteRestAsync(context, 409, message).ConfigureAwait(false);
+                break;
+            default:
+                await GatewayErrors.WriteRestAsync(context, 503, message).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    private static async Task History(HttpContext context, string model, int? count)
+    {
+        if (!Names.IsValidName(model))
+        {
+            await GatewayErrors.WriteRestAsync(context, 400, "the model name is not valid").ConfigureAwait(false);
+            return;
+        }
+
+        var service = context.RequestServices.GetRequiredService<TrafficPolicyService>();
+        var changes = await service.HistoryAsync(model, Math.Clamp(count ?? 20, 1, RedisTrafficPolicyStore.AuditLength), context.RequestAborted).ConfigureAwait(false);
+        await WriteAsync(context, 200, new AdminHistoryDocument { Changes = [.. changes] }).ConfigureAwait(false);
+    }
+
+    private static AdminModelDocument Describe(string name, RoutingTable table, TrafficPolicy? policy, ShadowStats shadow)
+    {
+        table.TryGetModel(name, out var route);
+        var weights = policy?.Weights.ToDictionary(w => w.Version, w => w.Weight) ?? [];
+        if (policy is null && route?.LatestReady is { } latest)
+        {
+            weights[latest.Version] = 100;
+        }
+
+        var versions = (route?.Ordered ?? []).Select(v => new AdminVersionDocument
+        {
+            Version = v.Version,
+            Ready = v.IsReady,
+            Weight = weights.GetValueOrDefault(v.Version),
+            HealthyWorkers = v.Workers.Count(w => w.IsHealthy),
+            Workers = v.Workers.Length,
+        });
+        return new AdminModelDocument
+        {
+            Name = name,
+            Ready = route is not null && (policy is null ? route.LatestReady is not null : policy.Weights.Where(w => w.Weight > 0).All(w => route.TryGetVersion(w.Version, out var v) && v.IsReady)),
+            Versions = [.. versions],
+            Policy = PolicyOf(name, route, policy),
+            Shadow = new Dictionary<string, long>(shadow.For(name)),
+        };
+    }
+
+    /// <summary>The stored policy, or the default one: the newest ready version takes every unversioned request.</summary>
+    private static TrafficPolicyDocument PolicyOf(string model, ModelRoute? route, TrafficPolicy? policy)
+    {
+        if (policy is not null)
+        {
+            var document = TrafficPolicyDocument.From(policy);
+            document.Source = "policy";
+            return document;
+        }
+
+        return new TrafficPolicyDocument
+        {
+            Model = model,
+            Weights = route?.LatestReady is { } latest ? new Dictionary<string, int> { [latest.Version] = 100 } : [],
+            Revision = 0,
+            Source = "default",
+        };
+    }
+
+    private static string Who(HttpContext context)
+    {
+        var actor = context.Request.Headers[ActorHeader].ToString();
+        var clean = new string([.. actor.Where(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '@').Take(64)]);
+        return $"{(clean.Length > 0 ? clean : "admin")} from {context.Connection.RemoteIpAddress}";
+    }
+
+    private static Task WriteAsync<T>(HttpContext context, int status, T value)
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(value, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)Json.GetTypeInfo(typeof(T))!);
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = bytes.Length;
+        return context.Response.Body.WriteAsync(bytes).AsTask();
+    }
+}

@@ -1,0 +1,15 @@
+namespace Serving.Gateway.Admin;
+
+/// <summary>One version of a model in the admin list.</summary>
+internal sealed class AdminVersionDocument
+{
+    public string Version { get; set; } = "";
+
+    public bool Ready { get; set; }
+
+    public int Weight { get; set; }
+
+    public int HealthyWorkers { get; set; }
+
+    public int Workers { get; set; }
+}

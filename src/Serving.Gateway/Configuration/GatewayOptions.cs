@@ -1,0 +1,100 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Serving.Gateway.Configuration;
+
+/// <summary>The gateway role's settings (section <c>Serving:Gateway</c>).</summary>
+public sealed class GatewayOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Serving:Gateway";
+
+    /// <summary>The address the REST, gRPC and metrics listeners bind to.</summary>
+    [Required]
+    public string BindAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>REST (HTTP/1.1) port; 0 picks a free port.</summary>
+    [Range(0, 65535)]
+    public int RestPort { get; set; } = 8000;
+
+    /// <summary>gRPC (HTTP/2 cleartext) port; 0 picks a free port.</summary>
+    [Range(0, 65535)]
+    public int GrpcPort { get; set; } = 8001;
+
+    /// <summary>Prometheus metrics port; 0 picks a free port.</summary>
+    [Range(0, 65535)]
+    public int MetricsPort { get; set; } = 8002;
+
+    /// <summary>Admin API port; 0 picks a free port. The admin API is off while <see cref="AdminToken"/> is empty.</summary>
+    [Range(0, 65535)]
+    public int AdminPort { get; set; } = 8003;
+
+    /// <summary>The address the admin API binds to (loopback unless configured otherwise).</summary>
+    [Required]
+    public string AdminBindAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>Bearer token every admin call must carry; empty keeps the admin API off.</summary>
+    public string? AdminToken { get; set; }
+
+    /// <summary>The workers requests are forwarded to.</summary>
+    public List<WorkerAddressOptions> Workers { get; set; } = [];
+
+    /// <summary>Where the traffic policies are kept when no Redis is configured.</summary>
+    [Required]
+    public string DataDirectory { get; set; } = "data/gateway";
+
+    /// <summary>StackExchange.Redis connection string; when set, policies live in Redis and replicas share them over pub/sub.</summary>
+    public string? RedisConnectionString { get; set; }
+
+    /// <summary>Prefix of the Redis keys and channel the gateway uses.</summary>
+    [Required]
+    [RegularExpression(@"^[A-Za-z0-9:_.-]{1,64}$")]
+    public string RedisKeyPrefix { get; set; } = "serving:gateway:";
+
+    /// <summary>How often every policy is re-read from Redis, in case a pub/sub message was lost; zero turns it off.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan PolicyResyncInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often each worker is asked for its readiness and its model versions.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
+    public TimeSpan DiscoveryInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long one discovery probe may take.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Consecutive failed probes after which a worker gets no more requests.</summary>
+    [Range(1, 100)]
+    public int UnhealthyAfterFailedProbes { get; set; } = 2;
+
+    /// <summary>How long a worker that failed a forwarded request (connection failure) is left out.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan PassiveReactivationPeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long opening a connection to a worker may take.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a forwarded request may go without progress (YARP's activity timeout).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan ActivityTimeout { get; set; } = TimeSpan.FromSeconds(100);
+
+    /// <summary>The largest request body accepted (413 past it); shadowed requests are buffered up to this size.</summary>
+    [Range(1024, 2L * 1024 * 1024 * 1024)]
+    public long MaxRequestBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>How many shadow copies may be in flight at once; past it, copies are skipped and counted.</summary>
+    [Range(1, 100_000)]
+    public int ShadowMaxInFlight { get; set; } = 64;
+
+    /// <summary>How long a shadow copy may take before it is abandoned and counted as a timeout.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan ShadowTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The largest response (primary or shadow) kept for comparison.</summary>
+    [Range(1024, 256L * 1024 * 1024)]
+    public int ShadowMaxResponseBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Floating-point outputs agree when |a - b| &lt;= tolerance * (1 + |a|).</summary>
+    [Range(0.0, 1.0)]
+    public double ShadowTolerance { get; set; } = 1e-5;
+}

@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Options;
+
+namespace Serving.Gateway.Configuration;
+
+/// <summary>Checks what data annotations can't: worker addresses, distinct ports, the admin token's strength.</summary>
+internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
+{
+    public const int MinimumTokenLength = 16;
+
+    public ValidateOptionsResult Validate(string? name, GatewayOptions options)
+    {
+        var failures = new List<string>();
+        if (options.Workers.Count == 0)
+        {
+            failures.Add($"{GatewayOptions.Section}:Workers is empty: name at least one worker (Rest and Grpc addresses)");
+        }
+
+        for (var i = 0; i < options.Workers.Count; i++)
+        {
+            CheckAddress(failures, $"{GatewayOptions.Section}:Workers:{i}:Rest", options.Workers[i].Rest);
+            CheckAddress(failures, $"{GatewayOptions.Section}:Workers:{i}:Grpc", options.Workers[i].Grpc);
+        }
+
+        var ports = new[] { ("RestPort", options.RestPort), ("GrpcPort", options.GrpcPort), ("MetricsPort", options.MetricsPort), ("AdminPort", options.AdminPort) };
+        foreach (var group in ports.Where(p => p.Item2 != 0).GroupBy(p => p.Item2).Where(g => g.Count() > 1))
+        {
+            failures.Add($"{GatewayOptions.Section}:{string.Join(" and ", group.Select(p => p.Item1))} are all {group.Key}: each listener needs its own port");
+        }
+
+        if (!string.IsNullOrEmpty(options.AdminToken) && options.AdminToken.Length < MinimumTokenLength)
+        {
+            failures.Add($"{GatewayOptions.Section}:AdminToken is shorter than {MinimumTokenLength} characters");
+        }
+
+        if (!System.Net.IPAddress.TryParse(options.BindAddress, out _))
+        {
+            failures.Add($"{GatewayOptions.Section}:BindAddress '{options.BindAddress}' is not an IP address");
+        }
+
+        if (!System.Net.IPAddress.TryParse(options.AdminBindAddress, out _))
+        {
+            failures.Add($"{GatewayOptions.Section}:AdminBindAddress '{options.AdminBindAddress}' is not an IP address");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void CheckAddress(List<string> failures, string key, string? value)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")
+            || uri.AbsolutePath != "/" || !string.IsNullOrEmpty(uri.Query) || string.IsNullOrEmpty(uri.Host))
+        {
+            failures.Add($"{key} must be an http:// address with a host and port and no path (got '{value}')");
+        }
+    }
+}

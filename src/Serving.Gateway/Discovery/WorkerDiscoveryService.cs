@@ -1,0 +1,198 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Serving.Gateway.Configuration;
+using Serving.Gateway.Hosting;
+using Serving.Gateway.Routing;
+using Serving.Hosting.Health;
+using Serving.Protocol.Inference;
+
+namespace Serving.Gateway.Discovery;
+
+/// <summary>
+/// Active health and discovery: every interval, asks each worker whether it is ready and which
+/// versions it serves (Open Inference Protocol ready + Triton's repository index), fetches the
+/// metadata of versions it has not seen, and publishes a new <see cref="RoutingTable"/>.
+/// </summary>
+internal sealed partial class WorkerDiscoveryService(
+    WorkerSource source, WorkerProbe probe, RoutingState state, ReadinessState readiness,
+    IOptions<GatewayOptions> options, Metrics.GatewayMetrics metrics, ILogger<WorkerDiscoveryService> logger) : IHostedService, IDisposable
+{
+    private readonly Dictionary<WorkerEndpoint, WorkerReport> _reports = [];
+    private readonly Dictionary<WorkerEndpoint, int> _failures = [];
+    private readonly Dictionary<(string Model, string Version), ModelMetadataResponse> _metadata = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _loop;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        // One round before the listeners open, so a gateway started after its workers routes at once.
+        await RefreshAsync(cancellationToken).ConfigureAwait(false);
+        readiness.MarkStarted();
+        _loop = Task.Run(() => LoopAsync(_stopping.Token), CancellationToken.None);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_loop is not null)
+        {
+            await _loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    public void Dispose() => _stopping.Dispose();
+
+    private async Task LoopAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.DiscoveryInterval);
+        while (await Ticks.NextAsync(timer, cancellationToken).ConfigureAwait(false))
+        {
+            try
+            {
+                await RefreshAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                Log.RoundFailed(logger, e);
+            }
+        }
+    }
+
+    /// <summary>One discovery round.</summary>
+    internal async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        var workers = await source.ResolveAsync(cancellationToken).ConfigureAwait(false);
+        var results = await Task.WhenAll(workers.Select(w => ProbeAsync(w, cancellationToken))).ConfigureAwait(false);
+        foreach (var (worker, report) in workers.Zip(results))
+        {
+            Record(worker, report);
+        }
+
+        foreach (var gone in _reports.Keys.Except(workers).ToList())
+        {
+            _reports.Remove(gone);
+            _failures.Remove(gone);
+        }
+
+        await FetchMetadataAsync(cancellationToken).ConfigureAwait(false);
+        state.Publish(Build(workers));
+        foreach (var worker in workers)
+        {
+            metrics.WorkerHealth(worker.Name, worker.IsHealthy);
+        }
+    }
+
+    private async Task<WorkerReport?> ProbeAsync(WorkerEndpoint worker, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Value.ProbeTimeout);
+        try
+        {
+            var ready = probe.IsReadyAsync(worker, timeout.Token);
+            var index = probe.IndexAsync(worker, timeout.Token);
+            return new WorkerReport(worker, await ready.ConfigureAwait(false), await index.ConfigureAwait(false));
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException or InvalidDataException or InvalidOperationException)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+
+            return null;
+        }
+    }
+
+    private void Record(WorkerEndpoint worker, WorkerReport? report)
+    {
+        var wasHealthy = worker.ProbeHealthy;
+        if (report is not null)
+        {
+            _failures[worker] = 0;
+            _reports[worker] = report;
+            worker.SetProbeHealthy(report.Ready);
+        }
+        else
+        {
+            var failures = _failures[worker] = _failures.GetValueOrDefault(worker) + 1;
+            if (failures >= options.Value.UnhealthyAfterFailedProbes || !_reports.ContainsKey(worker))
+            {
+                worker.SetProbeHealthy(false);
+            }
+        }
+
+        if (wasHealthy != worker.ProbeHealthy)
+        {
+            Log.WorkerHealth(logger, worker.Name, worker.ProbeHealthy ? "healthy" : "unhealthy");
+        }
+    }
+
+    private async Task FetchMetadataAsync(CancellationToken cancellationToken)
+    {
+        var ready = _reports.Values.Where(r => r.Ready)
+            .SelectMany(r => r.Versions.Where(v => v.Ready).Select(v => (r.Worker, v.Model, v.Version)))
+            .Where(x => !_metadata.ContainsKey((x.Model, x.Version)))
+            .DistinctBy(x => (x.Model, x.Version))
+            .ToList();
+        foreach (var (worker, model, version) in ready)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(options.Value.ProbeTimeout);
+            try
+            {
+                if (await probe.MetadataAsync(worker, model, version, timeout.Token).ConfigureAwait(false) is { } metadata)
+                {
+                    _metadata[(model, version)] = metadata;
+                    Log.VersionDiscovered(logger, model, version, worker.Name);
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException or InvalidDataException or InvalidOperationException)
+            {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    throw;
+                }
+            }
+        }
+
+        var known = _reports.Values.SelectMany(r => r.Versions).Select(v => (v.Model, v.Version)).ToHashSet();
+        foreach (var key in _metadata.Keys.Where(k => !known.Contains(k)).ToList())
+        {
+            _metadata.Remove(key);
+        }
+    }
+
+    private RoutingTable Build(IReadOnlyList<WorkerEndpoint> workers)
+    {
+        var models = _reports.Values
+            .SelectMany(r => r.Versions.Select(v => (r.Worker, Entry: v)))
+            .Where(x => Names.IsValidName(x.Entry.Model) && Names.TryParseVersion(x.Entry.Version, out _))
+            .GroupBy(x => x.Entry.Model, StringComparer.Ordinal)
+            .Select(model => new ModelRoute(model.Key, model
+                .GroupBy(x => x.Entry.Version, StringComparer.Ordinal)
+                .Select(version =>
+                {
+                    Names.TryParseVersion(version.Key, out var number);
+                    var ready = version.Where(x => x.Entry.Ready).Select(x => x.Worker).Distinct().ToArray();
+                    return new VersionRoute(model.Key, version.Key, number, ready, _metadata.GetValueOrDefault((model.Key, version.Key)));
+                })));
+        return new RoutingTable(models, workers, discovered: true);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Worker {Worker} is {State}")]
+        public static partial void WorkerHealth(ILogger logger, string worker, string state);
+
+        [LoggerMessage(2, LogLevel.Information, "Discovered model {Model} version {Version} on {Worker}")]
+        public static partial void VersionDiscovered(ILogger logger, string model, string version, string worker);
+
+        [LoggerMessage(3, LogLevel.Warning, "Discovery round failed")]
+        public static partial void RoundFailed(ILogger logger, Exception exception);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Text.Json;
+using Serving.Protocol.Inference;
+
+namespace Serving.Gateway.Discovery;
+
+/// <summary>Asks a worker, over its Open Inference Protocol REST port, whether it is ready, which versions it serves, and what they look like.</summary>
+internal sealed class WorkerProbe(HttpClient http) : IDisposable
+{
+    /// <summary>The largest index or metadata answer read.</summary>
+    private const int MaxAnswerBytes = 4 * 1024 * 1024;
+
+    public void Dispose() => http.Dispose();
+
+    /// <summary>True when <c>GET /v2/health/ready</c> answers 200.</summary>
+    public async Task<bool> IsReadyAsync(WorkerEndpoint worker, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(worker.RestPrefix + "/v2/health/ready", HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        return response.IsSuccessStatusCode;
+    }
+
+    /// <summary>Triton's repository index (<c>POST /v2/repository/index</c>): every version and its state.</summary>
+    public async Task<IReadOnlyList<WorkerIndexEntry>> IndexAsync(WorkerEndpoint worker, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsync(worker.RestPrefix + "/v2/repository/index", null, cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+        using var doc = await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
+        var entries = new List<WorkerIndexEntry>();
+        foreach (var item in doc.RootElement.EnumerateArray())
+        {
+            if (item.TryGetProperty("name", out var name) && item.TryGetProperty("version", out var version)
+                && name.GetString() is { } n && version.GetString() is { } v)
+            {
+                var state = item.TryGetProperty("state", out var s) ? s.GetString() : null;
+                entries.Add(new WorkerIndexEntry(n, v, string.Equals(state, "READY", StringComparison.OrdinalIgnoreCase)));
+            }
+        }
+
+        return entries;
+    }
+
+    /// <summary>A version's metadata (<c>GET /v2/models/{m}/versions/{v}</c>), or null when the worker has none to give.</summary>
+    public async Task<ModelMetadataResponse?> MetadataAsync(WorkerEndpoint worker, string model, string version, CancellationToken cancellationToken)
+    {
+        var path = $"{worker.RestPrefix}/v2/models/{Uri.EscapeDataString(model)}/versions/{Uri.EscapeDataString(version)}";
+        using var response = await http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            return null;
+        }
+
+        using var doc = await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
+        var root = doc.RootElement;
+        var metadata = new ModelMetadataResponse
+        {
+            Name = model,
+            Platform = root.TryGetProperty("platform", out var p) ? p.GetString() ?? "" : "",
+        };
+        metadata.Versions.Add(version);
+        AddTensors(root, "inputs", metadata.Inputs);
+        AddTensors(root, "outputs", metadata.Outputs);
+        return metadata;
+    }
+
+    private static void AddTensors(JsonElement root, string property, Google.Protobuf.Collections.RepeatedField<ModelMetadataResponse.Types.TensorMetadata> into)
+    {
+        if (!root.TryGetProperty(property, out var tensors) || tensors.ValueKind != JsonValueKind.Array)
+        {
+            return;
+        }
+
+        foreach (var t in tensors.EnumerateArray())
+        {
+            var tensor = new ModelMetadataResponse.Types.TensorMetadata
+            {
+                Name = t.TryGetProperty("name", out var n) ? n.GetString() ?? "" : "",
+                Datatype = t.TryGetProperty("datatype", out var d) ? d.GetString() ?? "" : "",
+            };
+            if (t.TryGetProperty("shape", out var shape) && shape.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var dim in shape.EnumerateArray())
+                {
+                    tensor.Shape.Add(dim.GetInt64());
+                }
+            }
+
+            into.Add(tensor);
+        }
+    }
+
+    private static async Task<JsonDocument> ReadJsonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.Content.Headers.ContentLength > MaxAnswerBytes)
+        {
+            throw new InvalidDataException("the worker's answer is too large");
+        }
+
+        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            return await JsonDocument.ParseAsync(stream, default, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

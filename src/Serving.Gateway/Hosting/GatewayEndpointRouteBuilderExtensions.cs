@@ -1,0 +1,79 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Serving.Gateway.Admin;
+using Serving.Gateway.Configuration;
+using Serving.Gateway.Endpoints;
+using Serving.Gateway.Routing;
+using Serving.Hosting.Metrics;
+
+namespace Serving.Gateway.Hosting;
+
+/// <summary>Maps the gateway's endpoints and keeps each listener to its own paths.</summary>
+public static class GatewayEndpointRouteBuilderExtensions
+{
+    /// <summary>
+    /// Keeps each port to its own paths: the admin port answers <c>/admin</c> only, behind the bearer
+    /// token; the metrics port answers <c>/metrics</c> only; the front-door ports never answer <c>/admin</c>.
+    /// </summary>
+    public static IApplicationBuilder UseServingGateway(this IApplicationBuilder app)
+    {
+        var listeners = app.ApplicationServices.GetRequiredService<GatewayListeners>();
+        var token = app.ApplicationServices.GetRequiredService<IOptions<GatewayOptions>>().Value.AdminToken;
+        var authorization = string.IsNullOrEmpty(token) ? null : new AdminAuthorization(token);
+        return app.Use((context, next) =>
+        {
+            var port = context.Connection.LocalPort;
+            var isAdminPath = context.Request.Path.StartsWithSegments(AdminEndpoints.Prefix, StringComparison.Ordinal);
+            if (authorization is not null && port == listeners.AdminPort && listeners.AdminPort != 0)
+            {
+                return isAdminPath ? Admin(context, next, authorization) : NotFound(context);
+            }
+
+            if (isAdminPath || (port == listeners.MetricsPort && listeners.MetricsPort != 0 && !context.Request.Path.StartsWithSegments("/metrics", StringComparison.Ordinal)))
+            {
+                return NotFound(context);
+            }
+
+            return next(context);
+        });
+    }
+
+    /// <summary>Open Inference Protocol REST + gRPC (infer forwarded, the rest answered here), grpc.health.v1, the admin API and /metrics.</summary>
+    public static IEndpointRouteBuilder MapServingGateway(this IEndpointRouteBuilder app)
+    {
+        app.MapGrpcService<GatewayGrpcEndpoint>();
+        app.MapGrpcService<Grpc.HealthCheck.HealthServiceImpl>();
+        app.MapServingMetrics();
+        AdminEndpoints.Map(app);
+        GatewayRestEndpoints.Map(app);
+        GatewayRestEndpoints.MapFallback(app);
+        return app;
+    }
+
+    private static Task Admin(HttpContext context, RequestDelegate next, AdminAuthorization authorization)
+    {
+        switch (authorization.Check(context.Request))
+        {
+            case AdminAuthorizationResult.Missing:
+                context.Response.Headers.WWWAuthenticate = "Bearer";
+                return GatewayErrors.WriteRestAsync(context, StatusCodes.Status401Unauthorized, "the admin API needs an 'Authorization: Bearer <token>' header");
+            case AdminAuthorizationResult.Wrong:
+                context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
+                return GatewayErrors.WriteRestAsync(context, StatusCodes.Status401Unauthorized, "the bearer token is not valid");
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = 64 * 1024;
+        }
+
+        return next(context);
+    }
+
+    private static Task NotFound(HttpContext context) =>
+        GatewayErrors.WriteRestAsync(context, StatusCodes.Status404NotFound, $"no endpoint at {context.Request.Method} {Names.PrintablePath(context.Request.Path.Value)}");
+}

@@ -1,0 +1,73 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Serving.Gateway.Configuration;
+using Serving.Hosting.Tracing;
+
+namespace Serving.Gateway.Hosting;
+
+/// <summary>Builds the gateway's web host: REST (HTTP/1.1), gRPC (h2c), metrics, and the admin API when a token is configured.</summary>
+public static class GatewayHost
+{
+    /// <summary>Creates the gateway application; <paramref name="overrides"/> win over every other source.</summary>
+    public static WebApplication Build(string[] args, IDictionary<string, string?>? overrides = null) => Build(args, overrides, null);
+
+    /// <summary>
+    /// Creates the gateway application in front of <paramref name="workers"/> (e.g. the workers
+    /// <c>serving up</c> embeds), which replace any configured ones; <paramref name="overrides"/> win over every other source.
+    /// </summary>
+    /// <param name="args">Command-line arguments (configuration keys such as <c>--Serving:Gateway:RestPort=9000</c>).</param>
+    /// <param name="overrides">Configuration keys that win over every other source.</param>
+    /// <param name="workers">The workers to forward to; null keeps the configured ones.</param>
+    /// <param name="tracing">Adds exporters to the tracer (tests use the in-memory one); traces are made only with an exporter.</param>
+    public static WebApplication Build(
+        string[] args, IDictionary<string, string?>? overrides, IReadOnlyList<GatewayWorkerAddress>? workers, Action<OpenTelemetry.Trace.TracerProviderBuilder>? tracing = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
+        if (overrides is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(overrides);
+        }
+
+        // No per-request log lines on the hot path: YARP logs every forward at Information, and warns on
+        // every gRPC call that the body size limit can't be lifted (the peek has started the body, so
+        // Kestrel's limit stays, as intended). Forwarding failures are logged by InferenceForwarder.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Yarp", LogLevel.Error);
+        var options = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
+        builder.Services.AddServingGateway();
+        builder.Services.AddServingTracing(builder.Configuration, "gateway", tracing);
+        if (workers is not null)
+        {
+            // Replace, don't merge: configuration binding would keep a longer configured list's tail.
+            builder.Services.PostConfigure<GatewayOptions>(o => o.Workers =
+                [.. workers.Select(w => new WorkerAddressOptions { Rest = w.Rest.GetLeftPart(UriPartial.Authority), Grpc = w.Grpc.GetLeftPart(UriPartial.Authority) })]);
+        }
+
+        var listeners = new GatewayListeners();
+        builder.Services.AddSingleton(listeners);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+            var address = IPAddress.TryParse(options.BindAddress, out var parsed) ? parsed : IPAddress.Any;
+            kestrel.Listen(address, options.RestPort, l => { l.Protocols = HttpProtocols.Http1; listeners.Rest = l; });
+            kestrel.Listen(address, options.GrpcPort, l => { l.Protocols = HttpProtocols.Http2; listeners.Grpc = l; });
+            kestrel.Listen(address, options.MetricsPort, l => { l.Protocols = HttpProtocols.Http1; listeners.Metrics = l; });
+            if (!string.IsNullOrEmpty(options.AdminToken))
+            {
+                var admin = IPAddress.TryParse(options.AdminBindAddress, out var a) ? a : IPAddress.Loopback;
+                kestrel.Listen(admin, options.AdminPort, l => { l.Protocols = HttpProtocols.Http1; listeners.Admin = l; });
+            }
+        });
+
+        var app = builder.Build();
+        app.UseServingGateway();
+        app.MapServingGateway();
+        return app;
+    }
+}

@@ -1,0 +1,68 @@
+using Grpc.HealthCheck;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Serving.Gateway.Configuration;
+using Serving.Gateway.Discovery;
+using Serving.Gateway.Endpoints;
+using Serving.Gateway.Metrics;
+using Serving.Gateway.Routing;
+using Serving.Gateway.Shadow;
+using Serving.Gateway.Traffic;
+using Serving.Hosting;
+
+namespace Serving.Gateway.Hosting;
+
+/// <summary>Registers the gateway role.</summary>
+public static class GatewayServiceCollectionExtensions
+{
+    /// <summary>Discovery, routing, traffic policies (file or Redis store), shadowing, the admin API's services and validated options.</summary>
+    public static IServiceCollection AddServingGateway(this IServiceCollection services)
+    {
+        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
+        services.AddServingLifecycle();
+        services.AddHttpForwarder();
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.TryAddSingleton<GatewayListeners>();
+        services.TryAddSingleton<GatewayMetrics>();
+        services.TryAddSingleton<RoutingState>();
+        services.TryAddSingleton<WorkerSource>();
+        services.TryAddSingleton(sp => new WorkerProbe(new HttpClient(new SocketsHttpHandler { UseProxy = false, ConnectTimeout = sp.GetRequiredService<IOptions<GatewayOptions>>().Value.ProbeTimeout })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        }));
+        services.TryAddSingleton<WorkerDiscoveryService>();
+        services.AddHostedService(sp => sp.GetRequiredService<WorkerDiscoveryService>());
+
+        services.TryAddSingleton<TrafficPolicies>();
+        services.TryAddSingleton<ITrafficPolicyStore>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
+            return string.IsNullOrWhiteSpace(options.RedisConnectionString)
+                ? new FileTrafficPolicyStore(Path.GetFullPath(options.DataDirectory))
+                : new RedisTrafficPolicyStore(options.RedisConnectionString, options.RedisKeyPrefix);
+        });
+        services.TryAddSingleton<TrafficPolicyService>();
+        services.AddHostedService(sp => sp.GetRequiredService<TrafficPolicyService>());
+
+        services.TryAddSingleton<ForwarderClients>();
+        services.TryAddSingleton<GatewayTransformer>();
+        services.TryAddSingleton<ShadowStats>();
+        services.TryAddSingleton<ShadowMirror>();
+        services.TryAddSingleton<InferenceForwarder>();
+        services.TryAddSingleton<RestInferEndpoint>();
+        services.TryAddSingleton<GrpcInferEndpoint>();
+        services.AddHostedService<AdminAnnouncement>();
+
+        services.AddGrpc(o => o.EnableDetailedErrors = false);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<
+            Grpc.AspNetCore.Server.Model.IServiceMethodProvider<GatewayGrpcEndpoint>, GatewayGrpcMethodProvider>());
+        services.TryAddSingleton<GatewayGrpcEndpoint>();
+        services.TryAddSingleton<HealthServiceImpl>();
+        services.AddHostedService<GatewayGrpcHealthPublisher>();
+        return services;
+    }
+}

@@ -1,0 +1,90 @@
+using Prometheus;
+
+namespace Serving.Gateway.Metrics;
+
+/// <summary>The gateway's Prometheus series, all named <c>serving_gateway_*</c> (see docs/gateway.md).</summary>
+internal sealed class GatewayMetrics
+{
+    private static readonly Counter Requests = Prometheus.Metrics.CreateCounter(
+        "serving_gateway_requests_total", "Infer requests through the gateway by model, version, arm, protocol and answer code (HTTP status or gRPC status name).",
+        new CounterConfiguration { LabelNames = ["model", "version", "arm", "protocol", "code"] });
+
+    private static readonly Histogram Duration = Prometheus.Metrics.CreateHistogram(
+        "serving_gateway_request_duration_seconds", "Infer request latency at the gateway, forwarding included.",
+        new HistogramConfiguration { LabelNames = ["model", "version", "protocol"], Buckets = Histogram.ExponentialBuckets(0.0001, 2, 17) });
+
+    private static readonly Counter Retries = Prometheus.Metrics.CreateCounter(
+        "serving_gateway_retries_total", "Requests retried on another worker after a connection failure.",
+        new CounterConfiguration { LabelNames = ["model", "version"] });
+
+    private static readonly Counter Shadow = Prometheus.Metrics.CreateCounter(
+        "serving_gateway_shadow_requests_total", "Shadow copies by model, shadow version and result (agree, disagree, shadow_error, timeout, primary_error, too_large, no_worker, dropped).",
+        new CounterConfiguration { LabelNames = ["model", "version", "result"] });
+
+    private static readonly Counter Disagreements = Prometheus.Metrics.CreateCounter(
+        "serving_gateway_shadow_disagreements_total", "Shadow answers that differ from the primary's.",
+        new CounterConfiguration { LabelNames = ["model", "primary_version", "shadow_version"] });
+
+    private static readonly Histogram ShadowDuration = Prometheus.Metrics.CreateHistogram(
+        "serving_gateway_shadow_duration_seconds", "Latency of shadowed requests: role=primary for the answer the caller got, role=shadow for the copy.",
+        new HistogramConfiguration { LabelNames = ["model", "version", "role"], Buckets = Histogram.ExponentialBuckets(0.0001, 2, 17) });
+
+    private static readonly Gauge PolicyRevision = Prometheus.Metrics.CreateGauge(
+        "serving_gateway_policy_revision", "Revision of the traffic policy in force per model.", new GaugeConfiguration { LabelNames = ["model"] });
+
+    private static readonly Gauge PolicyWeight = Prometheus.Metrics.CreateGauge(
+        "serving_gateway_policy_weight", "Percent of unversioned requests each version gets under the policy in force.",
+        new GaugeConfiguration { LabelNames = ["model", "version"] });
+
+    private static readonly Gauge WorkerHealthy = Prometheus.Metrics.CreateGauge(
+        "serving_gateway_worker_healthy", "1 when a worker gets requests, 0 when probes or connection failures keep it out.",
+        new GaugeConfiguration { LabelNames = ["worker"] });
+
+    private static readonly string[] HttpCodes = [.. Enumerable.Range(0, 600).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+
+    private static readonly string[] GrpcCodes = [.. Enumerable.Range(0, 17).Select(i => ((Grpc.Core.StatusCode)i).ToString())];
+
+    public static string HttpCode(int status) => (uint)status < HttpCodes.Length ? HttpCodes[status] : "other";
+
+    public static string GrpcCode(int status) => (uint)status < GrpcCodes.Length ? GrpcCodes[status] : "other";
+
+    public void Observe(string model, string version, string arm, string protocol, string code, double seconds)
+    {
+        Requests.WithLabels(model, version, arm, protocol, code).Inc();
+        if (version.Length > 0)
+        {
+            Duration.WithLabels(model, version, protocol).Observe(seconds);
+        }
+    }
+
+    public void Retried(string model, string version) => Retries.WithLabels(model, version).Inc();
+
+    public void ShadowResult(string model, string version, string result) => Shadow.WithLabels(model, version, result).Inc();
+
+    public void Disagreed(string model, string primaryVersion, string shadowVersion) => Disagreements.WithLabels(model, primaryVersion, shadowVersion).Inc();
+
+    public void ShadowLatency(string model, string version, string role, double seconds) => ShadowDuration.WithLabels(model, version, role).Observe(seconds);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string[]> _weighted = new(StringComparer.Ordinal);
+
+    public void PolicyApplied(Traffic.TrafficPolicy policy)
+    {
+        PolicyRevision.WithLabels(policy.Model).Set(policy.Revision);
+        var versions = policy.Weights.Select(w => w.Version).ToArray();
+        if (_weighted.TryGetValue(policy.Model, out var previous))
+        {
+            foreach (var gone in previous.Except(versions, StringComparer.Ordinal))
+            {
+                PolicyWeight.RemoveLabelled(policy.Model, gone);
+            }
+        }
+
+        _weighted[policy.Model] = versions;
+        foreach (var w in policy.Weights)
+        {
+            PolicyWeight.WithLabels(policy.Model, w.Version).Set(w.Weight);
+        }
+    }
+
+    public void WorkerHealth(string worker, bool healthy) => WorkerHealthy.WithLabels(worker).Set(healthy ? 1 : 0);
+}

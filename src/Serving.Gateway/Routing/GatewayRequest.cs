@@ -1,0 +1,18 @@
+namespace Serving.Gateway.Routing;
+
+/// <summary>One routed infer request: the version chosen and why. Kept in <c>HttpContext.Features</c> for the transformer.</summary>
+internal sealed class GatewayRequest(ModelRoute model, VersionChoice choice, bool grpc)
+{
+    public ModelRoute Model { get; } = model;
+
+    public VersionRoute Version { get; } = choice.Version!;
+
+    public string Arm { get; } = choice.Arm;
+
+    /// <summary>True when the request didn't name the version, so the worker is told with <c>x-serving-version</c>.</summary>
+    public bool TellVersion { get; } = !choice.Named;
+
+    public bool Grpc { get; } = grpc;
+
+    public string Protocol => Grpc ? "grpc" : "rest";
+}

@@ -1,0 +1,42 @@
+using Microsoft.AspNetCore.Http;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Serving.Gateway.Routing;
+
+/// <summary>
+/// Copies the request and response as they are (YARP's empty transform: no X-Forwarded headers to
+/// build) and adds what the worker needs: the chosen version when the request names none, and the
+/// arm. The caller's own <c>x-serving-*</c> headers never reach a worker. The response names the
+/// version that served it even if a worker didn't say.
+/// </summary>
+internal sealed class GatewayTransformer : HttpTransformer
+{
+    public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+    {
+        var headers = httpContext.Request.Headers;
+        headers.Remove(GatewayHeaders.ChosenVersion);
+        headers.Remove(GatewayHeaders.Arm);
+        await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken).ConfigureAwait(false);
+        if (httpContext.Features.Get<GatewayRequest>() is { } request)
+        {
+            if (request.TellVersion)
+            {
+                proxyRequest.Headers.TryAddWithoutValidation(GatewayHeaders.ChosenVersion, request.Version.Version);
+            }
+
+            proxyRequest.Headers.TryAddWithoutValidation(GatewayHeaders.Arm, request.Arm);
+        }
+    }
+
+    public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+    {
+        var copy = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
+        if (proxyResponse is not null && httpContext.Features.Get<GatewayRequest>() is { } request
+            && !httpContext.Response.Headers.ContainsKey(GatewayHeaders.ServedVersion))
+        {
+            httpContext.Response.Headers[GatewayHeaders.ServedVersion] = request.Version.Version;
+        }
+
+        return copy;
+    }
+}

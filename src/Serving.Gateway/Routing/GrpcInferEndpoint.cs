@@ -1,0 +1,135 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text.Unicode;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+using Serving.Gateway.Configuration;
+using Serving.Gateway.Metrics;
+using Serving.Gateway.Traffic;
+using Serving.Protocol.Errors;
+
+namespace Serving.Gateway.Routing;
+
+/// <summary>
+/// <c>/inference.GRPCInferenceService/ModelInfer</c>: the model and version are inside the protobuf
+/// body. The leading fields are read from the request pipe without consuming it (AdvanceTo the
+/// start), so the forwarder sends the caller's bytes untouched; the chosen version travels as
+/// <c>x-serving-version</c> metadata, which the worker honours when <c>model_version</c> is empty.
+/// </summary>
+internal sealed class GrpcInferEndpoint(
+    RoutingState routing, TrafficPolicies policies, InferenceForwarder forwarder, GatewayMetrics metrics, IOptions<GatewayOptions> options)
+{
+    /// <summary>The most bytes looked at before the leading fields must have been found.</summary>
+    public const int PeekLimit = 4096;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (context.Request.ContentType is not { } contentType || !contentType.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase))
+        {
+            context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+            return;
+        }
+
+        Outcome outcome;
+        try
+        {
+            outcome = await PeekAsync(context.Request.BodyReader, context.Request.Headers, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or BadHttpRequestException)
+        {
+            // The caller reset the stream or went away before its message arrived.
+            return;
+        }
+
+        if (outcome.Error is { } error)
+        {
+            metrics.Observe(outcome.Model?.Name ?? "_unknown", "", "", "grpc", GatewayMetrics.GrpcCode((int)error.GrpcStatus), 0);
+            await GatewayErrors.WriteAsync(context, error, grpc: true).ConfigureAwait(false);
+            return;
+        }
+
+        await forwarder.ForwardAsync(context, new GatewayRequest(outcome.Model!, outcome.Choice, grpc: true), outcome.Policy).ConfigureAwait(false);
+    }
+
+    private async Task<Outcome> PeekAsync(PipeReader reader, IHeaderDictionary headers, CancellationToken cancellationToken)
+    {
+        var examinedAll = false;
+        while (true)
+        {
+            var read = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = read.Buffer;
+            var fields = GrpcLeadingFields.Parse(buffer, read.IsCompleted || read.IsCanceled);
+            if (fields.Status == LeadingFieldsStatus.NeedMoreData && buffer.Length < PeekLimit)
+            {
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                examinedAll = true;
+                continue;
+            }
+
+            var outcome = Route(buffer, fields, headers);
+
+            // Consume nothing: the forwarder reads the body from its first byte. The examined mark
+            // may not move back, so it stays at the end once everything has been looked at.
+            reader.AdvanceTo(buffer.Start, examinedAll ? buffer.End : buffer.Start);
+            return outcome;
+        }
+    }
+
+    private Outcome Route(ReadOnlySequence<byte> buffer, LeadingFields fields, IHeaderDictionary headers)
+    {
+        if (fields.Status == LeadingFieldsStatus.NeedMoreData)
+        {
+            return Fail(RouteError.Invalid($"model_name and model_version must come first in the message, within {PeekLimit} bytes"));
+        }
+
+        if (fields.Status == LeadingFieldsStatus.Invalid)
+        {
+            return Fail(RouteError.Invalid(fields.Error!));
+        }
+
+        if (fields.MessageLength > options.Value.MaxRequestBytes)
+        {
+            return Fail(new RouteError(InferenceErrorCode.ResourceExhausted, $"the message is over the {options.Value.MaxRequestBytes} bytes allowed (Serving:Gateway:MaxRequestBytes)"));
+        }
+
+        Span<char> name = stackalloc char[GrpcLeadingFields.MaxFieldBytes];
+        Span<char> version = stackalloc char[GrpcLeadingFields.MaxFieldBytes];
+        if (fields.Name is not { Length: > 0 } nameRange)
+        {
+            return Fail(RouteError.Invalid("model_name is required"));
+        }
+
+        if (!TryDecode(buffer, nameRange, name, out var nameLength) || !Names.IsValidName(name[..nameLength]))
+        {
+            return Fail(RouteError.Invalid("model name is not valid: names are 1-128 characters of letters, digits, '_', '.' and '-', starting with a letter or digit"));
+        }
+
+        var versionLength = 0;
+        if (fields.Version is { } versionRange && !TryDecode(buffer, versionRange, version, out versionLength))
+        {
+            return Fail(RouteError.Invalid("model_version is not valid UTF-8"));
+        }
+
+        var table = routing.Table;
+        if (!table.TryGetModel(name[..nameLength], out var model))
+        {
+            return Fail(RouteError.UnknownModel(name[..nameLength]));
+        }
+
+        var policy = policies.Find(model.Name);
+        var choice = VersionChooser.Choose(model, version[..versionLength], headers, policy);
+        return new Outcome(model, choice, policy, choice.Error);
+    }
+
+    private static bool TryDecode(ReadOnlySequence<byte> buffer, FieldRange range, Span<char> destination, out int written)
+    {
+        Span<byte> bytes = stackalloc byte[GrpcLeadingFields.MaxFieldBytes];
+        buffer.Slice(range.Offset, range.Length).CopyTo(bytes);
+        var status = Utf8.ToUtf16(bytes[..range.Length], destination, out _, out written, replaceInvalidSequences: false);
+        return status == OperationStatus.Done;
+    }
+
+    private static Outcome Fail(RouteError error) => new(null, default, null, error);
+
+    private readonly record struct Outcome(ModelRoute? Model, VersionChoice Choice, TrafficPolicy? Policy, RouteError? Error);
+}

@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Serving.Gateway.Configuration;
+using Serving.Gateway.Discovery;
+using Serving.Gateway.Metrics;
+using Serving.Gateway.Shadow;
+using Serving.Gateway.Traffic;
+using Serving.Hosting.Tracing;
+using Serving.Protocol.Errors;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Serving.Gateway.Routing;
+
+/// <summary>
+/// Forwards a routed request to a healthy worker of its version with YARP's <see cref="IHttpForwarder"/>
+/// (the body streams through untouched). A request that could not connect is retried once on another
+/// worker of the same version; once a worker has the request, nothing is retried. A worker that fails
+/// is left out for a while (passive health), before the probes notice.
+/// </summary>
+internal sealed partial class InferenceForwarder(
+    IHttpForwarder forwarder, ForwarderClients clients, GatewayTransformer transformer, ShadowMirror mirror,
+    GatewayMetrics metrics, IOptions<GatewayOptions> options, ILogger<InferenceForwarder> logger)
+{
+    public async Task ForwardAsync(HttpContext context, GatewayRequest request, TrafficPolicy? policy)
+    {
+        var started = Stopwatch.GetTimestamp();
+        context.Features.Set(request);
+        ShadowCopy? shadow = null;
+
+        // The forward to the worker is this span's child, and the worker's spans join the same trace (traceparent).
+        using var span = ServingActivitySources.Gateway.StartActivity("gateway route");
+        span?.SetTag("serving.model", request.Model.Name);
+        span?.SetTag("serving.version", request.Version.Version);
+        span?.SetTag("serving.arm", request.Arm);
+        span?.SetTag("serving.protocol", request.Protocol);
+        try
+        {
+            if (mirror.Select(request, policy) is { } target)
+            {
+                shadow = await mirror.StartAsync(context, request, target).ConfigureAwait(false);
+            }
+
+            await ForwardWithRetryAsync(context, request).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException e)
+        {
+            await GatewayErrors.WriteAsync(context, e.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? new RouteError(InferenceErrorCode.ResourceExhausted, $"the request body is over the {options.Value.MaxRequestBytes} bytes allowed (Serving:Gateway:MaxRequestBytes)")
+                : RouteError.Invalid("the request body could not be read"), request.Grpc).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
+        {
+            // The caller went away while its body was read; nobody is left to answer.
+        }
+        finally
+        {
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            var response = context.Response;
+            var grpcStatus = request.Grpc ? GrpcStatusOf(context) : (int?)null;
+            var code = grpcStatus is { } g ? GatewayMetrics.GrpcCode(g) : GatewayMetrics.HttpCode(response.StatusCode);
+            metrics.Observe(request.Model.Name, request.Version.Version, request.Arm, request.Protocol, code, seconds);
+            shadow?.CompletePrimary(response.StatusCode, grpcStatus, response.Headers[GatewayHeaders.InferenceHeaderContentLength].FirstOrDefault(), seconds);
+        }
+    }
+
+    private async Task ForwardWithRetryAsync(HttpContext context, GatewayRequest request)
+    {
+        WorkerEndpoint? failed = null;
+        for (var attempt = 0; ; attempt++)
+        {
+            var worker = DestinationPicker.Pick(request.Version.Workers, failed);
+            if (worker is null)
+            {
+                var error = failed is null
+                    ? RouteError.NoReadyWorker(request.Model.Name, request.Version.Version)
+                    : new RouteError(InferenceErrorCode.Unavailable, $"no worker of model '{request.Model.Name}' version {request.Version.Version} could be reached");
+                await GatewayErrors.WriteAsync(context, error, request.Grpc).ConfigureAwait(false);
+                return;
+            }
+
+            ForwarderError result;
+            worker.Enter();
+            try
+            {
+                result = await forwarder.SendAsync(
+                    context, request.Grpc ? worker.GrpcPrefix : worker.RestPrefix, clients.Primary,
+                    request.Grpc ? clients.Grpc : clients.Rest, transformer).ConfigureAwait(false);
+            }
+            finally
+            {
+                worker.Leave();
+            }
+
+            if (result == ForwarderError.None || context.RequestAborted.IsCancellationRequested)
+            {
+                return;
+            }
+
+            var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+            if (IsWorkerFault(result))
+            {
+                worker.ExcludeFor(options.Value.PassiveReactivationPeriod);
+                Log.WorkerFailed(logger, worker.Name, result.ToString(), exception?.Message ?? "");
+            }
+
+            if (attempt == 0 && result == ForwarderError.Request && IsConnectFailure(exception) && !context.Response.HasStarted)
+            {
+                // Nothing reached the worker and nothing of the body was read: safe to send elsewhere.
+                failed = worker;
+                Activity.Current?.AddEvent(new ActivityEvent("retry after connection failure"));
+                context.Features.Set<IForwarderErrorFeature>(null);
+                context.Response.Clear();
+                context.Response.StatusCode = StatusCodes.Status200OK;
+                metrics.Retried(request.Model.Name, request.Version.Version);
+                continue;
+            }
+
+            if (!context.Response.HasStarted)
+            {
+                var timedOut = result == ForwarderError.RequestTimedOut;
+                await GatewayErrors.WriteAsync(context, new RouteError(
+                    timedOut ? InferenceErrorCode.DeadlineExceeded : InferenceErrorCode.Unavailable,
+                    timedOut
+                        ? $"the worker serving model '{request.Model.Name}' version {request.Version.Version} did not answer in time"
+                        : $"the worker serving model '{request.Model.Name}' version {request.Version.Version} failed before answering"), request.Grpc).ConfigureAwait(false);
+            }
+
+            return;
+        }
+    }
+
+    private static bool IsWorkerFault(ForwarderError error) => error is ForwarderError.Request or ForwarderError.RequestTimedOut
+        or ForwarderError.RequestBodyDestination or ForwarderError.ResponseBodyDestination or ForwarderError.ResponseHeaders;
+
+    private static bool IsConnectFailure(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static int? GrpcStatusOf(HttpContext context)
+    {
+        var value = context.Response.Headers["grpc-status"];
+        if (value.Count == 0 && context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers is { } trailers)
+        {
+            value = trailers["grpc-status"];
+        }
+
+        return int.TryParse(value.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var status)
+            ? status
+            : context.Response.StatusCode == StatusCodes.Status200OK ? null : (int)Grpc.Core.StatusCode.Unavailable;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Worker {Worker} failed a forwarded request ({Error}: {Message}); leaving it out for a while")]
+        public static partial void WorkerFailed(ILogger logger, string worker, string error, string message);
+    }
+}

@@ -1,0 +1,41 @@
+using Microsoft.AspNetCore.Http;
+using Serving.Gateway.Metrics;
+using Serving.Gateway.Traffic;
+
+namespace Serving.Gateway.Routing;
+
+/// <summary>
+/// <c>POST /v2/models/{m}[/versions/{v}]/infer</c>: the model (and version, if any) come from the
+/// path, so routing never looks at the body; the worker is told the chosen version by header.
+/// </summary>
+internal sealed class RestInferEndpoint(RoutingState routing, TrafficPolicies policies, InferenceForwarder forwarder, GatewayMetrics metrics)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        var values = context.Request.RouteValues;
+        var model = values["model"] as string ?? "";
+        var version = values["version"] as string;
+        if (!Names.IsValidName(model))
+        {
+            return Reject(context, "_invalid", RouteError.Invalid("model name is not valid: names are 1-128 characters of letters, digits, '_', '.' and '-', starting with a letter or digit"));
+        }
+
+        if (!routing.Table.TryGetModel(model, out var route))
+        {
+            return Reject(context, "_unknown", RouteError.UnknownModel(model));
+        }
+
+        var policy = policies.Find(route.Name);
+        var choice = VersionChooser.Choose(route, version, context.Request.Headers, policy);
+        return choice.Error is { } error
+            ? Reject(context, route.Name, error)
+            : forwarder.ForwardAsync(context, new GatewayRequest(route, choice, grpc: false), policy);
+    }
+
+    // Unknown names are one label value, so callers can't grow the series without bound.
+    private Task Reject(HttpContext context, string modelLabel, RouteError error)
+    {
+        metrics.Observe(modelLabel, "", "", "rest", GatewayMetrics.HttpCode(error.HttpStatus), 0);
+        return GatewayErrors.WriteAsync(context, error, grpc: false);
+    }
+}

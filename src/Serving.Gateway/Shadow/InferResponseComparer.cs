@@ -1,0 +1,226 @@
+using System.Buffers.Binary;
+using System.Text.Json;
+using Google.Protobuf;
+using Serving.Protocol.Inference;
+
+namespace Serving.Gateway.Shadow;
+
+/// <summary>
+/// Decides whether a shadow's answer agrees with the primary's: the same outputs (names, datatypes,
+/// shapes) with the same values, floating-point values within a tolerance. Model name, version and
+/// request id are ignored: they differ by design. Runs off the request path, on shadowed requests only.
+/// </summary>
+internal static class InferResponseComparer
+{
+    /// <summary>Compares two gRPC response bodies (one length-prefixed ModelInferResponse each).</summary>
+    public static bool GrpcAgree(ReadOnlyMemory<byte> primary, ReadOnlyMemory<byte> shadow, double tolerance)
+    {
+        if (!TryParseGrpc(primary, out var a) || !TryParseGrpc(shadow, out var b) || a.Outputs.Count != b.Outputs.Count)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < a.Outputs.Count; i++)
+        {
+            var x = a.Outputs[i];
+            var j = IndexOf(b, x.Name);
+            if (j < 0)
+            {
+                return false;
+            }
+
+            var y = b.Outputs[j];
+            if (x.Datatype != y.Datatype || !x.Shape.SequenceEqual(y.Shape))
+            {
+                return false;
+            }
+
+            var same = i < a.RawOutputContents.Count && j < b.RawOutputContents.Count
+                ? RawAgree(x.Datatype, a.RawOutputContents[i].Span, b.RawOutputContents[j].Span, tolerance)
+                : TypedAgree(x.Contents, y.Contents, tolerance);
+            if (!same)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Compares two REST response bodies; a header length (Triton's binary extension) says where the JSON ends.</summary>
+    public static bool RestAgree(ReadOnlyMemory<byte> primary, int? primaryJsonLength, ReadOnlyMemory<byte> shadow, int? shadowJsonLength, double tolerance)
+    {
+        try
+        {
+            using var a = JsonDocument.Parse(primary[..(primaryJsonLength ?? primary.Length)]);
+            using var b = JsonDocument.Parse(shadow[..(shadowJsonLength ?? shadow.Length)]);
+            if (!a.RootElement.TryGetProperty("outputs", out var ao) || !b.RootElement.TryGetProperty("outputs", out var bo)
+                || ao.GetArrayLength() != bo.GetArrayLength())
+            {
+                return false;
+            }
+
+            foreach (var x in ao.EnumerateArray())
+            {
+                var name = x.TryGetProperty("name", out var n) ? n.GetString() : null;
+                var y = bo.EnumerateArray().FirstOrDefault(e => e.TryGetProperty("name", out var m) && m.GetString() == name);
+                if (y.ValueKind != JsonValueKind.Object || !Same(x, y, "datatype") || !Same(x, y, "shape"))
+                {
+                    return false;
+                }
+
+                var xHasData = x.TryGetProperty("data", out var xd);
+                var yHasData = y.TryGetProperty("data", out var yd);
+                if (xHasData != yHasData || (xHasData && !JsonValuesAgree(xd, yd, tolerance)))
+                {
+                    return false;
+                }
+            }
+
+            // Binary outputs: the bytes after the JSON, compared exactly.
+            var primaryTail = primary.Span[(primaryJsonLength ?? primary.Length)..];
+            var shadowTail = shadow.Span[(shadowJsonLength ?? shadow.Length)..];
+            return primaryTail.SequenceEqual(shadowTail);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
+    private static bool TryParseGrpc(ReadOnlyMemory<byte> body, out ModelInferResponse response)
+    {
+        response = null!;
+        if (body.Length < 5 || body.Span[0] != 0)
+        {
+            return false;
+        }
+
+        var length = BinaryPrimitives.ReadUInt32BigEndian(body.Span[1..5]);
+        if (length > body.Length - 5)
+        {
+            return false;
+        }
+
+        try
+        {
+            response = ModelInferResponse.Parser.ParseFrom(body.Span.Slice(5, (int)length));
+            return true;
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            return false;
+        }
+    }
+
+    private static int IndexOf(ModelInferResponse response, string name)
+    {
+        for (var i = 0; i < response.Outputs.Count; i++)
+        {
+            if (response.Outputs[i].Name == name)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private static bool RawAgree(string datatype, ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, double tolerance)
+    {
+        if (a.Length != b.Length)
+        {
+            return false;
+        }
+
+        switch (datatype)
+        {
+            case "FP32":
+                for (var i = 0; i + 4 <= a.Length; i += 4)
+                {
+                    if (!Close(BinaryPrimitives.ReadSingleLittleEndian(a[i..]), BinaryPrimitives.ReadSingleLittleEndian(b[i..]), tolerance))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            case "FP64":
+                for (var i = 0; i + 8 <= a.Length; i += 8)
+                {
+                    if (!Close(BinaryPrimitives.ReadDoubleLittleEndian(a[i..]), BinaryPrimitives.ReadDoubleLittleEndian(b[i..]), tolerance))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            default:
+                return a.SequenceEqual(b);
+        }
+    }
+
+    private static bool TypedAgree(InferTensorContents? a, InferTensorContents? b, double tolerance)
+    {
+        if (a is null || b is null)
+        {
+            return a is null && b is null;
+        }
+
+        return a.Fp32Contents.Count == b.Fp32Contents.Count
+            && a.Fp32Contents.Zip(b.Fp32Contents).All(p => Close(p.First, p.Second, tolerance))
+            && a.Fp64Contents.Count == b.Fp64Contents.Count
+            && a.Fp64Contents.Zip(b.Fp64Contents).All(p => Close(p.First, p.Second, tolerance))
+            && a.BoolContents.SequenceEqual(b.BoolContents)
+            && a.IntContents.SequenceEqual(b.IntContents)
+            && a.Int64Contents.SequenceEqual(b.Int64Contents)
+            && a.UintContents.SequenceEqual(b.UintContents)
+            && a.Uint64Contents.SequenceEqual(b.Uint64Contents)
+            && a.BytesContents.SequenceEqual(b.BytesContents);
+    }
+
+    private static bool Same(JsonElement a, JsonElement b, string property)
+    {
+        var hasA = a.TryGetProperty(property, out var x);
+        var hasB = b.TryGetProperty(property, out var y);
+        return hasA == hasB && (!hasA || JsonElement.DeepEquals(x, y));
+    }
+
+    private static bool JsonValuesAgree(JsonElement a, JsonElement b, double tolerance)
+    {
+        if (a.ValueKind != b.ValueKind)
+        {
+            return false;
+        }
+
+        switch (a.ValueKind)
+        {
+            case JsonValueKind.Array:
+                if (a.GetArrayLength() != b.GetArrayLength())
+                {
+                    return false;
+                }
+
+                using (var x = a.EnumerateArray())
+                using (var y = b.EnumerateArray())
+                {
+                    while (x.MoveNext() && y.MoveNext())
+                    {
+                        if (!JsonValuesAgree(x.Current, y.Current, tolerance))
+                        {
+                            return false;
+                        }
+                    }
+                }
+
+                return true;
+            case JsonValueKind.Number:
+                return Close(a.GetDouble(), b.GetDouble(), tolerance);
+            default:
+                return JsonElement.DeepEquals(a, b);
+        }
+    }
+
+    private static bool Close(double a, double b, double tolerance) =>
+        a.Equals(b) || Math.Abs(a - b) <= tolerance * (1 + Math.Abs(a));
+}

@@ -1,0 +1,35 @@
+using Serving.Gateway.Routing;
+
+namespace Serving.Gateway.Shadow;
+
+/// <summary>
+/// One shadowed request: the buffered body and headers the copy needs (never the HttpContext, which
+/// is recycled when the primary ends), the primary's captured answer, and when the primary finished.
+/// </summary>
+internal sealed class ShadowCopy(GatewayRequest primary, VersionRoute target, byte[] body, string path, string? contentType, string? headerLength, CapturingStream capture)
+{
+    private readonly TaskCompletionSource<PrimaryAnswer> _primary = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public GatewayRequest Primary { get; } = primary;
+
+    public VersionRoute Target { get; } = target;
+
+    public byte[] Body { get; } = body;
+
+    public string Path { get; } = path;
+
+    public string? ContentType { get; } = contentType;
+
+    public string? InferenceHeaderLength { get; } = headerLength;
+
+    public CapturingStream Capture { get; } = capture;
+
+    public Task<PrimaryAnswer> PrimaryAnswer => _primary.Task;
+
+    /// <summary>The primary is done: its status (HTTP, and gRPC when it is a gRPC call) and latency.</summary>
+    public void CompletePrimary(int httpStatus, int? grpcStatus, string? headerLength, double seconds) =>
+        _primary.TrySetResult(new PrimaryAnswer(httpStatus, grpcStatus, headerLength, seconds));
+}
+
+/// <summary>How the primary answered a shadowed request.</summary>
+internal readonly record struct PrimaryAnswer(int HttpStatus, int? GrpcStatus, string? InferenceHeaderLength, double Seconds);

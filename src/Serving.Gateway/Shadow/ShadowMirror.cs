@@ -1,0 +1,279 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Serving.Gateway.Configuration;
+using Serving.Gateway.Metrics;
+using Serving.Gateway.Routing;
+using Serving.Gateway.Traffic;
+using Serving.Hosting.Tracing;
+
+namespace Serving.Gateway.Shadow;
+
+/// <summary>
+/// Sends a copy of N% of a model's requests to its shadow version and compares the answers. The
+/// copy leaves as soon as the body is read and runs beside the primary on its own client, with its
+/// own timeout and a cap on copies in flight; nothing on the primary's path waits for it, so a
+/// slow or dead shadow can neither delay nor fail the caller's answer.
+/// </summary>
+internal sealed partial class ShadowMirror(
+    ForwarderClients clients, IOptions<GatewayOptions> options, GatewayMetrics metrics, ShadowStats stats, ILogger<ShadowMirror> logger)
+{
+    private int _inFlight;
+
+    /// <summary>Copies in flight (for tests and the admin API).</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>
+    /// The version to copy this request to, or null. Only requests whose version the gateway chose
+    /// are copied: a request that names its version (in a gRPC body) can't be redirected unread.
+    /// When it returns a version, a slot is reserved that <see cref="StartAsync"/> releases.
+    /// </summary>
+    public VersionRoute? Select(GatewayRequest request, TrafficPolicy? policy)
+    {
+        if (policy?.Shadow is not { } shadow || !request.TellVersion || shadow.Version == request.Version.Version
+            || Random.Shared.Next(100) >= shadow.Percent)
+        {
+            return null;
+        }
+
+        if (!request.Model.TryGetVersion(shadow.Version, out var target) || !target.IsReady)
+        {
+            Count(request, shadow.Version, ShadowResults.NoWorker);
+            return null;
+        }
+
+        if (Interlocked.Increment(ref _inFlight) > options.Value.ShadowMaxInFlight)
+        {
+            Interlocked.Decrement(ref _inFlight);
+            Count(request, shadow.Version, ShadowResults.Dropped);
+            return null;
+        }
+
+        return target;
+    }
+
+    /// <summary>Reads the body, lets the primary forward from the copy and keep a copy of its answer, and sends the shadow copy.</summary>
+    public async Task<ShadowCopy> StartAsync(HttpContext context, GatewayRequest request, VersionRoute target)
+    {
+        byte[] body;
+        try
+        {
+            body = await ReadBodyAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch
+        {
+            Interlocked.Decrement(ref _inFlight);
+            throw;
+        }
+
+        context.Request.Body = new MemoryStream(body, writable: false);
+        var capture = new CapturingStream(context.Response.Body, options.Value.ShadowMaxResponseBytes);
+        context.Response.Body = capture;
+        var copy = new ShadowCopy(
+            request, target, body, context.Request.Path.Value ?? "/", context.Request.ContentType,
+            context.Request.Headers[GatewayHeaders.InferenceHeaderContentLength].FirstOrDefault(), capture);
+        _ = Task.Run(() => RunAsync(copy));
+        return copy;
+    }
+
+    private async Task RunAsync(ShadowCopy copy)
+    {
+        // A child of the primary's span (the execution context flows into Task.Run); it may outlive it.
+        using var span = ServingActivitySources.Gateway.StartActivity("gateway shadow copy");
+        span?.SetTag("serving.model", copy.Primary.Model.Name);
+        span?.SetTag("serving.version", copy.Target.Version);
+        ShadowAnswer answer;
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            answer = await SendAsync(copy).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        try
+        {
+            var primary = await copy.PrimaryAnswer.ConfigureAwait(false);
+            var result = Judge(copy, primary, answer);
+            span?.SetTag("serving.shadow.result", result);
+            Count(copy.Primary, copy.Target.Version, result);
+            metrics.ShadowLatency(copy.Primary.Model.Name, copy.Primary.Version.Version, "primary", primary.Seconds);
+            if (answer.Result is null)
+            {
+                metrics.ShadowLatency(copy.Primary.Model.Name, copy.Target.Version, "shadow", seconds);
+            }
+
+            if (result == ShadowResults.Disagree)
+            {
+                metrics.Disagreed(copy.Primary.Model.Name, copy.Primary.Version.Version, copy.Target.Version);
+            }
+        }
+        catch (Exception e)
+        {
+            Log.CompareFailed(logger, copy.Primary.Model.Name, e);
+        }
+    }
+
+    private async Task<ShadowAnswer> SendAsync(ShadowCopy copy)
+    {
+        var worker = DestinationPicker.Pick(copy.Target.Workers);
+        if (worker is null)
+        {
+            return new ShadowAnswer(ShadowResults.NoWorker);
+        }
+
+        using var timeout = new CancellationTokenSource(options.Value.ShadowTimeout);
+        try
+        {
+            using var request = BuildRequest(copy, worker);
+            using var response = await clients.Shadow.SendAsync(request, timeout.Token).ConfigureAwait(false);
+            var (bytes, overflowed) = await ReadLimitedAsync(response.Content, options.Value.ShadowMaxResponseBytes, timeout.Token).ConfigureAwait(false);
+            int? grpcStatus = copy.Primary.Grpc ? GrpcStatusOf(response) : null;
+            var headerLength = response.Headers.TryGetValues(GatewayHeaders.InferenceHeaderContentLength, out var values) ? values.FirstOrDefault() : null;
+            return new ShadowAnswer(null, (int)response.StatusCode, grpcStatus, bytes, headerLength, overflowed);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            return new ShadowAnswer(ShadowResults.Timeout);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            worker.ExcludeFor(options.Value.PassiveReactivationPeriod);
+            return new ShadowAnswer(ShadowResults.ShadowError);
+        }
+        catch (Exception)
+        {
+            // Disposed client at shutdown, cancelled stream: never let a copy fault escape.
+            return new ShadowAnswer(ShadowResults.ShadowError);
+        }
+    }
+
+    private static HttpRequestMessage BuildRequest(ShadowCopy copy, Discovery.WorkerEndpoint worker)
+    {
+        var grpc = copy.Primary.Grpc;
+        var request = new HttpRequestMessage(HttpMethod.Post, grpc ? worker.GrpcPrefix + GatewayHeaders.GrpcInferPath : worker.RestPrefix + copy.Path)
+        {
+            Version = grpc ? HttpVersion.Version20 : HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent(copy.Body),
+        };
+        if (copy.ContentType is { } contentType && MediaTypeHeaderValue.TryParse(contentType, out var mediaType))
+        {
+            request.Content.Headers.ContentType = mediaType;
+        }
+
+        if (grpc)
+        {
+            request.Headers.TryAddWithoutValidation("te", "trailers");
+        }
+
+        if (copy.InferenceHeaderLength is { } length)
+        {
+            request.Headers.TryAddWithoutValidation(GatewayHeaders.InferenceHeaderContentLength, length);
+        }
+
+        request.Headers.TryAddWithoutValidation(GatewayHeaders.ChosenVersion, copy.Target.Version);
+        request.Headers.TryAddWithoutValidation(GatewayHeaders.Arm, Arms.Shadow);
+        return request;
+    }
+
+    private string Judge(ShadowCopy copy, PrimaryAnswer primary, ShadowAnswer shadow)
+    {
+        var primaryOk = primary.HttpStatus == 200 && (primary.GrpcStatus ?? 0) == 0;
+        if (!primaryOk)
+        {
+            return ShadowResults.PrimaryError;
+        }
+
+        if (shadow.Result is { } failed)
+        {
+            return failed;
+        }
+
+        if (shadow.HttpStatus != 200 || (shadow.GrpcStatus ?? 0) != 0)
+        {
+            return ShadowResults.ShadowError;
+        }
+
+        if (shadow.Overflowed || copy.Capture.Overflowed)
+        {
+            return ShadowResults.TooLarge;
+        }
+
+        var tolerance = options.Value.ShadowTolerance;
+        var agree = copy.Primary.Grpc
+            ? InferResponseComparer.GrpcAgree(copy.Capture.Captured, shadow.Body, tolerance)
+            : InferResponseComparer.RestAgree(copy.Capture.Captured, ParseLength(primary.InferenceHeaderLength), shadow.Body, ParseLength(shadow.InferenceHeaderLength), tolerance);
+        return agree ? ShadowResults.Agree : ShadowResults.Disagree;
+    }
+
+    private void Count(GatewayRequest request, string shadowVersion, string result)
+    {
+        metrics.ShadowResult(request.Model.Name, shadowVersion, result);
+        stats.Record(request.Model.Name, result);
+    }
+
+    private async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        var limit = options.Value.MaxRequestBytes;
+        if (request.ContentLength is { } declared && declared > limit)
+        {
+            throw new BadHttpRequestException("request body too large", StatusCodes.Status413PayloadTooLarge);
+        }
+
+        using var buffer = request.ContentLength is { } length ? new MemoryStream((int)length) : new MemoryStream();
+        await request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        if (buffer.Length > limit)
+        {
+            throw new BadHttpRequestException("request body too large", StatusCodes.Status413PayloadTooLarge);
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static async Task<(ReadOnlyMemory<byte> Bytes, bool Overflowed)> ReadLimitedAsync(HttpContent content, int limit, CancellationToken cancellationToken)
+    {
+        var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            var buffer = new MemoryStream();
+            var chunk = new byte[16 * 1024];
+            int read;
+            while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + read > limit)
+                {
+                    return (ReadOnlyMemory<byte>.Empty, true);
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+
+            return (buffer.GetBuffer().AsMemory(0, (int)buffer.Length), false);
+        }
+    }
+
+    private static int? GrpcStatusOf(HttpResponseMessage response)
+    {
+        var value = response.TrailingHeaders.TryGetValues("grpc-status", out var t) ? t.FirstOrDefault()
+            : response.Headers.TryGetValues("grpc-status", out var h) ? h.FirstOrDefault() : null;
+        return int.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, out var status) ? status : 2;
+    }
+
+    private static int? ParseLength(string? value) =>
+        int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : null;
+
+    private readonly record struct ShadowAnswer(string? Result, int HttpStatus = 0, int? GrpcStatus = null, ReadOnlyMemory<byte> Body = default, string? InferenceHeaderLength = null, bool Overflowed = false);
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Comparing a shadow answer for model {Model} failed")]
+        public static partial void CompareFailed(ILogger logger, string model, Exception exception);
+    }
+}

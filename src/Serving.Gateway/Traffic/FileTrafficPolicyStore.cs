@@ -1,0 +1,112 @@
+using System.Text.Json;
+
+namespace Serving.Gateway.Traffic;
+
+/// <summary>
+/// Policies in <c>traffic-policies.json</c> in the data directory, rewritten whole through a
+/// temporary file and a rename so a crash never leaves half a file; changes are appended to
+/// <c>traffic-audit.jsonl</c>. For one gateway; replicas share policies through Redis.
+/// </summary>
+internal sealed class FileTrafficPolicyStore(string directory) : ITrafficPolicyStore
+{
+    public const string PoliciesFile = "traffic-policies.json";
+    public const string AuditFile = "traffic-audit.jsonl";
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private Dictionary<string, TrafficPolicyDocument> _documents = new(StringComparer.Ordinal);
+
+    public event Action<string>? Changed
+    {
+        add { }
+        remove { }
+    }
+
+    public bool IsShared => false;
+
+    private string PoliciesPath => Path.Combine(directory, PoliciesFile);
+
+    private string AuditPath => Path.Combine(directory, AuditFile);
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(directory);
+        if (!File.Exists(PoliciesPath))
+        {
+            return;
+        }
+
+        var stream = File.OpenRead(PoliciesPath);
+        await using (stream.ConfigureAwait(false))
+        {
+            var documents = await JsonSerializer.DeserializeAsync(stream, TrafficJsonContext.Default.ListTrafficPolicyDocument, cancellationToken).ConfigureAwait(false) ?? [];
+            _documents = documents.Where(d => d.Model is not null).ToDictionary(d => d.Model!, StringComparer.Ordinal);
+        }
+    }
+
+    public Task<IReadOnlyList<TrafficPolicy>> LoadAllAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<TrafficPolicy>>([.. _documents.Values.Select(d => d.ToPolicy())]);
+
+    public Task<TrafficPolicy?> LoadAsync(string model, CancellationToken cancellationToken) =>
+        Task.FromResult(_documents.TryGetValue(model, out var d) ? d.ToPolicy() : null);
+
+    public async Task<bool> SaveAsync(TrafficPolicy policy, long expectedRevision, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var stored = _documents.TryGetValue(policy.Model, out var d) ? d.Revision ?? 0 : 0;
+            if (stored != expectedRevision)
+            {
+                return false;
+            }
+
+            var next = new Dictionary<string, TrafficPolicyDocument>(_documents, StringComparer.Ordinal) { [policy.Model] = TrafficPolicyDocument.From(policy) };
+            var temp = PoliciesPath + ".tmp";
+            var bytes = JsonSerializer.SerializeToUtf8Bytes(next.Values.OrderBy(x => x.Model, StringComparer.Ordinal).ToList(), TrafficJsonContext.Default.ListTrafficPolicyDocument);
+            await File.WriteAllBytesAsync(temp, bytes, cancellationToken).ConfigureAwait(false);
+            File.Move(temp, PoliciesPath, overwrite: true);
+            _documents = next;
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task AppendAuditAsync(PolicyChangeDocument change, CancellationToken cancellationToken)
+    {
+        var line = JsonSerializer.Serialize(change, TrafficJsonContext.Default.PolicyChangeDocument) + "\n";
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await File.AppendAllTextAsync(AuditPath, line, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task<IReadOnlyList<PolicyChangeDocument>> HistoryAsync(string model, int count, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(AuditPath))
+        {
+            return [];
+        }
+
+        var lines = await File.ReadAllLinesAsync(AuditPath, cancellationToken).ConfigureAwait(false);
+        return [.. lines.Reverse()
+            .Where(l => l.Length > 0)
+            .Select(l => JsonSerializer.Deserialize(l, TrafficJsonContext.Default.PolicyChangeDocument))
+            .Where(c => c?.Model == model)
+            .Take(count)
+            .Select(c => c!)];
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _gate.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,112 @@
+using System.Text.Json;
+using StackExchange.Redis;
+
+namespace Serving.Gateway.Traffic;
+
+/// <summary>
+/// Policies in a Redis hash shared by every gateway replica. A save is a compare-and-set on the
+/// stored revision (one Lua script, so two replicas can't both win) that also publishes the model
+/// name; every replica is subscribed and re-reads that model at once. Audit records go to a
+/// capped list per model.
+/// </summary>
+internal sealed class RedisTrafficPolicyStore(string connectionString, string prefix) : ITrafficPolicyStore
+{
+    public const int AuditLength = 200;
+
+    private const string SaveScript = """
+        local current = redis.call('HGET', KEYS[1], ARGV[1])
+        local revision = 0
+        if current then
+          local ok, decoded = pcall(cjson.decode, current)
+          if ok and type(decoded) == 'table' and type(decoded['revision']) == 'number' then revision = decoded['revision'] end
+        end
+        if revision ~= tonumber(ARGV[2]) then return 0 end
+        redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+        redis.call('PUBLISH', ARGV[4], ARGV[1])
+        return 1
+        """;
+
+    private ConnectionMultiplexer? _connection;
+
+    public event Action<string>? Changed;
+
+    public bool IsShared => true;
+
+    private RedisKey PoliciesKey => prefix + "policies";
+
+    private string Channel => prefix + "changed";
+
+    private IDatabase Database => (_connection ?? throw new InvalidOperationException("the Redis store is not started")).GetDatabase();
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var configuration = ConfigurationOptions.Parse(connectionString);
+        configuration.AbortOnConnectFail = false;
+        _connection = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
+        await _connection.GetSubscriber().SubscribeAsync(RedisChannel.Literal(Channel), (_, message) =>
+        {
+            if (message.HasValue)
+            {
+                Changed?.Invoke(message.ToString());
+            }
+        }).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<TrafficPolicy>> LoadAllAsync(CancellationToken cancellationToken)
+    {
+        var entries = await Database.HashGetAllAsync(PoliciesKey).ConfigureAwait(false);
+        return [.. entries.Select(e => Parse(e.Value)).OfType<TrafficPolicy>()];
+    }
+
+    public async Task<TrafficPolicy?> LoadAsync(string model, CancellationToken cancellationToken) =>
+        Parse(await Database.HashGetAsync(PoliciesKey, model).ConfigureAwait(false));
+
+    public async Task<bool> SaveAsync(TrafficPolicy policy, long expectedRevision, CancellationToken cancellationToken)
+    {
+        var json = JsonSerializer.Serialize(TrafficPolicyDocument.From(policy), TrafficJsonContext.Default.TrafficPolicyDocument);
+        var result = await Database.ScriptEvaluateAsync(SaveScript, [PoliciesKey], [policy.Model, expectedRevision, json, Channel]).ConfigureAwait(false);
+        return (long)result == 1;
+    }
+
+    public async Task AppendAuditAsync(PolicyChangeDocument change, CancellationToken cancellationToken)
+    {
+        var key = AuditKey(change.Model!);
+        var db = Database;
+        await db.ListLeftPushAsync(key, JsonSerializer.Serialize(change, TrafficJsonContext.Default.PolicyChangeDocument)).ConfigureAwait(false);
+        await db.ListTrimAsync(key, 0, AuditLength - 1).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<PolicyChangeDocument>> HistoryAsync(string model, int count, CancellationToken cancellationToken)
+    {
+        var values = await Database.ListRangeAsync(AuditKey(model), 0, Math.Min(count, AuditLength) - 1).ConfigureAwait(false);
+        return [.. values.Where(v => v.HasValue).Select(v => JsonSerializer.Deserialize(v.ToString(), TrafficJsonContext.Default.PolicyChangeDocument)!)];
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private RedisKey AuditKey(string model) => prefix + "audit:" + model;
+
+    private static TrafficPolicy? Parse(RedisValue value)
+    {
+        if (!value.HasValue)
+        {
+            return null;
+        }
+
+        try
+        {
+            var document = JsonSerializer.Deserialize(value.ToString(), TrafficJsonContext.Default.TrafficPolicyDocument);
+            return document?.Model is null ? null : document.ToPolicy();
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

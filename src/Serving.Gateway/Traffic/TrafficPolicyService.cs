@@ -1,0 +1,227 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Serving.Gateway.Configuration;
+using Serving.Gateway.Hosting;
+using Serving.Gateway.Metrics;
+using Serving.Gateway.Routing;
+
+namespace Serving.Gateway.Traffic;
+
+/// <summary>
+/// Owns policy changes: validates a proposed policy against what the workers serve, stores it with
+/// the next revision (refusing if another replica got there first), applies it as a new snapshot and
+/// audits who changed what. Loads the stored policies at start, applies other replicas' changes as
+/// their pub/sub messages arrive, and re-reads a shared store now and then in case one was lost.
+/// </summary>
+internal sealed partial class TrafficPolicyService(
+    ITrafficPolicyStore store, TrafficPolicies policies, RoutingState routing, GatewayMetrics metrics,
+    IOptions<GatewayOptions> options, TimeProvider time, ILogger<TrafficPolicyService> logger) : IHostedService, IDisposable
+{
+    private readonly SemaphoreSlim _changes = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _resync;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        policies.Applied += metrics.PolicyApplied;
+        store.Changed += OnStoreChanged;
+        try
+        {
+            await store.StartAsync(cancellationToken).ConfigureAwait(false);
+            await ReloadAllAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A store that is down at start must not keep the gateway down: it serves the defaults and keeps trying.
+            Log.StoreUnavailable(logger, e.Message);
+        }
+
+        var interval = options.Value.PolicyResyncInterval;
+        if (store.IsShared && interval > TimeSpan.Zero)
+        {
+            _resync = Task.Run(() => ResyncLoopAsync(interval, _stopping.Token), CancellationToken.None);
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        store.Changed -= OnStoreChanged;
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_resync is not null)
+        {
+            await _resync.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        _changes.Dispose();
+    }
+
+    /// <summary>Validates, stores and applies a new policy for <paramref name="model"/>.</summary>
+    public async Task<PolicyChangeResult> SetAsync(string model, TrafficPolicyDocument document, string who, CancellationToken cancellationToken)
+    {
+        routing.Table.TryGetModel(model, out var route);
+        var errors = TrafficPolicyValidator.Validate(model, document, route);
+        if (errors.Count > 0)
+        {
+            Log.Refused(logger, model, who, string.Join("; ", errors));
+            return new PolicyChangeResult(PolicyChangeStatus.Invalid, null, errors);
+        }
+
+        await _changes.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            TrafficPolicy? stored;
+            try
+            {
+                // The store, not this replica's memory, says which revision the change builds on.
+                stored = await store.LoadAsync(model, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                return PolicyChangeResult.Refused(PolicyChangeStatus.StoreUnavailable, $"the policy store is unavailable: {e.Message}");
+            }
+
+            if (stored is not null)
+            {
+                policies.Apply(stored);
+            }
+
+            var old = stored ?? policies.Find(model);
+            var baseRevision = stored?.Revision ?? 0;
+            if (document.Revision is { } expected && expected != baseRevision)
+            {
+                return PolicyChangeResult.Refused(PolicyChangeStatus.Conflict, $"the policy is at revision {baseRevision}, not {expected}: read it again and retry");
+            }
+
+            var policy = new TrafficPolicy(
+                model,
+                document.Weights!.Select(kv => new VersionWeight(kv.Key, kv.Value)),
+                document.StickyHeader,
+                document.PinHeader,
+                document.Shadow is { Version: { } v } s ? new ShadowPolicy(v, s.Percent) : null,
+                baseRevision + 1,
+                time.GetUtcNow(),
+                who);
+            bool saved;
+            try
+            {
+                saved = await store.SaveAsync(policy, baseRevision, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                return PolicyChangeResult.Refused(PolicyChangeStatus.StoreUnavailable, $"the policy store is unavailable: {e.Message}");
+            }
+
+            if (!saved)
+            {
+                return PolicyChangeResult.Refused(PolicyChangeStatus.Conflict, "another gateway changed this policy at the same moment: read it again and retry");
+            }
+
+            policies.Apply(policy);
+            await AuditAsync(old, policy, cancellationToken).ConfigureAwait(false);
+            return PolicyChangeResult.Applied(policy);
+        }
+        finally
+        {
+            _changes.Release();
+        }
+    }
+
+    /// <summary>The most recent changes of a model, newest first.</summary>
+    public Task<IReadOnlyList<PolicyChangeDocument>> HistoryAsync(string model, int count, CancellationToken cancellationToken) =>
+        store.HistoryAsync(model, count, cancellationToken);
+
+    private async Task AuditAsync(TrafficPolicy? old, TrafficPolicy policy, CancellationToken cancellationToken)
+    {
+        var change = new PolicyChangeDocument
+        {
+            Model = policy.Model,
+            Who = policy.UpdatedBy,
+            At = policy.UpdatedAt,
+            Old = old is null ? null : TrafficPolicyDocument.From(old),
+            New = TrafficPolicyDocument.From(policy),
+        };
+        Log.Changed(logger, policy.Model, policy.Revision, policy.UpdatedBy, policy.UpdatedAt, Describe(old), Describe(policy));
+        try
+        {
+            await store.AppendAuditAsync(change, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.AuditFailed(logger, policy.Model, e.Message);
+        }
+    }
+
+    private void OnStoreChanged(string model) => _ = ReloadAsync(model);
+
+    private async Task ReloadAsync(string model)
+    {
+        try
+        {
+            if (await store.LoadAsync(model, _stopping.Token).ConfigureAwait(false) is { } policy && policies.Apply(policy))
+            {
+                Log.AppliedFromStore(logger, model, policy.Revision, policy.UpdatedBy);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.StoreUnavailable(logger, e.Message);
+        }
+    }
+
+    private async Task ReloadAllAsync(CancellationToken cancellationToken)
+    {
+        foreach (var policy in await store.LoadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (policies.Apply(policy))
+            {
+                Log.AppliedFromStore(logger, policy.Model, policy.Revision, policy.UpdatedBy);
+            }
+        }
+    }
+
+    private async Task ResyncLoopAsync(TimeSpan interval, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(interval);
+        while (await Ticks.NextAsync(timer, cancellationToken).ConfigureAwait(false))
+        {
+            try
+            {
+                await ReloadAllAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Log.StoreUnavailable(logger, e.Message);
+            }
+        }
+    }
+
+    private static string Describe(TrafficPolicy? policy) => policy is null
+        ? "(default: newest ready version)"
+        : string.Join(" ", policy.Weights.Select(w => $"{w.Version}={w.Weight}"))
+          + (policy.StickyHeader is { } s ? $" sticky={s}" : "")
+          + (policy.PinHeader is { } p ? $" pin={p}" : "")
+          + (policy.Shadow is { } sh ? $" shadow={sh.Version}:{sh.Percent}" : "");
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Information, "Traffic policy of {Model} changed to revision {Revision} by {Who} at {At:O}: old [{Old}] new [{New}]")]
+        public static partial void Changed(ILogger logger, string model, long revision, string who, DateTimeOffset at, string old, string @new);
+
+        [LoggerMessage(2, LogLevel.Warning, "Traffic policy change of {Model} by {Who} refused: {Reasons}")]
+        public static partial void Refused(ILogger logger, string model, string who, string reasons);
+
+        [LoggerMessage(3, LogLevel.Information, "Traffic policy of {Model} revision {Revision} (by {Who}) applied from the store")]
+        public static partial void AppliedFromStore(ILogger logger, string model, long revision, string who);
+
+        [LoggerMessage(4, LogLevel.Warning, "The traffic policy store is unavailable: {Reason}; the policies in force stay")]
+        public static partial void StoreUnavailable(ILogger logger, string reason);
+
+        [LoggerMessage(5, LogLevel.Warning, "Could not record the audit entry of a policy change of {Model}: {Reason}")]
+        public static partial void AuditFailed(ILogger logger, string model, string reason);
+    }
+}

@@ -1,0 +1,196 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Serving.Commands;
+
+/// <summary>
+/// <c>serving traffic list | get &lt;model&gt; | set &lt;model&gt; 1=90 2=10 [--sticky-header h] [--pin-header h] [--shadow 3:5] | history &lt;model&gt;</c>:
+/// a client of the gateway's admin API. The token comes from <c>--token</c> or <c>SERVING_ADMIN_TOKEN</c>.
+/// </summary>
+internal static class TrafficCommand
+{
+    public const string TokenVariable = "SERVING_ADMIN_TOKEN";
+
+    public static Command Create()
+    {
+        var command = new Command("traffic", "Read or change a model's traffic policy through a gateway's admin API.");
+        var admin = new Option<string>("--admin") { Description = "The admin API's address", DefaultValueFactory = _ => "http://127.0.0.1:8003", Recursive = true };
+        var token = new Option<string?>("--token") { Description = $"The admin bearer token (default: ${TokenVariable})", Recursive = true };
+        command.Add(admin);
+        command.Add(token);
+
+        var list = new Command("list", "List models with their versions, health and weights.");
+        list.SetAction((r, ct) => SendAsync(r, admin, token, HttpMethod.Get, "/admin/models", null, ct));
+
+        var get = new Command("get", "Print a model's traffic policy.");
+        var getModel = new Argument<string>("model") { Description = "Model name" };
+        get.Add(getModel);
+        get.SetAction((r, ct) => SendAsync(r, admin, token, HttpMethod.Get, $"/admin/models/{Uri.EscapeDataString(r.GetRequiredValue(getModel))}/policy", null, ct));
+
+        var history = new Command("history", "Print who changed a model's policy, when, from what to what.");
+        var historyModel = new Argument<string>("model") { Description = "Model name" };
+        history.Add(historyModel);
+        history.SetAction((r, ct) => SendAsync(r, admin, token, HttpMethod.Get, $"/admin/models/{Uri.EscapeDataString(r.GetRequiredValue(historyModel))}/policy/history", null, ct));
+
+        command.Add(list);
+        command.Add(get);
+        command.Add(history);
+        command.Add(CreateSet(admin, token));
+        return command;
+    }
+
+    private static Command CreateSet(Option<string> admin, Option<string?> token)
+    {
+        var set = new Command("set", "Set a model's weights (percent per version, adding up to 100), sticky header, pin header and shadow.");
+        var model = new Argument<string>("model") { Description = "Model name" };
+        var weights = new Argument<string[]>("weights") { Description = "VERSION=PERCENT for each version, e.g. 1=90 2=10", Arity = ArgumentArity.OneOrMore };
+        var sticky = new Option<string?>("--sticky-header") { Description = "Keep callers with the same value of this header on one version (e.g. x-user-id)" };
+        var pin = new Option<string?>("--pin-header") { Description = "Let callers name a version in this header (e.g. x-model-version)" };
+        var shadow = new Option<string?>("--shadow") { Description = "VERSION:PERCENT: copy that share of requests to a shadow version (answers compared, discarded)" };
+        var revision = new Option<long?>("--revision") { Description = "Refuse the change unless the policy is still at this revision" };
+        set.Add(model);
+        set.Add(weights);
+        set.Add(sticky);
+        set.Add(pin);
+        set.Add(shadow);
+        set.Add(revision);
+        set.SetAction(async (r, ct) =>
+        {
+            string body;
+            try
+            {
+                body = PolicyBody(r.GetRequiredValue(weights), r.GetValue(sticky), r.GetValue(pin), r.GetValue(shadow), r.GetValue(revision));
+            }
+            catch (FormatException e)
+            {
+                await Console.Error.WriteLineAsync($"serving traffic set: {e.Message}").ConfigureAwait(false);
+                return 2;
+            }
+
+            return await SendAsync(r, admin, token, HttpMethod.Put, $"/admin/models/{Uri.EscapeDataString(r.GetRequiredValue(model))}/policy", body, ct).ConfigureAwait(false);
+        });
+        return set;
+    }
+
+    /// <summary>The PUT body for <c>set</c>: <c>1=90 2=10</c>, an optional sticky/pin header, and <c>--shadow 3:5</c>.</summary>
+    internal static string PolicyBody(IEnumerable<string> weights, string? stickyHeader, string? pinHeader, string? shadow, long? revision)
+    {
+        var weightsNode = new JsonObject();
+        foreach (var w in weights)
+        {
+            var parts = w.Split('=');
+            if (parts.Length != 2 || parts[0].Length == 0 || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var percent))
+            {
+                throw new FormatException($"'{w}' is not VERSION=PERCENT (e.g. 1=90)");
+            }
+
+            if (weightsNode.ContainsKey(parts[0]))
+            {
+                throw new FormatException($"version {parts[0]} is given twice");
+            }
+
+            weightsNode[parts[0]] = percent;
+        }
+
+        var body = new JsonObject { ["weights"] = weightsNode };
+        if (stickyHeader is not null)
+        {
+            body["sticky_header"] = stickyHeader;
+        }
+
+        if (pinHeader is not null)
+        {
+            body["pin_header"] = pinHeader;
+        }
+
+        if (shadow is not null)
+        {
+            var parts = shadow.Split(':');
+            if (parts.Length != 2 || parts[0].Length == 0 || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var percent))
+            {
+                throw new FormatException($"--shadow '{shadow}' is not VERSION:PERCENT (e.g. 3:5)");
+            }
+
+            body["shadow"] = new JsonObject { ["version"] = parts[0], ["percent"] = percent };
+        }
+
+        if (revision is not null)
+        {
+            body["revision"] = revision.Value;
+        }
+
+        return body.ToJsonString();
+    }
+
+    private static async Task<int> SendAsync(ParseResult result, Option<string> adminOption, Option<string?> tokenOption, HttpMethod method, string path, string? body, CancellationToken cancellationToken)
+    {
+        var token = result.GetValue(tokenOption) ?? Environment.GetEnvironmentVariable(TokenVariable);
+        if (string.IsNullOrEmpty(token))
+        {
+            await Console.Error.WriteLineAsync($"serving traffic: no admin token: pass --token or set {TokenVariable}").ConfigureAwait(false);
+            return 2;
+        }
+
+        if (!Uri.TryCreate(result.GetRequiredValue(adminOption), UriKind.Absolute, out var baseAddress))
+        {
+            await Console.Error.WriteLineAsync("serving traffic: --admin must be an address such as http://127.0.0.1:8003").ConfigureAwait(false);
+            return 2;
+        }
+
+        using var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        using var request = new HttpRequestMessage(method, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        request.Headers.TryAddWithoutValidation("X-Serving-Actor", Environment.UserName);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        }
+
+        try
+        {
+            using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            if (response.IsSuccessStatusCode)
+            {
+                Console.WriteLine(Pretty(text));
+                return 0;
+            }
+
+            await Console.Error.WriteLineAsync($"serving traffic: {(int)response.StatusCode} {response.ReasonPhrase}: {ErrorOf(text)}").ConfigureAwait(false);
+            return 1;
+        }
+        catch (HttpRequestException e)
+        {
+            await Console.Error.WriteLineAsync($"serving traffic: could not reach the admin API at {baseAddress}: {e.Message}").ConfigureAwait(false);
+            return 2;
+        }
+    }
+
+    private static string Pretty(string json)
+    {
+        try
+        {
+            return JsonNode.Parse(json)?.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) ?? json;
+        }
+        catch (JsonException)
+        {
+            return json;
+        }
+    }
+
+    private static string ErrorOf(string text)
+    {
+        try
+        {
+            return JsonNode.Parse(text)?["error"]?.GetValue<string>() ?? text;
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            return text;
+        }
+    }
+}

@@ -1,0 +1,182 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Serving.Gateway.FunctionalTests.TestSupport;
+using Serving.Testing;
+
+namespace Serving.Gateway.FunctionalTests.Admin;
+
+/// <summary>The admin API: always behind the token, refuses invalid policies with the reason and keeps the old one, audits changes.</summary>
+[Collection(GatewayCollection.Name)]
+public sealed class AdminApiTests(GatewayFixture fixture)
+{
+    private HttpClient Anonymous => new() { BaseAddress = fixture.Gateway.Admin!.BaseAddress };
+
+    [Theory]
+    [InlineData("GET", "/admin/models")]
+    [InlineData("GET", "/admin/models/tabular/policy")]
+    [InlineData("PUT", "/admin/models/tabular/policy")]
+    [InlineData("GET", "/admin/nothing-here")]
+    public async Task NoToken_401_WithBearerChallenge(string method, string path)
+    {
+        using var client = Anonymous;
+        using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent("""{"weights": {"1": 100}}""") });
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
+    }
+
+    [Theory]
+    [InlineData("wrong-token")]
+    [InlineData(GatewayServer.AdminToken + "x")]
+    public async Task WrongToken_401_InvalidToken_AndNothingChanges(string token)
+    {
+        await Policies.SetAsync(fixture.Gateway, """{"weights": {"1": 100, "2": 0}}""");
+        using var client = Anonymous;
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+
+        using var response = await client.PutAsync("/admin/models/tabular/policy", new StringContent("""{"weights": {"1": 0, "2": 100}}"""));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains("invalid_token", response.Headers.WwwAuthenticate.Single().Parameter, StringComparison.Ordinal);
+        Assert.Equal("1=100 2=0", Policies.Weights(await Policies.GetAsync(fixture.Gateway.Admin!)));
+    }
+
+    [Fact]
+    public async Task AdminPaths_NotOnTheFrontDoorPorts()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/models");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", GatewayServer.AdminToken);
+
+        using var response = await fixture.Gateway.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("""{"weights": {"1": 90, "2": 5}}""", "weights must add up to 100 (they add up to 95)")]
+    [InlineData("""{"weights": {"1": 90, "7": 10}}""", "version 7 of model 'tabular' does not exist on any worker")]
+    [InlineData("""{"weights": {"1": 100}, "shadow": {"version": "2", "percent": 150}}""", "shadow percent must be from 1 to 100 (got 150)")]
+    [InlineData("""{"weights": {"1": 100}, "sticky_header": "bad header"}""", "sticky_header 'bad header' is not a valid header name")]
+    [InlineData("""{"weights": {"1": 100}, "stiky_header": "x-user-id"}""", "stiky_header")]
+    [InlineData("""{"weights": {"1": 99.5, "2": 0.5}}""", "the body is not a valid policy")]
+    [InlineData("""not json""", "the body is not a valid policy")]
+    [InlineData("""{}""", "weights are required")]
+    public async Task InvalidPolicy_400_WithTheReason_OldPolicyStillInForce(string policy, string reason)
+    {
+        var old = await Policies.SetAsync(fixture.Gateway, """{"weights": {"1": 100, "2": 0}}""");
+
+        var (status, body) = await Policies.PutAsync(fixture.Gateway.Admin!, "tabular", policy);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains(reason, body.GetProperty("error").GetString(), StringComparison.Ordinal);
+        var now = await Policies.GetAsync(fixture.Gateway.Admin!);
+        Assert.Equal((old.GetProperty("revision").GetInt64(), "1=100 2=0"), (now.GetProperty("revision").GetInt64(), Policies.Weights(now)));
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal("1", (await Infer.RestAsync(fixture.Gateway.Http)).Version);
+        }
+    }
+
+    [Fact]
+    public async Task StaleRevision_409_OldPolicyStays()
+    {
+        var current = await Policies.SetAsync(fixture.Gateway, """{"weights": {"1": 100, "2": 0}}""");
+        var stale = current.GetProperty("revision").GetInt64() - 1;
+
+        var (status, body) = await Policies.PutAsync(fixture.Gateway.Admin!, "tabular", $$"""{"weights": {"1": 0, "2": 100}, "revision": {{stale}}}""");
+
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Contains("not " + stale, body.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal("1=100 2=0", Policies.Weights(await Policies.GetAsync(fixture.Gateway.Admin!)));
+    }
+
+    [Fact]
+    public async Task UnknownModel_Put400_Get404()
+    {
+        var (status, body) = await Policies.PutAsync(fixture.Gateway.Admin!, "nope", """{"weights": {"1": 100}}""");
+        using var get = await fixture.Gateway.Admin!.GetAsync("/admin/models/nope/policy");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("model 'nope' is not served by any worker", body.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, get.StatusCode);
+    }
+
+    [Fact]
+    public async Task ListModels_VersionsHealthWeightsAndWorkers()
+    {
+        await Policies.SetAsync(fixture.Gateway, """{"weights": {"1": 70, "2": 30}, "sticky_header": "x-user-id"}""");
+
+        using var doc = JsonDocument.Parse(await fixture.Gateway.Admin!.GetStringAsync("/admin/models"));
+
+        var tabular = doc.RootElement.GetProperty("models").EnumerateArray().Single(m => m.GetProperty("name").GetString() == "tabular");
+        Assert.True(tabular.GetProperty("ready").GetBoolean());
+        var versions = tabular.GetProperty("versions").EnumerateArray().Select(v =>
+            (v.GetProperty("version").GetString(), v.GetProperty("ready").GetBoolean(), v.GetProperty("weight").GetInt32(), v.GetProperty("healthy_workers").GetInt32())).ToList();
+        Assert.Equal([("1", true, 70, 2), ("2", true, 30, 2)], versions);
+        Assert.Equal("x-user-id", tabular.GetProperty("policy").GetProperty("sticky_header").GetString());
+        Assert.Equal(2, doc.RootElement.GetProperty("workers").GetArrayLength());
+        Assert.All(doc.RootElement.GetProperty("workers").EnumerateArray(), w => Assert.True(w.GetProperty("healthy").GetBoolean()));
+    }
+
+    [Fact]
+    public async Task Changes_AreAudited_WhoWhenOldNew()
+    {
+        await Policies.SetAsync(fixture.Gateway, """{"weights": {"1": 100, "2": 0}}""");
+        using var request = new HttpRequestMessage(HttpMethod.Put, "/admin/models/tabular/policy") { Content = new StringContent("""{"weights": {"1": 60, "2": 40}}""", Encoding.UTF8, "application/json") };
+        request.Headers.Add("X-Serving-Actor", "alice");
+        using var response = await fixture.Gateway.Admin!.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        using var doc = JsonDocument.Parse(await fixture.Gateway.Admin!.GetStringAsync("/admin/models/tabular/policy/history?count=1"));
+
+        var change = doc.RootElement.GetProperty("changes").EnumerateArray().Single();
+        Assert.StartsWith("alice from ", change.GetProperty("who").GetString(), StringComparison.Ordinal);
+        Assert.True(change.GetProperty("at").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-1));
+        Assert.Equal("1=100 2=0", Policies.Weights(change.GetProperty("old")));
+        Assert.Equal("1=60 2=40", Policies.Weights(change.GetProperty("new")));
+    }
+
+    [Fact]
+    public async Task NoPolicySet_GetAnswersTheDefault()
+    {
+        await using var gateway = await GatewayServer.StartAsync([fixture.WorkerA]);
+
+        var policy = await Policies.GetAsync(gateway.Admin!);
+
+        Assert.Equal(("default", "2=100", 0L), (policy.GetProperty("source").GetString(), Policies.Weights(policy), policy.GetProperty("revision").GetInt64()));
+    }
+
+    [Fact]
+    public async Task NoTokenConfigured_AdminApiOff()
+    {
+        await using var gateway = await GatewayServer.StartAsync([fixture.WorkerA], new Dictionary<string, string?> { ["Serving:Gateway:AdminToken"] = "" });
+
+        Assert.False(gateway.Listeners.AdminEnabled);
+        Assert.Null(gateway.Admin);
+        using var response = await gateway.Http.GetAsync("/admin/models");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Restart_KeepsThePolicy_FileStore()
+    {
+        using var data = new TempDirectory();
+        var settings = new Dictionary<string, string?> { ["Serving:Gateway:DataDirectory"] = data.Path };
+        JsonElement saved;
+        await using (var first = await GatewayServer.StartAsync([fixture.WorkerA], settings))
+        {
+            saved = await Policies.SetAsync(first, """{"weights": {"1": 100, "2": 0}, "sticky_header": "x-user-id", "shadow": {"version": "2", "percent": 5}}""");
+        }
+
+        await using var second = await GatewayServer.StartAsync([fixture.WorkerA], settings);
+        var loaded = await Policies.GetAsync(second.Admin!);
+
+        Assert.Equal(saved.GetProperty("revision").GetInt64(), loaded.GetProperty("revision").GetInt64());
+        Assert.Equal("1=100 2=0", Policies.Weights(loaded));
+        Assert.Equal("x-user-id", loaded.GetProperty("sticky_header").GetString());
+        Assert.Equal(5, loaded.GetProperty("shadow").GetProperty("percent").GetInt32());
+        Assert.Equal("1", (await Infer.RestAsync(second.Http)).Version);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Text.Json;
+using Serving.Commands;
+using Serving.Gateway.FunctionalTests.TestSupport;
+using Serving.Testing;
+
+namespace Serving.Gateway.FunctionalTests.Commands;
+
+/// <summary><c>serving traffic</c> against a real gateway's admin API, run in-process (tests in this assembly run one at a time, so the console can be captured).</summary>
+[Collection(GatewayCollection.Name)]
+public sealed class TrafficCommandTests(GatewayFixture fixture)
+{
+    [Fact]
+    public async Task Set_ThenGet_PolicyInForce()
+    {
+        var (code, output, error) = await RunAsync("traffic", "set", "tabular", "1=70", "2=30", "--sticky-header", "x-user-id", "--shadow", "2:5");
+
+        Assert.True(code == 0, error);
+        using var set = JsonDocument.Parse(output);
+        Assert.Equal(70, set.RootElement.GetProperty("weights").GetProperty("1").GetInt32());
+        Assert.Equal("x-user-id", set.RootElement.GetProperty("sticky_header").GetString());
+        Assert.Equal(5, set.RootElement.GetProperty("shadow").GetProperty("percent").GetInt32());
+
+        (code, output, _) = await RunAsync("traffic", "get", "tabular");
+        Assert.Equal(0, code);
+        Assert.Equal("1=70 2=30", Policies.Weights(JsonDocument.Parse(output).RootElement));
+
+        (code, output, _) = await RunAsync("traffic", "list");
+        Assert.Equal(0, code);
+        Assert.Contains("\"healthy_workers\"", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Set_Invalid_ExitOne_WithTheReason()
+    {
+        var (code, _, error) = await RunAsync("traffic", "set", "tabular", "1=70", "2=20");
+
+        Assert.Equal(1, code);
+        Assert.Contains("weights must add up to 100 (they add up to 90)", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WrongToken_ExitOne_Unauthorized()
+    {
+        var (code, _, error) = await RunAsync(["traffic", "get", "tabular", "--admin", fixture.Gateway.Admin!.BaseAddress!.ToString(), "--token", "nope"], addDefaults: false);
+
+        Assert.Equal(1, code);
+        Assert.Contains("401", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(new[] { "1=90", "2=10" }, null, null, """{"weights":{"1":90,"2":10}}""")]
+    [InlineData(new[] { "1=100" }, "x-user-id", "3:5", """{"weights":{"1":100},"sticky_header":"x-user-id","shadow":{"version":"3","percent":5}}""")]
+    public void PolicyBody_FromArguments(string[] weights, string? sticky, string? shadow, string expected)
+    {
+        Assert.Equal(expected, TrafficCommand.PolicyBody(weights, sticky, null, shadow, null));
+    }
+
+    [Theory]
+    [InlineData("1:90")]
+    [InlineData("1=ninety")]
+    [InlineData("=90")]
+    public void PolicyBody_BadWeight_FormatError(string weight)
+    {
+        Assert.Throws<FormatException>(() => TrafficCommand.PolicyBody([weight], null, null, null, null));
+    }
+
+    [Fact]
+    public void GatewayWorkers_FromArguments()
+    {
+        var config = GatewayCommand.WorkerConfiguration(["10.0.0.5:8080:8081", "[::1]:9080:9081"], ["workers.default.svc:8080:8081"]);
+
+        Assert.Equal("http://10.0.0.5:8080", config["Serving:Gateway:Workers:0:Rest"]);
+        Assert.Equal("http://[::1]:9081", config["Serving:Gateway:Workers:1:Grpc"]);
+        Assert.Equal("true", config["Serving:Gateway:Workers:2:ResolveDns"]);
+        Assert.Throws<FormatException>(() => GatewayCommand.WorkerConfiguration(["10.0.0.5:8080"], []));
+    }
+
+    private Task<(int Code, string Output, string Error)> RunAsync(params string[] args) => RunAsync(args, addDefaults: true);
+
+    private async Task<(int Code, string Output, string Error)> RunAsync(string[] args, bool addDefaults)
+    {
+        if (addDefaults)
+        {
+            args = [.. args, "--admin", fixture.Gateway.Admin!.BaseAddress!.ToString(), "--token", GatewayServer.AdminToken];
+        }
+
+        var (stdout, stderr) = (Console.Out, Console.Error);
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        Console.SetOut(output);
+        Console.SetError(error);
+        try
+        {
+            var code = await ServingCommandLine.Create().Parse(args).InvokeAsync();
+            return (code, output.ToString(), error.ToString());
+        }
+        finally
+        {
+            Console.SetOut(stdout);
+            Console.SetError(stderr);
+        }
+    }
+}

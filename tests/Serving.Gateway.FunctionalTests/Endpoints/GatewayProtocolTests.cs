@@ -1,0 +1,105 @@
+using System.Net;
+using System.Text.Json;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Serving.Gateway.FunctionalTests.TestSupport;
+using Serving.Protocol.Inference;
+
+namespace Serving.Gateway.FunctionalTests.Endpoints;
+
+/// <summary>The other Open Inference Protocol paths at the gateway: its own health, and model metadata and readiness across the versions its workers serve.</summary>
+[Collection(GatewayCollection.Name)]
+public sealed class GatewayProtocolTests(GatewayFixture fixture)
+{
+    [Theory]
+    [InlineData("/v2/health/live", HttpStatusCode.OK)]
+    [InlineData("/v2/health/ready", HttpStatusCode.OK)]
+    [InlineData("/v2/models/tabular/ready", HttpStatusCode.OK)]
+    [InlineData("/v2/models/tabular/versions/1/ready", HttpStatusCode.OK)]
+    [InlineData("/v2/models/tabular/versions/9/ready", HttpStatusCode.NotFound)]
+    [InlineData("/v2/models/nope/ready", HttpStatusCode.NotFound)]
+    [InlineData("/v2/models/nope", HttpStatusCode.NotFound)]
+    [InlineData("/v2/models/tabular/versions/9", HttpStatusCode.NotFound)]
+    [InlineData("/v2/repository/index", HttpStatusCode.NotFound)]
+    public async Task Rest_HealthAndReady(string path, HttpStatusCode expected)
+    {
+        using var response = await fixture.Gateway.Http.GetAsync(path);
+
+        Assert.Equal(expected, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Rest_ServerMetadata()
+    {
+        using var doc = JsonDocument.Parse(await fixture.Gateway.Http.GetStringAsync("/v2"));
+
+        Assert.Equal("serving", doc.RootElement.GetProperty("name").GetString());
+        Assert.Contains("binary_tensor_data", doc.RootElement.GetProperty("extensions").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
+    public async Task Rest_ModelMetadata_AcrossVersions()
+    {
+        await Policies.SetAsync(fixture.Gateway, """{"weights": {"1": 90, "2": 10}}""");
+
+        using var model = JsonDocument.Parse(await fixture.Gateway.Http.GetStringAsync("/v2/models/tabular"));
+        using var version = JsonDocument.Parse(await fixture.Gateway.Http.GetStringAsync("/v2/models/tabular/versions/2"));
+
+        Assert.Equal(["1", "2"], model.RootElement.GetProperty("versions").EnumerateArray().Select(v => v.GetString()));
+        Assert.Equal("input", model.RootElement.GetProperty("inputs")[0].GetProperty("name").GetString());
+        Assert.Equal([-1L, 30L], model.RootElement.GetProperty("inputs")[0].GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()));
+        Assert.Equal(["2"], version.RootElement.GetProperty("versions").EnumerateArray().Select(v => v.GetString()));
+        Assert.Equal("probabilities", version.RootElement.GetProperty("outputs")[0].GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task Grpc_HealthMetadataReady()
+    {
+        var client = fixture.Gateway.Grpc;
+
+        Assert.True((await client.ServerLiveAsync(new ServerLiveRequest())).Live);
+        Assert.True((await client.ServerReadyAsync(new ServerReadyRequest())).Ready);
+        Assert.Equal("serving", (await client.ServerMetadataAsync(new ServerMetadataRequest())).Name);
+        Assert.True((await client.ModelReadyAsync(new ModelReadyRequest { Name = "tabular" })).Ready);
+        Assert.True((await client.ModelReadyAsync(new ModelReadyRequest { Name = "tabular", Version = "2" })).Ready);
+        var metadata = await client.ModelMetadataAsync(new ModelMetadataRequest { Name = "tabular" });
+        Assert.Equal(["1", "2"], metadata.Versions);
+        Assert.Equal("onnxruntime_onnx", metadata.Platform);
+        var e = await Assert.ThrowsAsync<RpcException>(() => client.ModelMetadataAsync(new ModelMetadataRequest { Name = "nope" }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, e.StatusCode);
+        e = await Assert.ThrowsAsync<RpcException>(() => client.ModelReadyAsync(new ModelReadyRequest { Name = "tabular", Version = "9" }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, e.StatusCode);
+    }
+
+    [Fact]
+    public async Task Grpc_HealthCheckService_Serving()
+    {
+        var health = new Health.HealthClient(fixture.Gateway.Channel);
+
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest())).Status);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest { Service = "inference.GRPCInferenceService" })).Status);
+    }
+
+    [Fact]
+    public async Task Metrics_CountRequestsByModelVersionArmAndCode()
+    {
+        await Policies.SetAsync(fixture.Gateway, """{"weights": {"1": 100, "2": 0}}""");
+        var before = await MetricsText.SumAsync(fixture.Gateway, "serving_gateway_requests_total", "model=\"tabular\",version=\"1\",arm=\"weight\",protocol=\"rest\",code=\"200\"");
+
+        await Infer.RestAsync(fixture.Gateway.Http);
+        await Infer.GrpcAsync(fixture.Gateway.Grpc);
+
+        Assert.Equal(before + 1, await MetricsText.SumAsync(fixture.Gateway, "serving_gateway_requests_total", "model=\"tabular\",version=\"1\",arm=\"weight\",protocol=\"rest\",code=\"200\""));
+        Assert.True(await MetricsText.SumAsync(fixture.Gateway, "serving_gateway_requests_total", "protocol=\"grpc\",code=\"OK\"") >= 1);
+        Assert.True(await MetricsText.SumAsync(fixture.Gateway, "serving_gateway_policy_revision", "model=\"tabular\"") >= 1);
+        Assert.Equal(100, await MetricsText.SumAsync(fixture.Gateway, "serving_gateway_policy_weight", "model=\"tabular\",version=\"1\""));
+    }
+
+    [Fact]
+    public async Task MetricsPort_AnswersMetricsOnly()
+    {
+        using var response = await fixture.Gateway.Metrics.GetAsync("/v2/health/live");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+}

@@ -1,0 +1,106 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Text.Json;
+using Google.Protobuf;
+using Grpc.Core;
+using Serving.Gateway.FunctionalTests.TestSupport;
+
+namespace Serving.Gateway.FunctionalTests.Routing;
+
+/// <summary>Bad routing input gets the protocol's error from the gateway itself, never a crash: unknown model or version → 404 / NOT_FOUND, malformed gRPC → INVALID_ARGUMENT.</summary>
+[Collection(GatewayCollection.Name)]
+public sealed class BadRoutingInputTests(GatewayFixture fixture)
+{
+    [Theory]
+    [InlineData("/v2/models/nope/infer", HttpStatusCode.NotFound, "unknown model 'nope'")]
+    [InlineData("/v2/models/nope/versions/1/infer", HttpStatusCode.NotFound, "unknown model 'nope'")]
+    [InlineData("/v2/models/tabular/versions/9/infer", HttpStatusCode.NotFound, "model 'tabular' has no version '9'")]
+    [InlineData("/v2/models/tabular/versions/01/infer", HttpStatusCode.NotFound, "has no version '01'")]
+    [InlineData("/v2/models/bad..name/infer", HttpStatusCode.BadRequest, "model name is not valid")]
+    [InlineData("/v2/models/tabular/versions/1/nothing", HttpStatusCode.NotFound, "no endpoint at POST")]
+    public async Task Rest_BadModelOrVersion_ProtocolError(string path, HttpStatusCode expected, string message)
+    {
+        var (status, _, body) = await Infer.RestAsync(fixture.Gateway.Http, path);
+
+        Assert.Equal(expected, status);
+        Assert.Contains(message, JsonDocument.Parse(body).RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Rest_PinnedVersionThatDoesNotExist_404()
+    {
+        await Policies.SetAsync(fixture.Gateway, """{"weights": {"1": 100, "2": 0}, "pin_header": "x-model-version"}""");
+
+        var (status, _, _) = await Infer.RestAsync(fixture.Gateway.Http, headers: ("x-model-version", "9"));
+
+        Assert.Equal(HttpStatusCode.NotFound, status);
+    }
+
+    [Theory]
+    [InlineData("nope", "", StatusCode.NotFound, "unknown model 'nope'")]
+    [InlineData("tabular", "9", StatusCode.NotFound, "model 'tabular' has no version '9'")]
+    [InlineData("", "", StatusCode.InvalidArgument, "model_name is required")]
+    [InlineData("../etc", "", StatusCode.InvalidArgument, "model name is not valid")]
+    public async Task Grpc_BadModelOrVersion_StatusFromTheGateway(string model, string version, StatusCode expected, string message)
+    {
+        var e = await Assert.ThrowsAsync<RpcException>(() => Infer.GrpcAsync(fixture.Gateway.Grpc, Infer.GrpcRequest(model, version)));
+
+        Assert.Equal(expected, e.StatusCode);
+        Assert.Contains(message, e.Status.Detail, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, byte[]> MalformedFrames => new()
+    {
+        { "empty body", [] },
+        { "half a header", [0, 0, 0] },
+        { "compressed without an encoding", [1, 0, 0, 0, 1, 0] },
+        { "bad compressed flag", [9, 0, 0, 0, 0] },
+        { "garbage protobuf", [0, 0, 0, 0, 4, 0xFF, 0xFF, 0xFF, 0xFF] },
+        { "name with a varint wire type", [0, 0, 0, 0, 2, 0x08, 0x01] },
+        { "field past the message end", [0, 0, 0, 0, 3, 0x0A, 0x7F, 0x61] },
+        { "truncated name", [0, 0, 0, 0, 9, 0x0A, 0x07, 0x74, 0x61] },
+        { "name is not UTF-8", [0, 0, 0, 0, 4, 0x0A, 0x02, 0xC3, 0x28] },
+        { "length-only frame claiming 4 GiB", [0, 0xFF, 0xFF, 0xFF, 0xFF, 0x0A, 0x07, .. "tabular"u8.ToArray()] },
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedFrames))]
+    public async Task Grpc_MalformedFrame_InvalidArgumentOrResourceExhausted_GatewayStaysUp(string what, byte[] body)
+    {
+        var (status, message) = await RawGrpc.SendAsync(fixture.Gateway, body);
+
+        Assert.True(status is (int)StatusCode.InvalidArgument or (int)StatusCode.ResourceExhausted, $"{what}: {status} {message}");
+        Assert.NotEmpty(message);
+        var (response, _) = await Infer.GrpcAsync(fixture.Gateway.Grpc);
+        Assert.NotEmpty(response.Outputs);
+    }
+
+    [Fact]
+    public async Task Grpc_ValidLeadingFields_BrokenRest_WorkerSaysInvalidArgument()
+    {
+        var message = Infer.GrpcRequest(version: "1").ToByteArray();
+        var body = new byte[5 + message.Length + 2];
+        BinaryPrimitives.WriteUInt32BigEndian(body.AsSpan(1), (uint)(message.Length + 2));
+        message.CopyTo(body, 5);
+        body[^2] = 0xFF;
+        body[^1] = 0xFF;
+
+        var (status, _) = await RawGrpc.SendAsync(fixture.Gateway, body);
+
+        Assert.Equal((int)StatusCode.InvalidArgument, status);
+    }
+
+    [Fact]
+    public async Task Grpc_UnknownMethod_Unimplemented()
+    {
+        var method = new Method<Google.Protobuf.WellKnownTypes.Empty, Google.Protobuf.WellKnownTypes.Empty>(
+            MethodType.Unary, "inference.GRPCInferenceService", "NoSuchMethod",
+            Marshallers.Create(m => m.ToByteArray(), Google.Protobuf.WellKnownTypes.Empty.Parser.ParseFrom),
+            Marshallers.Create(m => m.ToByteArray(), Google.Protobuf.WellKnownTypes.Empty.Parser.ParseFrom));
+        var invoker = fixture.Gateway.Channel.CreateCallInvoker();
+
+        var e = await Assert.ThrowsAsync<RpcException>(() => invoker.AsyncUnaryCall(method, null, new CallOptions(), new Google.Protobuf.WellKnownTypes.Empty()).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unimplemented, e.StatusCode);
+    }
+}

@@ -1,0 +1,94 @@
+using System.Net;
+using System.Text.Json;
+using Grpc.Core;
+using Serving.Gateway.FunctionalTests.TestSupport;
+
+namespace Serving.Gateway.FunctionalTests.Routing;
+
+/// <summary>Requests reach the version they name or the policy picks, over both protocols, and every answer names its version.</summary>
+[Collection(GatewayCollection.Name)]
+public sealed class RoutingTests(GatewayFixture fixture)
+{
+    [Theory]
+    [InlineData("/v2/models/tabular/versions/1/infer", "1")]
+    [InlineData("/v2/models/tabular/versions/2/infer", "2")]
+    public async Task Rest_VersionInPath_GoesThere_ResponseNamesIt(string path, string version)
+    {
+        await Policies.SetAsync(fixture.Gateway, """{"weights": {"1": 50, "2": 50}}""");
+
+        var (status, served, body) = await Infer.RestAsync(fixture.Gateway.Http, path);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(version, served);
+        Assert.Equal(version, JsonDocument.Parse(body).RootElement.GetProperty("model_version").GetString());
+    }
+
+    [Theory]
+    [InlineData("""{"weights": {"1": 100, "2": 0}}""", "1")]
+    [InlineData("""{"weights": {"1": 0, "2": 100}}""", "2")]
+    public async Task Rest_NoVersion_PolicyPicks_ResponseNamesIt(string policy, string version)
+    {
+        await Policies.SetAsync(fixture.Gateway, policy);
+
+        var (status, served, body) = await Infer.RestAsync(fixture.Gateway.Http);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(version, served);
+        Assert.Equal(version, JsonDocument.Parse(body).RootElement.GetProperty("model_version").GetString());
+    }
+
+    [Theory]
+    [InlineData("""{"weights": {"1": 100, "2": 0}}""", "1")]
+    [InlineData("""{"weights": {"1": 0, "2": 100}}""", "2")]
+    public async Task Grpc_NoVersionInBody_PolicyPicks_ResponseMetadataNamesIt(string policy, string version)
+    {
+        await Policies.SetAsync(fixture.Gateway, policy);
+
+        var (response, served) = await Infer.GrpcAsync(fixture.Gateway.Grpc);
+
+        Assert.Equal(version, response.ModelVersion);
+        Assert.Equal(version, served);
+        Assert.Equal(2, response.Outputs[0].Shape[1]);
+    }
+
+    [Fact]
+    public async Task Grpc_VersionInBody_GoesThere_WhateverThePolicy()
+    {
+        await Policies.SetAsync(fixture.Gateway, """{"weights": {"1": 0, "2": 100}}""");
+
+        var (response, served) = await Infer.GrpcAsync(fixture.Gateway.Grpc, Infer.GrpcRequest(version: "1"));
+
+        Assert.Equal(("1", "1"), (response.ModelVersion, served));
+    }
+
+    [Fact]
+    public async Task Grpc_CallerCantForgeTheChosenVersionHeader()
+    {
+        await Policies.SetAsync(fixture.Gateway, """{"weights": {"1": 100, "2": 0}}""");
+
+        var (response, _) = await Infer.GrpcAsync(fixture.Gateway.Grpc, headers: new Metadata { { "x-serving-version", "2" } });
+
+        Assert.Equal("1", response.ModelVersion);
+    }
+
+    [Fact]
+    public async Task Rest_PinHeader_PicksTheVersion()
+    {
+        await Policies.SetAsync(fixture.Gateway, """{"weights": {"1": 100, "2": 0}, "pin_header": "x-model-version"}""");
+
+        var (_, served, _) = await Infer.RestAsync(fixture.Gateway.Http, headers: ("x-model-version", "2"));
+        var (_, unpinned, _) = await Infer.RestAsync(fixture.Gateway.Http);
+
+        Assert.Equal(("2", "1"), (served, unpinned));
+    }
+
+    [Fact]
+    public async Task Grpc_PinHeader_PicksTheVersion()
+    {
+        await Policies.SetAsync(fixture.Gateway, """{"weights": {"1": 100, "2": 0}, "pin_header": "x-model-version"}""");
+
+        var (response, served) = await Infer.GrpcAsync(fixture.Gateway.Grpc, headers: new Metadata { { "x-model-version", "2" } });
+
+        Assert.Equal(("2", "2"), (response.ModelVersion, served));
+    }
+}

@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Serving.Gateway.FunctionalTests.TestSupport;
+using Serving.Gateway.Hosting;
+using Serving.Gateway.Shadow;
+using Serving.Testing;
+
+namespace Serving.Gateway.FunctionalTests.Shadow;
+
+/// <summary>
+/// Shadow traffic: copies go to the shadow version, answers are compared and counted, and a slow
+/// or dead shadow never changes the primary answer or its latency class. No timing is asserted
+/// beyond a generous bound that a gateway waiting for the shadow could not meet: the stalled
+/// shadow holds each copy for 30 s (and the gateway's shadow timeout is set above that), while
+/// each primary call must finish within 5 s.
+/// </summary>
+public sealed class ShadowTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(5);
+    private TempDirectory _repository = null!;
+    private WorkerServer _worker = null!;
+
+    public async Task InitializeAsync()
+    {
+        // Version 3 is a copy of version 1 (same answers); version 2 is another model (different answers).
+        _repository = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        RepoPaths.CopyDirectory(Path.Combine(_repository.Path, "tabular", "1"), Path.Combine(_repository.Path, "tabular", "3"));
+        _worker = await WorkerServer.StartAsync(_repository.Path);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _worker.DisposeAsync();
+        _repository.Dispose();
+    }
+
+    [Fact]
+    public async Task StalledShadow_PrimaryAnswersUnchanged_WithinTheGenerousBound()
+    {
+        await using var stalling = await StallingWorker.StartAsync("tabular", "9");
+        await using var gateway = await GatewayServer.StartAsync(
+            [GatewayWorkerAddress.Loopback(_worker.Listeners.RestPort, _worker.Listeners.GrpcPort), GatewayWorkerAddress.Loopback(stalling.RestPort, stalling.GrpcPort)],
+            new Dictionary<string, string?> { ["Serving:Gateway:ShadowTimeout"] = "00:01:00" });
+        await Policies.SetAsync(gateway, """{"weights": {"1": 100}}""");
+        var (_, _, expectedBody) = await Infer.RestAsync(gateway.Http);
+        var expectedGrpc = (await Infer.GrpcAsync(gateway.Grpc)).Response;
+
+        await Policies.SetAsync(gateway, """{"weights": {"1": 100}, "shadow": {"version": "9", "percent": 100}}""");
+        for (var i = 0; i < 10; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            var (status, version, body) = await Infer.RestAsync(gateway.Http);
+            var (grpc, grpcVersion) = await Infer.GrpcAsync(gateway.Grpc);
+            watch.Stop();
+
+            Assert.Equal((HttpStatusCode.OK, "1", "1"), (status, version, grpcVersion));
+            Assert.Equal(Outputs(expectedBody), Outputs(body));
+            Assert.Equal(expectedGrpc.Outputs, grpc.Outputs);
+            Assert.Equal(expectedGrpc.RawOutputContents, grpc.RawOutputContents);
+            Assert.True(watch.Elapsed < Generous, $"primary calls took {watch.Elapsed} while the shadow stalled");
+        }
+
+        // The copies really went out and are still held by the stalled shadow.
+        await Eventually(() => stalling.Calls >= 20);
+        Assert.True(gateway.Service<ShadowMirror>().InFlight > 0);
+    }
+
+    [Fact]
+    public async Task DeadShadow_PrimaryAnswersUnchanged()
+    {
+        var stalling = await StallingWorker.StartAsync("tabular", "9");
+        await using var gateway = await GatewayServer.StartAsync(
+            [GatewayWorkerAddress.Loopback(_worker.Listeners.RestPort, _worker.Listeners.GrpcPort), GatewayWorkerAddress.Loopback(stalling.RestPort, stalling.GrpcPort)],
+            new Dictionary<string, string?> { ["Serving:Gateway:DiscoveryInterval"] = "00:10:00" });
+        await Policies.SetAsync(gateway, """{"weights": {"1": 100}, "shadow": {"version": "9", "percent": 100}}""");
+        await stalling.DisposeAsync();
+
+        for (var i = 0; i < 20; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            var (status, version, _) = await Infer.RestAsync(gateway.Http);
+            var (_, grpcVersion) = await Infer.GrpcAsync(gateway.Grpc);
+            Assert.Equal((HttpStatusCode.OK, "1", "1"), (status, version, grpcVersion));
+            Assert.True(watch.Elapsed < Generous, $"primary calls took {watch.Elapsed} with the shadow dead");
+        }
+
+        await Eventually(async () => (await ShadowCountsAsync(gateway)).GetValueOrDefault("shadow_error") > 0);
+    }
+
+    [Fact]
+    public async Task ShadowAnswers_ComparedAndCounted_AgreeAndDisagree()
+    {
+        await using var gateway = await GatewayServer.StartAsync([_worker]);
+        var disagreementsBefore = await MetricsText.SumAsync(gateway, "serving_gateway_shadow_disagreements_total", "shadow_version=\"2\"");
+
+        await Policies.SetAsync(gateway, """{"weights": {"1": 100}, "shadow": {"version": "3", "percent": 100}}""");
+        for (var i = 0; i < 10; i++)
+        {
+            await Infer.RestAsync(gateway.Http);
+            await Infer.GrpcAsync(gateway.Grpc);
+        }
+
+        await Eventually(async () => (await ShadowCountsAsync(gateway)).GetValueOrDefault("agree") == 20);
+
+        await Policies.SetAsync(gateway, """{"weights": {"1": 100}, "shadow": {"version": "2", "percent": 100}}""");
+        for (var i = 0; i < 10; i++)
+        {
+            await Infer.RestAsync(gateway.Http);
+            await Infer.GrpcAsync(gateway.Grpc);
+        }
+
+        await Eventually(async () => (await ShadowCountsAsync(gateway)).GetValueOrDefault("disagree") == 20);
+        Assert.Equal(20, (await ShadowCountsAsync(gateway)).GetValueOrDefault("agree"));
+        Assert.Equal(disagreementsBefore + 20, await MetricsText.SumAsync(gateway, "serving_gateway_shadow_disagreements_total", "shadow_version=\"2\""));
+        Assert.True(await MetricsText.SumAsync(gateway, "serving_gateway_shadow_duration_seconds_count", "role=\"shadow\"") >= 40);
+    }
+
+    [Fact]
+    public async Task ShadowPercent_CopiesAboutThatShare()
+    {
+        await using var gateway = await GatewayServer.StartAsync([_worker]);
+        await Policies.SetAsync(gateway, """{"weights": {"1": 100}, "shadow": {"version": "3", "percent": 20}}""");
+
+        for (var i = 0; i < 500; i++)
+        {
+            await Infer.RestAsync(gateway.Http);
+        }
+
+        await Eventually(() => gateway.Service<ShadowMirror>().InFlight == 0);
+        await Task.Delay(200);
+        var copies = (await ShadowCountsAsync(gateway)).Values.Sum();
+        Assert.InRange(copies, 60, 140);
+    }
+
+    private static async Task<Dictionary<string, long>> ShadowCountsAsync(GatewayServer gateway)
+    {
+        using var doc = JsonDocument.Parse(await gateway.Admin!.GetStringAsync("/admin/models"));
+        var model = doc.RootElement.GetProperty("models").EnumerateArray().Single(m => m.GetProperty("name").GetString() == "tabular");
+        return model.GetProperty("shadow").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64());
+    }
+
+    private static string Outputs(string body) => JsonDocument.Parse(body).RootElement.GetProperty("outputs").GetRawText();
+
+    private static Task Eventually(Func<bool> condition) => Eventually(() => Task.FromResult(condition()));
+
+    private static async Task Eventually(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 20 s");
+            await Task.Delay(20);
+        }
+    }
+}
