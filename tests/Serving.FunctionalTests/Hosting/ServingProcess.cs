@@ -73,7 +73,7 @@ internal sealed partial class ServingProcess : IDisposable
         }
     }
 
-    [GeneratedRegex(@"ready: REST http://[^:]+:(?<rest>\d+)\s+gRPC [^:]+:(?<grpc>\d+)")]
+    [GeneratedRegex(@"(?:ready:|serving up: gateway) REST http://[^:]+:(?<rest>\d+)\s+gRPC [^:]+:(?<grpc>\d+)")]
     private static partial Regex ReadyLine();
 
     public void Dispose()
