@@ -13,5 +13,6 @@ internal static class LoadTestCommands
         NaiveServerCommand.Create(),
         RawOrtCommand.Create(),
         H2LoadCheckCommand.Create(),
+        BenchCommand.Create(),
     };
 }

@@ -30,7 +30,7 @@ internal static class RunCommand
         var warmup = CommonOptions.Duration("--warmup", "Load sent before the window and not recorded", TimeSpan.FromSeconds(2));
         var requests = new Option<long?>("--requests") { Description = "Stop after this many measured requests (if before --duration ends)" };
         var json = CommonOptions.Json();
-        var plot = new Option<FileInfo>("--plot") { Description = "Write the latency distribution as a PNG (needs a build with -p:LoadTestPlot=true)" };
+        var plot = new Option<FileInfo>("--plot") { Description = "Write the latency distribution as a PNG" };
         var quiet = new Option<bool>("--quiet") { Description = "No per-second progress on stderr" };
 
         var command = new Command("run", "Load a target and print a report (Markdown on stdout, progress on stderr; exit code 2 if any call failed)")

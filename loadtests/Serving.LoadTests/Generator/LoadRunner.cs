@@ -15,13 +15,17 @@ internal static class LoadRunner
     public static async Task<LoadReport> RunAsync(
         LoadTarget target, LoadProfile profile, CancellationToken cancellationToken, IProgress<LoadProgress>? progress = null)
     {
-        if (target.Address.Scheme != Uri.UriSchemeHttp || !LoopbackGuard.IsLoopback(target.Address))
-        {
-            throw new LoadTestException($"target {target.Address} is not an http:// loopback address");
-        }
-
-        profile.Validate();
+        CheckTarget(target);
         var payload = await PayloadResolver.ResolveAsync(target, cancellationToken);
+        return await RunAsync(target, payload, profile, cancellationToken, progress);
+    }
+
+    /// <summary>As above with a request built beforehand, so several targets receive exactly the same bytes.</summary>
+    public static async Task<LoadReport> RunAsync(
+        LoadTarget target, InferPayload payload, LoadProfile profile, CancellationToken cancellationToken, IProgress<LoadProgress>? progress = null)
+    {
+        CheckTarget(target);
+        profile.Validate();
         using var client = InferClientFactory.Create(target, payload, profile.EffectiveConnections, profile.Callers);
         if (await client.PreflightAsync(cancellationToken) is { } problem)
         {
@@ -30,12 +34,14 @@ internal static class LoadRunner
 
         var startedAt = DateTimeOffset.UtcNow;
         var allocatedBefore = GC.GetTotalAllocatedBytes();
+        var cpuBefore = CpuSample.Take();
         var start = Timestamps.Now;
         var measurement = new LoadMeasurement(start + Timestamps.FromTimeSpan(profile.Warmup), recordServiceTime: profile.Mode == LoadMode.Open);
         using var control = new RunControl(cancellationToken, profile.Warmup + profile.Duration, profile.DrainTimeout, profile.MaxRequests, measurement);
         var monitor = ProgressMonitor.Start(measurement, control, start, progress);
         long end;
         long allocated;
+        CpuUsage cpu;
         try
         {
             await (profile.Mode == LoadMode.Closed
@@ -43,6 +49,7 @@ internal static class LoadRunner
                 : OpenLoopDriver.RunAsync(client, profile, measurement, control, start));
             end = Timestamps.Now;
             allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
+            cpu = CpuSample.Take().Since(cpuBefore);
         }
         finally
         {
@@ -50,6 +57,21 @@ internal static class LoadRunner
         }
 
         var report = LoadReportBuilder.Build(target, profile, payload, client, measurement, monitor.Timeline, startedAt, end);
-        return report with { AllocatedBytesPerCall = measurement.Completed > 0 ? allocated / measurement.Completed : 0 };
+        var completed = measurement.Completed;
+        return report with
+        {
+            AllocatedBytesPerCall = completed > 0 ? allocated / completed : 0,
+            ProcessCpuCores = Math.Round(cpu.ProcessCores, 2),
+            OtherCpuCores = double.IsNaN(cpu.OtherCores) ? null : Math.Round(cpu.OtherCores, 2),
+            ProcessCpuMicrosPerCall = completed > 0 ? Math.Round(cpu.ProcessCores * cpu.WallSeconds * 1e6 / completed, 1) : 0,
+        };
+    }
+
+    private static void CheckTarget(LoadTarget target)
+    {
+        if (target.Address.Scheme != Uri.UriSchemeHttp || !LoopbackGuard.IsLoopback(target.Address))
+        {
+            throw new LoadTestException($"target {target.Address} is not an http:// loopback address");
+        }
     }
 }

@@ -1,9 +1,8 @@
 namespace Serving.LoadTests.Reporting;
 
 /// <summary>
-/// The latency distribution as a PNG (percentile on a "nines" axis, as HdrHistogram plots it). ScottPlot is
-/// referenced only in builds with <c>-p:LoadTestPlot=true</c>, because it needs SkiaSharp pins in
-/// Directory.Packages.props.
+/// The latency distribution as a PNG (percentile on a "nines" axis, as HdrHistogram plots it), in builds that
+/// define LOADTEST_PLOT (the project does: ScottPlot's SkiaSharp pins are in Directory.Packages.props).
 /// </summary>
 internal static class LatencyPlot
 {
@@ -15,10 +14,9 @@ internal static class LatencyPlot
         reason = null;
         return true;
 #else
-        // TODO: enable once ScottPlot 5.1.59 and its SkiaSharp pins are in Directory.Packages.props (see LatencyPlotRenderer.cs).
         _ = report;
         _ = path;
-        reason = "this build has no plotting; rebuild with -p:LoadTestPlot=true once ScottPlot is in Directory.Packages.props";
+        reason = "this build has no plotting (LOADTEST_PLOT is not defined)";
         return false;
 #endif
     }

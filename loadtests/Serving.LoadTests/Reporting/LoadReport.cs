@@ -87,6 +87,15 @@ internal sealed record LoadReport
     /// </summary>
     public long AllocatedBytesPerCall { get; init; }
 
+    /// <summary>Average cores this process used over the run (warmup included): the generator, plus the server when it runs in-process.</summary>
+    public double ProcessCpuCores { get; init; }
+
+    /// <summary>Average cores the rest of the machine used over the run (other processes); null when unknown.</summary>
+    public double? OtherCpuCores { get; init; }
+
+    /// <summary>This process's CPU time per completed call (warmup included), in microseconds.</summary>
+    public double ProcessCpuMicrosPerCall { get; init; }
+
     /// <summary>The first unexpected client-side exception, if any.</summary>
     public string? FirstClientError { get; init; }
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Serving.LoadTests.Baselines.RawOrt;
+using Serving.LoadTests.Bench;
 using Serving.LoadTests.H2Load;
 
 namespace Serving.LoadTests.Reporting;
@@ -12,4 +13,5 @@ namespace Serving.LoadTests.Reporting;
 [JsonSerializable(typeof(LoadReport))]
 [JsonSerializable(typeof(RawOrtReport))]
 [JsonSerializable(typeof(H2LoadComparison))]
+[JsonSerializable(typeof(BenchReport))]
 internal sealed partial class ReportJsonContext : JsonSerializerContext;

@@ -41,10 +41,13 @@ internal static class RawOrtBenchmark
         {
             RunFor(options.Warmup, session, runOptions, inputNames, inputs, outputNames, outputs, null, cancellationToken);
             var histogram = new LongHistogram(1, 60_000_000, 3);
+            var cpuBefore = CpuSample.Take();
             var (runs, seconds) = RunFor(options.Duration, session, runOptions, inputNames, inputs, outputNames, outputs, histogram, cancellationToken);
+            var cpu = CpuSample.Take().Since(cpuBefore);
             return new RawOrtResult(
                 batch, runs, Math.Round(seconds, 3), Math.Round(runs / seconds, 1), Math.Round(runs * (double)batch / seconds, 1),
-                Math.Round(histogram.GetMean(), 1), histogram.GetValueAtPercentile(50), histogram.GetValueAtPercentile(99));
+                Math.Round(histogram.GetMean(), 1), histogram.GetValueAtPercentile(50), histogram.GetValueAtPercentile(99),
+                runs > 0 ? Math.Round(cpu.ProcessCores * cpu.WallSeconds * 1e6 / (runs * (double)batch), 2) : 0);
         }
         finally
         {

@@ -12,12 +12,12 @@ internal sealed record RawOrtReport(string Model, int IntraOpThreads, IReadOnlyL
         var md = new StringBuilder();
         md.AppendLine($"### raw ONNX Runtime: `{Model}` (OrtValue API, one caller, intra-op threads {(IntraOpThreads == 0 ? "ORT default" : IntraOpThreads)}, spinning off)");
         md.AppendLine();
-        md.AppendLine("| batch | runs | rows/s | runs/s | µs per run p50 | p99 | mean |");
-        md.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        md.AppendLine("| batch | runs | rows/s | runs/s | µs per run p50 | p99 | mean | CPU µs per row |");
+        md.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var r in Results)
         {
             md.AppendLine($"| {r.Batch} | {Format.Int(r.Runs)} | {Format.Int(r.RowsPerSecond)} | {Format.Int(r.RunsPerSecond)} | "
-                + $"{Format.Int(r.P50Micros)} | {Format.Int(r.P99Micros)} | {Format.Fixed(r.MeanMicros, 1)} |");
+                + $"{Format.Int(r.P50Micros)} | {Format.Int(r.P99Micros)} | {Format.Fixed(r.MeanMicros, 1)} | {Format.Fixed(r.CpuMicrosPerRow, 1)} |");
         }
 
         return md.ToString();

@@ -1,0 +1,21 @@
+using System.Text.Json.Serialization;
+using Serving.LoadTests.Reporting;
+
+namespace Serving.LoadTests.Bench;
+
+/// <summary>One server under one load: a closed-model concurrency, or the open model at a rate.</summary>
+/// <param name="Arm">The server.</param>
+/// <param name="Mode"><c>closed</c> or <c>open</c>.</param>
+/// <param name="Concurrency">Closed model: callers.</param>
+/// <param name="Rate">Open model: requests per second.</param>
+/// <param name="Report">The generator's report; null when the cell could not run.</param>
+/// <param name="Error">Why the cell could not run.</param>
+/// <param name="Batching">Worker with batching: what the batcher did in the cell.</param>
+internal sealed record BenchCell(
+    [property: JsonConverter(typeof(JsonStringEnumConverter<BenchArm>))] BenchArm Arm,
+    string Mode,
+    int? Concurrency,
+    double? Rate,
+    LoadReport? Report,
+    string? Error,
+    BatchingStats? Batching);

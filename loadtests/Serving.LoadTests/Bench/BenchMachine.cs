@@ -1,0 +1,42 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using Microsoft.ML.OnnxRuntime;
+using Serving.Worker.Hosting;
+
+namespace Serving.LoadTests.Bench;
+
+/// <summary>The machine and build a bench ran on: enough to tell whether two reports can be compared.</summary>
+/// <param name="Cores">Logical processors.</param>
+/// <param name="Cpu">The CPU model.</param>
+/// <param name="Runtime">.NET runtime.</param>
+/// <param name="OnnxRuntime">ONNX Runtime version.</param>
+/// <param name="WorkerOptimized">False when Serving.Worker was built Debug (unoptimized): the figures then undersell it.</param>
+/// <param name="GeneratorOptimized">False when this tool was built unoptimized.</param>
+internal sealed record BenchMachine(int Cores, string Cpu, string Runtime, string OnnxRuntime, bool WorkerOptimized, bool GeneratorOptimized)
+{
+    /// <summary>This machine and build.</summary>
+    public static BenchMachine Current() => new(
+        Environment.ProcessorCount,
+        CpuModel(),
+        RuntimeInformation.FrameworkDescription,
+        OrtEnv.Instance().GetVersionString(),
+        IsOptimized(typeof(WorkerHost).Assembly),
+        IsOptimized(typeof(BenchMachine).Assembly));
+
+    private static bool IsOptimized(Assembly assembly) =>
+        assembly.GetCustomAttribute<DebuggableAttribute>() is not { IsJITOptimizerDisabled: true };
+
+    private static string CpuModel()
+    {
+        try
+        {
+            return File.ReadLines("/proc/cpuinfo")
+                .FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? RuntimeInformation.ProcessArchitecture.ToString();
+        }
+        catch (IOException)
+        {
+            return RuntimeInformation.ProcessArchitecture.ToString();
+        }
+    }
+}

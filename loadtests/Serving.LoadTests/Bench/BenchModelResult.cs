@@ -1,0 +1,34 @@
+using Serving.LoadTests.Baselines.RawOrt;
+
+namespace Serving.LoadTests.Bench;
+
+/// <summary>Everything the bench measured for one model.</summary>
+/// <param name="Model">The model's name.</param>
+/// <param name="Version">The version served.</param>
+/// <param name="RequestBytes">The gRPC request message every server received.</param>
+/// <param name="ModelYaml">The <c>model.yaml</c> the worker loaded.</param>
+/// <param name="RawOrt">ONNX Runtime alone at batch 1 and at max batch; null when it could not run.</param>
+/// <param name="Cells">Every server × load, closed and open.</param>
+internal sealed record BenchModelResult(string Model, string Version, int RequestBytes, string ModelYaml, RawOrtReport? RawOrt, IReadOnlyList<BenchCell> Cells)
+{
+    /// <summary>Raw ORT at batch 1.</summary>
+    public RawOrtResult? RawBatch1 => RawOrt?.Results.FirstOrDefault(r => r.Batch == 1);
+
+    /// <summary>Raw ORT at the largest batch measured.</summary>
+    public RawOrtResult? RawMaxBatch => RawOrt?.Results.Where(r => r.Batch > 1).MaxBy(r => r.Batch);
+
+    /// <summary>True when one row alone costs ONNX Runtime at least <see cref="BenchRatios.ComputeBoundMicrosPerRow"/> µs: batching should pay.</summary>
+    public bool IsComputeBound => RawBatch1 is { } b && b.MeanMicros >= BenchRatios.ComputeBoundMicrosPerRow;
+
+    /// <summary>The closed-model cell of <paramref name="arm"/> at <paramref name="concurrency"/>.</summary>
+    public BenchCell? Closed(BenchArm arm, int concurrency) =>
+        Cells.FirstOrDefault(c => c.Arm == arm && c.Mode == "closed" && c.Concurrency == concurrency);
+
+    /// <summary>The open-model cell of <paramref name="arm"/>.</summary>
+    public BenchCell? Open(BenchArm arm) => Cells.FirstOrDefault(c => c.Arm == arm && c.Mode == "open");
+
+    /// <summary>The highest throughput (rows/s) the batched worker reached in the closed model.</summary>
+    public double? PeakBatchedRowsPerSecond =>
+        Cells.Where(c => c.Arm == BenchArm.WorkerBatching && c.Mode == "closed" && c.Report is not null)
+            .Select(c => (double?)c.Report!.RowsPerSecond).Max();
+}

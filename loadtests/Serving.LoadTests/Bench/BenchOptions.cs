@@ -1,0 +1,69 @@
+using Serving.LoadTests.Targets;
+
+namespace Serving.LoadTests.Bench;
+
+/// <summary>What <c>serving-loadtest bench</c> runs.</summary>
+internal sealed record BenchOptions
+{
+    /// <summary>Measured time per cell.</summary>
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Unrecorded load before each cell.</summary>
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Unrecorded load on each server right after it starts, before its first cell: JIT tiering and the thread
+    /// pool's growth would otherwise make whichever cell comes first in the process look slow.
+    /// </summary>
+    public TimeSpan ServerWarmup { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Closed-model concurrencies.</summary>
+    public IReadOnlyList<int> Concurrencies { get; init; } = [1, 8, 64, 256];
+
+    /// <summary>Model names (in <c>models/</c> or <c>loadtests/models/</c>) or folders.</summary>
+    public IReadOnlyList<string> Models { get; init; } = ["tabular", "bench_mlp"];
+
+    /// <summary>The servers to load (all by default; fewer for a quick look at one of them).</summary>
+    public IReadOnlyList<BenchArm> Arms { get; init; } = BenchArms.All;
+
+    /// <summary>The gRPC client every cell uses.</summary>
+    public GrpcClientKind GrpcClient { get; init; } = GrpcClientKind.RawHttp2;
+
+    /// <summary>The batching settings written into each model's <c>model.yaml</c>.</summary>
+    public BatchingConfig Batching { get; init; } = new();
+
+    /// <summary>Run the h2load cross-check on the echo server (skipped with a note when h2load is missing).</summary>
+    public bool H2LoadCheck { get; init; } = true;
+
+    /// <summary>Where to write the Markdown report as well as stdout.</summary>
+    public string? MarkdownPath { get; init; }
+
+    /// <summary>Where to write the JSON report.</summary>
+    public string? JsonPath { get; init; }
+
+    /// <summary>Where to write PNG plots.</summary>
+    public string? PlotDirectory { get; init; }
+
+    /// <summary>Throws when the options cannot run.</summary>
+    public void Validate()
+    {
+        Require(Duration >= TimeSpan.FromSeconds(1), "--duration must be at least 1s");
+        Require(Warmup >= TimeSpan.Zero, "--warmup must not be negative");
+        Require(ServerWarmup >= TimeSpan.Zero, "--server-warmup must not be negative");
+        Require(Concurrencies.Count > 0 && Concurrencies.All(c => c is > 0 and <= 4096), "--concurrency needs values between 1 and 4096");
+        Require(Models.Count > 0, "--models needs at least one model");
+        Require(Arms.Count > 0, "--servers needs at least one server");
+        Require(Batching.MaxBatchSize is > 1 and <= 4096, "--max-batch-size must be between 2 and 4096");
+        Require(Batching.MaxQueueDelayMicros is >= 0 and <= 10_000_000, "--max-queue-delay-us must be between 0 and 10000000");
+        Require(Batching.Instances is >= 1 and <= 64, "--instances must be between 1 and 64");
+        Require(Batching.IntraOpThreads >= 0, "--intra-op-threads must not be negative");
+    }
+
+    private static void Require(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new LoadTestException(message);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+namespace Serving.LoadTests.Bench;
+
+/// <summary>How long a bench takes: a pure estimate from its options, printed at the start and used to bound the run.</summary>
+internal static class BenchPlan
+{
+    /// <summary>Seconds per cell beyond warmup and window: preflight, drain, metrics scrape.</summary>
+    public const double CellOverheadSeconds = 0.6;
+
+    /// <summary>Seconds to start and stop one server (the worker loads and warms its model).</summary>
+    public const double ServerStartSeconds = 1.5;
+
+    /// <summary>Unmeasured seconds before each raw ORT batch size.</summary>
+    public static readonly TimeSpan RawOrtWarmup = TimeSpan.FromSeconds(1);
+
+    /// <summary>Closed cells: models × servers × concurrencies.</summary>
+    public static int ClosedCells(BenchOptions o) => o.Models.Count * o.Arms.Count * o.Concurrencies.Count;
+
+    /// <summary>Open cells: the batched worker and the echo server at the same rate, per model.</summary>
+    public static int OpenCells(BenchOptions o) =>
+        o.Arms.Contains(BenchArm.WorkerBatching) ? o.Models.Count * (o.Arms.Contains(BenchArm.Echo) ? 2 : 1) : 0;
+
+    /// <summary>All load cells (closed and open; the generator check not included).</summary>
+    public static int Cells(BenchOptions o) => ClosedCells(o) + OpenCells(o);
+
+    /// <summary>The expected wall time of the whole bench.</summary>
+    public static TimeSpan Estimate(BenchOptions o)
+    {
+        var cell = o.Warmup.TotalSeconds + o.Duration.TotalSeconds + CellOverheadSeconds;
+        var rawOrt = o.Models.Count * 2 * (o.Duration.TotalSeconds + RawOrtWarmup.TotalSeconds);
+        var servers = o.Models.Count * o.Arms.Count * (ServerStartSeconds + (o.ServerWarmup > TimeSpan.Zero ? o.ServerWarmup.TotalSeconds + CellOverheadSeconds : 0));
+
+        // Our generator with both gRPC clients, then h2load (with its own 1 s warmup).
+        var check = o.Arms.Contains(BenchArm.Echo) ? (2 * cell) + (o.H2LoadCheck ? Math.Ceiling(o.Duration.TotalSeconds) + 1 : 0) : 0;
+        return TimeSpan.FromSeconds(Math.Ceiling(rawOrt + servers + (Cells(o) * cell) + check));
+    }
+
+    /// <summary>The hard bound after which the bench cancels what is left and prints what it has.</summary>
+    public static TimeSpan Bound(BenchOptions o) => (Estimate(o) * 2) + TimeSpan.FromMinutes(1);
+}

@@ -1,0 +1,288 @@
+using Grpc.Core;
+using Serving.LoadTests.Baselines.Echo;
+using Serving.LoadTests.Baselines.Hosting;
+using Serving.LoadTests.Baselines.Naive;
+using Serving.LoadTests.Baselines.RawOrt;
+using Serving.LoadTests.Generator;
+using Serving.LoadTests.Payloads;
+using Serving.LoadTests.Reporting;
+using Serving.LoadTests.Targets;
+
+namespace Serving.LoadTests.Bench;
+
+/// <summary>
+/// Runs the bench in one process so its ratios are fair: per model, raw ONNX Runtime, then each server started
+/// in-process on 127.0.0.1:0, loaded at every concurrency and stopped before the next starts.
+/// </summary>
+internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
+{
+    private readonly List<BenchModelResult> _models = [];
+    private GeneratorCheckResult? _check;
+
+    /// <summary>Runs everything; on cancellation returns what was measured so far.</summary>
+    public async Task<BenchReport> RunAsync(string repositoryRoot, CancellationToken cancellationToken)
+    {
+        var started = DateTimeOffset.UtcNow;
+        var models = options.Models.Select(m => BenchModel.Locate(m, repositoryRoot)).ToList();
+        string? stoppedEarly = null;
+        try
+        {
+            foreach (var model in models)
+            {
+                await RunModelAsync(model, first: _models.Count == 0, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            stoppedEarly = "cancelled (Ctrl+C or the bench's time bound) before the end; the figures below are what was measured";
+        }
+
+        var reference = BenchRatios.ReferenceConcurrency(options.Concurrencies);
+        return new BenchReport
+        {
+            StartedAt = started,
+            TotalSeconds = Math.Round((DateTimeOffset.UtcNow - started).TotalSeconds, 1),
+            EstimatedSeconds = BenchPlan.Estimate(options).TotalSeconds,
+            Machine = BenchMachine.Current(),
+            GrpcClient = options.GrpcClient.ToName(),
+            DurationSeconds = options.Duration.TotalSeconds,
+            WarmupSeconds = options.Warmup.TotalSeconds,
+            ServerWarmupSeconds = options.ServerWarmup.TotalSeconds,
+            Concurrencies = options.Concurrencies,
+            ReferenceConcurrency = reference,
+            Batching = options.Batching,
+            Models = _models,
+            Ratios = _models.SelectMany(m => BenchRatios.Compute(m, options.Batching, reference, Environment.ProcessorCount)).ToList(),
+            GeneratorCheck = _check,
+            StoppedEarly = stoppedEarly,
+        };
+    }
+
+    private async Task RunModelAsync(BenchModel model, bool first, CancellationToken cancellationToken)
+    {
+        using var repository = BenchRepository.Create(model, options.Batching);
+        var payload = BenchPayload.Create(model);
+        var cells = new List<BenchCell>();
+        RawOrtReport? raw = null;
+        try
+        {
+            raw = await RunRawOrtAsync(model, cancellationToken);
+            if (options.Arms.Contains(BenchArm.WorkerBatching))
+            {
+                await RunWorkerAsync(model, repository, payload, batching: true, cells, cancellationToken);
+            }
+
+            if (options.Arms.Contains(BenchArm.WorkerUnbatched))
+            {
+                await RunWorkerAsync(model, repository, payload, batching: false, cells, cancellationToken);
+            }
+
+            if (options.Arms.Contains(BenchArm.Naive))
+            {
+                await RunNaiveAsync(model, repository, payload, cells, cancellationToken);
+            }
+
+            if (options.Arms.Contains(BenchArm.Echo))
+            {
+                await RunEchoAsync(payload, first, cells, cancellationToken);
+            }
+        }
+        finally
+        {
+            _models.Add(new BenchModelResult(model.Name, model.VersionText, GrpcPayloadEncoder.Encode(payload).Length, repository.ModelYaml, raw, cells));
+        }
+    }
+
+    private async Task<RawOrtReport?> RunRawOrtAsync(BenchModel model, CancellationToken cancellationToken)
+    {
+        progress.Step($"{model.Name}: raw ONNX Runtime at batch 1 and {options.Batching.MaxBatchSize}, {Format.Fixed(options.Duration.TotalSeconds, 0)} s each (no server running)");
+        var rawOptions = new RawOrtOptions(model.OnnxPath, [1, options.Batching.MaxBatchSize], options.Duration, BenchPlan.RawOrtWarmup, options.Batching.IntraOpThreads);
+        try
+        {
+            return await Task.Run(() => RawOrtBenchmark.Run(rawOptions, cancellationToken), cancellationToken);
+        }
+        catch (LoadTestException e)
+        {
+            progress.Step($"{model.Name}: raw ONNX Runtime could not run: {e.Message}");
+            return null;
+        }
+    }
+
+    private async Task RunWorkerAsync(
+        BenchModel model, BenchRepository repository, InferPayload payload, bool batching, List<BenchCell> cells, CancellationToken cancellationToken)
+    {
+        var arm = batching ? BenchArm.WorkerBatching : BenchArm.WorkerUnbatched;
+        progress.Step($"{model.Name}: starting the worker, batching {(batching ? "on" : "off")}");
+        var worker = await StartOrRecordAsync(arm, () => InProcessWorker.StartAsync(repository.Root, batching, cancellationToken), cells);
+        if (worker is null)
+        {
+            return;
+        }
+
+        await using (worker)
+        {
+            await WarmUpAsync(worker.GrpcAddress, payload, cancellationToken);
+            foreach (var concurrency in options.Concurrencies)
+            {
+                cells.Add(await RunCellAsync(arm, worker.GrpcAddress, payload, Closed(concurrency), batching ? worker : null, cancellationToken));
+            }
+
+            if (batching)
+            {
+                var peak = cells.Where(c => c.Arm == arm && c.Report is { Succeeded: > 0 }).Select(c => c.Report!.RequestsPerSecond).DefaultIfEmpty(0).Max();
+                cells.Add(peak > 0
+                    ? await RunCellAsync(arm, worker.GrpcAddress, payload, Open(Math.Round(peak / 2)), worker, cancellationToken)
+                    : Failed(arm, "open", null, null, "no closed-model throughput to take half of"));
+            }
+        }
+
+        Settle();
+    }
+
+    private async Task RunNaiveAsync(BenchModel model, BenchRepository repository, InferPayload payload, List<BenchCell> cells, CancellationToken cancellationToken)
+    {
+        progress.Step($"{model.Name}: starting the naive server");
+        var server = await StartOrRecordAsync(
+            BenchArm.Naive,
+            () => NaiveServer.StartAsync(new NaiveServerOptions(Path.Combine(repository.Root, model.Name), BaselinePorts.Any, model.Name), cancellationToken),
+            cells);
+        if (server is null)
+        {
+            return;
+        }
+
+        await using var started = server;
+        await WarmUpAsync(server.Http2Address, payload, cancellationToken);
+        foreach (var concurrency in options.Concurrencies)
+        {
+            cells.Add(await RunCellAsync(BenchArm.Naive, server.Http2Address, payload, Closed(concurrency), null, cancellationToken));
+        }
+
+        Settle();
+    }
+
+    private async Task RunEchoAsync(InferPayload payload, bool first, List<BenchCell> cells, CancellationToken cancellationToken)
+    {
+        progress.Step($"{payload.Model}: starting the echo server");
+        var server = await StartOrRecordAsync(
+            BenchArm.Echo, () => EchoServer.StartAsync(new EchoServerOptions(BaselinePorts.Any, BenchPayload.Features(payload)), cancellationToken), cells);
+        if (server is null)
+        {
+            return;
+        }
+
+        await using var started = server;
+        await WarmUpAsync(server.Http2Address, payload, cancellationToken);
+        foreach (var concurrency in options.Concurrencies)
+        {
+            cells.Add(await RunCellAsync(BenchArm.Echo, server.Http2Address, payload, Closed(concurrency), null, cancellationToken));
+        }
+
+        // The RPC path's own p99 at the rate the batched worker was given, to read its p99 against.
+        if (cells.FirstOrDefault(c => c.Arm == BenchArm.WorkerBatching && c.Mode == "open")?.Rate is { } rate)
+        {
+            cells.Add(await RunCellAsync(BenchArm.Echo, server.Http2Address, payload, Open(rate), null, cancellationToken));
+        }
+
+        if (first)
+        {
+            var concurrency = BenchRatios.ReferenceConcurrency(options.Concurrencies);
+            progress.Step($"generator check on the echo server ({payload.Model} request, concurrency {concurrency}): our generator with each gRPC client, then h2load");
+            _check = await GeneratorCheck.RunAsync(server.Http2Address, payload, concurrency, options, progress, cancellationToken);
+        }
+
+        Settle();
+    }
+
+    /// <summary>The same unrecorded load on every server before its first cell, at the reference concurrency.</summary>
+    private async Task WarmUpAsync(Uri address, InferPayload payload, CancellationToken cancellationToken)
+    {
+        if (options.ServerWarmup <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        var concurrency = BenchRatios.ReferenceConcurrency(options.Concurrencies);
+        progress.Step($"    warming the server up: {Format.Fixed(options.ServerWarmup.TotalSeconds, 0)} s at concurrency {concurrency}, not recorded");
+        var target = new LoadTarget(address, TargetProtocol.Grpc, payload.Model, payload.ModelVersion, GrpcClient: options.GrpcClient);
+        var profile = Closed(concurrency) with { Warmup = options.ServerWarmup, Duration = TimeSpan.FromMilliseconds(1) };
+        try
+        {
+            await LoadRunner.RunAsync(target, payload, profile, cancellationToken);
+        }
+        catch (Exception e) when (e is LoadTestException or RpcException or HttpRequestException or IOException)
+        {
+            // The first cell will fail the same way and say so in the report.
+            progress.Step($"    warm-up failed: {e.Message}");
+        }
+    }
+
+    private async Task<BenchCell> RunCellAsync(
+        BenchArm arm, Uri address, InferPayload payload, LoadProfile profile, InProcessWorker? worker, CancellationToken cancellationToken)
+    {
+        var open = profile.Mode == LoadMode.Open;
+        progress.CellStarted($"{payload.Model} · {arm.ToLabel()} · " + (open ? $"open model {Format.Int(profile.Rate)} req/s" : $"closed c={profile.Concurrency}"));
+        var target = new LoadTarget(address, TargetProtocol.Grpc, payload.Model, payload.ModelVersion, GrpcClient: options.GrpcClient);
+        BenchCell cell;
+        try
+        {
+            var before = worker is null ? null : await worker.ScrapeAsync(cancellationToken);
+            var report = await LoadRunner.RunAsync(target, payload, profile, cancellationToken, progress);
+            var after = worker is null ? null : await worker.ScrapeAsync(CancellationToken.None);
+            var batching = before is not null && after is not null ? BatchingStats.Between(before, after, payload.Model) : null;
+            cell = new BenchCell(arm, open ? "open" : "closed", open ? null : profile.Concurrency, open ? profile.Rate : null, report, null, batching);
+        }
+        catch (Exception e) when (e is LoadTestException or RpcException or HttpRequestException or IOException)
+        {
+            cell = Failed(arm, open ? "open" : "closed", open ? null : profile.Concurrency, open ? profile.Rate : null, e.Message);
+        }
+
+        progress.CellEnded(cell);
+        cancellationToken.ThrowIfCancellationRequested();
+        return cell;
+    }
+
+    /// <summary>Starts a server; when it cannot start, records a failed cell per concurrency and returns null.</summary>
+    private async Task<T?> StartOrRecordAsync<T>(BenchArm arm, Func<Task<T>> start, List<BenchCell> cells)
+        where T : class
+    {
+        try
+        {
+            return await start();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            progress.Step($"    {arm.ToLabel()} did not start: {e.Message}");
+            cells.AddRange(options.Concurrencies.Select(c => Failed(arm, "closed", c, null, $"the server did not start: {e.Message}")));
+            return null;
+        }
+    }
+
+    private LoadProfile Closed(int concurrency) => new()
+    {
+        Mode = LoadMode.Closed,
+        Concurrency = concurrency,
+        Duration = options.Duration,
+        Warmup = options.Warmup,
+    };
+
+    private LoadProfile Open(double rate) => new()
+    {
+        Mode = LoadMode.Open,
+        Rate = Math.Max(1, rate),
+        Duration = options.Duration,
+        Warmup = options.Warmup,
+        MaxInFlight = 1024,
+    };
+
+    private static BenchCell Failed(BenchArm arm, string mode, int? concurrency, double? rate, string error) =>
+        new(arm, mode, concurrency, rate, null, error, null);
+
+    // What one server left behind (buffers, pinned arrays) should not be collected while the next one is measured.
+    private static void Settle()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
+}

@@ -1,0 +1,113 @@
+using System.CommandLine;
+using Serving.LoadTests.Bench;
+using Serving.LoadTests.Reporting;
+using Serving.LoadTests.Targets;
+
+namespace Serving.LoadTests.Commands;
+
+/// <summary><c>bench</c>: the worker against its baselines, every server in this process, one at a time; prints the report with the ratios and their targets.</summary>
+internal static class BenchCommand
+{
+    /// <summary>The command.</summary>
+    public static Command Create()
+    {
+        var duration = CommonOptions.Duration("--duration", "Measured time per cell", TimeSpan.FromSeconds(5));
+        var warmup = CommonOptions.Duration("--warmup", "Unrecorded load before each cell", TimeSpan.FromSeconds(2));
+        var serverWarmup = CommonOptions.Duration("--server-warmup", "Unrecorded load on each server after it starts (JIT tiering with dynamic PGO needs ~10 s under load here), at concurrency 64", TimeSpan.FromSeconds(10));
+        var concurrency = new Option<int[]>("--concurrency")
+        {
+            Description = "Closed-model concurrencies, comma-separated (ratios compare at 64, or the highest)",
+            CustomParser = CliParsers.PositiveInts,
+            DefaultValueFactory = _ => [1, 8, 64, 256],
+        };
+        var models = new Option<string>("--models")
+        {
+            Description = "Models, comma-separated: names in models/ or loadtests/models/, or folders",
+            DefaultValueFactory = _ => "tabular,bench_mlp",
+        };
+        var servers = new Option<string>("--servers")
+        {
+            Description = "Servers to load, comma-separated: worker-batching, worker-unbatched, naive, echo (default: all; fewer for a quick look)",
+            DefaultValueFactory = _ => string.Join(",", BenchArms.All.Select(a => a.ToName())),
+        };
+        var grpcClient = new Option<string>("--grpc-client")
+        {
+            Description = "gRPC client for every cell: raw-h2 (default: the cheaper referee on 2 cores) | grpc-net",
+            DefaultValueFactory = _ => "raw-h2",
+        };
+        grpcClient.AcceptOnlyFromAmong(GrpcClientKinds.Names);
+        var maxBatch = new Option<int>("--max-batch-size") { Description = "model.yaml max_batch_size, also raw ORT's max batch", DefaultValueFactory = _ => 64 };
+        var delay = new Option<long>("--max-queue-delay-us") { Description = "model.yaml dynamic_batching.max_queue_delay_us (CPU advice: 0 first)", DefaultValueFactory = _ => 0 };
+        var instances = new Option<int>("--instances") { Description = "model.yaml dynamic_batching.instances", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--intra-op-threads") { Description = "model.yaml runtime.intra_op_threads and raw ORT's (0 = ORT default)", DefaultValueFactory = _ => 0 };
+        var noH2Load = new Option<bool>("--no-h2load") { Description = "Skip h2load in the generator check" };
+        var outFile = new Option<FileInfo>("--out") { Description = "Also write the Markdown report to this file" };
+        var json = CommonOptions.Json();
+        var plotDir = new Option<DirectoryInfo>("--plot-dir") { Description = "Write PNG plots (throughput and p99 by concurrency, open-model latency) here" };
+        var command = new Command("bench", "Worker (batching on/off) vs raw ONNX Runtime, echo and naive servers, in one process; prints the ratios with their targets")
+        {
+            duration, warmup, serverWarmup, concurrency, models, servers, grpcClient, maxBatch, delay, instances, threads, noH2Load, outFile, json, plotDir,
+        };
+        command.SetAction((parse, cancellationToken) => CommandGuard.RunAsync(async () =>
+        {
+            var options = new BenchOptions
+            {
+                Duration = parse.GetValue(duration),
+                Warmup = parse.GetValue(warmup),
+                ServerWarmup = parse.GetValue(serverWarmup),
+                Concurrencies = parse.GetValue(concurrency) ?? [],
+                Models = parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Arms = parse.GetValue(servers)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(BenchArms.Parse).Distinct().ToList(),
+                GrpcClient = GrpcClientKinds.Parse(parse.GetValue(grpcClient)!),
+                Batching = new BatchingConfig(parse.GetValue(maxBatch), parse.GetValue(delay), parse.GetValue(instances), parse.GetValue(threads)),
+                H2LoadCheck = !parse.GetValue(noH2Load),
+                MarkdownPath = parse.GetValue(outFile)?.FullName,
+                JsonPath = parse.GetValue(json)?.FullName,
+                PlotDirectory = parse.GetValue(plotDir)?.FullName,
+            };
+            return await RunAsync(options, cancellationToken);
+        }));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(BenchOptions options, CancellationToken cancellationToken)
+    {
+        options.Validate();
+        var root = BenchModel.FindRepositoryRoot(Directory.GetCurrentDirectory());
+        var estimate = BenchPlan.Estimate(options);
+        var bound = BenchPlan.Bound(options);
+        await Console.Error.WriteLineAsync(
+            $"bench: {options.Models.Count} model(s) × {options.Arms.Count} server(s) × concurrency {string.Join(",", options.Concurrencies)} + open model, "
+            + $"{BenchPlan.Cells(options)} cells of {Format.Fixed(options.Warmup.TotalSeconds, 0)}+{Format.Fixed(options.Duration.TotalSeconds, 0)} s, gRPC client {options.GrpcClient.ToName()}; "
+            + $"estimated {estimate:m\\mss\\s} (stops by itself after {bound:m\\mss\\s} at the latest)");
+
+        // The bench ends by itself: each cell is bounded, and this bounds the whole.
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(bound);
+        var progress = new BenchProgress(BenchPlan.Cells(options), estimate);
+        var report = await new BenchRunner(options, progress).RunAsync(root, limit.Token);
+        var markdown = BenchReportMarkdown.Render(report);
+        Console.WriteLine(markdown);
+        if (options.MarkdownPath is { } md)
+        {
+            await File.WriteAllTextAsync(md, markdown, CancellationToken.None);
+        }
+
+        if (options.JsonPath is { } path)
+        {
+            await ReportFiles.WriteJsonAsync(path, report, ReportJsonContext.Default.BenchReport, CancellationToken.None);
+        }
+
+        if (options.PlotDirectory is { } dir)
+        {
+#if LOADTEST_PLOT
+            var written = BenchPlots.Write(report, dir);
+            await Console.Error.WriteLineAsync($"{written.Count} plot(s) written to {dir}");
+#else
+            await Console.Error.WriteLineAsync($"no plots in {dir}: this build has no plotting");
+#endif
+        }
+
+        return report.StoppedEarly is null ? 0 : 130;
+    }
+}

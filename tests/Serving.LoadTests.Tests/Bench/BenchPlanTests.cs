@@ -1,0 +1,97 @@
+using Serving.LoadTests.Bench;
+
+namespace Serving.LoadTests.Tests.Bench;
+
+public sealed class BenchPlanTests
+{
+    [Fact]
+    public void Cells_Defaults_AreModelsTimesArmsTimesConcurrenciesPlusTwoOpenPerModel()
+    {
+        var options = new BenchOptions();
+
+        Assert.Equal(2 * 4 * 4, BenchPlan.ClosedCells(options));
+        Assert.Equal(2 * 2, BenchPlan.OpenCells(options));
+        Assert.Equal(36, BenchPlan.Cells(options));
+    }
+
+    [Fact]
+    public void Cells_OnlyTheBatchedWorker_HasOneOpenCellPerModelAndNoCheck()
+    {
+        var options = new BenchOptions { Arms = [BenchArm.WorkerBatching], Concurrencies = [64], ServerWarmup = TimeSpan.Zero };
+        var cell = options.Warmup.TotalSeconds + options.Duration.TotalSeconds + BenchPlan.CellOverheadSeconds;
+
+        Assert.Equal(2, BenchPlan.ClosedCells(options));
+        Assert.Equal(2, BenchPlan.OpenCells(options));
+        Assert.Equal(Math.Ceiling((2 * 2 * (5 + 1)) + (2 * BenchPlan.ServerStartSeconds) + (4 * cell)), BenchPlan.Estimate(options).TotalSeconds);
+    }
+
+    [Theory]
+    [InlineData("worker-batching")]
+    [InlineData("worker-unbatched")]
+    [InlineData("naive")]
+    [InlineData("echo")]
+    public void Parse_ShortName_RoundTrips(string name)
+    {
+        Assert.Equal(name, BenchArms.Parse(name).ToName());
+    }
+
+    [Fact]
+    public void Parse_UnknownName_Throws()
+    {
+        Assert.Throws<LoadTestException>(() => BenchArms.Parse("triton"));
+    }
+
+    [Fact]
+    public void Estimate_Defaults_IsUnderTenMinutes()
+    {
+        var estimate = BenchPlan.Estimate(new BenchOptions());
+
+        Assert.InRange(estimate, TimeSpan.FromMinutes(3), TimeSpan.FromMinutes(10));
+    }
+
+    [Fact]
+    public void Estimate_SumsRawOrtServersCellsAndTheCheck()
+    {
+        var options = new BenchOptions { Duration = TimeSpan.FromSeconds(5), Warmup = TimeSpan.FromSeconds(2), ServerWarmup = TimeSpan.FromSeconds(3), Concurrencies = [64], Models = ["a"] };
+        var cell = 2 + 5 + BenchPlan.CellOverheadSeconds;
+        var servers = 4 * (BenchPlan.ServerStartSeconds + 3 + BenchPlan.CellOverheadSeconds);
+        var expected = (2 * (5 + 1)) + servers + (6 * cell) + (5 + 1 + (2 * cell));
+
+        Assert.Equal(Math.Ceiling(expected), BenchPlan.Estimate(options).TotalSeconds);
+    }
+
+    [Fact]
+    public void Estimate_NoH2Load_StillCountsOurGeneratorRuns()
+    {
+        var with = BenchPlan.Estimate(new BenchOptions());
+        var without = BenchPlan.Estimate(new BenchOptions { H2LoadCheck = false });
+
+        Assert.True(without < with);
+    }
+
+    [Fact]
+    public void Bound_IsWellAboveTheEstimate()
+    {
+        var options = new BenchOptions();
+
+        Assert.True(BenchPlan.Bound(options) >= (BenchPlan.Estimate(options) * 2));
+    }
+
+    [Theory]
+    [InlineData(0, 2, new[] { 1 }, 64)]
+    [InlineData(5, -1, new[] { 1 }, 64)]
+    [InlineData(5, 2, new int[0], 64)]
+    [InlineData(5, 2, new[] { 1 }, 1)]
+    public void Validate_BadOptions_Throw(int durationSeconds, int warmupSeconds, int[] concurrencies, int maxBatch)
+    {
+        var options = new BenchOptions
+        {
+            Duration = TimeSpan.FromSeconds(durationSeconds),
+            Warmup = TimeSpan.FromSeconds(warmupSeconds),
+            Concurrencies = concurrencies,
+            Batching = new BatchingConfig(maxBatch),
+        };
+
+        Assert.Throws<LoadTestException>(options.Validate);
+    }
+}

@@ -1,0 +1,186 @@
+using Serving.LoadTests.Bench;
+using Serving.LoadTests.Tests.TestSupport;
+
+namespace Serving.LoadTests.Tests.Bench;
+
+public sealed class BenchRatiosTests
+{
+    private static readonly BatchingConfig Batching = new(MaxBatchSize: 64, MaxQueueDelayMicros: 500);
+
+    [Theory]
+    [InlineData(new[] { 1, 8, 64, 256 }, 64)]
+    [InlineData(new[] { 1, 8 }, 8)]
+    [InlineData(new[] { 256, 32 }, 256)]
+    public void ReferenceConcurrency_Sixty4WhenMeasured_ElseTheHighest(int[] concurrencies, int expected)
+    {
+        Assert.Equal(expected, BenchRatios.ReferenceConcurrency(concurrencies));
+    }
+
+    [Fact]
+    public void Efficiency_EchoBelowRawOrt_DividesByEcho()
+    {
+        var model = Reports.Model(
+            Reports.RawOrt(150, 30_000, 2_000),
+            Reports.Closed(BenchArm.WorkerBatching, 64, 14_000),
+            Reports.Closed(BenchArm.Echo, 64, 20_000));
+
+        var ratio = Ratio(model, "serving efficiency");
+
+        Assert.Equal(0.7, ratio.Value!.Value, 3);
+        Assert.True(ratio.Pass);
+        Assert.Contains("echo binds", ratio.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Efficiency_RawOrtBelowEcho_DividesByRawOrtAndMisses()
+    {
+        var model = Reports.Model(
+            Reports.RawOrt(150, 30_000, 2_000),
+            Reports.Closed(BenchArm.WorkerBatching, 64, 15_000),
+            Reports.Closed(BenchArm.Echo, 64, 50_000));
+
+        var ratio = Ratio(model, "serving efficiency");
+
+        Assert.Equal(0.5, ratio.Value!.Value, 3);
+        Assert.False(ratio.Pass);
+        Assert.Equal("MISS", ratio.Verdict);
+        Assert.Contains("raw ORT binds", ratio.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Efficiency_CellMissing_HasNoValueAndNoVerdict()
+    {
+        var model = Reports.Model(Reports.RawOrt(150, 30_000, 2_000), Reports.Closed(BenchArm.Echo, 64, 50_000));
+
+        var ratio = Ratio(model, "serving efficiency");
+
+        Assert.Null(ratio.Value);
+        Assert.Null(ratio.Pass);
+        Assert.Equal("—", ratio.Verdict);
+    }
+
+    [Fact]
+    public void BatchingGain_BothWorkerCells_IsOnOverOffBesideTheRawOrtGain()
+    {
+        var model = Reports.Model(
+            Reports.RawOrt(100, 40_000, 1_600),
+            Reports.Closed(BenchArm.WorkerBatching, 64, 12_000),
+            Reports.Closed(BenchArm.WorkerUnbatched, 64, 4_000));
+
+        var ratio = Ratio(model, "batching gain");
+
+        Assert.Equal(3.0, ratio.Value!.Value, 3);
+        Assert.Null(ratio.Pass);
+        Assert.Contains("4.00×", ratio.Detail, StringComparison.Ordinal); // raw ORT: 40,000 ÷ 10,000 rows/s
+    }
+
+    [Fact]
+    public void VersusNaive_ComputeBoundModel_HasTheTarget()
+    {
+        var model = Reports.Model(
+            Reports.RawOrt(150, 30_000, 2_000),
+            Reports.Closed(BenchArm.WorkerBatching, 64, 9_000),
+            Reports.Closed(BenchArm.Naive, 64, 3_000));
+
+        var ratio = Ratio(model, "vs naive");
+
+        Assert.True(model.IsComputeBound);
+        Assert.Equal(3.0, ratio.Value!.Value, 3);
+        Assert.Equal("≥ 3", ratio.Target);
+        Assert.True(ratio.Pass);
+    }
+
+    [Fact]
+    public void VersusNaive_RpcBoundModel_HasNoTarget()
+    {
+        var model = Reports.Model(
+            Reports.RawOrt(3, 7_000_000, 8),
+            Reports.Closed(BenchArm.WorkerBatching, 64, 9_000),
+            Reports.Closed(BenchArm.Naive, 64, 10_000));
+
+        var ratio = Ratio(model, "vs naive");
+
+        Assert.False(model.IsComputeBound);
+        Assert.Equal(0.9, ratio.Value!.Value, 3);
+        Assert.Null(ratio.Pass);
+        Assert.StartsWith("—", ratio.Target, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void P99AtHalfPeak_UnderDelayPlusThreeFullBatches_Passes()
+    {
+        // bound = 500 µs + 3 × 2,000 µs = 6,500 µs
+        var model = Reports.Model(
+            Reports.RawOrt(150, 30_000, 2_000),
+            Reports.Closed(BenchArm.WorkerBatching, 8, 6_000),
+            Reports.Closed(BenchArm.WorkerBatching, 64, 12_000),
+            Reports.Open(BenchArm.WorkerBatching, 6_000, 6_400));
+
+        var ratio = Ratio(model, "p99 at half of peak");
+
+        Assert.Equal(6_400, ratio.Value);
+        Assert.Equal("≤ 6,500 µs", ratio.Target);
+        Assert.True(ratio.Pass);
+        Assert.Contains("half of peak 12,000 rows/s", ratio.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void P99AtHalfPeak_OverTheBound_Misses()
+    {
+        var model = Reports.Model(Reports.RawOrt(150, 30_000, 2_000), Reports.Open(BenchArm.WorkerBatching, 6_000, 6_600));
+
+        Assert.False(Ratio(model, "p99 at half of peak").Pass);
+    }
+
+    [Fact]
+    public void P99AtHalfPeak_FailedCalls_Misses()
+    {
+        var model = Reports.Model(Reports.RawOrt(150, 30_000, 2_000), Reports.Open(BenchArm.WorkerBatching, 6_000, 1_000, failed: 3));
+
+        Assert.False(Ratio(model, "p99 at half of peak").Pass);
+    }
+
+    [Fact]
+    public void VersusCpuCeiling_EchoAndRawOrtCpu_DividesByCoresOverTheirSum()
+    {
+        // 2 cores ÷ (60 µs RPC + 40 µs ORT) per row = 20,000 rows/s.
+        var echo = Reports.Closed(BenchArm.Echo, 64, 25_000);
+        var model = Reports.Model(
+            Reports.RawOrt(150, 30_000, 2_000, cpuMicrosPerRow: 40),
+            Reports.Closed(BenchArm.WorkerBatching, 64, 15_000),
+            echo with { Report = echo.Report! with { ProcessCpuMicrosPerCall = 60 } });
+
+        var ratio = Ratio(model, "vs CPU ceiling");
+
+        Assert.Equal(0.75, ratio.Value!.Value, 3);
+        Assert.Null(ratio.Pass);
+        Assert.Contains("= 20,000 rows/s", ratio.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void VersusCpuCeiling_NoRawOrtCpu_HasNoValue()
+    {
+        var model = Reports.Model(
+            Reports.RawOrt(150, 30_000, 2_000),
+            Reports.Closed(BenchArm.WorkerBatching, 64, 15_000),
+            Reports.Closed(BenchArm.Echo, 64, 25_000));
+
+        Assert.Null(Ratio(model, "vs CPU ceiling").Value);
+    }
+
+    [Fact]
+    public void PeakBatchedRowsPerSecond_Cells_IsTheBestClosedBatchedCell()
+    {
+        var model = Reports.Model(
+            null,
+            Reports.Closed(BenchArm.WorkerBatching, 1, 1_000),
+            Reports.Closed(BenchArm.WorkerBatching, 64, 9_000),
+            Reports.Closed(BenchArm.WorkerBatching, 256, 8_000),
+            Reports.Closed(BenchArm.Echo, 64, 50_000));
+
+        Assert.Equal(9_000, model.PeakBatchedRowsPerSecond);
+    }
+
+    private static BenchRatio Ratio(BenchModelResult model, string name) =>
+        BenchRatios.Compute(model, Batching, 64, 2).Single(r => r.Name == name);
+}

@@ -1,0 +1,88 @@
+using Serving.LoadTests.Bench;
+using Serving.LoadTests.H2Load;
+using Serving.LoadTests.Tests.TestSupport;
+
+namespace Serving.LoadTests.Tests.Bench;
+
+public sealed class BenchReportMarkdownTests
+{
+    [Fact]
+    public void Render_Ratios_ShowValueTargetAndVerdict()
+    {
+        var text = BenchReportMarkdown.Render(Report());
+
+        Assert.Contains("## Ratios (closed model at concurrency 64, rows/s)", text, StringComparison.Ordinal);
+        Assert.Contains("| m | serving efficiency | 0.60× | ≥ 0.7 | MISS |", text, StringComparison.Ordinal);
+        Assert.Contains("| m | vs naive | 4.00× | ≥ 3 | PASS |", text, StringComparison.Ordinal);
+        Assert.Contains("| m | p99 at half of peak | 5,000 µs | ≤ 6,000 µs | PASS |", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_Cells_ListEveryServerWithBatchStatsForTheBatchedWorker()
+    {
+        var text = BenchReportMarkdown.Render(Report());
+
+        Assert.Contains("| worker, batching on | 64 | 12,000 |", text, StringComparison.Ordinal);
+        Assert.Contains("| 48.5 | 1,900 µs | 300 µs |", text, StringComparison.Ordinal);
+        Assert.Contains("| naive server | 64 | 3,000 |", text, StringComparison.Ordinal);
+        Assert.Contains("| worker, batching off | 64 | did not run: boom \\| bang |", text, StringComparison.Ordinal);
+        Assert.Contains("compute-bound: raw ORT 150.0 µs per row at batch 1", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_GeneratorCheck_ShowsBothGeneratorsAndTheirCpu()
+    {
+        var text = BenchReportMarkdown.Render(Report());
+
+        Assert.Contains("| h2load (C, another process) | 40,000 | 1.00 |", text, StringComparison.Ordinal);
+        Assert.Contains("| serving-loadtest (raw-h2, in-process) | 20,000 | 0.50 |", text, StringComparison.Ordinal);
+        Assert.Contains("5.0 µs |", text, StringComparison.Ordinal); // h2load: 0.2 cores ÷ 40,000 req/s
+        Assert.Contains("≈ 25.0 µs", text, StringComparison.Ordinal); // ours: 50 µs per call − the server's 25 µs
+    }
+
+    [Fact]
+    public void Render_StoppedEarly_SaysSo()
+    {
+        var text = BenchReportMarkdown.Render(Report() with { StoppedEarly = "cancelled" });
+
+        Assert.Contains("**Stopped early:** cancelled.", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_UnoptimizedWorker_Warns()
+    {
+        var report = Report();
+        var text = BenchReportMarkdown.Render(report with { Machine = report.Machine with { WorkerOptimized = false } });
+
+        Assert.Contains("unoptimized (Debug)", text, StringComparison.Ordinal);
+    }
+
+    private static BenchReport Report()
+    {
+        var batching = new BatchingConfig(64, 0);
+        var model = Reports.Model(
+            Reports.RawOrt(150, 30_000, 2_000),
+            Reports.Closed(BenchArm.WorkerBatching, 64, 12_000) with { Batching = new BatchingStats(250, 48.5, 1_900, 300, 0) },
+            new BenchCell(BenchArm.WorkerUnbatched, "closed", 64, null, null, "boom | bang", null),
+            Reports.Closed(BenchArm.Naive, 64, 3_000),
+            Reports.Closed(BenchArm.Echo, 64, 20_000),
+            Reports.Open(BenchArm.WorkerBatching, 6_000, 5_000));
+        var ours = Reports.Load(20_000) with { ProcessCpuMicrosPerCall = 50 };
+        return new BenchReport
+        {
+            StartedAt = DateTimeOffset.UnixEpoch,
+            TotalSeconds = 300,
+            EstimatedSeconds = 320,
+            Machine = new BenchMachine(2, "cpu", ".NET", "1.0", true, true),
+            GrpcClient = "raw-h2",
+            DurationSeconds = 5,
+            WarmupSeconds = 2,
+            Concurrencies = [64],
+            ReferenceConcurrency = 64,
+            Batching = batching,
+            Models = [model],
+            Ratios = BenchRatios.Compute(model, batching, 64, 2),
+            GeneratorCheck = new GeneratorCheckResult("m", 1, 64, 5, new H2LoadResult(40_000, 1, 0, 0, 1, 1, 1, 1_000, 1), 0.2, 1.0, [ours], null),
+        };
+    }
+}
