@@ -5,6 +5,9 @@ namespace Serving.Worker.Models;
 /// <summary>A model in the table: its config (or why it has none) and its versions.</summary>
 internal sealed record ModelEntry(string Name, ModelConfig? Config, string? ConfigError, ImmutableSortedDictionary<long, ModelVersion> Versions)
 {
+    /// <summary>Size and write time of the config file this entry was built from.</summary>
+    public string? ConfigStamp { get; init; }
+
     /// <summary>The newest ready version, which a call without a version goes to.</summary>
     public ModelVersion? LatestReady()
     {

@@ -16,6 +16,7 @@ internal sealed partial class ModelRepository : IDisposable
 {
     private readonly SemaphoreSlim _sync = new(1, 1);
     private readonly HashSet<string> _unloaded = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _settlingConfigs = new(StringComparer.Ordinal);
     private readonly string _root;
     private readonly ModelVersionLoader _loader;
     private readonly WorkerMetrics _metrics;
@@ -34,7 +35,7 @@ internal sealed partial class ModelRepository : IDisposable
     public ModelTable Table => Volatile.Read(ref _table);
 
     /// <summary>Brings the table in line with the disk (all models, or one).</summary>
-    public async Task SyncAsync(string? onlyModel = null, CancellationToken cancellationToken = default)
+    public async Task SyncAsync(string? onlyModel = null, CancellationToken cancellationToken = default, bool force = false)
     {
         await _sync.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -52,7 +53,7 @@ internal sealed partial class ModelRepository : IDisposable
 
                 try
                 {
-                    SyncModel(name, directory);
+                    SyncModel(name, directory, force);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -80,7 +81,7 @@ internal sealed partial class ModelRepository : IDisposable
         await _sync.WaitAsync(cancellationToken).ConfigureAwait(false);
         _unloaded.Remove(name);
         _sync.Release();
-        await SyncAsync(name, cancellationToken).ConfigureAwait(false);
+        await SyncAsync(name, cancellationToken, force: true).ConfigureAwait(false);
         return true;
     }
 
@@ -140,10 +141,23 @@ internal sealed partial class ModelRepository : IDisposable
         return result;
     }
 
-    private void SyncModel(string name, string directory)
+    private void SyncModel(string name, string directory, bool force)
     {
         var configPath = ModelConfigLoader.Find(directory);
         var existing = Table.Models.GetValueOrDefault(name);
+        var configStamp = configPath is null ? "none" : Stamp(configPath);
+        if (!force && existing is { Versions.IsEmpty: false } && existing.ConfigStamp != configStamp)
+        {
+            // A config being written is read only once its size and time held still for one poll:
+            // a half-written file must not pass for a valid (default) config and unload versions.
+            if (!_settlingConfigs.TryGetValue(name, out var seen) || seen != configStamp)
+            {
+                _settlingConfigs[name] = configStamp;
+                return;
+            }
+        }
+
+        _settlingConfigs.Remove(name);
         ModelConfig config;
         try
         {
@@ -154,14 +168,13 @@ internal sealed partial class ModelRepository : IDisposable
             // A broken config leaves the versions that serve untouched (a failed reload never takes a model down).
             var reason = e is ModelConfigException ? e.Message : $"model '{name}': the config file could not be read";
             Log.ConfigFailed(_logger, name, reason);
-            Publish(Table.With((existing ?? Empty(name)) with { ConfigError = reason }));
+            Publish(Table.With((existing ?? Empty(name)) with { ConfigError = reason, ConfigStamp = configStamp }));
             return;
         }
 
-        var configStamp = configPath is null ? "none" : Stamp(configPath);
         var folders = VersionFolders(directory);
         var wanted = VersionPolicy.Select(config.VersionPolicy, folders.Keys.ToArray());
-        var entry = (existing ?? Empty(name)) with { Config = config, ConfigError = null };
+        var entry = (existing ?? Empty(name)) with { Config = config, ConfigError = null, ConfigStamp = configStamp };
 
         foreach (var (version, old) in entry.Versions)
         {

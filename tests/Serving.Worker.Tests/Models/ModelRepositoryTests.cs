@@ -162,6 +162,8 @@ public sealed class ModelRepositoryTests : IDisposable
 
         File.AppendAllText(_temp.Combine("tabular", "model.yaml"), "\nmax_batch_sise: 8\n");
         await _repository.SyncAsync();
+        Assert.Null(_repository.Table.Models["tabular"].ConfigError); // still settling: a file being written isn't read yet
+        await _repository.SyncAsync();
 
         var entry = _repository.Table.Models["tabular"];
         Assert.NotNull(entry.ConfigError);
@@ -181,9 +183,11 @@ public sealed class ModelRepositoryTests : IDisposable
         await _repository.SyncAsync();
         File.WriteAllText(_temp.Combine("fixed", "model.yaml"), "name: other\n");
         await _repository.SyncAsync();
+        await _repository.SyncAsync(); // a changed config applies once it held still for one poll
         Assert.Contains("'name'", _repository.Table.Models["fixed"].ConfigError);
 
         File.WriteAllText(_temp.Combine("fixed", "model.yaml"), FixedYaml);
+        await _repository.SyncAsync();
         await _repository.SyncAsync();
 
         var entry = _repository.Table.Models["fixed"];
