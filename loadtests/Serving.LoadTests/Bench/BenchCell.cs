@@ -11,6 +11,7 @@ namespace Serving.LoadTests.Bench;
 /// <param name="Report">The generator's report; null when the cell could not run.</param>
 /// <param name="Error">Why the cell could not run.</param>
 /// <param name="Batching">Worker with batching: what the batcher did in the cell.</param>
+/// <param name="Attempts">How many times the cell ran (more than once when others' CPU use made it noisy; the quietest is kept).</param>
 internal sealed record BenchCell(
     [property: JsonConverter(typeof(JsonStringEnumConverter<BenchArm>))] BenchArm Arm,
     string Mode,
@@ -18,4 +19,5 @@ internal sealed record BenchCell(
     double? Rate,
     LoadReport? Report,
     string? Error,
-    BatchingStats? Batching);
+    BatchingStats? Batching,
+    int Attempts = 1);

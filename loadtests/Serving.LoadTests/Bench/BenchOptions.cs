@@ -32,6 +32,12 @@ internal sealed record BenchOptions
     /// <summary>The batching settings written into each model's <c>model.yaml</c>.</summary>
     public BatchingConfig Batching { get; init; } = new();
 
+    /// <summary>Extra attempts for a cell during which other processes used more than <see cref="NoisyThresholdCores"/>.</summary>
+    public int NoisyRetries { get; init; } = 1;
+
+    /// <summary>Cores used by other processes above which a cell counts as noisy.</summary>
+    public double NoisyThresholdCores { get; init; } = 0.25;
+
     /// <summary>Run the h2load cross-check on the echo server (skipped with a note when h2load is missing).</summary>
     public bool H2LoadCheck { get; init; } = true;
 
@@ -53,6 +59,8 @@ internal sealed record BenchOptions
         Require(Concurrencies.Count > 0 && Concurrencies.All(c => c is > 0 and <= 4096), "--concurrency needs values between 1 and 4096");
         Require(Models.Count > 0, "--models needs at least one model");
         Require(Arms.Count > 0, "--servers needs at least one server");
+        Require(NoisyRetries is >= 0 and <= 5, "--noisy-retries must be between 0 and 5");
+        Require(NoisyThresholdCores > 0, "--noisy-threshold must be positive");
         Require(Batching.MaxBatchSize is > 1 and <= 4096, "--max-batch-size must be between 2 and 4096");
         Require(Batching.MaxQueueDelayMicros is >= 0 and <= 10_000_000, "--max-queue-delay-us must be between 0 and 10000000");
         Require(Batching.Instances is >= 1 and <= 64, "--instances must be between 1 and 64");

@@ -15,9 +15,9 @@ internal static class BenchPlan
     /// <summary>Closed cells: models × servers × concurrencies.</summary>
     public static int ClosedCells(BenchOptions o) => o.Models.Count * o.Arms.Count * o.Concurrencies.Count;
 
-    /// <summary>Open cells: the batched worker and the echo server at the same rate, per model.</summary>
+    /// <summary>Open cells: every server at the batched worker's half-peak rate, per model (none without the batched worker).</summary>
     public static int OpenCells(BenchOptions o) =>
-        o.Arms.Contains(BenchArm.WorkerBatching) ? o.Models.Count * (o.Arms.Contains(BenchArm.Echo) ? 2 : 1) : 0;
+        o.Arms.Contains(BenchArm.WorkerBatching) ? o.Models.Count * o.Arms.Count : 0;
 
     /// <summary>All load cells (closed and open; the generator check not included).</summary>
     public static int Cells(BenchOptions o) => ClosedCells(o) + OpenCells(o);
@@ -34,6 +34,6 @@ internal static class BenchPlan
         return TimeSpan.FromSeconds(Math.Ceiling(rawOrt + servers + (Cells(o) * cell) + check));
     }
 
-    /// <summary>The hard bound after which the bench cancels what is left and prints what it has.</summary>
-    public static TimeSpan Bound(BenchOptions o) => (Estimate(o) * 2) + TimeSpan.FromMinutes(1);
+    /// <summary>The hard bound after which the bench cancels what is left and prints what it has (room for every cell to be retried).</summary>
+    public static TimeSpan Bound(BenchOptions o) => (Estimate(o) * (1 + Math.Max(1, o.NoisyRetries))) + TimeSpan.FromMinutes(1);
 }

@@ -27,6 +27,12 @@ internal sealed record BenchReport
     /// <summary>Unrecorded seconds of load on each server after it starts.</summary>
     public double ServerWarmupSeconds { get; init; }
 
+    /// <summary>Extra attempts allowed for a noisy cell.</summary>
+    public int NoisyRetries { get; init; }
+
+    /// <summary>Cores used by other processes above which a cell was run again.</summary>
+    public double NoisyThresholdCores { get; init; }
+
     /// <summary>Closed-model concurrencies.</summary>
     public required IReadOnlyList<int> Concurrencies { get; init; }
 

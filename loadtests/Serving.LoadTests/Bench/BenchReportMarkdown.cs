@@ -44,7 +44,10 @@ internal static class BenchReportMarkdown
             + (r.GrpcClient == "raw-h2" ? " (gRPC framing over SocketsHttpHandler: less client CPU per call than Grpc.Net.Client, see the generator check)" : string.Empty)
             + $", closed model at concurrency {string.Join(", ", r.Concurrencies)}, {Format.Fixed(r.DurationSeconds, 0)} s measured after {Format.Fixed(r.WarmupSeconds, 0)} s warmup per cell. "
             + $"Every server runs in this process on 127.0.0.1, one at a time, gets {Format.Fixed(r.ServerWarmupSeconds, 0)} s of unrecorded load at concurrency {r.ReferenceConcurrency} after it starts "
-            + "(JIT tiering, thread pool growth), and is stopped before the next starts; every server receives the same request bytes.");
+            + "(JIT tiering, thread pool growth), and is stopped before the next starts; every server receives the same request bytes. "
+            + (r.NoisyRetries > 0
+                ? $"A cell during which other processes used more than {Format.Fixed(r.NoisyThresholdCores, 2)} cores ran again (up to {r.NoisyRetries} more time(s)) and the quieter attempt is shown."
+                : "Noisy cells were not retried."));
         md.AppendLine();
         md.AppendLine($"Worker model.yaml: `max_batch_size: {b.MaxBatchSize}`, `dynamic_batching: {{ max_queue_delay_us: {b.MaxQueueDelayMicros}, instances: {b.Instances}, max_queue_size: 1024 }}`, "
             + $"`runtime: {{ intra_op_threads: {b.IntraOpThreads} }}`{(b.IntraOpThreads == 0 ? " (ORT default: one thread per physical core)" : string.Empty)}; raw ORT uses the same thread count. "
@@ -120,21 +123,22 @@ internal static class BenchReportMarkdown
             return;
         }
 
-        md.AppendLine("Open model at half the batched worker's peak (latency from the intended send time):");
+        md.AppendLine("Open model, every server at half the batched worker's peak (latency from the intended send time):");
         md.AppendLine();
-        md.AppendLine("| server | rate | achieved | p50 | p99 | p99.9 | failed | p99 from actual send | mean batch |");
-        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        md.AppendLine("| server | rate | achieved | p50 | p99 | p99.9 | failed | p99 from actual send | mean batch | cores: this process / others |");
+        md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
         foreach (var cell in open)
         {
             if (cell.Report is not { } x)
             {
-                md.AppendLine($"| {cell.Arm.ToLabel()} | {Format.Int(cell.Rate ?? 0)} | did not run: {Escape(cell.Error ?? "?")} | | | | | | |");
+                md.AppendLine($"| {cell.Arm.ToLabel()} | {Format.Int(cell.Rate ?? 0)} | did not run: {Escape(cell.Error ?? "?")} | | | | | | | |");
                 continue;
             }
 
             md.AppendLine($"| {cell.Arm.ToLabel()} | {Format.Int(cell.Rate ?? 0)} req/s | {Format.Int(x.RequestsPerSecond)} req/s | {Format.Micros(x.Latency.P50Micros)} | "
                 + $"{Format.Micros(x.Latency.P99Micros)} | {Format.Micros(x.Latency.P999Micros)} | {Format.Int(x.Failed)} | "
-                + $"{(x.ServiceTime is { } s ? Format.Micros(s.P99Micros) : "n/a")} | {Batch(cell.Batching)} |");
+                + $"{(x.ServiceTime is { } s ? Format.Micros(s.P99Micros) : "n/a")} | {Batch(cell.Batching)} | "
+                + $"{Format.Fixed(x.ProcessCpuCores, 2)} / {(x.OtherCpuCores is { } o ? Format.Fixed(o, 2) : "?")}{(cell.Attempts > 1 ? $" ({cell.Attempts} tries)" : string.Empty)} |");
         }
 
         md.AppendLine();
@@ -149,7 +153,7 @@ internal static class BenchReportMarkdown
 
         var b = cell.Batching;
         return $"{Format.Int(x.RowsPerSecond)} | {Format.Micros(x.Latency.P50Micros)} | {Format.Micros(x.Latency.P99Micros)} | {Format.Int(x.Failed)} | "
-            + $"{Format.Fixed(x.ProcessCpuCores, 2)} / {(x.OtherCpuCores is { } o ? Format.Fixed(o, 2) : "?")} | {Format.Int(x.ProcessCpuMicrosPerCall)} µs | "
+            + $"{Format.Fixed(x.ProcessCpuCores, 2)} / {(x.OtherCpuCores is { } o ? Format.Fixed(o, 2) : "?")}{(cell.Attempts > 1 ? $" ({cell.Attempts} tries)" : string.Empty)} | {Format.Int(x.ProcessCpuMicrosPerCall)} µs | "
             + $"{Batch(b)} | {(b is { Executions: > 0 } ? Format.Micros(b.MeanComputeMicros) : "—")} | {(b is { Executions: > 0 } ? Format.Micros(b.MeanQueueMicros) : "—")}";
     }
 

@@ -48,6 +48,8 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
             DurationSeconds = options.Duration.TotalSeconds,
             WarmupSeconds = options.Warmup.TotalSeconds,
             ServerWarmupSeconds = options.ServerWarmup.TotalSeconds,
+            NoisyRetries = options.NoisyRetries,
+            NoisyThresholdCores = options.NoisyThresholdCores,
             Concurrencies = options.Concurrencies,
             ReferenceConcurrency = reference,
             Batching = options.Batching,
@@ -134,6 +136,10 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
                     ? await RunCellAsync(arm, worker.GrpcAddress, payload, Open(Math.Round(peak / 2)), worker, cancellationToken)
                     : Failed(arm, "open", null, null, "no closed-model throughput to take half of"));
             }
+            else
+            {
+                await RunOpenAtHalfPeakAsync(arm, worker.GrpcAddress, payload, cells, cancellationToken);
+            }
         }
 
         Settle();
@@ -158,6 +164,7 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
             cells.Add(await RunCellAsync(BenchArm.Naive, server.Http2Address, payload, Closed(concurrency), null, cancellationToken));
         }
 
+        await RunOpenAtHalfPeakAsync(BenchArm.Naive, server.Http2Address, payload, cells, cancellationToken);
         Settle();
     }
 
@@ -179,10 +186,7 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
         }
 
         // The RPC path's own p99 at the rate the batched worker was given, to read its p99 against.
-        if (cells.FirstOrDefault(c => c.Arm == BenchArm.WorkerBatching && c.Mode == "open")?.Rate is { } rate)
-        {
-            cells.Add(await RunCellAsync(BenchArm.Echo, server.Http2Address, payload, Open(rate), null, cancellationToken));
-        }
+        await RunOpenAtHalfPeakAsync(BenchArm.Echo, server.Http2Address, payload, cells, cancellationToken);
 
         if (first)
         {
@@ -192,6 +196,15 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
         }
 
         Settle();
+    }
+
+    /// <summary>The open model at the rate the batched worker was given (half its peak), so every server's p99 is read at the same load.</summary>
+    private async Task RunOpenAtHalfPeakAsync(BenchArm arm, Uri address, InferPayload payload, List<BenchCell> cells, CancellationToken cancellationToken)
+    {
+        if (cells.FirstOrDefault(c => c.Arm == BenchArm.WorkerBatching && c.Mode == "open")?.Rate is { } rate)
+        {
+            cells.Add(await RunCellAsync(arm, address, payload, Open(rate), null, cancellationToken));
+        }
     }
 
     /// <summary>The same unrecorded load on every server before its first cell, at the reference concurrency.</summary>
@@ -223,23 +236,35 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
         var open = profile.Mode == LoadMode.Open;
         progress.CellStarted($"{payload.Model} · {arm.ToLabel()} · " + (open ? $"open model {Format.Int(profile.Rate)} req/s" : $"closed c={profile.Concurrency}"));
         var target = new LoadTarget(address, TargetProtocol.Grpc, payload.Model, payload.ModelVersion, GrpcClient: options.GrpcClient);
-        BenchCell cell;
+        var cell = await RunAttemptAsync(arm, target, payload, profile, worker, cancellationToken);
+        for (var attempt = 2; attempt <= 1 + options.NoisyRetries && NoisyCellPolicy.IsNoisy(cell, options.NoisyThresholdCores); attempt++)
+        {
+            progress.Step($"    noisy: other processes used {Format.Fixed(cell.Report!.OtherCpuCores ?? 0, 2)} cores; running the cell again (attempt {attempt})");
+            var again = await RunAttemptAsync(arm, target, payload, profile, worker, cancellationToken);
+            cell = NoisyCellPolicy.Quieter(cell, again) with { Attempts = attempt };
+        }
+
+        progress.CellEnded(cell);
+        cancellationToken.ThrowIfCancellationRequested();
+        return cell;
+    }
+
+    private async Task<BenchCell> RunAttemptAsync(
+        BenchArm arm, LoadTarget target, InferPayload payload, LoadProfile profile, InProcessWorker? worker, CancellationToken cancellationToken)
+    {
+        var open = profile.Mode == LoadMode.Open;
         try
         {
             var before = worker is null ? null : await worker.ScrapeAsync(cancellationToken);
             var report = await LoadRunner.RunAsync(target, payload, profile, cancellationToken, progress);
             var after = worker is null ? null : await worker.ScrapeAsync(CancellationToken.None);
             var batching = before is not null && after is not null ? BatchingStats.Between(before, after, payload.Model) : null;
-            cell = new BenchCell(arm, open ? "open" : "closed", open ? null : profile.Concurrency, open ? profile.Rate : null, report, null, batching);
+            return new BenchCell(arm, open ? "open" : "closed", open ? null : profile.Concurrency, open ? profile.Rate : null, report, null, batching);
         }
         catch (Exception e) when (e is LoadTestException or RpcException or HttpRequestException or IOException)
         {
-            cell = Failed(arm, open ? "open" : "closed", open ? null : profile.Concurrency, open ? profile.Rate : null, e.Message);
+            return Failed(arm, open ? "open" : "closed", open ? null : profile.Concurrency, open ? profile.Rate : null, e.Message);
         }
-
-        progress.CellEnded(cell);
-        cancellationToken.ThrowIfCancellationRequested();
-        return cell;
     }
 
     /// <summary>Starts a server; when it cannot start, records a failed cell per concurrency and returns null.</summary>

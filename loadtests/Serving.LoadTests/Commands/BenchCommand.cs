@@ -41,12 +41,15 @@ internal static class BenchCommand
         var instances = new Option<int>("--instances") { Description = "model.yaml dynamic_batching.instances", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--intra-op-threads") { Description = "model.yaml runtime.intra_op_threads and raw ORT's (0 = ORT default)", DefaultValueFactory = _ => 0 };
         var noH2Load = new Option<bool>("--no-h2load") { Description = "Skip h2load in the generator check" };
+        var noisyRetries = new Option<int>("--noisy-retries") { Description = "Run a cell again (keeping the quieter attempt) when other processes used more than --noisy-threshold cores during it", DefaultValueFactory = _ => 1 };
+        var noisyThreshold = new Option<double>("--noisy-threshold") { Description = "Cores used by other processes above which a cell is noisy", DefaultValueFactory = _ => 0.25 };
         var outFile = new Option<FileInfo>("--out") { Description = "Also write the Markdown report to this file" };
         var json = CommonOptions.Json();
         var plotDir = new Option<DirectoryInfo>("--plot-dir") { Description = "Write PNG plots (throughput and p99 by concurrency, open-model latency) here" };
+        var fromJson = new Option<FileInfo>("--from-json") { Description = "Run nothing: re-render the report (ratios recomputed) from a bench's --json file" };
         var command = new Command("bench", "Worker (batching on/off) vs raw ONNX Runtime, echo and naive servers, in one process; prints the ratios with their targets")
         {
-            duration, warmup, serverWarmup, concurrency, models, servers, grpcClient, maxBatch, delay, instances, threads, noH2Load, outFile, json, plotDir,
+            duration, warmup, serverWarmup, concurrency, models, servers, grpcClient, maxBatch, delay, instances, threads, noH2Load, noisyRetries, noisyThreshold, outFile, json, plotDir, fromJson,
         };
         command.SetAction((parse, cancellationToken) => CommandGuard.RunAsync(async () =>
         {
@@ -61,11 +64,15 @@ internal static class BenchCommand
                 GrpcClient = GrpcClientKinds.Parse(parse.GetValue(grpcClient)!),
                 Batching = new BatchingConfig(parse.GetValue(maxBatch), parse.GetValue(delay), parse.GetValue(instances), parse.GetValue(threads)),
                 H2LoadCheck = !parse.GetValue(noH2Load),
+                NoisyRetries = parse.GetValue(noisyRetries),
+                NoisyThresholdCores = parse.GetValue(noisyThreshold),
                 MarkdownPath = parse.GetValue(outFile)?.FullName,
                 JsonPath = parse.GetValue(json)?.FullName,
                 PlotDirectory = parse.GetValue(plotDir)?.FullName,
             };
-            return await RunAsync(options, cancellationToken);
+            return parse.GetValue(fromJson) is { } saved
+                ? await RenderAsync(await ReadAsync(saved.FullName, cancellationToken), options)
+                : await RunAsync(options, cancellationToken);
         }));
         return command;
     }
@@ -79,13 +86,38 @@ internal static class BenchCommand
         await Console.Error.WriteLineAsync(
             $"bench: {options.Models.Count} model(s) × {options.Arms.Count} server(s) × concurrency {string.Join(",", options.Concurrencies)} + open model, "
             + $"{BenchPlan.Cells(options)} cells of {Format.Fixed(options.Warmup.TotalSeconds, 0)}+{Format.Fixed(options.Duration.TotalSeconds, 0)} s, gRPC client {options.GrpcClient.ToName()}; "
-            + $"estimated {estimate:m\\mss\\s} (stops by itself after {bound:m\\mss\\s} at the latest)");
+            + $"estimated {estimate:m\\mss\\s} without retries of noisy cells (stops by itself after {bound:m\\mss\\s} at the latest)");
 
         // The bench ends by itself: each cell is bounded, and this bounds the whole.
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(bound);
         var progress = new BenchProgress(BenchPlan.Cells(options), estimate);
         var report = await new BenchRunner(options, progress).RunAsync(root, limit.Token);
+        return await RenderAsync(report, options);
+    }
+
+    private static async Task<BenchReport> ReadAsync(string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var stream = File.OpenRead(path);
+            var report = await System.Text.Json.JsonSerializer.DeserializeAsync(stream, ReportJsonContext.Default.BenchReport, cancellationToken)
+                ?? throw new LoadTestException($"'{path}' holds no bench report");
+
+            // Ratios are recomputed so a saved run reads with the current definitions.
+            return report with
+            {
+                Ratios = report.Models.SelectMany(m => BenchRatios.Compute(m, report.Batching, report.ReferenceConcurrency, report.Machine.Cores)).ToList(),
+            };
+        }
+        catch (Exception e) when (e is IOException or System.Text.Json.JsonException or UnauthorizedAccessException)
+        {
+            throw new LoadTestException($"cannot read the bench report '{path}': {e.Message}", e);
+        }
+    }
+
+    private static async Task<int> RenderAsync(BenchReport report, BenchOptions options)
+    {
         var markdown = BenchReportMarkdown.Render(report);
         Console.WriteLine(markdown);
         if (options.MarkdownPath is { } md)

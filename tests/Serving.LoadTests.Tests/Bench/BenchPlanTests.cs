@@ -5,13 +5,19 @@ namespace Serving.LoadTests.Tests.Bench;
 public sealed class BenchPlanTests
 {
     [Fact]
-    public void Cells_Defaults_AreModelsTimesArmsTimesConcurrenciesPlusTwoOpenPerModel()
+    public void Cells_Defaults_AreModelsTimesServersTimesConcurrenciesPlusOneOpenPerServer()
     {
         var options = new BenchOptions();
 
         Assert.Equal(2 * 4 * 4, BenchPlan.ClosedCells(options));
-        Assert.Equal(2 * 2, BenchPlan.OpenCells(options));
-        Assert.Equal(36, BenchPlan.Cells(options));
+        Assert.Equal(2 * 4, BenchPlan.OpenCells(options));
+        Assert.Equal(40, BenchPlan.Cells(options));
+    }
+
+    [Fact]
+    public void OpenCells_NoBatchedWorker_AreNone()
+    {
+        Assert.Equal(0, BenchPlan.OpenCells(new BenchOptions { Arms = [BenchArm.Echo, BenchArm.Naive] }));
     }
 
     [Fact]
@@ -55,7 +61,7 @@ public sealed class BenchPlanTests
         var options = new BenchOptions { Duration = TimeSpan.FromSeconds(5), Warmup = TimeSpan.FromSeconds(2), ServerWarmup = TimeSpan.FromSeconds(3), Concurrencies = [64], Models = ["a"] };
         var cell = 2 + 5 + BenchPlan.CellOverheadSeconds;
         var servers = 4 * (BenchPlan.ServerStartSeconds + 3 + BenchPlan.CellOverheadSeconds);
-        var expected = (2 * (5 + 1)) + servers + (6 * cell) + (5 + 1 + (2 * cell));
+        var expected = (2 * (5 + 1)) + servers + (8 * cell) + (5 + 1 + (2 * cell));
 
         Assert.Equal(Math.Ceiling(expected), BenchPlan.Estimate(options).TotalSeconds);
     }
@@ -70,11 +76,13 @@ public sealed class BenchPlanTests
     }
 
     [Fact]
-    public void Bound_IsWellAboveTheEstimate()
+    public void Bound_LeavesRoomToRetryEveryCell()
     {
         var options = new BenchOptions();
+        var more = new BenchOptions { NoisyRetries = 2 };
 
         Assert.True(BenchPlan.Bound(options) >= (BenchPlan.Estimate(options) * 2));
+        Assert.True(BenchPlan.Bound(more) >= (BenchPlan.Estimate(more) * 3));
     }
 
     [Theory]

@@ -125,6 +125,34 @@ public sealed class BenchRatiosTests
     }
 
     [Fact]
+    public void P99AtHalfPeak_OtherServersAtTheSameRate_AreQuotedBeside()
+    {
+        var model = Reports.Model(
+            Reports.RawOrt(150, 30_000, 2_000),
+            Reports.Open(BenchArm.WorkerBatching, 6_000, 6_400),
+            Reports.Open(BenchArm.Echo, 6_000, 900),
+            Reports.Open(BenchArm.WorkerUnbatched, 6_000, 50_000, failed: 12));
+
+        var detail = Ratio(model, "p99 at half of peak").Detail;
+
+        Assert.Contains("p99 at the same rate: worker, batching off 50.0 ms (12 failed), echo server 900 µs", detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void P99AtHalfPeak_EchoFailsAtTheRateToo_SaysTheFigureDoesNotIsolateTheWorker()
+    {
+        var model = Reports.Model(
+            Reports.RawOrt(150, 30_000, 2_000),
+            Reports.Open(BenchArm.WorkerBatching, 6_000, 100_000, failed: 50),
+            Reports.Open(BenchArm.Echo, 6_000, 90_000, failed: 40));
+
+        var ratio = Ratio(model, "p99 at half of peak");
+
+        Assert.False(ratio.Pass);
+        Assert.Contains("does not isolate the worker", ratio.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void P99AtHalfPeak_OverTheBound_Misses()
     {
         var model = Reports.Model(Reports.RawOrt(150, 30_000, 2_000), Reports.Open(BenchArm.WorkerBatching, 6_000, 6_600));

@@ -25,6 +25,7 @@ public sealed class BenchReportMarkdownTests
         Assert.Contains("| worker, batching on | 64 | 12,000 |", text, StringComparison.Ordinal);
         Assert.Contains("| 48.5 | 1,900 µs | 300 µs |", text, StringComparison.Ordinal);
         Assert.Contains("| naive server | 64 | 3,000 |", text, StringComparison.Ordinal);
+        Assert.Contains("(2 tries)", text, StringComparison.Ordinal);
         Assert.Contains("| worker, batching off | 64 | did not run: boom \\| bang |", text, StringComparison.Ordinal);
         Assert.Contains("compute-bound: raw ORT 150.0 µs per row at batch 1", text, StringComparison.Ordinal);
     }
@@ -38,6 +39,26 @@ public sealed class BenchReportMarkdownTests
         Assert.Contains("| serving-loadtest (raw-h2, in-process) | 20,000 | 0.50 |", text, StringComparison.Ordinal);
         Assert.Contains("5.0 µs |", text, StringComparison.Ordinal); // h2load: 0.2 cores ÷ 40,000 req/s
         Assert.Contains("≈ 25.0 µs", text, StringComparison.Ordinal); // ours: 50 µs per call − the server's 25 µs
+    }
+
+    [Fact]
+    public void Render_Header_StatesTheRetryRule()
+    {
+        var text = BenchReportMarkdown.Render(Report());
+
+        Assert.Contains("more than 0.25 cores ran again (up to 1 more time(s))", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Json_RoundTrip_RendersTheSameReport()
+    {
+        var report = Report();
+
+        var json = System.Text.Json.JsonSerializer.Serialize(report, Serving.LoadTests.Reporting.ReportJsonContext.Default.BenchReport);
+        var back = System.Text.Json.JsonSerializer.Deserialize(json, Serving.LoadTests.Reporting.ReportJsonContext.Default.BenchReport)!;
+
+        Assert.Contains("\"arm\": \"worker-batching\"", json, StringComparison.Ordinal);
+        Assert.Equal(BenchReportMarkdown.Render(report), BenchReportMarkdown.Render(back));
     }
 
     [Fact]
@@ -64,7 +85,7 @@ public sealed class BenchReportMarkdownTests
             Reports.RawOrt(150, 30_000, 2_000),
             Reports.Closed(BenchArm.WorkerBatching, 64, 12_000) with { Batching = new BatchingStats(250, 48.5, 1_900, 300, 0) },
             new BenchCell(BenchArm.WorkerUnbatched, "closed", 64, null, null, "boom | bang", null),
-            Reports.Closed(BenchArm.Naive, 64, 3_000),
+            Reports.Closed(BenchArm.Naive, 64, 3_000) with { Attempts = 2 },
             Reports.Closed(BenchArm.Echo, 64, 20_000),
             Reports.Open(BenchArm.WorkerBatching, 6_000, 5_000));
         var ours = Reports.Load(20_000) with { ProcessCpuMicrosPerCall = 50 };
@@ -79,6 +100,8 @@ public sealed class BenchReportMarkdownTests
             WarmupSeconds = 2,
             Concurrencies = [64],
             ReferenceConcurrency = 64,
+            NoisyRetries = 1,
+            NoisyThresholdCores = 0.25,
             Batching = batching,
             Models = [model],
             Ratios = BenchRatios.Compute(model, batching, 64, 2),
