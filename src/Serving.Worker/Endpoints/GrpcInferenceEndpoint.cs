@@ -38,10 +38,14 @@ internal sealed class GrpcInferenceEndpoint(
         {
             using var decoded = GrpcInferCodec.Decode(request, options.Value.MaxElementsPerTensor);
             var deadline = context.Deadline == DateTime.MaxValue ? long.MaxValue : InferenceService.DeadlineIn(context.Deadline - DateTime.UtcNow);
-            var chosen = context.RequestHeaders.GetValue(InferenceService.ChosenVersionHeader);
-            using var response = await inference.InferAsync(
-                decoded, "grpc", deadline, context.CancellationToken, chosen, context.RequestHeaders.GetValue(InferenceService.ArmHeader)).ConfigureAwait(false);
-            await context.WriteResponseHeadersAsync(new Metadata { { InferenceService.ServedVersionHeader, response.ModelVersion } }).ConfigureAwait(false);
+            // The HTTP headers directly: ServerCallContext.RequestHeaders copies every header into a new Metadata per call,
+            // and WriteResponseHeadersAsync flushes the headers in a frame of their own before the message.
+            var http = context.GetHttpContext();
+            var headers = http.Request.Headers;
+            var chosen = headers.TryGetValue(InferenceService.ChosenVersionHeader, out var c) ? c.ToString() : null;
+            var arm = headers.TryGetValue(InferenceService.ArmHeader, out var a) ? a.ToString() : null;
+            using var response = await inference.InferAsync(decoded, "grpc", deadline, context.CancellationToken, chosen, arm).ConfigureAwait(false);
+            http.Response.Headers[InferenceService.ServedVersionHeader] = response.ModelVersion;
             return GrpcInferCodec.Encode(response, decoded.RawOutput);
         }
         catch (InferenceException e)

@@ -22,13 +22,22 @@ internal sealed class WorkerMetrics
         "serving_model_version_state", "1 for the state a model version is in (LOADING, READY, UNAVAILABLE, UNLOADING), 0 for the others.",
         new GaugeConfiguration { LabelNames = ["model", "version", "state"] });
 
+    // The successful series of each (model, version, protocol), resolved once: WithLabels allocates its label array per call.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Model, string Version, string Protocol), (Counter.Child Ok, Histogram.Child Duration)> _ok = new();
+
     public void Observe(string model, string version, string protocol, string code, double seconds)
     {
-        Requests.WithLabels(model, version, protocol, code).Inc();
         if (code == "ok")
         {
-            Duration.WithLabels(model, version, protocol).Observe(seconds);
+            var series = _ok.GetOrAdd(
+                (model, version, protocol),
+                static key => (Requests.WithLabels(key.Model, key.Version, key.Protocol, "ok"), Duration.WithLabels(key.Model, key.Version, key.Protocol)));
+            series.Ok.Inc();
+            series.Duration.Observe(seconds);
+            return;
         }
+
+        Requests.WithLabels(model, version, protocol, code).Inc();
     }
 
     /// <summary>Sets the version's state series; null removes it.</summary>

@@ -27,7 +27,7 @@ internal static class DriftCommand
         command.SetAction((result, cancellationToken) =>
         {
             var config = Configuration(
-                result.GetValue(models) ?? ModelRepositoryLocator.Find(),
+                result.GetValue(models) ?? ModelRepositoryLocator.FindUnlessConfigured("Serving:Drift:ModelRepository"),
                 result.GetValue(bind),
                 result.GetValue(grpcPort),
                 result.GetValue(restPort),

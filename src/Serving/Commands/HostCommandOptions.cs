@@ -29,7 +29,7 @@ internal sealed class HostCommandOptions
     public Dictionary<string, string?> ToConfiguration(ParseResult result, Dictionary<string, string?> defaults)
     {
         var config = new Dictionary<string, string?>(defaults, StringComparer.OrdinalIgnoreCase);
-        Set(config, "Serving:Worker:ModelRepository", result.GetValue(Models) ?? (config.ContainsKey("Serving:Worker:ModelRepository") ? null : ModelRepositoryLocator.Find()));
+        Set(config, "Serving:Worker:ModelRepository", result.GetValue(Models) ?? (config.ContainsKey("Serving:Worker:ModelRepository") ? null : ModelRepositoryLocator.FindUnlessConfigured("Serving:Worker:ModelRepository")));
         Set(config, "Serving:Worker:BindAddress", result.GetValue(Bind));
         Set(config, "Serving:Worker:RestPort", result.GetValue(RestPort)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Set(config, "Serving:Worker:GrpcPort", result.GetValue(GrpcPort)?.ToString(System.Globalization.CultureInfo.InvariantCulture));

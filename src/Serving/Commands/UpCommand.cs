@@ -29,7 +29,7 @@ internal static class UpCommand
         {
             var args = result.UnmatchedTokens.ToArray();
             var bind = result.GetValue(options.Bind) ?? "127.0.0.1";
-            var models = result.GetValue(options.Models) ?? ModelRepositoryLocator.Find();
+            var models = result.GetValue(options.Models) ?? ConfiguredRepository() ?? ModelRepositoryLocator.Find();
             var worker = new Dictionary<string, string?>
             {
                 ["Serving:Worker:ModelRepository"] = models,
@@ -71,4 +71,7 @@ internal static class UpCommand
     }
 
     private static string Port(int? given, int fallback) => (given ?? fallback).ToString(CultureInfo.InvariantCulture);
+
+    private static string? ConfiguredRepository() =>
+        Environment.GetEnvironmentVariable("Serving__Worker__ModelRepository") is { Length: > 0 } configured ? configured : null;
 }

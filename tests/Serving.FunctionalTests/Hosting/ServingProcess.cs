@@ -23,10 +23,18 @@ internal sealed partial class ServingProcess : IDisposable
 
     public string Output => string.Join('\n', _output);
 
-    public static async Task<ServingProcess> StartAsync(params string[] args)
+    public static Task<ServingProcess> StartAsync(params string[] args) => StartAsync(new Dictionary<string, string>(), args);
+
+    /// <summary>Starts <c>serving</c> with <paramref name="environment"/> added to this process's environment.</summary>
+    public static async Task<ServingProcess> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "serving.dll");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
         info.ArgumentList.Add(dll);
         foreach (var a in args)
         {
