@@ -7,8 +7,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Serving.Gateway.Routing;
 using Serving.Gateway.Traffic;
 using Serving.Hosting.Health;
+using Serving.Hosting.Http;
 using Serving.Protocol.Errors;
 using Serving.Protocol.Inference;
+using Serving.Protocol.Rest;
 
 namespace Serving.Gateway.Endpoints;
 
@@ -36,20 +38,8 @@ internal static class GatewayRestEndpoints
 
     private static Task Infer(HttpContext context) => context.RequestServices.GetRequiredService<RestInferEndpoint>().InvokeAsync(context);
 
-    private static Task ServerMetadata(HttpContext context) => WriteJsonAsync(context, w =>
-    {
-        w.WriteStartObject();
-        w.WriteString("name", GatewayServerInfo.Name);
-        w.WriteString("version", GatewayServerInfo.Version);
-        w.WriteStartArray("extensions");
-        foreach (var e in GatewayServerInfo.Extensions)
-        {
-            w.WriteStringValue(e);
-        }
-
-        w.WriteEndArray();
-        w.WriteEndObject();
-    });
+    private static Task ServerMetadata(HttpContext context) =>
+        JsonResponse.WriteAsync(context, w => RestMetadataWriter.WriteServer(w, GatewayServerInfo.Name, GatewayServerInfo.Version, GatewayServerInfo.Extensions));
 
     private static Task Metadata(HttpContext context, string model, string? version)
     {
@@ -57,7 +47,7 @@ internal static class GatewayRestEndpoints
         {
             var services = context.RequestServices;
             var m = GatewayModelView.Metadata(services.GetRequiredService<RoutingState>().Table, services.GetRequiredService<TrafficPolicies>(), model, version);
-            return WriteJsonAsync(context, w => WriteMetadata(w, m));
+            return JsonResponse.WriteAsync(context, w => RestMetadataWriter.WriteModel(w, m));
         }
         catch (InferenceException e)
         {
@@ -78,58 +68,5 @@ internal static class GatewayRestEndpoints
         {
             return GatewayErrors.WriteRestAsync(context, e.HttpStatus, e.Message);
         }
-    }
-
-    private static void WriteMetadata(Utf8JsonWriter w, ModelMetadataResponse m)
-    {
-        w.WriteStartObject();
-        w.WriteString("name", m.Name);
-        w.WriteStartArray("versions");
-        foreach (var v in m.Versions)
-        {
-            w.WriteStringValue(v);
-        }
-
-        w.WriteEndArray();
-        w.WriteString("platform", m.Platform);
-        WriteTensors(w, "inputs", m.Inputs);
-        WriteTensors(w, "outputs", m.Outputs);
-        w.WriteEndObject();
-    }
-
-    private static void WriteTensors(Utf8JsonWriter w, string property, IEnumerable<ModelMetadataResponse.Types.TensorMetadata> tensors)
-    {
-        w.WriteStartArray(property);
-        foreach (var t in tensors)
-        {
-            w.WriteStartObject();
-            w.WriteString("name", t.Name);
-            w.WriteString("datatype", t.Datatype);
-            w.WriteStartArray("shape");
-            foreach (var d in t.Shape)
-            {
-                w.WriteNumberValue(d);
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
-
-        w.WriteEndArray();
-    }
-
-    /// <summary>Writes a JSON body built by <paramref name="write"/>.</summary>
-    public static Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> write, int status = StatusCodes.Status200OK)
-    {
-        var buffer = new ArrayBufferWriter<byte>(512);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            write(writer);
-        }
-
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/json";
-        context.Response.ContentLength = buffer.WrittenCount;
-        return context.Response.Body.WriteAsync(buffer.WrittenMemory).AsTask();
     }
 }

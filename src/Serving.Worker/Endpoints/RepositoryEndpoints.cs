@@ -26,7 +26,7 @@ internal static class RepositoryEndpoints
     private static Task Index(HttpContext context)
     {
         var table = context.RequestServices.GetRequiredService<ModelRepository>().Table;
-        return RestEndpoints.WriteJsonAsync(context, w =>
+        return Serving.Hosting.Http.JsonResponse.WriteAsync(context, w =>
         {
             w.WriteStartArray();
             foreach (var entry in table.Models.Values.OrderBy(e => e.Name, StringComparer.Ordinal))

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Serving.Hosting.Health;
+using Serving.Hosting.Http;
 using Serving.Protocol.Errors;
 using Serving.Protocol.Inference;
 using Serving.Protocol.Rest;
@@ -36,27 +37,15 @@ internal static class RestEndpoints
         app.MapFallback((HttpContext c) => ErrorResults.WriteAsync(c, 404, $"no endpoint at {c.Request.Method} {Truncate(c.Request.Path.Value)}"));
     }
 
-    private static Task ServerMetadata(HttpContext context) => WriteJsonAsync(context, w =>
-    {
-        w.WriteStartObject();
-        w.WriteString("name", ServerInfo.Name);
-        w.WriteString("version", ServerInfo.Version);
-        w.WriteStartArray("extensions");
-        foreach (var e in ServerInfo.Extensions)
-        {
-            w.WriteStringValue(e);
-        }
-
-        w.WriteEndArray();
-        w.WriteEndObject();
-    });
+    private static Task ServerMetadata(HttpContext context) =>
+        JsonResponse.WriteAsync(context, w => RestMetadataWriter.WriteServer(w, ServerInfo.Name, ServerInfo.Version, ServerInfo.Extensions));
 
     private static Task Metadata(HttpContext context, string model, string? version)
     {
         try
         {
             var m = ModelMetadataView.Build(context.RequestServices.GetRequiredService<ModelResolver>(), model, version);
-            return WriteJsonAsync(context, w => WriteMetadata(w, m));
+            return JsonResponse.WriteAsync(context, w => RestMetadataWriter.WriteModel(w, m));
         }
         catch (InferenceException e)
         {
@@ -145,58 +134,6 @@ internal static class RestEndpoints
         return int.TryParse(values.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
             ? n
             : throw InferenceException.Invalid($"{HeaderLength} must be a non-negative integer");
-    }
-
-    private static void WriteMetadata(Utf8JsonWriter w, ModelMetadataResponse m)
-    {
-        w.WriteStartObject();
-        w.WriteString("name", m.Name);
-        w.WriteStartArray("versions");
-        foreach (var v in m.Versions)
-        {
-            w.WriteStringValue(v);
-        }
-
-        w.WriteEndArray();
-        w.WriteString("platform", m.Platform);
-        WriteTensors(w, "inputs", m.Inputs);
-        WriteTensors(w, "outputs", m.Outputs);
-        w.WriteEndObject();
-    }
-
-    private static void WriteTensors(Utf8JsonWriter w, string property, IEnumerable<ModelMetadataResponse.Types.TensorMetadata> tensors)
-    {
-        w.WriteStartArray(property);
-        foreach (var t in tensors)
-        {
-            w.WriteStartObject();
-            w.WriteString("name", t.Name);
-            w.WriteString("datatype", t.Datatype);
-            w.WriteStartArray("shape");
-            foreach (var d in t.Shape)
-            {
-                w.WriteNumberValue(d);
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
-
-        w.WriteEndArray();
-    }
-
-    /// <summary>Writes a JSON body built by <paramref name="write"/>.</summary>
-    public static Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> write)
-    {
-        var buffer = new ArrayBufferWriter<byte>(512);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            write(writer);
-        }
-
-        context.Response.ContentType = "application/json";
-        context.Response.ContentLength = buffer.WrittenCount;
-        return context.Response.Body.WriteAsync(buffer.WrittenMemory).AsTask();
     }
 
     private static string Truncate(string? path) => path is null ? "/" : path.Length > 100 ? path[..100] + "…" : path;
