@@ -49,6 +49,7 @@ internal sealed class FeatureStores(IOptions<FeatureStoreOptions> options, IServ
         if (UsesRedis)
         {
             (store, breaker) = _redis.Value;
+            store.WarmUp();
         }
         else
         {

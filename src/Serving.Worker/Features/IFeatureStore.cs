@@ -11,4 +11,12 @@ internal interface IFeatureStore
 
     /// <summary>A short name for metrics and logs: <c>redis</c> or <c>memory</c>.</summary>
     string Kind { get; }
+
+    /// <summary>
+    /// Connects and prepares before the first lookup (called while the model version loads, before it is ready), so the
+    /// first batch doesn't pay for it. Never throws: a store that is down is the breaker's business.
+    /// </summary>
+    void WarmUp()
+    {
+    }
 }

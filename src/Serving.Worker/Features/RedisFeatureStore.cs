@@ -18,7 +18,31 @@ internal sealed class RedisFeatureStore(RedisConnection connection, int maxKeysP
         return out
         """;
 
+    private int _warmedUp;
+
     public string Kind => "redis";
+
+    /// <summary>Connects the shared multiplexer and runs the script once with no keys, so Redis has compiled and cached it.</summary>
+    public void WarmUp()
+    {
+        if (Interlocked.Exchange(ref _warmedUp, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            var database = connection.Database; // connects: bounded by the connect timeout, and never throws when Redis is down
+            if (connection.Multiplexer.IsConnected)
+            {
+                database.ScriptEvaluate(Script, [], []); // bounded by the multiplexer's sync timeout
+            }
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            // Down or slow at start: the first lookups time out, the breaker opens, and the outage policy answers.
+        }
+    }
 
     public async Task<double[]?[]> FetchAsync(string[] keys, string[] fields, CancellationToken cancellationToken)
     {

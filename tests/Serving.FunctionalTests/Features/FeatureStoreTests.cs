@@ -56,6 +56,20 @@ public sealed class FeatureStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WorkerReady_ConnectedAndScriptRunBeforeTheFirstLookup()
+    {
+        await _redis.ResetStatsAsync();
+        var (server, repo) = await FeatureTestData.StartWorkerAsync(_redis.ConnectionString);
+        using var repoScope = repo;
+        await using var serverScope = server;
+
+        // Ready, and no entity asked for yet: the connection and the script were set up while the versions loaded.
+        var scripts = await _redis.CommandCallsAsync("evalsha") + await _redis.CommandCallsAsync("eval");
+        Assert.Equal(1, scripts);
+        Assert.Equal(0, await _redis.CommandCallsAsync("hmget"));
+    }
+
+    [Fact]
     public async Task BatchOf64Entities_OneRedisCallCountedOnTheServer()
     {
         var (server, repo) = await FeatureTestData.StartWorkerAsync(_redis.ConnectionString);
