@@ -530,6 +530,33 @@ def build_test_models():
         "mismatch", "Test-only, config input name does not match the ONNX model (which has x)", 0,
         [("wrong_name", "FP32", [4])], [("y", "FP32", [4])]))
 
+    # canary: version 1 is y = 2 * x (the healthy baseline); version 2 loads and warms up (on zeros)
+    # but fails at run time for any non-zero input (a Reshape of 4 values to [4 + any(x != 0)]):
+    # the broken canary the gateway's automatic rollback tests send traffic to.
+    save_model(base / "canary" / "1" / "model.onnx", fixed)
+    nodes = [
+        helper.make_node("Abs", ["x"], ["abs"], name="abs"),
+        helper.make_node("ReduceMax", ["abs"], ["max"], name="max", keepdims=1),
+        helper.make_node("Greater", ["max", "zero"], ["nonzero"], name="nonzero"),
+        helper.make_node("Cast", ["nonzero"], ["extra"], name="extra", to=TensorProto.INT64),
+        helper.make_node("Add", ["four", "extra"], ["target"], name="target"),
+        helper.make_node("Reshape", ["x", "target"], ["reshaped"], name="broken_reshape"),
+        helper.make_node("Mul", ["reshaped", "two"], ["y"], name="double"),
+    ]
+    graph = helper.make_graph(
+        nodes, "canary_v2",
+        [tensor_value_info("x", TensorProto.FLOAT, [4])],
+        [tensor_value_info("y", TensorProto.FLOAT, [4])],
+        initializer=[init("two", np.array(2.0, dtype=np.float32)),
+                     init("zero", np.array([0.0], dtype=np.float32)),
+                     init("four", np.array([4], dtype=np.int64))])
+    broken = make_model(graph, "Test model: a broken canary. Loads and warms up on zeros, fails at run "
+                               "time for any non-zero x (Reshape of 4 values to [5]).")
+    save_model(base / "canary" / "2" / "model.onnx", broken)
+    write_text(base / "canary" / "model.yaml", model_yaml(
+        "canary", "Test-only, version 1 is y = 2 * x; version 2 fails at run time for any non-zero input", 0,
+        [("x", "FP32", [4])], [("y", "FP32", [4])]))
+
     # corrupt: 200 fixed bytes that are not a protobuf
     pattern = b"\xff\xffTHIS IS NOT AN ONNX MODEL - corrupt test fixture\n"
     garbage = (pattern * (200 // len(pattern) + 1))[:200]

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Serving.Gateway.Rollback;
 using Serving.Gateway.Routing;
 using Serving.Gateway.Shadow;
 using Serving.Gateway.Traffic;
@@ -11,7 +12,7 @@ namespace Serving.Gateway.Admin;
 
 /// <summary>
 /// The admin API (its own port, behind a bearer token, see <see cref="AdminAuthorization"/>):
-/// list models, read and change a model's traffic policy, read its change history.
+/// list models (with each version's rollback window), read and change a model's traffic policy, read its change history.
 /// </summary>
 internal static class AdminEndpoints
 {
@@ -43,10 +44,11 @@ internal static class AdminEndpoints
         var table = services.GetRequiredService<RoutingState>().Table;
         var policies = services.GetRequiredService<TrafficPolicies>();
         var shadow = services.GetRequiredService<ShadowStats>();
+        var outcomes = services.GetRequiredService<RollbackOutcomes>();
         var names = table.Models.Keys.Union(policies.Current.Keys).Order(StringComparer.Ordinal);
         var document = new AdminModelsDocument
         {
-            Models = [.. names.Select(name => Describe(name, table, policies.Find(name), shadow))],
+            Models = [.. names.Select(name => Describe(name, table, policies.Find(name), shadow, outcomes))],
             Workers = [.. table.Workers.Select(w => new AdminWorkerDocument { Rest = w.RestPrefix, Grpc = w.GrpcPrefix, Healthy = w.IsHealthy, InFlight = w.InFlight })],
         };
         return WriteAsync(context, 200, document);
@@ -135,8 +137,10 @@ internal static class AdminEndpoints
         await WriteAsync(context, 200, new AdminHistoryDocument { Changes = [.. changes] }).ConfigureAwait(false);
     }
 
-    private static AdminModelDocument Describe(string name, RoutingTable table, TrafficPolicy? policy, ShadowStats shadow)
+    private static AdminModelDocument Describe(string name, RoutingTable table, TrafficPolicy? policy, ShadowStats shadow, RollbackOutcomes outcomes)
     {
+        var windows = outcomes.Find(name);
+        var now = outcomes.Now;
         table.TryGetModel(name, out var route);
         var weights = policy?.Weights.ToDictionary(w => w.Version, w => w.Weight) ?? [];
         if (policy is null && route?.LatestReady is { } latest)
@@ -151,6 +155,7 @@ internal static class AdminEndpoints
             Weight = weights.GetValueOrDefault(v.Version),
             HealthyWorkers = v.Workers.Count(w => w.IsHealthy),
             Workers = v.Workers.Length,
+            RollbackWindow = windows is not null && windows.Tracks(v.Version) ? Window(windows.Counts(v.Version, now)) : null,
         });
         return new AdminModelDocument
         {
@@ -161,6 +166,9 @@ internal static class AdminEndpoints
             Shadow = new Dictionary<string, long>(shadow.For(name)),
         };
     }
+
+    private static AdminWindowDocument Window(OutcomeCounts counts) =>
+        new() { Requests = counts.Requests, Errors = counts.Errors, ErrorRate = counts.ErrorRate, Slow = counts.Slow };
 
     /// <summary>The stored policy, or the default one: the newest ready version takes every unversioned request.</summary>
     private static TrafficPolicyDocument PolicyOf(string model, ModelRoute? route, TrafficPolicy? policy)

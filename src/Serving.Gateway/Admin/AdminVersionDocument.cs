@@ -12,4 +12,7 @@ internal sealed class AdminVersionDocument
     public int HealthyWorkers { get; set; }
 
     public int Workers { get; set; }
+
+    /// <summary>This gateway's rollback window of the version; null when the policy has no rollback settings or the version no weight.</summary>
+    public AdminWindowDocument? RollbackWindow { get; set; }
 }

@@ -7,6 +7,7 @@ using Serving.Gateway.Configuration;
 using Serving.Gateway.Discovery;
 using Serving.Gateway.Endpoints;
 using Serving.Gateway.Metrics;
+using Serving.Gateway.Rollback;
 using Serving.Gateway.Routing;
 using Serving.Gateway.Shadow;
 using Serving.Gateway.Traffic;
@@ -17,7 +18,7 @@ namespace Serving.Gateway.Hosting;
 /// <summary>Registers the gateway role.</summary>
 public static class GatewayServiceCollectionExtensions
 {
-    /// <summary>Discovery, routing, traffic policies (file or Redis store), shadowing, the admin API's services and validated options.</summary>
+    /// <summary>Discovery, routing, traffic policies (file or Redis store) with automatic rollback, shadowing, the admin API's services and validated options.</summary>
     public static IServiceCollection AddServingGateway(this IServiceCollection services)
     {
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -47,6 +48,7 @@ public static class GatewayServiceCollectionExtensions
         });
         services.TryAddSingleton<TrafficPolicyService>();
         services.AddHostedService(sp => sp.GetRequiredService<TrafficPolicyService>());
+        services.AddGatewayRollback();
 
         services.TryAddSingleton<ForwarderClients>();
         services.TryAddSingleton<GatewayTransformer>();

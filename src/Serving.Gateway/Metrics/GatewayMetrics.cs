@@ -36,6 +36,10 @@ internal sealed class GatewayMetrics
         "serving_gateway_policy_weight", "Percent of unversioned requests each version gets under the policy in force.",
         new GaugeConfiguration { LabelNames = ["model", "version"] });
 
+    private static readonly Counter Rollbacks = Prometheus.Metrics.CreateCounter(
+        "serving_gateway_rollbacks_total", "Automatic rollbacks this gateway applied, by model and the version whose traffic went back to the baseline.",
+        new CounterConfiguration { LabelNames = ["model", "version"] });
+
     private static readonly Gauge WorkerHealthy = Prometheus.Metrics.CreateGauge(
         "serving_gateway_worker_healthy", "1 when a worker gets requests, 0 when probes or connection failures keep it out.",
         new GaugeConfiguration { LabelNames = ["worker"] });
@@ -85,6 +89,8 @@ internal sealed class GatewayMetrics
             PolicyWeight.WithLabels(policy.Model, w.Version).Set(w.Weight);
         }
     }
+
+    public void RolledBack(string model, string version) => Rollbacks.WithLabels(model, version).Inc();
 
     public void WorkerHealth(string worker, bool healthy) => WorkerHealthy.WithLabels(worker).Set(healthy ? 1 : 0);
 }

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Serving.Gateway.Configuration;
 using Serving.Gateway.Metrics;
+using Serving.Gateway.Rollback;
 using Serving.Gateway.Traffic;
 using Serving.Protocol.Errors;
 
@@ -17,7 +18,7 @@ namespace Serving.Gateway.Routing;
 /// <c>x-serving-version</c> metadata, which the worker honours when <c>model_version</c> is empty.
 /// </summary>
 internal sealed class GrpcInferEndpoint(
-    RoutingState routing, TrafficPolicies policies, InferenceForwarder forwarder, GatewayMetrics metrics, IOptions<GatewayOptions> options)
+    RoutingState routing, TrafficPolicies policies, InferenceForwarder forwarder, GatewayMetrics metrics, RollbackOutcomes outcomes, IOptions<GatewayOptions> options)
 {
     /// <summary>The most bytes looked at before the leading fields must have been found.</summary>
     public const int PeekLimit = 4096;
@@ -43,6 +44,11 @@ internal sealed class GrpcInferEndpoint(
 
         if (outcome.Error is { } error)
         {
+            if (outcome.Model is { } model)
+            {
+                outcomes.RecordUnready(model.Name, outcome.Choice, outcome.Policy);
+            }
+
             metrics.Observe(outcome.Model?.Name ?? "_unknown", "", "", "grpc", GatewayMetrics.GrpcCode((int)error.GrpcStatus), 0);
             await GatewayErrors.WriteAsync(context, error, grpc: true).ConfigureAwait(false);
             return;

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Serving.Gateway.Configuration;
 using Serving.Gateway.Discovery;
 using Serving.Gateway.Metrics;
+using Serving.Gateway.Rollback;
 using Serving.Gateway.Shadow;
 using Serving.Gateway.Traffic;
 using Serving.Hosting.Tracing;
@@ -22,7 +23,7 @@ namespace Serving.Gateway.Routing;
 /// </summary>
 internal sealed partial class InferenceForwarder(
     IHttpForwarder forwarder, ForwarderClients clients, GatewayTransformer transformer, ShadowMirror mirror,
-    GatewayMetrics metrics, IOptions<GatewayOptions> options, ILogger<InferenceForwarder> logger)
+    GatewayMetrics metrics, RollbackOutcomes outcomes, IOptions<GatewayOptions> options, ILogger<InferenceForwarder> logger)
 {
     public async Task ForwardAsync(HttpContext context, GatewayRequest request, TrafficPolicy? policy)
     {
@@ -63,6 +64,12 @@ internal sealed partial class InferenceForwarder(
             var code = grpcStatus is { } g ? GatewayMetrics.GrpcCode(g) : GatewayMetrics.HttpCode(response.StatusCode);
             metrics.Observe(request.Model.Name, request.Version.Version, request.Arm, request.Protocol, code, seconds);
             shadow?.CompletePrimary(response.StatusCode, grpcStatus, response.Headers[GatewayHeaders.InferenceHeaderContentLength].FirstOrDefault(), seconds);
+
+            // Automatic rollback judges a version only by the requests the policy sent it, and not by callers who left.
+            if (policy?.Rollback is not null && request.Arm is Arms.Weight or Arms.Sticky && !context.RequestAborted.IsCancellationRequested)
+            {
+                outcomes.Record(request.Model.Name, request.Version.Version, RequestOutcomes.Classify(response.StatusCode, grpcStatus), seconds);
+            }
         }
     }
 

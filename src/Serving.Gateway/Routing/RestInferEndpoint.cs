@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Serving.Gateway.Metrics;
+using Serving.Gateway.Rollback;
 using Serving.Gateway.Traffic;
 
 namespace Serving.Gateway.Routing;
@@ -8,7 +9,7 @@ namespace Serving.Gateway.Routing;
 /// <c>POST /v2/models/{m}[/versions/{v}]/infer</c>: the model (and version, if any) come from the
 /// path, so routing never looks at the body; the worker is told the chosen version by header.
 /// </summary>
-internal sealed class RestInferEndpoint(RoutingState routing, TrafficPolicies policies, InferenceForwarder forwarder, GatewayMetrics metrics)
+internal sealed class RestInferEndpoint(RoutingState routing, TrafficPolicies policies, InferenceForwarder forwarder, GatewayMetrics metrics, RollbackOutcomes outcomes)
 {
     public Task InvokeAsync(HttpContext context)
     {
@@ -27,9 +28,13 @@ internal sealed class RestInferEndpoint(RoutingState routing, TrafficPolicies po
 
         var policy = policies.Find(route.Name);
         var choice = VersionChooser.Choose(route, version, context.Request.Headers, policy);
-        return choice.Error is { } error
-            ? Reject(context, route.Name, error)
-            : forwarder.ForwardAsync(context, new GatewayRequest(route, choice, grpc: false), policy);
+        if (choice.Error is { } error)
+        {
+            outcomes.RecordUnready(route.Name, choice, policy);
+            return Reject(context, route.Name, error);
+        }
+
+        return forwarder.ForwardAsync(context, new GatewayRequest(route, choice, grpc: false), policy);
     }
 
     // Unknown names are one label value, so callers can't grow the series without bound.

@@ -48,9 +48,9 @@ internal static class VersionChooser
         var version = policy.PickVersion(bucket);
         return model.TryGetVersion(version, out var chosen)
             ? Ready(chosen, arm, named: false)
-            : VersionChoice.Fail(RouteError.NoReadyWorker(model.Name, version));
+            : VersionChoice.NotReady(model.Name, version, arm);
     }
 
     private static VersionChoice Ready(VersionRoute version, string arm, bool named) =>
-        version.IsReady ? new VersionChoice(version, arm, named, null) : VersionChoice.Fail(RouteError.NoReadyWorker(version.Model, version.Version));
+        version.IsReady ? new VersionChoice(version, arm, named, null) : VersionChoice.NotReady(version.Model, version.Version, arm);
 }

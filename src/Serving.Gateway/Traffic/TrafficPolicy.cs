@@ -5,7 +5,8 @@ namespace Serving.Gateway.Traffic;
 /// <summary>
 /// One model's traffic policy, immutable: weights per version laid out as consecutive ranges of
 /// <see cref="Buckets"/> buckets (lowest version first), an optional sticky header, an optional
-/// pin header and an optional shadow. A change is a new instance swapped in whole.
+/// pin header, an optional shadow and optional automatic-rollback settings. A change is a new
+/// instance swapped in whole.
 /// </summary>
 internal sealed class TrafficPolicy
 {
@@ -17,7 +18,7 @@ internal sealed class TrafficPolicy
 
     public TrafficPolicy(
         string model, IEnumerable<VersionWeight> weights, string? stickyHeader, string? pinHeader, ShadowPolicy? shadow,
-        long revision, DateTimeOffset updatedAt, string updatedBy)
+        long revision, DateTimeOffset updatedAt, string updatedBy, RollbackPolicy? rollback = null, RollbackEvent? lastRollback = null)
     {
         Model = model;
         Weights = [.. weights.OrderBy(w => w.Version.Length).ThenBy(w => w.Version, StringComparer.Ordinal)];
@@ -27,6 +28,8 @@ internal sealed class TrafficPolicy
         Revision = revision;
         UpdatedAt = updatedAt;
         UpdatedBy = updatedBy;
+        Rollback = rollback;
+        LastRollback = lastRollback;
 
         var serving = Weights.Where(w => w.Weight > 0).ToArray();
         _versions = [.. serving.Select(w => w.Version)];
@@ -64,6 +67,12 @@ internal sealed class TrafficPolicy
     public DateTimeOffset UpdatedAt { get; }
 
     public string UpdatedBy { get; }
+
+    /// <summary>When the gateway rolls a failing version back on its own; null for never.</summary>
+    public RollbackPolicy? Rollback { get; }
+
+    /// <summary>The most recent automatic rollback of this model, kept across later changes; null for none.</summary>
+    public RollbackEvent? LastRollback { get; }
 
     /// <summary>The version whose range holds <paramref name="bucket"/> (0 ≤ bucket &lt; <see cref="Buckets"/>).</summary>
     public string PickVersion(int bucket)

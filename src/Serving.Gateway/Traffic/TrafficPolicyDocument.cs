@@ -17,6 +17,12 @@ internal sealed class TrafficPolicyDocument
 
     public ShadowDocument? Shadow { get; set; }
 
+    /// <summary>Automatic rollback settings; null for none.</summary>
+    public RollbackDocument? Rollback { get; set; }
+
+    /// <summary>In answers: the most recent automatic rollback (null for none). Ignored in a PUT, like the other answer-only keys.</summary>
+    public RollbackEventDocument? LastRollback { get; set; }
+
     /// <summary>In a PUT: the revision the change is based on (optional; a mismatch is 409). Elsewhere: the policy's revision.</summary>
     public long? Revision { get; set; }
 
@@ -35,6 +41,8 @@ internal sealed class TrafficPolicyDocument
         StickyHeader = policy.StickyHeader,
         PinHeader = policy.PinHeader,
         Shadow = policy.Shadow is { } s ? new ShadowDocument { Version = s.Version, Percent = s.Percent } : null,
+        Rollback = policy.Rollback is { } r ? RollbackDocument.From(r) : null,
+        LastRollback = policy.LastRollback is { } e ? RollbackEventDocument.From(e) : null,
         Revision = policy.Revision,
         UpdatedAt = policy.UpdatedAt,
         UpdatedBy = policy.UpdatedBy,
@@ -49,5 +57,7 @@ internal sealed class TrafficPolicyDocument
         Shadow is { Version: { } v } s ? new ShadowPolicy(v, s.Percent) : null,
         Revision ?? 0,
         UpdatedAt ?? DateTimeOffset.UnixEpoch,
-        UpdatedBy ?? "");
+        UpdatedBy ?? "",
+        Rollback?.ToPolicy(),
+        LastRollback?.ToEvent());
 }

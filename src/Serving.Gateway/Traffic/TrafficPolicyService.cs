@@ -61,7 +61,14 @@ internal sealed partial class TrafficPolicyService(
     }
 
     /// <summary>Validates, stores and applies a new policy for <paramref name="model"/>.</summary>
-    public async Task<PolicyChangeResult> SetAsync(string model, TrafficPolicyDocument document, string who, CancellationToken cancellationToken)
+    public Task<PolicyChangeResult> SetAsync(string model, TrafficPolicyDocument document, string who, CancellationToken cancellationToken) =>
+        SetAsync(model, document, who, rollback: null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="SetAsync(string, TrafficPolicyDocument, string, CancellationToken)"/>; <paramref name="rollback"/>
+    /// names the automatic rollback that made the change (kept as the policy's last rollback and as the audit's reason).
+    /// </summary>
+    public async Task<PolicyChangeResult> SetAsync(string model, TrafficPolicyDocument document, string who, RollbackEvent? rollback, CancellationToken cancellationToken)
     {
         routing.Table.TryGetModel(model, out var route);
         var errors = TrafficPolicyValidator.Validate(model, document, route);
@@ -105,7 +112,9 @@ internal sealed partial class TrafficPolicyService(
                 document.Shadow is { Version: { } v } s ? new ShadowPolicy(v, s.Percent) : null,
                 baseRevision + 1,
                 time.GetUtcNow(),
-                who);
+                who,
+                document.Rollback?.ToPolicy(),
+                rollback ?? old?.LastRollback);
             bool saved;
             try
             {
@@ -122,7 +131,7 @@ internal sealed partial class TrafficPolicyService(
             }
 
             policies.Apply(policy);
-            await AuditAsync(old, policy, cancellationToken).ConfigureAwait(false);
+            await AuditAsync(old, policy, rollback?.Reason, cancellationToken).ConfigureAwait(false);
             return PolicyChangeResult.Applied(policy);
         }
         finally
@@ -135,13 +144,14 @@ internal sealed partial class TrafficPolicyService(
     public Task<IReadOnlyList<PolicyChangeDocument>> HistoryAsync(string model, int count, CancellationToken cancellationToken) =>
         store.HistoryAsync(model, count, cancellationToken);
 
-    private async Task AuditAsync(TrafficPolicy? old, TrafficPolicy policy, CancellationToken cancellationToken)
+    private async Task AuditAsync(TrafficPolicy? old, TrafficPolicy policy, string? reason, CancellationToken cancellationToken)
     {
         var change = new PolicyChangeDocument
         {
             Model = policy.Model,
             Who = policy.UpdatedBy,
             At = policy.UpdatedAt,
+            Reason = reason,
             Old = old is null ? null : TrafficPolicyDocument.From(old),
             New = TrafficPolicyDocument.From(policy),
         };
@@ -205,7 +215,8 @@ internal sealed partial class TrafficPolicyService(
         : string.Join(" ", policy.Weights.Select(w => $"{w.Version}={w.Weight}"))
           + (policy.StickyHeader is { } s ? $" sticky={s}" : "")
           + (policy.PinHeader is { } p ? $" pin={p}" : "")
-          + (policy.Shadow is { } sh ? $" shadow={sh.Version}:{sh.Percent}" : "");
+          + (policy.Shadow is { } sh ? $" shadow={sh.Version}:{sh.Percent}" : "")
+          + (policy.Rollback is { } r ? $" rollback={r.Baseline}@{r.MaxErrorRate:0.####}" : "");
 
     private static partial class Log
     {

@@ -5,7 +5,8 @@ namespace Serving.Gateway.Traffic;
 /// <summary>
 /// Checks a proposed policy before it applies: weights are integers from 0 to 100 adding up to
 /// 100, every version exists, every version that gets traffic (weight or shadow) is ready,
-/// header names are valid and not the gateway's own. Every reason is reported, not just the first.
+/// header names are valid and not the gateway's own, rollback settings are in range and name a
+/// baseline among the weights. Every reason is reported, not just the first.
 /// </summary>
 internal static class TrafficPolicyValidator
 {
@@ -49,6 +50,11 @@ internal static class TrafficPolicyValidator
             }
 
             ValidateVersion("shadow version", shadow.Version, mustBeReady: true, route, errors);
+        }
+
+        if (document.Rollback is { } rollback)
+        {
+            RollbackValidator.Validate(rollback, document.Weights, errors);
         }
 
         return errors;

@@ -8,7 +8,8 @@ using System.Text.Json.Nodes;
 namespace Serving.Commands;
 
 /// <summary>
-/// <c>serving traffic list | get &lt;model&gt; | set &lt;model&gt; 1=90 2=10 [--sticky-header h] [--pin-header h] [--shadow 3:5] | history &lt;model&gt;</c>:
+/// <c>serving traffic list | get &lt;model&gt; | set &lt;model&gt; 1=90 2=10 [--sticky-header h] [--pin-header h] [--shadow 3:5]
+/// [--rollback-baseline 1 --max-error-rate 0.05 [--min-requests N] [--window S] [--max-p99-ms MS]] | history &lt;model&gt;</c>:
 /// a client of the gateway's admin API. The token comes from <c>--token</c> or <c>SERVING_ADMIN_TOKEN</c>.
 /// </summary>
 internal static class TrafficCommand
@@ -45,25 +46,27 @@ internal static class TrafficCommand
 
     private static Command CreateSet(Option<string> admin, Option<string?> token)
     {
-        var set = new Command("set", "Set a model's weights (percent per version, adding up to 100), sticky header, pin header and shadow.");
+        var set = new Command("set", "Set a model's weights (percent per version, adding up to 100), sticky header, pin header, shadow and automatic rollback.");
         var model = new Argument<string>("model") { Description = "Model name" };
         var weights = new Argument<string[]>("weights") { Description = "VERSION=PERCENT for each version, e.g. 1=90 2=10", Arity = ArgumentArity.OneOrMore };
         var sticky = new Option<string?>("--sticky-header") { Description = "Keep callers with the same value of this header on one version (e.g. x-user-id)" };
         var pin = new Option<string?>("--pin-header") { Description = "Let callers name a version in this header (e.g. x-model-version)" };
         var shadow = new Option<string?>("--shadow") { Description = "VERSION:PERCENT: copy that share of requests to a shadow version (answers compared, discarded)" };
         var revision = new Option<long?>("--revision") { Description = "Refuse the change unless the policy is still at this revision" };
+        var rollback = TrafficRollbackOptions.Create();
         set.Add(model);
         set.Add(weights);
         set.Add(sticky);
         set.Add(pin);
         set.Add(shadow);
         set.Add(revision);
+        rollback.AddTo(set);
         set.SetAction(async (r, ct) =>
         {
             string body;
             try
             {
-                body = PolicyBody(r.GetRequiredValue(weights), r.GetValue(sticky), r.GetValue(pin), r.GetValue(shadow), r.GetValue(revision));
+                body = PolicyBody(r.GetRequiredValue(weights), r.GetValue(sticky), r.GetValue(pin), r.GetValue(shadow), r.GetValue(revision), rollback.Read(r));
             }
             catch (FormatException e)
             {
@@ -76,8 +79,8 @@ internal static class TrafficCommand
         return set;
     }
 
-    /// <summary>The PUT body for <c>set</c>: <c>1=90 2=10</c>, an optional sticky/pin header, and <c>--shadow 3:5</c>.</summary>
-    internal static string PolicyBody(IEnumerable<string> weights, string? stickyHeader, string? pinHeader, string? shadow, long? revision)
+    /// <summary>The PUT body for <c>set</c>: <c>1=90 2=10</c>, an optional sticky/pin header, <c>--shadow 3:5</c> and rollback settings.</summary>
+    internal static string PolicyBody(IEnumerable<string> weights, string? stickyHeader, string? pinHeader, string? shadow, long? revision, TrafficRollbackSettings? rollback = null)
     {
         var weightsNode = new JsonObject();
         foreach (var w in weights)
@@ -116,6 +119,11 @@ internal static class TrafficCommand
             }
 
             body["shadow"] = new JsonObject { ["version"] = parts[0], ["percent"] = percent };
+        }
+
+        if (rollback is not null)
+        {
+            body["rollback"] = rollback.ToJson();
         }
 
         if (revision is not null)
