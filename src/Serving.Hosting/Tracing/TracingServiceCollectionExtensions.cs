@@ -2,16 +2,22 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using Serving.Hosting.Logging;
 
 namespace Serving.Hosting.Tracing;
 
 /// <summary>Registers OpenTelemetry tracing for a role: ASP.NET Core and HttpClient spans plus the project's own sources, W3C traceparent propagation.</summary>
 public static class TracingServiceCollectionExtensions
 {
-    /// <summary>Traces with OTLP export when <c>Serving:Tracing:OtlpEndpoint</c> is set; <paramref name="configure"/> adds exporters (tests use the in-memory one).</summary>
+    /// <summary>
+    /// Traces with OTLP export when <c>Serving:Tracing:OtlpEndpoint</c> is set; <paramref name="configure"/> adds exporters (tests use the in-memory one).
+    /// Also registers <see cref="LoggingServiceCollectionExtensions.AddServingLogging"/>: log lines carry the trace ids these spans have.
+    /// </summary>
     public static IServiceCollection AddServingTracing(
         this IServiceCollection services, IConfiguration configuration, string role, Action<TracerProviderBuilder>? configure = null)
     {
+        // Every role's host calls this; its logs are correlated with the same traces, with or without an exporter.
+        services.AddServingLogging();
         var options = configuration.GetSection(TracingOptions.Section).Get<TracingOptions>() ?? new TracingOptions();
         services.AddOptions<TracingOptions>().BindConfiguration(TracingOptions.Section);
         if (string.IsNullOrWhiteSpace(options.OtlpEndpoint) && configure is null)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Serving.Protocol.PredictionLogs;
 
 namespace Serving.Worker.PredictionLogs;
@@ -5,10 +6,14 @@ namespace Serving.Worker.PredictionLogs;
 /// <summary>A batch built from queued records, kept until acknowledged so it can be re-sent once on a new stream.</summary>
 internal sealed class PendingBatch
 {
-    private PendingBatch(PredictionLogBatch message, int count)
+    /// <summary>Most request spans one send span links to (OpenTelemetry keeps 128 links per span by default).</summary>
+    public const int MaxLinks = 32;
+
+    private PendingBatch(PredictionLogBatch message, int count, IReadOnlyList<ActivityLink>? links = null)
     {
         Message = message;
         Count = count;
+        Links = links;
     }
 
     public PredictionLogBatch Message { get; }
@@ -21,13 +26,22 @@ internal sealed class PendingBatch
 
     public ulong Sequence => Message.Sequence;
 
+    /// <summary>The requests whose rows ride in this batch, as links for the send span (null when tracing is off).</summary>
+    public IReadOnlyList<ActivityLink>? Links { get; }
+
     /// <summary>Packs records into one message; each distinct schema is sent once and records point at it by index.</summary>
     public static PendingBatch From(IReadOnlyList<QueuedRecord> records)
     {
         var message = new PredictionLogBatch();
         var indexes = new Dictionary<RecordSchema, int>(ReferenceEqualityComparer.Instance);
-        foreach (var (schema, record) in records)
+        List<ActivityLink>? links = null;
+        foreach (var (schema, record, origin) in records)
         {
+            if (origin != default && (links ??= []).Count < MaxLinks && !Contains(links, origin))
+            {
+                links.Add(new ActivityLink(origin));
+            }
+
             if (!indexes.TryGetValue(schema, out var index))
             {
                 index = indexes.Count;
@@ -39,7 +53,21 @@ internal sealed class PendingBatch
             message.Records.Add(record);
         }
 
-        return new PendingBatch(message, records.Count);
+        return new PendingBatch(message, records.Count, links);
+    }
+
+    // A request's rows share one origin; at most MaxLinks entries, so a scan is cheap.
+    private static bool Contains(List<ActivityLink> links, in ActivityContext origin)
+    {
+        for (var i = links.Count - 1; i >= 0; i--)
+        {
+            if (links[i].Context == origin)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>An empty batch opening a stream: its ack proves the monitor is there before any record rides on it.</summary>

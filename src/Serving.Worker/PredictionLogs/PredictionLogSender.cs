@@ -198,8 +198,10 @@ internal sealed partial class PredictionLogSender(
 
         batch.Message.Sequence = ++_sequence;
         unacked.Add(batch);
-        using var span = batch.Count > 0 ? ServingActivitySources.Worker.StartActivity("prediction log send", ActivityKind.Producer) : null;
+        // A trace of its own (it carries many requests' rows), linked to each request's enqueue span.
+        using var span = batch.Count > 0 ? ServingActivitySources.Worker.StartActivity("prediction log send", ActivityKind.Producer, default(ActivityContext), links: batch.Links) : null;
         span?.SetTag("serving.logs.sequence", (long)batch.Message.Sequence);
+        span?.SetTag("serving.logs.linked_requests", batch.Links?.Count ?? 0);
         span?.SetTag("serving.logs.records", batch.Count);
         span?.SetTag("serving.logs.attempt", batch.Attempts + 1);
         try

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Serving.Hosting.Tracing;
 
 namespace Serving.Worker.PredictionLogs;
 
@@ -47,9 +49,17 @@ internal sealed partial class PredictionLogShipper : IPredictionLogSink
 
     public void Record(in PredictionContext prediction)
     {
+        // Traced requests show their rows joining the queue; the batch span that ships them links back to this one.
+        using var span = ServingActivitySources.Worker.StartActivity("prediction log enqueue");
         try
         {
-            Enqueue(prediction);
+            var enqueued = Enqueue(prediction, span?.Context ?? default);
+            if (span is not null)
+            {
+                span.SetTag("serving.model", prediction.Model);
+                span.SetTag("serving.version", prediction.Version);
+                span.SetTag("serving.logs.records", enqueued);
+            }
         }
         catch (Exception e)
         {
@@ -69,14 +79,16 @@ internal sealed partial class PredictionLogShipper : IPredictionLogSink
         _queue.Writer.TryComplete();
     }
 
-    private void Enqueue(in PredictionContext prediction)
+    /// <summary>Queues the kept rows; returns how many were queued.</summary>
+    private int Enqueue(in PredictionContext prediction, ActivityContext origin)
     {
         var layout = _schemas.Resolve(prediction);
         if (layout is null)
         {
-            return;
+            return 0;
         }
 
+        var enqueued = 0;
         var rows = LayoutRows(layout, prediction);
         var timestamp = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
         long sampledOut = 0;
@@ -95,7 +107,7 @@ internal sealed partial class PredictionLogShipper : IPredictionLogSink
             }
 
             // Don't copy a row that can't be queued; TryWrite below stays the authority.
-            if (_queue.Reader.Count >= _capacity || !_queue.Writer.TryWrite(new QueuedRecord(layout.Schema, layout.BuildRecord(prediction, row, timestamp))))
+            if (_queue.Reader.Count >= _capacity || !_queue.Writer.TryWrite(new QueuedRecord(layout.Schema, layout.BuildRecord(prediction, row, timestamp), origin)))
             {
                 CountRefused(1);
                 continue;
@@ -103,12 +115,15 @@ internal sealed partial class PredictionLogShipper : IPredictionLogSink
 
             _stats.OnEnqueued();
             PredictionLogStats.AddQueueDepth(1);
+            enqueued++;
         }
 
         if (sampledOut > 0)
         {
             _stats.OnSampledOut(sampledOut);
         }
+
+        return enqueued;
     }
 
     private void CountRefused(long records)

@@ -1,0 +1,53 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace Serving.FunctionalTests.Observability;
+
+/// <summary>A logger provider that keeps every entry with the scopes the host's logger factory gives it (TraceId/SpanId from the activity).</summary>
+internal sealed class CapturingLoggerProvider : ILoggerProvider, ISupportExternalScope
+{
+    private readonly ConcurrentQueue<CapturedLog> _entries = new();
+    private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();
+
+    public IReadOnlyCollection<CapturedLog> Entries => _entries;
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(CapturingLoggerProvider owner, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => owner._scopes.Push(state);
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var scopes = new Dictionary<string, string>(StringComparer.Ordinal);
+            owner._scopes.ForEachScope(
+                (scope, values) =>
+                {
+                    if (scope is IEnumerable<KeyValuePair<string, object?>> pairs)
+                    {
+                        foreach (var (key, value) in pairs)
+                        {
+                            values[key] = value?.ToString() ?? "";
+                        }
+                    }
+                },
+                scopes);
+            owner._entries.Enqueue(new CapturedLog(category, logLevel, formatter(state, exception), scopes));
+        }
+    }
+}
+
+/// <summary>One captured entry: its scopes as key/value pairs (TraceId, SpanId, ParentId, RequestPath, ...).</summary>
+internal sealed record CapturedLog(string Category, LogLevel Level, string Message, IReadOnlyDictionary<string, string> Scopes)
+{
+    public string? TraceId => Scopes.GetValueOrDefault("TraceId");
+}
