@@ -263,6 +263,19 @@ public sealed class ModelConfigLoaderTests : IDisposable
         Assert.Contains("'outputs[0].shape'", e.Message);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(65)]
+    public void Load_InstancesOutOfRange_ThrowsNamingField(int instances)
+    {
+        var e = LoadYamlFails($"""
+            max_batch_size: 8
+            dynamic_batching: {"{"} instances: {instances} {"}"}
+            """);
+
+        Assert.Contains("'dynamic_batching.instances'", e.Message);
+    }
+
     [Fact]
     public void Load_MissingShape_ThrowsNamingField()
     {
