@@ -25,7 +25,10 @@ internal sealed partial class ArchiveWriter : IDisposable
     private readonly TimeProvider _time;
     private readonly DriftMetrics _metrics;
     private readonly ILogger _logger;
-    private readonly ArrayBufferWriter<byte> _line = new(16 * 1024);
+    private readonly LineBuffer _lines = new();
+    private readonly List<int> _lineEnds = [];
+    private readonly Dictionary<(EncodedSchema, ArchiveStatus), byte[]> _prefixes = [];
+    private readonly ArrayBufferWriter<byte> _scratch = new(256);
     private readonly Utf8JsonWriter _json;
     private readonly EncodedSchema.Cache _names = new(JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
     private FileStream? _file;
@@ -40,7 +43,7 @@ internal sealed partial class ArchiveWriter : IDisposable
         _metrics = metrics;
         _logger = logger;
         Directory = Path.GetFullPath(options.Directory);
-        _json = new Utf8JsonWriter(_line, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true });
+        _json = new Utf8JsonWriter(_scratch, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true });
     }
 
     /// <summary>The archive folder (absolute).</summary>
@@ -59,6 +62,10 @@ internal sealed partial class ArchiveWriter : IDisposable
     }
 
     /// <summary>Appends one line per entry and flushes; when it returns, the lines are durable.</summary>
+    /// <remarks>
+    /// The batch's lines are formatted into one buffer first, then written with one call per file (a batch that
+    /// crosses <see cref="ArchiveOptions.MaxFileBytes"/> is split at a line) and flushed once.
+    /// </remarks>
     public async Task AppendAsync(IReadOnlyList<ArchiveEntry> entries, CancellationToken cancellationToken)
     {
         if (entries.Count == 0)
@@ -70,26 +77,18 @@ internal sealed partial class ArchiveWriter : IDisposable
         try
         {
             var receivedAt = _time.GetUtcNow();
-            long written = 0;
-            RecordSchema? lastSchema = null;
-            EncodedSchema? names = null;
-            foreach (var entry in entries)
+            Format(entries, receivedAt);
+            WriteLines(receivedAt);
+            if (_options.FlushToDisk)
             {
-                if (!ReferenceEquals(entry.Schema, lastSchema))
-                {
-                    lastSchema = entry.Schema;
-                    names = _names.Get(entry.Schema);
-                }
-
-                var line = Serialize(entry, names!, receivedAt);
-                RotateIfNeeded(line.Length, receivedAt);
-                _file!.Write(line);
-                _fileBytes += line.Length;
-                written += line.Length;
+                // The fsync waits on the disk, not the CPU: the caller's thread goes on (the next batch is read meanwhile).
+                var file = _file!;
+                await Task.Run(() => file.Flush(flushToDisk: true), CancellationToken.None).ConfigureAwait(false);
             }
 
-            _file!.Flush(_options.FlushToDisk);
-            _metrics.OnArchiveWrite(written);
+            // Unbuffered, so the lines are already with the OS; this flush only matters if buffering ever comes back.
+            _file!.Flush(flushToDisk: false);
+            _metrics.OnArchiveWrite(_lines.Length);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -99,6 +98,9 @@ internal sealed partial class ArchiveWriter : IDisposable
         }
         finally
         {
+            _lines.Reset();
+            _lineEnds.Clear();
+            _prefixes.Clear();
             _gate.Release();
         }
     }
@@ -110,6 +112,7 @@ internal sealed partial class ArchiveWriter : IDisposable
         {
             CloseFile();
             _json.Dispose();
+            _lines.Dispose();
         }
         finally
         {
@@ -117,14 +120,63 @@ internal sealed partial class ArchiveWriter : IDisposable
         }
     }
 
-    private ReadOnlySpan<byte> Serialize(in ArchiveEntry entry, EncodedSchema names, DateTimeOffset receivedAt)
+    // Every line into _lines, its end into _lineEnds; the fast formatter first, the JSON writer for the odd record.
+    private void Format(IReadOnlyList<ArchiveEntry> entries, DateTimeOffset receivedAt)
     {
-        _line.ResetWrittenCount();
-        _json.Reset(_line);
-        ArchiveJson.Write(_json, entry, names, receivedAt);
-        _json.Flush();
-        _line.Write("\n"u8);
-        return _line.WrittenSpan;
+        RecordSchema? lastSchema = null;
+        EncodedSchema? names = null;
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var entry = entries[i];
+            if (!ReferenceEquals(entry.Schema, lastSchema))
+            {
+                lastSchema = entry.Schema;
+                names = _names.Get(entry.Schema);
+            }
+
+            if (!ArchiveLine.TryWrite(_lines, entry.Record, names!, Prefix(names!, entry.Status, receivedAt)))
+            {
+                _json.Reset(_lines);
+                ArchiveJson.Write(_json, entry, names!, receivedAt);
+                _json.Flush();
+                _lines.Write("\n"u8);
+            }
+
+            _lineEnds.Add(_lines.Length);
+        }
+    }
+
+    private byte[] Prefix(EncodedSchema names, ArchiveStatus status, DateTimeOffset receivedAt)
+    {
+        if (!_prefixes.TryGetValue((names, status), out var prefix))
+        {
+            prefix = ArchiveLine.Prefix(_json, _scratch, names, status, receivedAt);
+            _prefixes[(names, status)] = prefix;
+        }
+
+        return prefix;
+    }
+
+    // One write per file: as many whole lines as fit before MaxFileBytes (at least one), then rotate and go on.
+    private void WriteLines(DateTimeOffset receivedAt)
+    {
+        var lines = _lines.Written;
+        var from = 0;
+        for (var i = 0; i < _lineEnds.Count;)
+        {
+            RotateIfNeeded(_lineEnds[i] - from, receivedAt);
+            var to = i + 1;
+            while (to < _lineEnds.Count && _fileBytes + (_lineEnds[to] - from) <= _options.MaxFileBytes)
+            {
+                to++;
+            }
+
+            var end = _lineEnds[to - 1];
+            _file!.Write(lines[from..end]);
+            _fileBytes += end - from;
+            from = end;
+            i = to;
+        }
     }
 
     private void RotateIfNeeded(int lineBytes, DateTimeOffset now)
@@ -153,7 +205,8 @@ internal sealed partial class ArchiveWriter : IDisposable
             var path = Path.Combine(Directory, string.Create(CultureInfo.InvariantCulture, $"predictions-{stamp}-{++_counter:D6}.jsonl"));
             try
             {
-                _file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 64 * 1024);
+                // Unbuffered: each batch arrives as one large write, which goes straight to the OS.
+                _file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0);
                 _fileBytes = 0;
                 _openedAt = now;
                 return;

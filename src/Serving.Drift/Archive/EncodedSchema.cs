@@ -13,6 +13,10 @@ internal sealed class EncodedSchema
         Version = JsonEncodedText.Encode(schema.Version, encoder);
         Features = [.. schema.FeatureNames.Select(n => JsonEncodedText.Encode(n, encoder))];
         Outputs = [.. schema.OutputNames.Select(n => JsonEncodedText.Encode(n, encoder))];
+        FeatureKeys = [.. Features.Select((name, i) => Key(i == 0 ? "\""u8 : ",\""u8, name, "\":"u8))];
+        OutputKeys = [.. Outputs.Select((name, i) => Key(i == 0 ? "\""u8 : ",\""u8, name, "\":["u8))];
+        OutputSizes = [.. schema.OutputSizes];
+        KeyBytes = FeatureKeys.Sum(k => k.Length) + OutputKeys.Sum(k => k.Length);
     }
 
     public JsonEncodedText Model { get; }
@@ -22,6 +26,21 @@ internal sealed class EncodedSchema
     public JsonEncodedText[] Features { get; }
 
     public JsonEncodedText[] Outputs { get; }
+
+    /// <summary>Each feature's <c>"name":</c> as it appears in a line, with the comma before every one but the first.</summary>
+    public byte[][] FeatureKeys { get; }
+
+    /// <summary>Each output's <c>"name":[</c>, with the comma before every one but the first.</summary>
+    public byte[][] OutputKeys { get; }
+
+    /// <summary>Values per row of each output.</summary>
+    public int[] OutputSizes { get; }
+
+    /// <summary>The bytes of all keys together: what a line spends on names.</summary>
+    public int KeyBytes { get; }
+
+    private static byte[] Key(ReadOnlySpan<byte> before, JsonEncodedText name, ReadOnlySpan<byte> after) =>
+        [.. before, .. name.EncodedUtf8Bytes, .. after];
 
     /// <summary>Encodings per distinct schema (by value: each batch brings its own copy), bounded.</summary>
     public sealed class Cache(JavaScriptEncoder encoder)

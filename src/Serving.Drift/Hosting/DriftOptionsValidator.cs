@@ -65,6 +65,7 @@ internal sealed class DriftOptionsValidator : IValidateOptions<DriftOptions>
         Check(failures, evaluation.EveryRecords >= 0, "Evaluation:EveryRecords", "must not be negative (0 turns count-based scoring off)");
         Check(failures, evaluation.Interval >= TimeSpan.Zero, "Evaluation:Interval", "must not be negative (zero turns timed scoring off)");
         Check(failures, evaluation.EveryRecords > 0 || evaluation.Interval > TimeSpan.Zero, "Evaluation", "needs EveryRecords or Interval, or nothing is ever scored");
+        Check(failures, evaluation.MinInterval >= TimeSpan.Zero && evaluation.MinInterval <= TimeSpan.FromHours(1), "Evaluation:MinInterval", "must be between zero (no spacing) and 01:00:00");
     }
 
     private static void ValidateArchive(List<string> failures, DriftOptions options)

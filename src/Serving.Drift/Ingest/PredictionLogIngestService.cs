@@ -10,7 +10,7 @@ namespace Serving.Drift.Ingest;
 
 /// <summary>
 /// The Ingest stream: each batch is processed in order and acknowledged once its records are
-/// archived. A malformed batch (or bytes that are not a batch) ends that stream with
+/// archived; the next batch is received while the previous one is flushed. A malformed batch (or bytes that are not a batch) ends that stream with
 /// INVALID_ARGUMENT; a failed archive write ends it with UNAVAILABLE (the sender re-sends the
 /// unacknowledged batches). Other streams and the process carry on.
 /// </summary>
@@ -29,12 +29,7 @@ internal sealed partial class PredictionLogIngestService(
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         try
         {
-            while (await NextAsync(requestStream, reading.Token).ConfigureAwait(false))
-            {
-                var ack = await pipeline.ProcessAsync(requestStream.Current, bindings, context.CancellationToken).ConfigureAwait(false);
-                await responseStream.WriteAsync(ack, context.CancellationToken).ConfigureAwait(false);
-            }
-
+            await ReadAndAckAsync(requestStream, responseStream, bindings, reading.Token, context.CancellationToken).ConfigureAwait(false);
             Log.StreamClosed(logger, context.Peer);
         }
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
@@ -42,7 +37,7 @@ internal sealed partial class PredictionLogIngestService(
             Log.ShuttingDown(logger, context.Peer);
             throw new RpcException(new Status(StatusCode.Unavailable, "the drift monitor is shutting down; reconnect and send unacknowledged batches again"));
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException && context.CancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is IOException || (e is OperationCanceledException && context.CancellationToken.IsCancellationRequested))
         {
             // The sender went away mid-stream (reset or shutdown); it re-sends what was not acknowledged.
             Log.Aborted(logger, context.Peer);
@@ -63,6 +58,57 @@ internal sealed partial class PredictionLogIngestService(
         {
             metrics.OnStreamClosed();
         }
+    }
+
+    // Batches are processed and acknowledged in order, one at a time; the next one is read (received and parsed)
+    // while the previous one waits for its fsync, is scored and acknowledged. Whatever ends the reading, the batch
+    // in hand still gets its ack (or its failure) first.
+    private async Task ReadAndAckAsync(
+        IAsyncStreamReader<PredictionLogBatch> requestStream,
+        IServerStreamWriter<IngestAck> responseStream,
+        SchemaBindings bindings,
+        CancellationToken reading,
+        CancellationToken call)
+    {
+        Task? inHand = null;
+        try
+        {
+            while (true)
+            {
+                var next = NextAsync(requestStream, reading);
+                if (inHand is not null && await Task.WhenAny(next, inHand).ConfigureAwait(false) == inHand && !inHand.IsCompletedSuccessfully)
+                {
+                    // The batch in hand failed (malformed, archive down): end the stream now, not when another batch comes.
+                    _ = next.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    await inHand.ConfigureAwait(false);
+                }
+
+                if (!await next.ConfigureAwait(false))
+                {
+                    break;
+                }
+
+                if (inHand is not null)
+                {
+                    await inHand.ConfigureAwait(false);
+                }
+
+                inHand = ProcessAndAckAsync(requestStream.Current, bindings, responseStream, call);
+            }
+        }
+        finally
+        {
+            if (inHand is not null)
+            {
+                await inHand.ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task ProcessAndAckAsync(PredictionLogBatch batch, SchemaBindings bindings, IServerStreamWriter<IngestAck> responseStream, CancellationToken call)
+    {
+        var ack = await pipeline.ProcessAsync(batch, bindings, call).ConfigureAwait(false);
+        await responseStream.WriteAsync(ack, call).ConfigureAwait(false);
     }
 
     // Bytes that don't parse as a batch surface from the framework's reader: report them as this stream's fault.

@@ -11,7 +11,7 @@ namespace Serving.Drift.Monitoring;
 
 /// <summary>
 /// Scores versions' windows when asked — every EveryRecords records of a version (coalesced while
-/// one is waiting), and every Interval for every version — then publishes the statistics, keeps the
+/// one is waiting), and every Interval for every version, at most once per MinInterval per version — then publishes the statistics, keeps the
 /// latest report and feeds the version's alert state, raising an alert when it flips.
 /// </summary>
 /// <remarks>One loop owns every <see cref="Scoring.DriftAlertState"/>, so alerts need no locks.</remarks>
@@ -25,6 +25,10 @@ internal sealed partial class DriftEvaluator(
 {
     private readonly DriftScorer _scorer = new(options.Value.Thresholds);
     private readonly TimeSpan _interval = options.Value.Evaluation.Interval;
+    private readonly TimeSpan _minInterval = options.Value.Evaluation.MinInterval;
+
+    // When each version's last evaluation started; touched by the scoring loop only.
+    private readonly Dictionary<VersionMonitor, long> _lastStarted = new(ReferenceEqualityComparer.Instance);
 
     // At most one request per version is waiting (VersionMonitor coalesces), so this rarely fills.
     private readonly Channel<VersionMonitor> _requests = Channel.CreateBounded<VersionMonitor>(
@@ -54,6 +58,9 @@ internal sealed partial class DriftEvaluator(
         {
             await foreach (var version in _requests.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
             {
+                // The request stays pending while it waits, so records arriving meanwhile coalesce into it.
+                await SpaceOutAsync(version, stoppingToken).ConfigureAwait(false);
+                _lastStarted[version] = time.GetTimestamp();
                 Evaluate(version.TakeSnapshot());
             }
         }
@@ -61,6 +68,17 @@ internal sealed partial class DriftEvaluator(
         {
             // Shutting down.
         }
+    }
+
+    private Task SpaceOutAsync(VersionMonitor version, CancellationToken stoppingToken)
+    {
+        if (_minInterval <= TimeSpan.Zero || !_lastStarted.TryGetValue(version, out var last))
+        {
+            return Task.CompletedTask;
+        }
+
+        var wait = _minInterval - time.GetElapsedTime(last);
+        return wait > TimeSpan.Zero ? Task.Delay(wait, time, stoppingToken) : Task.CompletedTask;
     }
 
     private async Task TickAsync(CancellationToken stoppingToken)

@@ -32,8 +32,8 @@ internal sealed class DriftScenario : IAsyncDisposable
     public VersionMonitor Tabular => Drift.Version("tabular", "1");
 
     /// <summary>
-    /// Window 600, scored every 100 records, timed scoring off (so every evaluation is at a known
-    /// record). One drifting feature out of 30 makes the version drift (share ≥ 0.03 instead of 0.5),
+    /// Window 600, scored every 100 records, timed scoring and spacing off (so every evaluation is at a
+    /// known record). One drifting feature out of 30 makes the version drift (share ≥ 0.03 instead of 0.5),
     /// so a single shifted feature raises the alert.
     /// </summary>
     public static async Task<DriftScenario> StartAsync(string? webhookUrl = null)
@@ -43,6 +43,7 @@ internal sealed class DriftScenario : IAsyncDisposable
             ["Serving:Drift:Window:Capacity"] = Window.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Serving:Drift:Evaluation:EveryRecords"] = EveryRecords.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Serving:Drift:Evaluation:Interval"] = "00:00:00",
+            ["Serving:Drift:Evaluation:MinInterval"] = "00:00:00",
             ["Serving:Drift:Thresholds:DriftShare"] = "0.03",
             ["Serving:Drift:Alerts:WebhookUrl"] = webhookUrl,
             ["Serving:Drift:Alerts:WebhookRetryDelay"] = "00:00:00.050",
