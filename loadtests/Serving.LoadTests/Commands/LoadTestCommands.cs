@@ -14,5 +14,8 @@ internal static class LoadTestCommands
         RawOrtCommand.Create(),
         H2LoadCheckCommand.Create(),
         BenchCommand.Create(),
+        FeaturesBenchCommand.Create(),
+        DriftBenchCommand.Create(),
+        GatewayBenchCommand.Create(),
     };
 }

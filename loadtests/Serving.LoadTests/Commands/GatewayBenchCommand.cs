@@ -1,0 +1,93 @@
+using System.CommandLine;
+using Serving.LoadTests.Bench;
+using Serving.LoadTests.GatewayBench;
+using Serving.LoadTests.Reporting;
+using Serving.LoadTests.Targets;
+
+namespace Serving.LoadTests.Commands;
+
+/// <summary><c>gateway-bench</c>: the worker direct vs the Serving gateway vs nginx in front of it, gRPC and REST, concurrency 1 and 64, in one run; prints the issue's targets with PASS/MISS.</summary>
+internal static class GatewayBenchCommand
+{
+    /// <summary>The command.</summary>
+    public static Command Create()
+    {
+        var duration = CommonOptions.Duration("--duration", "Measured time per cell", TimeSpan.FromSeconds(10));
+        var warmup = CommonOptions.Duration("--warmup", "Unrecorded load before each cell", TimeSpan.FromSeconds(1));
+        var targetWarmup = CommonOptions.Duration("--target-warmup", "Unrecorded load on each target and protocol before the first cell, at concurrency 64", TimeSpan.FromSeconds(5));
+        var model = new Option<string>("--model") { Description = "Model: a name in models/ or loadtests/models/, or a folder", DefaultValueFactory = _ => "tabular" };
+        var targets = new Option<string>("--targets")
+        {
+            Description = "Targets, comma-separated: direct, gateway, nginx (default: all)",
+            DefaultValueFactory = _ => string.Join(",", ProxyTargets.All.Select(t => t.ToName())),
+        };
+        var protocols = new Option<string>("--protocols") { Description = "Protocols, comma-separated: grpc, rest-json", DefaultValueFactory = _ => "grpc,rest-json" };
+        var grpcClient = new Option<string>("--grpc-client")
+        {
+            Description = "gRPC client: raw-h2 (default: the cheaper one on 2 shared cores) | grpc-net",
+            DefaultValueFactory = _ => "raw-h2",
+        };
+        grpcClient.AcceptOnlyFromAmong(GrpcClientKinds.Names);
+        var nginxPath = new Option<string>("--nginx") { Description = "nginx executable (default: nginx on PATH, or in /usr/sbin, /usr/local/sbin)" };
+        var nginxWorkers = new Option<string>("--nginx-workers")
+        {
+            Description = "nginx worker_processes: auto (one per core, as nginx advises and as many cores as the gateway may use) or a number",
+            DefaultValueFactory = _ => "auto",
+        };
+        var outFile = new Option<FileInfo>("--out") { Description = "Also write the Markdown report to this file" };
+        var json = CommonOptions.Json();
+        var command = new Command("gateway-bench", "The worker direct vs the Serving gateway vs nginx in front of it (gRPC and REST, concurrency 1 and 64) in one run; prints the ratios with their targets")
+        {
+            duration, warmup, targetWarmup, model, targets, protocols, grpcClient, nginxPath, nginxWorkers, outFile, json,
+        };
+        command.SetAction((parse, cancellationToken) => CommandGuard.RunAsync(() => RunAsync(
+            new GatewayBenchOptions
+            {
+                Duration = parse.GetValue(duration),
+                Warmup = parse.GetValue(warmup),
+                TargetWarmup = parse.GetValue(targetWarmup),
+                Model = parse.GetValue(model)!,
+                Targets = [.. List(parse.GetValue(targets)).Select(ProxyTargets.Parse).Distinct()],
+                Protocols = [.. List(parse.GetValue(protocols)).Select(TargetProtocols.Parse).Distinct()],
+                GrpcClient = GrpcClientKinds.Parse(parse.GetValue(grpcClient)!),
+                NginxPath = parse.GetValue(nginxPath),
+                NginxWorkers = parse.GetValue(nginxWorkers)!,
+                MarkdownPath = parse.GetValue(outFile)?.FullName,
+                JsonPath = parse.GetValue(json)?.FullName,
+            },
+            cancellationToken)));
+        return command;
+    }
+
+    /// <summary>Runs the bench, prints the report on stdout and writes the files asked for; 130 when it stopped early.</summary>
+    internal static async Task<int> RunAsync(GatewayBenchOptions options, CancellationToken cancellationToken)
+    {
+        options.Validate();
+        var root = BenchModel.FindRepositoryRoot(Directory.GetCurrentDirectory());
+        var estimate = GatewayBenchPlan.Estimate(options);
+        var bound = GatewayBenchPlan.Bound(options);
+        await Console.Error.WriteLineAsync(
+            $"gateway-bench: {string.Join(", ", options.Targets.Select(t => t.ToName()))} × {string.Join(", ", options.Protocols.Select(p => p.ToName()))} × concurrency "
+            + $"{string.Join(",", GatewayBenchOptions.Concurrencies)}: {GatewayBenchPlan.Cells(options)} cells of {GatewayBenchMarkdown.Seconds(options.Warmup.TotalSeconds)}+{GatewayBenchMarkdown.Seconds(options.Duration.TotalSeconds)} s; "
+            + $"estimated {estimate:m\\mss\\s} (stops by itself after {bound:m\\mss\\s} at the latest)");
+
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(bound);
+        var report = await new GatewayBenchRunner(options, new GatewayBenchProgress(GatewayBenchPlan.Cells(options), estimate)).RunAsync(root, limit.Token);
+        var markdown = GatewayBenchMarkdown.Render(report);
+        Console.WriteLine(markdown);
+        if (options.MarkdownPath is { } md)
+        {
+            await File.WriteAllTextAsync(md, markdown, CancellationToken.None);
+        }
+
+        if (options.JsonPath is { } path)
+        {
+            await ReportFiles.WriteJsonAsync(path, report, GatewayBenchJsonContext.Default.GatewayBenchReport, CancellationToken.None);
+        }
+
+        return report.StoppedEarly is null ? 0 : 130;
+    }
+
+    private static string[] List(string? text) => (text ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}

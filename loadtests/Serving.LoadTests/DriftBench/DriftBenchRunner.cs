@@ -1,0 +1,166 @@
+using Grpc.Core;
+using Serving.LoadTests.Bench;
+using Serving.LoadTests.Generator;
+using Serving.LoadTests.Payloads;
+using Serving.LoadTests.Reporting;
+using Serving.LoadTests.Targets;
+
+namespace Serving.LoadTests.DriftBench;
+
+/// <summary>
+/// Runs the drift bench in one process: (a) two workers, logging off and logging every prediction to a sidecar,
+/// loaded in alternation; (b) a fresh sidecar per ingest run, fed over its real gRPC stream as fast as it acks.
+/// </summary>
+internal sealed class DriftBenchRunner(DriftBenchOptions options, DriftBenchProgress progress)
+{
+    private const int DistinctBatches = 32;
+
+    private readonly List<WorkerCell> _cells = [];
+    private readonly List<IngestResult> _ingest = [];
+
+    /// <summary>Runs everything; on cancellation returns what was measured so far.</summary>
+    public async Task<DriftBenchReport> RunAsync(string repositoryRoot, CancellationToken cancellationToken)
+    {
+        var started = DateTimeOffset.UtcNow;
+        var model = BenchModel.Locate(options.Model, repositoryRoot);
+        string? stoppedEarly = null;
+        using (var repository = BenchRepository.Create(model, new BatchingConfig()))
+        {
+            try
+            {
+                if (options.RunWorker)
+                {
+                    await RunWorkersAsync(model, repository, cancellationToken);
+                }
+
+                if (options.RunIngest)
+                {
+                    await RunIngestAsync(model, repository, cancellationToken);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                stoppedEarly = "cancelled (Ctrl+C or the bench's time bound) before the end; the figures below are what was measured";
+            }
+        }
+
+        return new DriftBenchReport
+        {
+            StartedAt = started,
+            TotalSeconds = Math.Round((DateTimeOffset.UtcNow - started).TotalSeconds, 1),
+            Machine = BenchMachine.Current(),
+            Model = model.Name,
+            ModelVersion = model.VersionText,
+            GrpcClient = options.GrpcClient.ToName(),
+            Concurrency = options.Concurrency,
+            DurationSeconds = options.Duration.TotalSeconds,
+            WarmupSeconds = options.Warmup.TotalSeconds,
+            ServerWarmupSeconds = options.ServerWarmup.TotalSeconds,
+            Rounds = options.Rounds,
+            WorkerCells = _cells,
+            Ingest = _ingest,
+            Targets = DriftBenchTargets.Compute(model.Name, _cells, _ingest),
+            StoppedEarly = stoppedEarly,
+        };
+    }
+
+    private async Task RunWorkersAsync(BenchModel model, BenchRepository repository, CancellationToken cancellationToken)
+    {
+        progress.Step($"{model.Name}: starting a drift sidecar (archive on, fsync per batch) and two workers, logging off and logging 100% to the sidecar");
+        var payload = BenchPayload.Create(model);
+        await using var sidecar = await DriftSidecar.StartAsync(repository.Root, flushToDisk: true, cancellationToken);
+        await using var off = await LoggingWorker.StartAsync(repository.Root, logsEndpoint: null, cancellationToken);
+        await using var on = await LoggingWorker.StartAsync(repository.Root, sidecar.Endpoint, cancellationToken);
+        await WarmUpAsync(off, payload, cancellationToken);
+        await WarmUpAsync(on, payload, cancellationToken);
+        for (var round = 1; round <= options.Rounds; round++)
+        {
+            _cells.Add(await RunCellAsync(off, round, payload, cancellationToken));
+            _cells.Add(await RunCellAsync(on, round, payload, cancellationToken));
+        }
+    }
+
+    private async Task WarmUpAsync(LoggingWorker worker, InferPayload payload, CancellationToken cancellationToken)
+    {
+        if (options.ServerWarmup <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        progress.Step($"    warming the worker with logging {(worker.Logging ? "on" : "off")} up: {Format.Fixed(options.ServerWarmup.TotalSeconds, 0)} s at concurrency {options.Concurrency}, not recorded");
+        var profile = Closed() with { Warmup = options.ServerWarmup, Duration = TimeSpan.FromMilliseconds(1) };
+        try
+        {
+            await LoadRunner.RunAsync(Target(worker, payload), payload, profile, cancellationToken);
+        }
+        catch (Exception e) when (e is LoadTestException or RpcException or HttpRequestException or IOException)
+        {
+            progress.Step($"    warm-up failed: {e.Message}");
+        }
+    }
+
+    private async Task<WorkerCell> RunCellAsync(LoggingWorker worker, int round, InferPayload payload, CancellationToken cancellationToken)
+    {
+        var label = $"round {round}/{options.Rounds} · logging {(worker.Logging ? "100% → sidecar" : "off")} · closed c={options.Concurrency}";
+        progress.Step($"cell: {label} ...");
+        WorkerCell cell;
+        try
+        {
+            var before = worker.Logging ? await worker.ScrapeAsync(cancellationToken) : null;
+            var report = await LoadRunner.RunAsync(Target(worker, payload), payload, Closed(), cancellationToken, progress);
+            var after = worker.Logging ? await worker.ScrapeAsync(CancellationToken.None) : null;
+            cell = new WorkerCell(worker.Logging, round, report, null, before is not null && after is not null ? LoggingStats.Between(before, after) : null);
+            progress.Step($"    {Format.Int(report.RequestsPerSecond)} req/s, p99 {Format.Micros(report.Latency.P99Micros)}, {Format.Int(report.Failed)} failed, "
+                + $"cores {Format.Fixed(report.ProcessCpuCores, 2)} (others {(report.OtherCpuCores is { } o ? Format.Fixed(o, 2) : "?")})"
+                + (cell.Logs is { } l ? $", logs: {Format.Int(l.Enqueued)} enqueued, {Format.Int(l.Dropped)} dropped, {Format.Int(l.Acked)} acked" : string.Empty));
+        }
+        catch (Exception e) when (e is LoadTestException or RpcException or HttpRequestException or IOException)
+        {
+            cell = new WorkerCell(worker.Logging, round, null, e.Message, null);
+            progress.Step($"    did not run: {e.Message}");
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return cell;
+    }
+
+    private async Task RunIngestAsync(BenchModel model, BenchRepository repository, CancellationToken cancellationToken)
+    {
+        var bodies = IngestRecords.Batches(model, options.BatchSize, DistinctBatches);
+        List<(bool FlushToDisk, string Label)> runs = [(true, DriftBenchTargets.DefaultArchiveLabel)];
+        if (options.OsFlushRun)
+        {
+            runs.Add((false, DriftBenchTargets.OsFlushLabel));
+        }
+
+        foreach (var (flushToDisk, label) in runs)
+        {
+            progress.Step($"ingest: {label}: a fresh sidecar, {options.Streams} stream(s) × {options.MaxUnackedBatches} batches of {options.BatchSize} in flight, "
+                + $"{Format.Fixed(options.IngestWarmup.TotalSeconds, 0)} s warmup + {Format.Fixed(options.IngestDuration.TotalSeconds, 0)} s measured"
+                + (options.IngestRecords is { } n ? $" (or {Format.Int(n)} records)" : string.Empty));
+            IngestResult result;
+            await using (var sidecar = await DriftSidecar.StartAsync(repository.Root, flushToDisk, cancellationToken))
+            {
+                result = await IngestLoad.RunAsync(sidecar, label, bodies, options, progress, cancellationToken);
+            }
+
+            _ingest.Add(result);
+            progress.Step($"    {Format.Int(result.RecordsPerSecond)} records/s ({Format.Int(result.MeasuredRecords)} in {Format.Fixed(result.MeasuredSeconds, 1)} s), "
+                + $"ack p99 {Format.Micros(result.AckLatency.P99Micros)}, acked {Format.Int(result.RecordsAcked)}, archive lines {Format.Int(result.Archive?.Lines ?? 0)}, "
+                + $"{Format.Fixed(result.CpuMicrosPerRecord, 1)} µs CPU per record, cores {Format.Fixed(result.ProcessCpuCores, 2)} (others {(result.OtherCpuCores is { } o ? Format.Fixed(o, 2) : "?")})"
+                + (result.Error is { } e ? $"; ended early: {e}" : string.Empty));
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    private LoadTarget Target(LoggingWorker worker, InferPayload payload) =>
+        new(worker.GrpcAddress, TargetProtocol.Grpc, payload.Model, payload.ModelVersion, GrpcClient: options.GrpcClient);
+
+    private LoadProfile Closed() => new()
+    {
+        Mode = LoadMode.Closed,
+        Concurrency = options.Concurrency,
+        Duration = options.Duration,
+        Warmup = options.Warmup,
+    };
+}

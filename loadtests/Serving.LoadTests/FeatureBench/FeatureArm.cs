@@ -1,0 +1,24 @@
+using Serving.LoadTests.Reporting;
+
+namespace Serving.LoadTests.FeatureBench;
+
+/// <summary>One arm: one form of call against one worker, under the closed model.</summary>
+/// <param name="NearCache"><c>off</c> or <c>on</c>.</param>
+/// <param name="Form"><c>lookup</c> (entity ids) or <c>inline</c> (the same values in the request).</param>
+/// <param name="Report">The generator's report; null when the arm could not run.</param>
+/// <param name="Error">Why the arm could not run.</param>
+/// <param name="Worker">What the worker's metrics say happened during the arm.</param>
+/// <param name="RoundTrips">Redis round trips per batch, from the server's counters.</param>
+/// <param name="RedisCpuCores">Cores redis-server used during the arm (its <c>INFO cpu</c>).</param>
+internal sealed record FeatureArm(
+    string NearCache, string Form, LoadReport? Report, string? Error, WorkerFeatureStats? Worker, RoundTrips? RoundTrips, double? RedisCpuCores)
+{
+    /// <summary>The entity-id form.</summary>
+    public const string Lookup = "lookup";
+
+    /// <summary>The inline form.</summary>
+    public const string Inline = "inline";
+
+    /// <summary>Failed calls, rows filled with defaults, Redis errors and breaker refusals: 0 for a clean arm.</summary>
+    public long Problems => (Report?.Failed ?? 0) + (Worker?.DefaultedRows ?? 0) + (Worker?.StoreErrors ?? 0) + (Worker?.BreakerRefusals ?? 0);
+}

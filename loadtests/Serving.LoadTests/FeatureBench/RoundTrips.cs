@@ -1,0 +1,43 @@
+namespace Serving.LoadTests.FeatureBench;
+
+/// <summary>
+/// Redis round trips per batch: the feature reads the server counted (<c>INFO commandstats</c>) divided by the
+/// batches the worker executed (its <c>/metrics</c>), over the same interval.
+/// </summary>
+/// <param name="StoreCalls">Round trips: script calls (EVAL/EVALSHA/FCALL…), or plain read commands when no script ran.</param>
+/// <param name="KeysRead">Hash reads (HMGET/HGETALL…) the server ran, inside scripts or not: entities fetched.</param>
+/// <param name="Scripted">True when the reads came through scripts (then each script call is one round trip).</param>
+/// <param name="Batches">Batches the worker executed.</param>
+/// <param name="BatchesNeedingStore">Batches that had entities the near cache lacked (the worker's store-call counter).</param>
+internal sealed record RoundTrips(long StoreCalls, long KeysRead, bool Scripted, long Batches, long BatchesNeedingStore)
+{
+    /// <summary>The target: at most one round trip per batch.</summary>
+    public const double Target = 1.0;
+
+    private static readonly string[] ScriptCommands = ["eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"];
+    private static readonly string[] ReadCommands = ["hmget", "hgetall", "hget", "mget", "get"];
+
+    /// <summary>Round trips per executed batch; null when no batch ran.</summary>
+    public double? PerBatch => Batches > 0 ? (double)StoreCalls / Batches : null;
+
+    /// <summary>Round trips per batch that needed the store; null when none did.</summary>
+    public double? PerStoreBatch => BatchesNeedingStore > 0 ? (double)StoreCalls / BatchesNeedingStore : null;
+
+    /// <summary>Entities read per round trip; null without round trips.</summary>
+    public double? KeysPerCall => StoreCalls > 0 ? (double)KeysRead / StoreCalls : null;
+
+    /// <summary>True when <see cref="PerBatch"/> is known and at most <see cref="Target"/>, and so is <see cref="PerStoreBatch"/> when any batch called the store.</summary>
+    public bool TargetMet => PerBatch is { } perBatch && perBatch <= Target && PerStoreBatch is null or <= Target;
+
+    /// <summary>
+    /// The round trips in <paramref name="delta"/> (commands the server ran during the arm). Commands a script
+    /// runs are counted by Redis too, so with scripts only the script calls are round trips; without, every
+    /// plain read counts as one (an upper bound if the client pipelined them).
+    /// </summary>
+    public static RoundTrips From(CommandStats delta, long batches, long batchesNeedingStore)
+    {
+        var scripts = delta.Calls(ScriptCommands);
+        var reads = delta.Calls(ReadCommands);
+        return new RoundTrips(scripts > 0 ? scripts : reads, reads, scripts > 0, batches, batchesNeedingStore);
+    }
+}
