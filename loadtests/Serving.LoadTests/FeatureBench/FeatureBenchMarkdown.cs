@@ -55,7 +55,6 @@ internal static class FeatureBenchMarkdown
             + "of the entities, one per call, so a batch holds different entities; the inline arm sends, for the same entity, the values the lookup reads.");
         md.AppendLine();
         md.AppendLine($"Worker model.yaml: `max_batch_size: {b.MaxBatchSize}`, `dynamic_batching: {{ max_queue_delay_us: {b.MaxQueueDelayMicros}, instances: {b.Instances} }}`"
-            + (b.Instances == 0 ? " (0: the worker's default, one instance per core)" : string.Empty)
             + "; `features.near_cache_ttl_ms` as in the table; everything else as the model ships. Worker's Redis call timeout: "
             + (r.StoreTimeoutMs is { } timeout ? $"{Format.Int(timeout)} ms (set by the bench)." : "the worker's default (100 ms)."));
         md.AppendLine();

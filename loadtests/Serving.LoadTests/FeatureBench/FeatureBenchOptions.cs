@@ -28,7 +28,7 @@ internal sealed record FeatureBenchOptions
     public GrpcClientKind GrpcClient { get; init; } = GrpcClientKind.RawHttp2;
 
     /// <summary>The batching written into the model's <c>model.yaml</c>; the default is the worker's own (delay 0, one instance per core).</summary>
-    public BatchingConfig Batching { get; init; } = new(MaxBatchSize: 64, MaxQueueDelayMicros: 0, Instances: 0, IntraOpThreads: 0);
+    public BatchingConfig Batching { get; init; } = new(MaxBatchSize: 64, MaxQueueDelayMicros: 0, Instances: 1, IntraOpThreads: 0);
 
     /// <summary>The worker's per-call Redis time limit (<c>Serving:Features:Timeout</c>); null keeps the worker's default (100 ms).</summary>
     public TimeSpan? StoreTimeout { get; init; }
@@ -58,7 +58,7 @@ internal sealed record FeatureBenchOptions
         Require(NearCache.Count > 0, "--near-cache needs off, on or both");
         Require(Batching.MaxBatchSize is > 1 and <= 4096, "--max-batch-size must be between 2 and 4096");
         Require(Batching.MaxQueueDelayMicros is >= 0 and <= 10_000_000, "--max-queue-delay-us must be between 0 and 10000000");
-        Require(Batching.Instances is >= 0 and <= 64, "--instances must be between 0 (the worker's default) and 64");
+        Require(Batching.Instances is >= 1 and <= 64, "--instances must be between 1 and 64");
         Require(StoreTimeout is null || (StoreTimeout >= TimeSpan.FromMilliseconds(1) && StoreTimeout <= TimeSpan.FromMinutes(1)), "--store-timeout must be between 1ms and 1m");
     }
 
