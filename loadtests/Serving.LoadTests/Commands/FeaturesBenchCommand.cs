@@ -13,7 +13,10 @@ namespace Serving.LoadTests.Commands;
 internal static class FeaturesBenchCommand
 {
     /// <summary>The command.</summary>
-    public static Command Create()
+    public static Command Create() => Create(out _);
+
+    /// <summary>The command, and how a parse of it becomes <see cref="FeatureBenchOptions"/> (tests check the defaults validate).</summary>
+    internal static Command Create(out Func<ParseResult, FeatureBenchOptions> optionsOf)
     {
         var duration = CommonOptions.Duration("--duration", "Measured time per arm", TimeSpan.FromSeconds(10));
         var warmup = CommonOptions.Duration("--warmup", "Unrecorded load before each arm", TimeSpan.FromSeconds(2));
@@ -28,7 +31,7 @@ internal static class FeaturesBenchCommand
         var grpcClient = new Option<string>("--grpc-client") { Description = "gRPC client: raw-h2 (default, cheaper on 2 cores) | grpc-net", DefaultValueFactory = _ => "raw-h2" };
         grpcClient.AcceptOnlyFromAmong(GrpcClientKinds.Names);
         var delay = new Option<long>("--max-queue-delay-us") { Description = "model.yaml dynamic_batching.max_queue_delay_us", DefaultValueFactory = _ => 0 };
-        var instances = new Option<int>("--instances") { Description = "model.yaml dynamic_batching.instances (0 = the worker's default, one per core)", DefaultValueFactory = _ => 0 };
+        var instances = new Option<int>("--instances") { Description = "model.yaml dynamic_batching.instances", DefaultValueFactory = _ => 1 };
         var storeTimeout = new Option<TimeSpan?>("--store-timeout")
         {
             Description = "The worker's per-call Redis time limit (Serving:Features:Timeout; default: the worker's, 100ms). Past it a batch's rows get defaults (fail_open), which the report counts",
@@ -40,22 +43,22 @@ internal static class FeaturesBenchCommand
         {
             duration, warmup, serverWarmup, concurrency, model, nearCache, grpcClient, delay, instances, storeTimeout, outFile, json,
         };
-        command.SetAction((parse, cancellationToken) => CommandGuard.RunAsync(() => RunAsync(
-            new FeatureBenchOptions
-            {
-                Model = parse.GetValue(model)!,
-                Duration = parse.GetValue(duration),
-                Warmup = parse.GetValue(warmup),
-                ServerWarmup = parse.GetValue(serverWarmup),
-                Concurrency = parse.GetValue(concurrency),
-                NearCache = parse.GetValue(nearCache)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(NearCacheSetting.Parse).Distinct().ToList(),
-                GrpcClient = GrpcClientKinds.Parse(parse.GetValue(grpcClient)!),
-                Batching = new BatchingConfig(64, parse.GetValue(delay), parse.GetValue(instances), 0),
-                StoreTimeout = parse.GetValue(storeTimeout),
-                MarkdownPath = parse.GetValue(outFile)?.FullName,
-                JsonPath = parse.GetValue(json)?.FullName,
-            },
-            cancellationToken)));
+        FeatureBenchOptions Options(ParseResult parse) => new FeatureBenchOptions
+        {
+            Model = parse.GetValue(model)!,
+            Duration = parse.GetValue(duration),
+            Warmup = parse.GetValue(warmup),
+            ServerWarmup = parse.GetValue(serverWarmup),
+            Concurrency = parse.GetValue(concurrency),
+            NearCache = parse.GetValue(nearCache)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(NearCacheSetting.Parse).Distinct().ToList(),
+            GrpcClient = GrpcClientKinds.Parse(parse.GetValue(grpcClient)!),
+            Batching = new BatchingConfig(64, parse.GetValue(delay), parse.GetValue(instances), 0),
+            StoreTimeout = parse.GetValue(storeTimeout),
+            MarkdownPath = parse.GetValue(outFile)?.FullName,
+            JsonPath = parse.GetValue(json)?.FullName,
+        };
+        command.SetAction((parse, cancellationToken) => CommandGuard.RunAsync(() => RunAsync(Options(parse), cancellationToken)));
+        optionsOf = Options;
         return command;
     }
 
