@@ -74,6 +74,18 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Freezes the server (SIGSTOP): connections stay open and every command waits, as on a stalled Redis.</summary>
+    public void Pause() => Signal("STOP");
+
+    /// <summary>Lets a paused server go on (SIGCONT); the commands it held are answered.</summary>
+    public void Resume() => Signal("CONT");
+
+    private void Signal(string signal)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", _process!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
     /// <summary>Kills the server (an outage); <see cref="StartAgainAsync"/> brings it back, empty.</summary>
     public void Stop()
     {

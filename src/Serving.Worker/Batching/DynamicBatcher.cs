@@ -23,6 +23,16 @@ internal sealed partial class DynamicBatcher : IDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task[] _instances;
+
+    /// <summary>Batches whose feature lookups may be in flight per model instance (model runs stay at <c>instances</c>).</summary>
+    public const int LookupsPerInstance = 4;
+
+    private readonly SemaphoreSlim? _modelRuns;
+
+    private int _lookupsInFlight;
+
+    /// <summary>Batches waiting on the feature store right now.</summary>
+    public int LookupsInFlight => Volatile.Read(ref _lookupsInFlight);
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private readonly FeatureLookup? _features;
@@ -34,7 +44,10 @@ internal sealed partial class DynamicBatcher : IDisposable
         _settings = settings;
         _metrics = metrics;
         _logger = logger;
-        _instances = new Task[settings.Instances];
+        // A batch that waits on the feature store doesn't hold a model instance: more loops take and look up
+        // batches than may run the model at once, so the next batch's lookup overlaps this one's run and lookup.
+        _modelRuns = features is null ? null : new SemaphoreSlim(settings.Instances, settings.Instances);
+        _instances = new Task[settings.Instances * (features is null ? 1 : LookupsPerInstance)];
         for (var i = 0; i < _instances.Length; i++)
         {
             _instances[i] = Task.Run(RunInstanceAsync);
@@ -256,7 +269,16 @@ internal sealed partial class DynamicBatcher : IDisposable
         var featuresDone = 0L;
         if (_features is not null && batch.Exists(i => i.Features is not null))
         {
-            await FillFeaturesAsync(batch).ConfigureAwait(false);
+            Interlocked.Increment(ref _lookupsInFlight);
+            try
+            {
+                await FillFeaturesAsync(batch).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _lookupsInFlight);
+            }
+
             featuresDone = Stopwatch.GetTimestamp();
             if (batch.Count == 0)
             {
@@ -268,6 +290,11 @@ internal sealed partial class DynamicBatcher : IDisposable
         foreach (var item in batch)
         {
             rows += item.Rows;
+        }
+
+        if (_modelRuns is not null)
+        {
+            await _modelRuns.WaitAsync().ConfigureAwait(false);
         }
 
         try
@@ -314,6 +341,10 @@ internal sealed partial class DynamicBatcher : IDisposable
             {
                 item.Completion.TrySetException(error);
             }
+        }
+        finally
+        {
+            _modelRuns?.Release();
         }
 
         Interlocked.Increment(ref _executions);

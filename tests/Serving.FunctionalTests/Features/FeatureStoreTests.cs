@@ -70,6 +70,44 @@ public sealed class FeatureStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StalledRedis_LookupInFlight_DoesNotHoldTheModelInstance()
+    {
+        // One model instance; the lookup may wait 30 s, far longer than this test.
+        var (server, repo) = await FeatureTestData.StartWorkerAsync(
+            _redis.ConnectionString, "  instances: 1\n", new Dictionary<string, string?> { ["Serving:Features:Timeout"] = "00:00:30" });
+        using var repoScope = repo;
+        await using var serverScope = server;
+        var batcher = server.Service<ModelRepository>().Table.Models["tabular"].Versions[1].Batcher!;
+        var golden = GoldenFile.Load("tabular", "1");
+
+        _redis.Pause();
+        try
+        {
+            var byId = server.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(FeatureTestData.EntityBody([1, 2, 3])));
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (batcher.LookupsInFlight == 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline && !byId.IsCompleted, "the entity request's batch never started its lookup");
+                await Task.Delay(5);
+            }
+
+            // The entity request's batch is waiting on Redis; an inline request still gets the model and its answer.
+            using var inline = await server.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(golden.RequestBody()));
+            Assert.Equal(HttpStatusCode.OK, inline.StatusCode);
+            Assert.False(byId.IsCompleted, "the entity request should still be waiting on the stalled Redis");
+
+            _redis.Resume();
+            using var answered = await byId;
+            Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+            Assert.DoesNotContain("features_store_unavailable", await answered.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            _redis.Resume();
+        }
+    }
+
+    [Fact]
     public async Task BatchOf64Entities_OneRedisCallCountedOnTheServer()
     {
         var (server, repo) = await FeatureTestData.StartWorkerAsync(_redis.ConnectionString);

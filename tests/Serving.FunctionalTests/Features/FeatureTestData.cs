@@ -24,7 +24,12 @@ internal static class FeatureTestData
     }
 
     /// <summary>A worker whose tabular model.yaml gets <paramref name="featureOverrides"/> (replacing keys in its features section).</summary>
-    public static async Task<(WorkerServer Server, TempDirectory Repo)> StartWorkerAsync(string? redis, string batching = "", params (string Key, string Value)[] featureOverrides)
+    public static Task<(WorkerServer Server, TempDirectory Repo)> StartWorkerAsync(string? redis, string batching = "", params (string Key, string Value)[] featureOverrides) =>
+        StartWorkerAsync(redis, batching, new Dictionary<string, string?>(), featureOverrides);
+
+    /// <summary>As above, with <paramref name="settings"/> over the fixture's worker settings.</summary>
+    public static async Task<(WorkerServer Server, TempDirectory Repo)> StartWorkerAsync(
+        string? redis, string batching, IReadOnlyDictionary<string, string?> settings, params (string Key, string Value)[] featureOverrides)
     {
         var repo = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
         var yamlPath = Path.Combine(repo.Path, "tabular", "model.yaml");
@@ -40,13 +45,18 @@ internal static class FeatureTestData
         }
 
         await File.WriteAllTextAsync(yamlPath, yaml);
-        var settings = new Dictionary<string, string?>
+        var all = new Dictionary<string, string?>
         {
             ["Serving:Features:Redis"] = redis,
             ["Serving:Features:BreakerOpenFor"] = "00:00:00.200",
             ["Serving:Features:Timeout"] = "00:00:00.500",
         };
-        return (await WorkerServer.StartAsync(repo.Path, settings), repo);
+        foreach (var (key, value) in settings)
+        {
+            all[key] = value;
+        }
+
+        return (await WorkerServer.StartAsync(repo.Path, all), repo);
     }
 
     public static string EntityBody(IEnumerable<long> ids, string version = "") =>
