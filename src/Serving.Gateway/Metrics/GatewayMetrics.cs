@@ -52,13 +52,19 @@ internal sealed class GatewayMetrics
 
     public static string GrpcCode(int status) => (uint)status < GrpcCodes.Length ? GrpcCodes[status] : "other";
 
+    // The series of each label set, resolved once: WithLabels allocates its label array and hashes the labels per call.
+    // Label values are bounded (known models and versions, "_unknown"/"_invalid" for the rest).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Model, string Version, string Arm, string Protocol, string Code), (Counter.Child Requests, Histogram.Child? Duration)> _series = new();
+
     public void Observe(string model, string version, string arm, string protocol, string code, double seconds)
     {
-        Requests.WithLabels(model, version, arm, protocol, code).Inc();
-        if (version.Length > 0)
-        {
-            Duration.WithLabels(model, version, protocol).Observe(seconds);
-        }
+        var series = _series.GetOrAdd(
+            (model, version, arm, protocol, code),
+            static key => (
+                Requests.WithLabels(key.Model, key.Version, key.Arm, key.Protocol, key.Code),
+                key.Version.Length > 0 ? Duration.WithLabels(key.Model, key.Version, key.Protocol) : null));
+        series.Requests.Inc();
+        series.Duration?.Observe(seconds);
     }
 
     public void Retried(string model, string version) => Retries.WithLabels(model, version).Inc();
