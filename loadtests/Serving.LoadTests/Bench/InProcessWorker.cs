@@ -15,11 +15,15 @@ internal sealed class InProcessWorker : IAsyncDisposable
     {
         _app = app;
         GrpcAddress = new Uri($"http://127.0.0.1:{listeners.GrpcPort}");
+        RestAddress = new Uri($"http://127.0.0.1:{listeners.RestPort}");
         _metrics = new HttpClient(HttpHandlers.ForMetadata()) { BaseAddress = new Uri($"http://127.0.0.1:{listeners.MetricsPort}"), Timeout = TimeSpan.FromSeconds(10) };
     }
 
     /// <summary>The gRPC (h2c) root.</summary>
     public Uri GrpcAddress { get; }
+
+    /// <summary>The REST root.</summary>
+    public Uri RestAddress { get; }
 
     /// <summary>The configuration keys the bench sets; <paramref name="batching"/> false is the "batching off" arm.</summary>
     public static Dictionary<string, string?> Settings(string repository, bool batching) => new()
@@ -41,9 +45,13 @@ internal sealed class InProcessWorker : IAsyncDisposable
     };
 
     /// <summary>Builds and starts the worker; its models are loaded when this returns.</summary>
-    public static async Task<InProcessWorker> StartAsync(string repository, bool batching, CancellationToken cancellationToken)
+    public static Task<InProcessWorker> StartAsync(string repository, bool batching, CancellationToken cancellationToken) =>
+        StartAsync(Settings(repository, batching), cancellationToken);
+
+    /// <summary>Builds and starts the worker with <paramref name="settings"/> (<see cref="Settings"/> plus a bench's own keys).</summary>
+    public static async Task<InProcessWorker> StartAsync(Dictionary<string, string?> settings, CancellationToken cancellationToken)
     {
-        var app = WorkerHost.Build([], Settings(repository, batching));
+        var app = WorkerHost.Build([], settings);
         try
         {
             await app.StartAsync(cancellationToken);

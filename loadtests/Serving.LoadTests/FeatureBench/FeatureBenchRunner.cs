@@ -95,7 +95,7 @@ internal sealed class FeatureBenchRunner(FeatureBenchOptions options, BenchProgr
     }
 
     /// <summary>Unrecorded load after the worker starts, half in each form, so both arms find the same warm process.</summary>
-    private async Task WarmUpAsync(FeatureWorker worker, IReadOnlyList<InferPayload> lookupForm, IReadOnlyList<InferPayload> inlineForm, CancellationToken cancellationToken)
+    private async Task WarmUpAsync(InProcessWorker worker, IReadOnlyList<InferPayload> lookupForm, IReadOnlyList<InferPayload> inlineForm, CancellationToken cancellationToken)
     {
         if (options.ServerWarmup <= TimeSpan.Zero)
         {
@@ -120,7 +120,7 @@ internal sealed class FeatureBenchRunner(FeatureBenchOptions options, BenchProgr
     }
 
     private async Task<FeatureArm> RunArmAsync(
-        BenchModel model, NearCacheMode mode, string form, FeatureWorker worker, RedisProcess redis, IReadOnlyList<InferPayload> payloads, CancellationToken cancellationToken)
+        BenchModel model, NearCacheMode mode, string form, InProcessWorker worker, RedisProcess redis, IReadOnlyList<InferPayload> payloads, CancellationToken cancellationToken)
     {
         progress.CellStarted($"{model.Name} · near cache {mode.ToName()} · {(form == FeatureArm.Lookup ? "lookup (entity ids)" : "inline (same values in the request)")} · closed c={options.Concurrency}");
         FeatureArm arm;
@@ -159,7 +159,7 @@ internal sealed class FeatureBenchRunner(FeatureBenchOptions options, BenchProgr
         return arm;
     }
 
-    private LoadTarget Target(FeatureWorker worker, IReadOnlyList<InferPayload> payloads) =>
+    private LoadTarget Target(InProcessWorker worker, IReadOnlyList<InferPayload> payloads) =>
         new(worker.GrpcAddress, TargetProtocol.Grpc, payloads[0].Model, payloads[0].ModelVersion, GrpcClient: options.GrpcClient);
 
     private LoadProfile Closed() => new()

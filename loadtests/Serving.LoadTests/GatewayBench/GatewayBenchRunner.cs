@@ -62,9 +62,10 @@ internal sealed class GatewayBenchRunner(GatewayBenchOptions options, GatewayBen
     {
         progress.Step($"starting the worker ({model.Name} v{model.VersionText}, dynamic batching on, max_queue_delay_us 0)");
         await using var worker = await StartWorkerAsync(repository, cancellationToken);
-        _addresses[ProxyTarget.Direct] = worker.Addresses;
-        await using var gateway = options.Targets.Contains(ProxyTarget.Gateway) ? await StartGatewayAsync(worker.Addresses, model.Name, cancellationToken) : null;
-        await using var nginx = options.Targets.Contains(ProxyTarget.Nginx) ? await StartNginxAsync(nginxPath, worker.Addresses, cancellationToken) : null;
+        var direct = new TargetAddresses(worker.GrpcAddress, worker.RestAddress);
+        _addresses[ProxyTarget.Direct] = direct;
+        await using var gateway = options.Targets.Contains(ProxyTarget.Gateway) ? await StartGatewayAsync(direct, model.Name, cancellationToken) : null;
+        await using var nginx = options.Targets.Contains(ProxyTarget.Nginx) ? await StartNginxAsync(nginxPath, direct, cancellationToken) : null;
         await WarmUpAsync(payload, cancellationToken);
         foreach (var protocol in options.Protocols)
         {
@@ -78,11 +79,11 @@ internal sealed class GatewayBenchRunner(GatewayBenchOptions options, GatewayBen
         }
     }
 
-    private static async Task<InProcessWorkerHost> StartWorkerAsync(BenchRepository repository, CancellationToken cancellationToken)
+    private static async Task<InProcessWorker> StartWorkerAsync(BenchRepository repository, CancellationToken cancellationToken)
     {
         try
         {
-            return await InProcessWorkerHost.StartAsync(repository.Root, cancellationToken);
+            return await InProcessWorker.StartAsync(repository.Root, batching: true, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException and not LoadTestException)
         {
