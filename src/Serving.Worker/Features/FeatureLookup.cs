@@ -33,7 +33,7 @@ internal sealed partial class FeatureLookup
     private readonly ILogger _logger;
 
     public FeatureLookup(
-        string model, FeaturesConfig config, TensorSignature target, int targetIndex, IFeatureStore store, CircuitBreaker breaker, TimeSpan timeout, ILogger logger)
+        string model, long version, FeaturesConfig config, TensorSignature target, int targetIndex, IFeatureStore store, CircuitBreaker breaker, TimeSpan timeout, ILogger logger)
     {
         Model = model;
         _config = config;
@@ -46,7 +46,7 @@ internal sealed partial class FeatureLookup
         _breaker = breaker;
         _timeout = timeout;
         _cache = new NearCache(config.NearCacheSize, TimeSpan.FromMilliseconds(config.NearCacheTtlMs), TimeProvider.System);
-        _metrics = new FeatureMetrics.Series(model, store.Kind);
+        _metrics = new FeatureMetrics.Series(model, version.ToString(System.Globalization.CultureInfo.InvariantCulture), store.Kind);
         _logger = logger;
     }
 

@@ -57,6 +57,6 @@ internal sealed class FeatureStores(IOptions<FeatureStoreOptions> options, IServ
             breaker = new CircuitBreaker(options.Value.BreakerFailures, options.Value.BreakerOpenFor, TimeProvider.System);
         }
 
-        return new FeatureLookup(model, config, target, targetIndex, store, breaker, options.Value.Timeout, loggers.CreateLogger<FeatureLookup>());
+        return new FeatureLookup(model, version, config, target, targetIndex, store, breaker, options.Value.Timeout, loggers.CreateLogger<FeatureLookup>());
     }
 }

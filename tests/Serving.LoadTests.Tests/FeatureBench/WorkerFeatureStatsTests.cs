@@ -7,14 +7,14 @@ public sealed class WorkerFeatureStatsTests
     private static string Scrape(long batches, long rows, long hits, long misses, long calls, double lookupSeconds, long defaulted = 0, long errors = 0, long refused = 0) => $$"""
         serving_batch_executions_total{model="tabular",version="2"} {{batches}}
         serving_batch_size_sum{model="tabular",version="2"} {{rows}}
-        serving_feature_cache_requests_total{model="tabular",result="hit"} {{hits}}
-        serving_feature_cache_requests_total{model="tabular",result="miss"} {{misses}}
-        serving_feature_store_calls_total{model="tabular",store="redis"} {{calls}}
-        serving_feature_store_errors_total{model="tabular",store="redis",kind="timeout"} {{errors}}
-        serving_feature_store_errors_total{model="tabular",store="redis",kind="breaker_open"} {{refused}}
-        serving_feature_defaulted_rows_total{model="tabular",reason="missing"} {{defaulted}}
-        serving_feature_lookup_duration_seconds_sum{model="tabular",store="redis"} {{lookupSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}}
-        serving_feature_lookup_duration_seconds_count{model="tabular",store="redis"} {{calls}}
+        serving_feature_cache_requests_total{model="tabular",version="2",result="hit"} {{hits}}
+        serving_feature_cache_requests_total{model="tabular",version="2",result="miss"} {{misses}}
+        serving_feature_store_calls_total{model="tabular",version="2",store="redis"} {{calls}}
+        serving_feature_store_errors_total{model="tabular",version="2",store="redis",kind="timeout"} {{errors}}
+        serving_feature_store_errors_total{model="tabular",version="2",store="redis",kind="breaker_open"} {{refused}}
+        serving_feature_defaulted_rows_total{model="tabular",version="2",reason="missing"} {{defaulted}}
+        serving_feature_lookup_duration_seconds_sum{model="tabular",version="2",store="redis"} {{lookupSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}}
+        serving_feature_lookup_duration_seconds_count{model="tabular",version="2",store="redis"} {{calls}}
         """;
 
     [Fact]
