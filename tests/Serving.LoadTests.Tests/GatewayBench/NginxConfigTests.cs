@@ -62,13 +62,13 @@ public sealed class NginxConfigTests
         Assert.DoesNotContain("daemon", text, StringComparison.Ordinal);
     }
 
-    [NginxFact]
+    [Fact]
     public async Task Render_RealNginx_AcceptsTheConfig()
     {
         using var dir = new TempFolder();
         Directory.CreateDirectory(Path.Combine(dir.Path, "temp"));
         await File.WriteAllTextAsync(Path.Combine(dir.Path, "nginx.conf"), NginxConfig.Render(Settings with { Prefix = dir.Path }));
-        var start = new System.Diagnostics.ProcessStartInfo(NginxFactAttribute.Path!) { RedirectStandardError = true, RedirectStandardOutput = true };
+        var start = new System.Diagnostics.ProcessStartInfo(InstalledNginx.Path) { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var arg in new[] { "-t", "-p", dir.Path + "/", "-c", "nginx.conf" })
         {
             start.ArgumentList.Add(arg);

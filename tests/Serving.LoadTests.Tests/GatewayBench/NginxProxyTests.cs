@@ -10,11 +10,11 @@ namespace Serving.LoadTests.Tests.GatewayBench;
 [Collection(NginxCollection.Name)]
 public sealed class NginxProxyTests
 {
-    [NginxFact]
+    [Fact]
     public async Task StartAsync_InFrontOfAServer_ForwardsGrpcAndRestThenStopsCleanly()
     {
         await using var echo = await EchoServer.StartAsync(new EchoServerOptions(BaselinePorts.Any, Features: 4), CancellationToken.None);
-        var binary = await NginxBinary.ProbeAsync(NginxFactAttribute.Path!, CancellationToken.None);
+        var binary = await NginxBinary.ProbeAsync(InstalledNginx.Path, CancellationToken.None);
         var proxy = await NginxProxy.StartAsync(binary, new TargetAddresses(echo.Http2Address, echo.Http1Address), "1", CancellationToken.None);
         var prefix = PrefixOf(proxy.Config);
         int[] pids;
@@ -40,10 +40,10 @@ public sealed class NginxProxyTests
         Assert.False(Directory.Exists(prefix), $"{prefix} was not deleted");
     }
 
-    [NginxFact]
+    [Fact]
     public async Task StartAsync_ConfigNginxRefuses_ThrowsWithNginxsMessageAndLeavesNothing()
     {
-        var binary = await NginxBinary.ProbeAsync(NginxFactAttribute.Path!, CancellationToken.None);
+        var binary = await NginxBinary.ProbeAsync(InstalledNginx.Path, CancellationToken.None);
 
         var e = await Assert.ThrowsAsync<LoadTestException>(() =>
             NginxProxy.StartAsync(binary, TargetAddresses.Loopback(1, 2), "not-a-number", CancellationToken.None));
