@@ -20,13 +20,7 @@ public static class DriftHost
     public static WebApplication Build(
         string[] args, IDictionary<string, string?>? overrides = null, Action<OpenTelemetry.Trace.TracerProviderBuilder>? tracing = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
-        if (overrides is not null)
-        {
-            builder.Configuration.AddInMemoryCollection(overrides);
-        }
-
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        var builder = Serving.Hosting.ServingHostBuilder.Create(args, overrides);
         var options = builder.Configuration.GetSection(DriftOptions.Section).Get<DriftOptions>() ?? new DriftOptions();
         builder.Services.AddServingDrift();
         builder.Services.AddServingTracing(builder.Configuration, "drift", tracing);

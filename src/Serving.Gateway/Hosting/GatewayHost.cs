@@ -27,16 +27,11 @@ public static class GatewayHost
     public static WebApplication Build(
         string[] args, IDictionary<string, string?>? overrides, IReadOnlyList<GatewayWorkerAddress>? workers, Action<OpenTelemetry.Trace.TracerProviderBuilder>? tracing = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
-        if (overrides is not null)
-        {
-            builder.Configuration.AddInMemoryCollection(overrides);
-        }
+        var builder = Serving.Hosting.ServingHostBuilder.Create(args, overrides);
 
         // No per-request log lines on the hot path: YARP logs every forward at Information, and warns on
         // every gRPC call that the body size limit can't be lifted (the peek has started the body, so
         // Kestrel's limit stays, as intended). Forwarding failures are logged by InferenceForwarder.
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Yarp", LogLevel.Error);
         var options = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
         builder.Services.AddServingGateway();

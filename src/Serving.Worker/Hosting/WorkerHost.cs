@@ -18,14 +18,7 @@ public static class WorkerHost
     public static WebApplication Build(
         string[] args, IDictionary<string, string?>? overrides = null, Action<OpenTelemetry.Trace.TracerProviderBuilder>? tracing = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
-        if (overrides is not null)
-        {
-            builder.Configuration.AddInMemoryCollection(overrides);
-        }
-
-        // No per-request log lines at Information on the hot path.
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        var builder = Serving.Hosting.ServingHostBuilder.Create(args, overrides);
         var options = builder.Configuration.GetSection(WorkerOptions.Section).Get<WorkerOptions>() ?? new WorkerOptions();
         builder.Services.AddServingWorker();
         builder.Services.AddServingTracing(builder.Configuration, "worker", tracing);

@@ -1,0 +1,25 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace Serving.Hosting;
+
+/// <summary>The start every role's host shares (worker, gateway, drift monitor).</summary>
+public static class ServingHostBuilder
+{
+    /// <summary>
+    /// A web application builder rooted in the current directory; <paramref name="overrides"/> win over every other
+    /// configuration source, and ASP.NET Core's per-request logs stay at Warning (no Information line per request).
+    /// </summary>
+    public static WebApplicationBuilder Create(string[] args, IDictionary<string, string?>? overrides)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
+        if (overrides is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(overrides);
+        }
+
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        return builder;
+    }
+}
