@@ -18,7 +18,7 @@ internal static class DriftBenchCommand
         var duration = CommonOptions.Duration("--duration", "Measured time per worker cell", defaults.Duration);
         var warmup = CommonOptions.Duration("--warmup", "Unrecorded load before each worker cell", defaults.Warmup);
         var serverWarmup = CommonOptions.Duration("--server-warmup", "Unrecorded load on each worker after it starts", defaults.ServerWarmup);
-        var rounds = new Option<int>("--rounds") { Description = "Worker cells per arm, alternating off/on", DefaultValueFactory = _ => defaults.Rounds };
+        var rounds = new Option<int>("--rounds") { Description = "Worker cells per arm, in ABBA order (off, on, on, off, …)", DefaultValueFactory = _ => defaults.Rounds };
         var grpcClient = new Option<string>("--grpc-client") { Description = "gRPC client of the worker cells: raw-h2 | grpc-net", DefaultValueFactory = _ => "raw-h2" };
         grpcClient.AcceptOnlyFromAmong(GrpcClientKinds.Names);
         var ingestDuration = CommonOptions.Duration("--ingest-duration", "Measured time of each ingest run", defaults.IngestDuration);

@@ -20,8 +20,8 @@ internal sealed record DriftBenchOptions
     /// <summary>Unrecorded load on each worker after it starts (JIT tiering, thread pool growth).</summary>
     public TimeSpan ServerWarmup { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Cells per arm; the arms alternate (off, on, off, on, …) so drift in the machine's load hits both.</summary>
-    public int Rounds { get; init; } = 2;
+    /// <summary>Cells per arm; the arms alternate ABBA (off, on, on, off, …) so a drift in the process's speed hits both alike.</summary>
+    public int Rounds { get; init; } = 4;
 
     /// <summary>The gRPC client of the worker cells.</summary>
     public GrpcClientKind GrpcClient { get; init; } = GrpcClientKind.RawHttp2;

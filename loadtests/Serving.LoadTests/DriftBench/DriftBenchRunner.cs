@@ -73,12 +73,19 @@ internal sealed class DriftBenchRunner(DriftBenchOptions options, DriftBenchProg
         await using var on = await LoggingWorker.StartAsync(repository.Root, sidecar.Endpoint, cancellationToken);
         await WarmUpAsync(off, payload, cancellationToken);
         await WarmUpAsync(on, payload, cancellationToken);
+        // ABBA: odd rounds run off then on, even rounds on then off, so a drift in the process's speed over the
+        // run (it does drift: tiering, the thread pool's hill climbing) falls on both arms alike.
         for (var round = 1; round <= options.Rounds; round++)
         {
-            _cells.Add(await RunCellAsync(off, round, payload, cancellationToken));
-            _cells.Add(await RunCellAsync(on, round, payload, cancellationToken));
+            foreach (var worker in CellOrder(round, off, on))
+            {
+                _cells.Add(await RunCellAsync(worker, round, payload, cancellationToken));
+            }
         }
     }
+
+    /// <summary>The arms' order in a round: off first in odd rounds, on first in even ones.</summary>
+    internal static T[] CellOrder<T>(int round, T off, T on) => round % 2 == 1 ? [off, on] : [on, off];
 
     private async Task WarmUpAsync(LoggingWorker worker, InferPayload payload, CancellationToken cancellationToken)
     {

@@ -7,6 +7,14 @@ namespace Serving.LoadTests.Tests.DriftBench;
 public sealed class DriftBenchRunnerTests
 {
     [Fact]
+    public void CellOrder_IsAbba_OffFirstInOddRounds_OnFirstInEvenRounds()
+    {
+        var order = Enumerable.Range(1, 4).SelectMany(round => DriftBenchRunner.CellOrder(round, "off", "on")).ToArray();
+
+        Assert.Equal(["off", "on", "on", "off", "off", "on", "on", "off"], order);
+    }
+
+    [Fact]
     public async Task RunAsync_Short_BothWorkerArmsServe_LogsReachTheSidecar_IngestAcksAreOnDisk()
     {
         var options = new DriftBenchOptions
