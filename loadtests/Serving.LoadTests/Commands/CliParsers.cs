@@ -15,7 +15,7 @@ internal static class CliParsers
             return value;
         }
 
-        result.AddError($"'{text}' is not a duration: use e.g. 500ms, 10s, 2m");
+        result.AddError($"'{text}' is not a duration: use e.g. 250us, 500ms, 10s, 2m");
         return default;
     }
 
@@ -45,6 +45,7 @@ internal static class CliParsers
     {
         var (number, scale) = text switch
         {
+            _ when text.EndsWith("us", StringComparison.Ordinal) || text.EndsWith("µs", StringComparison.Ordinal) => (text[..^2], 0.000_001),
             _ when text.EndsWith("ms", StringComparison.Ordinal) => (text[..^2], 0.001),
             _ when text.EndsWith('s') => (text[..^1], 1.0),
             _ when text.EndsWith('m') => (text[..^1], 60.0),

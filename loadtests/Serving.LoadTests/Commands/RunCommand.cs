@@ -25,6 +25,7 @@ internal static class RunCommand
         var rate = new Option<double?>("--rate") { Description = "Open model: requests per second" };
         var rampTo = new Option<double?>("--ramp-to") { Description = "Open model: rate reached linearly by the end of --duration" };
         var maxInFlight = new Option<int>("--max-in-flight") { Description = "Open model: cap on outstanding requests; due ones beyond it count as client-saturated", DefaultValueFactory = _ => 1024 };
+        var wakeInterval = CommonOptions.Duration("--wake-interval", "Open model: the scheduler wakes at most this often and sends what fell due meanwhile (0: once per request)", LoadProfile.DefaultWakeInterval);
         var connections = new Option<int?>("--connections") { Description = "gRPC channels, each with its own HTTP/2 connections (default: one per 64 callers)" };
         var duration = CommonOptions.Duration("--duration", "Measured window", TimeSpan.FromSeconds(10));
         var warmup = CommonOptions.Duration("--warmup", "Load sent before the window and not recorded", TimeSpan.FromSeconds(2));
@@ -35,7 +36,7 @@ internal static class RunCommand
 
         var command = new Command("run", "Load a target and print a report (Markdown on stdout, progress on stderr; exit code 2 if any call failed)")
         {
-            target, protocol, grpcClient, model, version, inputFile, batch, mode, concurrency, rate, rampTo, maxInFlight, connections,
+            target, protocol, grpcClient, model, version, inputFile, batch, mode, concurrency, rate, rampTo, maxInFlight, wakeInterval, connections,
             duration, warmup, requests, json, plot, quiet,
         };
         command.SetAction((parse, cancellationToken) => CommandGuard.RunAsync(async () =>
@@ -50,6 +51,7 @@ internal static class RunCommand
                 Rate = parse.GetValue(rate) ?? (open ? throw new LoadTestException("--mode open needs --rate") : 0),
                 RampTo = parse.GetValue(rampTo),
                 MaxInFlight = parse.GetValue(maxInFlight),
+                WakeInterval = parse.GetValue(wakeInterval),
                 Connections = parse.GetValue(connections),
                 Duration = parse.GetValue(duration),
                 Warmup = parse.GetValue(warmup),

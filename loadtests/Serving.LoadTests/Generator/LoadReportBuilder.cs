@@ -31,6 +31,7 @@ internal static class LoadReportBuilder
             Rate = open ? profile.Rate : null,
             RampTo = open ? profile.RampTo : null,
             MaxInFlight = open ? profile.MaxInFlight : null,
+            WakeIntervalMicros = open ? (long)profile.WakeInterval.TotalMicroseconds : null,
             Connections = target.Protocol == TargetProtocol.Grpc ? profile.EffectiveConnections : null,
             WarmupSeconds = profile.Warmup.TotalSeconds,
             DurationSeconds = profile.Duration.TotalSeconds,

@@ -60,6 +60,8 @@ internal sealed class OpenLoopDriver
         PreciseSleep.ReduceTimerSlack();
         var schedule = new ArrivalSchedule(_profile.Rate, _profile.RampTo, _profile.Warmup, _profile.Duration);
         var end = _start + Timestamps.FromTimeSpan(_profile.Warmup + _profile.Duration);
+        var tick = Timestamps.FromTimeSpan(_profile.WakeInterval);
+        var wokeAt = long.MinValue / 2;
         for (long i = 0; ; i++)
         {
             var offset = schedule.OffsetSeconds(i);
@@ -69,8 +71,14 @@ internal sealed class OpenLoopDriver
                 break;
             }
 
-            // Behind schedule this returns at once and the backlog goes out in a burst, each measured from its own due time.
-            PreciseSleep.Until(intended, _control.StopIssuing);
+            // Sleep until the request is due, but wake at most once per WakeInterval: what fell due meanwhile goes
+            // out together. Never early; a late send only adds to the latency, measured from its own due time.
+            // Behind schedule this returns at once and the backlog goes out in a burst.
+            if (intended > Timestamps.Now)
+            {
+                PreciseSleep.Until(Math.Max(intended, wokeAt + tick), _control.StopIssuing);
+                wokeAt = Timestamps.Now;
+            }
             if (!_control.TryClaim(intended))
             {
                 break;

@@ -36,6 +36,9 @@ internal sealed record LoadReport
     /// <summary>Open model: the cap on outstanding requests.</summary>
     public int? MaxInFlight { get; init; }
 
+    /// <summary>Open model: the scheduler's wake interval (what fell due meanwhile went out together).</summary>
+    public long? WakeIntervalMicros { get; init; }
+
     /// <summary>gRPC: channels (each with its own HTTP/2 connections).</summary>
     public int? Connections { get; init; }
 

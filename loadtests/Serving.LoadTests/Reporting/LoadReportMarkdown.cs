@@ -36,7 +36,8 @@ internal static class LoadReportMarkdown
 
     private static string Shape(LoadReport r) => r.Mode == "open"
         ? $"open model, {Format.Int(r.Rate ?? 0)} req/s" + (r.RampTo is { } to ? $" ramping to {Format.Int(to)}" : string.Empty)
-            + $", max {Format.Int(r.MaxInFlight ?? 0)} in flight" + Connections(r)
+            + $", max {Format.Int(r.MaxInFlight ?? 0)} in flight"
+            + (r.WakeIntervalMicros is { } wake ? $", scheduler wakes every {Format.Micros(wake)}" : string.Empty) + Connections(r)
         : $"closed model, concurrency {Format.Int(r.Concurrency ?? 0)}" + Connections(r);
 
     private static string Connections(LoadReport r) => r.Connections is { } c ? $", {c} channel(s)" : string.Empty;

@@ -5,6 +5,8 @@ namespace Serving.LoadTests.Tests.Commands;
 public sealed class CliParsersTests
 {
     [Theory]
+    [InlineData("250us", 0.00025)]
+    [InlineData("250µs", 0.00025)]
     [InlineData("500ms", 0.5)]
     [InlineData("10s", 10)]
     [InlineData("2m", 120)]

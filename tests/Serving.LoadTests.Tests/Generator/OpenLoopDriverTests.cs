@@ -1,0 +1,83 @@
+using System.Collections.Concurrent;
+using Serving.LoadTests.Generator;
+using Serving.LoadTests.Targets;
+
+namespace Serving.LoadTests.Tests.Generator;
+
+/// <summary>
+/// The open model's scheduler against a client that answers at once and notes when each call was sent:
+/// every scheduled request goes out, none before it is due, with or without a wake interval.
+/// </summary>
+public sealed class OpenLoopDriverTests
+{
+    [Theory]
+    [InlineData(0)]
+    [InlineData(250)]
+    [InlineData(2_000)]
+    public async Task RunAsync_SendsEveryScheduledRequest_NoneBeforeItIsDue(int wakeMicros)
+    {
+        var profile = new LoadProfile
+        {
+            Mode = LoadMode.Open,
+            Rate = 4_000,
+            Warmup = TimeSpan.Zero,
+            Duration = TimeSpan.FromMilliseconds(250),
+            WakeInterval = TimeSpan.FromMicroseconds(wakeMicros),
+        };
+        profile.Validate();
+        using var client = new RecordingClient();
+        var start = Timestamps.Now;
+        var measurement = new LoadMeasurement(start, recordServiceTime: true);
+        using var control = new RunControl(CancellationToken.None, profile.Warmup + profile.Duration, profile.DrainTimeout, null, measurement);
+
+        await OpenLoopDriver.RunAsync(client, profile, measurement, control, start);
+
+        var schedule = new ArrivalSchedule(profile.Rate, null, profile.Warmup, profile.Duration);
+        var end = start + Timestamps.FromTimeSpan(profile.Duration);
+        var due = Enumerable.Range(0, 2_000).Select(i => start + Timestamps.FromSeconds(schedule.OffsetSeconds(i))).Where(t => t < end).ToArray();
+        var sent = client.SentAt.OrderBy(t => t).ToArray();
+        Assert.Equal(due.Length, sent.Length);
+        Assert.Equal(due.Length, measurement.Succeeded);
+        Assert.Equal(0, measurement.Failures.Total);
+
+        // Each request is sent at or after its own due time, so the k-th send is never before the k-th due time.
+        var early = Enumerable.Range(0, due.Length).Count(k => sent[k] < due[k]);
+        Assert.Equal(0, early);
+    }
+
+    [Fact]
+    public void Validate_WakeIntervalOutOfRange_IsRefused()
+    {
+        var profile = new LoadProfile { Mode = LoadMode.Open, Rate = 100, WakeInterval = TimeSpan.FromMilliseconds(11) };
+
+        var e = Assert.ThrowsAny<Exception>(profile.Validate);
+
+        Assert.Contains("--wake-interval", e.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class RecordingClient : IInferClient
+    {
+        public ConcurrentBag<long> SentAt { get; } = [];
+
+        public ErrorSamples Errors { get; } = new();
+
+        public int RequestBytes => 1;
+
+        public IInferCaller CreateCaller(int index) => new Caller(SentAt);
+
+        public Task<string?> PreflightAsync(CancellationToken cancellationToken) => Task.FromResult<string?>(null);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Caller(ConcurrentBag<long> sentAt) : IInferCaller
+        {
+            public ValueTask<CallOutcome> CallAsync(CancellationToken cancellationToken)
+            {
+                sentAt.Add(Timestamps.Now);
+                return ValueTask.FromResult(CallOutcome.Ok);
+            }
+        }
+    }
+}
