@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
+using Serving.Hosting.Metrics;
 
 namespace Serving.Hosting;
 
@@ -9,7 +10,8 @@ public static class ServingHostBuilder
 {
     /// <summary>
     /// A web application builder rooted in the current directory; <paramref name="overrides"/> win over every other
-    /// configuration source, and ASP.NET Core's per-request logs stay at Warning (no Information line per request).
+    /// configuration source, ASP.NET Core's per-request logs stay at Warning (no Information line per request), and
+    /// the framework's per-request meter instruments stay off <c>/metrics</c> (<see cref="MeterPublishing"/>).
     /// </summary>
     public static WebApplicationBuilder Create(string[] args, IDictionary<string, string?>? overrides)
     {
@@ -20,6 +22,7 @@ public static class ServingHostBuilder
         }
 
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        MeterPublishing.Configure(builder.Configuration);
         return builder;
     }
 }
