@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Diagnostics.Tracing;
 using Microsoft.Extensions.Configuration;
 
 namespace Serving.Hosting.Metrics;
@@ -45,6 +46,15 @@ public static class MeterPublishing
     {
         var perRequest = configuration.GetValue(PerRequestMetersKey, defaultValue: false);
         Prometheus.Metrics.ConfigureMeterAdapter(options => options.InstrumentFilterPredicate = instrument => Publishes(instrument, perRequest));
+
+        // The event counter adapter only reads the "EventCounters" payloads, which are written at LogAlways. Enabled
+        // at Informational, the sources it listens to (Kestrel, hosting, HttpClient, ...) also raise their
+        // per-request events (Kestrel's RequestStart/RequestStop among them), which it then throws away.
+        if (!perRequest)
+        {
+            Prometheus.Metrics.ConfigureEventCounterAdapter(options =>
+                options.EventSourceSettingsProvider = _ => new Prometheus.EventCounterAdapterEventSourceSettings { MinimumLevel = EventLevel.Critical });
+        }
     }
 
     /// <summary>True when the adapter publishes <paramref name="instrument"/>.</summary>
