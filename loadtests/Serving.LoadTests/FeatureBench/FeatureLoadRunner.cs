@@ -32,7 +32,7 @@ internal static class FeatureLoadRunner
         var cpuBefore = CpuSample.Take();
         var start = Timestamps.Now;
         var measurement = new LoadMeasurement(start + Timestamps.FromTimeSpan(profile.Warmup), recordServiceTime: false);
-        using var control = new RunControl(cancellationToken, profile.Warmup + profile.Duration, profile.DrainTimeout, profile.MaxRequests, measurement);
+        using var control = RunControl.For(profile, cancellationToken, measurement);
         var monitor = ProgressMonitor.Start(measurement, control, start, progress);
         long end;
         long allocated;

@@ -37,7 +37,7 @@ internal static class LoadRunner
         var cpuBefore = CpuSample.Take();
         var start = Timestamps.Now;
         var measurement = new LoadMeasurement(start + Timestamps.FromTimeSpan(profile.Warmup), recordServiceTime: profile.Mode == LoadMode.Open);
-        using var control = new RunControl(cancellationToken, profile.Warmup + profile.Duration, profile.DrainTimeout, profile.MaxRequests, measurement);
+        using var control = RunControl.For(profile, cancellationToken, measurement);
         var monitor = ProgressMonitor.Start(measurement, control, start, progress);
         long end;
         long allocated;

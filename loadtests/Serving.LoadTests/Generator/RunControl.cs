@@ -23,6 +23,14 @@ internal sealed class RunControl : IDisposable
         _stopIssuing.CancelAfter(runLength);
     }
 
+    /// <summary>
+    /// The control of a run of <paramref name="profile"/>. The closed model stops issuing when the run's length has
+    /// passed. The open model's scheduler ends the run itself after the last request due in the window: a timer
+    /// there would drop the last due requests whenever the scheduler runs late on a busy machine.
+    /// </summary>
+    public static RunControl For(LoadProfile profile, CancellationToken external, LoadMeasurement measurement) =>
+        new(external, profile.Mode == LoadMode.Open ? Timeout.InfiniteTimeSpan : profile.Warmup + profile.Duration, profile.DrainTimeout, profile.MaxRequests, measurement);
+
     /// <summary>Set once no new request may start.</summary>
     public CancellationToken StopIssuing => _stopIssuing.Token;
 

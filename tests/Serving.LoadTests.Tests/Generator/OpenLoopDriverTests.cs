@@ -28,7 +28,7 @@ public sealed class OpenLoopDriverTests
         using var client = new RecordingClient();
         var start = Timestamps.Now;
         var measurement = new LoadMeasurement(start, recordServiceTime: true);
-        using var control = new RunControl(CancellationToken.None, profile.Warmup + profile.Duration, profile.DrainTimeout, null, measurement);
+        using var control = RunControl.For(profile, CancellationToken.None, measurement);
 
         await OpenLoopDriver.RunAsync(client, profile, measurement, control, start);
 
