@@ -1,3 +1,4 @@
+using System.Diagnostics.Tracing;
 using System.Net;
 using System.Text.Json;
 using Serving.Protocol.Inference;
@@ -83,6 +84,10 @@ public sealed class MetricsCatalogueTests
         }
 
         Assert.Contains(scrapes["worker"].Families, f => f.Name.StartsWith("system_runtime_", StringComparison.Ordinal));
+        // Its event counter adapter listens to Kestrel (and others) below Informational: Kestrel's per-request events stay off.
+        var kestrel = Assert.Single(EventSource.GetSources(), s => s.Name == "Microsoft-AspNetCore-Server-Kestrel");
+        Assert.True(kestrel.IsEnabled(), "the event counter adapter is not listening to Kestrel's event source");
+        Assert.False(kestrel.IsEnabled(EventLevel.Informational, EventKeywords.None), "Kestrel's Informational (per-request) events are enabled");
         string[] perRequest = ["http_server_request_duration", "http_server_active_requests", "routing_match_attempts", "kestrel_queued_requests", "memory_pool_rented", "http_client_request_duration"];
         foreach (var role in Roles)
         {
