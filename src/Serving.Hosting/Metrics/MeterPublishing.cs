@@ -18,8 +18,8 @@ namespace Serving.Hosting.Metrics;
 /// the per-connection instruments of Kestrel and HttpClient.
 /// </para>
 /// <para>
-/// <c>Serving:Metrics:PerRequestMeters=true</c> publishes every instrument. The adapter is one per process and
-/// reads this choice once, at the first scrape: the first host started in a process decides for every role in it.
+/// <c>Serving:Metrics:PerRequestMeters=true</c> publishes every instrument. The adapters are one per process and
+/// read this choice once, at the process's first scrape: the last host built before it decides for every role in it.
 /// </para>
 /// </remarks>
 public static class MeterPublishing
@@ -50,11 +50,9 @@ public static class MeterPublishing
         // The event counter adapter only reads the "EventCounters" payloads, which are written at LogAlways. Enabled
         // at Informational, the sources it listens to (Kestrel, hosting, HttpClient, ...) also raise their
         // per-request events (Kestrel's RequestStart/RequestStop among them), which it then throws away.
-        if (!perRequest)
-        {
-            Prometheus.Metrics.ConfigureEventCounterAdapter(options =>
-                options.EventSourceSettingsProvider = _ => new Prometheus.EventCounterAdapterEventSourceSettings { MinimumLevel = EventLevel.Critical });
-        }
+        var level = perRequest ? EventLevel.Informational : EventLevel.Critical;
+        Prometheus.Metrics.ConfigureEventCounterAdapter(options =>
+            options.EventSourceSettingsProvider = _ => new Prometheus.EventCounterAdapterEventSourceSettings { MinimumLevel = level });
     }
 
     /// <summary>True when the adapter publishes <paramref name="instrument"/>.</summary>
