@@ -23,14 +23,25 @@ internal static class IngestRecords
         schema.FeatureNames.AddRange(names.Count == perRow
             ? names
             : inputs.SelectMany(i => Enumerable.Range(0, (int)PerRow(i.Shape)).Select(k => $"{i.Name}[{k}]")));
-        foreach (var output in OrtSessions.Describe(session.OutputMetadata).Where(o => o.DataType != "BYTES"))
+        var outputs = OrtSessions.Describe(session.OutputMetadata).Where(o => o.DataType != "BYTES").ToArray();
+        foreach (var output in outputs)
         {
             schema.OutputNames.Add(output.Name);
             schema.OutputSizes.Add((int)PerRow(output.Shape));
         }
 
+        // As the worker flags them: values of FP32/FP16/BF16 tensors are archived in float32's shortest form.
+        var numeric = inputs.Where(i => i.DataType != "BYTES").ToArray();
+        if (numeric.Concat(outputs).Any(t => IsSingle(t.DataType)))
+        {
+            schema.FeatureSinglePrecision.AddRange(numeric.SelectMany(i => Enumerable.Repeat(IsSingle(i.DataType), (int)PerRow(i.Shape))));
+            schema.OutputSinglePrecision.AddRange(outputs.Select(o => IsSingle(o.DataType)));
+        }
+
         return schema;
     }
+
+    private static bool IsSingle(string datatype) => datatype is "FP32" or "FP16" or "BF16";
 
     /// <summary>
     /// <paramref name="count"/> distinct batches of <paramref name="size"/> records each, serialized without a sequence
@@ -72,7 +83,8 @@ internal static class IngestRecords
             for (var o = 0; o < outputs; o++)
             {
                 // A classifier's probabilities: the last value is the profile's prediction, the rest share what is left.
-                record.Outputs.Add(o == outputs - 1 ? p : (double)(float)((1 - p) / Math.Max(1, outputs - 1)));
+                // FP32 outputs, widened to double as the worker does.
+                record.Outputs.Add((double)(float)(o == outputs - 1 ? p : (1 - p) / Math.Max(1, outputs - 1)));
             }
 
             batch.Records.Add(record);

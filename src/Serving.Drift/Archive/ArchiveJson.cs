@@ -5,7 +5,9 @@ namespace Serving.Drift.Archive;
 
 /// <summary>
 /// Writes one archived record as a JSON object (one line of the archive): names next to values, so a
-/// line stands alone for retraining and audit. Non-finite numbers are written as null.
+/// line stands alone for retraining and audit. Non-finite numbers are written as null. Values the schema flags as
+/// single precision (from FP32, FP16 and BF16 tensors) are written in float32's shortest form, which parses back to
+/// the same float32; the rest in double's.
 /// </summary>
 internal static class ArchiveJson
 {
@@ -30,7 +32,7 @@ internal static class ArchiveJson
         for (var i = 0; i < record.Features.Count; i++)
         {
             json.WritePropertyName(names.Features[i]);
-            WriteValue(json, record.Features[i]);
+            WriteValue(json, record.Features[i], names.FeatureSingle[i]);
         }
 
         json.WriteEndObject();
@@ -58,7 +60,7 @@ internal static class ArchiveJson
             json.WriteStartArray(names.Outputs[o]);
             for (var k = 0; k < schema.OutputSizes[o]; k++)
             {
-                WriteValue(json, record.Outputs[offset + k]);
+                WriteValue(json, record.Outputs[offset + k], names.OutputSingle[o]);
             }
 
             offset += schema.OutputSizes[o];
@@ -87,15 +89,25 @@ internal static class ArchiveJson
         WriteValue(json, value);
     }
 
-    private static void WriteValue(Utf8JsonWriter json, double value)
+    /// <summary>
+    /// True when <paramref name="value"/> is written as a float32: flagged single precision and exactly a float32
+    /// (a flag on a value that is not, from a sender that got it wrong, loses nothing: the double is written).
+    /// </summary>
+    public static bool IsSingle(double value, bool single) => single && (double)(float)value == value;
+
+    private static void WriteValue(Utf8JsonWriter json, double value, bool single = false)
     {
-        if (double.IsFinite(value))
+        if (!double.IsFinite(value))
         {
-            json.WriteNumberValue(value);
+            json.WriteNullValue();
+        }
+        else if (IsSingle(value, single))
+        {
+            json.WriteNumberValue((float)value);
         }
         else
         {
-            json.WriteNullValue();
+            json.WriteNumberValue(value);
         }
     }
 }

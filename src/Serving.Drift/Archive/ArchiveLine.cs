@@ -70,7 +70,7 @@ internal static class ArchiveLine
         for (var i = 0; i < record.Features.Count; i++)
         {
             n = Copy(span, n, names.FeatureKeys[i]);
-            n = Number(span, n, record.Features[i]);
+            n = Number(span, n, record.Features[i], names.FeatureSingle[i]);
         }
 
         n = Copy(span, n, "},\"outputs\":{"u8);
@@ -87,6 +87,7 @@ internal static class ArchiveLine
         {
             n = Copy(span, n, names.OutputKeys[o]);
             var size = names.OutputSizes[o];
+            var single = names.OutputSingle[o];
             for (var k = 0; k < size; k++)
             {
                 if (k > 0)
@@ -94,7 +95,7 @@ internal static class ArchiveLine
                     span[n++] = (byte)',';
                 }
 
-                n = Number(span, n, record.Outputs[offset + k]);
+                n = Number(span, n, record.Outputs[offset + k], single);
             }
 
             offset += size;
@@ -110,15 +111,18 @@ internal static class ArchiveLine
         return n + bytes.Length;
     }
 
-    // As Utf8JsonWriter.WriteNumberValue(double); non-finite values as null.
-    private static int Number(Span<byte> span, int n, double value)
+    // As ArchiveJson.WriteValue: Utf8JsonWriter.WriteNumberValue of the float or the double; non-finite values as null.
+    private static int Number(Span<byte> span, int n, double value, bool single = false)
     {
         if (!double.IsFinite(value))
         {
             return Copy(span, n, "null"u8);
         }
 
-        Utf8Formatter.TryFormat(value, span[n..], out var written);
+        var written = 0;
+        _ = ArchiveJson.IsSingle(value, single)
+            ? Utf8Formatter.TryFormat((float)value, span[n..], out written)
+            : Utf8Formatter.TryFormat(value, span[n..], out written);
         return n + written;
     }
 

@@ -16,6 +16,8 @@ internal sealed class EncodedSchema
         FeatureKeys = [.. Features.Select((name, i) => Key(i == 0 ? "\""u8 : ",\""u8, name, "\":"u8))];
         OutputKeys = [.. Outputs.Select((name, i) => Key(i == 0 ? "\""u8 : ",\""u8, name, "\":["u8))];
         OutputSizes = [.. schema.OutputSizes];
+        FeatureSingle = Flags(schema.FeatureSinglePrecision, Features.Length);
+        OutputSingle = Flags(schema.OutputSinglePrecision, Outputs.Length);
         KeyBytes = FeatureKeys.Sum(k => k.Length) + OutputKeys.Sum(k => k.Length);
     }
 
@@ -36,8 +38,18 @@ internal sealed class EncodedSchema
     /// <summary>Values per row of each output.</summary>
     public int[] OutputSizes { get; }
 
+    /// <summary>Per feature: written in float32's shortest form (see <see cref="RecordSchema.FeatureSinglePrecision"/>).</summary>
+    public bool[] FeatureSingle { get; }
+
+    /// <summary>Per output: its values are written in float32's shortest form.</summary>
+    public bool[] OutputSingle { get; }
+
     /// <summary>The bytes of all keys together: what a line spends on names.</summary>
     public int KeyBytes { get; }
+
+    // The batch validator lets through no flags or one per name; no flags means none is single precision.
+    private static bool[] Flags(IReadOnlyList<bool> flags, int count) =>
+        flags.Count == count ? [.. flags] : new bool[count];
 
     private static byte[] Key(ReadOnlySpan<byte> before, JsonEncodedText name, ReadOnlySpan<byte> after) =>
         [.. before, .. name.EncodedUtf8Bytes, .. after];

@@ -51,6 +51,16 @@ internal static class BatchValidator
             throw Malformed(batch, $"schema {index} has a negative or too large output size");
         }
 
+        if (schema.FeatureSinglePrecision.Count is var features and > 0 && features != schema.FeatureNames.Count)
+        {
+            throw Malformed(batch, $"schema {index} has {schema.FeatureNames.Count} feature name(s) but {features} single-precision flag(s); send one per feature or none");
+        }
+
+        if (schema.OutputSinglePrecision.Count is var outputs and > 0 && outputs != schema.OutputNames.Count)
+        {
+            throw Malformed(batch, $"schema {index} has {schema.OutputNames.Count} output name(s) but {outputs} single-precision flag(s); send one per output or none");
+        }
+
         if (schema.FeatureNames.Count > MaxNames || schema.FeatureNames.Distinct(StringComparer.Ordinal).Count() != schema.FeatureNames.Count)
         {
             throw Malformed(batch, $"schema {index} repeats a feature name or names more than {MaxNames} features");

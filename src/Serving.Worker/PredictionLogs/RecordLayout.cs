@@ -60,6 +60,14 @@ internal sealed class RecordLayout
             schema.OutputSizes.Add(checked((int)output.PerRow));
         }
 
+        // The archive writes single-precision values in float32's shortest form: flag them (none flagged: no flags).
+        var numericInputs = inputParts.Where(p => TensorValues.IsNumeric(p.DataType)).ToArray();
+        if (numericInputs.Any(p => TensorValues.IsSinglePrecision(p.DataType)) || outputParts.Any(p => TensorValues.IsSinglePrecision(p.DataType)))
+        {
+            schema.FeatureSinglePrecision.AddRange(numericInputs.SelectMany(p => Enumerable.Repeat(TensorValues.IsSinglePrecision(p.DataType), checked((int)p.PerRow))));
+            schema.OutputSinglePrecision.AddRange(outputParts.Select(p => TensorValues.IsSinglePrecision(p.DataType)));
+        }
+
         return new RecordLayout(batched, inputParts, outputParts, schema, categoricalNames);
     }
 

@@ -9,6 +9,9 @@ internal static class TensorValues
 {
     public static bool IsNumeric(DataType type) => type is not (DataType.Bytes or DataType.Unknown);
 
+    /// <summary>True for the float types whose every value, widened to double, is an exact float32.</summary>
+    public static bool IsSinglePrecision(DataType type) => type is DataType.FP32 or DataType.FP16 or DataType.BF16;
+
     public static void Append(InferTensor tensor, long start, long count, RepeatedField<double> destination)
     {
         int from = checked((int)start);

@@ -34,6 +34,65 @@ public sealed class ArchiveLineTests
     }
 
     [Fact]
+    public void TryWrite_RandomRecordsWithSinglePrecisionValues_SameBytesAsArchiveJson()
+    {
+        var random = new Random(20261204);
+        for (var n = 0; n < 2000; n++)
+        {
+            var schema = Records.Schema("tabular", "2", [.. Enumerable.Range(0, 12).Select(i => $"f{i}")], ("probabilities", 2), ("logits", 3));
+            schema.FeatureSinglePrecision.Add(Enumerable.Range(0, 12).Select(_ => random.Next(3) > 0));
+            schema.OutputSinglePrecision.Add([random.Next(2) == 0, random.Next(2) == 0]);
+            var record = Records.Record(
+                [.. Enumerable.Range(0, 12).Select(_ => random.Next(3) > 0 ? SingleValue(random) : Value(random))],
+                [.. Enumerable.Range(0, 5).Select(_ => random.Next(3) > 0 ? SingleValue(random) : Value(random))]);
+
+            AssertSameLine(schema, record, ArchiveStatus.Scored, expectFast: true);
+        }
+    }
+
+    [Theory]
+    [InlineData(0.1f, "0.1")]
+    [InlineData(-2.5f, "-2.5")]
+    [InlineData(16777216f, "16777216")]
+    [InlineData(float.MaxValue, "3.4028235E+38")]
+    [InlineData(float.Epsilon, "1E-45")]
+    [InlineData(1e-40f, "1E-40")]
+    public void TryWrite_SinglePrecisionFeature_ShortestFloatThatParsesBackToTheSameFloat(float value, string text)
+    {
+        var schema = Records.Schema("m", "1", ["a", "b"], ("p", 1));
+        schema.FeatureSinglePrecision.Add([true, false]);
+        schema.OutputSinglePrecision.Add(true);
+        var record = Records.Record([value, value], [value]);
+
+        var line = AssertSameLine(schema, record, ArchiveStatus.Scored, expectFast: true);
+
+        using var document = JsonDocument.Parse(line);
+        var features = document.RootElement.GetProperty("features");
+        Assert.Equal(text, features.GetProperty("a").GetRawText());
+        Assert.Equal(value, features.GetProperty("a").GetSingle());
+        Assert.Equal((double)value, features.GetProperty("b").GetDouble());
+        Assert.Equal(value, document.RootElement.GetProperty("outputs").GetProperty("p")[0].GetSingle());
+    }
+
+    [Theory]
+    [InlineData(0.1)]
+    [InlineData(16777217.0)]
+    [InlineData(1e300)]
+    [InlineData(1e-300)]
+    public void TryWrite_FlaggedValueThatIsNotAFloat_WrittenAsTheDouble(double value)
+    {
+        var schema = Records.Schema("m", "1", ["a"], ("p", 1));
+        schema.FeatureSinglePrecision.Add(true);
+        schema.OutputSinglePrecision.Add(true);
+
+        var line = AssertSameLine(schema, Records.Record([value], [value]), ArchiveStatus.Scored, expectFast: true);
+
+        using var document = JsonDocument.Parse(line);
+        Assert.Equal(value, document.RootElement.GetProperty("features").GetProperty("a").GetDouble());
+        Assert.Equal(value, document.RootElement.GetProperty("outputs").GetProperty("p")[0].GetDouble());
+    }
+
+    [Fact]
     public void TryWrite_EveryPrintableAsciiCharacterInIdAndArm_SameBytesAsArchiveJson()
     {
         var schema = Records.Schema("m", "1", ["a"], ("p", 1));
@@ -117,7 +176,7 @@ public sealed class ArchiveLineTests
         AssertSameLine(schema, Records.Record([1, 2, 3], [4]), ArchiveStatus.Scored, expectFast: true);
     }
 
-    private static void AssertSameLine(RecordSchema schema, PredictionRecord record, ArchiveStatus status, bool expectFast)
+    private static string AssertSameLine(RecordSchema schema, PredictionRecord record, ArchiveStatus status, bool expectFast)
     {
         var names = new EncodedSchema.Cache(Encoder).Get(schema);
         var expected = Reference(schema, record, status, names);
@@ -137,6 +196,8 @@ public sealed class ArchiveLineTests
         {
             Assert.Equal(0, buffer.Length);
         }
+
+        return expected;
     }
 
     private static string Reference(RecordSchema schema, PredictionRecord record, ArchiveStatus status, EncodedSchema names)
@@ -162,6 +223,11 @@ public sealed class ArchiveLineTests
         6 => (float)random.NextDouble(),
         _ => Math.Round(random.NextDouble(), random.Next(0, 6)),
     };
+
+    // Any float32 but NaN's payloads: random bits (subnormals, huge, tiny, infinities) or a plain fraction.
+    private static double SingleValue(Random random) => random.Next(2) == 0
+        ? BitConverter.Int32BitsToSingle(random.Next() * (random.Next(2) == 0 ? 1 : -1))
+        : (float)(random.NextDouble() * 10);
 
     private static long Timestamp(Random random) => random.Next(4) switch
     {

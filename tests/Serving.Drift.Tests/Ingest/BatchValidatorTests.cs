@@ -47,6 +47,34 @@ public sealed class BatchValidatorTests
     }
 
     [Fact]
+    public void Validate_OneSinglePrecisionFlagPerFeatureAndOutput_Passes()
+    {
+        var batch = Batch();
+        batch.Schemas[0].FeatureSinglePrecision.Add([true, false]);
+        batch.Schemas[0].OutputSinglePrecision.Add(true);
+
+        BatchValidator.Validate(batch, 10);
+    }
+
+    [Fact]
+    public void Validate_SinglePrecisionFlagsAndFeaturesDisagree_Malformed()
+    {
+        var batch = Batch();
+        batch.Schemas[0].FeatureSinglePrecision.Add(true);
+
+        Assert.Contains("2 feature name(s) but 1 single-precision flag(s)", Assert.Throws<MalformedBatchException>(() => BatchValidator.Validate(batch, 10)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_SinglePrecisionFlagsAndOutputsDisagree_Malformed()
+    {
+        var batch = Batch();
+        batch.Schemas[0].OutputSinglePrecision.Add([true, true]);
+
+        Assert.Contains("1 output name(s) but 2 single-precision flag(s)", Assert.Throws<MalformedBatchException>(() => BatchValidator.Validate(batch, 10)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Validate_RepeatedFeatureName_Malformed()
     {
         var batch = Batch();

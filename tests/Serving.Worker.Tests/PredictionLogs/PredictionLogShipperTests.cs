@@ -150,6 +150,41 @@ public sealed class PredictionLogShipperTests
     }
 
     [Fact]
+    public void Record_SchemaFlagsTheSinglePrecisionFeaturesAndOutputs()
+    {
+        var shipper = Predictions.Shipper(Predictions.Options(), new PredictionLogStats());
+        var city = InferTensor.Strings("city", [1, 1], [Encoding.UTF8.GetBytes("Oslo")]);
+        InferTensor[] inputs =
+        [
+            Predictions.Fp32("x", [1, 2], 0.1f, 0.2f),
+            city,
+            Predictions.Typed<long>("n", DataType.Int64, [1, 1], 3),
+            Predictions.Typed("h", DataType.FP16, [1, 1], (Half)1.5),
+            Predictions.Typed<ushort>("bf", DataType.BF16, [1, 1], 0x3FC0),
+            Predictions.Typed("f64", DataType.FP64, [1, 1], 0.1),
+        ];
+        InferTensor[] outputs = [Predictions.Fp32("p", [1, 2], 0.3f, 0.7f), Predictions.Typed<long>("class", DataType.Int64, [1, 1], 1)];
+
+        shipper.Record(new PredictionContext("m", "1", null, inputs, outputs, 1, null));
+
+        var schema = Assert.Single(Predictions.Drain(shipper)).Schema;
+        Assert.Equal([true, true, false, true, true, false], schema.FeatureSinglePrecision);
+        Assert.Equal([true, false], schema.OutputSinglePrecision);
+    }
+
+    [Fact]
+    public void Record_NoSinglePrecisionTensor_NoFlags()
+    {
+        var shipper = Predictions.Shipper(Predictions.Options(), new PredictionLogStats());
+
+        shipper.Record(new PredictionContext("m", "1", null, [Predictions.Typed("f64", DataType.FP64, [1, 1], 0.1)], [Predictions.Typed<long>("c", DataType.Int64, [1, 1], 1)], 1, null));
+
+        var schema = Assert.Single(Predictions.Drain(shipper)).Schema;
+        Assert.Empty(schema.FeatureSinglePrecision);
+        Assert.Empty(schema.OutputSinglePrecision);
+    }
+
+    [Fact]
     public void Record_BytesInput_GoesToCategoricalFeatures()
     {
         var shipper = Predictions.Shipper(Predictions.Options(), new PredictionLogStats());
