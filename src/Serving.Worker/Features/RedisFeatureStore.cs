@@ -8,12 +8,32 @@ namespace Serving.Worker.Features;
 /// Lua script doing HMGET per key), and all chunks are written before any reply is awaited, so a
 /// batch costs one round trip.
 /// </summary>
+/// <remarks>
+/// The script answers one string per entity (its values joined by newlines) rather than one per value: reading
+/// a reply costs the client per element, and thirty elements per entity made the reply's parsing the larger
+/// part of a lookup's CPU.
+/// </remarks>
 internal sealed class RedisFeatureStore(RedisConnection connection, int maxKeysPerCall) : IFeatureStore
 {
+    // Per key: nil when the hash has none of the fields, else the values joined by '\n', a missing field as ''.
+    // A newline inside a value becomes a space, which keeps the values in place and parses as the value did.
     private const string Script = """
         local out = {}
         for i = 1, #KEYS do
-          out[i] = redis.call('HMGET', KEYS[i], unpack(ARGV))
+          local values = redis.call('HMGET', KEYS[i], unpack(ARGV))
+          local any = false
+          for j = 1, #values do
+            local v = values[j]
+            if v then
+              any = true
+              if string.find(v, '\n', 1, true) then
+                values[j] = (string.gsub(v, '\n', ' '))
+              end
+            else
+              values[j] = ''
+            end
+          end
+          out[i] = any and table.concat(values, '\n') or false
         end
         return out
         """;
@@ -61,30 +81,30 @@ internal sealed class RedisFeatureStore(RedisConnection connection, int maxKeysP
         {
             foreach (var entity in (RedisResult[])(await chunk.WaitAsync(cancellationToken).ConfigureAwait(false))!)
             {
-                result[index++] = Parse((RedisResult[])entity!);
+                result[index++] = entity.IsNull ? null : Parse((byte[])entity!, fields.Length);
             }
         }
 
         return result;
     }
 
-    private static double[]? Parse(RedisResult[] values)
+    /// <summary>An entity's values: NaN for a missing field or one that is not a number (read as <c>double.TryParse</c> reads text).</summary>
+    internal static double[] Parse(ReadOnlySpan<byte> joined, int count)
     {
-        var parsed = new double[values.Length];
-        var any = false;
-        for (var i = 0; i < values.Length; i++)
+        var parsed = new double[count];
+        for (var i = 0; i < count; i++)
         {
-            if (values[i].IsNull)
+            var end = joined.IndexOf((byte)'\n');
+            if ((end < 0) != (i == count - 1))
             {
-                parsed[i] = double.NaN;
-                continue;
+                throw new InvalidDataException($"the feature script answered {(end < 0 ? i + 1 : "more than " + count)} value(s) for an entity, expected {count}");
             }
 
-            any = true;
-            parsed[i] = double.TryParse((string?)values[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN;
+            var value = end < 0 ? joined : joined[..end];
+            parsed[i] = value.Length > 0 && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN;
+            joined = end < 0 ? default : joined[(end + 1)..];
         }
 
-        // A hash with none of the fields is an entity the store doesn't have.
-        return any ? parsed : null;
+        return parsed;
     }
 }

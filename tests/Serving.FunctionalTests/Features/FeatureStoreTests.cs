@@ -124,6 +124,27 @@ public sealed class FeatureStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StoredValues_ReadAsTheyWouldBeParsedAlone_MissingOrNonNumericFieldsAreNaN()
+    {
+        string[] fields = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+        await _redis.Database.HashSetAsync("odd:1", [
+            new("a", "13.54"), new("b", "abc"), new("c", ""), new("d", "1.5\n"), new("e", " 2.5 "),
+            new("f", "1e3"), new("g", "2\n3"), new("i", "-0.125"), new("unrelated", "7")]);
+        await _redis.Database.HashSetAsync("odd:empty", [.. fields.Select(f => new StackExchange.Redis.HashEntry(f, ""))]);
+        await _redis.Database.HashSetAsync("odd:other", [new("unrelated", "7")]);
+        using var connection = new RedisConnection(Microsoft.Extensions.Options.Options.Create(new Serving.Worker.Configuration.FeatureStoreOptions { Redis = _redis.ConnectionString }));
+        var store = new RedisFeatureStore(connection, maxKeysPerCall: 2);
+
+        var fetched = await store.FetchAsync(["odd:1", "odd:missing", "odd:empty", "odd:other"], fields, CancellationToken.None);
+
+        // What double.TryParse(text, NumberStyles.Float, InvariantCulture) makes of each value alone; no field → NaN.
+        Assert.Equal([13.54, double.NaN, double.NaN, 1.5, 2.5, 1000, double.NaN, double.NaN, -0.125], Assert.IsType<double[]>(fetched[0]));
+        Assert.Null(fetched[1]);
+        Assert.Equal(Enumerable.Repeat(double.NaN, fields.Length), Assert.IsType<double[]>(fetched[2])); // a hash with the fields, all empty, is an entity
+        Assert.Null(fetched[3]); // a hash with none of the fields is not
+    }
+
+    [Fact]
     public async Task ConcurrentRequestsBatchedTogether_OneRedisCallPerBatch()
     {
         var (server, repo) = await FeatureTestData.StartWorkerAsync(_redis.ConnectionString, "  max_queue_delay_us: 20000\n", ("near_cache_ttl_ms", "0"));
