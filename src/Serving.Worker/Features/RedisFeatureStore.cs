@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Globalization;
 using StackExchange.Redis;
 
@@ -101,7 +102,9 @@ internal sealed class RedisFeatureStore(RedisConnection connection, int maxKeysP
             }
 
             var value = end < 0 ? joined : joined[..end];
-            parsed[i] = value.Length > 0 && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN;
+            parsed[i] = value.Length == 0 ? double.NaN
+                : Utf8Parser.TryParse(value, out double plain, out var used) && used == value.Length ? plain // the common case, cheaper
+                : double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN;
             joined = end < 0 ? default : joined[(end + 1)..];
         }
 
