@@ -35,10 +35,19 @@ internal sealed class LineBuffer : IBufferWriter<byte>, IDisposable
     public void Advance(int count) => _length += count;
 
     /// <inheritdoc />
-    public Memory<byte> GetMemory(int sizeHint = 0) => _buffer.AsMemory(_length, Ensure(sizeHint));
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        // Ensure may swap the buffer for a larger one: take _buffer only after it ran.
+        var free = Ensure(sizeHint);
+        return _buffer.AsMemory(_length, free);
+    }
 
     /// <inheritdoc />
-    public Span<byte> GetSpan(int sizeHint = 0) => _buffer.AsSpan(_length, Ensure(sizeHint));
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        var free = Ensure(sizeHint);
+        return _buffer.AsSpan(_length, free);
+    }
 
     /// <summary>Appends <paramref name="bytes"/>.</summary>
     public void Write(ReadOnlySpan<byte> bytes)
