@@ -18,6 +18,12 @@ public sealed class PredictionLogOptions
     /// <summary>Most records per batch sent on the stream. Default 512.</summary>
     public int BatchSize { get; set; } = 512;
 
+    /// <summary>
+    /// Largest batch message, in bytes; a batch stops growing before it would pass this (a single larger record is
+    /// sent alone). Keep it under the drift monitor's <c>Serving:Drift:MaxBatchBytes</c> (16 MiB by default). Default 4 MiB.
+    /// </summary>
+    public int MaxBatchBytes { get; set; } = 4 * 1024 * 1024;
+
     /// <summary>Longest a record waits for its batch to fill before the batch is sent anyway. Default 200 ms.</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 

@@ -18,6 +18,7 @@ internal sealed class PredictionLogOptionsValidator : IValidateOptions<Predictio
         Check(failures, options.SampleRate is >= 0 and <= 1, "SampleRate", "must be between 0 and 1");
         Check(failures, options.QueueCapacity is >= 1 and <= 16 * 1024 * 1024, "QueueCapacity", "must be between 1 and 16777216 records");
         Check(failures, options.BatchSize is >= 1 and <= 65_536, "BatchSize", "must be between 1 and 65536 records");
+        Check(failures, options.MaxBatchBytes is >= 64 * 1024 and <= 64 * 1024 * 1024, "MaxBatchBytes", "must be between 65536 and 67108864 bytes");
         Check(failures, options.MaxUnackedBatches is >= 1 and <= 1024, "MaxUnackedBatches", "must be between 1 and 1024");
         Check(failures, Within(options.FlushInterval, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1)), "FlushInterval", "must be between 00:00:00.001 and 00:01:00");
         Check(failures, Within(options.AckTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10)), "AckTimeout", "must be between 00:00:00.010 and 00:10:00");

@@ -38,6 +38,8 @@ internal sealed partial class PredictionLogSender(
 
     private readonly PredictionLogOptions _options = options.Value;
     private readonly List<QueuedRecord> _building = [];
+    private readonly List<RecordSchema> _buildingSchemas = [];
+    private long _buildingBytes;
     private readonly List<PendingBatch> _retry = [];
     private ulong _sequence;
     private int _failedStreams;
@@ -292,7 +294,7 @@ internal sealed partial class PredictionLogSender(
         }
 
         var flushAt = DateTime.UtcNow + _options.FlushInterval;
-        while (Fill(reader) < _options.BatchSize && !reader.Completion.IsCompleted)
+        while (!Fill(reader) && !reader.Completion.IsCompleted)
         {
             var left = flushAt - DateTime.UtcNow;
             if (left <= TimeSpan.Zero)
@@ -310,21 +312,75 @@ internal sealed partial class PredictionLogSender(
         }
 
         var batch = PendingBatch.From(_building);
-        _building.Clear();
+        ClearBuilding();
         return batch;
     }
 
-    private int Fill(System.Threading.Channels.ChannelReader<QueuedRecord> reader)
+    /// <summary>
+    /// Moves records from the queue into the batch being built; true once it is full: <see cref="PredictionLogOptions.BatchSize"/>
+    /// records, or the next record would take the message past <see cref="PredictionLogOptions.MaxBatchBytes"/> (a record
+    /// larger than that alone still goes, alone).
+    /// </summary>
+    private bool Fill(System.Threading.Channels.ChannelReader<QueuedRecord> reader)
     {
         var taken = 0;
-        while (_building.Count < _options.BatchSize && reader.TryRead(out var record))
+        var full = _building.Count >= _options.BatchSize;
+        while (!full && reader.TryPeek(out var next))
         {
-            _building.Add(record);
+            var bytes = MessageBytes(next);
+            if (_building.Count > 0 && _buildingBytes + bytes > _options.MaxBatchBytes)
+            {
+                full = true;
+                break;
+            }
+
+            reader.TryRead(out _);
+            _building.Add(next);
+            if (!Carries(next.Schema))
+            {
+                _buildingSchemas.Add(next.Schema);
+            }
+
+            _buildingBytes += bytes;
             taken++;
+            full = _building.Count >= _options.BatchSize;
         }
 
         PredictionLogStats.AddQueueDepth(-taken);
-        return _building.Count;
+        return full;
+    }
+
+    // What the record adds to the batch message: itself, and its schema if the batch doesn't carry it yet (with room for tags and lengths).
+    private long MessageBytes(in QueuedRecord queued)
+    {
+        var bytes = queued.Record.CalculateSize() + 8L;
+        if (!Carries(queued.Schema))
+        {
+            bytes += queued.Schema.CalculateSize() + 8L;
+        }
+
+        return bytes;
+    }
+
+    // A batch holds records of a few layouts: a scan is cheap.
+    private bool Carries(RecordSchema schema)
+    {
+        foreach (var carried in _buildingSchemas)
+        {
+            if (ReferenceEquals(carried, schema))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private void ClearBuilding()
+    {
+        _building.Clear();
+        _buildingSchemas.Clear();
+        _buildingBytes = 0;
     }
 
     // A batch written once gets one more stream; written twice and still unacknowledged, it is lost (and counted).
@@ -346,7 +402,7 @@ internal sealed partial class PredictionLogSender(
     private void CountUnsent()
     {
         var unsent = (long)_building.Count + _retry.Sum(b => b.Count);
-        _building.Clear();
+        ClearBuilding();
         _retry.Clear();
         var queued = 0;
         while (shipper.Reader.TryRead(out _))

@@ -22,6 +22,7 @@ public sealed class PredictionLogOptionsValidatorTests
     [InlineData("QueueCapacity", "Serving:Worker:PredictionLogs:QueueCapacity must be between 1")]
     [InlineData("BatchSize", "Serving:Worker:PredictionLogs:BatchSize must be between 1")]
     [InlineData("FlushInterval", "Serving:Worker:PredictionLogs:FlushInterval must be between")]
+    [InlineData("MaxBatchBytes", "Serving:Worker:PredictionLogs:MaxBatchBytes must be between")]
     [InlineData("ReconnectBackoffMax", "Serving:Worker:PredictionLogs:ReconnectBackoffMax must be at least ReconnectBackoffMin")]
     [InlineData("ShutdownFlushTimeout", "Serving:Worker:PredictionLogs:ShutdownFlushTimeout must be between")]
     public void Validate_BadValue_FailsNamingTheKey(string key, string message)
@@ -34,6 +35,7 @@ public sealed class PredictionLogOptionsValidatorTests
             case "QueueCapacity": options.QueueCapacity = 0; break;
             case "BatchSize": options.BatchSize = -1; break;
             case "FlushInterval": options.FlushInterval = TimeSpan.Zero; break;
+            case "MaxBatchBytes": options.MaxBatchBytes = 1000; break;
             case "ReconnectBackoffMax": options.ReconnectBackoffMax = TimeSpan.FromMilliseconds(1); break;
             case "ShutdownFlushTimeout": options.ShutdownFlushTimeout = TimeSpan.FromSeconds(-1); break;
         }

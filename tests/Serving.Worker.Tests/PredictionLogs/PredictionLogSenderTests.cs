@@ -27,6 +27,33 @@ public sealed class PredictionLogSenderTests
     }
 
     [Fact]
+    public async Task WideRecords_BatchesStopBeforeMaxBatchBytes_NoRecordLeftBehind()
+    {
+        var options = Predictions.Options(o => { o.BatchSize = 1000; o.MaxBatchBytes = 64 * 1024; o.FlushInterval = TimeSpan.FromMilliseconds(20); });
+        await using var run = await SenderRun.StartAsync(options);
+
+        // 2,000 values per row: about 16 KB per record on the wire, so four or fewer fit in 64 KiB with the schema.
+        run.Shipper.Record(Predictions.Rows(30, features: 2000));
+
+        await WaitAsync(() => run.Stats.Acked == 30);
+        Assert.All(run.Transport.DataBatches, b => Assert.InRange(b.CalculateSize(), 1, 64 * 1024));
+        Assert.True(run.Transport.DataBatches.Count >= 8, $"{run.Transport.DataBatches.Count} batches");
+        Assert.Equal(30, run.Transport.DataBatches.Sum(b => b.Records.Count));
+    }
+
+    [Fact]
+    public async Task RecordLargerThanMaxBatchBytes_SentAlone()
+    {
+        var options = Predictions.Options(o => { o.BatchSize = 1000; o.MaxBatchBytes = 64 * 1024; o.FlushInterval = TimeSpan.FromMilliseconds(20); });
+        await using var run = await SenderRun.StartAsync(options);
+
+        run.Shipper.Record(Predictions.Rows(3, features: 10_000));
+
+        await WaitAsync(() => run.Stats.Acked == 3);
+        Assert.Equal([1, 1, 1], run.Transport.DataBatches.Select(b => b.Records.Count));
+    }
+
+    [Fact]
     public async Task PartialBatch_IsSentOnceTheFlushIntervalPasses()
     {
         var options = Predictions.Options(o => { o.BatchSize = 100; o.FlushInterval = TimeSpan.FromMilliseconds(20); });
