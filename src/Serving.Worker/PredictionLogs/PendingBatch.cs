@@ -35,7 +35,7 @@ internal sealed class PendingBatch
         var message = new PredictionLogBatch();
         var indexes = new Dictionary<RecordSchema, int>(ReferenceEqualityComparer.Instance);
         List<ActivityLink>? links = null;
-        foreach (var (schema, record, origin) in records)
+        foreach (var (schema, record, origin, _) in records)
         {
             if (origin != default && (links ??= []).Count < MaxLinks && !Contains(links, origin))
             {

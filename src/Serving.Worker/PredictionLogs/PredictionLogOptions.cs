@@ -15,6 +15,13 @@ public sealed class PredictionLogOptions
     /// <summary>Records the queue holds; past it new records are dropped and counted. Default 65536.</summary>
     public int QueueCapacity { get; set; } = 65_536;
 
+    /// <summary>
+    /// Bytes the queued records may hold (about their size on the wire); past it new records are dropped and counted,
+    /// as past <see cref="QueueCapacity"/>. Bounds the queue's memory for wide models (a 20,000-value row is ~160 KB).
+    /// Default 256 MiB.
+    /// </summary>
+    public long QueueCapacityBytes { get; set; } = 256L * 1024 * 1024;
+
     /// <summary>Most records per batch sent on the stream. Default 512.</summary>
     public int BatchSize { get; set; } = 512;
 

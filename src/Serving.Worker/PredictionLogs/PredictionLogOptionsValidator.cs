@@ -17,6 +17,7 @@ internal sealed class PredictionLogOptionsValidator : IValidateOptions<Predictio
 
         Check(failures, options.SampleRate is >= 0 and <= 1, "SampleRate", "must be between 0 and 1");
         Check(failures, options.QueueCapacity is >= 1 and <= 16 * 1024 * 1024, "QueueCapacity", "must be between 1 and 16777216 records");
+        Check(failures, options.QueueCapacityBytes is >= 1024 * 1024 and <= 64L * 1024 * 1024 * 1024, "QueueCapacityBytes", "must be between 1048576 and 68719476736 bytes");
         Check(failures, options.BatchSize is >= 1 and <= 65_536, "BatchSize", "must be between 1 and 65536 records");
         Check(failures, options.MaxBatchBytes is >= 64 * 1024 and <= 64 * 1024 * 1024, "MaxBatchBytes", "must be between 65536 and 67108864 bytes");
         Check(failures, options.MaxUnackedBatches is >= 1 and <= 1024, "MaxUnackedBatches", "must be between 1 and 1024");

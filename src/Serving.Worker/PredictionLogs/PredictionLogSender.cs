@@ -335,6 +335,7 @@ internal sealed partial class PredictionLogSender(
             }
 
             reader.TryRead(out _);
+            shipper.OnDequeued(next);
             _building.Add(next);
             if (!Carries(next.Schema))
             {
@@ -353,7 +354,8 @@ internal sealed partial class PredictionLogSender(
     // What the record adds to the batch message: itself, and its schema if the batch doesn't carry it yet (with room for tags and lengths).
     private long MessageBytes(in QueuedRecord queued)
     {
-        var bytes = queued.Record.CalculateSize() + 8L;
+        // The shipper sized the record when it queued it (a little over its wire size); reuse that.
+        var bytes = queued.Bytes > 0 ? queued.Bytes : queued.Record.CalculateSize() + 8L;
         if (!Carries(queued.Schema))
         {
             bytes += queued.Schema.CalculateSize() + 8L;
@@ -405,8 +407,9 @@ internal sealed partial class PredictionLogSender(
         ClearBuilding();
         _retry.Clear();
         var queued = 0;
-        while (shipper.Reader.TryRead(out _))
+        while (shipper.Reader.TryRead(out var record))
         {
+            shipper.OnDequeued(record);
             queued++;
         }
 

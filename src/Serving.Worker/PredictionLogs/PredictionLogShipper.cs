@@ -13,12 +13,17 @@ namespace Serving.Worker.PredictionLogs;
 /// </summary>
 internal sealed partial class PredictionLogShipper : IPredictionLogSink
 {
+    // A record's objects beyond its values (record, arrays, strings' headers).
+    private const int RecordOverheadBytes = 128;
+
     private readonly Channel<QueuedRecord> _queue;
     private readonly RecordSchemaCache _schemas;
     private readonly PredictionLogStats _stats;
     private readonly ILogger<PredictionLogShipper> _logger;
     private readonly double _sampleRate;
     private readonly int _capacity;
+    private readonly long _capacityBytes;
+    private long _queuedBytes;
     private volatile bool _completed;
     private int _errorLogged;
 
@@ -29,6 +34,7 @@ internal sealed partial class PredictionLogShipper : IPredictionLogSink
         _logger = logger;
         _sampleRate = options.Value.SampleRate;
         _capacity = options.Value.QueueCapacity;
+        _capacityBytes = options.Value.QueueCapacityBytes;
 
         // TryWrite on a full Wait-mode channel returns false instead of dropping silently, so every drop is counted.
         _queue = Channel.CreateBounded<QueuedRecord>(new BoundedChannelOptions(_capacity)
@@ -46,6 +52,12 @@ internal sealed partial class PredictionLogShipper : IPredictionLogSink
 
     /// <summary>Records waiting in the queue.</summary>
     public int QueueLength => _queue.Reader.Count;
+
+    /// <summary>What the records waiting in the queue count against <see cref="PredictionLogOptions.QueueCapacityBytes"/>.</summary>
+    public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
+
+    /// <summary>The sender took <paramref name="record"/> off the queue: its bytes no longer count.</summary>
+    public void OnDequeued(in QueuedRecord record) => Interlocked.Add(ref _queuedBytes, -record.Bytes);
 
     public void Record(in PredictionContext prediction)
     {
@@ -106,9 +118,20 @@ internal sealed partial class PredictionLogShipper : IPredictionLogSink
                 break;
             }
 
-            // Don't copy a row that can't be queued; TryWrite below stays the authority.
-            if (_queue.Reader.Count >= _capacity || !_queue.Writer.TryWrite(new QueuedRecord(layout.Schema, layout.BuildRecord(prediction, row, timestamp), origin)))
+            // Don't copy a row that can't be queued; TryWrite below stays the authority. The byte capacity is checked
+            // before the copy, so the queue may pass it by at most one record per concurrent request.
+            if (_queue.Reader.Count >= _capacity || Volatile.Read(ref _queuedBytes) >= _capacityBytes)
             {
+                CountRefused(1);
+                continue;
+            }
+
+            var record = layout.BuildRecord(prediction, row, timestamp);
+            var bytes = (int)Math.Min(record.CalculateSize() + RecordOverheadBytes, int.MaxValue);
+            Interlocked.Add(ref _queuedBytes, bytes);
+            if (!_queue.Writer.TryWrite(new QueuedRecord(layout.Schema, record, origin, bytes)))
+            {
+                Interlocked.Add(ref _queuedBytes, -bytes);
                 CountRefused(1);
                 continue;
             }

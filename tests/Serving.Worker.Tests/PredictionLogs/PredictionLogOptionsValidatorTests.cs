@@ -20,6 +20,7 @@ public sealed class PredictionLogOptionsValidatorTests
     [InlineData("Endpoint", "Serving:Worker:PredictionLogs:Endpoint must be an absolute http://")]
     [InlineData("SampleRate", "Serving:Worker:PredictionLogs:SampleRate must be between 0 and 1")]
     [InlineData("QueueCapacity", "Serving:Worker:PredictionLogs:QueueCapacity must be between 1")]
+    [InlineData("QueueCapacityBytes", "Serving:Worker:PredictionLogs:QueueCapacityBytes must be between")]
     [InlineData("BatchSize", "Serving:Worker:PredictionLogs:BatchSize must be between 1")]
     [InlineData("FlushInterval", "Serving:Worker:PredictionLogs:FlushInterval must be between")]
     [InlineData("MaxBatchBytes", "Serving:Worker:PredictionLogs:MaxBatchBytes must be between")]
@@ -33,6 +34,7 @@ public sealed class PredictionLogOptionsValidatorTests
             case "Endpoint": options.Endpoint = "127.0.0.1:8090"; break;
             case "SampleRate": options.SampleRate = double.NaN; break;
             case "QueueCapacity": options.QueueCapacity = 0; break;
+            case "QueueCapacityBytes": options.QueueCapacityBytes = 1000; break;
             case "BatchSize": options.BatchSize = -1; break;
             case "FlushInterval": options.FlushInterval = TimeSpan.Zero; break;
             case "MaxBatchBytes": options.MaxBatchBytes = 1000; break;

@@ -21,6 +21,7 @@ public sealed class PredictionLogSenderTests
         Assert.Equal([10, 10], run.Transport.DataBatches.Select(b => b.Records.Count));
         await run.StopAsync();
         Assert.Equal([10, 10, 5], run.Transport.DataBatches.Select(b => b.Records.Count));
+        Assert.Equal(0, run.Shipper.QueuedBytes); // every record the sender took gave its bytes back
         Assert.Equal(25, run.Stats.Acked);
         Assert.Equal(0, run.Stats.Unsent);
         Assert.True(run.Transport.Streams.Single().Completed);

@@ -84,6 +84,26 @@ public sealed class PredictionLogShipperTests
         Assert.Equal(2, stats.DroppedQueueFullCount);
     }
 
+    [Fact]
+    public void Record_WideRowsPastQueueCapacityBytes_DropsAndCounts_TakesAgainOnceDrained()
+    {
+        var stats = new PredictionLogStats();
+        var shipper = Predictions.Shipper(Predictions.Options(o => o.QueueCapacityBytes = 1024 * 1024), stats);
+
+        // 20,000 FP32 values per row: about 160 KB per record, so about seven fit in 1 MiB.
+        shipper.Record(Predictions.Rows(20, features: 20_000));
+
+        Assert.InRange(shipper.QueueLength, 6, 8);
+        Assert.InRange(shipper.QueuedBytes, 1024 * 1024, (1024 * 1024) + 170_000);
+        Assert.Equal(20 - shipper.QueueLength, stats.DroppedQueueFullCount);
+        Assert.Equal(shipper.QueueLength, stats.Enqueued);
+
+        Predictions.Drain(shipper);
+        Assert.Equal(0, shipper.QueuedBytes);
+        shipper.Record(Predictions.Rows(2, features: 20_000));
+        Assert.Equal(2, shipper.QueueLength);
+    }
+
     [Theory]
     [InlineData(0.0)]
     [InlineData(0.3)]

@@ -41,6 +41,7 @@ internal static class Predictions
         var records = new List<QueuedRecord>();
         while (shipper.Reader.TryRead(out var record))
         {
+            shipper.OnDequeued(record);
             records.Add(record);
         }
 
