@@ -9,8 +9,17 @@ namespace Serving.Gateway.Routing;
 /// arm. The caller's own <c>x-serving-*</c> headers never reach a worker. The response names the
 /// version that served it even if a worker didn't say.
 /// </summary>
+/// <remarks>
+/// A large REST body goes to the worker with <c>Expect: 100-continue</c>. Over HTTP/1.1 a worker that refuses a
+/// body (413 past its <c>MaxRequestBytes</c>) closes the connection while the body is still being sent, and the
+/// client then sees a broken pipe instead of the answer; with the expectation the worker answers before any of the
+/// body is sent, and that answer reaches the caller.
+/// </remarks>
 internal sealed class GatewayTransformer : HttpTransformer
 {
+    /// <summary>REST bodies above this many bytes (or of unknown length) are sent with <c>Expect: 100-continue</c>.</summary>
+    public const long ExpectContinueAbove = 64 * 1024;
+
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
         var headers = httpContext.Request.Headers;
@@ -25,6 +34,10 @@ internal sealed class GatewayTransformer : HttpTransformer
             }
 
             proxyRequest.Headers.TryAddWithoutValidation(GatewayHeaders.Arm, request.Arm);
+            if (!request.Grpc && proxyRequest.Content is not null && (httpContext.Request.ContentLength ?? long.MaxValue) > ExpectContinueAbove)
+            {
+                proxyRequest.Headers.ExpectContinue = true;
+            }
         }
     }
 

@@ -95,7 +95,7 @@ internal sealed class GrpcInferEndpoint(
 
         if (fields.MessageLength > options.Value.MaxRequestBytes)
         {
-            return Fail(new RouteError(InferenceErrorCode.ResourceExhausted, $"the message is over the {options.Value.MaxRequestBytes} bytes allowed (Serving:Gateway:MaxRequestBytes)"));
+            return Fail(RouteError.TooLarge(options.Value.MaxRequestBytes, "message"));
         }
 
         Span<char> name = stackalloc char[GrpcLeadingFields.MaxFieldBytes];

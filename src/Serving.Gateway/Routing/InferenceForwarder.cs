@@ -49,7 +49,7 @@ internal sealed partial class InferenceForwarder(
         catch (BadHttpRequestException e)
         {
             await GatewayErrors.WriteAsync(context, e.StatusCode == StatusCodes.Status413PayloadTooLarge
-                ? new RouteError(InferenceErrorCode.ResourceExhausted, $"the request body is over the {options.Value.MaxRequestBytes} bytes allowed (Serving:Gateway:MaxRequestBytes)")
+                ? RouteError.TooLarge(options.Value.MaxRequestBytes)
                 : RouteError.Invalid("the request body could not be read"), request.Grpc).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
@@ -139,8 +139,11 @@ internal sealed partial class InferenceForwarder(
         }
     }
 
+    // Not RequestBodyDestination: a worker that refuses a body early (413 / RESOURCE_EXHAUSTED past its MaxRequestBytes)
+    // resets the upload, and one caller's oversized body must not take a healthy worker out of rotation. A worker
+    // that really died mid-upload fails the next request's connect, and the probes, soon enough.
     private static bool IsWorkerFault(ForwarderError error) => error is ForwarderError.Request or ForwarderError.RequestTimedOut
-        or ForwarderError.RequestBodyDestination or ForwarderError.ResponseBodyDestination or ForwarderError.ResponseHeaders;
+        or ForwarderError.ResponseBodyDestination or ForwarderError.ResponseHeaders;
 
     private static bool IsConnectFailure(Exception? exception)
     {

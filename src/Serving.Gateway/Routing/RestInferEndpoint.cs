@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+using Serving.Gateway.Configuration;
 using Serving.Gateway.Metrics;
 using Serving.Gateway.Rollback;
 using Serving.Gateway.Traffic;
@@ -7,9 +9,11 @@ namespace Serving.Gateway.Routing;
 
 /// <summary>
 /// <c>POST /v2/models/{m}[/versions/{v}]/infer</c>: the model (and version, if any) come from the
-/// path, so routing never looks at the body; the worker is told the chosen version by header.
+/// path, so routing never looks at the body; the worker is told the chosen version by header. A body whose
+/// Content-Length is over <see cref="GatewayOptions.MaxRequestBytes"/> is refused (413) before any of it is read.
 /// </summary>
-internal sealed class RestInferEndpoint(RoutingState routing, TrafficPolicies policies, InferenceForwarder forwarder, GatewayMetrics metrics, RollbackOutcomes outcomes)
+internal sealed class RestInferEndpoint(
+    RoutingState routing, TrafficPolicies policies, InferenceForwarder forwarder, GatewayMetrics metrics, RollbackOutcomes outcomes, IOptions<GatewayOptions> options)
 {
     public Task InvokeAsync(HttpContext context)
     {
@@ -24,6 +28,11 @@ internal sealed class RestInferEndpoint(RoutingState routing, TrafficPolicies po
         if (!routing.Table.TryGetModel(model, out var route))
         {
             return Reject(context, "_unknown", RouteError.UnknownModel(model));
+        }
+
+        if (context.Request.ContentLength > options.Value.MaxRequestBytes)
+        {
+            return Reject(context, route.Name, RouteError.TooLarge(options.Value.MaxRequestBytes));
         }
 
         var policy = policies.Find(route.Name);

@@ -3,8 +3,12 @@ using Serving.Protocol.Errors;
 namespace Serving.Gateway.Routing;
 
 /// <summary>Why the gateway answered a request itself; carries the protocol's error code and a caller-safe message.</summary>
-internal sealed record RouteError(InferenceErrorCode Code, string Message)
+internal sealed record RouteError(InferenceErrorCode Code, string Message, int? HttpStatusOverride = null)
 {
+    /// <summary>413 / RESOURCE_EXHAUSTED: the body is over the gateway's <c>MaxRequestBytes</c> (not 429: waiting won't help).</summary>
+    public static RouteError TooLarge(long limit, string what = "request body") =>
+        new(InferenceErrorCode.ResourceExhausted, $"the {what} is over the {limit} bytes allowed (Serving:Gateway:MaxRequestBytes)", 413);
+
     public static RouteError UnknownModel(ReadOnlySpan<char> model) => new(InferenceErrorCode.NotFound, $"unknown model '{Names.Printable(model)}'");
 
     public static RouteError UnknownVersion(string model, ReadOnlySpan<char> version) =>
@@ -15,7 +19,7 @@ internal sealed record RouteError(InferenceErrorCode Code, string Message)
 
     public static RouteError Invalid(string message) => new(InferenceErrorCode.InvalidArgument, message);
 
-    public int HttpStatus => new InferenceException(Code, Message).HttpStatus;
+    public int HttpStatus => new InferenceException(Code, Message, HttpStatusOverride).HttpStatus;
 
     public Grpc.Core.StatusCode GrpcStatus => new InferenceException(Code, Message).GrpcStatus;
 }
