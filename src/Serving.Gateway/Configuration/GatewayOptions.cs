@@ -78,13 +78,21 @@ public sealed class GatewayOptions
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan ActivityTimeout { get; set; } = TimeSpan.FromSeconds(100);
 
-    /// <summary>The largest request body accepted (413 past it); shadowed requests are buffered up to this size.</summary>
+    /// <summary>The largest request body accepted (413 past it).</summary>
     [Range(1024, 2L * 1024 * 1024 * 1024)]
     public long MaxRequestBytes { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>How many shadow copies may be in flight at once; past it, copies are skipped and counted.</summary>
     [Range(1, 100_000)]
     public int ShadowMaxInFlight { get; set; } = 64;
+
+    /// <summary>
+    /// The largest request copied to the shadow (its body is held in memory while both run): larger bodies, and REST
+    /// bodies of unknown length, are not copied and are counted as <c>too_large</c>. With <see cref="ShadowMaxInFlight"/>
+    /// it bounds the memory shadowing takes.
+    /// </summary>
+    [Range(0, 256L * 1024 * 1024)]
+    public long ShadowMaxRequestBytes { get; set; } = 4 * 1024 * 1024;
 
     /// <summary>How long a shadow copy may take before it is abandoned and counted as a timeout.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]

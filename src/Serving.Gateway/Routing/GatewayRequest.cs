@@ -14,5 +14,8 @@ internal sealed class GatewayRequest(ModelRoute model, VersionChoice choice, boo
 
     public bool Grpc { get; } = grpc;
 
+    /// <summary>The request body's length when known before reading it (REST Content-Length; a gRPC message's frame), else null.</summary>
+    public long? BodyBytes { get; init; }
+
     public string Protocol => Grpc ? "grpc" : "rest";
 }

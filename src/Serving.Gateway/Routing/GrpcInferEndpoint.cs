@@ -54,7 +54,8 @@ internal sealed class GrpcInferEndpoint(
             return;
         }
 
-        await forwarder.ForwardAsync(context, new GatewayRequest(outcome.Model!, outcome.Choice, grpc: true), outcome.Policy).ConfigureAwait(false);
+        var request = new GatewayRequest(outcome.Model!, outcome.Choice, grpc: true) { BodyBytes = GrpcLeadingFields.FrameHeaderLength + outcome.MessageLength };
+        await forwarder.ForwardAsync(context, request, outcome.Policy).ConfigureAwait(false);
     }
 
     private async Task<Outcome> PeekAsync(PipeReader reader, IHeaderDictionary headers, CancellationToken cancellationToken)
@@ -124,7 +125,7 @@ internal sealed class GrpcInferEndpoint(
 
         var policy = policies.Find(model.Name);
         var choice = VersionChooser.Choose(model, version[..versionLength], headers, policy);
-        return new Outcome(model, choice, policy, choice.Error);
+        return new Outcome(model, choice, policy, choice.Error, fields.MessageLength);
     }
 
     private static bool TryDecode(ReadOnlySequence<byte> buffer, FieldRange range, Span<char> destination, out int written)
@@ -137,5 +138,5 @@ internal sealed class GrpcInferEndpoint(
 
     private static Outcome Fail(RouteError error) => new(null, default, null, error);
 
-    private readonly record struct Outcome(ModelRoute? Model, VersionChoice Choice, TrafficPolicy? Policy, RouteError? Error);
+    private readonly record struct Outcome(ModelRoute? Model, VersionChoice Choice, TrafficPolicy? Policy, RouteError? Error, long MessageLength = 0);
 }

@@ -45,6 +45,13 @@ internal sealed partial class ShadowMirror(
             return null;
         }
 
+        // The copy holds the whole body in memory: only bodies of known, bounded length are copied.
+        if (request.BodyBytes is not { } bytes || bytes > options.Value.ShadowMaxRequestBytes)
+        {
+            Count(request, shadow.Version, ShadowResults.TooLarge);
+            return null;
+        }
+
         if (Interlocked.Increment(ref _inFlight) > options.Value.ShadowMaxInFlight)
         {
             Interlocked.Decrement(ref _inFlight);

@@ -117,6 +117,29 @@ public sealed class ShadowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task BodiesOverShadowMaxRequestBytes_NotCopied_CountedTooLarge_PrimaryUnchanged()
+    {
+        // A tabular request is a few hundred bytes: over a 64-byte cap, over REST and gRPC alike.
+        await using var gateway = await GatewayServer.StartAsync([_worker], new Dictionary<string, string?> { ["Serving:Gateway:ShadowMaxRequestBytes"] = "64" });
+        await Policies.SetAsync(gateway, """{"weights": {"1": 100}}""");
+        var (_, _, expectedBody) = await Infer.RestAsync(gateway.Http);
+        await Policies.SetAsync(gateway, """{"weights": {"1": 100}, "shadow": {"version": "3", "percent": 100}}""");
+
+        for (var i = 0; i < 5; i++)
+        {
+            var (status, version, body) = await Infer.RestAsync(gateway.Http);
+            Assert.Equal((HttpStatusCode.OK, "1"), (status, version));
+            Assert.Equal(Outputs(expectedBody), Outputs(body));
+            Assert.Equal("1", (await Infer.GrpcAsync(gateway.Grpc)).Version);
+        }
+
+        var counts = await ShadowCountsAsync(gateway);
+        Assert.Equal(10, counts.GetValueOrDefault("too_large"));
+        Assert.Equal(0, counts.GetValueOrDefault("agree") + counts.GetValueOrDefault("disagree"));
+        Assert.Equal(0, gateway.Service<ShadowMirror>().InFlight);
+    }
+
+    [Fact]
     public async Task ShadowPercent_CopiesAboutThatShare()
     {
         await using var gateway = await GatewayServer.StartAsync([_worker]);
