@@ -34,7 +34,7 @@ internal sealed class GatewayTransformer : HttpTransformer
             }
 
             proxyRequest.Headers.TryAddWithoutValidation(GatewayHeaders.Arm, request.Arm);
-            if (!request.Grpc && proxyRequest.Content is not null && (httpContext.Request.ContentLength ?? long.MaxValue) > ExpectContinueAbove)
+            if (!request.Grpc && proxyRequest.Content is not null && (request.BodyBytes ?? long.MaxValue) > ExpectContinueAbove)
             {
                 proxyRequest.Headers.ExpectContinue = true;
             }

@@ -354,8 +354,8 @@ internal sealed partial class PredictionLogSender(
     // What the record adds to the batch message: itself, and its schema if the batch doesn't carry it yet (with room for tags and lengths).
     private long MessageBytes(in QueuedRecord queued)
     {
-        // The shipper sized the record when it queued it (a little over its wire size); reuse that.
-        var bytes = queued.Bytes > 0 ? queued.Bytes : queued.Record.CalculateSize() + 8L;
+        // The shipper sized the record when it queued it (a little over its wire size).
+        long bytes = queued.Bytes;
         if (!Carries(queued.Schema))
         {
             bytes += queued.Schema.CalculateSize() + 8L;

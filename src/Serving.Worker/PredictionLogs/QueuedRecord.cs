@@ -8,4 +8,4 @@ namespace Serving.Worker.PredictionLogs;
 /// <paramref name="Origin"/> is the request's "prediction log enqueue" span (default when tracing is off): the send span links to it.
 /// <paramref name="Bytes"/> is what the record counts against the queue's byte capacity until the sender takes it.
 /// </summary>
-internal readonly record struct QueuedRecord(RecordSchema Schema, PredictionRecord Record, ActivityContext Origin = default, int Bytes = 0);
+internal readonly record struct QueuedRecord(RecordSchema Schema, PredictionRecord Record, ActivityContext Origin, int Bytes);
