@@ -57,7 +57,7 @@ public sealed class PredictionLogSenderTests
     [Fact]
     public async Task PartialBatch_IsSentOnceTheFlushIntervalPasses()
     {
-        var options = Predictions.Options(o => { o.BatchSize = 100; o.FlushInterval = TimeSpan.FromMilliseconds(20); });
+        var options = Predictions.Options(o => { o.BatchSize = 100; o.FlushInterval = TimeSpan.FromMilliseconds(200); });
         await using var run = await SenderRun.StartAsync(options);
 
         run.Shipper.Record(Predictions.Rows(3));
@@ -107,8 +107,10 @@ public sealed class PredictionLogSenderTests
     {
         var options = Predictions.Options(o =>
         {
+            // Rows join the queue one at a time: a short flush interval could ship the first row alone and
+            // split the four across batches. A long one makes the full batch of four the only data batch.
             o.BatchSize = 4;
-            o.FlushInterval = TimeSpan.FromMilliseconds(1);
+            o.FlushInterval = TimeSpan.FromMinutes(1);
             o.ShutdownFlushTimeout = TimeSpan.Zero;
             o.ReconnectBackoffMin = TimeSpan.FromMilliseconds(1);
             o.ReconnectBackoffMax = TimeSpan.FromMilliseconds(5);
@@ -154,11 +156,13 @@ public sealed class PredictionLogSenderTests
     [Fact]
     public async Task AckWithRejections_CountsThemRejected()
     {
-        var options = Predictions.Options(o => { o.FlushInterval = TimeSpan.FromMilliseconds(1); o.ShutdownFlushTimeout = TimeSpan.Zero; });
+        // One full batch of three (a long flush interval keeps the rows from being split across batches).
+        var options = Predictions.Options(o => { o.BatchSize = 3; o.FlushInterval = TimeSpan.FromMinutes(1); o.ShutdownFlushTimeout = TimeSpan.Zero; });
         await using var run = await SenderRun.StartAsync(options, autoAck: false);
         var stream = await WaitForStreamAsync(run.Transport);
         run.Shipper.Record(Predictions.Rows(3));
         await WaitAsync(() => stream.Written.Any(b => b.Records.Count > 0));
+        Assert.Equal(3, stream.Written[^1].Records.Count);
 
         stream.Ack(stream.Written[^1].Sequence, 2, new Rejection { Index = 1, Reason = "wrong number of features" });
 
