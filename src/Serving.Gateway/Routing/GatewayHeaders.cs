@@ -1,10 +1,16 @@
 namespace Serving.Gateway.Routing;
 
-/// <summary>The headers the gateway and the worker agree on (the worker's <c>InferenceService</c> constants).</summary>
+/// <summary>The headers the gateway and the worker agree on (the worker's <c>GatewayHints</c> and <c>InferenceService</c> constants).</summary>
 internal static class GatewayHeaders
 {
-    /// <summary>Request header / metadata: the version the gateway chose, honoured by the worker when the request names none.</summary>
+    /// <summary>
+    /// Request header / metadata: the version the gateway routed to, on every forwarded request. The worker serves it
+    /// when the request names none, and refuses a request that names another (the worker's <c>GatewayHints</c>).
+    /// </summary>
     public const string ChosenVersion = "x-serving-version";
+
+    /// <summary>gRPC request metadata: the model_name the gateway routed by; the worker refuses a message that ends up naming another.</summary>
+    public const string RoutedModel = "x-serving-model";
 
     /// <summary>Request header / metadata: the traffic arm, for the prediction logs.</summary>
     public const string Arm = "x-serving-arm";

@@ -9,8 +9,8 @@ internal sealed class GatewayRequest(ModelRoute model, VersionChoice choice, boo
 
     public string Arm { get; } = choice.Arm;
 
-    /// <summary>True when the request didn't name the version, so the worker is told with <c>x-serving-version</c>.</summary>
-    public bool TellVersion { get; } = !choice.Named;
+    /// <summary>True when the request didn't name the version and the traffic policy chose it.</summary>
+    public bool PolicyChose { get; } = !choice.Named;
 
     public bool Grpc { get; } = grpc;
 

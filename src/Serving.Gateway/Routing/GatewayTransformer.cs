@@ -5,9 +5,10 @@ namespace Serving.Gateway.Routing;
 
 /// <summary>
 /// Copies the request and response as they are (YARP's empty transform: no X-Forwarded headers to
-/// build) and adds what the worker needs: the chosen version when the request names none, and the
-/// arm. The caller's own <c>x-serving-*</c> headers never reach a worker. The response names the
-/// version that served it even if a worker didn't say.
+/// build) and adds what the worker needs: the version routed to, the model a gRPC request was routed
+/// by (read from the message's leading bytes only, so the worker checks the whole message agrees),
+/// and the arm. The caller's own <c>x-serving-*</c> headers never reach a worker. The response names
+/// the version that served it even if a worker didn't say.
 /// </summary>
 /// <remarks>
 /// A large REST body goes to the worker with <c>Expect: 100-continue</c>. Over HTTP/1.1 a worker that refuses a
@@ -24,17 +25,18 @@ internal sealed class GatewayTransformer : HttpTransformer
     {
         var headers = httpContext.Request.Headers;
         headers.Remove(GatewayHeaders.ChosenVersion);
+        headers.Remove(GatewayHeaders.RoutedModel);
         headers.Remove(GatewayHeaders.Arm);
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken).ConfigureAwait(false);
         if (httpContext.Features.Get<GatewayRequest>() is { } request)
         {
-            if (request.TellVersion)
-            {
-                proxyRequest.Headers.TryAddWithoutValidation(GatewayHeaders.ChosenVersion, request.Version.Version);
-            }
-
+            proxyRequest.Headers.TryAddWithoutValidation(GatewayHeaders.ChosenVersion, request.Version.Version);
             proxyRequest.Headers.TryAddWithoutValidation(GatewayHeaders.Arm, request.Arm);
-            if (!request.Grpc && proxyRequest.Content is not null && (request.BodyBytes ?? long.MaxValue) > ExpectContinueAbove)
+            if (request.Grpc)
+            {
+                proxyRequest.Headers.TryAddWithoutValidation(GatewayHeaders.RoutedModel, request.Model.Name);
+            }
+            else if (proxyRequest.Content is not null && (request.BodyBytes ?? long.MaxValue) > ExpectContinueAbove)
             {
                 proxyRequest.Headers.ExpectContinue = true;
             }

@@ -14,8 +14,10 @@ namespace Serving.Gateway.Routing;
 /// <summary>
 /// <c>/inference.GRPCInferenceService/ModelInfer</c>: the model and version are inside the protobuf
 /// body. The leading fields are read from the request pipe without consuming it (AdvanceTo the
-/// start), so the forwarder sends the caller's bytes untouched; the chosen version travels as
-/// <c>x-serving-version</c> metadata, which the worker honours when <c>model_version</c> is empty.
+/// start), so the forwarder sends the caller's bytes untouched; the model and version routed by
+/// travel as <c>x-serving-model</c> / <c>x-serving-version</c> metadata. The worker serves that
+/// version when <c>model_version</c> is empty, and refuses a message whose fields, decoded in full,
+/// name another model or version (protobuf lets a repeated field further on win).
 /// </summary>
 internal sealed class GrpcInferEndpoint(
     RoutingState routing, TrafficPolicies policies, InferenceForwarder forwarder, GatewayMetrics metrics, RollbackOutcomes outcomes, IOptions<GatewayOptions> options)

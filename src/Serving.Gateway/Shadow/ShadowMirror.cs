@@ -33,7 +33,7 @@ internal sealed partial class ShadowMirror(
     /// </summary>
     public VersionRoute? Select(GatewayRequest request, TrafficPolicy? policy)
     {
-        if (policy?.Shadow is not { } shadow || !request.TellVersion || shadow.Version == request.Version.Version
+        if (policy?.Shadow is not { } shadow || !request.PolicyChose || shadow.Version == request.Version.Version
             || Random.Shared.Next(100) >= shadow.Percent)
         {
             return null;
@@ -178,6 +178,7 @@ internal sealed partial class ShadowMirror(
         if (grpc)
         {
             request.Headers.TryAddWithoutValidation("te", "trailers");
+            request.Headers.TryAddWithoutValidation(GatewayHeaders.RoutedModel, copy.Primary.Model.Name);
         }
 
         if (copy.InferenceHeaderLength is { } length)

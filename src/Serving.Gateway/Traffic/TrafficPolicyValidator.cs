@@ -16,7 +16,7 @@ internal static class TrafficPolicyValidator
     private static readonly HashSet<string> ReservedHeaders = new(StringComparer.OrdinalIgnoreCase)
     {
         "host", "content-length", "content-type", "transfer-encoding", "te", "connection", "authorization",
-        "x-serving-version", "x-serving-arm", "x-serving-model-version", "grpc-timeout", "grpc-encoding",
+        "x-serving-version", "x-serving-model", "x-serving-arm", "x-serving-model-version", "grpc-timeout", "grpc-encoding",
     };
 
     /// <summary>The reasons <paramref name="document"/> can't apply to <paramref name="model"/> (empty when it can).</summary>

@@ -41,10 +41,7 @@ internal sealed class GrpcInferenceEndpoint(
             // The HTTP headers directly: ServerCallContext.RequestHeaders copies every header into a new Metadata per call,
             // and WriteResponseHeadersAsync flushes the headers in a frame of their own before the message.
             var http = context.GetHttpContext();
-            var headers = http.Request.Headers;
-            var chosen = headers.TryGetValue(InferenceService.ChosenVersionHeader, out var c) ? c.ToString() : null;
-            var arm = headers.TryGetValue(InferenceService.ArmHeader, out var a) ? a.ToString() : null;
-            using var response = await inference.InferAsync(decoded, "grpc", deadline, context.CancellationToken, chosen, arm).ConfigureAwait(false);
+            using var response = await inference.InferAsync(decoded, "grpc", deadline, context.CancellationToken, GatewayHints.From(http.Request.Headers)).ConfigureAwait(false);
             http.Response.Headers[InferenceService.ServedVersionHeader] = response.ModelVersion;
             return GrpcInferCodec.Encode(response, decoded.RawOutput);
         }

@@ -77,10 +77,8 @@ internal static class RestEndpoints
             var headerLength = ParseHeaderLength(context.Request);
             var body = await RequestBodyReader.ReadAsync(context.Request, options.MaxRequestBytes, context.RequestAborted).ConfigureAwait(false);
             using var request = RestInferRequestReader.Read(body.Memory, headerLength, model, version, options.MaxElementsPerTensor, body);
-            var chosen = context.Request.Headers[InferenceService.ChosenVersionHeader].ToString();
             using var response = await service.InferAsync(
-                request, "rest", ParseTimeout(context.Request), context.RequestAborted, chosen.Length > 0 ? chosen : null,
-                context.Request.Headers[InferenceService.ArmHeader].FirstOrDefault()).ConfigureAwait(false);
+                request, "rest", ParseTimeout(context.Request), context.RequestAborted, GatewayHints.From(context.Request.Headers)).ConfigureAwait(false);
             context.Response.Headers[InferenceService.ServedVersionHeader] = response.ModelVersion;
             var output = new ArrayBufferWriter<byte>(4096);
             var jsonLength = RestInferResponseWriter.Write(output, response, request);

@@ -13,27 +13,21 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
     /// <summary>The request parameter Triton uses for a per-request timeout, in microseconds.</summary>
     public const string TimeoutParameter = "timeout";
 
-    /// <summary>The header (REST) / metadata key (gRPC) a gateway uses to say which version it chose when the request names none.</summary>
-    public const string ChosenVersionHeader = "x-serving-version";
-
-    /// <summary>The header / metadata key a gateway uses to name the traffic arm, for the prediction logs.</summary>
-    public const string ArmHeader = "x-serving-arm";
-
     /// <summary>The header / response metadata key that says which version served a response.</summary>
     public const string ServedVersionHeader = "x-serving-model-version";
 
     /// <summary>
     /// Runs the request; <paramref name="deadline"/> is a <see cref="Stopwatch"/> timestamp or <see cref="long.MaxValue"/>;
-    /// <paramref name="chosenVersion"/> (from a gateway) applies when the request names no version.
+    /// <paramref name="gateway"/> says what a gateway routed the request by (nothing when a caller talks to the worker directly).
     /// </summary>
     public async Task<InferenceResponse> InferAsync(
-        InferenceRequest request, string protocol, long deadline, CancellationToken cancellationToken, string? chosenVersion = null, string? arm = null)
+        InferenceRequest request, string protocol, long deadline, CancellationToken cancellationToken, GatewayHints gateway = default)
     {
         var started = Stopwatch.GetTimestamp();
         string model = "_unknown", version = "";
         try
         {
-            using var lease = resolver.Acquire(request.ModelName, string.IsNullOrEmpty(request.ModelVersion) ? chosenVersion : request.ModelVersion);
+            using var lease = resolver.Acquire(request.ModelName, gateway.VersionFor(request));
             var v = lease.Version;
             model = v.Model;
             version = v.VersionText;
@@ -79,7 +73,7 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
             metrics.Observe(model, version, protocol, "ok", elapsed.TotalSeconds);
             if (logs.Enabled)
             {
-                logs.Record(new PredictionContext(model, version, request.Id, inputs, response.Outputs, elapsed.TotalMilliseconds, arm));
+                logs.Record(new PredictionContext(model, version, request.Id, inputs, response.Outputs, elapsed.TotalMilliseconds, gateway.Arm));
             }
 
             return response;

@@ -90,6 +90,29 @@ public sealed class BadRoutingInputTests(GatewayFixture fixture)
         Assert.Equal((int)StatusCode.InvalidArgument, status);
     }
 
+    /// <summary>
+    /// Protobuf lets a field repeat, and the last one wins. The gateway routes by the leading fields; a message that
+    /// names another model or version further on must not be served as something the gateway didn't route.
+    /// </summary>
+    [Theory]
+    [InlineData("version", "1", new byte[] { 0x12, 0x01, (byte)'2' }, "routed this request to version '1' but the request names version '2'")]
+    [InlineData("version chosen by the policy", "", new byte[] { 0x12, 0x01, (byte)'2' }, "but the request names version '2'")]
+    [InlineData("model", "1", new byte[] { 0x0A, 0x04, (byte)'n', (byte)'o', (byte)'p', (byte)'e' }, "routed this request by model_name 'tabular' but the message names 'nope'")]
+    public async Task Grpc_FieldRepeatedAfterTheLeadingOnes_InvalidArgument_NotServedAsAnother(string what, string version, byte[] trailer, string expected)
+    {
+        await Policies.SetAsync(fixture.Gateway, """{"weights": {"1": 100, "2": 0}}""");
+        var message = Infer.GrpcRequest(version: version).ToByteArray();
+        var body = new byte[5 + message.Length + trailer.Length];
+        BinaryPrimitives.WriteUInt32BigEndian(body.AsSpan(1), (uint)(message.Length + trailer.Length));
+        message.CopyTo(body, 5);
+        trailer.CopyTo(body, 5 + message.Length);
+
+        var (status, detail) = await RawGrpc.SendAsync(fixture.Gateway, body);
+
+        Assert.True(status == (int)StatusCode.InvalidArgument, $"{what}: {status} {detail}");
+        Assert.Contains(expected, detail, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Grpc_UnknownMethod_Unimplemented()
     {

@@ -1,0 +1,52 @@
+using Microsoft.AspNetCore.Http;
+using Serving.Protocol.Errors;
+using Serving.Protocol.Messages;
+
+namespace Serving.Worker.Inference;
+
+/// <summary>
+/// What a gateway in front of this worker says about a forwarded request: the model and version it routed the
+/// request by, and the traffic arm. A caller that talks to the worker directly sends none of these.
+/// </summary>
+/// <remarks>
+/// The gateway reads a gRPC request's model and version from the leading bytes of the message only. Protobuf lets a
+/// field appear more than once (the last wins), so a message could name one model or version up front and another
+/// further on; the worker, which decodes all of it, checks that it is about to serve what the gateway routed by.
+/// </remarks>
+internal readonly record struct GatewayHints(string? Model, string? Version, string? Arm)
+{
+    /// <summary>The header (REST) / metadata key (gRPC) a gateway uses to say which version it routed to.</summary>
+    public const string VersionHeader = "x-serving-version";
+
+    /// <summary>The metadata key a gateway uses to say which model it routed a gRPC request by.</summary>
+    public const string ModelHeader = "x-serving-model";
+
+    /// <summary>The header / metadata key a gateway uses to name the traffic arm, for the prediction logs.</summary>
+    public const string ArmHeader = "x-serving-arm";
+
+    public static GatewayHints From(IHeaderDictionary headers) =>
+        new(Value(headers, ModelHeader), Value(headers, VersionHeader), Value(headers, ArmHeader));
+
+    /// <summary>The version to serve: the one the request names, else the gateway's; a request that names another than the gateway routed to is refused.</summary>
+    public string? VersionFor(InferenceRequest request)
+    {
+        if (Model is { } model && !string.Equals(model, request.ModelName, StringComparison.Ordinal))
+        {
+            throw InferenceException.Invalid(
+                $"the gateway routed this request by model_name '{model}' but the message names '{request.ModelName}' (a field repeated further on wins in protobuf): send model_name once");
+        }
+
+        if (string.IsNullOrEmpty(request.ModelVersion))
+        {
+            return Version;
+        }
+
+        return Version is null || string.Equals(Version, request.ModelVersion, StringComparison.Ordinal)
+            ? request.ModelVersion
+            : throw InferenceException.Invalid(
+                $"the gateway routed this request to version '{Version}' but the request names version '{request.ModelVersion}' (a field repeated further on wins in protobuf): send model_version once");
+    }
+
+    private static string? Value(IHeaderDictionary headers, string name) =>
+        headers.TryGetValue(name, out var value) && value.Count > 0 && value[0] is { Length: > 0 } text ? text : null;
+}
