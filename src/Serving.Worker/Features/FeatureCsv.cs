@@ -3,8 +3,9 @@ using System.Globalization;
 namespace Serving.Worker.Features;
 
 /// <summary>
-/// Reads a feature CSV: a header <c>&lt;id&gt;,&lt;field&gt;,…</c>, then one entity per line. Plain
-/// comma-separated values (no quoting); bad rows are reported with their line numbers, not thrown.
+/// Reads a feature CSV: a header <c>&lt;id&gt;,&lt;field&gt;,…</c>, then one entity per line. Fields may be
+/// quoted as RFC 4180 says (<c>"1002"</c>, <c>"a ""b"""</c>), as spreadsheets and pandas write them; a quoted
+/// field can't span lines. Bad rows are reported with their line numbers, not thrown.
 /// </summary>
 internal static class FeatureCsv
 {
@@ -16,25 +17,35 @@ internal static class FeatureCsv
 
     public static Header ReadHeader(string line)
     {
-        var columns = line.Split(',').Select(c => c.Trim()).ToArray();
-        if (columns.Length < 2 || columns.Any(string.IsNullOrEmpty) || columns.Distinct(StringComparer.Ordinal).Count() != columns.Length)
+        var columns = new List<string>();
+        if (Split(line, columns) is { } error)
+        {
+            throw new FormatException($"the header is not valid CSV: {error}");
+        }
+
+        if (columns.Count < 2 || columns.Exists(string.IsNullOrEmpty) || columns.Distinct(StringComparer.Ordinal).Count() != columns.Count)
         {
             throw new FormatException("the header must name an id column and at least one field, all distinct and non-empty");
         }
 
-        return new Header(columns[0], columns[1..]);
+        return new Header(columns[0], [.. columns.Skip(1)]);
     }
 
     /// <summary>Parses one data line: a <see cref="Row"/>, or a <see cref="BadRow"/> saying why not.</summary>
     public static object ParseLine(int lineNumber, string line, Header header)
     {
-        var cells = line.Split(',');
-        if (cells.Length != header.Fields.Length + 1)
+        var cells = new List<string>(header.Fields.Length + 1);
+        if (Split(line, cells) is { } error)
         {
-            return new BadRow(lineNumber, $"{cells.Length} columns, the header has {header.Fields.Length + 1}");
+            return new BadRow(lineNumber, error);
         }
 
-        var id = cells[0].Trim();
+        if (cells.Count != header.Fields.Length + 1)
+        {
+            return new BadRow(lineNumber, $"{cells.Count} columns, the header has {header.Fields.Length + 1}");
+        }
+
+        var id = cells[0];
         if (id.Length == 0)
         {
             return new BadRow(lineNumber, "empty id");
@@ -45,11 +56,87 @@ internal static class FeatureCsv
         {
             if (!double.TryParse(cells[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]) || !double.IsFinite(values[i]))
             {
-                return new BadRow(lineNumber, $"'{Truncate(cells[i + 1])}' in column '{header.Fields[i]}' is not a number");
+                return new BadRow(lineNumber, cells[i + 1].Length == 0
+                    ? $"column '{header.Fields[i]}' is empty"
+                    : $"'{Truncate(cells[i + 1])}' in column '{header.Fields[i]}' is not a number");
             }
         }
 
         return new Row(lineNumber, id, values);
+    }
+
+    /// <summary>
+    /// Splits one line into <paramref name="cells"/>: unquoted fields are trimmed, quoted ones keep their
+    /// spaces and turn <c>""</c> into <c>"</c>. Returns why the line is not valid CSV, or null.
+    /// </summary>
+    internal static string? Split(string line, List<string> cells)
+    {
+        var i = 0;
+        while (true)
+        {
+            var start = i;
+            while (i < line.Length && line[i] is ' ' or '\t')
+            {
+                i++;
+            }
+
+            if (i < line.Length && line[i] == '"')
+            {
+                var text = new System.Text.StringBuilder();
+                i++;
+                while (true)
+                {
+                    var quote = line.IndexOf('"', i);
+                    if (quote < 0)
+                    {
+                        return $"column {cells.Count + 1} opens a quote that the line doesn't close (a quoted field can't span lines)";
+                    }
+
+                    text.Append(line, i, quote - i);
+                    i = quote + 1;
+                    if (i < line.Length && line[i] == '"')
+                    {
+                        text.Append('"');
+                        i++;
+                        continue;
+                    }
+
+                    break;
+                }
+
+                while (i < line.Length && line[i] is ' ' or '\t')
+                {
+                    i++;
+                }
+
+                if (i < line.Length && line[i] != ',')
+                {
+                    return $"column {cells.Count + 1} has text after its closing quote";
+                }
+
+                cells.Add(text.ToString());
+            }
+            else
+            {
+                var comma = line.IndexOf(',', start);
+                var end = comma < 0 ? line.Length : comma;
+                var cell = line.AsSpan(start, end - start).Trim();
+                if (cell.Contains('"'))
+                {
+                    return $"column {cells.Count + 1} has a quote inside an unquoted field (quote the whole field and double the quote)";
+                }
+
+                cells.Add(cell.ToString());
+                i = end;
+            }
+
+            if (i >= line.Length)
+            {
+                return null;
+            }
+
+            i++; // the comma
+        }
     }
 
     private static string Truncate(string text) => text.Length > 40 ? text[..40] + "…" : text;

@@ -277,6 +277,22 @@ public sealed class FeatureStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Loader_SpreadsheetStyleFile_BomCrlfQuotes_WritesTheValuesNotTheQuotes()
+    {
+        var fields = File.ReadLines(Path.Combine(RepoPaths.Models, "tabular", "feature_names.txt")).ToArray();
+        var values = string.Join(",", Enumerable.Repeat("\"3.25\"", 30));
+        var csv = $"\ufeff\"customer_id\",{string.Join(",", fields.Select(f => $"\"{f}\""))}\r\n\"9101\",{values}\r\n\r\n9102,{values}\r\n";
+
+        var result = await LoadCsvAsync(csv);
+
+        Assert.Empty(result.Refused);
+        Assert.Equal(2, result.Written);
+        Assert.Equal("3.25", (string?)await _redis.Database.HashGetAsync("features:customer:9101", "mean_radius"));
+        Assert.Equal("3.25", (string?)await _redis.Database.HashGetAsync("features:customer:9102", fields[^1]));
+        Assert.False(await _redis.Database.KeyExistsAsync("features:customer:\"9101\""));
+    }
+
+    [Fact]
     public async Task LoaderCli_BadRows_ExitCode3_ReportsLineNumbers()
     {
         using var temp = new TempDirectory();
