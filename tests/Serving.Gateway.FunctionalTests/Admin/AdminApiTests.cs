@@ -62,6 +62,8 @@ public sealed class AdminApiTests(GatewayFixture fixture)
     [InlineData("""{"weights": {"1": 100}, "stiky_header": "x-user-id"}""", "stiky_header")]
     [InlineData("""{"weights": {"1": 99.5, "2": 0.5}}""", "the body is not a valid policy")]
     [InlineData("""not json""", "the body is not a valid policy")]
+    [InlineData("""{"weights": {"1": 100}, "weights": {"2": 100}}""", "Duplicate property 'weights'")]
+    [InlineData("""{"weights": {"1": 90, "1": 10}}""", "the body is not a valid policy: Duplicate")]
     [InlineData("""{}""", "weights are required")]
     public async Task InvalidPolicy_400_WithTheReason_OldPolicyStillInForce(string policy, string reason)
     {
