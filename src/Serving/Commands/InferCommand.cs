@@ -21,7 +21,7 @@ internal static class InferCommand
         var model = new Argument<string>("model") { Description = "Model name" };
         var version = new Option<string?>("--model-version") { Description = "Model version (default: the server picks)" };
         var input = new Option<FileInfo>("--input") { Description = "JSON request file, e.g. models/tabular/1/golden.json", Required = true };
-        var target = new Option<string>("--grpc") { Description = "gRPC address", DefaultValueFactory = _ => "127.0.0.1:8001" };
+        var target = new Option<string>("--grpc") { Description = "gRPC address: host:port or http://host:port", DefaultValueFactory = _ => "127.0.0.1:8001" };
         command.Add(model);
         command.Add(version);
         command.Add(input);
@@ -35,10 +35,16 @@ internal static class InferCommand
                 return 2;
             }
 
+            if (!CliAddress.TryParse(result.GetValue(target), out var address))
+            {
+                await Console.Error.WriteLineAsync($"serving infer: --grpc '{result.GetValue(target)}' is not an address: give host:port (e.g. 127.0.0.1:8001) or http://host:port").ConfigureAwait(false);
+                return 2;
+            }
+
             try
             {
                 var request = ToGrpc(await File.ReadAllBytesAsync(file.FullName, cancellationToken).ConfigureAwait(false), result.GetRequiredValue(model), result.GetValue(version) ?? "");
-                using var channel = GrpcChannel.ForAddress("http://" + result.GetRequiredValue(target));
+                using var channel = GrpcChannel.ForAddress(address);
                 var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
                 var response = await client.ModelInferAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
                 Console.WriteLine(ToJson(response));

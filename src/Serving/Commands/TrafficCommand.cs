@@ -143,9 +143,9 @@ internal static class TrafficCommand
             return 2;
         }
 
-        if (!Uri.TryCreate(result.GetRequiredValue(adminOption), UriKind.Absolute, out var baseAddress))
+        if (!CliAddress.TryParse(result.GetRequiredValue(adminOption), out var baseAddress))
         {
-            await Console.Error.WriteLineAsync("serving traffic: --admin must be an address such as http://127.0.0.1:8003").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("serving traffic: --admin must be an address such as http://127.0.0.1:8003 or 127.0.0.1:8003").ConfigureAwait(false);
             return 2;
         }
 

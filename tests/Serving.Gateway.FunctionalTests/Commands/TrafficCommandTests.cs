@@ -47,6 +47,16 @@ public sealed class TrafficCommandTests(GatewayFixture fixture)
         Assert.Contains("401", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task AdminGivenAsHostPort_Works()
+    {
+        var admin = fixture.Gateway.Admin!.BaseAddress!;
+        var (code, output, error) = await RunAsync(["traffic", "get", "tabular", "--admin", $"{admin.Host}:{admin.Port}", "--token", GatewayServer.AdminToken], addDefaults: false);
+
+        Assert.True(code == 0, error);
+        Assert.Equal("tabular", JsonDocument.Parse(output).RootElement.GetProperty("model").GetString());
+    }
+
     [Theory]
     [InlineData(new[] { "1=90", "2=10" }, null, null, """{"weights":{"1":90,"2":10}}""")]
     [InlineData(new[] { "1=100" }, "x-user-id", "3:5", """{"weights":{"1":100},"sticky_header":"x-user-id","shadow":{"version":"3","percent":5}}""")]
@@ -77,27 +87,6 @@ public sealed class TrafficCommandTests(GatewayFixture fixture)
 
     private Task<(int Code, string Output, string Error)> RunAsync(params string[] args) => RunAsync(args, addDefaults: true);
 
-    private async Task<(int Code, string Output, string Error)> RunAsync(string[] args, bool addDefaults)
-    {
-        if (addDefaults)
-        {
-            args = [.. args, "--admin", fixture.Gateway.Admin!.BaseAddress!.ToString(), "--token", GatewayServer.AdminToken];
-        }
-
-        var (stdout, stderr) = (Console.Out, Console.Error);
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            var code = await ServingCommandLine.Create().Parse(args).InvokeAsync();
-            return (code, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-        }
-    }
+    private Task<(int Code, string Output, string Error)> RunAsync(string[] args, bool addDefaults) =>
+        ServingCli.RunAsync(addDefaults ? [.. args, "--admin", fixture.Gateway.Admin!.BaseAddress!.ToString(), "--token", GatewayServer.AdminToken] : args);
 }

@@ -1,0 +1,48 @@
+using System.Text.Json;
+using Serving.Gateway.FunctionalTests.TestSupport;
+using Serving.Testing;
+
+namespace Serving.Gateway.FunctionalTests.Commands;
+
+/// <summary><c>serving infer</c> against a real gateway's gRPC port, run in-process (tests in this assembly run one at a time, so the console can be captured).</summary>
+[Collection(GatewayCollection.Name)]
+public sealed class InferCommandTests(GatewayFixture fixture)
+{
+    private static readonly string Golden = Path.Combine(RepoPaths.Models, "tabular", "1", "golden.json");
+
+    [Theory]
+    [InlineData("127.0.0.1:{0}")]
+    [InlineData("http://127.0.0.1:{0}")]
+    public async Task GoldenRequest_PrintsTheOutputs_EitherAddressForm(string address)
+    {
+        var (code, output, error) = await ServingCli.RunAsync(
+            "infer", "tabular", "--model-version", "1", "--input", Golden, "--grpc", string.Format(System.Globalization.CultureInfo.InvariantCulture, address, fixture.Gateway.Listeners.GrpcPort));
+
+        Assert.True(code == 0, error);
+        using var response = JsonDocument.Parse(output);
+        Assert.Equal("1", response.RootElement.GetProperty("model_version").GetString());
+        Assert.Equal("probabilities", response.RootElement.GetProperty("outputs")[0].GetProperty("name").GetString());
+    }
+
+    [Theory]
+    [InlineData("not an address")]
+    [InlineData("ftp://127.0.0.1:8001")]
+    [InlineData("")]
+    public async Task BadAddress_ExitTwo_SaysWhatToGive_NoStackTrace(string address)
+    {
+        var (code, _, error) = await ServingCli.RunAsync("infer", "tabular", "--input", Golden, "--grpc", address);
+
+        Assert.Equal(2, code);
+        Assert.Contains("is not an address: give host:port", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnknownModel_ExitOne_WithTheStatus()
+    {
+        var (code, _, error) = await ServingCli.RunAsync("infer", "nope", "--input", Golden, "--grpc", $"127.0.0.1:{fixture.Gateway.Listeners.GrpcPort}");
+
+        Assert.Equal(1, code);
+        Assert.Contains("NotFound: unknown model 'nope'", error, StringComparison.Ordinal);
+    }
+}
