@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Serving.Hosting.Tracing;
 
 namespace Serving.Drift.Hosting;
@@ -21,13 +22,14 @@ public static class DriftHost
         string[] args, IDictionary<string, string?>? overrides = null, Action<OpenTelemetry.Trace.TracerProviderBuilder>? tracing = null)
     {
         var builder = Serving.Hosting.ServingHostBuilder.Create(args, overrides);
-        var options = builder.Configuration.GetSection(DriftOptions.Section).Get<DriftOptions>() ?? new DriftOptions();
         builder.Services.AddServingDrift();
         builder.Services.AddServingTracing(builder.Configuration, "drift", tracing);
         var listeners = new DriftListeners();
         builder.Services.AddSingleton(listeners);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            // The validated options: a bad port or address fails here with the validator's message, before Kestrel sees it.
+            var options = kestrel.ApplicationServices.GetRequiredService<IOptions<DriftOptions>>().Value;
             kestrel.AddServerHeader = false;
             var address = IPAddress.TryParse(options.BindAddress, out var parsed) ? parsed : IPAddress.Any;
             kestrel.Listen(address, options.GrpcPort, l => { l.Protocols = HttpProtocols.Http2; listeners.Grpc = l; });

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Serving.Gateway.Configuration;
 using Serving.Hosting.Tracing;
 
@@ -33,7 +34,6 @@ public static class GatewayHost
         // every gRPC call that the body size limit can't be lifted (the peek has started the body, so
         // Kestrel's limit stays, as intended). Forwarding failures are logged by InferenceForwarder.
         builder.Logging.AddFilter("Yarp", LogLevel.Error);
-        var options = builder.Configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>() ?? new GatewayOptions();
         builder.Services.AddServingGateway();
         builder.Services.AddServingTracing(builder.Configuration, "gateway", tracing);
         if (workers is not null)
@@ -47,6 +47,8 @@ public static class GatewayHost
         builder.Services.AddSingleton(listeners);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            // The validated options: a bad port or address fails here with the validator's message, before Kestrel sees it.
+            var options = kestrel.ApplicationServices.GetRequiredService<IOptions<GatewayOptions>>().Value;
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
             var address = IPAddress.TryParse(options.BindAddress, out var parsed) ? parsed : IPAddress.Any;

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Serving.Hosting.Tracing;
 using Serving.Worker.Configuration;
 
@@ -19,13 +20,14 @@ public static class WorkerHost
         string[] args, IDictionary<string, string?>? overrides = null, Action<OpenTelemetry.Trace.TracerProviderBuilder>? tracing = null)
     {
         var builder = Serving.Hosting.ServingHostBuilder.Create(args, overrides);
-        var options = builder.Configuration.GetSection(WorkerOptions.Section).Get<WorkerOptions>() ?? new WorkerOptions();
         builder.Services.AddServingWorker();
         builder.Services.AddServingTracing(builder.Configuration, "worker", tracing);
         var listeners = new WorkerListeners();
         builder.Services.AddSingleton(listeners);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            // The validated options: a bad port or address fails here with the validator's message, before Kestrel sees it.
+            var options = kestrel.ApplicationServices.GetRequiredService<IOptions<WorkerOptions>>().Value;
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
             var address = IPAddress.TryParse(options.BindAddress, out var parsed) ? parsed : IPAddress.Any;
