@@ -32,9 +32,21 @@ internal static class GatewayRestEndpoints
         app.MapPost(GatewayHeaders.GrpcInferPath, context => context.RequestServices.GetRequiredService<GrpcInferEndpoint>().InvokeAsync(context));
     }
 
-    /// <summary>The 404 for any other path (mapped last, after admin and metrics).</summary>
+    /// <summary>
+    /// The answer for any other request (mapped last, after admin and metrics): 405 with the method it takes for a
+    /// protocol path asked with the wrong method, else 404.
+    /// </summary>
     public static void MapFallback(IEndpointRouteBuilder app) =>
-        app.MapFallback((HttpContext c) => GatewayErrors.WriteRestAsync(c, 404, $"no endpoint at {c.Request.Method} {Names.PrintablePath(c.Request.Path.Value)}"));
+        app.MapFallback((HttpContext c) =>
+        {
+            if (RestPaths.MethodFor(c.Request.Path.Value) is { } allowed)
+            {
+                c.Response.Headers.Allow = allowed;
+                return GatewayErrors.WriteRestAsync(c, 405, $"{c.Request.Method} is not allowed on {Names.PrintablePath(c.Request.Path.Value)}: use {allowed}");
+            }
+
+            return GatewayErrors.WriteRestAsync(c, 404, $"no endpoint at {c.Request.Method} {Names.PrintablePath(c.Request.Path.Value)}");
+        });
 
     private static Task Infer(HttpContext context) => context.RequestServices.GetRequiredService<RestInferEndpoint>().InvokeAsync(context);
 

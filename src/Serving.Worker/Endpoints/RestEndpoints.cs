@@ -34,7 +34,19 @@ internal static class RestEndpoints
         app.MapGet("/v2/models/{model}/versions/{version}/ready", (HttpContext c, string model, string version) => Ready(c, model, version));
         app.MapPost("/v2/models/{model}/infer", (HttpContext c, string model) => Infer(c, model, string.Empty));
         app.MapPost("/v2/models/{model}/versions/{version}/infer", (HttpContext c, string model, string version) => Infer(c, model, version));
-        app.MapFallback((HttpContext c) => ErrorResults.WriteAsync(c, 404, $"no endpoint at {c.Request.Method} {Truncate(c.Request.Path.Value)}"));
+        app.MapFallback(NoEndpoint);
+    }
+
+    // A protocol path asked with the wrong method is 405 with the method it takes; anything else is 404.
+    private static Task NoEndpoint(HttpContext context)
+    {
+        if (RestPaths.MethodFor(context.Request.Path.Value) is { } allowed)
+        {
+            context.Response.Headers.Allow = allowed;
+            return ErrorResults.WriteAsync(context, 405, $"{context.Request.Method} is not allowed on {Truncate(context.Request.Path.Value)}: use {allowed}");
+        }
+
+        return ErrorResults.WriteAsync(context, 404, $"no endpoint at {context.Request.Method} {Truncate(context.Request.Path.Value)}");
     }
 
     private static Task ServerMetadata(HttpContext context) =>

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Google.Protobuf;
 using Grpc.Core;
 using Serving.Protocol.Inference;
+using Serving.Testing;
 
 namespace Serving.FunctionalTests.Inference;
 
@@ -51,6 +52,20 @@ public sealed class BadInputTests(SharedWorkerFixture fixture)
         { "/v2/models/%2e%2e/infer", Tabular("[1,30]", Row), HttpStatusCode.NotFound, "no endpoint" },
         { "/v2/models/corrupt/infer", """{"inputs":[{"name":"x","datatype":"FP32","shape":[4],"data":[1,2,3,4]}]}""", HttpStatusCode.ServiceUnavailable, "failed to load" },
     };
+
+    [Theory]
+    [InlineData("GET", "/v2/models/tabular/infer", "POST")]
+    [InlineData("PUT", "/v2/models/tabular/versions/1/infer", "POST")]
+    [InlineData("POST", "/v2/models/tabular", "GET")]
+    [InlineData("PATCH", "/v2", "GET")]
+    public async Task Rest_WrongMethodOnAProtocolPath_405_WithAllow(string method, string path, string allowed)
+    {
+        var (status, allow, error) = await RestCall.SendAsync(fixture.Server.Http, method, path);
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, status);
+        Assert.Equal([allowed], allow);
+        Assert.Contains($"use {allowed}", error, StringComparison.Ordinal);
+    }
 
     [Theory]
     [MemberData(nameof(RestCases))]

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Google.Protobuf;
 using Grpc.Core;
 using Serving.Gateway.FunctionalTests.TestSupport;
+using Serving.Testing;
 
 namespace Serving.Gateway.FunctionalTests.Routing;
 
@@ -24,6 +25,20 @@ public sealed class BadRoutingInputTests(GatewayFixture fixture)
 
         Assert.Equal(expected, status);
         Assert.Contains(message, JsonDocument.Parse(body).RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("GET", "/v2/models/tabular/infer", "POST")]
+    [InlineData("PUT", "/v2/models/tabular/versions/1/infer", "POST")]
+    [InlineData("POST", "/v2/models/tabular/ready", "GET")]
+    [InlineData("DELETE", "/v2/health/ready", "GET")]
+    public async Task Rest_WrongMethodOnAProtocolPath_405_WithAllow(string method, string path, string allowed)
+    {
+        var (status, allow, error) = await RestCall.SendAsync(fixture.Gateway.Http, method, path);
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, status);
+        Assert.Equal([allowed], allow);
+        Assert.Contains($"{method} is not allowed on {path}: use {allowed}", error, StringComparison.Ordinal);
     }
 
     [Fact]

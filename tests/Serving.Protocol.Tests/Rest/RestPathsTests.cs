@@ -1,0 +1,30 @@
+using Serving.Protocol.Rest;
+
+namespace Serving.Protocol.Tests.Rest;
+
+public sealed class RestPathsTests
+{
+    [Theory]
+    [InlineData("/v2", "GET")]
+    [InlineData("/v2/", "GET")]
+    [InlineData("/v2/health/live", "GET")]
+    [InlineData("/v2/health/ready", "GET")]
+    [InlineData("/v2/models/tabular", "GET")]
+    [InlineData("/v2/models/tabular/versions/1", "GET")]
+    [InlineData("/v2/models/tabular/ready", "GET")]
+    [InlineData("/v2/models/tabular/versions/1/ready", "GET")]
+    [InlineData("/v2/models/tabular/infer", "POST")]
+    [InlineData("/v2/models/tabular/versions/1/infer", "POST")]
+    [InlineData("/v2/health/other", null)]
+    [InlineData("/v2/models", null)]
+    [InlineData("/v2/models/tabular/versions/1/nothing", null)]
+    [InlineData("/v2/models//infer", null)]
+    [InlineData("/v1/models/tabular/infer", null)]
+    [InlineData("/", null)]
+    [InlineData("", null)]
+    [InlineData(null, null)]
+    public void MethodFor_TheProtocolPathsOnly(string? path, string? method)
+    {
+        Assert.Equal(method, RestPaths.MethodFor(path));
+    }
+}
