@@ -21,5 +21,8 @@ internal static class GatewayHeaders
     /// <summary>Triton's binary tensor extension: where the JSON part of a body ends.</summary>
     public const string InferenceHeaderContentLength = "Inference-Header-Content-Length";
 
+    /// <summary>gRPC's request header naming the message compression (<c>gzip</c>, or <c>identity</c> for none).</summary>
+    public const string GrpcEncoding = "grpc-encoding";
+
     public const string GrpcInferPath = "/inference.GRPCInferenceService/ModelInfer";
 }

@@ -17,7 +17,9 @@ namespace Serving.Gateway.Routing;
 /// start), so the forwarder sends the caller's bytes untouched; the model and version routed by
 /// travel as <c>x-serving-model</c> / <c>x-serving-version</c> metadata. The worker serves that
 /// version when <c>model_version</c> is empty, and refuses a message whose fields, decoded in full,
-/// name another model or version (protobuf lets a repeated field further on win).
+/// name another model or version (protobuf lets a repeated field further on win). A gzip-compressed
+/// message (<c>grpc-encoding: gzip</c>) has just its start inflated to read the fields
+/// (<see cref="GrpcCompressedPrefix"/>) and is forwarded compressed.
 /// </summary>
 internal sealed class GrpcInferEndpoint(
     RoutingState routing, TrafficPolicies policies, InferenceForwarder forwarder, GatewayMetrics metrics, RollbackOutcomes outcomes, IOptions<GatewayOptions> options)
@@ -67,7 +69,7 @@ internal sealed class GrpcInferEndpoint(
         {
             var read = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             var buffer = read.Buffer;
-            var fields = GrpcLeadingFields.Parse(buffer, read.IsCompleted || read.IsCanceled);
+            var (view, fields) = Leading(buffer, read.IsCompleted || read.IsCanceled, headers);
             if (fields.Status == LeadingFieldsStatus.NeedMoreData && buffer.Length < PeekLimit)
             {
                 reader.AdvanceTo(buffer.Start, buffer.End);
@@ -75,13 +77,45 @@ internal sealed class GrpcInferEndpoint(
                 continue;
             }
 
-            var outcome = Route(buffer, fields, headers);
+            var outcome = Route(view, fields, headers);
 
             // Consume nothing: the forwarder reads the body from its first byte. The examined mark
             // may not move back, so it stays at the end once everything has been looked at.
             reader.AdvanceTo(buffer.Start, examinedAll ? buffer.End : buffer.Start);
             return outcome;
         }
+    }
+
+    // The leading fields, and the bytes their ranges point into: the body itself, or for a gzip-compressed
+    // message the inflated start of it (its length stays the compressed one, which is what travels and is limited).
+    private static (ReadOnlySequence<byte> View, LeadingFields Fields) Leading(ReadOnlySequence<byte> buffer, bool isCompleted, IHeaderDictionary headers)
+    {
+        if (buffer.Length < GrpcLeadingFields.FrameHeaderLength || buffer.FirstSpan[0] != 1)
+        {
+            return (buffer, GrpcLeadingFields.Parse(buffer, isCompleted));
+        }
+
+        var inflated = GrpcCompressedPrefix.Inflate(buffer, headers[GatewayHeaders.GrpcEncoding].FirstOrDefault(), isCompleted);
+        if (inflated.Error is { } error)
+        {
+            return (buffer, LeadingFields.Invalid(error));
+        }
+
+        if (inflated.Frame is not { } frame)
+        {
+            return (buffer, LeadingFields.NeedMoreData);
+        }
+
+        var view = new ReadOnlySequence<byte>(frame);
+        var fields = GrpcLeadingFields.Parse(view, isCompleted: true);
+        return (view, fields.Status == LeadingFieldsStatus.Ok ? fields with { MessageLength = CompressedLength(buffer) } : fields);
+    }
+
+    private static uint CompressedLength(ReadOnlySequence<byte> buffer)
+    {
+        Span<byte> header = stackalloc byte[GrpcLeadingFields.FrameHeaderLength];
+        buffer.Slice(0, GrpcLeadingFields.FrameHeaderLength).CopyTo(header);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(header[1..]);
     }
 
     private Outcome Route(ReadOnlySequence<byte> buffer, LeadingFields fields, IHeaderDictionary headers)

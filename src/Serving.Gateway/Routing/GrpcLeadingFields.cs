@@ -32,7 +32,8 @@ internal static class GrpcLeadingFields
         reader.TryRead(out var flag);
         if (flag == 1)
         {
-            return LeadingFields.Invalid("compressed requests are not supported by the gateway: send the message uncompressed");
+            // The endpoint inflates a compressed message's start (GrpcCompressedPrefix) and parses that instead.
+            return LeadingFields.Invalid("the message is compressed: inflate its start before reading its fields");
         }
 
         if (flag != 0)

@@ -6,7 +6,7 @@ namespace Serving.Gateway.Shadow;
 /// One shadowed request: the buffered body and headers the copy needs (never the HttpContext, which
 /// is recycled when the primary ends), the primary's captured answer, and when the primary finished.
 /// </summary>
-internal sealed class ShadowCopy(GatewayRequest primary, VersionRoute target, byte[] body, string path, string? contentType, string? headerLength, CapturingStream capture)
+internal sealed class ShadowCopy(GatewayRequest primary, VersionRoute target, byte[] body, string path, string? contentType, string? headerLength, string? grpcEncoding, CapturingStream capture)
 {
     private readonly TaskCompletionSource<PrimaryAnswer> _primary = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -21,6 +21,9 @@ internal sealed class ShadowCopy(GatewayRequest primary, VersionRoute target, by
     public string? ContentType { get; } = contentType;
 
     public string? InferenceHeaderLength { get; } = headerLength;
+
+    /// <summary>A gRPC body's <c>grpc-encoding</c> (gzip when the caller compressed it), sent with the copy.</summary>
+    public string? GrpcEncoding { get; } = grpcEncoding;
 
     public CapturingStream Capture { get; } = capture;
 

@@ -81,7 +81,8 @@ internal sealed partial class ShadowMirror(
         context.Response.Body = capture;
         var copy = new ShadowCopy(
             request, target, body, context.Request.Path.Value ?? "/", context.Request.ContentType,
-            context.Request.Headers[GatewayHeaders.InferenceHeaderContentLength].FirstOrDefault(), capture);
+            context.Request.Headers[GatewayHeaders.InferenceHeaderContentLength].FirstOrDefault(),
+            request.Grpc ? context.Request.Headers[GatewayHeaders.GrpcEncoding].FirstOrDefault() : null, capture);
         _ = Task.Run(() => RunAsync(copy));
         return copy;
     }
@@ -179,6 +180,10 @@ internal sealed partial class ShadowMirror(
         {
             request.Headers.TryAddWithoutValidation("te", "trailers");
             request.Headers.TryAddWithoutValidation(GatewayHeaders.RoutedModel, copy.Primary.Model.Name);
+            if (copy.GrpcEncoding is { } encoding)
+            {
+                request.Headers.TryAddWithoutValidation(GatewayHeaders.GrpcEncoding, encoding);
+            }
         }
 
         if (copy.InferenceHeaderLength is { } length)

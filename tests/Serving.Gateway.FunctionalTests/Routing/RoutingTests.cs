@@ -61,6 +61,38 @@ public sealed class RoutingTests(GatewayFixture fixture)
         Assert.Equal(("1", "1"), (response.ModelVersion, served));
     }
 
+    [Theory]
+    [InlineData("", "1")]
+    [InlineData("2", "2")]
+    public async Task Grpc_GzipCompressedRequest_RoutedByItsFields_ForwardedCompressed_SameAnswer(string named, string served)
+    {
+        await Policies.SetAsync(fixture.Gateway, """{"weights": {"1": 100, "2": 0}}""");
+        var plain = await Infer.GrpcAsync(fixture.Gateway.Grpc, Infer.GrpcRequest(version: served));
+
+        var (response, version) = await Infer.GrpcAsync(fixture.Gateway.Grpc, Infer.GrpcRequest(version: named), Infer.Gzip);
+
+        Assert.Equal(served, version);
+        Assert.NotEmpty(response.Outputs);
+        Assert.Equal(plain.Response.Outputs, response.Outputs);
+        Assert.Equal(plain.Response.RawOutputContents, response.RawOutputContents);
+    }
+
+    [Fact]
+    public async Task Grpc_GzipBomb_SmallOnTheWire_RefusedByTheWorkersLimitOnTheInflatedSize()
+    {
+        // 80 MB of zeros inflate from well under 1 MB: under the gateway's limit on the wire, over the worker's 64 MiB once inflated.
+        var request = Infer.GrpcRequest(version: "1");
+        request.Inputs[0].Contents = null;
+        request.RawInputContents.Add(Google.Protobuf.ByteString.CopyFrom(new byte[80_000_000]));
+
+        var e = await Assert.ThrowsAsync<RpcException>(() => Infer.GrpcAsync(fixture.Gateway.Grpc, request, Infer.Gzip));
+
+        Assert.True(e.StatusCode == StatusCode.ResourceExhausted, $"{e.StatusCode}: {e.Status.Detail}");
+        Assert.Contains("exceeds the maximum configured message size", e.Status.Detail, StringComparison.Ordinal);
+        var (response, _) = await Infer.GrpcAsync(fixture.Gateway.Grpc);
+        Assert.NotEmpty(response.Outputs);
+    }
+
     [Fact]
     public async Task Grpc_CallerCantForgeTheChosenVersionHeader()
     {

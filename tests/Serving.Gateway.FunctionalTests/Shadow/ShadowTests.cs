@@ -117,6 +117,24 @@ public sealed class ShadowTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GzipCompressedRequests_ShadowCopiesKeepTheirEncoding_AndAgree()
+    {
+        await using var gateway = await GatewayServer.StartAsync([_worker]);
+        await Policies.SetAsync(gateway, """{"weights": {"1": 100}, "shadow": {"version": "3", "percent": 100}}""");
+
+        for (var i = 0; i < 10; i++)
+        {
+            var (response, version) = await Infer.GrpcAsync(gateway.Grpc, headers: Infer.Gzip);
+            Assert.Equal("1", version);
+            Assert.NotEmpty(response.Outputs);
+        }
+
+        // Without the caller's grpc-encoding on the copy, the worker can't read a compressed body: every copy would be a shadow_error.
+        await Eventually(async () => (await ShadowCountsAsync(gateway)).GetValueOrDefault("agree") == 10);
+        Assert.Equal(0, (await ShadowCountsAsync(gateway)).GetValueOrDefault("shadow_error"));
+    }
+
+    [Fact]
     public async Task BodiesOverShadowMaxRequestBytes_NotCopied_CountedTooLarge_PrimaryUnchanged()
     {
         // A tabular request is a few hundred bytes: over a 64-byte cap, over REST and gRPC alike.

@@ -37,6 +37,9 @@ internal static class Infer
         return request;
     }
 
+    /// <summary>Call metadata that makes Grpc.Net.Client send the request message gzip-compressed (grpc-encoding: gzip).</summary>
+    public static Metadata Gzip => new() { { "grpc-internal-encoding-request", "gzip" } };
+
     /// <summary>Calls ModelInfer; returns the response and the version named in the response headers.</summary>
     public static async Task<(ModelInferResponse Response, string? Version)> GrpcAsync(
         GRPCInferenceService.GRPCInferenceServiceClient client, ModelInferRequest? request = null, Metadata? headers = null)

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Text;
 using Google.Protobuf;
 using Serving.Gateway.Routing;
 using Serving.Gateway.Tests.TestSupport;
@@ -17,8 +16,8 @@ public sealed class GrpcLeadingFieldsTests
         var fields = GrpcLeadingFields.Parse(new ReadOnlySequence<byte>(body), isCompleted: true);
 
         Assert.Equal(LeadingFieldsStatus.Ok, fields.Status);
-        Assert.Equal("tabular", Text(body, fields.Name));
-        Assert.Equal("2", Text(body, fields.Version));
+        Assert.Equal("tabular", Frames.Text(body, fields.Name));
+        Assert.Equal("2", Frames.Text(body, fields.Version));
     }
 
     [Fact]
@@ -31,8 +30,8 @@ public sealed class GrpcLeadingFieldsTests
         var fields = GrpcLeadingFields.Parse(new ReadOnlySequence<byte>(leading), isCompleted: false);
 
         Assert.Equal(LeadingFieldsStatus.Ok, fields.Status);
-        Assert.Equal("tabular", Text(body, fields.Name));
-        Assert.Equal("1", Text(body, fields.Version));
+        Assert.Equal("tabular", Frames.Text(body, fields.Name));
+        Assert.Equal("1", Frames.Text(body, fields.Version));
         Assert.Equal((uint)message.Length, fields.MessageLength);
     }
 
@@ -44,7 +43,7 @@ public sealed class GrpcLeadingFieldsTests
         var fields = GrpcLeadingFields.Parse(new ReadOnlySequence<byte>(body), true);
 
         Assert.Equal(LeadingFieldsStatus.Ok, fields.Status);
-        Assert.Equal("tabular", Text(body, fields.Name));
+        Assert.Equal("tabular", Frames.Text(body, fields.Name));
         Assert.Null(fields.Version);
     }
 
@@ -61,8 +60,8 @@ public sealed class GrpcLeadingFieldsTests
         var fields = GrpcLeadingFields.Parse(Frames.Segmented(body, segmentLength), true);
 
         Assert.Equal(LeadingFieldsStatus.Ok, fields.Status);
-        Assert.Equal("my-model_2.v1", Text(body, fields.Name));
-        Assert.Equal("12", Text(body, fields.Version));
+        Assert.Equal("my-model_2.v1", Frames.Text(body, fields.Name));
+        Assert.Equal("12", Frames.Text(body, fields.Version));
     }
 
     [Fact]
@@ -83,8 +82,8 @@ public sealed class GrpcLeadingFieldsTests
 
         var fields = GrpcLeadingFields.Parse(new ReadOnlySequence<byte>(body), true);
 
-        Assert.Equal("tabular", Text(body, fields.Name));
-        Assert.Equal("3", Text(body, fields.Version));
+        Assert.Equal("tabular", Frames.Text(body, fields.Name));
+        Assert.Equal("3", Frames.Text(body, fields.Version));
     }
 
     [Fact]
@@ -94,7 +93,7 @@ public sealed class GrpcLeadingFieldsTests
 
         var fields = GrpcLeadingFields.Parse(new ReadOnlySequence<byte>(body), true);
 
-        Assert.Equal("second", Text(body, fields.Name));
+        Assert.Equal("second", Frames.Text(body, fields.Name));
     }
 
     [Fact]
@@ -120,7 +119,7 @@ public sealed class GrpcLeadingFieldsTests
     [Theory]
     [InlineData(new byte[0], "no message")]
     [InlineData(new byte[] { 0, 0, 0 }, "5-byte gRPC message header")]
-    [InlineData(new byte[] { 1, 0, 0, 0, 0 }, "compressed requests are not supported")]
+    [InlineData(new byte[] { 1, 0, 0, 0, 0 }, "the message is compressed")]
     [InlineData(new byte[] { 7, 0, 0, 0, 0 }, "compressed flag 7")]
     [InlineData(new byte[] { 0, 0, 0, 0, 2, 0x0A, 0x80 }, "truncated")]
     [InlineData(new byte[] { 0, 0, 0, 0, 1, 0x80 }, "truncated")]
@@ -183,7 +182,4 @@ public sealed class GrpcLeadingFieldsTests
         request.RawInputContents.Add(ByteString.CopyFrom(new byte[rawBytes]));
         return request;
     }
-
-    private static string? Text(byte[] body, FieldRange? range) =>
-        range is { } r ? Encoding.UTF8.GetString(body, (int)r.Offset, r.Length) : null;
 }

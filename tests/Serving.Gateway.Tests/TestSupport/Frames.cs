@@ -81,4 +81,8 @@ internal static class Frames
             return next;
         }
     }
+
+    /// <summary>The text a parsed field's range points at in <paramref name="body"/>, or null when the field is absent.</summary>
+    public static string? Text(byte[] body, Serving.Gateway.Routing.FieldRange? range) =>
+        range is { } r ? System.Text.Encoding.UTF8.GetString(body, (int)r.Offset, r.Length) : null;
 }

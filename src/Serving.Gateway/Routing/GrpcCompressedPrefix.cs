@@ -1,0 +1,73 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Compression;
+
+namespace Serving.Gateway.Routing;
+
+/// <summary>
+/// A gzip-compressed gRPC request (compressed flag 1, <c>grpc-encoding: gzip</c>, as Triton's and gRPC's clients
+/// send when asked to compress): inflates just the start of the message, enough for <c>model_name</c> and
+/// <c>model_version</c>, into an uncompressed frame that <see cref="GrpcLeadingFields.Parse"/> reads. The bytes
+/// forwarded to the worker stay as the caller sent them; the worker inflates the whole message.
+/// </summary>
+internal static class GrpcCompressedPrefix
+{
+    /// <summary>Inflated bytes enough for both leading fields at their longest and the next field's tag.</summary>
+    public const int InflatedBytes = (2 * (GrpcLeadingFields.MaxFieldBytes + 8)) + 16;
+
+    /// <summary>The most compressed bytes looked at: gzip's header and the first block's code tables come well before this.</summary>
+    private const int MaxCompressedBytes = 64 * 1024;
+
+    /// <summary>The outcome: an uncompressed frame to parse, an error, or a need for more of the body.</summary>
+    public readonly record struct Result(byte[]? Frame, string? Error, bool NeedMoreData);
+
+    /// <summary>Inflates the start of the message in <paramref name="buffer"/> (which starts with its 5-byte header).</summary>
+    public static Result Inflate(ReadOnlySequence<byte> buffer, string? encoding, bool isCompleted)
+    {
+        if (!string.Equals(encoding, "gzip", StringComparison.OrdinalIgnoreCase))
+        {
+            return new(null, encoding is null or ""
+                ? "the message is compressed but the request has no grpc-encoding header"
+                : $"grpc-encoding '{Printable(encoding)}' is not supported by the gateway: use gzip, or send the message uncompressed", false);
+        }
+
+        Span<byte> header = stackalloc byte[GrpcLeadingFields.FrameHeaderLength];
+        buffer.Slice(0, GrpcLeadingFields.FrameHeaderLength).CopyTo(header);
+        var messageLength = BinaryPrimitives.ReadUInt32BigEndian(header[1..]);
+        var available = Math.Min(buffer.Length - GrpcLeadingFields.FrameHeaderLength, Math.Min(messageLength, MaxCompressedBytes));
+        var whole = available == messageLength;
+        var compressed = buffer.Slice(GrpcLeadingFields.FrameHeaderLength, available).ToArray();
+
+        var frame = new byte[GrpcLeadingFields.FrameHeaderLength + InflatedBytes];
+        var produced = 0;
+        try
+        {
+            using var gzip = new GZipStream(new MemoryStream(compressed, writable: false), CompressionMode.Decompress);
+            int read;
+            while (produced < InflatedBytes && (read = gzip.Read(frame, GrpcLeadingFields.FrameHeaderLength + produced, InflatedBytes - produced)) > 0)
+            {
+                produced += read;
+            }
+        }
+        catch (InvalidDataException)
+        {
+            // Also what a gzip stream cut short looks like: only an error once all of the message was there.
+            if (whole || isCompleted)
+            {
+                return new(null, "the message is not valid gzip", false);
+            }
+
+            return new(null, null, true);
+        }
+
+        if (produced < InflatedBytes && !whole)
+        {
+            return isCompleted ? new(null, "malformed protobuf: the compressed message is truncated", false) : new(null, null, true);
+        }
+
+        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)produced);
+        return new(frame[..(GrpcLeadingFields.FrameHeaderLength + produced)], null, false);
+    }
+
+    private static string Printable(string text) => text.Length > 32 ? text[..32] + "…" : text;
+}
