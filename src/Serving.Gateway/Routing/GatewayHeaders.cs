@@ -24,5 +24,8 @@ internal static class GatewayHeaders
     /// <summary>gRPC's request header naming the message compression (<c>gzip</c>, or <c>identity</c> for none).</summary>
     public const string GrpcEncoding = "grpc-encoding";
 
+    /// <summary>REST's request header naming the body compression (gzip, deflate, br), which the worker inflates.</summary>
+    public const string ContentEncoding = "Content-Encoding";
+
     public const string GrpcInferPath = "/inference.GRPCInferenceService/ModelInfer";
 }

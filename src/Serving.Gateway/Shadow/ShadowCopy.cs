@@ -6,7 +6,7 @@ namespace Serving.Gateway.Shadow;
 /// One shadowed request: the buffered body and headers the copy needs (never the HttpContext, which
 /// is recycled when the primary ends), the primary's captured answer, and when the primary finished.
 /// </summary>
-internal sealed class ShadowCopy(GatewayRequest primary, VersionRoute target, byte[] body, string path, string? contentType, string? headerLength, string? grpcEncoding, CapturingStream capture)
+internal sealed class ShadowCopy(GatewayRequest primary, VersionRoute target, byte[] body, string path, string? contentType, string? headerLength, string? bodyEncoding, CapturingStream capture)
 {
     private readonly TaskCompletionSource<PrimaryAnswer> _primary = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -22,8 +22,8 @@ internal sealed class ShadowCopy(GatewayRequest primary, VersionRoute target, by
 
     public string? InferenceHeaderLength { get; } = headerLength;
 
-    /// <summary>A gRPC body's <c>grpc-encoding</c> (gzip when the caller compressed it), sent with the copy.</summary>
-    public string? GrpcEncoding { get; } = grpcEncoding;
+    /// <summary>How the caller compressed the body (gRPC's <c>grpc-encoding</c>, REST's <c>Content-Encoding</c>), sent with the copy.</summary>
+    public string? BodyEncoding { get; } = bodyEncoding;
 
     public CapturingStream Capture { get; } = capture;
 

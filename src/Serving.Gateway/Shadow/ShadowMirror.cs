@@ -82,7 +82,8 @@ internal sealed partial class ShadowMirror(
         var copy = new ShadowCopy(
             request, target, body, context.Request.Path.Value ?? "/", context.Request.ContentType,
             context.Request.Headers[GatewayHeaders.InferenceHeaderContentLength].FirstOrDefault(),
-            request.Grpc ? context.Request.Headers[GatewayHeaders.GrpcEncoding].FirstOrDefault() : null, capture);
+            context.Request.Headers[request.Grpc ? GatewayHeaders.GrpcEncoding : GatewayHeaders.ContentEncoding].ToString() is { Length: > 0 } encoding ? encoding : null,
+            capture);
         _ = Task.Run(() => RunAsync(copy));
         return copy;
     }
@@ -180,10 +181,14 @@ internal sealed partial class ShadowMirror(
         {
             request.Headers.TryAddWithoutValidation("te", "trailers");
             request.Headers.TryAddWithoutValidation(GatewayHeaders.RoutedModel, copy.Primary.Model.Name);
-            if (copy.GrpcEncoding is { } encoding)
+            if (copy.BodyEncoding is { } encoding)
             {
                 request.Headers.TryAddWithoutValidation(GatewayHeaders.GrpcEncoding, encoding);
             }
+        }
+        else if (copy.BodyEncoding is { } encoding)
+        {
+            request.Content.Headers.TryAddWithoutValidation(GatewayHeaders.ContentEncoding, encoding);
         }
 
         if (copy.InferenceHeaderLength is { } length)

@@ -86,6 +86,13 @@ internal static class RestEndpoints
         var service = services.GetRequiredService<InferenceService>();
         try
         {
+            if (context.Request.Headers.ContentEncoding is { Count: > 0 } encoding)
+            {
+                // Still there: the decompression middleware removes the header of the encodings it inflates.
+                await ErrorResults.WriteAsync(context, 415, $"Content-Encoding '{Truncate(encoding.ToString())}' is not supported: send gzip, deflate, br or an uncompressed body").ConfigureAwait(false);
+                return;
+            }
+
             var headerLength = ParseHeaderLength(context.Request);
             var body = await RequestBodyReader.ReadAsync(context.Request, options.MaxRequestBytes, context.RequestAborted).ConfigureAwait(false);
             using var request = RestInferRequestReader.Read(body.Memory, headerLength, model, version, options.MaxElementsPerTensor, body);
@@ -115,6 +122,10 @@ internal static class RestEndpoints
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             // The client went away; nobody is left to answer.
+        }
+        catch (InvalidDataException)
+        {
+            await ErrorResults.WriteAsync(context, 400, "the body could not be inflated: it is not valid for its Content-Encoding").ConfigureAwait(false);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {

@@ -44,6 +44,7 @@ public static class WorkerHost
                 && !context.Request.Path.StartsWithSegments("/metrics", StringComparison.Ordinal)
                 ? Results.NotFound().ExecuteAsync(context)
                 : next(context));
+        app.UseRequestDecompression();
         app.MapServingWorker();
         return app;
     }

@@ -36,6 +36,9 @@ public static class WorkerServiceCollectionExtensions
         Serving.Worker.PredictionLogs.PredictionLogServiceCollectionExtensions.AddPredictionLogs(services);
         services.AddHostedService<ModelRepositoryService>();
 
+        // REST bodies sent with Content-Encoding gzip, deflate or br (Triton's HTTP client compresses this way);
+        // the body limit applies to the inflated bytes (RequestBodyReader), so a small bomb can't grow past it.
+        services.AddRequestDecompression();
         services.AddGrpc(o => o.EnableDetailedErrors = false);
         services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>().Configure<IOptions<WorkerOptions>>((grpc, worker) =>
             grpc.MaxReceiveMessageSize = (int)Math.Min(worker.Value.MaxRequestBytes, int.MaxValue));

@@ -78,6 +78,19 @@ public sealed class RoutingTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task Rest_GzipCompressedBody_ForwardedAsItCame_SameAnswer()
+    {
+        await Policies.SetAsync(fixture.Gateway, """{"weights": {"1": 100, "2": 0}}""");
+        var (_, _, plain) = await Infer.RestAsync(fixture.Gateway.Http);
+
+        var (status, version, body) = await Infer.RestGzipAsync(fixture.Gateway.Http);
+
+        Assert.True(status == HttpStatusCode.OK, body);
+        Assert.Equal("1", version);
+        Assert.Equal(JsonDocument.Parse(plain).RootElement.GetProperty("outputs").GetRawText(), JsonDocument.Parse(body).RootElement.GetProperty("outputs").GetRawText());
+    }
+
+    [Fact]
     public async Task Grpc_GzipBomb_SmallOnTheWire_RefusedByTheWorkersLimitOnTheInflatedSize()
     {
         // 80 MB of zeros inflate from well under 1 MB: under the gateway's limit on the wire, over the worker's 64 MiB once inflated.

@@ -117,7 +117,7 @@ public sealed class ShadowTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task GzipCompressedRequests_ShadowCopiesKeepTheirEncoding_AndAgree()
+    public async Task CompressedRequests_GrpcAndRest_ShadowCopiesKeepTheirEncoding_AndAgree()
     {
         await using var gateway = await GatewayServer.StartAsync([_worker]);
         await Policies.SetAsync(gateway, """{"weights": {"1": 100}, "shadow": {"version": "3", "percent": 100}}""");
@@ -127,10 +127,12 @@ public sealed class ShadowTests : IAsyncLifetime
             var (response, version) = await Infer.GrpcAsync(gateway.Grpc, headers: Infer.Gzip);
             Assert.Equal("1", version);
             Assert.NotEmpty(response.Outputs);
+            var (status, restVersion, _) = await Infer.RestGzipAsync(gateway.Http);
+            Assert.Equal((HttpStatusCode.OK, "1"), (status, restVersion));
         }
 
-        // Without the caller's grpc-encoding on the copy, the worker can't read a compressed body: every copy would be a shadow_error.
-        await Eventually(async () => (await ShadowCountsAsync(gateway)).GetValueOrDefault("agree") == 10);
+        // Without the caller's grpc-encoding / Content-Encoding on the copy, the worker can't read a compressed body: every copy would be a shadow_error.
+        await Eventually(async () => (await ShadowCountsAsync(gateway)).GetValueOrDefault("agree") == 20);
         Assert.Equal(0, (await ShadowCountsAsync(gateway)).GetValueOrDefault("shadow_error"));
     }
 

@@ -37,6 +37,23 @@ internal static class Infer
         return request;
     }
 
+    /// <summary>Posts the golden REST body gzip-compressed (Content-Encoding: gzip); returns what <see cref="RestAsync"/> returns.</summary>
+    public static async Task<(HttpStatusCode Status, string? Version, string Body)> RestGzipAsync(HttpClient http, string path = "/v2/models/tabular/infer")
+    {
+        using var compressed = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(System.Text.Encoding.UTF8.GetBytes(RestBody));
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(compressed.ToArray()) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        request.Content.Headers.ContentEncoding.Add("gzip");
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, response.Headers.TryGetValues("x-serving-model-version", out var v) ? v.Single() : null, body);
+    }
+
     /// <summary>Call metadata that makes Grpc.Net.Client send the request message gzip-compressed (grpc-encoding: gzip).</summary>
     public static Metadata Gzip => new() { { "grpc-internal-encoding-request", "gzip" } };
 

@@ -1,0 +1,104 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Serving.Testing;
+
+namespace Serving.FunctionalTests.Inference;
+
+/// <summary>
+/// REST bodies sent compressed (<c>Content-Encoding: gzip | deflate | br</c>, as Triton's HTTP client does when asked):
+/// the same answer as the plain body; broken or unknown encodings are refused clearly; the body limit applies to the
+/// inflated bytes.
+/// </summary>
+[Collection(SharedWorkerCollection.Name)]
+public sealed class CompressedBodyTests(SharedWorkerFixture fixture)
+{
+    private const string Path = "/v2/models/tabular/versions/1/infer";
+
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("deflate")]
+    [InlineData("br")]
+    public async Task CompressedBody_SameAnswerAsThePlainOne(string encoding)
+    {
+        var body = GoldenFile.Load("tabular", "1").RequestBody();
+        var plain = await SendAsync(Encoding.UTF8.GetBytes(body), null);
+
+        var compressed = await SendAsync(Compress(Encoding.UTF8.GetBytes(body), encoding), encoding);
+
+        Assert.Equal(HttpStatusCode.OK, plain.Status);
+        Assert.True(compressed.Status == HttpStatusCode.OK, compressed.Body);
+        Assert.Equal(Outputs(plain.Body), Outputs(compressed.Body));
+    }
+
+    [Fact]
+    public async Task NotValidGzip_400()
+    {
+        var (status, body) = await SendAsync(Encoding.UTF8.GetBytes(GoldenFile.Load("tabular", "1").RequestBody()), "gzip");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("could not be inflated", Error(body), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("zstd")]
+    [InlineData("gzip, br")]
+    public async Task UnsupportedEncoding_415_SaysWhatToSend(string encoding)
+    {
+        var (status, body) = await SendAsync(Compress(Encoding.UTF8.GetBytes(GoldenFile.Load("tabular", "1").RequestBody()), "gzip"), encoding);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, status);
+        Assert.Contains("send gzip, deflate, br or an uncompressed body", Error(body), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GzipBomb_SmallOnTheWire_413_OnTheInflatedSize_WorkerKeepsServing()
+    {
+        // 80 MB of spaces after a valid request inflate past the worker's 64 MiB limit from well under 1 MB.
+        var bomb = new byte[80_000_000];
+        Array.Fill(bomb, (byte)' ');
+        var compressed = Compress(bomb, "gzip");
+        Assert.True(compressed.Length < 1_000_000);
+
+        var (status, body) = await SendAsync(compressed, "gzip");
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, status);
+        Assert.Contains("over the", Error(body), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(Encoding.UTF8.GetBytes(GoldenFile.Load("tabular", "1").RequestBody()), null)).Status);
+    }
+
+    private async Task<(HttpStatusCode Status, string Body)> SendAsync(byte[] body, string? encoding)
+    {
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        if (encoding is not null)
+        {
+            content.Headers.TryAddWithoutValidation("Content-Encoding", encoding);
+        }
+
+        using var response = await fixture.Server.Http.PostAsync(Path, content);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    internal static byte[] Compress(byte[] bytes, string encoding)
+    {
+        using var output = new MemoryStream();
+        using (Stream compressor = encoding switch
+        {
+            "gzip" => new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true),
+            "deflate" => new ZLibStream(output, CompressionLevel.Fastest, leaveOpen: true),
+            _ => new BrotliStream(output, CompressionLevel.Fastest, leaveOpen: true),
+        })
+        {
+            compressor.Write(bytes);
+        }
+
+        return output.ToArray();
+    }
+
+    private static string Outputs(string body) => JsonDocument.Parse(body).RootElement.GetProperty("outputs").GetRawText();
+
+    private static string Error(string body) => JsonDocument.Parse(body).RootElement.GetProperty("error").GetString()!;
+}
