@@ -152,8 +152,15 @@ internal static class RestEndpoints
             return null;
         }
 
-        return int.TryParse(values.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
-            ? n
+        var text = values.ToString();
+        if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n))
+        {
+            return n;
+        }
+
+        // A number too large for any body this worker takes is a length past the body, not a malformed header.
+        return ulong.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)
+            ? throw InferenceException.Invalid($"{HeaderLength} {Truncate(text)} is longer than the body")
             : throw InferenceException.Invalid($"{HeaderLength} must be a non-negative integer");
     }
 

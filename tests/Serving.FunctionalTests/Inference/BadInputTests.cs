@@ -125,13 +125,18 @@ public sealed class BadInputTests(SharedWorkerFixture fixture)
         Assert.Contains(message, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task RestBinary_HeaderLengthNotANumber_400()
+    [Theory]
+    [InlineData("abc", "must be a non-negative integer")]
+    [InlineData("-1", "must be a non-negative integer")]
+    [InlineData("99999999999", "Inference-Header-Content-Length 99999999999 is longer than the body")]
+    [InlineData("5000", "Inference-Header-Content-Length 5000 is outside the body of")]
+    public async Task RestBinary_HeaderLengthNotANumberOrPastTheBody_400_SaysWhich(string value, string message)
     {
         using var content = new StringContent(Tabular("[1,30]", Row));
-        content.Headers.Add("Inference-Header-Content-Length", "abc");
+        content.Headers.Add("Inference-Header-Content-Length", value);
         using var response = await fixture.Server.Http.PostAsync("/v2/models/tabular/infer", content);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(message, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     public static TheoryData<string, string, StatusCode, string> GrpcCases => new()
