@@ -28,7 +28,9 @@ internal static class RequestValidator
             var index = signature.IndexOfInput(input.Name);
             if (index < 0)
             {
-                throw InferenceException.Invalid($"model '{model}' has no input '{input.Name}' (inputs: {string.Join(", ", signature.InputNames)})");
+                throw features is not null && input.Name == features.EntityInput
+                    ? InferenceException.Invalid($"model '{model}' takes either '{features.EntityInput}' (its features come from the feature store) or '{features.Target.Name}', not both")
+                    : InferenceException.Invalid($"model '{model}' has no input '{input.Name}' (inputs: {string.Join(", ", signature.InputNames)})");
             }
 
             if (ordered[index] is not null)

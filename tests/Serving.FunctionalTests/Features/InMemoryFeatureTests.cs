@@ -45,6 +45,7 @@ public sealed class InMemoryFeatureTests(SharedWorkerFixture fixture)
         { """{"inputs":[{"name":"customer_id","datatype":"INT64","shape":[65],"data":[""" + string.Join(",", Enumerable.Range(1, 65)) + "]}]}", "over max_batch_size 64" },
         { """{"inputs":[{"name":"customer_id","datatype":"BYTES","shape":[1],"data":[""" + "\"" + new string('x', 300) + "\"" + "]}]}", "1 to 256 bytes" },
         { """{"inputs":[{"name":"customer_id","datatype":"INT64","shape":[2],"data":[1,2]},{"name":"mean_radius","datatype":"FP32","shape":[1],"data":[3.0]}]}""", "has 1 rows but 'customer_id' has 2" },
+        { """{"inputs":[{"name":"customer_id","datatype":"INT64","shape":[1],"data":[1]},{"name":"input","datatype":"FP32","shape":[1,30],"data":[""" + string.Join(",", Enumerable.Repeat("0.5", 30)) + "]}]}", "takes either 'customer_id' (its features come from the feature store) or 'input', not both" },
     };
 
     [Theory]
