@@ -39,13 +39,13 @@ internal static class GatewayRestEndpoints
     public static void MapFallback(IEndpointRouteBuilder app) =>
         app.MapFallback((HttpContext c) =>
         {
-            if (RestPaths.MethodFor(c.Request.Path.Value) is { } allowed)
+            var (status, message) = RestPaths.NoEndpoint(c.Request.Method, c.Request.Path.Value, Names.PrintablePath(c.Request.Path.Value), out var allow);
+            if (allow is not null)
             {
-                c.Response.Headers.Allow = allowed;
-                return GatewayErrors.WriteRestAsync(c, 405, $"{c.Request.Method} is not allowed on {Names.PrintablePath(c.Request.Path.Value)}: use {allowed}");
+                c.Response.Headers.Allow = allow;
             }
 
-            return GatewayErrors.WriteRestAsync(c, 404, $"no endpoint at {c.Request.Method} {Names.PrintablePath(c.Request.Path.Value)}");
+            return GatewayErrors.WriteRestAsync(c, status, message);
         });
 
     private static Task Infer(HttpContext context) => context.RequestServices.GetRequiredService<RestInferEndpoint>().InvokeAsync(context);

@@ -18,8 +18,11 @@ internal static class GrpcCompressedPrefix
     /// <summary>The most compressed bytes looked at: gzip's header and the first block's code tables come well before this.</summary>
     private const int MaxCompressedBytes = 64 * 1024;
 
-    /// <summary>The outcome: an uncompressed frame to parse, an error, or a need for more of the body.</summary>
-    public readonly record struct Result(byte[]? Frame, string? Error, bool NeedMoreData);
+    /// <summary>
+    /// The outcome: an uncompressed frame to parse, an error, or a need for more of the body; <paramref name="MessageLength"/>
+    /// is the compressed message's length from its header (what travels, and what the gateway's limit applies to).
+    /// </summary>
+    public readonly record struct Result(byte[]? Frame, string? Error, bool NeedMoreData, uint MessageLength = 0);
 
     /// <summary>Inflates the start of the message in <paramref name="buffer"/> (which starts with its 5-byte header).</summary>
     public static Result Inflate(ReadOnlySequence<byte> buffer, string? encoding, bool isCompleted)
@@ -66,7 +69,7 @@ internal static class GrpcCompressedPrefix
         }
 
         BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)produced);
-        return new(frame[..(GrpcLeadingFields.FrameHeaderLength + produced)], null, false);
+        return new(frame[..(GrpcLeadingFields.FrameHeaderLength + produced)], null, false, messageLength);
     }
 
     private static string Printable(string text) => text.Length > 32 ? text[..32] + "…" : text;

@@ -108,14 +108,7 @@ internal sealed class GrpcInferEndpoint(
 
         var view = new ReadOnlySequence<byte>(frame);
         var fields = GrpcLeadingFields.Parse(view, isCompleted: true);
-        return (view, fields.Status == LeadingFieldsStatus.Ok ? fields with { MessageLength = CompressedLength(buffer) } : fields);
-    }
-
-    private static uint CompressedLength(ReadOnlySequence<byte> buffer)
-    {
-        Span<byte> header = stackalloc byte[GrpcLeadingFields.FrameHeaderLength];
-        buffer.Slice(0, GrpcLeadingFields.FrameHeaderLength).CopyTo(header);
-        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(header[1..]);
+        return (view, fields.Status == LeadingFieldsStatus.Ok ? fields with { MessageLength = inflated.MessageLength } : fields);
     }
 
     private Outcome Route(ReadOnlySequence<byte> buffer, LeadingFields fields, IHeaderDictionary headers)

@@ -30,4 +30,16 @@ public static class RestPaths
             _ => null,
         };
     }
+
+    /// <summary>
+    /// The answer for a request no endpoint took: 405 with the method to use (<paramref name="allow"/>) for a protocol
+    /// path asked with another method, else 404. <paramref name="printablePath"/> is the path as the caller may see it.
+    /// </summary>
+    public static (int Status, string Message) NoEndpoint(string method, string? path, string printablePath, out string? allow)
+    {
+        allow = MethodFor(path);
+        return allow is not null
+            ? (405, $"{method} is not allowed on {printablePath}: use {allow}")
+            : (404, $"no endpoint at {method} {printablePath}");
+    }
 }

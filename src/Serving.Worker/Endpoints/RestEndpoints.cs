@@ -40,13 +40,13 @@ internal static class RestEndpoints
     // A protocol path asked with the wrong method is 405 with the method it takes; anything else is 404.
     private static Task NoEndpoint(HttpContext context)
     {
-        if (RestPaths.MethodFor(context.Request.Path.Value) is { } allowed)
+        var (status, message) = RestPaths.NoEndpoint(context.Request.Method, context.Request.Path.Value, Truncate(context.Request.Path.Value), out var allow);
+        if (allow is not null)
         {
-            context.Response.Headers.Allow = allowed;
-            return ErrorResults.WriteAsync(context, 405, $"{context.Request.Method} is not allowed on {Truncate(context.Request.Path.Value)}: use {allowed}");
+            context.Response.Headers.Allow = allow;
         }
 
-        return ErrorResults.WriteAsync(context, 404, $"no endpoint at {context.Request.Method} {Truncate(context.Request.Path.Value)}");
+        return ErrorResults.WriteAsync(context, status, message);
     }
 
     private static Task ServerMetadata(HttpContext context) =>

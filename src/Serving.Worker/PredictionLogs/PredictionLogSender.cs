@@ -327,7 +327,8 @@ internal sealed partial class PredictionLogSender(
         var full = _building.Count >= _options.BatchSize;
         while (!full && reader.TryPeek(out var next))
         {
-            var bytes = MessageBytes(next);
+            var newSchema = !Carries(next.Schema);
+            var bytes = MessageBytes(next, newSchema);
             if (_building.Count > 0 && _buildingBytes + bytes > _options.MaxBatchBytes)
             {
                 full = true;
@@ -337,7 +338,7 @@ internal sealed partial class PredictionLogSender(
             reader.TryRead(out _);
             shipper.OnDequeued(next);
             _building.Add(next);
-            if (!Carries(next.Schema))
+            if (newSchema)
             {
                 _buildingSchemas.Add(next.Schema);
             }
@@ -352,17 +353,9 @@ internal sealed partial class PredictionLogSender(
     }
 
     // What the record adds to the batch message: itself, and its schema if the batch doesn't carry it yet (with room for tags and lengths).
-    private long MessageBytes(in QueuedRecord queued)
-    {
+    private static long MessageBytes(in QueuedRecord queued, bool newSchema) =>
         // The shipper sized the record when it queued it (a little over its wire size).
-        long bytes = queued.Bytes;
-        if (!Carries(queued.Schema))
-        {
-            bytes += queued.Schema.CalculateSize() + 8L;
-        }
-
-        return bytes;
-    }
+        queued.Bytes + (newSchema ? queued.Schema.CalculateSize() + 8L : 0);
 
     // A batch holds records of a few layouts: a scan is cheap.
     private bool Carries(RecordSchema schema)
