@@ -10,8 +10,9 @@ namespace Serving.LoadTests.FeatureBench;
 /// <param name="Worker">What the worker's metrics say happened during the arm.</param>
 /// <param name="RoundTrips">Redis round trips per batch, from the server's counters.</param>
 /// <param name="RedisCpuCores">Cores redis-server used during the arm (its <c>INFO cpu</c>).</param>
+/// <param name="Layout">How Redis held the entities: <c>hash</c> or <c>packed</c> (<c>features.layout</c>).</param>
 internal sealed record FeatureArm(
-    string NearCache, string Form, LoadReport? Report, string? Error, WorkerFeatureStats? Worker, RoundTrips? RoundTrips, double? RedisCpuCores)
+    string NearCache, string Form, LoadReport? Report, string? Error, WorkerFeatureStats? Worker, RoundTrips? RoundTrips, double? RedisCpuCores, string Layout = "hash")
 {
     /// <summary>The entity-id form.</summary>
     public const string Lookup = "lookup";

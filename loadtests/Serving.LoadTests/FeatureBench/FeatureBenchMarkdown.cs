@@ -55,7 +55,7 @@ internal static class FeatureBenchMarkdown
             + "of the entities, one per call, so a batch holds different entities; the inline arm sends, for the same entity, the values the lookup reads.");
         md.AppendLine();
         md.AppendLine($"Worker model.yaml: `max_batch_size: {b.MaxBatchSize}`, `dynamic_batching: {{ max_queue_delay_us: {b.MaxQueueDelayMicros}, instances: {b.Instances} }}`"
-            + "; `features.near_cache_ttl_ms` as in the table; everything else as the model ships. Worker's Redis call timeout: "
+            + "; `features.layout` and `features.near_cache_ttl_ms` as in the table; everything else as the model ships. Worker's Redis call timeout: "
             + (r.StoreTimeoutMs is { } timeout ? $"{Format.Int(timeout)} ms (set by the bench)." : "the worker's default (100 ms)."));
         md.AppendLine();
         if (r.StoppedEarly is { } stopped)
@@ -69,13 +69,13 @@ internal static class FeatureBenchMarkdown
     {
         md.AppendLine("## What the lookup adds (targets printed, not asserted)");
         md.AppendLine();
-        md.AppendLine("| near cache | p50 added | p99 added | target | | Redis round trips per batch | target | | throughput lookup / inline |");
-        md.AppendLine("|---|---:|---:|---|---|---:|---|---|---:|");
+        md.AppendLine("| layout | near cache | p50 added | p99 added | target | | Redis round trips per batch | target | | throughput lookup / inline |");
+        md.AppendLine("|---|---|---:|---:|---|---|---:|---|---|---:|");
         foreach (var c in r.Comparisons)
         {
             var rt = c.RoundTrips;
             var perStore = rt is { PerStoreBatch: { } ps } && rt.BatchesNeedingStore != rt.Batches ? $" ({PerBatch(ps)} per batch that called Redis)" : string.Empty;
-            md.AppendLine($"| {CacheLabel(c.NearCache, c.NearCacheTtlMs)} | {Added(c.AddedP50Micros)} | {Added(c.AddedP99Micros)} | ≤ {Format.Micros(FeatureComparison.AddedP99TargetMicros)} "
+            md.AppendLine($"| {c.Layout} | {CacheLabel(c.NearCache, c.NearCacheTtlMs)} | {Added(c.AddedP50Micros)} | {Added(c.AddedP99Micros)} | ≤ {Format.Micros(FeatureComparison.AddedP99TargetMicros)} "
                 + $"| {Verdict(c.AddedP99Micros is null ? null : c.P99TargetMet)} | {PerBatch(rt?.PerBatch)}{perStore} | {Format.Fixed(RoundTrips.Target, 0)} "
                 + $"| {Verdict(rt?.PerBatch is null ? null : rt.TargetMet)} | {Rps(c.LookupRequestsPerSecond)} / {Rps(c.InlineRequestsPerSecond)} req/s"
                 + (c.ThroughputRatio is { } ratio ? $" ({Format.Fixed(ratio, 2)}×)" : string.Empty) + " |");
@@ -85,7 +85,7 @@ internal static class FeatureBenchMarkdown
         foreach (var a in r.Arms.Where(a => a.Form == FeatureArm.Lookup && a.Worker is { DefaultedRows: > 0 } or { StoreErrors: > 0 } or { BreakerRefusals: > 0 }))
         {
             var w = a.Worker!;
-            md.AppendLine($"**Near cache {a.NearCache}: {Format.Int(w.DefaultedRows)} row(s) got defaults; {Format.Int(w.StoreErrors)} Redis call(s) timed out or failed "
+            md.AppendLine($"**Layout {a.Layout}, near cache {a.NearCache}: {Format.Int(w.DefaultedRows)} row(s) got defaults; {Format.Int(w.StoreErrors)} Redis call(s) timed out or failed "
                 + $"and the circuit breaker then refused {Format.Int(w.BreakerRefusals)} lookup(s)** (fail_open): those rows did not wait for Redis, so this arm partly "
                 + "measures the fail-open path. Rerun on a quieter machine, or raise `--store-timeout` to see the whole tail.");
             md.AppendLine();
@@ -100,18 +100,18 @@ internal static class FeatureBenchMarkdown
     {
         md.AppendLine("## Arms");
         md.AppendLine();
-        md.AppendLine("| near cache | form | requests | failed | req/s | p50 | p90 | p99 | p99.9 | batches | mean batch | near-cache hits | defaulted rows | Redis timeouts + errors | breaker refusals | worker's Redis call (mean) | cores: this process / redis / others |");
-        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        md.AppendLine("| layout | near cache | form | requests | failed | req/s | p50 | p90 | p99 | p99.9 | batches | mean batch | near-cache hits | defaulted rows | Redis timeouts + errors | breaker refusals | worker's Redis call (mean) | cores: this process / redis / others |");
+        md.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (var a in r.Arms)
         {
             if (a.Report is not { } rep)
             {
-                md.AppendLine($"| {a.NearCache} | {a.Form} | did not run: {Cell(a.Error)} ||||||||||||||");
+                md.AppendLine($"| {a.Layout} | {a.NearCache} | {a.Form} | did not run: {Cell(a.Error)} ||||||||||||||");
                 continue;
             }
 
             var w = a.Worker;
-            md.AppendLine($"| {a.NearCache} | {a.Form} | {Format.Int(rep.Succeeded)} | {Format.Int(rep.Failed)} | {Rps(rep.RequestsPerSecond)} "
+            md.AppendLine($"| {a.Layout} | {a.NearCache} | {a.Form} | {Format.Int(rep.Succeeded)} | {Format.Int(rep.Failed)} | {Rps(rep.RequestsPerSecond)} "
                 + $"| {Format.Micros(rep.Latency.P50Micros)} | {Format.Micros(rep.Latency.P90Micros)} | {Format.Micros(rep.Latency.P99Micros)} | {Format.Micros(rep.Latency.P999Micros)} "
                 + $"| {Count(w?.Batches)} | {(w is null ? "?" : Format.Fixed(w.MeanBatchSize, 1))} "
                 + $"| {(a.Form == FeatureArm.Inline ? "–" : w?.CacheHitRatio is { } hit ? Format.Fixed(hit * 100, 1) + " %" : "n/a")} "
@@ -126,12 +126,12 @@ internal static class FeatureBenchMarkdown
     {
         md.AppendLine("## Redis round trips, as the server counted them (`INFO commandstats`)");
         md.AppendLine();
-        md.AppendLine("| near cache | form | round trips (EVAL/EVALSHA calls) | HMGETs run (entities read) | batches executed (worker) | batches that called Redis (worker) | round trips per batch | per batch that called Redis | entities per round trip |");
-        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine("| layout | near cache | form | round trips (EVALSHA or MGET calls) | entities read | batches executed (worker) | batches that called Redis (worker) | round trips per batch | per batch that called Redis | entities per round trip |");
+        md.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var a in r.Arms.Where(a => a.RoundTrips is not null))
         {
             var rt = a.RoundTrips!;
-            md.AppendLine($"| {a.NearCache} | {a.Form} | {Format.Int(rt.StoreCalls)}{(rt.Scripted || rt.StoreCalls == 0 ? string.Empty : " (plain reads)")} | {Format.Int(rt.KeysRead)} "
+            md.AppendLine($"| {a.Layout} | {a.NearCache} | {a.Form} | {Format.Int(rt.StoreCalls)}{(rt.StoreCalls == 0 ? string.Empty : $" ({rt.Via})")} | {Format.Int(rt.KeysRead)} "
                 + $"| {Format.Int(rt.Batches)} | {Format.Int(rt.BatchesNeedingStore)} | {PerBatch(rt.PerBatch)} | {PerBatch(rt.PerStoreBatch)} "
                 + $"| {(rt.KeysPerCall is { } k ? Format.Fixed(k, 1) : "–")} |");
         }
@@ -146,7 +146,7 @@ internal static class FeatureBenchMarkdown
         foreach (var c in r.Comparisons.Where(c => c.Agreement is not null))
         {
             var g = c.Agreement!;
-            md.AppendLine($"- near cache {c.NearCache}: the first {g.Entities} entities, by id and inline, one call at a time before the load: "
+            md.AppendLine($"- layout {c.Layout}, near cache {c.NearCache}: the first {g.Entities} entities, by id and inline, one call at a time before the load: "
                 + (g.Agrees
                     ? $"same outputs (max |Δ| {g.MaxAbsDifference.ToString("G3", CultureInfo.InvariantCulture)}), no row filled with defaults."
                     : $"**outputs differ** (max |Δ| {g.MaxAbsDifference.ToString("G3", CultureInfo.InvariantCulture)}, {g.DefaultedResponses} answer(s) with defaulted rows): the arms do not compare like for like."));
@@ -161,9 +161,12 @@ internal static class FeatureBenchMarkdown
         md.AppendLine();
         md.AppendLine("- *p50 / p99 added* = the lookup arm's percentile minus the inline arm's, on the same worker, same entities, run back to back (inline first). "
             + "Target p99 added ≤ 1 ms (Feast documents p99 < 1.5 ms for its Redis online store). On a shared machine the difference of two p99s is noisy: run it twice.");
-        md.AppendLine("- *Round trips per batch* = EVAL/EVALSHA/FCALL calls in Redis's `INFO commandstats` (after − before the arm) ÷ "
+        md.AppendLine("- *Round trips per batch* = EVAL/EVALSHA/FCALL calls (layout `hash`) or MGET calls (layout `packed`) in Redis's `INFO commandstats` (after − before the arm) ÷ "
             + "`serving_batch_executions_total` of the model (after − before, the worker's `/metrics`). Redis also counts the HMGETs a script runs; "
-            + "those are not round trips and are shown as entities read. *Per batch that called Redis* divides by the worker's `serving_feature_store_calls_total` instead. Target 1.");
+            + "those are not round trips and are shown as entities read (for MGET, the entities are the worker's near-cache misses). "
+            + "*Per batch that called Redis* divides by the worker's `serving_feature_store_calls_total` instead. Target 1.");
+        md.AppendLine("- *Layout* is `features.layout`: `hash` (a hash per entity, read by a Lua script doing HMGET per key) or `packed` "
+            + "(one string of `field=value` lines per entity, read with one MGET). Each layout gets its own worker, with Redis reloaded in that layout.");
         md.AppendLine("- *Worker's Redis call* is `serving_feature_lookup_duration_seconds` (one call per batch, as the worker timed it). "
             + "*Others* are cores used by other processes besides redis-server; on a 2-core machine shared with other work, figures move between runs.");
         md.AppendLine("- The counters (round trips, batches, hits, cores) cover the whole arm, its warmup included; the latencies and req/s only its measured window.");

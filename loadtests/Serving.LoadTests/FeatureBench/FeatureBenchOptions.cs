@@ -24,6 +24,9 @@ internal sealed record FeatureBenchOptions
     /// <summary>The near-cache settings to measure, one worker each.</summary>
     public IReadOnlyList<NearCacheMode> NearCache { get; init; } = [NearCacheMode.Off, NearCacheMode.On];
 
+    /// <summary>The Redis layouts to measure (<c>hash</c>, <c>packed</c>): one worker per layout and near-cache setting.</summary>
+    public IReadOnlyList<string> Layouts { get; init; } = ["hash", "packed"];
+
     /// <summary>The gRPC client every arm uses.</summary>
     public GrpcClientKind GrpcClient { get; init; } = GrpcClientKind.RawHttp2;
 
@@ -42,11 +45,11 @@ internal sealed record FeatureBenchOptions
     /// <summary>Where to write the JSON report.</summary>
     public string? JsonPath { get; init; }
 
-    /// <summary>Arms: two per near-cache setting (lookup and inline).</summary>
-    public int Arms => NearCache.Count * 2;
+    /// <summary>Arms: two per layout and near-cache setting (lookup and inline).</summary>
+    public int Arms => Layouts.Count * NearCache.Count * 2;
 
     /// <summary>The expected wall time (load only; start-up adds a few seconds).</summary>
-    public TimeSpan Estimate => (ServerWarmup + ((Warmup + Duration) * 2) + TimeSpan.FromSeconds(3)) * NearCache.Count;
+    public TimeSpan Estimate => (ServerWarmup + ((Warmup + Duration) * 2) + TimeSpan.FromSeconds(3)) * NearCache.Count * Layouts.Count;
 
     /// <summary>Throws when the options cannot run.</summary>
     public void Validate()
@@ -56,6 +59,7 @@ internal sealed record FeatureBenchOptions
         Require(ServerWarmup >= TimeSpan.Zero, "--server-warmup must not be negative");
         Require(Concurrency is > 0 and <= 4096, "--concurrency must be between 1 and 4096");
         Require(NearCache.Count > 0, "--near-cache needs off, on or both");
+        Require(Layouts.Count > 0 && Layouts.All(l => l is "hash" or "packed"), "--layout needs hash, packed or both");
         Require(Batching.MaxBatchSize is > 1 and <= 4096, "--max-batch-size must be between 2 and 4096");
         Require(Batching.MaxQueueDelayMicros is >= 0 and <= 10_000_000, "--max-queue-delay-us must be between 0 and 10000000");
         Require(Batching.Instances is >= 1 and <= 64, "--instances must be between 1 and 64");

@@ -34,15 +34,19 @@ internal sealed class FeatureBenchRunner(FeatureBenchOptions options, BenchProgr
 
         progress.Step("starting redis-server on 127.0.0.1 (a free port, its own temp folder, no persistence)");
         await using var redis = await RedisProcess.StartAsync(cancellationToken);
-        var written = await FeatureSeeder.WriteAsync(redis.Database, spec, table, cancellationToken);
-        progress.Step($"redis {redis.Version} on port {redis.Port}: {written} entities × {table.Fields.Count} fields written under {spec.KeyPattern}");
-
         string? stoppedEarly = null;
         try
         {
-            foreach (var mode in options.NearCache)
+            foreach (var layout in options.Layouts)
             {
-                await RunWorkerAsync(model, spec, mode, redis, lookupForm, inlineForm, cancellationToken);
+                // One layout's data at a time: both are under the same keys.
+                await redis.Database.ExecuteAsync("FLUSHDB");
+                var written = await FeatureSeeder.WriteAsync(redis.Database, spec, table, cancellationToken, layout);
+                progress.Step($"redis {redis.Version} on port {redis.Port}: {written} entities × {table.Fields.Count} fields written under {spec.KeyPattern}, layout {layout}");
+                foreach (var mode in options.NearCache)
+                {
+                    await RunWorkerAsync(model, spec, layout, mode, redis, lookupForm, inlineForm, cancellationToken);
+                }
             }
         }
         catch (OperationCanceledException)
@@ -75,12 +79,12 @@ internal sealed class FeatureBenchRunner(FeatureBenchOptions options, BenchProgr
     }
 
     private async Task RunWorkerAsync(
-        BenchModel model, FeatureSpec spec, NearCacheMode mode, RedisProcess redis, IReadOnlyList<InferPayload> lookupForm, IReadOnlyList<InferPayload> inlineForm, CancellationToken cancellationToken)
+        BenchModel model, FeatureSpec spec, string layout, NearCacheMode mode, RedisProcess redis, IReadOnlyList<InferPayload> lookupForm, IReadOnlyList<InferPayload> inlineForm, CancellationToken cancellationToken)
     {
         var ttl = NearCacheSetting.TtlMs(mode, spec.NearCacheTtlMs);
         using var repository = BenchRepository.Create(model, options.Batching);
-        NearCacheSetting.Apply(Path.Combine(repository.Root, model.Name, "model.yaml"), ttl);
-        progress.Step($"near cache {mode.ToName()} (near_cache_ttl_ms: {ttl.ToString(CultureInfo.InvariantCulture)}): starting the worker with Serving:Features:Redis set");
+        NearCacheSetting.Apply(Path.Combine(repository.Root, model.Name, "model.yaml"), ttl, layout);
+        progress.Step($"layout {layout}, near cache {mode.ToName()} (near_cache_ttl_ms: {ttl.ToString(CultureInfo.InvariantCulture)}): starting the worker with Serving:Features:Redis set");
         await using var worker = await FeatureWorker.StartAsync(repository.Root, redis.ConnectionString, options.StoreTimeout, cancellationToken);
 
         // The worker's Redis connection opens and its script loads on the first lookup; the check is about steady state.
@@ -89,8 +93,8 @@ internal sealed class FeatureBenchRunner(FeatureBenchOptions options, BenchProgr
         progress.Step($"    both forms on the first {agreement.Entities} entities: {(agreement.Agrees ? "same outputs" : $"DIFFER (max |Δ| {agreement.MaxAbsDifference:G3}, {agreement.DefaultedResponses} defaulted)")}");
         await WarmUpAsync(worker, lookupForm, inlineForm, cancellationToken);
 
-        var inline = await RunArmAsync(model, mode, FeatureArm.Inline, worker, redis, inlineForm, cancellationToken);
-        var lookup = await RunArmAsync(model, mode, FeatureArm.Lookup, worker, redis, lookupForm, cancellationToken);
+        var inline = await RunArmAsync(model, layout, mode, FeatureArm.Inline, worker, redis, inlineForm, cancellationToken);
+        var lookup = await RunArmAsync(model, layout, mode, FeatureArm.Lookup, worker, redis, lookupForm, cancellationToken);
         _comparisons.Add(FeatureComparison.From(lookup, inline, ttl, agreement));
     }
 
@@ -120,9 +124,9 @@ internal sealed class FeatureBenchRunner(FeatureBenchOptions options, BenchProgr
     }
 
     private async Task<FeatureArm> RunArmAsync(
-        BenchModel model, NearCacheMode mode, string form, InProcessWorker worker, RedisProcess redis, IReadOnlyList<InferPayload> payloads, CancellationToken cancellationToken)
+        BenchModel model, string layout, NearCacheMode mode, string form, InProcessWorker worker, RedisProcess redis, IReadOnlyList<InferPayload> payloads, CancellationToken cancellationToken)
     {
-        progress.CellStarted($"{model.Name} · near cache {mode.ToName()} · {(form == FeatureArm.Lookup ? "lookup (entity ids)" : "inline (same values in the request)")} · closed c={options.Concurrency}");
+        progress.CellStarted($"{model.Name} · layout {layout} · near cache {mode.ToName()} · {(form == FeatureArm.Lookup ? "lookup (entity ids)" : "inline (same values in the request)")} · closed c={options.Concurrency}");
         FeatureArm arm;
         try
         {
@@ -138,12 +142,12 @@ internal sealed class FeatureBenchRunner(FeatureBenchOptions options, BenchProgr
             var cpuAfter = await redis.CpuSecondsAsync();
             var commandsAfter = await redis.CommandStatsAsync();
             var stats = WorkerFeatureStats.Between(metricsBefore, await worker.ScrapeAsync(CancellationToken.None), model.Name);
-            var roundTrips = RoundTrips.From(CommandStats.Between(commandsBefore, commandsAfter), stats.Batches, stats.StoreCalls);
-            arm = new FeatureArm(mode.ToName(), form, report, null, stats, roundTrips, wall > 0 ? Math.Round((cpuAfter - cpuBefore) / wall, 2) : null);
+            var roundTrips = RoundTrips.From(CommandStats.Between(commandsBefore, commandsAfter), stats.Batches, stats.StoreCalls, stats.CacheMisses);
+            arm = new FeatureArm(mode.ToName(), form, report, null, stats, roundTrips, wall > 0 ? Math.Round((cpuAfter - cpuBefore) / wall, 2) : null, layout);
         }
         catch (Exception e) when (e is LoadTestException or RpcException or HttpRequestException or IOException or StackExchange.Redis.RedisException)
         {
-            arm = new FeatureArm(mode.ToName(), form, null, e.Message, null, null, null);
+            arm = new FeatureArm(mode.ToName(), form, null, e.Message, null, null, null, layout);
         }
 
         _arms.Add(arm);

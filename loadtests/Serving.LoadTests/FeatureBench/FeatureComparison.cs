@@ -1,6 +1,6 @@
 namespace Serving.LoadTests.FeatureBench;
 
-/// <summary>What the lookup adds with one near-cache setting: the lookup arm minus the inline arm on the same worker.</summary>
+/// <summary>What the lookup adds with one layout and near-cache setting: the lookup arm minus the inline arm on the same worker.</summary>
 /// <param name="NearCache"><c>off</c> or <c>on</c>.</param>
 /// <param name="NearCacheTtlMs">The TTL written into model.yaml (0 = off).</param>
 /// <param name="AddedP50Micros">p50 of lookup − p50 of inline; null when an arm did not run.</param>
@@ -9,6 +9,7 @@ namespace Serving.LoadTests.FeatureBench;
 /// <param name="InlineRequestsPerSecond">Throughput of the inline arm.</param>
 /// <param name="RoundTrips">Redis round trips per batch in the lookup arm.</param>
 /// <param name="Agreement">Both forms on the first entities, before the load.</param>
+/// <param name="Layout">How Redis held the entities: <c>hash</c> or <c>packed</c>.</param>
 internal sealed record FeatureComparison(
     string NearCache,
     int NearCacheTtlMs,
@@ -17,7 +18,8 @@ internal sealed record FeatureComparison(
     double? LookupRequestsPerSecond,
     double? InlineRequestsPerSecond,
     RoundTrips? RoundTrips,
-    FormAgreement? Agreement)
+    FormAgreement? Agreement,
+    string Layout = "hash")
 {
     /// <summary>The target for <see cref="AddedP99Micros"/>: 1 ms (Feast documents p99 &lt; 1.5 ms for its Redis online store).</summary>
     public const long AddedP99TargetMicros = 1000;
@@ -41,6 +43,7 @@ internal sealed record FeatureComparison(
             l?.RequestsPerSecond,
             i?.RequestsPerSecond,
             lookup.RoundTrips,
-            agreement);
+            agreement,
+            lookup.Layout);
     }
 }

@@ -2,7 +2,7 @@ using YamlDotNet.Serialization;
 
 namespace Serving.LoadTests.FeatureBench;
 
-/// <summary>Sets the near-cache TTL in a bench repository's <c>model.yaml</c>, keeping every other key as written.</summary>
+/// <summary>Sets the near-cache TTL (and the Redis layout) in a bench repository's <c>model.yaml</c>, keeping every other key as written.</summary>
 internal static class NearCacheSetting
 {
     /// <summary>Parses <c>off</c> / <c>on</c>.</summary>
@@ -13,14 +13,22 @@ internal static class NearCacheSetting
         _ => throw new LoadTestException($"--near-cache takes off, on or off,on, not '{text}'"),
     };
 
+    /// <summary>Parses a <c>features.layout</c>: <c>hash</c> / <c>packed</c>.</summary>
+    public static string ParseLayout(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "hash" => "hash",
+        "packed" => "packed",
+        _ => throw new LoadTestException($"--layout takes hash, packed or hash,packed, not '{text}'"),
+    };
+
     /// <summary>The name in reports.</summary>
     public static string ToName(this NearCacheMode mode) => mode == NearCacheMode.Off ? "off" : "on";
 
     /// <summary>The TTL the bench writes for <paramref name="mode"/>: 0, or the model's own (1 s if the model turns it off).</summary>
     public static int TtlMs(NearCacheMode mode, int modelTtlMs) => mode == NearCacheMode.Off ? 0 : modelTtlMs > 0 ? modelTtlMs : 1000;
 
-    /// <summary><paramref name="yaml"/> with <c>features.near_cache_ttl_ms</c> set to <paramref name="ttlMs"/>.</summary>
-    public static string Rewrite(string yaml, int ttlMs)
+    /// <summary><paramref name="yaml"/> with <c>features.near_cache_ttl_ms</c> set to <paramref name="ttlMs"/> (and <c>features.layout</c> to <paramref name="layout"/> when given).</summary>
+    public static string Rewrite(string yaml, int ttlMs, string? layout = null)
     {
         var config = new DeserializerBuilder().Build().Deserialize<Dictionary<string, object?>>(yaml) ?? [];
         if (!config.TryGetValue("features", out var section) || section is not Dictionary<object, object?> features)
@@ -29,13 +37,18 @@ internal static class NearCacheSetting
         }
 
         features["near_cache_ttl_ms"] = ttlMs;
+        if (layout is not null)
+        {
+            features["layout"] = layout;
+        }
+
         return new SerializerBuilder().Build().Serialize(config);
     }
 
     /// <summary>Rewrites the file at <paramref name="path"/>; returns the text written.</summary>
-    public static string Apply(string path, int ttlMs)
+    public static string Apply(string path, int ttlMs, string? layout = null)
     {
-        var yaml = Rewrite(File.ReadAllText(path), ttlMs);
+        var yaml = Rewrite(File.ReadAllText(path), ttlMs, layout);
         File.WriteAllText(path, yaml);
         return yaml;
     }

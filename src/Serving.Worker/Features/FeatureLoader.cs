@@ -5,8 +5,8 @@ using StackExchange.Redis;
 namespace Serving.Worker.Features;
 
 /// <summary>
-/// Writes a feature CSV into Redis hashes with pipelined batches. Writes are plain HSETs of whole
-/// rows, so a load that failed midway can simply be run again.
+/// Writes a feature CSV into Redis with pipelined batches, in the model's layout. Writes are plain HSETs
+/// (or SETs) of whole rows, so a load that failed midway can simply be run again.
 /// </summary>
 internal static class FeatureLoader
 {
@@ -20,6 +20,11 @@ internal static class FeatureLoader
         if (missing.Length > 0)
         {
             throw new FormatException($"the CSV header lacks the model's fields: {string.Join(", ", missing.Take(5))}{(missing.Length > 5 ? ", …" : "")}");
+        }
+
+        if (config.Layout == "packed" && header.Fields.Select(f => (Name: f, Why: PackedFeatures.Refusal(f))).FirstOrDefault(p => p.Why is not null) is { Why: { } why } column)
+        {
+            throw new FormatException($"the CSV column '{column.Name}' {why}; rename it or load the model with layout: hash");
         }
 
         var refused = new List<FeatureCsv.BadRow>();
@@ -38,13 +43,7 @@ internal static class FeatureLoader
             switch (FeatureCsv.ParseLine(lineNumber, line, header))
             {
                 case FeatureCsv.Row row:
-                    var entries = new HashEntry[header.Fields.Length];
-                    for (var i = 0; i < entries.Length; i++)
-                    {
-                        entries[i] = new HashEntry(header.Fields[i], row.Values[i].ToString("R", CultureInfo.InvariantCulture));
-                    }
-
-                    pending.Add(database.HashSetAsync(FeatureKeys.Format(config.KeyPattern!, row.Id), entries));
+                    pending.Add(Write(database, config, header.Fields, row));
                     break;
                 case FeatureCsv.BadRow bad:
                     refused.Add(bad);
@@ -61,6 +60,24 @@ internal static class FeatureLoader
         written += await FlushAsync(pending).ConfigureAwait(false);
         progress?.Report(lines);
         return new Result(written, refused);
+    }
+
+    /// <summary>One entity in the model's layout: HSET of every column, or SET of the packed value (which replaces the whole entity).</summary>
+    private static Task Write(IDatabase database, FeaturesConfig config, string[] fields, FeatureCsv.Row row)
+    {
+        var key = FeatureKeys.Format(config.KeyPattern!, row.Id);
+        if (config.Layout == "packed")
+        {
+            return database.StringSetAsync(key, PackedFeatures.Format(fields, row.Values));
+        }
+
+        var entries = new HashEntry[fields.Length];
+        for (var i = 0; i < entries.Length; i++)
+        {
+            entries[i] = new HashEntry(fields[i], row.Values[i].ToString("R", CultureInfo.InvariantCulture));
+        }
+
+        return database.HashSetAsync(key, entries);
     }
 
     private static async Task<int> FlushAsync(List<Task> pending)

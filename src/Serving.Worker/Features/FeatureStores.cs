@@ -9,7 +9,7 @@ namespace Serving.Worker.Features;
 
 /// <summary>
 /// Hands each model version its feature lookup: Redis (one shared connection and breaker) when
-/// <c>Serving:Features:Redis</c> is set, else an in-memory store loaded from the model's CSV.
+/// <c>Serving:Features:Redis</c> is set (the model's layout picks hashes or packed strings), else an in-memory store loaded from the model's CSV.
 /// </summary>
 internal sealed class FeatureStores(IOptions<FeatureStoreOptions> options, IServiceProvider services, ILoggerFactory loggers)
 {
@@ -48,7 +48,10 @@ internal sealed class FeatureStores(IOptions<FeatureStoreOptions> options, IServ
         CircuitBreaker breaker;
         if (UsesRedis)
         {
-            (store, breaker) = _redis.Value;
+            (var hashes, breaker) = _redis.Value;
+            store = config.Layout == "packed"
+                ? new PackedRedisFeatureStore((RedisConnection)services.GetService(typeof(RedisConnection))!, options.Value.MaxKeysPerCall, config.Fields!)
+                : hashes;
             store.WarmUp();
         }
         else

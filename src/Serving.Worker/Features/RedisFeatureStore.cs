@@ -1,5 +1,3 @@
-using System.Buffers.Text;
-using System.Globalization;
 using StackExchange.Redis;
 
 namespace Serving.Worker.Features;
@@ -101,10 +99,7 @@ internal sealed class RedisFeatureStore(RedisConnection connection, int maxKeysP
                 throw new InvalidDataException($"the feature script answered {(end < 0 ? i + 1 : "more than " + count)} value(s) for an entity, expected {count}");
             }
 
-            var value = end < 0 ? joined : joined[..end];
-            parsed[i] = value.Length == 0 ? double.NaN
-                : Utf8Parser.TryParse(value, out double plain, out var used) && used == value.Length ? plain // the common case, cheaper
-                : double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : double.NaN;
+            parsed[i] = FeatureValueText.Parse(end < 0 ? joined : joined[..end]);
             joined = end < 0 ? default : joined[(end + 1)..];
         }
 

@@ -46,6 +46,12 @@ internal sealed class FeaturesConfig
     /// <summary>Redis key of an entity's hash; <c>{id}</c> is replaced by the entity id.</summary>
     public string? KeyPattern { get; set; }
 
+    /// <summary>
+    /// How an entity is stored: <c>hash</c> (a Redis hash, one field per feature, read with HMGET) or <c>packed</c>
+    /// (one string of <c>field=value</c> lines, read with MGET: far less Redis work per entity).
+    /// </summary>
+    public string Layout { get; set; } = "hash";
+
     /// <summary>The ordered fields (columns of the target input).</summary>
     public List<string>? Fields { get; set; }
 

@@ -1,3 +1,4 @@
+using Serving.Worker.Features;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Serving.Protocol.Tensors;
@@ -199,6 +200,16 @@ internal static class ModelConfigLoader
         if (f.Fields is not { Count: > 0 } || f.Fields.Distinct(StringComparer.Ordinal).Count() != f.Fields.Count)
         {
             throw new ModelConfigException($"{where("features.fields")} must list distinct field names (or name a fields_file)");
+        }
+
+        if (f.Layout is not "hash" and not "packed")
+        {
+            throw new ModelConfigException($"{where("features.layout")} is '{f.Layout}'; use hash or packed");
+        }
+
+        if (f.Layout == "packed" && f.Fields.Select(n => (Name: n, Why: PackedFeatures.Refusal(n))).FirstOrDefault(p => p.Why is not null) is { Why: { } why } bad)
+        {
+            throw new ModelConfigException($"{where("features.fields")}: field '{bad.Name}' {why}; rename it or use layout: hash");
         }
 
         if (f.OnMissing is not "defaults" and not "error")

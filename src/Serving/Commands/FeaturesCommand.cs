@@ -12,7 +12,7 @@ internal static class FeaturesCommand
     public static Command Create()
     {
         var features = new Command("features", "Feature-store tools.");
-        var load = new Command("load", "Write a feature CSV (header: id column, then fields) into Redis hashes for a model's features.");
+        var load = new Command("load", "Write a feature CSV (header: id column, then fields) into Redis for a model's features, in the layout its model.yaml names (hash or packed).");
         var model = new Option<string>("--model") { Description = "Model whose model.yaml declares the features (key pattern, fields)", Required = true };
         var file = new Option<FileInfo>("--file") { Description = "CSV file: id column, then one column per field", Required = true };
         var redis = new Option<string?>("--redis") { Description = "Redis connection string (default: Serving__Features__Redis, else 127.0.0.1:6379)" };

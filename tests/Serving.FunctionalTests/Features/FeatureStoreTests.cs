@@ -36,23 +36,7 @@ public sealed class FeatureStoreTests : IAsyncLifetime
         var (server, repo) = await FeatureTestData.StartWorkerAsync(_redis.ConnectionString);
         using var repoScope = repo;
         await using var serverScope = server;
-        var golden = GoldenFile.Load("tabular", version);
-        var ids = FeatureTestData.GoldenCustomerIds(golden);
-
-        using var response = await server.Http.PostAsync($"/v2/models/tabular/versions/{version}/infer", new StringContent(FeatureTestData.EntityBody(ids)));
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, text);
-        var root = JsonDocument.Parse(text).RootElement;
-        Assert.False(root.TryGetProperty("parameters", out _), "no row should have been defaulted: " + text);
-        AssertClose(golden.Expected, root.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(e => e.GetDouble()).ToArray());
-
-        var request = new ModelInferRequest { ModelName = "tabular", ModelVersion = version };
-        var input = new ModelInferRequest.Types.InferInputTensor { Name = "customer_id", Datatype = "INT64", Contents = new InferTensorContents() };
-        input.Shape.Add(ids.Length);
-        input.Contents.Int64Contents.AddRange(ids);
-        request.Inputs.Add(input);
-        var grpc = await server.Grpc.ModelInferAsync(request);
-        AssertClose(golden.Expected, grpc.Outputs[0].Contents.Fp32Contents.Select(f => (double)f).ToArray());
+        await FeatureTestData.AssertEntityFormMatchesGoldenAsync(server, version);
     }
 
     [Fact]
@@ -221,12 +205,7 @@ public sealed class FeatureStoreTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.ServiceUnavailable, (await EntityCallAsync(server, 7)).Status);
         }
 
-        var request = new ModelInferRequest { ModelName = "tabular", ModelVersion = "1" };
-        var input = new ModelInferRequest.Types.InferInputTensor { Name = "customer_id", Datatype = "INT64", Contents = new InferTensorContents() };
-        input.Shape.Add(1);
-        input.Contents.Int64Contents.Add(7);
-        request.Inputs.Add(input);
-        var error = await Assert.ThrowsAsync<RpcException>(() => server.Grpc.ModelInferAsync(request, deadline: DateTime.UtcNow.AddSeconds(20)).ResponseAsync);
+        var error = await Assert.ThrowsAsync<RpcException>(() => server.Grpc.ModelInferAsync(FeatureTestData.GrpcEntityRequest("1", [7]), deadline: DateTime.UtcNow.AddSeconds(20)).ResponseAsync);
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
 
         // The breaker answered for the dead store: later calls did not each wait for a timeout.
@@ -343,15 +322,6 @@ public sealed class FeatureStoreTests : IAsyncLifetime
         {
             Assert.True(DateTime.UtcNow < deadline, "the worker did not recover by itself");
             await Task.Delay(100);
-        }
-    }
-
-    private static void AssertClose(double[] expected, double[] actual)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (var i = 0; i < expected.Length; i++)
-        {
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5, $"element {i}: expected {expected[i]}, got {actual[i]}");
         }
     }
 }

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using Serving.Protocol.Inference;
 using Serving.Testing;
 
 namespace Serving.FunctionalTests.Features;
@@ -59,6 +61,43 @@ internal static class FeatureTestData
         return (await WorkerServer.StartAsync(repo.Path, all), repo);
     }
 
+    /// <summary>The golden rows sent by customer id over REST and gRPC: the outputs equal the golden (inline) outputs, and no row was defaulted.</summary>
+    public static async Task AssertEntityFormMatchesGoldenAsync(WorkerServer server, string version)
+    {
+        var golden = GoldenFile.Load("tabular", version);
+        var ids = GoldenCustomerIds(golden);
+
+        using var response = await server.Http.PostAsync($"/v2/models/tabular/versions/{version}/infer", new StringContent(EntityBody(ids)));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        var root = JsonDocument.Parse(text).RootElement;
+        Assert.False(root.TryGetProperty("parameters", out _), "no row should have been defaulted: " + text);
+        AssertClose(golden.Expected, root.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(e => e.GetDouble()).ToArray());
+
+        var grpc = await server.Grpc.ModelInferAsync(GrpcEntityRequest(version, ids));
+        AssertClose(golden.Expected, grpc.Outputs[0].Contents.Fp32Contents.Select(f => (double)f).ToArray());
+    }
+
+    /// <summary>A gRPC entity-form request: INT64 customer ids, shape [N].</summary>
+    public static ModelInferRequest GrpcEntityRequest(string version, long[] ids)
+    {
+        var request = new ModelInferRequest { ModelName = "tabular", ModelVersion = version };
+        var input = new ModelInferRequest.Types.InferInputTensor { Name = "customer_id", Datatype = "INT64", Contents = new InferTensorContents() };
+        input.Shape.Add(ids.Length);
+        input.Contents.Int64Contents.AddRange(ids);
+        request.Inputs.Add(input);
+        return request;
+    }
+
     public static string EntityBody(IEnumerable<long> ids, string version = "") =>
         $$"""{"id":"entities{{version}}","inputs":[{"name":"customer_id","datatype":"INT64","shape":[{{ids.Count()}}],"data":[{{string.Join(",", ids)}}]}]}""";
+
+    private static void AssertClose(double[] expected, double[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5, $"element {i}: expected {expected[i]}, got {actual[i]}");
+        }
+    }
 }

@@ -29,15 +29,29 @@ public sealed class FeatureBenchMarkdownTests
 
         var md = FeatureBenchMarkdown.Render(report);
 
-        Assert.Contains("| off (TTL 0: every entity from Redis) | +100 µs | +400 µs | ≤ 1,000 µs | met | 1.000 | 1 | met | 4,000 / 5,000 req/s (0.80×) |", md);
-        Assert.Contains("| on (TTL 1000 ms) | +525 µs | +2,100 µs | ≤ 1,000 µs | **not met** | 0.100 (1.000 per batch that called Redis) | 1 | met |", md);
-        Assert.Contains("| off | lookup | 20,000 | 0 | 4,000 |", md);
-        Assert.Contains("| on | lookup | 24,500 | 0 | 4,900 | 1,025 µs | 2,050 µs | 4,100 µs |", md); // p50 = p99/4, p90 = p99/2 in the hand-built report
+        Assert.Contains("| hash | off (TTL 0: every entity from Redis) | +100 µs | +400 µs | ≤ 1,000 µs | met | 1.000 | 1 | met | 4,000 / 5,000 req/s (0.80×) |", md);
+        Assert.Contains("| hash | on (TTL 1000 ms) | +525 µs | +2,100 µs | ≤ 1,000 µs | **not met** | 0.100 (1.000 per batch that called Redis) | 1 | met |", md);
+        Assert.Contains("| hash | off | lookup | 20,000 | 0 | 4,000 |", md);
+        Assert.Contains("| hash | on | lookup | 24,500 | 0 | 4,900 | 1,025 µs | 2,050 µs | 4,100 µs |", md); // p50 = p99/4, p90 = p99/2 in the hand-built report
         Assert.Contains("| 90.0 % |", md);
-        Assert.Contains("| off | lookup | 100 | 5,000 | 100 | 100 | 1.000 | 1.000 | 50.0 |", md);
-        Assert.Contains("| off | inline | 0 | 0 | 100 | 0 | 0.000 | n/a | – |", md);
+        Assert.Contains("| hash | off | lookup | 100 (script) | 5,000 | 100 | 100 | 1.000 | 1.000 | 50.0 |", md);
+        Assert.Contains("| hash | off | inline | 0 | 0 | 100 | 0 | 0.000 | n/a | – |", md);
         Assert.Contains("same outputs (max |Δ| 0)", md);
         Assert.Contains("569 entities × 30 fields", md);
+    }
+
+    [Fact]
+    public void Render_PackedLayout_OwnRowsAndMgetRoundTrips()
+    {
+        var inline = FeatureReports.Arm("off", FeatureArm.Inline, 5000, 2000) with { Layout = "packed" };
+        var lookup = FeatureReports.Arm("off", FeatureArm.Lookup, 4800, 2300, storeCalls: 100, misses: 800) with { Layout = "packed" };
+        lookup = lookup with { RoundTrips = RoundTrips.From(CommandStats.Parse("cmdstat_mget:calls=100,usec=1\n"), 100, 100, keysFetched: 800) };
+
+        var md = FeatureBenchMarkdown.Render(FeatureReports.Report([inline, lookup], [FeatureComparison.From(lookup, inline, 0, new FormAgreement(8, 0, 0))]));
+
+        Assert.Contains("| packed | off (TTL 0: every entity from Redis) | +", md);
+        Assert.Contains("| packed | off | lookup | 100 (mget) | 800 | 100 | 100 | 1.000 | 1.000 | 8.0 |", md);
+        Assert.Contains("- layout packed, near cache off: the first 8 entities", md);
     }
 
     [Fact]
@@ -49,7 +63,7 @@ public sealed class FeatureBenchMarkdownTests
 
         var md = FeatureBenchMarkdown.Render(report);
 
-        Assert.Contains("| off | lookup | did not run: gRPC Unavailable: a / b |", md);
+        Assert.Contains("| hash | off | lookup | did not run: gRPC Unavailable: a / b |", md);
         Assert.Contains("| n/a | n/a | ≤ 1,000 µs | n/a | n/a | 1 | n/a | n/a / 5,000 req/s |", md);
         Assert.Contains("**outputs differ** (max |Δ| 0.5, 3 answer(s) with defaulted rows)", md);
         Assert.Contains("**Stopped early:** cancelled.", md);
@@ -65,7 +79,7 @@ public sealed class FeatureBenchMarkdownTests
 
         var md = FeatureBenchMarkdown.Render(FeatureReports.Report([inline, lookup], []) with { StoreTimeoutMs = 250 });
 
-        Assert.Contains("**Near cache off: 34 row(s) got defaults; 1 Redis call(s) timed out or failed and the circuit breaker then refused 500 lookup(s)**", md);
+        Assert.Contains("**Layout hash, near cache off: 34 row(s) got defaults; 1 Redis call(s) timed out or failed and the circuit breaker then refused 500 lookup(s)**", md);
         Assert.Contains("| 34 | 1 | 500 |", md);
         Assert.Contains("Worker's Redis call timeout: 250 ms (set by the bench).", md);
         Assert.DoesNotContain("got defaults", clean);

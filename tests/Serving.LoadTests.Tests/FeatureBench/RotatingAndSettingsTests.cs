@@ -51,6 +51,23 @@ public sealed class RotatingAndSettingsTests
     }
 
     [Fact]
+    public void NearCacheSetting_Rewrite_WithLayout_SetsItToo_WithoutLeavesIt()
+    {
+        const string yaml = "name: tabular\nfeatures:\n  key_pattern: \"k:{id}\"\n  layout: hash\n  near_cache_ttl_ms: 1000\n";
+
+        Assert.Contains("layout: packed", NearCacheSetting.Rewrite(yaml, 0, "packed"), StringComparison.Ordinal);
+        Assert.Contains("layout: hash", NearCacheSetting.Rewrite(yaml, 0), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NearCacheSetting_ParseLayout_HashPackedOrError()
+    {
+        Assert.Equal("packed", NearCacheSetting.ParseLayout(" Packed"));
+        Assert.Equal("hash", NearCacheSetting.ParseLayout("hash"));
+        Assert.Throws<LoadTestException>(() => NearCacheSetting.ParseLayout("json"));
+    }
+
+    [Fact]
     public void NearCacheSetting_NoFeaturesSection_Refused()
     {
         Assert.Throws<LoadTestException>(() => NearCacheSetting.Rewrite("name: plain\n", 0));

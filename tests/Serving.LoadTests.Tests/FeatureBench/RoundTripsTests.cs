@@ -11,7 +11,7 @@ public sealed class RoundTripsTests
 
         var trips = RoundTrips.From(delta, batches: 200, batchesNeedingStore: 200);
 
-        Assert.True(trips.Scripted);
+        Assert.Equal("script", trips.Via);
         Assert.Equal(200, trips.StoreCalls);
         Assert.Equal(12800, trips.KeysRead);
         Assert.Equal(1.0, trips.PerBatch);
@@ -35,9 +35,35 @@ public sealed class RoundTripsTests
 
         var trips = RoundTrips.From(delta, batches: 10, batchesNeedingStore: 10);
 
-        Assert.False(trips.Scripted);
+        Assert.Equal("plain reads", trips.Via);
         Assert.Equal(640, trips.StoreCalls);
         Assert.Equal(64.0, trips.PerBatch);
+        Assert.False(trips.TargetMet);
+    }
+
+    [Fact]
+    public void From_Mgets_AreTheRoundTrips_EntitiesFromTheWorker()
+    {
+        var delta = CommandStats.Parse("cmdstat_mget:calls=50,usec=1\ncmdstat_info:calls=4,usec=1\n");
+
+        var trips = RoundTrips.From(delta, batches: 50, batchesNeedingStore: 50, keysFetched: 400);
+
+        Assert.Equal("mget", trips.Via);
+        Assert.Equal(50, trips.StoreCalls);
+        Assert.Equal(400, trips.KeysRead);
+        Assert.Equal(8.0, trips.KeysPerCall);
+        Assert.True(trips.TargetMet);
+    }
+
+    [Fact]
+    public void From_MgetsAndHashReads_BothCountAsRoundTrips()
+    {
+        var delta = CommandStats.Parse("cmdstat_mget:calls=10,usec=1\ncmdstat_hmget:calls=10,usec=1\n");
+
+        var trips = RoundTrips.From(delta, batches: 10, batchesNeedingStore: 10, keysFetched: 80);
+
+        Assert.Equal(20, trips.StoreCalls);
+        Assert.Equal(2.0, trips.PerBatch);
         Assert.False(trips.TargetMet);
     }
 

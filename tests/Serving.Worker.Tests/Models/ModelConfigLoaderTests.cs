@@ -408,6 +408,41 @@ public sealed class ModelConfigLoaderTests : IDisposable
 
     private ModelConfig LoadYaml(string yaml) => ModelConfigLoader.Load("m", _temp.Write("m/model.yaml", yaml));
 
+    [Fact]
+    public void Load_FeatureLayout_DefaultsToHash_PackedRead()
+    {
+        Assert.Equal("hash", ModelConfigLoader.Load("m", _temp.Write("m/model.yaml", FeaturesYaml(""))).Features!.Layout);
+        Assert.Equal("packed", ModelConfigLoader.Load("m", _temp.Write("m/model.yaml", FeaturesYaml("  layout: packed\n"))).Features!.Layout);
+    }
+
+    [Fact]
+    public void Load_UnknownFeatureLayout_ThrowsNamingFieldAndChoices()
+    {
+        var e = LoadYamlFails(FeaturesYaml("  layout: json\n"));
+
+        Assert.Contains("'features.layout'", e.Message);
+        Assert.Contains("'json'; use hash or packed", e.Message);
+    }
+
+    [Fact]
+    public void Load_PackedLayoutWithSeparatorInAFieldName_ThrowsNamingTheField()
+    {
+        var e = LoadYamlFails(FeaturesYaml("  layout: packed\n", "[a, \"b=c\"]"));
+
+        Assert.Contains("field 'b=c' holds '='", e.Message);
+        Assert.Contains("layout: hash", e.Message);
+    }
+
+    [Fact]
+    public void Load_HashLayoutWithSeparatorInAFieldName_Loads()
+    {
+        Assert.Equal(["a", "b=c"], ModelConfigLoader.Load("m", _temp.Write("m/model.yaml", FeaturesYaml("", "[a, \"b=c\"]"))).Features!.Fields);
+    }
+
+    private static string FeaturesYaml(string extra, string fields = "[a, b]") =>
+        "inputs:\n  - { name: x, datatype: FP32, shape: [-1, 2] }\noutputs:\n  - { name: y, datatype: FP32, shape: [-1, 1] }\nmax_batch_size: 8\n"
+        + $"features:\n  entity_input: id\n  target_input: x\n  key_pattern: \"f:{{id}}\"\n  fields: {fields}\n" + extra;
+
     private ModelConfigException LoadYamlFails(string yaml)
     {
         var path = _temp.Write("m/model.yaml", yaml);

@@ -1,0 +1,52 @@
+using StackExchange.Redis;
+
+namespace Serving.Worker.Features;
+
+/// <summary>
+/// Entities in the <c>packed</c> layout (<see cref="PackedFeatures"/>): a batch's keys go in one <c>MGET</c> per
+/// chunk, and all chunks are written before any reply is awaited, so a batch costs one round trip. Redis answers
+/// nil for a key that is absent or holds another type (a hash written for the <c>hash</c> layout).
+/// </summary>
+internal sealed class PackedRedisFeatureStore(RedisConnection connection, int maxKeysPerCall, IReadOnlyList<string> fields) : IFeatureStore
+{
+    private readonly PackedFeatures _packed = new(fields);
+
+    public string Kind => "redis";
+
+    /// <summary>Connects the shared multiplexer (bounded by the connect timeout; never throws when Redis is down).</summary>
+    public void WarmUp() => _ = connection.Database;
+
+    public async Task<double[]?[]> FetchAsync(string[] keys, string[] fields, CancellationToken cancellationToken)
+    {
+        if (fields.Length != _packed.Count)
+        {
+            throw new ArgumentException($"this store reads {_packed.Count} fields, not {fields.Length}", nameof(fields));
+        }
+
+        var database = connection.Database;
+        var chunks = new Task<RedisValue[]>[(keys.Length + maxKeysPerCall - 1) / maxKeysPerCall];
+        for (var c = 0; c < chunks.Length; c++)
+        {
+            var start = c * maxKeysPerCall;
+            var chunk = new RedisKey[Math.Min(maxKeysPerCall, keys.Length - start)];
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                chunk[i] = keys[start + i];
+            }
+
+            chunks[c] = database.StringGetAsync(chunk);
+        }
+
+        var result = new double[]?[keys.Length];
+        var index = 0;
+        foreach (var chunk in chunks)
+        {
+            foreach (var value in await chunk.WaitAsync(cancellationToken).ConfigureAwait(false))
+            {
+                result[index++] = value.IsNull ? null : _packed.Parse(((ReadOnlyMemory<byte>)value).Span);
+            }
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,164 @@
+using System.Net;
+using System.Text.Json;
+using Grpc.Core;
+using Serving.Protocol.Inference;
+using Serving.Testing;
+using Serving.Worker.Configuration;
+using Serving.Worker.Features;
+using Serving.Worker.Models;
+
+namespace Serving.FunctionalTests.Features;
+
+/// <summary><c>layout: packed</c> against a real redis-server: one string per entity, one MGET per batch.</summary>
+public sealed class PackedLayoutTests : IAsyncLifetime
+{
+    private RedisServer _redis = null!;
+
+    public async Task InitializeAsync()
+    {
+        _redis = await RedisServer.StartAsync();
+        await LoadCsvAsync();
+    }
+
+    public async Task DisposeAsync() => await _redis.DisposeAsync();
+
+    private static FeaturesConfig PackedConfig()
+    {
+        var config = ModelConfigLoader.Load("tabular", Path.Combine(RepoPaths.Models, "tabular", "model.yaml")).Features!;
+        config.Layout = "packed";
+        return config;
+    }
+
+    private async Task<FeatureLoader.Result> LoadCsvAsync(string? csv = null)
+    {
+        using var reader = csv is null ? new StreamReader(FeatureTestData.CsvPath) : new StreamReader(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(csv)));
+        return await FeatureLoader.LoadAsync(reader, PackedConfig(), _redis.Database, 100, null, CancellationToken.None);
+    }
+
+    private Task<(WorkerServer Server, TempDirectory Repo)> StartAsync(params (string Key, string Value)[] overrides) =>
+        FeatureTestData.StartWorkerAsync(_redis.ConnectionString, "", [("layout", "packed"), .. overrides]);
+
+    [Fact]
+    public async Task Loader_WritesOneStringPerEntity_FieldEqualsValueLines()
+    {
+        var fields = File.ReadLines(Path.Combine(RepoPaths.Models, "tabular", "feature_names.txt")).ToArray();
+
+        var value = (string?)await _redis.Database.StringGetAsync("features:customer:1");
+
+        Assert.NotNull(value);
+        var lines = value.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(fields, lines.Select(l => l[..l.IndexOf('=', StringComparison.Ordinal)]));
+        Assert.StartsWith("mean_radius=17.989999771118164\n", value, StringComparison.Ordinal);
+        Assert.Equal(StackExchange.Redis.RedisType.String, await _redis.Database.KeyTypeAsync("features:customer:1"));
+    }
+
+    [Theory]
+    [InlineData("1")]
+    [InlineData("2")]
+    public async Task StoredFeatures_SameOutputsAsInlineGolden_RestAndGrpc(string version)
+    {
+        var (server, repo) = await StartAsync();
+        using var repoScope = repo;
+        await using var serverScope = server;
+        await FeatureTestData.AssertEntityFormMatchesGoldenAsync(server, version);
+    }
+
+    [Fact]
+    public async Task BatchOf64Entities_OneMgetCountedOnTheServer_NoScriptNoHashReads()
+    {
+        var (server, repo) = await StartAsync();
+        using var repoScope = repo;
+        await using var serverScope = server;
+        await _redis.ResetStatsAsync();
+
+        using var response = await server.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(FeatureTestData.EntityBody(Enumerable.Range(1, 64).Select(i => (long)i))));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        Assert.Equal(1, await _redis.CommandCallsAsync("mget"));
+        Assert.Equal(0, await _redis.CommandCallsAsync("evalsha") + await _redis.CommandCallsAsync("eval") + await _redis.CommandCallsAsync("hmget"));
+    }
+
+    [Fact]
+    public async Task Store_OddValues_ReadByName_HashOrMissingKeyIsAMissingEntity()
+    {
+        string[] fields = ["a", "b", "c"];
+        await _redis.Database.StringSetAsync("odd:1", "c=3\nunrelated=7\na=1.5\nb=abc\n");
+        await _redis.Database.StringSetAsync("odd:none", "x=1\n");
+        await _redis.Database.HashSetAsync("odd:hash", [new("a", "1"), new("b", "2"), new("c", "3")]);
+        using var connection = new RedisConnection(Microsoft.Extensions.Options.Options.Create(new FeatureStoreOptions { Redis = _redis.ConnectionString }));
+        var store = new PackedRedisFeatureStore(connection, maxKeysPerCall: 2, fields);
+
+        var fetched = await store.FetchAsync(["odd:1", "odd:missing", "odd:none", "odd:hash", "odd:1"], fields, CancellationToken.None);
+
+        Assert.Equal([1.5, double.NaN, 3], Assert.IsType<double[]>(fetched[0]));
+        Assert.Null(fetched[1]);
+        Assert.Null(fetched[2]);
+        Assert.Null(fetched[3]); // MGET answers nil for a key of another type
+        Assert.Equal([1.5, double.NaN, 3], Assert.IsType<double[]>(fetched[4])); // the third chunk
+        Assert.Equal(3, await _redis.CommandCallsAsync("mget")); // 5 keys, 2 per call
+    }
+
+    [Fact]
+    public async Task HashDataUnderPackedLayout_DefaultsFlaggedAndCounted_NotAnError()
+    {
+        await _redis.Database.KeyDeleteAsync("features:customer:3");
+        await _redis.Database.HashSetAsync("features:customer:3", [new("mean_radius", "1")]);
+        var (server, repo) = await StartAsync();
+        using var repoScope = repo;
+        await using var serverScope = server;
+
+        using var response = await server.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(FeatureTestData.EntityBody([2, 3])));
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("1", JsonDocument.Parse(text).RootElement.GetProperty("parameters").GetProperty("features_defaulted_rows").GetString());
+        using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.Listeners.MetricsPort}") };
+        Assert.Matches("serving_feature_missing_entities_total\\{model=\"tabular\",version=\"1\"\\} 1\n", await metrics.GetStringAsync("/metrics"));
+    }
+
+    [Fact]
+    public async Task RedisStopped_FailClosed_UnavailableOverRestAndGrpc_RecoversAfter()
+    {
+        var (server, repo) = await StartAsync(("near_cache_ttl_ms", "0"), ("on_unavailable", "fail_closed"));
+        using var repoScope = repo;
+        await using var serverScope = server;
+        _redis.Stop();
+
+        for (var i = 0; i < 4; i++)
+        {
+            using var during = await server.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(FeatureTestData.EntityBody([7])));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, during.StatusCode);
+        }
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => server.Grpc.ModelInferAsync(FeatureTestData.GrpcEntityRequest("1", [7]), deadline: DateTime.UtcNow.AddSeconds(20)).ResponseAsync);
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+
+        await _redis.StartAgainAsync();
+        await LoadCsvAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            using var after = await server.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(FeatureTestData.EntityBody([7])));
+            if (after.StatusCode == HttpStatusCode.OK)
+            {
+                Assert.DoesNotContain("features_", await after.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the worker did not recover by itself");
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
+    public async Task Loader_ColumnWithSeparatorInItsName_RefusedBeforeAnyWrite()
+    {
+        var fields = File.ReadLines(Path.Combine(RepoPaths.Models, "tabular", "feature_names.txt")).ToArray();
+        var csv = $"customer_id,{string.Join(",", fields)},\"odd=name\"\n9001,{string.Join(",", Enumerable.Repeat("1.5", 31))}\n";
+
+        var error = await Assert.ThrowsAsync<FormatException>(() => LoadCsvAsync(csv));
+
+        Assert.Contains("'odd=name'", error.Message, StringComparison.Ordinal);
+        Assert.False(await _redis.Database.KeyExistsAsync("features:customer:9001"));
+    }
+}
