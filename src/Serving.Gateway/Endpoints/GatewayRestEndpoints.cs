@@ -14,7 +14,7 @@ using Serving.Protocol.Rest;
 
 namespace Serving.Gateway.Endpoints;
 
-/// <summary>The Open Inference Protocol's REST paths at the gateway: infer is forwarded; health, metadata and ready are answered here.</summary>
+/// <summary>The Open Inference Protocol's REST paths at the gateway: infer is forwarded; health, metadata, ready and the repository index are answered here.</summary>
 internal static class GatewayRestEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
@@ -27,6 +27,7 @@ internal static class GatewayRestEndpoints
         app.MapGet("/v2/models/{model}/versions/{version}", (HttpContext c, string model, string version) => Metadata(c, model, version));
         app.MapGet("/v2/models/{model}/ready", (HttpContext c, string model) => Ready(c, model, null));
         app.MapGet("/v2/models/{model}/versions/{version}/ready", (HttpContext c, string model, string version) => Ready(c, model, version));
+        app.MapPost("/v2/repository/index", Index);
         app.MapPost("/v2/models/{model}/infer", Infer);
         app.MapPost("/v2/models/{model}/versions/{version}/infer", Infer);
         app.MapPost(GatewayHeaders.GrpcInferPath, context => context.RequestServices.GetRequiredService<GrpcInferEndpoint>().InvokeAsync(context));
@@ -49,6 +50,23 @@ internal static class GatewayRestEndpoints
         });
 
     private static Task Infer(HttpContext context) => context.RequestServices.GetRequiredService<RestInferEndpoint>().InvokeAsync(context);
+
+    /// <summary>Triton's repository index across the workers: every version some worker reports READY, and whether a healthy one has it now.</summary>
+    private static async Task Index(HttpContext context)
+    {
+        var request = await RepositoryIndex.ReadAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
+        if (request.Error is { } error)
+        {
+            await GatewayErrors.WriteRestAsync(context, request.Status, error).ConfigureAwait(false);
+            return;
+        }
+
+        var table = context.RequestServices.GetRequiredService<RoutingState>().Table;
+        var entries = table.Models.Values.OrderBy(m => m.Name, StringComparer.Ordinal).SelectMany(m => m.Ordered.Select(v => v.IsReady
+            ? new RepositoryIndex.Entry(m.Name, v.Version, RepositoryIndex.Ready)
+            : new RepositoryIndex.Entry(m.Name, v.Version, "UNAVAILABLE", "no healthy worker has this version ready")));
+        await RepositoryIndex.WriteAsync(context, entries, request.ReadyOnly).ConfigureAwait(false);
+    }
 
     private static Task ServerMetadata(HttpContext context) =>
         JsonResponse.WriteAsync(context, w => RestMetadataWriter.WriteServer(w, GatewayServerInfo.Name, GatewayServerInfo.Version, GatewayServerInfo.Extensions));

@@ -10,6 +10,9 @@ internal static class GatewayServerInfo
     public static readonly string Version =
         typeof(GatewayServerInfo).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
-    /// <summary>Binary tensors pass through the gateway untouched; the repository extension is the workers' own.</summary>
+    /// <summary>
+    /// Binary tensors pass through the gateway untouched. The repository extension is not claimed: the gateway answers its
+    /// index (across the workers) but not load and unload, which stay with each worker.
+    /// </summary>
     public static readonly string[] Extensions = ["binary_tensor_data"];
 }

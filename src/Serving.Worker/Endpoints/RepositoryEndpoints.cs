@@ -5,13 +5,14 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Serving.Hosting.Http;
 using Serving.Worker.Configuration;
 using Serving.Worker.Models;
 
 namespace Serving.Worker.Endpoints;
 
 /// <summary>
-/// Triton's model-repository extension: the index is open; load and unload re-read the trusted
+/// Triton's model-repository extension: the index is open (with Triton's optional <c>{"ready": true}</c> filter); load and unload re-read the trusted
 /// repository folder only (never a URL) and need the admin bearer token.
 /// </summary>
 internal static class RepositoryEndpoints
@@ -23,40 +24,33 @@ internal static class RepositoryEndpoints
         app.MapPost("/v2/repository/models/{model}/unload", (HttpContext c, string model) => Control(c, model, load: false));
     }
 
-    private static Task Index(HttpContext context)
+    private static async Task Index(HttpContext context)
     {
-        var table = context.RequestServices.GetRequiredService<ModelRepository>().Table;
-        return Serving.Hosting.Http.JsonResponse.WriteAsync(context, w =>
+        var request = await RepositoryIndex.ReadAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
+        if (request.Error is { } error)
         {
-            w.WriteStartArray();
-            foreach (var entry in table.Models.Values.OrderBy(e => e.Name, StringComparer.Ordinal))
+            await ErrorResults.WriteAsync(context, request.Status, error).ConfigureAwait(false);
+            return;
+        }
+
+        var table = context.RequestServices.GetRequiredService<ModelRepository>().Table;
+        await RepositoryIndex.WriteAsync(context, Entries(table), request.ReadyOnly).ConfigureAwait(false);
+    }
+
+    private static IEnumerable<RepositoryIndex.Entry> Entries(ModelTable table)
+    {
+        foreach (var entry in table.Models.Values.OrderBy(e => e.Name, StringComparer.Ordinal))
+        {
+            if (entry.Versions.IsEmpty)
             {
-                if (entry.Versions.IsEmpty)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("name", entry.Name);
-                    w.WriteString("state", "UNAVAILABLE");
-                    w.WriteString("reason", entry.ConfigError ?? "no version to serve");
-                    w.WriteEndObject();
-                }
-
-                foreach (var (_, v) in entry.Versions)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("name", entry.Name);
-                    w.WriteString("version", v.VersionText);
-                    w.WriteString("state", v.State.ToString().ToUpperInvariant());
-                    if ((v.Reason ?? entry.ConfigError) is { } reason)
-                    {
-                        w.WriteString("reason", reason);
-                    }
-
-                    w.WriteEndObject();
-                }
+                yield return new RepositoryIndex.Entry(entry.Name, null, "UNAVAILABLE", entry.ConfigError ?? "no version to serve");
             }
 
-            w.WriteEndArray();
-        });
+            foreach (var (_, v) in entry.Versions)
+            {
+                yield return new RepositoryIndex.Entry(entry.Name, v.VersionText, v.State.ToString().ToUpperInvariant(), v.Reason ?? entry.ConfigError);
+            }
+        }
     }
 
     private static async Task Control(HttpContext context, string model, bool load)

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Grpc.Health.V1;
 using Grpc.Reflection.V1Alpha;
 using Serving.Protocol.Inference;
+using Serving.Testing;
 
 namespace Serving.FunctionalTests.Health;
 
@@ -121,5 +122,41 @@ public sealed class HealthAndMetadataTests(SharedWorkerFixture fixture)
         Assert.DoesNotContain("/tmp", reason, StringComparison.Ordinal);
         var mismatch = rows.Single(r => r.GetProperty("name").GetString() == "mismatch");
         Assert.Contains("'wrong_name' in model.yaml is not in the ONNX graph", mismatch.GetProperty("reason").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RepositoryIndex_ReadyTrue_OnlyReadyVersions_FalseOrEmptyObject_Everything()
+    {
+        var all = await RepositoryIndexCall.PostAsync(fixture.Server.Http, null);
+        var readyOnly = await RepositoryIndexCall.PostAsync(fixture.Server.Http, """{"ready": true}""");
+        var readyFalse = await RepositoryIndexCall.PostAsync(fixture.Server.Http, """{"ready": false}""");
+        var empty = await RepositoryIndexCall.PostAsync(fixture.Server.Http, " {} ");
+
+        Assert.Equal(HttpStatusCode.OK, readyOnly.Status);
+        Assert.Contains(all.Rows, r => r.State == "UNAVAILABLE");
+        Assert.Equal(all.Rows.Where(r => r.State == "READY"), readyOnly.Rows);
+        Assert.Contains(("tabular", "2", "READY"), readyOnly.Rows);
+        Assert.Equal(all.Rows, readyFalse.Rows);
+        Assert.Equal(all.Rows, empty.Rows);
+    }
+
+    [Theory]
+    [MemberData(nameof(RepositoryIndexCall.BadBodies), MemberType = typeof(RepositoryIndexCall))]
+    public async Task RepositoryIndex_BadBody_ClearError(string body, HttpStatusCode status, string message)
+    {
+        var answer = await RepositoryIndexCall.PostAsync(fixture.Server.Http, body);
+
+        Assert.Equal(status, answer.Status);
+        Assert.Contains(message, answer.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RepositoryIndex_WrongMethod_405WithAllowPost()
+    {
+        var (status, allow, error) = await RestCall.SendAsync(fixture.Server.Http, "GET", "/v2/repository/index");
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, status);
+        Assert.Equal(["POST"], allow);
+        Assert.Contains("use POST", error, StringComparison.Ordinal);
     }
 }

@@ -4,6 +4,7 @@ using Grpc.Core;
 using Grpc.Health.V1;
 using Serving.Gateway.FunctionalTests.TestSupport;
 using Serving.Protocol.Inference;
+using Serving.Testing;
 
 namespace Serving.Gateway.FunctionalTests.Endpoints;
 
@@ -20,7 +21,6 @@ public sealed class GatewayProtocolTests(GatewayFixture fixture)
     [InlineData("/v2/models/nope/ready", HttpStatusCode.NotFound)]
     [InlineData("/v2/models/nope", HttpStatusCode.NotFound)]
     [InlineData("/v2/models/tabular/versions/9", HttpStatusCode.NotFound)]
-    [InlineData("/v2/repository/index", HttpStatusCode.NotFound)]
     public async Task Rest_HealthAndReady(string path, HttpStatusCode expected)
     {
         using var response = await fixture.Gateway.Http.GetAsync(path);
@@ -101,5 +101,37 @@ public sealed class GatewayProtocolTests(GatewayFixture fixture)
         using var response = await fixture.Gateway.Metrics.GetAsync("/v2/health/live");
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task RepositoryIndex_VersionsAcrossWorkers_ReadyFilter()
+    {
+        var all = await RepositoryIndexCall.PostAsync(fixture.Gateway.Http, null);
+        var readyOnly = await RepositoryIndexCall.PostAsync(fixture.Gateway.Http, """{"ready": true}""");
+
+        Assert.Equal(HttpStatusCode.OK, all.Status);
+        Assert.Contains(("tabular", "1", "READY"), all.Rows);
+        Assert.Contains(("tabular", "2", "READY"), all.Rows);
+        Assert.Equal(all.Rows.Where(r => r.State == "READY"), readyOnly.Rows);
+        Assert.Equal(all.Rows.OrderBy(r => r.Name, StringComparer.Ordinal).ThenBy(r => long.Parse(r.Version!, System.Globalization.CultureInfo.InvariantCulture)), all.Rows);
+    }
+
+    [Theory]
+    [MemberData(nameof(RepositoryIndexCall.BadBodies), MemberType = typeof(RepositoryIndexCall))]
+    public async Task RepositoryIndex_BadBody_ClearError(string body, HttpStatusCode status, string message)
+    {
+        var answer = await RepositoryIndexCall.PostAsync(fixture.Gateway.Http, body);
+
+        Assert.Equal(status, answer.Status);
+        Assert.Contains(message, answer.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RepositoryIndex_WrongMethod_405WithAllowPost()
+    {
+        var (status, allow, _) = await RestCall.SendAsync(fixture.Gateway.Http, "GET", "/v2/repository/index");
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, status);
+        Assert.Equal(["POST"], allow);
     }
 }

@@ -15,6 +15,8 @@ public sealed class RestPathsTests
     [InlineData("/v2/models/tabular/versions/1/ready", "GET")]
     [InlineData("/v2/models/tabular/infer", "POST")]
     [InlineData("/v2/models/tabular/versions/1/infer", "POST")]
+    [InlineData("/v2/repository/index", "POST")]
+    [InlineData("/v2/repository/models/tabular/load", null)]
     [InlineData("/v2/health/other", null)]
     [InlineData("/v2/models", null)]
     [InlineData("/v2/models/tabular/versions/1/nothing", null)]
