@@ -1,6 +1,6 @@
 using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Serving.Hosting.Http;
 
 namespace Serving.Gateway.Routing;
 
@@ -28,7 +28,7 @@ internal static class GatewayErrors
             context.Response.Headers.RetryAfter = "1";
         }
 
-        var body = JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(message), GatewayJsonContext.Default.ErrorBody);
+        var body = ErrorJson.Body(message);
         context.Response.ContentLength = body.Length;
         return context.Response.Body.WriteAsync(body).AsTask();
     }

@@ -1,5 +1,5 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Serving.Hosting.Http;
 using Serving.Protocol.Errors;
 
 namespace Serving.Worker.Endpoints;
@@ -21,25 +21,10 @@ internal static class ErrorResults
             context.Response.Headers.RetryAfter = "1";
         }
 
-        var body = JsonSerializer.SerializeToUtf8Bytes(new ErrorBody(message), ErrorBodyContext.Relaxed.ErrorBody);
+        var body = ErrorJson.Body(message);
         context.Response.ContentLength = body.Length;
         return context.Response.Body.WriteAsync(body).AsTask();
     }
 
     public static Task WriteAsync(HttpContext context, InferenceException e) => WriteAsync(context, e.HttpStatus, e.Message);
-}
-
-/// <summary>The REST error body.</summary>
-internal sealed record ErrorBody(string Error);
-
-[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
-[System.Text.Json.Serialization.JsonSerializable(typeof(ErrorBody))]
-internal sealed partial class ErrorBodyContext : System.Text.Json.Serialization.JsonSerializerContext
-{
-    /// <summary>Quotes and non-ASCII stay readable (a JSON API body, never embedded in HTML).</summary>
-    public static readonly ErrorBodyContext Relaxed = new(new JsonSerializerOptions
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    });
 }

@@ -134,4 +134,15 @@ public sealed class GatewayProtocolTests(GatewayFixture fixture)
         Assert.Equal(HttpStatusCode.MethodNotAllowed, status);
         Assert.Equal(["POST"], allow);
     }
+
+    [Fact]
+    public async Task RestError_QuotesAndNonAsciiReadableInTheRawBody()
+    {
+        using var response = await fixture.Gateway.Http.PostAsync("/v2/models/nope/infer", new StringContent("{}"));
+
+        var raw = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("""{"error":"unknown model 'nope'"}""", raw);
+    }
 }
