@@ -7,6 +7,7 @@ using Serving.Drift.Alerts;
 using Serving.Drift.Ingest;
 using Serving.Drift.Monitoring;
 using Serving.Hosting.Health;
+using Serving.Hosting.Http;
 using Serving.Hosting.Metrics;
 
 namespace Serving.Drift.Hosting;
@@ -43,12 +44,20 @@ public static class DriftEndpointRouteBuilderExtensions
 
     private static IResult VersionReport(HttpContext context, string model, string version)
     {
-        var monitor = context.RequestServices.GetRequiredService<DriftMonitor>();
-        var watched = WireNames.IsModel(model) && WireNames.IsVersion(version) ? monitor.Find(model, version) : null;
+        if (!WireNames.IsModel(model) || !WireNames.IsVersion(version))
+        {
+            return Error(StatusCodes.Status400BadRequest,
+                $"'{Short(model)}' version '{Short(version)}' is not a model version: a name is 1-128 letters, digits, '_', '.' and '-', starting with a letter or digit, and a version is a positive integer");
+        }
+
+        var watched = context.RequestServices.GetRequiredService<DriftMonitor>().Find(model, version);
         return watched is null
-            ? Results.Json(new ErrorView($"no reference profile for model '{Short(model)}' version '{Short(version)}'"), ReportJsonContext.Default.ErrorView, statusCode: StatusCodes.Status404NotFound)
+            ? Error(StatusCodes.Status404NotFound, $"no reference profile for model '{model}' version '{version}'")
             : Results.Json(VersionReportView.From(watched), ReportJsonContext.Default.VersionReportView);
     }
+
+    private static IResult Error(int status, string message) =>
+        Results.Text(System.Text.Encoding.UTF8.GetString(ErrorJson.Body(message)), "application/json", System.Text.Encoding.UTF8, status);
 
     private static string Short(string text) => text.Length <= 64 ? text : text[..64] + "…";
 }

@@ -117,7 +117,5 @@ internal sealed record AlertView(string Event, string Model, string Version, Dat
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ReportDocument))]
 [JsonSerializable(typeof(VersionReportView))]
-[JsonSerializable(typeof(ErrorView))]
 internal sealed partial class ReportJsonContext : JsonSerializerContext;
 
-internal sealed record ErrorView(string Error);

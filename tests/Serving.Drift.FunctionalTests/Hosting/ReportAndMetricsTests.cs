@@ -76,4 +76,20 @@ public sealed class ReportAndMetricsTests
         using var h2c = new HttpClient { DefaultRequestVersion = HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
         Assert.Equal(HttpStatusCode.NotFound, (await h2c.GetAsync($"{drift.Endpoint}/v2/drift/report")).StatusCode);
     }
+
+    [Theory]
+    [InlineData("tabular/99", HttpStatusCode.NotFound, "{\"error\":\"no reference profile for model 'tabular' version '99'\"}")]
+    [InlineData("..%2Fetc/1", HttpStatusCode.BadRequest, "is not a model version")]
+    [InlineData("tabular/01", HttpStatusCode.BadRequest, "a version is a positive integer")]
+    [InlineData("tabular/-1", HttpStatusCode.BadRequest, "is not a model version")]
+    public async Task VersionReport_UnknownOrMalformed_ClearErrorReadableQuotes(string path, HttpStatusCode status, string expected)
+    {
+        await using var drift = await DriftServer.StartAsync();
+
+        using var response = await drift.Http.GetAsync("/v2/drift/report/" + path);
+
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(expected, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
 }
