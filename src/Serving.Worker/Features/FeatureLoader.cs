@@ -22,9 +22,9 @@ internal static class FeatureLoader
             throw new FormatException($"the CSV header lacks the model's fields: {string.Join(", ", missing.Take(5))}{(missing.Length > 5 ? ", …" : "")}");
         }
 
-        if (config.Layout == "packed" && header.Fields.Select(f => (Name: f, Why: PackedFeatures.Refusal(f))).FirstOrDefault(p => p.Why is not null) is { Why: { } why } column)
+        if (config.Layout == "packed" && PackedFeatures.FirstRefused(header.Fields) is { } column)
         {
-            throw new FormatException($"the CSV column '{column.Name}' {why}; rename it or load the model with layout: hash");
+            throw new FormatException($"the CSV column '{column.Name}' {column.Why}; rename it or load the model with layout: hash");
         }
 
         var refused = new List<FeatureCsv.BadRow>();

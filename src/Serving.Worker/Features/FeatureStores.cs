@@ -13,11 +13,12 @@ namespace Serving.Worker.Features;
 /// </summary>
 internal sealed class FeatureStores(IOptions<FeatureStoreOptions> options, IServiceProvider services, ILoggerFactory loggers)
 {
-    private readonly Lazy<(RedisFeatureStore Store, CircuitBreaker Breaker)> _redis = new(() =>
-    (
-        new RedisFeatureStore((RedisConnection)services.GetService(typeof(RedisConnection))!, options.Value.MaxKeysPerCall),
-        new CircuitBreaker(options.Value.BreakerFailures, options.Value.BreakerOpenFor, TimeProvider.System)
-    ));
+    private readonly Lazy<(RedisConnection Connection, RedisFeatureStore Hashes, CircuitBreaker Breaker)> _redis = new(() =>
+    {
+        var connection = (RedisConnection)services.GetService(typeof(RedisConnection))!;
+        return (connection, new RedisFeatureStore(connection, options.Value.MaxKeysPerCall),
+            new CircuitBreaker(options.Value.BreakerFailures, options.Value.BreakerOpenFor, TimeProvider.System));
+    });
 
     /// <summary>True when features come from Redis.</summary>
     public bool UsesRedis => !string.IsNullOrWhiteSpace(options.Value.Redis);
@@ -48,10 +49,8 @@ internal sealed class FeatureStores(IOptions<FeatureStoreOptions> options, IServ
         CircuitBreaker breaker;
         if (UsesRedis)
         {
-            (var hashes, breaker) = _redis.Value;
-            store = config.Layout == "packed"
-                ? new PackedRedisFeatureStore((RedisConnection)services.GetService(typeof(RedisConnection))!, options.Value.MaxKeysPerCall, config.Fields!)
-                : hashes;
+            (var connection, var hashes, breaker) = _redis.Value;
+            store = config.Layout == "packed" ? new PackedRedisFeatureStore(connection, options.Value.MaxKeysPerCall, config.Fields!) : hashes;
             store.WarmUp();
         }
         else

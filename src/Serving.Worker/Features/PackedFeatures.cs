@@ -28,6 +28,20 @@ internal sealed class PackedFeatures
         : field.AsSpan().IndexOfAny('=', '\n', '\r') >= 0 ? "holds '=' or a line break, which the packed layout uses as separators"
         : null;
 
+    /// <summary>The first of <paramref name="fields"/> that cannot be a packed field name, and why; null when all can.</summary>
+    public static (string Name, string Why)? FirstRefused(IEnumerable<string> fields)
+    {
+        foreach (var field in fields)
+        {
+            if (Refusal(field) is { } why)
+            {
+                return (field, why);
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The packed value of one entity: <c>field=value</c> lines, values in round-trip format.</summary>
     public static string Format(IReadOnlyList<string> fields, IReadOnlyList<double> values)
     {

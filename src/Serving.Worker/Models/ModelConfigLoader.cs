@@ -1,7 +1,7 @@
-using Serving.Worker.Features;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Serving.Protocol.Tensors;
+using Serving.Worker.Features;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
@@ -207,9 +207,9 @@ internal static class ModelConfigLoader
             throw new ModelConfigException($"{where("features.layout")} is '{f.Layout}'; use hash or packed");
         }
 
-        if (f.Layout == "packed" && f.Fields.Select(n => (Name: n, Why: PackedFeatures.Refusal(n))).FirstOrDefault(p => p.Why is not null) is { Why: { } why } bad)
+        if (f.Layout == "packed" && PackedFeatures.FirstRefused(f.Fields) is { } bad)
         {
-            throw new ModelConfigException($"{where("features.fields")}: field '{bad.Name}' {why}; rename it or use layout: hash");
+            throw new ModelConfigException($"{where("features.fields")}: field '{bad.Name}' {bad.Why}; rename it or use layout: hash");
         }
 
         if (f.OnMissing is not "defaults" and not "error")
