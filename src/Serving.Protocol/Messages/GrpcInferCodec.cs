@@ -50,7 +50,7 @@ public static class GrpcInferCodec
 
             foreach (var output in message.Outputs)
             {
-                request.Outputs.Add(new RequestedOutput(output.Name, null));
+                request.Outputs.Add(new RequestedOutput(output.Name, null, ClassCount(output)));
             }
 
             CopyParameters(message.Parameters, request.Parameters);
@@ -107,6 +107,22 @@ public static class GrpcInferCodec
         double d => new InferParameter { DoubleParam = d },
         _ => new InferParameter { StringParam = value.ToString() ?? string.Empty },
     };
+
+    /// <summary>Triton's classification parameter on a requested output (its client sends int64_param).</summary>
+    private static int ClassCount(ModelInferRequest.Types.InferRequestedOutputTensor output)
+    {
+        if (!output.Parameters.TryGetValue(RequestedOutput.ClassificationParameter, out var p))
+        {
+            return 0;
+        }
+
+        return p.ParameterChoiceCase switch
+        {
+            InferParameter.ParameterChoiceOneofCase.Int64Param => RequestedOutput.ClassCount(output.Name, p.Int64Param),
+            InferParameter.ParameterChoiceOneofCase.Uint64Param => RequestedOutput.ClassCount(output.Name, (long)Math.Min(p.Uint64Param, long.MaxValue)),
+            _ => throw InferenceException.Invalid($"output '{output.Name}': '{RequestedOutput.ClassificationParameter}' must be an int64_param (a number of classes)"),
+        };
+    }
 
     private static void CopyParameters(MapField<string, InferParameter> source, Dictionary<string, object> target)
     {

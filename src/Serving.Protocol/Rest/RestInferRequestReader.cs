@@ -232,18 +232,28 @@ public static class RestInferRequestReader
             }
 
             bool? binary = null;
-            if (output.TryGetProperty("parameters", out var p) && p.ValueKind == JsonValueKind.Object
-                && p.TryGetProperty("binary_data", out var b))
+            var classification = 0;
+            if (output.TryGetProperty("parameters", out var p) && p.ValueKind == JsonValueKind.Object)
             {
-                binary = b.ValueKind switch
+                if (p.TryGetProperty("binary_data", out var b))
                 {
-                    JsonValueKind.True => true,
-                    JsonValueKind.False => false,
-                    _ => throw InferenceException.Invalid($"output '{name}': binary_data must be true or false"),
-                };
+                    binary = b.ValueKind switch
+                    {
+                        JsonValueKind.True => true,
+                        JsonValueKind.False => false,
+                        _ => throw InferenceException.Invalid($"output '{name}': binary_data must be true or false"),
+                    };
+                }
+
+                if (p.TryGetProperty(RequestedOutput.ClassificationParameter, out var c))
+                {
+                    classification = c.ValueKind == JsonValueKind.Number && c.TryGetInt64(out var count)
+                        ? RequestedOutput.ClassCount(name, count)
+                        : throw InferenceException.Invalid($"output '{name}': '{RequestedOutput.ClassificationParameter}' must be a whole number of classes, not {c.GetRawText()}");
+                }
             }
 
-            request.Outputs.Add(new RequestedOutput(name, binary));
+            request.Outputs.Add(new RequestedOutput(name, binary, classification));
         }
     }
 

@@ -76,6 +76,12 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
                 logs.Record(new PredictionContext(model, version, request.Id, inputs, response.Outputs, elapsed.TotalMilliseconds, gateway.Arm));
             }
 
+            if (Classification.Requested(request.Outputs))
+            {
+                // After the log, which keeps the model's own outputs for drift scoring.
+                ApplyClassification(response, request, runner.Signature.MaxBatchSize > 0);
+            }
+
             return response;
         }
         catch (InferenceException e)
@@ -86,6 +92,19 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
         catch (OperationCanceledException)
         {
             metrics.Observe(model, version, protocol, "Cancelled", 0);
+            throw;
+        }
+    }
+
+    private static void ApplyClassification(InferenceResponse response, InferenceRequest request, bool batched)
+    {
+        try
+        {
+            Classification.Apply(response, request.Outputs, batched);
+        }
+        catch
+        {
+            response.Dispose();
             throw;
         }
     }

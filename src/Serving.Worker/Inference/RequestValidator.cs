@@ -85,6 +85,11 @@ internal static class RequestValidator
                 throw InferenceException.Invalid($"output '{name}' is requested more than once");
             }
 
+            if (request.Outputs[i].Classification > 0 && signature.Outputs[signature.IndexOfOutput(name)].DataType == DataType.Bytes)
+            {
+                throw InferenceException.Invalid($"output '{name}' is BYTES: classification needs a numeric output");
+            }
+
             names[i] = name;
         }
 

@@ -35,6 +35,7 @@ public sealed class GatewayProtocolTests(GatewayFixture fixture)
 
         Assert.Equal("serving", doc.RootElement.GetProperty("name").GetString());
         Assert.Contains("binary_tensor_data", doc.RootElement.GetProperty("extensions").EnumerateArray().Select(e => e.GetString()));
+        Assert.Contains("classification", doc.RootElement.GetProperty("extensions").EnumerateArray().Select(e => e.GetString()));
     }
 
     [Fact]

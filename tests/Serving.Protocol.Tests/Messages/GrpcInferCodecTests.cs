@@ -341,6 +341,52 @@ public sealed class GrpcInferCodecTests
         return message;
     }
 
+    [Fact]
+    public void Decode_OutputClassification_Int64OrUint64Param_TheClassCount()
+    {
+        using var sample = TensorSamples.Boundary(DataType.FP32, "in");
+        var message = TypedRequest(sample);
+        message.Outputs.Add(Output("a", new InferParameter { Int64Param = 3 }));
+        message.Outputs.Add(Output("b", new InferParameter { Uint64Param = 2 }));
+        message.Outputs.Add(Output("c", null));
+
+        using var request = GrpcInferCodec.Decode(OverTheWire(message), Limit);
+
+        Assert.Equal([3, 2, 0], request.Outputs.Select(o => o.Classification));
+    }
+
+    [Theory]
+    [InlineData("string")]
+    [InlineData("negative")]
+    [InlineData("huge")]
+    public void Decode_OutputClassificationNotACount_InvalidArgument(string kind)
+    {
+        using var sample = TensorSamples.Boundary(DataType.FP32, "in");
+        var message = TypedRequest(sample);
+        message.Outputs.Add(Output("p", kind switch
+        {
+            "string" => new InferParameter { StringParam = "3" },
+            "negative" => new InferParameter { Int64Param = -2 },
+            _ => new InferParameter { Uint64Param = ulong.MaxValue },
+        }));
+
+        var e = Assert.Throws<InferenceException>(() => GrpcInferCodec.Decode(OverTheWire(message), Limit));
+
+        Assert.Equal(InferenceErrorCode.InvalidArgument, e.Code);
+        Assert.Contains("output 'p': 'classification'", e.Message, StringComparison.Ordinal);
+    }
+
+    private static ModelInferRequest.Types.InferRequestedOutputTensor Output(string name, InferParameter? classification)
+    {
+        var output = new ModelInferRequest.Types.InferRequestedOutputTensor { Name = name };
+        if (classification is not null)
+        {
+            output.Parameters["classification"] = classification;
+        }
+
+        return output;
+    }
+
     private static ModelInferRequest TypedRequest(params InferTensor[] inputs)
     {
         var message = new ModelInferRequest { ModelName = "m" };

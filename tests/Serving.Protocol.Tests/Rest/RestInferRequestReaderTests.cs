@@ -380,6 +380,33 @@ public sealed class RestInferRequestReaderTests
         InferenceAssert.Invalid(() => Read(json));
     }
 
+    [Theory]
+    [InlineData("""{"classification": 3}""", 3)]
+    [InlineData("""{"classification": 0}""", 0)]
+    [InlineData("""{"binary_data": true, "classification": 1}""", 1)]
+    [InlineData("""{}""", 0)]
+    public void Read_OutputClassification_TheClassCount(string parameters, int expected)
+    {
+        using var request = Read($$"""{"inputs": [{"name": "f", "datatype": "FP32", "shape": [1], "data": [1]}], "outputs": [{"name": "p", "parameters": {{parameters}}}]}""");
+
+        Assert.Equal(expected, Assert.Single(request.Outputs).Classification);
+    }
+
+    [Theory]
+    [InlineData("-1", "must be a whole number from 0 to")]
+    [InlineData("2.5", "must be a whole number of classes, not 2.5")]
+    [InlineData("\"3\"", "must be a whole number of classes, not \"3\"")]
+    [InlineData("true", "must be a whole number of classes")]
+    [InlineData("99999999999", "must be a whole number from 0 to")]
+    public void Read_OutputClassificationNotACount_Refused(string value, string message)
+    {
+        var e = Assert.Throws<InferenceException>(() => Read($$$"""{"inputs": [{"name": "f", "datatype": "FP32", "shape": [1], "data": [1]}], "outputs": [{"name": "p", "parameters": {"classification": {{{value}}}}}]}"""));
+
+        Assert.Equal(InferenceErrorCode.InvalidArgument, e.Code);
+        Assert.Contains("output 'p'", e.Message, StringComparison.Ordinal);
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+
     private static InferenceRequest Read(string json) =>
         RestInferRequestReader.Read(Utf8(json), null, "m", "1", Limit, null);
 
