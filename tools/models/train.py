@@ -109,8 +109,10 @@ def yaml_shape(shape):
     return "[" + ", ".join(str(d) for d in shape) + "]"
 
 
-def model_yaml(name, description, max_batch_size, inputs, outputs):
-    """The model.yaml schema the server loads (flow-style entries)."""
+def model_yaml(name, description, max_batch_size, inputs, outputs, labels_files=None, extra=""):
+    """The model.yaml schema the server loads (flow-style entries); labels_files maps an output to its labels file,
+    extra is YAML appended as written (e.g. a features: section)."""
+    labels_files = labels_files or {}
     lines = [
         f"name: {name}",
         "platform: onnxruntime_onnx",
@@ -123,8 +125,9 @@ def model_yaml(name, description, max_batch_size, inputs, outputs):
         lines.append(f"  - {{ name: {n}, datatype: {dt}, shape: {yaml_shape(shape)} }}")
     lines.append("outputs:")
     for n, dt, shape in outputs:
-        lines.append(f"  - {{ name: {n}, datatype: {dt}, shape: {yaml_shape(shape)} }}")
-    text = "\n".join(lines) + "\n"
+        labels = f", labels_file: {labels_files[n]}" if n in labels_files else ""
+        lines.append(f"  - {{ name: {n}, datatype: {dt}, shape: {yaml_shape(shape)}{labels} }}")
+    text = "\n".join(lines) + "\n" + extra
     try:
         import yaml
     except ImportError:  # python3-yaml is optional: only used for this check
@@ -134,8 +137,11 @@ def model_yaml(name, description, max_batch_size, inputs, outputs):
         "name": name, "platform": "onnxruntime_onnx", "description": description,
         "version_policy": {"all": {}}, "max_batch_size": max_batch_size,
         "inputs": [{"name": n, "datatype": dt, "shape": list(s)} for n, dt, s in inputs],
-        "outputs": [{"name": n, "datatype": dt, "shape": list(s)} for n, dt, s in outputs],
+        "outputs": [{"name": n, "datatype": dt, "shape": list(s), **({"labels_file": labels_files[n]} if n in labels_files else {})}
+                    for n, dt, s in outputs],
     }
+    if extra:
+        expected.update(yaml.safe_load(extra))
     assert parsed == expected, (parsed, expected)
     return text
 
@@ -326,6 +332,24 @@ def verify(label, model, feeds, expected):
 # 1. Tabular: breast cancer, v1 logistic regression, v2 MLP
 # --------------------------------------------------------------------------
 
+# The entity form of call (see the README's "Feature store"): written into tabular's model.yaml as is.
+TABULAR_FEATURES = """\
+# Second form of call: send customer_id (one per row) and the worker fills `input` from the
+# feature store (Redis when Serving:Features:Redis is set, else this model's features.csv in memory).
+features:
+  entity_input: customer_id
+  target_input: input
+  key_pattern: "features:customer:{id}"
+  layout: hash        # hash (HSET/HMGET, a field per feature) or packed (one string per entity: cheaper lookups)
+  fields_file: feature_names.txt
+  csv: features.csv
+  on_missing: defaults
+  on_unavailable: fail_open
+  near_cache_ttl_ms: 1000
+  near_cache_size: 10000
+"""
+
+
 def build_tabular(results):
     print("tabular (breast cancer)")
     ds = load_breast_cancer()
@@ -342,7 +366,11 @@ def build_tabular(results):
         64,
         [("input", "FP32", [-1, n_features])],
         [("probabilities", "FP32", [-1, 2])],
+        labels_files={"probabilities": "labels.txt"},
+        extra=TABULAR_FEATURES,
     ))
+    # Class i of the output is target i of the dataset (0 = malignant, 1 = benign).
+    write_text(base / "labels.txt", "\n".join(str(n) for n in ds.target_names) + "\n")
     write_text(base / "feature_names.txt", "\n".join(names) + "\n")
     rows = ["customer_id," + ",".join(names)]
     for i, row in enumerate(X, start=1):

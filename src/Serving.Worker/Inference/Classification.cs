@@ -3,13 +3,15 @@ using System.Text;
 using Serving.Protocol.Errors;
 using Serving.Protocol.Messages;
 using Serving.Protocol.Tensors;
+using Serving.Worker.Runtime;
 
 namespace Serving.Worker.Inference;
 
 /// <summary>
 /// Triton's classification extension: an output asked for with <c>classification: K</c> is answered as a BYTES tensor
-/// holding, per batch row, the K largest values as <c>"value:index"</c> strings, largest first (ties: lower index
-/// first). Shape <c>[rows, K]</c> for a batched model, <c>[K]</c> otherwise; K is capped at the classes there are.
+/// holding, per batch row, the K largest values as <c>"value:index"</c> strings (<c>"value:index:label"</c> when the
+/// output has a labels file with a line for that class), largest first (ties: lower index first). Shape <c>[rows, K]</c>
+/// for a batched model, <c>[K]</c> otherwise; K is capped at the classes there are.
 /// </summary>
 internal static class Classification
 {
@@ -28,7 +30,7 @@ internal static class Classification
     }
 
     /// <summary>Replaces each output asked for with classes by its top classes.</summary>
-    public static void Apply(InferenceResponse response, List<RequestedOutput> requested, bool batched)
+    public static void Apply(InferenceResponse response, List<RequestedOutput> requested, ModelSignature signature)
     {
         foreach (var ask in requested)
         {
@@ -44,13 +46,14 @@ internal static class Classification
             }
 
             var raw = response.Outputs[index];
-            response.Outputs[index] = TopClasses(raw, ask.Classification, batched);
+            var labels = signature.IndexOfOutput(ask.Name) is >= 0 and var o ? signature.Outputs[o].Labels : null;
+            response.Outputs[index] = TopClasses(raw, ask.Classification, signature.MaxBatchSize > 0, labels);
             raw.Dispose();
         }
     }
 
     /// <summary>The top <paramref name="count"/> classes of each row of <paramref name="output"/>.</summary>
-    internal static InferTensor TopClasses(InferTensor output, int count, bool batched)
+    internal static InferTensor TopClasses(InferTensor output, int count, bool batched, string[]? labels = null)
     {
         if (output.DataType is DataType.Bytes or DataType.Unknown)
         {
@@ -76,7 +79,8 @@ internal static class Classification
             for (var i = 0; i < k; i++)
             {
                 var c = order[i];
-                elements[(r * k) + i] = Encoding.UTF8.GetBytes(Format(output, offset + c) + ":" + c.ToString(CultureInfo.InvariantCulture));
+                var text = Format(output, offset + c) + ":" + c.ToString(CultureInfo.InvariantCulture);
+                elements[(r * k) + i] = Encoding.UTF8.GetBytes(labels is not null && c < labels.Length ? text + ":" + labels[c] : text);
             }
         }
 

@@ -79,7 +79,7 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
             if (Classification.Requested(request.Outputs))
             {
                 // After the log, which keeps the model's own outputs for drift scoring.
-                ApplyClassification(response, request, runner.Signature.MaxBatchSize > 0);
+                ApplyClassification(response, request, runner.Signature);
             }
 
             return response;
@@ -96,11 +96,11 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
         }
     }
 
-    private static void ApplyClassification(InferenceResponse response, InferenceRequest request, bool batched)
+    private static void ApplyClassification(InferenceResponse response, InferenceRequest request, Runtime.ModelSignature signature)
     {
         try
         {
-            Classification.Apply(response, request.Outputs, batched);
+            Classification.Apply(response, request.Outputs, signature);
         }
         catch
         {

@@ -110,6 +110,17 @@ internal sealed class TensorConfig
     public string? Datatype { get; set; }
 
     public List<long>? Shape { get; set; }
+
+    /// <summary>
+    /// Outputs only: a file next to model.yaml with one class label per line (line i names class i), which the
+    /// classification extension appends to each class (<c>value:index:label</c>), as Triton's <c>label_filename</c>.
+    /// </summary>
+    public string? LabelsFile { get; set; }
+
+    /// <summary>The labels read from <see cref="LabelsFile"/> when the config is loaded.</summary>
+    [YamlDotNet.Serialization.YamlIgnore]
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string[]? Labels { get; set; }
 }
 
 /// <summary>Which versions to serve: exactly one of all, latest N, or specific versions.</summary>

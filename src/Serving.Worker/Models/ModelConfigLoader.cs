@@ -76,6 +76,7 @@ internal static class ModelConfigLoader
 
         ValidateTensors(config.Inputs, "inputs", config.MaxBatchSize, Where);
         ValidateTensors(config.Outputs, "outputs", config.MaxBatchSize, Where);
+        ReadLabels(config, directory, Where);
         ValidatePolicy(config.VersionPolicy, Where);
         ValidateBatching(config, Where);
         ValidateFeatures(config, directory, Where);
@@ -133,6 +134,46 @@ internal static class ModelConfigLoader
             {
                 throw new ModelConfigException($"{where($"{field}[{i}].shape")}: with max_batch_size > 0 the first dimension is the batch and must be -1");
             }
+        }
+    }
+
+    /// <summary>Reads each output's <c>labels_file</c>: a file next to model.yaml, on a numeric output, with at least one label.</summary>
+    private static void ReadLabels(ModelConfig config, string directory, Func<string, string> where)
+    {
+        if (config.Inputs?.FindIndex(t => t.LabelsFile is not null) is >= 0 and var input)
+        {
+            throw new ModelConfigException($"{where($"inputs[{input}].labels_file")}: labels belong to outputs");
+        }
+
+        for (var i = 0; i < (config.Outputs?.Count ?? 0); i++)
+        {
+            var output = config.Outputs![i];
+            if (output.LabelsFile is not { } file)
+            {
+                continue;
+            }
+
+            var path = Path.Combine(directory, file);
+            if (!ModelNames.IsValidName(file) || !File.Exists(path))
+            {
+                throw new ModelConfigException($"{where($"outputs[{i}].labels_file")} '{file}' is not a file next to the model's config");
+            }
+
+            if (output.Datatype == "BYTES")
+            {
+                throw new ModelConfigException($"{where($"outputs[{i}].labels_file")}: '{output.Name}' is BYTES; labels name the classes of a numeric output");
+            }
+
+            var labels = File.ReadAllLines(path);
+            var count = labels.Length;
+            while (count > 0 && labels[count - 1].Length == 0)
+            {
+                count--; // a trailing newline, not a label
+            }
+
+            output.Labels = count > 0
+                ? labels[..count]
+                : throw new ModelConfigException($"{where($"outputs[{i}].labels_file")} '{file}' holds no labels (one per line, line i for class i)");
         }
     }
 

@@ -67,7 +67,7 @@ internal static class SignatureBuilder
                 }
             }
 
-            result[i] = new TensorSignature(c.Name!, type, shape);
+            result[i] = new TensorSignature(c.Name!, type, shape, c.Labels);
         }
 
         if (requireAll && result.Length != graph.Count)

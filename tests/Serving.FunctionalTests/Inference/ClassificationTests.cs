@@ -34,6 +34,30 @@ public sealed class ClassificationTests(SharedWorkerFixture fixture)
     }
 
     [Fact]
+    public async Task Rest_TabularWithLabelsFile_ValueIndexAndLabel()
+    {
+        var golden = GoldenFile.Load("tabular", "2");
+        var rows = (int)golden.InputShape[0];
+        var body = golden.RequestBody()[..^1] + ""","outputs":[{"name":"probabilities","parameters":{"classification":1}}]}""";
+
+        using var response = await fixture.Server.Http.PostAsync("/v2/models/tabular/versions/2/infer", new StringContent(body));
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var classes = JsonDocument.Parse(text).RootElement.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(e => e.GetString()!).ToArray();
+        Assert.Equal(rows, classes.Length);
+        string[] labels = ["malignant", "benign"]; // models/tabular/labels.txt: dataset target order
+        for (var r = 0; r < rows; r++)
+        {
+            var winner = golden.Expected[(r * 2) + 1] > golden.Expected[r * 2] ? 1 : 0;
+            Assert.EndsWith($":{winner}:{labels[winner]}", classes[r], StringComparison.Ordinal);
+        }
+
+        Assert.Contains(classes, c => c.EndsWith(":benign", StringComparison.Ordinal));
+        Assert.Contains(classes, c => c.EndsWith(":malignant", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Rest_BinaryDataAndClassification_BinaryBytesOutput()
     {
         var golden = GoldenFile.Load("digits", "1");

@@ -72,6 +72,16 @@ public sealed class ClassificationTests
     }
 
     [Fact]
+    public void TopClasses_Labels_AppendedWhereTheFileHasALine()
+    {
+        using var output = Tensor("p", DataType.FP32, [1, 3], new[] { 0.2f, 0.5f, 0.3f });
+
+        var top = Classification.TopClasses(output, 3, batched: true, labels: ["cat", "dog"]);
+
+        Assert.Equal(["0.5:1:dog", "0.3:2", "0.2:0:cat"], Texts(top));
+    }
+
+    [Fact]
     public void TopClasses_Bytes_Refused()
     {
         using var output = InferTensor.Strings("s", [1, 1], [Encoding.UTF8.GetBytes("x")]);

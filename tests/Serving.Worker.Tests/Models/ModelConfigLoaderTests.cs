@@ -443,6 +443,38 @@ public sealed class ModelConfigLoaderTests : IDisposable
         "inputs:\n  - { name: x, datatype: FP32, shape: [-1, 2] }\noutputs:\n  - { name: y, datatype: FP32, shape: [-1, 1] }\nmax_batch_size: 8\n"
         + $"features:\n  entity_input: id\n  target_input: x\n  key_pattern: \"f:{{id}}\"\n  fields: {fields}\n" + extra;
 
+    [Fact]
+    public void Load_OutputLabelsFile_ReadOneLabelPerLine_TrailingNewlineIgnored()
+    {
+        _temp.Write("m/labels.txt", "cat\ndog\n\n");
+
+        var config = ModelConfigLoader.Load("m", _temp.Write("m/model.yaml", LabelsYaml("FP32", output: "labels_file: labels.txt")));
+
+        Assert.Equal(["cat", "dog"], Assert.IsType<string[]>(config.Outputs![0].Labels));
+        Assert.Null(config.Inputs![0].Labels);
+    }
+
+    [Theory]
+    [InlineData("FP32", "labels_file: missing.txt", "", "'outputs[0].labels_file' 'missing.txt' is not a file next to the model's config")]
+    [InlineData("FP32", "labels_file: ../labels.txt", "", "is not a file next to the model's config")]
+    [InlineData("BYTES", "labels_file: labels.txt", "", "'y' is BYTES; labels name the classes of a numeric output")]
+    [InlineData("FP32", "labels_file: empty.txt", "", "'empty.txt' holds no labels")]
+    [InlineData("FP32", "", "labels_file: labels.txt", "'inputs[0].labels_file': labels belong to outputs")]
+    public void Load_BadLabelsFile_ThrowsNamingFieldAndReason(string datatype, string output, string input, string message)
+    {
+        _temp.Write("labels.txt", "outside\n");
+        _temp.Write("m/labels.txt", "a\n");
+        _temp.Write("m/empty.txt", "\n");
+
+        var e = LoadYamlFails(LabelsYaml(datatype, output, input));
+
+        Assert.Contains(message, e.Message);
+    }
+
+    private static string LabelsYaml(string datatype, string output, string input = "") =>
+        $"inputs:\n  - {{ name: x, datatype: FP32, shape: [-1, 2]{(input.Length > 0 ? ", " + input : "")} }}\n"
+        + $"outputs:\n  - {{ name: y, datatype: {datatype}, shape: [-1, 2]{(output.Length > 0 ? ", " + output : "")} }}\nmax_batch_size: 8\n";
+
     private ModelConfigException LoadYamlFails(string yaml)
     {
         var path = _temp.Write("m/model.yaml", yaml);
