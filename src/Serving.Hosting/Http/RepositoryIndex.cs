@@ -1,4 +1,4 @@
-using System.Text;
+using System.Buffers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
@@ -26,20 +26,32 @@ public static class RepositoryIndex
     /// <summary>Reads the optional body. An empty body (or only whitespace) asks for every version, as Triton's clients send it.</summary>
     public static async Task<Request> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
     {
+        if (request.ContentLength == 0)
+        {
+            return new Request(false); // what the gateway's discovery and Triton's clients send
+        }
+
         if (request.ContentLength > MaxRequestBytes)
         {
             return TooLarge();
         }
 
-        var buffer = new byte[MaxRequestBytes + 1];
-        var length = 0;
-        int read;
-        while (length < buffer.Length && (read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0)
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxRequestBytes + 1);
+        try
         {
-            length += read;
-        }
+            var length = 0;
+            int read;
+            while (length <= MaxRequestBytes && (read = await request.Body.ReadAsync(buffer.AsMemory(length, MaxRequestBytes + 1 - length), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                length += read;
+            }
 
-        return length > MaxRequestBytes ? TooLarge() : Parse(buffer.AsSpan(0, length));
+            return length > MaxRequestBytes ? TooLarge() : Parse(buffer.AsSpan(0, length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>Parses a body already read (see <see cref="ReadAsync"/>).</summary>

@@ -20,13 +20,9 @@ public sealed class ClassificationTests(SharedWorkerFixture fixture)
     {
         var golden = GoldenFile.Load("digits", "1");
         var rows = (int)golden.InputShape[0];
-        var body = golden.RequestBody()[..^1] + ""","outputs":[{"name":"probabilities","parameters":{"classification":3}}]}""";
 
-        using var response = await fixture.Server.Http.PostAsync("/v2/models/digits/versions/1/infer", new StringContent(body));
+        var output = await ClassifyAsync(golden, "digits", "1", 3);
 
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var output = JsonDocument.Parse(text).RootElement.GetProperty("outputs")[0];
         Assert.Equal("BYTES", output.GetProperty("datatype").GetString());
         Assert.Equal([rows, 3], output.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()));
         var classes = output.GetProperty("data").EnumerateArray().Select(e => e.GetString()!).ToArray();
@@ -38,13 +34,10 @@ public sealed class ClassificationTests(SharedWorkerFixture fixture)
     {
         var golden = GoldenFile.Load("tabular", "2");
         var rows = (int)golden.InputShape[0];
-        var body = golden.RequestBody()[..^1] + ""","outputs":[{"name":"probabilities","parameters":{"classification":1}}]}""";
 
-        using var response = await fixture.Server.Http.PostAsync("/v2/models/tabular/versions/2/infer", new StringContent(body));
+        var output = await ClassifyAsync(golden, "tabular", "2", 1);
 
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var classes = JsonDocument.Parse(text).RootElement.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(e => e.GetString()!).ToArray();
+        var classes = output.GetProperty("data").EnumerateArray().Select(e => e.GetString()!).ToArray();
         Assert.Equal(rows, classes.Length);
         string[] labels = ["malignant", "benign"]; // models/tabular/labels.txt: dataset target order
         for (var r = 0; r < rows; r++)
@@ -139,6 +132,16 @@ public sealed class ClassificationTests(SharedWorkerFixture fixture)
         using var doc = JsonDocument.Parse(await fixture.Server.Http.GetStringAsync("/v2"));
 
         Assert.Contains("classification", doc.RootElement.GetProperty("extensions").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    /// <summary>The golden request over REST with <c>classification: k</c> on its output: the output, after a 200.</summary>
+    private async Task<JsonElement> ClassifyAsync(GoldenFile golden, string model, string version, int k)
+    {
+        var body = golden.RequestBody()[..^1] + $$$""","outputs":[{"name":"{{{golden.OutputName}}}","parameters":{"classification":{{{k}}}}}]}""";
+        using var response = await fixture.Server.Http.PostAsync($"/v2/models/{model}/versions/{version}/infer", new StringContent(body));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        return JsonDocument.Parse(text).RootElement.GetProperty("outputs")[0].Clone();
     }
 
     /// <summary>Each row's strings are the row's largest raw values, largest first, with their class index.</summary>
