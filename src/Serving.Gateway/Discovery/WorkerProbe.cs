@@ -87,6 +87,18 @@ internal sealed class WorkerProbe(HttpClient http) : IDisposable
         }
     }
 
+    /// <summary>
+    /// A version's config (Triton's <c>GET /v2/models/{m}/versions/{v}/config</c>) as the worker wrote it: its status and
+    /// JSON body, which must parse and stay under the answer limit.
+    /// </summary>
+    public async Task<(int Status, byte[] Json)> ConfigAsync(WorkerEndpoint worker, string model, string version, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync($"{worker.RestPrefix}/v2/models/{Uri.EscapeDataString(model)}/versions/{Uri.EscapeDataString(version)}/config", cancellationToken)
+            .ConfigureAwait(false);
+        using var doc = await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
+        return ((int)response.StatusCode, JsonSerializer.SerializeToUtf8Bytes(doc.RootElement));
+    }
+
     private static async Task<JsonDocument> ReadJsonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         if (response.Content.Headers.ContentLength > MaxAnswerBytes)

@@ -66,6 +66,14 @@ internal static class GatewayModelView
         return policy.Weights.Where(w => w.Weight > 0).All(w => model.TryGetVersion(w.Version, out var v) && v.IsReady);
     }
 
+    /// <summary>The version a call names, or (without one) the version that gets the most traffic; 503 when none is ready.</summary>
+    public static VersionRoute Described(RoutingTable table, TrafficPolicies policies, string name, string? version)
+    {
+        var model = Model(table, name);
+        return !string.IsNullOrEmpty(version) ? Version(model, version)
+            : MainVersion(model, policies.Find(model.Name)) ?? throw InferenceException.Unavailable($"model '{model.Name}' has no ready version to describe");
+    }
+
     private static VersionRoute? MainVersion(ModelRoute model, TrafficPolicy? policy)
     {
         if (policy is not null)

@@ -25,6 +25,8 @@ internal static class GatewayRestEndpoints
         app.MapGet("/v2", ServerMetadata);
         app.MapGet("/v2/models/{model}", (HttpContext c, string model) => Metadata(c, model, null));
         app.MapGet("/v2/models/{model}/versions/{version}", (HttpContext c, string model, string version) => Metadata(c, model, version));
+        app.MapGet("/v2/models/{model}/config", (HttpContext c, string model) => Config(c, model, null));
+        app.MapGet("/v2/models/{model}/versions/{version}/config", (HttpContext c, string model, string version) => Config(c, model, version));
         app.MapGet("/v2/models/{model}/ready", (HttpContext c, string model) => Ready(c, model, null));
         app.MapGet("/v2/models/{model}/versions/{version}/ready", (HttpContext c, string model, string version) => Ready(c, model, version));
         app.MapPost("/v2/repository/index", Index);
@@ -66,6 +68,31 @@ internal static class GatewayRestEndpoints
             ? new RepositoryIndex.Entry(m.Name, v.Version, RepositoryIndex.Ready)
             : new RepositoryIndex.Entry(m.Name, v.Version, "UNAVAILABLE", "no healthy worker has this version ready")));
         await RepositoryIndex.WriteAsync(context, entries, request.ReadyOnly).ConfigureAwait(false);
+    }
+
+    /// <summary>Triton's model configuration extension: asked of a healthy worker that has the version ready, and passed on.</summary>
+    private static async Task Config(HttpContext context, string model, string? version)
+    {
+        try
+        {
+            var services = context.RequestServices;
+            var v = GatewayModelView.Described(services.GetRequiredService<RoutingState>().Table, services.GetRequiredService<TrafficPolicies>(), model, version);
+            var worker = Array.Find(v.Workers, w => w.IsHealthy)
+                ?? throw InferenceException.Unavailable($"model '{v.Model}' version {v.Version} has no healthy worker to describe it");
+            var (status, json) = await services.GetRequiredService<Discovery.WorkerProbe>().ConfigAsync(worker, v.Model, v.Version, context.RequestAborted).ConfigureAwait(false);
+            context.Response.StatusCode = status;
+            context.Response.ContentType = "application/json";
+            context.Response.ContentLength = json.Length;
+            await context.Response.Body.WriteAsync(json, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (InferenceException e)
+        {
+            await GatewayErrors.WriteRestAsync(context, e.HttpStatus, e.Message).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or JsonException or InvalidDataException || (e is OperationCanceledException && !context.RequestAborted.IsCancellationRequested))
+        {
+            await GatewayErrors.WriteRestAsync(context, StatusCodes.Status502BadGateway, $"the worker did not describe model '{Names.Printable(model)}': {e.Message}").ConfigureAwait(false);
+        }
     }
 
     private static Task ServerMetadata(HttpContext context) =>

@@ -30,6 +30,8 @@ internal static class RestEndpoints
         app.MapGet("/v2", ServerMetadata);
         app.MapGet("/v2/models/{model}", (HttpContext c, string model) => Metadata(c, model, null));
         app.MapGet("/v2/models/{model}/versions/{version}", (HttpContext c, string model, string version) => Metadata(c, model, version));
+        app.MapGet("/v2/models/{model}/config", (HttpContext c, string model) => Config(c, model, null));
+        app.MapGet("/v2/models/{model}/versions/{version}/config", (HttpContext c, string model, string version) => Config(c, model, version));
         app.MapGet("/v2/models/{model}/ready", (HttpContext c, string model) => Ready(c, model, null));
         app.MapGet("/v2/models/{model}/versions/{version}/ready", (HttpContext c, string model, string version) => Ready(c, model, version));
         app.MapPost("/v2/models/{model}/infer", (HttpContext c, string model) => Infer(c, model, string.Empty));
@@ -58,6 +60,21 @@ internal static class RestEndpoints
         {
             var m = ModelMetadataView.Build(context.RequestServices.GetRequiredService<ModelResolver>(), model, version);
             return JsonResponse.WriteAsync(context, w => RestMetadataWriter.WriteModel(w, m));
+        }
+        catch (InferenceException e)
+        {
+            return ErrorResults.WriteAsync(context, e);
+        }
+    }
+
+    /// <summary>Triton's model configuration extension: the version's config as Triton's clients read it.</summary>
+    private static Task Config(HttpContext context, string model, string? version)
+    {
+        try
+        {
+            // The writer runs before anything is sent: an unknown model or version is still a clean error.
+            var resolver = context.RequestServices.GetRequiredService<ModelResolver>();
+            return JsonResponse.WriteAsync(context, w => ModelConfigView.Write(w, resolver, model, version));
         }
         catch (InferenceException e)
         {

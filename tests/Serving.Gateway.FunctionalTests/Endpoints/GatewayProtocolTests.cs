@@ -146,4 +146,31 @@ public sealed class GatewayProtocolTests(GatewayFixture fixture)
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal("""{"error":"unknown model 'nope'"}""", raw);
     }
+
+    [Theory]
+    [InlineData("/v2/models/tabular/config")]
+    [InlineData("/v2/models/tabular/versions/2/config")]
+    public async Task ModelConfig_AskedOfAWorker_PassedOn(string path)
+    {
+        using var response = await fixture.Gateway.Http.GetAsync(path);
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var doc = JsonDocument.Parse(text);
+        Assert.Equal("tabular", doc.RootElement.GetProperty("name").GetString());
+        Assert.Equal(64, doc.RootElement.GetProperty("max_batch_size").GetInt32());
+        Assert.Equal("TYPE_FP32", doc.RootElement.GetProperty("input")[0].GetProperty("data_type").GetString());
+    }
+
+    [Theory]
+    [InlineData("/v2/models/nope/config", HttpStatusCode.NotFound)]
+    [InlineData("/v2/models/tabular/versions/9/config", HttpStatusCode.NotFound)]
+    [InlineData("/v2/models/..%2Fetc/config", HttpStatusCode.BadRequest)]
+    public async Task ModelConfig_UnknownModelOrVersion_AnsweredByTheGateway(string path, HttpStatusCode status)
+    {
+        var (actual, _, error) = await RestCall.SendAsync(fixture.Gateway.Http, "GET", path);
+
+        Assert.Equal(status, actual);
+        Assert.NotNull(error);
+    }
 }

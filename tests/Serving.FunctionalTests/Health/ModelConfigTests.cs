@@ -1,0 +1,87 @@
+using System.Net;
+using System.Text.Json;
+using Serving.Testing;
+
+namespace Serving.FunctionalTests.Health;
+
+/// <summary>Triton's model configuration extension at a real worker: what Triton's clients and perf_analyzer read.</summary>
+[Collection(SharedWorkerCollection.Name)]
+public sealed class ModelConfigTests(SharedWorkerFixture fixture)
+{
+    [Theory]
+    [InlineData("/v2/models/tabular/config")]
+    [InlineData("/v2/models/tabular/versions/1/config")]
+    public async Task Tabular_TritonModelConfig_BatchInputsOutputsBatchingInstances(string path)
+    {
+        using var doc = JsonDocument.Parse(await fixture.Server.Http.GetStringAsync(path));
+        var root = doc.RootElement;
+
+        Assert.Equal("tabular", root.GetProperty("name").GetString());
+        Assert.Equal("onnxruntime_onnx", root.GetProperty("platform").GetString());
+        Assert.Equal("onnxruntime", root.GetProperty("backend").GetString());
+        Assert.Equal(64, root.GetProperty("max_batch_size").GetInt32());
+        Assert.True(root.GetProperty("version_policy").TryGetProperty("all", out _));
+        var input = Assert.Single(root.GetProperty("input").EnumerateArray());
+        Assert.Equal(("input", "TYPE_FP32"), (input.GetProperty("name").GetString(), input.GetProperty("data_type").GetString()));
+        Assert.Equal([30], input.GetProperty("dims").EnumerateArray().Select(d => d.GetInt64())); // without the batch dimension
+        var output = Assert.Single(root.GetProperty("output").EnumerateArray());
+        Assert.Equal([2], output.GetProperty("dims").EnumerateArray().Select(d => d.GetInt64()));
+        Assert.Equal("labels.txt", output.GetProperty("label_filename").GetString());
+        var batching = root.GetProperty("dynamic_batching");
+        Assert.Equal(0, batching.GetProperty("max_queue_delay_microseconds").GetInt64());
+        Assert.Equal(1024, batching.GetProperty("default_queue_policy").GetProperty("max_queue_size").GetInt32());
+        var group = Assert.Single(root.GetProperty("instance_group").EnumerateArray());
+        Assert.Equal(("KIND_CPU", 1), (group.GetProperty("kind").GetString(), group.GetProperty("count").GetInt32()));
+    }
+
+    [Fact]
+    public async Task NoBatchDimension_FullDims_NoDynamicBatching()
+    {
+        using var doc = JsonDocument.Parse(await fixture.Server.Http.GetStringAsync("/v2/models/fixed/config"));
+        var root = doc.RootElement;
+
+        Assert.Equal(0, root.GetProperty("max_batch_size").GetInt32());
+        Assert.Equal([4], root.GetProperty("input")[0].GetProperty("dims").EnumerateArray().Select(d => d.GetInt64()));
+        Assert.False(root.TryGetProperty("dynamic_batching", out _));
+    }
+
+    [Fact]
+    public async Task BytesTensors_TypeString_VariableDimsMinusOne()
+    {
+        using var doc = JsonDocument.Parse(await fixture.Server.Http.GetStringAsync("/v2/models/identity_bytes/config"));
+        var input = doc.RootElement.GetProperty("input")[0];
+
+        Assert.Equal("TYPE_STRING", input.GetProperty("data_type").GetString());
+        Assert.Equal([-1], input.GetProperty("dims").EnumerateArray().Select(d => d.GetInt64()));
+    }
+
+    [Theory]
+    [InlineData("/v2/models/nope/config", HttpStatusCode.NotFound, "unknown model 'nope'")]
+    [InlineData("/v2/models/tabular/versions/9/config", HttpStatusCode.NotFound, "has no version '9'")]
+    [InlineData("/v2/models/corrupt/versions/1/config", HttpStatusCode.ServiceUnavailable, "is not loaded")]
+    [InlineData("/v2/models/..%2Fetc/config", HttpStatusCode.BadRequest, "not valid")]
+    public async Task UnknownOrBroken_ClearError(string path, HttpStatusCode status, string message)
+    {
+        var (actual, _, error) = await RestCall.SendAsync(fixture.Server.Http, "GET", path);
+
+        Assert.Equal(status, actual);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WrongMethod_405WithAllowGet()
+    {
+        var (status, allow, _) = await RestCall.SendAsync(fixture.Server.Http, "POST", "/v2/models/tabular/config");
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, status);
+        Assert.Equal(["GET"], allow);
+    }
+
+    [Fact]
+    public async Task ServerMetadata_ListsTheExtension()
+    {
+        using var doc = JsonDocument.Parse(await fixture.Server.Http.GetStringAsync("/v2"));
+
+        Assert.Contains("model_configuration", doc.RootElement.GetProperty("extensions").EnumerateArray().Select(e => e.GetString()));
+    }
+}
