@@ -5,7 +5,7 @@ public static class RestPaths
 {
     /// <summary>
     /// The method <paramref name="path"/> takes when it is one of the protocol's paths (<c>GET</c> for health, server
-    /// and model metadata, ready and config; <c>POST</c> for infer and the repository index), else null.
+    /// and model metadata, ready, config and stats; <c>POST</c> for infer and the repository index), else null.
     /// </summary>
     public static string? MethodFor(string? path)
     {
@@ -27,6 +27,7 @@ public static class RestPaths
             ["v2", "models", _] or ["v2", "models", _, "versions", _] => "GET",
             ["v2", "models", _, "ready"] or ["v2", "models", _, "versions", _, "ready"] => "GET",
             ["v2", "models", _, "config"] or ["v2", "models", _, "versions", _, "config"] => "GET",
+            ["v2", "models", _, "stats"] or ["v2", "models", _, "versions", _, "stats"] => "GET",
             ["v2", "models", _, "infer"] or ["v2", "models", _, "versions", _, "infer"] => "POST",
             ["v2", "repository", "index"] => "POST",
             _ => null,

@@ -37,9 +37,13 @@ internal sealed partial class DynamicBatcher : IDisposable
 
     private readonly FeatureLookup? _features;
 
-    public DynamicBatcher(IModelRunner runner, BatchSettings settings, BatchingMetrics.Series metrics, ILogger logger, FeatureLookup? features = null)
+    private readonly InferenceStatistics? _statistics;
+
+    public DynamicBatcher(
+        IModelRunner runner, BatchSettings settings, BatchingMetrics.Series metrics, ILogger logger, FeatureLookup? features = null, InferenceStatistics? statistics = null)
     {
         _features = features;
+        _statistics = statistics;
         _runner = runner;
         _settings = settings;
         _metrics = metrics;
@@ -264,6 +268,7 @@ internal sealed partial class DynamicBatcher : IDisposable
         {
             Release(item);
             _metrics.QueueDuration.Observe(Stopwatch.GetElapsedTime(item.EnqueuedAt, started).TotalSeconds);
+            _statistics?.Queued(started - item.EnqueuedAt);
         }
 
         var featuresDone = 0L;
@@ -303,12 +308,16 @@ internal sealed partial class DynamicBatcher : IDisposable
             {
                 // A batch of one runs on the request's own tensors: no copy at all.
                 var only = batch[0];
+                var runStarted = Stopwatch.GetTimestamp();
                 var outputs = _runner.Run(only.Inputs, only.OutputNames);
+                _statistics?.Executed(rows, 0, Stopwatch.GetTimestamp() - runStarted, 0);
                 only.Completion.TrySetResult(new BatchResult(outputs, null, Timings(only, started, featuresDone, 1, rows)));
             }
             else
             {
+                var copyStarted = Stopwatch.GetTimestamp();
                 var inputs = BatchAssembler.Concatenate(batch, rows);
+                var runStarted = Stopwatch.GetTimestamp();
                 List<InferTensor> outputs;
                 try
                 {
@@ -322,7 +331,9 @@ internal sealed partial class DynamicBatcher : IDisposable
                     }
                 }
 
+                var sliceStarted = Stopwatch.GetTimestamp();
                 var results = BatchAssembler.Slice(outputs, batch, rows);
+                _statistics?.Executed(rows, runStarted - copyStarted, sliceStarted - runStarted, Stopwatch.GetTimestamp() - sliceStarted);
                 for (var i = 0; i < batch.Count; i++)
                 {
                     batch[i].Completion.TrySetResult(results[i] with { Timings = Timings(batch[i], started, featuresDone, batch.Count, rows) });

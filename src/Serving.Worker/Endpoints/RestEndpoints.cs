@@ -12,6 +12,7 @@ using Serving.Protocol.Inference;
 using Serving.Protocol.Rest;
 using Serving.Worker.Configuration;
 using Serving.Worker.Inference;
+using Serving.Worker.Models;
 
 namespace Serving.Worker.Endpoints;
 
@@ -30,6 +31,9 @@ internal static class RestEndpoints
         app.MapGet("/v2", ServerMetadata);
         app.MapGet("/v2/models/{model}", (HttpContext c, string model) => Metadata(c, model, null));
         app.MapGet("/v2/models/{model}/versions/{version}", (HttpContext c, string model, string version) => Metadata(c, model, version));
+        app.MapGet("/v2/models/stats", (HttpContext c) => Statistics(c, null, null));
+        app.MapGet("/v2/models/{model}/stats", (HttpContext c, string model) => Statistics(c, model, null));
+        app.MapGet("/v2/models/{model}/versions/{version}/stats", (HttpContext c, string model, string version) => Statistics(c, model, version));
         app.MapGet("/v2/models/{model}/config", (HttpContext c, string model) => Config(c, model, null));
         app.MapGet("/v2/models/{model}/versions/{version}/config", (HttpContext c, string model, string version) => Config(c, model, version));
         app.MapGet("/v2/models/{model}/ready", (HttpContext c, string model) => Ready(c, model, null));
@@ -75,6 +79,22 @@ internal static class RestEndpoints
             // The writer runs before anything is sent: an unknown model or version is still a clean error.
             var resolver = context.RequestServices.GetRequiredService<ModelResolver>();
             return JsonResponse.WriteAsync(context, w => ModelConfigView.Write(w, resolver, model, version));
+        }
+        catch (InferenceException e)
+        {
+            return ErrorResults.WriteAsync(context, e);
+        }
+    }
+
+    /// <summary>Triton's statistics extension: counts and times per loaded version, as perf_analyzer reads them.</summary>
+    private static Task Statistics(HttpContext context, string? model, string? version)
+    {
+        try
+        {
+            var services = context.RequestServices;
+            var resolver = services.GetRequiredService<ModelResolver>();
+            var table = services.GetRequiredService<ModelRepository>().Table;
+            return JsonResponse.WriteAsync(context, w => ModelStatisticsView.Write(w, resolver, table, model, version));
         }
         catch (InferenceException e)
         {

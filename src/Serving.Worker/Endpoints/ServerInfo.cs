@@ -11,5 +11,5 @@ internal static class ServerInfo
         typeof(ServerInfo).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
     /// <summary>The protocol extensions this server implements.</summary>
-    public static readonly string[] Extensions = ["binary_tensor_data", "classification", "model_configuration", "model_repository"];
+    public static readonly string[] Extensions = ["binary_tensor_data", "classification", "model_configuration", "model_repository", "statistics"];
 }

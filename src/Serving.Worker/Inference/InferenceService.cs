@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Serving.Protocol.Errors;
 using Serving.Protocol.Messages;
+using Serving.Protocol.Tensors;
 using Serving.Worker.Features;
 using Serving.Worker.Metrics;
 using Serving.Worker.PredictionLogs;
@@ -25,10 +26,12 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
     {
         var started = Stopwatch.GetTimestamp();
         string model = "_unknown", version = "";
+        InferenceStatistics? statistics = null;
         try
         {
             using var lease = resolver.Acquire(request.ModelName, gateway.VersionFor(request));
             var v = lease.Version;
+            statistics = v.Statistics;
             model = v.Model;
             version = v.VersionText;
             var runner = v.Runner!;
@@ -64,6 +67,7 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
                 }
 
                 response = new InferenceResponse(v.Model, v.VersionText, request.Id, runner.Run(inputs, outputNames));
+                statistics?.Executed(Rows(response.Outputs, runner.Signature.MaxBatchSize), 0, Stopwatch.GetTimestamp() - (featuresDone > 0 ? featuresDone : runStarted), 0);
                 InferenceSpans.Record(new(runStarted, runStarted, featuresDone, Stopwatch.GetTimestamp(), 1, (int)(inputs[0]?.Shape.FirstOrDefault() ?? 1)), model, version);
             }
 
@@ -71,6 +75,7 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
 
             var elapsed = Stopwatch.GetElapsedTime(started);
             metrics.Observe(model, version, protocol, "ok", elapsed.TotalSeconds);
+            statistics?.Succeeded(Rows(response.Outputs, runner.Signature.MaxBatchSize), Stopwatch.GetTimestamp() - started);
             if (logs.Enabled)
             {
                 logs.Record(new PredictionContext(model, version, request.Id, inputs, response.Outputs, elapsed.TotalMilliseconds, gateway.Arm));
@@ -87,6 +92,7 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
         catch (InferenceException e)
         {
             metrics.Observe(model, version, protocol, e.Code.ToString(), 0);
+            statistics?.Failed(Stopwatch.GetTimestamp() - started);
             throw;
         }
         catch (OperationCanceledException)
@@ -108,6 +114,10 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
             throw;
         }
     }
+
+    /// <summary>Inferences in a request: the batch dimension of its outputs (1 for a model without one).</summary>
+    private static int Rows(List<InferTensor> outputs, int maxBatchSize) =>
+        maxBatchSize > 0 && outputs.Count > 0 && outputs[0].Shape.Length > 0 ? (int)outputs[0].Shape[0] : 1;
 
     /// <summary>A deadline <paramref name="timeout"/> from now, as a <see cref="Stopwatch"/> timestamp (MaxValue for none).</summary>
     public static long DeadlineIn(TimeSpan? timeout) =>

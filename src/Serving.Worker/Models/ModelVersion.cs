@@ -15,9 +15,10 @@ internal sealed class ModelVersion
 
     private ModelVersion(
         string model, long version, ModelVersionState state, string? reason, OnnxModelRunner? runner, string fingerprint,
-        DynamicBatcher? batcher = null, Features.FeatureLookup? features = null)
+        DynamicBatcher? batcher = null, Features.FeatureLookup? features = null, Metrics.InferenceStatistics? statistics = null)
     {
         Batcher = batcher;
+        Statistics = statistics;
         Features = features;
         Model = model;
         Version = version;
@@ -44,6 +45,9 @@ internal sealed class ModelVersion
     /// <summary>The feature lookup for entity-form calls; null when the model declares no features.</summary>
     public Features.FeatureLookup? Features { get; }
 
+    /// <summary>The counters Triton's statistics extension reports; null for a version that never loaded.</summary>
+    public Metrics.InferenceStatistics? Statistics { get; }
+
     /// <summary>The version's dynamic batcher; null when it is served unbatched.</summary>
     public DynamicBatcher? Batcher { get; }
 
@@ -53,8 +57,9 @@ internal sealed class ModelVersion
     public int InFlight => Volatile.Read(ref _leases);
 
     public static ModelVersion Ready(
-        string model, long version, OnnxModelRunner runner, string fingerprint, DynamicBatcher? batcher = null, Features.FeatureLookup? features = null) =>
-        new(model, version, ModelVersionState.Ready, null, runner, fingerprint, batcher, features);
+        string model, long version, OnnxModelRunner runner, string fingerprint, DynamicBatcher? batcher = null, Features.FeatureLookup? features = null,
+        Metrics.InferenceStatistics? statistics = null) =>
+        new(model, version, ModelVersionState.Ready, null, runner, fingerprint, batcher, features, statistics);
 
     public static ModelVersion Failed(string model, long version, string reason, string fingerprint) =>
         new(model, version, ModelVersionState.Unavailable, reason, null, fingerprint);

@@ -43,13 +43,14 @@ internal sealed partial class ModelVersionLoader(
                 throw;
             }
 
+            var statistics = new Serving.Worker.Metrics.InferenceStatistics(signature.MaxBatchSize);
             var settings = Serving.Worker.Batching.BatchSettings.From(config, options.Value.EnableBatching);
             var batcher = settings is null
                 ? null
                 : new Serving.Worker.Batching.DynamicBatcher(
-                    runner, settings, new Serving.Worker.Metrics.BatchingMetrics.Series(model, version.ToString(System.Globalization.CultureInfo.InvariantCulture)), logger, features);
+                    runner, settings, new Serving.Worker.Metrics.BatchingMetrics.Series(model, version.ToString(System.Globalization.CultureInfo.InvariantCulture)), logger, features, statistics);
             Log.Loaded(logger, model, version, provider, settings is null ? "off" : $"max {settings.MaxBatchSize}");
-            return ModelVersion.Ready(model, version, runner, fingerprint, batcher, features);
+            return ModelVersion.Ready(model, version, runner, fingerprint, batcher, features, statistics);
         }
         catch (ModelConfigException e)
         {

@@ -17,6 +17,8 @@ public sealed class RestPathsTests
     [InlineData("/v2/models/tabular/versions/1/infer", "POST")]
     [InlineData("/v2/repository/index", "POST")]
     [InlineData("/v2/models/tabular/config", "GET")]
+    [InlineData("/v2/models/stats", "GET")]
+    [InlineData("/v2/models/tabular/versions/1/stats", "GET")]
     [InlineData("/v2/models/tabular/versions/1/config", "GET")]
     [InlineData("/v2/repository/models/tabular/load", null)]
     [InlineData("/v2/health/other", null)]
