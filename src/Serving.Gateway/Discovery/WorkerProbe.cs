@@ -99,6 +99,19 @@ internal sealed class WorkerProbe(HttpClient http) : IDisposable
         return ((int)response.StatusCode, JsonSerializer.SerializeToUtf8Bytes(doc.RootElement));
     }
 
+    /// <summary>A worker's Triton statistics at <paramref name="path"/> (<c>/v2/models[/…]/stats</c>); null when it doesn't have them (404).</summary>
+    public async Task<JsonDocument?> StatisticsAsync(WorkerEndpoint worker, string path, CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(worker.RestPrefix + path, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        response.EnsureSuccessStatusCode();
+        return await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
+    }
+
     private static async Task<JsonDocument> ReadJsonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         if (response.Content.Headers.ContentLength > MaxAnswerBytes)

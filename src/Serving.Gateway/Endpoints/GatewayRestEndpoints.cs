@@ -25,6 +25,9 @@ internal static class GatewayRestEndpoints
         app.MapGet("/v2", ServerMetadata);
         app.MapGet("/v2/models/{model}", (HttpContext c, string model) => Metadata(c, model, null));
         app.MapGet("/v2/models/{model}/versions/{version}", (HttpContext c, string model, string version) => Metadata(c, model, version));
+        app.MapGet("/v2/models/stats", (HttpContext c) => Statistics(c, null, null));
+        app.MapGet("/v2/models/{model}/stats", (HttpContext c, string model) => Statistics(c, model, null));
+        app.MapGet("/v2/models/{model}/versions/{version}/stats", (HttpContext c, string model, string version) => Statistics(c, model, version));
         app.MapGet("/v2/models/{model}/config", (HttpContext c, string model) => Config(c, model, null));
         app.MapGet("/v2/models/{model}/versions/{version}/config", (HttpContext c, string model, string version) => Config(c, model, version));
         app.MapGet("/v2/models/{model}/ready", (HttpContext c, string model) => Ready(c, model, null));
@@ -92,6 +95,71 @@ internal static class GatewayRestEndpoints
         catch (Exception e) when (e is HttpRequestException or JsonException or InvalidDataException || (e is OperationCanceledException && !context.RequestAborted.IsCancellationRequested))
         {
             await GatewayErrors.WriteRestAsync(context, StatusCodes.Status502BadGateway, $"the worker did not describe model '{Names.Printable(model)}': {e.Message}").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Triton's statistics extension across the workers: each healthy worker that serves what was asked for is asked, and
+    /// the answers are added up (a model or version some worker lacks is simply not in its answer).
+    /// </summary>
+    private static async Task Statistics(HttpContext context, string? model, string? version)
+    {
+        try
+        {
+            var services = context.RequestServices;
+            var table = services.GetRequiredService<RoutingState>().Table;
+            IEnumerable<Discovery.WorkerEndpoint> workers = table.Workers;
+            var path = "/v2/models/stats";
+            if (model is not null)
+            {
+                var m = GatewayModelView.Model(table, model);
+                var versions = string.IsNullOrEmpty(version) ? m.Ordered : [GatewayModelView.Version(m, version)];
+                workers = versions.SelectMany(v => v.Workers);
+                path = string.IsNullOrEmpty(version)
+                    ? $"/v2/models/{Uri.EscapeDataString(m.Name)}/stats"
+                    : $"/v2/models/{Uri.EscapeDataString(m.Name)}/versions/{Uri.EscapeDataString(versions[0].Version)}/stats";
+            }
+
+            var asked = workers.Where(w => w.IsHealthy).Distinct().ToArray();
+            var probe = services.GetRequiredService<Discovery.WorkerProbe>();
+            var answers = await Task.WhenAll(asked.Select(w => AskAsync(probe, w, path, context.RequestAborted))).ConfigureAwait(false);
+            if (asked.Length > 0 && Array.TrueForAll(answers, a => a.Error is not null))
+            {
+                await GatewayErrors.WriteRestAsync(context, StatusCodes.Status502BadGateway, $"no worker answered for its statistics: {answers[0].Error}").ConfigureAwait(false);
+                return;
+            }
+
+            // A worker that fails this one call is left out of the sum, as one that is down is.
+            var merge = new StatisticsMerge();
+            foreach (var (answer, _) in answers)
+            {
+                using (answer)
+                {
+                    if (answer is not null)
+                    {
+                        merge.Add(answer.RootElement);
+                    }
+                }
+            }
+
+            await JsonResponse.WriteAsync(context, merge.Write).ConfigureAwait(false);
+        }
+        catch (InferenceException e)
+        {
+            await GatewayErrors.WriteRestAsync(context, e.HttpStatus, e.Message).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<(System.Text.Json.JsonDocument? Answer, string? Error)> AskAsync(
+        Discovery.WorkerProbe probe, Discovery.WorkerEndpoint worker, string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await probe.StatisticsAsync(worker, path, cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (Exception e) when (e is HttpRequestException or JsonException or InvalidDataException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return (null, $"{worker.Name}: {e.Message}");
         }
     }
 

@@ -14,5 +14,5 @@ internal static class GatewayServerInfo
     /// Binary tensors pass through the gateway untouched. The repository extension is not claimed: the gateway answers its
     /// index (across the workers) but not load and unload, which stay with each worker.
     /// </summary>
-    public static readonly string[] Extensions = ["binary_tensor_data", "classification", "model_configuration"];
+    public static readonly string[] Extensions = ["binary_tensor_data", "classification", "model_configuration", "statistics"];
 }

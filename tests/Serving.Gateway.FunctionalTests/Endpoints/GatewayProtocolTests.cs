@@ -173,4 +173,44 @@ public sealed class GatewayProtocolTests(GatewayFixture fixture)
         Assert.Equal(status, actual);
         Assert.NotNull(error);
     }
+
+    [Fact]
+    public async Task Statistics_SumOfBothWorkers_CountsWhatWentThroughTheGateway()
+    {
+        var before = await InferenceCountAsync(fixture.Gateway.Http, "/v2/models/tabular/versions/1/stats");
+        var body = GoldenFile.Load("tabular", "1").RequestBody();
+        for (var i = 0; i < 6; i++)
+        {
+            using var response = await fixture.Gateway.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(body));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var rows = GoldenFile.Load("tabular", "1").InputShape[0];
+        var gateway = await InferenceCountAsync(fixture.Gateway.Http, "/v2/models/tabular/versions/1/stats");
+        var a = await InferenceCountAsync(fixture.WorkerA.Http, "/v2/models/tabular/versions/1/stats");
+        var b = await InferenceCountAsync(fixture.WorkerB.Http, "/v2/models/tabular/versions/1/stats");
+
+        Assert.Equal(before + (6 * rows), gateway);
+        Assert.Equal(a + b, gateway);
+    }
+
+    [Fact]
+    public async Task Statistics_AllModelsAndOneModel_EveryVersion()
+    {
+        foreach (var path in new[] { "/v2/models/stats", "/v2/models/tabular/stats" })
+        {
+            using var doc = JsonDocument.Parse(await fixture.Gateway.Http.GetStringAsync(path));
+            var keys = doc.RootElement.GetProperty("model_stats").EnumerateArray().Select(s => $"{s.GetProperty("name").GetString()}/{s.GetProperty("version").GetString()}");
+            Assert.Equal(["tabular/1", "tabular/2"], keys);
+        }
+
+        var (status, _, _) = await RestCall.SendAsync(fixture.Gateway.Http, "GET", "/v2/models/nope/stats");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+    }
+
+    private static async Task<long> InferenceCountAsync(HttpClient http, string path)
+    {
+        using var doc = JsonDocument.Parse(await http.GetStringAsync(path));
+        return Assert.Single(doc.RootElement.GetProperty("model_stats").EnumerateArray()).GetProperty("inference_count").GetInt64();
+    }
 }
