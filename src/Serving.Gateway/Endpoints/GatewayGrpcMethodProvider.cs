@@ -17,6 +17,9 @@ internal sealed class GatewayGrpcMethodProvider : IServiceMethodProvider<Gateway
         Add(context, "ModelReady", ModelReadyRequest.Parser, ModelReadyResponse.Parser, (s, r, c) => s.ModelReady(r, c));
         Add(context, "ServerMetadata", ServerMetadataRequest.Parser, ServerMetadataResponse.Parser, (s, r, c) => s.ServerMetadata(r, c));
         Add(context, "ModelMetadata", ModelMetadataRequest.Parser, ModelMetadataResponse.Parser, (s, r, c) => s.ModelMetadata(r, c));
+        Add(context, "ModelConfig", ModelConfigRequest.Parser, ModelConfigResponse.Parser, (s, r, c) => s.ModelConfig(r, c));
+        Add(context, "ModelStatistics", ModelStatisticsRequest.Parser, ModelStatisticsResponse.Parser, (s, r, c) => s.ModelStatistics(r, c));
+        Add(context, "RepositoryIndex", RepositoryIndexRequest.Parser, RepositoryIndexResponse.Parser, (s, r, c) => s.RepositoryIndex(r, c));
     }
 
     private static void Add<TRequest, TResponse>(

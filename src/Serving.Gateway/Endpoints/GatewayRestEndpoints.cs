@@ -66,11 +66,7 @@ internal static class GatewayRestEndpoints
             return;
         }
 
-        var table = context.RequestServices.GetRequiredService<RoutingState>().Table;
-        var entries = table.Models.Values.OrderBy(m => m.Name, StringComparer.Ordinal).SelectMany(m => m.Ordered.Select(v => v.IsReady
-            ? new RepositoryIndex.Entry(m.Name, v.Version, RepositoryIndex.Ready)
-            : new RepositoryIndex.Entry(m.Name, v.Version, "UNAVAILABLE", "no healthy worker has this version ready")));
-        await RepositoryIndex.WriteAsync(context, entries, request.ReadyOnly).ConfigureAwait(false);
+        await RepositoryIndex.WriteAsync(context, context.RequestServices.GetRequiredService<GatewayTriton>().Index(), request.ReadyOnly).ConfigureAwait(false);
     }
 
     /// <summary>Triton's model configuration extension: asked of a healthy worker that has the version ready, and passed on.</summary>
@@ -78,11 +74,7 @@ internal static class GatewayRestEndpoints
     {
         try
         {
-            var services = context.RequestServices;
-            var v = GatewayModelView.Described(services.GetRequiredService<RoutingState>().Table, services.GetRequiredService<TrafficPolicies>(), model, version);
-            var worker = Array.Find(v.Workers, w => w.IsHealthy)
-                ?? throw InferenceException.Unavailable($"model '{v.Model}' version {v.Version} has no healthy worker to describe it");
-            var (status, json) = await services.GetRequiredService<Discovery.WorkerProbe>().ConfigAsync(worker, v.Model, v.Version, context.RequestAborted).ConfigureAwait(false);
+            var (status, json) = await context.RequestServices.GetRequiredService<GatewayTriton>().ConfigAsync(model, version, context.RequestAborted).ConfigureAwait(false);
             context.Response.StatusCode = status;
             context.Response.ContentType = "application/json";
             context.Response.ContentLength = json.Length;
@@ -92,74 +84,19 @@ internal static class GatewayRestEndpoints
         {
             await GatewayErrors.WriteRestAsync(context, e.HttpStatus, e.Message).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is HttpRequestException or JsonException or InvalidDataException || (e is OperationCanceledException && !context.RequestAborted.IsCancellationRequested))
-        {
-            await GatewayErrors.WriteRestAsync(context, StatusCodes.Status502BadGateway, $"the worker did not describe model '{Names.Printable(model)}': {e.Message}").ConfigureAwait(false);
-        }
     }
 
-    /// <summary>
-    /// Triton's statistics extension across the workers: each healthy worker that serves what was asked for is asked, and
-    /// the answers are added up (a model or version some worker lacks is simply not in its answer).
-    /// </summary>
+    /// <summary>Triton's statistics extension across the workers (see <see cref="GatewayTriton.StatisticsAsync"/>).</summary>
     private static async Task Statistics(HttpContext context, string? model, string? version)
     {
         try
         {
-            var services = context.RequestServices;
-            var table = services.GetRequiredService<RoutingState>().Table;
-            IEnumerable<Discovery.WorkerEndpoint> workers = table.Workers;
-            var path = "/v2/models/stats";
-            if (model is not null)
-            {
-                var m = GatewayModelView.Model(table, model);
-                var versions = string.IsNullOrEmpty(version) ? m.Ordered : [GatewayModelView.Version(m, version)];
-                workers = versions.SelectMany(v => v.Workers);
-                path = string.IsNullOrEmpty(version)
-                    ? $"/v2/models/{Uri.EscapeDataString(m.Name)}/stats"
-                    : $"/v2/models/{Uri.EscapeDataString(m.Name)}/versions/{Uri.EscapeDataString(versions[0].Version)}/stats";
-            }
-
-            var asked = workers.Where(w => w.IsHealthy).Distinct().ToArray();
-            var probe = services.GetRequiredService<Discovery.WorkerProbe>();
-            var answers = await Task.WhenAll(asked.Select(w => AskAsync(probe, w, path, context.RequestAborted))).ConfigureAwait(false);
-            if (asked.Length > 0 && Array.TrueForAll(answers, a => a.Error is not null))
-            {
-                await GatewayErrors.WriteRestAsync(context, StatusCodes.Status502BadGateway, $"no worker answered for its statistics: {answers[0].Error}").ConfigureAwait(false);
-                return;
-            }
-
-            // A worker that fails this one call is left out of the sum, as one that is down is.
-            var merge = new StatisticsMerge();
-            foreach (var (answer, _) in answers)
-            {
-                using (answer)
-                {
-                    if (answer is not null)
-                    {
-                        merge.Add(answer.RootElement);
-                    }
-                }
-            }
-
+            var merge = await context.RequestServices.GetRequiredService<GatewayTriton>().StatisticsAsync(model, version, context.RequestAborted).ConfigureAwait(false);
             await JsonResponse.WriteAsync(context, merge.Write).ConfigureAwait(false);
         }
         catch (InferenceException e)
         {
             await GatewayErrors.WriteRestAsync(context, e.HttpStatus, e.Message).ConfigureAwait(false);
-        }
-    }
-
-    private static async Task<(System.Text.Json.JsonDocument? Answer, string? Error)> AskAsync(
-        Discovery.WorkerProbe probe, Discovery.WorkerEndpoint worker, string path, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return (await probe.StatisticsAsync(worker, path, cancellationToken).ConfigureAwait(false), null);
-        }
-        catch (Exception e) when (e is HttpRequestException or JsonException or InvalidDataException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            return (null, $"{worker.Name}: {e.Message}");
         }
     }
 

@@ -62,6 +62,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddGrpc(o => o.EnableDetailedErrors = false);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<
             Grpc.AspNetCore.Server.Model.IServiceMethodProvider<GatewayGrpcEndpoint>, GatewayGrpcMethodProvider>());
+        services.TryAddSingleton<GatewayTriton>();
         services.TryAddSingleton<GatewayGrpcEndpoint>();
         services.TryAddSingleton<HealthServiceImpl>();
         services.AddHostedService<GatewayGrpcHealthPublisher>();

@@ -1,17 +1,19 @@
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Serving.Hosting.Health;
+using Serving.Hosting.Http;
 using Serving.Protocol.Errors;
 using Serving.Protocol.Inference;
 using Serving.Protocol.Messages;
 using Serving.Worker.Configuration;
 using Serving.Worker.Inference;
+using Serving.Worker.Models;
 
 namespace Serving.Worker.Endpoints;
 
 /// <summary>The Open Inference Protocol over gRPC (<c>inference.GRPCInferenceService</c>), bound by <see cref="InferenceServiceMethodProvider"/>.</summary>
 internal sealed class GrpcInferenceEndpoint(
-    InferenceService inference, ModelResolver resolver, ReadinessState readiness, IOptions<WorkerOptions> options)
+    InferenceService inference, ModelResolver resolver, ModelRepository repository, ReadinessState readiness, IOptions<WorkerOptions> options)
 {
     public Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
         Task.FromResult(new ServerLiveResponse { Live = true });
@@ -31,6 +33,38 @@ internal sealed class GrpcInferenceEndpoint(
 
     public Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context) =>
         Guard(() => ModelMetadataView.Build(resolver, request.Name, request.Version));
+
+    /// <summary>Triton's ModelConfig: the REST answer's JSON, read into the message.</summary>
+    public Task<ModelConfigResponse> ModelConfig(ModelConfigRequest request, ServerCallContext context) =>
+        Guard(() =>
+        {
+            using var json = JsonResponse.Parse(w => ModelConfigView.Write(w, resolver, request.Name, request.Version));
+            return new ModelConfigResponse { Config = TritonJson.ParseConfig(json.RootElement) };
+        });
+
+    /// <summary>Triton's ModelStatistics: every loaded version without a name, every version of a model without a version.</summary>
+    public Task<ModelStatisticsResponse> ModelStatistics(ModelStatisticsRequest request, ServerCallContext context) =>
+        Guard(() =>
+        {
+            var name = string.IsNullOrEmpty(request.Name) ? null : request.Name;
+            using var json = JsonResponse.Parse(w => ModelStatisticsView.Write(w, resolver, repository.Table, name, request.Version));
+            return TritonJson.ParseStatistics(json.RootElement);
+        });
+
+    /// <summary>Triton's RepositoryIndex: every version and its state (only READY ones when asked).</summary>
+    public Task<RepositoryIndexResponse> RepositoryIndex(RepositoryIndexRequest request, ServerCallContext context)
+    {
+        var response = new RepositoryIndexResponse();
+        foreach (var entry in RepositoryEndpoints.Entries(repository.Table))
+        {
+            if (!request.Ready || entry.State == Serving.Hosting.Http.RepositoryIndex.Ready)
+            {
+                response.Models.Add(new RepositoryIndexResponse.Types.ModelIndex { Name = entry.Name, Version = entry.Version ?? "", State = entry.State, Reason = entry.Reason ?? "" });
+            }
+        }
+
+        return Task.FromResult(response);
+    }
 
     public async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
     {

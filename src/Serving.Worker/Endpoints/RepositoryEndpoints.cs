@@ -37,7 +37,8 @@ internal static class RepositoryEndpoints
         await RepositoryIndex.WriteAsync(context, Entries(table), request.ReadyOnly).ConfigureAwait(false);
     }
 
-    private static IEnumerable<RepositoryIndex.Entry> Entries(ModelTable table)
+    /// <summary>Every model's versions and their states, by model name (a model with none to serve, without a version).</summary>
+    internal static IEnumerable<RepositoryIndex.Entry> Entries(ModelTable table)
     {
         foreach (var entry in table.Models.Values.OrderBy(e => e.Name, StringComparer.Ordinal))
         {

@@ -159,4 +159,17 @@ public sealed class HealthAndMetadataTests(SharedWorkerFixture fixture)
         Assert.Equal(["POST"], allow);
         Assert.Contains("use POST", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task RepositoryIndex_Grpc_SameRowsAsRest_ReadyFilter()
+    {
+        var rest = await RepositoryIndexCall.PostAsync(fixture.Server.Http, null);
+        var all = await fixture.Server.Grpc.RepositoryIndexAsync(new RepositoryIndexRequest());
+        var ready = await fixture.Server.Grpc.RepositoryIndexAsync(new RepositoryIndexRequest { Ready = true });
+
+        Assert.Equal(rest.Rows.Select(r => (r.Name, r.Version ?? "", r.State)), all.Models.Select(m => (m.Name, m.Version, m.State)));
+        Assert.Contains(all.Models, m => m.State == "UNAVAILABLE" && m.Reason.Length > 0);
+        Assert.All(ready.Models, m => Assert.Equal("READY", m.State));
+        Assert.Equal(all.Models.Count(m => m.State == "READY"), ready.Models.Count);
+    }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Serving.Protocol.Inference;
 using Serving.Testing;
 
 namespace Serving.FunctionalTests.Health;
@@ -83,5 +84,44 @@ public sealed class ModelConfigTests(SharedWorkerFixture fixture)
         using var doc = JsonDocument.Parse(await fixture.Server.Http.GetStringAsync("/v2"));
 
         Assert.Contains("model_configuration", doc.RootElement.GetProperty("extensions").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
+    public async Task Grpc_Tabular_TritonModelConfigMessage()
+    {
+        var response = await fixture.Server.Grpc.ModelConfigAsync(new ModelConfigRequest { Name = "tabular", Version = "1" });
+        var config = response.Config;
+
+        Assert.Equal(("tabular", "onnxruntime_onnx", "onnxruntime", 64), (config.Name, config.Platform, config.Backend, config.MaxBatchSize));
+        Assert.NotNull(config.VersionPolicy.All);
+        Assert.Equal(ConfigDataType.TypeFp32, config.Input[0].DataType);
+        Assert.Equal([30L], config.Input[0].Dims);
+        Assert.Equal([2L], config.Output[0].Dims);
+        Assert.Equal("labels.txt", config.Output[0].LabelFilename);
+        Assert.Equal(1024u, config.DynamicBatching.DefaultQueuePolicy.MaxQueueSize);
+        Assert.Equal((ModelInstanceGroup.Types.Kind.Cpu, 1), (config.InstanceGroup[0].Kind, config.InstanceGroup[0].Count));
+    }
+
+    [Fact]
+    public async Task Grpc_BytesModel_TypeString_NoBatchModel_NoDynamicBatching()
+    {
+        var bytes = (await fixture.Server.Grpc.ModelConfigAsync(new ModelConfigRequest { Name = "identity_bytes" })).Config;
+        var fixedModel = (await fixture.Server.Grpc.ModelConfigAsync(new ModelConfigRequest { Name = "fixed" })).Config;
+
+        Assert.Equal(ConfigDataType.TypeString, bytes.Input[0].DataType);
+        Assert.Equal(0, fixedModel.MaxBatchSize);
+        Assert.Null(fixedModel.DynamicBatching);
+    }
+
+    [Theory]
+    [InlineData("nope", "", Grpc.Core.StatusCode.NotFound)]
+    [InlineData("tabular", "9", Grpc.Core.StatusCode.NotFound)]
+    [InlineData("", "", Grpc.Core.StatusCode.InvalidArgument)]
+    [InlineData("corrupt", "1", Grpc.Core.StatusCode.Unavailable)]
+    public async Task Grpc_UnknownOrBroken_StatusCode(string name, string version, Grpc.Core.StatusCode status)
+    {
+        var error = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => fixture.Server.Grpc.ModelConfigAsync(new ModelConfigRequest { Name = name, Version = version }).ResponseAsync);
+
+        Assert.Equal(status, error.StatusCode);
     }
 }

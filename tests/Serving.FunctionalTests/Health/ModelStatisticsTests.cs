@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Serving.Protocol.Inference;
 using Serving.Testing;
 
 namespace Serving.FunctionalTests.Health;
@@ -110,4 +111,26 @@ public sealed class ModelStatisticsTests : IAsyncLifetime
 
     private static string[] Names(JsonDocument doc) =>
         [.. doc.RootElement.GetProperty("model_stats").EnumerateArray().Select(s => $"{s.GetProperty("name").GetString()}/{s.GetProperty("version").GetString()}")];
+
+    [Fact]
+    public async Task Grpc_SameCountsAsRest_AllModelsWithoutAName()
+    {
+        foreach (var rows in new[] { 1, 3 })
+        {
+            using var ok = await _server.Http.PostAsync("/v2/models/tabular/versions/2/infer", new StringContent(Body(rows, 30)));
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+
+        var one = Assert.Single((await _server.Grpc.ModelStatisticsAsync(new ModelStatisticsRequest { Name = "tabular", Version = "2" })).ModelStats);
+        var all = await _server.Grpc.ModelStatisticsAsync(new ModelStatisticsRequest());
+        var rest = await StatAsync("/v2/models/tabular/versions/2/stats", "2");
+
+        Assert.Equal((4UL, 2UL), (one.InferenceCount, one.ExecutionCount));
+        Assert.Equal(2UL, one.InferenceStats.Success.Count);
+        Assert.Equal((ulong)rest.GetProperty("inference_stats").GetProperty("success").GetProperty("ns").GetInt64(), one.InferenceStats.Success.Ns);
+        Assert.Equal([1UL, 3UL], one.BatchStats.Select(b => b.BatchSize));
+        Assert.Equal(["fixed/1", "tabular/1", "tabular/2"], all.ModelStats.Select(s => $"{s.Name}/{s.Version}"));
+        var error = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => _server.Grpc.ModelStatisticsAsync(new ModelStatisticsRequest { Name = "nope" }).ResponseAsync);
+        Assert.Equal(Grpc.Core.StatusCode.NotFound, error.StatusCode);
+    }
 }

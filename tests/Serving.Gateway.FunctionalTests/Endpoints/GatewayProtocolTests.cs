@@ -213,4 +213,23 @@ public sealed class GatewayProtocolTests(GatewayFixture fixture)
         using var doc = JsonDocument.Parse(await http.GetStringAsync(path));
         return Assert.Single(doc.RootElement.GetProperty("model_stats").EnumerateArray()).GetProperty("inference_count").GetInt64();
     }
+
+    [Fact]
+    public async Task Grpc_TritonExtensions_ConfigStatisticsIndex()
+    {
+        var client = fixture.Gateway.Grpc;
+
+        var config = (await client.ModelConfigAsync(new ModelConfigRequest { Name = "tabular", Version = "2" })).Config;
+        Assert.Equal((64, ConfigDataType.TypeFp32), (config.MaxBatchSize, config.Input[0].DataType));
+        var missing = await Assert.ThrowsAsync<RpcException>(() => client.ModelConfigAsync(new ModelConfigRequest { Name = "nope" }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, missing.StatusCode);
+
+        var stats = await client.ModelStatisticsAsync(new ModelStatisticsRequest { Name = "tabular", Version = "1" });
+        var a = await fixture.WorkerA.Grpc.ModelStatisticsAsync(new ModelStatisticsRequest { Name = "tabular", Version = "1" });
+        var b = await fixture.WorkerB.Grpc.ModelStatisticsAsync(new ModelStatisticsRequest { Name = "tabular", Version = "1" });
+        Assert.Equal(a.ModelStats[0].InferenceCount + b.ModelStats[0].InferenceCount, Assert.Single(stats.ModelStats).InferenceCount);
+
+        var index = await client.RepositoryIndexAsync(new RepositoryIndexRequest { Ready = true });
+        Assert.Equal(["tabular/1", "tabular/2"], index.Models.Select(m => $"{m.Name}/{m.Version}"));
+    }
 }
