@@ -66,6 +66,38 @@ internal sealed class GrpcInferenceEndpoint(
         return Task.FromResult(response);
     }
 
+    /// <summary>Triton's RepositoryModelLoad: as REST's, with the admin token in the <c>authorization</c> metadata.</summary>
+    public async Task<RepositoryModelLoadResponse> RepositoryModelLoad(RepositoryModelLoadRequest request, ServerCallContext context)
+    {
+        await ControlAsync(context, request.ModelName, load: true, request.Parameters.Count).ConfigureAwait(false);
+        return new RepositoryModelLoadResponse();
+    }
+
+    /// <summary>Triton's RepositoryModelUnload: as REST's, with the admin token in the <c>authorization</c> metadata.</summary>
+    public async Task<RepositoryModelUnloadResponse> RepositoryModelUnload(RepositoryModelUnloadRequest request, ServerCallContext context)
+    {
+        await ControlAsync(context, request.ModelName, load: false, request.Parameters.Count).ConfigureAwait(false);
+        return new RepositoryModelUnloadResponse();
+    }
+
+    private static async Task ControlAsync(ServerCallContext context, string model, bool load, int parameters)
+    {
+        var (status, message) = await RepositoryEndpoints.ControlAsync(context.GetHttpContext(), model, load, parameters).ConfigureAwait(false);
+        if (status != 200)
+        {
+            throw new RpcException(new Status(
+                status switch
+                {
+                    400 => StatusCode.InvalidArgument,
+                    401 => StatusCode.Unauthenticated,
+                    403 => StatusCode.PermissionDenied,
+                    404 => StatusCode.NotFound,
+                    _ => StatusCode.Internal,
+                },
+                message ?? ""));
+        }
+    }
+
     public async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
     {
         try

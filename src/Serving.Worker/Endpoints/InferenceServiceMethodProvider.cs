@@ -21,6 +21,8 @@ internal sealed class InferenceServiceMethodProvider : IServiceMethodProvider<Gr
         Add(context, "ModelConfig", ModelConfigRequest.Parser, ModelConfigResponse.Parser, (s, r, c) => s.ModelConfig(r, c));
         Add(context, "ModelStatistics", ModelStatisticsRequest.Parser, ModelStatisticsResponse.Parser, (s, r, c) => s.ModelStatistics(r, c));
         Add(context, "RepositoryIndex", RepositoryIndexRequest.Parser, RepositoryIndexResponse.Parser, (s, r, c) => s.RepositoryIndex(r, c));
+        Add(context, "RepositoryModelLoad", RepositoryModelLoadRequest.Parser, RepositoryModelLoadResponse.Parser, (s, r, c) => s.RepositoryModelLoad(r, c));
+        Add(context, "RepositoryModelUnload", RepositoryModelUnloadRequest.Parser, RepositoryModelUnloadResponse.Parser, (s, r, c) => s.RepositoryModelUnload(r, c));
     }
 
     private static void Add<TRequest, TResponse>(

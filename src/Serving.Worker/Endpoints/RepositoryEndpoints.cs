@@ -56,37 +56,54 @@ internal static class RepositoryEndpoints
 
     private static async Task Control(HttpContext context, string model, bool load)
     {
+        var parameters = await ControlParameters.ReadAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
+        var (status, message) = parameters.Error is { } error ? (400, error) : await ControlAsync(context, model, load, parameters.Count).ConfigureAwait(false);
+        if (status == 200)
+        {
+            context.Response.StatusCode = 200;
+            return;
+        }
+
+        if (status == 401)
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+        }
+
+        await ErrorResults.WriteAsync(context, status, message!).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Load or unload for REST and gRPC alike: the admin token (as <c>Authorization: Bearer</c>), a valid name, no
+    /// parameters (a config override or uploaded files would load something other than the repository's folder).
+    /// </summary>
+    internal static async Task<(int Status, string? Message)> ControlAsync(HttpContext context, string model, bool load, int parameterCount)
+    {
         var token = context.RequestServices.GetRequiredService<IOptions<WorkerOptions>>().Value.AdminToken;
         if (string.IsNullOrEmpty(token))
         {
-            await ErrorResults.WriteAsync(context, 403, "model control is off: set Serving:Worker:AdminToken to enable load and unload").ConfigureAwait(false);
-            return;
+            return (403, "model control is off: set Serving:Worker:AdminToken to enable load and unload");
         }
 
         if (!Authorized(context.Request, token))
         {
-            context.Response.Headers.WWWAuthenticate = "Bearer";
-            await ErrorResults.WriteAsync(context, 401, "a valid 'Authorization: Bearer <token>' header is required").ConfigureAwait(false);
-            return;
+            return (401, "a valid 'Authorization: Bearer <token>' header is required");
         }
 
         if (!ModelNames.IsValidName(model))
         {
-            await ErrorResults.WriteAsync(context, 400, "model name is not valid").ConfigureAwait(false);
-            return;
+            return (400, "model name is not valid");
+        }
+
+        if (parameterCount > 0)
+        {
+            return (400, $"{(load ? "load" : "unload")} takes no parameters: this worker loads the model's own folder in its repository (no config override, no uploaded files)");
         }
 
         var repository = context.RequestServices.GetRequiredService<ModelRepository>();
         var done = load
             ? await repository.LoadAsync(model, context.RequestAborted).ConfigureAwait(false)
             : await repository.UnloadAsync(model, context.RequestAborted).ConfigureAwait(false);
-        if (!done)
-        {
-            await ErrorResults.WriteAsync(context, 404, $"unknown model '{model}'").ConfigureAwait(false);
-            return;
-        }
-
-        context.Response.StatusCode = 200;
+        return done ? (200, null) : (404, $"unknown model '{model}'");
     }
 
     private static bool Authorized(HttpRequest request, string token)

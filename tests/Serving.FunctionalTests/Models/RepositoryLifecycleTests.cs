@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Serving.Protocol.Inference;
 using Serving.Testing;
 
 namespace Serving.FunctionalTests.Models;
@@ -117,6 +118,57 @@ public sealed class RepositoryLifecycleTests
     }
 
     [Fact]
+    public async Task ModelControl_Grpc_TokenInMetadata_UnloadThenLoad_ErrorsAsStatusCodes()
+    {
+        using var repo = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        await using var server = await StartAsync(repo.Path, token: "s3cret");
+        var good = new Grpc.Core.Metadata { { "authorization", "Bearer s3cret" } };
+
+        Assert.Equal(Grpc.Core.StatusCode.Unauthenticated, await GrpcControlAsync(server, "tabular", load: false, null));
+        Assert.Equal(Grpc.Core.StatusCode.Unauthenticated, await GrpcControlAsync(server, "tabular", load: false, new() { { "authorization", "Bearer wrong" } }));
+        Assert.Equal(Grpc.Core.StatusCode.NotFound, await GrpcControlAsync(server, "nosuch", load: true, good));
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, await GrpcControlAsync(server, "../etc", load: true, good));
+        var withConfig = new RepositoryModelLoadRequest { ModelName = "tabular" };
+        withConfig.Parameters["config"] = new ModelRepositoryParameter { StringParam = "{\"max_batch_size\": 1}" };
+        var refused = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => server.Grpc.RepositoryModelLoadAsync(withConfig, good).ResponseAsync);
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, refused.StatusCode);
+        Assert.Contains("takes no parameters", refused.Status.Detail, StringComparison.Ordinal);
+
+        Assert.Equal(Grpc.Core.StatusCode.OK, await GrpcControlAsync(server, "tabular", load: false, good));
+        Assert.DoesNotContain((await server.Grpc.RepositoryIndexAsync(new RepositoryIndexRequest { Ready = true })).Models, m => m.Name == "tabular");
+        Assert.Equal(Grpc.Core.StatusCode.OK, await GrpcControlAsync(server, "tabular", load: true, good));
+        Assert.True((await server.Grpc.ModelReadyAsync(new ModelReadyRequest { Name = "tabular", Version = "2" })).Ready);
+    }
+
+    [Fact]
+    public async Task ModelControl_WithoutTokenConfigured_Grpc_PermissionDenied()
+    {
+        using var repo = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        await using var server = await StartAsync(repo.Path);
+
+        Assert.Equal(Grpc.Core.StatusCode.PermissionDenied, await GrpcControlAsync(server, "tabular", load: false, new() { { "authorization", "Bearer x" } }));
+    }
+
+    [Theory]
+    [InlineData("""{"parameters": {"config": "{}"}}""", "takes no parameters")]
+    [InlineData("""{"parameters": {"file:1/model.onnx": "AAAA"}}""", "takes no parameters")]
+    [InlineData("""{"parameters": 3}""", "'parameters' must be an object")]
+    [InlineData("[1]", "must be a JSON object")]
+    [InlineData("{", "not valid JSON")]
+    public async Task ModelControl_Rest_ParametersRefused_NotIgnored(string body, string message)
+    {
+        using var repo = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        await using var server = await StartAsync(repo.Path, token: "s3cret");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/repository/models/tabular/load") { Content = new StringContent(body) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "s3cret");
+
+        using var response = await server.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(message, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CudaRequestedInModelYaml_OnCpuBuild_VersionUnavailableWithHowTo()
     {
         using var repo = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
@@ -135,6 +187,27 @@ public sealed class RepositoryLifecycleTests
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         using var response = await server.Http.SendAsync(request);
         return response.StatusCode;
+    }
+
+    private static async Task<Grpc.Core.StatusCode> GrpcControlAsync(WorkerServer server, string model, bool load, Grpc.Core.Metadata? headers)
+    {
+        try
+        {
+            if (load)
+            {
+                await server.Grpc.RepositoryModelLoadAsync(new RepositoryModelLoadRequest { ModelName = model }, headers);
+            }
+            else
+            {
+                await server.Grpc.RepositoryModelUnloadAsync(new RepositoryModelUnloadRequest { ModelName = model }, headers);
+            }
+
+            return Grpc.Core.StatusCode.OK;
+        }
+        catch (Grpc.Core.RpcException e)
+        {
+            return e.StatusCode;
+        }
     }
 
     private static async Task<string> IndexAsync(WorkerServer server)
