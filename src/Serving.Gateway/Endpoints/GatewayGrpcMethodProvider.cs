@@ -20,7 +20,11 @@ internal sealed class GatewayGrpcMethodProvider : IServiceMethodProvider<Gateway
         Add(context, "ModelConfig", ModelConfigRequest.Parser, ModelConfigResponse.Parser, (s, r, c) => s.ModelConfig(r, c));
         Add(context, "ModelStatistics", ModelStatisticsRequest.Parser, ModelStatisticsResponse.Parser, (s, r, c) => s.ModelStatistics(r, c));
         Add(context, "RepositoryIndex", RepositoryIndexRequest.Parser, RepositoryIndexResponse.Parser, (s, r, c) => s.RepositoryIndex(r, c));
+        Add(context, "RepositoryModelLoad", RepositoryModelLoadRequest.Parser, RepositoryModelLoadResponse.Parser, (_, _, _) => NotHere<RepositoryModelLoadResponse>());
+        Add(context, "RepositoryModelUnload", RepositoryModelUnloadRequest.Parser, RepositoryModelUnloadResponse.Parser, (_, _, _) => NotHere<RepositoryModelUnloadResponse>());
     }
+
+    private static Task<T> NotHere<T>() => throw new RpcException(new Status(StatusCode.Unimplemented, GatewayTriton.ModelControlHere));
 
     private static void Add<TRequest, TResponse>(
         ServiceMethodProviderContext<GatewayGrpcEndpoint> context,

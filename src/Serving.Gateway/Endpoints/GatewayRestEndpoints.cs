@@ -33,6 +33,8 @@ internal static class GatewayRestEndpoints
         app.MapGet("/v2/models/{model}/ready", (HttpContext c, string model) => Ready(c, model, null));
         app.MapGet("/v2/models/{model}/versions/{version}/ready", (HttpContext c, string model, string version) => Ready(c, model, version));
         app.MapPost("/v2/repository/index", Index);
+        app.MapPost("/v2/repository/models/{model}/{action:regex(^(load|unload)$)}", (HttpContext c) =>
+            GatewayErrors.WriteRestAsync(c, StatusCodes.Status501NotImplemented, GatewayTriton.ModelControlHere));
         app.MapPost("/v2/models/{model}/infer", Infer);
         app.MapPost("/v2/models/{model}/versions/{version}/infer", Infer);
         app.MapPost(GatewayHeaders.GrpcInferPath, context => context.RequestServices.GetRequiredService<GrpcInferEndpoint>().InvokeAsync(context));

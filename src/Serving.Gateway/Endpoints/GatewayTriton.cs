@@ -13,6 +13,10 @@ namespace Serving.Gateway.Endpoints;
 /// </summary>
 internal sealed class GatewayTriton(RoutingState routing, TrafficPolicies policies, WorkerProbe probe)
 {
+    /// <summary>What a load or unload sent to the gateway is told.</summary>
+    public const string ModelControlHere =
+        "the gateway does not load or unload models: call each worker's /v2/repository/models/<model>/load|unload (or gRPC RepositoryModelLoad) with its admin token";
+
     /// <summary>Every version some worker reported READY: READY while a healthy worker has it, else UNAVAILABLE.</summary>
     public IEnumerable<RepositoryIndex.Entry> Index() =>
         routing.Table.Models.Values.OrderBy(m => m.Name, StringComparer.Ordinal).SelectMany(m => m.Ordered.Select(v => v.IsReady

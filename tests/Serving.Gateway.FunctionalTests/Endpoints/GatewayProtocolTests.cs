@@ -232,4 +232,17 @@ public sealed class GatewayProtocolTests(GatewayFixture fixture)
         var index = await client.RepositoryIndexAsync(new RepositoryIndexRequest { Ready = true });
         Assert.Equal(["tabular/1", "tabular/2"], index.Models.Select(m => $"{m.Name}/{m.Version}"));
     }
+
+    [Fact]
+    public async Task ModelControl_NotAtTheGateway_SaysWhereToGo()
+    {
+        var (status, _, error) = await RestCall.SendAsync(fixture.Gateway.Http, "POST", "/v2/repository/models/tabular/unload");
+        var grpc = await Assert.ThrowsAsync<RpcException>(() => fixture.Gateway.Grpc.RepositoryModelUnloadAsync(new RepositoryModelUnloadRequest { ModelName = "tabular" }).ResponseAsync);
+
+        Assert.Equal(HttpStatusCode.NotImplemented, status);
+        Assert.Contains("each worker's /v2/repository/models/<model>/load|unload", error, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.Unimplemented, grpc.StatusCode);
+        Assert.Contains("admin token", grpc.Status.Detail, StringComparison.Ordinal);
+        Assert.True((await fixture.Gateway.Grpc.ModelReadyAsync(new ModelReadyRequest { Name = "tabular", Version = "1" })).Ready);
+    }
 }
