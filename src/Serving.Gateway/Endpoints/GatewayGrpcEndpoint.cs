@@ -42,7 +42,7 @@ internal sealed class GatewayGrpcEndpoint(RoutingState routing, TrafficPolicies 
             if (status != 200)
             {
                 var message = document.RootElement.TryGetProperty("error", out var e) ? e.GetString() ?? "" : $"the worker answered {status}";
-                throw new RpcException(new Status(StatusOf(status), message));
+                throw new RpcException(new Status(GrpcStatuses.FromHttp(status), message));
             }
 
             return new ModelConfigResponse { Config = TritonJson.ParseConfig(document.RootElement) };
@@ -69,29 +69,8 @@ internal sealed class GatewayGrpcEndpoint(RoutingState routing, TrafficPolicies 
     }
 
     /// <summary>Triton's RepositoryIndex across the workers (only READY versions when asked).</summary>
-    public Task<RepositoryIndexResponse> RepositoryIndex(RepositoryIndexRequest request, ServerCallContext context)
-    {
-        var response = new RepositoryIndexResponse();
-        foreach (var entry in triton.Index())
-        {
-            if (!request.Ready || entry.State == Serving.Hosting.Http.RepositoryIndex.Ready)
-            {
-                response.Models.Add(new RepositoryIndexResponse.Types.ModelIndex { Name = entry.Name, Version = entry.Version ?? "", State = entry.State, Reason = entry.Reason ?? "" });
-            }
-        }
-
-        return Task.FromResult(response);
-    }
-
-    // A worker's REST status as the gRPC status Triton's clients expect.
-    private static StatusCode StatusOf(int http) => http switch
-    {
-        400 => StatusCode.InvalidArgument,
-        404 => StatusCode.NotFound,
-        413 or 429 => StatusCode.ResourceExhausted,
-        503 => StatusCode.Unavailable,
-        _ => StatusCode.Unknown,
-    };
+    public Task<RepositoryIndexResponse> RepositoryIndex(RepositoryIndexRequest request, ServerCallContext context) =>
+        Task.FromResult(Serving.Hosting.Http.RepositoryIndex.ToMessage(triton.Index(), request.Ready));
 
     private static Task<T> Guard<T>(Func<T> action)
     {

@@ -1,6 +1,6 @@
-using System.Buffers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Serving.Protocol.Inference;
 
 namespace Serving.Hosting.Http;
 
@@ -24,35 +24,8 @@ public static class RepositoryIndex
     public readonly record struct Request(bool ReadyOnly, int Status = StatusCodes.Status200OK, string? Error = null);
 
     /// <summary>Reads the optional body. An empty body (or only whitespace) asks for every version, as Triton's clients send it.</summary>
-    public static async Task<Request> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength == 0)
-        {
-            return new Request(false); // what the gateway's discovery and Triton's clients send
-        }
-
-        if (request.ContentLength > MaxRequestBytes)
-        {
-            return TooLarge();
-        }
-
-        var buffer = ArrayPool<byte>.Shared.Rent(MaxRequestBytes + 1);
-        try
-        {
-            var length = 0;
-            int read;
-            while (length <= MaxRequestBytes && (read = await request.Body.ReadAsync(buffer.AsMemory(length, MaxRequestBytes + 1 - length), cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                length += read;
-            }
-
-            return length > MaxRequestBytes ? TooLarge() : Parse(buffer.AsSpan(0, length));
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+    public static async Task<Request> ReadAsync(HttpRequest request, CancellationToken cancellationToken) =>
+        await SmallBody.ReadAsync(request, MaxRequestBytes, cancellationToken).ConfigureAwait(false) is { } body ? Parse(body) : TooLarge();
 
     /// <summary>Parses a body already read (see <see cref="ReadAsync"/>).</summary>
     public static Request Parse(ReadOnlySpan<byte> body)
@@ -88,18 +61,28 @@ public static class RepositoryIndex
         }
     }
 
+    /// <summary>The entries a request lists: all, or only the <see cref="Ready"/> ones.</summary>
+    public static IEnumerable<Entry> Listed(IEnumerable<Entry> entries, bool readyOnly) => readyOnly ? entries.Where(e => e.State == Ready) : entries;
+
+    /// <summary>The index as Triton's gRPC <c>RepositoryIndex</c> answers it.</summary>
+    public static RepositoryIndexResponse ToMessage(IEnumerable<Entry> entries, bool readyOnly)
+    {
+        var response = new RepositoryIndexResponse();
+        foreach (var entry in Listed(entries, readyOnly))
+        {
+            response.Models.Add(new RepositoryIndexResponse.Types.ModelIndex { Name = entry.Name, Version = entry.Version ?? "", State = entry.State, Reason = entry.Reason ?? "" });
+        }
+
+        return response;
+    }
+
     /// <summary>Writes <paramref name="entries"/> (only the <see cref="Ready"/> ones when <paramref name="readyOnly"/>) as the index.</summary>
     public static Task WriteAsync(HttpContext context, IEnumerable<Entry> entries, bool readyOnly) =>
         JsonResponse.WriteAsync(context, w =>
         {
             w.WriteStartArray();
-            foreach (var entry in entries)
+            foreach (var entry in Listed(entries, readyOnly))
             {
-                if (readyOnly && entry.State != Ready)
-                {
-                    continue;
-                }
-
                 w.WriteStartObject();
                 w.WriteString("name", entry.Name);
                 if (entry.Version is { } version)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Serving.Hosting.Http;
 
 namespace Serving.Worker.Endpoints;
 
@@ -13,32 +14,10 @@ internal static class ControlParameters
 
     public readonly record struct Result(int Count, string? Error = null);
 
-    public static async Task<Result> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength == 0)
-        {
-            return new Result(0);
-        }
-
-        if (request.ContentLength > MaxBytes)
-        {
-            return new Result(0, $"the request body is over {MaxBytes / 1024} KiB; load and unload take no parameters");
-        }
-
-        using var body = new MemoryStream();
-        var buffer = new byte[8192];
-        int read;
-        while ((read = await request.Body.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            body.Write(buffer, 0, read);
-            if (body.Length > MaxBytes)
-            {
-                return new Result(0, $"the request body is over {MaxBytes / 1024} KiB; load and unload take no parameters");
-            }
-        }
-
-        return Parse(body.GetBuffer().AsSpan(0, (int)body.Length));
-    }
+    public static async Task<Result> ReadAsync(HttpRequest request, CancellationToken cancellationToken) =>
+        await SmallBody.ReadAsync(request, MaxBytes, cancellationToken).ConfigureAwait(false) is { } body
+            ? Parse(body)
+            : new Result(0, $"the request body is over {MaxBytes / 1024} KiB; load and unload take no parameters");
 
     internal static Result Parse(ReadOnlySpan<byte> body)
     {

@@ -52,19 +52,8 @@ internal sealed class GrpcInferenceEndpoint(
         });
 
     /// <summary>Triton's RepositoryIndex: every version and its state (only READY ones when asked).</summary>
-    public Task<RepositoryIndexResponse> RepositoryIndex(RepositoryIndexRequest request, ServerCallContext context)
-    {
-        var response = new RepositoryIndexResponse();
-        foreach (var entry in RepositoryEndpoints.Entries(repository.Table))
-        {
-            if (!request.Ready || entry.State == Serving.Hosting.Http.RepositoryIndex.Ready)
-            {
-                response.Models.Add(new RepositoryIndexResponse.Types.ModelIndex { Name = entry.Name, Version = entry.Version ?? "", State = entry.State, Reason = entry.Reason ?? "" });
-            }
-        }
-
-        return Task.FromResult(response);
-    }
+    public Task<RepositoryIndexResponse> RepositoryIndex(RepositoryIndexRequest request, ServerCallContext context) =>
+        Task.FromResult(Serving.Hosting.Http.RepositoryIndex.ToMessage(RepositoryEndpoints.Entries(repository.Table), request.Ready));
 
     /// <summary>Triton's RepositoryModelLoad: as REST's, with the admin token in the <c>authorization</c> metadata.</summary>
     public async Task<RepositoryModelLoadResponse> RepositoryModelLoad(RepositoryModelLoadRequest request, ServerCallContext context)
@@ -85,16 +74,7 @@ internal sealed class GrpcInferenceEndpoint(
         var (status, message) = await RepositoryEndpoints.ControlAsync(context.GetHttpContext(), model, load, parameters).ConfigureAwait(false);
         if (status != 200)
         {
-            throw new RpcException(new Status(
-                status switch
-                {
-                    400 => StatusCode.InvalidArgument,
-                    401 => StatusCode.Unauthenticated,
-                    403 => StatusCode.PermissionDenied,
-                    404 => StatusCode.NotFound,
-                    _ => StatusCode.Internal,
-                },
-                message ?? ""));
+            throw new RpcException(new Status(GrpcStatuses.FromHttp(status), message ?? ""));
         }
     }
 

@@ -67,15 +67,17 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
                 }
 
                 response = new InferenceResponse(v.Model, v.VersionText, request.Id, runner.Run(inputs, outputNames));
-                statistics?.Executed(Rows(response.Outputs, runner.Signature.MaxBatchSize), 0, Stopwatch.GetTimestamp() - (featuresDone > 0 ? featuresDone : runStarted), 0);
-                InferenceSpans.Record(new(runStarted, runStarted, featuresDone, Stopwatch.GetTimestamp(), 1, (int)(inputs[0]?.Shape.FirstOrDefault() ?? 1)), model, version);
+                var runDone = Stopwatch.GetTimestamp();
+                statistics?.Executed(Rows(response.Outputs, runner.Signature.MaxBatchSize), 0, runDone - (featuresDone > 0 ? featuresDone : runStarted), 0);
+                InferenceSpans.Record(new(runStarted, runStarted, featuresDone, runDone, 1, (int)(inputs[0]?.Shape.FirstOrDefault() ?? 1)), model, version);
             }
 
             features.Item?.Request.AddParameters(response.Parameters);
 
-            var elapsed = Stopwatch.GetElapsedTime(started);
+            var done = Stopwatch.GetTimestamp();
+            var elapsed = Stopwatch.GetElapsedTime(started, done);
             metrics.Observe(model, version, protocol, "ok", elapsed.TotalSeconds);
-            statistics?.Succeeded(Rows(response.Outputs, runner.Signature.MaxBatchSize), Stopwatch.GetTimestamp() - started);
+            statistics?.Succeeded(Rows(response.Outputs, runner.Signature.MaxBatchSize), started, done);
             if (logs.Enabled)
             {
                 logs.Record(new PredictionContext(model, version, request.Id, inputs, response.Outputs, elapsed.TotalMilliseconds, gateway.Arm));

@@ -18,16 +18,19 @@ internal sealed class InferenceStatistics(int maxBatchSize)
     private readonly Duration _computeInfer = new();
     private readonly Duration _computeOutput = new();
     private readonly BatchDurations[] _batches = [.. Enumerable.Range(0, Math.Max(maxBatchSize, 1) + 1).Select(_ => new BatchDurations())];
+    // Wall clock and Stopwatch read once together: the last inference is kept as a Stopwatch timestamp (no clock read
+    // per request) and turned into milliseconds since the epoch when the statistics are read.
+    private static readonly (long UnixMs, long Timestamp) Epoch = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), Stopwatch.GetTimestamp());
     private long _inferenceCount;
     private long _executionCount;
-    private long _lastInferenceMs;
+    private long _lastInference;
 
-    /// <summary>A request answered: <paramref name="rows"/> inferences, <paramref name="ticks"/> in the worker.</summary>
-    public void Succeeded(int rows, long ticks)
+    /// <summary>A request answered: <paramref name="rows"/> inferences, in the worker from <paramref name="started"/> to <paramref name="done"/> (Stopwatch timestamps).</summary>
+    public void Succeeded(int rows, long started, long done)
     {
-        _success.Add(ticks);
+        _success.Add(done - started);
         Interlocked.Add(ref _inferenceCount, rows);
-        Volatile.Write(ref _lastInferenceMs, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        Volatile.Write(ref _lastInference, done);
     }
 
     /// <summary>A request for this version that failed after it was resolved.</summary>
@@ -58,7 +61,8 @@ internal sealed class InferenceStatistics(int maxBatchSize)
         w.WriteStartObject();
         w.WriteString("name", model);
         w.WriteString("version", version);
-        w.WriteNumber("last_inference", Volatile.Read(ref _lastInferenceMs));
+        var last = Volatile.Read(ref _lastInference);
+        w.WriteNumber("last_inference", last == 0 ? 0 : Epoch.UnixMs + (long)Stopwatch.GetElapsedTime(Epoch.Timestamp, last).TotalMilliseconds);
         w.WriteNumber("inference_count", Interlocked.Read(ref _inferenceCount));
         w.WriteNumber("execution_count", Interlocked.Read(ref _executionCount));
         w.WriteStartObject("inference_stats");
