@@ -33,6 +33,11 @@ internal static class FeaturesBenchCommand
             Description = "Redis layouts to measure (features.layout), one worker per layout and near-cache setting, Redis reloaded in each: hash, packed, or hash,packed",
             DefaultValueFactory = _ => "hash,packed",
         };
+        var rounds = new Option<int>("--rounds")
+        {
+            Description = "Rounds of the two arms per worker, ABBA order (inline, lookup, lookup, inline, …); the added p50/p99 is the median over the rounds",
+            DefaultValueFactory = _ => 2,
+        };
         var grpcClient = new Option<string>("--grpc-client") { Description = "gRPC client: raw-h2 (default, cheaper on 2 cores) | grpc-net", DefaultValueFactory = _ => "raw-h2" };
         grpcClient.AcceptOnlyFromAmong(GrpcClientKinds.Names);
         var delay = new Option<long>("--max-queue-delay-us") { Description = "model.yaml dynamic_batching.max_queue_delay_us", DefaultValueFactory = _ => 0 };
@@ -46,7 +51,7 @@ internal static class FeaturesBenchCommand
         var json = CommonOptions.Json();
         var command = new Command("features-bench", "Feature store: requests by entity id (Redis lookup) vs the same values inline, at concurrency 64; prints the p50/p99 the lookup adds and Redis round trips per batch, with targets")
         {
-            duration, warmup, serverWarmup, concurrency, model, nearCache, layout, grpcClient, delay, instances, storeTimeout, outFile, json,
+            duration, warmup, serverWarmup, concurrency, model, nearCache, layout, rounds, grpcClient, delay, instances, storeTimeout, outFile, json,
         };
         FeatureBenchOptions Options(ParseResult parse) => new FeatureBenchOptions
         {
@@ -57,6 +62,7 @@ internal static class FeaturesBenchCommand
             Concurrency = parse.GetValue(concurrency),
             NearCache = parse.GetValue(nearCache)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(NearCacheSetting.Parse).Distinct().ToList(),
             Layouts = parse.GetValue(layout)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(NearCacheSetting.ParseLayout).Distinct().ToList(),
+            Rounds = parse.GetValue(rounds),
             GrpcClient = GrpcClientKinds.Parse(parse.GetValue(grpcClient)!),
             Batching = new BatchingConfig(64, parse.GetValue(delay), parse.GetValue(instances), 0),
             StoreTimeout = parse.GetValue(storeTimeout),
@@ -75,7 +81,7 @@ internal static class FeaturesBenchCommand
         var root = BenchModel.FindRepositoryRoot(Directory.GetCurrentDirectory());
         var estimate = options.Estimate;
         await Console.Error.WriteLineAsync(
-            $"features-bench: model {options.Model}, layout {string.Join(",", options.Layouts)}, near cache {string.Join(",", options.NearCache.Select(m => m.ToName()))}, {options.Arms} arms of "
+            $"features-bench: model {options.Model}, layout {string.Join(",", options.Layouts)}, near cache {string.Join(",", options.NearCache.Select(m => m.ToName()))}, {options.Arms} arms ({options.Rounds} round(s) per worker) of "
             + $"{Format.Fixed(options.Warmup.TotalSeconds, 0)}+{Format.Fixed(options.Duration.TotalSeconds, 0)} s at concurrency {options.Concurrency}, gRPC client {options.GrpcClient.ToName()}; estimated {estimate:m\\mss\\s}");
 
         // Bounded as a whole, like the bench: every arm is bounded, start-ups get a generous allowance.

@@ -11,8 +11,9 @@ namespace Serving.LoadTests.FeatureBench;
 /// <param name="RoundTrips">Redis round trips per batch, from the server's counters.</param>
 /// <param name="RedisCpuCores">Cores redis-server used during the arm (its <c>INFO cpu</c>).</param>
 /// <param name="Layout">How Redis held the entities: <c>hash</c> or <c>packed</c> (<c>features.layout</c>).</param>
+/// <param name="Round">Which round of this layout and near-cache setting (from 1): odd rounds run inline first, even rounds lookup first.</param>
 internal sealed record FeatureArm(
-    string NearCache, string Form, LoadReport? Report, string? Error, WorkerFeatureStats? Worker, RoundTrips? RoundTrips, double? RedisCpuCores, string Layout = "hash")
+    string NearCache, string Form, LoadReport? Report, string? Error, WorkerFeatureStats? Worker, RoundTrips? RoundTrips, double? RedisCpuCores, string Layout = "hash", int Round = 1)
 {
     /// <summary>The entity-id form.</summary>
     public const string Lookup = "lookup";

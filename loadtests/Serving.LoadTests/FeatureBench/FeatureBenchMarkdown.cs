@@ -50,7 +50,8 @@ internal static class FeatureBenchMarkdown
         md.AppendLine();
         md.AppendLine($"Model `{r.Model}` version {r.ModelVersion}: {Format.Int(r.Entities)} entities × {r.Fields} fields written to a redis-server {r.RedisVersion} "
             + $"started by the bench on 127.0.0.1, under `{r.KeyPattern}`. Closed model at concurrency {r.Concurrency}, gRPC client `{r.GrpcClient}`, "
-            + $"{Seconds(r.DurationSeconds)} s measured after {Seconds(r.WarmupSeconds)} s warmup per arm; each worker got "
+            + $"{Seconds(r.DurationSeconds)} s measured after {Seconds(r.WarmupSeconds)} s warmup per arm, {r.Rounds} round(s) of both arms per worker "
+            + "(ABBA: inline then lookup, then lookup then inline, …); each worker got "
             + $"{Seconds(r.ServerWarmupSeconds)} s of unrecorded load (half in each form) after it started. Each caller walks its own share "
             + "of the entities, one per call, so a batch holds different entities; the inline arm sends, for the same entity, the values the lookup reads.");
         md.AppendLine();
@@ -69,14 +70,14 @@ internal static class FeatureBenchMarkdown
     {
         md.AppendLine("## What the lookup adds (targets printed, not asserted)");
         md.AppendLine();
-        md.AppendLine("| layout | near cache | p50 added | p99 added | target | | Redis round trips per batch | target | | throughput lookup / inline |");
-        md.AppendLine("|---|---|---:|---:|---|---|---:|---|---|---:|");
+        md.AppendLine("| layout | near cache | p50 added | p99 added | target | | p99 added, each round | Redis round trips per batch | target | | throughput lookup / inline |");
+        md.AppendLine("|---|---|---:|---:|---|---|---|---:|---|---|---:|");
         foreach (var c in r.Comparisons)
         {
             var rt = c.RoundTrips;
             var perStore = rt is { PerStoreBatch: { } ps } && rt.BatchesNeedingStore != rt.Batches ? $" ({PerBatch(ps)} per batch that called Redis)" : string.Empty;
             md.AppendLine($"| {c.Layout} | {CacheLabel(c.NearCache, c.NearCacheTtlMs)} | {Added(c.AddedP50Micros)} | {Added(c.AddedP99Micros)} | ≤ {Format.Micros(FeatureComparison.AddedP99TargetMicros)} "
-                + $"| {Verdict(c.AddedP99Micros is null ? null : c.P99TargetMet)} | {PerBatch(rt?.PerBatch)}{perStore} | {Format.Fixed(RoundTrips.Target, 0)} "
+                + $"| {Verdict(c.AddedP99Micros is null ? null : c.P99TargetMet)} | {ByRound(c.AddedP99ByRound)} | {PerBatch(rt?.PerBatch)}{perStore} | {Format.Fixed(RoundTrips.Target, 0)} "
                 + $"| {Verdict(rt?.PerBatch is null ? null : rt.TargetMet)} | {Rps(c.LookupRequestsPerSecond)} / {Rps(c.InlineRequestsPerSecond)} req/s"
                 + (c.ThroughputRatio is { } ratio ? $" ({Format.Fixed(ratio, 2)}×)" : string.Empty) + " |");
         }
@@ -100,18 +101,18 @@ internal static class FeatureBenchMarkdown
     {
         md.AppendLine("## Arms");
         md.AppendLine();
-        md.AppendLine("| layout | near cache | form | requests | failed | req/s | p50 | p90 | p99 | p99.9 | batches | mean batch | near-cache hits | defaulted rows | Redis timeouts + errors | breaker refusals | worker's Redis call (mean) | cores: this process / redis / others |");
-        md.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        md.AppendLine("| layout | near cache | round | form | requests | failed | req/s | p50 | p90 | p99 | p99.9 | batches | mean batch | near-cache hits | defaulted rows | Redis timeouts + errors | breaker refusals | worker's Redis call (mean) | cores: this process / redis / others |");
+        md.AppendLine("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (var a in r.Arms)
         {
             if (a.Report is not { } rep)
             {
-                md.AppendLine($"| {a.Layout} | {a.NearCache} | {a.Form} | did not run: {Cell(a.Error)} ||||||||||||||");
+                md.AppendLine($"| {a.Layout} | {a.NearCache} | {a.Round} | {a.Form} | did not run: {Cell(a.Error)} ||||||||||||||");
                 continue;
             }
 
             var w = a.Worker;
-            md.AppendLine($"| {a.Layout} | {a.NearCache} | {a.Form} | {Format.Int(rep.Succeeded)} | {Format.Int(rep.Failed)} | {Rps(rep.RequestsPerSecond)} "
+            md.AppendLine($"| {a.Layout} | {a.NearCache} | {a.Round} | {a.Form} | {Format.Int(rep.Succeeded)} | {Format.Int(rep.Failed)} | {Rps(rep.RequestsPerSecond)} "
                 + $"| {Format.Micros(rep.Latency.P50Micros)} | {Format.Micros(rep.Latency.P90Micros)} | {Format.Micros(rep.Latency.P99Micros)} | {Format.Micros(rep.Latency.P999Micros)} "
                 + $"| {Count(w?.Batches)} | {(w is null ? "?" : Format.Fixed(w.MeanBatchSize, 1))} "
                 + $"| {(a.Form == FeatureArm.Inline ? "–" : w?.CacheHitRatio is { } hit ? Format.Fixed(hit * 100, 1) + " %" : "n/a")} "
@@ -126,12 +127,12 @@ internal static class FeatureBenchMarkdown
     {
         md.AppendLine("## Redis round trips, as the server counted them (`INFO commandstats`)");
         md.AppendLine();
-        md.AppendLine("| layout | near cache | form | round trips (EVALSHA or MGET calls) | entities read | batches executed (worker) | batches that called Redis (worker) | round trips per batch | per batch that called Redis | entities per round trip |");
-        md.AppendLine("|---|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine("| layout | near cache | round | form | round trips (EVALSHA or MGET calls) | entities read | batches executed (worker) | batches that called Redis (worker) | round trips per batch | per batch that called Redis | entities per round trip |");
+        md.AppendLine("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var a in r.Arms.Where(a => a.RoundTrips is not null))
         {
             var rt = a.RoundTrips!;
-            md.AppendLine($"| {a.Layout} | {a.NearCache} | {a.Form} | {Format.Int(rt.StoreCalls)}{(rt.StoreCalls == 0 ? string.Empty : $" ({rt.Via})")} | {Format.Int(rt.KeysRead)} "
+            md.AppendLine($"| {a.Layout} | {a.NearCache} | {a.Round} | {a.Form} | {Format.Int(rt.StoreCalls)}{(rt.StoreCalls == 0 ? string.Empty : $" ({rt.Via})")} | {Format.Int(rt.KeysRead)} "
                 + $"| {Format.Int(rt.Batches)} | {Format.Int(rt.BatchesNeedingStore)} | {PerBatch(rt.PerBatch)} | {PerBatch(rt.PerStoreBatch)} "
                 + $"| {(rt.KeysPerCall is { } k ? Format.Fixed(k, 1) : "–")} |");
         }
@@ -159,8 +160,10 @@ internal static class FeatureBenchMarkdown
     {
         md.AppendLine("## How to read it");
         md.AppendLine();
-        md.AppendLine("- *p50 / p99 added* = the lookup arm's percentile minus the inline arm's, on the same worker, same entities, run back to back (inline first). "
-            + "Target p99 added ≤ 1 ms (Feast documents p99 < 1.5 ms for its Redis online store). On a shared machine the difference of two p99s is noisy: run it twice.");
+        md.AppendLine("- *p50 / p99 added* = the lookup arm's percentile minus the inline arm's, on the same worker, same entities, run back to back; "
+            + "a round is one arm of each form, odd rounds inline first and even rounds lookup first, and the figure is the median over the rounds "
+            + "(the mean of the middle two for an even count; each round's p99 difference is listed). "
+            + "Target p99 added ≤ 1 ms (Feast documents p99 < 1.5 ms for its Redis online store). On a shared machine the difference of two p99s is noisy: more rounds (`--rounds`) steady it.");
         md.AppendLine("- *Round trips per batch* = EVAL/EVALSHA/FCALL calls (layout `hash`) or MGET calls (layout `packed`) in Redis's `INFO commandstats` (after − before the arm) ÷ "
             + "`serving_batch_executions_total` of the model (after − before, the worker's `/metrics`). Redis also counts the HMGETs a script runs; "
             + "those are not round trips and are shown as entities read (for MGET, the entities are the worker's near-cache misses). "
@@ -171,6 +174,9 @@ internal static class FeatureBenchMarkdown
             + "*Others* are cores used by other processes besides redis-server; on a 2-core machine shared with other work, figures move between runs.");
         md.AppendLine("- The counters (round trips, batches, hits, cores) cover the whole arm, its warmup included; the latencies and req/s only its measured window.");
     }
+
+    private static string ByRound(IReadOnlyList<long>? added) =>
+        added is { Count: > 0 } ? string.Join(", ", added.Select(a => Added(a))) : "n/a";
 
     private static string CacheLabel(string nearCache, int ttlMs) =>
         nearCache == "off" ? "off (TTL 0: every entity from Redis)" : $"on (TTL {ttlMs.ToString(CultureInfo.InvariantCulture)} ms)";

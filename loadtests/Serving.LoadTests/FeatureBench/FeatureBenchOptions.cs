@@ -27,6 +27,12 @@ internal sealed record FeatureBenchOptions
     /// <summary>The Redis layouts to measure (<c>hash</c>, <c>packed</c>): one worker per layout and near-cache setting.</summary>
     public IReadOnlyList<string> Layouts { get; init; } = ["hash", "packed"];
 
+    /// <summary>
+    /// Rounds of the two arms per worker, in ABBA order (inline then lookup, then lookup then inline, …) so drift
+    /// during the run favours neither form; the added latency is the median over the rounds.
+    /// </summary>
+    public int Rounds { get; init; } = 2;
+
     /// <summary>The gRPC client every arm uses.</summary>
     public GrpcClientKind GrpcClient { get; init; } = GrpcClientKind.RawHttp2;
 
@@ -45,11 +51,11 @@ internal sealed record FeatureBenchOptions
     /// <summary>Where to write the JSON report.</summary>
     public string? JsonPath { get; init; }
 
-    /// <summary>Arms: two per layout and near-cache setting (lookup and inline).</summary>
-    public int Arms => Layouts.Count * NearCache.Count * 2;
+    /// <summary>Arms: two per round (lookup and inline) per layout and near-cache setting.</summary>
+    public int Arms => Layouts.Count * NearCache.Count * Rounds * 2;
 
     /// <summary>The expected wall time (load only; start-up adds a few seconds).</summary>
-    public TimeSpan Estimate => (ServerWarmup + ((Warmup + Duration) * 2) + TimeSpan.FromSeconds(3)) * NearCache.Count * Layouts.Count;
+    public TimeSpan Estimate => (ServerWarmup + ((Warmup + Duration) * 2 * Rounds) + TimeSpan.FromSeconds(3)) * NearCache.Count * Layouts.Count;
 
     /// <summary>Throws when the options cannot run.</summary>
     public void Validate()
@@ -58,6 +64,7 @@ internal sealed record FeatureBenchOptions
         Require(Warmup >= TimeSpan.Zero, "--warmup must not be negative");
         Require(ServerWarmup >= TimeSpan.Zero, "--server-warmup must not be negative");
         Require(Concurrency is > 0 and <= 4096, "--concurrency must be between 1 and 4096");
+        Require(Rounds is >= 1 and <= 20, "--rounds must be between 1 and 20");
         Require(NearCache.Count > 0, "--near-cache needs off, on or both");
         Require(Layouts.Count > 0 && Layouts.All(l => l is "hash" or "packed"), "--layout needs hash, packed or both");
         Require(Batching.MaxBatchSize is > 1 and <= 4096, "--max-batch-size must be between 2 and 4096");

@@ -36,6 +36,9 @@ internal sealed record FeatureBenchReport
     public required string GrpcClient { get; init; }
 
     /// <summary>Closed-model callers.</summary>
+    /// <summary>Rounds of the two arms per worker (ABBA order).</summary>
+    public int Rounds { get; init; } = 1;
+
     public required int Concurrency { get; init; }
 
     /// <summary>Measured seconds per arm.</summary>

@@ -13,7 +13,8 @@ namespace Serving.LoadTests.FeatureBench;
 
 /// <summary>
 /// Runs the feature bench in one process: a real redis-server loaded from the model's feature CSV, then per
-/// near-cache setting a worker started in-process and loaded in both forms of call, inline first, then by id.
+/// near-cache setting a worker started in-process and loaded in both forms of call, in rounds: inline then by id,
+/// then by id then inline, and so on (ABBA).
 /// </summary>
 internal sealed class FeatureBenchRunner(FeatureBenchOptions options, BenchProgress progress)
 {
@@ -67,6 +68,7 @@ internal sealed class FeatureBenchRunner(FeatureBenchOptions options, BenchProgr
             RedisVersion = redis.Version,
             GrpcClient = options.GrpcClient.ToName(),
             Concurrency = options.Concurrency,
+            Rounds = options.Rounds,
             DurationSeconds = options.Duration.TotalSeconds,
             WarmupSeconds = options.Warmup.TotalSeconds,
             ServerWarmupSeconds = options.ServerWarmup.TotalSeconds,
@@ -93,9 +95,33 @@ internal sealed class FeatureBenchRunner(FeatureBenchOptions options, BenchProgr
         progress.Step($"    both forms on the first {agreement.Entities} entities: {(agreement.Agrees ? "same outputs" : $"DIFFER (max |Δ| {agreement.MaxAbsDifference:G3}, {agreement.DefaultedResponses} defaulted)")}");
         await WarmUpAsync(worker, lookupForm, inlineForm, cancellationToken);
 
-        var inline = await RunArmAsync(model, layout, mode, FeatureArm.Inline, worker, redis, inlineForm, cancellationToken);
-        var lookup = await RunArmAsync(model, layout, mode, FeatureArm.Lookup, worker, redis, lookupForm, cancellationToken);
-        _comparisons.Add(FeatureComparison.From(lookup, inline, ttl, agreement));
+        var rounds = new List<(FeatureArm Lookup, FeatureArm Inline)>(options.Rounds);
+        try
+        {
+            for (var round = 1; round <= options.Rounds; round++)
+            {
+                if (round % 2 == 1)
+                {
+                    var inline = await RunArmAsync(model, layout, mode, FeatureArm.Inline, round, worker, redis, inlineForm, cancellationToken);
+                    var lookup = await RunArmAsync(model, layout, mode, FeatureArm.Lookup, round, worker, redis, lookupForm, cancellationToken);
+                    rounds.Add((lookup, inline));
+                }
+                else
+                {
+                    var lookup = await RunArmAsync(model, layout, mode, FeatureArm.Lookup, round, worker, redis, lookupForm, cancellationToken);
+                    var inline = await RunArmAsync(model, layout, mode, FeatureArm.Inline, round, worker, redis, inlineForm, cancellationToken);
+                    rounds.Add((lookup, inline));
+                }
+            }
+        }
+        finally
+        {
+            // Cancelled midway: the rounds that finished still compare.
+            if (rounds.Count > 0)
+            {
+                _comparisons.Add(FeatureComparison.From(rounds, ttl, agreement));
+            }
+        }
     }
 
     /// <summary>Unrecorded load after the worker starts, half in each form, so both arms find the same warm process.</summary>
@@ -124,9 +150,9 @@ internal sealed class FeatureBenchRunner(FeatureBenchOptions options, BenchProgr
     }
 
     private async Task<FeatureArm> RunArmAsync(
-        BenchModel model, string layout, NearCacheMode mode, string form, InProcessWorker worker, RedisProcess redis, IReadOnlyList<InferPayload> payloads, CancellationToken cancellationToken)
+        BenchModel model, string layout, NearCacheMode mode, string form, int round, InProcessWorker worker, RedisProcess redis, IReadOnlyList<InferPayload> payloads, CancellationToken cancellationToken)
     {
-        progress.CellStarted($"{model.Name} · layout {layout} · near cache {mode.ToName()} · {(form == FeatureArm.Lookup ? "lookup (entity ids)" : "inline (same values in the request)")} · closed c={options.Concurrency}");
+        progress.CellStarted($"{model.Name} · layout {layout} · near cache {mode.ToName()} · round {round}/{options.Rounds} · {(form == FeatureArm.Lookup ? "lookup (entity ids)" : "inline (same values in the request)")} · closed c={options.Concurrency}");
         FeatureArm arm;
         try
         {
@@ -143,11 +169,11 @@ internal sealed class FeatureBenchRunner(FeatureBenchOptions options, BenchProgr
             var commandsAfter = await redis.CommandStatsAsync();
             var stats = WorkerFeatureStats.Between(metricsBefore, await worker.ScrapeAsync(CancellationToken.None), model.Name);
             var roundTrips = RoundTrips.From(CommandStats.Between(commandsBefore, commandsAfter), stats.Batches, stats.StoreCalls, stats.CacheMisses);
-            arm = new FeatureArm(mode.ToName(), form, report, null, stats, roundTrips, wall > 0 ? Math.Round((cpuAfter - cpuBefore) / wall, 2) : null, layout);
+            arm = new FeatureArm(mode.ToName(), form, report, null, stats, roundTrips, wall > 0 ? Math.Round((cpuAfter - cpuBefore) / wall, 2) : null, layout, round);
         }
         catch (Exception e) when (e is LoadTestException or RpcException or HttpRequestException or IOException or StackExchange.Redis.RedisException)
         {
-            arm = new FeatureArm(mode.ToName(), form, null, e.Message, null, null, null, layout);
+            arm = new FeatureArm(mode.ToName(), form, null, e.Message, null, null, null, layout, round);
         }
 
         _arms.Add(arm);

@@ -46,4 +46,22 @@ internal sealed record RoundTrips(long StoreCalls, long KeysRead, string Via, lo
             : mgets > 0 ? new RoundTrips(mgets + reads, keysFetched ?? mgets, "mget", batches, batchesNeedingStore)
             : new RoundTrips(reads, reads, "plain reads", batches, batchesNeedingStore);
     }
+
+    /// <summary>The round trips of several arms together (one layout's lookup arms over the rounds); null when none has counters.</summary>
+    public static RoundTrips? Sum(IEnumerable<RoundTrips?> arms)
+    {
+        RoundTrips? total = null;
+        foreach (var a in arms)
+        {
+            if (a is null)
+            {
+                continue;
+            }
+
+            total = total is null ? a : new RoundTrips(
+                total.StoreCalls + a.StoreCalls, total.KeysRead + a.KeysRead, total.Via == a.Via ? total.Via : "mixed", total.Batches + a.Batches, total.BatchesNeedingStore + a.BatchesNeedingStore);
+        }
+
+        return total;
+    }
 }

@@ -29,13 +29,13 @@ public sealed class FeatureBenchMarkdownTests
 
         var md = FeatureBenchMarkdown.Render(report);
 
-        Assert.Contains("| hash | off (TTL 0: every entity from Redis) | +100 µs | +400 µs | ≤ 1,000 µs | met | 1.000 | 1 | met | 4,000 / 5,000 req/s (0.80×) |", md);
-        Assert.Contains("| hash | on (TTL 1000 ms) | +525 µs | +2,100 µs | ≤ 1,000 µs | **not met** | 0.100 (1.000 per batch that called Redis) | 1 | met |", md);
-        Assert.Contains("| hash | off | lookup | 20,000 | 0 | 4,000 |", md);
-        Assert.Contains("| hash | on | lookup | 24,500 | 0 | 4,900 | 1,025 µs | 2,050 µs | 4,100 µs |", md); // p50 = p99/4, p90 = p99/2 in the hand-built report
+        Assert.Contains("| hash | off (TTL 0: every entity from Redis) | +100 µs | +400 µs | ≤ 1,000 µs | met | +400 µs | 1.000 | 1 | met | 4,000 / 5,000 req/s (0.80×) |", md);
+        Assert.Contains("| hash | on (TTL 1000 ms) | +525 µs | +2,100 µs | ≤ 1,000 µs | **not met** | +2,100 µs | 0.100 (1.000 per batch that called Redis) | 1 | met |", md);
+        Assert.Contains("| hash | off | 1 | lookup | 20,000 | 0 | 4,000 |", md);
+        Assert.Contains("| hash | on | 1 | lookup | 24,500 | 0 | 4,900 | 1,025 µs | 2,050 µs | 4,100 µs |", md); // p50 = p99/4, p90 = p99/2 in the hand-built report
         Assert.Contains("| 90.0 % |", md);
-        Assert.Contains("| hash | off | lookup | 100 (script) | 5,000 | 100 | 100 | 1.000 | 1.000 | 50.0 |", md);
-        Assert.Contains("| hash | off | inline | 0 | 0 | 100 | 0 | 0.000 | n/a | – |", md);
+        Assert.Contains("| hash | off | 1 | lookup | 100 (script) | 5,000 | 100 | 100 | 1.000 | 1.000 | 50.0 |", md);
+        Assert.Contains("| hash | off | 1 | inline | 0 | 0 | 100 | 0 | 0.000 | n/a | – |", md);
         Assert.Contains("same outputs (max |Δ| 0)", md);
         Assert.Contains("569 entities × 30 fields", md);
     }
@@ -50,7 +50,7 @@ public sealed class FeatureBenchMarkdownTests
         var md = FeatureBenchMarkdown.Render(FeatureReports.Report([inline, lookup], [FeatureComparison.From(lookup, inline, 0, new FormAgreement(8, 0, 0))]));
 
         Assert.Contains("| packed | off (TTL 0: every entity from Redis) | +", md);
-        Assert.Contains("| packed | off | lookup | 100 (mget) | 800 | 100 | 100 | 1.000 | 1.000 | 8.0 |", md);
+        Assert.Contains("| packed | off | 1 | lookup | 100 (mget) | 800 | 100 | 100 | 1.000 | 1.000 | 8.0 |", md);
         Assert.Contains("- layout packed, near cache off: the first 8 entities", md);
     }
 
@@ -63,8 +63,8 @@ public sealed class FeatureBenchMarkdownTests
 
         var md = FeatureBenchMarkdown.Render(report);
 
-        Assert.Contains("| hash | off | lookup | did not run: gRPC Unavailable: a / b |", md);
-        Assert.Contains("| n/a | n/a | ≤ 1,000 µs | n/a | n/a | 1 | n/a | n/a / 5,000 req/s |", md);
+        Assert.Contains("| hash | off | 1 | lookup | did not run: gRPC Unavailable: a / b |", md);
+        Assert.Contains("| n/a | n/a | ≤ 1,000 µs | n/a | n/a | n/a | 1 | n/a | n/a / 5,000 req/s |", md);
         Assert.Contains("**outputs differ** (max |Δ| 0.5, 3 answer(s) with defaulted rows)", md);
         Assert.Contains("**Stopped early:** cancelled.", md);
     }
@@ -84,5 +84,25 @@ public sealed class FeatureBenchMarkdownTests
         Assert.Contains("Worker's Redis call timeout: 250 ms (set by the bench).", md);
         Assert.DoesNotContain("got defaults", clean);
         Assert.Contains("the worker's default (100 ms)", clean);
+    }
+
+    [Fact]
+    public void Render_Rounds_MedianBesideEachRound_ArmsByRound()
+    {
+        var inline1 = FeatureReports.Arm("off", FeatureArm.Inline, 5000, 2000);
+        var lookup1 = FeatureReports.Arm("off", FeatureArm.Lookup, 4000, 2900, storeCalls: 100);
+        var lookup2 = FeatureReports.Arm("off", FeatureArm.Lookup, 4000, 2300, storeCalls: 100) with { Round = 2 };
+        var inline2 = FeatureReports.Arm("off", FeatureArm.Inline, 5000, 2100) with { Round = 2 };
+        var report = FeatureReports.Report(
+            [inline1, lookup1, lookup2, inline2],
+            [FeatureComparison.From([(lookup1, inline1), (lookup2, inline2)], 0, new FormAgreement(8, 0, 0))]) with { Rounds = 2 };
+
+        var md = FeatureBenchMarkdown.Render(report);
+
+        // Rounds: +900 and +200 µs; the median of two is their mean.
+        Assert.Contains("| +550 µs | ≤ 1,000 µs | met | +900 µs, +200 µs | 1.000 |", md);
+        Assert.Contains("| hash | off | 2 | lookup | 20,000 |", md);
+        Assert.Contains("| hash | off | 2 | inline | 25,000 |", md);
+        Assert.Contains("2 round(s) of both arms per worker (ABBA", md);
     }
 }
