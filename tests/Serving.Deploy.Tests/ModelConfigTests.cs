@@ -26,6 +26,26 @@ public sealed class ModelConfigTests
     }
 
     [Theory]
+    [MemberData(nameof(Uses))]
+    public void ModelYaml_InManifest_ReadsFeaturesAsTheLoaderWritesThem(string source)
+    {
+        var use = AllUses().Single(u => u.Source == source);
+
+        Assert.Null(ModelRepositories.FeatureStoreMismatch(use));
+    }
+
+    [Theory]
+    [InlineData("layout: packed", "layout: hash", "features.layout 'hash'")]
+    [InlineData("key_pattern: \"features:customer:{id}\"", "key_pattern: \"customer:{id}\"", "features.key_pattern 'customer:{id}'")]
+    public void ModelYaml_FeatureStoreUnlikeTheLoaders_IsReported(string from, string to, string expected)
+    {
+        var use = Manifests.Compose().ModelConfigs.First(u => u.Model == "tabular");
+        var wrong = use with { Yaml = Manifests.Edit(use.Yaml, from, to) };
+
+        Assert.Contains(expected, ModelRepositories.FeatureStoreMismatch(wrong), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("max_batch_size: 64", "max_batch_size: -1", "max_batch_size")]
     [InlineData("max_queue_size: 1024", "max_queu_size: 1024", "max_queu_size")]
     [InlineData("datatype: FP32, shape: [-1, 30]", "datatype: FLOAT, shape: [-1, 30]", "datatype")]

@@ -340,7 +340,7 @@ features:
   entity_input: customer_id
   target_input: input
   key_pattern: "features:customer:{id}"
-  layout: hash        # hash (HSET/HMGET, a field per feature) or packed (one string per entity: cheaper lookups)
+  layout: packed      # packed (one string of field=value lines per entity, one MGET per batch) or hash (HSET/HMGET, a field per feature)
   fields_file: feature_names.txt
   csv: features.csv
   on_missing: defaults

@@ -76,7 +76,7 @@ internal static class FeatureBenchMarkdown
         {
             var rt = c.RoundTrips;
             var perStore = rt is { PerStoreBatch: { } ps } && rt.BatchesNeedingStore != rt.Batches ? $" ({PerBatch(ps)} per batch that called Redis)" : string.Empty;
-            md.AppendLine($"| {c.Layout} | {CacheLabel(c.NearCache, c.NearCacheTtlMs)} | {Added(c.AddedP50Micros)} | {Added(c.AddedP99Micros)} | ≤ {Format.Micros(FeatureComparison.AddedP99TargetMicros)} "
+            md.AppendLine($"| {c.Layout}{(c.Layout == r.ShippedLayout ? " (as shipped)" : string.Empty)} | {CacheLabel(c.NearCache, c.NearCacheTtlMs)} | {Added(c.AddedP50Micros)} | {Added(c.AddedP99Micros)} | ≤ {Format.Micros(FeatureComparison.AddedP99TargetMicros)} "
                 + $"| {Verdict(c.AddedP99Micros is null ? null : c.P99TargetMet)} | {ByRound(c.AddedP99ByRound)} | {PerBatch(rt?.PerBatch)}{perStore} | {Format.Fixed(RoundTrips.Target, 0)} "
                 + $"| {Verdict(rt?.PerBatch is null ? null : rt.TargetMet)} | {Rps(c.LookupRequestsPerSecond)} / {Rps(c.InlineRequestsPerSecond)} req/s"
                 + (c.ThroughputRatio is { } ratio ? $" ({Format.Fixed(ratio, 2)}×)" : string.Empty) + " |");
@@ -169,7 +169,8 @@ internal static class FeatureBenchMarkdown
             + "those are not round trips and are shown as entities read (for MGET, the entities are the worker's near-cache misses). "
             + "*Per batch that called Redis* divides by the worker's `serving_feature_store_calls_total` instead. Target 1.");
         md.AppendLine("- *Layout* is `features.layout`: `hash` (a hash per entity, read by a Lua script doing HMGET per key) or `packed` "
-            + "(one string of `field=value` lines per entity, read with one MGET). Each layout gets its own worker, with Redis reloaded in that layout.");
+            + "(one string of `field=value` lines per entity, read with one MGET). Each layout gets its own worker, with Redis reloaded in that layout; "
+            + "*as shipped* marks the layout the model's own `model.yaml` names.");
         md.AppendLine("- *Worker's Redis call* is `serving_feature_lookup_duration_seconds` (one call per batch, as the worker timed it). "
             + "*Others* are cores used by other processes besides redis-server; on a 2-core machine shared with other work, figures move between runs.");
         md.AppendLine("- The counters (round trips, batches, hits, cores) cover the whole arm, its warmup included; the latencies and req/s only its measured window.");

@@ -36,6 +36,9 @@ internal sealed record FeatureBenchReport
     public required string GrpcClient { get; init; }
 
     /// <summary>Closed-model callers.</summary>
+    /// <summary>The layout the model's own <c>model.yaml</c> names (what a worker serving it as shipped reads).</summary>
+    public string ShippedLayout { get; init; } = "hash";
+
     /// <summary>Rounds of the two arms per worker (ABBA order).</summary>
     public int Rounds { get; init; } = 1;
 

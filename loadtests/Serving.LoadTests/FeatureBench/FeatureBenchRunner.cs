@@ -69,6 +69,7 @@ internal sealed class FeatureBenchRunner(FeatureBenchOptions options, BenchProgr
             GrpcClient = options.GrpcClient.ToName(),
             Concurrency = options.Concurrency,
             Rounds = options.Rounds,
+            ShippedLayout = spec.Layout,
             DurationSeconds = options.Duration.TotalSeconds,
             WarmupSeconds = options.Warmup.TotalSeconds,
             ServerWarmupSeconds = options.ServerWarmup.TotalSeconds,

@@ -11,7 +11,8 @@ namespace Serving.LoadTests.FeatureBench;
 /// <param name="Fields">The fields in column order.</param>
 /// <param name="CsvPath">The feature CSV next to model.yaml.</param>
 /// <param name="NearCacheTtlMs">The near-cache TTL the model declares (0 = off).</param>
-internal sealed record FeatureSpec(string EntityInput, string TargetInput, string KeyPattern, IReadOnlyList<string> Fields, string CsvPath, int NearCacheTtlMs)
+/// <param name="Layout">The Redis layout the model ships with (<c>features.layout</c>; the worker's default is <c>hash</c>).</param>
+internal sealed record FeatureSpec(string EntityInput, string TargetInput, string KeyPattern, IReadOnlyList<string> Fields, string CsvPath, int NearCacheTtlMs, string Layout = "hash")
 {
     /// <summary>The Redis key of <paramref name="id"/>.</summary>
     public string Key(string id) => KeyPattern.Replace("{id}", id, StringComparison.Ordinal);
@@ -39,7 +40,7 @@ internal sealed record FeatureSpec(string EntityInput, string TargetInput, strin
         var fields = section.Fields is { Count: > 0 } listed ? listed : ReadFieldsFile(modelDirectory, section.FieldsFile, path);
         var csv = Path.Combine(modelDirectory, section.Csv ?? "features.csv");
         return File.Exists(csv)
-            ? new FeatureSpec(entity, target, pattern, fields, csv, section.NearCacheTtlMs ?? 1000)
+            ? new FeatureSpec(entity, target, pattern, fields, csv, section.NearCacheTtlMs ?? 1000, section.Layout ?? "hash")
             : throw new LoadTestException($"no feature CSV at '{csv}': the bench loads Redis from it and sends the same values inline");
     }
 
@@ -81,5 +82,7 @@ internal sealed record FeatureSpec(string EntityInput, string TargetInput, strin
         public string? Csv { get; set; }
 
         public int? NearCacheTtlMs { get; set; }
+
+        public string? Layout { get; set; }
     }
 }

@@ -30,4 +30,24 @@ internal static class ModelRepositories
         using var repository = With(use);
         return Code.ModelConfigError(use.Model, Path.Combine(repository.Path, use.Model, "model.yaml")) is { } error ? $"{use.Source}: {error}" : null;
     }
+
+    /// <summary>
+    /// Where a use's feature store disagrees with the image's own <c>model.yaml</c>, which <c>serving features load</c>
+    /// reads to write Redis (key pattern, layout): null when they agree. A worker reading another layout than the
+    /// loader wrote finds every entity missing.
+    /// </summary>
+    public static string? FeatureStoreMismatch(ModelConfigUse use)
+    {
+        using var repository = With(use);
+        var manifest = Serving.Worker.Models.ModelConfigLoader.Load(use.Model, Path.Combine(repository.Path, use.Model, "model.yaml")).Features;
+        var image = Serving.Worker.Models.ModelConfigLoader.Load(use.Model, Path.Combine(RepoPaths.Models, use.Model, "model.yaml")).Features;
+        if (manifest is null || image is null)
+        {
+            return null;
+        }
+
+        return manifest.KeyPattern != image.KeyPattern ? $"{use.Source}: features.key_pattern '{manifest.KeyPattern}', but models/{use.Model}/model.yaml (the loader's) says '{image.KeyPattern}'"
+            : manifest.Layout != image.Layout ? $"{use.Source}: features.layout '{manifest.Layout}', but models/{use.Model}/model.yaml (the loader's) says '{image.Layout}'"
+            : null;
+    }
 }

@@ -8,7 +8,11 @@ using Serving.Worker.Models;
 
 namespace Serving.FunctionalTests.Features;
 
-/// <summary>Entity-form calls against a real redis-server: equal outputs, one round trip per batch, near cache, outages, loader.</summary>
+/// <summary>
+/// Entity-form calls against a real redis-server with <c>layout: hash</c> (the default when a model names none; the
+/// tabular sample ships <c>packed</c>, see <see cref="PackedLayoutTests"/>): equal outputs, one round trip per batch,
+/// near cache, outages, loader.
+/// </summary>
 public sealed class FeatureStoreTests : IAsyncLifetime
 {
     private RedisServer _redis = null!;
@@ -24,16 +28,22 @@ public sealed class FeatureStoreTests : IAsyncLifetime
     private async Task<FeatureLoader.Result> LoadCsvAsync(string? csv = null)
     {
         var config = ModelConfigLoader.Load("tabular", Path.Combine(RepoPaths.Models, "tabular", "model.yaml")).Features!;
+        config.Layout = "hash";
         using var reader = csv is null ? new StreamReader(FeatureTestData.CsvPath) : new StreamReader(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(csv)));
         return await FeatureLoader.LoadAsync(reader, config, _redis.Database, 100, null, CancellationToken.None);
     }
+
+    private static readonly (string Key, string Value) Hash = ("layout", "hash");
+
+    private Task<(WorkerServer Server, TempDirectory Repo)> StartAsync(string batching = "", params (string Key, string Value)[] overrides) =>
+        FeatureTestData.StartWorkerAsync(_redis.ConnectionString, batching, [Hash, .. overrides]);
 
     [Theory]
     [InlineData("1")]
     [InlineData("2")]
     public async Task StoredFeatures_SameOutputsAsInlineGolden_RestAndGrpc(string version)
     {
-        var (server, repo) = await FeatureTestData.StartWorkerAsync(_redis.ConnectionString);
+        var (server, repo) = await StartAsync();
         using var repoScope = repo;
         await using var serverScope = server;
         await FeatureTestData.AssertEntityFormMatchesGoldenAsync(server, version);
@@ -43,7 +53,7 @@ public sealed class FeatureStoreTests : IAsyncLifetime
     public async Task WorkerReady_ConnectedAndScriptRunBeforeTheFirstLookup()
     {
         await _redis.ResetStatsAsync();
-        var (server, repo) = await FeatureTestData.StartWorkerAsync(_redis.ConnectionString);
+        var (server, repo) = await StartAsync();
         using var repoScope = repo;
         await using var serverScope = server;
 
@@ -58,7 +68,7 @@ public sealed class FeatureStoreTests : IAsyncLifetime
     {
         // One model instance; the lookup may wait 30 s, far longer than this test.
         var (server, repo) = await FeatureTestData.StartWorkerAsync(
-            _redis.ConnectionString, "  instances: 1\n", new Dictionary<string, string?> { ["Serving:Features:Timeout"] = "00:00:30" });
+            _redis.ConnectionString, "  instances: 1\n", new Dictionary<string, string?> { ["Serving:Features:Timeout"] = "00:00:30" }, Hash);
         using var repoScope = repo;
         await using var serverScope = server;
         var batcher = server.Service<ModelRepository>().Table.Models["tabular"].Versions[1].Batcher!;
@@ -94,7 +104,7 @@ public sealed class FeatureStoreTests : IAsyncLifetime
     [Fact]
     public async Task BatchOf64Entities_OneRedisCallCountedOnTheServer()
     {
-        var (server, repo) = await FeatureTestData.StartWorkerAsync(_redis.ConnectionString);
+        var (server, repo) = await StartAsync();
         using var repoScope = repo;
         await using var serverScope = server;
         await _redis.ResetStatsAsync();
@@ -131,7 +141,7 @@ public sealed class FeatureStoreTests : IAsyncLifetime
     [Fact]
     public async Task ConcurrentRequestsBatchedTogether_OneRedisCallPerBatch()
     {
-        var (server, repo) = await FeatureTestData.StartWorkerAsync(_redis.ConnectionString, "  max_queue_delay_us: 20000\n", ("near_cache_ttl_ms", "0"));
+        var (server, repo) = await StartAsync("  max_queue_delay_us: 20000\n", ("near_cache_ttl_ms", "0"));
         using var repoScope = repo;
         await using var serverScope = server;
         var batcher = server.Service<ModelRepository>().Table.Models["tabular"].Versions[1].Batcher!;
@@ -154,7 +164,7 @@ public sealed class FeatureStoreTests : IAsyncLifetime
     [Fact]
     public async Task NearCache_ServesWithinTtl_SeesUpdatedValueAfter()
     {
-        var (server, repo) = await FeatureTestData.StartWorkerAsync(_redis.ConnectionString, "", ("near_cache_ttl_ms", "400"));
+        var (server, repo) = await StartAsync("", ("near_cache_ttl_ms", "400"));
         using var repoScope = repo;
         await using var serverScope = server;
 
@@ -174,7 +184,7 @@ public sealed class FeatureStoreTests : IAsyncLifetime
     [Fact]
     public async Task RedisStopped_FailOpen_DefaultsWithFlag_ThenRecoversWithoutRestart()
     {
-        var (server, repo) = await FeatureTestData.StartWorkerAsync(_redis.ConnectionString, "", ("near_cache_ttl_ms", "0"));
+        var (server, repo) = await StartAsync("", ("near_cache_ttl_ms", "0"));
         using var repoScope = repo;
         await using var serverScope = server;
         Assert.False((await EntityCallAsync(server, 5)).Unavailable);
@@ -195,7 +205,7 @@ public sealed class FeatureStoreTests : IAsyncLifetime
     [Fact]
     public async Task RedisStopped_FailClosed_UnavailableAndBreakerOpens_RecoversAfter()
     {
-        var (server, repo) = await FeatureTestData.StartWorkerAsync(_redis.ConnectionString, "", ("near_cache_ttl_ms", "0"), ("on_unavailable", "fail_closed"));
+        var (server, repo) = await StartAsync("", ("near_cache_ttl_ms", "0"), ("on_unavailable", "fail_closed"));
         using var repoScope = repo;
         await using var serverScope = server;
         _redis.Stop();
@@ -220,14 +230,14 @@ public sealed class FeatureStoreTests : IAsyncLifetime
     [Fact]
     public async Task MissingEntity_DefaultsAndListsTheRow_OrNotFoundWhenRequired()
     {
-        var (server, repo) = await FeatureTestData.StartWorkerAsync(_redis.ConnectionString);
+        var (server, repo) = await StartAsync();
         using var repoScope = repo;
         await using var serverScope = server;
         using var response = await server.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(FeatureTestData.EntityBody([1, 999_999, 2])));
         var root = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal("1", root.GetProperty("parameters").GetProperty("features_defaulted_rows").GetString());
 
-        var (strict, strictRepo) = await FeatureTestData.StartWorkerAsync(_redis.ConnectionString, "", ("on_missing", "error"));
+        var (strict, strictRepo) = await StartAsync("", ("on_missing", "error"));
         using var strictRepoScope = strictRepo;
         await using var strictScope = strict;
         using var missing = await strict.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(FeatureTestData.EntityBody([999_999])));
@@ -272,7 +282,7 @@ public sealed class FeatureStoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task LoaderCli_BadRows_ExitCode3_ReportsLineNumbers()
+    public async Task LoaderCli_ShippedModel_BadRows_ExitCode3_ReportsLineNumbers()
     {
         using var temp = new TempDirectory();
         var fields = File.ReadLines(Path.Combine(RepoPaths.Models, "tabular", "feature_names.txt")).ToArray();
@@ -295,7 +305,9 @@ public sealed class FeatureStoreTests : IAsyncLifetime
         Assert.Contains("wrote 2 entities, refused 1 rows", output, StringComparison.Ordinal);
         Assert.Contains("3", output, StringComparison.Ordinal);
         Assert.Contains("2 columns, the header has 31", output, StringComparison.Ordinal);
-        Assert.Equal("2.5", (string?)await _redis.Database.HashGetAsync("features:customer:7003", "mean_radius"));
+        // The CLI reads the model as shipped, whose layout is packed: one string of field=value lines.
+        Assert.Contains("mean_radius=2.5\n", (string?)await _redis.Database.StringGetAsync("features:customer:7003"), StringComparison.Ordinal);
+        Assert.False(await _redis.Database.KeyExistsAsync("features:customer:7002"));
     }
 
     private static async Task<double> ProbabilityAsync(WorkerServer server, long id)

@@ -24,6 +24,7 @@ public sealed class FeatureInputsTests
         Assert.Equal("mean_radius", spec.Fields[0]);
         Assert.Equal(Path.Combine(TabularDirectory, "features.csv"), spec.CsvPath);
         Assert.Equal(1000, spec.NearCacheTtlMs);
+        Assert.Equal("packed", spec.Layout);
     }
 
     [Fact]

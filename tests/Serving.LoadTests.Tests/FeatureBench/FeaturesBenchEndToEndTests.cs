@@ -36,6 +36,7 @@ public sealed class FeaturesBenchEndToEndTests : IDisposable
         Assert.Null(report.StoppedEarly);
         Assert.Equal(569, report.Entities);
         Assert.Equal(2, report.Rounds);
+        Assert.Equal("packed", report.ShippedLayout); // models/tabular/model.yaml
 
         // ABBA per worker: round 1 inline first, round 2 lookup first.
         Assert.Equal(
@@ -79,7 +80,7 @@ public sealed class FeaturesBenchEndToEndTests : IDisposable
         });
         var markdown = await File.ReadAllTextAsync(options.MarkdownPath);
         Assert.Contains("| hash | off (TTL 0: every entity from Redis) |", markdown, StringComparison.Ordinal);
-        Assert.Contains("| packed | off (TTL 0: every entity from Redis) |", markdown, StringComparison.Ordinal);
-        Assert.Contains("| packed | on (TTL 1000 ms) |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| packed (as shipped) | off (TTL 0: every entity from Redis) |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| packed (as shipped) | on (TTL 1000 ms) |", markdown, StringComparison.Ordinal);
     }
 }
