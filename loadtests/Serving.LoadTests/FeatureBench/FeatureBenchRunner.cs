@@ -101,18 +101,11 @@ internal sealed class FeatureBenchRunner(FeatureBenchOptions options, BenchProgr
         {
             for (var round = 1; round <= options.Rounds; round++)
             {
-                if (round % 2 == 1)
-                {
-                    var inline = await RunArmAsync(model, layout, mode, FeatureArm.Inline, round, worker, redis, inlineForm, cancellationToken);
-                    var lookup = await RunArmAsync(model, layout, mode, FeatureArm.Lookup, round, worker, redis, lookupForm, cancellationToken);
-                    rounds.Add((lookup, inline));
-                }
-                else
-                {
-                    var lookup = await RunArmAsync(model, layout, mode, FeatureArm.Lookup, round, worker, redis, lookupForm, cancellationToken);
-                    var inline = await RunArmAsync(model, layout, mode, FeatureArm.Inline, round, worker, redis, inlineForm, cancellationToken);
-                    rounds.Add((lookup, inline));
-                }
+                // ABBA: odd rounds inline first, even rounds lookup first, so drift during the run favours neither form.
+                var lookupFirst = round % 2 == 0;
+                var first = await RunArmAsync(model, layout, mode, lookupFirst ? FeatureArm.Lookup : FeatureArm.Inline, round, worker, redis, lookupFirst ? lookupForm : inlineForm, cancellationToken);
+                var second = await RunArmAsync(model, layout, mode, lookupFirst ? FeatureArm.Inline : FeatureArm.Lookup, round, worker, redis, lookupFirst ? inlineForm : lookupForm, cancellationToken);
+                rounds.Add(lookupFirst ? (first, second) : (second, first));
             }
         }
         finally
