@@ -11,7 +11,10 @@ namespace Serving.Worker.Batching;
 /// <summary>
 /// One model version's dynamic batcher: a bounded queue (full → refused at once), deadlines and
 /// cancellations that take a request out of the queue, and <c>instances</c> loops that each form
-/// a batch with <see cref="BatchPlanner"/>, run it once and hand every request its rows.
+/// a batch with <see cref="BatchPlanner"/>, run it once and hand every request its rows. With no
+/// queue delay and no feature lookup, a request that finds the queue empty and an instance idle
+/// runs at once on its own thread (the batch of one the planner would send anyway), without the
+/// hand-off to a loop and back; such runs count against <c>instances</c> like the loops' batches.
 /// </summary>
 internal sealed partial class DynamicBatcher : IDisposable
 {
@@ -39,6 +42,20 @@ internal sealed partial class DynamicBatcher : IDisposable
 
     private readonly InferenceStatistics? _statistics;
 
+    /// <summary>Without a feature lookup the loops are the instances: each counts itself in <see cref="_running"/>, as do inline runs.</summary>
+    private readonly bool _capped;
+
+    /// <summary>With no queue delay and no feature lookup, a request that finds an idle instance and an empty queue runs at once on its own thread.</summary>
+    private readonly bool _inlineWhenIdle;
+
+    /// <summary>Model runs in progress (loops and inline runs), at most <c>instances</c>; guarded by <see cref="_lock"/>.</summary>
+    private int _running;
+
+    private long _inlineRuns;
+
+    [ThreadStatic]
+    private static List<BatchItem>? t_inlineBatch;
+
     public DynamicBatcher(
         IModelRunner runner, BatchSettings settings, BatchingMetrics.Series metrics, ILogger logger, FeatureLookup? features = null, InferenceStatistics? statistics = null)
     {
@@ -51,6 +68,8 @@ internal sealed partial class DynamicBatcher : IDisposable
         // A batch that waits on the feature store doesn't hold a model instance: more loops take and look up
         // batches than may run the model at once, so the next batch's lookup overlaps this one's run and lookup.
         _modelRuns = features is null ? null : new SemaphoreSlim(settings.Instances, settings.Instances);
+        _capped = features is null;
+        _inlineWhenIdle = features is null && settings.MaxQueueDelayTicks == 0;
         _instances = new Task[settings.Instances * (features is null ? 1 : LookupsPerInstance)];
         for (var i = 0; i < _instances.Length; i++)
         {
@@ -64,6 +83,9 @@ internal sealed partial class DynamicBatcher : IDisposable
 
     /// <summary>Batches this batcher has run (model runs).</summary>
     public long Executions => Interlocked.Read(ref _executions);
+
+    /// <summary>Requests that found the queue empty and an instance idle, and ran at once on the caller's thread.</summary>
+    public long InlineRuns => Interlocked.Read(ref _inlineRuns);
 
     public int QueueLength
     {
@@ -87,6 +109,10 @@ internal sealed partial class DynamicBatcher : IDisposable
         }
 
         var item = new BatchItem(inputs, outputNames, now, deadline, features);
+        if (_inlineWhenIdle && !cancellationToken.IsCancellationRequested && (deadline == long.MaxValue || now < deadline) && TryClaimIdleInstance())
+        {
+            return RunInline(item);
+        }
 
         // Registrations exist before the item is visible to the batch loops: a loop may take, run and
         // release it at once. A callback that fires before it is queued finds no node and does nothing;
@@ -184,6 +210,60 @@ internal sealed partial class DynamicBatcher : IDisposable
         item.TimeoutSource?.Dispose();
     }
 
+    /// <summary>
+    /// Takes an instance for a request that would otherwise be queued and taken straight away by an idle loop (the
+    /// queue is empty and the delay is 0, so the planner would send it alone at once): the same batch, without
+    /// the two thread-pool hops to the loop and back.
+    /// </summary>
+    private bool TryClaimIdleInstance()
+    {
+        lock (_lock)
+        {
+            if (_stop.IsCancellationRequested || _queue.Count > 0 || _running >= _settings.Instances)
+            {
+                return false;
+            }
+
+            _running++;
+            return true;
+        }
+    }
+
+    private Task<BatchResult> RunInline(BatchItem item)
+    {
+        var batch = t_inlineBatch ??= new List<BatchItem>(1);
+        batch.Add(item);
+        try
+        {
+            // Without a feature lookup nothing in ExecuteAsync awaits, so the batch has run when it returns.
+            var run = ExecuteAsync(batch);
+            if (run.IsFaulted)
+            {
+                item.Completion.TrySetException(new InferenceException(InferenceErrorCode.Internal, "the model failed to run this batch"));
+            }
+        }
+        finally
+        {
+            batch.Clear();
+            ReleaseInstance();
+        }
+
+        Interlocked.Increment(ref _inlineRuns);
+        return item.Completion.Task;
+    }
+
+    private void ReleaseInstance()
+    {
+        lock (_lock)
+        {
+            _running--;
+            if (_queue.Count > 0)
+            {
+                WakeLocked(); // a loop that found every instance busy takes the queue now
+            }
+        }
+    }
+
     private void WakeLocked()
     {
         var wake = _wake;
@@ -202,7 +282,17 @@ internal sealed partial class DynamicBatcher : IDisposable
                 return;
             }
 
-            await ExecuteAsync(batch).ConfigureAwait(false);
+            try
+            {
+                await ExecuteAsync(batch).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (_capped)
+                {
+                    ReleaseInstance();
+                }
+            }
         }
     }
 
@@ -224,6 +314,12 @@ internal sealed partial class DynamicBatcher : IDisposable
                     wake = _wake.Task;
                     waitUntil = long.MaxValue;
                 }
+                else if (_capped && _running >= _settings.Instances)
+                {
+                    // Every instance is running a request inline: wait for one to finish (it wakes the loops).
+                    wake = _wake.Task;
+                    waitUntil = long.MinValue;
+                }
                 else
                 {
                     var plan = BatchPlanner.Plan(_queue, _settings, Stopwatch.GetTimestamp());
@@ -238,6 +334,11 @@ internal sealed partial class DynamicBatcher : IDisposable
                         }
 
                         _metrics.Depth.Set(_queue.Count);
+                        if (_capped)
+                        {
+                            _running++;
+                        }
+
                         return true;
                     }
 
@@ -246,7 +347,11 @@ internal sealed partial class DynamicBatcher : IDisposable
                 }
             }
 
-            if (waitUntil == long.MaxValue)
+            if (waitUntil == long.MinValue)
+            {
+                await wake.ConfigureAwait(false); // not cut short by unloading: the queue still has to be served
+            }
+            else if (waitUntil == long.MaxValue)
             {
                 await wake.WaitAsync(_stop.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }

@@ -1,0 +1,176 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Serving.Protocol.Tensors;
+using Serving.Worker.Batching;
+using Serving.Worker.Metrics;
+using Serving.Worker.Runtime;
+
+namespace Serving.Worker.Tests.Batching;
+
+/// <summary>
+/// With no queue delay, a request that finds the queue empty and an instance idle runs at once on its own thread;
+/// the instance limit holds across inline runs and the batch loops.
+/// </summary>
+public sealed class DynamicBatcherInlineTests
+{
+    private static readonly string[] Outputs = ["y"];
+
+    /// <summary>Echoes its input as output "y"; can hold every run at a gate, and records threads and concurrency.</summary>
+    private sealed class GatedRunner : IModelRunner
+    {
+        private int _running;
+        private int _maxRunning;
+
+        public ManualResetEventSlim Gate { get; } = new(initialState: true);
+
+        public SemaphoreSlim Entered { get; } = new(0);
+
+        public List<int> Threads { get; } = [];
+
+        public int MaxRunning => Volatile.Read(ref _maxRunning);
+
+        public ModelSignature Signature { get; } = new(
+            [new TensorSignature("x", DataType.FP32, [-1, 1])], [new TensorSignature("y", DataType.FP32, [-1, 1])], 8);
+
+        public List<InferTensor> Run(InferTensor[] inputs, string[] outputNames)
+        {
+            var now = Interlocked.Increment(ref _running);
+            int seen;
+            while ((seen = Volatile.Read(ref _maxRunning)) < now && Interlocked.CompareExchange(ref _maxRunning, now, seen) != seen)
+            {
+            }
+
+            lock (Threads)
+            {
+                Threads.Add(Environment.CurrentManagedThreadId);
+            }
+
+            Entered.Release();
+            try
+            {
+                Assert.True(Gate.Wait(TimeSpan.FromSeconds(30)), "the test never opened the gate");
+                var x = inputs[0];
+                return [InferTensor.Fixed("y", DataType.FP32, x.Shape, x.Data.ToArray())];
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _running);
+            }
+        }
+    }
+
+    private static InferTensor[] Row(float value) =>
+        [InferTensor.Fixed("x", DataType.FP32, [1, 1], BitConverter.GetBytes(value))];
+
+    private static DynamicBatcher Batcher(IModelRunner runner, long delayMicros = 0, int instances = 1) => new(
+        runner,
+        new BatchSettings(8, delayMicros * System.Diagnostics.Stopwatch.Frequency / 1_000_000, [], 16, instances, 0),
+        new BatchingMetrics.Series("inline-test", "1"),
+        NullLogger.Instance);
+
+    private static float Value(BatchResult result) => BitConverter.ToSingle(result.Outputs[0].Data.Span);
+
+    [Fact]
+    public async Task IdleInstanceEmptyQueue_RunsOnTheCallersThread_AnswerReadyOnReturn()
+    {
+        var runner = new GatedRunner();
+        using var batcher = Batcher(runner);
+
+        var caller = Environment.CurrentManagedThreadId;
+        var answer = batcher.EnqueueAsync(Row(4.5f), Outputs, long.MaxValue, CancellationToken.None);
+
+        Assert.True(answer.IsCompletedSuccessfully, "the request should have run before EnqueueAsync returned");
+        Assert.Equal(4.5f, Value(await answer));
+        Assert.Equal([caller], runner.Threads);
+        Assert.Equal(1, batcher.InlineRuns);
+        Assert.Equal(1, batcher.Executions);
+    }
+
+    [Fact]
+    public async Task OneInstanceBusyInline_NextRequestQueues_NeverTwoRunsAtOnce()
+    {
+        var runner = new GatedRunner();
+        runner.Gate.Reset();
+        using var batcher = Batcher(runner);
+
+        var first = Task.Run(() => batcher.EnqueueAsync(Row(1), Outputs, long.MaxValue, CancellationToken.None));
+        Assert.True(await runner.Entered.WaitAsync(TimeSpan.FromSeconds(30)), "the first request never ran");
+        var second = batcher.EnqueueAsync(Row(2), Outputs, long.MaxValue, CancellationToken.None);
+        var third = batcher.EnqueueAsync(Row(3), Outputs, long.MaxValue, CancellationToken.None);
+
+        // The one instance is taken by the inline run: the others wait in the queue, and no loop runs them yet.
+        Assert.Equal(2, batcher.QueueLength);
+        Assert.False(second.IsCompleted);
+        runner.Gate.Set();
+
+        Assert.Equal(1f, Value(await first));
+        Assert.Equal(2f, Value(await second));
+        Assert.Equal(3f, Value(await third));
+        Assert.Equal(1, runner.MaxRunning);
+        Assert.Equal(1, batcher.InlineRuns);
+        Assert.Equal(2, runner.Threads.Count); // two model runs: the inline one, then the queued two together, taken by the loop once the instance was free
+    }
+
+    [Fact]
+    public async Task TwoInstances_TwoInlineRunsAtOnce_ThirdQueues()
+    {
+        var runner = new GatedRunner();
+        runner.Gate.Reset();
+        using var batcher = Batcher(runner, instances: 2);
+
+        var first = Task.Run(() => batcher.EnqueueAsync(Row(1), Outputs, long.MaxValue, CancellationToken.None));
+        var second = Task.Run(() => batcher.EnqueueAsync(Row(2), Outputs, long.MaxValue, CancellationToken.None));
+        Assert.True(await runner.Entered.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(await runner.Entered.WaitAsync(TimeSpan.FromSeconds(30)));
+        var third = batcher.EnqueueAsync(Row(3), Outputs, long.MaxValue, CancellationToken.None);
+
+        Assert.Equal(1, batcher.QueueLength);
+        runner.Gate.Set();
+
+        Assert.Equal(1f, Value(await first));
+        Assert.Equal(2f, Value(await second));
+        Assert.Equal(3f, Value(await third));
+        Assert.Equal(2, runner.MaxRunning);
+        Assert.Equal(2, batcher.InlineRuns);
+    }
+
+    [Fact]
+    public async Task WithAQueueDelay_NeverInline_TheLoopRunsIt()
+    {
+        var runner = new GatedRunner();
+        using var batcher = Batcher(runner, delayMicros: 1000);
+
+        var caller = Environment.CurrentManagedThreadId;
+        Assert.Equal(7f, Value(await batcher.EnqueueAsync(Row(7), Outputs, long.MaxValue, CancellationToken.None)));
+
+        Assert.Equal(0, batcher.InlineRuns);
+        Assert.Single(runner.Threads);
+    }
+
+    [Fact]
+    public async Task DeadlineAlreadyPast_NotRunInline_DeadlineExceeded()
+    {
+        var runner = new GatedRunner();
+        using var batcher = Batcher(runner);
+
+        var e = await Assert.ThrowsAsync<Serving.Protocol.Errors.InferenceException>(
+            () => batcher.EnqueueAsync(Row(1), Outputs, System.Diagnostics.Stopwatch.GetTimestamp() - 1, CancellationToken.None));
+
+        Assert.Equal(Serving.Protocol.Errors.InferenceErrorCode.DeadlineExceeded, e.Code);
+        Assert.Equal(0, batcher.InlineRuns);
+        Assert.Empty(runner.Threads);
+    }
+
+    [Fact]
+    public async Task Unloading_RefusedAsBefore_NotRunInline()
+    {
+        var runner = new GatedRunner();
+        var batcher = Batcher(runner);
+        batcher.Dispose();
+
+        var e = await Assert.ThrowsAsync<Serving.Protocol.Errors.InferenceException>(
+            () => batcher.EnqueueAsync(Row(1), Outputs, long.MaxValue, CancellationToken.None));
+
+        Assert.Equal(Serving.Protocol.Errors.InferenceErrorCode.Unavailable, e.Code);
+        Assert.Empty(runner.Threads);
+    }
+}
