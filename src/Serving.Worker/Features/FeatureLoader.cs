@@ -1,4 +1,3 @@
-using System.Globalization;
 using Serving.Worker.Models;
 using StackExchange.Redis;
 
@@ -22,7 +21,7 @@ internal static class FeatureLoader
             throw new FormatException($"the CSV header lacks the model's fields: {string.Join(", ", missing.Take(5))}{(missing.Length > 5 ? ", …" : "")}");
         }
 
-        if (config.Layout == "packed" && PackedFeatures.FirstRefused(header.Fields) is { } column)
+        if (config.Layout == FeatureLayouts.Packed && PackedFeatures.FirstRefused(header.Fields) is { } column)
         {
             throw new FormatException($"the CSV column '{column.Name}' {column.Why}; rename it or load the model with layout: hash");
         }
@@ -43,7 +42,7 @@ internal static class FeatureLoader
             switch (FeatureCsv.ParseLine(lineNumber, line, header))
             {
                 case FeatureCsv.Row row:
-                    pending.Add(Write(database, config, header.Fields, row));
+                    pending.Add(FeatureLayouts.WriteAsync(database, config.Layout, FeatureKeys.Format(config.KeyPattern!, row.Id), header.Fields, row.Values));
                     break;
                 case FeatureCsv.BadRow bad:
                     refused.Add(bad);
@@ -60,24 +59,6 @@ internal static class FeatureLoader
         written += await FlushAsync(pending).ConfigureAwait(false);
         progress?.Report(lines);
         return new Result(written, refused);
-    }
-
-    /// <summary>One entity in the model's layout: HSET of every column, or SET of the packed value (which replaces the whole entity).</summary>
-    private static Task Write(IDatabase database, FeaturesConfig config, string[] fields, FeatureCsv.Row row)
-    {
-        var key = FeatureKeys.Format(config.KeyPattern!, row.Id);
-        if (config.Layout == "packed")
-        {
-            return database.StringSetAsync(key, PackedFeatures.Format(fields, row.Values));
-        }
-
-        var entries = new HashEntry[fields.Length];
-        for (var i = 0; i < entries.Length; i++)
-        {
-            entries[i] = new HashEntry(fields[i], row.Values[i].ToString("R", CultureInfo.InvariantCulture));
-        }
-
-        return database.HashSetAsync(key, entries);
     }
 
     private static async Task<int> FlushAsync(List<Task> pending)

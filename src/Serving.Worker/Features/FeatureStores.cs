@@ -50,7 +50,7 @@ internal sealed class FeatureStores(IOptions<FeatureStoreOptions> options, IServ
         if (UsesRedis)
         {
             (var connection, var hashes, breaker) = _redis.Value;
-            store = config.Layout == "packed" ? new PackedRedisFeatureStore(connection, options.Value.MaxKeysPerCall, config.Fields!) : hashes;
+            store = config.Layout == FeatureLayouts.Packed ? new PackedRedisFeatureStore(connection, options.Value.MaxKeysPerCall, config.Fields!) : hashes;
             store.WarmUp();
         }
         else

@@ -24,18 +24,7 @@ internal sealed class PackedRedisFeatureStore(RedisConnection connection, int ma
         }
 
         var database = connection.Database;
-        var chunks = new Task<RedisValue[]>[(keys.Length + maxKeysPerCall - 1) / maxKeysPerCall];
-        for (var c = 0; c < chunks.Length; c++)
-        {
-            var start = c * maxKeysPerCall;
-            var chunk = new RedisKey[Math.Min(maxKeysPerCall, keys.Length - start)];
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                chunk[i] = keys[start + i];
-            }
-
-            chunks[c] = database.StringGetAsync(chunk);
-        }
+        var chunks = Array.ConvertAll(FeatureKeys.Chunks(keys, maxKeysPerCall), chunk => database.StringGetAsync(chunk));
 
         var result = new double[]?[keys.Length];
         var index = 0;

@@ -67,12 +67,7 @@ internal sealed class RedisFeatureStore(RedisConnection connection, int maxKeysP
     {
         var database = connection.Database;
         var fieldValues = fields.Select(f => (RedisValue)f).ToArray();
-        var chunks = new List<Task<RedisResult>>((keys.Length / maxKeysPerCall) + 1);
-        for (var start = 0; start < keys.Length; start += maxKeysPerCall)
-        {
-            var chunk = keys.AsSpan(start, Math.Min(maxKeysPerCall, keys.Length - start)).ToArray().Select(k => (RedisKey)k).ToArray();
-            chunks.Add(database.ScriptEvaluateAsync(Script, chunk, fieldValues));
-        }
+        var chunks = Array.ConvertAll(FeatureKeys.Chunks(keys, maxKeysPerCall), chunk => database.ScriptEvaluateAsync(Script, chunk, fieldValues));
 
         var result = new double[]?[keys.Length];
         var index = 0;

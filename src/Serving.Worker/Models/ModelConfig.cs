@@ -50,7 +50,7 @@ internal sealed class FeaturesConfig
     /// How an entity is stored: <c>hash</c> (a Redis hash, one field per feature, read with HMGET) or <c>packed</c>
     /// (one string of <c>field=value</c> lines, read with MGET: far less Redis work per entity).
     /// </summary>
-    public string Layout { get; set; } = "hash";
+    public string Layout { get; set; } = Features.FeatureLayouts.Hash;
 
     /// <summary>The ordered fields (columns of the target input).</summary>
     public List<string>? Fields { get; set; }

@@ -243,12 +243,12 @@ internal static class ModelConfigLoader
             throw new ModelConfigException($"{where("features.fields")} must list distinct field names (or name a fields_file)");
         }
 
-        if (f.Layout is not "hash" and not "packed")
+        if (f.Layout is not FeatureLayouts.Hash and not FeatureLayouts.Packed)
         {
             throw new ModelConfigException($"{where("features.layout")} is '{f.Layout}'; use hash or packed");
         }
 
-        if (f.Layout == "packed" && PackedFeatures.FirstRefused(f.Fields) is { } bad)
+        if (f.Layout == FeatureLayouts.Packed && PackedFeatures.FirstRefused(f.Fields) is { } bad)
         {
             throw new ModelConfigException($"{where("features.fields")}: field '{bad.Name}' {bad.Why}; rename it or use layout: hash");
         }
