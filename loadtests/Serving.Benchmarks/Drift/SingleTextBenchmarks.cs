@@ -1,0 +1,53 @@
+using System.Buffers.Text;
+using BenchmarkDotNet.Attributes;
+using Serving.Drift.Archive;
+
+namespace Serving.Benchmarks.Drift;
+
+/// <summary>
+/// The numbers of one archived tabular record: 30 float32 inputs (breast-cancer-like decimals, 0.001 to 4,000) and
+/// 2 probabilities, written by the archive's float fast path and by <see cref="Utf8Formatter"/> (what every value
+/// took before).
+/// </summary>
+[MemoryDiagnoser]
+public class SingleTextBenchmarks
+{
+    private readonly byte[] _buffer = new byte[64];
+    private float[] _values = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var random = new Random(1);
+        var inputs = Enumerable.Range(0, 30).Select(i => (float)Math.Round(random.NextDouble() * Math.Pow(10, (i % 5) - 1), 4));
+        var p = (float)random.NextDouble();
+        _values = [.. inputs, p, 1 - p];
+    }
+
+    /// <summary><see cref="SingleText.Write"/> (fast path first).</summary>
+    [Benchmark]
+    public int FastPath()
+    {
+        var total = 0;
+        foreach (var v in _values)
+        {
+            total += SingleText.Write(v, _buffer);
+        }
+
+        return total;
+    }
+
+    /// <summary><see cref="Utf8Formatter"/> alone.</summary>
+    [Benchmark(Baseline = true)]
+    public int Utf8FormatterOnly()
+    {
+        var total = 0;
+        foreach (var v in _values)
+        {
+            Utf8Formatter.TryFormat(v, _buffer, out var written);
+            total += written;
+        }
+
+        return total;
+    }
+}
