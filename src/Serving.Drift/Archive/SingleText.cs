@@ -5,10 +5,10 @@ namespace Serving.Drift.Archive;
 /// <summary>
 /// A float32's shortest round-trip text (what <see cref="Utf8Formatter"/> and <c>Utf8JsonWriter</c> write, byte for
 /// byte), with a fast path for the values archives are full of: model inputs such as 17.99 and probabilities such
-/// as 0.8734521, between 0.0001 and 10,000,000. The fast path tries 0, 1, 2, … decimals and takes the first rounded
-/// decimal that parses back to the same float, checked with exact arithmetic; the first that does has the fewest
-/// significant digits, and the rounding makes it the closest of them, which is the text the general formatter
-/// picks. Ties and anything else go to the general formatter.
+/// as 0.8734521, between 0.0001 and 10,000,000. The fast path finds the fewest decimals whose rounded decimal parses
+/// back to the same float, checked with exact arithmetic: that decimal has the fewest significant digits, and the
+/// rounding makes it the closest of them, which is the text the general formatter picks. Ties and anything else go
+/// to the general formatter.
 /// </summary>
 internal static class SingleText
 {
@@ -49,73 +49,78 @@ internal static class SingleText
         }
 
         // The floats either side are 2^(e-23) away (e the unbiased exponent), so every number closer than half that
-        // parses back to this float; at a power of two the float below is half as far.
-        var halfGapAbove = Math.ScaleB(1.0, exponent - 127 - 24);
-        var halfGapBelow = (bits & 0x7FFFFF) == 0 ? halfGapAbove / 2 : halfGapAbove;
-        for (var decimals = 0; decimals < PowersOfTen.Length; decimals++)
+        // parses back to this float; at a power of two (lopsided) the float below is half as far.
+        var halfGap = Math.ScaleB(1.0, exponent - 127 - 24);
+        var lopsided = (bits & 0x7FFFFF) == 0;
+
+        // The first number of decimals whose closest decimal is within the limit has the fewest significant digits.
+        var decimals = 0;
+        double rounded;
+        bool inside;
+        while (!Within(magnitude, decimals, halfGap, lopsided, out rounded, out inside))
         {
-            var scale = PowersOfTen[decimals];
-            var scaled = magnitude * scale; // exact
-            if (scaled >= MaxScaled)
+            if (++decimals == PowersOfTen.Length)
             {
                 return false;
             }
-
-            var rounded = Math.Round(scaled);
-            var distance = rounded - scaled; // exact
-            var limit = (distance >= 0 ? halfGapAbove : halfGapBelow) * scale; // exact
-            if (Math.Abs(distance) < limit)
-            {
-                if (Math.Abs(distance) == 0.5)
-                {
-                    return false; // two closest candidates: left to the general formatter
-                }
-
-                written = Digits(destination, value < 0, (ulong)rounded, decimals);
-                return true;
-            }
-
-            if (Math.Abs(distance) == limit)
-            {
-                return false; // on the rounding boundary: ties-to-even decides, left to the general formatter
-            }
         }
 
-        return false;
+        // On the limit, ties-to-even decides whether it parses back; at 0.5 two candidates are equally close.
+        if (!inside || Math.Abs(rounded - (magnitude * PowersOfTen[decimals])) == 0.5)
+        {
+            return false;
+        }
+
+        written = Digits(destination, value < 0, (ulong)rounded, decimals);
+        return true;
     }
 
-    // "-" digits with a point before the last `decimals` of them ("0.001" when there are fewer).
+    // Whether the closest decimal with `decimals` decimals is at most the limit away (inside: strictly less). Written
+    // without a branch on the side the decimal falls (which is random), but for the rare lopsided powers of two.
+    private static bool Within(double magnitude, int decimals, double halfGap, bool lopsided, out double rounded, out bool inside)
+    {
+        var scale = PowersOfTen[decimals];
+        var scaled = magnitude * scale; // exact
+        rounded = Math.Round(scaled);
+        var distance = Math.Abs(rounded - scaled); // exact below MaxScaled
+        var limit = halfGap * scale; // exact
+        if (lopsided && rounded < scaled)
+        {
+            limit /= 2;
+        }
+
+        inside = distance < limit && scaled < MaxScaled;
+        return distance <= limit || scaled >= MaxScaled;
+    }
+
+    // "-" digits with a point before the last `decimals` of them ("0.001" when there are fewer), written from the end.
     private static int Digits(Span<byte> destination, bool negative, ulong digits, int decimals)
     {
-        Span<byte> reversed = stackalloc byte[20];
-        var count = 0;
-        do
+        var count = 1;
+        for (var rest = digits / 10; rest != 0; rest /= 10)
         {
-            reversed[count++] = (byte)('0' + (int)(digits % 10));
+            count++;
+        }
+
+        count = Math.Max(count, decimals + 1);
+        var length = (negative ? 1 : 0) + count + (decimals > 0 ? 1 : 0);
+        var n = length;
+        for (var i = 0; i < count; i++)
+        {
+            if (i == decimals && decimals > 0)
+            {
+                destination[--n] = (byte)'.';
+            }
+
+            destination[--n] = (byte)('0' + (int)(digits % 10));
             digits /= 10;
         }
-        while (digits != 0);
 
-        while (count <= decimals)
-        {
-            reversed[count++] = (byte)'0';
-        }
-
-        var n = 0;
         if (negative)
         {
-            destination[n++] = (byte)'-';
+            destination[0] = (byte)'-';
         }
 
-        for (var i = count - 1; i >= 0; i--)
-        {
-            destination[n++] = reversed[i];
-            if (i == decimals && i > 0)
-            {
-                destination[n++] = (byte)'.';
-            }
-        }
-
-        return n;
+        return length;
     }
 }
