@@ -24,6 +24,7 @@ internal sealed partial class PredictionLogShipper : IPredictionLogSink
     private readonly int _capacity;
     private readonly long _capacityBytes;
     private long _queuedBytes;
+    private int _queuedRecords;
     private volatile bool _completed;
     private int _errorLogged;
 
@@ -57,7 +58,11 @@ internal sealed partial class PredictionLogShipper : IPredictionLogSink
     public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
 
     /// <summary>The sender took <paramref name="record"/> off the queue: its bytes no longer count.</summary>
-    public void OnDequeued(in QueuedRecord record) => Interlocked.Add(ref _queuedBytes, -record.Bytes);
+    public void OnDequeued(in QueuedRecord record)
+    {
+        Interlocked.Add(ref _queuedBytes, -record.Bytes);
+        Interlocked.Decrement(ref _queuedRecords);
+    }
 
     public void Record(in PredictionContext prediction)
     {
@@ -119,8 +124,9 @@ internal sealed partial class PredictionLogShipper : IPredictionLogSink
             }
 
             // Don't copy a row that can't be queued; TryWrite below stays the authority. The byte capacity is checked
-            // before the copy, so the queue may pass it by at most one record per concurrent request.
-            if (_queue.Reader.Count >= _capacity || Volatile.Read(ref _queuedBytes) >= _capacityBytes)
+            // before the copy, so the queue may pass it by at most one record per concurrent request. Our own counts,
+            // not the channel's Count, which takes the channel's lock.
+            if (Volatile.Read(ref _queuedRecords) >= _capacity || Volatile.Read(ref _queuedBytes) >= _capacityBytes)
             {
                 CountRefused(1);
                 continue;
@@ -136,6 +142,7 @@ internal sealed partial class PredictionLogShipper : IPredictionLogSink
                 continue;
             }
 
+            Interlocked.Increment(ref _queuedRecords);
             _stats.OnEnqueued();
             PredictionLogStats.AddQueueDepth(1);
             enqueued++;

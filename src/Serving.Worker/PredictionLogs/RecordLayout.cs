@@ -19,12 +19,14 @@ internal sealed class RecordLayout
     private readonly TensorPart[] _inputs;
     private readonly TensorPart[] _outputs;
     private readonly string[] _categoricalNames;
+    private readonly int _outputValues;
 
     private RecordLayout(bool batched, TensorPart[] inputs, TensorPart[] outputs, RecordSchema schema, string[] categoricalNames)
     {
         Batched = batched;
         _inputs = inputs;
         _outputs = outputs;
+        _outputValues = checked((int)outputs.Sum(o => o.PerRow));
         Schema = schema;
         _categoricalNames = categoricalNames;
     }
@@ -118,6 +120,7 @@ internal sealed class RecordLayout
             Arm = prediction.Arm ?? string.Empty,
         };
         record.Features.Capacity = Schema.FeatureNames.Count;
+        record.Outputs.Capacity = _outputValues;
         var categorical = 0;
         for (var i = 0; i < _inputs.Length; i++)
         {

@@ -72,7 +72,7 @@ public sealed class PredictionLogShipperTests
     }
 
     [Fact]
-    public void Record_QueueFull_DropsAndCountsWithoutWaiting()
+    public void Record_QueueFull_DropsAndCountsWithoutWaiting_TakesAgainOnceDrained()
     {
         var stats = new PredictionLogStats();
         var shipper = Predictions.Shipper(Predictions.Options(o => o.QueueCapacity = 3), stats);
@@ -82,6 +82,17 @@ public sealed class PredictionLogShipperTests
         Assert.Equal(3, shipper.QueueLength);
         Assert.Equal(3, stats.Enqueued);
         Assert.Equal(2, stats.DroppedQueueFullCount);
+
+        // Room is counted by the shipper itself: draining the queue must give it all back, again and again.
+        for (var round = 0; round < 3; round++)
+        {
+            Assert.Equal(3, Predictions.Drain(shipper).Count);
+            shipper.Record(Predictions.Rows(4));
+            Assert.Equal(3, shipper.QueueLength);
+        }
+
+        Assert.Equal(12, stats.Enqueued);
+        Assert.Equal(5, stats.DroppedQueueFullCount);
     }
 
     [Fact]
