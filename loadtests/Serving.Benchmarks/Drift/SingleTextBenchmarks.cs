@@ -5,7 +5,7 @@ using Serving.Drift.Archive;
 namespace Serving.Benchmarks.Drift;
 
 /// <summary>
-/// The numbers of one archived tabular record: 30 float32 inputs (breast-cancer-like decimals, 0.001 to 4,000) and
+/// The numbers of one archived tabular record: 30 float32 inputs (breast-cancer-like decimals: up to 1,000, 2 to 5 decimals) and
 /// 2 probabilities, written by the archive's float fast path and by <see cref="Utf8Formatter"/> (what every value
 /// took before). Each call takes the next of 1,024 different records, so branch prediction can't learn the values.
 /// </summary>

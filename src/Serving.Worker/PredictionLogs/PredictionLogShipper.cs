@@ -57,7 +57,7 @@ internal sealed partial class PredictionLogShipper : IPredictionLogSink
     /// <summary>What the records waiting in the queue count against <see cref="PredictionLogOptions.QueueCapacityBytes"/>.</summary>
     public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
 
-    /// <summary>The sender took <paramref name="record"/> off the queue: its bytes no longer count.</summary>
+    /// <summary>The sender took <paramref name="record"/> off the queue: it and its bytes no longer count.</summary>
     public void OnDequeued(in QueuedRecord record)
     {
         Interlocked.Add(ref _queuedBytes, -record.Bytes);
