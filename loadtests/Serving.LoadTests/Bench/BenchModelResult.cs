@@ -27,6 +27,10 @@ internal sealed record BenchModelResult(string Model, string Version, int Reques
     /// <summary>The open-model cell of <paramref name="arm"/>.</summary>
     public BenchCell? Open(BenchArm arm) => Cells.FirstOrDefault(c => c.Arm == arm && c.Mode == "open");
 
+    /// <summary>The paired efficiency check's cells of <paramref name="arm"/>, by round.</summary>
+    public IReadOnlyList<BenchCell> Paired(BenchArm arm) =>
+        [.. Cells.Where(c => c.Arm == arm && c.Mode == "paired").OrderBy(c => c.Round)];
+
     /// <summary>The highest throughput (rows/s) the batched worker reached in the closed model.</summary>
     public double? PeakBatchedRowsPerSecond =>
         Cells.Where(c => c.Arm == BenchArm.WorkerBatching && c.Mode == "closed" && c.Report is not null)

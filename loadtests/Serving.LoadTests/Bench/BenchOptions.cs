@@ -38,6 +38,13 @@ internal sealed record BenchOptions
     /// <summary>Cores used by other processes above which a cell counts as noisy.</summary>
     public double NoisyThresholdCores { get; init; } = 0.25;
 
+    /// <summary>
+    /// Rounds of the paired efficiency check: after a model's other cells, the batched worker and the echo server run
+    /// side by side and take turns at the reference concurrency (echo, worker; then worker, echo; …), so the machine's
+    /// drift between cells minutes apart does not enter the serving efficiency. 0 skips it.
+    /// </summary>
+    public int PairedRounds { get; init; } = 2;
+
     /// <summary>Run the h2load cross-check on the echo server (skipped with a note when h2load is missing).</summary>
     public bool H2LoadCheck { get; init; } = true;
 
@@ -60,12 +67,16 @@ internal sealed record BenchOptions
         Require(Models.Count > 0, "--models needs at least one model");
         Require(Arms.Count > 0, "--servers needs at least one server");
         Require(NoisyRetries is >= 0 and <= 5, "--noisy-retries must be between 0 and 5");
+        Require(PairedRounds is >= 0 and <= 10, "--paired-rounds must be between 0 and 10");
         Require(NoisyThresholdCores > 0, "--noisy-threshold must be positive");
         Require(Batching.MaxBatchSize is > 1 and <= 4096, "--max-batch-size must be between 2 and 4096");
         Require(Batching.MaxQueueDelayMicros is >= 0 and <= 10_000_000, "--max-queue-delay-us must be between 0 and 10000000");
         Require(Batching.Instances is >= 1 and <= 64, "--instances must be between 1 and 64");
         Require(Batching.IntraOpThreads >= 0, "--intra-op-threads must not be negative");
     }
+
+    /// <summary>True when the paired efficiency check runs: it needs both the batched worker and the echo server.</summary>
+    public bool RunsPaired => PairedRounds > 0 && Arms.Contains(BenchArm.WorkerBatching) && Arms.Contains(BenchArm.Echo);
 
     private static void Require(bool condition, string message)
     {

@@ -19,15 +19,19 @@ internal static class BenchPlan
     public static int OpenCells(BenchOptions o) =>
         o.Arms.Contains(BenchArm.WorkerBatching) ? o.Models.Count * o.Arms.Count : 0;
 
-    /// <summary>All load cells (closed and open; the generator check not included).</summary>
-    public static int Cells(BenchOptions o) => ClosedCells(o) + OpenCells(o);
+    /// <summary>Paired efficiency cells: the batched worker and the echo server, once per round, per model.</summary>
+    public static int PairedCells(BenchOptions o) => o.RunsPaired ? o.Models.Count * 2 * o.PairedRounds : 0;
+
+    /// <summary>All load cells (closed, open and paired; the generator check not included).</summary>
+    public static int Cells(BenchOptions o) => ClosedCells(o) + OpenCells(o) + PairedCells(o);
 
     /// <summary>The expected wall time of the whole bench.</summary>
     public static TimeSpan Estimate(BenchOptions o)
     {
         var cell = o.Warmup.TotalSeconds + o.Duration.TotalSeconds + CellOverheadSeconds;
         var rawOrt = o.Models.Count * 2 * (o.Duration.TotalSeconds + RawOrtWarmup.TotalSeconds);
-        var servers = o.Models.Count * o.Arms.Count * (ServerStartSeconds + (o.ServerWarmup > TimeSpan.Zero ? o.ServerWarmup.TotalSeconds + CellOverheadSeconds : 0));
+        var serverStarts = o.Models.Count * (o.Arms.Count + (o.RunsPaired ? 2 : 0)); // the paired check starts two more
+        var servers = serverStarts * (ServerStartSeconds + (o.ServerWarmup > TimeSpan.Zero ? o.ServerWarmup.TotalSeconds + CellOverheadSeconds : 0));
 
         // Our generator with both gRPC clients, then h2load (with its own 1 s warmup).
         var check = o.Arms.Contains(BenchArm.Echo) ? (2 * cell) + (o.H2LoadCheck ? Math.Ceiling(o.Duration.TotalSeconds) + 1 : 0) : 0;

@@ -22,6 +22,7 @@ internal static class BenchRatios
     public static IReadOnlyList<BenchRatio> Compute(BenchModelResult m, BatchingConfig batching, int c, int cores) =>
     [
         Efficiency(m, c),
+        PairedEfficiency(m, c),
         BatchingGain(m, c),
         VersusNaive(m, c),
         P99AtHalfPeak(m, batching),
@@ -55,6 +56,30 @@ internal static class BenchRatios
         return new BenchRatio(
             m.Model, "serving efficiency", value, "×", $"≥ {Format.Fixed(EfficiencyTarget, 1)}", value is { } v ? v >= EfficiencyTarget : null,
             $"worker+batching c{c} {RowsText(worker)} ÷ min(raw ORT batch {m.RawMaxBatch?.Batch} {RowsText(raw)}, echo c{c} {RowsText(echo)}): {binding}");
+    }
+
+    /// <summary>
+    /// The serving efficiency from the paired check: per round, the batched worker ÷ min(raw ORT, the echo server in
+    /// the same round); the median over the rounds that have both. Null (and no verdict) when the check did not run.
+    /// </summary>
+    private static BenchRatio PairedEfficiency(BenchModelResult m, int c)
+    {
+        var raw = m.RawMaxBatch?.RowsPerSecond;
+        var echoes = m.Paired(BenchArm.Echo);
+        var rounds = m.Paired(BenchArm.WorkerBatching)
+            .Select(w => (w.Round, Worker: Rows(w), Echo: Rows(echoes.FirstOrDefault(e => e.Round == w.Round))))
+            .Where(r => r.Worker is not null && r.Echo is not null && raw is not null)
+            .Select(r => (r.Round, r.Worker, r.Echo, Ratio: r.Worker!.Value / Math.Min(raw!.Value, r.Echo!.Value)))
+            .ToList();
+        var median = Median.Of([.. rounds.Select(r => r.Ratio)]);
+        var value = median is { } x ? Math.Round(x, 3) : (double?)null;
+        var detail = rounds.Count == 0
+            ? "not run, or no round with both cells (needs the batched worker, the echo server and --paired-rounds > 0)"
+            : $"median over {rounds.Count} round(s) of worker+batching c{c} ÷ min(raw ORT batch {m.RawMaxBatch?.Batch} {RowsText(raw)}, echo c{c} in the same round), "
+              + "the two servers side by side taking turns: "
+              + string.Join("; ", rounds.Select(r => $"round {r.Round}: {RowsText(r.Worker)} ÷ {RowsText(Math.Min(raw!.Value, r.Echo!.Value))} = {RatioText(r.Ratio)}"));
+        return new BenchRatio(
+            m.Model, "serving efficiency, paired", value, "×", $"≥ {Format.Fixed(EfficiencyTarget, 1)}", value is { } v ? v >= EfficiencyTarget : null, detail);
     }
 
     private static BenchRatio BatchingGain(BenchModelResult m, int c)

@@ -204,7 +204,9 @@ internal static class BenchReportMarkdown
         md.AppendLine("Notes: ratios come from this one run (the machine is shared and noisy; \"others\" is CPU other processes used during a cell). "
             + "Targets are printed, never asserted. The generator shares this process and its cores with the server under test, for every server alike. "
             + $"\"vs naive\" has a target only on compute-bound models (raw ORT ≥ {Format.Int(BenchRatios.ComputeBoundMicrosPerRow)} µs per row at batch 1). "
-            + "The p99 bound (max_queue_delay + 3 × one full batch) holds no RPC time, so an RPC-bound model cannot meet it: read it against the echo server's p99 at the same rate.");
+            + "The p99 bound (max_queue_delay + 3 × one full batch) holds no RPC time, so an RPC-bound model cannot meet it: read it against the echo server's p99 at the same rate. "
+            + "\"serving efficiency, paired\" comes from a check after each model's other cells: the batched worker and the echo server run side by side and take turns "
+            + "(echo first in odd rounds, the worker first in even ones), so a change in the machine's speed between cells minutes apart does not enter it; those cells are in the JSON.");
     }
 
     private static string Escape(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).ReplaceLineEndings(" ");

@@ -88,6 +88,11 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
             {
                 await RunEchoAsync(payload, first, cells, cancellationToken);
             }
+
+            if (options.RunsPaired)
+            {
+                await RunPairedAsync(model, repository, payload, cells, cancellationToken);
+            }
         }
         finally
         {
@@ -193,6 +198,54 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
             var concurrency = BenchRatios.ReferenceConcurrency(options.Concurrencies);
             progress.Step($"generator check on the echo server ({payload.Model} request, concurrency {concurrency}): our generator with each gRPC client, then h2load");
             _check = await GeneratorCheck.RunAsync(server.Http2Address, payload, concurrency, options, progress, cancellationToken);
+        }
+
+        Settle();
+    }
+
+    /// <summary>
+    /// The paired efficiency check: the batched worker and the echo server run side by side and take turns at the
+    /// reference concurrency, echo first in odd rounds and the worker first in even ones, so the machine's drift
+    /// over the minutes between their main cells does not enter the serving efficiency.
+    /// </summary>
+    private async Task RunPairedAsync(BenchModel model, BenchRepository repository, InferPayload payload, List<BenchCell> cells, CancellationToken cancellationToken)
+    {
+        var concurrency = BenchRatios.ReferenceConcurrency(options.Concurrencies);
+        progress.Step($"{model.Name}: paired efficiency check: the batched worker and the echo server side by side, taking turns at concurrency {concurrency}, {options.PairedRounds} round(s)");
+        InProcessWorker? worker = null;
+        BaselineServer? echo = null;
+        try
+        {
+            worker = await InProcessWorker.StartAsync(repository.Root, batching: true, cancellationToken);
+            echo = await EchoServer.StartAsync(new EchoServerOptions(BaselinePorts.Any, BenchPayload.Features(payload)), cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            progress.Step($"    the paired check's servers did not start: {e.Message}");
+            cells.Add(Failed(BenchArm.WorkerBatching, "paired", concurrency, null, $"the servers did not start: {e.Message}") with { Round = 1 });
+        }
+
+        await using (worker)
+        await using (echo)
+        {
+            if (worker is null || echo is null)
+            {
+                return;
+            }
+
+            await WarmUpAsync(worker.GrpcAddress, payload, cancellationToken);
+            await WarmUpAsync(echo.Http2Address, payload, cancellationToken);
+            for (var round = 1; round <= options.PairedRounds; round++)
+            {
+                BenchArm[] order = round % 2 == 1 ? [BenchArm.Echo, BenchArm.WorkerBatching] : [BenchArm.WorkerBatching, BenchArm.Echo];
+                foreach (var arm in order)
+                {
+                    var cell = arm == BenchArm.Echo
+                        ? await RunCellAsync(arm, echo.Http2Address, payload, Closed(concurrency), null, cancellationToken)
+                        : await RunCellAsync(arm, worker.GrpcAddress, payload, Closed(concurrency), worker, cancellationToken);
+                    cells.Add(cell with { Mode = "paired", Round = round });
+                }
+            }
         }
 
         Settle();

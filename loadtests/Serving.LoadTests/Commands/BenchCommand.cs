@@ -42,6 +42,11 @@ internal static class BenchCommand
         var threads = new Option<int>("--intra-op-threads") { Description = "model.yaml runtime.intra_op_threads and raw ORT's (0 = ORT default)", DefaultValueFactory = _ => 0 };
         var noH2Load = new Option<bool>("--no-h2load") { Description = "Skip h2load in the generator check" };
         var noisyRetries = new Option<int>("--noisy-retries") { Description = "Run a cell again (keeping the quieter attempt) when other processes used more than --noisy-threshold cores during it", DefaultValueFactory = _ => 1 };
+        var pairedRounds = new Option<int>("--paired-rounds")
+        {
+            Description = "Rounds of the paired efficiency check: the batched worker and the echo server side by side, taking turns at the concurrency the ratios compare at (0 skips it)",
+            DefaultValueFactory = _ => 2,
+        };
         var noisyThreshold = new Option<double>("--noisy-threshold") { Description = "Cores used by other processes above which a cell is noisy", DefaultValueFactory = _ => 0.25 };
         var outFile = new Option<FileInfo>("--out") { Description = "Also write the Markdown report to this file" };
         var json = CommonOptions.Json();
@@ -49,7 +54,7 @@ internal static class BenchCommand
         var fromJson = new Option<FileInfo>("--from-json") { Description = "Run nothing: re-render the report (ratios recomputed) from a bench's --json file" };
         var command = new Command("bench", "Worker (batching on/off) vs raw ONNX Runtime, echo and naive servers, in one process; prints the ratios with their targets")
         {
-            duration, warmup, serverWarmup, concurrency, models, servers, grpcClient, maxBatch, delay, instances, threads, noH2Load, noisyRetries, noisyThreshold, outFile, json, plotDir, fromJson,
+            duration, warmup, serverWarmup, concurrency, models, servers, grpcClient, maxBatch, delay, instances, threads, noH2Load, noisyRetries, noisyThreshold, pairedRounds, outFile, json, plotDir, fromJson,
         };
         command.SetAction((parse, cancellationToken) => CommandGuard.RunAsync(async () =>
         {
@@ -66,6 +71,7 @@ internal static class BenchCommand
                 H2LoadCheck = !parse.GetValue(noH2Load),
                 NoisyRetries = parse.GetValue(noisyRetries),
                 NoisyThresholdCores = parse.GetValue(noisyThreshold),
+                PairedRounds = parse.GetValue(pairedRounds),
                 MarkdownPath = parse.GetValue(outFile)?.FullName,
                 JsonPath = parse.GetValue(json)?.FullName,
                 PlotDirectory = parse.GetValue(plotDir)?.FullName,

@@ -65,15 +65,6 @@ internal sealed record FeatureComparison(
     }
 
     /// <summary>The median, rounded to the microsecond (the mean of the middle two for an even count); null when empty.</summary>
-    internal static long? Median(IReadOnlyList<long> values)
-    {
-        if (values.Count == 0)
-        {
-            return null;
-        }
-
-        var sorted = values.Order().ToArray();
-        var mid = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[mid] : (long)Math.Round((sorted[mid - 1] + sorted[mid]) / 2.0, MidpointRounding.AwayFromZero);
-    }
+    internal static long? Median(IReadOnlyList<long> values) =>
+        Reporting.Median.Of([.. values.Select(v => (double)v)]) is { } median ? (long)Math.Round(median, MidpointRounding.AwayFromZero) : null;
 }

@@ -5,13 +5,23 @@ namespace Serving.LoadTests.Tests.Bench;
 public sealed class BenchPlanTests
 {
     [Fact]
-    public void Cells_Defaults_AreModelsTimesServersTimesConcurrenciesPlusOneOpenPerServer()
+    public void Cells_Defaults_AreModelsTimesServersTimesConcurrenciesPlusOneOpenPerServerPlusThePairedRounds()
     {
         var options = new BenchOptions();
 
         Assert.Equal(2 * 4 * 4, BenchPlan.ClosedCells(options));
         Assert.Equal(2 * 4, BenchPlan.OpenCells(options));
-        Assert.Equal(40, BenchPlan.Cells(options));
+        Assert.Equal(2 * 2 * 2, BenchPlan.PairedCells(options));
+        Assert.Equal(48, BenchPlan.Cells(options));
+    }
+
+    [Fact]
+    public void PairedCells_NeedTheBatchedWorkerAndTheEchoServerAndRounds()
+    {
+        Assert.Equal(0, BenchPlan.PairedCells(new BenchOptions { PairedRounds = 0 }));
+        Assert.Equal(0, BenchPlan.PairedCells(new BenchOptions { Arms = [BenchArm.WorkerBatching, BenchArm.Naive] }));
+        Assert.Equal(0, BenchPlan.PairedCells(new BenchOptions { Arms = [BenchArm.Echo] }));
+        Assert.Equal(2 * 2 * 3, BenchPlan.PairedCells(new BenchOptions { Arms = [BenchArm.Echo, BenchArm.WorkerBatching], PairedRounds = 3 }));
     }
 
     [Fact]
@@ -60,8 +70,10 @@ public sealed class BenchPlanTests
     {
         var options = new BenchOptions { Duration = TimeSpan.FromSeconds(5), Warmup = TimeSpan.FromSeconds(2), ServerWarmup = TimeSpan.FromSeconds(3), Concurrencies = [64], Models = ["a"] };
         var cell = 2 + 5 + BenchPlan.CellOverheadSeconds;
-        var servers = 4 * (BenchPlan.ServerStartSeconds + 3 + BenchPlan.CellOverheadSeconds);
-        var expected = (2 * (5 + 1)) + servers + (8 * cell) + (5 + 1 + (2 * cell));
+
+        // Four servers, then the paired check's two; 4 closed + 4 open cells, then 2 rounds × 2 paired cells.
+        var servers = (4 + 2) * (BenchPlan.ServerStartSeconds + 3 + BenchPlan.CellOverheadSeconds);
+        var expected = (2 * (5 + 1)) + servers + ((8 + 4) * cell) + (5 + 1 + (2 * cell));
 
         Assert.Equal(Math.Ceiling(expected), BenchPlan.Estimate(options).TotalSeconds);
     }
@@ -101,5 +113,15 @@ public sealed class BenchPlanTests
         };
 
         Assert.Throws<LoadTestException>(options.Validate);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(11)]
+    public void Validate_PairedRoundsOutOfRange_ThrowsNamingTheOption(int rounds)
+    {
+        var e = Assert.Throws<LoadTestException>(new BenchOptions { PairedRounds = rounds }.Validate);
+
+        Assert.Contains("--paired-rounds", e.Message, StringComparison.Ordinal);
     }
 }

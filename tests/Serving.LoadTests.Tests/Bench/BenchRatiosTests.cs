@@ -197,6 +197,76 @@ public sealed class BenchRatiosTests
     }
 
     [Fact]
+    public void PairedEfficiency_TwoRounds_IsTheMeanOfTheRoundsEachAgainstItsOwnEcho()
+    {
+        // The main cells say 0.5 (the echo cell ran in a fast spell); the rounds say 0.8 and 0.9.
+        var model = Reports.Model(
+            Reports.RawOrt(2, 5_000_000, 10),
+            Reports.Closed(BenchArm.WorkerBatching, 64, 30_000),
+            Reports.Closed(BenchArm.Echo, 64, 60_000),
+            Reports.Paired(BenchArm.Echo, 1, 40_000),
+            Reports.Paired(BenchArm.WorkerBatching, 1, 32_000),
+            Reports.Paired(BenchArm.WorkerBatching, 2, 45_000),
+            Reports.Paired(BenchArm.Echo, 2, 50_000));
+
+        var paired = Ratio(model, "serving efficiency, paired");
+
+        Assert.Equal(0.85, paired.Value!.Value, 3);
+        Assert.True(paired.Pass);
+        Assert.Contains("round 1: 32,000 rows/s ÷ 40,000 rows/s = 0.80×", paired.Detail, StringComparison.Ordinal);
+        Assert.Contains("round 2: 45,000 rows/s ÷ 50,000 rows/s = 0.90×", paired.Detail, StringComparison.Ordinal);
+        Assert.Equal(0.5, Ratio(model, "serving efficiency").Value!.Value, 3);
+    }
+
+    [Fact]
+    public void PairedEfficiency_ThreeRoundsOneFailed_IsTheMedianOfTheRoundsWithBothCells_RawOrtCanBind()
+    {
+        var model = Reports.Model(
+            Reports.RawOrt(150, 20_000, 3_000),
+            Reports.Paired(BenchArm.Echo, 1, 50_000),
+            Reports.Paired(BenchArm.WorkerBatching, 1, 12_000),
+            Reports.Paired(BenchArm.WorkerBatching, 2, 13_000),
+            new BenchCell(BenchArm.Echo, "paired", 64, null, null, "the cell failed", null, Round: 2),
+            Reports.Paired(BenchArm.Echo, 3, 55_000),
+            Reports.Paired(BenchArm.WorkerBatching, 3, 16_000),
+            Reports.Paired(BenchArm.WorkerBatching, 4, 10_000),
+            Reports.Paired(BenchArm.Echo, 4, 45_000));
+
+        var paired = Ratio(model, "serving efficiency, paired");
+
+        // Rounds 1, 3, 4 against raw ORT's 20,000 (below every echo): 0.6, 0.8, 0.5 → median 0.6.
+        Assert.Equal(0.6, paired.Value!.Value, 3);
+        Assert.False(paired.Pass);
+        Assert.Contains("median over 3 round(s)", paired.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("round 2:", paired.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PairedEfficiency_NotRun_HasNoValueAndNoVerdict()
+    {
+        var model = Reports.Model(
+            Reports.RawOrt(2, 5_000_000, 10),
+            Reports.Closed(BenchArm.WorkerBatching, 64, 30_000),
+            Reports.Closed(BenchArm.Echo, 64, 40_000));
+
+        var paired = Ratio(model, "serving efficiency, paired");
+
+        Assert.Null(paired.Value);
+        Assert.Null(paired.Pass);
+        Assert.Contains("not run", paired.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PairedCells_AreNotTheMainCells()
+    {
+        var model = Reports.Model(null, Reports.Paired(BenchArm.WorkerBatching, 1, 32_000));
+
+        Assert.Null(model.Closed(BenchArm.WorkerBatching, 64));
+        Assert.Null(model.PeakBatchedRowsPerSecond);
+        Assert.Single(model.Paired(BenchArm.WorkerBatching));
+    }
+
+    [Fact]
     public void PeakBatchedRowsPerSecond_Cells_IsTheBestClosedBatchedCell()
     {
         var model = Reports.Model(

@@ -37,6 +37,9 @@ internal static class Reports
     public static BenchCell Closed(BenchArm arm, int concurrency, double rowsPerSecond) =>
         new(arm, "closed", concurrency, null, Load(rowsPerSecond), null, null);
 
+    public static BenchCell Paired(BenchArm arm, int round, double rowsPerSecond) =>
+        Closed(arm, 64, rowsPerSecond) with { Mode = "paired", Round = round };
+
     public static BenchCell Open(BenchArm arm, double rate, long p99Micros, long failed = 0) =>
         new(arm, "open", null, rate, Load(rate, p99Micros, failed, "open", rate), null, null);
 

@@ -1,0 +1,54 @@
+using Serving.LoadTests.Bench;
+
+namespace Serving.LoadTests.Tests.Bench;
+
+/// <summary>One short real bench: real ONNX Runtime, the real worker and echo server in-process, real gRPC. Nothing about time is asserted.</summary>
+public sealed class BenchRunnerTests
+{
+    [Fact]
+    public async Task RunAsync_Short_PairedCheckTakesTurnsAbba_AndItsRatioUsesEveryRound()
+    {
+        var options = new BenchOptions
+        {
+            Duration = TimeSpan.FromSeconds(1),
+            Warmup = TimeSpan.Zero,
+            ServerWarmup = TimeSpan.Zero,
+            Concurrencies = [4],
+            Models = ["tabular"],
+            Arms = [BenchArm.WorkerBatching, BenchArm.Echo],
+            NoisyRetries = 0,
+            H2LoadCheck = false,
+            PairedRounds = 2,
+        };
+        options.Validate();
+        var root = BenchModel.FindRepositoryRoot(AppContext.BaseDirectory);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+
+        var report = await new BenchRunner(options, new BenchProgress(BenchPlan.Cells(options), BenchPlan.Estimate(options))).RunAsync(root, timeout.Token);
+
+        Assert.Null(report.StoppedEarly);
+        var model = Assert.Single(report.Models);
+        var paired = model.Cells.Where(c => c.Mode == "paired").ToList();
+        Assert.Equal(
+            [(1, BenchArm.Echo), (1, BenchArm.WorkerBatching), (2, BenchArm.WorkerBatching), (2, BenchArm.Echo)],
+            paired.Select(c => (c.Round!.Value, c.Arm)));
+        Assert.All(paired, c =>
+        {
+            Assert.Null(c.Error);
+            Assert.Equal(4, c.Concurrency);
+            Assert.True(c.Report!.Succeeded > 0, $"{c.Arm} round {c.Round}: no request succeeded");
+            Assert.Equal(0, c.Report.Failed);
+        });
+        Assert.All(model.Paired(BenchArm.WorkerBatching), c => Assert.True(c.Batching is { Executions: > 0 }, "the batched worker's cell has no batcher figures"));
+
+        // The main cells are still there, one closed cell per server, and the paired ones are not among them.
+        Assert.Equal(4, model.Closed(BenchArm.WorkerBatching, 4)!.Concurrency);
+        Assert.Equal(4, model.Closed(BenchArm.Echo, 4)!.Concurrency);
+        Assert.Equal(2, model.Cells.Count(c => c.Mode == "closed"));
+
+        var ratio = Assert.Single(report.Ratios, r => r.Name == "serving efficiency, paired");
+        Assert.NotNull(ratio.Value);
+        Assert.Contains("median over 2 round(s)", ratio.Detail, StringComparison.Ordinal);
+        Assert.Equal(BenchPlan.Cells(options), model.Cells.Count(c => c.Mode is "closed" or "open" or "paired"));
+    }
+}
