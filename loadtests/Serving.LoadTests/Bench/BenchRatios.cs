@@ -66,18 +66,21 @@ internal static class BenchRatios
     {
         var raw = m.RawMaxBatch?.RowsPerSecond;
         var echoes = m.Paired(BenchArm.Echo);
-        var rounds = m.Paired(BenchArm.WorkerBatching)
-            .Select(w => (w.Round, Worker: Rows(w), Echo: Rows(echoes.FirstOrDefault(e => e.Round == w.Round))))
-            .Where(r => r.Worker is not null && r.Echo is not null && raw is not null)
-            .Select(r => (r.Round, r.Worker, r.Echo, Ratio: r.Worker!.Value / Math.Min(raw!.Value, r.Echo!.Value)))
-            .ToList();
-        var median = Median.Of([.. rounds.Select(r => r.Ratio)]);
-        var value = median is { } x ? Math.Round(x, 3) : (double?)null;
+        var rounds = new List<(int? Round, double Worker, double Ceiling)>();
+        foreach (var cell in m.Paired(BenchArm.WorkerBatching))
+        {
+            if (Rows(cell) is { } worker && Rows(echoes.FirstOrDefault(e => e.Round == cell.Round)) is { } echo && raw is { } r)
+            {
+                rounds.Add((cell.Round, worker, Math.Min(r, echo)));
+            }
+        }
+
+        var value = Median.Of([.. rounds.Select(x => x.Worker / x.Ceiling)]) is { } median ? Math.Round(median, 3) : (double?)null;
         var detail = rounds.Count == 0
             ? "not run, or no round with both cells (needs the batched worker, the echo server and --paired-rounds > 0)"
             : $"median over {rounds.Count} round(s) of worker+batching c{c} ÷ min(raw ORT batch {m.RawMaxBatch?.Batch} {RowsText(raw)}, echo c{c} in the same round), "
               + "the two servers side by side taking turns: "
-              + string.Join("; ", rounds.Select(r => $"round {r.Round}: {RowsText(r.Worker)} ÷ {RowsText(Math.Min(raw!.Value, r.Echo!.Value))} = {RatioText(r.Ratio)}"));
+              + string.Join("; ", rounds.Select(x => $"round {x.Round}: {RowsText(x.Worker)} ÷ {RowsText(x.Ceiling)} = {RatioText(x.Worker / x.Ceiling)}"));
         return new BenchRatio(
             m.Model, "serving efficiency, paired", value, "×", $"≥ {Format.Fixed(EfficiencyTarget, 1)}", value is { } v ? v >= EfficiencyTarget : null, detail);
     }
