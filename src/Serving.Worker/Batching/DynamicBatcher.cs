@@ -36,7 +36,14 @@ internal sealed partial class DynamicBatcher : IDisposable
 
     /// <summary>Batches waiting on the feature store right now.</summary>
     public int LookupsInFlight => Volatile.Read(ref _lookupsInFlight);
-    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Loops asleep until there is work, each on its own signal; guarded by <see cref="_lock"/>. A wake goes to one of
+    /// them, so an arrival costs one loop's hop, not one per idle loop (a model with a feature store has several).
+    /// </summary>
+    private readonly List<TaskCompletionSource> _sleepers = [];
+
+    private long _loopWakes;
 
     private readonly FeatureLookup? _features;
 
@@ -86,6 +93,33 @@ internal sealed partial class DynamicBatcher : IDisposable
 
     /// <summary>Requests that found the queue empty and an instance idle, and ran at once on the caller's thread.</summary>
     public long InlineRuns => Interlocked.Read(ref _inlineRuns);
+
+    /// <summary>Completes when every batch loop has ended (after <see cref="Dispose"/>, once the queue is served).</summary>
+    public Task Stopped => Task.WhenAll(_instances);
+
+    /// <summary>Loops asleep waiting for work right now.</summary>
+    public int SleepingLoops
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _sleepers.Count;
+            }
+        }
+    }
+
+    /// <summary>Sleeping loops woken by arrivals and finished runs (at most one per wake).</summary>
+    public long LoopWakes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _loopWakes;
+            }
+        }
+    }
 
     public int QueueLength
     {
@@ -264,11 +298,23 @@ internal sealed partial class DynamicBatcher : IDisposable
         }
     }
 
+    /// <summary>Wakes the loop that went to sleep last, if one sleeps: it takes the lock and looks at the queue again.</summary>
     private void WakeLocked()
     {
-        var wake = _wake;
-        _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        wake.TrySetResult();
+        if (_sleepers.Count > 0)
+        {
+            var last = _sleepers[^1];
+            _sleepers.RemoveAt(_sleepers.Count - 1);
+            _loopWakes++;
+            last.TrySetResult();
+        }
+    }
+
+    private Task SleepLocked(out TaskCompletionSource sleeper)
+    {
+        sleeper = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _sleepers.Add(sleeper);
+        return sleeper.Task;
     }
 
     private async Task RunInstanceAsync()
@@ -298,12 +344,18 @@ internal sealed partial class DynamicBatcher : IDisposable
 
     private async Task<bool> TakeBatchAsync(List<BatchItem> batch)
     {
+        TaskCompletionSource? sleeper = null;
         while (true)
         {
             Task wake;
             long waitUntil;
             lock (_lock)
             {
+                if (sleeper is not null)
+                {
+                    _sleepers.Remove(sleeper); // still listed when its wait ended by the clock, not by a wake
+                }
+
                 if (_queue.Count == 0)
                 {
                     if (_stop.IsCancellationRequested)
@@ -311,13 +363,13 @@ internal sealed partial class DynamicBatcher : IDisposable
                         return false;
                     }
 
-                    wake = _wake.Task;
+                    wake = SleepLocked(out sleeper);
                     waitUntil = long.MaxValue;
                 }
                 else if (_capped && _running >= _settings.Instances)
                 {
-                    // Every instance is running a request inline: wait for one to finish (it wakes the loops).
-                    wake = _wake.Task;
+                    // Every instance is running a request inline: wait for one to finish (it wakes a loop).
+                    wake = SleepLocked(out sleeper);
                     waitUntil = long.MinValue;
                 }
                 else
@@ -342,18 +394,14 @@ internal sealed partial class DynamicBatcher : IDisposable
                         return true;
                     }
 
-                    wake = _wake.Task;
+                    wake = SleepLocked(out sleeper);
                     waitUntil = plan.WaitUntil;
                 }
             }
 
-            if (waitUntil == long.MinValue)
+            if (waitUntil is long.MinValue or long.MaxValue)
             {
-                await wake.ConfigureAwait(false); // not cut short by unloading: the queue still has to be served
-            }
-            else if (waitUntil == long.MaxValue)
-            {
-                await wake.WaitAsync(_stop.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await wake.ConfigureAwait(false); // a wake, or Dispose waking every loop
             }
             else
             {
@@ -524,7 +572,12 @@ internal sealed partial class DynamicBatcher : IDisposable
             }
 
             _stop.Cancel();
-            WakeLocked();
+            foreach (var sleeping in _sleepers)
+            {
+                sleeping.TrySetResult();
+            }
+
+            _sleepers.Clear();
         }
     }
 

@@ -1,0 +1,110 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Serving.Protocol.Tensors;
+using Serving.Worker.Batching;
+using Serving.Worker.Features;
+using Serving.Worker.Metrics;
+using Serving.Worker.Models;
+using Serving.Worker.Runtime;
+
+namespace Serving.Worker.Tests.Batching;
+
+/// <summary>
+/// A model with a feature store has several batch loops per instance; an arrival wakes one of them, not all, and
+/// unloading still wakes every loop so the batcher ends.
+/// </summary>
+public sealed class DynamicBatcherWakeTests
+{
+    private static readonly string[] Outputs = ["y"];
+
+    /// <summary>Echoes input "x" as output "y".</summary>
+    private sealed class EchoRunner : IModelRunner
+    {
+        public ModelSignature Signature { get; } = new(
+            [new TensorSignature("x", DataType.FP32, [-1, 1])], [new TensorSignature("y", DataType.FP32, [-1, 1])], 8);
+
+        public List<InferTensor> Run(InferTensor[] inputs, string[] outputNames) =>
+            [InferTensor.Fixed("y", DataType.FP32, inputs[0].Shape, inputs[0].Data.ToArray())];
+    }
+
+    /// <summary>Entity "e{n}" has feature f = n.</summary>
+    private sealed class NumberStore : IFeatureStore
+    {
+        public string Kind => "memory";
+
+        public Task<double[]?[]> FetchAsync(string[] keys, string[] fields, CancellationToken cancellationToken) =>
+            Task.FromResult(keys.Select(k => (double[]?)[double.Parse(k["k:e".Length..], System.Globalization.CultureInfo.InvariantCulture)]).ToArray());
+    }
+
+    private static DynamicBatcher Batcher() => new(
+        new EchoRunner(),
+        new BatchSettings(8, 0, [], 1024, 1, 0),
+        new BatchingMetrics.Series("wake-test", "1"),
+        NullLogger.Instance,
+        new FeatureLookup(
+            "wake-test",
+            1,
+            new FeaturesConfig { EntityInput = "id", TargetInput = "x", KeyPattern = "k:{id}", Fields = ["f"], NearCacheSize = 0, NearCacheTtlMs = 0 },
+            new TensorSignature("x", DataType.FP32, [-1, 1]),
+            0,
+            new NumberStore(),
+            new CircuitBreaker(5, TimeSpan.FromSeconds(1), TimeProvider.System),
+            TimeSpan.FromSeconds(30),
+            NullLogger.Instance));
+
+    private static Task<BatchResult> EnqueueEntity(DynamicBatcher batcher, int n) =>
+        batcher.EnqueueAsync(new InferTensor[1], Outputs, long.MaxValue, CancellationToken.None, new FeatureItem(new FeatureRequest([$"e{n}"], new double[]?[1])));
+
+    private static float Value(BatchResult result) => BitConverter.ToSingle(result.Outputs[0].Data.Span);
+
+    private static async Task AllLoopsAsleep(DynamicBatcher batcher)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (batcher.SleepingLoops < DynamicBatcher.LookupsPerInstance)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"only {batcher.SleepingLoops} loops went back to sleep");
+            await Task.Delay(1);
+        }
+    }
+
+    [Fact]
+    public async Task OneArrivalAtATime_WakesOneOfTheIdleLoops_NotEveryOne()
+    {
+        using var batcher = Batcher();
+        Assert.True(DynamicBatcher.LookupsPerInstance >= 2, "the test needs several loops per instance");
+
+        const int requests = 40;
+        for (var n = 1; n <= requests; n++)
+        {
+            await AllLoopsAsleep(batcher);
+            Assert.Equal(n, Value(await EnqueueEntity(batcher, n)));
+        }
+
+        // Every loop slept at each arrival: waking them all would be four wakes per request.
+        Assert.Equal(requests, batcher.LoopWakes);
+        Assert.Equal(requests, batcher.Executions);
+    }
+
+    [Fact]
+    public async Task ManyArrivalsAtOnce_AllAnswered()
+    {
+        using var batcher = Batcher();
+
+        var answers = Enumerable.Range(1, 200).Select(n => Task.Run(() => EnqueueEntity(batcher, n))).ToArray();
+        var values = await Task.WhenAll(answers).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(Enumerable.Range(1, 200).Select(n => (float)n), values.Select(Value));
+    }
+
+    [Fact]
+    public async Task Dispose_WakesEverySleepingLoop_LaterRequestsRefused()
+    {
+        var batcher = Batcher();
+        Assert.Equal(3f, Value(await EnqueueEntity(batcher, 3)));
+
+        batcher.Dispose();
+
+        var e = await Assert.ThrowsAsync<Serving.Protocol.Errors.InferenceException>(() => EnqueueEntity(batcher, 4));
+        Assert.Equal(Serving.Protocol.Errors.InferenceErrorCode.Unavailable, e.Code);
+        await batcher.Stopped.WaitAsync(TimeSpan.FromSeconds(30)); // throws TimeoutException if a loop slept on
+    }
+}
