@@ -10,9 +10,9 @@ namespace Serving.Worker.Tests.Batching;
 
 /// <summary>
 /// A model with a feature store has several batch loops per instance; an arrival wakes one of them, not all, and
-/// unloading still wakes every loop so the batcher ends.
+/// unloading still wakes every loop so the batcher ends. Its batches' compute time leaves the lookup out.
 /// </summary>
-public sealed class DynamicBatcherWakeTests
+public sealed class DynamicBatcherLookupLoopTests
 {
     private static readonly string[] Outputs = ["y"];
 
@@ -35,10 +35,27 @@ public sealed class DynamicBatcherWakeTests
             Task.FromResult(keys.Select(k => (double[]?)[double.Parse(k["k:e".Length..], System.Globalization.CultureInfo.InvariantCulture)]).ToArray());
     }
 
-    private static DynamicBatcher Batcher() => new(
+    /// <summary>Like <see cref="NumberStore"/>, but each fetch waits until the test opens it.</summary>
+    private sealed class HeldStore : IFeatureStore
+    {
+        public TaskCompletionSource Open { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public SemaphoreSlim Fetching { get; } = new(0);
+
+        public string Kind => "memory";
+
+        public async Task<double[]?[]> FetchAsync(string[] keys, string[] fields, CancellationToken cancellationToken)
+        {
+            Fetching.Release();
+            await Open.Task.WaitAsync(cancellationToken);
+            return await new NumberStore().FetchAsync(keys, fields, cancellationToken);
+        }
+    }
+
+    private static DynamicBatcher Batcher(IFeatureStore? store = null, BatchingMetrics.Series? metrics = null) => new(
         new EchoRunner(),
         new BatchSettings(8, 0, [], 1024, 1, 0),
-        new BatchingMetrics.Series("wake-test", "1"),
+        metrics ?? new BatchingMetrics.Series("wake-test", "1"),
         NullLogger.Instance,
         new FeatureLookup(
             "wake-test",
@@ -46,7 +63,7 @@ public sealed class DynamicBatcherWakeTests
             new FeaturesConfig { EntityInput = "id", TargetInput = "x", KeyPattern = "k:{id}", Fields = ["f"], NearCacheSize = 0, NearCacheTtlMs = 0 },
             new TensorSignature("x", DataType.FP32, [-1, 1]),
             0,
-            new NumberStore(),
+            store ?? new NumberStore(),
             new CircuitBreaker(5, TimeSpan.FromSeconds(1), TimeProvider.System),
             TimeSpan.FromSeconds(30),
             NullLogger.Instance));
@@ -82,6 +99,26 @@ public sealed class DynamicBatcherWakeTests
         // Every loop slept at each arrival: waking them all would be four wakes per request.
         Assert.Equal(requests, batcher.LoopWakes);
         Assert.Equal(requests, batcher.Executions);
+    }
+
+    [Fact]
+    public async Task ComputeHistogram_LeavesTheFeatureLookupOut()
+    {
+        var store = new HeldStore();
+        var metrics = new BatchingMetrics.Series("compute-lookup-test", "1");
+        using var batcher = Batcher(store, metrics);
+
+        var answer = EnqueueEntity(batcher, 9);
+        Assert.True(await store.Fetching.WaitAsync(TimeSpan.FromSeconds(30)), "the lookup never started");
+        var held = System.Diagnostics.Stopwatch.StartNew();
+        await Task.Delay(500);
+        held.Stop();
+        store.Open.SetResult();
+        Assert.Equal(9f, Value(await answer));
+
+        // The batch spent at least `held` in its lookup; the histogram holds the echo run and slicing only.
+        Assert.Equal(1, metrics.ComputeDuration.Count);
+        Assert.True(metrics.ComputeDuration.Sum < held.Elapsed.TotalSeconds, $"compute {metrics.ComputeDuration.Sum:F3} s includes the {held.Elapsed.TotalSeconds:F3} s lookup");
     }
 
     [Fact]
