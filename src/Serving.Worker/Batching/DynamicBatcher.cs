@@ -310,11 +310,12 @@ internal sealed partial class DynamicBatcher : IDisposable
         }
     }
 
-    private Task SleepLocked(out TaskCompletionSource sleeper)
+    /// <summary>Lists a new signal for the calling loop, which awaits it after leaving the lock.</summary>
+    private TaskCompletionSource SleepLocked()
     {
-        sleeper = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sleeper = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _sleepers.Add(sleeper);
-        return sleeper.Task;
+        return sleeper;
     }
 
     private async Task RunInstanceAsync()
@@ -347,7 +348,6 @@ internal sealed partial class DynamicBatcher : IDisposable
         TaskCompletionSource? sleeper = null;
         while (true)
         {
-            Task wake;
             long waitUntil;
             lock (_lock)
             {
@@ -363,13 +363,13 @@ internal sealed partial class DynamicBatcher : IDisposable
                         return false;
                     }
 
-                    wake = SleepLocked(out sleeper);
+                    sleeper = SleepLocked();
                     waitUntil = long.MaxValue;
                 }
                 else if (_capped && _running >= _settings.Instances)
                 {
                     // Every instance is running a request inline: wait for one to finish (it wakes a loop).
-                    wake = SleepLocked(out sleeper);
+                    sleeper = SleepLocked();
                     waitUntil = long.MinValue;
                 }
                 else
@@ -394,21 +394,21 @@ internal sealed partial class DynamicBatcher : IDisposable
                         return true;
                     }
 
-                    wake = SleepLocked(out sleeper);
+                    sleeper = SleepLocked();
                     waitUntil = plan.WaitUntil;
                 }
             }
 
             if (waitUntil is long.MinValue or long.MaxValue)
             {
-                await wake.ConfigureAwait(false); // a wake, or Dispose waking every loop
+                await sleeper.Task.ConfigureAwait(false); // a wake, or Dispose waking every loop
             }
             else
             {
                 var delay = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), waitUntil);
                 if (delay > TimeSpan.Zero)
                 {
-                    await wake.WaitAsync(delay).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    await sleeper.Task.WaitAsync(delay).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 }
             }
         }
