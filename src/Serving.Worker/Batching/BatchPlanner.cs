@@ -2,9 +2,10 @@ namespace Serving.Worker.Batching;
 
 /// <summary>
 /// Triton's dynamic-batching decision, as a pure function of the queue: requests in arrival order;
-/// a full batch (or one that can't grow) goes at once; else the largest preferred size that a
-/// prefix forms exactly; else everything that fits once the oldest request has waited
-/// max_queue_delay. A request's rows are never split and differently shaped requests never mix.
+/// a full batch goes at once; while the oldest request is within max_queue_delay, the largest
+/// preferred size that a prefix forms exactly goes at once, a batch that can't grow goes as it is,
+/// and anything else waits; after the delay everything that fits goes. A request's rows are never
+/// split and differently shaped requests never mix.
 /// </summary>
 internal static class BatchPlanner
 {
@@ -14,16 +15,11 @@ internal static class BatchPlanner
         var rows = 0;
         var count = 0;
         var blocked = false;
+        var full = false;
         var preferredCount = 0;
         foreach (var item in queue)
         {
-            if (count > 0 && !head.CompatibleWith(item))
-            {
-                blocked = true;
-                break;
-            }
-
-            if (rows + item.Rows > settings.MaxBatchSize)
+            if ((count > 0 && !head.CompatibleWith(item)) || rows + item.Rows > settings.MaxBatchSize)
             {
                 blocked = true;
                 break;
@@ -39,7 +35,7 @@ internal static class BatchPlanner
 
             if (rows == settings.MaxBatchSize)
             {
-                blocked = true;
+                full = true;
                 break;
             }
         }
@@ -50,17 +46,20 @@ internal static class BatchPlanner
             return BatchPlan.Send(1);
         }
 
-        if (blocked)
+        if (full)
         {
             return BatchPlan.Send(count);
         }
 
-        if (preferredCount > 0)
+        // As Triton: a preferred size formed goes while the oldest request is within its delay, even when the
+        // batch can't grow; once the delay has passed, everything that fits goes.
+        var sendAt = head.EnqueuedAt + settings.MaxQueueDelayTicks;
+        var delayed = now >= sendAt;
+        if (preferredCount > 0 && !delayed)
         {
             return BatchPlan.Send(preferredCount);
         }
 
-        var sendAt = head.EnqueuedAt + settings.MaxQueueDelayTicks;
-        return now >= sendAt ? BatchPlan.Send(count) : BatchPlan.Wait(sendAt);
+        return blocked || delayed ? BatchPlan.Send(count) : BatchPlan.Wait(sendAt);
     }
 }

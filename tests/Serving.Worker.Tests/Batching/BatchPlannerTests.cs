@@ -62,6 +62,28 @@ public sealed class BatchPlannerTests
     }
 
     [Fact]
+    public void Plan_PreferredSizeFormed_NextDoesNotFit_SendsThePreferredSizeNotEverythingThatFits()
+    {
+        // Prefix rows 4, 7, then 2 more would pass 8: the batch can't grow, but 4 is preferred and within the delay.
+        var plan = BatchPlanner.Plan(Queue(Item(4), Item(3), Item(2)), Settings(max: 8, delayMs: 1000, 4), now: 0);
+        Assert.Equal(1, plan.Take);
+    }
+
+    [Fact]
+    public void Plan_PreferredSizeFormed_ShapeChanges_SendsThePreferredSize()
+    {
+        var plan = BatchPlanner.Plan(Queue(Item(1), Item(1), Item(1), Item(1, width: 5)), Settings(max: 8, delayMs: 1000, 2), now: 0);
+        Assert.Equal(2, plan.Take);
+    }
+
+    [Fact]
+    public void Plan_PreferredSizeFormed_DelayPassed_SendsEverythingThatFits()
+    {
+        var plan = BatchPlanner.Plan(Queue(Item(2), Item(1), Item(2)), Settings(max: 16, delayMs: 10, 2), now: 11 * Ms);
+        Assert.Equal(3, plan.Take);
+    }
+
+    [Fact]
     public void Plan_NoPreferredSizeFormed_WaitsForTheDelay()
     {
         var plan = BatchPlanner.Plan(Queue(Item(3)), Settings(max: 16, delayMs: 1000, 2, 4), now: 0);
