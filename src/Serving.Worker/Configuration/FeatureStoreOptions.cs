@@ -11,11 +11,11 @@ public sealed class FeatureStoreOptions
     /// <summary>StackExchange.Redis connection string; empty = the in-memory store preloaded from each model's CSV.</summary>
     public string? Redis { get; set; }
 
-    /// <summary>Each lookup's time limit; past it the lookup fails and counts toward the breaker.</summary>
+    /// <summary>Each lookup's time limit; past it the lookup fails and the breaker opens at once.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>Consecutive failures that open the circuit breaker.</summary>
+    /// <summary>Consecutive fast failures (error answers, refused connections) that open the circuit breaker; one timeout opens it.</summary>
     [Range(1, 1000)]
     public int BreakerFailures { get; set; } = 3;
 

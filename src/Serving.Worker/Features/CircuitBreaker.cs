@@ -1,8 +1,9 @@
 namespace Serving.Worker.Features;
 
 /// <summary>
-/// Closed → open after N consecutive failures; open refuses at once for a while, then lets one
-/// call through (half-open) whose outcome closes or re-opens it. Lock-free reads on the hot path.
+/// Closed → open after N consecutive failures, or at once after a call that timed out (a store that
+/// stopped answering costs one timeout, not N); open refuses at once for a while, then lets one
+/// call through (half-open) whose outcome closes or re-opens it.
 /// </summary>
 internal sealed class CircuitBreaker(int failuresToOpen, TimeSpan openFor, TimeProvider time)
 {
@@ -58,11 +59,17 @@ internal sealed class CircuitBreaker(int failuresToOpen, TimeSpan openFor, TimeP
         }
     }
 
-    public void Failure()
+    /// <summary>A call that failed fast (an error answer, a refused connection): opens after N in a row.</summary>
+    public void Failure() => Fail(timedOut: false);
+
+    /// <summary>A call that waited out its timeout: opens at once, so no further call waits on a silent store.</summary>
+    public void TimedOut() => Fail(timedOut: true);
+
+    private void Fail(bool timedOut)
     {
         lock (_lock)
         {
-            _consecutiveFailures++;
+            _consecutiveFailures = timedOut ? Math.Max(_consecutiveFailures + 1, failuresToOpen) : _consecutiveFailures + 1;
             _probing = false;
             if (_consecutiveFailures >= failuresToOpen)
             {

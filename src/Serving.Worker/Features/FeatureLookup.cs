@@ -148,6 +148,7 @@ internal sealed partial class FeatureLookup
         if (!_breaker.TryPass())
         {
             _metrics.BreakerOpen.Inc();
+            FeatureMetrics.BreakerState.WithLabels(_store.Kind).Set((int)_breaker.Current);
             return false;
         }
 
@@ -169,25 +170,21 @@ internal sealed partial class FeatureLookup
         catch (TimeoutException)
         {
             _metrics.Timeouts.Inc();
-            Failed("timeout");
+            _breaker.TimedOut();
+            Log.StoreFailed(_logger, Model, _store.Kind, "timeout");
             return false;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             _metrics.Failures.Inc();
-            Failed(e.GetType().Name + ": " + e.Message);
+            _breaker.Failure();
+            Log.StoreFailed(_logger, Model, _store.Kind, e.GetType().Name + ": " + e.Message);
             return false;
         }
         finally
         {
             FeatureMetrics.BreakerState.WithLabels(_store.Kind).Set((int)_breaker.Current);
         }
-    }
-
-    private void Failed(string reason)
-    {
-        _breaker.Failure();
-        Log.StoreFailed(_logger, Model, _store.Kind, reason);
     }
 
     private void Build(FeatureItem item, Dictionary<string, double[]?> keys, HashSet<string>? unavailableKeys)

@@ -18,6 +18,10 @@ internal sealed class RedisConnection : IDisposable
         configuration.AbortOnConnectFail = false;
         configuration.ConnectTimeout = Math.Max(configuration.ConnectTimeout, 1000);
         configuration.ReconnectRetryPolicy = new ExponentialRetry(250, 2000);
+
+        // While the connection is down a command fails at once instead of waiting in a backlog for the
+        // reconnect: a Redis known to be gone costs no timeout, and the breaker counts fast failures.
+        configuration.BacklogPolicy = BacklogPolicy.FailFast;
         _multiplexer = new Lazy<ConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(configuration));
     }
 
