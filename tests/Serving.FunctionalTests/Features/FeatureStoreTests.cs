@@ -270,9 +270,23 @@ public sealed class FeatureStoreTests : IAsyncLifetime
         var (server, repo) = await StartAsync();
         using var repoScope = repo;
         await using var serverScope = server;
+        using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.Listeners.MetricsPort}") };
+        var before = await metrics.GetStringAsync("/metrics");
         using var response = await server.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(FeatureTestData.EntityBody([1, 999_999, 2])));
         var root = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal("1", root.GetProperty("parameters").GetProperty("features_defaulted_rows").GetString());
+        Assert.False(root.GetProperty("parameters").TryGetProperty("features_store_unavailable", out _));
+
+        var grpc = await server.Grpc.ModelInferAsync(FeatureTestData.GrpcEntityRequest("1", [999_998, 3]));
+        Assert.Equal("0", grpc.Parameters["features_defaulted_rows"].StringParam);
+        Assert.False(grpc.Parameters.ContainsKey("features_store_unavailable"));
+
+        // Counted as missing entities and rows defaulted for that reason (the series are process-wide: at least these).
+        var after = await metrics.GetStringAsync("/metrics");
+        const string Missing = "serving_feature_missing_entities_total{model=\"tabular\",version=\"1\"}";
+        const string Defaulted = "serving_feature_defaulted_rows_total{model=\"tabular\",version=\"1\",reason=\"missing\"}";
+        Assert.True(Sample(after, Missing) - Sample(before, Missing) >= 2, "two missing entities were not counted");
+        Assert.True(Sample(after, Defaulted) - Sample(before, Defaulted) >= 2, "two defaulted rows were not counted");
 
         var (strict, strictRepo) = await StartAsync("", ("on_missing", "error"));
         using var strictRepoScope = strictRepo;
@@ -280,6 +294,9 @@ public sealed class FeatureStoreTests : IAsyncLifetime
         using var missing = await strict.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(FeatureTestData.EntityBody([999_999])));
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Contains("entity '999999' is not in the feature store", await missing.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var error = await Assert.ThrowsAsync<RpcException>(() => strict.Grpc.ModelInferAsync(FeatureTestData.GrpcEntityRequest("1", [5, 999_999])).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, error.StatusCode);
+        Assert.Contains("entity '999999' is not in the feature store", error.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -299,7 +316,12 @@ public sealed class FeatureStoreTests : IAsyncLifetime
         Assert.False(await _redis.Database.KeyExistsAsync("features:customer:9003"));
 
         // Idempotent: a second run writes the same and changes nothing else.
+        var server = _redis.Database.Multiplexer.GetServers()[0];
+        var keys = await server.DatabaseSizeAsync();
         Assert.Equal(2, (await LoadCsvAsync(csv)).Written);
+        Assert.Equal(keys, await server.DatabaseSizeAsync());
+        Assert.Equal(fields.Length, await _redis.Database.HashLengthAsync("features:customer:9004"));
+        Assert.Equal("1.5", (string?)await _redis.Database.HashGetAsync("features:customer:9004", fields[^1]));
     }
 
     [Fact]
@@ -340,8 +362,8 @@ public sealed class FeatureStoreTests : IAsyncLifetime
 
         Assert.True(process.ExitCode == 3, output);
         Assert.Contains("wrote 2 entities, refused 1 rows", output, StringComparison.Ordinal);
-        Assert.Contains("3", output, StringComparison.Ordinal);
-        Assert.Contains("2 columns, the header has 31", output, StringComparison.Ordinal);
+        // The table of refused rows: line 3 of the file (7002), and why.
+        Assert.Matches(@"│ *3 *│ *2 columns, the header has 31", output);
         // The CLI reads the model as shipped, whose layout is packed: one string of field=value lines.
         Assert.Contains("mean_radius=2.5\n", (string?)await _redis.Database.StringGetAsync("features:customer:7003"), StringComparison.Ordinal);
         Assert.False(await _redis.Database.KeyExistsAsync("features:customer:7002"));
@@ -364,11 +386,14 @@ public sealed class FeatureStoreTests : IAsyncLifetime
         return (response.StatusCode, unavailable);
     }
 
-    private static double BreakerRefusals(string metrics)
+    private static double BreakerRefusals(string metrics) =>
+        Sample(metrics, "serving_feature_store_errors_total{model=\"tabular\",version=\"1\",store=\"redis\",kind=\"breaker_open\"}");
+
+    /// <summary>The value of one series (name and labels exactly as exposed) in a Prometheus text exposition.</summary>
+    private static double Sample(string metrics, string series)
     {
-        const string Series = "serving_feature_store_errors_total{model=\"tabular\",version=\"1\",store=\"redis\",kind=\"breaker_open\"} ";
-        var line = metrics.Split('\n').Single(l => l.StartsWith(Series, StringComparison.Ordinal));
-        return double.Parse(line[Series.Length..], System.Globalization.CultureInfo.InvariantCulture);
+        var line = metrics.Split('\n').Single(l => l.StartsWith(series + " ", StringComparison.Ordinal));
+        return double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, string failure = "the worker did not recover by itself")

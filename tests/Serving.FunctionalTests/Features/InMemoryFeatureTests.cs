@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using Google.Protobuf;
+using Serving.Protocol.Inference;
 using Serving.Testing;
 
 namespace Serving.FunctionalTests.Features;
@@ -36,6 +38,25 @@ public sealed class InMemoryFeatureTests(SharedWorkerFixture fixture)
         var entity = $$"""{"inputs":[{"name":"customer_id","datatype":"INT64","shape":[1],"data":[{{id}}]},{"name":"mean_radius","datatype":"FP32","shape":[1],"data":[28.5]}]}""";
 
         Assert.Equal(await OutputAsync(inline), await OutputAsync(entity));
+    }
+
+    [Fact]
+    public async Task EntityForm_BytesIds_SameOutputsAsInt64Ids_RestAndGrpc()
+    {
+        long[] ids = [11, 12, 13];
+        var bytes = """{"inputs":[{"name":"customer_id","datatype":"BYTES","shape":[3],"data":["11","12","13"]}]}""";
+        var expected = await OutputAsync(FeatureTestData.EntityBody(ids));
+        Assert.Equal(expected, await OutputAsync(bytes));
+
+        var request = new ModelInferRequest { ModelName = "tabular", ModelVersion = "1" };
+        var input = new ModelInferRequest.Types.InferInputTensor { Name = "customer_id", Datatype = "BYTES", Contents = new InferTensorContents() };
+        input.Shape.Add(ids.Length);
+        input.Contents.BytesContents.AddRange(ids.Select(i => ByteString.CopyFromUtf8(i.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        request.Inputs.Add(input);
+        var byBytes = await fixture.Server.Grpc.ModelInferAsync(request);
+        var byInt64 = await fixture.Server.Grpc.ModelInferAsync(FeatureTestData.GrpcEntityRequest("1", ids));
+        Assert.Equal(byInt64.Outputs[0].Contents.Fp32Contents, byBytes.Outputs[0].Contents.Fp32Contents);
+        Assert.False(byBytes.Parameters.ContainsKey("features_defaulted_rows")); // every id was found, none defaulted
     }
 
     public static TheoryData<string, string> BadEntityRequests => new()

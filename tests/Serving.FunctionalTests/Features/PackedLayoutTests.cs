@@ -115,6 +115,42 @@ public sealed class PackedLayoutTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RedisStopped_FailOpen_DefaultsFlaggedOverRestAndGrpc_RecoversAfter()
+    {
+        var (server, repo) = await StartAsync(("near_cache_ttl_ms", "0"));
+        using var repoScope = repo;
+        await using var serverScope = server;
+        _redis.Stop();
+
+        using var during = await server.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(FeatureTestData.EntityBody([7, 8])));
+        var text = await during.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, during.StatusCode);
+        var parameters = JsonDocument.Parse(text).RootElement.GetProperty("parameters");
+        Assert.True(parameters.GetProperty("features_store_unavailable").GetBoolean(), text);
+        Assert.Equal("0,1", parameters.GetProperty("features_defaulted_rows").GetString());
+
+        var grpc = await server.Grpc.ModelInferAsync(FeatureTestData.GrpcEntityRequest("1", [7]), deadline: DateTime.UtcNow.AddSeconds(20));
+        Assert.True(grpc.Parameters["features_store_unavailable"].BoolParam);
+        Assert.Equal("0", grpc.Parameters["features_defaulted_rows"].StringParam);
+
+        await _redis.StartAgainAsync();
+        await LoadCsvAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var after = await server.Grpc.ModelInferAsync(FeatureTestData.GrpcEntityRequest("1", [7]), deadline: DateTime.UtcNow.AddSeconds(20));
+            if (!after.Parameters.ContainsKey("features_store_unavailable"))
+            {
+                Assert.False(after.Parameters.ContainsKey("features_defaulted_rows"));
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the worker did not recover by itself");
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
     public async Task RedisStopped_FailClosed_UnavailableOverRestAndGrpc_RecoversAfter()
     {
         var (server, repo) = await StartAsync(("near_cache_ttl_ms", "0"), ("on_unavailable", "fail_closed"));
