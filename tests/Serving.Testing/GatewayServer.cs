@@ -60,7 +60,7 @@ public sealed class GatewayServer : IAsyncDisposable
         IEnumerable<WorkerServer> workers, IDictionary<string, string?>? settings = null, Action<OpenTelemetry.Trace.TracerProviderBuilder>? tracing = null) =>
         StartAsync(workers.Select(w => GatewayWorkerAddress.Loopback(w.Listeners.RestPort, w.Listeners.GrpcPort)), settings, tracing);
 
-    /// <summary>Starts a gateway in front of workers given by address.</summary>
+    /// <summary>Starts a gateway in front of workers given by address; with none, the ones <paramref name="settings"/> configure (<c>Serving:Gateway:Workers:N</c>).</summary>
     public static async Task<GatewayServer> StartAsync(
         IEnumerable<GatewayWorkerAddress> workers, IDictionary<string, string?>? settings = null, Action<OpenTelemetry.Trace.TracerProviderBuilder>? tracing = null)
     {
@@ -88,7 +88,8 @@ public sealed class GatewayServer : IAsyncDisposable
             config["Serving:Gateway:DataDirectory"] = owned.Path;
         }
 
-        var app = GatewayHost.Build([], config, [.. workers], tracing);
+        GatewayWorkerAddress[] given = [.. workers];
+        var app = GatewayHost.Build([], config, given.Length == 0 ? null : given, tracing);
         await app.StartAsync().ConfigureAwait(false);
         return new GatewayServer(app, app.Services.GetRequiredService<GatewayListeners>(), owned);
     }
