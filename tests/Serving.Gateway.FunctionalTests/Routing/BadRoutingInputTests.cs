@@ -64,27 +64,36 @@ public sealed class BadRoutingInputTests(GatewayFixture fixture)
         Assert.Contains(message, e.Status.Detail, StringComparison.Ordinal);
     }
 
-    public static TheoryData<string, byte[]> MalformedFrames => new()
+    /// <summary>
+    /// Every malformed frame is INVALID_ARGUMENT, including one whose header claims 4 GiB but whose body ends early (it is
+    /// truncated, not large). RESOURCE_EXHAUSTED is only for a message declared over <c>MaxRequestBytes</c> whose leading
+    /// fields are whole: the gateway refuses it by its header without waiting for the rest.
+    /// </summary>
+    public static TheoryData<string, byte[], StatusCode> MalformedFrames => new()
     {
-        { "empty body", [] },
-        { "half a header", [0, 0, 0] },
-        { "compressed without an encoding", [1, 0, 0, 0, 1, 0] },
-        { "bad compressed flag", [9, 0, 0, 0, 0] },
-        { "garbage protobuf", [0, 0, 0, 0, 4, 0xFF, 0xFF, 0xFF, 0xFF] },
-        { "name with a varint wire type", [0, 0, 0, 0, 2, 0x08, 0x01] },
-        { "field past the message end", [0, 0, 0, 0, 3, 0x0A, 0x7F, 0x61] },
-        { "truncated name", [0, 0, 0, 0, 9, 0x0A, 0x07, 0x74, 0x61] },
-        { "name is not UTF-8", [0, 0, 0, 0, 4, 0x0A, 0x02, 0xC3, 0x28] },
-        { "length-only frame claiming 4 GiB", [0, 0xFF, 0xFF, 0xFF, 0xFF, 0x0A, 0x07, .. "tabular"u8.ToArray()] },
+        { "empty body", [], StatusCode.InvalidArgument },
+        { "half a header", [0, 0, 0], StatusCode.InvalidArgument },
+        { "compressed without an encoding", [1, 0, 0, 0, 1, 0], StatusCode.InvalidArgument },
+        { "bad compressed flag", [9, 0, 0, 0, 0], StatusCode.InvalidArgument },
+        { "garbage protobuf", [0, 0, 0, 0, 4, 0xFF, 0xFF, 0xFF, 0xFF], StatusCode.InvalidArgument },
+        { "tag varint over 10 bytes", [0, 0, 0, 0, 11, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01], StatusCode.InvalidArgument },
+        { "field number 0", [0, 0, 0, 0, 2, 0x02, 0x00], StatusCode.InvalidArgument },
+        { "name with a varint wire type", [0, 0, 0, 0, 2, 0x08, 0x01], StatusCode.InvalidArgument },
+        { "field past the message end", [0, 0, 0, 0, 3, 0x0A, 0x7F, 0x61], StatusCode.InvalidArgument },
+        { "truncated name", [0, 0, 0, 0, 9, 0x0A, 0x07, 0x74, 0x61], StatusCode.InvalidArgument },
+        { "name is not UTF-8", [0, 0, 0, 0, 4, 0x0A, 0x02, 0xC3, 0x28], StatusCode.InvalidArgument },
+        { "length-only frame claiming 4 GiB", [0, 0xFF, 0xFF, 0xFF, 0xFF, 0x0A, 0x07, .. "tabular"u8.ToArray()], StatusCode.InvalidArgument },
+        { "bare header claiming 4 GiB", [0, 0xFF, 0xFF, 0xFF, 0xFF], StatusCode.InvalidArgument },
+        { "4 GiB declared, leading fields whole", [0, 0xFF, 0xFF, 0xFF, 0xFF, 0x0A, 0x07, .. "tabular"u8.ToArray(), 0x1A, 0x00], StatusCode.ResourceExhausted },
     };
 
     [Theory]
     [MemberData(nameof(MalformedFrames))]
-    public async Task Grpc_MalformedFrame_InvalidArgumentOrResourceExhausted_GatewayStaysUp(string what, byte[] body)
+    public async Task Grpc_MalformedFrame_InvalidArgument_OverTheLimit_ResourceExhausted_GatewayStaysUp(string what, byte[] body, StatusCode expected)
     {
         var (status, message) = await RawGrpc.SendAsync(fixture.Gateway, body);
 
-        Assert.True(status is (int)StatusCode.InvalidArgument or (int)StatusCode.ResourceExhausted, $"{what}: {status} {message}");
+        Assert.True(status == (int)expected, $"{what}: {(StatusCode)status} {message}");
         Assert.NotEmpty(message);
         var (response, _) = await Infer.GrpcAsync(fixture.Gateway.Grpc);
         Assert.NotEmpty(response.Outputs);
