@@ -38,9 +38,9 @@ public sealed class ShadowTests : IAsyncLifetime
     [Fact]
     public async Task StalledShadow_PrimaryAnswersUnchanged_WithinTheGenerousBound()
     {
-        await using var stalling = await StallingWorker.StartAsync("tabular", "9");
+        await using var stalling = await StubWorker.StallingAsync("tabular", "9");
         await using var gateway = await GatewayServer.StartAsync(
-            [GatewayWorkerAddress.Loopback(_worker.Listeners.RestPort, _worker.Listeners.GrpcPort), GatewayWorkerAddress.Loopback(stalling.RestPort, stalling.GrpcPort)],
+            [GatewayWorkerAddress.Loopback(_worker.Listeners.RestPort, _worker.Listeners.GrpcPort), stalling.Address],
             new Dictionary<string, string?> { ["Serving:Gateway:ShadowTimeout"] = "00:01:00" });
         await Policies.SetAsync(gateway, """{"weights": {"1": 100}}""");
         var (_, _, expectedBody) = await Infer.RestAsync(gateway.Http);
@@ -62,16 +62,16 @@ public sealed class ShadowTests : IAsyncLifetime
         }
 
         // The copies really went out and are still held by the stalled shadow.
-        await Eventually(() => stalling.Calls >= 20);
+        await Poll.UntilAsync(() => stalling.Calls >= 20);
         Assert.True(gateway.Service<ShadowMirror>().InFlight > 0);
     }
 
     [Fact]
     public async Task DeadShadow_PrimaryAnswersUnchanged()
     {
-        var stalling = await StallingWorker.StartAsync("tabular", "9");
+        var stalling = await StubWorker.StallingAsync("tabular", "9");
         await using var gateway = await GatewayServer.StartAsync(
-            [GatewayWorkerAddress.Loopback(_worker.Listeners.RestPort, _worker.Listeners.GrpcPort), GatewayWorkerAddress.Loopback(stalling.RestPort, stalling.GrpcPort)],
+            [GatewayWorkerAddress.Loopback(_worker.Listeners.RestPort, _worker.Listeners.GrpcPort), stalling.Address],
             new Dictionary<string, string?> { ["Serving:Gateway:DiscoveryInterval"] = "00:10:00" });
         await Policies.SetAsync(gateway, """{"weights": {"1": 100}, "shadow": {"version": "9", "percent": 100}}""");
         await stalling.DisposeAsync();
@@ -85,7 +85,7 @@ public sealed class ShadowTests : IAsyncLifetime
             Assert.True(watch.Elapsed < Generous, $"primary calls took {watch.Elapsed} with the shadow dead");
         }
 
-        await Eventually(async () => (await ShadowCountsAsync(gateway)).GetValueOrDefault("shadow_error") > 0);
+        await Poll.UntilAsync(async () => (await ShadowCountsAsync(gateway)).GetValueOrDefault("shadow_error") > 0);
     }
 
     [Fact]
@@ -101,7 +101,7 @@ public sealed class ShadowTests : IAsyncLifetime
             await Infer.GrpcAsync(gateway.Grpc);
         }
 
-        await Eventually(async () => (await ShadowCountsAsync(gateway)).GetValueOrDefault("agree") == 20);
+        await Poll.UntilAsync(async () => (await ShadowCountsAsync(gateway)).GetValueOrDefault("agree") == 20);
 
         await Policies.SetAsync(gateway, """{"weights": {"1": 100}, "shadow": {"version": "2", "percent": 100}}""");
         for (var i = 0; i < 10; i++)
@@ -110,7 +110,7 @@ public sealed class ShadowTests : IAsyncLifetime
             await Infer.GrpcAsync(gateway.Grpc);
         }
 
-        await Eventually(async () => (await ShadowCountsAsync(gateway)).GetValueOrDefault("disagree") == 20);
+        await Poll.UntilAsync(async () => (await ShadowCountsAsync(gateway)).GetValueOrDefault("disagree") == 20);
         Assert.Equal(20, (await ShadowCountsAsync(gateway)).GetValueOrDefault("agree"));
         Assert.Equal(disagreementsBefore + 20, await MetricsText.SumAsync(gateway, "serving_gateway_shadow_disagreements_total", "shadow_version=\"2\""));
         Assert.True(await MetricsText.SumAsync(gateway, "serving_gateway_shadow_duration_seconds_count", "role=\"shadow\"") >= 40);
@@ -132,7 +132,7 @@ public sealed class ShadowTests : IAsyncLifetime
         }
 
         // Without the caller's grpc-encoding / Content-Encoding on the copy, the worker can't read a compressed body: every copy would be a shadow_error.
-        await Eventually(async () => (await ShadowCountsAsync(gateway)).GetValueOrDefault("agree") == 20);
+        await Poll.UntilAsync(async () => (await ShadowCountsAsync(gateway)).GetValueOrDefault("agree") == 20);
         Assert.Equal(0, (await ShadowCountsAsync(gateway)).GetValueOrDefault("shadow_error"));
     }
 
@@ -170,7 +170,7 @@ public sealed class ShadowTests : IAsyncLifetime
             await Infer.RestAsync(gateway.Http);
         }
 
-        await Eventually(() => gateway.Service<ShadowMirror>().InFlight == 0);
+        await Poll.UntilAsync(() => gateway.Service<ShadowMirror>().InFlight == 0);
         await Task.Delay(200);
         var copies = (await ShadowCountsAsync(gateway)).Values.Sum();
         Assert.InRange(copies, 60, 140);
@@ -184,16 +184,4 @@ public sealed class ShadowTests : IAsyncLifetime
     }
 
     private static string Outputs(string body) => JsonDocument.Parse(body).RootElement.GetProperty("outputs").GetRawText();
-
-    private static Task Eventually(Func<bool> condition) => Eventually(() => Task.FromResult(condition()));
-
-    private static async Task Eventually(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold within 20 s");
-            await Task.Delay(20);
-        }
-    }
 }

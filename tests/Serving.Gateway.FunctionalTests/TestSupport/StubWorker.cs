@@ -1,0 +1,164 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Logging;
+using Serving.Gateway.Hosting;
+using Serving.Testing;
+
+namespace Serving.Gateway.FunctionalTests.TestSupport;
+
+/// <summary>
+/// A stand-in worker on real Kestrel (127.0.0.1, port 0) that says it serves one model version and answers
+/// infer calls (REST and gRPC) with a handler the test picks: stall (the shadow a blocking gateway would wait
+/// for), answer, or start answering and then abort the connection. Its readiness can be switched off.
+/// </summary>
+internal sealed class StubWorker : IAsyncDisposable
+{
+    public static readonly TimeSpan Stall = TimeSpan.FromSeconds(30);
+
+    private WebApplication _app = null!;
+    private int _calls;
+    private int _notReadyAnswers;
+    private volatile bool _ready = true;
+
+    private StubWorker()
+    {
+    }
+
+    public int RestPort { get; private set; }
+
+    public int GrpcPort { get; private set; }
+
+    public GatewayWorkerAddress Address => GatewayWorkerAddress.Loopback(RestPort, GrpcPort);
+
+    /// <summary>Infer calls received (REST + gRPC).</summary>
+    public int Calls => Volatile.Read(ref _calls);
+
+    /// <summary>What <c>GET /v2/health/ready</c> answers: 200 when true, 503 when false.</summary>
+    public bool Ready
+    {
+        get => _ready;
+        set => _ready = value;
+    }
+
+    /// <summary>How many readiness probes were answered "not ready".</summary>
+    public int NotReadyAnswers => Volatile.Read(ref _notReadyAnswers);
+
+    /// <summary>A worker whose infer calls never get an answer.</summary>
+    public static Task<StubWorker> StallingAsync(string model, string version) => StartAsync(model, version, StallAsync);
+
+    /// <summary>A worker whose infer calls get an empty answer: REST 200 <c>{"outputs": []}</c>, gRPC an empty ModelInferResponse.</summary>
+    public static Task<StubWorker> AnsweringAsync(string model, string version) => StartAsync(model, version, AnswerAsync);
+
+    /// <summary>A worker that sends the response headers and part of the body of every infer call, then aborts the connection.</summary>
+    public static Task<StubWorker> AbortingMidAnswerAsync(string model, string version) => StartAsync(model, version, AbortMidAnswerAsync);
+
+    /// <summary>
+    /// A real gateway in front of <paramref name="workers"/> that probes them every <paramref name="discoveryInterval"/>; with
+    /// <paramref name="keepFailingWorkers"/> a worker that failed a request is not left out (no passive exclusion).
+    /// </summary>
+    public static Task<GatewayServer> GatewayAsync(IEnumerable<StubWorker> workers, string discoveryInterval, bool keepFailingWorkers = false) =>
+        GatewayServer.StartAsync(workers.Select(w => w.Address), new Dictionary<string, string?>
+        {
+            ["Serving:Gateway:DiscoveryInterval"] = discoveryInterval,
+            ["Serving:Gateway:PassiveReactivationPeriod"] = keepFailingWorkers ? "00:00:00" : null,
+        });
+
+    /// <summary>Stops the worker the hard way: its listeners close and open connections are aborted.</summary>
+    public Task KillAsync() => _app.StopAsync(new CancellationToken(canceled: true));
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        await _app.DisposeAsync();
+    }
+
+    private static async Task<StubWorker> StartAsync(string model, string version, Func<HttpContext, Task> infer)
+    {
+        var self = new StubWorker();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        ListenOptions? rest = null, grpc = null;
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(IPAddress.Loopback, 0, l => { l.Protocols = HttpProtocols.Http1; rest = l; });
+            k.Listen(IPAddress.Loopback, 0, l => { l.Protocols = HttpProtocols.Http2; grpc = l; });
+        });
+        var app = builder.Build();
+        app.MapGet("/v2/health/ready", () => self.ReadyAnswer());
+        app.MapPost("/v2/repository/index", () => Results.Text($$"""[{"name":"{{model}}","version":"{{version}}","state":"READY"}]""", "application/json"));
+        app.MapGet($"/v2/models/{model}/versions/{version}", () => Results.Text(
+            $$"""{"name":"{{model}}","versions":["{{version}}"],"platform":"onnxruntime_onnx","inputs":[{"name":"input","datatype":"FP32","shape":[-1,30]}],"outputs":[{"name":"probabilities","datatype":"FP32","shape":[-1,2]}]}""",
+            "application/json"));
+        Task Infer(HttpContext c)
+        {
+            Interlocked.Increment(ref self._calls);
+            return infer(c);
+        }
+
+        app.MapPost("/v2/models/{m}/infer", Infer);
+        app.MapPost("/v2/models/{m}/versions/{v}/infer", Infer);
+        app.MapPost("/inference.GRPCInferenceService/ModelInfer", Infer);
+        await app.StartAsync();
+        self._app = app;
+        self.RestPort = rest!.IPEndPoint!.Port;
+        self.GrpcPort = grpc!.IPEndPoint!.Port;
+        return self;
+    }
+
+    private IResult ReadyAnswer()
+    {
+        if (_ready)
+        {
+            return Results.Ok();
+        }
+
+        Interlocked.Increment(ref _notReadyAnswers);
+        return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+    }
+
+    private static bool IsGrpc(HttpContext context) => context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true;
+
+    private static async Task StallAsync(HttpContext context)
+    {
+        try
+        {
+            await Task.Delay(Stall, context.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        context.Response.StatusCode = 500;
+    }
+
+    private static async Task AnswerAsync(HttpContext context)
+    {
+        await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
+        if (IsGrpc(context))
+        {
+            context.Response.ContentType = "application/grpc";
+            await context.Response.Body.WriteAsync(new byte[5], context.RequestAborted);
+            context.Response.AppendTrailer("grpc-status", "0");
+            return;
+        }
+
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync("""{"outputs": []}""", context.RequestAborted);
+    }
+
+    private static async Task AbortMidAnswerAsync(HttpContext context)
+    {
+        await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
+        var grpc = IsGrpc(context);
+        context.Response.ContentType = grpc ? "application/grpc" : "application/json";
+
+        // A gRPC message header that promises 64 bytes, followed by one; a JSON document cut short.
+        await context.Response.Body.WriteAsync(grpc ? new byte[] { 0, 0, 0, 0, 64, 0x0A } : """{"outputs": [{"na"""u8.ToArray(), context.RequestAborted);
+        await context.Response.Body.FlushAsync(context.RequestAborted);
+        context.Abort();
+    }
+}
