@@ -66,4 +66,26 @@ internal static class Infer
         var response = await call.ResponseAsync;
         return (response, responseHeaders.GetValue("x-serving-model-version"));
     }
+
+    /// <summary>
+    /// One infer call to <paramref name="model"/> (the golden input, whatever the model: for stand-in workers) over gRPC or REST;
+    /// false when the caller gets an error of any kind, a broken-off answer included.
+    /// </summary>
+    public static async Task<bool> SucceedsAsync(GatewayServer gateway, string model, string version, bool grpc)
+    {
+        try
+        {
+            if (grpc)
+            {
+                await GrpcAsync(gateway.Grpc, GrpcRequest(model, version));
+                return true;
+            }
+
+            return (await RestAsync(gateway.Http, $"/v2/models/{model}/versions/{version}/infer")).Status == HttpStatusCode.OK;
+        }
+        catch (Exception e) when (e is RpcException or HttpRequestException or IOException)
+        {
+            return false;
+        }
+    }
 }
