@@ -2,7 +2,11 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Trace;
 using Serving.Gateway.FunctionalTests.TestSupport;
+using Serving.Gateway.Hosting;
 using Serving.Testing;
 
 namespace Serving.Gateway.FunctionalTests.Admin;
@@ -151,14 +155,38 @@ public sealed class AdminApiTests(GatewayFixture fixture)
     }
 
     [Fact]
-    public async Task NoTokenConfigured_AdminApiOff()
+    public async Task NoTokenConfigured_AdminApiOff_AndSaysSoAtStart()
     {
-        await using var gateway = await GatewayServer.StartAsync([fixture.WorkerA], new Dictionary<string, string?> { ["Serving:Gateway:AdminToken"] = "" });
+        var logs = new CapturingLoggerProvider();
+        await using var gateway = await GatewayServer.StartAsync(
+            [fixture.WorkerA], new Dictionary<string, string?> { ["Serving:Gateway:AdminToken"] = "" }, t => t.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(logs)));
 
         Assert.False(gateway.Listeners.AdminEnabled);
         Assert.Null(gateway.Admin);
         using var response = await gateway.Http.GetAsync("/admin/models");
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        var announcement = Assert.Single(logs.Entries, e => e.Category == typeof(AdminAnnouncement).FullName && e.Message.Contains("admin API", StringComparison.Ordinal));
+        Assert.Equal(LogLevel.Warning, announcement.Level);
+        Assert.StartsWith("The admin API is off: set Serving:Gateway:AdminToken", announcement.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AdminApi_ByDefault_ListensOnLoopbackOnly_EvenWhenTheFrontDoorListensEverywhere()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var gateway = await GatewayServer.StartAsync(
+            [fixture.WorkerA],
+            new Dictionary<string, string?>
+            {
+                ["Serving:Gateway:BindAddress"] = "0.0.0.0",
+                [$"Logging:LogLevel:{typeof(AdminAnnouncement).FullName}"] = "Information",
+            },
+            t => t.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(logs)));
+
+        Assert.Equal(IPAddress.Any, gateway.Listeners.Rest!.IPEndPoint!.Address);
+        Assert.Equal(IPAddress.Loopback, gateway.Listeners.Admin!.IPEndPoint!.Address);
+        Assert.Contains($"http://127.0.0.1:{gateway.Listeners.AdminPort}", gateway.App.Urls);
+        Assert.Contains(logs.Entries, e => e.Category == typeof(AdminAnnouncement).FullName && e.Message.StartsWith("The admin API listens on 127.0.0.1:", StringComparison.Ordinal));
     }
 
     [Fact]

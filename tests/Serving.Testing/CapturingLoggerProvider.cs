@@ -1,20 +1,24 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 
-namespace Serving.FunctionalTests.Observability;
+namespace Serving.Testing;
 
 /// <summary>A logger provider that keeps every entry with the scopes the host's logger factory gives it (TraceId/SpanId from the activity).</summary>
-internal sealed class CapturingLoggerProvider : ILoggerProvider, ISupportExternalScope
+public sealed class CapturingLoggerProvider : ILoggerProvider, ISupportExternalScope
 {
     private readonly ConcurrentQueue<CapturedLog> _entries = new();
     private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();
 
+    /// <summary>Every entry logged so far, oldest first.</summary>
     public IReadOnlyCollection<CapturedLog> Entries => _entries;
 
+    /// <inheritdoc />
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
+    /// <inheritdoc />
     public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
 
+    /// <inheritdoc />
     public void Dispose()
     {
     }
@@ -47,7 +51,12 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider, ISupportExterna
 }
 
 /// <summary>One captured entry: its scopes as key/value pairs (TraceId, SpanId, ParentId, RequestPath, ...).</summary>
-internal sealed record CapturedLog(string Category, LogLevel Level, string Message, IReadOnlyDictionary<string, string> Scopes)
+/// <param name="Category">The logger's category (usually the class that logs).</param>
+/// <param name="Level">The entry's level.</param>
+/// <param name="Message">The formatted message.</param>
+/// <param name="Scopes">The scopes active when it was logged, as key/value pairs.</param>
+public sealed record CapturedLog(string Category, LogLevel Level, string Message, IReadOnlyDictionary<string, string> Scopes)
 {
+    /// <summary>The TraceId scope value, when there is one.</summary>
     public string? TraceId => Scopes.GetValueOrDefault("TraceId");
 }
