@@ -4,6 +4,7 @@ using System.Text.Json;
 using Serving.Gateway.FunctionalTests.TestSupport;
 using Serving.Gateway.Hosting;
 using Serving.Gateway.Shadow;
+using Serving.Protocol.Inference;
 using Serving.Testing;
 
 namespace Serving.Gateway.FunctionalTests.Shadow;
@@ -42,23 +43,12 @@ public sealed class ShadowTests : IAsyncLifetime
         await using var gateway = await GatewayServer.StartAsync(
             [GatewayWorkerAddress.Loopback(_worker.Listeners.RestPort, _worker.Listeners.GrpcPort), stalling.Address],
             new Dictionary<string, string?> { ["Serving:Gateway:ShadowTimeout"] = "00:01:00" });
-        await Policies.SetAsync(gateway, """{"weights": {"1": 100}}""");
-        var (_, _, expectedBody) = await Infer.RestAsync(gateway.Http);
-        var expectedGrpc = (await Infer.GrpcAsync(gateway.Grpc)).Response;
+        var withoutShadow = await AnswersWithoutShadowAsync(gateway);
 
         await Policies.SetAsync(gateway, """{"weights": {"1": 100}, "shadow": {"version": "9", "percent": 100}}""");
         for (var i = 0; i < 10; i++)
         {
-            var watch = Stopwatch.StartNew();
-            var (status, version, body) = await Infer.RestAsync(gateway.Http);
-            var (grpc, grpcVersion) = await Infer.GrpcAsync(gateway.Grpc);
-            watch.Stop();
-
-            Assert.Equal((HttpStatusCode.OK, "1", "1"), (status, version, grpcVersion));
-            Assert.Equal(Outputs(expectedBody), Outputs(body));
-            Assert.Equal(expectedGrpc.Outputs, grpc.Outputs);
-            Assert.Equal(expectedGrpc.RawOutputContents, grpc.RawOutputContents);
-            Assert.True(watch.Elapsed < Generous, $"primary calls took {watch.Elapsed} while the shadow stalled");
+            await AssertPrimaryUnchangedAsync(gateway, withoutShadow, "stalled");
         }
 
         // The copies really went out and are still held by the stalled shadow.
@@ -73,16 +63,13 @@ public sealed class ShadowTests : IAsyncLifetime
         await using var gateway = await GatewayServer.StartAsync(
             [GatewayWorkerAddress.Loopback(_worker.Listeners.RestPort, _worker.Listeners.GrpcPort), stalling.Address],
             new Dictionary<string, string?> { ["Serving:Gateway:DiscoveryInterval"] = "00:10:00" });
+        var withoutShadow = await AnswersWithoutShadowAsync(gateway);
         await Policies.SetAsync(gateway, """{"weights": {"1": 100}, "shadow": {"version": "9", "percent": 100}}""");
         await stalling.DisposeAsync();
 
         for (var i = 0; i < 20; i++)
         {
-            var watch = Stopwatch.StartNew();
-            var (status, version, _) = await Infer.RestAsync(gateway.Http);
-            var (_, grpcVersion) = await Infer.GrpcAsync(gateway.Grpc);
-            Assert.Equal((HttpStatusCode.OK, "1", "1"), (status, version, grpcVersion));
-            Assert.True(watch.Elapsed < Generous, $"primary calls took {watch.Elapsed} with the shadow dead");
+            await AssertPrimaryUnchangedAsync(gateway, withoutShadow, "dead");
         }
 
         await Poll.UntilAsync(async () => (await ShadowCountsAsync(gateway)).GetValueOrDefault("shadow_error") > 0);
@@ -181,6 +168,29 @@ public sealed class ShadowTests : IAsyncLifetime
         using var doc = JsonDocument.Parse(await gateway.Admin!.GetStringAsync("/admin/models"));
         var model = doc.RootElement.GetProperty("models").EnumerateArray().Single(m => m.GetProperty("name").GetString() == "tabular");
         return model.GetProperty("shadow").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64());
+    }
+
+    /// <summary>The primary's answers, REST and gRPC, under a policy without shadow: what every answer with a shadow must equal.</summary>
+    private static async Task<(string Json, ModelInferResponse Grpc)> AnswersWithoutShadowAsync(GatewayServer gateway)
+    {
+        await Policies.SetAsync(gateway, """{"weights": {"1": 100}}""");
+        var (_, _, rest) = await Infer.RestAsync(gateway.Http);
+        return (rest, (await Infer.GrpcAsync(gateway.Grpc)).Response);
+    }
+
+    /// <summary>One REST and one gRPC call: served by version 1, with the answers given without shadow, within the generous bound.</summary>
+    private static async Task AssertPrimaryUnchangedAsync(GatewayServer gateway, (string Json, ModelInferResponse Grpc) withoutShadow, string shadow)
+    {
+        var watch = Stopwatch.StartNew();
+        var (status, version, body) = await Infer.RestAsync(gateway.Http);
+        var (grpc, grpcVersion) = await Infer.GrpcAsync(gateway.Grpc);
+        watch.Stop();
+
+        Assert.Equal((HttpStatusCode.OK, "1", "1"), (status, version, grpcVersion));
+        Assert.Equal(Outputs(withoutShadow.Json), Outputs(body));
+        Assert.Equal(withoutShadow.Grpc.Outputs, grpc.Outputs);
+        Assert.Equal(withoutShadow.Grpc.RawOutputContents, grpc.RawOutputContents);
+        Assert.True(watch.Elapsed < Generous, $"primary calls took {watch.Elapsed} with the shadow {shadow}");
     }
 
     private static string Outputs(string body) => JsonDocument.Parse(body).RootElement.GetProperty("outputs").GetRawText();
