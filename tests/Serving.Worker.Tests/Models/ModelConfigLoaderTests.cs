@@ -264,16 +264,41 @@ public sealed class ModelConfigLoaderTests : IDisposable
     }
 
     [Theory]
-    [InlineData(0)]
-    [InlineData(65)]
-    public void Load_InstancesOutOfRange_ThrowsNamingField(int instances)
+    [InlineData("instances: 0", "instances")]
+    [InlineData("instances: 65", "instances")]
+    [InlineData("max_queue_delay_us: -1", "max_queue_delay_us")]
+    [InlineData("max_queue_delay_us: 10000001", "max_queue_delay_us")]
+    [InlineData("max_queue_size: 0", "max_queue_size")]
+    [InlineData("max_queue_size: -5", "max_queue_size")]
+    [InlineData("default_timeout_ms: -1", "default_timeout_ms")]
+    [InlineData("preferred_batch_sizes: [0]", "preferred_batch_sizes")]
+    [InlineData("preferred_batch_sizes: [-2, 4]", "preferred_batch_sizes")]
+    [InlineData("preferred_batch_sizes: [4, 9]", "preferred_batch_sizes")]
+    public void Load_BatchingSettingOutOfRange_ThrowsNamingField(string setting, string field)
     {
         var e = LoadYamlFails($"""
             max_batch_size: 8
-            dynamic_batching: {"{"} instances: {instances} {"}"}
+            dynamic_batching: {"{"} {setting} {"}"}
             """);
 
-        Assert.Contains("'dynamic_batching.instances'", e.Message);
+        Assert.Contains($"'dynamic_batching.{field}'", e.Message);
+    }
+
+    [Theory]
+    [InlineData("max_queue_delay_us: 0")]
+    [InlineData("max_queue_delay_us: 10000000")]
+    [InlineData("max_queue_size: 1")]
+    [InlineData("instances: 64")]
+    [InlineData("default_timeout_ms: 0")]
+    [InlineData("preferred_batch_sizes: [1, 8]")]
+    public void Load_BatchingSettingAtLimit_Loads(string setting)
+    {
+        var path = _temp.Write("m/model.yaml", $"""
+            max_batch_size: 8
+            dynamic_batching: {"{"} {setting} {"}"}
+            """);
+
+        Assert.NotNull(ModelConfigLoader.Load("m", path).DynamicBatching);
     }
 
     [Fact]
