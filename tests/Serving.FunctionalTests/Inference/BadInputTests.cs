@@ -18,6 +18,9 @@ public sealed class BadInputTests(SharedWorkerFixture fixture)
 
     private static readonly string Row = "[" + string.Join(",", Enumerable.Repeat("1.0", 30)) + "]";
 
+    // A tabular row with a request-level 'timeout' parameter (Triton's, in microseconds).
+    private static string WithTimeout(string value) => $$"""{"parameters":{"timeout":{{value}}},""" + Tabular("[1,30]", Row)[1..];
+
     public static TheoryData<string, string, HttpStatusCode, string> RestCases => new()
     {
         { "/v2/models/nosuch/infer", Tabular("[1,30]", Row), HttpStatusCode.NotFound, "unknown model 'nosuch'" },
@@ -50,6 +53,10 @@ public sealed class BadInputTests(SharedWorkerFixture fixture)
         { "/v2/models/a%2Fb/infer", Tabular("[1,30]", Row), HttpStatusCode.BadRequest, "model name is not valid" },
         { "/v2/models/..%2F..%2Fetc%2Fpasswd/infer", Tabular("[1,30]", Row), HttpStatusCode.BadRequest, "model name is not valid" },
         { "/v2/models/%2e%2e/infer", Tabular("[1,30]", Row), HttpStatusCode.NotFound, "no endpoint" },
+        { "/v2/models/tabular/infer", WithTimeout("\"abc\""), HttpStatusCode.BadRequest, "parameter 'timeout' must be a number of microseconds" },
+        { "/v2/models/tabular/infer", WithTimeout("true"), HttpStatusCode.BadRequest, "parameter 'timeout' must be a number of microseconds" },
+        { "/v2/models/tabular/infer", WithTimeout("0"), HttpStatusCode.BadRequest, "parameter 'timeout' must be a positive number of microseconds" },
+        { "/v2/models/tabular/infer", WithTimeout("-5"), HttpStatusCode.BadRequest, "parameter 'timeout' must be a positive number of microseconds" },
         { "/v2/models/corrupt/infer", """{"inputs":[{"name":"x","datatype":"FP32","shape":[4],"data":[1,2,3,4]}]}""", HttpStatusCode.ServiceUnavailable, "failed to load" },
     };
 
@@ -137,6 +144,55 @@ public sealed class BadInputTests(SharedWorkerFixture fixture)
         using var response = await fixture.Server.Http.PostAsync("/v2/models/tabular/infer", content);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(message, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("abc")]
+    [InlineData("0")]
+    [InlineData("-5")]
+    [InlineData("1.5")]
+    [InlineData("100ms")]
+    public async Task RestInfer_TimeoutHeaderNotAPositiveWholeNumber_400(string value)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/models/tabular/infer") { Content = new StringContent(Tabular("[1,30]", Row)) };
+        request.Headers.Add("X-Serving-Timeout-Ms", value);
+        using var response = await fixture.Server.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("X-Serving-Timeout-Ms must be a positive number of milliseconds", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, string> GrpcTimeoutCases => new()
+    {
+        { "string:abc", "must be a number of microseconds" },
+        { "bool:true", "must be a number of microseconds" },
+        { "int64:0", "must be a positive number of microseconds" },
+        { "int64:-5", "must be a positive number of microseconds" },
+        { "uint64:0", "must be a positive number of microseconds" },
+    };
+
+    [Theory]
+    [MemberData(nameof(GrpcTimeoutCases))]
+    public async Task GrpcInfer_TimeoutParameterNotAPositiveNumber_InvalidArgument(string parameter, string message)
+    {
+        var (kind, text) = (parameter.Split(':')[0], parameter.Split(':')[1]);
+        var request = new ModelInferRequest { ModelName = "tabular" };
+        var input = new ModelInferRequest.Types.InferInputTensor { Name = "input", Datatype = "FP32" };
+        input.Shape.AddRange([1, 30]);
+        request.Inputs.Add(input);
+        request.RawInputContents.Add(ByteString.CopyFrom(new byte[120]));
+        request.Parameters["timeout"] = kind switch
+        {
+            "string" => new InferParameter { StringParam = text },
+            "bool" => new InferParameter { BoolParam = bool.Parse(text) },
+            "int64" => new InferParameter { Int64Param = long.Parse(text, System.Globalization.CultureInfo.InvariantCulture) },
+            _ => new InferParameter { Uint64Param = ulong.Parse(text, System.Globalization.CultureInfo.InvariantCulture) },
+        };
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => fixture.Server.Grpc.ModelInferAsync(request).ResponseAsync);
+
+        Assert.True(error.StatusCode == StatusCode.InvalidArgument, $"{parameter}: expected InvalidArgument, got {error.StatusCode}: {error.Status.Detail}");
+        Assert.Contains($"parameter 'timeout' {message}", error.Status.Detail, StringComparison.Ordinal);
     }
 
     public static TheoryData<string, string, StatusCode, string> GrpcCases => new()
