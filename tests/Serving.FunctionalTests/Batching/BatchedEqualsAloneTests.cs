@@ -11,6 +11,9 @@ public sealed class BatchedEqualsAloneTests
 {
     private const string Batching = "  max_queue_delay_us: 2000\n  max_queue_size: 4096\n";
 
+    // A longer delay for the tests that check batching happened: requests started together surely meet in the queue.
+    private const string Meeting = "  max_queue_delay_us: 50000\n  max_queue_size: 4096\n";
+
     [Theory]
     [InlineData("tabular", 2L, 30)]
     [InlineData("tabular", 1L, 30)]
@@ -34,10 +37,7 @@ public sealed class BatchedEqualsAloneTests
         var batcher = BatchingServer.Batcher(server, model, version);
         var executionsBefore = batcher.Executions;
         var together = await Task.WhenAll(requests.Select(r => Task.Run(() => InferAsync(server, model, version, r, features))));
-        var executions = batcher.Executions - executionsBefore;
-
-        // Proof that batching happened: fewer model runs than requests.
-        Assert.True(executions < requests.Length, $"{executions} runs for {requests.Length} concurrent requests: nothing was batched");
+        AssertBatched(batcher, requests.Length, executionsBefore);
         for (var i = 0; i < requests.Length; i++)
         {
             Assert.Equal(alone[i].Length, together[i].Length);
@@ -54,15 +54,17 @@ public sealed class BatchedEqualsAloneTests
     public async Task IdentityModels_ConcurrentRandomSizes_EveryDatatypeExact(string wire)
     {
         var c = DatatypeCase.Get(wire);
-        var (server, repo) = await BatchingServer.StartAsync(Batching, c.Model);
+        var (server, repo) = await BatchingServer.StartAsync(Meeting, c.Model);
         using var _ = repo;
         await using var __ = server;
-        var random = new Random(7);
+        var batcher = BatchingServer.Batcher(server, c.Model);
+        var random = new Random(7); // drawn here, on one thread: Random is not thread-safe
+        var sizes = Enumerable.Range(0, 64).Select(_ => random.Next(1, 5)).ToArray();
         var rowSize = c.Raw().Length / 2; // the case is [2, 3]: one row is half of it for fixed-size types
 
-        var tasks = Enumerable.Range(0, 64).Select(i => Task.Run(async () =>
+        var tasks = Enumerable.Range(0, sizes.Length).Select(i => Task.Run(async () =>
         {
-            var rows = random.Next(1, 5);
+            var rows = sizes[i];
             var request = new ModelInferRequest { ModelName = c.Model, Id = i.ToString(System.Globalization.CultureInfo.InvariantCulture) };
             var input = new ModelInferRequest.Types.InferInputTensor { Name = "INPUT0", Datatype = c.Wire };
             var typed = c.Typed();
@@ -88,7 +90,9 @@ public sealed class BatchedEqualsAloneTests
             return (request, response);
         })).ToArray();
 
-        foreach (var (request, response) in await Task.WhenAll(tasks))
+        var results = await Task.WhenAll(tasks);
+        AssertBatched(batcher, results.Length);
+        foreach (var (request, response) in results)
         {
             Assert.Equal(request.Id, response.Id);
             Assert.Equal(request.Inputs[0].Shape, response.Outputs[0].Shape);
@@ -108,13 +112,17 @@ public sealed class BatchedEqualsAloneTests
     [Fact]
     public async Task DifferentNonBatchDims_NeverMixed_EachAnswerIsItsOwnInput()
     {
-        var (server, repo) = await BatchingServer.StartAsync(Batching, "identity_fp32");
+        var (server, repo) = await BatchingServer.StartAsync(Meeting, "identity_fp32");
         using var _ = repo;
         await using var __ = server;
+        var batcher = BatchingServer.Batcher(server, "identity_fp32");
 
         var tasks = Enumerable.Range(0, 90).Select(i => Task.Run(async () =>
         {
-            var width = 1 + (i % 3); // three shapes interleaved in arrival order
+            // Three shapes interleaved in arrival order, in runs of three: a batch stops at the first request of another
+            // shape, so strictly alternating shapes could never batch, while a run of three (6 rows) could grow across the
+            // change of shape into the next request (2 more rows, max_batch_size 8) if shapes were mixed.
+            var width = 1 + (i / 3 % 3);
             var values = Enumerable.Range(0, 2 * width).Select(v => (float)(i * 100 + v)).ToArray();
             var request = new ModelInferRequest { ModelName = "identity_fp32" };
             var input = new ModelInferRequest.Types.InferInputTensor { Name = "INPUT0", Datatype = "FP32" };
@@ -125,10 +133,19 @@ public sealed class BatchedEqualsAloneTests
             return (values, response);
         })).ToArray();
 
-        foreach (var (values, response) in await Task.WhenAll(tasks))
+        var results = await Task.WhenAll(tasks);
+        AssertBatched(batcher, results.Length);
+        foreach (var (values, response) in results)
         {
             Assert.Equal(values, MemoryMarshal.Cast<byte, float>(response.RawOutputContents[0].Span).ToArray());
         }
+    }
+
+    // Proof that batching happened: fewer model runs than requests.
+    private static void AssertBatched(Serving.Worker.Batching.DynamicBatcher batcher, int requests, long executionsBefore = 0)
+    {
+        var executions = batcher.Executions - executionsBefore;
+        Assert.True(executions < requests, $"{executions} runs for {requests} concurrent requests: nothing was batched");
     }
 
     private static float[] RandomRows(GoldenFile golden, Random random, int features)
