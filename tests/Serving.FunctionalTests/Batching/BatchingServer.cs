@@ -8,14 +8,19 @@ namespace Serving.FunctionalTests.Batching;
 /// <summary>A worker over copies of models whose model.yaml gets a dynamic_batching section.</summary>
 internal static class BatchingServer
 {
-    public static async Task<(WorkerServer Server, TempDirectory Repository)> StartAsync(string batchingYaml, params string[] models)
+    public static Task<(WorkerServer Server, TempDirectory Repository)> StartAsync(string batchingYaml, params string[] models) =>
+        StartAsync(batchingYaml, settings: null, models);
+
+    /// <summary>Like <see cref="StartAsync(string, string[])"/>, with worker configuration keys overridden by <paramref name="settings"/>.</summary>
+    public static async Task<(WorkerServer Server, TempDirectory Repository)> StartAsync(
+        string batchingYaml, IDictionary<string, string?>? settings, params string[] models)
     {
         var repo = await CopyAsync(batchingYaml, models);
-        return (await WorkerServer.StartAsync(repo.Path), repo);
+        return (await WorkerServer.StartAsync(repo.Path, settings), repo);
     }
 
     /// <summary>
-    /// Like <see cref="StartAsync"/> for one model whose version 1 is served as <paramref name="version"/> alone:
+    /// Like <see cref="StartAsync(string, string[])"/> for one model whose version 1 is served as <paramref name="version"/> alone:
     /// metric series are process-wide, so a version number no other test uses keeps its counters to one test.
     /// </summary>
     public static async Task<(WorkerServer Server, TempDirectory Repository)> StartAsVersionAsync(string batchingYaml, string model, long version)
