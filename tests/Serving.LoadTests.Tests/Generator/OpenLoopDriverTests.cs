@@ -1,6 +1,5 @@
-using System.Collections.Concurrent;
 using Serving.LoadTests.Generator;
-using Serving.LoadTests.Targets;
+using Serving.LoadTests.Tests.TestSupport;
 
 namespace Serving.LoadTests.Tests.Generator;
 
@@ -53,31 +52,5 @@ public sealed class OpenLoopDriverTests
         var e = Assert.ThrowsAny<Exception>(profile.Validate);
 
         Assert.Contains("--wake-interval", e.Message, StringComparison.Ordinal);
-    }
-
-    private sealed class RecordingClient : IInferClient
-    {
-        public ConcurrentBag<long> SentAt { get; } = [];
-
-        public ErrorSamples Errors { get; } = new();
-
-        public int RequestBytes => 1;
-
-        public IInferCaller CreateCaller(int index) => new Caller(SentAt);
-
-        public Task<string?> PreflightAsync(CancellationToken cancellationToken) => Task.FromResult<string?>(null);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Caller(ConcurrentBag<long> sentAt) : IInferCaller
-        {
-            public ValueTask<CallOutcome> CallAsync(CancellationToken cancellationToken)
-            {
-                sentAt.Add(Timestamps.Now);
-                return ValueTask.FromResult(CallOutcome.Ok);
-            }
-        }
     }
 }
