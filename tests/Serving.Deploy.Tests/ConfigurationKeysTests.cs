@@ -8,7 +8,7 @@ public sealed class ConfigurationKeysTests
     [InlineData("Serving__Worker__RestPort", "9000")]
     [InlineData("Serving__Worker__PredictionLogs__Endpoint", "http://127.0.0.1:8090")]
     [InlineData("Serving__Gateway__Workers__3__ResolveDns", "true")]
-    [InlineData("Serving__Drift__Thresholds__PsiThreshold", "0.25")]
+    [InlineData("Serving__Drift__Thresholds__PsiMajor", "0.25")]
     [InlineData("Serving__Drift__Alerts__WebhookTimeout", "00:00:05")]
     [InlineData("Serving__Shutdown__DrainTimeout", "00:00:30")]
     [InlineData("Serving__Tracing__OtlpEndpoint", "http://otel:4317")]

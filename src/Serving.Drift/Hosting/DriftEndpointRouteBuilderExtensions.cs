@@ -35,7 +35,7 @@ public static class DriftEndpointRouteBuilderExtensions
         var document = new ReportDocument(
             DateTimeOffset.UtcNow,
             new ReportTotals(monitor.Received, monitor.Archived, monitor.Rejected, monitor.UnknownVersionRecords, services.GetRequiredService<DriftEvaluator>().Evaluations),
-            new ThresholdsView(thresholds.PsiThreshold, thresholds.KsAlpha, thresholds.JsThreshold, thresholds.DriftShare, thresholds.MinimumWindowSize),
+            new ThresholdsView(thresholds.PsiModerate, thresholds.PsiMajor, thresholds.KsAlpha, thresholds.JsThreshold, thresholds.DriftShare, thresholds.MinimumWindowSize),
             [.. monitor.Versions.Select(VersionReportView.From)],
             [.. monitor.UnknownVersions.Select(u => new UnknownVersionView(u.Key.Model, u.Key.Version, u.Value))],
             [.. services.GetRequiredService<AlertPublisher>().History.Select(AlertView.From)]);

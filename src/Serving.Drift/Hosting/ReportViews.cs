@@ -16,7 +16,7 @@ internal sealed record ReportDocument(
 
 internal sealed record ReportTotals(long Received, long Archived, long Rejected, long UnknownVersion, long Evaluations);
 
-internal sealed record ThresholdsView(double PsiThreshold, double KsAlpha, double JsThreshold, double DriftShare, int MinimumWindowSize);
+internal sealed record ThresholdsView(double PsiModerate, double PsiMajor, double KsAlpha, double JsThreshold, double DriftShare, int MinimumWindowSize);
 
 /// <summary>One version: its window and, once evaluated, its statistics and verdicts (window size reported with them).</summary>
 internal sealed record VersionReportView(

@@ -55,7 +55,7 @@ internal static class CategoricalColumnScorer
             WindowSize = total,
             ReferenceSize = referenceRows,
             Psi = psi,
-            PsiBand = PopulationStabilityIndex.Classify(psi),
+            PsiBand = thresholds.PsiBandOf(psi),
             JsDistance = js,
             Signals = signals,
             IsDrifting = signals != DriftSignals.None && total >= thresholds.MinimumWindowSize,

@@ -7,7 +7,7 @@ public enum DriftSignals
     /// <summary>No statistic crossed its threshold.</summary>
     None = 0,
 
-    /// <summary>PSI ≥ <see cref="DriftThresholds.PsiThreshold"/> (numeric columns).</summary>
+    /// <summary>PSI in the major band, above <see cref="DriftThresholds.PsiMajor"/> (numeric columns).</summary>
     Psi = 1,
 
     /// <summary>KS p-value below the (Bonferroni-corrected) level (numeric columns).</summary>

@@ -1,8 +1,10 @@
+using Serving.Drift.Statistics;
+
 namespace Serving.Drift.Scoring;
 
 /// <summary>When a feature, the prediction and a model version count as drifting.</summary>
 /// <remarks>
-/// A numeric column drifts when PSI ≥ <see cref="PsiThreshold"/> or its KS p-value is below
+/// A numeric column drifts when its PSI is in the major band (above <see cref="PsiMajor"/>) or its KS p-value is below
 /// <see cref="KsAlpha"/> / k, k being the number of numeric input columns (Bonferroni; the
 /// prediction is a family of one and is tested at <see cref="KsAlpha"/>). A categorical column
 /// drifts when its Jensen–Shannon distance ≥ <see cref="JsThreshold"/>. A version drifts when the
@@ -12,8 +14,14 @@ namespace Serving.Drift.Scoring;
 /// </remarks>
 public sealed class DriftThresholds
 {
-    /// <summary>PSI at or above which a numeric column drifts. Default 0.2 (between the 0.1 and 0.25 bands).</summary>
-    public double PsiThreshold { get; set; } = 0.2;
+    /// <summary>Lower edge of the moderate PSI band (inclusive). Default 0.1.</summary>
+    public double PsiModerate { get; set; } = PopulationStabilityIndex.DefaultModerate;
+
+    /// <summary>
+    /// Upper edge of the moderate PSI band; PSI above it is major, and a numeric column in the major
+    /// band drifts. Default 0.25.
+    /// </summary>
+    public double PsiMajor { get; set; } = PopulationStabilityIndex.DefaultMajor;
 
     /// <summary>Family-wise KS significance level, split over the numeric columns. Default 0.05 (Alibi Detect).</summary>
     public double KsAlpha { get; set; } = 0.05;
@@ -38,11 +46,16 @@ public sealed class DriftThresholds
     /// </remarks>
     public int MinimumWindowSize { get; set; } = 500;
 
+    /// <summary>The band of <paramref name="psi"/> on these edges.</summary>
+    internal PsiBand PsiBandOf(double psi) => PopulationStabilityIndex.Classify(psi, PsiModerate, PsiMajor);
+
     internal DriftThresholds Copy() => (DriftThresholds)MemberwiseClone();
 
     internal void ThrowIfInvalid()
     {
-        Check(double.IsFinite(PsiThreshold) && PsiThreshold > 0, nameof(PsiThreshold), PsiThreshold, "must be a positive number");
+        Check(double.IsFinite(PsiModerate) && PsiModerate > 0, nameof(PsiModerate), PsiModerate, "must be a positive number");
+        Check(double.IsFinite(PsiMajor) && PsiMajor > 0, nameof(PsiMajor), PsiMajor, "must be a positive number");
+        Check(PsiModerate < PsiMajor, nameof(PsiModerate), PsiModerate, $"must be below {nameof(PsiMajor)} ({PsiMajor})");
         Check(KsAlpha is > 0 and <= 1, nameof(KsAlpha), KsAlpha, "must be in (0, 1]");
         Check(JsThreshold is > 0 and <= 1, nameof(JsThreshold), JsThreshold, "must be in (0, 1]");
         Check(DriftShare is > 0 and <= 1, nameof(DriftShare), DriftShare, "must be in (0, 1]");

@@ -21,7 +21,7 @@ public sealed class FeatureDriftResult
     /// <summary>PSI on the reference bins (numeric) or categories (categorical); NaN with no values.</summary>
     public required double Psi { get; init; }
 
-    /// <summary>The conventional band of <see cref="Psi"/>.</summary>
+    /// <summary>The band of <see cref="Psi"/> on <see cref="DriftThresholds.PsiModerate"/> and <see cref="DriftThresholds.PsiMajor"/>.</summary>
     public required PsiBand PsiBand { get; init; }
 
     /// <summary>Two-sample KS statistic D against the reference sample; null for categorical columns.</summary>

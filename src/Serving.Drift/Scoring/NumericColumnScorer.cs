@@ -21,8 +21,9 @@ internal static class NumericColumnScorer
         Span<double> sorted = SortedFinite(values, scratch);
         double psi = PopulationStabilityIndex.Compute(profile.BinEdges, profile.Proportions, sorted, thresholds.PsiEpsilon);
         KolmogorovSmirnovResult ks = KolmogorovSmirnov.Test(profile.SortedSample, sorted);
+        PsiBand band = thresholds.PsiBandOf(psi);
         DriftSignals signals = DriftSignals.None;
-        if (psi >= thresholds.PsiThreshold)
+        if (band == PsiBand.Major)
         {
             signals |= DriftSignals.Psi;
         }
@@ -39,7 +40,7 @@ internal static class NumericColumnScorer
             WindowSize = sorted.Length,
             ReferenceSize = profile.SortedSample.Length,
             Psi = psi,
-            PsiBand = PopulationStabilityIndex.Classify(psi),
+            PsiBand = band,
             KsStatistic = ks.Statistic,
             KsPValue = ks.PValue,
             KsPValueIsExact = ks.IsExact,

@@ -14,8 +14,8 @@ namespace Serving.Drift.Statistics;
 internal static class PopulationStabilityIndex
 {
     public const double DefaultEpsilon = 1e-4;
-    public const double ModerateThreshold = 0.1;
-    public const double MajorThreshold = 0.25;
+    public const double DefaultModerate = 0.1;
+    public const double DefaultMajor = 0.25;
 
     // Up to this many bins the per-call counts live on the stack.
     private const int StackBins = 128;
@@ -90,13 +90,15 @@ internal static class PopulationStabilityIndex
         return psi;
     }
 
-    /// <summary>Band of a PSI value: &lt; 0.1 none, 0.1–0.25 moderate, &gt; 0.25 major.</summary>
-    public static PsiBand Classify(double psi) => psi switch
-    {
-        > MajorThreshold => PsiBand.Major,
-        >= ModerateThreshold => PsiBand.Moderate,
-        _ => PsiBand.None,
-    };
+    /// <summary>
+    /// Band of a PSI value: below <paramref name="moderate"/> none, from it up to and including
+    /// <paramref name="major"/> moderate, above <paramref name="major"/> major (by default &lt; 0.1,
+    /// 0.1–0.25, &gt; 0.25). NaN is none.
+    /// </summary>
+    public static PsiBand Classify(double psi, double moderate = DefaultModerate, double major = DefaultMajor) =>
+        psi > major ? PsiBand.Major
+        : psi >= moderate ? PsiBand.Moderate
+        : PsiBand.None;
 
     private static void ThrowIfBinsInvalid(ReadOnlySpan<double> binEdges, ReadOnlySpan<double> referenceShares)
     {

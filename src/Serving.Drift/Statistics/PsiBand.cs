@@ -2,16 +2,17 @@ namespace Serving.Drift.Statistics;
 
 /// <summary>
 /// Conventional reading of a population stability index (Lewis, credit scoring):
-/// below 0.1 no shift, 0.1 to 0.25 moderate, above 0.25 major.
+/// below 0.1 no shift, 0.1 to 0.25 moderate, above 0.25 major. The edges are the defaults of
+/// <c>DriftThresholds.PsiModerate</c> and <c>DriftThresholds.PsiMajor</c>.
 /// </summary>
 public enum PsiBand
 {
-    /// <summary>PSI below 0.1 (or not computable because the window had no values).</summary>
+    /// <summary>PSI below the moderate edge (or not computable because the window had no values).</summary>
     None,
 
-    /// <summary>PSI from 0.1 up to and including 0.25.</summary>
+    /// <summary>PSI from the moderate edge up to and including the major edge.</summary>
     Moderate,
 
-    /// <summary>PSI above 0.25.</summary>
+    /// <summary>PSI above the major edge; a numeric column in this band drifts.</summary>
     Major,
 }

@@ -31,12 +31,19 @@ public sealed class ReportAndMetricsTests
         Assert.All(features, f =>
         {
             Assert.Equal(600, f.GetProperty("window_size").GetInt32());
-            Assert.True(f.GetProperty("psi").GetDouble() >= 0);
+            var psi = f.GetProperty("psi").GetDouble();
+            Assert.True(psi >= 0);
+            Assert.Equal(psi > 0.25 ? "major" : psi >= 0.1 ? "moderate" : "none", f.GetProperty("psi_band").GetString());
             Assert.InRange(f.GetProperty("ks_p_value").GetDouble(), 0, 1);
             Assert.Equal(0.05 / 30, f.GetProperty("ks_significance_level").GetDouble(), 1e-12);
         });
         Assert.Equal("probabilities[1]", root.GetProperty("prediction").GetProperty("name").GetString());
         Assert.Equal(600, root.GetProperty("prediction").GetProperty("window_size").GetInt32());
+
+        using var all = JsonDocument.Parse(await drift.Http.GetStringAsync("/v2/drift/report"));
+        var thresholds = all.RootElement.GetProperty("thresholds");
+        Assert.Equal(0.1, thresholds.GetProperty("psi_moderate").GetDouble());
+        Assert.Equal(0.25, thresholds.GetProperty("psi_major").GetDouble());
 
         var metrics = await drift.Http.GetStringAsync("/metrics");
         Assert.Contains("serving_drift_feature_statistic{model=\"tabular\",version=\"1\",feature=\"mean_texture\",statistic=\"psi\"}", metrics, StringComparison.Ordinal);

@@ -64,6 +64,10 @@ public sealed class DriftDetectionTests(ITestOutputHelper output)
 
         Assert.True(evaluation.Alerting, $"no alert after {shiftedRecords} shifted records");
         Assert.Equal([Shifted], DriftingFeatures(evaluation));
+
+        // Half a standard deviation stays well below the major PSI band (> 0.25) in a window this
+        // size; the two-sample KS test at its Bonferroni level is what detects it.
+        Assert.True(evaluation.Report.Features[feature].Signals.HasFlag(DriftSignals.KolmogorovSmirnov), Describe(evaluation.Report.Features[feature]));
         output.WriteLine($"alert after {shiftedRecords} shifted records (bound {WithinRecords})");
 
         // More shifted traffic keeps the alert up without raising it again.
@@ -113,5 +117,5 @@ public sealed class DriftDetectionTests(ITestOutputHelper output)
         [.. evaluation.Report.Features.Where(f => f.IsDrifting).Select(f => f.Name)];
 
     private static string Describe(FeatureDriftResult result) =>
-        $"{result.Name} psi={result.Psi:0.000} D={result.KsStatistic:0.000} p={result.KsPValue:0.###e0} signals={result.Signals}";
+        $"{result.Name} psi={result.Psi:0.000} ({result.PsiBand}) D={result.KsStatistic:0.000} p={result.KsPValue:0.###e0} signals={result.Signals}";
 }

@@ -11,7 +11,8 @@ public sealed class DriftOptionsValidatorTests
     }
 
     [Theory]
-    [InlineData("Serving:Drift:Thresholds:PsiThreshold: DriftThresholds.PsiThreshold must be a positive number.")]
+    [InlineData("Serving:Drift:Thresholds:PsiModerate: DriftThresholds.PsiModerate must be a positive number.")]
+    [InlineData("Serving:Drift:Thresholds:PsiMajor: DriftThresholds.PsiMajor must be a positive number.")]
     [InlineData("Serving:Drift:Window:Capacity (400) must be at least Thresholds:MinimumWindowSize (500), or no version could ever be flagged.")]
     [InlineData("Serving:Drift:Window:MaxAge must be positive (or infinite).")]
     [InlineData("Serving:Drift:Evaluation needs EveryRecords or Interval, or nothing is ever scored.")]
@@ -23,7 +24,8 @@ public sealed class DriftOptionsValidatorTests
         var options = new DriftOptions();
         switch (expected.Split(' ')[0].TrimEnd(':'))
         {
-            case "Serving:Drift:Thresholds:PsiThreshold": options.Thresholds.PsiThreshold = -1; break;
+            case "Serving:Drift:Thresholds:PsiModerate": options.Thresholds.PsiModerate = -1; break;
+            case "Serving:Drift:Thresholds:PsiMajor": options.Thresholds.PsiMajor = 0; break;
             case "Serving:Drift:Window:Capacity": options.Window.Capacity = 400; break;
             case "Serving:Drift:Window:MaxAge": options.Window.MaxAge = TimeSpan.Zero; break;
             case "Serving:Drift:Evaluation": options.Evaluation.EveryRecords = 0; options.Evaluation.Interval = TimeSpan.Zero; break;
@@ -36,5 +38,29 @@ public sealed class DriftOptionsValidatorTests
 
         Assert.True(result.Failed);
         Assert.Contains(expected, result.Failures!);
+    }
+
+    [Theory]
+    [InlineData(0.25, 0.25)]
+    [InlineData(0.3, 0.2)]
+    public void Validate_PsiModerateNotBelowPsiMajor_Fails(double moderate, double major)
+    {
+        var options = new DriftOptions();
+        options.Thresholds.PsiModerate = moderate;
+        options.Thresholds.PsiMajor = major;
+
+        var result = new DriftOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains($"Serving:Drift:Thresholds:PsiModerate: DriftThresholds.PsiModerate must be below PsiMajor ({major}).", result.Failures!);
+    }
+
+    [Fact]
+    public void Defaults_PsiBandEdges_AreTheIssueBands()
+    {
+        var thresholds = new DriftOptions().Thresholds;
+
+        Assert.Equal(0.1, thresholds.PsiModerate);
+        Assert.Equal(0.25, thresholds.PsiMajor);
     }
 }

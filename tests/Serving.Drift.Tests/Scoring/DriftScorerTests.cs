@@ -1,5 +1,6 @@
 using Serving.Drift.Profiles;
 using Serving.Drift.Scoring;
+using Serving.Drift.Statistics;
 using Serving.Drift.Tests.TestSupport;
 using Serving.Drift.Windows;
 
@@ -169,27 +170,41 @@ public sealed class DriftScorerTests
     }
 
     [Fact]
-    public void Score_CustomPsiThreshold_IsApplied()
+    public void Score_CustomPsiBandEdges_AreApplied()
     {
         ReferenceProfile profile = TestProfiles.TabularV1;
         DriftWindowSnapshot window = SampledRows.FromReference(profile, WindowRows, Seed).ToSnapshot();
 
-        // Resampling noise gives every column a small positive PSI; a tiny threshold flags them all.
-        DriftReport report = new DriftScorer(new DriftThresholds { PsiThreshold = 1e-9 }).Score(profile, window);
+        // Resampling noise gives every column a small positive PSI; tiny band edges put them all in the major band.
+        DriftReport report = new DriftScorer(new DriftThresholds { PsiModerate = 1e-10, PsiMajor = 1e-9 }).Score(profile, window);
 
+        Assert.All(report.Features, f => Assert.Equal(PsiBand.Major, f.PsiBand));
         Assert.All(report.Features, f => Assert.True(f.Signals.HasFlag(DriftSignals.Psi)));
         Assert.True(report.IsDrifting);
     }
 
     [Fact]
+    public void Score_PsiInTheModerateBand_IsReportedButNotASignal()
+    {
+        ReferenceProfile profile = TestProfiles.TabularV1;
+        DriftWindowSnapshot window = SampledRows.FromReference(profile, WindowRows, Seed).ToSnapshot();
+
+        // Every column's small resampling PSI lies between these edges: moderate, not major.
+        DriftReport report = new DriftScorer(new DriftThresholds { PsiModerate = 1e-9, PsiMajor = 0.1 }).Score(profile, window);
+
+        Assert.All(report.Features, f => Assert.Equal(PsiBand.Moderate, f.PsiBand));
+        Assert.All(report.Features, f => Assert.False(f.Signals.HasFlag(DriftSignals.Psi), $"{f.Name}: PSI {f.Psi}"));
+    }
+
+    [Fact]
     public void Constructor_ThresholdsEditedAfterward_KeepsTheValidatedCopy()
     {
-        var thresholds = new DriftThresholds { PsiThreshold = 0.3 };
+        var thresholds = new DriftThresholds { PsiMajor = 0.3 };
         var scorer = new DriftScorer(thresholds);
 
-        thresholds.PsiThreshold = -1;
+        thresholds.PsiMajor = -1;
 
-        Assert.Equal(0.3, scorer.Thresholds.PsiThreshold);
+        Assert.Equal(0.3, scorer.Thresholds.PsiMajor);
     }
 
     [Fact]
@@ -202,7 +217,8 @@ public sealed class DriftScorerTests
     }
 
     [Theory]
-    [InlineData("PsiThreshold")]
+    [InlineData("PsiModerate")]
+    [InlineData("PsiMajor")]
     [InlineData("KsAlpha")]
     [InlineData("JsThreshold")]
     [InlineData("DriftShare")]
@@ -213,7 +229,8 @@ public sealed class DriftScorerTests
         var thresholds = new DriftThresholds();
         switch (name)
         {
-            case "PsiThreshold": thresholds.PsiThreshold = 0; break;
+            case "PsiModerate": thresholds.PsiModerate = 0; break;
+            case "PsiMajor": thresholds.PsiMajor = double.PositiveInfinity; break;
             case "KsAlpha": thresholds.KsAlpha = 1.5; break;
             case "JsThreshold": thresholds.JsThreshold = -0.1; break;
             case "DriftShare": thresholds.DriftShare = 0; break;

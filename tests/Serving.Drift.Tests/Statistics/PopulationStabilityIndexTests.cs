@@ -92,4 +92,14 @@ public sealed class PopulationStabilityIndexTests
     {
         Assert.Equal(expected, PopulationStabilityIndex.Classify(psi));
     }
+
+    [Theory]
+    [InlineData(0.049, PsiBand.None)]
+    [InlineData(0.05, PsiBand.Moderate)]
+    [InlineData(0.2, PsiBand.Moderate)]
+    [InlineData(0.2000001, PsiBand.Major)]
+    public void Classify_ConfiguredEdges_MoveTheBands(double psi, PsiBand expected)
+    {
+        Assert.Equal(expected, PopulationStabilityIndex.Classify(psi, moderate: 0.05, major: 0.2));
+    }
 }
