@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json;
 using Serving.Drift.FunctionalTests.TestSupport;
+using Serving.Drift.Profiles;
+using Serving.Protocol.PredictionLogs;
 
 namespace Serving.Drift.FunctionalTests.Hosting;
 
@@ -51,6 +53,38 @@ public sealed class ReportAndMetricsTests
         Assert.Contains("serving_drift_prediction_statistic{model=\"tabular\",version=\"1\",prediction=\"probabilities[1]\",statistic=\"ks_statistic\"}", metrics, StringComparison.Ordinal);
         Assert.Contains("serving_drift_drifting{model=\"tabular\",version=\"1\"} 0", metrics, StringComparison.Ordinal);
         Assert.Contains("serving_drift_window_records{model=\"tabular\",version=\"1\"} 600", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CategoricalPrediction_JsDistanceGaugeIsTheReportsDistance()
+    {
+        await using var drift = await DriftServer.StartAsync();
+        await using var client = new IngestClient(drift);
+        var digits = drift.Version("digits", "1").Profile;
+        var classes = (CategoricalFeatureProfile)digits.Prediction;
+        var schema = Batches.Schema("digits", "1", digits.Features.Select(f => f.Name));
+        schema.OutputSizes[0] = 10;
+        var batch = new PredictionLogBatch { Schemas = { schema } };
+        for (var i = 0; i < 100; i++)
+        {
+            // Every prediction is class 3.
+            var record = Batches.Record(0, $"d{i}", new double[digits.Features.Count]);
+            record.Outputs.Clear();
+            record.Outputs.Add(Enumerable.Range(0, 10).Select(k => k == 3 ? 1.0 : 0.0));
+            batch.Records.Add(record);
+        }
+
+        await client.SendAsync(batch);
+        await Eventually.TrueAsync(() => drift.Version("digits", "1").Latest?.AtRecord == 100, "the evaluation at record 100");
+
+        // JS divergence (base 2) of the reference shares r and a point mass on class 3, through M = (r + e₃) / 2:
+        // ½·Σ_{k≠3} r_k·log2(2) + ½·r₃·log2(2r₃ / (r₃ + 1)) + ½·log2(2 / (r₃ + 1)).
+        var r3 = classes.Shares[classes.CodeOf("3")];
+        var expected = Math.Sqrt((0.5 * (1 - r3)) + (0.5 * r3 * Math.Log2(2 * r3 / (r3 + 1))) + (0.5 * Math.Log2(2 / (r3 + 1))));
+        using var report = JsonDocument.Parse(await drift.Http.GetStringAsync("/v2/drift/report/digits/1"));
+        Assert.Equal(expected, report.RootElement.GetProperty("prediction").GetProperty("js_distance").GetDouble(), 1e-9);
+        var gauge = MetricsText.Value(await drift.Http.GetStringAsync("/metrics"), "serving_drift_prediction_statistic{model=\"digits\",version=\"1\",prediction=\"class\",statistic=\"js_distance\"}");
+        Assert.Equal(expected, gauge, 1e-9);
     }
 
     [Fact]

@@ -25,6 +25,8 @@ public sealed class SidecarOutageTests(ITestOutputHelper output)
             ["Serving:Worker:PredictionLogs:ReconnectBackoffMax"] = "00:00:00.200",
         });
         var stats = worker.Service<PredictionLogStats>();
+        using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{worker.Listeners.MetricsPort}") };
+        var droppedSeriesBefore = await DroppedQueueFullAsync(metrics);
         var rows = ReferenceRows.Load("tabular", "1");
         using var stopLoad = new CancellationTokenSource();
         var load = RunLoadAsync(worker, rows, stopLoad.Token);
@@ -61,6 +63,9 @@ public sealed class SidecarOutageTests(ITestOutputHelper output)
 
         Assert.Equal(0, load.Failed);
         Assert.True(stats.Reconnects >= 1, $"reconnects {stats.Reconnects}");
+
+        // The load has stopped, so the drops are final; the worker's /metrics shows every one of them.
+        Assert.Equal(droppedSeriesBefore + stats.DroppedQueueFullCount, await DroppedQueueFullAsync(metrics));
         output.WriteLine($"predictions ok {load.Succeeded}; enqueued {stats.Enqueued}, dropped {stats.DroppedQueueFullCount}, sent {stats.Sent}, resent {stats.Resent}, acked {stats.Acked}, lost {stats.Lost}, reconnects {stats.Reconnects}");
     }
 
@@ -128,4 +133,8 @@ public sealed class SidecarOutageTests(ITestOutputHelper output)
 
         public long Failed => Interlocked.Read(ref FailedCount);
     }
+
+    // The counter is process-wide (earlier tests may have raised it), hence the difference.
+    private static async Task<double> DroppedQueueFullAsync(HttpClient metrics) =>
+        MetricsText.Value(await metrics.GetStringAsync("/metrics"), "serving_prediction_logs_dropped_total{reason=\"queue_full\"}");
 }
