@@ -5,8 +5,12 @@ using Serving.Gateway.Configuration;
 
 namespace Serving.Gateway.Hosting;
 
-/// <summary>Says at start whether the admin API is on, and where; without a token it stays off, and says so.</summary>
-internal sealed partial class AdminAnnouncement(IOptions<GatewayOptions> options, ILogger<AdminAnnouncement> logger) : IHostedService
+/// <summary>
+/// Says at start whether the admin API is on, and where (the port it bound, once the server listens: port 0
+/// in configuration is a free port); without a token it stays off, and says so.
+/// </summary>
+internal sealed partial class AdminAnnouncement(
+    IOptions<GatewayOptions> options, GatewayListeners listeners, IHostApplicationLifetime lifetime, ILogger<AdminAnnouncement> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -17,7 +21,7 @@ internal sealed partial class AdminAnnouncement(IOptions<GatewayOptions> options
         }
         else
         {
-            Log.On(logger, o.AdminBindAddress, o.AdminPort);
+            lifetime.ApplicationStarted.Register(() => Log.On(logger, o.AdminBindAddress, listeners.AdminPort));
         }
 
         if (!string.IsNullOrWhiteSpace(o.RedisConnectionString))

@@ -186,7 +186,8 @@ public sealed class AdminApiTests(GatewayFixture fixture)
         Assert.Equal(IPAddress.Any, gateway.Listeners.Rest!.IPEndPoint!.Address);
         Assert.Equal(IPAddress.Loopback, gateway.Listeners.Admin!.IPEndPoint!.Address);
         Assert.Contains($"http://127.0.0.1:{gateway.Listeners.AdminPort}", gateway.App.Urls);
-        Assert.Contains(logs.Entries, e => e.Category == typeof(AdminAnnouncement).FullName && e.Message.StartsWith("The admin API listens on 127.0.0.1:", StringComparison.Ordinal));
+        Assert.Contains(logs.Entries, e => e.Category == typeof(AdminAnnouncement).FullName
+            && e.Message.StartsWith($"The admin API listens on 127.0.0.1:{gateway.Listeners.AdminPort} ", StringComparison.Ordinal));
     }
 
     [Fact]
