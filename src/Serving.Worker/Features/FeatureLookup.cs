@@ -99,7 +99,13 @@ internal sealed partial class FeatureLookup
             }
         }
 
-        return new FeatureRequest(ids, columns);
+        var keys = new string[rows];
+        for (var r = 0; r < rows; r++)
+        {
+            keys[r] = FeatureKeys.Format(_config.KeyPattern!, ids[r]);
+        }
+
+        return new FeatureRequest(ids, keys, columns);
     }
 
     /// <summary>
@@ -113,9 +119,8 @@ internal sealed partial class FeatureLookup
         foreach (var item in items)
         {
             var request = item.Request;
-            for (var r = 0; r < request.Ids.Length; r++)
+            foreach (var key in request.Keys)
             {
-                var key = FeatureKeys.Format(_config.KeyPattern!, request.Ids[r]);
                 if (keys.ContainsKey(key))
                 {
                     continue;
@@ -197,7 +202,7 @@ internal sealed partial class FeatureLookup
         var values = new double[width];
         for (var r = 0; r < rows; r++)
         {
-            var key = FeatureKeys.Format(_config.KeyPattern!, request.Ids[r]);
+            var key = request.Keys[r];
             var entity = keys[key];
             var defaulted = false;
             if (entity is null && !AllFromRequest(request))

@@ -1,10 +1,13 @@
 namespace Serving.Worker.Features;
 
-/// <summary>A request in entity form: its ids, any request-time columns, and what the lookup did.</summary>
-internal sealed class FeatureRequest(string[] ids, double[]?[] requestColumns)
+/// <summary>A request in entity form: its ids and their store keys, any request-time columns, and what the lookup did.</summary>
+internal sealed class FeatureRequest(string[] ids, string[] keys, double[]?[] requestColumns)
 {
     /// <summary>One entity id per row.</summary>
     public string[] Ids { get; } = ids;
+
+    /// <summary>Each row's store key (the model's key pattern with its id), formatted once.</summary>
+    public string[] Keys { get; } = keys;
 
     /// <summary>Per field: the caller's values (one per row), or null when the store provides it.</summary>
     public double[]?[] RequestColumns { get; } = requestColumns;

@@ -69,7 +69,7 @@ public sealed class DynamicBatcherLookupLoopTests
             NullLogger.Instance));
 
     private static Task<BatchResult> EnqueueEntity(DynamicBatcher batcher, int n) =>
-        batcher.EnqueueAsync(new InferTensor[1], Outputs, long.MaxValue, CancellationToken.None, new FeatureItem(new FeatureRequest([$"e{n}"], new double[]?[1])));
+        batcher.EnqueueAsync(new InferTensor[1], Outputs, long.MaxValue, CancellationToken.None, new FeatureItem(new FeatureRequest([$"e{n}"], [$"k:e{n}"], new double[]?[1])));
 
     private static float Value(BatchResult result) => BitConverter.ToSingle(result.Outputs[0].Data.Span);
 
