@@ -79,6 +79,68 @@ public sealed class PackedLayoutTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LargeBatch_SplitIntoChunks_AllSentBeforeAnyReply()
+    {
+        // 64 entities, at most 16 keys per call: four MGETs, which must all leave before the first reply is awaited.
+        var (server, repo) = await FeatureTestData.StartWorkerAsync(
+            _redis.ConnectionString, "",
+            new Dictionary<string, string?> { ["Serving:Features:MaxKeysPerCall"] = "16", ["Serving:Features:Timeout"] = "00:00:30" },
+            ("layout", "packed"), ("near_cache_ttl_ms", "0"));
+        using var repoScope = repo;
+        await using var serverScope = server;
+        long[] ids = [.. Enumerable.Range(1, 64).Select(i => (long)i)];
+        var fourMgets = ids.Chunk(16).Sum(chunk => MgetBytes(chunk.Select(id => $"features:customer:{id}")));
+        var idle = QueuedBytes(_redis.Port);
+
+        // A frozen Redis answers nothing, so whatever the worker sends for the batch waits in the server's socket: a
+        // worker that awaited each chunk's reply before sending the next would leave only the first one there.
+        _redis.Pause();
+        Task<HttpResponseMessage> call;
+        try
+        {
+            call = server.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(FeatureTestData.EntityBody(ids)));
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (QueuedBytes(_redis.Port) - idle < fourMgets)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"{QueuedBytes(_redis.Port) - idle} bytes reached the frozen Redis; the four MGETs are {fourMgets}");
+                await Task.Delay(10);
+            }
+        }
+        finally
+        {
+            _redis.Resume();
+        }
+
+        using var response = await call;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.DoesNotContain("features_", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    // The RESP bytes of one MGET of these keys.
+    private static int MgetBytes(IEnumerable<string> keys)
+    {
+        var list = keys.ToList();
+        return $"*{list.Count + 1}\r\n$4\r\nMGET\r\n".Length + list.Sum(k => $"${k.Length}\r\n{k}\r\n".Length);
+    }
+
+    // Bytes waiting unread in the receive queues of the server's connections on this port (Linux /proc/net/tcp).
+    private static long QueuedBytes(int port)
+    {
+        var local = $":{port:X4}";
+        long total = 0;
+        foreach (var line in File.ReadLines("/proc/net/tcp").Skip(1))
+        {
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields[1].EndsWith(local, StringComparison.Ordinal) && fields[3] == "01")
+            {
+                total += Convert.ToInt64(fields[4][(fields[4].IndexOf(':', StringComparison.Ordinal) + 1)..], 16);
+            }
+        }
+
+        return total;
+    }
+
+    [Fact]
     public async Task Store_OddValues_ReadByName_HashOrMissingKeyIsAMissingEntity()
     {
         string[] fields = ["a", "b", "c"];
