@@ -3,6 +3,7 @@ using System.Text.Json;
 using Serving.Drift.FunctionalTests.TestSupport;
 using Serving.Drift.Profiles;
 using Serving.Protocol.PredictionLogs;
+using Serving.Testing;
 
 namespace Serving.Drift.FunctionalTests.Hosting;
 
@@ -83,7 +84,7 @@ public sealed class ReportAndMetricsTests
         var expected = Math.Sqrt((0.5 * (1 - r3)) + (0.5 * r3 * Math.Log2(2 * r3 / (r3 + 1))) + (0.5 * Math.Log2(2 / (r3 + 1))));
         using var report = JsonDocument.Parse(await drift.Http.GetStringAsync("/v2/drift/report/digits/1"));
         Assert.Equal(expected, report.RootElement.GetProperty("prediction").GetProperty("js_distance").GetDouble(), 1e-9);
-        var gauge = MetricsText.Value(await drift.Http.GetStringAsync("/metrics"), "serving_drift_prediction_statistic{model=\"digits\",version=\"1\",prediction=\"class\",statistic=\"js_distance\"}");
+        var gauge = MetricsExposition.Value(await drift.Http.GetStringAsync("/metrics"), "serving_drift_prediction_statistic{model=\"digits\",version=\"1\",prediction=\"class\",statistic=\"js_distance\"}");
         Assert.Equal(expected, gauge, 1e-9);
     }
 

@@ -136,5 +136,5 @@ public sealed class SidecarOutageTests(ITestOutputHelper output)
 
     // The counter is process-wide (earlier tests may have raised it), hence the difference.
     private static async Task<double> DroppedQueueFullAsync(HttpClient metrics) =>
-        MetricsText.Value(await metrics.GetStringAsync("/metrics"), "serving_prediction_logs_dropped_total{reason=\"queue_full\"}");
+        MetricsExposition.Value(await metrics.GetStringAsync("/metrics"), "serving_prediction_logs_dropped_total{reason=\"queue_full\"}");
 }

@@ -39,10 +39,9 @@ internal static class BatchingServer
     /// <summary>The value of a batching metric's series for one model version on the worker's /metrics; 0 while it has none.</summary>
     public static async Task<double> MetricAsync(WorkerServer server, string name, string model, long version)
     {
-        var series = $"{name}{{model=\"{model}\",version=\"{version.ToString(CultureInfo.InvariantCulture)}\"}} ";
         using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.Listeners.MetricsPort}") };
-        var line = (await metrics.GetStringAsync("/metrics")).Split('\n').FirstOrDefault(l => l.StartsWith(series, StringComparison.Ordinal));
-        return line is null ? 0 : double.Parse(line[series.Length..].Split(' ')[0], CultureInfo.InvariantCulture);
+        return MetricsExposition.Value(
+            await metrics.GetStringAsync("/metrics"), $"{name}{{model=\"{model}\",version=\"{version.ToString(CultureInfo.InvariantCulture)}\"}}");
     }
 
     /// <summary>Waits (bounded) until a batching metric reaches <paramref name="expected"/>, then asserts it did not pass it.</summary>

@@ -285,8 +285,8 @@ public sealed class FeatureStoreTests : IAsyncLifetime
         var after = await metrics.GetStringAsync("/metrics");
         const string Missing = "serving_feature_missing_entities_total{model=\"tabular\",version=\"1\"}";
         const string Defaulted = "serving_feature_defaulted_rows_total{model=\"tabular\",version=\"1\",reason=\"missing\"}";
-        Assert.True(Sample(after, Missing) - Sample(before, Missing) >= 2, "two missing entities were not counted");
-        Assert.True(Sample(after, Defaulted) - Sample(before, Defaulted) >= 2, "two defaulted rows were not counted");
+        Assert.True(MetricsExposition.Value(after, Missing) - MetricsExposition.Value(before, Missing) >= 2, "two missing entities were not counted");
+        Assert.True(MetricsExposition.Value(after, Defaulted) - MetricsExposition.Value(before, Defaulted) >= 2, "two defaulted rows were not counted");
 
         var (strict, strictRepo) = await StartAsync("", ("on_missing", "error"));
         using var strictRepoScope = strictRepo;
@@ -387,14 +387,7 @@ public sealed class FeatureStoreTests : IAsyncLifetime
     }
 
     private static double BreakerRefusals(string metrics) =>
-        Sample(metrics, "serving_feature_store_errors_total{model=\"tabular\",version=\"1\",store=\"redis\",kind=\"breaker_open\"}");
-
-    /// <summary>The value of one series (name and labels exactly as exposed) in a Prometheus text exposition.</summary>
-    private static double Sample(string metrics, string series)
-    {
-        var line = metrics.Split('\n').Single(l => l.StartsWith(series + " ", StringComparison.Ordinal));
-        return double.Parse(line[(series.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
-    }
+        MetricsExposition.Value(metrics, "serving_feature_store_errors_total{model=\"tabular\",version=\"1\",store=\"redis\",kind=\"breaker_open\"}");
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, string failure = "the worker did not recover by itself")
     {
