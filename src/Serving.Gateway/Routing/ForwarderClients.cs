@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Options;
 using Serving.Gateway.Configuration;
+using Serving.Gateway.Discovery;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Serving.Gateway.Routing;
@@ -9,7 +10,9 @@ namespace Serving.Gateway.Routing;
 /// <summary>
 /// The HTTP clients to workers: one pooled handler for forwarded requests and one for shadow
 /// copies (a stalled shadow can't take the primary's connections). gRPC goes over cleartext
-/// HTTP/2, which needs Version 2 with RequestVersionExact (no ALPN without TLS); REST over HTTP/1.1.
+/// HTTP/2, which needs Version 2 with RequestVersionExact (no ALPN without TLS). REST goes the same way to the
+/// worker's gRPC address by default (it serves the REST routes too), or over HTTP/1.1 to its REST address
+/// (<see cref="GatewayOptions.RestToWorkers"/>).
 /// </summary>
 internal sealed class ForwarderClients : IDisposable
 {
@@ -19,7 +22,9 @@ internal sealed class ForwarderClients : IDisposable
         Primary = new HttpMessageInvoker(CreateHandler(o.ConnectTimeout));
         Shadow = new HttpMessageInvoker(CreateHandler(o.ConnectTimeout));
         Grpc = new ForwarderRequestConfig { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact, ActivityTimeout = o.ActivityTimeout };
-        Rest = new ForwarderRequestConfig { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionExact, ActivityTimeout = o.ActivityTimeout };
+        RestOverHttp2 = o.RestToWorkers == WorkerRestProtocol.Http2;
+        RestVersion = RestOverHttp2 ? HttpVersion.Version20 : HttpVersion.Version11;
+        Rest = RestOverHttp2 ? Grpc : new ForwarderRequestConfig { Version = RestVersion, VersionPolicy = HttpVersionPolicy.RequestVersionExact, ActivityTimeout = o.ActivityTimeout };
     }
 
     public HttpMessageInvoker Primary { get; }
@@ -29,6 +34,15 @@ internal sealed class ForwarderClients : IDisposable
     public ForwarderRequestConfig Grpc { get; }
 
     public ForwarderRequestConfig Rest { get; }
+
+    /// <summary>True when REST calls go over HTTP/2 to the worker's gRPC address.</summary>
+    public bool RestOverHttp2 { get; }
+
+    /// <summary>The HTTP version REST calls to workers use.</summary>
+    public Version RestVersion { get; }
+
+    /// <summary>Where a REST call to <paramref name="worker"/> goes.</summary>
+    public string RestPrefix(WorkerEndpoint worker) => RestOverHttp2 ? worker.GrpcPrefix : worker.RestPrefix;
 
     public void Dispose()
     {

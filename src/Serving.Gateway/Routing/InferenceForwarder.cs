@@ -93,7 +93,7 @@ internal sealed partial class InferenceForwarder(
             try
             {
                 result = await forwarder.SendAsync(
-                    context, request.Grpc ? worker.GrpcPrefix : worker.RestPrefix, clients.Primary,
+                    context, request.Grpc ? worker.GrpcPrefix : clients.RestPrefix(worker), clients.Primary,
                     request.Grpc ? clients.Grpc : clients.Rest, transformer).ConfigureAwait(false);
             }
             finally

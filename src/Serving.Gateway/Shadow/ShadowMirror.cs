@@ -140,7 +140,7 @@ internal sealed partial class ShadowMirror(
         using var timeout = new CancellationTokenSource(options.Value.ShadowTimeout);
         try
         {
-            using var request = BuildRequest(copy, worker);
+            using var request = BuildRequest(copy, worker, clients);
             using var response = await clients.Shadow.SendAsync(request, timeout.Token).ConfigureAwait(false);
             var (bytes, overflowed) = await ReadLimitedAsync(response.Content, options.Value.ShadowMaxResponseBytes, timeout.Token).ConfigureAwait(false);
             int? grpcStatus = copy.Primary.Grpc ? GrpcStatusOf(response) : null;
@@ -163,12 +163,12 @@ internal sealed partial class ShadowMirror(
         }
     }
 
-    private static HttpRequestMessage BuildRequest(ShadowCopy copy, Discovery.WorkerEndpoint worker)
+    private static HttpRequestMessage BuildRequest(ShadowCopy copy, Discovery.WorkerEndpoint worker, ForwarderClients clients)
     {
         var grpc = copy.Primary.Grpc;
-        var request = new HttpRequestMessage(HttpMethod.Post, grpc ? worker.GrpcPrefix + GatewayHeaders.GrpcInferPath : worker.RestPrefix + copy.Path)
+        var request = new HttpRequestMessage(HttpMethod.Post, grpc ? worker.GrpcPrefix + GatewayHeaders.GrpcInferPath : clients.RestPrefix(worker) + copy.Path)
         {
-            Version = grpc ? HttpVersion.Version20 : HttpVersion.Version11,
+            Version = grpc ? HttpVersion.Version20 : clients.RestVersion,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
             Content = new ByteArrayContent(copy.Body),
         };

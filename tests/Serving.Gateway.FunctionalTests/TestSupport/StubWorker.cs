@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -36,6 +37,9 @@ internal sealed class StubWorker : IAsyncDisposable
     /// <summary>Infer calls received (REST + gRPC).</summary>
     public int Calls => Volatile.Read(ref _calls);
 
+    /// <summary>How each infer call arrived, in order: its HTTP protocol and the port it came in on, e.g. <c>HTTP/2 41234</c>.</summary>
+    public ConcurrentQueue<string> Arrivals { get; } = new();
+
     /// <summary>What <c>GET /v2/health/ready</c> answers: 200 when true, 503 when false.</summary>
     public bool Ready
     {
@@ -59,11 +63,13 @@ internal sealed class StubWorker : IAsyncDisposable
     /// A real gateway in front of <paramref name="workers"/> that probes them every <paramref name="discoveryInterval"/>; with
     /// <paramref name="keepFailingWorkers"/> a worker that failed a request is not left out (no passive exclusion).
     /// </summary>
-    public static Task<GatewayServer> GatewayAsync(IEnumerable<StubWorker> workers, string discoveryInterval, bool keepFailingWorkers = false) =>
+    public static Task<GatewayServer> GatewayAsync(
+        IEnumerable<StubWorker> workers, string discoveryInterval, bool keepFailingWorkers = false, string? restToWorkers = null) =>
         GatewayServer.StartAsync(workers.Select(w => w.Address), new Dictionary<string, string?>
         {
             ["Serving:Gateway:DiscoveryInterval"] = discoveryInterval,
             ["Serving:Gateway:PassiveReactivationPeriod"] = keepFailingWorkers ? "00:00:00" : null,
+            ["Serving:Gateway:RestToWorkers"] = restToWorkers,
         });
 
     /// <summary>Stops the worker the hard way: its listeners close and open connections are aborted.</summary>
@@ -95,6 +101,7 @@ internal sealed class StubWorker : IAsyncDisposable
         Task Infer(HttpContext c)
         {
             Interlocked.Increment(ref self._calls);
+            self.Arrivals.Enqueue($"{c.Request.Protocol} {c.Connection.LocalPort}");
             return infer(c);
         }
 
