@@ -11,7 +11,8 @@ namespace Serving.Gateway.FunctionalTests.Endpoints;
 /// <summary>
 /// Bodies of megabytes go through the gateway untouched, over gRPC and REST; a body over the gateway's
 /// <c>MaxRequestBytes</c> gets RESOURCE_EXHAUSTED / 413 from the gateway, and one over the worker's limit gets the
-/// worker's answer through the gateway, without a retry or a crash.
+/// worker's answer through the gateway, without a retry or a crash. REST bodies go through both hops to the worker
+/// (<c>RestToWorkers</c>: HTTP/2, the default, and HTTP/1.1).
 /// </summary>
 public sealed class LargeBodyTests : IAsyncLifetime
 {
@@ -21,17 +22,24 @@ public sealed class LargeBodyTests : IAsyncLifetime
     private TempDirectory _repository = null!;
     private WorkerServer _worker = null!;
     private GatewayServer _gateway = null!;
+    private GatewayServer _http11Gateway = null!;
 
     public async Task InitializeAsync()
     {
         _repository = RepoPaths.CopyModels(RepoPaths.TestModels, "identity_fp32");
         _worker = await WorkerServer.StartAsync(_repository.Path, new Dictionary<string, string?> { ["Serving:Worker:MaxRequestBytes"] = WorkerLimit.ToString() });
         _gateway = await GatewayServer.StartAsync([_worker], new Dictionary<string, string?> { ["Serving:Gateway:MaxRequestBytes"] = GatewayLimit.ToString() });
+        _http11Gateway = await GatewayServer.StartAsync([_worker], new Dictionary<string, string?>
+        {
+            ["Serving:Gateway:MaxRequestBytes"] = GatewayLimit.ToString(),
+            ["Serving:Gateway:RestToWorkers"] = "Http11",
+        });
     }
 
     public async Task DisposeAsync()
     {
         await _gateway.DisposeAsync();
+        await _http11Gateway.DisposeAsync();
         await _worker.DisposeAsync();
         _repository.Dispose();
     }
@@ -47,14 +55,17 @@ public sealed class LargeBodyTests : IAsyncLifetime
         Assert.Equal([1L, values.Length], response.Outputs[0].Shape);
     }
 
-    [Fact]
-    public async Task Rest_TwoMegabyteJsonBody_ThroughTheGatewayUnchanged()
+    [Theory]
+    [InlineData("Http2")]
+    [InlineData("Http11")]
+    public async Task Rest_TwoMegabyteJsonBody_ThroughTheGatewayUnchanged(string restToWorkers)
     {
+        var gateway = Gateway(restToWorkers);
         var values = Values(200_000, seed: 2);
         var body = RestBody(values);
         Assert.True(body.Length > 2_000_000, $"{body.Length} bytes");
 
-        using var response = await _gateway.Http.PostAsync("/v2/models/identity_fp32/infer", new StringContent(body, Encoding.UTF8, "application/json"));
+        using var response = await gateway.Http.PostAsync("/v2/models/identity_fp32/infer", new StringContent(body, Encoding.UTF8, "application/json"));
 
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, text[..Math.Min(300, text.Length)]);
@@ -71,9 +82,12 @@ public sealed class LargeBodyTests : IAsyncLifetime
         Assert.Contains("Serving:Gateway:MaxRequestBytes", e.Status.Detail, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Rest_OverTheGatewayLimit_413FromTheGateway()
+    [Theory]
+    [InlineData("Http2")]
+    [InlineData("Http11")]
+    public async Task Rest_OverTheGatewayLimit_413FromTheGateway(string restToWorkers)
     {
+        var gateway = Gateway(restToWorkers);
         var body = RestBody(Values(700_000, seed: 4));
         Assert.True(body.Length > GatewayLimit, $"{body.Length} bytes");
 
@@ -81,7 +95,7 @@ public sealed class LargeBodyTests : IAsyncLifetime
         // while it still sends, instead of the 413.
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/models/identity_fp32/infer") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
         request.Headers.ExpectContinue = true;
-        using var response = await _gateway.Http.SendAsync(request);
+        using var response = await gateway.Http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Contains("Serving:Gateway:MaxRequestBytes", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -101,21 +115,26 @@ public sealed class LargeBodyTests : IAsyncLifetime
         Assert.Equal(Bytes(values), response.RawOutputContents[0].ToByteArray());
     }
 
-    [Fact]
-    public async Task Rest_OverTheWorkerLimitOnly_413ThroughTheGateway()
+    [Theory]
+    [InlineData("Http2")]
+    [InlineData("Http11")]
+    public async Task Rest_OverTheWorkerLimitOnly_413ThroughTheGateway(string restToWorkers)
     {
+        var gateway = Gateway(restToWorkers);
         var body = RestBody(Values(300_000, seed: 7));
         Assert.InRange(body.Length, WorkerLimit + 1, GatewayLimit - 1);
 
-        using var response = await _gateway.Http.PostAsync("/v2/models/identity_fp32/infer", new StringContent(body, Encoding.UTF8, "application/json"));
+        using var response = await gateway.Http.PostAsync("/v2/models/identity_fp32/infer", new StringContent(body, Encoding.UTF8, "application/json"));
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
 
         // The worker's refusal did not take it out of rotation.
         var values = Values(1000, seed: 8);
-        using var next = await _gateway.Http.PostAsync("/v2/models/identity_fp32/infer", new StringContent(RestBody(values), Encoding.UTF8, "application/json"));
+        using var next = await gateway.Http.PostAsync("/v2/models/identity_fp32/infer", new StringContent(RestBody(values), Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
     }
+
+    private GatewayServer Gateway(string restToWorkers) => restToWorkers == "Http11" ? _http11Gateway : _gateway;
 
     private static float[] Values(int count, int seed)
     {
