@@ -16,15 +16,18 @@ namespace Serving.Gateway.Routing;
 /// </summary>
 internal sealed class ForwarderClients : IDisposable
 {
+    // True when REST calls go over HTTP/2 to the worker's gRPC address.
+    private readonly bool _restOverHttp2;
+
     public ForwarderClients(IOptions<GatewayOptions> options)
     {
         var o = options.Value;
         Primary = new HttpMessageInvoker(CreateHandler(o.ConnectTimeout));
         Shadow = new HttpMessageInvoker(CreateHandler(o.ConnectTimeout));
         Grpc = new ForwarderRequestConfig { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact, ActivityTimeout = o.ActivityTimeout };
-        RestOverHttp2 = o.RestToWorkers == WorkerRestProtocol.Http2;
-        RestVersion = RestOverHttp2 ? HttpVersion.Version20 : HttpVersion.Version11;
-        Rest = RestOverHttp2 ? Grpc : new ForwarderRequestConfig { Version = RestVersion, VersionPolicy = HttpVersionPolicy.RequestVersionExact, ActivityTimeout = o.ActivityTimeout };
+        _restOverHttp2 = o.RestToWorkers == WorkerRestProtocol.Http2;
+        RestVersion = _restOverHttp2 ? HttpVersion.Version20 : HttpVersion.Version11;
+        Rest = _restOverHttp2 ? Grpc : new ForwarderRequestConfig { Version = RestVersion, VersionPolicy = HttpVersionPolicy.RequestVersionExact, ActivityTimeout = o.ActivityTimeout };
     }
 
     public HttpMessageInvoker Primary { get; }
@@ -35,14 +38,11 @@ internal sealed class ForwarderClients : IDisposable
 
     public ForwarderRequestConfig Rest { get; }
 
-    /// <summary>True when REST calls go over HTTP/2 to the worker's gRPC address.</summary>
-    public bool RestOverHttp2 { get; }
-
     /// <summary>The HTTP version REST calls to workers use.</summary>
     public Version RestVersion { get; }
 
     /// <summary>Where a REST call to <paramref name="worker"/> goes.</summary>
-    public string RestPrefix(WorkerEndpoint worker) => RestOverHttp2 ? worker.GrpcPrefix : worker.RestPrefix;
+    public string RestPrefix(WorkerEndpoint worker) => _restOverHttp2 ? worker.GrpcPrefix : worker.RestPrefix;
 
     public void Dispose()
     {
