@@ -79,11 +79,12 @@ public sealed class GatewayOptions
     public TimeSpan ActivityTimeout { get; set; } = TimeSpan.FromSeconds(100);
 
     /// <summary>
-    /// How REST calls reach workers: <see cref="WorkerRestProtocol.Http2"/> (default) over the worker's gRPC (h2c) address,
-    /// or <see cref="WorkerRestProtocol.Http11"/> over its REST address. HTTP/2 costs less CPU per call under concurrency;
-    /// HTTP/1.1 answers a lone call a little sooner.
+    /// How REST calls reach workers: <see cref="WorkerRestProtocol.Http2"/> over the worker's gRPC (h2c) address,
+    /// <see cref="WorkerRestProtocol.Http11"/> over its REST address, or <see cref="WorkerRestProtocol.Auto"/> (default):
+    /// HTTP/1.1 for a call that finds nothing in flight to its worker, HTTP/2 for calls that overlap. HTTP/2 costs less
+    /// CPU per call under concurrency; HTTP/1.1 answers a lone call sooner.
     /// </summary>
-    public WorkerRestProtocol RestToWorkers { get; set; } = WorkerRestProtocol.Http2;
+    public WorkerRestProtocol RestToWorkers { get; set; } = WorkerRestProtocol.Auto;
 
     /// <summary>The largest request body accepted (413 past it).</summary>
     [Range(1024, 2L * 1024 * 1024 * 1024)]

@@ -11,13 +11,13 @@ namespace Serving.Gateway.Routing;
 /// The HTTP clients to workers: one pooled handler for forwarded requests and one for shadow
 /// copies (a stalled shadow can't take the primary's connections). gRPC goes over cleartext
 /// HTTP/2, which needs Version 2 with RequestVersionExact (no ALPN without TLS). REST goes the same way to the
-/// worker's gRPC address by default (it serves the REST routes too), or over HTTP/1.1 to its REST address
-/// (<see cref="GatewayOptions.RestToWorkers"/>).
+/// worker's gRPC address (it serves the REST routes too), or over HTTP/1.1 to its REST address, as
+/// <see cref="GatewayOptions.RestToWorkers"/> says.
 /// </summary>
 internal sealed class ForwarderClients : IDisposable
 {
-    // True when REST calls go over HTTP/2 to the worker's gRPC address.
-    private readonly bool _restOverHttp2;
+    private readonly WorkerRestProtocol _rest;
+    private readonly ForwarderRequestConfig _http11;
 
     public ForwarderClients(IOptions<GatewayOptions> options)
     {
@@ -25,9 +25,8 @@ internal sealed class ForwarderClients : IDisposable
         Primary = new HttpMessageInvoker(CreateHandler(o.ConnectTimeout));
         Shadow = new HttpMessageInvoker(CreateHandler(o.ConnectTimeout));
         Grpc = new ForwarderRequestConfig { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact, ActivityTimeout = o.ActivityTimeout };
-        _restOverHttp2 = o.RestToWorkers == WorkerRestProtocol.Http2;
-        RestVersion = _restOverHttp2 ? HttpVersion.Version20 : HttpVersion.Version11;
-        Rest = _restOverHttp2 ? Grpc : new ForwarderRequestConfig { Version = RestVersion, VersionPolicy = HttpVersionPolicy.RequestVersionExact, ActivityTimeout = o.ActivityTimeout };
+        _http11 = new ForwarderRequestConfig { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionExact, ActivityTimeout = o.ActivityTimeout };
+        _rest = o.RestToWorkers;
     }
 
     public HttpMessageInvoker Primary { get; }
@@ -36,13 +35,22 @@ internal sealed class ForwarderClients : IDisposable
 
     public ForwarderRequestConfig Grpc { get; }
 
-    public ForwarderRequestConfig Rest { get; }
+    /// <summary>
+    /// Where a REST call to <paramref name="worker"/> goes and how, read before the call counts as in flight. With
+    /// <see cref="WorkerRestProtocol.Auto"/> a call that finds nothing in flight to the worker takes HTTP/1.1 (fewer
+    /// hand-offs, answered sooner), and calls that overlap share HTTP/2.
+    /// </summary>
+    public (string Prefix, ForwarderRequestConfig Config) RestHop(WorkerEndpoint worker) =>
+        _rest switch
+        {
+            WorkerRestProtocol.Http11 => (worker.RestPrefix, _http11),
+            WorkerRestProtocol.Auto when worker.InFlight == 0 => (worker.RestPrefix, _http11),
+            _ => (worker.GrpcPrefix, Grpc),
+        };
 
-    /// <summary>The HTTP version REST calls to workers use.</summary>
-    public Version RestVersion { get; }
-
-    /// <summary>Where a REST call to <paramref name="worker"/> goes.</summary>
-    public string RestPrefix(WorkerEndpoint worker) => _restOverHttp2 ? worker.GrpcPrefix : worker.RestPrefix;
+    /// <summary>Where a REST shadow copy goes and how: HTTP/1.1 only when configured so (nobody waits on a copy, so <c>Auto</c> takes HTTP/2).</summary>
+    public (string Prefix, Version Version) ShadowRestHop(WorkerEndpoint worker) =>
+        _rest == WorkerRestProtocol.Http11 ? (worker.RestPrefix, HttpVersion.Version11) : (worker.GrpcPrefix, HttpVersion.Version20);
 
     public void Dispose()
     {

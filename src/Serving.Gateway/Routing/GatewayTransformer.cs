@@ -14,7 +14,7 @@ namespace Serving.Gateway.Routing;
 /// A large REST body goes to the worker with <c>Expect: 100-continue</c>. Over HTTP/1.1 a worker that refuses a
 /// body (413 past its <c>MaxRequestBytes</c>) closes the connection while the body is still being sent, and the
 /// client then sees a broken pipe instead of the answer; with the expectation the worker answers before any of the
-/// body is sent, and that answer reaches the caller. Over HTTP/2 (REST's default hop) the answer arrives either way,
+/// body is sent, and that answer reaches the caller. Over HTTP/2 (REST calls that overlap) the answer arrives either way,
 /// and the expectation spares sending a body that would be refused.
 /// </remarks>
 internal sealed class GatewayTransformer : HttpTransformer

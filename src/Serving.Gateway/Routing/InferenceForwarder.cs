@@ -89,12 +89,11 @@ internal sealed partial class InferenceForwarder(
             }
 
             ForwarderError result;
+            var (prefix, config) = request.Grpc ? (worker.GrpcPrefix, clients.Grpc) : clients.RestHop(worker);
             worker.Enter();
             try
             {
-                result = await forwarder.SendAsync(
-                    context, request.Grpc ? worker.GrpcPrefix : clients.RestPrefix(worker), clients.Primary,
-                    request.Grpc ? clients.Grpc : clients.Rest, transformer).ConfigureAwait(false);
+                result = await forwarder.SendAsync(context, prefix, clients.Primary, config, transformer).ConfigureAwait(false);
             }
             finally
             {

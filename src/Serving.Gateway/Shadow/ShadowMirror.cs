@@ -166,9 +166,10 @@ internal sealed partial class ShadowMirror(
     private static HttpRequestMessage BuildRequest(ShadowCopy copy, Discovery.WorkerEndpoint worker, ForwarderClients clients)
     {
         var grpc = copy.Primary.Grpc;
-        var request = new HttpRequestMessage(HttpMethod.Post, grpc ? worker.GrpcPrefix + GatewayHeaders.GrpcInferPath : clients.RestPrefix(worker) + copy.Path)
+        var (prefix, version) = grpc ? (worker.GrpcPrefix, HttpVersion.Version20) : clients.ShadowRestHop(worker);
+        var request = new HttpRequestMessage(HttpMethod.Post, prefix + (grpc ? GatewayHeaders.GrpcInferPath : copy.Path))
         {
-            Version = grpc ? HttpVersion.Version20 : clients.RestVersion,
+            Version = version,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
             Content = new ByteArrayContent(copy.Body),
         };

@@ -11,8 +11,8 @@ namespace Serving.Gateway.FunctionalTests.Endpoints;
 /// <summary>
 /// Bodies of megabytes go through the gateway untouched, over gRPC and REST; a body over the gateway's
 /// <c>MaxRequestBytes</c> gets RESOURCE_EXHAUSTED / 413 from the gateway, and one over the worker's limit gets the
-/// worker's answer through the gateway, without a retry or a crash. REST bodies go through both hops to the worker
-/// (<c>RestToWorkers</c>: HTTP/2, the default, and HTTP/1.1).
+/// worker's answer through the gateway, without a retry or a crash. REST bodies go through every hop to the worker
+/// (<c>RestToWorkers</c>: Auto, the default, HTTP/2 and HTTP/1.1).
 /// </summary>
 public sealed class LargeBodyTests : IAsyncLifetime
 {
@@ -22,6 +22,7 @@ public sealed class LargeBodyTests : IAsyncLifetime
     private TempDirectory _repository = null!;
     private WorkerServer _worker = null!;
     private GatewayServer _gateway = null!;
+    private GatewayServer _http2Gateway = null!;
     private GatewayServer _http11Gateway = null!;
 
     public async Task InitializeAsync()
@@ -29,6 +30,11 @@ public sealed class LargeBodyTests : IAsyncLifetime
         _repository = RepoPaths.CopyModels(RepoPaths.TestModels, "identity_fp32");
         _worker = await WorkerServer.StartAsync(_repository.Path, new Dictionary<string, string?> { ["Serving:Worker:MaxRequestBytes"] = WorkerLimit.ToString() });
         _gateway = await GatewayServer.StartAsync([_worker], new Dictionary<string, string?> { ["Serving:Gateway:MaxRequestBytes"] = GatewayLimit.ToString() });
+        _http2Gateway = await GatewayServer.StartAsync([_worker], new Dictionary<string, string?>
+        {
+            ["Serving:Gateway:MaxRequestBytes"] = GatewayLimit.ToString(),
+            ["Serving:Gateway:RestToWorkers"] = "Http2",
+        });
         _http11Gateway = await GatewayServer.StartAsync([_worker], new Dictionary<string, string?>
         {
             ["Serving:Gateway:MaxRequestBytes"] = GatewayLimit.ToString(),
@@ -39,6 +45,7 @@ public sealed class LargeBodyTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _gateway.DisposeAsync();
+        await _http2Gateway.DisposeAsync();
         await _http11Gateway.DisposeAsync();
         await _worker.DisposeAsync();
         _repository.Dispose();
@@ -56,6 +63,7 @@ public sealed class LargeBodyTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("Auto")]
     [InlineData("Http2")]
     [InlineData("Http11")]
     public async Task Rest_TwoMegabyteJsonBody_ThroughTheGatewayUnchanged(string restToWorkers)
@@ -83,6 +91,7 @@ public sealed class LargeBodyTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("Auto")]
     [InlineData("Http2")]
     [InlineData("Http11")]
     public async Task Rest_OverTheGatewayLimit_413FromTheGateway(string restToWorkers)
@@ -116,6 +125,7 @@ public sealed class LargeBodyTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("Auto")]
     [InlineData("Http2")]
     [InlineData("Http11")]
     public async Task Rest_OverTheWorkerLimitOnly_413ThroughTheGateway(string restToWorkers)
@@ -134,7 +144,12 @@ public sealed class LargeBodyTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
     }
 
-    private GatewayServer Gateway(string restToWorkers) => restToWorkers == "Http11" ? _http11Gateway : _gateway;
+    private GatewayServer Gateway(string restToWorkers) => restToWorkers switch
+    {
+        "Http2" => _http2Gateway,
+        "Http11" => _http11Gateway,
+        _ => _gateway,
+    };
 
     private static float[] Values(int count, int seed)
     {
