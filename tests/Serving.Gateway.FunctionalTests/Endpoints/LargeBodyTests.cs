@@ -25,6 +25,9 @@ public sealed class LargeBodyTests : IAsyncLifetime
     private GatewayServer _http2Gateway = null!;
     private GatewayServer _http11Gateway = null!;
 
+    /// <summary>The <c>RestToWorkers</c> settings every REST case runs under.</summary>
+    public static TheoryData<string> RestHops => ["Auto", "Http2", "Http11"];
+
     public async Task InitializeAsync()
     {
         _repository = RepoPaths.CopyModels(RepoPaths.TestModels, "identity_fp32");
@@ -63,9 +66,7 @@ public sealed class LargeBodyTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("Auto")]
-    [InlineData("Http2")]
-    [InlineData("Http11")]
+    [MemberData(nameof(RestHops))]
     public async Task Rest_TwoMegabyteJsonBody_ThroughTheGatewayUnchanged(string restToWorkers)
     {
         var gateway = Gateway(restToWorkers);
@@ -91,9 +92,7 @@ public sealed class LargeBodyTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("Auto")]
-    [InlineData("Http2")]
-    [InlineData("Http11")]
+    [MemberData(nameof(RestHops))]
     public async Task Rest_OverTheGatewayLimit_413FromTheGateway(string restToWorkers)
     {
         var gateway = Gateway(restToWorkers);
@@ -125,9 +124,7 @@ public sealed class LargeBodyTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("Auto")]
-    [InlineData("Http2")]
-    [InlineData("Http11")]
+    [MemberData(nameof(RestHops))]
     public async Task Rest_OverTheWorkerLimitOnly_413ThroughTheGateway(string restToWorkers)
     {
         var gateway = Gateway(restToWorkers);
