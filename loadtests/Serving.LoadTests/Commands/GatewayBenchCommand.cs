@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Serving.Gateway.Configuration;
 using Serving.LoadTests.Bench;
 using Serving.LoadTests.GatewayBench;
 using Serving.LoadTests.Reporting;
@@ -28,6 +29,11 @@ internal static class GatewayBenchCommand
             DefaultValueFactory = _ => "raw-h2",
         };
         grpcClient.AcceptOnlyFromAmong(GrpcClientKinds.Names);
+        var restToWorkers = new Option<string>("--rest-to-workers")
+        {
+            Description = "The gateway's REST hop to the worker: auto | http2 | http11 (default: the gateway's own, auto)",
+        };
+        restToWorkers.AcceptOnlyFromAmong("auto", "http2", "http11");
         var nginxPath = new Option<string>("--nginx") { Description = "nginx executable (default: nginx on PATH, or in /usr/sbin, /usr/local/sbin)" };
         var nginxWorkers = new Option<string>("--nginx-workers")
         {
@@ -38,7 +44,7 @@ internal static class GatewayBenchCommand
         var json = CommonOptions.Json();
         var command = new Command("gateway-bench", "The worker direct vs the Serving gateway vs nginx in front of it (gRPC and REST, concurrency 1 and 64) in one run; prints the ratios with their targets")
         {
-            duration, warmup, targetWarmup, model, targets, protocols, grpcClient, nginxPath, nginxWorkers, outFile, json,
+            duration, warmup, targetWarmup, model, targets, protocols, grpcClient, restToWorkers, nginxPath, nginxWorkers, outFile, json,
         };
         command.SetAction((parse, cancellationToken) => CommandGuard.RunAsync(() => RunAsync(
             new GatewayBenchOptions
@@ -50,6 +56,7 @@ internal static class GatewayBenchCommand
                 Targets = [.. List(parse.GetValue(targets)).Select(ProxyTargets.Parse).Distinct()],
                 Protocols = [.. List(parse.GetValue(protocols)).Select(TargetProtocols.Parse).Distinct()],
                 GrpcClient = GrpcClientKinds.Parse(parse.GetValue(grpcClient)!),
+                RestToWorkers = parse.GetValue(restToWorkers) is { } hop ? Enum.Parse<WorkerRestProtocol>(hop, ignoreCase: true) : null,
                 NginxPath = parse.GetValue(nginxPath),
                 NginxWorkers = parse.GetValue(nginxWorkers)!,
                 MarkdownPath = parse.GetValue(outFile)?.FullName,

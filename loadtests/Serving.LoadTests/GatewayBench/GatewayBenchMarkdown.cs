@@ -32,6 +32,10 @@ internal static class GatewayBenchMarkdown
     /// <summary><c>gRPC</c> or <c>REST JSON</c>.</summary>
     public static string Protocol(string name) => name == "grpc" ? "gRPC" : name == "rest-json" ? "REST JSON" : name;
 
+    private static string RestHop(GatewayBenchReport r) => r.GatewayRestToWorkers is { } hop
+        ? $" The gateway forwards REST to the worker with `RestToWorkers: {hop}` (Auto: HTTP/1.1 for a call alone in flight, HTTP/2 when calls overlap)."
+        : string.Empty;
+
     private static void AppendHeader(StringBuilder md, GatewayBenchReport r)
     {
         var m = r.Machine;
@@ -49,7 +53,7 @@ internal static class GatewayBenchMarkdown
             { } n => $"{n.Version} runs as a child process (`worker_processes {n.WorkerProcesses}`, config below)",
         };
         md.AppendLine($"One process holds the worker, the gateway and the load generator (serving-loadtest, closed model; gRPC client `{r.GrpcClient}`, "
-            + $"REST JSON over HTTP/1.1 with one connection per caller); {nginx}. Every target is in front of the same worker and all run at once, on 127.0.0.1. "
+            + $"REST JSON over HTTP/1.1 with one connection per caller); {nginx}.{RestHop(r)} Every target is in front of the same worker and all run at once, on 127.0.0.1. "
             + $"Each target got {Seconds(r.TargetWarmupSeconds)} s of unrecorded load per protocol at concurrency 64 first; then every cell is "
             + $"{Seconds(r.WarmupSeconds)} s warm-up + {Seconds(r.DurationSeconds)} s measured, the targets taking turns cell by cell, all sent the same request bytes. "
             + "The machine is shared: the `others` column is the CPU other processes used during the cell.");

@@ -1,3 +1,4 @@
+using Serving.Gateway.Configuration;
 using Serving.LoadTests.Targets;
 
 namespace Serving.LoadTests.GatewayBench;
@@ -28,6 +29,9 @@ internal sealed record GatewayBenchOptions
 
     /// <summary>The gRPC client every gRPC cell uses.</summary>
     public GrpcClientKind GrpcClient { get; init; } = GrpcClientKind.RawHttp2;
+
+    /// <summary>The gateway's <c>Serving:Gateway:RestToWorkers</c> (its REST hop to the worker); null keeps the gateway's default.</summary>
+    public WorkerRestProtocol? RestToWorkers { get; init; }
 
     /// <summary>The nginx executable; null looks on PATH and in the usual sbin folders.</summary>
     public string? NginxPath { get; init; }

@@ -29,6 +29,9 @@ internal sealed record GatewayBenchReport
     /// <summary>The gRPC client of the gRPC cells.</summary>
     public required string GrpcClient { get; init; }
 
+    /// <summary>The gateway's REST hop to the worker (<c>RestToWorkers</c>: Auto, Http2 or Http11); null when the gateway did not run.</summary>
+    public string? GatewayRestToWorkers { get; init; }
+
     /// <summary>Measured seconds per cell.</summary>
     public required double DurationSeconds { get; init; }
 

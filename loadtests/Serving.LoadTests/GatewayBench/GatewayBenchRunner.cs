@@ -18,6 +18,7 @@ internal sealed class GatewayBenchRunner(GatewayBenchOptions options, GatewayBen
     private readonly Dictionary<ProxyTarget, TargetAddresses> _addresses = [];
     private readonly Dictionary<ProxyTarget, (string? Skipped, string? Error)> _unavailable = [];
     private NginxRun? _nginx;
+    private string? _restToWorkers;
 
     /// <summary>Runs everything; on cancellation returns what was measured so far.</summary>
     public async Task<GatewayBenchReport> RunAsync(string repositoryRoot, CancellationToken cancellationToken)
@@ -47,6 +48,7 @@ internal sealed class GatewayBenchRunner(GatewayBenchOptions options, GatewayBen
             ModelVersion = model.VersionText,
             ModelYaml = repository.ModelYaml,
             GrpcClient = options.GrpcClient.ToName(),
+            GatewayRestToWorkers = _restToWorkers,
             DurationSeconds = options.Duration.TotalSeconds,
             WarmupSeconds = options.Warmup.TotalSeconds,
             TargetWarmupSeconds = options.TargetWarmup.TotalSeconds,
@@ -96,8 +98,9 @@ internal sealed class GatewayBenchRunner(GatewayBenchOptions options, GatewayBen
         progress.Step("starting the Serving gateway in front of the worker (waiting until it routes the model)");
         try
         {
-            var gateway = await InProcessGateway.StartAsync(worker, model, cancellationToken);
+            var gateway = await InProcessGateway.StartAsync(worker, model, options.RestToWorkers, cancellationToken);
             _addresses[ProxyTarget.Gateway] = gateway.Addresses;
+            _restToWorkers = gateway.RestToWorkers.ToString();
             return gateway;
         }
         catch (Exception e) when (e is not OperationCanceledException)

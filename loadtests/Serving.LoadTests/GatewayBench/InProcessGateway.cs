@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Serving.Gateway.Configuration;
 using Serving.Gateway.Hosting;
 using Serving.LoadTests.Targets;
 
@@ -30,12 +32,16 @@ internal sealed class InProcessGateway : IAsyncDisposable
         }
     }
 
+    /// <summary>The REST hop to the worker the gateway runs with, as configured (this bench's option, else the environment or the default).</summary>
+    public WorkerRestProtocol RestToWorkers => _app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.RestToWorkers;
+
     /// <summary>
     /// The configuration keys: every port free, policies in a temp folder (no Redis), the admin API on as
     /// <c>serving up</c> runs it (a random token; nothing calls it), logs on stderr at Warning.
     /// </summary>
-    public static Dictionary<string, string?> Settings(string dataDirectory) => new(StringComparer.OrdinalIgnoreCase)
+    public static Dictionary<string, string?> Settings(string dataDirectory, WorkerRestProtocol? restToWorkers = null) => new(StringComparer.OrdinalIgnoreCase)
     {
+        ["Serving:Gateway:RestToWorkers"] = restToWorkers?.ToString(),
         ["Serving:Gateway:BindAddress"] = "127.0.0.1",
         ["Serving:Gateway:RestPort"] = "0",
         ["Serving:Gateway:GrpcPort"] = "0",
@@ -50,11 +56,11 @@ internal sealed class InProcessGateway : IAsyncDisposable
     };
 
     /// <summary>Starts the gateway in front of <paramref name="worker"/> and returns once it routes <paramref name="model"/> (its discovery found the worker ready).</summary>
-    public static async Task<InProcessGateway> StartAsync(TargetAddresses worker, string model, CancellationToken cancellationToken)
+    public static async Task<InProcessGateway> StartAsync(TargetAddresses worker, string model, WorkerRestProtocol? restToWorkers, CancellationToken cancellationToken)
     {
         var data = Path.Combine(Path.GetTempPath(), $"serving-gateway-bench-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(data);
-        var app = GatewayHost.Build([], Settings(data), [new GatewayWorkerAddress(worker.Rest, worker.Grpc)]);
+        var app = GatewayHost.Build([], Settings(data, restToWorkers), [new GatewayWorkerAddress(worker.Rest, worker.Grpc)]);
         var gateway = new InProcessGateway(app, data);
         try
         {

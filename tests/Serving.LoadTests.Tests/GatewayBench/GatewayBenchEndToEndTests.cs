@@ -48,6 +48,10 @@ public sealed class GatewayBenchEndToEndTests(ITestOutputHelper output)
         Assert.Equal(6, report.Checks.Count);
         Assert.All(report.Checks, c => Assert.Contains(c.Verdict, new[] { "PASS", "MISS" }));
         Assert.NotNull(report.Nginx?.Config);
+
+        // The gateway's REST hop is the one it ran with: the gateway's default here.
+        Assert.Equal("Auto", report.GatewayRestToWorkers);
+        Assert.Contains("`RestToWorkers: Auto`", markdown, StringComparison.Ordinal);
         Assert.Empty(Directory.EnumerateDirectories(Path.GetTempPath(), $"serving-gateway-bench-*{Environment.ProcessId}-*"));
     }
 }

@@ -28,6 +28,16 @@ public sealed class GatewayBenchMarkdownTests
     }
 
     [Fact]
+    public void Render_TheGatewaysRestHop_NamedWhenTheGatewayRan()
+    {
+        var withHop = GatewayBenchMarkdown.Render(GatewayBenchCells.Report(FullRun()) with { GatewayRestToWorkers = "Http11" });
+        var without = GatewayBenchMarkdown.Render(GatewayBenchCells.Report(FullRun()));
+
+        Assert.Contains("The gateway forwards REST to the worker with `RestToWorkers: Http11`", withHop, StringComparison.Ordinal);
+        Assert.DoesNotContain("RestToWorkers", without, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Render_FailedRequests_CountedWithTheirKind()
     {
         var cells = FullRun().Select(c => c is { Target: ProxyTarget.Gateway, Concurrency: 64, Protocol: "grpc" }
