@@ -11,6 +11,13 @@ internal sealed record BenchModel(string Name, string SourceDirectory, long Vers
     /// <summary>The ONNX file of <see cref="Version"/>.</summary>
     public string OnnxPath => Path.Combine(SourceDirectory, VersionText, "model.onnx");
 
+    /// <summary>The batching settings the bench serves this model with: its own <c>model.yaml</c>'s, then <paramref name="overrides"/>.</summary>
+    public BatchingConfig Batching(BatchingOverrides overrides)
+    {
+        var yaml = Path.Combine(SourceDirectory, "model.yaml");
+        return BatchingConfig.Resolve(File.Exists(yaml) ? File.ReadAllText(yaml) : string.Empty, overrides);
+    }
+
     /// <summary>The version as a folder name.</summary>
     public string VersionText => Version.ToString(CultureInfo.InvariantCulture);
 

@@ -9,13 +9,30 @@ namespace Serving.LoadTests.Bench;
 /// <param name="ModelYaml">The <c>model.yaml</c> the worker loaded.</param>
 /// <param name="RawOrt">ONNX Runtime alone at batch 1 and at max batch; null when it could not run.</param>
 /// <param name="Cells">Every server × load, closed and open.</param>
-internal sealed record BenchModelResult(string Model, string Version, int RequestBytes, string ModelYaml, RawOrtReport? RawOrt, IReadOnlyList<BenchCell> Cells)
+/// <param name="Batching">The batching settings the worker ran with (the model's own, then the bench's overrides); null in reports saved before they were recorded.</param>
+internal sealed record BenchModelResult(
+    string Model, string Version, int RequestBytes, string ModelYaml, RawOrtReport? RawOrt, IReadOnlyList<BenchCell> Cells, BatchingConfig? Batching = null)
 {
-    /// <summary>Raw ORT at batch 1.</summary>
-    public RawOrtResult? RawBatch1 => RawOrt?.Results.FirstOrDefault(r => r.Batch == 1);
+    /// <summary>The worker's batching settings (the bench's defaults for reports saved without them).</summary>
+    public BatchingConfig WorkerBatching => Batching ?? new BatchingConfig();
 
-    /// <summary>Raw ORT at the largest batch measured.</summary>
-    public RawOrtResult? RawMaxBatch => RawOrt?.Results.Where(r => r.Batch > 1).MaxBy(r => r.Batch);
+    /// <summary>Raw ORT at batch 1, one caller.</summary>
+    public RawOrtResult? RawBatch1 => RawOrt?.Results.FirstOrDefault(r => r.Batch == 1 && r.Callers == 1);
+
+    /// <summary>Raw ORT at the largest batch measured, in whichever setting gave the most rows/s: the ceiling of the model alone.</summary>
+    public RawOrtResult? RawMaxBatch => RawOrt?.Results.Where(r => r.Batch > 1).GroupBy(r => r.Batch).MaxBy(g => g.Key)?.MaxBy(r => r.RowsPerSecond);
+
+    /// <summary>Raw ORT at the largest batch as the worker runs it (its threads, one caller per instance): one full batch's compute time.</summary>
+    public RawOrtResult? RawFullBatch
+    {
+        get
+        {
+            var b = WorkerBatching;
+            var max = RawOrt?.Results.Where(r => r.Batch > 1).ToList() ?? [];
+            var largest = max.Count > 0 ? max.Max(r => r.Batch) : 0;
+            return max.FirstOrDefault(r => r.Batch == largest && r.Callers == b.Instances && r.IntraOpThreads == b.IntraOpThreads) ?? RawMaxBatch;
+        }
+    }
 
     /// <summary>True when one row alone costs ONNX Runtime at least <see cref="BenchRatios.ComputeBoundMicrosPerRow"/> µs: batching should pay.</summary>
     public bool IsComputeBound => RawBatch1 is { } b && b.MeanMicros >= BenchRatios.ComputeBoundMicrosPerRow;

@@ -29,8 +29,8 @@ internal sealed record BenchOptions
     /// <summary>The gRPC client every cell uses.</summary>
     public GrpcClientKind GrpcClient { get; init; } = GrpcClientKind.RawHttp2;
 
-    /// <summary>The batching settings written into each model's <c>model.yaml</c>.</summary>
-    public BatchingConfig Batching { get; init; } = new();
+    /// <summary>Batching settings that replace each model's own (from its <c>model.yaml</c>) in the bench's copy; unset ones are the model's.</summary>
+    public BatchingOverrides Batching { get; init; } = new();
 
     /// <summary>Extra attempts for a cell during which other processes used more than <see cref="NoisyThresholdCores"/>.</summary>
     public int NoisyRetries { get; init; } = 1;
@@ -69,10 +69,10 @@ internal sealed record BenchOptions
         Require(NoisyRetries is >= 0 and <= 5, "--noisy-retries must be between 0 and 5");
         Require(PairedRounds is >= 0 and <= 10, "--paired-rounds must be between 0 and 10");
         Require(NoisyThresholdCores > 0, "--noisy-threshold must be positive");
-        Require(Batching.MaxBatchSize is > 1 and <= 4096, "--max-batch-size must be between 2 and 4096");
-        Require(Batching.MaxQueueDelayMicros is >= 0 and <= 10_000_000, "--max-queue-delay-us must be between 0 and 10000000");
-        Require(Batching.Instances is >= 1 and <= 64, "--instances must be between 1 and 64");
-        Require(Batching.IntraOpThreads >= 0, "--intra-op-threads must not be negative");
+        Require(Batching.MaxBatchSize is null or (> 1 and <= 4096), "--max-batch-size must be between 2 and 4096");
+        Require(Batching.MaxQueueDelayMicros is null or (>= 0 and <= 10_000_000), "--max-queue-delay-us must be between 0 and 10000000");
+        Require(Batching.Instances is null or (>= 1 and <= 64), "--instances must be between 1 and 64");
+        Require(Batching.IntraOpThreads is null or >= 0, "--intra-op-threads must not be negative");
     }
 
     /// <summary>True when the paired efficiency check runs: it needs both the batched worker and the echo server.</summary>

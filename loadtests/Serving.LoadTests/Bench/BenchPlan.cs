@@ -25,11 +25,21 @@ internal static class BenchPlan
     /// <summary>All load cells (closed, open and paired; the generator check not included).</summary>
     public static int Cells(BenchOptions o) => ClosedCells(o) + OpenCells(o) + PairedCells(o);
 
-    /// <summary>The expected wall time of the whole bench.</summary>
-    public static TimeSpan Estimate(BenchOptions o)
+    /// <summary>
+    /// Raw ORT measurements per model: batch 1 and max batch in the worker's settings, max batch with as many callers
+    /// as instances when there are several, and max batch with ORT's defaults when the worker's settings differ.
+    /// </summary>
+    public static int RawOrtRuns(BatchingConfig b) => 2 + (b.Instances > 1 ? 1 : 0) + (b.IsOrtDefault ? 0 : 1);
+
+    /// <summary>
+    /// The expected wall time of the whole bench; <paramref name="batching"/> holds each model's settings (when not
+    /// given, models are taken to have none of their own, so only the overrides count).
+    /// </summary>
+    public static TimeSpan Estimate(BenchOptions o, IReadOnlyList<BatchingConfig>? batching = null)
     {
         var cell = o.Warmup.TotalSeconds + o.Duration.TotalSeconds + CellOverheadSeconds;
-        var rawOrt = o.Models.Count * 2 * (o.Duration.TotalSeconds + RawOrtWarmup.TotalSeconds);
+        var configs = batching ?? [.. o.Models.Select(_ => BatchingConfig.Resolve(string.Empty, o.Batching))];
+        var rawOrt = configs.Sum(RawOrtRuns) * (o.Duration.TotalSeconds + RawOrtWarmup.TotalSeconds);
         var serverStarts = o.Models.Count * (o.Arms.Count + (o.RunsPaired ? 2 : 0)); // the paired check starts two more
         var servers = serverStarts * (ServerStartSeconds + (o.ServerWarmup > TimeSpan.Zero ? o.ServerWarmup.TotalSeconds + CellOverheadSeconds : 0));
 
@@ -39,5 +49,6 @@ internal static class BenchPlan
     }
 
     /// <summary>The hard bound after which the bench cancels what is left and prints what it has (room for every cell to be retried).</summary>
-    public static TimeSpan Bound(BenchOptions o) => (Estimate(o) * (1 + Math.Max(1, o.NoisyRetries))) + TimeSpan.FromMinutes(1);
+    public static TimeSpan Bound(BenchOptions o, IReadOnlyList<BatchingConfig>? batching = null) =>
+        (Estimate(o, batching) * (1 + Math.Max(1, o.NoisyRetries))) + TimeSpan.FromMinutes(1);
 }

@@ -1,3 +1,4 @@
+using Serving.LoadTests.Baselines.RawOrt;
 using Serving.LoadTests.Reporting;
 
 namespace Serving.LoadTests.Bench;
@@ -19,13 +20,13 @@ internal static class BenchRatios
         concurrencies.Contains(64) ? 64 : concurrencies.Max();
 
     /// <summary>The ratios of one model; <paramref name="cores"/> is the machine's, for the CPU ceiling.</summary>
-    public static IReadOnlyList<BenchRatio> Compute(BenchModelResult m, BatchingConfig batching, int c, int cores) =>
+    public static IReadOnlyList<BenchRatio> Compute(BenchModelResult m, int c, int cores) =>
     [
         Efficiency(m, c),
         PairedEfficiency(m, c),
         BatchingGain(m, c),
         VersusNaive(m, c),
-        P99AtHalfPeak(m, batching),
+        P99AtHalfPeak(m),
         VersusCpuCeiling(m, c, cores),
     ];
 
@@ -42,7 +43,7 @@ internal static class BenchRatios
         var ceiling = rpc is { } a && ort is { } b && a + b > 0 ? cores * 1e6 / (a + b) : (double?)null;
         return new BenchRatio(
             m.Model, "vs CPU ceiling", Divide(worker, ceiling), "×", "—", null,
-            $"worker+batching c{c} {RowsText(worker)} ÷ ({cores} cores ÷ (echo c{c} {Micros(rpc)} CPU per row + raw ORT batch {m.RawMaxBatch?.Batch} {Micros(ort)} CPU per row) = {RowsText(ceiling)})");
+            $"worker+batching c{c} {RowsText(worker)} ÷ ({cores} cores ÷ (echo c{c} {Micros(rpc)} CPU per row + {RawLabel(m.RawMaxBatch)} {Micros(ort)} CPU per row) = {RowsText(ceiling)})");
     }
 
     private static BenchRatio Efficiency(BenchModelResult m, int c)
@@ -55,7 +56,7 @@ internal static class BenchRatios
         var binding = raw is { } r2 && echo is { } e2 ? (r2 <= e2 ? "raw ORT binds" : "echo binds") : "a figure is missing";
         return new BenchRatio(
             m.Model, "serving efficiency", value, "×", $"≥ {Format.Fixed(EfficiencyTarget, 1)}", value is { } v ? v >= EfficiencyTarget : null,
-            $"worker+batching c{c} {RowsText(worker)} ÷ min(raw ORT batch {m.RawMaxBatch?.Batch} {RowsText(raw)}, echo c{c} {RowsText(echo)}): {binding}");
+            $"worker+batching c{c} {RowsText(worker)} ÷ min({RawLabel(m.RawMaxBatch)} {RowsText(raw)}, echo c{c} {RowsText(echo)}): {binding}");
     }
 
     /// <summary>
@@ -78,7 +79,7 @@ internal static class BenchRatios
         var value = Median.Of([.. rounds.Select(x => x.Worker / x.Ceiling)]) is { } median ? Math.Round(median, 3) : (double?)null;
         var detail = rounds.Count == 0
             ? "not run, or no round with both cells (needs the batched worker, the echo server and --paired-rounds > 0)"
-            : $"median over {rounds.Count} round(s) of worker+batching c{c} ÷ min(raw ORT batch {m.RawMaxBatch?.Batch} {RowsText(raw)}, echo c{c} in the same round), "
+            : $"median over {rounds.Count} round(s) of worker+batching c{c} ÷ min({RawLabel(m.RawMaxBatch)} {RowsText(raw)}, echo c{c} in the same round), "
               + "the two servers side by side taking turns: "
               + string.Join("; ", rounds.Select(x => $"round {x.Round}: {RowsText(x.Worker)} ÷ {RowsText(x.Ceiling)} = {RatioText(x.Worker / x.Ceiling)}"));
         return new BenchRatio(
@@ -92,7 +93,7 @@ internal static class BenchRatios
         var rawGain = Divide(m.RawMaxBatch?.RowsPerSecond, m.RawBatch1?.RowsPerSecond);
         return new BenchRatio(
             m.Model, "batching gain", Divide(on, off), "×", "—", null,
-            $"worker c{c} batching on {RowsText(on)} ÷ off {RowsText(off)}; raw ORT gain batch {m.RawMaxBatch?.Batch} ÷ batch 1 = {RatioText(rawGain)}");
+            $"worker c{c} batching on {RowsText(on)} ÷ off {RowsText(off)}; raw ORT gain {RawLabel(m.RawMaxBatch)} ÷ batch 1 = {RatioText(rawGain)}");
     }
 
     private static BenchRatio VersusNaive(BenchModelResult m, int c)
@@ -107,11 +108,13 @@ internal static class BenchRatios
             $"worker+batching c{c} {RowsText(worker)} ÷ naive c{c} {RowsText(naive)}");
     }
 
-    private static BenchRatio P99AtHalfPeak(BenchModelResult m, BatchingConfig batching)
+    private static BenchRatio P99AtHalfPeak(BenchModelResult m)
     {
+        var batching = m.WorkerBatching;
         var open = m.Open(BenchArm.WorkerBatching);
         var p99 = open?.Report is { } r && r.Succeeded > 0 ? r.Latency.P99Micros : (double?)null;
-        var fullBatch = m.RawMaxBatch?.MeanMicros;
+        var full = m.RawFullBatch;
+        var fullBatch = full?.MeanMicros;
         var bound = fullBatch is { } f ? batching.MaxQueueDelayMicros + (3 * f) : (double?)null;
         var others = new[] { BenchArm.WorkerUnbatched, BenchArm.Naive, BenchArm.Echo }
             .Select(arm => (arm, m.Open(arm)?.Report))
@@ -125,10 +128,19 @@ internal static class BenchRatios
             p99 is { } p && bound is { } b2 ? p <= b2 && failed == 0 : null,
             $"open model at {Format.Int(open?.Rate ?? 0)} req/s (half of peak {RowsText(m.PeakBatchedRowsPerSecond)}), from intended send"
             + (failed > 0 ? $", {Format.Int(failed)} failed" : string.Empty)
-            + $"; bound = max_queue_delay {Format.Micros(batching.MaxQueueDelayMicros)} + 3 × raw ORT batch {m.RawMaxBatch?.Batch} {(fullBatch is { } fb ? Format.Micros(fb) : "n/a")}"
+            + $"; bound = max_queue_delay {Format.Micros(batching.MaxQueueDelayMicros)} + 3 × raw ORT batch {full?.Batch} {(fullBatch is { } fb ? Format.Micros(fb) : "n/a")}"
+            + (full is { Callers: > 1 } ? $" (mean run with {full.Callers} runs at once, as the worker's {full.Callers} instances)" : string.Empty)
             + (others.Count > 0 ? $"; p99 at the same rate: {string.Join(", ", others)}" : string.Empty)
             + (echoFailed ? "; the echo server fails at this rate too: it is beyond the generator and RPC path here, so this figure does not isolate the worker" : string.Empty));
     }
+
+    /// <summary>A raw ORT figure's name: its batch, and how it ran when that was not one caller on ORT's default threads.</summary>
+    internal static string RawLabel(RawOrtResult? r) => r switch
+    {
+        null => "raw ORT (not run)",
+        { Callers: 1, IntraOpThreads: 0 } => $"raw ORT batch {r.Batch}",
+        _ => $"raw ORT batch {r.Batch} ({r.Callers} caller{(r.Callers == 1 ? string.Empty : "s")} × {RawOrtReport.Threads(r.IntraOpThreads)} intra-op thread{(r.IntraOpThreads == 1 ? string.Empty : "s")})",
+    };
 
     private static double? Rows(BenchCell? cell) => cell?.Report is { Succeeded: > 0 } r ? r.RowsPerSecond : null;
 

@@ -39,8 +39,8 @@ internal sealed record BenchReport
     /// <summary>The concurrency the ratios compare at.</summary>
     public required int ReferenceConcurrency { get; init; }
 
-    /// <summary>The batching settings in every model.yaml.</summary>
-    public required BatchingConfig Batching { get; init; }
+    /// <summary>Batching settings given on the command line over each model's own (each model's result has what it ran with).</summary>
+    public BatchingOverrides Batching { get; init; } = new();
 
     /// <summary>Per model.</summary>
     public required IReadOnlyList<BenchModelResult> Models { get; init; }

@@ -1,4 +1,5 @@
 using System.Text;
+using Serving.LoadTests.Baselines.RawOrt;
 using Serving.LoadTests.Reporting;
 
 namespace Serving.LoadTests.Bench;
@@ -33,7 +34,6 @@ internal static class BenchReportMarkdown
     private static void AppendHeader(StringBuilder md, BenchReport r)
     {
         var m = r.Machine;
-        var b = r.Batching;
         md.AppendLine("# Serving bench: gRPC ModelInfer, closed model, one process");
         md.AppendLine();
         md.AppendLine($"{r.StartedAt:yyyy-MM-dd HH:mm} UTC · {m.Cores} cores ({m.Cpu}) · {m.Runtime} · ONNX Runtime {m.OnnxRuntime} · "
@@ -49,8 +49,10 @@ internal static class BenchReportMarkdown
                 ? $"A cell during which other processes used more than {Format.Fixed(r.NoisyThresholdCores, 2)} cores ran again (up to {r.NoisyRetries} more time(s)) and the quieter attempt is shown."
                 : "Noisy cells were not retried."));
         md.AppendLine();
-        md.AppendLine($"Worker model.yaml: `max_batch_size: {b.MaxBatchSize}`, `dynamic_batching: {{ max_queue_delay_us: {b.MaxQueueDelayMicros}, instances: {b.Instances}, max_queue_size: 1024 }}`, "
-            + $"`runtime: {{ intra_op_threads: {b.IntraOpThreads} }}`{(b.IntraOpThreads == 0 ? " (ORT default: one thread per physical core)" : string.Empty)}; raw ORT uses the same thread count. "
+        var overrides = r.Batching;
+        md.AppendLine("Each model's worker runs with the batching settings of the model's own model.yaml"
+            + (overrides == new BatchingOverrides() ? string.Empty : ", with those given on the command line over them")
+            + " (listed under each model); raw ORT runs with the same settings, and also with ORT's defaults when they differ. "
             + "The naive server keeps ORT's defaults (spinning on), as a hand-written server would.");
         md.AppendLine();
         if (r.StoppedEarly is { } stopped)
@@ -83,15 +85,20 @@ internal static class BenchReportMarkdown
         md.AppendLine();
         md.AppendLine($"Request: 1 row, {Format.Int(m.RequestBytes)} bytes of protobuf.");
         md.AppendLine();
+        var b = m.WorkerBatching;
+        md.AppendLine($"Worker model.yaml: `max_batch_size: {b.MaxBatchSize}`, `dynamic_batching: {{ max_queue_delay_us: {b.MaxQueueDelayMicros}, instances: {b.Instances}, max_queue_size: 1024 }}`, "
+            + $"`runtime: {{ intra_op_threads: {b.IntraOpThreads} }}`{(b.IntraOpThreads == 0 ? " (ORT default: one thread per physical core)" : string.Empty)}.");
+        md.AppendLine();
         if (m.RawOrt is { } raw)
         {
-            md.AppendLine("Raw ONNX Runtime (no network, one caller, OrtValue API, spinning off):");
+            md.AppendLine("Raw ONNX Runtime (no network, OrtValue API, spinning off; several callers run at once on one session, as the worker's instances do):");
             md.AppendLine();
-            md.AppendLine("| batch | rows/s | µs per run, mean | p50 | p99 | CPU per row (all ORT threads) |");
-            md.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: |");
+            md.AppendLine("| batch | callers | intra-op threads | rows/s | µs per run, mean | p50 | p99 | CPU per row (all ORT threads) |");
+            md.AppendLine("| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |");
             foreach (var x in raw.Results)
             {
-                md.AppendLine($"| {x.Batch} | {Format.Int(x.RowsPerSecond)} | {Format.Fixed(x.MeanMicros, 1)} | {Format.Int(x.P50Micros)} | {Format.Int(x.P99Micros)} | {Format.Fixed(x.CpuMicrosPerRow, 1)} µs |");
+                md.AppendLine($"| {x.Batch} | {x.Callers} | {RawOrtReport.Threads(x.IntraOpThreads)} | {Format.Int(x.RowsPerSecond)} | {Format.Fixed(x.MeanMicros, 1)} | "
+                    + $"{Format.Int(x.P50Micros)} | {Format.Int(x.P99Micros)} | {Format.Fixed(x.CpuMicrosPerRow, 1)} µs |");
             }
 
             md.AppendLine();

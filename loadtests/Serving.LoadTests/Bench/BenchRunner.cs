@@ -54,7 +54,7 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
             ReferenceConcurrency = reference,
             Batching = options.Batching,
             Models = _models,
-            Ratios = _models.SelectMany(m => BenchRatios.Compute(m, options.Batching, reference, Environment.ProcessorCount)).ToList(),
+            Ratios = _models.SelectMany(m => BenchRatios.Compute(m, reference, Environment.ProcessorCount)).ToList(),
             GeneratorCheck = _check,
             StoppedEarly = stoppedEarly,
         };
@@ -62,13 +62,14 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
 
     private async Task RunModelAsync(BenchModel model, bool first, CancellationToken cancellationToken)
     {
-        using var repository = BenchRepository.Create(model, options.Batching);
+        var batching = model.Batching(options.Batching);
+        using var repository = BenchRepository.Create(model, batching);
         var payload = BenchPayload.Create(model);
         var cells = new List<BenchCell>();
         RawOrtReport? raw = null;
         try
         {
-            raw = await RunRawOrtAsync(model, cancellationToken);
+            raw = await RunRawOrtAsync(model, batching, cancellationToken);
             if (options.Arms.Contains(BenchArm.WorkerBatching))
             {
                 await RunWorkerAsync(model, repository, payload, batching: true, cells, cancellationToken);
@@ -96,17 +97,40 @@ internal sealed class BenchRunner(BenchOptions options, BenchProgress progress)
         }
         finally
         {
-            _models.Add(new BenchModelResult(model.Name, model.VersionText, GrpcPayloadEncoder.Encode(payload).Length, repository.ModelYaml, raw, cells));
+            _models.Add(new BenchModelResult(model.Name, model.VersionText, GrpcPayloadEncoder.Encode(payload).Length, repository.ModelYaml, raw, cells, batching));
         }
     }
 
-    private async Task<RawOrtReport?> RunRawOrtAsync(BenchModel model, CancellationToken cancellationToken)
+    /// <summary>
+    /// Raw ORT at batch 1 and max batch in the worker's settings, one caller; at max batch with one caller per
+    /// instance when there are several (the worker's runs at once); and at max batch with ORT's defaults when the
+    /// worker's settings differ, so the ceiling the efficiency divides by is never below what an untuned session does.
+    /// </summary>
+    private async Task<RawOrtReport?> RunRawOrtAsync(BenchModel model, BatchingConfig batching, CancellationToken cancellationToken)
     {
-        progress.Step($"{model.Name}: raw ONNX Runtime at batch 1 and {options.Batching.MaxBatchSize}, {Format.Fixed(options.Duration.TotalSeconds, 0)} s each (no server running)");
-        var rawOptions = new RawOrtOptions(model.OnnxPath, [1, options.Batching.MaxBatchSize], options.Duration, BenchPlan.RawOrtWarmup, options.Batching.IntraOpThreads);
+        var max = batching.MaxBatchSize;
+        List<RawOrtOptions> runs = [new(model.OnnxPath, [1, max], options.Duration, BenchPlan.RawOrtWarmup, batching.IntraOpThreads)];
+        if (batching.Instances > 1)
+        {
+            runs.Add(new(model.OnnxPath, [max], options.Duration, BenchPlan.RawOrtWarmup, batching.IntraOpThreads, batching.Instances));
+        }
+
+        if (!batching.IsOrtDefault)
+        {
+            runs.Add(new(model.OnnxPath, [max], options.Duration, BenchPlan.RawOrtWarmup));
+        }
+
+        progress.Step($"{model.Name}: raw ONNX Runtime, {runs.Sum(r => r.Batches.Count)} measurements of {Format.Fixed(options.Duration.TotalSeconds, 0)} s "
+            + $"(batch 1 and {max}; intra-op threads {RawOrtReport.Threads(batching.IntraOpThreads)}, instances {batching.Instances}; no server running)");
         try
         {
-            return await Task.Run(() => RawOrtBenchmark.Run(rawOptions, cancellationToken), cancellationToken);
+            var results = new List<RawOrtResult>();
+            foreach (var run in runs)
+            {
+                results.AddRange((await Task.Run(() => RawOrtBenchmark.Run(run, cancellationToken), cancellationToken)).Results);
+            }
+
+            return new RawOrtReport(Path.GetFullPath(model.OnnxPath), batching.IntraOpThreads, results);
         }
         catch (LoadTestException e)
         {

@@ -36,10 +36,11 @@ internal static class BenchCommand
             DefaultValueFactory = _ => "raw-h2",
         };
         grpcClient.AcceptOnlyFromAmong(GrpcClientKinds.Names);
-        var maxBatch = new Option<int>("--max-batch-size") { Description = "model.yaml max_batch_size, also raw ORT's max batch", DefaultValueFactory = _ => 64 };
-        var delay = new Option<long>("--max-queue-delay-us") { Description = "model.yaml dynamic_batching.max_queue_delay_us (CPU advice: 0 first)", DefaultValueFactory = _ => 0 };
-        var instances = new Option<int>("--instances") { Description = "model.yaml dynamic_batching.instances", DefaultValueFactory = _ => 1 };
-        var threads = new Option<int>("--intra-op-threads") { Description = "model.yaml runtime.intra_op_threads and raw ORT's (0 = ORT default)", DefaultValueFactory = _ => 0 };
+        // Unset, each model keeps its own model.yaml setting (64, 0, 1 and 0 where it has none).
+        var maxBatch = new Option<int?>("--max-batch-size") { Description = "model.yaml max_batch_size, also raw ORT's max batch, for every model (default: each model's own, else 64)" };
+        var delay = new Option<long?>("--max-queue-delay-us") { Description = "model.yaml dynamic_batching.max_queue_delay_us for every model (default: each model's own, else 0, the CPU advice)" };
+        var instances = new Option<int?>("--instances") { Description = "model.yaml dynamic_batching.instances for every model (default: each model's own, else 1)" };
+        var threads = new Option<int?>("--intra-op-threads") { Description = "model.yaml runtime.intra_op_threads and raw ORT's, for every model (0 = ORT default; default: each model's own, else 0)" };
         var noH2Load = new Option<bool>("--no-h2load") { Description = "Skip h2load in the generator check" };
         var noisyRetries = new Option<int>("--noisy-retries") { Description = "Run a cell again (keeping the quieter attempt) when other processes used more than --noisy-threshold cores during it", DefaultValueFactory = _ => 1 };
         var pairedRounds = new Option<int>("--paired-rounds")
@@ -67,7 +68,7 @@ internal static class BenchCommand
                 Models = parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Arms = parse.GetValue(servers)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(BenchArms.Parse).Distinct().ToList(),
                 GrpcClient = GrpcClientKinds.Parse(parse.GetValue(grpcClient)!),
-                Batching = new BatchingConfig(parse.GetValue(maxBatch), parse.GetValue(delay), parse.GetValue(instances), parse.GetValue(threads)),
+                Batching = new BatchingOverrides(parse.GetValue(maxBatch), parse.GetValue(delay), parse.GetValue(instances), parse.GetValue(threads)),
                 H2LoadCheck = !parse.GetValue(noH2Load),
                 NoisyRetries = parse.GetValue(noisyRetries),
                 NoisyThresholdCores = parse.GetValue(noisyThreshold),
@@ -87,8 +88,9 @@ internal static class BenchCommand
     {
         options.Validate();
         var root = BenchModel.FindRepositoryRoot(Directory.GetCurrentDirectory());
-        var estimate = BenchPlan.Estimate(options);
-        var bound = BenchPlan.Bound(options);
+        var batching = options.Models.Select(m => BenchModel.Locate(m, root).Batching(options.Batching)).ToList();
+        var estimate = BenchPlan.Estimate(options, batching);
+        var bound = BenchPlan.Bound(options, batching);
         await Console.Error.WriteLineAsync(
             $"bench: {options.Models.Count} model(s) × {options.Arms.Count} server(s) × concurrency {string.Join(",", options.Concurrencies)} + open model, "
             + $"{BenchPlan.Cells(options)} cells of {Format.Fixed(options.Warmup.TotalSeconds, 0)}+{Format.Fixed(options.Duration.TotalSeconds, 0)} s, gRPC client {options.GrpcClient.ToName()}; "
@@ -113,7 +115,7 @@ internal static class BenchCommand
             // Ratios are recomputed so a saved run reads with the current definitions.
             return report with
             {
-                Ratios = report.Models.SelectMany(m => BenchRatios.Compute(m, report.Batching, report.ReferenceConcurrency, report.Machine.Cores)).ToList(),
+                Ratios = report.Models.SelectMany(m => BenchRatios.Compute(m, report.ReferenceConcurrency, report.Machine.Cores)).ToList(),
             };
         }
         catch (Exception e) when (e is IOException or System.Text.Json.JsonException or UnauthorizedAccessException)

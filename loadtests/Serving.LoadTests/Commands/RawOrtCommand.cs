@@ -20,10 +20,11 @@ internal static class RawOrtCommand
         var seconds = CommonOptions.Duration("--seconds", "Measured time per batch size", TimeSpan.FromSeconds(5));
         var warmup = CommonOptions.Duration("--warmup", "Unmeasured time per batch size", TimeSpan.FromSeconds(1));
         var threads = new Option<int>("--intra-op-threads") { Description = "ORT intra-op threads (0 = ORT default)", DefaultValueFactory = _ => 0 };
+        var callers = new Option<int>("--callers") { Description = "Threads calling session.Run at once, each with its own buffers (a worker's instances)", DefaultValueFactory = _ => 1 };
         var json = CommonOptions.Json();
-        var command = new Command("raw-ort", "Raw ONNX Runtime rows/s at each batch size (OrtValue API, one caller, spinning off)")
+        var command = new Command("raw-ort", "Raw ONNX Runtime rows/s at each batch size (OrtValue API, one caller by default, spinning off)")
         {
-            model, batches, seconds, warmup, threads, json,
+            model, batches, seconds, warmup, threads, callers, json,
         };
         command.SetAction((parse, cancellationToken) => CommandGuard.RunAsync(async () =>
         {
@@ -32,7 +33,8 @@ internal static class RawOrtCommand
                 parse.GetValue(batches) is { Length: > 0 } b ? b : throw new LoadTestException("--batch needs at least one size"),
                 parse.GetValue(seconds),
                 parse.GetValue(warmup),
-                parse.GetValue(threads) is var t and >= 0 ? t : throw new LoadTestException("--intra-op-threads must not be negative"));
+                parse.GetValue(threads) is var t and >= 0 ? t : throw new LoadTestException("--intra-op-threads must not be negative"),
+                parse.GetValue(callers) is var c and >= 1 and <= 64 ? c : throw new LoadTestException("--callers must be between 1 and 64"));
             var report = await Task.Run(() => RawOrtBenchmark.Run(options, cancellationToken), cancellationToken);
             Console.WriteLine(report.ToMarkdown());
             if (parse.GetValue(json) is { } file)

@@ -109,7 +109,7 @@ public sealed class BenchPlanTests
             Duration = TimeSpan.FromSeconds(durationSeconds),
             Warmup = TimeSpan.FromSeconds(warmupSeconds),
             Concurrencies = concurrencies,
-            Batching = new BatchingConfig(maxBatch),
+            Batching = new BatchingOverrides(maxBatch),
         };
 
         Assert.Throws<LoadTestException>(options.Validate);
@@ -123,5 +123,27 @@ public sealed class BenchPlanTests
         var e = Assert.Throws<LoadTestException>(new BenchOptions { PairedRounds = rounds }.Validate);
 
         Assert.Contains("--paired-rounds", e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(1, 0, 2)] // batch 1 and max batch: the worker runs ORT as it comes
+    [InlineData(1, 1, 3)] // + max batch with ORT's defaults
+    [InlineData(2, 0, 4)] // + max batch with two callers at once, and with one (ORT's defaults)
+    [InlineData(2, 1, 4)]
+    public void RawOrtRuns_CountTheCallersAndDefaultsMeasurements(int instances, int threads, int expected)
+    {
+        Assert.Equal(expected, BenchPlan.RawOrtRuns(new BatchingConfig(Instances: instances, IntraOpThreads: threads)));
+    }
+
+    [Fact]
+    public void Estimate_ModelSettings_CountTheirExtraRawOrtMeasurements()
+    {
+        var options = new BenchOptions { Models = ["a", "b"], Duration = TimeSpan.FromSeconds(5) };
+        var untuned = BenchPlan.Estimate(options, [new BatchingConfig(), new BatchingConfig()]);
+        var tuned = BenchPlan.Estimate(options, [new BatchingConfig(), new BatchingConfig(32, 2000, 2, 1)]);
+
+        // Two more raw ORT measurements of 5 s + 1 s warmup each.
+        Assert.Equal(12, (tuned - untuned).TotalSeconds, 0.5);
+        Assert.Equal(untuned, BenchPlan.Estimate(options));
     }
 }

@@ -280,5 +280,34 @@ public sealed class BenchRatiosTests
     }
 
     private static BenchRatio Ratio(BenchModelResult model, string name) =>
-        BenchRatios.Compute(model, Batching, 64, 2).Single(r => r.Name == name);
+        BenchRatios.Compute(model.Batching is null ? model with { Batching = Batching } : model, 64, 2).Single(r => r.Name == name);
+
+    [Fact]
+    public void Efficiency_SeveralRawOrtSettings_DividesByTheBestAndNamesIt()
+    {
+        var raw = Reports.RawOrt(150, 16_000, 2_000, maxBatch: 32, threads: 1);
+        raw = raw with { Results = [.. raw.Results, Reports.RawResult(32, 30_000, 2_100, callers: 2, threads: 1), Reports.RawResult(32, 25_000, 1_300)] };
+        var model = Reports.Model(raw, Reports.Closed(BenchArm.WorkerBatching, 64, 15_000), Reports.Closed(BenchArm.Echo, 64, 60_000));
+
+        var ratio = Ratio(model, "serving efficiency");
+
+        Assert.Equal(0.5, ratio.Value);
+        Assert.Contains("raw ORT batch 32 (2 callers × 1 intra-op thread) 30,000 rows/s", ratio.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void P99AtHalfPeak_SeveralInstances_BoundUsesTheRunAsTheWorkerRunsIt()
+    {
+        // The worker: two instances of one thread, 1 ms delay. The bound takes the mean run with two callers at once
+        // (2,100 µs), not the faster ORT-defaults run (1,300 µs) nor the one-caller run (2,000 µs).
+        var raw = Reports.RawOrt(150, 16_000, 2_000, maxBatch: 32, threads: 1);
+        raw = raw with { Results = [.. raw.Results, Reports.RawResult(32, 30_000, 2_100, callers: 2, threads: 1), Reports.RawResult(32, 25_000, 1_300)] };
+        var model = Reports.Model(raw, Reports.Open(BenchArm.WorkerBatching, 6_000, 7_000)) with { Batching = new BatchingConfig(32, 1_000, 2, 1) };
+
+        var ratio = Ratio(model, "p99 at half of peak");
+
+        Assert.Equal("≤ 7,300 µs", ratio.Target);
+        Assert.True(ratio.Pass);
+        Assert.Contains("max_queue_delay 1,000 µs + 3 × raw ORT batch 32 2,100 µs (mean run with 2 runs at once", ratio.Detail, StringComparison.Ordinal);
+    }
 }

@@ -52,13 +52,25 @@ public sealed class BenchReportMarkdownTests
     [Fact]
     public void Json_RoundTrip_RendersTheSameReport()
     {
-        var report = Report();
+        var report = Tuned(Report());
 
         var json = System.Text.Json.JsonSerializer.Serialize(report, Serving.LoadTests.Reporting.ReportJsonContext.Default.BenchReport);
         var back = System.Text.Json.JsonSerializer.Deserialize(json, Serving.LoadTests.Reporting.ReportJsonContext.Default.BenchReport)!;
 
         Assert.Contains("\"arm\": \"worker-batching\"", json, StringComparison.Ordinal);
         Assert.Equal(BenchReportMarkdown.Render(report), BenchReportMarkdown.Render(back));
+    }
+
+    [Fact]
+    public void Render_ModelSettings_ListedUnderTheModelWithEveryRawOrtRun()
+    {
+        var text = BenchReportMarkdown.Render(Tuned(Report()));
+
+        Assert.Contains("Worker model.yaml: `max_batch_size: 32`, `dynamic_batching: { max_queue_delay_us: 2000, instances: 2, max_queue_size: 1024 }`, `runtime: { intra_op_threads: 1 }`.", text, StringComparison.Ordinal);
+        Assert.Contains("| 32 | 2 | 1 | 30,000 |", text, StringComparison.Ordinal);
+        Assert.Contains("| 64 | 1 | ORT default | 30,000 |", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("with those given on the command line", text, StringComparison.Ordinal);
+        Assert.Contains("with those given on the command line over them", BenchReportMarkdown.Render(Report() with { Batching = new BatchingOverrides(Instances: 2) }), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -80,14 +92,13 @@ public sealed class BenchReportMarkdownTests
 
     private static BenchReport Report()
     {
-        var batching = new BatchingConfig(64, 0);
         var model = Reports.Model(
             Reports.RawOrt(150, 30_000, 2_000),
             Reports.Closed(BenchArm.WorkerBatching, 64, 12_000) with { Batching = new BatchingStats(250, 48.5, 1_900, 300, 0) },
             new BenchCell(BenchArm.WorkerUnbatched, "closed", 64, null, null, "boom | bang", null),
             Reports.Closed(BenchArm.Naive, 64, 3_000) with { Attempts = 2 },
             Reports.Closed(BenchArm.Echo, 64, 20_000),
-            Reports.Open(BenchArm.WorkerBatching, 6_000, 5_000));
+            Reports.Open(BenchArm.WorkerBatching, 6_000, 5_000)) with { Batching = new BatchingConfig(64, 0) };
         var ours = Reports.Load(20_000) with { ProcessCpuMicrosPerCall = 50 };
         return new BenchReport
         {
@@ -102,10 +113,17 @@ public sealed class BenchReportMarkdownTests
             ReferenceConcurrency = 64,
             NoisyRetries = 1,
             NoisyThresholdCores = 0.25,
-            Batching = batching,
             Models = [model],
-            Ratios = BenchRatios.Compute(model, batching, 64, 2),
+            Ratios = BenchRatios.Compute(model, 64, 2),
             GeneratorCheck = new GeneratorCheckResult("m", 1, 64, 5, new H2LoadResult(40_000, 1, 0, 0, 1, 1, 1, 1_000, 1), 0.2, 1.0, [ours], null),
         };
+    }
+
+    /// <summary>The report's model as a tuned model.yaml runs it: two instances of one thread, with raw ORT's two-caller run.</summary>
+    private static BenchReport Tuned(BenchReport report)
+    {
+        var model = report.Models[0];
+        var raw = model.RawOrt! with { Results = [.. model.RawOrt!.Results, Reports.RawResult(32, 30_000, 2_100, callers: 2, threads: 1)] };
+        return report with { Models = [model with { RawOrt = raw, Batching = new BatchingConfig(32, 2_000, 2, 1) }] };
     }
 }

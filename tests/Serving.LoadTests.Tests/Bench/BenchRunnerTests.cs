@@ -51,4 +51,45 @@ public sealed class BenchRunnerTests
         Assert.Contains("median over 2 round(s)", ratio.Detail, StringComparison.Ordinal);
         Assert.Equal(BenchPlan.Cells(options), model.Cells.Count(c => c.Mode is "closed" or "open" or "paired"));
     }
+
+    [Fact]
+    public async Task RunAsync_SeveralInstances_RawOrtRunsAsTheWorkerAndWithOrtDefaults()
+    {
+        var options = new BenchOptions
+        {
+            Duration = TimeSpan.FromSeconds(1),
+            Warmup = TimeSpan.Zero,
+            ServerWarmup = TimeSpan.Zero,
+            Concurrencies = [4],
+            Models = ["tabular"],
+            Arms = [BenchArm.WorkerBatching],
+            NoisyRetries = 0,
+            H2LoadCheck = false,
+            PairedRounds = 0,
+            Batching = new BatchingOverrides(Instances: 2, IntraOpThreads: 1),
+        };
+        options.Validate();
+        var root = BenchModel.FindRepositoryRoot(AppContext.BaseDirectory);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+
+        var report = await new BenchRunner(options, new BenchProgress(BenchPlan.Cells(options), BenchPlan.Estimate(options))).RunAsync(root, timeout.Token);
+
+        var model = Assert.Single(report.Models);
+        Assert.Equal(new BatchingConfig(64, 0, 2, 1), model.Batching);
+        Assert.Contains("instances: 2", model.ModelYaml, StringComparison.Ordinal);
+        Assert.Contains("intra_op_threads: 1", model.ModelYaml, StringComparison.Ordinal);
+        Assert.Equal(
+            [(1, 1, 1), (64, 1, 1), (64, 2, 1), (64, 1, 0)],
+            model.RawOrt!.Results.Select(r => (r.Batch, r.Callers, r.IntraOpThreads)));
+        Assert.All(model.RawOrt.Results, r => Assert.True(r.Runs > 0 && r.RowsPerSecond > 0, $"batch {r.Batch} × {r.Callers} callers: no runs"));
+
+        // Rows/s and the run count come from the same callers: both callers' runs are counted in each.
+        var two = model.RawOrt.Results.Single(r => r.Callers == 2);
+        Assert.InRange(two.RowsPerSecond / (two.Runs * 64.0 / two.Seconds), 0.97, 1.03);
+        Assert.Same(two, model.RawFullBatch);
+
+        var cell = model.Closed(BenchArm.WorkerBatching, 4)!;
+        Assert.Null(cell.Error);
+        Assert.True(cell.Batching is { Executions: > 0 }, "the worker ran no batch");
+    }
 }

@@ -43,13 +43,15 @@ internal static class Reports
     public static BenchCell Open(BenchArm arm, double rate, long p99Micros, long failed = 0) =>
         new(arm, "open", null, rate, Load(rate, p99Micros, failed, "open", rate), null, null);
 
-    public static RawOrtReport RawOrt(double batch1MeanMicros, double maxBatchRowsPerSecond, double maxBatchMeanMicros, int maxBatch = 64, double cpuMicrosPerRow = 0) =>
-        new("model.onnx", 0,
+    public static RawOrtReport RawOrt(double batch1MeanMicros, double maxBatchRowsPerSecond, double maxBatchMeanMicros, int maxBatch = 64, double cpuMicrosPerRow = 0, int threads = 0) =>
+        new("model.onnx", threads,
         [
-            new RawOrtResult(1, 1000, 1, 1e6 / batch1MeanMicros, 1e6 / batch1MeanMicros, batch1MeanMicros, (long)batch1MeanMicros, (long)batch1MeanMicros * 2),
-            new RawOrtResult(
-                maxBatch, 1000, 1, maxBatchRowsPerSecond / maxBatch, maxBatchRowsPerSecond, maxBatchMeanMicros, (long)maxBatchMeanMicros, (long)maxBatchMeanMicros * 2, cpuMicrosPerRow),
+            new RawOrtResult(1, 1000, 1, 1e6 / batch1MeanMicros, 1e6 / batch1MeanMicros, batch1MeanMicros, (long)batch1MeanMicros, (long)batch1MeanMicros * 2, IntraOpThreads: threads),
+            RawResult(maxBatch, maxBatchRowsPerSecond, maxBatchMeanMicros, cpuMicrosPerRow, threads: threads),
         ]);
+
+    public static RawOrtResult RawResult(int batch, double rowsPerSecond, double meanMicros, double cpuMicrosPerRow = 0, int callers = 1, int threads = 0) =>
+        new(batch, 1000, 1, rowsPerSecond / batch, rowsPerSecond, meanMicros, (long)meanMicros, (long)meanMicros * 2, cpuMicrosPerRow, callers, threads);
 
     public static BenchModelResult Model(RawOrtReport? raw, params BenchCell[] cells) =>
         new("m", "1", 150, "name: m\n", raw, cells);

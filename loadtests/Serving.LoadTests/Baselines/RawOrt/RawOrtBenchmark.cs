@@ -6,8 +6,8 @@ using Serving.LoadTests.Generator;
 namespace Serving.LoadTests.Baselines.RawOrt;
 
 /// <summary>
-/// Calls <c>session.Run</c> in a loop from one thread with inputs and outputs allocated once (OrtValue API),
-/// so the figure is ONNX Runtime's alone: no network, no codecs, no allocation per run.
+/// Calls <c>session.Run</c> in a loop from one thread (or several at once, each with its own buffers) with inputs and
+/// outputs allocated once (OrtValue API), so the figure is ONNX Runtime's alone: no network, no codecs, no allocation per run.
 /// </summary>
 internal static class RawOrtBenchmark
 {
@@ -32,26 +32,55 @@ internal static class RawOrtBenchmark
 
     private static RawOrtResult Measure(InferenceSession session, int batch, RawOrtOptions options, CancellationToken cancellationToken)
     {
+        var callers = Math.Max(1, options.Callers);
         var inputNames = session.InputMetadata.Keys.ToArray();
         var outputNames = session.OutputMetadata.Keys.ToArray();
-        var inputs = inputNames.Select(n => CreateInput(n, session.InputMetadata[n], batch)).ToArray();
-        var outputs = outputNames.Select(n => CreateOutput(n, session.OutputMetadata[n], batch)).ToArray();
-        using var runOptions = new RunOptions();
+        var values = new List<OrtValue>();
         try
         {
-            RunFor(options.Warmup, session, runOptions, inputNames, inputs, outputNames, outputs, null, cancellationToken);
-            var histogram = new LongHistogram(1, 60_000_000, 3);
+            // Each caller has its own inputs and outputs, as each model instance has its own batch buffers.
+            var runs = new (OrtValue[] Inputs, OrtValue[] Outputs)[callers];
+            for (var i = 0; i < callers; i++)
+            {
+                runs[i] = (inputNames.Select(n => CreateInput(n, session.InputMetadata[n], batch)).ToArray(),
+                    outputNames.Select(n => CreateOutput(n, session.OutputMetadata[n], batch)).ToArray());
+                values.AddRange(runs[i].Inputs.Concat(runs[i].Outputs));
+            }
+
+            var histograms = runs.Select(_ => new LongHistogram(1, 60_000_000, 3)).ToArray();
+            var counts = new (long Runs, double Seconds)[callers];
+            void RunAll(TimeSpan duration, bool measured) => Parallel.For(0, callers, new ParallelOptions { MaxDegreeOfParallelism = callers }, i =>
+            {
+                using var runOptions = new RunOptions();
+                var counted = RunFor(duration, session, runOptions, inputNames, runs[i].Inputs, outputNames, runs[i].Outputs, measured ? histograms[i] : null, cancellationToken);
+                if (measured)
+                {
+                    counts[i] = counted;
+                }
+            });
+
+            RunAll(options.Warmup, measured: false);
             var cpuBefore = CpuSample.Take();
-            var (runs, seconds) = RunFor(options.Duration, session, runOptions, inputNames, inputs, outputNames, outputs, histogram, cancellationToken);
+            RunAll(options.Duration, measured: true);
             var cpu = CpuSample.Take().Since(cpuBefore);
+            var histogram = histograms[0];
+            for (var i = 1; i < callers; i++)
+            {
+                histogram.Add(histograms[i]);
+            }
+
+            var total = counts.Sum(c => c.Runs);
+            var seconds = counts.Max(c => c.Seconds);
+            var runsPerSecond = seconds > 0 ? counts.Sum(c => c.Seconds > 0 ? c.Runs / c.Seconds : 0) : 0;
             return new RawOrtResult(
-                batch, runs, Math.Round(seconds, 3), Math.Round(runs / seconds, 1), Math.Round(runs * (double)batch / seconds, 1),
+                batch, total, Math.Round(seconds, 3), Math.Round(runsPerSecond, 1), Math.Round(runsPerSecond * batch, 1),
                 Math.Round(histogram.GetMean(), 1), histogram.GetValueAtPercentile(50), histogram.GetValueAtPercentile(99),
-                runs > 0 ? Math.Round(cpu.ProcessCores * cpu.WallSeconds * 1e6 / (runs * (double)batch), 2) : 0);
+                total > 0 ? Math.Round(cpu.ProcessCores * cpu.WallSeconds * 1e6 / (total * (double)batch), 2) : 0,
+                callers, options.IntraOpThreads);
         }
         finally
         {
-            foreach (var value in inputs.Concat(outputs))
+            foreach (var value in values)
             {
                 value.Dispose();
             }

@@ -10,7 +10,8 @@ internal sealed record RawOrtReport(string Model, int IntraOpThreads, IReadOnlyL
     public string ToMarkdown()
     {
         var md = new StringBuilder();
-        md.AppendLine($"### raw ONNX Runtime: `{Model}` (OrtValue API, one caller, intra-op threads {(IntraOpThreads == 0 ? "ORT default" : IntraOpThreads)}, spinning off)");
+        var callers = Results.Count > 0 ? Results[0].Callers : 1;
+        md.AppendLine($"### raw ONNX Runtime: `{Model}` (OrtValue API, {(callers == 1 ? "one caller" : $"{callers} callers at once")}, intra-op threads {Threads(IntraOpThreads)}, spinning off)");
         md.AppendLine();
         md.AppendLine("| batch | runs | rows/s | runs/s | µs per run p50 | p99 | mean | CPU µs per row |");
         md.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
@@ -22,4 +23,7 @@ internal sealed record RawOrtReport(string Model, int IntraOpThreads, IReadOnlyL
 
         return md.ToString();
     }
+
+    /// <summary>An intra-op thread count as printed: "ORT default" for 0.</summary>
+    public static string Threads(int intraOpThreads) => intraOpThreads == 0 ? "ORT default" : intraOpThreads.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

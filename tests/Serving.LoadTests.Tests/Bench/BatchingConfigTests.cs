@@ -1,0 +1,60 @@
+using Serving.LoadTests.Bench;
+
+namespace Serving.LoadTests.Tests.Bench;
+
+public sealed class BatchingConfigTests
+{
+    private const string Tuned = """
+        name: m
+        max_batch_size: 32
+        dynamic_batching:
+          max_queue_delay_us: 2000
+          instances: 2
+        runtime:
+          intra_op_threads: 1
+        """;
+
+    [Fact]
+    public void Resolve_ModelYamlSettings_AreTheModelsOwn()
+    {
+        Assert.Equal(new BatchingConfig(32, 2000, 2, 1), BatchingConfig.Resolve(Tuned, new BatchingOverrides()));
+    }
+
+    [Fact]
+    public void Resolve_NoSettings_AreTheBenchDefaults()
+    {
+        Assert.Equal(new BatchingConfig(64, 0, 1, 0), BatchingConfig.Resolve("name: m\nmax_batch_size: 0\n", new BatchingOverrides()));
+        Assert.Equal(new BatchingConfig(64, 0, 1, 0), BatchingConfig.Resolve(string.Empty, new BatchingOverrides()));
+    }
+
+    [Fact]
+    public void Resolve_Overrides_ReplaceOnlyWhatTheySet()
+    {
+        Assert.Equal(new BatchingConfig(32, 0, 2, 4), BatchingConfig.Resolve(Tuned, new BatchingOverrides(MaxQueueDelayMicros: 0, IntraOpThreads: 4)));
+        Assert.Equal(new BatchingConfig(128, 0, 1, 0), BatchingConfig.Resolve(string.Empty, new BatchingOverrides(MaxBatchSize: 128)));
+    }
+
+    [Fact]
+    public void Resolve_NotANumber_SaysWhichKey()
+    {
+        var e = Assert.Throws<LoadTestException>(() => BatchingConfig.Resolve("dynamic_batching:\n  instances: two\n", new BatchingOverrides()));
+
+        Assert.Contains("dynamic_batching.instances: 'two'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void IsOrtDefault_OnlyOneInstanceOnOrtsThreads()
+    {
+        Assert.True(new BatchingConfig(32, 2000).IsOrtDefault);
+        Assert.False(new BatchingConfig(Instances: 2).IsOrtDefault);
+        Assert.False(new BatchingConfig(IntraOpThreads: 1).IsOrtDefault);
+    }
+
+    [Fact]
+    public void ShippedBenchModel_IsTunedForACpu()
+    {
+        var model = BenchModel.Locate("bench_mlp", BenchModel.FindRepositoryRoot(AppContext.BaseDirectory));
+
+        Assert.Equal(new BatchingConfig(32, 2000, 2, 1), model.Batching(new BatchingOverrides()));
+    }
+}
