@@ -403,13 +403,11 @@ internal sealed partial class DynamicBatcher : IDisposable
             {
                 await sleeper.Task.ConfigureAwait(false); // a wake, or Dispose waking every loop
             }
-            else
+            else if (waitUntil > Stopwatch.GetTimestamp())
             {
-                var delay = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), waitUntil);
-                if (delay > TimeSpan.Zero)
-                {
-                    await sleeper.Task.WaitAsync(delay).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                }
+                // A wake, or the clock at the oldest request's delay (.NET's own timers would end milliseconds late).
+                BatchDelayTimer.Shared.Schedule(sleeper, waitUntil);
+                await sleeper.Task.ConfigureAwait(false);
             }
         }
     }

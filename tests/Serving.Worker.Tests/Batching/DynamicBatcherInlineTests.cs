@@ -86,6 +86,25 @@ public sealed class DynamicBatcherInlineTests
     }
 
     [Fact]
+    public async Task WithADelay_LoneRequestWaitsTheDelayOnTheBatchTimer_ThenRunsAlone()
+    {
+        var runner = new GatedRunner();
+        using var batcher = Batcher(runner, delayMicros: 30_000);
+        var fired = BatchDelayTimer.Shared.Fired;
+
+        var enqueued = System.Diagnostics.Stopwatch.GetTimestamp();
+        var answer = batcher.EnqueueAsync(Row(2.5f), Outputs, long.MaxValue, CancellationToken.None);
+        var result = await answer.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Never sooner than the delay (the loop re-plans when the clock ends its sleep, and only then sends).
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(enqueued) >= TimeSpan.FromMilliseconds(30), "the partial batch went before its delay");
+        Assert.Equal(2.5f, Value(result));
+        Assert.Equal(0, batcher.InlineRuns);
+        Assert.Equal(1, batcher.Executions);
+        Assert.True(BatchDelayTimer.Shared.Fired > fired, "the batch timer did not end the loop's sleep");
+    }
+
+    [Fact]
     public async Task OneInstanceBusyInline_NextRequestQueues_NeverTwoRunsAtOnce()
     {
         var runner = new GatedRunner();
