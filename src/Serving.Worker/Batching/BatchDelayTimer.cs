@@ -20,12 +20,28 @@ internal sealed partial class BatchDelayTimer
     private readonly List<TaskCompletionSource> _firing = [];
     private Thread? _thread;
     private long _fired;
+    private int _purgeAt = PurgeFloor;
+
+    /// <summary>Deadlines held before signals already completed by a wake are dropped from the heap.</summary>
+    private const int PurgeFloor = 1024;
 
     /// <summary>The process's timer: one thread, started on first use, for every batcher.</summary>
     public static BatchDelayTimer Shared { get; } = new();
 
     /// <summary>Signals completed by the clock so far.</summary>
     public long Fired => Interlocked.Read(ref _fired);
+
+    /// <summary>Deadlines held, including signals a wake completed first that have not been dropped yet.</summary>
+    public int Pending
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _due.Count;
+            }
+        }
+    }
 
     /// <summary>
     /// Completes <paramref name="signal"/> (<c>TrySetResult</c>, so one already completed by a wake is left alone) at
@@ -42,6 +58,11 @@ internal sealed partial class BatchDelayTimer
                 _thread.Start();
             }
 
+            if (_due.Count >= _purgeAt)
+            {
+                DropCompletedLocked();
+            }
+
             var sooner = _due.TryPeek(out _, out var first) && first <= deadline;
             _due.Enqueue(signal, deadline);
             if (!sooner)
@@ -49,6 +70,19 @@ internal sealed partial class BatchDelayTimer
                 Monitor.Pulse(_gate); // the thread waits for a later deadline (or none): it looks again
             }
         }
+    }
+
+    /// <summary>
+    /// Most signals are completed by a wake long before their deadline (every arrival wakes a loop, which sleeps again
+    /// on a new signal). Dropping those once the heap has doubled keeps it near the loops actually asleep, however
+    /// long the delay and however fast the arrivals.
+    /// </summary>
+    private void DropCompletedLocked()
+    {
+        var live = _due.UnorderedItems.Where(x => !x.Element.Task.IsCompleted).ToList();
+        _due.Clear();
+        _due.EnqueueRange(live);
+        _purgeAt = Math.Max(PurgeFloor, live.Count * 2);
     }
 
     private void Run()

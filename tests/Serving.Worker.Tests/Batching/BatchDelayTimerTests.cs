@@ -68,4 +68,23 @@ public sealed class BatchDelayTimerTests
         await next.Task.WaitAsync(Hang);
         Assert.Equal(2, timer.Fired);
     }
+
+    [Fact]
+    public void Schedule_ManySignalsWokenFirst_HeapKeepsOnlyTheLiveOnes()
+    {
+        var timer = new BatchDelayTimer();
+        var asleep = Signal();
+        timer.Schedule(asleep, In(TimeSpan.FromMinutes(5)));
+
+        // A long delay under steady arrivals: each wake completes the loop's signal, and it sleeps again on a new one.
+        for (var i = 0; i < 10_000; i++)
+        {
+            var signal = Signal();
+            timer.Schedule(signal, In(TimeSpan.FromMinutes(5)));
+            signal.SetResult();
+        }
+
+        Assert.InRange(timer.Pending, 1, 1024);
+        Assert.False(asleep.Task.IsCompleted);
+    }
 }
