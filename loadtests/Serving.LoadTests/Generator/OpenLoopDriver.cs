@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Serving.LoadTests.Targets;
+using Serving.Worker.Batching;
 
 namespace Serving.LoadTests.Generator;
 
@@ -57,7 +58,7 @@ internal sealed class OpenLoopDriver
 
     private void Schedule()
     {
-        PreciseSleep.ReduceTimerSlack();
+        ShortSleep.ReduceTimerSlack();
         var schedule = new ArrivalSchedule(_profile.Rate, _profile.RampTo, _profile.Warmup, _profile.Duration);
         var end = _start + Timestamps.FromTimeSpan(_profile.Warmup + _profile.Duration);
         var tick = Timestamps.FromTimeSpan(_profile.WakeInterval);

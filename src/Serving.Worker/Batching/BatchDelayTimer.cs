@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 
 namespace Serving.Worker.Batching;
 
@@ -7,14 +6,12 @@ namespace Serving.Worker.Batching;
 /// Completes batch loops' sleep signals at their <c>max_queue_delay_us</c> deadlines, to within tens of µs. .NET's
 /// timers (<c>Task.Delay</c>, <c>WaitAsync</c>) tick with the kernel's coarse clock: on this machine a 1.9 ms wait took
 /// 4.3 ms (median), which turned a 2 ms queue delay into about 4. One background thread keeps the deadlines in a
-/// heap, waits on a monitor until about a millisecond before the earliest, then sleeps the rest with <c>usleep</c>
-/// at 1 ns timer slack (Linux; elsewhere a 1 ms monitor wait). It never fires early. A deadline added while the
+/// heap, waits on a monitor until about a millisecond before the earliest, then sleeps the rest with <see cref="ShortSleep"/>
+/// (<c>usleep</c> at 1 ns timer slack on Linux). It never fires early. A deadline added while the
 /// thread sleeps its last millisecond may fire up to that millisecond late.
 /// </summary>
-internal sealed partial class BatchDelayTimer
+internal sealed class BatchDelayTimer
 {
-    private const int PrSetTimerSlack = 29;
-
     private readonly object _gate = new(); // a monitor, not a Lock: the thread waits on it
     private readonly PriorityQueue<TaskCompletionSource, long> _due = new();
     private readonly List<TaskCompletionSource> _firing = [];
@@ -87,7 +84,7 @@ internal sealed partial class BatchDelayTimer
 
     private void Run()
     {
-        ReduceTimerSlack();
+        ShortSleep.ReduceTimerSlack();
         while (true)
         {
             lock (_gate)
@@ -117,7 +114,7 @@ internal sealed partial class BatchDelayTimer
                     Monitor.Exit(_gate);
                     try
                     {
-                        SleepShort(remaining);
+                        ShortSleep.For(remaining);
                     }
                     finally
                     {
@@ -142,43 +139,4 @@ internal sealed partial class BatchDelayTimer
             _firing.Clear();
         }
     }
-
-    private void SleepShort(TimeSpan remaining)
-    {
-        if (OperatingSystem.IsLinux())
-        {
-            _ = USleep((uint)Math.Max(1, remaining.TotalMicroseconds));
-        }
-        else
-        {
-            lock (_gate)
-            {
-                Monitor.Wait(_gate, 1);
-            }
-        }
-    }
-
-    /// <summary>1 ns timer slack for this thread (the default, 50 µs, would be added to every short sleep); best effort.</summary>
-    private static void ReduceTimerSlack()
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
-        try
-        {
-            _ = Prctl(PrSetTimerSlack, 1, 0, 0, 0);
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            // Sleeps end up to ~50 µs later: still far within a millisecond.
-        }
-    }
-
-    [LibraryImport("libc", EntryPoint = "usleep")]
-    private static partial int USleep(uint micros);
-
-    [LibraryImport("libc", EntryPoint = "prctl")]
-    private static partial int Prctl(int option, ulong arg2, ulong arg3, ulong arg4, ulong arg5);
 }

@@ -5,26 +5,34 @@ namespace Serving.LoadTests.Tests.Bench;
 /// <summary>One short real bench: real ONNX Runtime, the real worker and echo server in-process, real gRPC. Nothing about time is asserted.</summary>
 public sealed class BenchRunnerTests
 {
-    [Fact]
-    public async Task RunAsync_Short_PairedCheckTakesTurnsAbba_AndItsRatioUsesEveryRound()
+    /// <summary>One-second cells at concurrency 4 on tabular, the batched worker only, no retries, no h2load, no paired check.</summary>
+    private static readonly BenchOptions Short = new()
     {
-        var options = new BenchOptions
-        {
-            Duration = TimeSpan.FromSeconds(1),
-            Warmup = TimeSpan.Zero,
-            ServerWarmup = TimeSpan.Zero,
-            Concurrencies = [4],
-            Models = ["tabular"],
-            Arms = [BenchArm.WorkerBatching, BenchArm.Echo],
-            NoisyRetries = 0,
-            H2LoadCheck = false,
-            PairedRounds = 2,
-        };
+        Duration = TimeSpan.FromSeconds(1),
+        Warmup = TimeSpan.Zero,
+        ServerWarmup = TimeSpan.Zero,
+        Concurrencies = [4],
+        Models = ["tabular"],
+        Arms = [BenchArm.WorkerBatching],
+        NoisyRetries = 0,
+        H2LoadCheck = false,
+        PairedRounds = 0,
+    };
+
+    private static async Task<BenchReport> RunAsync(BenchOptions options)
+    {
         options.Validate();
         var root = BenchModel.FindRepositoryRoot(AppContext.BaseDirectory);
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        return await new BenchRunner(options, new BenchProgress(BenchPlan.Cells(options), BenchPlan.Estimate(options))).RunAsync(root, timeout.Token);
+    }
 
-        var report = await new BenchRunner(options, new BenchProgress(BenchPlan.Cells(options), BenchPlan.Estimate(options))).RunAsync(root, timeout.Token);
+    [Fact]
+    public async Task RunAsync_Short_PairedCheckTakesTurnsAbba_AndItsRatioUsesEveryRound()
+    {
+        var options = Short with { Arms = [BenchArm.WorkerBatching, BenchArm.Echo], PairedRounds = 2 };
+
+        var report = await RunAsync(options);
 
         Assert.Null(report.StoppedEarly);
         var model = Assert.Single(report.Models);
@@ -55,24 +63,7 @@ public sealed class BenchRunnerTests
     [Fact]
     public async Task RunAsync_SeveralInstances_RawOrtRunsAsTheWorkerAndWithOrtDefaults()
     {
-        var options = new BenchOptions
-        {
-            Duration = TimeSpan.FromSeconds(1),
-            Warmup = TimeSpan.Zero,
-            ServerWarmup = TimeSpan.Zero,
-            Concurrencies = [4],
-            Models = ["tabular"],
-            Arms = [BenchArm.WorkerBatching],
-            NoisyRetries = 0,
-            H2LoadCheck = false,
-            PairedRounds = 0,
-            Batching = new BatchingOverrides(Instances: 2, IntraOpThreads: 1),
-        };
-        options.Validate();
-        var root = BenchModel.FindRepositoryRoot(AppContext.BaseDirectory);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-
-        var report = await new BenchRunner(options, new BenchProgress(BenchPlan.Cells(options), BenchPlan.Estimate(options))).RunAsync(root, timeout.Token);
+        var report = await RunAsync(Short with { Batching = new BatchingOverrides(Instances: 2, IntraOpThreads: 1) });
 
         var model = Assert.Single(report.Models);
         Assert.Equal(new BatchingConfig(64, 0, 2, 1), model.Batching);
