@@ -9,7 +9,10 @@ namespace Serving.LoadTests.Commands;
 internal static class BenchCommand
 {
     /// <summary>The command.</summary>
-    public static Command Create()
+    public static Command Create() => Create(out _);
+
+    /// <summary>The command, and how it turns a parse into options (for tests).</summary>
+    internal static Command Create(out Func<ParseResult, BenchOptions> optionsOf)
     {
         var duration = CommonOptions.Duration("--duration", "Measured time per cell", TimeSpan.FromSeconds(5));
         var warmup = CommonOptions.Duration("--warmup", "Unrecorded load before each cell", TimeSpan.FromSeconds(2));
@@ -57,30 +60,29 @@ internal static class BenchCommand
         {
             duration, warmup, serverWarmup, concurrency, models, servers, grpcClient, maxBatch, delay, instances, threads, noH2Load, noisyRetries, noisyThreshold, pairedRounds, outFile, json, plotDir, fromJson,
         };
-        command.SetAction((parse, cancellationToken) => CommandGuard.RunAsync(async () =>
+        BenchOptions Options(ParseResult parse) => new()
         {
-            var options = new BenchOptions
-            {
-                Duration = parse.GetValue(duration),
-                Warmup = parse.GetValue(warmup),
-                ServerWarmup = parse.GetValue(serverWarmup),
-                Concurrencies = parse.GetValue(concurrency) ?? [],
-                Models = parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-                Arms = parse.GetValue(servers)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(BenchArms.Parse).Distinct().ToList(),
-                GrpcClient = GrpcClientKinds.Parse(parse.GetValue(grpcClient)!),
-                Batching = new BatchingOverrides(parse.GetValue(maxBatch), parse.GetValue(delay), parse.GetValue(instances), parse.GetValue(threads)),
-                H2LoadCheck = !parse.GetValue(noH2Load),
-                NoisyRetries = parse.GetValue(noisyRetries),
-                NoisyThresholdCores = parse.GetValue(noisyThreshold),
-                PairedRounds = parse.GetValue(pairedRounds),
-                MarkdownPath = parse.GetValue(outFile)?.FullName,
-                JsonPath = parse.GetValue(json)?.FullName,
-                PlotDirectory = parse.GetValue(plotDir)?.FullName,
-            };
-            return parse.GetValue(fromJson) is { } saved
-                ? await RenderAsync(await ReadAsync(saved.FullName, cancellationToken), options)
-                : await RunAsync(options, cancellationToken);
-        }));
+            Duration = parse.GetValue(duration),
+            Warmup = parse.GetValue(warmup),
+            ServerWarmup = parse.GetValue(serverWarmup),
+            Concurrencies = parse.GetValue(concurrency) ?? [],
+            Models = parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            Arms = parse.GetValue(servers)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(BenchArms.Parse).Distinct().ToList(),
+            GrpcClient = GrpcClientKinds.Parse(parse.GetValue(grpcClient)!),
+            Batching = new BatchingOverrides(parse.GetValue(maxBatch), parse.GetValue(delay), parse.GetValue(instances), parse.GetValue(threads)),
+            H2LoadCheck = !parse.GetValue(noH2Load),
+            NoisyRetries = parse.GetValue(noisyRetries),
+            NoisyThresholdCores = parse.GetValue(noisyThreshold),
+            PairedRounds = parse.GetValue(pairedRounds),
+            MarkdownPath = parse.GetValue(outFile)?.FullName,
+            JsonPath = parse.GetValue(json)?.FullName,
+            PlotDirectory = parse.GetValue(plotDir)?.FullName,
+        };
+        command.SetAction((parse, cancellationToken) => CommandGuard.RunAsync(async () =>
+            parse.GetValue(fromJson) is { } saved
+                ? await RenderAsync(await ReadAsync(saved.FullName, cancellationToken), Options(parse))
+                : await RunAsync(Options(parse), cancellationToken)));
+        optionsOf = Options;
         return command;
     }
 
