@@ -38,6 +38,8 @@ internal static partial class ShortSleep
         }
         else
         {
+            // No sub-millisecond sleep elsewhere: the shortest there is. This sleep is the timed wait itself (callers
+            // sleep up to a deadline), not a poll for a condition.
             Thread.Sleep(1);
         }
     }
