@@ -17,6 +17,7 @@ internal sealed class BatchDelayTimer
     private readonly List<TaskCompletionSource> _firing = [];
     private Thread? _thread;
     private long _fired;
+    private long _deadlineWaits;
     private int _purgeAt = PurgeFloor;
 
     /// <summary>Deadlines held before signals already completed by a wake are dropped from the heap.</summary>
@@ -27,6 +28,9 @@ internal sealed class BatchDelayTimer
 
     /// <summary>Signals completed by the clock so far.</summary>
     public long Fired => Interlocked.Read(ref _fired);
+
+    /// <summary>Times the thread began waiting on the monitor for a deadline (not for the heap to fill).</summary>
+    public long DeadlineWaits => Interlocked.Read(ref _deadlineWaits);
 
     /// <summary>Deadlines held, including signals a wake completed first that have not been dropped yet.</summary>
     public int Pending
@@ -106,6 +110,7 @@ internal sealed class BatchDelayTimer
                     if (remaining.TotalMilliseconds >= 2)
                     {
                         // Monitor waits take whole milliseconds and end ~0.1 ms late: stop a millisecond short.
+                        Interlocked.Increment(ref _deadlineWaits);
                         Monitor.Wait(_gate, (int)remaining.TotalMilliseconds - 1);
                         continue;
                     }

@@ -45,7 +45,7 @@ public sealed class BatchDelayTimerTests
         var timer = new BatchDelayTimer();
         var late = Signal();
         timer.Schedule(late, In(TimeSpan.FromMinutes(5)));
-        await Task.Delay(50); // the timer thread is now waiting for the 5-minute deadline
+        Assert.True(SpinWait.SpinUntil(() => timer.DeadlineWaits > 0, Hang), "the timer thread never waited for the 5-minute deadline");
 
         var soon = Signal();
         timer.Schedule(soon, In(TimeSpan.FromMilliseconds(10)));
