@@ -89,7 +89,9 @@ public sealed class DynamicBatcherInlineTests
     public async Task WithADelay_LoneRequestWaitsTheDelayOnTheBatchTimer_ThenRunsAlone()
     {
         var runner = new GatedRunner();
-        using var batcher = Batcher(runner, delayMicros: 30_000);
+        // Long enough that the loop has surely gone to sleep on the timer before the delay is over (with 30 ms, a loop
+        // woken late on a busy machine found the delay already past, sent at once, and never used the timer).
+        using var batcher = Batcher(runner, delayMicros: 1_000_000);
         var fired = BatchDelayTimer.Shared.Fired;
 
         var enqueued = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -97,7 +99,7 @@ public sealed class DynamicBatcherInlineTests
         var result = await answer.WaitAsync(TimeSpan.FromSeconds(30));
 
         // Never sooner than the delay (the loop re-plans when the clock ends its sleep, and only then sends).
-        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(enqueued) >= TimeSpan.FromMilliseconds(30), "the partial batch went before its delay");
+        Assert.True(System.Diagnostics.Stopwatch.GetElapsedTime(enqueued) >= TimeSpan.FromSeconds(1), "the partial batch went before its delay");
         Assert.Equal(2.5f, Value(result));
         Assert.Equal(0, batcher.InlineRuns);
         Assert.Equal(1, batcher.Executions);
