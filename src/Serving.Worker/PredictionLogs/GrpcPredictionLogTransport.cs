@@ -11,8 +11,8 @@ internal sealed class GrpcPredictionLogTransport(IOptions<PredictionLogOptions> 
     private readonly Lock _gate = new();
     private GrpcChannel? _channel;
 
-    public AsyncDuplexStreamingCall<PredictionLogBatch, IngestAck> Open(CancellationToken cancellationToken) =>
-        new PredictionLogService.PredictionLogServiceClient(Channel()).Ingest(cancellationToken: cancellationToken);
+    public AsyncDuplexStreamingCall<PendingBatch, IngestAck> Open(CancellationToken cancellationToken) =>
+        Channel().CreateCallInvoker().AsyncDuplexStreamingCall(IngestMethod.Ingest, null, new CallOptions(cancellationToken: cancellationToken));
 
     public void Dispose() => _channel?.Dispose();
 

@@ -1,22 +1,30 @@
+using System.Buffers;
 using System.Diagnostics;
 using Serving.Protocol.PredictionLogs;
 
 namespace Serving.Worker.PredictionLogs;
 
-/// <summary>A batch built from queued records, kept until acknowledged so it can be re-sent once on a new stream.</summary>
+/// <summary>
+/// A batch taken from the queue, kept until acknowledged so it can be re-sent once on a new stream. On the wire
+/// it is a <see cref="PredictionLogBatch"/>: its sequence (assigned per write), then the segment's schemas and
+/// records, already encoded.
+/// </summary>
 internal sealed class PendingBatch
 {
     /// <summary>Most request spans one send span links to (OpenTelemetry keeps 128 links per span by default).</summary>
     public const int MaxLinks = 32;
 
-    private PendingBatch(PredictionLogBatch message, int count, IReadOnlyList<ActivityLink>? links = null)
-    {
-        Message = message;
-        Count = count;
-        Links = links;
-    }
+    private static readonly byte SequenceTag = ProtoWire.VarintTag(PredictionLogBatch.SequenceFieldNumber);
 
-    public PredictionLogBatch Message { get; }
+    private readonly LogSegment? _segment;
+    private readonly PredictionLogQueue? _owner;
+
+    private PendingBatch(LogSegment? segment, PredictionLogQueue? owner)
+    {
+        _segment = segment;
+        _owner = owner;
+        Count = segment?.Records ?? 0;
+    }
 
     /// <summary>Records in the batch.</summary>
     public int Count { get; }
@@ -24,52 +32,49 @@ internal sealed class PendingBatch
     /// <summary>Streams this batch was written to.</summary>
     public int Attempts { get; set; }
 
-    public ulong Sequence => Message.Sequence;
+    /// <summary>The sequence of its latest write (echoed in the ack); 0 before the first.</summary>
+    public ulong Sequence { get; set; }
 
     /// <summary>The requests whose rows ride in this batch, as links for the send span (null when tracing is off).</summary>
-    public IReadOnlyList<ActivityLink>? Links { get; }
+    public IReadOnlyList<ActivityLink>? Links => _segment is { Links.Count: > 0 } segment ? segment.Links : null;
 
-    /// <summary>Packs records into one message; each distinct schema is sent once and records point at it by index.</summary>
-    public static PendingBatch From(IReadOnlyList<QueuedRecord> records)
-    {
-        var message = new PredictionLogBatch();
-        var indexes = new Dictionary<RecordSchema, int>(ReferenceEqualityComparer.Instance);
-        List<ActivityLink>? links = null;
-        foreach (var (schema, record, origin, _) in records)
-        {
-            if (origin != default && (links ??= []).Count < MaxLinks && !Contains(links, origin))
-            {
-                links.Add(new ActivityLink(origin));
-            }
+    /// <summary>The message's size on the wire.</summary>
+    public int MessageSize =>
+        (Sequence != 0 ? 1 + ProtoWire.VarintSize(Sequence) : 0) + (_segment is { } s ? s.SchemasLength + s.Length : 0);
 
-            if (!indexes.TryGetValue(schema, out var index))
-            {
-                index = indexes.Count;
-                indexes.Add(schema, index);
-                message.Schemas.Add(schema);
-            }
-
-            record.Schema = index;
-            message.Records.Add(record);
-        }
-
-        return new PendingBatch(message, records.Count, links);
-    }
-
-    // A request's rows share one origin; at most MaxLinks entries, so a scan is cheap.
-    private static bool Contains(List<ActivityLink> links, in ActivityContext origin)
-    {
-        for (var i = links.Count - 1; i >= 0; i--)
-        {
-            if (links[i].Context == origin)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    /// <summary>A batch of the segment taken from <paramref name="owner"/>, which gets it back on <see cref="Release"/>.</summary>
+    public static PendingBatch Of(LogSegment segment, PredictionLogQueue owner) => new(segment, owner);
 
     /// <summary>An empty batch opening a stream: its ack proves the monitor is there before any record rides on it.</summary>
-    public static PendingBatch Hello() => new(new PredictionLogBatch(), 0);
+    public static PendingBatch Hello() => new(null, null);
+
+    /// <summary>Writes the message (<see cref="MessageSize"/> bytes).</summary>
+    public void WriteTo(IBufferWriter<byte> destination)
+    {
+        if (Sequence != 0)
+        {
+            var span = destination.GetSpan(1 + ProtoWire.MaxVarintBytes);
+            span[0] = SequenceTag;
+            destination.Advance(ProtoWire.WriteVarint(span, 1, Sequence));
+        }
+
+        _segment?.WriteTo(destination);
+    }
+
+    /// <summary>The message as bytes.</summary>
+    public byte[] ToArray()
+    {
+        var bytes = new ArrayBufferWriter<byte>(Math.Max(1, MessageSize));
+        WriteTo(bytes);
+        return bytes.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The batch is done with (acknowledged, lost or counted unsent): its segment goes back to the queue for reuse.</summary>
+    public void Release()
+    {
+        if (_segment is not null)
+        {
+            _owner!.Return(_segment);
+        }
+    }
 }

@@ -16,7 +16,7 @@ public sealed class PredictionLogOptions
     public int QueueCapacity { get; set; } = 65_536;
 
     /// <summary>
-    /// Bytes the queued records may hold (about their size on the wire); past it new records are dropped and counted,
+    /// Bytes the queued records may hold (their size on the wire); past it new records are dropped and counted,
     /// as past <see cref="QueueCapacity"/>. Bounds the queue's memory for wide models (a 20,000-value row is ~160 KB).
     /// Default 256 MiB.
     /// </summary>

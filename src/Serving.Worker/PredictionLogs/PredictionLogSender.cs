@@ -33,13 +33,7 @@ internal sealed partial class PredictionLogSender(
     IOptions<PredictionLogOptions> options,
     ILogger<PredictionLogSender> logger) : BackgroundService
 {
-    /// <summary>How often a batch that is not yet full is topped up from the queue.</summary>
-    internal static readonly TimeSpan FillPollInterval = TimeSpan.FromMilliseconds(2);
-
     private readonly PredictionLogOptions _options = options.Value;
-    private readonly List<QueuedRecord> _building = [];
-    private readonly List<RecordSchema> _buildingSchemas = [];
-    private long _buildingBytes;
     private readonly List<PendingBatch> _retry = [];
     private ulong _sequence;
     private int _failedStreams;
@@ -102,7 +96,7 @@ internal sealed partial class PredictionLogSender(
 
     // Stopping with nothing queued, half-built or waiting for a re-send: no stream is needed.
     private bool IsFlushed(CancellationToken stoppingToken) =>
-        stoppingToken.IsCancellationRequested && shipper.Reader.Completion.IsCompleted && _building.Count == 0 && _retry.Count == 0;
+        stoppingToken.IsCancellationRequested && shipper.Queue.IsDrained && _retry.Count == 0;
 
     // Until shutdown, a stop cuts the wait short so the flush starts at once; during the flush only its deadline does.
     private static async Task WaitBeforeReconnectAsync(TimeSpan delay, CancellationToken stoppingToken, CancellationToken flushDeadline)
@@ -182,7 +176,7 @@ internal sealed partial class PredictionLogSender(
         }
     }
 
-    private async Task SendAsync(AsyncDuplexStreamingCall<PredictionLogBatch, IngestAck> call, PendingBatch batch, UnackedBatches unacked, CancellationToken cancellationToken)
+    private async Task SendAsync(AsyncDuplexStreamingCall<PendingBatch, IngestAck> call, PendingBatch batch, UnackedBatches unacked, CancellationToken cancellationToken)
     {
         bool hasSlot;
         try
@@ -201,17 +195,17 @@ internal sealed partial class PredictionLogSender(
             throw new TimeoutException($"no ack for {_options.AckTimeout.TotalSeconds:0.#} s with {_options.MaxUnackedBatches} batches unacknowledged");
         }
 
-        batch.Message.Sequence = ++_sequence;
+        batch.Sequence = ++_sequence;
         unacked.Add(batch);
         // A trace of its own (it carries many requests' rows), linked to each request's enqueue span.
         using var span = batch.Count > 0 ? ServingActivitySources.Worker.StartActivity("prediction log send", ActivityKind.Producer, default(ActivityContext), links: batch.Links) : null;
-        span?.SetTag("serving.logs.sequence", (long)batch.Message.Sequence);
+        span?.SetTag("serving.logs.sequence", (long)batch.Sequence);
         span?.SetTag("serving.logs.linked_requests", batch.Links?.Count ?? 0);
         span?.SetTag("serving.logs.records", batch.Count);
         span?.SetTag("serving.logs.attempt", batch.Attempts + 1);
         try
         {
-            await call.RequestStream.WriteAsync(batch.Message, cancellationToken).ConfigureAwait(false);
+            await call.RequestStream.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RpcException or OperationCanceledException or IOException or InvalidOperationException)
         {
@@ -245,11 +239,13 @@ internal sealed partial class PredictionLogSender(
             while (await acks.MoveNext(stream.Token).ConfigureAwait(false))
             {
                 var ack = acks.Current;
-                if (!unacked.TryAcknowledge(ack.Sequence, out _))
+                if (!unacked.TryAcknowledge(ack.Sequence, out var acknowledged))
                 {
                     Log.UnexpectedAck(logger, ack.Sequence);
                     continue;
                 }
+
+                acknowledged!.Release();
 
                 stats.SetConnected(true);
                 backoff.Reset();
@@ -279,103 +275,22 @@ internal sealed partial class PredictionLogSender(
         }
     }
 
-    /// <summary>The next batch: up to BatchSize records, sent when full or FlushInterval after its first record; null when the queue is closed and empty.</summary>
+    /// <summary>The next batch (see <see cref="PredictionLogQueue.TakeAsync"/>); null when the queue is closed and empty.</summary>
     /// <remarks>
-    /// The first record wakes the sender; while the batch fills, the sender looks again every <see cref="FillPollInterval"/>
-    /// instead of waking for each record. At tens of thousands of records/s a wake per record cost a timer and a
-    /// thread-pool hop each, taken from the predict path's cores.
+    /// The queue wakes the sender when a batch is full, or once for the first record of an idle queue; a partial batch
+    /// goes when its first record has waited <see cref="PredictionLogOptions.FlushInterval"/>. No wake per record: at tens
+    /// of thousands of records/s each would cost a thread-pool hop taken from the predict path's cores.
     /// </remarks>
     private async Task<PendingBatch?> NextBatchAsync(CancellationToken cancellationToken)
     {
-        var reader = shipper.Reader;
-        if (_building.Count == 0 && !await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        var queue = shipper.Queue;
+        if (await queue.TakeAsync(cancellationToken).ConfigureAwait(false) is not { } segment)
         {
             return null;
         }
 
-        var flushAt = DateTime.UtcNow + _options.FlushInterval;
-        while (!Fill(reader) && !reader.Completion.IsCompleted)
-        {
-            var left = flushAt - DateTime.UtcNow;
-            if (left <= TimeSpan.Zero)
-            {
-                break;
-            }
-
-            await Task.Delay(left < FillPollInterval ? left : FillPollInterval, cancellationToken).ConfigureAwait(false);
-        }
-
-        // Records read but not yet batched stay in _building if the stream breaks, so none are lost between streams.
-        if (_building.Count == 0)
-        {
-            return null;
-        }
-
-        var batch = PendingBatch.From(_building);
-        ClearBuilding();
-        return batch;
-    }
-
-    /// <summary>
-    /// Moves records from the queue into the batch being built; true once it is full: <see cref="PredictionLogOptions.BatchSize"/>
-    /// records, or the next record would take the message past <see cref="PredictionLogOptions.MaxBatchBytes"/> (a record
-    /// larger than that alone still goes, alone).
-    /// </summary>
-    private bool Fill(System.Threading.Channels.ChannelReader<QueuedRecord> reader)
-    {
-        var taken = 0;
-        var full = _building.Count >= _options.BatchSize;
-        while (!full && reader.TryPeek(out var next))
-        {
-            var newSchema = !Carries(next.Schema);
-            var bytes = MessageBytes(next, newSchema);
-            if (_building.Count > 0 && _buildingBytes + bytes > _options.MaxBatchBytes)
-            {
-                full = true;
-                break;
-            }
-
-            reader.TryRead(out _);
-            shipper.OnDequeued(next);
-            _building.Add(next);
-            if (newSchema)
-            {
-                _buildingSchemas.Add(next.Schema);
-            }
-
-            _buildingBytes += bytes;
-            taken++;
-            full = _building.Count >= _options.BatchSize;
-        }
-
-        PredictionLogStats.AddQueueDepth(-taken);
-        return full;
-    }
-
-    // What the record adds to the batch message: itself, and its schema if the batch doesn't carry it yet (with room for tags and lengths).
-    private static long MessageBytes(in QueuedRecord queued, bool newSchema) =>
-        // The shipper sized the record when it queued it (a little over its wire size).
-        queued.Bytes + (newSchema ? queued.Schema.CalculateSize() + 8L : 0);
-
-    // A batch holds records of a few layouts: a scan is cheap.
-    private bool Carries(RecordSchema schema)
-    {
-        foreach (var carried in _buildingSchemas)
-        {
-            if (ReferenceEquals(carried, schema))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private void ClearBuilding()
-    {
-        _building.Clear();
-        _buildingSchemas.Clear();
-        _buildingBytes = 0;
+        PredictionLogStats.AddQueueDepth(-segment.Records);
+        return PendingBatch.Of(segment, queue);
     }
 
     // A batch written once gets one more stream; written twice and still unacknowledged, it is lost (and counted).
@@ -386,6 +301,7 @@ internal sealed partial class PredictionLogSender(
             if (batch.Attempts >= 2)
             {
                 stats.OnLost(batch.Count);
+                batch.Release();
             }
             else
             {
@@ -396,14 +312,18 @@ internal sealed partial class PredictionLogSender(
 
     private void CountUnsent()
     {
-        var unsent = (long)_building.Count + _retry.Sum(b => b.Count);
-        ClearBuilding();
+        var unsent = (long)_retry.Sum(b => b.Count);
+        foreach (var batch in _retry)
+        {
+            batch.Release();
+        }
+
         _retry.Clear();
         var queued = 0;
-        while (shipper.Reader.TryRead(out var record))
+        while (shipper.Queue.TryTake(out var segment))
         {
-            shipper.OnDequeued(record);
-            queued++;
+            queued += segment!.Records;
+            shipper.Queue.Return(segment);
         }
 
         PredictionLogStats.AddQueueDepth(-queued);

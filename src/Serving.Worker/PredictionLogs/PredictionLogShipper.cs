@@ -1,5 +1,5 @@
+using System.Buffers;
 using System.Diagnostics;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serving.Hosting.Tracing;
@@ -7,25 +7,23 @@ using Serving.Hosting.Tracing;
 namespace Serving.Worker.PredictionLogs;
 
 /// <summary>
-/// The sink the predict path calls: samples rows, copies each kept row into a record and puts it
-/// on a bounded queue without waiting. A full queue drops the record and counts it;
-/// <see cref="PredictionLogSender"/> drains the queue onto the stream.
+/// The sink the predict path calls: samples rows, writes each kept row as a record's wire bytes and
+/// appends them to a bounded queue without waiting. A full queue drops the record and counts it;
+/// <see cref="PredictionLogSender"/> takes the queue's batches onto the stream. Nothing is allocated per row.
 /// </summary>
 internal sealed partial class PredictionLogShipper : IPredictionLogSink
 {
-    // A record's objects beyond its values (record, arrays, strings' headers).
-    private const int RecordOverheadBytes = 128;
+    // Records up to this size are encoded into a buffer of the calling thread, kept between calls; wider ones into a rented one.
+    private const int ThreadBufferBytes = 64 * 1024;
 
-    private readonly Channel<QueuedRecord> _queue;
+    [ThreadStatic]
+    private static byte[]? t_buffer;
+
+    private readonly PredictionLogQueue _queue;
     private readonly RecordSchemaCache _schemas;
     private readonly PredictionLogStats _stats;
     private readonly ILogger<PredictionLogShipper> _logger;
     private readonly double _sampleRate;
-    private readonly int _capacity;
-    private readonly long _capacityBytes;
-    private long _queuedBytes;
-    private int _queuedRecords;
-    private volatile bool _completed;
     private int _errorLogged;
 
     public PredictionLogShipper(RecordSchemaCache schemas, PredictionLogStats stats, IOptions<PredictionLogOptions> options, ILogger<PredictionLogShipper> logger)
@@ -34,35 +32,19 @@ internal sealed partial class PredictionLogShipper : IPredictionLogSink
         _stats = stats;
         _logger = logger;
         _sampleRate = options.Value.SampleRate;
-        _capacity = options.Value.QueueCapacity;
-        _capacityBytes = options.Value.QueueCapacityBytes;
-
-        // TryWrite on a full Wait-mode channel returns false instead of dropping silently, so every drop is counted.
-        _queue = Channel.CreateBounded<QueuedRecord>(new BoundedChannelOptions(_capacity)
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = true,
-            SingleWriter = false,
-        });
+        _queue = new PredictionLogQueue(options.Value);
     }
 
     public bool Enabled => true;
 
-    /// <summary>The sender's end of the queue.</summary>
-    public ChannelReader<QueuedRecord> Reader => _queue.Reader;
+    /// <summary>The queue the sender takes batches from.</summary>
+    public PredictionLogQueue Queue => _queue;
 
     /// <summary>Records waiting in the queue.</summary>
-    public int QueueLength => _queue.Reader.Count;
+    public int QueueLength => _queue.Count;
 
     /// <summary>What the records waiting in the queue count against <see cref="PredictionLogOptions.QueueCapacityBytes"/>.</summary>
-    public long QueuedBytes => Interlocked.Read(ref _queuedBytes);
-
-    /// <summary>The sender took <paramref name="record"/> off the queue: it and its bytes no longer count.</summary>
-    public void OnDequeued(in QueuedRecord record)
-    {
-        Interlocked.Add(ref _queuedBytes, -record.Bytes);
-        Interlocked.Decrement(ref _queuedRecords);
-    }
+    public long QueuedBytes => _queue.Bytes;
 
     public void Record(in PredictionContext prediction)
     {
@@ -90,11 +72,7 @@ internal sealed partial class PredictionLogShipper : IPredictionLogSink
     }
 
     /// <summary>No more records are taken (shutdown); later ones are counted as dropped (stopped).</summary>
-    public void Complete()
-    {
-        _completed = true;
-        _queue.Writer.TryComplete();
-    }
+    public void Complete() => _queue.Complete();
 
     /// <summary>Queues the kept rows; returns how many were queued.</summary>
     private int Enqueue(in PredictionContext prediction, ActivityContext origin)
@@ -106,70 +84,73 @@ internal sealed partial class PredictionLogShipper : IPredictionLogSink
         }
 
         var enqueued = 0;
-        var rows = LayoutRows(layout, prediction);
+        var rows = RecordLayout.RowsOf(layout.Batched, prediction.Inputs);
         var timestamp = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
         long sampledOut = 0;
-        for (long row = 0; row < rows; row++)
+        try
         {
-            if (_sampleRate < 1 && (_sampleRate <= 0 || Random.Shared.NextDouble() >= _sampleRate))
+            for (long row = 0; row < rows; row++)
             {
-                sampledOut++;
-                continue;
-            }
+                if (_sampleRate < 1 && (_sampleRate <= 0 || Random.Shared.NextDouble() >= _sampleRate))
+                {
+                    sampledOut++;
+                    continue;
+                }
 
-            if (_completed)
-            {
-                _stats.OnStopped(rows - row);
-                break;
+                switch (Append(layout, prediction, row, timestamp, origin))
+                {
+                    case PredictionLogQueue.Outcome.Queued:
+                        enqueued++;
+                        break;
+                    case PredictionLogQueue.Outcome.Full:
+                        _stats.OnQueueFull();
+                        break;
+                    default:
+                        _stats.OnStopped(rows - row);
+                        return enqueued;
+                }
             }
-
-            // Don't copy a row that can't be queued; TryWrite below stays the authority. The byte capacity is checked
-            // before the copy, so the queue may pass it by at most one record per concurrent request. Our own counts,
-            // not the channel's Count, which takes the channel's lock.
-            if (Volatile.Read(ref _queuedRecords) >= _capacity || Volatile.Read(ref _queuedBytes) >= _capacityBytes)
-            {
-                CountRefused(1);
-                continue;
-            }
-
-            var record = layout.BuildRecord(prediction, row, timestamp);
-            var bytes = (int)Math.Min(record.CalculateSize() + RecordOverheadBytes, int.MaxValue);
-            Interlocked.Add(ref _queuedBytes, bytes);
-            if (!_queue.Writer.TryWrite(new QueuedRecord(layout.Schema, record, origin, bytes)))
-            {
-                Interlocked.Add(ref _queuedBytes, -bytes);
-                CountRefused(1);
-                continue;
-            }
-
-            Interlocked.Increment(ref _queuedRecords);
-            _stats.OnEnqueued();
-            PredictionLogStats.AddQueueDepth(1);
-            enqueued++;
         }
-
-        if (sampledOut > 0)
+        finally
         {
-            _stats.OnSampledOut(sampledOut);
+            // Counted once per request, not per row: the rows queued before a failure stay counted.
+            if (enqueued > 0)
+            {
+                _stats.OnEnqueued(enqueued);
+                PredictionLogStats.AddQueueDepth(enqueued);
+            }
+
+            if (sampledOut > 0)
+            {
+                _stats.OnSampledOut(sampledOut);
+            }
         }
 
         return enqueued;
     }
 
-    private void CountRefused(long records)
+    // Encodes the row outside the queue's lock, into this thread's buffer (or a rented one for a wide row), then appends the bytes.
+    private PredictionLogQueue.Outcome Append(RecordLayout layout, in PredictionContext prediction, long row, long timestamp, ActivityContext origin)
     {
-        if (_completed)
+        var size = layout.RecordSize(prediction, row, timestamp);
+        if (size > ThreadBufferBytes)
         {
-            _stats.OnStopped(records);
+            var rented = ArrayPool<byte>.Shared.Rent(size);
+            try
+            {
+                var written = layout.WriteRecord(rented, prediction, row, timestamp);
+                return _queue.TryAppend(layout, rented.AsSpan(0, written), origin);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
         }
-        else
-        {
-            _stats.OnQueueFull();
-        }
-    }
 
-    private static long LayoutRows(RecordLayout layout, in PredictionContext prediction) =>
-        RecordLayout.RowsOf(layout.Batched, prediction.Inputs);
+        var buffer = t_buffer ??= new byte[ThreadBufferBytes];
+        var length = layout.WriteRecord(buffer, prediction, row, timestamp);
+        return _queue.TryAppend(layout, buffer.AsSpan(0, length), origin);
+    }
 
     private static partial class Log
     {

@@ -95,10 +95,10 @@ internal sealed class PredictionLogStats
 
     public bool IsConnected => Volatile.Read(ref _connected) == 1;
 
-    public void OnEnqueued()
+    public void OnEnqueued(long records)
     {
-        Interlocked.Increment(ref _enqueued);
-        EnqueuedTotal.Inc();
+        Interlocked.Add(ref _enqueued, records);
+        EnqueuedTotal.Inc(records);
     }
 
     public void OnSampledOut(long rows)

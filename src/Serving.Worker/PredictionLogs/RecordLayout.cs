@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text;
+using Google.Protobuf;
 using Serving.Protocol.PredictionLogs;
 using Serving.Protocol.Tensors;
 
@@ -6,7 +8,8 @@ namespace Serving.Worker.PredictionLogs;
 
 /// <summary>
 /// How one request shape of a model version becomes records: the rows, which values of each
-/// tensor belong to a row, and the <see cref="RecordSchema"/> naming them. Immutable once built.
+/// tensor belong to a row, and the <see cref="RecordSchema"/> naming them; it writes a row straight
+/// into a record's wire bytes. Immutable once built.
 /// </summary>
 /// <remarks>
 /// Features are the row's values of every numeric input, flattened in signature order; BYTES
@@ -16,9 +19,19 @@ namespace Serving.Worker.PredictionLogs;
 /// </remarks>
 internal sealed class RecordLayout
 {
+    // PredictionRecord's fields (protos/prediction_log.proto); field 1, the schema index, is the batch's to write.
+    private static readonly byte RequestIdTag = ProtoWire.LengthDelimitedTag(PredictionRecord.RequestIdFieldNumber);
+    private static readonly byte TimestampTag = ProtoWire.VarintTag(PredictionRecord.TimestampUnixNanosFieldNumber);
+    private static readonly byte FeaturesTag = ProtoWire.LengthDelimitedTag(PredictionRecord.FeaturesFieldNumber);
+    private static readonly byte OutputsTag = ProtoWire.LengthDelimitedTag(PredictionRecord.OutputsFieldNumber);
+    private static readonly byte LatencyTag = ProtoWire.Fixed64Tag(PredictionRecord.LatencyMsFieldNumber);
+    private static readonly byte ArmTag = ProtoWire.LengthDelimitedTag(PredictionRecord.ArmFieldNumber);
+    private static readonly byte CategoricalTag = ProtoWire.LengthDelimitedTag(PredictionRecord.CategoricalFeaturesFieldNumber);
+
     private readonly TensorPart[] _inputs;
     private readonly TensorPart[] _outputs;
-    private readonly string[] _categoricalNames;
+    private readonly byte[][] _categoricalKeys;
+    private readonly int _featureValues;
     private readonly int _outputValues;
 
     private RecordLayout(bool batched, TensorPart[] inputs, TensorPart[] outputs, RecordSchema schema, string[] categoricalNames)
@@ -27,12 +40,17 @@ internal sealed class RecordLayout
         _inputs = inputs;
         _outputs = outputs;
         _outputValues = checked((int)outputs.Sum(o => o.PerRow));
+        _featureValues = schema.FeatureNames.Count;
         Schema = schema;
-        _categoricalNames = categoricalNames;
+        SchemaBytes = schema.ToByteArray();
+        _categoricalKeys = [.. categoricalNames.Select(Encoding.UTF8.GetBytes)];
     }
 
     /// <summary>The schema every record of this layout references; shared, never changed.</summary>
     public RecordSchema Schema { get; }
+
+    /// <summary><see cref="Schema"/> on the wire, written into each batch that carries a record of this layout.</summary>
+    public byte[] SchemaBytes { get; }
 
     /// <summary>True when the first dimension of every tensor is the batch (rows); false for one row per request.</summary>
     public bool Batched { get; }
@@ -90,9 +108,11 @@ internal sealed class RecordLayout
         }
 
         // Outputs this layout skips (BYTES, not sliceable by row) are skipped again; the rest must line up.
+        // Indexed, not foreach: enumerating an IReadOnlyList allocates, and this runs per request.
         var next = 0;
-        foreach (var output in outputs)
+        for (var o = 0; o < outputs.Count; o++)
         {
+            var output = outputs[o];
             if (!TensorValues.IsNumeric(output.DataType) || output.ElementCount % rows != 0)
             {
                 continue;
@@ -109,50 +129,125 @@ internal sealed class RecordLayout
         return next == _outputs.Length;
     }
 
-    /// <summary>Copies row <paramref name="row"/> of the prediction into a new record.</summary>
-    public PredictionRecord BuildRecord(in PredictionContext prediction, long row, long timestampUnixNanos)
+    /// <summary>
+    /// The size of row <paramref name="row"/>'s <see cref="PredictionRecord"/> on the wire, without its schema index
+    /// (which the batch assigns): what <see cref="WriteRecord"/> writes.
+    /// </summary>
+    public int RecordSize(in PredictionContext prediction, long row, long timestampUnixNanos)
     {
-        var record = new PredictionRecord
+        var size = ProtoWire.StringFieldSize(prediction.RequestId)
+            + (timestampUnixNanos != 0 ? 1 + ProtoWire.VarintSize((ulong)timestampUnixNanos) : 0)
+            + (_featureValues > 0 ? 1 + ProtoWire.DelimitedSize(_featureValues * sizeof(double)) : 0)
+            + (_outputValues > 0 ? 1 + ProtoWire.DelimitedSize(_outputValues * sizeof(double)) : 0)
+            + (prediction.LatencyMs != 0 ? 1 + sizeof(double) : 0)
+            + ProtoWire.StringFieldSize(prediction.Arm);
+        if (_categoricalKeys.Length > 0)
         {
-            RequestId = prediction.RequestId ?? string.Empty,
-            TimestampUnixNanos = timestampUnixNanos,
-            LatencyMs = prediction.LatencyMs,
-            Arm = prediction.Arm ?? string.Empty,
-        };
-        record.Features.Capacity = Schema.FeatureNames.Count;
-        record.Outputs.Capacity = _outputValues;
+            var categorical = 0;
+            for (var i = 0; i < _inputs.Length; i++)
+            {
+                var part = _inputs[i];
+                if (TensorValues.IsNumeric(part.DataType))
+                {
+                    continue;
+                }
+
+                for (long e = 0; e < part.PerRow; e++)
+                {
+                    var entry = MapEntrySize(_categoricalKeys[categorical++], TensorValues.Utf8(prediction.Inputs[i], (row * part.PerRow) + e).Length);
+                    size += 1 + ProtoWire.DelimitedSize(entry);
+                }
+            }
+        }
+
+        return size;
+    }
+
+    /// <summary>
+    /// Writes row <paramref name="row"/> of the prediction as a <see cref="PredictionRecord"/>'s fields 2 to 8 (all but the
+    /// schema index), as the generated serializer would; returns the bytes written (<see cref="RecordSize"/>).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A tensor holds fewer values than its shape says.</exception>
+    public int WriteRecord(Span<byte> destination, in PredictionContext prediction, long row, long timestampUnixNanos)
+    {
+        var at = ProtoWire.WriteString(destination, 0, RequestIdTag, prediction.RequestId);
+        if (timestampUnixNanos != 0)
+        {
+            destination[at++] = TimestampTag;
+            at = ProtoWire.WriteVarint(destination, at, (ulong)timestampUnixNanos);
+        }
+
+        if (_featureValues > 0)
+        {
+            at = ProtoWire.WriteDelimitedHeader(destination, at, FeaturesTag, _featureValues * sizeof(double));
+            for (var i = 0; i < _inputs.Length; i++)
+            {
+                var part = _inputs[i];
+                if (TensorValues.IsNumeric(part.DataType))
+                {
+                    at += TensorValues.Write(prediction.Inputs[i], row * part.PerRow, part.PerRow, destination[at..]);
+                }
+            }
+        }
+
+        if (_outputValues > 0)
+        {
+            at = ProtoWire.WriteDelimitedHeader(destination, at, OutputsTag, _outputValues * sizeof(double));
+            at = WriteOutputs(destination, at, prediction.Outputs, row);
+        }
+
+        if (prediction.LatencyMs != 0)
+        {
+            destination[at++] = LatencyTag;
+            at = ProtoWire.WriteDouble(destination, at, prediction.LatencyMs);
+        }
+
+        at = ProtoWire.WriteString(destination, at, ArmTag, prediction.Arm);
+        return _categoricalKeys.Length > 0 ? WriteCategorical(destination, at, prediction, row) : at;
+    }
+
+    private int WriteOutputs(Span<byte> destination, int at, IReadOnlyList<InferTensor> outputs, long row)
+    {
+        var next = 0;
+        for (var o = 0; o < outputs.Count; o++)
+        {
+            var output = outputs[o];
+            if (next < _outputs.Length && string.Equals(output.Name, _outputs[next].Name, StringComparison.Ordinal))
+            {
+                at += TensorValues.Write(output, row * _outputs[next].PerRow, _outputs[next].PerRow, destination[at..]);
+                next++;
+            }
+        }
+
+        return at;
+    }
+
+    // map<string, string> categorical_features = 8: one entry message per value, { key = 1, value = 2 }.
+    private int WriteCategorical(Span<byte> destination, int at, in PredictionContext prediction, long row)
+    {
         var categorical = 0;
         for (var i = 0; i < _inputs.Length; i++)
         {
             var part = _inputs[i];
             if (TensorValues.IsNumeric(part.DataType))
             {
-                TensorValues.Append(prediction.Inputs[i], row * part.PerRow, part.PerRow, record.Features);
                 continue;
             }
 
             for (long e = 0; e < part.PerRow; e++)
             {
-                record.CategoricalFeatures[_categoricalNames[categorical++]] = TensorValues.Text(prediction.Inputs[i], (row * part.PerRow) + e);
+                var key = _categoricalKeys[categorical++];
+                var value = TensorValues.Utf8(prediction.Inputs[i], (row * part.PerRow) + e);
+                at = ProtoWire.WriteDelimitedHeader(destination, at, CategoricalTag, MapEntrySize(key, value.Length));
+                at = ProtoWire.WriteBytes(destination, at, ProtoWire.LengthDelimitedTag(1), key);
+                at = ProtoWire.WriteBytes(destination, at, ProtoWire.LengthDelimitedTag(2), value);
             }
         }
 
-        AppendOutputs(prediction.Outputs, row, record);
-        return record;
+        return at;
     }
 
-    private void AppendOutputs(IReadOnlyList<InferTensor> outputs, long row, PredictionRecord record)
-    {
-        var next = 0;
-        foreach (var output in outputs)
-        {
-            if (next < _outputs.Length && string.Equals(output.Name, _outputs[next].Name, StringComparison.Ordinal))
-            {
-                TensorValues.Append(output, row * _outputs[next].PerRow, _outputs[next].PerRow, record.Outputs);
-                next++;
-            }
-        }
-    }
+    private static int MapEntrySize(byte[] key, int valueBytes) => 1 + ProtoWire.DelimitedSize(key.Length) + 1 + ProtoWire.DelimitedSize(valueBytes);
 
     // The profile lists every input column in signature order: when it names them all (numeric and
     // BYTES), take its names for both; when it names just the numeric ones, for those; else <input>[i].

@@ -33,7 +33,7 @@ internal sealed class FakeIngestTransport : IPredictionLogTransport
     /// <summary>Every batch with records written on any stream, in order.</summary>
     public IReadOnlyList<PredictionLogBatch> DataBatches => [.. Streams.SelectMany(s => s.Written).Where(b => b.Records.Count > 0)];
 
-    public AsyncDuplexStreamingCall<PredictionLogBatch, IngestAck> Open(CancellationToken cancellationToken)
+    public AsyncDuplexStreamingCall<PendingBatch, IngestAck> Open(CancellationToken cancellationToken)
     {
         FakeIngestStream stream;
         lock (_streams)
@@ -48,13 +48,16 @@ internal sealed class FakeIngestTransport : IPredictionLogTransport
             _streams.Add(stream);
         }
 
-        return new AsyncDuplexStreamingCall<PredictionLogBatch, IngestAck>(
+        return new AsyncDuplexStreamingCall<PendingBatch, IngestAck>(
             stream, stream, Task.FromResult(new Metadata()), () => Status.DefaultSuccess, () => [], stream.Break);
     }
 }
 
-/// <summary>One fake Ingest call: the request writer and the ack reader.</summary>
-internal sealed class FakeIngestStream(bool autoAck, bool failing) : IClientStreamWriter<PredictionLogBatch>, IAsyncStreamReader<IngestAck>
+/// <summary>
+/// One fake Ingest call: the request writer and the ack reader. Each batch written is parsed from its wire bytes
+/// with the generated <see cref="PredictionLogBatch"/> parser, as the drift monitor reads it.
+/// </summary>
+internal sealed class FakeIngestStream(bool autoAck, bool failing) : IClientStreamWriter<PendingBatch>, IAsyncStreamReader<IngestAck>
 {
     private static readonly RpcException Down = new(new Status(StatusCode.Unavailable, "monitor down"));
 
@@ -79,9 +82,9 @@ internal sealed class FakeIngestStream(bool autoAck, bool failing) : IClientStre
 
     public WriteOptions? WriteOptions { get; set; }
 
-    public Task WriteAsync(PredictionLogBatch message) => WriteAsync(message, CancellationToken.None);
+    public Task WriteAsync(PendingBatch batch) => WriteAsync(batch, CancellationToken.None);
 
-    public Task WriteAsync(PredictionLogBatch message, CancellationToken cancellationToken)
+    public Task WriteAsync(PendingBatch batch, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         if (_broken)
@@ -89,10 +92,13 @@ internal sealed class FakeIngestStream(bool autoAck, bool failing) : IClientStre
             return Task.FromException(Down);
         }
 
+        // Parsed now, while the batch's bytes are the sender's: after its ack they go back to the queue for reuse.
+        var bytes = batch.ToArray();
+        Assert.Equal(batch.MessageSize, bytes.Length);
+        var message = PredictionLogBatch.Parser.ParseFrom(bytes);
         lock (_written)
         {
-            // A copy: the sender renumbers a batch it sends again.
-            _written.Add(message.Clone());
+            _written.Add(message);
         }
 
         if (autoAck)

@@ -28,6 +28,27 @@ public sealed class PredictionLogSenderTests
     }
 
     [Fact]
+    public async Task ManyBatches_SegmentsReusedOnceAcked_EveryRecordArrivesOnceInOrder()
+    {
+        var options = Predictions.Options(o => { o.BatchSize = 7; o.FlushInterval = TimeSpan.FromMilliseconds(5); });
+        await using var run = await SenderRun.StartAsync(options);
+
+        // In rounds, each after the last round's acks, so later rounds fill segments that earlier batches gave back.
+        for (var round = 0; round < 30; round++)
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                run.Shipper.Record(Predictions.Rows(1, features: 1, start: (round * 10) + i));
+            }
+
+            await WaitAsync(() => run.Stats.Acked == (round + 1) * 10);
+        }
+
+        Assert.Equal(Enumerable.Range(0, 300).Select(i => (double)i), run.Transport.DataBatches.SelectMany(b => b.Records).Select(r => r.Features[0]));
+        Assert.True(run.Transport.DataBatches.Count >= 300 / 7, $"{run.Transport.DataBatches.Count} batches");
+    }
+
+    [Fact]
     public async Task WideRecords_BatchesStopBeforeMaxBatchBytes_NoRecordLeftBehind()
     {
         var options = Predictions.Options(o => { o.BatchSize = 1000; o.MaxBatchBytes = 64 * 1024; o.FlushInterval = TimeSpan.FromMilliseconds(20); });

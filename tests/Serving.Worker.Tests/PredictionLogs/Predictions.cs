@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Serving.Protocol.PredictionLogs;
 using Serving.Protocol.Tensors;
 using Serving.Worker.PredictionLogs;
 
@@ -36,13 +37,20 @@ internal static class Predictions
             Microsoft.Extensions.Options.Options.Create(options),
             Microsoft.Extensions.Logging.Abstractions.NullLogger<PredictionLogShipper>.Instance);
 
-    public static List<QueuedRecord> Drain(PredictionLogShipper shipper)
+    /// <summary>
+    /// Takes every queued record, as the drift monitor will read it: each batch's wire bytes parsed with the generated
+    /// parser, each record with the schema its index points at (one schema object per batch and layout).
+    /// </summary>
+    public static List<(RecordSchema Schema, PredictionRecord Record)> Drain(PredictionLogShipper shipper)
     {
-        var records = new List<QueuedRecord>();
-        while (shipper.Reader.TryRead(out var record))
+        var records = new List<(RecordSchema, PredictionRecord)>();
+        while (shipper.Queue.TryTake(out var segment))
         {
-            shipper.OnDequeued(record);
-            records.Add(record);
+            var batch = PendingBatch.Of(segment!, shipper.Queue);
+            var message = PredictionLogBatch.Parser.ParseFrom(batch.ToArray());
+            Assert.Equal(batch.Count, message.Records.Count);
+            batch.Release();
+            records.AddRange(message.Records.Select(r => (message.Schemas[r.Schema], r)));
         }
 
         return records;

@@ -1,0 +1,78 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Text;
+
+namespace Serving.Worker.PredictionLogs;
+
+/// <summary>
+/// The few pieces of the protobuf wire format the prediction-log path writes by hand (varints, length-delimited
+/// fields, little-endian doubles), so records go from tensors to wire bytes without message objects.
+/// </summary>
+internal static class ProtoWire
+{
+    /// <summary>Most bytes a varint takes (a 64-bit value).</summary>
+    public const int MaxVarintBytes = 10;
+
+    /// <summary>The tag of field <paramref name="number"/> with a length-delimited value (strings, packed repeated, messages).</summary>
+    public static byte LengthDelimitedTag(int number) => (byte)((number << 3) | 2);
+
+    /// <summary>The tag of field <paramref name="number"/> with a varint value.</summary>
+    public static byte VarintTag(int number) => (byte)(number << 3);
+
+    /// <summary>The tag of field <paramref name="number"/> with a 64-bit fixed value (double).</summary>
+    public static byte Fixed64Tag(int number) => (byte)((number << 3) | 1);
+
+    public static int VarintSize(ulong value) => (BitOperations.Log2(value | 1) / 7) + 1;
+
+    /// <summary>A length-delimited field's size after its tag: the length's varint and the bytes.</summary>
+    public static int DelimitedSize(int length) => VarintSize((uint)length) + length;
+
+    /// <summary>A string field's size with its one-byte tag; 0 for an empty string (proto3 leaves it out).</summary>
+    public static int StringFieldSize(string? value) =>
+        string.IsNullOrEmpty(value) ? 0 : 1 + DelimitedSize(Encoding.UTF8.GetByteCount(value));
+
+    public static int WriteVarint(Span<byte> destination, int at, ulong value)
+    {
+        while (value >= 0x80)
+        {
+            destination[at++] = (byte)(value | 0x80);
+            value >>= 7;
+        }
+
+        destination[at++] = (byte)value;
+        return at;
+    }
+
+    /// <summary>Writes a tag and the length that follows it; returns where the value starts.</summary>
+    public static int WriteDelimitedHeader(Span<byte> destination, int at, byte tag, int length)
+    {
+        destination[at++] = tag;
+        return WriteVarint(destination, at, (uint)length);
+    }
+
+    /// <summary>Writes a string field (tag, length, UTF-8); nothing for an empty string.</summary>
+    public static int WriteString(Span<byte> destination, int at, byte tag, string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return at;
+        }
+
+        at = WriteDelimitedHeader(destination, at, tag, Encoding.UTF8.GetByteCount(value));
+        return at + Encoding.UTF8.GetBytes(value, destination[at..]);
+    }
+
+    /// <summary>Writes a length-delimited field holding <paramref name="value"/> as it is.</summary>
+    public static int WriteBytes(Span<byte> destination, int at, byte tag, ReadOnlySpan<byte> value)
+    {
+        at = WriteDelimitedHeader(destination, at, tag, value.Length);
+        value.CopyTo(destination[at..]);
+        return at + value.Length;
+    }
+
+    public static int WriteDouble(Span<byte> destination, int at, double value)
+    {
+        BinaryPrimitives.WriteDoubleLittleEndian(destination[at..], value);
+        return at + sizeof(double);
+    }
+}
