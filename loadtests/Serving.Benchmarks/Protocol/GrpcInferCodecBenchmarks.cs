@@ -1,3 +1,4 @@
+using System.Buffers;
 using BenchmarkDotNet.Attributes;
 using Google.Protobuf;
 using Serving.Benchmarks.Support;
@@ -7,12 +8,17 @@ using Serving.Protocol.Tensors;
 
 namespace Serving.Benchmarks.Protocol;
 
-/// <summary>gRPC ModelInfer: request message to the common form, and response to message (raw contents, as Triton's clients send).</summary>
+/// <summary>
+/// gRPC ModelInfer: request message to the common form, and the response to its wire bytes (raw contents, as Triton's
+/// clients ask): through the generated message (<see cref="EncodeAndSerialize"/>) and written straight from the
+/// response (<see cref="WriteRaw"/>, what the worker does).
+/// </summary>
 [MemoryDiagnoser]
 public class GrpcInferCodecBenchmarks
 {
     private ModelInferRequest _request = null!;
     private InferenceResponse _response = null!;
+    private readonly ArrayBufferWriter<byte> _wire = new(1 << 16);
 
     /// <summary>Rows per request.</summary>
     [Params(1, 64)]
@@ -44,4 +50,24 @@ public class GrpcInferCodecBenchmarks
     /// <summary><see cref="GrpcInferCodec.Encode"/> with raw output contents.</summary>
     [Benchmark]
     public int Encode() => GrpcInferCodec.Encode(_response, raw: true).RawOutputContents.Count;
+
+    /// <summary>The response to wire bytes through the generated message: <see cref="GrpcInferCodec.Encode"/>, then its serializer.</summary>
+    [Benchmark(Baseline = true)]
+    public int EncodeAndSerialize()
+    {
+        var message = GrpcInferCodec.Encode(_response, raw: true);
+        _wire.ResetWrittenCount();
+        message.WriteTo(_wire);
+        return _wire.WrittenCount + message.CalculateSize();
+    }
+
+    /// <summary>The same bytes written straight from the response by <see cref="GrpcInferResponseWriter"/>.</summary>
+    [Benchmark]
+    public int WriteRaw()
+    {
+        var size = GrpcInferResponseWriter.Size(_response);
+        _wire.ResetWrittenCount();
+        GrpcInferResponseWriter.Write(_response, _wire);
+        return _wire.WrittenCount + size;
+    }
 }

@@ -63,7 +63,26 @@ public static class GrpcInferCodec
         }
     }
 
-    /// <summary>Encodes a response, raw when the request was raw or an output can only travel raw.</summary>
+    /// <summary>True when the response travels in raw output contents: the request was raw, or an output can only travel raw.</summary>
+    public static bool UsesRaw(InferenceResponse response, bool rawRequested)
+    {
+        if (rawRequested)
+        {
+            return true;
+        }
+
+        foreach (var output in response.Outputs)
+        {
+            if (TypedContentsCodec.NeedsRaw(output.DataType))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Encodes a response, raw when <see cref="UsesRaw"/> says so (<see cref="GrpcInferResponseWriter"/> writes that form without the message).</summary>
     public static ModelInferResponse Encode(InferenceResponse response, bool raw)
     {
         var message = new ModelInferResponse
@@ -72,7 +91,7 @@ public static class GrpcInferCodec
             ModelVersion = response.ModelVersion,
             Id = response.Id ?? string.Empty,
         };
-        raw = raw || response.Outputs.Exists(o => TypedContentsCodec.NeedsRaw(o.DataType));
+        raw = UsesRaw(response, raw);
         foreach (var output in response.Outputs)
         {
             var tensor = new ModelInferResponse.Types.InferOutputTensor { Name = output.Name, Datatype = output.DataType.ToWire() };

@@ -78,7 +78,7 @@ internal sealed class GrpcInferenceEndpoint(
         }
     }
 
-    public async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
+    public async Task<InferReply> ModelInfer(ModelInferRequest request, ServerCallContext context)
     {
         try
         {
@@ -87,9 +87,20 @@ internal sealed class GrpcInferenceEndpoint(
             // The HTTP headers directly: ServerCallContext.RequestHeaders copies every header into a new Metadata per call,
             // and WriteResponseHeadersAsync flushes the headers in a frame of their own before the message.
             var http = context.GetHttpContext();
-            using var response = await inference.InferAsync(decoded, "grpc", deadline, context.CancellationToken, GatewayHints.From(http.Request.Headers)).ConfigureAwait(false);
+            var response = await inference.InferAsync(decoded, "grpc", deadline, context.CancellationToken, GatewayHints.From(http.Request.Headers)).ConfigureAwait(false);
             http.Response.Headers[InferenceService.ServedVersionHeader] = response.ModelVersion;
-            return GrpcInferCodec.Encode(response, decoded.RawOutput);
+            if (!GrpcInferCodec.UsesRaw(response, decoded.RawOutput))
+            {
+                using (response)
+                {
+                    return InferReply.Of(GrpcInferCodec.Encode(response, raw: false));
+                }
+            }
+
+            // Written, and disposed, when gRPC serializes it; disposed with the request if it never is.
+            var reply = InferReply.Raw(response);
+            http.Response.RegisterForDispose(reply);
+            return reply;
         }
         catch (InferenceException e)
         {

@@ -17,7 +17,11 @@ internal sealed class InferenceServiceMethodProvider : IServiceMethodProvider<Gr
         Add(context, "ModelReady", ModelReadyRequest.Parser, ModelReadyResponse.Parser, (s, r, c) => s.ModelReady(r, c));
         Add(context, "ServerMetadata", ServerMetadataRequest.Parser, ServerMetadataResponse.Parser, (s, r, c) => s.ServerMetadata(r, c));
         Add(context, "ModelMetadata", ModelMetadataRequest.Parser, ModelMetadataResponse.Parser, (s, r, c) => s.ModelMetadata(r, c));
-        Add(context, "ModelInfer", ModelInferRequest.Parser, ModelInferResponse.Parser, (s, r, c) => s.ModelInfer(r, c));
+        // ModelInfer answers with InferReply: raw responses are written straight from the outputs, with no message objects.
+        context.AddUnaryMethod(
+            new Method<ModelInferRequest, InferReply>(MethodType.Unary, ServiceName, "ModelInfer", ProtobufMarshaller.Create(ModelInferRequest.Parser), InferReply.Marshaller),
+            [],
+            (s, r, c) => s.ModelInfer(r, c));
         Add(context, "ModelConfig", ModelConfigRequest.Parser, ModelConfigResponse.Parser, (s, r, c) => s.ModelConfig(r, c));
         Add(context, "ModelStatistics", ModelStatisticsRequest.Parser, ModelStatisticsResponse.Parser, (s, r, c) => s.ModelStatistics(r, c));
         Add(context, "RepositoryIndex", RepositoryIndexRequest.Parser, RepositoryIndexResponse.Parser, (s, r, c) => s.RepositoryIndex(r, c));

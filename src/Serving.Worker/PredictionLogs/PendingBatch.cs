@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using Serving.Protocol.PredictionLogs;
+using Serving.Protocol.Wire;
 
 namespace Serving.Worker.PredictionLogs;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Serving.Protocol.Wire;
 
 namespace Serving.Worker.PredictionLogs;
 

@@ -3,6 +3,7 @@ using System.Text;
 using Google.Protobuf;
 using Serving.Protocol.PredictionLogs;
 using Serving.Protocol.Tensors;
+using Serving.Protocol.Wire;
 
 namespace Serving.Worker.PredictionLogs;
 

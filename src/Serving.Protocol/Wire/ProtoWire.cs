@@ -2,13 +2,14 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Text;
 
-namespace Serving.Worker.PredictionLogs;
+namespace Serving.Protocol.Wire;
 
 /// <summary>
-/// The few pieces of the protobuf wire format the prediction-log path writes by hand (varints, length-delimited
-/// fields, little-endian doubles), so records go from tensors to wire bytes without message objects.
+/// The few pieces of the protobuf wire format written by hand on hot paths (varints, length-delimited fields,
+/// little-endian doubles): prediction-log records and gRPC infer responses go from tensors to wire bytes without
+/// message objects. Each writer returns the position after what it wrote.
 /// </summary>
-internal static class ProtoWire
+public static class ProtoWire
 {
     /// <summary>Most bytes a varint takes (a 64-bit value).</summary>
     public const int MaxVarintBytes = 10;
@@ -22,6 +23,7 @@ internal static class ProtoWire
     /// <summary>The tag of field <paramref name="number"/> with a 64-bit fixed value (double).</summary>
     public static byte Fixed64Tag(int number) => (byte)((number << 3) | 1);
 
+    /// <summary>The bytes <paramref name="value"/> takes as a varint (a negative int64 is cast to ulong first: 10 bytes).</summary>
     public static int VarintSize(ulong value) => (BitOperations.Log2(value | 1) / 7) + 1;
 
     /// <summary>A length-delimited field's size after its tag: the length's varint and the bytes.</summary>
@@ -31,6 +33,7 @@ internal static class ProtoWire
     public static int StringFieldSize(string? value) =>
         string.IsNullOrEmpty(value) ? 0 : 1 + DelimitedSize(Encoding.UTF8.GetByteCount(value));
 
+    /// <summary>Writes <paramref name="value"/> as a varint at <paramref name="at"/>.</summary>
     public static int WriteVarint(Span<byte> destination, int at, ulong value)
     {
         while (value >= 0x80)
@@ -70,6 +73,7 @@ internal static class ProtoWire
         return at + value.Length;
     }
 
+    /// <summary>Writes a double's 8 little-endian bytes (a fixed64 value).</summary>
     public static int WriteDouble(Span<byte> destination, int at, double value)
     {
         BinaryPrimitives.WriteDoubleLittleEndian(destination[at..], value);
