@@ -11,8 +11,12 @@ namespace Serving.LoadTests.Commands;
 internal static class GatewayBenchCommand
 {
     /// <summary>The command.</summary>
-    public static Command Create()
+    public static Command Create() => Create(out _);
+
+    /// <summary>The command, and how a parse of it becomes <see cref="GatewayBenchOptions"/> (for tests).</summary>
+    internal static Command Create(out Func<ParseResult, GatewayBenchOptions> optionsOf)
     {
+        var defaults = new GatewayBenchOptions();
         var duration = CommonOptions.Duration("--duration", "Measured time per cell", TimeSpan.FromSeconds(10));
         var warmup = CommonOptions.Duration("--warmup", "Unrecorded load before each cell", TimeSpan.FromSeconds(1));
         var targetWarmup = CommonOptions.Duration("--target-warmup", "Unrecorded load on each target and protocol before the first cell, at concurrency 64", TimeSpan.FromSeconds(5));
@@ -40,29 +44,35 @@ internal static class GatewayBenchCommand
             Description = "nginx worker_processes: auto (one per core, as nginx advises and as many cores as the gateway may use) or a number",
             DefaultValueFactory = _ => "auto",
         };
+        var rounds = new Option<int>("--rounds")
+        {
+            Description = "Rounds of each (protocol, concurrency) group, the targets' order reversed every other round (direct, gateway, nginx, then nginx, gateway, direct, …); each figure is the median of its per-round figures",
+            DefaultValueFactory = _ => defaults.Rounds,
+        };
         var outFile = new Option<FileInfo>("--out") { Description = "Also write the Markdown report to this file" };
         var json = CommonOptions.Json();
         var command = new Command("gateway-bench", "The worker direct vs the Serving gateway vs nginx in front of it (gRPC and REST, concurrency 1 and 64) in one run; prints the ratios with their targets")
         {
-            duration, warmup, targetWarmup, model, targets, protocols, grpcClient, restToWorkers, nginxPath, nginxWorkers, outFile, json,
+            duration, warmup, targetWarmup, model, targets, protocols, grpcClient, restToWorkers, nginxPath, nginxWorkers, rounds, outFile, json,
         };
-        command.SetAction((parse, cancellationToken) => CommandGuard.RunAsync(() => RunAsync(
-            new GatewayBenchOptions
-            {
-                Duration = parse.GetValue(duration),
-                Warmup = parse.GetValue(warmup),
-                TargetWarmup = parse.GetValue(targetWarmup),
-                Model = parse.GetValue(model)!,
-                Targets = [.. List(parse.GetValue(targets)).Select(ProxyTargets.Parse).Distinct()],
-                Protocols = [.. List(parse.GetValue(protocols)).Select(TargetProtocols.Parse).Distinct()],
-                GrpcClient = GrpcClientKinds.Parse(parse.GetValue(grpcClient)!),
-                RestToWorkers = parse.GetValue(restToWorkers) is { } hop ? Enum.Parse<WorkerRestProtocol>(hop, ignoreCase: true) : null,
-                NginxPath = parse.GetValue(nginxPath),
-                NginxWorkers = parse.GetValue(nginxWorkers)!,
-                MarkdownPath = parse.GetValue(outFile)?.FullName,
-                JsonPath = parse.GetValue(json)?.FullName,
-            },
-            cancellationToken)));
+        GatewayBenchOptions Options(ParseResult parse) => new()
+        {
+            Duration = parse.GetValue(duration),
+            Warmup = parse.GetValue(warmup),
+            TargetWarmup = parse.GetValue(targetWarmup),
+            Model = parse.GetValue(model)!,
+            Targets = [.. List(parse.GetValue(targets)).Select(ProxyTargets.Parse).Distinct()],
+            Protocols = [.. List(parse.GetValue(protocols)).Select(TargetProtocols.Parse).Distinct()],
+            GrpcClient = GrpcClientKinds.Parse(parse.GetValue(grpcClient)!),
+            RestToWorkers = parse.GetValue(restToWorkers) is { } hop ? Enum.Parse<WorkerRestProtocol>(hop, ignoreCase: true) : null,
+            NginxPath = parse.GetValue(nginxPath),
+            NginxWorkers = parse.GetValue(nginxWorkers)!,
+            Rounds = parse.GetValue(rounds),
+            MarkdownPath = parse.GetValue(outFile)?.FullName,
+            JsonPath = parse.GetValue(json)?.FullName,
+        };
+        command.SetAction((parse, cancellationToken) => CommandGuard.RunAsync(() => RunAsync(Options(parse), cancellationToken)));
+        optionsOf = Options;
         return command;
     }
 
@@ -75,12 +85,12 @@ internal static class GatewayBenchCommand
         var bound = GatewayBenchPlan.Bound(options);
         await Console.Error.WriteLineAsync(
             $"gateway-bench: {string.Join(", ", options.Targets.Select(t => t.ToName()))} × {string.Join(", ", options.Protocols.Select(p => p.ToName()))} × concurrency "
-            + $"{string.Join(",", GatewayBenchOptions.Concurrencies)}: {GatewayBenchPlan.Cells(options)} cells of {GatewayBenchMarkdown.Seconds(options.Warmup.TotalSeconds)}+{GatewayBenchMarkdown.Seconds(options.Duration.TotalSeconds)} s; "
+            + $"{string.Join(",", GatewayBenchOptions.Concurrencies)} × {options.Rounds} round(s): {GatewayBenchPlan.Cells(options)} cells of {GatewayBenchMarkdown.Seconds(options.Warmup.TotalSeconds)}+{GatewayBenchMarkdown.Seconds(options.Duration.TotalSeconds)} s; "
             + $"estimated {estimate:m\\mss\\s} (stops by itself after {bound:m\\mss\\s} at the latest)");
 
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(bound);
-        var report = await new GatewayBenchRunner(options, new GatewayBenchProgress(GatewayBenchPlan.Cells(options), estimate)).RunAsync(root, limit.Token);
+        var report = await new GatewayBenchRunner(options, new GatewayBenchProgress(GatewayBenchPlan.Cells(options), estimate, options.Rounds)).RunAsync(root, limit.Token);
         var markdown = GatewayBenchMarkdown.Render(report);
         Console.WriteLine(markdown);
         if (options.MarkdownPath is { } md)

@@ -36,6 +36,21 @@ internal static class GatewayBenchMarkdown
         ? $" The gateway forwards REST to the worker with `RestToWorkers: {hop}` (Auto: HTTP/1.1 for a call alone in flight, HTTP/2 when calls overlap)."
         : string.Empty;
 
+    /// <summary>With more than one round: how many, the order rule and how the figures come from them; empty with one.</summary>
+    private static string Rounds(GatewayBenchReport r)
+    {
+        if (r.Rounds <= 1)
+        {
+            return string.Empty;
+        }
+
+        var order = r.Cells.Where(c => c.Round == 1).Select(c => c.Target.ToName()).Distinct().ToList();
+        var example = order.Count > 1 ? $" ({string.Join(", ", order)}, then {string.Join(", ", Enumerable.Reverse(order))}, …)" : string.Empty;
+        return $"Each (protocol, concurrency) group ran {r.Rounds} rounds in a row, a round being one cell per target, in the order given in odd rounds "
+            + $"and reversed in even ones{example}, so a drift in the process's speed falls on every target alike; each figure below is computed per round "
+            + "from that round's two cells, and the one printed is the median over the rounds (the mean of the middle two for an even count). ";
+    }
+
     private static void AppendHeader(StringBuilder md, GatewayBenchReport r)
     {
         var m = r.Machine;
@@ -56,6 +71,7 @@ internal static class GatewayBenchMarkdown
             + $"REST JSON over HTTP/1.1 with one connection per caller); {nginx}.{RestHop(r)} Every target is in front of the same worker and all run at once, on 127.0.0.1. "
             + $"Each target got {Seconds(r.TargetWarmupSeconds)} s of unrecorded load per protocol at concurrency 64 first; then every cell is "
             + $"{Seconds(r.WarmupSeconds)} s warm-up + {Seconds(r.DurationSeconds)} s measured, the targets taking turns cell by cell, all sent the same request bytes. "
+            + Rounds(r)
             + "The machine is shared: the `others` column is the CPU other processes used during the cell.");
         md.AppendLine();
         if (r.StoppedEarly is { } stopped)
@@ -83,11 +99,12 @@ internal static class GatewayBenchMarkdown
     {
         md.AppendLine("## Cells");
         md.AppendLine();
-        md.AppendLine("| protocol | c | target | req/s | p50 | p90 | p99 | requests | errors | CPU this process | others |");
-        md.AppendLine("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        var rounds = r.Rounds > 1;
+        md.AppendLine($"| protocol | c |{(rounds ? " round |" : string.Empty)} target | req/s | p50 | p90 | p99 | requests | errors | CPU this process | others |");
+        md.AppendLine($"| --- | ---: |{(rounds ? " ---: |" : string.Empty)} --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var c in r.Cells)
         {
-            var head = $"| {Protocol(c.Protocol)} | {c.Concurrency} | {c.Target.ToLabel()} |";
+            var head = $"| {Protocol(c.Protocol)} | {c.Concurrency} |{(rounds ? $" {c.Round} |" : string.Empty)} {c.Target.ToLabel()} |";
             md.AppendLine(c switch
             {
                 { Skipped: { } skipped } => $"{head} skipped: {Escape(skipped)} | | | | | | | |",

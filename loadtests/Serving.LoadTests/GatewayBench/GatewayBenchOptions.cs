@@ -21,6 +21,12 @@ internal sealed record GatewayBenchOptions
     /// <summary>Unrecorded load on each target and protocol before any cell, at concurrency 64 (JIT tiering, thread pool growth).</summary>
     public TimeSpan TargetWarmup { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How many times each (protocol, concurrency) group is measured; the targets' order reverses every other round, and
+    /// each figure is the median of its per-round figures.
+    /// </summary>
+    public int Rounds { get; init; } = 3;
+
     /// <summary>The targets to load.</summary>
     public IReadOnlyList<ProxyTarget> Targets { get; init; } = ProxyTargets.All;
 
@@ -51,6 +57,7 @@ internal sealed record GatewayBenchOptions
         Require(Duration >= TimeSpan.FromSeconds(1), "--duration must be at least 1s");
         Require(Warmup >= TimeSpan.Zero, "--warmup must not be negative");
         Require(TargetWarmup >= TimeSpan.Zero, "--target-warmup must not be negative");
+        Require(Rounds is >= 1 and <= 20, "--rounds must be between 1 and 20");
         Require(Targets.Count > 0, "--targets needs at least one of direct, gateway, nginx");
         Require(Protocols.Count > 0 && Protocols.All(p => p != TargetProtocol.RestBinary), "--protocols takes grpc and/or rest-json");
         Require(Model.Length > 0, "--model must name a model");

@@ -9,8 +9,8 @@ internal static class GatewayBenchPlan
     /// <summary>Seconds to start the worker, the gateway (until it routes) and nginx.</summary>
     public const double StartSeconds = 5;
 
-    /// <summary>Measured cells: targets × protocols × concurrencies.</summary>
-    public static int Cells(GatewayBenchOptions o) => o.Targets.Count * o.Protocols.Count * GatewayBenchOptions.Concurrencies.Count;
+    /// <summary>Measured cells: targets × protocols × concurrencies × rounds.</summary>
+    public static int Cells(GatewayBenchOptions o) => o.Targets.Count * o.Protocols.Count * GatewayBenchOptions.Concurrencies.Count * o.Rounds;
 
     /// <summary>The expected wall time.</summary>
     public static TimeSpan Estimate(GatewayBenchOptions o)

@@ -8,7 +8,10 @@ namespace Serving.LoadTests.GatewayBench;
 /// Progress on stderr, so stdout carries only the report: a line per step and per finished cell with the time
 /// left; on a terminal also a live per-second line within each run.
 /// </summary>
-internal sealed class GatewayBenchProgress(int totalCells, TimeSpan estimate) : IProgress<LoadProgress>
+/// <param name="totalCells">Cells in the whole run, every round counted.</param>
+/// <param name="estimate">The run's estimated wall time.</param>
+/// <param name="rounds">Rounds per (protocol, concurrency) group; the cell lines name the round when there are several.</param>
+internal sealed class GatewayBenchProgress(int totalCells, TimeSpan estimate, int rounds) : IProgress<LoadProgress>
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly bool _live = !Console.IsErrorRedirected;
@@ -22,7 +25,8 @@ internal sealed class GatewayBenchProgress(int totalCells, TimeSpan estimate) : 
     public void CellStarted(GatewayBenchCell cell)
     {
         _cell++;
-        _label = $"{GatewayBenchMarkdown.Protocol(cell.Protocol)} c={cell.Concurrency} · {cell.Target.ToLabel()}";
+        var round = rounds > 1 ? $" · round {cell.Round}/{rounds}" : string.Empty;
+        _label = $"{GatewayBenchMarkdown.Protocol(cell.Protocol)} c={cell.Concurrency}{round} · {cell.Target.ToLabel()}";
         Write($"[{Clock(_clock.Elapsed)}, ~{Clock(Left())} left] cell {_cell}/{totalCells}: {_label} ...");
     }
 

@@ -41,13 +41,16 @@ internal sealed record GatewayBenchReport
     /// <summary>Unrecorded seconds per target and protocol before the first cell.</summary>
     public required double TargetWarmupSeconds { get; init; }
 
+    /// <summary>Rounds of each (protocol, concurrency) group (1 in reports from before there were rounds).</summary>
+    public int Rounds { get; init; } = 1;
+
     /// <summary>Closed-model concurrencies.</summary>
     public required IReadOnlyList<int> Concurrencies { get; init; }
 
     /// <summary>nginx's part; null when nginx was not among the targets.</summary>
     public NginxRun? Nginx { get; init; }
 
-    /// <summary>Every cell, in the order they ran.</summary>
+    /// <summary>Every cell, in the order they ran (each group's rounds one after the other).</summary>
     public required IReadOnlyList<GatewayBenchCell> Cells { get; init; }
 
     /// <summary>The figures with targets.</summary>

@@ -9,8 +9,8 @@ namespace Serving.LoadTests.GatewayBench;
 
 /// <summary>
 /// Runs the gateway bench in one process: the worker, the gateway in front of it and nginx (a child process) in front
-/// of the same worker all start first; each target is warmed up, then every (protocol, concurrency) cell is measured on
-/// each target in turn, so a ratio compares cells minutes apart at most.
+/// of the same worker all start first; each target is warmed up, then every (protocol, concurrency) group is measured
+/// in rounds, each round one cell per target in turn, so a ratio divides cells of one round, seconds apart.
 /// </summary>
 internal sealed class GatewayBenchRunner(GatewayBenchOptions options, GatewayBenchProgress progress)
 {
@@ -52,6 +52,7 @@ internal sealed class GatewayBenchRunner(GatewayBenchOptions options, GatewayBen
             DurationSeconds = options.Duration.TotalSeconds,
             WarmupSeconds = options.Warmup.TotalSeconds,
             TargetWarmupSeconds = options.TargetWarmup.TotalSeconds,
+            Rounds = options.Rounds,
             Concurrencies = GatewayBenchOptions.Concurrencies,
             Nginx = _nginx,
             Cells = _cells,
@@ -73,13 +74,24 @@ internal sealed class GatewayBenchRunner(GatewayBenchOptions options, GatewayBen
         {
             foreach (var concurrency in GatewayBenchOptions.Concurrencies)
             {
-                foreach (var target in options.Targets)
+                for (var round = 1; round <= options.Rounds; round++)
                 {
-                    _cells.Add(await RunCellAsync(target, protocol, concurrency, payload, cancellationToken));
+                    foreach (var target in CellOrder(round, options.Targets))
+                    {
+                        _cells.Add(await RunCellAsync(target, protocol, concurrency, round, payload, cancellationToken));
+                    }
                 }
             }
         }
     }
+
+    /// <summary>
+    /// The targets' order in a round: as given in odd rounds, reversed in even ones (direct, gateway, nginx, then
+    /// nginx, gateway, direct, …), so a drift in the process's speed over a group (tiering, the thread pool's hill
+    /// climbing, a neighbour) falls on every target alike instead of always on the last.
+    /// </summary>
+    internal static IReadOnlyList<ProxyTarget> CellOrder(int round, IReadOnlyList<ProxyTarget> targets) =>
+        round % 2 == 1 ? targets : [.. targets.Reverse()];
 
     private static async Task<InProcessWorker> StartWorkerAsync(BenchRepository repository, CancellationToken cancellationToken)
     {
@@ -169,10 +181,10 @@ internal sealed class GatewayBenchRunner(GatewayBenchOptions options, GatewayBen
         }
     }
 
-    private async Task<GatewayBenchCell> RunCellAsync(ProxyTarget target, TargetProtocol protocol, int concurrency, InferPayload payload, CancellationToken cancellationToken)
+    private async Task<GatewayBenchCell> RunCellAsync(ProxyTarget target, TargetProtocol protocol, int concurrency, int round, InferPayload payload, CancellationToken cancellationToken)
     {
         var protocolName = protocol.ToName();
-        var cell = new GatewayBenchCell(target, protocolName, concurrency, null);
+        var cell = new GatewayBenchCell(target, protocolName, concurrency, null, Round: round);
         progress.CellStarted(cell);
         if (_unavailable.TryGetValue(target, out var unavailable))
         {

@@ -99,6 +99,56 @@ public sealed class GatewayBenchMarkdownTests
         Assert.Equal(GatewayBenchMarkdown.Render(report), GatewayBenchMarkdown.Render(back));
     }
 
+    [Fact]
+    public void Render_OneRound_NoRoundColumnAndNoWordOfRounds()
+    {
+        var text = GatewayBenchMarkdown.Render(GatewayBenchCells.Report(FullRun()));
+
+        Assert.Contains("| protocol | c | target | req/s |", text, StringComparison.Ordinal);
+        Assert.Contains("| --- | ---: | --- | ---: |", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("round", text, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void Render_TwoRounds_RoundColumnOnEveryRow_AndTheHeaderSaysHowManyAndTheOrder()
+    {
+        List<GatewayBenchCell> cells =
+        [
+            .. GatewayBenchCells.Protocol("grpc", direct64: 10_000, gateway64: 6_000, nginx64: 2_000, directP50: 300, gatewayP50: 500, round: 1),
+            .. GatewayBenchCells.Protocol("grpc", direct64: 10_000, gateway64: 5_000, nginx64: 2_000, directP50: 300, gatewayP50: 500, round: 2)
+                .Select(c => c.Target == ProxyTarget.Gateway ? c with { Report = null, Error = "boom" } : c)
+                .Reverse(),
+        ];
+
+        var text = GatewayBenchMarkdown.Render(GatewayBenchCells.Report(cells));
+
+        Assert.Contains("| protocol | c | round | target | req/s |", text, StringComparison.Ordinal);
+        Assert.Contains("| --- | ---: | ---: | --- | ---: |", text, StringComparison.Ordinal);
+        Assert.Contains("| gRPC | 64 | 1 | Serving gateway → worker | 6,000 | 20.0 ms |", text, StringComparison.Ordinal);
+        Assert.Contains("| gRPC | 64 | 2 | Serving gateway → worker | did not run: boom |", text, StringComparison.Ordinal);
+        Assert.Contains("| gRPC | 1 | 2 | worker direct | 5,000 |", text, StringComparison.Ordinal);
+        Assert.Contains("ran 2 rounds in a row", text, StringComparison.Ordinal);
+        Assert.Contains("(direct, gateway, nginx, then nginx, gateway, direct, …)", text, StringComparison.Ordinal);
+        Assert.Contains("| gRPC | gateway ÷ direct throughput, c=64 | 0.60× | ≥ 0.5× | PASS | 1 of 2 rounds: 0.60× (6,000 ÷ 10,000 req/s); left out: round 2: gateway c=64 did not run: boom |", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Json_RoundTrip_KeepsEachCellsRound()
+    {
+        var report = GatewayBenchCells.Report([
+            .. GatewayBenchCells.Protocol("grpc", direct64: 10_000, gateway64: 6_000, nginx64: 2_000, directP50: 300, gatewayP50: 500, round: 1),
+            .. GatewayBenchCells.Protocol("grpc", direct64: 10_000, gateway64: 5_000, nginx64: 2_000, directP50: 300, gatewayP50: 500, round: 2),
+        ]);
+
+        var json = JsonSerializer.Serialize(report, GatewayBenchJsonContext.Default.GatewayBenchReport);
+        var back = JsonSerializer.Deserialize(json, GatewayBenchJsonContext.Default.GatewayBenchReport)!;
+
+        Assert.Contains("\"round\": 2", json, StringComparison.Ordinal);
+        Assert.Contains("\"rounds\": 2", json, StringComparison.Ordinal);
+        Assert.Equal([1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2], back.Cells.Select(c => c.Round));
+        Assert.Equal(GatewayBenchMarkdown.Render(report), GatewayBenchMarkdown.Render(back));
+    }
+
     private static List<GatewayBenchCell> FullRun() =>
     [
         .. GatewayBenchCells.Protocol("grpc", direct64: 10_000, gateway64: 6_000, nginx64: 2_000, directP50: 300, gatewayP50: 500),
