@@ -23,15 +23,22 @@ public sealed class TracingTests
 
         await worker.Grpc.ModelInferAsync(ReferenceRows.Request("tabular", "1", "input", rows.Draw(new Random(41), 10)));
 
-        await Eventually.TrueAsync(() => spans.Named("drift evaluation").Length > 0, "an evaluation span");
+        // Each span is exported when it ends, and the three end on different threads in no set order (the evaluation can
+        // end before the ingest span that asked for it, the ack before the worker's send span): wait for all three.
+        await Eventually.TrueAsync(
+            () => spans.Named("drift evaluation").Length > 0 && spans.Named("prediction log send").Length > 0 && IngestOfTen(spans).Length > 0,
+            "an evaluation span, a send span and the ingest span of the 10 records");
         var send = spans.Named("prediction log send").First();
         Assert.Equal(ActivityKind.Producer, send.Kind);
         Assert.Equal(10, send.GetTagItem("serving.logs.records"));
-        var ingest = spans.Named("prediction log ingest").First(s => (long)s.GetTagItem("serving.logs.accepted")! == 10);
+        var ingest = IngestOfTen(spans).First();
         Assert.Equal(ActivityKind.Consumer, ingest.Kind);
         Assert.Equal(default, ingest.ParentSpanId); // a batch is a trace of its own, not a child of the hours-long stream
         var evaluation = spans.Named("drift evaluation")[0];
         Assert.Equal("tabular", evaluation.GetTagItem("serving.model"));
         Assert.Equal(10, evaluation.GetTagItem("serving.drift.window"));
     }
+
+    private static Activity[] IngestOfTen(SpanCollection spans) =>
+        [.. spans.Named("prediction log ingest").Where(s => s.GetTagItem("serving.logs.accepted") is long accepted && accepted == 10)];
 }
