@@ -49,6 +49,51 @@ public sealed class PredictionLogSenderTests
     }
 
     [Fact]
+    public async Task ManyThreadsRecordingWhileTheSenderTakes_EveryRecordArrivesExactlyOnce()
+    {
+        // Small batches and a short flush: the sender takes segments while four threads keep appending to them.
+        var options = Predictions.Options(o => { o.BatchSize = 16; o.FlushInterval = TimeSpan.FromMilliseconds(1); });
+        await using var run = await SenderRun.StartAsync(options);
+        const int threads = 4;
+        const int requests = 500;
+
+        // Each request carries 3 rows whose feature names it: thread * 1e6 + request * 10 + row (exact in float32).
+        var producers = Enumerable.Range(0, threads).Select(t => Task.Factory.StartNew(
+            () =>
+            {
+                for (var r = 0; r < requests; r++)
+                {
+                    run.Shipper.Record(Predictions.Rows(3, features: 1, version: Version(t), start: (t * 1_000_000f) + (r * 10)));
+                }
+            },
+            CancellationToken.None,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default)).ToArray();
+        await Task.WhenAll(producers);
+
+        await WaitAsync(() => run.Stats.Acked == threads * requests * 3);
+        var batches = run.Transport.DataBatches;
+        var values = batches.SelectMany(b => b.Records.Select(r => (b.Schemas[r.Schema].Version, r.Features[0]))).ToList();
+        var expected = Enumerable.Range(0, threads).SelectMany(t => Enumerable.Range(0, requests).SelectMany(r => Enumerable.Range(0, 3)
+            .Select(row => (Version(t), (double)((t * 1_000_000f) + (r * 10) + row))))).ToList();
+        Assert.Equal(expected.Order(), values.Order());
+        Assert.All(batches, b => Assert.InRange(b.Records.Count, 1, 16));
+        Assert.Equal(0, run.Shipper.QueueLength);
+        Assert.Equal(0, run.Shipper.QueuedBytes);
+        Assert.Equal(0, run.Stats.Dropped);
+
+        // Each thread's rows arrive in the order it recorded them.
+        foreach (var t in Enumerable.Range(0, threads))
+        {
+            var mine = values.Where(v => v.Item2 >= t * 1_000_000 && v.Item2 < (t + 1) * 1_000_000).Select(v => v.Item2).ToList();
+            Assert.Equal(mine.Order(), mine);
+        }
+
+        // Two versions, so batches carry two schemas and records point at either.
+        static string Version(int thread) => thread % 2 == 0 ? "1" : "2";
+    }
+
+    [Fact]
     public async Task WideRecords_BatchesStopBeforeMaxBatchBytes_NoRecordLeftBehind()
     {
         var options = Predictions.Options(o => { o.BatchSize = 1000; o.MaxBatchBytes = 64 * 1024; o.FlushInterval = TimeSpan.FromMilliseconds(20); });
