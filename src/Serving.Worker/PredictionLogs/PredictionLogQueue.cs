@@ -86,7 +86,7 @@ internal sealed class PredictionLogQueue(PredictionLogOptions options)
     /// <summary>Appends one record (<paramref name="record"/>: its fields but the schema index) unless the queue is full or completed.</summary>
     public Outcome TryAppend(RecordLayout layout, ReadOnlySpan<byte> record, ActivityContext origin)
     {
-        TaskCompletionSource? wake = null;
+        TaskCompletionSource? wake;
         lock (_gate)
         {
             if (_completed)
@@ -102,9 +102,11 @@ internal sealed class PredictionLogQueue(PredictionLogOptions options)
             }
 
             var open = _open ??= Rent();
+            var sealedAny = false;
             if (open.Records > 0 && SequenceFieldBytes + open.SchemasLength + open.Length + open.EntrySize(layout, record.Length) > _maxBatchBytes)
             {
-                wake = Seal();
+                Seal();
+                sealedAny = true;
                 open = _open = Rent();
             }
 
@@ -112,13 +114,12 @@ internal sealed class PredictionLogQueue(PredictionLogOptions options)
             _records++;
             if (open.Records >= _batchSize)
             {
-                wake = Seal();
+                Seal();
+                sealedAny = true;
             }
-            else if (open.Records == 1 && _sealed.Count == 0)
-            {
-                // An idle sender waits for any record, to start the flush clock.
-                wake = TakeWaiter();
-            }
+
+            // The sender waits for a sealed segment, or, idle, for any record to start the flush clock.
+            wake = sealedAny || (open.Records == 1 && _sealed.Count == 0) ? TakeWaiter() : null;
         }
 
         wake?.TrySetResult();
@@ -233,12 +234,11 @@ internal sealed class PredictionLogQueue(PredictionLogOptions options)
         return true;
     }
 
-    // Moves the open segment to the sealed ones; returns the sender's waiter to wake, if it waits.
-    private TaskCompletionSource? Seal()
+    // Moves the open segment to the sealed ones; the caller wakes the sender (TakeWaiter) once it has left the lock.
+    private void Seal()
     {
         _sealed.Enqueue(_open!);
         _open = null;
-        return TakeWaiter();
     }
 
     private TaskCompletionSource? TakeWaiter()
