@@ -35,11 +35,7 @@ public class PredictionLogBenchmarks
     [Benchmark(OperationsPerInvoke = Batch)]
     public int Record()
     {
-        for (var i = 0; i < Batch; i++)
-        {
-            _shipper.Record(_prediction);
-        }
-
+        RecordBatch();
         var records = 0;
         while (_shipper.Queue.TryTake(out var segment))
         {
@@ -54,11 +50,7 @@ public class PredictionLogBenchmarks
     [Benchmark(OperationsPerInvoke = Batch)]
     public int RecordAndShip()
     {
-        for (var i = 0; i < Batch; i++)
-        {
-            _shipper.Record(_prediction);
-        }
-
+        RecordBatch();
         var records = 0;
         while (_shipper.Queue.TryTake(out var segment))
         {
@@ -71,5 +63,13 @@ public class PredictionLogBenchmarks
         }
 
         return records;
+    }
+
+    private void RecordBatch()
+    {
+        for (var i = 0; i < Batch; i++)
+        {
+            _shipper.Record(_prediction);
+        }
     }
 }

@@ -144,20 +144,9 @@ internal sealed class RecordLayout
             + ProtoWire.StringFieldSize(prediction.Arm);
         if (_categoricalKeys.Length > 0)
         {
-            var categorical = 0;
-            for (var i = 0; i < _inputs.Length; i++)
+            foreach (var entry in Categorical(prediction.Inputs, row))
             {
-                var part = _inputs[i];
-                if (TensorValues.IsNumeric(part.DataType))
-                {
-                    continue;
-                }
-
-                for (long e = 0; e < part.PerRow; e++)
-                {
-                    var entry = MapEntrySize(_categoricalKeys[categorical++], TensorValues.Utf8(prediction.Inputs[i], (row * part.PerRow) + e).Length);
-                    size += 1 + ProtoWire.DelimitedSize(entry);
-                }
+                size += 1 + ProtoWire.DelimitedSize(MapEntrySize(entry.Key, entry.Value.Length));
             }
         }
 
@@ -226,27 +215,17 @@ internal sealed class RecordLayout
     // map<string, string> categorical_features = 8: one entry message per value, { key = 1, value = 2 }.
     private int WriteCategorical(Span<byte> destination, int at, in PredictionContext prediction, long row)
     {
-        var categorical = 0;
-        for (var i = 0; i < _inputs.Length; i++)
+        foreach (var entry in Categorical(prediction.Inputs, row))
         {
-            var part = _inputs[i];
-            if (TensorValues.IsNumeric(part.DataType))
-            {
-                continue;
-            }
-
-            for (long e = 0; e < part.PerRow; e++)
-            {
-                var key = _categoricalKeys[categorical++];
-                var value = TensorValues.Utf8(prediction.Inputs[i], (row * part.PerRow) + e);
-                at = ProtoWire.WriteDelimitedHeader(destination, at, CategoricalTag, MapEntrySize(key, value.Length));
-                at = ProtoWire.WriteBytes(destination, at, ProtoWire.LengthDelimitedTag(1), key);
-                at = ProtoWire.WriteBytes(destination, at, ProtoWire.LengthDelimitedTag(2), value);
-            }
+            at = ProtoWire.WriteDelimitedHeader(destination, at, CategoricalTag, MapEntrySize(entry.Key, entry.Value.Length));
+            at = ProtoWire.WriteBytes(destination, at, ProtoWire.LengthDelimitedTag(1), entry.Key);
+            at = ProtoWire.WriteBytes(destination, at, ProtoWire.LengthDelimitedTag(2), entry.Value);
         }
 
         return at;
     }
+
+    private CategoricalEntries Categorical(InferTensor[] inputs, long row) => new(this, inputs, row);
 
     private static int MapEntrySize(byte[] key, int valueBytes) => 1 + ProtoWire.DelimitedSize(key.Length) + 1 + ProtoWire.DelimitedSize(valueBytes);
 
@@ -282,6 +261,55 @@ internal sealed class RecordLayout
         for (long i = 0; i < count; i++)
         {
             yield return string.Create(CultureInfo.InvariantCulture, $"{name}[{i}]");
+        }
+    }
+
+    /// <summary>A row's categorical value and its key (the value as a protobuf string's bytes).</summary>
+    private readonly ref struct CategoricalEntry(byte[] key, ReadOnlySpan<byte> value)
+    {
+        public byte[] Key { get; } = key;
+
+        public ReadOnlySpan<byte> Value { get; } = value;
+    }
+
+    /// <summary>The row's BYTES values with their keys, in signature order: what sizing and writing a record both walk.</summary>
+    private ref struct CategoricalEntries(RecordLayout layout, InferTensor[] inputs, long row)
+    {
+        private int _input = -1;
+        private long _element;
+        private int _key;
+
+        public CategoricalEntry Current { get; private set; }
+
+        public readonly CategoricalEntries GetEnumerator() => this;
+
+        public bool MoveNext()
+        {
+            var parts = layout._inputs;
+            while (_input < 0 || ++_element >= parts[_input].PerRow)
+            {
+                // On to the next BYTES input (numeric ones are features, not categorical).
+                do
+                {
+                    _input++;
+                }
+                while (_input < parts.Length && TensorValues.IsNumeric(parts[_input].DataType));
+
+                if (_input >= parts.Length)
+                {
+                    return false;
+                }
+
+                _element = 0;
+                if (parts[_input].PerRow > 0)
+                {
+                    break;
+                }
+            }
+
+            var part = parts[_input];
+            Current = new CategoricalEntry(layout._categoricalKeys[_key++], TensorValues.Utf8(inputs[_input], (row * part.PerRow) + _element));
+            return true;
         }
     }
 }

@@ -57,6 +57,28 @@ public sealed class RecordEncodingTests
     }
 
     [Fact]
+    public void SeveralBytesInputsBetweenNumericOnes_EveryRowGetsItsOwnValuesUnderTheirKeys()
+    {
+        var shipper = Predictions.Shipper(Predictions.Options(), new PredictionLogStats());
+        static ReadOnlyMemory<byte>[] Texts(params string[] values) => [.. values.Select(v => (ReadOnlyMemory<byte>)Encoding.UTF8.GetBytes(v))];
+        InferTensor[] inputs =
+        [
+            InferTensor.Strings("city", [2, 2], Texts("Oslo", "Bergen", "Kyoto", "Osaka")),
+            Predictions.Fp32("x", [2, 1], 1, 2),
+            InferTensor.Strings("empty", [2, 0], []),
+            InferTensor.Strings("tag", [2, 1], Texts("a", "b")),
+        ];
+
+        shipper.Record(new PredictionContext("m", "1", null, inputs, [], 1, null));
+
+        var records = Predictions.Drain(shipper).Select(r => r.Record).ToList();
+        Assert.Equal(2, records.Count);
+        Assert.Equal(new Dictionary<string, string> { ["city[0]"] = "Oslo", ["city[1]"] = "Bergen", ["tag[0]"] = "a" }, records[0].CategoricalFeatures);
+        Assert.Equal(new Dictionary<string, string> { ["city[0]"] = "Kyoto", ["city[1]"] = "Osaka", ["tag[0]"] = "b" }, records[1].CategoricalFeatures);
+        Assert.Equal([2.0], records[1].Features);
+    }
+
+    [Fact]
     public void ManyLayoutsInOneBatch_SchemaIndexesPastOneByteStillPointAtTheirOwn()
     {
         var shipper = Predictions.Shipper(Predictions.Options(o => o.BatchSize = 1000), new PredictionLogStats());
