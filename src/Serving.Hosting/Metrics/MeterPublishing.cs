@@ -47,13 +47,25 @@ public static class MeterPublishing
         var perRequest = configuration.GetValue(PerRequestMetersKey, defaultValue: false);
         Prometheus.Metrics.ConfigureMeterAdapter(options => options.InstrumentFilterPredicate = instrument => Publishes(instrument, perRequest));
 
-        // The event counter adapter only reads the "EventCounters" payloads, which are written at LogAlways. Enabled
-        // at Informational, the sources it listens to (Kestrel, hosting, HttpClient, ...) also raise their
-        // per-request events (Kestrel's RequestStart/RequestStop among them), which it then throws away.
+        // The event counter adapter only reads the "EventCounters" payloads, which are written at LogAlways. But an
+        // event source that anyone listens to, at any level, keeps its counters up to date per request: hosting counts
+        // each request (RequestStart/RequestStop), Kestrel each queued stream, HttpClient and sockets each request and
+        // operation (perf, worker at concurrency 64 after a scrape: about 1% of the process's CPU, more on the gateway,
+        // whose forwards add HttpClient's). The meters published above already carry what those counters would, so by
+        // default the adapter listens to the runtime's source alone, at Critical.
         var level = perRequest ? EventLevel.Informational : EventLevel.Critical;
         Prometheus.Metrics.ConfigureEventCounterAdapter(options =>
-            options.EventSourceSettingsProvider = _ => new Prometheus.EventCounterAdapterEventSourceSettings { MinimumLevel = level });
+        {
+            options.EventSourceSettingsProvider = _ => new Prometheus.EventCounterAdapterEventSourceSettings { MinimumLevel = level };
+            if (!perRequest)
+            {
+                options.EventSourceFilterPredicate = ListensTo;
+            }
+        });
     }
+
+    /// <summary>The event sources the event counter adapter listens to without per-request meters: the runtime's alone.</summary>
+    public static bool ListensTo(string eventSource) => eventSource == "System.Runtime";
 
     /// <summary>True when the adapter publishes <paramref name="instrument"/>.</summary>
     public static bool Publishes(Instrument instrument, bool perRequestMeters) =>

@@ -84,10 +84,18 @@ public sealed class MetricsCatalogueTests
         }
 
         Assert.Contains(scrapes["worker"].Families, f => f.Name.StartsWith("system_runtime_", StringComparison.Ordinal));
-        // Its event counter adapter listens to Kestrel (and others) below Informational: Kestrel's per-request events stay off.
-        var kestrel = Assert.Single(EventSource.GetSources(), s => s.Name == "Microsoft-AspNetCore-Server-Kestrel");
-        Assert.True(kestrel.IsEnabled(), "the event counter adapter is not listening to Kestrel's event source");
-        Assert.False(kestrel.IsEnabled(EventLevel.Informational, EventKeywords.None), "Kestrel's Informational (per-request) events are enabled");
+        // Its event counter adapter listens to the runtime's event source, below Informational, and to no source that
+        // counts requests: hosting, Kestrel and HttpClient would keep their counters per request once listened to.
+        var sources = EventSource.GetSources().ToList();
+        var runtime = Assert.Single(sources, s => s.Name == "System.Runtime");
+        Assert.True(runtime.IsEnabled(), "the event counter adapter is not listening to the runtime's event source");
+        Assert.False(runtime.IsEnabled(EventLevel.Informational, EventKeywords.All), "the runtime's Informational events are enabled");
+        foreach (var name in new[] { "Microsoft-AspNetCore-Server-Kestrel", "Microsoft.AspNetCore.Hosting", "System.Net.Http" })
+        {
+            var source = Assert.Single(sources, s => s.Name == name);
+            Assert.False(source.IsEnabled(), $"{name}'s event source is listened to: it counts every request");
+        }
+
         string[] perRequest = ["http_server_request_duration", "http_server_active_requests", "routing_match_attempts", "kestrel_queued_requests", "memory_pool_rented", "http_client_request_duration"];
         foreach (var role in Roles)
         {
