@@ -11,7 +11,8 @@ public static class ServingHostBuilder
     /// <summary>
     /// A web application builder rooted in the current directory; <paramref name="overrides"/> win over every other
     /// configuration source, ASP.NET Core's per-request logs stay at Warning (no Information line per request), and
-    /// the framework's per-request meter instruments stay off <c>/metrics</c> (<see cref="MeterPublishing"/>).
+    /// the framework's per-request meter instruments stay off <c>/metrics</c> (<see cref="MeterPublishing"/>), and exemplars
+    /// name only exported traces (<see cref="TraceExemplars"/>).
     /// </summary>
     public static WebApplicationBuilder Create(string[] args, IDictionary<string, string?>? overrides)
     {
@@ -23,6 +24,7 @@ public static class ServingHostBuilder
 
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         MeterPublishing.Configure(builder.Configuration);
+        TraceExemplars.Configure();
         return builder;
     }
 }

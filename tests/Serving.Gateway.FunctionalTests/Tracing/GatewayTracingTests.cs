@@ -46,6 +46,46 @@ public sealed class GatewayTracingTests(GatewayFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task Exemplars_NameTheCallersTrace_OnlyWhenATracerExportsIt()
+    {
+        // Without a tracer the request still has an activity (its trace id from the caller's traceparent), but no
+        // exemplar takes it: it would name a trace nobody stored. Series are process-wide and keep their last
+        // exemplar, so each case looks for its own caller's trace id.
+        await using (var untraced = await GatewayServer.StartAsync([fixture.WorkerA]))
+        {
+            var trace = await InferAsCallerAsync(untraced, "untraced caller");
+            var text = await OpenMetricsAsync(untraced);
+            Assert.Contains("serving_gateway_requests_total{", text, StringComparison.Ordinal);
+            Assert.DoesNotContain($"trace_id=\"{trace}\"", text, StringComparison.Ordinal);
+        }
+
+        var spans = new ConcurrentQueue<Activity>();
+        await using var traced = await GatewayServer.StartAsync([fixture.WorkerA], tracing: t => t.AddInMemoryExporter(new QueueCollection(spans)));
+        var tracedTrace = await InferAsCallerAsync(traced, "traced caller");
+        var exemplars = (await OpenMetricsAsync(traced)).Split('\n')
+            .Where(l => l.StartsWith("serving_gateway_", StringComparison.Ordinal) && l.Contains($"trace_id=\"{tracedTrace}\"", StringComparison.Ordinal))
+            .ToList();
+        Assert.Contains(exemplars, l => l.StartsWith("serving_gateway_requests_total{", StringComparison.Ordinal));
+        Assert.Contains(exemplars, l => l.StartsWith("serving_gateway_request_duration_seconds_bucket{", StringComparison.Ordinal));
+    }
+
+    private static async Task<ActivityTraceId> InferAsCallerAsync(GatewayServer gateway, string name)
+    {
+        using var caller = Caller(name);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await Infer.RestAsync(gateway.Http)).Status);
+        return caller.TraceId;
+    }
+
+    private static async Task<string> OpenMetricsAsync(GatewayServer gateway)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+        request.Headers.Accept.ParseAdd("application/openmetrics-text; version=1.0.0; charset=utf-8");
+        using var response = await gateway.Metrics.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsStringAsync();
+    }
+
     private static Activity Caller(string name)
     {
         var caller = new Activity(name).SetIdFormat(ActivityIdFormat.W3C);
