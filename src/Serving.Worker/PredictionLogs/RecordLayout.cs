@@ -286,9 +286,10 @@ internal sealed class RecordLayout
         public bool MoveNext()
         {
             var parts = layout._inputs;
-            while (_input < 0 || ++_element >= parts[_input].PerRow)
+            _element++;
+            while (_input < 0 || _element >= parts[_input].PerRow)
             {
-                // On to the next BYTES input (numeric ones are features, not categorical).
+                // On to the next BYTES input (numeric ones are features, not categorical); an empty one is skipped.
                 do
                 {
                     _input++;
@@ -301,10 +302,6 @@ internal sealed class RecordLayout
                 }
 
                 _element = 0;
-                if (parts[_input].PerRow > 0)
-                {
-                    break;
-                }
             }
 
             var part = parts[_input];

@@ -20,13 +20,8 @@ public sealed class GatewayTracingTests(GatewayFixture fixture)
         var spans = new ConcurrentQueue<Activity>();
         await using var gateway = await GatewayServer.StartAsync([fixture.WorkerA], tracing: t => t.AddInMemoryExporter(new QueueCollection(spans)));
 
-        ActivityTraceId restTrace, grpcTrace;
-        using (var caller = Caller("rest caller"))
-        {
-            restTrace = caller.TraceId;
-            Assert.Equal(System.Net.HttpStatusCode.OK, (await Infer.RestAsync(gateway.Http)).Status);
-        }
-
+        var restTrace = await InferAsCallerAsync(gateway, "rest caller");
+        ActivityTraceId grpcTrace;
         using (var caller = Caller("grpc caller"))
         {
             grpcTrace = caller.TraceId;
