@@ -31,6 +31,7 @@ internal sealed partial class ArchiveWriter : IDisposable
     private readonly ArrayBufferWriter<byte> _scratch = new(256);
     private readonly Utf8JsonWriter _json;
     private readonly EncodedSchema.Cache _names = new(JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
+    private readonly DiskFlusher _flusher = new();
     private FileStream? _file;
     private long _fileBytes;
     private DateTimeOffset _openedAt;
@@ -81,9 +82,9 @@ internal sealed partial class ArchiveWriter : IDisposable
             WriteLines(receivedAt);
             if (_options.FlushToDisk)
             {
-                // The fsync waits on the disk, not the CPU: the caller's thread goes on (the next batch is read meanwhile).
-                var file = _file!;
-                await Task.Run(() => file.Flush(flushToDisk: true), CancellationToken.None).ConfigureAwait(false);
+                // The fsync waits on the disk, not the CPU: on the flusher's own thread, while the caller's thread goes
+                // on (the next batch is read meanwhile) and no thread-pool thread waits.
+                await _flusher.FlushToDiskAsync(_file!).ConfigureAwait(false);
             }
 
             // Unbuffered, so the lines are already with the OS; this flush only matters if buffering ever comes back.
@@ -111,6 +112,7 @@ internal sealed partial class ArchiveWriter : IDisposable
         try
         {
             CloseFile();
+            _flusher.Dispose();
             _json.Dispose();
             _lines.Dispose();
         }
