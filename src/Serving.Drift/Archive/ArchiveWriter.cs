@@ -32,6 +32,7 @@ internal sealed partial class ArchiveWriter : IDisposable
     private readonly Utf8JsonWriter _json;
     private readonly EncodedSchema.Cache _names = new(JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
     private readonly DiskFlusher _flusher = new();
+    private readonly List<FileStream> _retired = [];
     private FileStream? _file;
     private long _fileBytes;
     private DateTimeOffset _openedAt;
@@ -49,6 +50,9 @@ internal sealed partial class ArchiveWriter : IDisposable
 
     /// <summary>The archive folder (absolute).</summary>
     public string Directory { get; }
+
+    /// <summary>fsyncs run so far (on the flusher's thread): one per batch, and one per file a batch rotated away from.</summary>
+    internal long DiskFlushes => _flusher.Completed;
 
     /// <summary>The file being written, if any.</summary>
     public string? CurrentFile => _file?.Name;
@@ -83,7 +87,13 @@ internal sealed partial class ArchiveWriter : IDisposable
             if (_options.FlushToDisk)
             {
                 // The fsync waits on the disk, not the CPU: on the flusher's own thread, while the caller's thread goes
-                // on (the next batch is read meanwhile) and no thread-pool thread waits.
+                // on (the next batch is read meanwhile) and no thread-pool thread waits. Files this batch rotated away
+                // from hold some of its lines: they are flushed too, then closed.
+                foreach (var retired in _retired)
+                {
+                    await _flusher.FlushToDiskAsync(retired).ConfigureAwait(false);
+                }
+
                 await _flusher.FlushToDiskAsync(_file!).ConfigureAwait(false);
             }
 
@@ -99,6 +109,7 @@ internal sealed partial class ArchiveWriter : IDisposable
         }
         finally
         {
+            CloseRetired();
             _lines.Reset();
             _lineEnds.Clear();
             _prefixes.Clear();
@@ -192,7 +203,7 @@ internal sealed partial class ArchiveWriter : IDisposable
             return;
         }
 
-        CloseFile();
+        RetireFile();
         Open(now);
         _metrics.OnArchiveFile(reason);
         Log.FileStarted(_logger, _file!.Name, reason);
@@ -218,6 +229,39 @@ internal sealed partial class ArchiveWriter : IDisposable
                 // A file of an earlier run in the same millisecond: take the next number.
             }
         }
+    }
+
+    // A file rotated away from during a batch: with FlushToDisk it stays open until the batch's fsyncs (on the
+    // flusher's thread) have covered it; otherwise it is closed at once.
+    private void RetireFile()
+    {
+        if (_options.FlushToDisk && _file is not null)
+        {
+            _retired.Add(_file);
+            _file = null;
+            return;
+        }
+
+        CloseFile();
+    }
+
+    // After the batch's fsyncs, or after they failed: every retired file is closed (its lines reached the OS when written).
+    private void CloseRetired()
+    {
+        foreach (var retired in _retired)
+        {
+            try
+            {
+                retired.Dispose();
+            }
+            catch (IOException e)
+            {
+                // Unbuffered, so nothing was left to write: the batch's lines were fsynced, or the batch already failed.
+                Log.CloseFailed(_logger, retired.Name, e);
+            }
+        }
+
+        _retired.Clear();
     }
 
     private void CloseFile()
@@ -250,5 +294,8 @@ internal sealed partial class ArchiveWriter : IDisposable
     {
         [LoggerMessage(1, LogLevel.Information, "Prediction archive: writing {File} ({Reason})")]
         public static partial void FileStarted(ILogger logger, string file, string reason);
+
+        [LoggerMessage(2, LogLevel.Warning, "Prediction archive: closing {File} failed")]
+        public static partial void CloseFailed(ILogger logger, string file, Exception exception);
     }
 }

@@ -14,6 +14,10 @@ internal sealed class DiskFlusher : IDisposable
     private readonly Lock _lock = new();
     private Thread? _thread;
     private bool _closed;
+    private long _completed;
+
+    /// <summary>Requests run so far, failed ones included.</summary>
+    public long Completed => Interlocked.Read(ref _completed);
 
     /// <summary>fsyncs <paramref name="file"/> on the flusher's thread; the task ends when the data is on the disk.</summary>
     public Task FlushToDiskAsync(FileStream file) => RunAsync(() => file.Flush(flushToDisk: true));
@@ -61,15 +65,26 @@ internal sealed class DiskFlusher : IDisposable
     {
         foreach (var (work, done) in _requests.GetConsumingEnumerable())
         {
+            Exception? failure = null;
             try
             {
                 work();
-                done.TrySetResult();
             }
             catch (Exception e)
             {
                 // Not swallowed: the writer awaiting this flush gets it (and does not acknowledge the batch).
-                done.TrySetException(e);
+                failure = e;
+            }
+
+            // Counted before the caller can see its task end.
+            Interlocked.Increment(ref _completed);
+            if (failure is null)
+            {
+                done.TrySetResult();
+            }
+            else
+            {
+                done.TrySetException(failure);
             }
         }
     }

@@ -29,6 +29,28 @@ public sealed class ArchiveWriterTests
     }
 
     [Fact]
+    public async Task AppendAsync_ABatchAcrossFiles_EveryFileItFilledIsFsyncedOnTheFlusherThread_ThenClosed()
+    {
+        using var folder = new TempFolder();
+        using var writer = Writer(folder, new ArchiveOptions { MaxFileBytes = 1024, FlushToDisk = true });
+
+        await writer.AppendAsync([.. Enumerable.Range(0, 20).Select(i => Entry($"a-{i}"))], CancellationToken.None);
+
+        // One fsync per file the batch wrote to: the ones it rotated away from as well as the one it ends in.
+        var files = folder.Files();
+        Assert.True(files.Length >= 3, $"{files.Length} files");
+        Assert.Equal(files.Length, writer.DiskFlushes);
+        Assert.Equal(20, files.Sum(f => File.ReadAllLines(f).Length));
+
+        // The files rotated away from are closed; the current one is still open.
+        Assert.All(files.SkipLast(1), f => Assert.DoesNotContain(f, OpenByThisProcess()));
+        Assert.Contains(files[^1], OpenByThisProcess());
+
+        await writer.AppendAsync([Entry("b")], CancellationToken.None);
+        Assert.Equal(files.Length + 1, writer.DiskFlushes);
+    }
+
+    [Fact]
     public async Task AppendAsync_FileOlderThanRotationInterval_NextWriteStartsANewFile()
     {
         using var folder = new TempFolder();
@@ -115,6 +137,12 @@ public sealed class ArchiveWriterTests
         Assert.True(Directory.Exists(nested));
         Assert.Empty(Directory.GetFiles(nested));
     }
+
+    // Files this process has open, from /proc (Linux, where the tests run).
+    private static HashSet<string> OpenByThisProcess() =>
+        [.. new DirectoryInfo("/proc/self/fd").GetFileSystemInfos()
+            .Select(fd => fd.LinkTarget)
+            .OfType<string>()];
 
     private static ArchiveWriter Writer(TempFolder folder, ArchiveOptions options, TimeProvider? time = null)
     {

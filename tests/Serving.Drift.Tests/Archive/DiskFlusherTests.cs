@@ -18,6 +18,7 @@ public sealed class DiskFlusherTests
         }
 
         Assert.Equal(5, threads.Count);
+        Assert.Equal(5, flusher.Completed);
         Assert.All(threads, t => Assert.False(t.Pooled, "an fsync ran on a thread-pool thread"));
         Assert.Single(threads.Select(t => t.Id).Distinct());
         Assert.DoesNotContain(Environment.CurrentManagedThreadId, threads.Select(t => t.Id));
@@ -34,6 +35,7 @@ public sealed class DiskFlusherTests
         var ran = false;
         await flusher.RunAsync(() => ran = true);
         Assert.True(ran);
+        Assert.Equal(2, flusher.Completed); // the failed one counts
     }
 
     [Fact]
