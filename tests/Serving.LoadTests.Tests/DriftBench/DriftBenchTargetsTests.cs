@@ -38,6 +38,36 @@ public sealed class DriftBenchTargetsTests
     }
 
     [Fact]
+    public void PerRoundRatio_MedianOfEachRoundsOwnPair_NoTarget_AndARoundMissingACellIsLeftOut()
+    {
+        WorkerCell[] cells =
+        [
+            Cell(false, 1000, round: 1), Cell(true, 900, round: 1),     // 0.90
+            Cell(true, 1900, round: 2), Cell(false, 2000, round: 2),    // 0.95 (a faster machine in this round)
+            Cell(false, 1000, round: 3), Cell(true, 980, round: 3),     // 0.98
+            Cell(false, 1000, round: 4), new WorkerCell(true, 4, null, "did not start", null),
+        ];
+
+        var row = DriftBenchTargets.PerRoundRatio("tabular", cells);
+
+        Assert.Equal(0.95, row.Value!.Value, 6);
+        Assert.Null(row.Pass);
+        Assert.Equal("3 round(s): round 1 0.900×, round 2 0.950×, round 3 0.980×", row.Detail);
+
+        // The mean over mean of the same cells is pulled by round 2's faster machine.
+        Assert.NotEqual(0.95, DriftBenchTargets.ThroughputRatio("tabular", cells).Value!.Value, 3);
+    }
+
+    [Fact]
+    public void PerRoundRatio_EvenRounds_MeanOfTheMiddleTwo_NoRound_NoValue()
+    {
+        WorkerCell[] cells = [Cell(false, 1000, round: 1), Cell(true, 900, round: 1), Cell(false, 1000, round: 2), Cell(true, 1000, round: 2)];
+
+        Assert.Equal(0.95, DriftBenchTargets.PerRoundRatio("tabular", cells).Value!.Value, 6);
+        Assert.Null(DriftBenchTargets.PerRoundRatio("tabular", [Cell(false, 1000, round: 1), Cell(true, 900, round: 2)]).Value);
+    }
+
+    [Fact]
     public void CpuPerRequest_MeanCpuPerCallWithLoggingOverWithout_HasNoTarget()
     {
         WorkerCell[] cells =
@@ -112,10 +142,11 @@ public sealed class DriftBenchTargetsTests
         Assert.Contains("| worker throughput, logging 100% ÷ off | 0.960× | ≥ 0.95 | PASS |", md, StringComparison.Ordinal);
         Assert.Contains("| sidecar ingest rate, archive on, fsync per batch (default) | 123,456/s | ≥ 100,000/s | PASS |", md, StringComparison.Ordinal);
         Assert.Contains("| 1 | logging 100% → sidecar | 960 |", md, StringComparison.Ordinal);
+        Assert.Contains("| worker throughput, logging ÷ off, median of the rounds | 0.960× | — (for reading the ratio) | — | 1 round(s): round 1 0.960× |", md, StringComparison.Ordinal);
     }
 
-    private static WorkerCell Cell(bool logging, double rps, LoggingStats? logs = null) =>
-        new(logging, 1, Reports.Load(rps), null, logs);
+    private static WorkerCell Cell(bool logging, double rps, LoggingStats? logs = null, int round = 1) =>
+        new(logging, round, Reports.Load(rps), null, logs);
 
     private static IngestResult Run(string label, double rate, long acked, long archived, long lines) => new(
         label, true, 1, 512, 16, 10, (long)(rate * 10), rate, 300, acked / 512, acked, 0, archived, archived,
