@@ -73,13 +73,11 @@ internal static class DriftBenchTargets
             .OrderBy(r => r.Round)
             .Select(r => (r.Round, Ratio: r.On!.Report!.RequestsPerSecond / r.Off!.Report!.RequestsPerSecond))
             .ToList();
-        if (rounds.Count == 0)
+        if (Median.Of([.. rounds.Select(r => r.Ratio)]) is not { } median)
         {
             return new BenchRatio(model, Name, null, "×", Target, null, "no round has both cells");
         }
 
-        var sorted = rounds.Select(r => r.Ratio).Order().ToList();
-        var median = sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
         return new BenchRatio(model, Name, median, "×", Target, null,
             $"{rounds.Count} round(s): " + string.Join(", ", rounds.Select(r => $"round {r.Round} {Format.Fixed(r.Ratio, 3)}×")));
     }
