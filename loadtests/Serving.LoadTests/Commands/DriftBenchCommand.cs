@@ -16,6 +16,7 @@ internal static class DriftBenchCommand
         var model = new Option<string>("--model") { Description = "Model (a name in models/ or loadtests/models/, or a folder); its served version needs a reference.json", DefaultValueFactory = _ => defaults.Model };
         var concurrency = new Option<int>("--concurrency") { Description = "Closed-model callers on the worker", DefaultValueFactory = _ => defaults.Concurrency };
         var duration = CommonOptions.Duration("--duration", "Measured time per worker cell", defaults.Duration);
+        var requests = new Option<long?>("--requests") { Description = "End a worker cell after this many measured requests, if before --duration" };
         var warmup = CommonOptions.Duration("--warmup", "Unrecorded load before each worker cell", defaults.Warmup);
         var serverWarmup = CommonOptions.Duration("--server-warmup", "Unrecorded load on each worker after it starts", defaults.ServerWarmup);
         var rounds = new Option<int>("--rounds") { Description = "Worker cells per arm, in ABBA order (off, on, on, off, …)", DefaultValueFactory = _ => defaults.Rounds };
@@ -34,7 +35,7 @@ internal static class DriftBenchCommand
         var json = CommonOptions.Json();
         var command = new Command("drift-bench", "Worker throughput with prediction logging at 100% to an in-process drift sidecar vs off, and the sidecar's ingest rate with the archive on; prints both with their targets")
         {
-            model, concurrency, duration, warmup, serverWarmup, rounds, grpcClient, ingestDuration, ingestWarmup, ingestRecords, batchSize, unacked, streams, fsyncOnly, only, outFile, json,
+            model, concurrency, duration, requests, warmup, serverWarmup, rounds, grpcClient, ingestDuration, ingestWarmup, ingestRecords, batchSize, unacked, streams, fsyncOnly, only, outFile, json,
         };
         command.SetAction((parse, cancellationToken) => CommandGuard.RunAsync(async () =>
         {
@@ -44,6 +45,7 @@ internal static class DriftBenchCommand
                 Model = parse.GetValue(model)!,
                 Concurrency = parse.GetValue(concurrency),
                 Duration = parse.GetValue(duration),
+                CellRequests = parse.GetValue(requests),
                 Warmup = parse.GetValue(warmup),
                 ServerWarmup = parse.GetValue(serverWarmup),
                 Rounds = parse.GetValue(rounds),

@@ -14,6 +14,9 @@ internal sealed record DriftBenchOptions
     /// <summary>Measured time per worker cell.</summary>
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>End a worker cell after this many measured requests, if that comes before <see cref="Duration"/>.</summary>
+    public long? CellRequests { get; init; }
+
     /// <summary>Unrecorded load before each worker cell.</summary>
     public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(3);
 
@@ -95,6 +98,7 @@ internal sealed record DriftBenchOptions
         Require(IngestDuration >= TimeSpan.FromSeconds(1), "--ingest-duration must be at least 1s");
         Require(IngestWarmup >= TimeSpan.Zero, "--ingest-warmup must not be negative");
         Require(IngestRecords is null or > 0, "--ingest-records must be positive");
+        Require(CellRequests is null or > 0, "--requests must be positive");
         Require(BatchSize is >= 1 and <= 65_536, "--batch-size must be between 1 and 65536 (the sidecar's default MaxRecordsPerBatch)");
         Require(MaxUnackedBatches is >= 1 and <= 1024, "--max-unacked must be between 1 and 1024");
         Require(Streams is >= 1 and <= 64, "--streams must be between 1 and 64");

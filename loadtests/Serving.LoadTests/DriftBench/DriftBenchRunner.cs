@@ -84,6 +84,46 @@ internal sealed class DriftBenchRunner(DriftBenchOptions options, DriftBenchProg
         }
     }
 
+    /// <summary>How long a logging cell's records may take to be acknowledged once its load has stopped.</summary>
+    internal static readonly TimeSpan LogSettleTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// True when every record the worker queued has an outcome: acknowledged, refused, lost with two broken
+    /// streams, or unsent at shutdown. Nothing of the cell is then still in the queue or on the wire.
+    /// </summary>
+    internal static bool LogsSettled(string metrics)
+    {
+        double Total(string metric) => PrometheusCounters.Sum(metrics, metric);
+        var ended = Total("serving_prediction_logs_acked_total") + Total("serving_prediction_logs_rejected_total")
+            + Total("serving_prediction_logs_lost_total") + Total("serving_prediction_logs_unsent_total");
+        return ended >= Total("serving_prediction_logs_enqueued_total");
+    }
+
+    // A scrape taken once every record queued so far has an outcome (or after LogSettleTimeout). Taken before and
+    // after each logging cell, it makes the cell's log counts cover exactly its own records, whatever the disk's
+    // speed, and keeps one cell's tail out of the next cell.
+    private async Task<string> SettledScrapeAsync(LoggingWorker worker, CancellationToken cancellationToken)
+    {
+        var started = Timestamps.Now;
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
+        while (true)
+        {
+            var metrics = await worker.ScrapeAsync(cancellationToken);
+            if (LogsSettled(metrics))
+            {
+                return metrics;
+            }
+
+            if (Timestamps.ToSeconds(Timestamps.Now - started) >= LogSettleTimeout.TotalSeconds)
+            {
+                progress.Step($"    the worker's logged records were not all acknowledged {LogSettleTimeout.TotalSeconds:0} s after the load stopped; the cell's log counts are as they stood then");
+                return metrics;
+            }
+
+            await timer.WaitForNextTickAsync(cancellationToken);
+        }
+    }
+
     /// <summary>The arms' order in a round: off first in odd rounds, on first in even ones.</summary>
     internal static T[] CellOrder<T>(int round, T off, T on) => round % 2 == 1 ? [off, on] : [on, off];
 
@@ -113,9 +153,9 @@ internal sealed class DriftBenchRunner(DriftBenchOptions options, DriftBenchProg
         WorkerCell cell;
         try
         {
-            var before = worker.Logging ? await worker.ScrapeAsync(cancellationToken) : null;
+            var before = worker.Logging ? await SettledScrapeAsync(worker, cancellationToken) : null;
             var report = await LoadRunner.RunAsync(Target(worker, payload), payload, Closed(), cancellationToken, progress);
-            var after = worker.Logging ? await worker.ScrapeAsync(CancellationToken.None) : null;
+            var after = worker.Logging ? await SettledScrapeAsync(worker, cancellationToken) : null;
             cell = new WorkerCell(worker.Logging, round, report, null, before is not null && after is not null ? LoggingStats.Between(before, after) : null);
             progress.Step($"    {Format.Int(report.RequestsPerSecond)} req/s, p99 {Format.Micros(report.Latency.P99Micros)}, {Format.Int(report.Failed)} failed, "
                 + $"cores {Format.Fixed(report.ProcessCpuCores, 2)} (others {(report.OtherCpuCores is { } o ? Format.Fixed(o, 2) : "?")})"
@@ -168,6 +208,7 @@ internal sealed class DriftBenchRunner(DriftBenchOptions options, DriftBenchProg
         Mode = LoadMode.Closed,
         Concurrency = options.Concurrency,
         Duration = options.Duration,
+        MaxRequests = options.CellRequests,
         Warmup = options.Warmup,
     };
 }
