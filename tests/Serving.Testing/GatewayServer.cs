@@ -20,7 +20,7 @@ public sealed class GatewayServer : IAsyncDisposable
         App = app;
         Listeners = listeners;
         _ownedData = ownedData;
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{listeners.RestPort}"), Timeout = TimeSpan.FromSeconds(30) };
+        Http = TestHttp.Client(new Uri($"http://127.0.0.1:{listeners.RestPort}"));
         Channel = GrpcChannel.ForAddress($"http://127.0.0.1:{listeners.GrpcPort}", new GrpcChannelOptions { MaxReceiveMessageSize = null, MaxSendMessageSize = null });
         Grpc = new GRPCInferenceService.GRPCInferenceServiceClient(Channel);
         Metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{listeners.MetricsPort}"), Timeout = TimeSpan.FromSeconds(30) };

@@ -13,7 +13,7 @@ public sealed class WorkerServer : IAsyncDisposable
     {
         App = app;
         Listeners = listeners;
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{listeners.RestPort}"), Timeout = TimeSpan.FromSeconds(30) };
+        Http = TestHttp.Client(new Uri($"http://127.0.0.1:{listeners.RestPort}"));
         Channel = GrpcChannel.ForAddress($"http://127.0.0.1:{listeners.GrpcPort}", new GrpcChannelOptions { MaxReceiveMessageSize = null, MaxSendMessageSize = null });
         Grpc = new GRPCInferenceService.GRPCInferenceServiceClient(Channel);
     }

@@ -67,6 +67,11 @@ internal sealed class ForwarderClients : IDisposable
         EnableMultipleHttp2Connections = true,
         ConnectTimeout = connectTimeout,
         PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
+
+        // A large REST body goes with Expect: 100-continue (GatewayTransformer). Workers are Kestrel and answer it as
+        // soon as they start reading, so a long wait costs a healthy worker nothing; HttpClient's 1 s default let a
+        // worker busy for longer get the body after its 413, and the caller a failed hop instead of the 413.
+        Expect100ContinueTimeout = TimeSpan.FromSeconds(10),
         ActivityHeadersPropagator = new ReverseProxyPropagator(DistributedContextPropagator.Current),
     };
 }
