@@ -74,7 +74,7 @@ public sealed class GatewayOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>How long a forwarded request may go without progress (YARP's activity timeout).</summary>
+    /// <summary>How long a forwarded request may go without progress before the gateway answers DEADLINE_EXCEEDED / 504 itself.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan ActivityTimeout { get; set; } = TimeSpan.FromSeconds(100);
 

@@ -52,6 +52,7 @@ public static class GatewayServiceCollectionExtensions
 
         services.TryAddSingleton<ForwarderClients>();
         services.TryAddSingleton<GatewayTransformer>();
+        services.TryAddSingleton<GrpcUnaryForwarder>();
         services.TryAddSingleton<ShadowStats>();
         services.TryAddSingleton<ShadowMirror>();
         services.TryAddSingleton<InferenceForwarder>();

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Unicode;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Serving.Gateway.Configuration;
 using Serving.Gateway.Metrics;
@@ -35,10 +36,23 @@ internal sealed class GrpcInferEndpoint(
             return;
         }
 
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            // Kestrel's limit is MaxRequestBytes; a gRPC body may hold that much message after its 5-byte frame header.
+            size.MaxRequestBodySize = options.Value.MaxRequestBytes + GrpcLeadingFields.FrameHeaderLength;
+        }
+
         Outcome outcome;
         try
         {
             outcome = await PeekAsync(context.Request.BodyReader, context.Request.Headers, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // More body arrived than the limit allows before the leading fields were read.
+            metrics.Observe("_unknown", "", "", "grpc", GatewayMetrics.GrpcCode((int)Grpc.Core.StatusCode.ResourceExhausted), 0);
+            await GatewayErrors.WriteAsync(context, RouteError.TooLarge(options.Value.MaxRequestBytes), grpc: true).ConfigureAwait(false);
+            return;
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or BadHttpRequestException)
         {

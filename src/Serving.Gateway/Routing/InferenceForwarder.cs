@@ -16,13 +16,14 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Serving.Gateway.Routing;
 
 /// <summary>
-/// Forwards a routed request to a healthy worker of its version with YARP's <see cref="IHttpForwarder"/>
-/// (the body streams through untouched). A request that could not connect is retried once on another
+/// Forwards a routed request to a healthy worker of its version: REST with YARP's <see cref="IHttpForwarder"/>
+/// (the body streams through untouched), gRPC with <see cref="GrpcUnaryForwarder"/> (the message read whole, sent
+/// untouched). A request that could not connect is retried once on another
 /// worker of the same version; once a worker has the request, nothing is retried. A worker that fails
 /// is left out for a while (passive health), before the probes notice.
 /// </summary>
 internal sealed partial class InferenceForwarder(
-    IHttpForwarder forwarder, ForwarderClients clients, GatewayTransformer transformer, ShadowMirror mirror,
+    IHttpForwarder forwarder, GrpcUnaryForwarder grpcForwarder, ForwarderClients clients, GatewayTransformer transformer, ShadowMirror mirror,
     GatewayMetrics metrics, RollbackOutcomes outcomes, IOptions<GatewayOptions> options, ILogger<InferenceForwarder> logger)
 {
     public async Task ForwardAsync(HttpContext context, GatewayRequest request, TrafficPolicy? policy)
@@ -76,6 +77,7 @@ internal sealed partial class InferenceForwarder(
     private async Task ForwardWithRetryAsync(HttpContext context, GatewayRequest request)
     {
         WorkerEndpoint? failed = null;
+        var grpcBody = request.Grpc ? await grpcForwarder.ReadBodyAsync(context).ConfigureAwait(false) : null;
         for (var attempt = 0; ; attempt++)
         {
             var worker = DestinationPicker.Pick(request.Version.Workers, failed);
@@ -89,11 +91,12 @@ internal sealed partial class InferenceForwarder(
             }
 
             ForwarderError result;
+            Exception? exception;
             var (prefix, config) = request.Grpc ? (worker.GrpcPrefix, clients.Grpc) : clients.RestHop(worker);
             worker.Enter();
             try
             {
-                result = await forwarder.SendAsync(context, prefix, clients.Primary, config, transformer).ConfigureAwait(false);
+                (result, exception) = await SendAsync(context, request, grpcBody, prefix, config).ConfigureAwait(false);
             }
             finally
             {
@@ -105,7 +108,6 @@ internal sealed partial class InferenceForwarder(
                 return;
             }
 
-            var exception = context.Features.Get<IForwarderErrorFeature>()?.Exception;
             if (IsWorkerFault(result))
             {
                 worker.ExcludeFor(options.Value.PassiveReactivationPeriod);
@@ -136,6 +138,18 @@ internal sealed partial class InferenceForwarder(
 
             return;
         }
+    }
+
+    // gRPC (unary ModelInfer) through GrpcUnaryForwarder, REST through YARP.
+    private async ValueTask<(ForwarderError, Exception?)> SendAsync(HttpContext context, GatewayRequest request, byte[]? grpcBody, string prefix, ForwarderRequestConfig config)
+    {
+        if (grpcBody is not null)
+        {
+            return await grpcForwarder.SendAsync(context, request, grpcBody, prefix, clients.Primary).ConfigureAwait(false);
+        }
+
+        var result = await forwarder.SendAsync(context, prefix, clients.Primary, config, transformer).ConfigureAwait(false);
+        return (result, result == ForwarderError.None ? null : context.Features.Get<IForwarderErrorFeature>()?.Exception);
     }
 
     // Not RequestBodyDestination: a worker that refuses a body early (413 / RESOURCE_EXHAUSTED past its MaxRequestBytes)

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Google.Protobuf;
 using Grpc.Core;
+using Serving.Gateway.FunctionalTests.TestSupport;
 using Serving.Protocol.Inference;
 using Serving.Testing;
 
@@ -89,6 +90,38 @@ public sealed class LargeBodyTests : IAsyncLifetime
 
         Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
         Assert.Contains("Serving:Gateway:MaxRequestBytes", e.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Grpc_MessageOfExactlyTheGatewayLimit_PassesTheGateway_TheWorkersLimitAnswers()
+    {
+        // The gateway's limit is on the message; its 5-byte frame header comes on top.
+        var request = GrpcRequest(Values(1000, seed: 9));
+        request.Id = new string('p', GatewayLimit - request.CalculateSize() - 5);
+        Assert.Equal(GatewayLimit, request.CalculateSize());
+
+        var e = await Assert.ThrowsAsync<RpcException>(() => _gateway.Grpc.ModelInferAsync(request, deadline: DateTime.UtcNow.AddSeconds(30)).ResponseAsync);
+
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        Assert.DoesNotContain("Serving:Gateway:MaxRequestBytes", e.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Grpc_SmallMessageThenBytesPastTheGatewayLimit_ResourceExhaustedFromTheGateway_GatewayStaysUp()
+    {
+        var message = GrpcRequest(Values(10, seed: 10)).ToByteArray();
+        var body = new byte[GatewayLimit + 1024];
+        body[0] = 0;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(body.AsSpan(1), (uint)message.Length);
+        message.CopyTo(body, 5);
+
+        var (status, detail) = await RawGrpc.SendAsync(_gateway, body);
+
+        Assert.Equal((int)StatusCode.ResourceExhausted, status);
+        Assert.Contains("Serving:Gateway:MaxRequestBytes", detail, StringComparison.Ordinal);
+        var values = Values(100, seed: 11);
+        var response = await _gateway.Grpc.ModelInferAsync(GrpcRequest(values), deadline: DateTime.UtcNow.AddSeconds(30));
+        Assert.Equal(Bytes(values), response.RawOutputContents[0].ToByteArray());
     }
 
     [Theory]

@@ -114,6 +114,29 @@ public sealed class BadRoutingInputTests(GatewayFixture fixture)
         Assert.Equal((int)StatusCode.InvalidArgument, status);
     }
 
+    [Fact]
+    public async Task Grpc_TwoMessagesInOneUnaryCall_RefusedAsTheWorkerRefusesIt_GatewayStaysUp()
+    {
+        // The gateway forwards a unary call's body whole and untouched: what a worker says to it directly, it says
+        // through the gateway.
+        var message = Infer.GrpcRequest(version: "1").ToByteArray();
+        var body = new byte[2 * (5 + message.Length)];
+        for (var i = 0; i < 2; i++)
+        {
+            var at = i * (5 + message.Length);
+            BinaryPrimitives.WriteUInt32BigEndian(body.AsSpan(at + 1), (uint)message.Length);
+            message.CopyTo(body, at + 5);
+        }
+
+        var direct = await RawGrpc.SendAsync(fixture.WorkerA.Listeners.GrpcPort, body);
+        var routed = await RawGrpc.SendAsync(fixture.Gateway, body);
+
+        Assert.NotEqual((int)StatusCode.OK, direct.GrpcStatus);
+        Assert.Equal(direct, routed);
+        var (response, _) = await Infer.GrpcAsync(fixture.Gateway.Grpc);
+        Assert.NotEmpty(response.Outputs);
+    }
+
     /// <summary>
     /// Protobuf lets a field repeat, and the last one wins. The gateway routes by the leading fields; a message that
     /// names another model or version further on must not be served as something the gateway didn't route.

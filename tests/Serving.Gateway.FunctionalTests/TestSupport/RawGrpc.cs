@@ -7,10 +7,13 @@ namespace Serving.Gateway.FunctionalTests.TestSupport;
 /// <summary>Sends hand-made bytes as a ModelInfer call over HTTP/2 (what a broken or hostile client could send).</summary>
 internal static class RawGrpc
 {
-    public static async Task<(int GrpcStatus, string Message)> SendAsync(GatewayServer gateway, byte[] body)
+    public static Task<(int GrpcStatus, string Message)> SendAsync(GatewayServer gateway, byte[] body) => SendAsync(gateway.Listeners.GrpcPort, body);
+
+    /// <summary>The same to any server's gRPC port on 127.0.0.1 (a worker, to compare with the gateway).</summary>
+    public static async Task<(int GrpcStatus, string Message)> SendAsync(int port, byte[] body)
     {
         using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{gateway.Listeners.GrpcPort}/inference.GRPCInferenceService/ModelInfer")
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{port}/inference.GRPCInferenceService/ModelInfer")
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
@@ -21,7 +24,7 @@ internal static class RawGrpc
         using var response = await http.SendAsync(request);
         await response.Content.ReadAsByteArrayAsync();
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var status = Header(response, "grpc-status") ?? throw new InvalidOperationException("no grpc-status");
+        var status = Header(response, "grpc-status") ?? throw new InvalidOperationException($"no grpc-status: {response}; trailers {response.TrailingHeaders}");
         return (int.Parse(status, System.Globalization.CultureInfo.InvariantCulture), Uri.UnescapeDataString(Header(response, "grpc-message") ?? ""));
     }
 
