@@ -64,33 +64,30 @@ internal sealed class GrpcUnaryForwarder(IOptions<GatewayOptions> options)
                 httpResponse.Headers[GatewayHeaders.ServedVersion] = request.Version.Version;
             }
 
+            byte[] answer;
+            int length;
             try
             {
-                // Into the body writer without a flush: the headers, the message and the trailers leave together
-                // at CompleteAsync (Stream.WriteAsync would flush the headers and the message on their own).
-                var writer = httpResponse.BodyWriter;
-                await using var stream = await response.Content.ReadAsStreamAsync(activity.Token).ConfigureAwait(false);
-                int read;
-                while ((read = await stream.ReadAsync(writer.GetMemory(), activity.Token).ConfigureAwait(false)) > 0)
-                {
-                    writer.Advance(read);
-                }
+                (answer, length) = await ReadAnswerAsync(response.Content, activity.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
             {
-                var error = Classify(context, activity, ForwarderError.ResponseBodyDestination, ForwarderError.ResponseBodyCanceled, ForwarderError.ResponseBodyDestination);
-                if (httpResponse.HasStarted)
-                {
-                    // Part of an answer went out: the caller's stream is reset rather than ended as if complete.
-                    context.Abort();
-                }
-                else
-                {
-                    httpResponse.Clear();
-                    httpResponse.StatusCode = StatusCodes.Status502BadGateway;
-                }
+                // Nothing of the answer went to the caller yet: the forward loop answers with an error instead.
+                httpResponse.Clear();
+                httpResponse.StatusCode = StatusCodes.Status502BadGateway;
+                return (Classify(context, activity, ForwarderError.ResponseBodyDestination, ForwarderError.ResponseBodyCanceled, ForwarderError.ResponseBodyDestination), e);
+            }
 
-                return (error, e);
+            // Into the body writer without a flush: the headers, the message and the trailers leave together at
+            // CompleteAsync (Stream.WriteAsync would flush the headers and the message on their own). The answer was
+            // read whole first, so a worker that breaks off leaves nothing half-written here.
+            try
+            {
+                httpResponse.BodyWriter.Write(answer.AsSpan(0, length));
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(answer);
             }
 
             if (response.TrailingHeaders.NonValidated.Count > 0 && httpResponse.SupportsTrailers())
@@ -130,7 +127,7 @@ internal sealed class GrpcUnaryForwarder(IOptions<GatewayOptions> options)
                 throw new BadHttpRequestException("the request body is larger than the gateway's limit", StatusCodes.Status413PayloadTooLarge);
             }
 
-            if (read.IsCompleted || read.IsCanceled)
+            if (read.IsCompleted)
             {
                 var body = buffer.ToArray();
                 reader.AdvanceTo(buffer.End);
@@ -139,6 +136,36 @@ internal sealed class GrpcUnaryForwarder(IOptions<GatewayOptions> options)
 
             // Wait for the end of the stream; everything so far stays unconsumed.
             reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    // The worker's whole answer (one message, or none for an error) in a pooled buffer the caller returns.
+    private static async Task<(byte[] Buffer, int Length)> ReadAnswerAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        var length = 0;
+        try
+        {
+            await using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            int read;
+            while ((read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                length += read;
+                if (length == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+            }
+
+            return (buffer, length);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
         }
     }
 

@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Serving.Gateway.FunctionalTests.TestSupport;
 using Serving.Testing;
 
@@ -40,6 +41,21 @@ public sealed class RetryTests
             Assert.True(failed, $"request {i} ({(grpc ? "gRPC" : "REST")}) was cut off by its worker but the caller got a success");
             Assert.Equal(healthyBefore, healthy.Calls);
         }
+    }
+
+    [Fact]
+    public async Task WorkerBreaksOffItsGrpcAnswer_CallerGetsUnavailableFromTheGateway_NotAResetStream()
+    {
+        await using var aborting = await StubWorker.AbortingMidAnswerAsync(Model, "3");
+        await using var gateway = await StubWorker.GatewayAsync([aborting], discoveryInterval: "00:10:00", keepFailingWorkers: true);
+
+        // The gateway reads a gRPC answer whole before writing any of it: nothing had gone to the caller, so it answers
+        // with a status of its own (a reset stream would reach the caller as INTERNAL).
+        var e = await Assert.ThrowsAsync<RpcException>(() => Infer.GrpcAsync(gateway.Grpc, Infer.GrpcRequest(Model, "3")));
+
+        Assert.Equal(StatusCode.Unavailable, e.StatusCode);
+        Assert.Contains("failed before answering", e.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(1, aborting.Calls);
     }
 
     [Fact]
