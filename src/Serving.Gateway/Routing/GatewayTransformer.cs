@@ -4,11 +4,11 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Serving.Gateway.Routing;
 
 /// <summary>
-/// Copies the request and response as they are (YARP's empty transform: no X-Forwarded headers to
-/// build) and adds what the worker needs: the version routed to, the model a gRPC request was routed
-/// by (read from the message's leading bytes only, so the worker checks the whole message agrees),
-/// and the arm. The caller's own <c>x-serving-*</c> headers never reach a worker. The response names
-/// the version that served it even if a worker didn't say.
+/// For REST calls through YARP: copies the request and response as they are (YARP's empty transform: no
+/// X-Forwarded headers to build) and adds what the worker needs: the version routed to and the arm. The caller's
+/// own <c>x-serving-*</c> headers never reach a worker. The response names the version that served it even if a
+/// worker didn't say. gRPC calls go through <see cref="GrpcUnaryForwarder"/>, which does the same for them and also
+/// names the model the call was routed by.
 /// </summary>
 /// <remarks>
 /// A large REST body goes to the worker with <c>Expect: 100-continue</c>. Over HTTP/1.1 a worker that refuses a
@@ -33,11 +33,7 @@ internal sealed class GatewayTransformer : HttpTransformer
         {
             proxyRequest.Headers.TryAddWithoutValidation(GatewayHeaders.ChosenVersion, request.Version.Version);
             proxyRequest.Headers.TryAddWithoutValidation(GatewayHeaders.Arm, request.Arm);
-            if (request.Grpc)
-            {
-                proxyRequest.Headers.TryAddWithoutValidation(GatewayHeaders.RoutedModel, request.Model.Name);
-            }
-            else if (proxyRequest.Content is not null && (request.BodyBytes ?? long.MaxValue) > ExpectContinueAbove)
+            if (proxyRequest.Content is not null && (request.BodyBytes ?? long.MaxValue) > ExpectContinueAbove)
             {
                 proxyRequest.Headers.ExpectContinue = true;
             }
