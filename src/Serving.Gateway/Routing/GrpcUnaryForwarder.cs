@@ -109,24 +109,17 @@ internal sealed class GrpcUnaryForwarder(IOptions<GatewayOptions> options)
     /// <summary>
     /// The caller's whole body, read once before the first attempt (a retry on another worker sends the same bytes):
     /// one gRPC message for a unary call, though a caller may send more (the worker then refuses it, as it would
-    /// directly). Bounded by the gateway's limit, so a caller can't stream without end.
+    /// directly). Kestrel bounds it: <see cref="GrpcInferEndpoint"/> sets the request's body limit before peeking.
     /// </summary>
     /// <exception cref="BadHttpRequestException">The body is larger than the gateway's limit, or could not be read.</exception>
-    public async Task<byte[]> ReadBodyAsync(HttpContext context)
+    public static async Task<byte[]> ReadBodyAsync(HttpContext context)
     {
-        var limit = options.Value.MaxRequestBytes + GrpcLeadingFields.FrameHeaderLength;
         var reader = context.Request.BodyReader;
         var cancellationToken = context.RequestAborted;
         while (true)
         {
             var read = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             var buffer = read.Buffer;
-            if (buffer.Length > limit)
-            {
-                reader.AdvanceTo(buffer.Start, buffer.End);
-                throw new BadHttpRequestException("the request body is larger than the gateway's limit", StatusCodes.Status413PayloadTooLarge);
-            }
-
             if (read.IsCompleted)
             {
                 var body = buffer.ToArray();
@@ -236,7 +229,9 @@ internal sealed class GrpcUnaryForwarder(IOptions<GatewayOptions> options)
         : activity.IsCancellationRequested ? timedOut
         : failed;
 
-    // The message as one body: written in one call and not flushed, so the end of the stream goes with it.
+    // The message as one body: written in one call and not flushed, so the end of the stream goes with it. No
+    // Content-Length (ByteArrayContent would send one): a worker whose own limit is smaller then refuses the message
+    // with RESOURCE_EXHAUSTED as gRPC does, instead of refusing the request by its declared length (LargeBodyTests).
     private sealed class UnaryContent(byte[] body) : HttpContent
     {
         protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>

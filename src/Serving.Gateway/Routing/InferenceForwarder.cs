@@ -45,7 +45,7 @@ internal sealed partial class InferenceForwarder(
                 shadow = await mirror.StartAsync(context, request, target).ConfigureAwait(false);
             }
 
-            await ForwardWithRetryAsync(context, request).ConfigureAwait(false);
+            await ForwardWithRetryAsync(context, request, shadow?.Body).ConfigureAwait(false);
         }
         catch (BadHttpRequestException e)
         {
@@ -74,10 +74,11 @@ internal sealed partial class InferenceForwarder(
         }
     }
 
-    private async Task ForwardWithRetryAsync(HttpContext context, GatewayRequest request)
+    // shadowCopied: the body the shadow mirror already read, when it did (a gRPC body is then not read twice).
+    private async Task ForwardWithRetryAsync(HttpContext context, GatewayRequest request, byte[]? shadowCopied)
     {
         WorkerEndpoint? failed = null;
-        var grpcBody = request.Grpc ? await grpcForwarder.ReadBodyAsync(context).ConfigureAwait(false) : null;
+        var grpcBody = request.Grpc ? shadowCopied ?? await GrpcUnaryForwarder.ReadBodyAsync(context).ConfigureAwait(false) : null;
         for (var attempt = 0; ; attempt++)
         {
             var worker = DestinationPicker.Pick(request.Version.Workers, failed);
