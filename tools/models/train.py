@@ -190,6 +190,11 @@ def run_graph(model, feeds):
             y = x[0].reshape(int(np.prod(s[:axis])), int(np.prod(s[axis:])))
         elif op == "Reshape":
             y = x[0].reshape(tuple(int(d) for d in x[1]))
+        elif op == "Slice":  # starts, ends, axes; steps of 1
+            index = [slice(None)] * x[0].ndim
+            for start, end, axis in zip(x[1], x[2], x[3]):
+                index[int(axis)] = slice(int(start), int(end))
+            y = x[0][tuple(index)]
         else:
             raise NotImplementedError(op)
         env[node.output[0]] = y
@@ -598,6 +603,25 @@ def build_test_models():
     write_text(base / "corrupt" / "model.yaml", model_yaml(
         "corrupt", "Test-only, version 1 is a corrupt ONNX file and must be reported unavailable", 0,
         [("x", "FP32", [4])], [("y", "FP32", [4])]))
+
+    # Outputs whose batch dimension does not follow the input's rows, though the config says [-1, 3]: the worker
+    # predicts an output's shape from the rows to let ONNX Runtime write it in place, and must notice when it can't.
+    # first_two_rows: y = x[:2], so [min(rows, 2), 3] (right at 2 rows, wrong at 3);
+    # first_row: y = x[:1], so [1, 3] (wrong at 2 rows already). Shape inference leaves both dims symbolic.
+    xs = np.arange(9, dtype=np.float32).reshape(3, 3)
+    for name, rows in (("first_two_rows", 2), ("first_row", 1)):
+        graph = helper.make_graph(
+            [helper.make_node("Slice", ["x", "starts", "ends", "axes"], ["y"], name="first_rows")], name,
+            [tensor_value_info("x", TensorProto.FLOAT, ["batch", 3])],
+            [tensor_value_info("y", TensorProto.FLOAT, ["rows", 3])],
+            initializer=[init("starts", np.array([0], dtype=np.int64)), init("ends", np.array([rows], dtype=np.int64)),
+                         init("axes", np.array([0], dtype=np.int64))])
+        model = make_model(graph, f"Test model: y = the first {rows} row(s) of x (an output batch that is not the input's).")
+        assert np.array_equal(run_graph(model, {"x": xs})["y"], xs[:rows])
+        save_model(base / name / "1" / "model.onnx", model)
+        write_text(base / name / "model.yaml", model_yaml(
+            name, f"Test-only, y is the first {rows} row(s) of x whatever the rows", 8,
+            [("x", "FP32", [-1, 3])], [("y", "FP32", [-1, 3])]))
 
 
 # --------------------------------------------------------------------------

@@ -7,18 +7,30 @@ namespace Serving.Worker.Runtime;
 
 /// <summary>
 /// Runs one ONNX Runtime session with the OrtValue API: inputs are wrapped in place (pinned, not
-/// copied), outputs are copied once into pooled buffers owned by the returned tensors.
+/// copied). Outputs whose shape follows from the rows (every dimension fixed but the batch) are
+/// written by ONNX Runtime straight into pooled buffers that the returned tensors own; any other
+/// output is allocated by ONNX Runtime and copied once into a pooled buffer.
 /// </summary>
 internal sealed class OnnxModelRunner : IModelRunner, IDisposable
 {
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();
 
+    /// <summary>Per signature output: its dimensions, -1 for the batch, when every other one is fixed; else null.</summary>
+    private readonly long[]?[] _outputShapes;
+
+    /// <summary>
+    /// Set by <see cref="WarmUp"/> once a run showed ONNX Runtime's outputs with the predicted shapes, and cleared
+    /// if a run into predicted buffers ever fails where ONNX Runtime's own allocation succeeds.
+    /// </summary>
+    private volatile bool _preallocate;
+
     public OnnxModelRunner(InferenceSession session, ModelSignature signature, string provider)
     {
         _session = session;
         Signature = signature;
         Provider = provider;
+        _outputShapes = signature.Outputs.Select(o => PredictableShape(o, signature.MaxBatchSize)).ToArray();
     }
 
     public ModelSignature Signature { get; }
@@ -26,8 +38,33 @@ internal sealed class OnnxModelRunner : IModelRunner, IDisposable
     /// <summary>The execution provider in use (<c>cpu</c> or <c>cuda</c>).</summary>
     public string Provider { get; }
 
+    /// <summary>True while outputs are written straight into pooled buffers (see <see cref="WarmUp"/>).</summary>
+    public bool WritesOutputsInPlace => _preallocate;
+
     /// <summary>Runs the model; <paramref name="inputs"/> are in signature order, <paramref name="outputNames"/> a subset of its outputs.</summary>
     public List<InferTensor> Run(InferTensor[] inputs, string[] outputNames)
+    {
+        if (_preallocate && PlanOutputs(inputs, outputNames) is { } shapes)
+        {
+            try
+            {
+                return Run(inputs, outputNames, shapes);
+            }
+            catch (InferenceException)
+            {
+                // Below: a failure ORT's own allocation doesn't repeat was ours, and this model's outputs are left to ORT from now on.
+            }
+
+            var allocated = RunAllocating(inputs, outputNames);
+            _preallocate = false;
+            return allocated;
+        }
+
+        return RunAllocating(inputs, outputNames);
+    }
+
+    /// <summary>ORT allocates the outputs; each is copied into a pooled buffer.</summary>
+    private List<InferTensor> RunAllocating(InferTensor[] inputs, string[] outputNames)
     {
         var values = new OrtValue?[inputs.Length];
         var pins = new MemoryHandle[inputs.Length];
@@ -50,38 +87,170 @@ internal sealed class OnnxModelRunner : IModelRunner, IDisposable
         }
         catch (OnnxRuntimeException e)
         {
-            // ORT's messages name graph nodes and dimensions, never files: safe to pass on for bad inputs.
-            throw e.Message.Contains("InvalidArgument", StringComparison.Ordinal) || e.Message.Contains("invalid dimensions", StringComparison.OrdinalIgnoreCase)
-                ? InferenceException.Invalid($"ONNX Runtime rejected the inputs: {e.Message}")
-                : new InferenceException(InferenceErrorCode.Internal, "ONNX Runtime failed to run the model");
+            throw Translate(e);
         }
         finally
         {
-            for (var i = 0; i < values.Length; i++)
+            Release(values, pins);
+        }
+    }
+
+    /// <summary>ORT writes each output into a pooled buffer of the predicted shape, which the returned tensor owns.</summary>
+    private unsafe List<InferTensor> Run(InferTensor[] inputs, string[] outputNames, long[][] shapes)
+    {
+        var values = new OrtValue?[inputs.Length];
+        var pins = new MemoryHandle[inputs.Length];
+        var outputValues = new OrtValue?[outputNames.Length];
+        var outputPins = new MemoryHandle[outputNames.Length];
+        var outputs = new List<InferTensor>(outputNames.Length);
+        var done = false;
+        try
+        {
+            for (var i = 0; i < inputs.Length; i++)
             {
-                values[i]?.Dispose();
-                pins[i].Dispose();
+                values[i] = CreateValue(inputs[i], out pins[i]);
+            }
+
+            for (var o = 0; o < outputNames.Length; o++)
+            {
+                var type = Signature.Outputs[Signature.IndexOfOutput(outputNames[o])].DataType;
+                var length = checked((int)(Shapes.ElementCount(shapes[o]) * type.ElementSize()));
+                var rented = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+                outputs.Add(InferTensor.Fixed(outputNames[o], type, shapes[o], rented.AsMemory(0, length), rented));
+                outputPins[o] = rented.AsMemory().Pin();
+                outputValues[o] = OrtValue.CreateTensorValueWithData(
+                    OrtMemoryInfo.DefaultInstance, OrtTypes.ToElementType(type), shapes[o], (IntPtr)outputPins[o].Pointer, length);
+            }
+
+            _session.Run(_runOptions, Signature.InputNames, values!, outputNames, outputValues!);
+            done = true;
+            return outputs;
+        }
+        catch (OnnxRuntimeException e)
+        {
+            throw Translate(e);
+        }
+        finally
+        {
+            Release(values, pins);
+            Release(outputValues, outputPins);
+            if (!done)
+            {
+                foreach (var output in outputs)
+                {
+                    output.Dispose();
+                }
             }
         }
     }
 
-    /// <summary>Runs once on zeros (variable dims = 1) so the first real request doesn't pay for lazy initialisation.</summary>
+    /// <summary>
+    /// The shapes of the requested outputs for these inputs' rows, or null when one of them can't be known before the
+    /// run (a dimension other than the batch that isn't fixed, or BYTES).
+    /// </summary>
+    private long[][]? PlanOutputs(InferTensor[] inputs, string[] outputNames)
+    {
+        var rows = Signature.MaxBatchSize > 0 && inputs.Length > 0 ? inputs[0].Shape[0] : 1;
+        if (rows <= 0)
+        {
+            return null; // an empty batch is left to ORT: nothing to gain, and nothing to learn from a failure
+        }
+
+        var shapes = new long[outputNames.Length][];
+        for (var o = 0; o < outputNames.Length; o++)
+        {
+            var index = Signature.IndexOfOutput(outputNames[o]);
+            if (index < 0 || _outputShapes[index] is not { } predicted)
+            {
+                return null;
+            }
+
+            var shape = (long[])predicted.Clone();
+            if (Signature.MaxBatchSize > 0)
+            {
+                shape[0] = rows;
+            }
+
+            shapes[o] = shape;
+        }
+
+        return shapes;
+    }
+
+    private static long[]? PredictableShape(TensorSignature output, int maxBatchSize)
+    {
+        if (output.DataType is DataType.Bytes or DataType.Unknown)
+        {
+            return null;
+        }
+
+        var batched = maxBatchSize > 0;
+        if (batched && (output.Shape.Length == 0 || output.Shape[0] != -1))
+        {
+            return null;
+        }
+
+        for (var d = batched ? 1 : 0; d < output.Shape.Length; d++)
+        {
+            if (output.Shape[d] < 0)
+            {
+                return null;
+            }
+        }
+
+        return output.Shape;
+    }
+
+    // ORT's messages name graph nodes and dimensions, never files: safe to pass on for bad inputs.
+    private static InferenceException Translate(OnnxRuntimeException e) =>
+        e.Message.Contains("InvalidArgument", StringComparison.Ordinal) || e.Message.Contains("invalid dimensions", StringComparison.OrdinalIgnoreCase)
+            ? InferenceException.Invalid($"ONNX Runtime rejected the inputs: {e.Message}")
+            : new InferenceException(InferenceErrorCode.Internal, "ONNX Runtime failed to run the model");
+
+    private static void Release(OrtValue?[] values, MemoryHandle[] pins)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i]?.Dispose();
+            pins[i].Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Runs on zeros (2 rows when the model batches, other variable dims = 1) so the first real request doesn't pay for
+    /// lazy initialisation; outputs are written in place from then on if ORT's own outputs had the predicted shapes.
+    /// </summary>
     public void WarmUp()
     {
+        var rows = Math.Min(2, Math.Max(Signature.MaxBatchSize, 1));
         var inputs = new InferTensor[Signature.Inputs.Length];
         for (var i = 0; i < inputs.Length; i++)
         {
             var sig = Signature.Inputs[i];
-            var shape = sig.Shape.Select(d => d < 0 ? 1L : d).ToArray();
+            var shape = sig.Shape.Select((d, at) => at == 0 && Signature.MaxBatchSize > 0 ? rows : d < 0 ? 1L : d).ToArray();
             var count = Shapes.ElementCount(shape);
             inputs[i] = sig.DataType == DataType.Bytes
                 ? InferTensor.Strings(sig.Name, shape, Enumerable.Repeat(ReadOnlyMemory<byte>.Empty, (int)count).ToArray())
                 : InferTensor.Fixed(sig.Name, sig.DataType, shape, new byte[count * sig.DataType.ElementSize()]);
         }
 
-        foreach (var output in Run(inputs, Signature.OutputNames))
+        var predicted = PlanOutputs(inputs, Signature.OutputNames);
+        var outputs = RunAllocating(inputs, Signature.OutputNames);
+        var matches = predicted is not null;
+        for (var o = 0; o < outputs.Count; o++)
         {
-            output.Dispose();
+            matches &= predicted is not null && outputs[o].Shape.AsSpan().SequenceEqual(predicted[o]);
+            outputs[o].Dispose();
+        }
+
+        if (matches)
+        {
+            foreach (var output in Run(inputs, Signature.OutputNames, predicted!))
+            {
+                output.Dispose();
+            }
+
+            _preallocate = true;
         }
     }
 
