@@ -12,9 +12,10 @@ namespace Serving.Worker.Batching;
 /// One model version's dynamic batcher: a bounded queue (full → refused at once), deadlines and
 /// cancellations that take a request out of the queue, and <c>instances</c> loops that each form
 /// a batch with <see cref="BatchPlanner"/>, run it once and hand every request its rows. With no
-/// queue delay and no feature lookup, a request that finds the queue empty and an instance idle
-/// runs at once on its own thread (the batch of one the planner would send anyway), without the
-/// hand-off to a loop and back; such runs count against <c>instances</c> like the loops' batches.
+/// queue delay, a request that carries its inputs (not the entity form, whose features a loop looks
+/// up) and finds the queue empty and an instance idle runs at once on its own thread (the batch of
+/// one the planner would send anyway), without the hand-off to a loop and back; such runs count
+/// against <c>instances</c> like the loops' batches.
 /// </summary>
 internal sealed partial class DynamicBatcher : IDisposable
 {
@@ -52,7 +53,7 @@ internal sealed partial class DynamicBatcher : IDisposable
     /// <summary>Without a feature lookup the loops are the instances: each counts itself in <see cref="_running"/>, as do inline runs.</summary>
     private readonly bool _capped;
 
-    /// <summary>With no queue delay and no feature lookup, a request that finds an idle instance and an empty queue runs at once on its own thread.</summary>
+    /// <summary>With no queue delay, a request with its inputs that finds an idle instance and an empty queue runs at once on its own thread.</summary>
     private readonly bool _inlineWhenIdle;
 
     /// <summary>Model runs in progress (loops and inline runs), at most <c>instances</c>; guarded by <see cref="_lock"/>.</summary>
@@ -76,7 +77,7 @@ internal sealed partial class DynamicBatcher : IDisposable
         // batches than may run the model at once, so the next batch's lookup overlaps this one's run and lookup.
         _modelRuns = features is null ? null : new SemaphoreSlim(settings.Instances, settings.Instances);
         _capped = features is null;
-        _inlineWhenIdle = features is null && settings.MaxQueueDelayTicks == 0;
+        _inlineWhenIdle = settings.MaxQueueDelayTicks == 0;
         _instances = new Task[settings.Instances * (features is null ? 1 : LookupsPerInstance)];
         for (var i = 0; i < _instances.Length; i++)
         {
@@ -143,7 +144,7 @@ internal sealed partial class DynamicBatcher : IDisposable
         }
 
         var item = new BatchItem(inputs, outputNames, now, deadline, features);
-        if (_inlineWhenIdle && !cancellationToken.IsCancellationRequested && (deadline == long.MaxValue || now < deadline) && TryClaimIdleInstance())
+        if (_inlineWhenIdle && features is null && !cancellationToken.IsCancellationRequested && (deadline == long.MaxValue || now < deadline) && TryClaimIdleInstance())
         {
             return RunInline(item);
         }
@@ -247,13 +248,24 @@ internal sealed partial class DynamicBatcher : IDisposable
     /// <summary>
     /// Takes an instance for a request that would otherwise be queued and taken straight away by an idle loop (the
     /// queue is empty and the delay is 0, so the planner would send it alone at once): the same batch, without
-    /// the two thread-pool hops to the loop and back.
+    /// the two thread-pool hops to the loop and back. With a feature store the instances are the model-run
+    /// semaphore's, and one is free only while no looked-up batch waits for it.
     /// </summary>
     private bool TryClaimIdleInstance()
     {
         lock (_lock)
         {
-            if (_stop.IsCancellationRequested || _queue.Count > 0 || _running >= _settings.Instances)
+            if (_stop.IsCancellationRequested || _queue.Count > 0)
+            {
+                return false;
+            }
+
+            if (_modelRuns is not null)
+            {
+                return _modelRuns.Wait(0);
+            }
+
+            if (_running >= _settings.Instances)
             {
                 return false;
             }
@@ -269,8 +281,9 @@ internal sealed partial class DynamicBatcher : IDisposable
         batch.Add(item);
         try
         {
-            // Without a feature lookup nothing in ExecuteAsync awaits, so the batch has run when it returns.
-            var run = ExecuteAsync(batch);
+            // An item with its inputs needs no lookup and the instance is held: nothing in ExecuteAsync awaits, so
+            // the batch has run when it returns (and, with a feature store, released the model-run semaphore).
+            var run = ExecuteAsync(batch, instanceHeld: true);
             if (run.IsFaulted)
             {
                 item.Completion.TrySetException(new InferenceException(InferenceErrorCode.Internal, "the model failed to run this batch"));
@@ -279,7 +292,10 @@ internal sealed partial class DynamicBatcher : IDisposable
         finally
         {
             batch.Clear();
-            ReleaseInstance();
+            if (_capped)
+            {
+                ReleaseInstance();
+            }
         }
 
         Interlocked.Increment(ref _inlineRuns);
@@ -412,7 +428,8 @@ internal sealed partial class DynamicBatcher : IDisposable
         }
     }
 
-    private async Task ExecuteAsync(List<BatchItem> batch)
+    /// <summary>Runs a batch; <paramref name="instanceHeld"/>: the caller already holds a model run (an inline run with a feature store).</summary>
+    private async Task ExecuteAsync(List<BatchItem> batch, bool instanceHeld = false)
     {
         var started = Stopwatch.GetTimestamp();
         foreach (var item in batch)
@@ -448,7 +465,7 @@ internal sealed partial class DynamicBatcher : IDisposable
             rows += item.Rows;
         }
 
-        if (_modelRuns is not null)
+        if (_modelRuns is not null && !instanceHeld)
         {
             await _modelRuns.WaitAsync().ConfigureAwait(false);
         }

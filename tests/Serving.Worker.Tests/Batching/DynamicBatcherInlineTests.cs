@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Serving.Protocol.Tensors;
 using Serving.Worker.Batching;
+using Serving.Worker.Features;
 using Serving.Worker.Metrics;
+using Serving.Worker.Models;
 using Serving.Worker.Runtime;
 
 namespace Serving.Worker.Tests.Batching;
@@ -66,6 +68,35 @@ public sealed class DynamicBatcherInlineTests
         new BatchSettings(8, delayMicros * System.Diagnostics.Stopwatch.Frequency / 1_000_000, [], 16, instances, 0),
         new BatchingMetrics.Series("inline-test", "1"),
         NullLogger.Instance);
+
+    /// <summary>Entity "e{n}" has feature x = n.</summary>
+    private sealed class NumberStore : IFeatureStore
+    {
+        public string Kind => "memory";
+
+        public Task<double[]?[]> FetchAsync(string[] keys, string[] fields, CancellationToken cancellationToken) =>
+            Task.FromResult(keys.Select(k => (double[]?)[double.Parse(k["k:e".Length..], System.Globalization.CultureInfo.InvariantCulture)]).ToArray());
+    }
+
+    /// <summary>A batcher for a model with a feature store (entity input "id" fills "x"), no queue delay.</summary>
+    private static DynamicBatcher FeatureBatcher(IModelRunner runner, int instances = 1) => new(
+        runner,
+        new BatchSettings(8, 0, [], 16, instances, 0),
+        new BatchingMetrics.Series("inline-features-test", "1"),
+        NullLogger.Instance,
+        new FeatureLookup(
+            "inline-features-test",
+            1,
+            new FeaturesConfig { EntityInput = "id", TargetInput = "x", KeyPattern = "k:{id}", Fields = ["x"], NearCacheSize = 0, NearCacheTtlMs = 0 },
+            new TensorSignature("x", DataType.FP32, [-1, 1]),
+            0,
+            new NumberStore(),
+            new CircuitBreaker(5, TimeSpan.FromSeconds(1), TimeProvider.System),
+            TimeSpan.FromSeconds(30),
+            NullLogger.Instance));
+
+    private static Task<BatchResult> Entity(DynamicBatcher batcher, int n) =>
+        batcher.EnqueueAsync(new InferTensor[1], Outputs, long.MaxValue, CancellationToken.None, new FeatureItem(new FeatureRequest([$"e{n}"], [$"k:e{n}"], new double[]?[1])));
 
     private static float Value(BatchResult result) => BitConverter.ToSingle(result.Outputs[0].Data.Span);
 
@@ -193,5 +224,64 @@ public sealed class DynamicBatcherInlineTests
 
         Assert.Equal(Serving.Protocol.Errors.InferenceErrorCode.Unavailable, e.Code);
         Assert.Empty(runner.Threads);
+    }
+
+    [Fact]
+    public async Task WithAFeatureStore_RequestWithItsInputs_RunsOnTheCallersThread()
+    {
+        var runner = new GatedRunner();
+        using var batcher = FeatureBatcher(runner);
+
+        var caller = Environment.CurrentManagedThreadId;
+        var answer = batcher.EnqueueAsync(Row(6.5f), Outputs, long.MaxValue, CancellationToken.None);
+
+        Assert.True(answer.IsCompletedSuccessfully, "the request should have run before EnqueueAsync returned");
+        Assert.Equal(6.5f, Value(await answer));
+        Assert.Equal([caller], runner.Threads);
+        Assert.Equal(1, batcher.InlineRuns);
+    }
+
+    [Fact]
+    public async Task WithAFeatureStore_EntityRequest_NeverInline_ALoopLooksItUp()
+    {
+        var runner = new GatedRunner();
+        using var batcher = FeatureBatcher(runner);
+
+        Assert.Equal(4f, Value(await Entity(batcher, 4).WaitAsync(TimeSpan.FromSeconds(30))));
+
+        Assert.Equal(0, batcher.InlineRuns);
+        Assert.Equal(1, batcher.Executions);
+    }
+
+    [Fact]
+    public async Task WithAFeatureStore_InlineRunHoldsTheInstance_OthersQueue_NeverTwoRunsAtOnce_NothingLeaks()
+    {
+        var runner = new GatedRunner();
+        runner.Gate.Reset();
+        using var batcher = FeatureBatcher(runner);
+
+        var first = Task.Run(() => batcher.EnqueueAsync(Row(1), Outputs, long.MaxValue, CancellationToken.None));
+        Assert.True(await runner.Entered.WaitAsync(TimeSpan.FromSeconds(30)), "the first request never ran");
+        var second = batcher.EnqueueAsync(Row(2), Outputs, long.MaxValue, CancellationToken.None);
+        var third = Entity(batcher, 3);
+
+        Assert.False(second.IsCompleted, "the one instance is busy: the second request must wait");
+        runner.Gate.Set();
+        Assert.Equal(1f, Value(await first));
+        Assert.Equal(2f, Value(await second.WaitAsync(TimeSpan.FromSeconds(30))));
+        Assert.Equal(3f, Value(await third.WaitAsync(TimeSpan.FromSeconds(30))));
+        Assert.Equal(1, runner.MaxRunning);
+        Assert.Equal(1, batcher.InlineRuns);
+
+        // The inline run gave its instance back: more requests, one at a time, all run at once on the caller's thread.
+        for (var n = 10; n < 30; n++)
+        {
+            var answer = batcher.EnqueueAsync(Row(n), Outputs, long.MaxValue, CancellationToken.None);
+            Assert.True(answer.IsCompletedSuccessfully, $"request {n} did not run inline: an instance leaked");
+            Assert.Equal(n, Value(await answer));
+        }
+
+        Assert.Equal(21, batcher.InlineRuns);
+        Assert.Equal(1, runner.MaxRunning);
     }
 }
