@@ -51,8 +51,9 @@ internal sealed class InferReply : IDisposable
         var response = reply._raw ?? throw new ObjectDisposedException(nameof(InferReply), "the reply was disposed before it was written");
         try
         {
-            context.SetPayloadLength(GrpcInferResponseWriter.Size(response));
-            GrpcInferResponseWriter.Write(response, context.GetBufferWriter());
+            var size = GrpcInferResponseWriter.Size(response);
+            context.SetPayloadLength(size);
+            GrpcInferResponseWriter.Write(response, context.GetBufferWriter(), size);
             context.Complete();
         }
         finally

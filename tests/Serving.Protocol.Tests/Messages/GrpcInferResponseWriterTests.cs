@@ -52,6 +52,39 @@ public sealed class GrpcInferResponseWriterTests
         AssertSameBytes(response);
     }
 
+    [Fact]
+    public void Write_SmallMessage_OneSpan_AdvancedOnce()
+    {
+        using var response = new InferenceResponse("tabular", "2", "req-1", [InferTensor.Fixed("probabilities", DataType.FP32, [1, 2], new byte[8])]);
+
+        var written = AssertSameBytes(response);
+
+        Assert.Equal(1, written.Advances);
+    }
+
+    [Fact]
+    public void Write_LargeMessage_InPieces()
+    {
+        using var response = new InferenceResponse("m", "1", null, [InferTensor.Fixed("big", DataType.UInt8, [1, 5000], new byte[5000])]);
+
+        var written = AssertSameBytes(response);
+
+        Assert.True(written.Advances > 1, "a message past the one-span limit is written field by field");
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(1)]
+    public void Write_SizeThatIsNotTheMessages_Throws_NothingAdvanced(int off)
+    {
+        using var response = new InferenceResponse("tabular", "2", "req-1", [InferTensor.Fixed("probabilities", DataType.FP32, [1, 2], new byte[8])]);
+        var written = new SegmentedWriter();
+
+        Assert.ThrowsAny<Exception>(() => GrpcInferResponseWriter.Write(response, written, GrpcInferResponseWriter.Size(response) + off));
+
+        Assert.Equal(0, written.Advances);
+    }
+
     [Theory]
     [InlineData(false, DataType.FP32, false)]
     [InlineData(true, DataType.FP32, true)]
@@ -64,7 +97,7 @@ public sealed class GrpcInferResponseWriterTests
         Assert.Equal(expected, GrpcInferCodec.UsesRaw(response, requested));
     }
 
-    private static void AssertSameBytes(InferenceResponse response)
+    private static SegmentedWriter AssertSameBytes(InferenceResponse response)
     {
         var expected = GrpcInferCodec.Encode(response, raw: true).ToByteArray();
 
@@ -74,6 +107,7 @@ public sealed class GrpcInferResponseWriterTests
 
         Assert.Equal(expected.Length, GrpcInferResponseWriter.Size(response));
         Assert.True(expected.AsSpan().SequenceEqual(written.ToArray()), "the written bytes differ from the generated serializer's");
+        return written;
     }
 
     /// <summary>An <see cref="IBufferWriter{T}"/> that hands out spans no larger than asked (at least 16 bytes), like a pipe's segments.</summary>
@@ -82,8 +116,11 @@ public sealed class GrpcInferResponseWriterTests
         private readonly List<byte[]> _segments = [];
         private byte[] _current = [];
 
+        public int Advances { get; private set; }
+
         public void Advance(int count)
         {
+            Advances++;
             Assert.InRange(count, 0, _current.Length);
             _segments.Add(_current[..count]);
             _current = [];
