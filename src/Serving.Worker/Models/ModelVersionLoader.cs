@@ -18,7 +18,7 @@ internal sealed partial class ModelVersionLoader(
         {
             session = sessions.Create(model, version, modelPath, config.Runtime, out var provider);
             var signature = SignatureBuilder.Build(model, version, config, session);
-            var runner = new OnnxModelRunner(session, signature, provider);
+            var runner = new OnnxModelRunner(session, signature, provider, logger, $"Model {model} version {version}");
             session = null;
             try
             {

@@ -1,4 +1,6 @@
 using System.Buffers;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
 using Serving.Protocol.Errors;
 using Serving.Protocol.Tensors;
@@ -11,10 +13,12 @@ namespace Serving.Worker.Runtime;
 /// written by ONNX Runtime straight into pooled buffers that the returned tensors own; any other
 /// output is allocated by ONNX Runtime and copied once into a pooled buffer.
 /// </summary>
-internal sealed class OnnxModelRunner : IModelRunner, IDisposable
+internal sealed partial class OnnxModelRunner : IModelRunner, IDisposable
 {
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();
+    private readonly ILogger _logger;
+    private readonly string _label;
 
     /// <summary>Per signature output: its dimensions, -1 for the batch, when every other one is fixed; else null.</summary>
     private readonly long[]?[] _outputShapes;
@@ -25,8 +29,11 @@ internal sealed class OnnxModelRunner : IModelRunner, IDisposable
     /// </summary>
     private volatile bool _preallocate;
 
-    public OnnxModelRunner(InferenceSession session, ModelSignature signature, string provider)
+    /// <param name="label">Names the model version in log lines ("tabular version 2").</param>
+    public OnnxModelRunner(InferenceSession session, ModelSignature signature, string provider, ILogger? logger = null, string label = "the model")
     {
+        _logger = logger ?? NullLogger.Instance;
+        _label = label;
         _session = session;
         Signature = signature;
         Provider = provider;
@@ -56,7 +63,12 @@ internal sealed class OnnxModelRunner : IModelRunner, IDisposable
             }
 
             var allocated = RunAllocating(inputs, outputNames);
-            _preallocate = false;
+            if (_preallocate)
+            {
+                _preallocate = false;
+                Log.OutputShapesMispredicted(_logger, _label, Describe(shapes), Describe(allocated.Select(o => o.Shape)));
+            }
+
             return allocated;
         }
 
@@ -201,6 +213,8 @@ internal sealed class OnnxModelRunner : IModelRunner, IDisposable
         return output.Shape;
     }
 
+    private static string Describe(IEnumerable<long[]> shapes) => string.Join(", ", shapes.Select(s => $"[{string.Join(", ", s)}]"));
+
     // ORT's messages name graph nodes and dimensions, never files: safe to pass on for bad inputs.
     private static InferenceException Translate(OnnxRuntimeException e) =>
         e.Message.Contains("InvalidArgument", StringComparison.Ordinal) || e.Message.Contains("invalid dimensions", StringComparison.OrdinalIgnoreCase)
@@ -240,9 +254,14 @@ internal sealed class OnnxModelRunner : IModelRunner, IDisposable
         for (var o = 0; o < outputs.Count; o++)
         {
             matches &= predicted is not null && outputs[o].Shape.AsSpan().SequenceEqual(predicted[o]);
-            outputs[o].Dispose();
         }
 
+        if (predicted is not null && !matches)
+        {
+            Log.WarmUpShapesMispredicted(_logger, _label, Describe(predicted), Describe(outputs.Select(o => o.Shape)));
+        }
+
+        outputs.ForEach(o => o.Dispose());
         if (matches)
         {
             foreach (var output in Run(inputs, Signature.OutputNames, predicted!))
@@ -306,5 +325,16 @@ internal sealed class OnnxModelRunner : IModelRunner, IDisposable
     {
         _session.Dispose();
         _runOptions.Dispose();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning,
+            "{Model}: at warm-up ONNX Runtime's outputs were {Actual}, not {Expected} as the configured output shapes imply; its outputs are copied, not written in place. If the outputs' first dimension is not the batch, batched requests can't be answered: check the outputs in model.yaml")]
+        public static partial void WarmUpShapesMispredicted(ILogger logger, string model, string expected, string actual);
+
+        [LoggerMessage(2, LogLevel.Warning,
+            "{Model}: a run's outputs were {Actual}, not {Expected} as the configured output shapes imply; from now on its outputs are copied, not written in place. Check the outputs in model.yaml")]
+        public static partial void OutputShapesMispredicted(ILogger logger, string model, string expected, string actual);
     }
 }

@@ -68,9 +68,13 @@ public sealed class OnnxModelRunnerInPlaceTests
     [Fact]
     public void OutputBatchNotTheRows_SeenAtWarmUp_OrtAllocates_AnswersRight()
     {
-        using var runner = Runners.TestModel("first_row");
+        var logger = new RecordingLogger<OnnxModelRunner>();
+        using var runner = Runners.TestModel("first_row", logger);
         runner.WarmUp();
         Assert.False(runner.WritesOutputsInPlace); // at 2 rows (the warm-up's) ORT answered 1
+        var warning = Assert.Single(logger.Messages);
+        Assert.Contains("Model first_row version 1", warning, StringComparison.Ordinal);
+        Assert.Contains("were [1, 3], not [2, 3]", warning, StringComparison.Ordinal);
 
         var y = Assert.Single(runner.Run([Floats("x", [3, 3], 1, 2, 3, 4, 5, 6, 7, 8, 9)], ["y"]));
 
@@ -82,9 +86,11 @@ public sealed class OnnxModelRunnerInPlaceTests
     [Fact]
     public void OutputBatchNotTheRows_NotSeenAtWarmUp_FirstRunThatShowsIt_AnswersRight_ThenOrtAllocates()
     {
-        using var runner = Runners.TestModel("first_two_rows");
+        var logger = new RecordingLogger<OnnxModelRunner>();
+        using var runner = Runners.TestModel("first_two_rows", logger);
         runner.WarmUp();
         Assert.True(runner.WritesOutputsInPlace); // at 2 rows (the warm-up's) the first two rows are all of them
+        Assert.Empty(logger.Messages);
 
         var one = Assert.Single(runner.Run([Floats("x", [1, 3], 1, 2, 3)], ["y"]));
         Assert.Equal([1L, 3], one.Shape);
@@ -95,8 +101,10 @@ public sealed class OnnxModelRunnerInPlaceTests
         Assert.Equal([2L, 3], three.Shape);
         Assert.Equal([1f, 2f, 3f, 4f, 5f, 6f], three.As<float>().ToArray());
         Assert.False(runner.WritesOutputsInPlace);
+        Assert.Contains("were [2, 3], not [3, 3]", Assert.Single(logger.Messages), StringComparison.Ordinal);
         var again = Assert.Single(runner.Run([Floats("x", [3, 3], 9, 8, 7, 6, 5, 4, 3, 2, 1)], ["y"]));
         Assert.Equal([9f, 8f, 7f, 6f, 5f, 4f], again.As<float>().ToArray());
+        Assert.Single(logger.Messages); // said once
         one.Dispose();
         three.Dispose();
         again.Dispose();

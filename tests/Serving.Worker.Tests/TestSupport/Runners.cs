@@ -13,7 +13,7 @@ internal static class Runners
         new(Options.Create(new RuntimeOptions()), NullLogger<OnnxSessionFactory>.Instance);
 
     /// <summary>A runner for <c>&lt;modelDirectory&gt;/&lt;version&gt;/model.onnx</c> with the folder's model.yaml.</summary>
-    public static OnnxModelRunner Create(string modelDirectory, long version = 1)
+    public static OnnxModelRunner Create(string modelDirectory, long version = 1, Microsoft.Extensions.Logging.ILogger? logger = null)
     {
         var name = Path.GetFileName(modelDirectory);
         var config = ModelConfigLoader.Load(name, ModelConfigLoader.Find(modelDirectory)!);
@@ -21,7 +21,7 @@ internal static class Runners
         var session = SessionFactory().Create(name, version, modelPath, config.Runtime, out var provider);
         try
         {
-            return new OnnxModelRunner(session, SignatureBuilder.Build(name, version, config, session), provider);
+            return new OnnxModelRunner(session, SignatureBuilder.Build(name, version, config, session), provider, logger, $"Model {name} version {version}");
         }
         catch
         {
@@ -30,5 +30,6 @@ internal static class Runners
         }
     }
 
-    public static OnnxModelRunner TestModel(string name) => Create(Path.Combine(RepoPaths.TestModels, name));
+    public static OnnxModelRunner TestModel(string name, Microsoft.Extensions.Logging.ILogger? logger = null) =>
+        Create(Path.Combine(RepoPaths.TestModels, name), logger: logger);
 }
