@@ -1,10 +1,9 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Serving.Protocol.Tensors;
 using Serving.Worker.Batching;
-using Serving.Worker.Features;
 using Serving.Worker.Metrics;
-using Serving.Worker.Models;
 using Serving.Worker.Runtime;
+using Serving.Worker.Tests.TestSupport;
 
 namespace Serving.Worker.Tests.Batching;
 
@@ -69,34 +68,15 @@ public sealed class DynamicBatcherInlineTests
         new BatchingMetrics.Series("inline-test", "1"),
         NullLogger.Instance);
 
-    /// <summary>Entity "e{n}" has feature x = n.</summary>
-    private sealed class NumberStore : IFeatureStore
-    {
-        public string Kind => "memory";
-
-        public Task<double[]?[]> FetchAsync(string[] keys, string[] fields, CancellationToken cancellationToken) =>
-            Task.FromResult(keys.Select(k => (double[]?)[double.Parse(k["k:e".Length..], System.Globalization.CultureInfo.InvariantCulture)]).ToArray());
-    }
-
     /// <summary>A batcher for a model with a feature store (entity input "id" fills "x"), no queue delay.</summary>
     private static DynamicBatcher FeatureBatcher(IModelRunner runner, int instances = 1) => new(
         runner,
         new BatchSettings(8, 0, [], 16, instances, 0),
         new BatchingMetrics.Series("inline-features-test", "1"),
         NullLogger.Instance,
-        new FeatureLookup(
-            "inline-features-test",
-            1,
-            new FeaturesConfig { EntityInput = "id", TargetInput = "x", KeyPattern = "k:{id}", Fields = ["x"], NearCacheSize = 0, NearCacheTtlMs = 0 },
-            new TensorSignature("x", DataType.FP32, [-1, 1]),
-            0,
-            new NumberStore(),
-            new CircuitBreaker(5, TimeSpan.FromSeconds(1), TimeProvider.System),
-            TimeSpan.FromSeconds(30),
-            NullLogger.Instance));
+        NumberFeatures.Lookup("inline-features-test", new NumberFeatures()));
 
-    private static Task<BatchResult> Entity(DynamicBatcher batcher, int n) =>
-        batcher.EnqueueAsync(new InferTensor[1], Outputs, long.MaxValue, CancellationToken.None, new FeatureItem(new FeatureRequest([$"e{n}"], [$"k:e{n}"], new double[]?[1])));
+    private static Task<BatchResult> Entity(DynamicBatcher batcher, int n) => NumberFeatures.Enqueue(batcher, n, Outputs);
 
     private static float Value(BatchResult result) => BitConverter.ToSingle(result.Outputs[0].Data.Span);
 

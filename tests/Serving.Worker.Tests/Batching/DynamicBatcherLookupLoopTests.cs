@@ -5,6 +5,7 @@ using Serving.Worker.Features;
 using Serving.Worker.Metrics;
 using Serving.Worker.Models;
 using Serving.Worker.Runtime;
+using Serving.Worker.Tests.TestSupport;
 
 namespace Serving.Worker.Tests.Batching;
 
@@ -26,16 +27,7 @@ public sealed class DynamicBatcherLookupLoopTests
             [InferTensor.Fixed("y", DataType.FP32, inputs[0].Shape, inputs[0].Data.ToArray())];
     }
 
-    /// <summary>Entity "e{n}" has feature f = n.</summary>
-    private sealed class NumberStore : IFeatureStore
-    {
-        public string Kind => "memory";
-
-        public Task<double[]?[]> FetchAsync(string[] keys, string[] fields, CancellationToken cancellationToken) =>
-            Task.FromResult(keys.Select(k => (double[]?)[double.Parse(k["k:e".Length..], System.Globalization.CultureInfo.InvariantCulture)]).ToArray());
-    }
-
-    /// <summary>Like <see cref="NumberStore"/>, but each fetch waits until the test opens it.</summary>
+    /// <summary>Like <see cref="NumberFeatures"/>, but each fetch waits until the test opens it.</summary>
     private sealed class HeldStore : IFeatureStore
     {
         public TaskCompletionSource Open { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -48,7 +40,7 @@ public sealed class DynamicBatcherLookupLoopTests
         {
             Fetching.Release();
             await Open.Task.WaitAsync(cancellationToken);
-            return await new NumberStore().FetchAsync(keys, fields, cancellationToken);
+            return await new NumberFeatures().FetchAsync(keys, fields, cancellationToken);
         }
     }
 
@@ -57,19 +49,9 @@ public sealed class DynamicBatcherLookupLoopTests
         new BatchSettings(8, 0, [], 1024, 1, 0),
         metrics ?? new BatchingMetrics.Series("wake-test", "1"),
         NullLogger.Instance,
-        new FeatureLookup(
-            "wake-test",
-            1,
-            new FeaturesConfig { EntityInput = "id", TargetInput = "x", KeyPattern = "k:{id}", Fields = ["f"], NearCacheSize = 0, NearCacheTtlMs = 0 },
-            new TensorSignature("x", DataType.FP32, [-1, 1]),
-            0,
-            store ?? new NumberStore(),
-            new CircuitBreaker(5, TimeSpan.FromSeconds(1), TimeProvider.System),
-            TimeSpan.FromSeconds(30),
-            NullLogger.Instance));
+        NumberFeatures.Lookup("wake-test", store ?? new NumberFeatures()));
 
-    private static Task<BatchResult> EnqueueEntity(DynamicBatcher batcher, int n) =>
-        batcher.EnqueueAsync(new InferTensor[1], Outputs, long.MaxValue, CancellationToken.None, new FeatureItem(new FeatureRequest([$"e{n}"], [$"k:e{n}"], new double[]?[1])));
+    private static Task<BatchResult> EnqueueEntity(DynamicBatcher batcher, int n) => NumberFeatures.Enqueue(batcher, n, Outputs);
 
     private static float Value(BatchResult result) => BitConverter.ToSingle(result.Outputs[0].Data.Span);
 

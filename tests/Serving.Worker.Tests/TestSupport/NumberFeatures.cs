@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Serving.Protocol.Tensors;
+using Serving.Worker.Batching;
+using Serving.Worker.Features;
+using Serving.Worker.Models;
+using Serving.Worker.Runtime;
+
+namespace Serving.Worker.Tests.TestSupport;
+
+/// <summary>
+/// A feature store for batcher tests: entity "e{n}" (key "k:e{n}") has the one feature n, filled into input "x"
+/// ([-1, 1]) from the entity input "id".
+/// </summary>
+internal sealed class NumberFeatures : IFeatureStore
+{
+    public string Kind => "memory";
+
+    public Task<double[]?[]> FetchAsync(string[] keys, string[] fields, CancellationToken cancellationToken) =>
+        Task.FromResult(keys.Select(k => (double[]?)[double.Parse(k["k:e".Length..], System.Globalization.CultureInfo.InvariantCulture)]).ToArray());
+
+    /// <summary>The lookup a batcher gets for a model with a <c>features:</c> section, over <paramref name="store"/>.</summary>
+    public static FeatureLookup Lookup(string model, IFeatureStore store) => new(
+        model,
+        1,
+        new FeaturesConfig { EntityInput = "id", TargetInput = "x", KeyPattern = "k:{id}", Fields = ["f"], NearCacheSize = 0, NearCacheTtlMs = 0 },
+        new TensorSignature("x", DataType.FP32, [-1, 1]),
+        0,
+        store,
+        new CircuitBreaker(5, TimeSpan.FromSeconds(1), TimeProvider.System),
+        TimeSpan.FromSeconds(30),
+        NullLogger.Instance);
+
+    /// <summary>An entity-form request for entity <paramref name="n"/>.</summary>
+    public static Task<BatchResult> Enqueue(DynamicBatcher batcher, int n, string[] outputs) =>
+        batcher.EnqueueAsync(new InferTensor[1], outputs, long.MaxValue, CancellationToken.None, new FeatureItem(new FeatureRequest([$"e{n}"], [$"k:e{n}"], new double[]?[1])));
+}
