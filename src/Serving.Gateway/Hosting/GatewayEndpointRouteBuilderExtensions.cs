@@ -18,10 +18,14 @@ public static class GatewayEndpointRouteBuilderExtensions
     /// <summary>
     /// Keeps each port to its own paths: the admin port answers <c>/admin</c> only, behind the bearer
     /// token; the metrics port answers <c>/metrics</c> only; the front-door ports never answer <c>/admin</c>.
+    /// gRPC ModelInfer, the hot path, goes straight to <see cref="GrpcInferEndpoint"/> before routing: the route
+    /// matcher captured the route values of every endpoint the path could match (gRPC's catch-all for unknown
+    /// methods, the fallback) before picking the literal one, a few hundred bytes per call. Routing comes after.
     /// </summary>
     public static IApplicationBuilder UseServingGateway(this IApplicationBuilder app)
     {
         var listeners = app.ApplicationServices.GetRequiredService<GatewayListeners>();
+        var grpcInfer = app.ApplicationServices.GetRequiredService<GrpcInferEndpoint>();
         var token = app.ApplicationServices.GetRequiredService<IOptions<GatewayOptions>>().Value.AdminToken;
         var authorization = string.IsNullOrEmpty(token) ? null : new AdminAuthorization(token);
         return app.Use((context, next) =>
@@ -38,8 +42,13 @@ public static class GatewayEndpointRouteBuilderExtensions
                 return NotFound(context);
             }
 
+            if (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.Equals(GatewayHeaders.GrpcInferPath, StringComparison.Ordinal))
+            {
+                return grpcInfer.InvokeAsync(context);
+            }
+
             return next(context);
-        });
+        }).UseRouting();
     }
 
     /// <summary>Open Inference Protocol REST + gRPC (infer forwarded, the rest answered here), grpc.health.v1, the admin API and /metrics.</summary>

@@ -105,6 +105,17 @@ public sealed class GatewayProtocolTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task MetricsPort_GrpcInferPath_NotFound_ThoughItSkipsRouting()
+    {
+        // ModelInfer goes to its endpoint before routing; the port checks still come first.
+        using var content = new ByteArrayContent([0, 0, 0, 0, 0]);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
+        using var response = await fixture.Gateway.Metrics.PostAsync("/inference.GRPCInferenceService/ModelInfer", content);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
     public async Task RepositoryIndex_VersionsAcrossWorkers_ReadyFilter()
     {
         var all = await RepositoryIndexCall.PostAsync(fixture.Gateway.Http, null);
