@@ -24,7 +24,7 @@ internal sealed class ForwarderClients : IDisposable
         var o = options.Value;
         Primary = new HttpMessageInvoker(CreateHandler(o.ConnectTimeout));
         Shadow = new HttpMessageInvoker(CreateHandler(o.ConnectTimeout));
-        Grpc = new ForwarderRequestConfig { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact, ActivityTimeout = o.ActivityTimeout };
+        Http2 = new ForwarderRequestConfig { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact, ActivityTimeout = o.ActivityTimeout };
         _http11 = new ForwarderRequestConfig { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionExact, ActivityTimeout = o.ActivityTimeout };
         _rest = o.RestToWorkers;
     }
@@ -33,7 +33,8 @@ internal sealed class ForwarderClients : IDisposable
 
     public HttpMessageInvoker Shadow { get; }
 
-    public ForwarderRequestConfig Grpc { get; }
+    /// <summary>YARP's settings for HTTP/2 cleartext to a worker's gRPC address (REST calls taking that hop; gRPC itself goes through <see cref="GrpcUnaryForwarder"/>).</summary>
+    public ForwarderRequestConfig Http2 { get; }
 
     /// <summary>
     /// Where a REST call to <paramref name="worker"/> goes and how, read before the call counts as in flight. With
@@ -45,7 +46,7 @@ internal sealed class ForwarderClients : IDisposable
         {
             WorkerRestProtocol.Http11 => (worker.RestPrefix, _http11),
             WorkerRestProtocol.Auto when worker.InFlight == 0 => (worker.RestPrefix, _http11),
-            _ => (worker.GrpcPrefix, Grpc),
+            _ => (worker.GrpcPrefix, Http2),
         };
 
     /// <summary>Where a REST shadow copy goes and how: HTTP/1.1 only when configured so (nobody waits on a copy, so <c>Auto</c> takes HTTP/2).</summary>

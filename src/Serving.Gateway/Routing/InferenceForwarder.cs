@@ -93,7 +93,7 @@ internal sealed partial class InferenceForwarder(
 
             ForwarderError result;
             Exception? exception;
-            var (prefix, config) = request.Grpc ? (worker.GrpcPrefix, clients.Grpc) : clients.RestHop(worker);
+            var (prefix, config) = request.Grpc ? (worker.GrpcPrefix, clients.Http2) : clients.RestHop(worker);
             worker.Enter();
             try
             {

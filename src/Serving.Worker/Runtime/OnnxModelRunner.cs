@@ -51,11 +51,11 @@ internal sealed partial class OnnxModelRunner : IModelRunner, IDisposable
     /// <summary>Runs the model; <paramref name="inputs"/> are in signature order, <paramref name="outputNames"/> a subset of its outputs.</summary>
     public List<InferTensor> Run(InferTensor[] inputs, string[] outputNames)
     {
-        if (_preallocate && PlanOutputs(inputs, outputNames) is { } shapes)
+        if (_preallocate && PlanOutputs(inputs, outputNames) is { } plans)
         {
             try
             {
-                return Run(inputs, outputNames, shapes);
+                return Run(inputs, outputNames, plans);
             }
             catch (InferenceException)
             {
@@ -66,7 +66,7 @@ internal sealed partial class OnnxModelRunner : IModelRunner, IDisposable
             if (_preallocate)
             {
                 _preallocate = false;
-                Log.OutputShapesMispredicted(_logger, _label, Describe(shapes), Describe(allocated.Select(o => o.Shape)));
+                Log.OutputShapesMispredicted(_logger, _label, Describe(plans.Select(p => p.Shape)), Describe(allocated.Select(o => o.Shape)));
             }
 
             return allocated;
@@ -82,10 +82,7 @@ internal sealed partial class OnnxModelRunner : IModelRunner, IDisposable
         var pins = new MemoryHandle[inputs.Length];
         try
         {
-            for (var i = 0; i < inputs.Length; i++)
-            {
-                values[i] = CreateValue(inputs[i], out pins[i]);
-            }
+            CreateInputs(inputs, values, pins);
 
             using var results = _session.Run(_runOptions, Signature.InputNames, values!, outputNames);
             var outputs = new List<InferTensor>(outputNames.Length);
@@ -108,7 +105,7 @@ internal sealed partial class OnnxModelRunner : IModelRunner, IDisposable
     }
 
     /// <summary>ORT writes each output into a pooled buffer of the predicted shape, which the returned tensor owns.</summary>
-    private unsafe List<InferTensor> Run(InferTensor[] inputs, string[] outputNames, long[][] shapes)
+    private unsafe List<InferTensor> Run(InferTensor[] inputs, string[] outputNames, OutputPlan[] plans)
     {
         var values = new OrtValue?[inputs.Length];
         var pins = new MemoryHandle[inputs.Length];
@@ -118,20 +115,17 @@ internal sealed partial class OnnxModelRunner : IModelRunner, IDisposable
         var done = false;
         try
         {
-            for (var i = 0; i < inputs.Length; i++)
-            {
-                values[i] = CreateValue(inputs[i], out pins[i]);
-            }
+            CreateInputs(inputs, values, pins);
 
             for (var o = 0; o < outputNames.Length; o++)
             {
-                var type = Signature.Outputs[Signature.IndexOfOutput(outputNames[o])].DataType;
-                var length = checked((int)(Shapes.ElementCount(shapes[o]) * type.ElementSize()));
+                var (shape, type) = plans[o];
+                var length = checked((int)(Shapes.ElementCount(shape) * type.ElementSize()));
                 var rented = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
-                outputs.Add(InferTensor.Fixed(outputNames[o], type, shapes[o], rented.AsMemory(0, length), rented));
+                outputs.Add(InferTensor.Fixed(outputNames[o], type, shape, rented.AsMemory(0, length), rented));
                 outputPins[o] = rented.AsMemory().Pin();
                 outputValues[o] = OrtValue.CreateTensorValueWithData(
-                    OrtMemoryInfo.DefaultInstance, OrtTypes.ToElementType(type), shapes[o], (IntPtr)outputPins[o].Pointer, length);
+                    OrtMemoryInfo.DefaultInstance, OrtTypes.ToElementType(type), shape, (IntPtr)outputPins[o].Pointer, length);
             }
 
             _session.Run(_runOptions, Signature.InputNames, values!, outputNames, outputValues!);
@@ -157,10 +151,10 @@ internal sealed partial class OnnxModelRunner : IModelRunner, IDisposable
     }
 
     /// <summary>
-    /// The shapes of the requested outputs for these inputs' rows, or null when one of them can't be known before the
-    /// run (a dimension other than the batch that isn't fixed, or BYTES).
+    /// The shapes and datatypes of the requested outputs for these inputs' rows, or null when one of them can't be
+    /// known before the run (a dimension other than the batch that isn't fixed, or BYTES).
     /// </summary>
-    private long[][]? PlanOutputs(InferTensor[] inputs, string[] outputNames)
+    private OutputPlan[]? PlanOutputs(InferTensor[] inputs, string[] outputNames)
     {
         var rows = Signature.MaxBatchSize > 0 && inputs.Length > 0 ? inputs[0].Shape[0] : 1;
         if (rows <= 0)
@@ -168,7 +162,7 @@ internal sealed partial class OnnxModelRunner : IModelRunner, IDisposable
             return null; // an empty batch is left to ORT: nothing to gain, and nothing to learn from a failure
         }
 
-        var shapes = new long[outputNames.Length][];
+        var plans = new OutputPlan[outputNames.Length];
         for (var o = 0; o < outputNames.Length; o++)
         {
             var index = Signature.IndexOfOutput(outputNames[o]);
@@ -183,10 +177,21 @@ internal sealed partial class OnnxModelRunner : IModelRunner, IDisposable
                 shape[0] = rows;
             }
 
-            shapes[o] = shape;
+            plans[o] = new OutputPlan(shape, Signature.Outputs[index].DataType);
         }
 
-        return shapes;
+        return plans;
+    }
+
+    /// <summary>An output's shape for one run, and its datatype.</summary>
+    private readonly record struct OutputPlan(long[] Shape, DataType Type);
+
+    private static void CreateInputs(InferTensor[] inputs, OrtValue?[] values, MemoryHandle[] pins)
+    {
+        for (var i = 0; i < inputs.Length; i++)
+        {
+            values[i] = CreateValue(inputs[i], out pins[i]);
+        }
     }
 
     private static long[]? PredictableShape(TensorSignature output, int maxBatchSize)
@@ -253,12 +258,12 @@ internal sealed partial class OnnxModelRunner : IModelRunner, IDisposable
         var matches = predicted is not null;
         for (var o = 0; o < outputs.Count; o++)
         {
-            matches &= predicted is not null && outputs[o].Shape.AsSpan().SequenceEqual(predicted[o]);
+            matches &= predicted is not null && outputs[o].Shape.AsSpan().SequenceEqual(predicted[o].Shape);
         }
 
         if (predicted is not null && !matches)
         {
-            Log.WarmUpShapesMispredicted(_logger, _label, Describe(predicted), Describe(outputs.Select(o => o.Shape)));
+            Log.WarmUpShapesMispredicted(_logger, _label, Describe(predicted.Select(p => p.Shape)), Describe(outputs.Select(o => o.Shape)));
         }
 
         outputs.ForEach(o => o.Dispose());

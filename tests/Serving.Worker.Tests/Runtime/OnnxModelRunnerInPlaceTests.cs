@@ -1,8 +1,8 @@
-using System.Runtime.InteropServices;
 using Serving.Protocol.Errors;
 using Serving.Protocol.Tensors;
 using Serving.Worker.Runtime;
 using Serving.Worker.Tests.TestSupport;
+using static Serving.Worker.Tests.TestSupport.TestTensors;
 
 namespace Serving.Worker.Tests.Runtime;
 
@@ -148,7 +148,4 @@ public sealed class OnnxModelRunnerInPlaceTests
         Assert.True(runner.WritesOutputsInPlace);
         outputs[0].Dispose();
     }
-
-    private static InferTensor Floats(string name, long[] shape, params float[] values) =>
-        InferTensor.Fixed(name, DataType.FP32, shape, MemoryMarshal.AsBytes<float>(values).ToArray());
 }

@@ -4,6 +4,7 @@ using Serving.Protocol.Errors;
 using Serving.Protocol.Tensors;
 using Serving.Worker.Runtime;
 using Serving.Worker.Tests.TestSupport;
+using static Serving.Worker.Tests.TestSupport.TestTensors;
 
 namespace Serving.Worker.Tests.Runtime;
 
@@ -139,8 +140,6 @@ public sealed class OnnxModelRunnerTests
         Assert.Equal("cpu", runner.Provider);
     }
 
-    private static InferTensor Floats(string name, long[] shape, params float[] values) =>
-        InferTensor.Fixed(name, DataType.FP32, shape, MemoryMarshal.AsBytes<float>(values).ToArray());
 
     private static InferTensor Zeros(TensorSignature signature)
     {
