@@ -12,6 +12,7 @@ using Serving.Gateway.Routing;
 using Serving.Gateway.Shadow;
 using Serving.Gateway.Traffic;
 using Serving.Hosting;
+using Serving.Hosting.Tracing;
 
 namespace Serving.Gateway.Hosting;
 
@@ -50,6 +51,8 @@ public static class GatewayServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<TrafficPolicyService>());
         services.AddGatewayRollback();
 
+        // AddServingTracing says whether a tracer exports (before or after this); a host without it has none.
+        services.TryAddSingleton(new TracingStatus(Exports: false));
         services.TryAddSingleton<ForwarderClients>();
         services.TryAddSingleton<GatewayTransformer>();
         services.TryAddSingleton<GrpcUnaryForwarder>();

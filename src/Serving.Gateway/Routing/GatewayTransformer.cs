@@ -17,7 +17,7 @@ namespace Serving.Gateway.Routing;
 /// body is sent, and that answer reaches the caller. Over HTTP/2 (REST calls that overlap) the answer arrives either way,
 /// and the expectation spares sending a body that would be refused.
 /// </remarks>
-internal sealed class GatewayTransformer : HttpTransformer
+internal sealed class GatewayTransformer(ForwarderClients clients) : HttpTransformer
 {
     /// <summary>REST bodies above this many bytes (or of unknown length) are sent with <c>Expect: 100-continue</c>.</summary>
     public const long ExpectContinueAbove = 64 * 1024;
@@ -29,6 +29,7 @@ internal sealed class GatewayTransformer : HttpTransformer
         headers.Remove(GatewayHeaders.RoutedModel);
         headers.Remove(GatewayHeaders.Arm);
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken).ConfigureAwait(false);
+        clients.PropagateTraceContext(headers, proxyRequest.Headers);
         if (httpContext.Features.Get<GatewayRequest>() is { } request)
         {
             proxyRequest.Headers.TryAddWithoutValidation(GatewayHeaders.ChosenVersion, request.Version.Version);

@@ -44,9 +44,10 @@ internal sealed class GrpcUnaryForwarder(IOptions<GatewayOptions> options)
     /// <summary>Sends the call to <paramref name="destinationPrefix"/> and copies the answer to the caller.</summary>
     /// <returns>What failed, if anything, and the exception behind it.</returns>
     public async ValueTask<(ForwarderError Error, Exception? Exception)> SendAsync(
-        HttpContext context, GatewayRequest request, byte[] body, string destinationPrefix, HttpMessageInvoker client)
+        HttpContext context, GatewayRequest request, byte[] body, string destinationPrefix, ForwarderClients clients)
     {
         using var outgoing = CreateRequest(context, request, destinationPrefix, body);
+        clients.PropagateTraceContext(context.Request.Headers, outgoing.Headers);
         using var activity = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         var timeout = options.Value.ActivityTimeout;
         activity.CancelAfter(timeout);
@@ -54,7 +55,7 @@ internal sealed class GrpcUnaryForwarder(IOptions<GatewayOptions> options)
         HttpResponseMessage response;
         try
         {
-            response = await client.SendAsync(outgoing, activity.Token).ConfigureAwait(false);
+            response = await clients.Primary.SendAsync(outgoing, activity.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
         {

@@ -146,7 +146,7 @@ internal sealed partial class InferenceForwarder(
     {
         if (grpcBody is not null)
         {
-            return await grpcForwarder.SendAsync(context, request, grpcBody, prefix, clients.Primary).ConfigureAwait(false);
+            return await grpcForwarder.SendAsync(context, request, grpcBody, prefix, clients).ConfigureAwait(false);
         }
 
         var result = await forwarder.SendAsync(context, prefix, clients.Primary, config, transformer).ConfigureAwait(false);

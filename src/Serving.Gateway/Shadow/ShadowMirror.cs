@@ -199,6 +199,7 @@ internal sealed partial class ShadowMirror(
 
         request.Headers.TryAddWithoutValidation(GatewayHeaders.ChosenVersion, copy.Target.Version);
         request.Headers.TryAddWithoutValidation(GatewayHeaders.Arm, Arms.Shadow);
+        clients.PropagateTraceContext(null, request.Headers);
         return request;
     }
 

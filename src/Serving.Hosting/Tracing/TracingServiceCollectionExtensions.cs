@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Serving.Hosting.Logging;
@@ -20,7 +21,9 @@ public static class TracingServiceCollectionExtensions
         services.AddServingLogging();
         var options = configuration.GetSection(TracingOptions.Section).Get<TracingOptions>() ?? new TracingOptions();
         services.AddOptions<TracingOptions>().BindConfiguration(TracingOptions.Section);
-        if (string.IsNullOrWhiteSpace(options.OtlpEndpoint) && configure is null)
+        var exports = !string.IsNullOrWhiteSpace(options.OtlpEndpoint) || configure is not null;
+        services.Replace(ServiceDescriptor.Singleton(new TracingStatus(exports)));
+        if (!exports)
         {
             // Nothing would export the spans: don't pay for creating them on the hot path.
             return services;

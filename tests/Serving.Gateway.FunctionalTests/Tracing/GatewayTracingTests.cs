@@ -41,6 +41,70 @@ public sealed class GatewayTracingTests(GatewayFixture fixture)
         }
     }
 
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public async Task Untraced_TheWorkersRequestJoinsTheCallersTrace_OrTheGatewaysWhenTheCallerSentNone(bool grpc, bool callerSendsTraceparent)
+    {
+        // No tracer: the forwarding handlers make no span and leave trace headers alone (ForwarderClients). A listener on
+        // ASP.NET Core's source alone sees both servers' request activities, the gateway's and then the worker's.
+        await using var gateway = await GatewayServer.StartAsync([fixture.WorkerA]);
+        Assert.False(gateway.Service<Serving.Gateway.Routing.ForwarderClients>().HandlersPropagate);
+        var servers = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Microsoft.AspNetCore",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+            ActivityStopped = servers.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        // A caller whose handler sends only what it is given, as a traced client in another process would.
+        using var handler = new SocketsHttpHandler { ActivityHeadersPropagator = null };
+        var (trace, callerSpan) = (ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom());
+        var traceparent = callerSendsTraceparent ? $"00-{trace}-{callerSpan}-01" : null;
+        if (grpc)
+        {
+            using var channel = Grpc.Net.Client.GrpcChannel.ForAddress($"http://127.0.0.1:{gateway.Listeners.GrpcPort}", new() { HttpHandler = handler, DisposeHttpClient = false });
+            var headers = new Grpc.Core.Metadata();
+            if (traceparent is not null)
+            {
+                headers.Add("traceparent", traceparent);
+            }
+
+            await Infer.GrpcAsync(new Serving.Protocol.Inference.GRPCInferenceService.GRPCInferenceServiceClient(channel), headers: headers);
+        }
+        else
+        {
+            using var http = new HttpClient(handler, disposeHandler: false) { BaseAddress = gateway.Http.BaseAddress };
+            var (status, _, _) = await Infer.RestAsync(http, headers: traceparent is null ? [] : [("traceparent", traceparent)]);
+            Assert.Equal(System.Net.HttpStatusCode.OK, status);
+        }
+
+        // Both request activities stop once the answer is written; the gateway's is the one that didn't come from the worker's side.
+        Activity[] pair = [];
+        for (var i = 0; i < 200 && pair.Length < 2; i++)
+        {
+            pair = [.. servers.GroupBy(a => a.TraceId).Where(g => !callerSendsTraceparent || g.Key == trace).OrderByDescending(g => g.Count()).FirstOrDefault() ?? Enumerable.Empty<Activity>()];
+            await Task.Delay(25);
+        }
+
+        Assert.True(pair.Length == 2, $"the gateway's and the worker's requests are not in one trace ({servers.Count} request activities seen, probes included)");
+        if (callerSendsTraceparent)
+        {
+            // The caller's traceparent went through as sent: both servers' activities are its children.
+            Assert.All(pair, a => Assert.Equal(callerSpan, a.ParentSpanId));
+        }
+        else
+        {
+            // None came: the worker's request is a child of the gateway's.
+            var first = pair.Single(a => a.ParentSpanId == default);
+            Assert.Equal(first.SpanId, pair.Single(a => a != first).ParentSpanId);
+        }
+    }
+
     [Fact]
     public async Task Exemplars_NameTheCallersTrace_OnlyWhenATracerExportsIt()
     {
