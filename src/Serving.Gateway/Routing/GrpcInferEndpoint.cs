@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Text.Unicode;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -76,7 +77,8 @@ internal sealed class GrpcInferEndpoint(
         await forwarder.ForwardAsync(context, request, outcome.Policy).ConfigureAwait(false);
     }
 
-    private async Task<Outcome> PeekAsync(PipeReader reader, IHeaderDictionary headers, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<Outcome> PeekAsync(PipeReader reader, IHeaderDictionary headers, CancellationToken cancellationToken)
     {
         var examinedAll = false;
         while (true)

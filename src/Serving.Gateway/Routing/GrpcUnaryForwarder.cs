@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
@@ -43,6 +44,7 @@ internal sealed class GrpcUnaryForwarder(IOptions<GatewayOptions> options)
 
     /// <summary>Sends the call to <paramref name="destinationPrefix"/> and copies the answer to the caller.</summary>
     /// <returns>What failed, if anything, and the exception behind it.</returns>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<(ForwarderError Error, Exception? Exception)> SendAsync(
         HttpContext context, GatewayRequest request, byte[] body, string destinationPrefix, ForwarderClients clients)
     {
@@ -122,7 +124,8 @@ internal sealed class GrpcUnaryForwarder(IOptions<GatewayOptions> options)
     /// directly). Kestrel bounds it: <see cref="GrpcInferEndpoint"/> sets the request's body limit before peeking.
     /// </summary>
     /// <exception cref="BadHttpRequestException">The body is larger than the gateway's limit, or could not be read.</exception>
-    public static async Task<byte[]> ReadBodyAsync(HttpContext context)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public static async ValueTask<byte[]> ReadBodyAsync(HttpContext context)
     {
         var reader = context.Request.BodyReader;
         var cancellationToken = context.RequestAborted;
@@ -143,13 +146,15 @@ internal sealed class GrpcUnaryForwarder(IOptions<GatewayOptions> options)
     }
 
     // The worker's whole answer (one message, or none for an error) in a pooled buffer the caller returns.
-    private static async Task<(byte[] Buffer, int Length)> ReadAnswerAsync(HttpContent content, CancellationToken cancellationToken)
+    // ReadAsStream: the response's stream is there once its headers are (ReadAsStreamAsync wraps it in a Task).
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<(byte[] Buffer, int Length)> ReadAnswerAsync(HttpContent content, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(4096);
         var length = 0;
         try
         {
-            await using var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using var stream = content.ReadAsStream(cancellationToken);
             int read;
             while ((read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0)
             {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -26,7 +27,9 @@ internal sealed partial class InferenceForwarder(
     IHttpForwarder forwarder, GrpcUnaryForwarder grpcForwarder, ForwarderClients clients, GatewayTransformer transformer, ShadowMirror mirror,
     GatewayMetrics metrics, RollbackOutcomes outcomes, IOptions<GatewayOptions> options, ILogger<InferenceForwarder> logger)
 {
-    public async Task ForwardAsync(HttpContext context, GatewayRequest request, TrafficPolicy? policy)
+    // Pooled builders here and down the gRPC path: each async layer that waits on the network otherwise allocates its state machine per request.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask ForwardAsync(HttpContext context, GatewayRequest request, TrafficPolicy? policy)
     {
         var started = Stopwatch.GetTimestamp();
         context.Features.Set(request);
@@ -75,7 +78,8 @@ internal sealed partial class InferenceForwarder(
     }
 
     // shadowCopied: the body the shadow mirror already read, when it did (a gRPC body is then not read twice).
-    private async Task ForwardWithRetryAsync(HttpContext context, GatewayRequest request, byte[]? shadowCopied)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ForwardWithRetryAsync(HttpContext context, GatewayRequest request, byte[]? shadowCopied)
     {
         WorkerEndpoint? failed = null;
         var grpcBody = request.Grpc ? shadowCopied ?? await GrpcUnaryForwarder.ReadBodyAsync(context).ConfigureAwait(false) : null;
@@ -142,13 +146,12 @@ internal sealed partial class InferenceForwarder(
     }
 
     // gRPC (unary ModelInfer) through GrpcUnaryForwarder, REST through YARP.
-    private async ValueTask<(ForwarderError, Exception?)> SendAsync(HttpContext context, GatewayRequest request, byte[]? grpcBody, string prefix, ForwarderRequestConfig config)
-    {
-        if (grpcBody is not null)
-        {
-            return await grpcForwarder.SendAsync(context, request, grpcBody, prefix, clients).ConfigureAwait(false);
-        }
+    private ValueTask<(ForwarderError, Exception?)> SendAsync(HttpContext context, GatewayRequest request, byte[]? grpcBody, string prefix, ForwarderRequestConfig config) =>
+        grpcBody is not null ? grpcForwarder.SendAsync(context, request, grpcBody, prefix, clients) : SendRestAsync(context, prefix, config);
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(ForwarderError, Exception?)> SendRestAsync(HttpContext context, string prefix, ForwarderRequestConfig config)
+    {
         var result = await forwarder.SendAsync(context, prefix, clients.Primary, config, transformer).ConfigureAwait(false);
         return (result, result == ForwarderError.None ? null : context.Features.Get<IForwarderErrorFeature>()?.Exception);
     }

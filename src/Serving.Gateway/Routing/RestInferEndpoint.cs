@@ -43,7 +43,7 @@ internal sealed class RestInferEndpoint(
             return Reject(context, route.Name, error);
         }
 
-        return forwarder.ForwardAsync(context, new GatewayRequest(route, choice, grpc: false) { BodyBytes = context.Request.ContentLength }, policy);
+        return forwarder.ForwardAsync(context, new GatewayRequest(route, choice, grpc: false) { BodyBytes = context.Request.ContentLength }, policy).AsTask();
     }
 
     // Unknown names are one label value, so callers can't grow the series without bound.
