@@ -29,12 +29,12 @@ internal sealed class GrpcInferEndpoint(
     /// <summary>The most bytes looked at before the leading fields must have been found.</summary>
     public const int PeekLimit = 4096;
 
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
         if (context.Request.ContentType is not { } contentType || !contentType.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase))
         {
             context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
-            return;
+            return Task.CompletedTask;
         }
 
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
@@ -43,10 +43,24 @@ internal sealed class GrpcInferEndpoint(
             size.MaxRequestBodySize = options.Value.MaxRequestBytes + GrpcLeadingFields.FrameHeaderLength;
         }
 
+        // The message usually came with the headers: then the fields are read at once, and the forward's task is
+        // this call's, with no state machine of this method's own (one per call otherwise).
+        var peek = PeekAsync(context.Request.BodyReader, context.Request.Headers, context.RequestAborted);
+        if (!peek.IsCompletedSuccessfully)
+        {
+            return CompleteAsync(context, peek);
+        }
+
+        var outcome = peek.Result;
+        return outcome.Error is null ? ForwardAsync(context, outcome).AsTask() : RefuseAsync(context, outcome);
+    }
+
+    private async Task CompleteAsync(HttpContext context, ValueTask<Outcome> peek)
+    {
         Outcome outcome;
         try
         {
-            outcome = await PeekAsync(context.Request.BodyReader, context.Request.Headers, context.RequestAborted).ConfigureAwait(false);
+            outcome = await peek.ConfigureAwait(false);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -61,20 +75,29 @@ internal sealed class GrpcInferEndpoint(
             return;
         }
 
-        if (outcome.Error is { } error)
+        if (outcome.Error is null)
         {
-            if (outcome.Model is { } model)
-            {
-                outcomes.RecordUnready(model.Name, outcome.Choice, outcome.Policy);
-            }
+            await ForwardAsync(context, outcome).ConfigureAwait(false);
+        }
+        else
+        {
+            await RefuseAsync(context, outcome).ConfigureAwait(false);
+        }
+    }
 
-            metrics.Observe(outcome.Model?.Name ?? "_unknown", "", "", "grpc", GatewayMetrics.GrpcCode((int)error.GrpcStatus), 0);
-            await GatewayErrors.WriteAsync(context, error, grpc: true).ConfigureAwait(false);
-            return;
+    private ValueTask ForwardAsync(HttpContext context, Outcome routed) =>
+        forwarder.ForwardAsync(context, new GatewayRequest(routed.Model!, routed.Choice, grpc: true) { BodyBytes = GrpcLeadingFields.FrameHeaderLength + routed.MessageLength }, routed.Policy);
+
+    private Task RefuseAsync(HttpContext context, Outcome refused)
+    {
+        var error = refused.Error!;
+        if (refused.Model is { } model)
+        {
+            outcomes.RecordUnready(model.Name, refused.Choice, refused.Policy);
         }
 
-        var request = new GatewayRequest(outcome.Model!, outcome.Choice, grpc: true) { BodyBytes = GrpcLeadingFields.FrameHeaderLength + outcome.MessageLength };
-        await forwarder.ForwardAsync(context, request, outcome.Policy).ConfigureAwait(false);
+        metrics.Observe(refused.Model?.Name ?? "_unknown", "", "", "grpc", GatewayMetrics.GrpcCode((int)error.GrpcStatus), 0);
+        return GatewayErrors.WriteAsync(context, error, grpc: true);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]

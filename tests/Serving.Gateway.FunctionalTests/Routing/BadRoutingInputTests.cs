@@ -160,6 +160,25 @@ public sealed class BadRoutingInputTests(GatewayFixture fixture)
         Assert.Contains(expected, detail, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(9)]
+    public async Task Grpc_MessageArrivingInPieces_RoutedOnceItsLeadingFieldsArrive(int firstPiece)
+    {
+        // The first piece ends inside the frame header (3) or inside model_name (9): the gateway waits for more.
+        var (status, message, body) = await RawGrpc.SendAsync(fixture.Gateway.Listeners.GrpcPort, new RawGrpc.TwoPieces(RawGrpc.Frame(Infer.GrpcRequest().ToByteArray()), firstPiece, TimeSpan.FromMilliseconds(200)));
+
+        Assert.True(status == 0, $"{(StatusCode)status} {message}");
+        var answer = Serving.Protocol.Inference.ModelInferResponse.Parser.ParseFrom(body.AsSpan(5).ToArray());
+        Assert.Equal("tabular", answer.ModelName);
+        Assert.NotEmpty(answer.Outputs);
+
+        // Refused the same way: an unknown model whose name arrives late.
+        (status, message, _) = await RawGrpc.SendAsync(fixture.Gateway.Listeners.GrpcPort, new RawGrpc.TwoPieces(RawGrpc.Frame([0x0A, 0x04, .. "nope"u8]), firstPiece, TimeSpan.FromMilliseconds(200)));
+        Assert.True(status == (int)StatusCode.NotFound, $"{(StatusCode)status} {message}");
+        Assert.Contains("unknown model 'nope'", message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Grpc_UnknownMethod_Unimplemented()
     {

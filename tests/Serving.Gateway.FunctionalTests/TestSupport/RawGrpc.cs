@@ -12,20 +12,54 @@ internal static class RawGrpc
     /// <summary>The same to any server's gRPC port on 127.0.0.1 (a worker, to compare with the gateway).</summary>
     public static async Task<(int GrpcStatus, string Message)> SendAsync(int port, byte[] body)
     {
+        var (status, message, _) = await SendAsync(port, new ByteArrayContent(body));
+        return (status, message);
+    }
+
+    /// <summary>Sends <paramref name="content"/> as the call's body; also returns the answer's body (its gRPC frames).</summary>
+    public static async Task<(int GrpcStatus, string Message, byte[] Body)> SendAsync(int port, HttpContent content)
+    {
         using var http = new HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{port}/inference.GRPCInferenceService/ModelInfer")
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = new ByteArrayContent(body),
+            Content = content,
         };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
         request.Headers.TE.Add(new TransferCodingWithQualityHeaderValue("trailers"));
         using var response = await http.SendAsync(request);
-        await response.Content.ReadAsByteArrayAsync();
+        var body = await response.Content.ReadAsByteArrayAsync();
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var status = Header(response, "grpc-status") ?? throw new InvalidOperationException($"no grpc-status: {response}; trailers {response.TrailingHeaders}");
-        return (int.Parse(status, System.Globalization.CultureInfo.InvariantCulture), Uri.UnescapeDataString(Header(response, "grpc-message") ?? ""));
+        return (int.Parse(status, System.Globalization.CultureInfo.InvariantCulture), Uri.UnescapeDataString(Header(response, "grpc-message") ?? ""), body);
+    }
+
+    /// <summary><paramref name="message"/> in a gRPC frame: uncompressed, with its big-endian length.</summary>
+    public static byte[] Frame(byte[] message)
+    {
+        var frame = new byte[5 + message.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)message.Length);
+        message.CopyTo(frame, 5);
+        return frame;
+    }
+
+    /// <summary>A body sent in two pieces with a pause between them, as a slow client's would arrive.</summary>
+    public sealed class TwoPieces(byte[] body, int firstPiece, TimeSpan pause) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            await stream.WriteAsync(body.AsMemory(0, firstPiece));
+            await stream.FlushAsync();
+            await Task.Delay(pause);
+            await stream.WriteAsync(body.AsMemory(firstPiece));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
     }
 
     private static string? Header(HttpResponseMessage response, string name) =>
