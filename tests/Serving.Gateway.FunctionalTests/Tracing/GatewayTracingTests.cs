@@ -83,7 +83,7 @@ public sealed class GatewayTracingTests(GatewayFixture fixture)
             Assert.Equal(System.Net.HttpStatusCode.OK, status);
         }
 
-        // Both request activities stop once the answer is written; the gateway's is the one that didn't come from the worker's side.
+        // The two request activities stop around the answer: wait for a trace that holds both (probes make traces of one).
         Activity[] pair = [];
         for (var i = 0; i < 200 && pair.Length < 2; i++)
         {
