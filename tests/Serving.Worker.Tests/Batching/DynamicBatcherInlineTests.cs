@@ -80,19 +80,25 @@ public sealed class DynamicBatcherInlineTests
 
     private static float Value(BatchResult result) => BitConverter.ToSingle(result.Outputs[0].Data.Span);
 
+    /// <summary>Enqueues a row of <paramref name="value"/> on an idle batcher: it runs on this thread, before EnqueueAsync returns.</summary>
+    private static async Task AssertRunsOnTheCallersThread(DynamicBatcher batcher, GatedRunner runner, float value)
+    {
+        var caller = Environment.CurrentManagedThreadId;
+        var answer = batcher.EnqueueAsync(Row(value), Outputs, long.MaxValue, CancellationToken.None);
+
+        Assert.True(answer.IsCompletedSuccessfully, "the request should have run before EnqueueAsync returned");
+        Assert.Equal(value, Value(await answer));
+        Assert.Equal([caller], runner.Threads);
+        Assert.Equal(1, batcher.InlineRuns);
+    }
+
     [Fact]
     public async Task IdleInstanceEmptyQueue_RunsOnTheCallersThread_AnswerReadyOnReturn()
     {
         var runner = new GatedRunner();
         using var batcher = Batcher(runner);
 
-        var caller = Environment.CurrentManagedThreadId;
-        var answer = batcher.EnqueueAsync(Row(4.5f), Outputs, long.MaxValue, CancellationToken.None);
-
-        Assert.True(answer.IsCompletedSuccessfully, "the request should have run before EnqueueAsync returned");
-        Assert.Equal(4.5f, Value(await answer));
-        Assert.Equal([caller], runner.Threads);
-        Assert.Equal(1, batcher.InlineRuns);
+        await AssertRunsOnTheCallersThread(batcher, runner, 4.5f);
         Assert.Equal(1, batcher.Executions);
     }
 
@@ -212,13 +218,7 @@ public sealed class DynamicBatcherInlineTests
         var runner = new GatedRunner();
         using var batcher = FeatureBatcher(runner);
 
-        var caller = Environment.CurrentManagedThreadId;
-        var answer = batcher.EnqueueAsync(Row(6.5f), Outputs, long.MaxValue, CancellationToken.None);
-
-        Assert.True(answer.IsCompletedSuccessfully, "the request should have run before EnqueueAsync returned");
-        Assert.Equal(6.5f, Value(await answer));
-        Assert.Equal([caller], runner.Threads);
-        Assert.Equal(1, batcher.InlineRuns);
+        await AssertRunsOnTheCallersThread(batcher, runner, 6.5f);
     }
 
     [Fact]
