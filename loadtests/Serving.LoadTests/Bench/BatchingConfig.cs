@@ -8,15 +8,23 @@ namespace Serving.LoadTests.Bench;
 /// <param name="MaxQueueDelayMicros"><c>dynamic_batching.max_queue_delay_us</c>; 0 first on CPU, as TF Serving advises.</param>
 /// <param name="Instances"><c>dynamic_batching.instances</c>: batches that may run at once.</param>
 /// <param name="IntraOpThreads"><c>runtime.intra_op_threads</c> (0 = ORT's default, one per physical core); raw ORT uses the same.</param>
-internal sealed record BatchingConfig(int MaxBatchSize = 64, long MaxQueueDelayMicros = 0, int Instances = 1, int IntraOpThreads = 0)
+/// <param name="ArrivalGapMicros"><c>dynamic_batching.arrival_gap_us</c>: a partial batch also goes once arrivals stop for this long (0 = off; always 0 without a delay).</param>
+internal sealed record BatchingConfig(int MaxBatchSize = 64, long MaxQueueDelayMicros = 0, int Instances = 1, int IntraOpThreads = 0, long ArrivalGapMicros = 0)
 {
+    /// <summary>The settings as a report line: <c>max_batch_size: 64, max_queue_delay_us: 300, arrival_gap_us: 60, instances: 1, intra_op_threads: 0</c>.</summary>
+    public string Describe() =>
+        $"max_batch_size: {MaxBatchSize}, max_queue_delay_us: {MaxQueueDelayMicros}, "
+        + (ArrivalGapMicros > 0 ? $"arrival_gap_us: {ArrivalGapMicros}, " : string.Empty)
+        + $"instances: {Instances}, intra_op_threads: {IntraOpThreads}";
+
     /// <summary>True when ONNX Runtime runs as it would untuned: one batch at a time on its default threads.</summary>
     public bool IsOrtDefault => Instances == 1 && IntraOpThreads == 0;
 
     /// <summary>
-    /// The settings a model's own <c>model.yaml</c> gives (<c>max_batch_size</c>, <c>dynamic_batching.max_queue_delay_us</c>
-    /// and <c>instances</c>, <c>runtime.intra_op_threads</c>), this record's defaults where it says nothing, then
-    /// <paramref name="overrides"/> (the bench's command line) over both.
+    /// The settings a model's own <c>model.yaml</c> gives (<c>max_batch_size</c>, <c>dynamic_batching.max_queue_delay_us</c>,
+    /// <c>arrival_gap_us</c> and <c>instances</c>, <c>runtime.intra_op_threads</c>), this record's defaults where it says
+    /// nothing, then <paramref name="overrides"/> (the bench's command line) over both. A gap needs a delay: with none
+    /// (a delay of 0 given on the command line, say) the gap is dropped, as there is no wait for it to end.
     /// </summary>
     public static BatchingConfig Resolve(string sourceYaml, BatchingOverrides overrides)
     {
@@ -35,11 +43,14 @@ internal sealed record BatchingConfig(int MaxBatchSize = 64, long MaxQueueDelayM
         var runtime = config.GetValueOrDefault("runtime") as Dictionary<object, object?>;
         // A model.yaml without batching (max_batch_size 0 or 1) gets the default: the bench always batches.
         var ownMax = Number(config.GetValueOrDefault("max_batch_size"), "max_batch_size") is { } own && own > 1 ? (int)own : (int?)null;
+        var delay = overrides.MaxQueueDelayMicros ?? Number(batching?.GetValueOrDefault("max_queue_delay_us"), "dynamic_batching.max_queue_delay_us") ?? defaults.MaxQueueDelayMicros;
+        var gap = overrides.ArrivalGapMicros ?? Number(batching?.GetValueOrDefault("arrival_gap_us"), "dynamic_batching.arrival_gap_us") ?? defaults.ArrivalGapMicros;
         return new BatchingConfig(
             overrides.MaxBatchSize ?? ownMax ?? defaults.MaxBatchSize,
-            overrides.MaxQueueDelayMicros ?? Number(batching?.GetValueOrDefault("max_queue_delay_us"), "dynamic_batching.max_queue_delay_us") ?? defaults.MaxQueueDelayMicros,
+            delay,
             overrides.Instances ?? (int?)Number(batching?.GetValueOrDefault("instances"), "dynamic_batching.instances") ?? defaults.Instances,
-            overrides.IntraOpThreads ?? (int?)Number(runtime?.GetValueOrDefault("intra_op_threads"), "runtime.intra_op_threads") ?? defaults.IntraOpThreads);
+            overrides.IntraOpThreads ?? (int?)Number(runtime?.GetValueOrDefault("intra_op_threads"), "runtime.intra_op_threads") ?? defaults.IntraOpThreads,
+            delay > 0 ? gap : 0);
     }
 
     private static long? Number(object? value, string key) => value switch
@@ -51,4 +62,4 @@ internal sealed record BatchingConfig(int MaxBatchSize = 64, long MaxQueueDelayM
 }
 
 /// <summary>Batching settings given on the bench's command line: each one set replaces the model's own for every model.</summary>
-internal sealed record BatchingOverrides(int? MaxBatchSize = null, long? MaxQueueDelayMicros = null, int? Instances = null, int? IntraOpThreads = null);
+internal sealed record BatchingOverrides(int? MaxBatchSize = null, long? MaxQueueDelayMicros = null, int? Instances = null, int? IntraOpThreads = null, long? ArrivalGapMicros = null);

@@ -71,6 +71,7 @@ internal sealed record BenchOptions
         Require(NoisyThresholdCores > 0, "--noisy-threshold must be positive");
         Require(Batching.MaxBatchSize is null or (> 1 and <= 4096), "--max-batch-size must be between 2 and 4096");
         Require(Batching.MaxQueueDelayMicros is null or (>= 0 and <= 10_000_000), "--max-queue-delay-us must be between 0 and 10000000");
+        Require(Batching.ArrivalGapMicros is null or (>= 0 and <= 10_000_000), "--arrival-gap-us must be between 0 and 10000000");
         Require(Batching.Instances is null or (>= 1 and <= 64), "--instances must be between 1 and 64");
         Require(Batching.IntraOpThreads is null or >= 0, "--intra-op-threads must not be negative");
     }

@@ -65,13 +65,19 @@ internal sealed class BenchRepository : IDisposable
         var runtime = config.TryGetValue("runtime", out var r) && r is Dictionary<object, object?> existing ? existing : [];
         runtime["intra_op_threads"] = batching.IntraOpThreads;
         config["runtime"] = runtime;
-        config["dynamic_batching"] = new Dictionary<string, object>
+        var dynamicBatching = new Dictionary<string, object>
         {
             ["enabled"] = true,
             ["max_queue_delay_us"] = batching.MaxQueueDelayMicros,
             ["instances"] = batching.Instances,
             ["max_queue_size"] = 1024,
         };
+        if (batching.ArrivalGapMicros > 0)
+        {
+            dynamicBatching["arrival_gap_us"] = batching.ArrivalGapMicros;
+        }
+
+        config["dynamic_batching"] = dynamicBatching;
         return new SerializerBuilder().Build().Serialize(config);
     }
 

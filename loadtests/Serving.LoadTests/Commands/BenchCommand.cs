@@ -42,6 +42,10 @@ internal static class BenchCommand
         // Unset, each model keeps its own model.yaml setting (64, 0, 1 and 0 where it has none).
         var maxBatch = new Option<int?>("--max-batch-size") { Description = "model.yaml max_batch_size, also raw ORT's max batch, for every model (default: each model's own, else 64)" };
         var delay = new Option<long?>("--max-queue-delay-us") { Description = "model.yaml dynamic_batching.max_queue_delay_us for every model (default: each model's own, else 0, the CPU advice)" };
+        var gap = new Option<long?>("--arrival-gap-us")
+        {
+            Description = "model.yaml dynamic_batching.arrival_gap_us for every model: a partial batch also goes once arrivals stop this long (0 = off; default: each model's own, else 0)",
+        };
         var instances = new Option<int?>("--instances") { Description = "model.yaml dynamic_batching.instances for every model (default: each model's own, else 1)" };
         var threads = new Option<int?>("--intra-op-threads") { Description = "model.yaml runtime.intra_op_threads and raw ORT's, for every model (0 = ORT default; default: each model's own, else 0)" };
         var noH2Load = new Option<bool>("--no-h2load") { Description = "Skip h2load in the generator check" };
@@ -58,7 +62,7 @@ internal static class BenchCommand
         var fromJson = new Option<FileInfo>("--from-json") { Description = "Run nothing: re-render the report (ratios recomputed) from a bench's --json file" };
         var command = new Command("bench", "Worker (batching on/off) vs raw ONNX Runtime, echo and naive servers, in one process; prints the ratios with their targets")
         {
-            duration, warmup, serverWarmup, concurrency, models, servers, grpcClient, maxBatch, delay, instances, threads, noH2Load, noisyRetries, noisyThreshold, pairedRounds, outFile, json, plotDir, fromJson,
+            duration, warmup, serverWarmup, concurrency, models, servers, grpcClient, maxBatch, delay, gap, instances, threads, noH2Load, noisyRetries, noisyThreshold, pairedRounds, outFile, json, plotDir, fromJson,
         };
         BenchOptions Options(ParseResult parse) => new()
         {
@@ -69,7 +73,7 @@ internal static class BenchCommand
             Models = parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             Arms = parse.GetValue(servers)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(BenchArms.Parse).Distinct().ToList(),
             GrpcClient = GrpcClientKinds.Parse(parse.GetValue(grpcClient)!),
-            Batching = new BatchingOverrides(parse.GetValue(maxBatch), parse.GetValue(delay), parse.GetValue(instances), parse.GetValue(threads)),
+            Batching = new BatchingOverrides(parse.GetValue(maxBatch), parse.GetValue(delay), parse.GetValue(instances), parse.GetValue(threads), parse.GetValue(gap)),
             H2LoadCheck = !parse.GetValue(noH2Load),
             NoisyRetries = parse.GetValue(noisyRetries),
             NoisyThresholdCores = parse.GetValue(noisyThreshold),

@@ -74,8 +74,8 @@ internal sealed class BatchDelayTimer
     }
 
     /// <summary>
-    /// Most signals are completed by a wake long before their deadline (every arrival wakes a loop, which sleeps again
-    /// on a new signal). Dropping those once the heap has doubled keeps it near the loops actually asleep, however
+    /// Many signals are completed by a wake before their deadline (an arrival that completes a batch wakes its loop,
+    /// which sleeps again on a new signal). Dropping those once the heap has doubled keeps it near the loops actually asleep, however
     /// long the delay and however fast the arrivals.
     /// </summary>
     private void DropCompletedLocked()

@@ -5,11 +5,13 @@ namespace Serving.Worker.Batching;
 /// a full batch goes at once; while the oldest request is within max_queue_delay, the largest
 /// preferred size that a prefix forms exactly goes at once, a batch that can't grow goes as it is,
 /// and anything else waits; after the delay everything that fits goes. A request's rows are never
-/// split and differently shaped requests never mix.
+/// split and differently shaped requests never mix. With an arrival gap, the delay also ends once no
+/// request has arrived for the gap (since <c>lastArrivalAt</c>), and a batch told not to wait
+/// (<c>noWait</c>) goes as a zero delay would send it.
 /// </summary>
 internal static class BatchPlanner
 {
-    public static BatchPlan Plan(LinkedList<BatchItem> queue, BatchSettings settings, long now)
+    public static BatchPlan Plan(LinkedList<BatchItem> queue, BatchSettings settings, long now, long lastArrivalAt = long.MinValue, bool noWait = false)
     {
         var head = queue.First!.Value;
         var rows = 0;
@@ -53,7 +55,12 @@ internal static class BatchPlanner
 
         // As Triton: a preferred size formed goes while the oldest request is within its delay, even when the
         // batch can't grow; once the delay has passed, everything that fits goes.
-        var sendAt = head.EnqueuedAt + settings.MaxQueueDelayTicks;
+        var sendAt = noWait ? now : head.EnqueuedAt + settings.MaxQueueDelayTicks;
+        if (settings.ArrivalGapTicks > 0 && lastArrivalAt != long.MinValue)
+        {
+            sendAt = Math.Min(sendAt, lastArrivalAt + settings.ArrivalGapTicks);
+        }
+
         var delayed = now >= sendAt;
         if (preferredCount > 0 && !delayed)
         {

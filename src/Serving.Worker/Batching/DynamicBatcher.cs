@@ -16,6 +16,17 @@ namespace Serving.Worker.Batching;
 /// up) and finds the queue empty and an instance idle runs at once on its own thread (the batch of
 /// one the planner would send anyway), without the hand-off to a loop and back; such runs count
 /// against <c>instances</c> like the loops' batches.
+/// <para>
+/// With an arrival gap (<c>arrival_gap_us</c>), a partial batch stops waiting once no request has arrived for the
+/// gap, and a wait that gained no request (a lone caller) lets the next <see cref="NoWaitBatchesAfterIdleWait"/>
+/// batches go as with no delay, inline runs included; the next wait after them checks again. Under load the
+/// batches fill; a lone caller pays the gap once in that many requests.
+/// </para>
+/// <para>
+/// An arrival wakes a sleeping loop only when the queue was empty or the batch may go now (full, a preferred size,
+/// a shape change, the delay over): a loop waiting out a delay has its own deadline, so arrivals that only join its
+/// batch cost no wake.
+/// </para>
 /// </summary>
 internal sealed partial class DynamicBatcher : IDisposable
 {
@@ -61,6 +72,20 @@ internal sealed partial class DynamicBatcher : IDisposable
 
     private long _inlineRuns;
 
+    /// <summary>Batches that go without waiting after a wait that gained no request, with an arrival gap.</summary>
+    public const int NoWaitBatchesAfterIdleWait = 15;
+
+    /// <summary>The settings have an arrival gap: waits end early when arrivals stop, and are skipped after an idle one.</summary>
+    private readonly bool _arrivalGap;
+
+    /// <summary>When the last request was queued (<see cref="Stopwatch"/> ticks); guarded by <see cref="_lock"/>.</summary>
+    private long _lastArrivalAt = long.MinValue;
+
+    /// <summary>With an arrival gap: batches (and inline runs) still to go without waiting; guarded by <see cref="_lock"/>.</summary>
+    private int _noWaitBatches;
+
+    private long _idleWaits;
+
     [ThreadStatic]
     private static List<BatchItem>? t_inlineBatch;
 
@@ -77,7 +102,8 @@ internal sealed partial class DynamicBatcher : IDisposable
         // batches than may run the model at once, so the next batch's lookup overlaps this one's run and lookup.
         _modelRuns = features is null ? null : new SemaphoreSlim(settings.Instances, settings.Instances);
         _capped = features is null;
-        _inlineWhenIdle = settings.MaxQueueDelayTicks == 0;
+        _arrivalGap = settings.ArrivalGapTicks > 0 && settings.MaxQueueDelayTicks > 0;
+        _inlineWhenIdle = settings.MaxQueueDelayTicks == 0 || _arrivalGap;
         _instances = new Task[settings.Instances * (features is null ? 1 : LookupsPerInstance)];
         for (var i = 0; i < _instances.Length; i++)
         {
@@ -94,6 +120,18 @@ internal sealed partial class DynamicBatcher : IDisposable
 
     /// <summary>Requests that found the queue empty and an instance idle, and ran at once on the caller's thread.</summary>
     public long InlineRuns => Interlocked.Read(ref _inlineRuns);
+
+    /// <summary>With an arrival gap: waits that ended with no other request arrived (each turns waits off for a while).</summary>
+    public long IdleWaits
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _idleWaits;
+            }
+        }
+    }
 
     /// <summary>Completes when every batch loop has ended (after <see cref="Dispose"/>, once the queue is served).</summary>
     public Task Stopped => Task.WhenAll(_instances);
@@ -179,9 +217,14 @@ internal sealed partial class DynamicBatcher : IDisposable
             full = _queue.Count >= _settings.MaxQueueSize;
             if (!unloading && !full)
             {
+                var wasEmpty = _queue.Count == 0;
                 item.Node = _queue.AddLast(item);
+                _lastArrivalAt = now;
                 _metrics.Depth.Set(_queue.Count);
-                WakeLocked();
+                if (wasEmpty || MayGoNowLocked(now))
+                {
+                    WakeLocked();
+                }
             }
         }
 
@@ -209,6 +252,15 @@ internal sealed partial class DynamicBatcher : IDisposable
 
         return item.Completion.Task;
     }
+
+    /// <summary>
+    /// Whether a loop woken now would take a batch: an instance is free and the plan sends. A loop that sleeps while
+    /// the queue holds requests has a deadline for them, so an arrival that changes nothing needs no wake.
+    /// </summary>
+    private bool MayGoNowLocked(long now) =>
+        (!_capped || _running < _settings.Instances) && BatchPlanner.Plan(_queue, _settings, now, _lastArrivalAt, NoWaitLocked).Take > 0;
+
+    private bool NoWaitLocked => _arrivalGap && _noWaitBatches > 0;
 
     /// <summary>Takes a request out of the queue if it is still there (cancelled by the caller, or past its deadline).</summary>
     private void Remove(BatchItem item, bool cancelled)
@@ -255,22 +307,26 @@ internal sealed partial class DynamicBatcher : IDisposable
     {
         lock (_lock)
         {
-            if (_stop.IsCancellationRequested || _queue.Count > 0)
+            if (_stop.IsCancellationRequested || _queue.Count > 0 || (_arrivalGap && _noWaitBatches == 0))
+            {
+                return false; // with an arrival gap and waits on, the request queues and waits for company
+            }
+
+            if (_modelRuns is not null ? !_modelRuns.Wait(0) : _running >= _settings.Instances)
             {
                 return false;
             }
 
-            if (_modelRuns is not null)
+            if (_modelRuns is null)
             {
-                return _modelRuns.Wait(0);
+                _running++;
             }
 
-            if (_running >= _settings.Instances)
+            if (_arrivalGap)
             {
-                return false;
+                _noWaitBatches--;
             }
 
-            _running++;
             return true;
         }
     }
@@ -390,9 +446,15 @@ internal sealed partial class DynamicBatcher : IDisposable
                 }
                 else
                 {
-                    var plan = BatchPlanner.Plan(_queue, _settings, Stopwatch.GetTimestamp());
+                    var now = Stopwatch.GetTimestamp();
+                    var plan = BatchPlanner.Plan(_queue, _settings, now, _lastArrivalAt, NoWaitLocked);
                     if (plan.Take > 0)
                     {
+                        if (_arrivalGap)
+                        {
+                            NoteWaitLocked(plan.Take, now);
+                        }
+
                         for (var i = 0; i < plan.Take; i++)
                         {
                             var item = _queue.First!.Value;
@@ -405,6 +467,11 @@ internal sealed partial class DynamicBatcher : IDisposable
                         if (_capped)
                         {
                             _running++;
+                        }
+
+                        if (_queue.Count > 0 && (!_capped || _running < _settings.Instances))
+                        {
+                            WakeLocked(); // the rest needs a loop of its own: arrivals that don't complete it wake none
                         }
 
                         return true;
@@ -425,6 +492,26 @@ internal sealed partial class DynamicBatcher : IDisposable
                 BatchDelayTimer.Shared.Schedule(sleeper, waitUntil);
                 await sleeper.Task.ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>
+    /// Counts a batch against the no-wait run after an idle wait, or starts such a run: the head went alone, nothing else
+    /// queued, after waiting at least the gap, so waiting gained nothing (a lone caller) and the next batches don't wait.
+    /// </summary>
+    private void NoteWaitLocked(int take, long now)
+    {
+        if (_noWaitBatches > 0)
+        {
+            _noWaitBatches--;
+            return;
+        }
+
+        var head = _queue.First!.Value;
+        if (take == 1 && _queue.Count == 1 && head.Rows < _settings.MaxBatchSize && now - head.EnqueuedAt >= _settings.ArrivalGapTicks)
+        {
+            _idleWaits++;
+            _noWaitBatches = NoWaitBatchesAfterIdleWait;
         }
     }
 

@@ -89,6 +89,12 @@ internal sealed class DynamicBatchingConfig
     /// <summary>How long a partial batch may wait for more requests, from its oldest request's arrival.</summary>
     public long MaxQueueDelayUs { get; set; }
 
+    /// <summary>
+    /// With a queue delay: a partial batch also goes once no request has arrived for this long, and a wait that
+    /// gained no request lets the next batches go without waiting (0 = off: a partial batch waits out the delay).
+    /// </summary>
+    public long ArrivalGapUs { get; set; }
+
     /// <summary>Batch sizes to send as soon as they can be formed (Triton: use sparingly).</summary>
     public List<int>? PreferredBatchSizes { get; set; }
 

@@ -189,6 +189,17 @@ internal static class ModelConfigLoader
             throw new ModelConfigException($"{where("dynamic_batching.max_queue_delay_us")} must be between 0 and 10000000");
         }
 
+        if (b.ArrivalGapUs < 0 || b.ArrivalGapUs > 10_000_000)
+        {
+            throw new ModelConfigException($"{where("dynamic_batching.arrival_gap_us")} must be between 0 and 10000000");
+        }
+
+        if (b.ArrivalGapUs > 0 && b.MaxQueueDelayUs == 0)
+        {
+            throw new ModelConfigException(
+                $"{where("dynamic_batching.arrival_gap_us")} ends a partial batch's wait early, but max_queue_delay_us is 0 (no wait): set max_queue_delay_us, or remove arrival_gap_us");
+        }
+
         if (b.MaxQueueSize < 1)
         {
             throw new ModelConfigException($"{where("dynamic_batching.max_queue_size")} must be at least 1");

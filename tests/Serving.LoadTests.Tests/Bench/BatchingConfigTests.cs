@@ -35,6 +35,17 @@ public sealed class BatchingConfigTests
     }
 
     [Fact]
+    public void Resolve_ArrivalGap_FromTheModelYaml_OverriddenByTheCommandLine_DroppedWithoutADelay()
+    {
+        const string gapped = "max_batch_size: 64\ndynamic_batching:\n  max_queue_delay_us: 300\n  arrival_gap_us: 60\n";
+
+        Assert.Equal(new BatchingConfig(64, 300, 1, 0, 60), BatchingConfig.Resolve(gapped, new BatchingOverrides()));
+        Assert.Equal(new BatchingConfig(64, 300, 1, 0, 20), BatchingConfig.Resolve(gapped, new BatchingOverrides(ArrivalGapMicros: 20)));
+        Assert.Equal(new BatchingConfig(64, 0, 1, 0, 0), BatchingConfig.Resolve(gapped, new BatchingOverrides(MaxQueueDelayMicros: 0)));
+        Assert.Equal(new BatchingConfig(32, 2000, 2, 1, 500), BatchingConfig.Resolve(Tuned, new BatchingOverrides(ArrivalGapMicros: 500)));
+    }
+
+    [Fact]
     public void Resolve_NotANumber_SaysWhichKey()
     {
         var e = Assert.Throws<LoadTestException>(() => BatchingConfig.Resolve("dynamic_batching:\n  instances: two\n", new BatchingOverrides()));

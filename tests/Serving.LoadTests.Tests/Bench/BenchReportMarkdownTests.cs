@@ -74,6 +74,15 @@ public sealed class BenchReportMarkdownTests
     }
 
     [Fact]
+    public void Render_ArrivalGap_ListedWithTheDelay()
+    {
+        var model = Report().Models[0];
+        var text = BenchReportMarkdown.Render(Report() with { Models = [model with { Batching = new BatchingConfig(64, 300, 1, 0, 60) }] });
+
+        Assert.Contains("`dynamic_batching: { max_queue_delay_us: 300, arrival_gap_us: 60, instances: 1, max_queue_size: 1024 }`", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Render_StoppedEarly_SaysSo()
     {
         var text = BenchReportMarkdown.Render(Report() with { StoppedEarly = "cancelled" });

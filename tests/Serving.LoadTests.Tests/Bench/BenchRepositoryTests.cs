@@ -34,6 +34,17 @@ public sealed class BenchRepositoryTests
     }
 
     [Fact]
+    public void Rewrite_ArrivalGap_WrittenWhenSet_AbsentOtherwise()
+    {
+        var gapped = (Dictionary<object, object>)Parse(BenchRepository.Rewrite(Source, "tabular", new BatchingConfig(64, 300, 1, 0, 60)))["dynamic_batching"];
+        var plain = (Dictionary<object, object>)Parse(BenchRepository.Rewrite(Source, "tabular", new BatchingConfig(64, 300)))["dynamic_batching"];
+
+        Assert.Equal("60", gapped["arrival_gap_us"]);
+        Assert.Equal("300", gapped["max_queue_delay_us"]);
+        Assert.False(plain.ContainsKey("arrival_gap_us"));
+    }
+
+    [Fact]
     public void Rewrite_KeepsTheModelsOwnKeysAndDropsTheVersionPolicy()
     {
         var config = Parse(BenchRepository.Rewrite(Source, "tabular", new BatchingConfig()));

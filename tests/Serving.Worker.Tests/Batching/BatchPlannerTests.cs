@@ -96,4 +96,46 @@ public sealed class BatchPlannerTests
         var plan = BatchPlanner.Plan(Queue(Item(1)), Settings(delayMs: 0), now: 0);
         Assert.Equal(1, plan.Take);
     }
+
+    private static BatchSettings GapSettings(long delayMs = 10, long gapMs = 1, int max = 8) => new(max, delayMs * Ms, [], 100, 1, 0, gapMs * Ms);
+
+    [Fact]
+    public void Plan_ArrivalGap_ArrivalsWithinTheGap_WaitUntilLastArrivalPlusGap()
+    {
+        var plan = BatchPlanner.Plan(Queue(Item(1, enqueuedAt: 0), Item(1, enqueuedAt: 3 * Ms)), GapSettings(), now: 3 * Ms, lastArrivalAt: 3 * Ms);
+        Assert.Equal(0, plan.Take);
+        Assert.Equal(4 * Ms, plan.WaitUntil);
+    }
+
+    [Fact]
+    public void Plan_ArrivalGap_NoArrivalForTheGap_SendsBeforeTheDelay()
+    {
+        var plan = BatchPlanner.Plan(Queue(Item(1, enqueuedAt: 0), Item(1, enqueuedAt: 2 * Ms)), GapSettings(), now: 3 * Ms, lastArrivalAt: 2 * Ms);
+        Assert.Equal(2, plan.Take);
+    }
+
+    [Fact]
+    public void Plan_ArrivalGap_NeverWaitsPastTheDelay_HoweverLateTheLastArrival()
+    {
+        var waiting = BatchPlanner.Plan(Queue(Item(1, enqueuedAt: 0), Item(1, enqueuedAt: (10 * Ms) - 1)), GapSettings(), now: 10 * Ms - 1, lastArrivalAt: (10 * Ms) - 1);
+        Assert.Equal(10 * Ms, waiting.WaitUntil);
+
+        var sent = BatchPlanner.Plan(Queue(Item(1, enqueuedAt: 0), Item(1, enqueuedAt: (10 * Ms) - 1)), GapSettings(), now: 10 * Ms, lastArrivalAt: (10 * Ms) - 1);
+        Assert.Equal(2, sent.Take);
+    }
+
+    [Fact]
+    public void Plan_NoWait_SendsPartialBatchAtOnce_AsAZeroDelay()
+    {
+        var plan = BatchPlanner.Plan(Queue(Item(1, enqueuedAt: 0), Item(2, enqueuedAt: 0)), GapSettings(delayMs: 1000, gapMs: 100), now: 0, lastArrivalAt: 0, noWait: true);
+        Assert.Equal(2, plan.Take);
+    }
+
+    [Fact]
+    public void Plan_NoArrivalGap_LastArrivalIgnored_WaitsForTheDelay()
+    {
+        var plan = BatchPlanner.Plan(Queue(Item(1, enqueuedAt: 0)), Settings(), now: 5 * Ms, lastArrivalAt: 0);
+        Assert.Equal(0, plan.Take);
+        Assert.Equal(10 * Ms, plan.WaitUntil);
+    }
 }
