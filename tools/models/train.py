@@ -337,6 +337,15 @@ def verify(label, model, feeds, expected):
 # 1. Tabular: breast cancer, v1 logistic regression, v2 MLP
 # --------------------------------------------------------------------------
 
+# Batches that form under load only (README.md, "Batching under load"): written into tabular's model.yaml as is.
+TABULAR_BATCHING = """\
+# A partial batch waits while requests keep coming (each within 60 µs of the last), never past 300 µs. A wait that
+# gains nothing (a lone caller) turns waits off for the next 15 batches, so a lone caller waits once in 16 requests.
+dynamic_batching:
+  max_queue_delay_us: 300
+  arrival_gap_us: 60
+"""
+
 # The entity form of call (see the README's "Feature store"): written into tabular's model.yaml as is.
 TABULAR_FEATURES = """\
 # Second form of call: send customer_id (one per row) and the worker fills `input` from the
@@ -372,7 +381,7 @@ def build_tabular(results):
         [("input", "FP32", [-1, n_features])],
         [("probabilities", "FP32", [-1, 2])],
         labels_files={"probabilities": "labels.txt"},
-        extra=TABULAR_FEATURES,
+        extra=TABULAR_BATCHING + TABULAR_FEATURES,
     ))
     # Class i of the output is target i of the dataset (0 = malignant, 1 = benign).
     write_text(base / "labels.txt", "\n".join(str(n) for n in ds.target_names) + "\n")

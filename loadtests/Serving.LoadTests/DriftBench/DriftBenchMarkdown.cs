@@ -70,7 +70,7 @@ internal static class DriftBenchMarkdown
 
         md.AppendLine($"## Worker: gRPC ModelInfer, closed model at concurrency {r.Concurrency}");
         md.AppendLine();
-        md.AppendLine($"Two workers (dynamic batching on, the bench's settings) in this process, one logging every prediction to an in-process drift sidecar "
+        md.AppendLine($"Two workers (dynamic batching on, {(r.WorkerBatching is { } batching ? $"the model's own settings: `{batching}`" : "the bench's settings")}) in this process, one logging every prediction to an in-process drift sidecar "
             + $"(archive on, fsync per batch), one not; each got {Format.Fixed(r.ServerWarmupSeconds, 0)} s of unrecorded load after it started. "
             + $"Cells alternate in ABBA order (off, on, on, off, …) for {r.Rounds} round(s), {Format.Fixed(r.WarmupSeconds, 0)} s warmup + {Format.Fixed(r.DurationSeconds, 0)} s measured, "
             + $"gRPC client `{r.GrpcClient}`, 1 row per request.");

@@ -38,6 +38,9 @@ internal sealed record DriftBenchReport
     /// <summary>Rounds of the off/on alternation.</summary>
     public required int Rounds { get; init; }
 
+    /// <summary>The workers' batching settings, the model's own (<see cref="Bench.BatchingConfig.Describe"/>); null in reports from before they were listed.</summary>
+    public string? WorkerBatching { get; init; }
+
     /// <summary>The worker cells, in the order they ran.</summary>
     public required IReadOnlyList<WorkerCell> WorkerCells { get; init; }
 

@@ -24,7 +24,8 @@ internal sealed class DriftBenchRunner(DriftBenchOptions options, DriftBenchProg
         var started = DateTimeOffset.UtcNow;
         var model = BenchModel.Locate(options.Model, repositoryRoot);
         string? stoppedEarly = null;
-        using (var repository = BenchRepository.Create(model, new BatchingConfig()))
+        var batching = model.Batching(new BatchingOverrides());
+        using (var repository = BenchRepository.Create(model, batching))
         {
             try
             {
@@ -57,6 +58,7 @@ internal sealed class DriftBenchRunner(DriftBenchOptions options, DriftBenchProg
             WarmupSeconds = options.Warmup.TotalSeconds,
             ServerWarmupSeconds = options.ServerWarmup.TotalSeconds,
             Rounds = options.Rounds,
+            WorkerBatching = batching.Describe(),
             WorkerCells = _cells,
             Ingest = _ingest,
             Targets = DriftBenchTargets.Compute(model.Name, _cells, _ingest),

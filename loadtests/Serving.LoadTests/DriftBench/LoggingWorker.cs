@@ -3,7 +3,7 @@ using Serving.LoadTests.Bench;
 namespace Serving.LoadTests.DriftBench;
 
 /// <summary>
-/// The real worker in this process (<see cref="InProcessWorker"/>, the bench's settings, batching on), with
+/// The real worker in this process (<see cref="InProcessWorker"/>, batching on with the model's own settings), with
 /// prediction logs at 100% to <c>logsEndpoint</c>, or off when it is null.
 /// </summary>
 internal sealed class LoggingWorker(InProcessWorker worker, bool logging) : IAsyncDisposable

@@ -69,6 +69,7 @@ internal static class GatewayBenchMarkdown
         };
         md.AppendLine($"One process holds the worker, the gateway and the load generator (serving-loadtest, closed model; gRPC client `{r.GrpcClient}`, "
             + $"REST JSON over HTTP/1.1 with one connection per caller); {nginx}.{RestHop(r)} Every target is in front of the same worker and all run at once, on 127.0.0.1. "
+            + (r.WorkerBatching is { } batching ? $"The worker batches with the model's own settings (`{batching}`). " : string.Empty)
             + $"Each target got {Seconds(r.TargetWarmupSeconds)} s of unrecorded load per protocol at concurrency 64 first; then every cell is "
             + $"{Seconds(r.WarmupSeconds)} s warm-up + {Seconds(r.DurationSeconds)} s measured, the targets taking turns cell by cell, all sent the same request bytes. "
             + Rounds(r)

@@ -26,6 +26,9 @@ internal sealed record GatewayBenchReport
     /// <summary>The <c>model.yaml</c> the worker ran with.</summary>
     public required string ModelYaml { get; init; }
 
+    /// <summary>The worker's batching settings, the model's own (<see cref="Bench.BatchingConfig.Describe"/>); null in reports from before they were listed.</summary>
+    public string? WorkerBatching { get; init; }
+
     /// <summary>The gRPC client of the gRPC cells.</summary>
     public required string GrpcClient { get; init; }
 

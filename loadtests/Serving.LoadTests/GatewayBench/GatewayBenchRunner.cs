@@ -26,12 +26,13 @@ internal sealed class GatewayBenchRunner(GatewayBenchOptions options, GatewayBen
         var started = DateTimeOffset.UtcNow;
         var model = BenchModel.Locate(options.Model, repositoryRoot);
         var nginxPath = options.Targets.Contains(ProxyTarget.Nginx) ? NginxBinary.Find(options.NginxPath, Environment.GetEnvironmentVariable("PATH")) : null;
-        using var repository = BenchRepository.Create(model, new BatchingConfig());
+        var batching = model.Batching(new BatchingOverrides());
+        using var repository = BenchRepository.Create(model, batching);
         var payload = BenchPayload.Create(model);
         string? stoppedEarly = null;
         try
         {
-            await RunTargetsAsync(model, repository, payload, nginxPath, cancellationToken);
+            await RunTargetsAsync(model, batching, repository, payload, nginxPath, cancellationToken);
         }
         catch (OperationCanceledException)
         {
@@ -47,6 +48,7 @@ internal sealed class GatewayBenchRunner(GatewayBenchOptions options, GatewayBen
             Model = model.Name,
             ModelVersion = model.VersionText,
             ModelYaml = repository.ModelYaml,
+            WorkerBatching = batching.Describe(),
             GrpcClient = options.GrpcClient.ToName(),
             GatewayRestToWorkers = _restToWorkers,
             DurationSeconds = options.Duration.TotalSeconds,
@@ -61,9 +63,9 @@ internal sealed class GatewayBenchRunner(GatewayBenchOptions options, GatewayBen
         };
     }
 
-    private async Task RunTargetsAsync(BenchModel model, BenchRepository repository, InferPayload payload, string? nginxPath, CancellationToken cancellationToken)
+    private async Task RunTargetsAsync(BenchModel model, BatchingConfig batching, BenchRepository repository, InferPayload payload, string? nginxPath, CancellationToken cancellationToken)
     {
-        progress.Step($"starting the worker ({model.Name} v{model.VersionText}, dynamic batching on, max_queue_delay_us 0)");
+        progress.Step($"starting the worker ({model.Name} v{model.VersionText}, dynamic batching on, the model's own settings: {batching.Describe()})");
         await using var worker = await StartWorkerAsync(repository, cancellationToken);
         var direct = new TargetAddresses(worker.GrpcAddress, worker.RestAddress);
         _addresses[ProxyTarget.Direct] = direct;

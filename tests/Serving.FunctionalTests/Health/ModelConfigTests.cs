@@ -29,7 +29,7 @@ public sealed class ModelConfigTests(SharedWorkerFixture fixture)
         Assert.Equal([2], output.GetProperty("dims").EnumerateArray().Select(d => d.GetInt64()));
         Assert.Equal("labels.txt", output.GetProperty("label_filename").GetString());
         var batching = root.GetProperty("dynamic_batching");
-        Assert.Equal(0, batching.GetProperty("max_queue_delay_microseconds").GetInt64());
+        Assert.Equal(300, batching.GetProperty("max_queue_delay_microseconds").GetInt64()); // the sample model.yaml's delay
         Assert.Equal(1024, batching.GetProperty("default_queue_policy").GetProperty("max_queue_size").GetInt32());
         var group = Assert.Single(root.GetProperty("instance_group").EnumerateArray());
         Assert.Equal(("KIND_CPU", 1), (group.GetProperty("kind").GetString(), group.GetProperty("count").GetInt32()));

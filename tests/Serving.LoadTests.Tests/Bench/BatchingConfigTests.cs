@@ -46,6 +46,14 @@ public sealed class BatchingConfigTests
     }
 
     [Fact]
+    public void ShippedTabularModel_BatchesUnderLoadOnly()
+    {
+        var model = BenchModel.Locate("tabular", BenchModel.FindRepositoryRoot(AppContext.BaseDirectory));
+
+        Assert.Equal(new BatchingConfig(64, 300, 1, 0, 60), model.Batching(new BatchingOverrides()));
+    }
+
+    [Fact]
     public void Resolve_NotANumber_SaysWhichKey()
     {
         var e = Assert.Throws<LoadTestException>(() => BatchingConfig.Resolve("dynamic_batching:\n  instances: two\n", new BatchingOverrides()));

@@ -61,6 +61,8 @@ public sealed class DriftBenchRunnerTests
 
         Assert.Null(report.StoppedEarly);
         Assert.Equal(2, report.WorkerCells.Count);
+        Assert.Contains("max_queue_delay_us: 300, arrival_gap_us: 60", report.WorkerBatching, StringComparison.Ordinal); // tabular's own model.yaml
+        Assert.Contains($"the model's own settings: `{report.WorkerBatching}`", DriftBenchMarkdown.Render(report), StringComparison.Ordinal);
         Assert.All(report.WorkerCells, c =>
         {
             Assert.Null(c.Error);
