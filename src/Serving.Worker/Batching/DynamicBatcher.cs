@@ -497,7 +497,8 @@ internal sealed partial class DynamicBatcher : IDisposable
 
     /// <summary>
     /// Counts a batch against the no-wait run after an idle wait, or starts such a run: the head went alone, nothing else
-    /// queued, after waiting at least the gap, so waiting gained nothing (a lone caller) and the next batches don't wait.
+    /// queued, after waiting at least the gap (or the delay, when that is shorter), so waiting gained nothing (a lone
+    /// caller) and the next batches don't wait.
     /// </summary>
     private void NoteWaitLocked(int take, long now)
     {
@@ -508,7 +509,8 @@ internal sealed partial class DynamicBatcher : IDisposable
         }
 
         var head = _queue.First!.Value;
-        if (take == 1 && _queue.Count == 1 && head.Rows < _settings.MaxBatchSize && now - head.EnqueuedAt >= _settings.ArrivalGapTicks)
+        var waited = Math.Min(_settings.ArrivalGapTicks, _settings.MaxQueueDelayTicks);
+        if (take == 1 && _queue.Count == 1 && head.Rows < _settings.MaxBatchSize && now - head.EnqueuedAt >= waited)
         {
             _idleWaits++;
             _noWaitBatches = NoWaitBatchesAfterIdleWait;

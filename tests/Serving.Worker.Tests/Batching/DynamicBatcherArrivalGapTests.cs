@@ -55,9 +55,9 @@ public sealed class DynamicBatcherArrivalGapTests
 
     private static float Value(BatchResult result) => BitConverter.ToSingle(result.Outputs[0].Data.Span);
 
-    private static DynamicBatcher Batcher(IModelRunner runner, TimeSpan gap) => new(
+    private static DynamicBatcher Batcher(IModelRunner runner, TimeSpan gap, long delayMicros = DelayMicros) => new(
         runner,
-        new BatchSettings(8, DelayMicros * Stopwatch.Frequency / 1_000_000, [], 64, 1, 0, (long)(gap.TotalSeconds * Stopwatch.Frequency)),
+        new BatchSettings(8, delayMicros * Stopwatch.Frequency / 1_000_000, [], 64, 1, 0, (long)(gap.TotalSeconds * Stopwatch.Frequency)),
         new BatchingMetrics.Series("arrival-gap-test", "1"),
         NullLogger.Instance);
 
@@ -99,6 +99,20 @@ public sealed class DynamicBatcherArrivalGapTests
         Assert.Equal(99f, Value(await again.WaitAsync(Guard)));
         Assert.Equal(2, batcher.IdleWaits);
         Assert.All(runner.Runs, rows => Assert.Equal(1, rows));
+    }
+
+    [Fact]
+    public async Task GapLongerThanTheDelay_ALoneCallersWaitEndsWithTheDelay_AndStillTurnsWaitsOff()
+    {
+        var runner = new EchoRunner();
+        using var batcher = Batcher(runner, TimeSpan.FromMinutes(1), delayMicros: 20_000);
+
+        Assert.Equal(1f, Value(await Enqueue(batcher, 1).WaitAsync(Guard)));
+        Assert.Equal(1, batcher.IdleWaits);
+
+        var next = Enqueue(batcher, 2);
+        Assert.True(next.IsCompletedSuccessfully, "after the idle wait the next request should have run before EnqueueAsync returned");
+        Assert.Equal(1, batcher.InlineRuns);
     }
 
     [Fact]
