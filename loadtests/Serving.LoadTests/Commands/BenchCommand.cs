@@ -39,7 +39,7 @@ internal static class BenchCommand
             DefaultValueFactory = _ => "raw-h2",
         };
         grpcClient.AcceptOnlyFromAmong(GrpcClientKinds.Names);
-        // Unset, each model keeps its own model.yaml setting (64, 0, 1 and 0 where it has none).
+        // Unset, each model keeps its own model.yaml setting (batch 64, delay 0, gap 0, 1 instance, ORT threads 0 where it has none).
         var maxBatch = new Option<int?>("--max-batch-size") { Description = "model.yaml max_batch_size, also raw ORT's max batch, for every model (default: each model's own, else 64)" };
         var delay = new Option<long?>("--max-queue-delay-us") { Description = "model.yaml dynamic_batching.max_queue_delay_us for every model (default: each model's own, else 0, the CPU advice)" };
         var gap = new Option<long?>("--arrival-gap-us")
