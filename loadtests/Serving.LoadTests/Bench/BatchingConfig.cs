@@ -11,11 +11,12 @@ namespace Serving.LoadTests.Bench;
 /// <param name="ArrivalGapMicros"><c>dynamic_batching.arrival_gap_us</c>: a partial batch also goes once arrivals stop for this long (0 = off; always 0 without a delay).</param>
 internal sealed record BatchingConfig(int MaxBatchSize = 64, long MaxQueueDelayMicros = 0, int Instances = 1, int IntraOpThreads = 0, long ArrivalGapMicros = 0)
 {
+    /// <summary>The <c>dynamic_batching</c> settings as a report shows them: <c>max_queue_delay_us: 300, arrival_gap_us: 60, instances: 1</c> (the gap only when set).</summary>
+    public string DynamicBatchingText() =>
+        $"max_queue_delay_us: {MaxQueueDelayMicros}, {(ArrivalGapMicros > 0 ? $"arrival_gap_us: {ArrivalGapMicros}, " : string.Empty)}instances: {Instances}";
+
     /// <summary>The settings as a report line: <c>max_batch_size: 64, max_queue_delay_us: 300, arrival_gap_us: 60, instances: 1, intra_op_threads: 0</c>.</summary>
-    public string Describe() =>
-        $"max_batch_size: {MaxBatchSize}, max_queue_delay_us: {MaxQueueDelayMicros}, "
-        + (ArrivalGapMicros > 0 ? $"arrival_gap_us: {ArrivalGapMicros}, " : string.Empty)
-        + $"instances: {Instances}, intra_op_threads: {IntraOpThreads}";
+    public string Describe() => $"max_batch_size: {MaxBatchSize}, {DynamicBatchingText()}, intra_op_threads: {IntraOpThreads}";
 
     /// <summary>True when ONNX Runtime runs as it would untuned: one batch at a time on its default threads.</summary>
     public bool IsOrtDefault => Instances == 1 && IntraOpThreads == 0;

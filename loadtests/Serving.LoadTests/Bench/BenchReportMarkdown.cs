@@ -86,7 +86,7 @@ internal static class BenchReportMarkdown
         md.AppendLine($"Request: 1 row, {Format.Int(m.RequestBytes)} bytes of protobuf.");
         md.AppendLine();
         var b = m.WorkerBatching;
-        md.AppendLine($"Worker model.yaml: `max_batch_size: {b.MaxBatchSize}`, `dynamic_batching: {{ max_queue_delay_us: {b.MaxQueueDelayMicros}, {(b.ArrivalGapMicros > 0 ? $"arrival_gap_us: {b.ArrivalGapMicros}, " : string.Empty)}instances: {b.Instances}, max_queue_size: 1024 }}`, "
+        md.AppendLine($"Worker model.yaml: `max_batch_size: {b.MaxBatchSize}`, `dynamic_batching: {{ {b.DynamicBatchingText()}, max_queue_size: 1024 }}`, "
             + $"`runtime: {{ intra_op_threads: {b.IntraOpThreads} }}`{(b.IntraOpThreads == 0 ? " (ORT default: one thread per physical core)" : string.Empty)}.");
         md.AppendLine();
         if (m.RawOrt is { } raw)

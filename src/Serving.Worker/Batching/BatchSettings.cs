@@ -26,6 +26,6 @@ internal sealed record BatchSettings(
             b.MaxQueueSize,
             b.Instances,
             b.DefaultTimeoutMs * Stopwatch.Frequency / 1000,
-            b.MaxQueueDelayUs > 0 ? b.ArrivalGapUs * Stopwatch.Frequency / 1_000_000 : 0);
+            b.ArrivalGapUs * Stopwatch.Frequency / 1_000_000); // validated: only with a delay
     }
 }
