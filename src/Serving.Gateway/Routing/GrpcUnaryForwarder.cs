@@ -35,12 +35,12 @@ internal sealed class GrpcUnaryForwarder(IOptions<GatewayOptions> options)
     };
 
     /// <summary>Workers' ModelInfer addresses, parsed once each; cleared past <see cref="MaxCachedUris"/> (workers found by DNS come and go).</summary>
-    private static readonly ConcurrentDictionary<string, Uri> InferUris = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Uri> _inferUris = new(StringComparer.Ordinal);
 
     internal const int MaxCachedUris = 1024;
 
     /// <summary>Worker addresses held right now.</summary>
-    internal static int CachedUris => InferUris.Count;
+    internal int CachedUris => _inferUris.Count;
 
     /// <summary>Sends the call to <paramref name="destinationPrefix"/> and copies the answer to the caller.</summary>
     /// <returns>What failed, if anything, and the exception behind it.</returns>
@@ -177,7 +177,7 @@ internal sealed class GrpcUnaryForwarder(IOptions<GatewayOptions> options)
         }
     }
 
-    private static HttpRequestMessage CreateRequest(HttpContext context, GatewayRequest request, string destinationPrefix, byte[] body)
+    private HttpRequestMessage CreateRequest(HttpContext context, GatewayRequest request, string destinationPrefix, byte[] body)
     {
         var incoming = context.Request;
         var outgoing = new HttpRequestMessage(HttpMethod.Post, DestinationUri(destinationPrefix, incoming.Path.Value))
@@ -215,24 +215,24 @@ internal sealed class GrpcUnaryForwarder(IOptions<GatewayOptions> options)
     /// The worker's address for the call. ModelInfer's (the only path this forwarder is mapped to) is parsed once per
     /// worker: a string and a <see cref="Uri"/> per request were a few percent of what the gateway allocated.
     /// </summary>
-    internal static Uri DestinationUri(string destinationPrefix, string? path)
+    internal Uri DestinationUri(string destinationPrefix, string? path)
     {
         if (!string.Equals(path, GatewayHeaders.GrpcInferPath, StringComparison.Ordinal))
         {
             return new Uri(string.Concat(destinationPrefix, path), UriKind.Absolute);
         }
 
-        if (InferUris.TryGetValue(destinationPrefix, out var uri))
+        if (_inferUris.TryGetValue(destinationPrefix, out var uri))
         {
             return uri;
         }
 
-        if (InferUris.Count >= MaxCachedUris)
+        if (_inferUris.Count >= MaxCachedUris)
         {
-            InferUris.Clear();
+            _inferUris.Clear();
         }
 
-        return InferUris.GetOrAdd(destinationPrefix, static prefix => new Uri(string.Concat(prefix, GatewayHeaders.GrpcInferPath), UriKind.Absolute));
+        return _inferUris.GetOrAdd(destinationPrefix, static prefix => new Uri(string.Concat(prefix, GatewayHeaders.GrpcInferPath), UriKind.Absolute));
     }
 
     private static void CopyHeaders(HttpHeaders from, IHeaderDictionary to)
