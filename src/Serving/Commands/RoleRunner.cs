@@ -21,14 +21,9 @@ internal static class RoleRunner
             app = build();
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (OptionsValidationException e)
+        catch (Exception e) when (StartupErrors.Describe(e) is { } message)
         {
-            await Console.Error.WriteLineAsync($"serving: invalid configuration: {string.Join("; ", e.Failures)}").ConfigureAwait(false);
-            return 2;
-        }
-        catch (IOException e) when (e.InnerException is System.Net.Sockets.SocketException || e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
-        {
-            await Console.Error.WriteLineAsync($"serving: could not listen: {e.Message}. Pick other ports with --rest-port/--grpc-port/--metrics-port.").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync($"serving: {message}").ConfigureAwait(false);
             return 2;
         }
 

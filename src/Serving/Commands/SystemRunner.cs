@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Options;
 
 namespace Serving.Commands;
 
@@ -24,9 +23,8 @@ internal static class SystemRunner
                 await app.StartAsync(cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is OptionsValidationException or IOException)
+        catch (Exception e) when (StartupErrors.Describe(e) is { } message)
         {
-            var message = e is OptionsValidationException v ? "invalid configuration: " + string.Join("; ", v.Failures) : "could not listen: " + e.Message;
             await Console.Error.WriteLineAsync($"serving up: {message}").ConfigureAwait(false);
             await StopAsync(started).ConfigureAwait(false);
             return 2;

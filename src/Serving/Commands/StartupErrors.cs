@@ -1,0 +1,55 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+
+namespace Serving.Commands;
+
+/// <summary>
+/// Turns what can stop a role from starting into one line that says what to change: a setting the validator
+/// refused, a setting that is not even of its type (the configuration binder's "Failed to convert…", which would
+/// otherwise end the process with a stack trace), a port already taken, or a file or folder it could not use.
+/// </summary>
+internal static partial class StartupErrors
+{
+    /// <summary>The message for <paramref name="exception"/>, or null when it is not a start-up error we explain.</summary>
+    public static string? Describe(Exception exception) => exception switch
+    {
+        OptionsValidationException v => "invalid configuration: " + string.Join("; ", v.Failures),
+        InvalidOperationException { InnerException: FormatException or ArgumentException or OverflowException } e
+            when FailedConversion().Match(e.Message) is { Success: true } m => "invalid configuration: " + Conversion(m),
+        IOException e when e.InnerException is System.Net.Sockets.SocketException || e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase) =>
+            $"could not listen: {e.Message.TrimEnd('.')}. Pick other ports with --rest-port/--grpc-port/--metrics-port.",
+        IOException e => e.Message,
+        _ => null,
+    };
+
+    private static string Conversion(Match m)
+    {
+        var key = m.Groups["key"].Value;
+        var value = m.Groups["value"].Success ? $" '{m.Groups["value"].Value}'" : "";
+        var typeName = m.Groups["type"].Value;
+        var environment = key.Replace(":", "__", StringComparison.Ordinal);
+        return $"{key}{value} is not {Expected(typeName)}. Set it with --{key}=VALUE or the environment variable {environment}.";
+    }
+
+    // What the setting takes, in words: an enum's names, or the kind of number or text.
+    private static string Expected(string typeName)
+    {
+        var type = Type.GetType(typeName) ?? AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetType(typeName)).FirstOrDefault(t => t is not null);
+        type = type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
+        return type switch
+        {
+            { IsEnum: true } => $"one of {string.Join(", ", Enum.GetNames(type))}",
+            not null when type == typeof(int) || type == typeof(long) || type == typeof(short) || type == typeof(ushort) || type == typeof(uint) || type == typeof(ulong) || type == typeof(byte) => "a whole number",
+            not null when type == typeof(double) || type == typeof(float) || type == typeof(decimal) => "a number",
+            not null when type == typeof(bool) => "true or false",
+            not null when type == typeof(TimeSpan) => "a time span such as 00:00:30 (hh:mm:ss) or 00:00:00.250",
+            not null when type == typeof(Uri) => "an absolute URL such as http://127.0.0.1:8090",
+            not null => $"a valid {type.Name}",
+            null => $"a valid {typeName[(typeName.LastIndexOf('.') + 1)..]}",
+        };
+    }
+
+    // Microsoft.Extensions.Configuration.Binder's message; older versions leave the value out.
+    [GeneratedRegex(@"^Failed to convert configuration value (?:'(?<value>.*)' )?at '(?<key>[^']*)' to type '(?<type>[^']*)'")]
+    private static partial Regex FailedConversion();
+}

@@ -1,0 +1,75 @@
+using Serving.Commands;
+using Serving.Gateway.FunctionalTests.TestSupport;
+using Serving.Testing;
+
+namespace Serving.Gateway.FunctionalTests.Commands;
+
+/// <summary>
+/// A setting that is not of its type stops a role with exit code 2 and one line naming the key, the value, what it
+/// takes and how to set it: no stack trace. (The configuration binder throws before any validator runs.)
+/// </summary>
+[Collection(GatewayCollection.Name)]
+public sealed class StartupErrorTests : IDisposable
+{
+    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("serving-startup-errors-").FullName;
+
+    [Fact]
+    public async Task Gateway_UnknownEnumValue_NamesTheKeyAndTheChoices()
+    {
+        var (code, _, error) = await ServingCli.RunAsync(Gateway("--Serving:Gateway:RestToWorkers=Http1"));
+
+        Assert.Equal(2, code);
+        Assert.Equal(
+            "serving: invalid configuration: Serving:Gateway:RestToWorkers 'Http1' is not one of Auto, Http2, Http11. "
+            + "Set it with --Serving:Gateway:RestToWorkers=VALUE or the environment variable Serving__Gateway__RestToWorkers.",
+            error.Trim());
+    }
+
+    [Fact]
+    public async Task Gateway_NotATimeSpan_SaysWhatATimeSpanLooksLike()
+    {
+        var (code, _, error) = await ServingCli.RunAsync(Gateway("--Serving:Gateway:ActivityTimeout=soon"));
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("serving: invalid configuration: Serving:Gateway:ActivityTimeout 'soon' is not a time span such as 00:00:30", error, StringComparison.Ordinal);
+        Assert.DoesNotContain(" at ", error.Split('\n', 2)[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Worker_NotANumber_SaysItTakesAWholeNumber()
+    {
+        var (code, _, error) = await ServingCli.RunAsync(
+            "worker", "--models", RepoPaths.Models, "--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0",
+            "--Serving:Worker:MaxRequestBytes=lots");
+
+        Assert.Equal(2, code);
+        Assert.Equal(
+            "serving: invalid configuration: Serving:Worker:MaxRequestBytes 'lots' is not a whole number. "
+            + "Set it with --Serving:Worker:MaxRequestBytes=VALUE or the environment variable Serving__Worker__MaxRequestBytes.",
+            error.Trim());
+    }
+
+    [Fact]
+    public async Task Up_NotABoolean_StopsBeforeAnyRoleListens()
+    {
+        var (code, output, error) = await ServingCli.RunAsync(
+            "up", "--models", RepoPaths.Models, "--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0", "--drift-grpc-port", "0", "--drift-rest-port", "0",
+            "--drift-archive", _dataDirectory, "--Serving:Worker:EnableBatching=maybe");
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("serving up: invalid configuration: Serving:Worker:EnableBatching 'maybe' is not true or false.", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("ready", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Describe_AnythingElse_LeftAlone()
+    {
+        Assert.Null(StartupErrors.Describe(new InvalidOperationException("something else")));
+        Assert.Null(StartupErrors.Describe(new InvalidOperationException("Failed to convert configuration value 'x' at 'K' to type 'System.Int32'.")));
+    }
+
+    public void Dispose() => Directory.Delete(_dataDirectory, recursive: true);
+
+    private string[] Gateway(string setting) =>
+        ["gateway", "--worker", "127.0.0.1:1:2", "--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0", "--data-dir", _dataDirectory, setting];
+}
