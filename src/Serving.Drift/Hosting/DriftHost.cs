@@ -31,7 +31,7 @@ public static class DriftHost
             // The validated options: a bad port or address fails here with the validator's message, before Kestrel sees it.
             var options = kestrel.ApplicationServices.GetRequiredService<IOptions<DriftOptions>>().Value;
             kestrel.AddServerHeader = false;
-            var address = IPAddress.TryParse(options.BindAddress, out var parsed) ? parsed : IPAddress.Any;
+            var address = IPAddress.Parse(options.BindAddress); // validated: an IP address
             kestrel.Listen(address, options.GrpcPort, l => { l.Protocols = HttpProtocols.Http2; listeners.Grpc = l; });
             kestrel.Listen(address, options.RestPort, l => { l.Protocols = HttpProtocols.Http1; listeners.Rest = l; });
         });

@@ -10,7 +10,7 @@ internal sealed class DriftOptionsValidator : IValidateOptions<DriftOptions>
     public ValidateOptionsResult Validate(string? name, DriftOptions options)
     {
         var failures = new List<string>();
-        Check(failures, !string.IsNullOrWhiteSpace(options.BindAddress), "BindAddress", "is required");
+        Check(failures, System.Net.IPAddress.TryParse(options.BindAddress, out _), "BindAddress", $"'{options.BindAddress}' is not an IP address; use 127.0.0.1 for this machine only, 0.0.0.0 for every interface");
         Check(failures, options.GrpcPort is >= 0 and <= 65535, "GrpcPort", "must be a port number (0 picks a free port)");
         Check(failures, options.RestPort is >= 0 and <= 65535, "RestPort", "must be a port number (0 picks a free port)");
         Check(failures, options.GrpcPort == 0 || options.GrpcPort != options.RestPort, "RestPort", "must differ from GrpcPort");

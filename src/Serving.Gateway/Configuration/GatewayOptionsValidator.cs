@@ -34,12 +34,12 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
 
         if (!System.Net.IPAddress.TryParse(options.BindAddress, out _))
         {
-            failures.Add($"{GatewayOptions.Section}:BindAddress '{options.BindAddress}' is not an IP address");
+            failures.Add($"{GatewayOptions.Section}:BindAddress '{options.BindAddress}' is not an IP address; use 127.0.0.1 for this machine only, 0.0.0.0 for every interface");
         }
 
         if (!System.Net.IPAddress.TryParse(options.AdminBindAddress, out _))
         {
-            failures.Add($"{GatewayOptions.Section}:AdminBindAddress '{options.AdminBindAddress}' is not an IP address");
+            failures.Add($"{GatewayOptions.Section}:AdminBindAddress '{options.AdminBindAddress}' is not an IP address; use 127.0.0.1 for this machine only");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -30,7 +30,7 @@ public static class WorkerHost
             var options = kestrel.ApplicationServices.GetRequiredService<IOptions<WorkerOptions>>().Value;
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
-            var address = IPAddress.TryParse(options.BindAddress, out var parsed) ? parsed : IPAddress.Any;
+            var address = IPAddress.Parse(options.BindAddress); // validated: an IP address
             kestrel.Listen(address, options.RestPort, l => { l.Protocols = HttpProtocols.Http1; listeners.Rest = l; });
             kestrel.Listen(address, options.GrpcPort, l => { l.Protocols = HttpProtocols.Http2; listeners.Grpc = l; });
             kestrel.Listen(address, options.MetricsPort, l => { l.Protocols = HttpProtocols.Http1; listeners.Metrics = l; });

@@ -61,6 +61,27 @@ public sealed class StartupErrorTests : IDisposable
         Assert.DoesNotContain("ready", output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("worker", "Serving:Worker:BindAddress")]
+    [InlineData("gateway", "Serving:Gateway:BindAddress")]
+    [InlineData("drift", "Serving:Drift:BindAddress")]
+    public async Task HostNameAsBindAddress_Refused_NotEveryInterface(string role, string key)
+    {
+        // A name was taken as 0.0.0.0 by the worker and the drift monitor: "localhost" listened on every interface.
+        string[] args = role switch
+        {
+            "worker" => ["worker", "--models", RepoPaths.Models, "--metrics-port", "0"],
+            "gateway" => ["gateway", "--worker", "127.0.0.1:1:2", "--metrics-port", "0", "--data-dir", _dataDirectory],
+            _ => ["drift", "--models", RepoPaths.Models, "--archive", _dataDirectory],
+        };
+
+        var (code, output, error) = await ServingCli.RunAsync([.. args, "--bind", "localhost", "--rest-port", "0", "--grpc-port", "0"]);
+
+        Assert.Equal(2, code);
+        Assert.Contains($"{key} 'localhost' is not an IP address; use 127.0.0.1 for this machine only, 0.0.0.0 for every interface", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("ready", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Describe_AnythingElse_LeftAlone()
     {
