@@ -15,6 +15,12 @@ internal static class RoleRunner
     /// <summary>Runs a role whose listeners <paramref name="describe"/> prints (after start, so port 0 shows the bound port).</summary>
     public static async Task<int> RunAsync(ParseResult result, Func<WebApplication> build, Func<WebApplication, string> describe, CancellationToken cancellationToken)
     {
+        if (SettingArguments.FindUnknown(result.UnmatchedTokens, result.CommandResult.Command.Name) is { } unknown)
+        {
+            await Console.Error.WriteLineAsync($"serving {result.CommandResult.Command.Name}: {unknown}").ConfigureAwait(false);
+            return 1;
+        }
+
         WebApplication app;
         try
         {

@@ -28,6 +28,12 @@ internal static class UpCommand
         command.SetAction((result, cancellationToken) =>
         {
             var args = result.UnmatchedTokens.ToArray();
+            if (SettingArguments.FindUnknown(args, "up") is { } unknown)
+            {
+                Console.Error.WriteLine($"serving up: {unknown}");
+                return Task.FromResult(1);
+            }
+
             var bind = result.GetValue(options.Bind) ?? "127.0.0.1";
             var models = result.GetValue(options.Models) ?? ConfiguredRepository() ?? ModelRepositoryLocator.Find();
             var worker = new Dictionary<string, string?>

@@ -6,7 +6,8 @@ namespace Serving.Gateway.FunctionalTests.Commands;
 
 /// <summary>
 /// A setting that is not of its type stops a role with exit code 2 and one line naming the key, the value, what it
-/// takes and how to set it: no stack trace. (The configuration binder throws before any validator runs.)
+/// takes and how to set it: no stack trace. (The configuration binder throws before any validator runs.) An argument
+/// that is neither an option nor a setting stops it with exit code 1: it was dropped without a word.
 /// </summary>
 [Collection(GatewayCollection.Name)]
 public sealed class StartupErrorTests : IDisposable
@@ -81,6 +82,55 @@ public sealed class StartupErrorTests : IDisposable
         Assert.Contains($"{key} 'localhost' is not an IP address; use 127.0.0.1 for this machine only, 0.0.0.0 for every interface", error, StringComparison.Ordinal);
         Assert.DoesNotContain("ready", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Worker_MistypedOption_RefusedNotDropped()
+    {
+        var (code, output, error) = await ServingCli.RunAsync(
+            "worker", "--models", RepoPaths.Models, "--rest-prot", "9000", "--grpc-port", "0", "--metrics-port", "0");
+
+        Assert.Equal(1, code);
+        Assert.StartsWith("serving worker: unknown option '--rest-prot'. See 'serving worker --help' for the options", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("ready", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Gateway_StrayWord_Refused()
+    {
+        var (code, _, error) = await ServingCli.RunAsync([.. Gateway("--Serving:Gateway:DiscoveryInterval=00:00:01"), "extra"]);
+
+        Assert.Equal(1, code);
+        Assert.Equal("serving gateway: unexpected argument 'extra'. See 'serving gateway --help'.", error.Trim());
+    }
+
+    [Fact]
+    public async Task Up_UnknownSetting_WithoutSection_Refused()
+    {
+        var (code, _, error) = await ServingCli.RunAsync("up", "--models", RepoPaths.Models, "--maxbatch=8");
+
+        Assert.Equal(1, code);
+        Assert.StartsWith("serving up: unknown option '--maxbatch=8'.", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--Serving:Worker:MaxRequestBytes=1048576")]
+    [InlineData("--Serving:Worker:MaxRequestBytes", "1048576")]
+    [InlineData("/Serving:Worker:MaxRequestBytes=1048576")]
+    [InlineData("Serving:Worker:MaxRequestBytes=1048576")]
+    [InlineData("--Logging:LogLevel:Default", "Warning")]
+    [InlineData("--environment", "Production")]
+    [InlineData("--contentRoot=/tmp", "--Serving:Worker:EnableBatching", "false")]
+    public void Settings_WithTheirSection_OrTheHostsOwnKeys_Accepted(params string[] arguments) =>
+        Assert.Null(SettingArguments.FindUnknown(arguments, "worker"));
+
+    [Theory]
+    [InlineData("--rest-prot", "9000")]
+    [InlineData("--Serving:Worker:RestPort=0", "--verbose=true")]
+    [InlineData("-v")]
+    [InlineData("extra")]
+    [InlineData("--Serving:Worker:RestPort", "0", "extra")]
+    public void Others_Refused(params string[] arguments) =>
+        Assert.NotNull(SettingArguments.FindUnknown(arguments, "worker"));
 
     [Fact]
     public void Describe_AnythingElse_LeftAlone()
