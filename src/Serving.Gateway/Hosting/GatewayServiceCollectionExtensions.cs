@@ -55,7 +55,7 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton(new TracingStatus(Exports: false));
         services.TryAddSingleton<ForwarderClients>();
         services.TryAddSingleton<GatewayTransformer>();
-        services.TryAddSingleton<GrpcUnaryForwarder>();
+        services.TryAddSingleton<UnaryForwarder>();
         services.TryAddSingleton<ShadowStats>();
         services.TryAddSingleton<ShadowMirror>();
         services.TryAddSingleton<InferenceForwarder>();

@@ -48,7 +48,7 @@ internal sealed class ForwarderClients : IDisposable
 
     public HttpMessageInvoker Shadow { get; }
 
-    /// <summary>YARP's settings for HTTP/2 cleartext to a worker's gRPC address (REST calls taking that hop; gRPC itself goes through <see cref="GrpcUnaryForwarder"/>).</summary>
+    /// <summary>YARP's settings for HTTP/2 cleartext to a worker's gRPC address (REST calls taking that hop; gRPC itself goes through <see cref="UnaryForwarder"/>).</summary>
     public ForwarderRequestConfig Http2 { get; }
 
     /// <summary>

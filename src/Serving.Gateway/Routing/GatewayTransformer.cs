@@ -4,11 +4,12 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Serving.Gateway.Routing;
 
 /// <summary>
-/// For REST calls through YARP: copies the request and response as they are (YARP's empty transform: no
-/// X-Forwarded headers to build) and adds what the worker needs: the version routed to and the arm. The caller's
-/// own <c>x-serving-*</c> headers never reach a worker. The response names the version that served it even if a
-/// worker didn't say. gRPC calls go through <see cref="GrpcUnaryForwarder"/>, which does the same for them and also
-/// names the model the call was routed by.
+/// For REST calls through YARP (a body over <see cref="UnaryForwarder.MaxRestBodyBytes"/> or of unknown length):
+/// copies the request and response as they are (YARP's empty transform: no X-Forwarded headers to build) and adds
+/// what the worker needs: the version routed to and the arm. The caller's own <c>x-serving-*</c> headers never reach
+/// a worker. The response names the version that served it even if a worker didn't say. gRPC calls and smaller REST
+/// calls go through <see cref="UnaryForwarder"/>, which does the same for them (and names the model a gRPC call was
+/// routed by).
 /// </summary>
 /// <remarks>
 /// A large REST body goes to the worker with <c>Expect: 100-continue</c>. Over HTTP/1.1 a worker that refuses a

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -17,14 +18,14 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Serving.Gateway.Routing;
 
 /// <summary>
-/// Forwards a routed request to a healthy worker of its version: REST with YARP's <see cref="IHttpForwarder"/>
-/// (the body streams through untouched), gRPC with <see cref="GrpcUnaryForwarder"/> (the message read whole, sent
-/// untouched). A request that could not connect is retried once on another
+/// Forwards a routed request to a healthy worker of its version: gRPC and small REST calls with
+/// <see cref="UnaryForwarder"/> (the body read whole, sent untouched), larger REST calls with YARP's
+/// <see cref="IHttpForwarder"/> (the body streams through untouched). A request that could not connect is retried once on another
 /// worker of the same version; once a worker has the request, nothing is retried. A worker that fails
 /// is left out for a while (passive health), before the probes notice.
 /// </summary>
 internal sealed partial class InferenceForwarder(
-    IHttpForwarder forwarder, GrpcUnaryForwarder grpcForwarder, ForwarderClients clients, GatewayTransformer transformer, ShadowMirror mirror,
+    IHttpForwarder forwarder, UnaryForwarder unaryForwarder, ForwarderClients clients, GatewayTransformer transformer, ShadowMirror mirror,
     GatewayMetrics metrics, RollbackOutcomes outcomes, IOptions<GatewayOptions> options, ILogger<InferenceForwarder> logger)
 {
     // Pooled builders here and down the gRPC path: each async layer that waits on the network otherwise allocates its state machine per request.
@@ -77,12 +78,12 @@ internal sealed partial class InferenceForwarder(
         }
     }
 
-    // shadowCopied: the body the shadow mirror already read, when it did (a gRPC body is then not read twice).
+    // shadowCopied: the body the shadow mirror already read, when it did (it is then not read twice).
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ForwardWithRetryAsync(HttpContext context, GatewayRequest request, byte[]? shadowCopied)
     {
         WorkerEndpoint? failed = null;
-        var grpcBody = request.Grpc ? shadowCopied ?? await GrpcUnaryForwarder.ReadBodyAsync(context).ConfigureAwait(false) : null;
+        var body = UnaryForwarder.Takes(request) ? shadowCopied ?? await UnaryForwarder.ReadBodyAsync(context).ConfigureAwait(false) : null;
         for (var attempt = 0; ; attempt++)
         {
             var worker = DestinationPicker.Pick(request.Version.Workers, failed);
@@ -101,7 +102,7 @@ internal sealed partial class InferenceForwarder(
             worker.Enter();
             try
             {
-                (result, exception) = await SendAsync(context, request, grpcBody, prefix, config).ConfigureAwait(false);
+                (result, exception) = await SendAsync(context, request, body, prefix, config).ConfigureAwait(false);
             }
             finally
             {
@@ -145,9 +146,9 @@ internal sealed partial class InferenceForwarder(
         }
     }
 
-    // gRPC (unary ModelInfer) through GrpcUnaryForwarder, REST through YARP.
-    private ValueTask<(ForwarderError, Exception?)> SendAsync(HttpContext context, GatewayRequest request, byte[]? grpcBody, string prefix, ForwarderRequestConfig config) =>
-        grpcBody is not null ? grpcForwarder.SendAsync(context, request, grpcBody, prefix, clients) : SendRestAsync(context, prefix, config);
+    // gRPC and small REST calls (their body read already) through UnaryForwarder, other REST calls through YARP.
+    private ValueTask<(ForwarderError, Exception?)> SendAsync(HttpContext context, GatewayRequest request, byte[]? body, string prefix, ForwarderRequestConfig config) =>
+        body is not null ? unaryForwarder.SendAsync(context, request, body, prefix, config.Version ?? HttpVersion.Version20, clients) : SendRestAsync(context, prefix, config);
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(ForwarderError, Exception?)> SendRestAsync(HttpContext context, string prefix, ForwarderRequestConfig config)

@@ -40,6 +40,9 @@ internal sealed class StubWorker : IAsyncDisposable
     /// <summary>How each infer call arrived, in order: its HTTP protocol and the port it came in on, e.g. <c>HTTP/2 41234</c>.</summary>
     public ConcurrentQueue<string> Arrivals { get; } = new();
 
+    /// <summary>The infer calls a <see cref="RecordingAsync"/> worker received, in order.</summary>
+    public ConcurrentQueue<ReceivedCall> Received { get; } = new();
+
     /// <summary>What <c>GET /v2/health/ready</c> answers: 200 when true, 503 when false.</summary>
     public bool Ready
     {
@@ -55,6 +58,21 @@ internal sealed class StubWorker : IAsyncDisposable
 
     /// <summary>A worker whose infer calls get an empty answer: REST 200 <c>{"outputs": []}</c>, gRPC an empty ModelInferResponse.</summary>
     public static Task<StubWorker> AnsweringAsync(string model, string version) => StartAsync(model, version, AnswerAsync);
+
+    /// <summary>A worker that keeps what each infer call brought (<see cref="Received"/>) and answers as <see cref="AnsweringAsync"/> does.</summary>
+    public static async Task<StubWorker> RecordingAsync(string model, string version)
+    {
+        StubWorker? self = null;
+        self = await StartAsync(model, version, async c =>
+        {
+            using var body = new MemoryStream();
+            await c.Request.Body.CopyToAsync(body, c.RequestAborted);
+            var headers = c.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+            self!.Received.Enqueue(new ReceivedCall(c.Request.Path + c.Request.QueryString, headers, body.ToArray()));
+            await AnswerAsync(c);
+        });
+        return self;
+    }
 
     /// <summary>A worker that sends the response headers and part of the body of every infer call, then aborts the connection.</summary>
     public static Task<StubWorker> AbortingMidAnswerAsync(string model, string version) => StartAsync(model, version, AbortMidAnswerAsync);
@@ -156,6 +174,9 @@ internal sealed class StubWorker : IAsyncDisposable
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync("""{"outputs": []}""", context.RequestAborted);
     }
+
+    /// <summary>One infer call as a worker received it: path and query, headers (several values joined by commas), body.</summary>
+    public sealed record ReceivedCall(string PathAndQuery, IReadOnlyDictionary<string, string> Headers, byte[] Body);
 
     private static async Task AbortMidAnswerAsync(HttpContext context)
     {

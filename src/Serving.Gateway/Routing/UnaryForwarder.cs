@@ -6,19 +6,22 @@ using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
 using Serving.Gateway.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Serving.Gateway.Routing;
 
 /// <summary>
-/// Forwards one unary gRPC call (ModelInfer) to a worker: the caller's message is read whole (its length is known
-/// from the frame the endpoint peeked at), sent as one HTTP/2 body, and the worker's headers, message and trailers
-/// are written back in one go. The bytes are untouched, as through YARP. YARP's forwarder treats every gRPC call as a
-/// stream that may never end, so it flushes each piece on its own: the message and the end of the stream went to the
-/// worker in separate writes, and the answer back in pieces. A unary call needs none of that.
+/// Forwards one unary call to a worker: gRPC ModelInfer, and REST infer calls whose body is small and of known
+/// length (<see cref="Takes"/>). The caller's body is read whole first (a retry on another worker sends the same
+/// bytes) and goes to the worker as one body, untouched, as through YARP. YARP's forwarder streams every body: the
+/// message and the end of the stream went to the worker in separate writes (and a gRPC answer came back in pieces),
+/// and its copy loops cost more than the call. gRPC: the worker's headers, message and trailers are written back in
+/// one go. REST: the worker's answer is copied back as it comes, with its Content-Length. A REST body that is large
+/// or of unknown length still streams through YARP (<see cref="GatewayTransformer"/>).
 /// </summary>
-internal sealed class GrpcUnaryForwarder(IOptions<GatewayOptions> options)
+internal sealed class UnaryForwarder(IOptions<GatewayOptions> options)
 {
     // Headers that belong to one hop (RFC 9110 §7.6.1, and HTTP/2's connection-specific ones): never copied.
     private static readonly HashSet<string> HopHeaders = new(StringComparer.OrdinalIgnoreCase)
@@ -42,13 +45,22 @@ internal sealed class GrpcUnaryForwarder(IOptions<GatewayOptions> options)
     /// <summary>Worker addresses held right now.</summary>
     internal int CachedUris => _inferUris.Count;
 
-    /// <summary>Sends the call to <paramref name="destinationPrefix"/> and copies the answer to the caller.</summary>
+    /// <summary>REST bodies of at most this many bytes (by their Content-Length) go through here; larger ones stream through YARP with <c>Expect: 100-continue</c>.</summary>
+    public const long MaxRestBodyBytes = GatewayTransformer.ExpectContinueAbove;
+
+    /// <summary>Whether the call goes through here: every gRPC call, and a REST call with a Content-Length up to <see cref="MaxRestBodyBytes"/>.</summary>
+    public static bool Takes(GatewayRequest request) => request.Grpc || request.BodyBytes is >= 0 and <= MaxRestBodyBytes;
+
+    /// <summary>
+    /// Sends the call to <paramref name="destinationPrefix"/> over HTTP <paramref name="version"/> (gRPC: 2) and
+    /// copies the answer to the caller.
+    /// </summary>
     /// <returns>What failed, if anything, and the exception behind it.</returns>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<(ForwarderError Error, Exception? Exception)> SendAsync(
-        HttpContext context, GatewayRequest request, byte[] body, string destinationPrefix, ForwarderClients clients)
+        HttpContext context, GatewayRequest request, byte[] body, string destinationPrefix, Version version, ForwarderClients clients)
     {
-        using var outgoing = CreateRequest(context, request, destinationPrefix, body);
+        using var outgoing = request.Grpc ? CreateGrpcRequest(context, request, destinationPrefix, body) : CreateRestRequest(context, request, destinationPrefix, body, version);
         clients.PropagateTraceContext(context.Request.Headers, outgoing.Headers);
         using var activity = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         var timeout = options.Value.ActivityTimeout;
@@ -74,6 +86,34 @@ internal sealed class GrpcUnaryForwarder(IOptions<GatewayOptions> options)
             if (!httpResponse.Headers.ContainsKey(GatewayHeaders.ServedVersion))
             {
                 httpResponse.Headers[GatewayHeaders.ServedVersion] = request.Version.Version;
+            }
+
+            if (!request.Grpc)
+            {
+                // As it comes, with the worker's length (CopyHeaders leaves Content-Length out): a small answer
+                // leaves in one write with its headers, a large one is not held here whole.
+                httpResponse.ContentLength = response.Content.Headers.ContentLength;
+                try
+                {
+                    await response.Content.CopyToAsync(httpResponse.Body, activity.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
+                {
+                    if (httpResponse.HasStarted)
+                    {
+                        context.Abort(); // part of the answer went out: the caller must not take it for the whole
+                    }
+                    else
+                    {
+                        httpResponse.Clear();
+                        httpResponse.StatusCode = StatusCodes.Status502BadGateway;
+                    }
+
+                    return (Classify(context, activity, ForwarderError.ResponseBodyDestination, ForwarderError.ResponseBodyCanceled, ForwarderError.ResponseBodyDestination), e);
+                }
+
+                await httpResponse.CompleteAsync().ConfigureAwait(false);
+                return (ForwarderError.None, null);
             }
 
             byte[] answer;
@@ -121,7 +161,8 @@ internal sealed class GrpcUnaryForwarder(IOptions<GatewayOptions> options)
     /// <summary>
     /// The caller's whole body, read once before the first attempt (a retry on another worker sends the same bytes):
     /// one gRPC message for a unary call, though a caller may send more (the worker then refuses it, as it would
-    /// directly). Kestrel bounds it: <see cref="GrpcInferEndpoint"/> sets the request's body limit before peeking.
+    /// directly), or a REST body of at most <see cref="MaxRestBodyBytes"/>. Kestrel bounds it: <see cref="GrpcInferEndpoint"/>
+    /// sets the request's body limit before peeking, and a REST body stops at its Content-Length.
     /// </summary>
     /// <exception cref="BadHttpRequestException">The body is larger than the gateway's limit, or could not be read.</exception>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -177,7 +218,48 @@ internal sealed class GrpcUnaryForwarder(IOptions<GatewayOptions> options)
         }
     }
 
-    private HttpRequestMessage CreateRequest(HttpContext context, GatewayRequest request, string destinationPrefix, byte[] body)
+    // As YARP's empty transform copies a REST call (GatewayTransformer): every header but the hop-by-hop ones and the
+    // routing hints, the query string, the body's own headers (Content-Type, Content-Encoding) on the content. No
+    // Expect: the body is here already.
+    private static HttpRequestMessage CreateRestRequest(HttpContext context, GatewayRequest request, string destinationPrefix, byte[] body, Version version)
+    {
+        var incoming = context.Request;
+        var outgoing = new HttpRequestMessage(HttpMethod.Post, new Uri(string.Concat(destinationPrefix, incoming.Path.Value, incoming.QueryString.Value), UriKind.Absolute))
+        {
+            Version = version,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent(body),
+        };
+        foreach (var (name, values) in incoming.Headers)
+        {
+            if (name.Length == 0 || name[0] == ':' || HopHeaders.Contains(name) || OwnRequestHeaders.Contains(name)
+                || name.Equals(HeaderNames.Expect, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            var headers = name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) ? (HttpHeaders)outgoing.Content.Headers : outgoing.Headers;
+            if (values.Count == 1)
+            {
+                headers.TryAddWithoutValidation(name, values.ToString());
+            }
+            else
+            {
+                headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+            }
+        }
+
+        if (incoming.ContentType is { } type)
+        {
+            outgoing.Content.Headers.TryAddWithoutValidation(HeaderNames.ContentType, type);
+        }
+
+        outgoing.Headers.TryAddWithoutValidation(GatewayHeaders.ChosenVersion, request.Version.Version);
+        outgoing.Headers.TryAddWithoutValidation(GatewayHeaders.Arm, request.Arm);
+        return outgoing;
+    }
+
+    private HttpRequestMessage CreateGrpcRequest(HttpContext context, GatewayRequest request, string destinationPrefix, byte[] body)
     {
         var incoming = context.Request;
         var outgoing = new HttpRequestMessage(HttpMethod.Post, DestinationUri(destinationPrefix, incoming.Path.Value))

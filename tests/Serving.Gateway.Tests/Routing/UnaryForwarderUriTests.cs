@@ -5,7 +5,7 @@ using Serving.Gateway.Routing;
 namespace Serving.Gateway.Tests.Routing;
 
 /// <summary>ModelInfer's address at a worker is parsed once per worker and reused by the forwarder; any other path is built fresh.</summary>
-public sealed class GrpcUnaryForwarderUriTests
+public sealed class UnaryForwarderUriTests
 {
     [Fact]
     public void ModelInfer_SameWorker_SameUriEachTime_AtTheWorkersAddress()
@@ -45,13 +45,13 @@ public sealed class GrpcUnaryForwarderUriTests
     public void ManyWorkersComingAndGoing_CacheStaysBounded_AddressesStayRight()
     {
         var forwarder = Forwarder();
-        for (var i = 0; i < (GrpcUnaryForwarder.MaxCachedUris * 3) + 7; i++)
+        for (var i = 0; i < (UnaryForwarder.MaxCachedUris * 3) + 7; i++)
         {
             var prefix = $"http://10.0.{i / 250}.{i % 250}:8001";
             Assert.Equal(prefix + GatewayHeaders.GrpcInferPath, forwarder.DestinationUri(prefix, GatewayHeaders.GrpcInferPath).AbsoluteUri);
         }
 
-        Assert.InRange(forwarder.CachedUris, 1, GrpcUnaryForwarder.MaxCachedUris);
+        Assert.InRange(forwarder.CachedUris, 1, UnaryForwarder.MaxCachedUris);
     }
 
     [Fact]
@@ -66,5 +66,5 @@ public sealed class GrpcUnaryForwarderUriTests
         Assert.NotSame(uri, b.DestinationUri("http://127.0.0.1:19004", GatewayHeaders.GrpcInferPath));
     }
 
-    private static GrpcUnaryForwarder Forwarder() => new(Options.Create(new GatewayOptions()));
+    private static UnaryForwarder Forwarder() => new(Options.Create(new GatewayOptions()));
 }
