@@ -224,7 +224,7 @@ internal sealed class UnaryForwarder(IOptions<GatewayOptions> options)
     private static HttpRequestMessage CreateRestRequest(HttpContext context, GatewayRequest request, string destinationPrefix, byte[] body, Version version)
     {
         var incoming = context.Request;
-        var outgoing = new HttpRequestMessage(HttpMethod.Post, new Uri(string.Concat(destinationPrefix, incoming.Path.Value, incoming.QueryString.Value), UriKind.Absolute))
+        var outgoing = new HttpRequestMessage(HttpMethod.Post, new Uri(string.Concat(destinationPrefix, incoming.Path.ToUriComponent(), incoming.QueryString.ToUriComponent()), UriKind.Absolute))
         {
             Version = version,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
