@@ -218,9 +218,7 @@ internal sealed class UnaryForwarder(IOptions<GatewayOptions> options)
         }
     }
 
-    // As YARP's empty transform copies a REST call (GatewayTransformer): every header but the hop-by-hop ones and the
-    // routing hints, the query string, the body's own headers (Content-Type, Content-Encoding) on the content. No
-    // Expect: the body is here already.
+    // As YARP's empty transform copies a REST call (GatewayTransformer), with the query string.
     private static HttpRequestMessage CreateRestRequest(HttpContext context, GatewayRequest request, string destinationPrefix, byte[] body, Version version)
     {
         var incoming = context.Request;
@@ -230,6 +228,17 @@ internal sealed class UnaryForwarder(IOptions<GatewayOptions> options)
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
             Content = new ByteArrayContent(body),
         };
+        CopyRequestHeaders(incoming, outgoing);
+
+        outgoing.Headers.TryAddWithoutValidation(GatewayHeaders.ChosenVersion, request.Version.Version);
+        outgoing.Headers.TryAddWithoutValidation(GatewayHeaders.Arm, request.Arm);
+        return outgoing;
+    }
+
+    // Every header but the hop-by-hop ones and the routing hints; the body's own (Content-Type, Content-Encoding) on
+    // the content. No Expect: the body is here already.
+    private static void CopyRequestHeaders(HttpRequest incoming, HttpRequestMessage outgoing)
+    {
         foreach (var (name, values) in incoming.Headers)
         {
             if (name.Length == 0 || name[0] == ':' || HopHeaders.Contains(name) || OwnRequestHeaders.Contains(name)
@@ -238,7 +247,7 @@ internal sealed class UnaryForwarder(IOptions<GatewayOptions> options)
                 continue;
             }
 
-            var headers = name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) ? (HttpHeaders)outgoing.Content.Headers : outgoing.Headers;
+            var headers = name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase) ? (HttpHeaders)outgoing.Content!.Headers : outgoing.Headers;
             if (values.Count == 1)
             {
                 headers.TryAddWithoutValidation(name, values.ToString());
@@ -251,12 +260,8 @@ internal sealed class UnaryForwarder(IOptions<GatewayOptions> options)
 
         if (incoming.ContentType is { } type)
         {
-            outgoing.Content.Headers.TryAddWithoutValidation(HeaderNames.ContentType, type);
+            outgoing.Content!.Headers.TryAddWithoutValidation(HeaderNames.ContentType, type);
         }
-
-        outgoing.Headers.TryAddWithoutValidation(GatewayHeaders.ChosenVersion, request.Version.Version);
-        outgoing.Headers.TryAddWithoutValidation(GatewayHeaders.Arm, request.Arm);
-        return outgoing;
     }
 
     private HttpRequestMessage CreateGrpcRequest(HttpContext context, GatewayRequest request, string destinationPrefix, byte[] body)
@@ -268,23 +273,7 @@ internal sealed class UnaryForwarder(IOptions<GatewayOptions> options)
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
             Content = new UnaryContent(body),
         };
-        outgoing.Content.Headers.TryAddWithoutValidation("Content-Type", incoming.ContentType);
-        foreach (var (name, values) in incoming.Headers)
-        {
-            if (name.Length == 0 || name[0] == ':' || HopHeaders.Contains(name) || OwnRequestHeaders.Contains(name))
-            {
-                continue;
-            }
-
-            if (values.Count == 1)
-            {
-                outgoing.Headers.TryAddWithoutValidation(name, values.ToString());
-            }
-            else
-            {
-                outgoing.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
-            }
-        }
+        CopyRequestHeaders(incoming, outgoing);
 
         outgoing.Headers.TryAddWithoutValidation("TE", "trailers");
         outgoing.Headers.TryAddWithoutValidation(GatewayHeaders.ChosenVersion, request.Version.Version);
