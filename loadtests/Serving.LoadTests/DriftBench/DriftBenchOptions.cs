@@ -5,6 +5,8 @@ namespace Serving.LoadTests.DriftBench;
 /// <summary>What <c>serving-loadtest drift-bench</c> runs.</summary>
 internal sealed record DriftBenchOptions
 {
+    private static readonly Serving.Worker.PredictionLogs.PredictionLogOptions WorkerDefaults = new();
+
     /// <summary>The model the worker serves and the records describe (a name in <c>models/</c> or <c>loadtests/models/</c>, or a folder).</summary>
     public string Model { get; init; } = "tabular";
 
@@ -39,10 +41,10 @@ internal sealed record DriftBenchOptions
     public long? IngestRecords { get; init; }
 
     /// <summary>Records per batch (the worker's default <c>BatchSize</c>).</summary>
-    public int BatchSize { get; init; } = 512;
+    public int BatchSize { get; init; } = WorkerDefaults.BatchSize;
 
     /// <summary>Batches in flight per stream (the worker's default <c>MaxUnackedBatches</c>).</summary>
-    public int MaxUnackedBatches { get; init; } = 16;
+    public int MaxUnackedBatches { get; init; } = WorkerDefaults.MaxUnackedBatches;
 
     /// <summary>Concurrent ingest streams (one per worker feeding the sidecar).</summary>
     public int Streams { get; init; } = 1;
