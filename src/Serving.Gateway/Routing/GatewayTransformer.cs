@@ -20,9 +20,6 @@ namespace Serving.Gateway.Routing;
 /// </remarks>
 internal sealed class GatewayTransformer(ForwarderClients clients) : HttpTransformer
 {
-    /// <summary>REST bodies above this many bytes (or of unknown length) are sent with <c>Expect: 100-continue</c>.</summary>
-    public const long ExpectContinueAbove = 64 * 1024;
-
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
         var headers = httpContext.Request.Headers;
@@ -35,7 +32,8 @@ internal sealed class GatewayTransformer(ForwarderClients clients) : HttpTransfo
         {
             proxyRequest.Headers.TryAddWithoutValidation(GatewayHeaders.ChosenVersion, request.Version.Version);
             proxyRequest.Headers.TryAddWithoutValidation(GatewayHeaders.Arm, request.Arm);
-            if (proxyRequest.Content is not null && (request.BodyBytes ?? long.MaxValue) > ExpectContinueAbove)
+            // Every body that reaches YARP is one the unary forwarder doesn't take: large, or of unknown length.
+            if (proxyRequest.Content is not null && !UnaryForwarder.Takes(request))
             {
                 proxyRequest.Headers.ExpectContinue = true;
             }
