@@ -123,7 +123,7 @@ internal static class RestEndpoints
         var service = services.GetRequiredService<InferenceService>();
         try
         {
-            if (context.Request.Headers.ContentEncoding is { Count: > 0 } encoding)
+            if (context.Request.Headers.ContentEncoding is { Count: > 0 } encoding && !IsIdentity(encoding))
             {
                 // Still there: the decompression middleware removes the header of the encodings it inflates.
                 await ErrorResults.WriteAsync(context, 415, $"Content-Encoding '{Truncate(encoding.ToString())}' is not supported: send gzip, deflate, br or an uncompressed body").ConfigureAwait(false);
@@ -169,6 +169,10 @@ internal static class RestEndpoints
             await ErrorResults.WriteAsync(context, 413, $"the request body is over the {options.MaxRequestBytes} bytes allowed (Serving:Worker:MaxRequestBytes)").ConfigureAwait(false);
         }
     }
+
+    /// <summary>"identity" names no encoding (RFC 9110 reserves it for Accept-Encoding, but some clients send it).</summary>
+    private static bool IsIdentity(Microsoft.Extensions.Primitives.StringValues encoding) =>
+        encoding.Count == 1 && string.Equals(encoding[0]?.Trim(), "identity", StringComparison.OrdinalIgnoreCase);
 
     private static long ParseTimeout(HttpRequest request)
     {

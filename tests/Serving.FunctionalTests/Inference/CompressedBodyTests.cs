@@ -33,18 +33,50 @@ public sealed class CompressedBodyTests(SharedWorkerFixture fixture)
         Assert.Equal(Outputs(plain.Body), Outputs(compressed.Body));
     }
 
-    [Fact]
-    public async Task NotValidGzip_400()
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("deflate")]
+    [InlineData("br")]
+    public async Task PlainBodyLabelledCompressed_400(string encoding)
     {
-        var (status, body) = await SendAsync(Encoding.UTF8.GetBytes(GoldenFile.Load("tabular", "1").RequestBody()), "gzip");
+        var (status, body) = await SendAsync(Encoding.UTF8.GetBytes(GoldenFile.Load("tabular", "1").RequestBody()), encoding);
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains("could not be inflated", Error(body), StringComparison.Ordinal);
     }
 
     [Theory]
+    [InlineData("gzip", "br")]
+    [InlineData("br", "gzip")]
+    [InlineData("deflate", "br")]
+    [InlineData("br", "deflate")]
+    public async Task BodyCompressedOneWayLabelledAnother_400(string sent, string labelled)
+    {
+        // Brotli's decoder reports bad data as InvalidOperationException, not InvalidDataException as gzip's does.
+        var (status, body) = await SendAsync(Compress(Encoding.UTF8.GetBytes(GoldenFile.Load("tabular", "1").RequestBody()), sent), labelled);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("could not be inflated", Error(body), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("identity")]
+    [InlineData("Identity")]
+    public async Task IdentityEncoding_IsThePlainBody(string encoding)
+    {
+        var body = Encoding.UTF8.GetBytes(GoldenFile.Load("tabular", "1").RequestBody());
+        var plain = await SendAsync(body, null);
+
+        var labelled = await SendAsync(body, encoding);
+
+        Assert.True(labelled.Status == HttpStatusCode.OK, labelled.Body);
+        Assert.Equal(Outputs(plain.Body), Outputs(labelled.Body));
+    }
+
+    [Theory]
     [InlineData("zstd")]
     [InlineData("gzip, br")]
+    [InlineData("identity, gzip")]
     public async Task UnsupportedEncoding_415_SaysWhatToSend(string encoding)
     {
         var (status, body) = await SendAsync(Compress(Encoding.UTF8.GetBytes(GoldenFile.Load("tabular", "1").RequestBody()), "gzip"), encoding);

@@ -68,4 +68,18 @@ public sealed class RestForwardTests(GatewayFixture fixture)
         Assert.Equal("1", response.Headers.GetValues(GatewayHeaders.ServedVersion).Single());
         Assert.Contains("\"outputs\"", System.Text.Encoding.UTF8.GetString(body), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("br")]
+    public async Task BodyThatIsNotItsContentEncoding_WorkersClear400(string encoding)
+    {
+        using var content = new StringContent(Infer.RestBody);
+        content.Headers.ContentEncoding.Add(encoding);
+
+        using var response = await fixture.Gateway.Http.PostAsync("/v2/models/tabular/versions/1/infer", content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("could not be inflated", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
 }
