@@ -11,7 +11,7 @@ namespace Serving.Gateway.Routing;
 internal static class GatewayErrors
 {
     public static Task WriteAsync(HttpContext context, RouteError error, bool grpc) =>
-        grpc ? WriteGrpcAsync(context, error.GrpcStatus, error.Message) : WriteRestAsync(context, error.HttpStatus, error.Message);
+        grpc ? WriteGrpcAsync(context, error.GrpcStatus, error.Message, error.AcceptEncoding) : WriteRestAsync(context, error.HttpStatus, error.Message);
 
     public static Task WriteRestAsync(HttpContext context, int status, string message)
     {
@@ -33,7 +33,8 @@ internal static class GatewayErrors
         return context.Response.Body.WriteAsync(body).AsTask();
     }
 
-    public static Task WriteGrpcAsync(HttpContext context, Grpc.Core.StatusCode status, string message)
+    /// <summary>A trailers-only gRPC answer; <paramref name="acceptEncoding"/> goes out as <c>grpc-accept-encoding</c> when given.</summary>
+    public static Task WriteGrpcAsync(HttpContext context, Grpc.Core.StatusCode status, string message, string? acceptEncoding = null)
     {
         if (context.Response.HasStarted)
         {
@@ -45,6 +46,11 @@ internal static class GatewayErrors
         context.Response.ContentType = "application/grpc";
         context.Response.Headers["grpc-status"] = ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture);
         context.Response.Headers["grpc-message"] = PercentEncode(message);
+        if (acceptEncoding is not null)
+        {
+            context.Response.Headers["grpc-accept-encoding"] = acceptEncoding;
+        }
+
         return context.Response.CompleteAsync();
     }
 

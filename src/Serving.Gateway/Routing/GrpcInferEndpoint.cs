@@ -137,7 +137,7 @@ internal sealed class GrpcInferEndpoint(
         var inflated = GrpcCompressedPrefix.Inflate(buffer, headers[GatewayHeaders.GrpcEncoding].FirstOrDefault(), isCompleted);
         if (inflated.Error is { } error)
         {
-            return (buffer, LeadingFields.Invalid(error));
+            return (buffer, inflated.UnsupportedEncoding ? LeadingFields.UnsupportedEncoding(error) : LeadingFields.Invalid(error));
         }
 
         if (inflated.Frame is not { } frame)
@@ -160,6 +160,11 @@ internal sealed class GrpcInferEndpoint(
         if (fields.Status == LeadingFieldsStatus.Invalid)
         {
             return Fail(RouteError.Invalid(fields.Error!));
+        }
+
+        if (fields.Status == LeadingFieldsStatus.UnsupportedEncoding)
+        {
+            return Fail(RouteError.UnsupportedEncoding(fields.Error!, GrpcCompressedPrefix.AcceptEncoding));
         }
 
         if (fields.MessageLength > options.Value.MaxRequestBytes)

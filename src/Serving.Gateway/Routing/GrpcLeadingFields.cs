@@ -46,6 +46,7 @@ internal static class GrpcLeadingFields
         reader.Advance(4);
         var messageLength = BinaryPrimitives.ReadUInt32BigEndian(lengthBytes);
         var end = FrameHeaderLength + (long)messageLength;
+
         var fields = new LeadingFields(LeadingFieldsStatus.Ok, null, messageLength);
         while (reader.Consumed < end)
         {
@@ -95,6 +96,13 @@ internal static class GrpcLeadingFields
             var range = new FieldRange(reader.Consumed, (int)length);
             fields = field == 1 ? fields with { Name = range } : fields with { Version = range };
             reader.Advance((long)length);
+        }
+
+        // A body that ended early with no name in it: say so, rather than that the name is missing. (With the name
+        // whole, the header's length decides: over the limit it is refused as too large without reading on.)
+        if (fields.Name is null && isCompleted && buffer.Length < end)
+        {
+            return LeadingFields.Invalid($"the message is truncated: its header says {messageLength} bytes, the request ended after {buffer.Length - FrameHeaderLength}");
         }
 
         return fields;

@@ -12,4 +12,6 @@ internal readonly record struct LeadingFields(LeadingFieldsStatus Status, string
     public FieldRange? Version { get; init; }
 
     public static LeadingFields Invalid(string error) => new(LeadingFieldsStatus.Invalid, error, 0);
+
+    public static LeadingFields UnsupportedEncoding(string error) => new(LeadingFieldsStatus.UnsupportedEncoding, error, 0);
 }

@@ -19,6 +19,13 @@ internal sealed record RouteError(InferenceErrorCode Code, string Message, int? 
 
     public static RouteError Invalid(string message) => new(InferenceErrorCode.InvalidArgument, message);
 
+    /// <summary>UNIMPLEMENTED with <c>grpc-accept-encoding</c>, the gRPC spec's answer to a message compressed in an encoding the server lacks.</summary>
+    public static RouteError UnsupportedEncoding(string message, string acceptEncoding) =>
+        new(InferenceErrorCode.Unimplemented, message) { AcceptEncoding = acceptEncoding };
+
+    /// <summary>What a gRPC answer lists in <c>grpc-accept-encoding</c>, if anything.</summary>
+    public string? AcceptEncoding { get; init; }
+
     public int HttpStatus => new InferenceException(Code, Message, HttpStatusOverride).HttpStatus;
 
     public Grpc.Core.StatusCode GrpcStatus => new InferenceException(Code, Message).GrpcStatus;

@@ -17,4 +17,6 @@ public enum InferenceErrorCode
     PermissionDenied,
     /// <summary>A fault on our side (500 / INTERNAL); the message never carries internals.</summary>
     Internal,
+    /// <summary>Something this server does not do, such as a message compression it lacks (501 / UNIMPLEMENTED).</summary>
+    Unimplemented,
 }

@@ -26,6 +26,7 @@ public sealed class InferenceException : Exception
         InferenceErrorCode.ResourceExhausted => 429,
         InferenceErrorCode.DeadlineExceeded => 504,
         InferenceErrorCode.PermissionDenied => 403,
+        InferenceErrorCode.Unimplemented => 501,
         _ => 500,
     };
 
@@ -38,6 +39,7 @@ public sealed class InferenceException : Exception
         InferenceErrorCode.ResourceExhausted => Grpc.Core.StatusCode.ResourceExhausted,
         InferenceErrorCode.DeadlineExceeded => Grpc.Core.StatusCode.DeadlineExceeded,
         InferenceErrorCode.PermissionDenied => Grpc.Core.StatusCode.PermissionDenied,
+        InferenceErrorCode.Unimplemented => Grpc.Core.StatusCode.Unimplemented,
         _ => Grpc.Core.StatusCode.Internal,
     };
 

@@ -40,7 +40,11 @@ public static class WorkerServiceCollectionExtensions
         // REST bodies sent with Content-Encoding gzip, deflate or br (Triton's HTTP client compresses this way);
         // the body limit applies to the inflated bytes (RequestBodyReader), so a small bomb can't grow past it.
         services.AddRequestDecompression();
-        services.AddGrpc(o => o.EnableDetailedErrors = false);
+        services.AddGrpc(o =>
+        {
+            o.EnableDetailedErrors = false;
+            o.CompressionProviders = Serving.Worker.Endpoints.CheckedCompressionProvider.Defaults();
+        });
         services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>().Configure<IOptions<WorkerOptions>>((grpc, worker) =>
             grpc.MaxReceiveMessageSize = (int)Math.Min(worker.Value.MaxRequestBytes, int.MaxValue));
         // Reflection lists exactly what the worker serves (the inference service is bound by hand, not by the generated base).

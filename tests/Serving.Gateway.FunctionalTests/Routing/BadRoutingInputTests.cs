@@ -81,6 +81,7 @@ public sealed class BadRoutingInputTests(GatewayFixture fixture)
         { "name with a varint wire type", [0, 0, 0, 0, 2, 0x08, 0x01], StatusCode.InvalidArgument },
         { "field past the message end", [0, 0, 0, 0, 3, 0x0A, 0x7F, 0x61], StatusCode.InvalidArgument },
         { "truncated name", [0, 0, 0, 0, 9, 0x0A, 0x07, 0x74, 0x61], StatusCode.InvalidArgument },
+        { "body shorter than its header says, nothing routable in it", [0, 0, 0, 0, 100, 0x61, 0x62, 0x63], StatusCode.InvalidArgument },
         { "name is not UTF-8", [0, 0, 0, 0, 4, 0x0A, 0x02, 0xC3, 0x28], StatusCode.InvalidArgument },
         { "length-only frame claiming 4 GiB", [0, 0xFF, 0xFF, 0xFF, 0xFF, 0x0A, 0x07, .. "tabular"u8.ToArray()], StatusCode.InvalidArgument },
         { "bare header claiming 4 GiB", [0, 0xFF, 0xFF, 0xFF, 0xFF], StatusCode.InvalidArgument },
@@ -95,6 +96,41 @@ public sealed class BadRoutingInputTests(GatewayFixture fixture)
 
         Assert.True(status == (int)expected, $"{what}: {(StatusCode)status} {message}");
         Assert.NotEmpty(message);
+        var (response, _) = await Infer.GrpcAsync(fixture.Gateway.Grpc);
+        Assert.NotEmpty(response.Outputs);
+    }
+
+    [Theory]
+    [InlineData("zstd")]
+    [InlineData("snappy")]
+    public async Task Grpc_CompressedInAnEncodingNobodyHas_Unimplemented_WithWhatIsAccepted_AsTheWorkerSaysIt(string encoding)
+    {
+        // The gRPC spec's answer to a message in an unsupported compression: UNIMPLEMENTED and grpc-accept-encoding.
+        var body = RawGrpc.Frame(Infer.GrpcRequest(version: "1").ToByteArray(), compressed: true);
+
+        var direct = await RawGrpc.SendEncodedAsync(fixture.WorkerA.Listeners.GrpcPort, body, encoding);
+        var routed = await RawGrpc.SendEncodedAsync(fixture.Gateway.Listeners.GrpcPort, body, encoding);
+
+        Assert.Equal((int)StatusCode.Unimplemented, direct.GrpcStatus);
+        Assert.True(routed.GrpcStatus == (int)StatusCode.Unimplemented, routed.Message);
+        Assert.Contains("use gzip or deflate", routed.Message, StringComparison.Ordinal);
+        Assert.Equal(direct.AcceptEncoding!.Split(',').Order(), routed.AcceptEncoding!.Split(',').Order());
+    }
+
+    [Theory]
+    [InlineData("gzip", "the message is not valid gzip")]
+    [InlineData("deflate", "the message is not valid deflate")]
+    public async Task Grpc_NotItsEncoding_InvalidArgument_AtTheGatewayAndTheWorker(string encoding, string expected)
+    {
+        var body = RawGrpc.Frame(Infer.GrpcRequest(version: "1").ToByteArray(), compressed: true);
+
+        var direct = await RawGrpc.SendEncodedAsync(fixture.WorkerA.Listeners.GrpcPort, body, encoding);
+        var routed = await RawGrpc.SendEncodedAsync(fixture.Gateway.Listeners.GrpcPort, body, encoding);
+
+        Assert.True(direct.GrpcStatus == (int)StatusCode.InvalidArgument, $"{(StatusCode)direct.GrpcStatus} {direct.Message}");
+        Assert.Contains(expected, direct.Message, StringComparison.Ordinal);
+        Assert.True(routed.GrpcStatus == (int)StatusCode.InvalidArgument, $"{(StatusCode)routed.GrpcStatus} {routed.Message}");
+        Assert.Contains(expected, routed.Message, StringComparison.Ordinal);
         var (response, _) = await Infer.GrpcAsync(fixture.Gateway.Grpc);
         Assert.NotEmpty(response.Outputs);
     }

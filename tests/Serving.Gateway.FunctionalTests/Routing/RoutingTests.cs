@@ -62,14 +62,16 @@ public sealed class RoutingTests(GatewayFixture fixture)
     }
 
     [Theory]
-    [InlineData("", "1")]
-    [InlineData("2", "2")]
-    public async Task Grpc_GzipCompressedRequest_RoutedByItsFields_ForwardedCompressed_SameAnswer(string named, string served)
+    [InlineData("", "1", "gzip")]
+    [InlineData("2", "2", "gzip")]
+    [InlineData("", "1", "deflate")]
+    [InlineData("2", "2", "deflate")]
+    public async Task Grpc_CompressedRequest_RoutedByItsFields_ForwardedCompressed_SameAnswer(string named, string served, string encoding)
     {
         await Policies.SetAsync(fixture.Gateway, """{"weights": {"1": 100, "2": 0}}""");
         var plain = await Infer.GrpcAsync(fixture.Gateway.Grpc, Infer.GrpcRequest(version: served));
 
-        var (response, version) = await Infer.GrpcAsync(fixture.Gateway.Grpc, Infer.GrpcRequest(version: named), Infer.Gzip);
+        var (response, version) = await Infer.GrpcAsync(fixture.Gateway.Grpc, Infer.GrpcRequest(version: named), new() { { "grpc-internal-encoding-request", encoding } });
 
         Assert.Equal(served, version);
         Assert.NotEmpty(response.Outputs);

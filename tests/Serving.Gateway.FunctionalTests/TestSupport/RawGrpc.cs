@@ -16,8 +16,18 @@ internal static class RawGrpc
         return (status, message);
     }
 
+    /// <summary>Sends <paramref name="body"/> with a <c>grpc-encoding</c> header; also returns the answer's <c>grpc-accept-encoding</c>.</summary>
+    public static async Task<(int GrpcStatus, string Message, string? AcceptEncoding)> SendEncodedAsync(int port, byte[] body, string encoding)
+    {
+        string? accept = null;
+        var (status, message, _) = await SendAsync(port, new ByteArrayContent(body), request => request.Headers.TryAddWithoutValidation("grpc-encoding", encoding), response => accept = Header(response, "grpc-accept-encoding"));
+        return (status, message, accept);
+    }
+
     /// <summary>Sends <paramref name="content"/> as the call's body; also returns the answer's body (its gRPC frames).</summary>
-    public static async Task<(int GrpcStatus, string Message, byte[] Body)> SendAsync(int port, HttpContent content)
+    public static Task<(int GrpcStatus, string Message, byte[] Body)> SendAsync(int port, HttpContent content) => SendAsync(port, content, null, null);
+
+    private static async Task<(int GrpcStatus, string Message, byte[] Body)> SendAsync(int port, HttpContent content, Action<HttpRequestMessage>? edit, Action<HttpResponseMessage>? inspect)
     {
         using var http = new HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{port}/inference.GRPCInferenceService/ModelInfer")
@@ -28,7 +38,9 @@ internal static class RawGrpc
         };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
         request.Headers.TE.Add(new TransferCodingWithQualityHeaderValue("trailers"));
+        edit?.Invoke(request);
         using var response = await http.SendAsync(request);
+        inspect?.Invoke(response);
         var body = await response.Content.ReadAsByteArrayAsync();
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var status = Header(response, "grpc-status") ?? throw new InvalidOperationException($"no grpc-status: {response}; trailers {response.TrailingHeaders}");
@@ -36,9 +48,13 @@ internal static class RawGrpc
     }
 
     /// <summary><paramref name="message"/> in a gRPC frame: uncompressed, with its big-endian length.</summary>
-    public static byte[] Frame(byte[] message)
+    public static byte[] Frame(byte[] message) => Frame(message, compressed: false);
+
+    /// <summary><paramref name="message"/> in a gRPC frame with its compressed flag as given (the bytes are not changed).</summary>
+    public static byte[] Frame(byte[] message, bool compressed)
     {
         var frame = new byte[5 + message.Length];
+        frame[0] = compressed ? (byte)1 : (byte)0;
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)message.Length);
         message.CopyTo(frame, 5);
         return frame;

@@ -7,68 +7,81 @@ using Serving.Protocol.Inference;
 
 namespace Serving.Gateway.Tests.Routing;
 
-/// <summary>Reading the leading fields of a gzip-compressed gRPC message from the start of it.</summary>
+/// <summary>Reading the leading fields of a gzip- or deflate-compressed gRPC message from the start of it.</summary>
 public sealed class GrpcCompressedPrefixTests
 {
-    [Fact]
-    public void WholeMessage_InflatedFrameHoldsNameAndVersion()
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("deflate")]
+    public void WholeMessage_InflatedFrameHoldsNameAndVersion(string encoding)
     {
-        var body = Compressed(Request("tabular", "2", rawBytes: 64));
+        var body = Compressed(Request("tabular", "2", rawBytes: 64), encoding);
 
-        var result = GrpcCompressedPrefix.Inflate(new ReadOnlySequence<byte>(body), "gzip", isCompleted: true);
+        var result = GrpcCompressedPrefix.Inflate(new ReadOnlySequence<byte>(body), encoding, isCompleted: true);
 
         var (name, version) = Fields(result);
         Assert.Equal(("tabular", "2"), (name, version));
     }
 
-    [Fact]
-    public void StartOfALargeMessage_IsEnough()
+    [Theory]
+    [InlineData("GZIP")]
+    [InlineData("Deflate")]
+    public void StartOfALargeMessage_IsEnough(string encoding)
     {
         // 200 KB of random tensor bytes barely compress, so only the first 4 KiB of the body has arrived.
         var raw = new byte[200_000];
         new Random(5).NextBytes(raw);
-        var body = Compressed(Request(new string('m', 200), new string('9', 200), raw));
+        var body = Compressed(Request(new string('m', 200), new string('9', 200), raw), encoding.ToLowerInvariant());
         Assert.True(body.Length > 150_000);
 
-        var result = GrpcCompressedPrefix.Inflate(new ReadOnlySequence<byte>(body.AsMemory(0, 4096)), "GZIP", isCompleted: false);
+        var result = GrpcCompressedPrefix.Inflate(new ReadOnlySequence<byte>(body.AsMemory(0, 4096)), encoding, isCompleted: false);
 
         Assert.Equal((new string('m', 200), new string('9', 200)), Fields(result));
     }
 
-    [Fact]
-    public void TooLittleOfTheBody_NeedsMore_ThenTruncatedWhenTheBodyEnded()
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("deflate")]
+    public void TooLittleOfTheBody_NeedsMore_ThenTruncatedWhenTheBodyEnded(string encoding)
     {
         var raw = new byte[50_000];
         new Random(6).NextBytes(raw);
-        var body = Compressed(Request("tabular", "1", raw));
+        var body = Compressed(Request("tabular", "1", raw), encoding);
         var start = new ReadOnlySequence<byte>(body.AsMemory(0, 12));
 
-        Assert.True(GrpcCompressedPrefix.Inflate(start, "gzip", isCompleted: false).NeedMoreData);
-        Assert.Contains("truncated", GrpcCompressedPrefix.Inflate(start, "gzip", isCompleted: true).Error, StringComparison.Ordinal);
+        Assert.True(GrpcCompressedPrefix.Inflate(start, encoding, isCompleted: false).NeedMoreData);
+        Assert.Contains("truncated", GrpcCompressedPrefix.Inflate(start, encoding, isCompleted: true).Error, StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData(null, "has no grpc-encoding header")]
-    [InlineData("", "has no grpc-encoding header")]
-    [InlineData("deflate", "grpc-encoding 'deflate' is not supported by the gateway: use gzip")]
-    [InlineData("snappy", "grpc-encoding 'snappy' is not supported")]
-    public void OtherEncodings_RefusedWithWhatToUse(string? encoding, string reason)
+    [InlineData(null, "has no grpc-encoding header", false)]
+    [InlineData("", "has no grpc-encoding header", false)]
+    [InlineData("snappy", "grpc-encoding 'snappy' is not supported: use gzip or deflate", true)]
+    [InlineData("zstd", "grpc-encoding 'zstd' is not supported: use gzip or deflate", true)]
+    public void OtherEncodings_RefusedWithWhatToUse(string? encoding, string reason, bool unsupported)
     {
-        var body = Compressed(Request("tabular", "1", rawBytes: 16));
+        var body = Compressed(Request("tabular", "1", rawBytes: 16), "gzip");
 
         var result = GrpcCompressedPrefix.Inflate(new ReadOnlySequence<byte>(body), encoding, isCompleted: true);
 
         Assert.Contains(reason, result.Error, StringComparison.Ordinal);
+        Assert.Equal(unsupported, result.UnsupportedEncoding);
     }
 
-    [Fact]
-    public void NotGzip_Refused()
+    [Theory]
+    [InlineData("gzip", "none", "the message is not valid gzip")]
+    [InlineData("deflate", "none", "the message is not valid deflate (zlib) data")]
+    [InlineData("gzip", "deflate", "the message is not valid gzip")]
+    [InlineData("deflate", "gzip", "the message is not valid deflate (zlib) data")]
+    public void NotItsEncoding_Refused(string labelled, string sent, string error)
     {
-        var body = Frames.Frame(Request("tabular", "1", rawBytes: 16).ToByteArray(), compressed: 1);
+        var request = Request("tabular", "1", rawBytes: 16);
+        var body = sent == "none" ? Frames.Frame(request.ToByteArray(), compressed: 1) : Compressed(request, sent);
 
-        var result = GrpcCompressedPrefix.Inflate(new ReadOnlySequence<byte>(body), "gzip", isCompleted: true);
+        var result = GrpcCompressedPrefix.Inflate(new ReadOnlySequence<byte>(body), labelled, isCompleted: true);
 
-        Assert.Equal("the message is not valid gzip", result.Error);
+        Assert.Equal(error, result.Error);
+        Assert.False(result.UnsupportedEncoding);
     }
 
     private static (string? Name, string? Version) Fields(GrpcCompressedPrefix.Result result)
@@ -80,12 +93,14 @@ public sealed class GrpcCompressedPrefixTests
         return (Frames.Text(frame, fields.Name), Frames.Text(frame, fields.Version));
     }
 
-    private static byte[] Compressed(ModelInferRequest request)
+    private static byte[] Compressed(ModelInferRequest request, string encoding)
     {
         using var output = new MemoryStream();
-        using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
+        using (Stream compressor = encoding == "gzip"
+            ? new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true)
+            : new ZLibStream(output, CompressionLevel.Fastest, leaveOpen: true))
         {
-            request.WriteTo(gzip);
+            request.WriteTo(compressor);
         }
 
         return Frames.Frame(output.ToArray(), compressed: 1);

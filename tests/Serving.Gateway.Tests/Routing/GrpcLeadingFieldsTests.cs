@@ -127,6 +127,7 @@ public sealed class GrpcLeadingFieldsTests
     [InlineData(new byte[] { 0, 0, 0, 0, 2, 0x08, 0x01 }, "wire type 0")]
     [InlineData(new byte[] { 0, 0, 0, 0, 3, 0x0A, 0x05, 0x61 }, "runs past the end of the message")]
     [InlineData(new byte[] { 0, 0, 0, 0, 9, 0x0A, 0x07, 0x61 }, "truncated")]
+    [InlineData(new byte[] { 0, 0, 0, 0, 100, 0x61, 0x62, 0x63 }, "the message is truncated: its header says 100 bytes, the request ended after 3")]
     [InlineData(new byte[] { 0, 0, 0, 0, 12, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01 }, "not a valid varint")]
     public void Parse_Malformed_InvalidWithReason(byte[] body, string reason)
     {

@@ -14,6 +14,7 @@ public sealed class InferenceExceptionTests
         { InferenceErrorCode.DeadlineExceeded, 504, StatusCode.DeadlineExceeded },
         { InferenceErrorCode.PermissionDenied, 403, StatusCode.PermissionDenied },
         { InferenceErrorCode.Internal, 500, StatusCode.Internal },
+        { InferenceErrorCode.Unimplemented, 501, StatusCode.Unimplemented },
     };
 
     [Theory]
