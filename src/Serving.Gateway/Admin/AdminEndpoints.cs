@@ -38,6 +38,26 @@ internal static class AdminEndpoints
         group.MapGet("/models/{model}/policy/history", History);
     }
 
+    /// <summary>
+    /// The methods an admin path takes (for a 405 with Allow when it is asked with another), else null. Only reached
+    /// past the bearer check: without a valid token every admin path is 401.
+    /// </summary>
+    public static string? MethodsFor(string? path)
+    {
+        if (path is null || !path.StartsWith(Prefix + "/", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        return path[(Prefix.Length + 1)..].TrimEnd('/').Split('/') switch
+        {
+            ["models"] => "GET",
+            ["models", { Length: > 0 }, "policy"] => "GET, PUT",
+            ["models", { Length: > 0 }, "policy", "history"] => "GET",
+            _ => null,
+        };
+    }
+
     private static Task ListModels(HttpContext context)
     {
         var services = context.RequestServices;

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Serving.Gateway.Admin;
 using Serving.Gateway.Routing;
 using Serving.Gateway.Traffic;
 using Serving.Hosting.Health;
@@ -47,7 +48,12 @@ internal static class GatewayRestEndpoints
     public static void MapFallback(IEndpointRouteBuilder app) =>
         app.MapFallback((HttpContext c) =>
         {
-            var (status, message) = RestPaths.NoEndpoint(c.Request.Method, c.Request.Path.Value, Names.PrintablePath(c.Request.Path.Value), out var allow);
+            var printable = Names.PrintablePath(c.Request.Path.Value);
+            var admin = AdminEndpoints.MethodsFor(c.Request.Path.Value);
+            var allow = admin;
+            var (status, message) = admin is not null
+                ? RestPaths.NotAllowed(c.Request.Method, printable, admin)
+                : RestPaths.NoEndpoint(c.Request.Method, c.Request.Path.Value, printable, out allow);
             if (allow is not null)
             {
                 c.Response.Headers.Allow = allow;

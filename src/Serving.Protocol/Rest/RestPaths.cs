@@ -41,8 +41,10 @@ public static class RestPaths
     public static (int Status, string Message) NoEndpoint(string method, string? path, string printablePath, out string? allow)
     {
         allow = MethodFor(path);
-        return allow is not null
-            ? (405, $"{method} is not allowed on {printablePath}: use {allow}")
-            : (404, $"no endpoint at {method} {printablePath}");
+        return allow is not null ? NotAllowed(method, printablePath, allow) : (404, $"no endpoint at {method} {printablePath}");
     }
+
+    /// <summary>405 for a path that takes only <paramref name="allow"/> (which also goes out as the Allow header).</summary>
+    public static (int Status, string Message) NotAllowed(string method, string printablePath, string allow) =>
+        (405, $"{method} is not allowed on {printablePath}: use {allow}");
 }

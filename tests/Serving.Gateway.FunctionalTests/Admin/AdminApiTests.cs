@@ -47,6 +47,39 @@ public sealed class AdminApiTests(GatewayFixture fixture)
         Assert.Equal("1=100 2=0", Policies.Weights(await Policies.GetAsync(fixture.Gateway.Admin!)));
     }
 
+    [Theory]
+    [InlineData("POST", "/admin/models/tabular/policy", "GET, PUT")]
+    [InlineData("DELETE", "/admin/models/tabular/policy", "GET, PUT")]
+    [InlineData("PUT", "/admin/models", "GET")]
+    [InlineData("DELETE", "/admin/models/tabular/policy/history", "GET")]
+    [InlineData("POST", "/admin/models/nope/policy", "GET, PUT")]
+    public async Task WrongMethod_405_WithAllow_AndNothingChanges(string method, string path, string allow)
+    {
+        await Policies.SetAsync(fixture.Gateway, """{"weights": {"1": 100, "2": 0}}""");
+        using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent("""{"weights": {"1": 0, "2": 100}}""") };
+
+        using var response = await fixture.Gateway.Admin!.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+        Assert.Equal(allow, string.Join(", ", response.Content.Headers.Allow));
+        Assert.Contains($"use {allow}", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("1=100 2=0", Policies.Weights(await Policies.GetAsync(fixture.Gateway.Admin!)));
+    }
+
+    [Theory]
+    [InlineData("GET", "/admin/nothing-here")]
+    [InlineData("GET", "/admin/models/tabular")]
+    [InlineData("PUT", "/admin/models/tabular/policy/extra")]
+    public async Task UnknownAdminPath_404(string method, string path)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+
+        using var response = await fixture.Gateway.Admin!.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("no endpoint at", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AdminPaths_NotOnTheFrontDoorPorts()
     {
