@@ -24,8 +24,34 @@ public static class DriftEndpointRouteBuilderExtensions
         app.MapGet("/v2/health/ready", (ReadinessState readiness) => readiness.IsReady ? Results.Ok() : Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
         app.MapGet("/v2/drift/report", Report);
         app.MapGet("/v2/drift/report/{model}/{version}", VersionReport);
+        app.MapFallback(NoEndpoint);
         return app;
     }
+
+    /// <summary>Every path here takes GET: another method on one of them is 405 with Allow, any other path 404, each with a JSON error.</summary>
+    private static IResult NoEndpoint(HttpContext context)
+    {
+        var path = context.Request.Path.Value;
+        var printable = Serving.Protocol.Rest.RestPaths.Printable(path);
+        if (IsOwnPath(path))
+        {
+            context.Response.Headers.Allow = "GET";
+            var (status, message) = Serving.Protocol.Rest.RestPaths.NotAllowed(context.Request.Method, printable, "GET");
+            return Error(status, message);
+        }
+
+        return Error(StatusCodes.Status404NotFound,
+            $"no endpoint at {context.Request.Method} {printable}: the drift monitor answers GET /v2/drift/report, /v2/drift/report/{{model}}/{{version}}, /v2/health/live, /v2/health/ready and /metrics");
+    }
+
+    private static bool IsOwnPath(string? path) => (path ?? "").TrimEnd('/').Split('/') switch
+    {
+        ["", "metrics"] => true,
+        ["", "v2", "health", "live" or "ready"] => true,
+        ["", "v2", "drift", "report"] => true,
+        ["", "v2", "drift", "report", { Length: > 0 }, { Length: > 0 }] => true,
+        _ => false,
+    };
 
     private static IResult Report(HttpContext context)
     {

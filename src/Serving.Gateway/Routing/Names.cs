@@ -17,7 +17,7 @@ internal static partial class Names
     public static string Printable(ReadOnlySpan<char> text) => text.Length > 64 || text.ContainsAnyInRange('\0', '\u001f') ? "(invalid)" : text.ToString();
 
     /// <summary>A request path safe to echo: control characters refused, long ones cut.</summary>
-    public static string PrintablePath(string? path) => path is null ? "/" : path.AsSpan().ContainsAnyInRange('\0', '\u001f') ? "(invalid)" : path.Length > 100 ? path[..100] + "…" : path;
+    public static string PrintablePath(string? path) => Serving.Protocol.Rest.RestPaths.Printable(path);
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\z", RegexOptions.CultureInvariant)]
     private static partial Regex NamePattern();

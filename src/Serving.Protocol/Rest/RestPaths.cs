@@ -44,6 +44,10 @@ public static class RestPaths
         return allow is not null ? NotAllowed(method, printablePath, allow) : (404, $"no endpoint at {method} {printablePath}");
     }
 
+    /// <summary>A request path safe to echo in an error: control characters refused, long ones cut.</summary>
+    public static string Printable(string? path) =>
+        path is null ? "/" : path.AsSpan().ContainsAnyInRange('\0', '\u001f') ? "(invalid)" : path.Length > 100 ? path[..100] + "…" : path;
+
     /// <summary>405 for a path that takes only <paramref name="allow"/> (which also goes out as the Allow header).</summary>
     public static (int Status, string Message) NotAllowed(string method, string printablePath, string allow) =>
         (405, $"{method} is not allowed on {printablePath}: use {allow}");
