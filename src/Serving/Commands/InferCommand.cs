@@ -55,6 +55,13 @@ internal static class InferCommand
                 await Console.Error.WriteLineAsync($"serving infer: the request file is not valid: {e.Message}").ConfigureAwait(false);
                 return 2;
             }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && e.Status.DebugException is not null)
+            {
+                // The client's own failure to connect (a server's UNAVAILABLE answer carries no exception).
+                await Console.Error.WriteLineAsync(
+                    $"serving infer: could not reach {address} ({e.Status.Detail}): is a server listening there? `serving up` takes gRPC on 127.0.0.1:8001, a worker on 8081").ConfigureAwait(false);
+                return 2;
+            }
             catch (RpcException e)
             {
                 await Console.Error.WriteLineAsync($"serving infer: {e.StatusCode}: {e.Status.Detail}").ConfigureAwait(false);

@@ -38,6 +38,21 @@ public sealed class InferCommandTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task NothingListening_ExitTwo_SaysItCouldNotReachIt()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        var (code, _, error) = await ServingCli.RunAsync("infer", "tabular", "--input", Golden, "--grpc", $"127.0.0.1:{port}");
+
+        Assert.Equal(2, code);
+        Assert.Contains($"could not reach http://127.0.0.1:{port}/", error, StringComparison.Ordinal);
+        Assert.Contains("is a server listening there?", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnknownModel_ExitOne_WithTheStatus()
     {
         var (code, _, error) = await ServingCli.RunAsync("infer", "nope", "--input", Golden, "--grpc", $"127.0.0.1:{fixture.Gateway.Listeners.GrpcPort}");
