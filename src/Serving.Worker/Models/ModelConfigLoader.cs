@@ -42,7 +42,7 @@ internal static class ModelConfigLoader
         }
         catch (YamlException e)
         {
-            throw new ModelConfigException($"model '{modelName}': {fileName} line {e.Start.Line}: {Innermost(e).Message}");
+            throw new ModelConfigException($"model '{modelName}': {fileName} {ModelConfigYamlErrors.Describe(text, e)}");
         }
         catch (JsonException e)
         {

@@ -135,7 +135,7 @@ public sealed class ModelConfigLoaderTests : IDisposable
               - { name: x, dtype: FP32, shape: [4] }
             """);
 
-        Assert.Contains("'dtype'", e.Message);
+        Assert.Contains("'inputs[0].dtype' is not a key of inputs[0]", e.Message, StringComparison.Ordinal);
         Assert.Contains("line 3", e.Message);
     }
 
@@ -171,6 +171,29 @@ public sealed class ModelConfigLoaderTests : IDisposable
 
         Assert.Contains("line 2", e.Message);
         Assert.Contains("lots", e.Message);
+    }
+
+    /// <summary>The key, the value and what the key takes, in model.yaml's terms: never a .NET type name.</summary>
+    [Theory]
+    [InlineData("max_batch_size: lots", "line 1, column 17: max_batch_size: 'lots' is not a whole number (up to 2147483647)")]
+    [InlineData("max_batch_size: 1.5", "line 1, column 17: max_batch_size: '1.5' is not a whole number")]
+    [InlineData("max_batch_size: 99999999999", "line 1, column 17: max_batch_size: '99999999999' is not a whole number (up to 2147483647)")]
+    [InlineData("max_batch_size: [1]", "line 1, column 17: max_batch_size: a list is not a whole number")]
+    [InlineData("dynamic_batching: 5", "line 1, column 19: dynamic_batching: '5' is not a mapping with the keys enabled, max_queue_delay_us, arrival_gap_us, preferred_batch_sizes, max_queue_size, instances, default_timeout_ms")]
+    [InlineData("dynamic_batching: { enabled: maybe }", "dynamic_batching.enabled: 'maybe' is not true or false")]
+    [InlineData("dynamic_batching: { preferred_batch_sizes: [1, x] }", "line 1, column 48: dynamic_batching.preferred_batch_sizes[1]: 'x' is not a whole number")]
+    [InlineData("dynamic_batching:\n  instances: two", "line 2, column 14: dynamic_batching.instances: 'two' is not a whole number")]
+    [InlineData("features: { defaults: { mean_radius: big } }", "features.defaults.mean_radius: 'big' is not a number")]
+    [InlineData("inputs:\n  - name: x\n    dims: [4]", "line 3, column 5: 'inputs[0].dims' is not a key of inputs[0]: its keys are name, datatype, shape, labels_file, labels")]
+    [InlineData("instances: 2", "line 1, column 1: 'instances' is not a key of model.yaml: its keys are name, platform, description, version_policy, max_batch_size, inputs, outputs, runtime, dynamic_batching, features")]
+    [InlineData("max_batch_size: [oops", "(check the indentation, quotes and brackets there)")]
+    public void Load_WrongYaml_SaysTheKeyAndWhatItTakes(string yaml, string expected)
+    {
+        var e = LoadYamlFails(yaml.Replace("\\n", "\n", StringComparison.Ordinal));
+
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Serving.", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,0 +1,177 @@
+using System.Collections;
+using System.Reflection;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace Serving.Worker.Models;
+
+/// <summary>
+/// Says what is wrong with a <c>model.yaml</c> in the file's terms: the key, its value and what it takes, or the keys a
+/// section has. YamlDotNet's own messages name .NET types ("No node deserializer was able to deserialize the node into
+/// type System.Int32…", "Property 'x' not found on type 'Serving.Worker.Models.ModelConfig'").
+/// </summary>
+internal static class ModelConfigYamlErrors
+{
+    /// <summary>The message for <paramref name="error"/>, raised while reading <paramref name="text"/> into <see cref="ModelConfig"/>.</summary>
+    public static string Describe(string text, YamlException error)
+    {
+        var at = $"line {error.Start.Line}, column {error.Start.Column}";
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException syntax)
+        {
+            // Not YAML at all: the parser's own words are about the text, not about .NET.
+            return $"line {syntax.Start.Line}, column {syntax.Start.Column}: {Innermost(syntax).Message} (check the indentation, quotes and brackets there)";
+        }
+
+        var found = stream.Documents.Count == 0 ? null : Find(stream.Documents[0].RootNode, typeof(ModelConfig), "", error.Start);
+        return found is null ? $"{at}: {Innermost(error).Message}" : $"{at}: {found}";
+    }
+
+    private static string? Find(YamlNode node, Type type, string path, Mark mark)
+    {
+        switch (node)
+        {
+            case YamlMappingNode mapping when Dictionary(type) is { } valueType:
+                foreach (var (key, value) in mapping.Children)
+                {
+                    var name = $"{path}{Scalar(key)}";
+                    if (At(value, mark))
+                    {
+                        return NotA(name, value, valueType);
+                    }
+
+                    if (Find(value, valueType, name + ".", mark) is { } inner)
+                    {
+                        return inner;
+                    }
+                }
+
+                return null;
+            case YamlMappingNode mapping:
+                foreach (var (key, value) in mapping.Children)
+                {
+                    var name = Scalar(key);
+                    var property = Property(type, name);
+                    if (property is null)
+                    {
+                        if (At(key, mark))
+                        {
+                            var section = path.Length == 0 ? "model.yaml" : path.TrimEnd('.');
+                            return $"'{path}{name}' is not a key of {section}: its keys are {string.Join(", ", Keys(type))}";
+                        }
+
+                        continue;
+                    }
+
+                    if (At(value, mark))
+                    {
+                        return NotA(path + name, value, property.PropertyType);
+                    }
+
+                    if (Find(value, property.PropertyType, $"{path}{name}.", mark) is { } inner)
+                    {
+                        return inner;
+                    }
+                }
+
+                return null;
+            case YamlSequenceNode sequence when Element(type) is { } elementType:
+                var index = 0;
+                foreach (var item in sequence.Children)
+                {
+                    var name = $"{path.TrimEnd('.')}[{index++}]";
+                    if (At(item, mark))
+                    {
+                        return NotA(name, item, elementType);
+                    }
+
+                    if (Find(item, elementType, name + ".", mark) is { } inner)
+                    {
+                        return inner;
+                    }
+                }
+
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private static string NotA(string key, YamlNode value, Type type)
+    {
+        var shown = value is YamlScalarNode scalar ? $"'{Short(scalar.Value ?? "")}'" : value is YamlSequenceNode ? "a list" : "a mapping";
+        return $"{key}: {shown} is not {Expected(type)}";
+    }
+
+    private static string Expected(Type type)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        if (type == typeof(int))
+        {
+            return "a whole number (up to 2147483647)";
+        }
+
+        if (type == typeof(long))
+        {
+            return "a whole number";
+        }
+
+        if (type == typeof(double) || type == typeof(float))
+        {
+            return "a number";
+        }
+
+        if (type == typeof(bool))
+        {
+            return "true or false";
+        }
+
+        if (type == typeof(string))
+        {
+            return "text";
+        }
+
+        if (Element(type) is { } element)
+        {
+            return $"a list of {Plural(Expected(element))}";
+        }
+
+        return Dictionary(type) is { } value
+            ? $"a mapping of names to {Plural(Expected(value))}"
+            : $"a mapping with the keys {string.Join(", ", Keys(type))}";
+    }
+
+    private static string Plural(string expected) => expected switch
+    {
+        "a whole number (up to 2147483647)" or "a whole number" => "whole numbers",
+        "a number" => "numbers",
+        _ => expected.StartsWith("a mapping", StringComparison.Ordinal) ? "mappings" + expected["a mapping".Length..] : expected,
+    };
+
+    private static bool At(YamlNode node, Mark mark) => node.Start.Line == mark.Line && node.Start.Column == mark.Column;
+
+    private static string Scalar(YamlNode node) => node is YamlScalarNode { Value: { } value } ? value : "?";
+
+    private static PropertyInfo? Property(Type type, string key) =>
+        Properties(type).FirstOrDefault(p => UnderscoredNamingConvention.Instance.Apply(p.Name) == key);
+
+    private static IEnumerable<string> Keys(Type type) => Properties(type).Select(p => UnderscoredNamingConvention.Instance.Apply(p.Name));
+
+    private static IEnumerable<PropertyInfo> Properties(Type type) =>
+        type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite);
+
+    private static Type? Element(Type type) =>
+        type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>) ? type.GetGenericArguments()[0] : null;
+
+    private static Type? Dictionary(Type type) =>
+        type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Dictionary<,>) && typeof(IDictionary).IsAssignableFrom(type) ? type.GetGenericArguments()[1] : null;
+
+    private static string Short(string text) => text.Length <= 64 ? text : text[..64] + "…";
+
+    private static Exception Innermost(Exception e) => e.InnerException is { } inner ? Innermost(inner) : e;
+}
