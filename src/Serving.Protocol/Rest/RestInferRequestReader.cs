@@ -73,7 +73,12 @@ public static class RestInferRequestReader
                 if (root.TryGetProperty("parameters", out var parameters))
                 {
                     ReadParameters(parameters, request.Parameters);
-                    request.BinaryOutputByDefault = request.Parameters.TryGetValue("binary_data_output", out var b) && b is true;
+                    request.BinaryOutputByDefault = parameters.TryGetProperty("binary_data_output", out var b) && b.ValueKind switch
+                    {
+                        JsonValueKind.True => true,
+                        JsonValueKind.False => false,
+                        _ => throw InferenceException.Invalid($"binary_data_output must be true or false, not {b.GetRawText()}"),
+                    };
                 }
 
                 return request;

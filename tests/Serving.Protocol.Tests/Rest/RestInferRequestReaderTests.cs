@@ -325,12 +325,23 @@ public sealed class RestInferRequestReaderTests
     [Theory]
     [InlineData("true", true)]
     [InlineData("false", false)]
-    [InlineData("1", false)]
     public void Read_BinaryDataOutputParameter_SetsBinaryOutputByDefault(string value, bool expected)
     {
         using var request = Read($$$"""{"inputs": [], "parameters": {"binary_data_output": {{{value}}}}}""");
 
         Assert.Equal(expected, request.BinaryOutputByDefault);
+    }
+
+    [Theory]
+    [InlineData("1")]
+    [InlineData("\"yes\"")]
+    [InlineData("null")]
+    public void Read_BinaryDataOutputParameter_NotABoolean_Invalid(string value)
+    {
+        // As the per-output binary_data: a value that is not true or false is a mistake to report, not a false.
+        var e = InferenceAssert.Invalid(() => Read($$$"""{"inputs": [], "parameters": {"binary_data_output": {{{value}}}}}"""));
+
+        Assert.Equal($"binary_data_output must be true or false, not {value}", e.Message);
     }
 
     [Fact]
