@@ -28,6 +28,10 @@ internal static class ModelMetadataClient
                 cancellationToken: cancellationToken);
             return response.Inputs.Select(i => new TensorSpec(i.Name, i.Datatype, i.Shape.ToArray())).ToList();
         }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && e.Status.DebugException is not null)
+        {
+            throw new LoadTestException($"could not reach {target.Address} ({e.Status.Detail}): is a server listening there? (`serving up`: gRPC 8001, REST 8000)", e);
+        }
         catch (RpcException e)
         {
             throw new LoadTestException($"gRPC ModelMetadata for '{target.Model}' at {target.Address} failed: {e.StatusCode} {e.Status.Detail}", e);
@@ -54,6 +58,10 @@ internal static class ModelMetadataClient
                     i.GetProperty("datatype").GetString()!,
                     i.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray()))
                 .ToList();
+        }
+        catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ConnectionError)
+        {
+            throw new LoadTestException($"could not reach {target.Address} ({e.Message}): is a server listening there? (`serving up`: gRPC 8001, REST 8000)", e);
         }
         catch (Exception e) when (e is HttpRequestException or JsonException or KeyNotFoundException or InvalidOperationException)
         {

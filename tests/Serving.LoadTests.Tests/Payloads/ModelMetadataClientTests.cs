@@ -1,0 +1,28 @@
+using System.Net;
+using System.Net.Sockets;
+using Serving.LoadTests.Payloads;
+using Serving.LoadTests.Targets;
+
+namespace Serving.LoadTests.Tests.Payloads;
+
+/// <summary>The generator's first call, the model's metadata: nothing listening at the target says so and what to start.</summary>
+public sealed class ModelMetadataClientTests
+{
+    [Theory]
+    [InlineData("grpc")]
+    [InlineData("rest")]
+    public async Task NothingListening_SaysItCouldNotReachTheTarget(string over)
+    {
+        var protocol = over == "grpc" ? TargetProtocol.Grpc : TargetProtocol.RestJson;
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var target = new LoadTarget(new Uri($"http://127.0.0.1:{port}"), protocol, "tabular");
+
+        var e = await Assert.ThrowsAsync<LoadTestException>(() => ModelMetadataClient.GetInputsAsync(target, CancellationToken.None));
+
+        Assert.StartsWith($"could not reach http://127.0.0.1:{port}/ (", e.Message, StringComparison.Ordinal);
+        Assert.EndsWith("is a server listening there? (`serving up`: gRPC 8001, REST 8000)", e.Message, StringComparison.Ordinal);
+    }
+}
