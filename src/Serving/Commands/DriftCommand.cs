@@ -32,7 +32,7 @@ internal static class DriftCommand
                 result.GetValue(grpcPort),
                 result.GetValue(restPort),
                 result.GetValue(archive));
-            return RoleRunner.RunAsync(result, () => DriftHost.Build([.. result.UnmatchedTokens], config), Describe, cancellationToken);
+            return RoleRunner.RunAsync(result, () => DriftHost.Build([.. result.UnmatchedTokens], config), Describe, new("--grpc-port or --rest-port"), cancellationToken);
         });
         return command;
     }

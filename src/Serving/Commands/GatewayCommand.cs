@@ -54,7 +54,8 @@ internal static class GatewayCommand
             Set(config, "AdminBindAddress", result.GetValue(adminBind));
             Set(config, "RedisConnectionString", result.GetValue(redis));
             Set(config, "DataDirectory", result.GetValue(dataDir));
-            return await RoleRunner.RunAsync(result, () => GatewayHost.Build([.. result.UnmatchedTokens], config), Describe, cancellationToken).ConfigureAwait(false);
+            return await RoleRunner.RunAsync(
+                result, () => GatewayHost.Build([.. result.UnmatchedTokens], config), Describe, new("--rest-port, --grpc-port, --metrics-port or --admin-port"), cancellationToken).ConfigureAwait(false);
         });
         return command;
     }

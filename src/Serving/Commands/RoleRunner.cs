@@ -9,11 +9,15 @@ namespace Serving.Commands;
 /// <summary>Starts a role's host, prints where it listens, and turns start-up failures into one clear message.</summary>
 internal static class RoleRunner
 {
+    /// <summary>The worker's and the gateway's port options (the gateway adds its admin API's).</summary>
+    public static readonly StartupErrors.PortHint WorkerPorts = new("--rest-port, --grpc-port or --metrics-port");
+
     public static Task<int> RunAsync(ParseResult result, Func<WebApplication> build, CancellationToken cancellationToken) =>
-        RunAsync(result, build, WorkerEndpoints, cancellationToken);
+        RunAsync(result, build, WorkerEndpoints, WorkerPorts, cancellationToken);
 
     /// <summary>Runs a role whose listeners <paramref name="describe"/> prints (after start, so port 0 shows the bound port).</summary>
-    public static async Task<int> RunAsync(ParseResult result, Func<WebApplication> build, Func<WebApplication, string> describe, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync(
+        ParseResult result, Func<WebApplication> build, Func<WebApplication, string> describe, StartupErrors.PortHint ports, CancellationToken cancellationToken)
     {
         if (SettingArguments.FindUnknown(result.UnmatchedTokens, result.CommandResult.Command.Name) is { } unknown)
         {
@@ -27,7 +31,7 @@ internal static class RoleRunner
             app = build();
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (StartupErrors.Describe(e) is { } message)
+        catch (Exception e) when (StartupErrors.Describe(e, ports) is { } message)
         {
             await Console.Error.WriteLineAsync($"serving: {message}").ConfigureAwait(false);
             return 2;

@@ -10,17 +10,23 @@ namespace Serving.Commands;
 /// </summary>
 internal static partial class StartupErrors
 {
-    /// <summary>The message for <paramref name="exception"/>, or null when it is not a start-up error we explain.</summary>
-    public static string? Describe(Exception exception) => exception switch
+    /// <summary>
+    /// The message for <paramref name="exception"/>, or null when it is not a start-up error we explain;
+    /// <paramref name="ports"/> says how this command's ports are chosen, for a port already taken.
+    /// </summary>
+    public static string? Describe(Exception exception, PortHint ports) => exception switch
     {
         OptionsValidationException v => "invalid configuration: " + string.Join("; ", v.Failures),
         InvalidOperationException { InnerException: FormatException or ArgumentException or OverflowException } e
             when FailedConversion().Match(e.Message) is { Success: true } m => "invalid configuration: " + Conversion(m),
         IOException e when e.InnerException is System.Net.Sockets.SocketException || e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase) =>
-            $"could not listen: {e.Message.TrimEnd('.')}. Pick other ports with --rest-port/--grpc-port/--metrics-port.",
+            $"could not listen: {e.Message.TrimEnd('.')}. {ports.Holder} may hold it: stop it, or pick other ports with {ports.Options}.",
         IOException e => e.Message,
         _ => null,
     };
+
+    /// <summary>How a command's ports are set (<paramref name="Options"/>), and what else likely holds one (<paramref name="Holder"/>).</summary>
+    public sealed record PortHint(string Options, string Holder = "Another server");
 
     private static string Conversion(Match m)
     {

@@ -8,22 +8,24 @@ namespace Serving.Commands;
 /// </summary>
 internal static class SystemRunner
 {
-    /// <summary>One role: how to build it (given the roles already started) and how to describe its listeners.</summary>
-    public sealed record Role(string Name, Func<IReadOnlyList<WebApplication>, WebApplication> Build, Func<WebApplication, string> Describe);
+    /// <summary>One role: how to build it (given the roles already started), how to describe its listeners, and how its ports are set.</summary>
+    public sealed record Role(string Name, Func<IReadOnlyList<WebApplication>, WebApplication> Build, Func<WebApplication, string> Describe, StartupErrors.PortHint Ports);
 
     public static async Task<int> RunAsync(IReadOnlyList<Role> roles, CancellationToken cancellationToken)
     {
         var started = new List<WebApplication>();
+        var starting = roles[0];
         try
         {
             foreach (var role in roles)
             {
+                starting = role;
                 var app = role.Build(started);
                 started.Add(app);
                 await app.StartAsync(cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (StartupErrors.Describe(e) is { } message)
+        catch (Exception e) when (StartupErrors.Describe(e, starting.Ports) is { } message)
         {
             await Console.Error.WriteLineAsync($"serving up: {message}").ConfigureAwait(false);
             await StopAsync(started).ConfigureAwait(false);

@@ -60,21 +60,23 @@ internal static class UpCommand
 
             return SystemRunner.RunAsync(
             [
-                new SystemRunner.Role("drift", _ => DriftHost.Build(args, drift), DriftCommand.Describe),
+                new SystemRunner.Role("drift", _ => DriftHost.Build(args, drift), DriftCommand.Describe, new("--drift-grpc-port or --drift-rest-port", UpHolder)),
                 new SystemRunner.Role("worker", started =>
                 {
                     worker["Serving:Worker:PredictionLogs:Endpoint"] = DriftCommand.IngestEndpoint(started[0]);
                     return WorkerHost.Build(args, worker);
-                }, RoleRunner.WorkerEndpoints),
+                }, RoleRunner.WorkerEndpoints, RoleRunner.WorkerPorts),
                 new SystemRunner.Role("gateway", started =>
                 {
                     var listeners = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<WorkerListeners>(started[1].Services);
                     return GatewayHost.Build(args, gateway, [GatewayWorkerAddress.Loopback(listeners.RestPort, listeners.GrpcPort)]);
-                }, GatewayCommand.Describe),
+                }, GatewayCommand.Describe, new("--rest-port, --grpc-port or --metrics-port (the admin API: --Serving:Gateway:AdminPort=N)", UpHolder)),
             ], cancellationToken);
         });
         return command;
     }
+
+    private const string UpHolder = "Another `serving up`, or another server,";
 
     private static string Port(int? given, int fallback) => (given ?? fallback).ToString(CultureInfo.InvariantCulture);
 

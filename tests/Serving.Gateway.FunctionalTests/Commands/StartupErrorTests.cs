@@ -62,6 +62,42 @@ public sealed class StartupErrorTests : IDisposable
         Assert.DoesNotContain("ready", output, StringComparison.Ordinal);
     }
 
+    /// <summary>A port already taken: exit 2 and one line that names the address, and the options that set this command's ports.</summary>
+    [Theory]
+    [InlineData("worker", "--rest-port", "Another server may hold it: stop it, or pick other ports with --rest-port, --grpc-port or --metrics-port.")]
+    [InlineData("gateway", "--grpc-port", "Another server may hold it: stop it, or pick other ports with --rest-port, --grpc-port, --metrics-port or --admin-port.")]
+    [InlineData("drift", "--grpc-port", "Another server may hold it: stop it, or pick other ports with --grpc-port or --rest-port.")]
+    [InlineData("up", "--drift-grpc-port", "Another `serving up`, or another server, may hold it: stop it, or pick other ports with --drift-grpc-port or --drift-rest-port.")]
+    [InlineData("up", "--rest-port", "Another `serving up`, or another server, may hold it: stop it, or pick other ports with --rest-port, --grpc-port or --metrics-port (the admin API: --Serving:Gateway:AdminPort=N).")]
+    public async Task PortTaken_ExitTwo_NamesTheAddressAndTheOptionsThatMoveIt(string role, string taken, string hint)
+    {
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        holder.Start();
+        var port = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string[] ports = role switch
+        {
+            "drift" => ["--grpc-port", "0", "--rest-port", "0"],
+            "up" => ["--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0", "--drift-grpc-port", "0", "--drift-rest-port", "0"],
+            _ => ["--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0"],
+        };
+        ports[Array.IndexOf(ports, taken) + 1] = port;
+        string[] args = role switch
+        {
+            "worker" => ["worker", "--models", RepoPaths.Models, "--bind", "127.0.0.1"],
+            "gateway" => ["gateway", "--worker", "127.0.0.1:1:2", "--bind", "127.0.0.1", "--data-dir", _dataDirectory],
+            "drift" => ["drift", "--models", RepoPaths.Models, "--bind", "127.0.0.1", "--archive", _dataDirectory],
+            _ => ["up", "--models", RepoPaths.Models, "--drift-archive", _dataDirectory, "--Serving:Gateway:DataDirectory=" + _dataDirectory],
+        };
+
+        var (code, output, error) = await ServingCli.RunAsync([.. args, .. ports]);
+
+        Assert.Equal(2, code);
+        var line = error.Trim().Split('\n')[^1];
+        Assert.Equal($"serving{(role == "up" ? " up" : "")}: could not listen: Failed to bind to address http://127.0.0.1:{port}: address already in use. {hint}", line);
+        Assert.DoesNotContain($"{role} ready: ", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("serving up: gateway ", output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("worker", "Serving:Worker:BindAddress")]
     [InlineData("gateway", "Serving:Gateway:BindAddress")]
@@ -135,8 +171,8 @@ public sealed class StartupErrorTests : IDisposable
     [Fact]
     public void Describe_AnythingElse_LeftAlone()
     {
-        Assert.Null(StartupErrors.Describe(new InvalidOperationException("something else")));
-        Assert.Null(StartupErrors.Describe(new InvalidOperationException("Failed to convert configuration value 'x' at 'K' to type 'System.Int32'.")));
+        Assert.Null(StartupErrors.Describe(new InvalidOperationException("something else"), RoleRunner.WorkerPorts));
+        Assert.Null(StartupErrors.Describe(new InvalidOperationException("Failed to convert configuration value 'x' at 'K' to type 'System.Int32'."), RoleRunner.WorkerPorts));
     }
 
     public void Dispose() => Directory.Delete(_dataDirectory, recursive: true);
