@@ -46,7 +46,6 @@ internal static class GrpcLeadingFields
         reader.Advance(4);
         var messageLength = BinaryPrimitives.ReadUInt32BigEndian(lengthBytes);
         var end = FrameHeaderLength + (long)messageLength;
-
         var fields = new LeadingFields(LeadingFieldsStatus.Ok, null, messageLength);
         while (reader.Consumed < end)
         {

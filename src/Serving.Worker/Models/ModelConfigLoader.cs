@@ -42,7 +42,7 @@ internal static class ModelConfigLoader
         }
         catch (YamlException e)
         {
-            throw new ModelConfigException($"model '{modelName}': {fileName} {ModelConfigYamlErrors.Describe(text, e)}");
+            throw new ModelConfigException($"model '{modelName}': {fileName} {ModelConfigYamlErrors.Describe(text, e, fileName)}");
         }
         catch (JsonException e)
         {
@@ -53,8 +53,6 @@ internal static class ModelConfigLoader
         Validate(modelName, fileName, Path.GetDirectoryName(Path.GetFullPath(path))!, config);
         return config;
     }
-
-    private static Exception Innermost(Exception e) => e.InnerException is { } inner ? Innermost(inner) : e;
 
     private static void Validate(string modelName, string file, string directory, ModelConfig config)
     {

@@ -13,8 +13,8 @@ namespace Serving.Worker.Models;
 /// </summary>
 internal static class ModelConfigYamlErrors
 {
-    /// <summary>The message for <paramref name="error"/>, raised while reading <paramref name="text"/> into <see cref="ModelConfig"/>.</summary>
-    public static string Describe(string text, YamlException error)
+    /// <summary>The message for <paramref name="error"/>, raised while reading <paramref name="text"/> (the file <paramref name="fileName"/>) into <see cref="ModelConfig"/>.</summary>
+    public static string Describe(string text, YamlException error, string fileName)
     {
         var at = $"line {error.Start.Line}, column {error.Start.Column}";
         var stream = new YamlStream();
@@ -28,11 +28,11 @@ internal static class ModelConfigYamlErrors
             return $"line {syntax.Start.Line}, column {syntax.Start.Column}: {Innermost(syntax).Message} (check the indentation, quotes and brackets there)";
         }
 
-        var found = stream.Documents.Count == 0 ? null : Find(stream.Documents[0].RootNode, typeof(ModelConfig), "", error.Start);
+        var found = stream.Documents.Count == 0 ? null : Find(stream.Documents[0].RootNode, typeof(ModelConfig), "", error.Start, fileName);
         return found is null ? $"{at}: {Innermost(error).Message}" : $"{at}: {found}";
     }
 
-    private static string? Find(YamlNode node, Type type, string path, Mark mark)
+    private static string? Find(YamlNode node, Type type, string path, Mark mark, string fileName)
     {
         switch (node)
         {
@@ -45,7 +45,7 @@ internal static class ModelConfigYamlErrors
                         return NotA(name, value, valueType);
                     }
 
-                    if (Find(value, valueType, name + ".", mark) is { } inner)
+                    if (Find(value, valueType, name + ".", mark, fileName) is { } inner)
                     {
                         return inner;
                     }
@@ -61,7 +61,7 @@ internal static class ModelConfigYamlErrors
                     {
                         if (At(key, mark))
                         {
-                            var section = path.Length == 0 ? "model.yaml" : path.TrimEnd('.');
+                            var section = path.Length == 0 ? fileName : path.TrimEnd('.');
                             return $"'{path}{name}' is not a key of {section}: its keys are {string.Join(", ", Keys(type))}";
                         }
 
@@ -73,7 +73,7 @@ internal static class ModelConfigYamlErrors
                         return NotA(path + name, value, property.PropertyType);
                     }
 
-                    if (Find(value, property.PropertyType, $"{path}{name}.", mark) is { } inner)
+                    if (Find(value, property.PropertyType, $"{path}{name}.", mark, fileName) is { } inner)
                     {
                         return inner;
                     }
@@ -90,7 +90,7 @@ internal static class ModelConfigYamlErrors
                         return NotA(name, item, elementType);
                     }
 
-                    if (Find(item, elementType, name + ".", mark) is { } inner)
+                    if (Find(item, elementType, name + ".", mark, fileName) is { } inner)
                     {
                         return inner;
                     }
@@ -163,7 +163,7 @@ internal static class ModelConfigYamlErrors
     private static IEnumerable<string> Keys(Type type) => Properties(type).Select(p => UnderscoredNamingConvention.Instance.Apply(p.Name));
 
     private static IEnumerable<PropertyInfo> Properties(Type type) =>
-        type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite);
+        type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite && p.GetCustomAttribute<YamlDotNet.Serialization.YamlIgnoreAttribute>() is null);
 
     private static Type? Element(Type type) =>
         type.IsGenericType && type.GetGenericTypeDefinition() == typeof(List<>) ? type.GetGenericArguments()[0] : null;

@@ -9,7 +9,7 @@ namespace Serving.Commands;
 /// <summary>Starts a role's host, prints where it listens, and turns start-up failures into one clear message.</summary>
 internal static class RoleRunner
 {
-    /// <summary>The worker's and the gateway's port options (the gateway adds its admin API's).</summary>
+    /// <summary>The worker's port options (the gateway's add --admin-port, the drift monitor's are its own).</summary>
     public static readonly StartupErrors.PortHint WorkerPorts = new("--rest-port, --grpc-port or --metrics-port");
 
     public static Task<int> RunAsync(ParseResult result, Func<WebApplication> build, CancellationToken cancellationToken) =>

@@ -184,7 +184,7 @@ public sealed class ModelConfigLoaderTests : IDisposable
     [InlineData("dynamic_batching: { preferred_batch_sizes: [1, x] }", "line 1, column 48: dynamic_batching.preferred_batch_sizes[1]: 'x' is not a whole number")]
     [InlineData("dynamic_batching:\n  instances: two", "line 2, column 14: dynamic_batching.instances: 'two' is not a whole number")]
     [InlineData("features: { defaults: { mean_radius: big } }", "features.defaults.mean_radius: 'big' is not a number")]
-    [InlineData("inputs:\n  - name: x\n    dims: [4]", "line 3, column 5: 'inputs[0].dims' is not a key of inputs[0]: its keys are name, datatype, shape, labels_file, labels")]
+    [InlineData("inputs:\n  - name: x\n    dims: [4]", "line 3, column 5: 'inputs[0].dims' is not a key of inputs[0]: its keys are name, datatype, shape, labels_file")]
     [InlineData("instances: 2", "line 1, column 1: 'instances' is not a key of model.yaml: its keys are name, platform, description, version_policy, max_batch_size, inputs, outputs, runtime, dynamic_batching, features")]
     [InlineData("max_batch_size: [oops", "(check the indentation, quotes and brackets there)")]
     public void Load_WrongYaml_SaysTheKeyAndWhatItTakes(string yaml, string expected)
