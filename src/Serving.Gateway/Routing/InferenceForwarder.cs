@@ -134,12 +134,7 @@ internal sealed partial class InferenceForwarder(
 
             if (!context.Response.HasStarted)
             {
-                var timedOut = result == ForwarderError.RequestTimedOut;
-                await GatewayErrors.WriteAsync(context, new RouteError(
-                    timedOut ? InferenceErrorCode.DeadlineExceeded : InferenceErrorCode.Unavailable,
-                    timedOut
-                        ? $"the worker serving model '{request.Model.Name}' version {request.Version.Version} did not answer in time"
-                        : $"the worker serving model '{request.Model.Name}' version {request.Version.Version} failed before answering"), request.Grpc).ConfigureAwait(false);
+                await GatewayErrors.WriteAsync(context, Failure(request, result, exception), request.Grpc).ConfigureAwait(false);
             }
 
             return;
@@ -155,6 +150,33 @@ internal sealed partial class InferenceForwarder(
     {
         var result = await forwarder.SendAsync(context, prefix, clients.Primary, config, transformer).ConfigureAwait(false);
         return (result, result == ForwarderError.None ? null : context.Features.Get<IForwarderErrorFeature>()?.Exception);
+    }
+
+    // What the caller is told when the forward failed before the worker's answer started. A body streamed through YARP
+    // (no Content-Length) can turn out too large, or broken, while it is being sent: that is the caller's, not the worker's.
+    private RouteError Failure(GatewayRequest request, ForwarderError result, Exception? exception) => result switch
+    {
+        ForwarderError.RequestBodyClient when Find<BadHttpRequestException>(exception) is { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
+            RouteError.TooLarge(options.Value.MaxRequestBytes),
+        ForwarderError.RequestBodyClient => RouteError.Invalid("the request body could not be read: " + (Find<BadHttpRequestException>(exception)?.Message ?? "it ended early")),
+        ForwarderError.RequestTimedOut => new RouteError(
+            InferenceErrorCode.DeadlineExceeded, $"the worker serving model '{request.Model.Name}' version {request.Version.Version} did not answer in time"),
+        _ => new RouteError(
+            InferenceErrorCode.Unavailable, $"the worker serving model '{request.Model.Name}' version {request.Version.Version} failed before answering"),
+    };
+
+    private static T? Find<T>(Exception? exception)
+        where T : Exception
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is T found)
+            {
+                return found;
+            }
+        }
+
+        return null;
     }
 
     // Not RequestBodyDestination: a worker that refuses a body early (413 / RESOURCE_EXHAUSTED past its MaxRequestBytes)
