@@ -36,6 +36,14 @@ internal static class UpCommand
 
             var bind = result.GetValue(options.Bind) ?? "127.0.0.1";
             var models = result.GetValue(options.Models) ?? ConfiguredRepository() ?? ModelRepositoryLocator.Find();
+            if (!Directory.Exists(models))
+            {
+                // A worker alone waits for its folder to appear (a volume mounted late); the whole system on a folder
+                // that isn't there serves nothing, and the name was most likely mistyped.
+                Console.Error.WriteLine($"serving up: the model repository '{models}' is not a folder: give --models the folder that holds <model>/<version>/model.onnx (the repository's own is ./models)");
+                return Task.FromResult(2);
+            }
+
             var worker = new Dictionary<string, string?>
             {
                 ["Serving:Worker:ModelRepository"] = models,

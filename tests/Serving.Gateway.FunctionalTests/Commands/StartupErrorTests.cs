@@ -62,6 +62,20 @@ public sealed class StartupErrorTests : IDisposable
         Assert.DoesNotContain("ready", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Up_ModelRepositoryNotAFolder_ExitTwo_SaysWhatToGive()
+    {
+        var missing = Path.Combine(_dataDirectory, "no-such-models");
+
+        var (code, output, error) = await ServingCli.RunAsync(
+            "up", "--models", missing, "--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0", "--drift-grpc-port", "0", "--drift-rest-port", "0",
+            "--drift-archive", _dataDirectory);
+
+        Assert.Equal(2, code);
+        Assert.Equal($"serving up: the model repository '{missing}' is not a folder: give --models the folder that holds <model>/<version>/model.onnx (the repository's own is ./models)", error.Trim());
+        Assert.DoesNotContain("serving up: gateway ", output, StringComparison.Ordinal);
+    }
+
     /// <summary>A port already taken: exit 2 and one line that names the address, and the options that set this command's ports.</summary>
     [Theory]
     [InlineData("worker", "--rest-port", "Another server may hold it: stop it, or pick other ports with --rest-port, --grpc-port or --metrics-port.")]
