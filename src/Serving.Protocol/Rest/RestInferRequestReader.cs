@@ -13,6 +13,8 @@ public static class RestInferRequestReader
 {
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
 
+    private static ReadOnlySpan<byte> Utf8ByteOrderMark => [0xEF, 0xBB, 0xBF];
+
     /// <summary>
     /// Parses <paramref name="body"/>; tensors may point into it, so the request owns
     /// <paramref name="bodyOwner"/> from here on (disposed with it, or at once when parsing fails).
@@ -106,6 +108,12 @@ public static class RestInferRequestReader
 
     private static JsonDocument ParseJson(ReadOnlyMemory<byte> json)
     {
+        // A UTF-8 byte order mark, as some Windows tools write before JSON: not part of the text (RFC 8259 lets a parser ignore it).
+        if (json.Span.StartsWith(Utf8ByteOrderMark))
+        {
+            json = json[Utf8ByteOrderMark.Length..];
+        }
+
         try
         {
             return JsonDocument.Parse(json, DocumentOptions);

@@ -77,6 +77,24 @@ public sealed class RestInferRequestReaderTests
     }
 
     [Fact]
+    public void Read_Utf8ByteOrderMark_IgnoredInPlainAndBinaryBodies()
+    {
+        byte[] bom = [0xEF, 0xBB, 0xBF];
+        const string Json = """{"id": "b", "inputs": [{"name": "f", "datatype": "FP32", "shape": [2], "data": [1.5, -2]}]}""";
+        var floats = TensorSamples.LittleEndian([3f, 4f]);
+        var header = Utf8("""{"inputs": [{"name": "g", "datatype": "FP32", "shape": [2], "parameters": {"binary_data_size": 8}}]}""");
+        byte[] binary = [.. bom, .. header, .. floats];
+        byte[] text = [.. bom, .. Utf8(Json)];
+
+        using var plain = RestInferRequestReader.Read(text, null, "m", "1", Limit, null);
+        using var withBinary = RestInferRequestReader.Read(binary, bom.Length + header.Length, "m", "1", Limit, null);
+
+        Assert.Equal("b", plain.Id);
+        TensorAssert.Identical(TensorSamples.Fixed("f", DataType.FP32, [2], new[] { 1.5f, -2f }), plain.Inputs[0]);
+        TensorAssert.Identical(TensorSamples.Fixed("g", DataType.FP32, [2], new[] { 3f, 4f }), withBinary.Inputs[0]);
+    }
+
+    [Fact]
     public void Read_BinaryAndJsonInputsMixed_SlicesBinaryInInputOrder()
     {
         var a = TensorSamples.LittleEndian(1, 2);
