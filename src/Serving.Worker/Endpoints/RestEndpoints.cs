@@ -130,6 +130,17 @@ internal static class RestEndpoints
                 return;
             }
 
+            // The model and a version the path names first, as the gateway does: an unknown model is 404 whatever the body.
+            var resolver = services.GetRequiredService<ModelResolver>();
+            if (version.Length > 0)
+            {
+                resolver.Version(model, version);
+            }
+            else
+            {
+                resolver.Entry(model);
+            }
+
             var headerLength = ParseHeaderLength(context.Request);
             var body = await RequestBodyReader.ReadAsync(context.Request, options.MaxRequestBytes, context.RequestAborted).ConfigureAwait(false);
             using var request = RestInferRequestReader.Read(body.Memory, headerLength, model, version, options.MaxElementsPerTensor, body);

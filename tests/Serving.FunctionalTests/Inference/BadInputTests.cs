@@ -49,6 +49,10 @@ public sealed class BadInputTests(SharedWorkerFixture fixture)
         { "/v2/models/identity_fp32/infer", """{"inputs":[{"name":"INPUT0","datatype":"FP32","shape":[9,1],"data":[1,2,3,4,5,6,7,8,9]}]}""", HttpStatusCode.BadRequest, "max_batch_size 8" },
         { "/v2/models/identity_int8/infer", """{"inputs":[{"name":"INPUT0","datatype":"INT8","shape":[1,1],"data":[200]}]}""", HttpStatusCode.BadRequest, "out of range" },
         { "/v2/models/identity_int32/infer", """{"inputs":[{"name":"INPUT0","datatype":"INT32","shape":[1,1],"data":[1.5]}]}""", HttpStatusCode.BadRequest, "is not a INT32 value" },
+        // The model and the path's version come first, as at the gateway: a broken body doesn't hide a wrong name.
+        { "/v2/models/nosuch/infer", "not json", HttpStatusCode.NotFound, "unknown model 'nosuch'" },
+        { "/v2/models/tabular/versions/9/infer", "{}", HttpStatusCode.NotFound, "has no version '9'" },
+        { "/v2/models/..%2Fx/infer", "{}", HttpStatusCode.BadRequest, "model name is not valid" },
         { "/v2/models/..%2Fx/infer", Tabular("[1,30]", Row), HttpStatusCode.BadRequest, "model name is not valid" },
         { "/v2/models/a%2Fb/infer", Tabular("[1,30]", Row), HttpStatusCode.BadRequest, "model name is not valid" },
         { "/v2/models/..%2F..%2Fetc%2Fpasswd/infer", Tabular("[1,30]", Row), HttpStatusCode.BadRequest, "model name is not valid" },
