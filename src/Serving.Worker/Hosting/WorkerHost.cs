@@ -45,6 +45,7 @@ public static class WorkerHost
                 ? Results.NotFound().ExecuteAsync(context)
                 : next(context));
         app.UseRequestDecompression();
+        app.UseResponseCompression();
         app.MapServingWorker();
         return app;
     }

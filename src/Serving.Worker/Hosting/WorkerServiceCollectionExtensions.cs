@@ -40,6 +40,7 @@ public static class WorkerServiceCollectionExtensions
         // REST bodies sent with Content-Encoding gzip, deflate or br (Triton's HTTP client compresses this way);
         // the body limit applies to the inflated bytes (RequestBodyReader), so a small bomb can't grow past it.
         services.AddRequestDecompression();
+        services.AddServingResponseCompression();
         services.AddGrpc(o =>
         {
             o.EnableDetailedErrors = false;

@@ -82,4 +82,27 @@ public sealed class RestForwardTests(GatewayFixture fixture)
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("could not be inflated", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task CallerAsksForACompressedAnswer_WorkersCompressedAnswerPassesThrough(bool chunked)
+    {
+        // A held body goes through the unary forwarder, one of unknown length through YARP: both keep the encoding.
+        using var plainResponse = await fixture.Gateway.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(Infer.RestBody));
+        var plain = await plainResponse.Content.ReadAsStringAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/models/tabular/versions/1/infer") { Content = new StringContent(Infer.RestBody) };
+        request.Headers.AcceptEncoding.Add(new System.Net.Http.Headers.StringWithQualityHeaderValue("gzip"));
+        request.Headers.TransferEncodingChunked = chunked;
+
+        using var response = await fixture.Gateway.Http.SendAsync(request);
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["gzip"], response.Content.Headers.ContentEncoding);
+        Assert.Equal("1", response.Headers.GetValues(GatewayHeaders.ServedVersion).Single());
+        using var gzip = new System.IO.Compression.GZipStream(new MemoryStream(bytes), System.IO.Compression.CompressionMode.Decompress);
+        using var reader = new StreamReader(gzip);
+        Assert.Equal(plain, await reader.ReadToEndAsync());
+    }
 }
