@@ -68,7 +68,8 @@ internal sealed partial class InferenceForwarder(
             var grpcStatus = request.Grpc ? GrpcStatusOf(context) : (int?)null;
             var code = grpcStatus is { } g ? GatewayMetrics.GrpcCode(g) : GatewayMetrics.HttpCode(response.StatusCode);
             metrics.Observe(request.Model.Name, request.Version.Version, request.Arm, request.Protocol, code, seconds);
-            shadow?.CompletePrimary(response.StatusCode, grpcStatus, response.Headers[GatewayHeaders.InferenceHeaderContentLength].FirstOrDefault(), seconds);
+            shadow?.CompletePrimary(
+                response.StatusCode, grpcStatus, response.Headers[GatewayHeaders.InferenceHeaderContentLength].FirstOrDefault(), request.Grpc ? null : response.Headers.ContentEncoding.FirstOrDefault(), seconds);
 
             // Automatic rollback judges a version only by the requests the policy sent it, and not by callers who left.
             if (policy?.Rollback is not null && request.Arm is Arms.Weight or Arms.Sticky && !context.RequestAborted.IsCancellationRequested)

@@ -226,10 +226,25 @@ internal sealed partial class ShadowMirror(
             return ShadowResults.TooLarge;
         }
 
+        // The caller may have asked for a compressed answer (the copy never does): compare what it holds.
+        var primaryBody = copy.Capture.Captured;
+        if (!copy.Primary.Grpc && primary.ContentEncoding is { Length: > 0 } encoding && !string.Equals(encoding, "identity", StringComparison.OrdinalIgnoreCase))
+        {
+            switch (CompressedAnswer.TryInflate(primaryBody, encoding, options.Value.ShadowMaxResponseBytes, out var inflated))
+            {
+                case CompressedAnswer.Outcome.TooLarge:
+                    return ShadowResults.TooLarge;
+                case CompressedAnswer.Outcome.Unreadable:
+                    return ShadowResults.PrimaryError;
+            }
+
+            primaryBody = inflated;
+        }
+
         var tolerance = options.Value.ShadowTolerance;
         var agree = copy.Primary.Grpc
-            ? InferResponseComparer.GrpcAgree(copy.Capture.Captured, shadow.Body, tolerance)
-            : InferResponseComparer.RestAgree(copy.Capture.Captured, ParseLength(primary.InferenceHeaderLength), shadow.Body, ParseLength(shadow.InferenceHeaderLength), tolerance);
+            ? InferResponseComparer.GrpcAgree(primaryBody, shadow.Body, tolerance)
+            : InferResponseComparer.RestAgree(primaryBody, ParseLength(primary.InferenceHeaderLength), shadow.Body, ParseLength(shadow.InferenceHeaderLength), tolerance);
         return agree ? ShadowResults.Agree : ShadowResults.Disagree;
     }
 

@@ -123,6 +123,29 @@ public sealed class ShadowTests : IAsyncLifetime
         Assert.Equal(0, (await ShadowCountsAsync(gateway)).GetValueOrDefault("shadow_error"));
     }
 
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("deflate")]
+    [InlineData("br")]
+    public async Task CallerAsksForACompressedAnswer_ShadowStillComparedAndAgrees(string encoding)
+    {
+        // Version 3 is a copy of version 1: the same outputs, so every comparison agrees once the primary's answer is inflated.
+        await using var gateway = await GatewayServer.StartAsync([_worker]);
+        await Policies.SetAsync(gateway, """{"weights": {"1": 100}, "shadow": {"version": "3", "percent": 100}}""");
+
+        for (var i = 0; i < 5; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/models/tabular/infer") { Content = new StringContent(Infer.RestBody) };
+            request.Headers.AcceptEncoding.Add(new System.Net.Http.Headers.StringWithQualityHeaderValue(encoding));
+            using var response = await gateway.Http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal([encoding], response.Content.Headers.ContentEncoding);
+        }
+
+        await Poll.UntilAsync(async () => (await ShadowCountsAsync(gateway)).Values.Sum() == 5);
+        Assert.Equal(5, (await ShadowCountsAsync(gateway)).GetValueOrDefault("agree"));
+    }
+
     [Fact]
     public async Task BodiesOverShadowMaxRequestBytes_NotCopied_CountedTooLarge_PrimaryUnchanged()
     {

@@ -1,0 +1,59 @@
+using System.IO.Compression;
+
+namespace Serving.Gateway.Shadow;
+
+/// <summary>A primary's REST answer as the worker compressed it for its caller (gzip, deflate or br), inflated to compare with the shadow's.</summary>
+internal static class CompressedAnswer
+{
+    public enum Outcome
+    {
+        Inflated,
+        TooLarge,
+        Unreadable,
+    }
+
+    /// <summary>Inflates <paramref name="body"/> up to <paramref name="limit"/> bytes.</summary>
+    public static Outcome TryInflate(ReadOnlyMemory<byte> body, string encoding, int limit, out ReadOnlyMemory<byte> inflated)
+    {
+        inflated = default;
+        var source = new MemoryStream(body.ToArray(), writable: false);
+        Stream? inflater = encoding.Trim().ToLowerInvariant() switch
+        {
+            "gzip" => new GZipStream(source, CompressionMode.Decompress),
+            "deflate" => new ZLibStream(source, CompressionMode.Decompress),
+            "br" => new BrotliStream(source, CompressionMode.Decompress),
+            _ => null,
+        };
+        if (inflater is null)
+        {
+            return Outcome.Unreadable;
+        }
+
+        using (inflater)
+        {
+            var output = new MemoryStream();
+            var buffer = new byte[16 * 1024];
+            try
+            {
+                int read;
+                while ((read = inflater.Read(buffer)) > 0)
+                {
+                    if (output.Length + read > limit)
+                    {
+                        return Outcome.TooLarge;
+                    }
+
+                    output.Write(buffer, 0, read);
+                }
+            }
+            catch (Exception e) when (e is InvalidDataException or InvalidOperationException)
+            {
+                // InvalidOperationException: Brotli's word for data that is not Brotli.
+                return Outcome.Unreadable;
+            }
+
+            inflated = output.GetBuffer().AsMemory(0, (int)output.Length);
+            return Outcome.Inflated;
+        }
+    }
+}
