@@ -166,12 +166,13 @@ internal sealed partial class InferenceForwarder(
             InferenceErrorCode.Unavailable, $"the worker serving model '{request.Model.Name}' version {request.Version.Version} failed before answering"),
     };
 
-    private static T? Find<T>(Exception? exception)
+    // The first exception in the chain that is a T (and matches).
+    private static T? Find<T>(Exception? exception, Func<T, bool>? matches = null)
         where T : Exception
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
-            if (e is T found)
+            if (e is T found && (matches is null || matches(found)))
             {
                 return found;
             }
@@ -186,18 +187,8 @@ internal sealed partial class InferenceForwarder(
     private static bool IsWorkerFault(ForwarderError error) => error is ForwarderError.Request or ForwarderError.RequestTimedOut
         or ForwarderError.ResponseBodyDestination or ForwarderError.ResponseHeaders;
 
-    private static bool IsConnectFailure(Exception? exception)
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError })
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    private static bool IsConnectFailure(Exception? exception) =>
+        Find<HttpRequestException>(exception, e => e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError) is not null;
 
     private static int? GrpcStatusOf(HttpContext context)
     {

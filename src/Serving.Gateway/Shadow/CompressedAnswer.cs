@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using System.Runtime.InteropServices;
 
 namespace Serving.Gateway.Shadow;
 
@@ -16,7 +17,9 @@ internal static class CompressedAnswer
     public static Outcome TryInflate(ReadOnlyMemory<byte> body, string encoding, int limit, out ReadOnlyMemory<byte> inflated)
     {
         inflated = default;
-        var source = new MemoryStream(body.ToArray(), writable: false);
+        var source = MemoryMarshal.TryGetArray(body, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(body.ToArray(), writable: false);
         Stream? inflater = encoding.Trim().ToLowerInvariant() switch
         {
             "gzip" => new GZipStream(source, CompressionMode.Decompress),

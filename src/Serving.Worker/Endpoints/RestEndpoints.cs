@@ -131,15 +131,7 @@ internal static class RestEndpoints
             }
 
             // The model and a version the path names first, as the gateway does: an unknown model is 404 whatever the body.
-            var resolver = services.GetRequiredService<ModelResolver>();
-            if (version.Length > 0)
-            {
-                resolver.Version(model, version);
-            }
-            else
-            {
-                resolver.Entry(model);
-            }
+            services.GetRequiredService<ModelResolver>().EnsureKnown(model, version);
 
             var headerLength = ParseHeaderLength(context.Request);
             var body = await RequestBodyReader.ReadAsync(context.Request, options.MaxRequestBytes, context.RequestAborted).ConfigureAwait(false);

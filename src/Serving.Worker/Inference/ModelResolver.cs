@@ -18,6 +18,28 @@ internal sealed class ModelResolver(ModelRepository repository)
             : throw InferenceException.NotFound($"unknown model '{name}'");
     }
 
+    /// <summary>
+    /// Throws what <see cref="Entry"/> (no <paramref name="version"/>) or <see cref="Version"/> would for a model or
+    /// version that isn't here; for one that is, a dictionary lookup or two (it is checked again when the call runs).
+    /// </summary>
+    public void EnsureKnown(string name, string version)
+    {
+        if (repository.Table.Models.TryGetValue(name, out var entry)
+            && (version.Length == 0 || (ModelNames.TryParseVersion(version, out var number) && entry.Versions.ContainsKey(number))))
+        {
+            return;
+        }
+
+        if (version.Length == 0)
+        {
+            Entry(name);
+        }
+        else
+        {
+            Version(name, version);
+        }
+    }
+
     /// <summary>The version asked for (or the newest ready one), whatever its state.</summary>
     public ModelVersion Version(string name, string? version)
     {

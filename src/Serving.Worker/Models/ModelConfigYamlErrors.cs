@@ -36,28 +36,14 @@ internal static class ModelConfigYamlErrors
     {
         switch (node)
         {
-            case YamlMappingNode mapping when Dictionary(type) is { } valueType:
-                foreach (var (key, value) in mapping.Children)
-                {
-                    var name = $"{path}{Scalar(key)}";
-                    if (At(value, mark))
-                    {
-                        return NotA(name, value, valueType);
-                    }
-
-                    if (Find(value, valueType, name + ".", mark, fileName) is { } inner)
-                    {
-                        return inner;
-                    }
-                }
-
-                return null;
             case YamlMappingNode mapping:
+                // A name-to-value map (defaults) takes any key; a section takes its properties' keys.
+                var values = Dictionary(type);
                 foreach (var (key, value) in mapping.Children)
                 {
                     var name = Scalar(key);
-                    var property = Property(type, name);
-                    if (property is null)
+                    var valueType = values ?? Property(type, name)?.PropertyType;
+                    if (valueType is null)
                     {
                         if (At(key, mark))
                         {
@@ -68,14 +54,9 @@ internal static class ModelConfigYamlErrors
                         continue;
                     }
 
-                    if (At(value, mark))
+                    if (Within(path + name, value, valueType, mark, fileName) is { } found)
                     {
-                        return NotA(path + name, value, property.PropertyType);
-                    }
-
-                    if (Find(value, property.PropertyType, $"{path}{name}.", mark, fileName) is { } inner)
-                    {
-                        return inner;
+                        return found;
                     }
                 }
 
@@ -84,15 +65,9 @@ internal static class ModelConfigYamlErrors
                 var index = 0;
                 foreach (var item in sequence.Children)
                 {
-                    var name = $"{path.TrimEnd('.')}[{index++}]";
-                    if (At(item, mark))
+                    if (Within($"{path.TrimEnd('.')}[{index++}]", item, elementType, mark, fileName) is { } found)
                     {
-                        return NotA(name, item, elementType);
-                    }
-
-                    if (Find(item, elementType, name + ".", mark, fileName) is { } inner)
-                    {
-                        return inner;
+                        return found;
                     }
                 }
 
@@ -101,6 +76,10 @@ internal static class ModelConfigYamlErrors
                 return null;
         }
     }
+
+    // The value itself is the one refused, or something inside it.
+    private static string? Within(string name, YamlNode value, Type type, Mark mark, string fileName) =>
+        At(value, mark) ? NotA(name, value, type) : Find(value, type, name + ".", mark, fileName);
 
     private static string NotA(string key, YamlNode value, Type type)
     {
