@@ -19,8 +19,15 @@ internal sealed class DiskFlusher : IDisposable
     /// <summary>Requests run so far, failed ones included.</summary>
     public long Completed => Interlocked.Read(ref _completed);
 
-    /// <summary>fsyncs <paramref name="file"/> on the flusher's thread; the task ends when the data is on the disk.</summary>
-    public Task FlushToDiskAsync(FileStream file) => RunAsync(() => file.Flush(flushToDisk: true));
+    /// <summary>
+    /// fsyncs <paramref name="file"/> on the flusher's thread, then drops its pages from the page cache
+    /// (<see cref="PageCache"/>); the task ends when the data is on the disk.
+    /// </summary>
+    public Task FlushToDiskAsync(FileStream file) => RunAsync(() =>
+    {
+        file.Flush(flushToDisk: true);
+        PageCache.Drop(file.SafeFileHandle);
+    });
 
     /// <summary>Runs <paramref name="work"/> on the flusher's thread; its exception, if any, ends the task.</summary>
     internal Task RunAsync(Action work)

@@ -51,6 +51,40 @@ public sealed class ArchiveWriterTests
     }
 
     [Fact]
+    public async Task AppendAsync_WithFlushToDisk_LeavesNoneOfTheArchivedPagesInThePageCache()
+    {
+        using var folder = new TempFolder();
+        using var writer = Writer(folder, new ArchiveOptions { FlushToDisk = true });
+
+        for (var batch = 0; batch < 3; batch++)
+        {
+            await writer.AppendAsync([.. Enumerable.Range(0, 500).Select(i => Entry($"{batch}-{i}"))], CancellationToken.None);
+        }
+
+        // None of the file's pages stayed cached after the fsync (probed first: reading the file caches it again), and
+        // every line is in it.
+        var file = Assert.Single(folder.Files());
+        Assert.Equal(0, PageCacheProbe.ResidentPages(file));
+        Assert.True(new FileInfo(file).Length > 20 * Environment.SystemPageSize, $"{new FileInfo(file).Length} bytes");
+        Assert.Equal(1500, File.ReadAllLines(file).Length);
+    }
+
+    [Fact]
+    public async Task AppendAsync_WithoutFlushToDisk_LeavesThePagesCached_TheyAreNotOnTheDiskYet()
+    {
+        // The other side of the test above, and proof that the probe sees cached pages: without an fsync the pages are
+        // dirty, and the writer leaves them to the OS.
+        using var folder = new TempFolder();
+        using var writer = Writer(folder, new ArchiveOptions { FlushToDisk = false });
+
+        await writer.AppendAsync([.. Enumerable.Range(0, 500).Select(i => Entry($"a-{i}"))], CancellationToken.None);
+
+        var file = Assert.Single(folder.Files());
+        var pages = (new FileInfo(file).Length + Environment.SystemPageSize - 1) / Environment.SystemPageSize;
+        Assert.Equal(pages, PageCacheProbe.ResidentPages(file));
+    }
+
+    [Fact]
     public async Task AppendAsync_FileOlderThanRotationInterval_NextWriteStartsANewFile()
     {
         using var folder = new TempFolder();
