@@ -1,11 +1,12 @@
 namespace Serving.Protocol.Rest;
 
-/// <summary>The Open Inference Protocol's REST paths and the one method each takes, for answering a wrong method with 405.</summary>
+/// <summary>The Open Inference Protocol's REST paths (and <c>/metrics</c>) and the one method each takes, for answering a wrong method with 405.</summary>
 public static class RestPaths
 {
     /// <summary>
     /// The method <paramref name="path"/> takes when it is one of the protocol's paths (<c>GET</c> for health, server
-    /// and model metadata, ready, config and stats; <c>POST</c> for infer and the repository index), else null.
+    /// and model metadata, ready, config and stats; <c>POST</c> for infer and the repository index) or the Prometheus
+    /// scrape path <c>/metrics</c> (<c>GET</c>), else null.
     /// </summary>
     public static string? MethodFor(string? path)
     {
@@ -15,13 +16,14 @@ public static class RestPaths
         }
 
         var segments = path.Trim('/').Split('/');
-        if (segments.Length == 0 || segments[0] != "v2" || Array.Exists(segments, s => s.Length == 0))
+        if (segments.Length == 0 || Array.Exists(segments, s => s.Length == 0))
         {
             return null;
         }
 
         return segments switch
         {
+            ["metrics"] => "GET",
             ["v2"] => "GET",
             ["v2", "health", "live" or "ready"] => "GET",
             ["v2", "models", _] or ["v2", "models", _, "versions", _] => "GET",

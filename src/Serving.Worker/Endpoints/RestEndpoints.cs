@@ -137,7 +137,7 @@ internal static class RestEndpoints
             var body = await RequestBodyReader.ReadAsync(context.Request, options.MaxRequestBytes, context.RequestAborted).ConfigureAwait(false);
             using var request = RestInferRequestReader.Read(body.Memory, headerLength, model, version, options.MaxElementsPerTensor, body);
             using var response = await service.InferAsync(
-                request, "rest", ParseTimeout(context.Request), context.RequestAborted, GatewayHints.From(context.Request.Headers)).ConfigureAwait(false);
+                request, "rest", ParseTimeout(context.Request), context.RequestAborted, GatewayHints.FromRest(context.Request.Headers)).ConfigureAwait(false);
             context.Response.Headers[InferenceService.ServedVersionHeader] = response.ModelVersion;
             var output = new ArrayBufferWriter<byte>(4096);
             var jsonLength = RestInferResponseWriter.Write(output, response, request);

@@ -8,7 +8,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serving.Hosting.Tracing;
+using Serving.Protocol.Rest;
 using Serving.Worker.Configuration;
+using Serving.Worker.Endpoints;
 
 namespace Serving.Worker.Hosting;
 
@@ -42,7 +44,8 @@ public static class WorkerHost
         app.Use((context, next) =>
             context.Connection.LocalPort == listeners.MetricsPort && listeners.MetricsPort != 0
                 && !context.Request.Path.StartsWithSegments("/metrics", StringComparison.Ordinal)
-                ? Results.NotFound().ExecuteAsync(context)
+                ? ErrorResults.WriteAsync(context, StatusCodes.Status404NotFound,
+                    $"no endpoint at {context.Request.Method} {RestPaths.Printable(context.Request.Path.Value)}: the metrics port answers GET /metrics only")
                 : next(context));
         app.UseRequestDecompression();
         app.UseResponseCompression();

@@ -12,8 +12,10 @@ namespace Serving.Worker.Inference;
 /// The gateway reads a gRPC request's model and version from the leading bytes of the message only. Protobuf lets a
 /// field appear more than once (the last wins), so a message could name one model or version up front and another
 /// further on; the worker, which decodes all of it, checks that it is about to serve what the gateway routed by.
+/// A REST call's path names the model and maybe the version: the gateway routes by the path, sends no model header,
+/// and sends its version header only with it, so there a version header that disagrees with the path was set by hand.
 /// </remarks>
-internal readonly record struct GatewayHints(string? Model, string? Version, string? Arm)
+internal readonly record struct GatewayHints(string? Model, string? Version, string? Arm, bool Rest = false)
 {
     /// <summary>The header (REST) / metadata key (gRPC) a gateway uses to say which version it routed to.</summary>
     public const string VersionHeader = "x-serving-version";
@@ -24,8 +26,13 @@ internal readonly record struct GatewayHints(string? Model, string? Version, str
     /// <summary>The header / metadata key a gateway uses to name the traffic arm, for the prediction logs.</summary>
     public const string ArmHeader = "x-serving-arm";
 
+    /// <summary>The hints of a gRPC call (metadata).</summary>
     public static GatewayHints From(IHeaderDictionary headers) =>
         new(Value(headers, ModelHeader), Value(headers, VersionHeader), Value(headers, ArmHeader));
+
+    /// <summary>The hints of a REST call: the path names the model, so a model header is not read.</summary>
+    public static GatewayHints FromRest(IHeaderDictionary headers) =>
+        new(null, Value(headers, VersionHeader), Value(headers, ArmHeader), Rest: true);
 
     /// <summary>The version to serve: the one the request names, else the gateway's; a request that names another than the gateway routed to is refused.</summary>
     public string? VersionFor(InferenceRequest request)
@@ -41,10 +48,14 @@ internal readonly record struct GatewayHints(string? Model, string? Version, str
             return Version;
         }
 
-        return Version is null || string.Equals(Version, request.ModelVersion, StringComparison.Ordinal)
-            ? request.ModelVersion
-            : throw InferenceException.Invalid(
-                $"the gateway routed this request to version '{Version}' but the request names version '{request.ModelVersion}' (a field repeated further on wins in protobuf): send model_version once");
+        if (Version is null || string.Equals(Version, request.ModelVersion, StringComparison.Ordinal))
+        {
+            return request.ModelVersion;
+        }
+
+        throw InferenceException.Invalid(Rest
+            ? $"the {VersionHeader} header names version '{Version}' but the path names version '{request.ModelVersion}': a gateway sets that header for a path without a version; leave it out"
+            : $"the gateway routed this request to version '{Version}' but the request names version '{request.ModelVersion}' (a field repeated further on wins in protobuf): send model_version once");
     }
 
     private static string? Value(IHeaderDictionary headers, string name) =>

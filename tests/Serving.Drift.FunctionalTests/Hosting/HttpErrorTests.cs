@@ -12,6 +12,7 @@ public sealed class HttpErrorTests
     [InlineData("POST", "/v2/drift/report")]
     [InlineData("DELETE", "/v2/drift/report/tabular/1")]
     [InlineData("PUT", "/v2/health/ready")]
+    [InlineData("POST", "/metrics")]
     public async Task WrongMethod_405_WithAllowGet_AndAJsonError(string method, string path)
     {
         await using var drift = await DriftServer.StartAsync();

@@ -69,6 +69,7 @@ public sealed class BadInputTests(SharedWorkerFixture fixture)
     [InlineData("PUT", "/v2/models/tabular/versions/1/infer", "POST")]
     [InlineData("POST", "/v2/models/tabular", "GET")]
     [InlineData("PATCH", "/v2", "GET")]
+    [InlineData("POST", "/metrics", "GET")]
     public async Task Rest_WrongMethodOnAProtocolPath_405_WithAllow(string method, string path, string allowed)
     {
         var (status, allow, error) = await RestCall.SendAsync(fixture.Server.Http, method, path);
@@ -76,6 +77,23 @@ public sealed class BadInputTests(SharedWorkerFixture fixture)
         Assert.Equal(HttpStatusCode.MethodNotAllowed, status);
         Assert.Equal([allowed], allow);
         Assert.Contains($"use {allowed}", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task MetricsPort_WrongMethod405_OtherPaths404_JsonErrors()
+    {
+        using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{fixture.Server.Listeners.MetricsPort}") };
+
+        var (status, allow, error) = await RestCall.SendAsync(metrics, "POST", "/metrics");
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, status);
+        Assert.Equal(["GET"], allow);
+        Assert.Contains("POST is not allowed on /metrics: use GET", error, StringComparison.Ordinal);
+
+        (status, _, error) = await RestCall.SendAsync(metrics, "GET", "/v2/health/live");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Contains("the metrics port answers GET /metrics only", error, StringComparison.Ordinal);
+
+        Assert.Contains("serving_", await metrics.GetStringAsync("/metrics"), StringComparison.Ordinal);
     }
 
     [Theory]

@@ -45,7 +45,7 @@ public sealed class VersionHeaderTests(SharedWorkerFixture fixture)
     }
 
     [Theory]
-    [InlineData("/v2/models/tabular/versions/2/infer", "1", System.Net.HttpStatusCode.BadRequest, "routed this request to version '1' but the request names version '2'")]
+    [InlineData("/v2/models/tabular/versions/2/infer", "1", System.Net.HttpStatusCode.BadRequest, "the x-serving-version header names version '1' but the path names version '2': a gateway sets that header for a path without a version; leave it out")]
     [InlineData("/v2/models/tabular/infer", "9", System.Net.HttpStatusCode.NotFound, "has no version '9'")]
     public async Task Rest_ChosenVersionHeaderWrongOrUnknown_Refused(string path, string header, System.Net.HttpStatusCode expected, string message)
     {
@@ -56,6 +56,20 @@ public sealed class VersionHeaderTests(SharedWorkerFixture fixture)
 
         Assert.Equal(expected, response.StatusCode);
         Assert.Contains(message, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Rest_ModelHeader_IsNotRead_ThePathNamesTheModel()
+    {
+        // Over REST the gateway routes by the path and sends no x-serving-model; one set by hand changes nothing.
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/models/tabular/infer") { Content = new StringContent(GoldenFile.Load("tabular", "1").RequestBody()) };
+        request.Headers.Add("x-serving-model", "digits");
+
+        using var response = await fixture.Server.Http.SendAsync(request);
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        Assert.Equal("tabular", JsonDocument.Parse(body).RootElement.GetProperty("model_name").GetString());
     }
 
     [Theory]

@@ -32,6 +32,7 @@ public sealed class BadRoutingInputTests(GatewayFixture fixture)
     [InlineData("PUT", "/v2/models/tabular/versions/1/infer", "POST")]
     [InlineData("POST", "/v2/models/tabular/ready", "GET")]
     [InlineData("DELETE", "/v2/health/ready", "GET")]
+    [InlineData("POST", "/metrics", "GET")]
     public async Task Rest_WrongMethodOnAProtocolPath_405_WithAllow(string method, string path, string allowed)
     {
         var (status, allow, error) = await RestCall.SendAsync(fixture.Gateway.Http, method, path);
