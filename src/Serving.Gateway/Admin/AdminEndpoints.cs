@@ -108,7 +108,7 @@ internal static class AdminEndpoints
         }
         catch (JsonException e)
         {
-            await GatewayErrors.WriteRestAsync(context, 400, $"the body is not a valid policy: {e.Message}").ConfigureAwait(false);
+            await GatewayErrors.WriteRestAsync(context, 400, $"the body is not a valid policy: {PolicyJsonErrors.Describe(e)}").ConfigureAwait(false);
             return;
         }
 
