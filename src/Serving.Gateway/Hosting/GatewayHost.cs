@@ -14,6 +14,9 @@ namespace Serving.Gateway.Hosting;
 /// <summary>Builds the gateway's web host: REST (HTTP/1.1), gRPC (h2c), metrics, and the admin API when a token is configured.</summary>
 public static class GatewayHost
 {
+    /// <summary>The most bytes of request headers a caller may send (HTTP/1.1 and HTTP/2): 4 KiB under a worker's limit.</summary>
+    public const int MaxCallerHeaderBytes = 28 * 1024;
+
     /// <summary>Creates the gateway application; <paramref name="overrides"/> win over every other source.</summary>
     public static WebApplication Build(string[] args, IDictionary<string, string?>? overrides = null) => Build(args, overrides, null);
 
@@ -51,6 +54,12 @@ public static class GatewayHost
             var options = kestrel.ApplicationServices.GetRequiredService<IOptions<GatewayOptions>>().Value;
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+
+            // Below the workers' own limit (Kestrel's default, 32 KiB) by room for what the gateway adds (x-serving-*,
+            // te, traceparent): headers that fit the front door must fit the worker too. At the same limit, a caller's
+            // headers of about 32 KiB were refused by the worker over HTTP/2, which counted as a worker failure and took
+            // it out of rotation; now they are 431 here.
+            kestrel.Limits.MaxRequestHeadersTotalSize = MaxCallerHeaderBytes;
             var address = IPAddress.TryParse(options.BindAddress, out var parsed) ? parsed : IPAddress.Any;
             kestrel.Listen(address, options.RestPort, l => { l.Protocols = HttpProtocols.Http1; listeners.Rest = l; });
             kestrel.Listen(address, options.GrpcPort, l => { l.Protocols = HttpProtocols.Http2; listeners.Grpc = l; });

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -107,6 +108,12 @@ internal sealed class ForwarderClients : IDisposable
         // soon as they start reading, so a long wait costs a healthy worker nothing; HttpClient's 1 s default let a
         // worker busy for longer get the body after its 413, and the caller a failed hop instead of the 413.
         Expect100ContinueTimeout = TimeSpan.FromSeconds(10),
+
+        // Kestrel takes a header value that is valid UTF-8 (its default decoding), so a caller may send one with
+        // non-ASCII characters (x-user-id: ü); HttpClient's default encoding is ASCII, which refused such a value as a
+        // failed send, and that took the worker out of rotation. UTF-8 out, as Kestrel decodes it, passes the same
+        // bytes on to the worker (also Kestrel); an ASCII value encodes the same either way.
+        RequestHeaderEncodingSelector = static (_, _) => Encoding.UTF8,
         ActivityHeadersPropagator = propagate ? new ReverseProxyPropagator(DistributedContextPropagator.Current) : null,
     };
 }
