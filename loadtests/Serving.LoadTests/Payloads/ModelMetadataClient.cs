@@ -3,6 +3,7 @@ using System.Text.Json;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Serving.LoadTests.Targets;
+using Serving.Protocol.Errors;
 using Serving.Protocol.Inference;
 
 namespace Serving.LoadTests.Payloads;
@@ -31,6 +32,10 @@ internal static class ModelMetadataClient
         catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && e.Status.DebugException is not null)
         {
             throw new LoadTestException($"could not reach {target.Address} ({e.Status.Detail}): is a server listening there? (`serving up`: gRPC 8001, REST 8000)", e);
+        }
+        catch (RpcException e) when (GrpcCallFailures.IsHttp11Only(e))
+        {
+            throw new LoadTestException($"{target.Address} speaks HTTP/1.1 only, not gRPC: is it a REST port? Pass the gRPC port (`serving up`: 8001, a worker: 8081), or --protocol rest-json for REST", e);
         }
         catch (RpcException e)
         {

@@ -53,6 +53,15 @@ public sealed class InferCommandTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task ARestPort_ExitTwo_SaysItSpeaksHttp11Only()
+    {
+        var (code, _, error) = await ServingCli.RunAsync("infer", "tabular", "--input", Golden, "--grpc", $"127.0.0.1:{fixture.Gateway.Listeners.RestPort}");
+
+        Assert.Equal(2, code);
+        Assert.Contains($"http://127.0.0.1:{fixture.Gateway.Listeners.RestPort}/ speaks HTTP/1.1 only, not gRPC: is it a REST port?", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnknownModel_ExitOne_WithTheStatus()
     {
         var (code, _, error) = await ServingCli.RunAsync("infer", "nope", "--input", Golden, "--grpc", $"127.0.0.1:{fixture.Gateway.Listeners.GrpcPort}");

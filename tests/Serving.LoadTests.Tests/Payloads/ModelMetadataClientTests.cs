@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
+using Serving.LoadTests.Baselines.Hosting;
+using Serving.LoadTests.Baselines.Echo;
 using Serving.LoadTests.Payloads;
 using Serving.LoadTests.Targets;
 
@@ -24,5 +26,18 @@ public sealed class ModelMetadataClientTests
 
         Assert.StartsWith($"could not reach http://127.0.0.1:{port}/ (", e.Message, StringComparison.Ordinal);
         Assert.EndsWith("is a server listening there? (`serving up`: gRPC 8001, REST 8000)", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GrpcToARestPort_SaysItSpeaksHttp11Only_AndWhatToPass()
+    {
+        await using var echo = await EchoServer.StartAsync(new EchoServerOptions(BaselinePorts.Any, Features: 4), CancellationToken.None);
+        var target = new LoadTarget(echo.Http1Address, TargetProtocol.Grpc, "m");
+
+        var e = await Assert.ThrowsAsync<LoadTestException>(() => ModelMetadataClient.GetInputsAsync(target, CancellationToken.None));
+
+        Assert.Equal(
+            $"{echo.Http1Address} speaks HTTP/1.1 only, not gRPC: is it a REST port? Pass the gRPC port (`serving up`: 8001, a worker: 8081), or --protocol rest-json for REST",
+            e.Message);
     }
 }
