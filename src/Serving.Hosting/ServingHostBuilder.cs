@@ -8,11 +8,14 @@ namespace Serving.Hosting;
 /// <summary>The start every role's host shares (worker, gateway, drift monitor).</summary>
 public static class ServingHostBuilder
 {
+    private const string HostCategory = "Microsoft.Extensions.Hosting.Internal.Host";
+
     /// <summary>
     /// A web application builder rooted in the current directory; <paramref name="overrides"/> win over every other
     /// configuration source, ASP.NET Core's per-request logs stay at Warning (no Information line per request), and
-    /// the framework's per-request meter instruments stay off <c>/metrics</c> (<see cref="MeterPublishing"/>), and exemplars
-    /// name only exported traces (<see cref="TraceExemplars"/>).
+    /// the host's own log of a failed start is left to the command that prints the failure, the framework's per-request
+    /// meter instruments stay off <c>/metrics</c> (<see cref="MeterPublishing"/>), and exemplars name only exported
+    /// traces (<see cref="TraceExemplars"/>).
     /// </summary>
     public static WebApplicationBuilder Create(string[] args, IDictionary<string, string?>? overrides)
     {
@@ -23,6 +26,12 @@ public static class ServingHostBuilder
         }
 
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+
+        // The host logs a failed start ("Hosting failed to start", with the stack trace) at Error, then throws it on to
+        // the command, which prints it: as one line that says what to change (a port taken, an invalid setting), or
+        // whole. The log only printed it twice, the stack first. Its Critical line (a BackgroundService that stops the
+        // host, with the exception) and its warnings still show; its Debug lines stay off, as before.
+        builder.Logging.AddFilter(HostCategory, level => level is LogLevel.Warning or LogLevel.Critical);
         MeterPublishing.Configure(builder.Configuration);
         TraceExemplars.Configure();
         return builder;

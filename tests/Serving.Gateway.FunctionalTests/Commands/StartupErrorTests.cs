@@ -110,6 +110,10 @@ public sealed class StartupErrorTests : IDisposable
         Assert.Equal($"serving{(role == "up" ? " up" : "")}: could not listen: Failed to bind to address http://127.0.0.1:{port}: address already in use. {hint}", line);
         Assert.DoesNotContain($"{role} ready: ", output, StringComparison.Ordinal);
         Assert.DoesNotContain("serving up: gateway ", output, StringComparison.Ordinal);
+
+        // The one line says it all: the host's own log of the failure (with the stack trace) is not printed too.
+        Assert.DoesNotContain("Hosting failed to start", output + error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output + error, StringComparison.Ordinal);
     }
 
     [Theory]
