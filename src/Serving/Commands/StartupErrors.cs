@@ -16,7 +16,7 @@ internal static partial class StartupErrors
     /// </summary>
     public static string? Describe(Exception exception, PortHint ports) => exception switch
     {
-        OptionsValidationException v => "invalid configuration: " + string.Join("; ", v.Failures),
+        OptionsValidationException v => "invalid configuration: " + string.Join("; ", v.Failures.Select(f => Annotation(v.OptionsType, f))),
         InvalidOperationException { InnerException: FormatException or ArgumentException or OverflowException } e
             when FailedConversion().Match(e.Message) is { Success: true } m => "invalid configuration: " + Conversion(m),
         IOException e when e.InnerException is System.Net.Sockets.SocketException || e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase) =>
@@ -37,6 +37,27 @@ internal static partial class StartupErrors
         return $"{key}{value} is not {Expected(typeName)}. Set it with --{key}=VALUE or the environment variable {environment}.";
     }
 
+    // A data annotation's failure names the options type and the field ("DataAnnotation validation failed for
+    // 'WorkerOptions' members: 'RestPort' with the error: 'The field RestPort must be between 0 and 65535.'"): said
+    // with the setting's key instead, from the options type's Section. Other validators' messages already name the key.
+    private static string Annotation(Type options, string failure)
+    {
+        var m = DataAnnotationFailure().Match(failure);
+        if (!m.Success || options.GetField("Section")?.GetRawConstantValue() is not string section)
+        {
+            return failure;
+        }
+
+        var member = m.Groups["member"].Value;
+        var key = $"{section}:{member.Replace('.', ':')}";
+        var error = m.Groups["error"].Value.TrimEnd('.');
+        error = error.StartsWith($"The field {member} ", StringComparison.Ordinal) ? error[$"The field {member} ".Length..]
+            : error.StartsWith($"The {member} field ", StringComparison.Ordinal) ? error[$"The {member} field ".Length..]
+            : error;
+        var environment = key.Replace(":", "__", StringComparison.Ordinal);
+        return $"{key} {error}. Set it with --{key}=VALUE or the environment variable {environment}.";
+    }
+
     // What the setting takes, in words: an enum's names, or the kind of number or text.
     private static string Expected(string typeName)
     {
@@ -54,6 +75,10 @@ internal static partial class StartupErrors
             null => $"a valid {typeName[(typeName.LastIndexOf('.') + 1)..]}",
         };
     }
+
+    // Microsoft.Extensions.Options.DataAnnotations' message, one per member that failed.
+    [GeneratedRegex(@"^DataAnnotation validation failed for '[^']*' members: '(?<member>[^']*)' with the error: '(?<error>.*)'\.?$")]
+    private static partial Regex DataAnnotationFailure();
 
     // Microsoft.Extensions.Configuration.Binder's message; older versions leave the value out.
     [GeneratedRegex(@"^Failed to convert configuration value (?:'(?<value>.*)' )?at '(?<key>[^']*)' to type '(?<type>[^']*)'")]

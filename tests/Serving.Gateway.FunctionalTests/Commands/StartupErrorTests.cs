@@ -50,6 +50,27 @@ public sealed class StartupErrorTests : IDisposable
             error.Trim());
     }
 
+    [Theory]
+    [InlineData("worker", "--rest-port=70000", "Serving:Worker:RestPort must be between 0 and 65535")]
+    [InlineData("worker", "--Serving:Worker:MaxRequestBytes=10", "Serving:Worker:MaxRequestBytes must be between 1024 and 2147483648")]
+    [InlineData("gateway", "--rest-port=-1", "Serving:Gateway:RestPort must be between 0 and 65535")]
+    public async Task OutOfRange_NamesTheKeyAndTheRange_NotTheOptionsType(string role, string setting, string message)
+    {
+        // Every port 0 but the one set: a start that passed would not hold a fixed port.
+        string[] ports = [.. new[] { "--rest-port", "--grpc-port", "--metrics-port" }.Where(p => !setting.StartsWith(p, StringComparison.Ordinal)).SelectMany(p => new[] { p, "0" })];
+        string[] args = role == "worker"
+            ? ["worker", "--models", RepoPaths.Models, .. ports, setting]
+            : ["gateway", "--worker", "127.0.0.1:1:2", "--data-dir", _dataDirectory, .. ports, setting];
+
+        var (code, _, error) = await ServingCli.RunAsync(args);
+
+        Assert.Equal(2, code);
+        var key = message[..message.IndexOf(' ', StringComparison.Ordinal)];
+        Assert.Equal(
+            $"serving: invalid configuration: {message}. Set it with --{key}=VALUE or the environment variable {key.Replace(":", "__", StringComparison.Ordinal)}.",
+            error.Trim());
+    }
+
     [Fact]
     public async Task Up_NotABoolean_StopsBeforeAnyRoleListens()
     {
