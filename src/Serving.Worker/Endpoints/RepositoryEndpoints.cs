@@ -56,8 +56,14 @@ internal static class RepositoryEndpoints
 
     private static async Task Control(HttpContext context, string model, bool load)
     {
-        var parameters = await ControlParameters.ReadAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
-        var (status, message) = parameters.Error is { } error ? (400, error) : await ControlAsync(context, model, load, parameters.Count).ConfigureAwait(false);
+        // Who may ask comes before what they asked: the body of a caller without the token is not read.
+        var (status, message) = Refusal(context) ?? (0, null);
+        if (status == 0)
+        {
+            var parameters = await ControlParameters.ReadAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
+            (status, message) = parameters.Error is { } error ? (400, error) : await ControlAsync(context, model, load, parameters.Count).ConfigureAwait(false);
+        }
+
         if (status == 200)
         {
             context.Response.StatusCode = 200;
@@ -78,15 +84,9 @@ internal static class RepositoryEndpoints
     /// </summary>
     internal static async Task<(int Status, string? Message)> ControlAsync(HttpContext context, string model, bool load, int parameterCount)
     {
-        var token = context.RequestServices.GetRequiredService<IOptions<WorkerOptions>>().Value.AdminToken;
-        if (string.IsNullOrEmpty(token))
+        if (Refusal(context) is { } refused)
         {
-            return (403, "model control is off: set Serving:Worker:AdminToken to enable load and unload");
-        }
-
-        if (!Authorized(context.Request, token))
-        {
-            return (401, "a valid 'Authorization: Bearer <token>' header is required");
+            return refused;
         }
 
         if (!ModelNames.IsValidName(model))
@@ -104,6 +104,18 @@ internal static class RepositoryEndpoints
             ? await repository.LoadAsync(model, context.RequestAborted).ConfigureAwait(false)
             : await repository.UnloadAsync(model, context.RequestAborted).ConfigureAwait(false);
         return done ? (200, null) : (404, $"unknown model '{model}'");
+    }
+
+    // 403 when model control is off, 401 without the admin token; null when the caller may load and unload.
+    private static (int Status, string? Message)? Refusal(HttpContext context)
+    {
+        var token = context.RequestServices.GetRequiredService<IOptions<WorkerOptions>>().Value.AdminToken;
+        if (string.IsNullOrEmpty(token))
+        {
+            return (403, "model control is off: set Serving:Worker:AdminToken to enable load and unload");
+        }
+
+        return Authorized(context.Request, token) ? null : (401, "a valid 'Authorization: Bearer <token>' header is required");
     }
 
     private static bool Authorized(HttpRequest request, string token)

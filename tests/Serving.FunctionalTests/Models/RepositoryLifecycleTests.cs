@@ -168,6 +168,28 @@ public sealed class RepositoryLifecycleTests
         Assert.Contains(message, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(null, null, HttpStatusCode.Forbidden)]
+    [InlineData("s3cret", null, HttpStatusCode.Unauthorized)]
+    [InlineData("s3cret", "wrong", HttpStatusCode.Unauthorized)]
+    public async Task ModelControl_Rest_WhoAsksComesBeforeTheBody(string? configured, string? sent, HttpStatusCode expected)
+    {
+        // A body that is not valid is the caller's only once the caller may ask at all: a caller without the token is
+        // refused as such, and its body is not read.
+        using var repo = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        await using var server = await StartAsync(repo.Path, token: configured);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/repository/models/tabular/unload") { Content = new StringContent("""{"parameters": 5}""") };
+        if (sent is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", sent);
+        }
+
+        using var response = await server.Http.SendAsync(request);
+
+        Assert.Equal(expected, response.StatusCode);
+        Assert.DoesNotContain("parameters", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task CudaRequestedInModelYaml_OnCpuBuild_VersionUnavailableWithHowTo()
     {
