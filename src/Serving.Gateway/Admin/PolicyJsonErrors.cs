@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Serving.Gateway.Routing;
+using Serving.Hosting.Configuration;
 using Serving.Gateway.Traffic;
 
 namespace Serving.Gateway.Admin;
@@ -57,17 +58,12 @@ internal static class PolicyJsonErrors
 
     private static string Kind(JsonTypeInfo type)
     {
-        var clr = Nullable.GetUnderlyingType(type.Type) ?? type.Type;
         return type.Kind switch
         {
             JsonTypeInfoKind.Dictionary => $"an object whose values are each {Kind(TrafficJsonContext.Default.GetTypeInfo(type.ElementType!)!)}",
             JsonTypeInfoKind.Enumerable => "an array",
             JsonTypeInfoKind.Object => "an object (or null)",
-            _ when clr == typeof(int) || clr == typeof(long) => "a whole number",
-            _ when clr == typeof(double) => "a number",
-            _ when clr == typeof(DateTimeOffset) => "a date and time (ISO 8601, e.g. 2026-01-31T12:00:00Z)",
-            _ when clr == typeof(string) => "a string",
-            _ => "another kind of value",
+            _ => ValueWords.For(type.Type) ?? (type.Type == typeof(string) ? "a string" : "another kind of value"),
         };
     }
 

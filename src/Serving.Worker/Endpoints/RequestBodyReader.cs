@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Compression;
-using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http;
 using Serving.Protocol.Errors;
 
@@ -23,7 +22,7 @@ internal static class RequestBodyReader
             var reader = request.BodyReader;
             while (true)
             {
-                var result = await ReadAsync(reader, cancellationToken).ConfigureAwait(false);
+                var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
                 foreach (var segment in result.Buffer)
                 {
                     if (length + (long)segment.Length > limit)
@@ -50,6 +49,12 @@ internal static class RequestBodyReader
                 }
             }
         }
+        catch (InvalidOperationException e) when (e.TargetSite?.DeclaringType == typeof(BrotliStream))
+        {
+            // Brotli's decoder reports a body that is not Brotli this way; gzip and deflate throw InvalidDataException.
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw new InvalidDataException(e.Message, e);
+        }
         catch
         {
             ArrayPool<byte>.Shared.Return(buffer);
@@ -57,19 +62,6 @@ internal static class RequestBodyReader
         }
 
         return new PooledBuffer(buffer, length);
-    }
-
-    private static async ValueTask<ReadResult> ReadAsync(PipeReader reader, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (InvalidOperationException e) when (e.TargetSite?.DeclaringType == typeof(BrotliStream))
-        {
-            // Brotli's decoder reports a body that is not Brotli this way; gzip and deflate throw InvalidDataException.
-            throw new InvalidDataException(e.Message, e);
-        }
     }
 
     private static InferenceException TooLarge(long limit) =>

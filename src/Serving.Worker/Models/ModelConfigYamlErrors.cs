@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Reflection;
+using Serving.Hosting.Configuration;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 using YamlDotNet.Serialization.NamingConventions;
@@ -95,24 +96,14 @@ internal static class ModelConfigYamlErrors
             return "a whole number (up to 2147483647)";
         }
 
-        if (type == typeof(long))
-        {
-            return "a whole number";
-        }
-
-        if (type == typeof(double) || type == typeof(float))
-        {
-            return "a number";
-        }
-
-        if (type == typeof(bool))
-        {
-            return "true or false";
-        }
-
         if (type == typeof(string))
         {
             return "text";
+        }
+
+        if (ValueWords.For(type) is { } words)
+        {
+            return words;
         }
 
         if (Element(type) is { } element)

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
+using Serving.Hosting.Configuration;
 
 namespace Serving.Commands;
 
@@ -62,18 +63,9 @@ internal static partial class StartupErrors
     private static string Expected(string typeName)
     {
         var type = Type.GetType(typeName) ?? AppDomain.CurrentDomain.GetAssemblies().Select(a => a.GetType(typeName)).FirstOrDefault(t => t is not null);
-        type = type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
-        return type switch
-        {
-            { IsEnum: true } => $"one of {string.Join(", ", Enum.GetNames(type))}",
-            not null when type == typeof(int) || type == typeof(long) || type == typeof(short) || type == typeof(ushort) || type == typeof(uint) || type == typeof(ulong) || type == typeof(byte) => "a whole number",
-            not null when type == typeof(double) || type == typeof(float) || type == typeof(decimal) => "a number",
-            not null when type == typeof(bool) => "true or false",
-            not null when type == typeof(TimeSpan) => "a time span such as 00:00:30 (hh:mm:ss) or 00:00:00.250",
-            not null when type == typeof(Uri) => "an absolute URL such as http://127.0.0.1:8090",
-            not null => $"a valid {type.Name}",
-            null => $"a valid {typeName[(typeName.LastIndexOf('.') + 1)..]}",
-        };
+        return type is null
+            ? $"a valid {typeName[(typeName.LastIndexOf('.') + 1)..]}"
+            : ValueWords.For(type) ?? $"a valid {(Nullable.GetUnderlyingType(type) ?? type).Name}";
     }
 
     // Microsoft.Extensions.Options.DataAnnotations' message, one per member that failed.
