@@ -11,6 +11,7 @@ namespace Serving.LoadTests.GatewayBench;
 /// <param name="Error">Why the cell failed to run (the target did not start, the first request failed).</param>
 /// <param name="Skipped">Why the cell was not run on purpose (nginx not installed).</param>
 /// <param name="Round">Which round of its (protocol, concurrency) group the cell belongs to, from 1; a ratio only divides cells of the same round.</param>
+/// <param name="Attempts">How many times the cell ran: twice when no request completed in its window the first time (a stall, not a failure).</param>
 internal sealed record GatewayBenchCell(
     [property: JsonConverter(typeof(JsonStringEnumConverter<ProxyTarget>))] ProxyTarget Target,
     string Protocol,
@@ -18,7 +19,8 @@ internal sealed record GatewayBenchCell(
     LoadReport? Report,
     string? Error = null,
     string? Skipped = null,
-    int Round = 1)
+    int Round = 1,
+    int Attempts = 1)
 {
     /// <summary>Successful requests per second; null when the cell has no report.</summary>
     [JsonIgnore]

@@ -105,7 +105,7 @@ internal static class GatewayBenchMarkdown
         md.AppendLine($"| --- | ---: |{(rounds ? " ---: |" : string.Empty)} --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var c in r.Cells)
         {
-            var head = $"| {Protocol(c.Protocol)} | {c.Concurrency} |{(rounds ? $" {c.Round} |" : string.Empty)} {c.Target.ToLabel()} |";
+            var head = $"| {Protocol(c.Protocol)} | {c.Concurrency} |{(rounds ? $" {c.Round} |" : string.Empty)} {c.Target.ToLabel()}{(c.Attempts > 1 ? " (ran twice)" : string.Empty)} |";
             md.AppendLine(c switch
             {
                 { Skipped: { } skipped } => $"{head} skipped: {Escape(skipped)} | | | | | | | |",
@@ -117,7 +117,8 @@ internal static class GatewayBenchMarkdown
         }
 
         md.AppendLine();
-        md.AppendLine("`requests` counts the measured window only; `errors` are failed requests in it. CPU is in cores: this process holds the generator, the worker and the gateway; nginx is among `others`.");
+        md.AppendLine("`requests` counts the measured window only; `errors` are failed requests in it. CPU is in cores: this process holds the generator, the worker and the gateway; nginx is among `others`."
+            + (r.Cells.Any(c => c.Attempts > 1) ? " A cell marked (ran twice) completed no request in its window the first time, with none failed (a stall), and ran once more; the second run is shown." : string.Empty));
         md.AppendLine();
     }
 

@@ -197,6 +197,14 @@ internal sealed class GatewayBenchRunner(GatewayBenchOptions options, GatewayBen
             try
             {
                 cell = cell with { Report = await LoadRunner.RunAsync(Target(target, protocol, payload), payload, Closed(concurrency), cancellationToken, progress) };
+                if (cell.Report is { Succeeded: 0, Failed: 0 })
+                {
+                    // Nothing completed in the window and nothing failed: one call stalled past it (on a shared machine, a
+                    // neighbour's burst). Such a cell has no figure at all, so it runs once more; a target that hangs
+                    // stays empty, and the report says which cells ran twice.
+                    progress.Step("    no request completed in the window: running the cell once more");
+                    cell = cell with { Report = await LoadRunner.RunAsync(Target(target, protocol, payload), payload, Closed(concurrency), cancellationToken, progress), Attempts = 2 };
+                }
             }
             catch (Exception e) when (IsTargetFailure(e))
             {

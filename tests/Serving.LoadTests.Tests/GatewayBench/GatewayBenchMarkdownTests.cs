@@ -28,6 +28,19 @@ public sealed class GatewayBenchMarkdownTests
     }
 
     [Fact]
+    public void Render_ACellThatRanTwice_IsMarked_AndTheNoteSaysWhy()
+    {
+        var once = GatewayBenchMarkdown.Render(GatewayBenchCells.Report(FullRun()));
+        var cells = FullRun().Select(c => c is { Target: ProxyTarget.Gateway, Concurrency: 1, Protocol: "grpc" } ? c with { Attempts = 2 } : c).ToList();
+
+        var text = GatewayBenchMarkdown.Render(GatewayBenchCells.Report(cells));
+
+        Assert.Contains("| gRPC | 1 | Serving gateway → worker (ran twice) | ", text, StringComparison.Ordinal);
+        Assert.Contains("A cell marked (ran twice) completed no request in its window the first time", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("ran twice", once, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Render_TheGatewaysRestHop_NamedWhenTheGatewayRan()
     {
         var withHop = GatewayBenchMarkdown.Render(GatewayBenchCells.Report(FullRun()) with { GatewayRestToWorkers = "Http11" });
