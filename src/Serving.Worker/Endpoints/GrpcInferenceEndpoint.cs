@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serving.Hosting.Health;
 using Serving.Hosting.Http;
@@ -13,7 +14,8 @@ namespace Serving.Worker.Endpoints;
 
 /// <summary>The Open Inference Protocol over gRPC (<c>inference.GRPCInferenceService</c>), bound by <see cref="InferenceServiceMethodProvider"/>.</summary>
 internal sealed class GrpcInferenceEndpoint(
-    InferenceService inference, ModelResolver resolver, ModelRepository repository, ReadinessState readiness, IOptions<WorkerOptions> options)
+    InferenceService inference, ModelResolver resolver, ModelRepository repository, ReadinessState readiness, IOptions<WorkerOptions> options,
+    ILogger<GrpcInferenceEndpoint> logger)
 {
     public Task<ServerLiveResponse> ServerLive(ServerLiveRequest request, ServerCallContext context) =>
         Task.FromResult(new ServerLiveResponse { Live = true });
@@ -112,6 +114,10 @@ internal sealed class GrpcInferenceEndpoint(
             throw new RpcException(new Status(context.Deadline <= DateTime.UtcNow ? StatusCode.DeadlineExceeded : StatusCode.Cancelled, "the call ended before the request ran"));
         }
     }
+
+    /// <summary>Triton's ModelStreamInfer: requests and answers on one stream, matched by id (<see cref="InferStream"/>).</summary>
+    public Task ModelStreamInfer(IAsyncStreamReader<ModelInferRequest> requests, IServerStreamWriter<ModelStreamInferResponse> responses, ServerCallContext context) =>
+        new InferStream(inference, options.Value.MaxElementsPerTensor, context, responses, logger).RunAsync(requests);
 
     private static Task<T> Guard<T>(Func<T> action)
     {

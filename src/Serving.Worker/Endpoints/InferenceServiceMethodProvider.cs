@@ -22,6 +22,11 @@ internal sealed class InferenceServiceMethodProvider : IServiceMethodProvider<Gr
             new Method<ModelInferRequest, InferReply>(MethodType.Unary, ServiceName, "ModelInfer", ProtobufMarshaller.Create(ModelInferRequest.Parser), InferReply.Marshaller),
             [],
             (s, r, c) => s.ModelInfer(r, c));
+        context.AddDuplexStreamingMethod(
+            new Method<ModelInferRequest, ModelStreamInferResponse>(
+                MethodType.DuplexStreaming, ServiceName, "ModelStreamInfer", ProtobufMarshaller.Create(ModelInferRequest.Parser), ProtobufMarshaller.Create(ModelStreamInferResponse.Parser)),
+            [],
+            (s, requests, responses, c) => s.ModelStreamInfer(requests, responses, c));
         Add(context, "ModelConfig", ModelConfigRequest.Parser, ModelConfigResponse.Parser, (s, r, c) => s.ModelConfig(r, c));
         Add(context, "ModelStatistics", ModelStatisticsRequest.Parser, ModelStatisticsResponse.Parser, (s, r, c) => s.ModelStatistics(r, c));
         Add(context, "RepositoryIndex", RepositoryIndexRequest.Parser, RepositoryIndexResponse.Parser, (s, r, c) => s.RepositoryIndex(r, c));

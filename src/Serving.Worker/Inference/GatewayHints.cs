@@ -14,8 +14,9 @@ namespace Serving.Worker.Inference;
 /// further on; the worker, which decodes all of it, checks that it is about to serve what the gateway routed by.
 /// A REST call's path names the model and maybe the version: the gateway routes by the path, sends no model header,
 /// and sends its version header only with it, so there a version header that disagrees with the path was set by hand.
+/// A ModelStreamInfer stream is routed by its first message, so every message on it must be for that model and version.
 /// </remarks>
-internal readonly record struct GatewayHints(string? Model, string? Version, string? Arm, bool Rest = false)
+internal readonly record struct GatewayHints(string? Model, string? Version, string? Arm, bool Rest = false, bool Stream = false)
 {
     /// <summary>The header (REST) / metadata key (gRPC) a gateway uses to say which version it routed to.</summary>
     public const string VersionHeader = "x-serving-version";
@@ -30,6 +31,9 @@ internal readonly record struct GatewayHints(string? Model, string? Version, str
     public static GatewayHints From(IHeaderDictionary headers) =>
         new(Value(headers, ModelHeader), Value(headers, VersionHeader), Value(headers, ArmHeader));
 
+    /// <summary>The hints of a ModelStreamInfer stream (metadata), which a gateway routed by its first message.</summary>
+    public static GatewayHints FromStream(IHeaderDictionary headers) => From(headers) with { Stream = true };
+
     /// <summary>The hints of a REST call: the path names the model, so a model header is not read.</summary>
     public static GatewayHints FromRest(IHeaderDictionary headers) =>
         new(null, Value(headers, VersionHeader), Value(headers, ArmHeader), Rest: true);
@@ -39,8 +43,9 @@ internal readonly record struct GatewayHints(string? Model, string? Version, str
     {
         if (Model is { } model && !string.Equals(model, request.ModelName, StringComparison.Ordinal))
         {
-            throw InferenceException.Invalid(
-                $"the gateway routed this request by model_name '{model}' but the message names '{request.ModelName}' (a field repeated further on wins in protobuf): send model_name once");
+            throw InferenceException.Invalid(Stream
+                ? $"this stream was routed by its first message to model '{model}' version {Version}: every message on it must be for that model and version; open another stream for model '{request.ModelName}'"
+                : $"the gateway routed this request by model_name '{model}' but the message names '{request.ModelName}' (a field repeated further on wins in protobuf): send model_name once");
         }
 
         if (string.IsNullOrEmpty(request.ModelVersion))
@@ -53,7 +58,9 @@ internal readonly record struct GatewayHints(string? Model, string? Version, str
             return request.ModelVersion;
         }
 
-        throw InferenceException.Invalid(Rest
+        throw InferenceException.Invalid(Stream
+            ? $"this stream was routed by its first message to version {Version} of model '{request.ModelName}': every message on it must be for that version; open another stream for version {request.ModelVersion}"
+            : Rest
             ? $"the {VersionHeader} header names version '{Version}' but the path names version '{request.ModelVersion}': a gateway sets that header for a path without a version; leave it out"
             : $"the gateway routed this request to version '{Version}' but the request names version '{request.ModelVersion}' (a field repeated further on wins in protobuf): send model_version once");
     }

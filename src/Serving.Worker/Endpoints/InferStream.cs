@@ -1,0 +1,151 @@
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Serving.Protocol.Errors;
+using Serving.Protocol.Inference;
+using Serving.Protocol.Messages;
+using Serving.Worker.Inference;
+
+namespace Serving.Worker.Endpoints;
+
+/// <summary>
+/// One ModelStreamInfer call (Triton's streaming infer): each request on the stream runs as it arrives, through the
+/// same path as ModelInfer (its version's batcher), and its answer is written when it is ready, so answers may come in
+/// another order than their requests (callers match them by id). A request that fails gets its reason in
+/// <c>error_message</c> and the stream goes on. At most <see cref="MaxInFlight"/> requests of one stream run at once;
+/// past that the stream is not read (HTTP/2 flow control holds the caller). When the caller ends its side, the answers
+/// still owed are written before the call ends. A message that cannot be read (not protobuf, over the size limit) ends
+/// the call with its status, after those answers.
+/// </summary>
+internal sealed partial class InferStream(
+    InferenceService inference, long maxElementsPerTensor, ServerCallContext context, IServerStreamWriter<ModelStreamInferResponse> writer, ILogger logger)
+{
+    /// <summary>Requests of one stream running at once.</summary>
+    public const int MaxInFlight = 128;
+
+    private readonly SemaphoreSlim _slots = new(MaxInFlight, MaxInFlight);
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+
+    public async Task RunAsync(IAsyncStreamReader<ModelInferRequest> requests)
+    {
+        var cancellationToken = context.CancellationToken;
+        var deadline = context.Deadline == DateTime.MaxValue ? long.MaxValue : InferenceService.DeadlineIn(context.Deadline - DateTime.UtcNow);
+        var hints = GatewayHints.FromStream(context.GetHttpContext().Request.Headers);
+        Exception? failure = null;
+        try
+        {
+            while (true)
+            {
+                await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                bool more;
+                try
+                {
+                    more = await requests.MoveNext(cancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    _slots.Release();
+                    throw;
+                }
+
+                if (!more)
+                {
+                    _slots.Release();
+                    break;
+                }
+
+                _ = RunOneAsync(requests.Current, hints, deadline, cancellationToken);
+            }
+        }
+        catch (RpcException e)
+        {
+            failure = e; // an unreadable message: its status, once the answers owed are out
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException && cancellationToken.IsCancellationRequested)
+        {
+            // The caller went away or the deadline passed: the requests still running are cancelled with it.
+        }
+        finally
+        {
+            for (var i = 0; i < MaxInFlight; i++)
+            {
+                await _slots.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+
+        if (failure is not null)
+        {
+            throw failure;
+        }
+    }
+
+    private async Task RunOneAsync(ModelInferRequest message, GatewayHints hints, long deadline, CancellationToken cancellationToken)
+    {
+        try
+        {
+            ModelStreamInferResponse answer;
+            try
+            {
+                using var decoded = GrpcInferCodec.Decode(message, maxElementsPerTensor);
+                using var response = await inference.InferAsync(decoded, "grpc", deadline, cancellationToken, hints).ConfigureAwait(false);
+                answer = new ModelStreamInferResponse { InferResponse = GrpcInferCodec.Encode(response, decoded.RawOutput) };
+            }
+            catch (InferenceException e)
+            {
+                answer = Failed(message, e.Message);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return; // the call is over: nobody to answer
+            }
+            catch (Exception e)
+            {
+                Log.RequestFailed(logger, message.ModelName, message.Id, e);
+                answer = Failed(message, "the worker failed on this request: " + e.Message);
+            }
+
+            await WriteAsync(answer, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
+    private async Task WriteAsync(ModelStreamInferResponse answer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        try
+        {
+            await writer.WriteAsync(answer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException && cancellationToken.IsCancellationRequested)
+        {
+            // The caller went away: the answer has nowhere to go.
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    // Triton's form: the reason, and the request's model, version and id so the caller can tell which request failed.
+    private static ModelStreamInferResponse Failed(ModelInferRequest message, string reason) => new()
+    {
+        ErrorMessage = reason,
+        InferResponse = new ModelInferResponse { ModelName = message.ModelName, ModelVersion = message.ModelVersion, Id = message.Id },
+    };
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Error, "A ModelStreamInfer request for model '{Model}' (id '{Id}') failed unexpectedly")]
+        public static partial void RequestFailed(ILogger logger, string model, string id, Exception exception);
+    }
+}

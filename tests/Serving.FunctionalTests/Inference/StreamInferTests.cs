@@ -1,0 +1,215 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Serving.Protocol.Inference;
+using Serving.Testing;
+
+namespace Serving.FunctionalTests.Inference;
+
+/// <summary>Triton's ModelStreamInfer on the worker: requests and answers on one stream, matched by id.</summary>
+[Collection(SharedWorkerCollection.Name)]
+public sealed class StreamInferTests(SharedWorkerFixture fixture)
+{
+    [Fact]
+    public async Task MixedRequests_EachAnsweredOnceById_EqualToModelInfer()
+    {
+        var random = new Random(7);
+        var requests = new List<ModelInferRequest>();
+        var golden = GoldenFile.Load("tabular", "2");
+        for (var i = 0; i < 40; i++)
+        {
+            requests.Add(i % 3 == 0 ? Tabular(golden, $"tab-{i}", raw: i % 2 == 0) : Identity($"id-{i}", random.Next(1, 5), random.Next(1, 9), random));
+        }
+
+        using var call = fixture.Server.Grpc.ModelStreamInfer();
+        var reading = ReadAllAsync(call);
+        foreach (var request in requests)
+        {
+            await call.RequestStream.WriteAsync(request);
+        }
+
+        await call.RequestStream.CompleteAsync();
+        var answers = await reading;
+
+        Assert.Equal(requests.Count, answers.Count);
+        Assert.All(answers, a => Assert.Equal("", a.ErrorMessage));
+        var byId = answers.ToDictionary(a => a.InferResponse.Id);
+        foreach (var request in requests)
+        {
+            var alone = await fixture.Server.Grpc.ModelInferAsync(request);
+            var streamed = byId[request.Id].InferResponse;
+            Assert.Equal(alone.ModelName, streamed.ModelName);
+            Assert.Equal(alone.ModelVersion, streamed.ModelVersion);
+            Assert.Equal(alone.Outputs, streamed.Outputs);
+            Assert.Equal(alone.RawOutputContents, streamed.RawOutputContents);
+        }
+    }
+
+    [Fact]
+    public async Task BadRequests_AnsweredWithTheirReasonAndId_TheStreamGoesOn()
+    {
+        var random = new Random(3);
+        var wrongShape = Identity("wrong-shape", 1, 3, random);
+        wrongShape.Inputs[0].Shape[1] = 4; // 3 values sent
+        var wrongType = Identity("wrong-type", 1, 2, random);
+        wrongType.Inputs[0].Datatype = "INT32";
+        wrongType.Inputs[0].Contents = new InferTensorContents { IntContents = { 1, 2 } };
+        var bad = new (ModelInferRequest Request, string Reason)[]
+        {
+            (new ModelInferRequest { ModelName = "no_such_model", Id = "unknown" }, "no_such_model"),
+            (new ModelInferRequest { ModelName = "../etc/passwd", Id = "path-like" }, "not valid"),
+            (new ModelInferRequest { ModelName = "tabular", ModelVersion = "9", Id = "no-version" }, "version"),
+            (wrongShape, "shape"),
+            (wrongType, "INT32"),
+        };
+
+        using var call = fixture.Server.Grpc.ModelStreamInfer();
+        var reading = ReadAllAsync(call);
+        foreach (var (request, _) in bad)
+        {
+            await call.RequestStream.WriteAsync(request);
+        }
+
+        var good = Identity("good", 2, 3, random);
+        await call.RequestStream.WriteAsync(good);
+        await call.RequestStream.CompleteAsync();
+        var answers = (await reading).ToDictionary(a => a.InferResponse.Id);
+
+        Assert.Equal(bad.Length + 1, answers.Count);
+        foreach (var (request, reason) in bad)
+        {
+            var answer = answers[request.Id];
+            Assert.Contains(reason, answer.ErrorMessage, StringComparison.OrdinalIgnoreCase);
+            Assert.Equal(request.ModelName, answer.InferResponse.ModelName);
+            Assert.Empty(answer.InferResponse.Outputs);
+        }
+
+        Assert.Equal("", answers["good"].ErrorMessage);
+        Assert.Equal(good.Inputs[0].Contents.Fp32Contents, answers["good"].InferResponse.Outputs[0].Contents.Fp32Contents);
+        Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
+    }
+
+    [Fact]
+    public async Task NoRequests_EndsWithOkAndNoAnswers()
+    {
+        using var call = fixture.Server.Grpc.ModelStreamInfer();
+        await call.RequestStream.CompleteAsync();
+
+        Assert.Empty(await ReadAllAsync(call));
+        Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
+    }
+
+    [Fact]
+    public async Task UnreadableMessage_EndsTheCallInvalidArgument_AfterTheAnswersOwed()
+    {
+        var invoker = fixture.Server.Channel.CreateCallInvoker();
+        var method = new Method<byte[], byte[]>(MethodType.DuplexStreaming, "inference.GRPCInferenceService", "ModelStreamInfer", Bytes, Bytes);
+        using var call = invoker.AsyncDuplexStreamingCall(method, null, new CallOptions());
+        await call.RequestStream.WriteAsync(Identity("before", 1, 2, new Random(1)).ToByteArray());
+        await call.RequestStream.WriteAsync([0x0a, 0xff, 0xff]); // field 1, a length past the end
+
+        var answers = new List<ModelStreamInferResponse>();
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await foreach (var bytes in call.ResponseStream.ReadAllAsync())
+            {
+                answers.Add(ModelStreamInferResponse.Parser.ParseFrom(bytes));
+            }
+        });
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("malformed", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal("before", Assert.Single(answers).InferResponse.Id);
+    }
+
+    [Fact]
+    public async Task MessageOverTheSizeLimit_EndsTheCallResourceExhausted()
+    {
+        var big = new ModelInferRequest { ModelName = "identity_fp32", Id = "big" };
+        big.RawInputContents.Add(ByteString.CopyFrom(new byte[SharedWorkerFixture.MaxRequestBytes + 1]));
+        using var call = fixture.Server.Grpc.ModelStreamInfer();
+
+        // The worker may end the call before the client has finished sending the message, and the write then fails
+        // (with the status or as cancelled, as the race goes): the status is read from the answer side.
+        var write = call.RequestStream.WriteAsync(big);
+        var error = await Assert.ThrowsAsync<RpcException>(() => ReadAllAsync(call));
+        try
+        {
+            await write;
+        }
+        catch (RpcException)
+        {
+            // the race above
+        }
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task CallerCancelsMidStream_TheWorkerGoesOnServingStreams()
+    {
+        var random = new Random(5);
+        using (var cancelled = new CancellationTokenSource())
+        {
+            using var call = fixture.Server.Grpc.ModelStreamInfer(cancellationToken: cancelled.Token);
+            for (var i = 0; i < 20; i++)
+            {
+                await call.RequestStream.WriteAsync(Identity($"c-{i}", 4, 8, random));
+            }
+
+            await cancelled.CancelAsync();
+            var error = await Assert.ThrowsAsync<RpcException>(() => ReadAllAsync(call));
+            Assert.Equal(StatusCode.Cancelled, error.StatusCode);
+        }
+
+        using var next = fixture.Server.Grpc.ModelStreamInfer();
+        var reading = ReadAllAsync(next);
+        await next.RequestStream.WriteAsync(Identity("after", 1, 2, random));
+        await next.RequestStream.CompleteAsync();
+        Assert.Equal("after", Assert.Single(await reading).InferResponse.Id);
+    }
+
+    private static readonly Marshaller<byte[]> Bytes = new(b => b, b => b);
+
+    private static async Task<List<ModelStreamInferResponse>> ReadAllAsync(AsyncDuplexStreamingCall<ModelInferRequest, ModelStreamInferResponse> call)
+    {
+        var answers = new List<ModelStreamInferResponse>();
+        await foreach (var answer in call.ResponseStream.ReadAllAsync())
+        {
+            answers.Add(answer);
+        }
+
+        return answers;
+    }
+
+    private static ModelInferRequest Identity(string id, int rows, int columns, Random random)
+    {
+        var request = new ModelInferRequest { ModelName = "identity_fp32", Id = id };
+        var input = new ModelInferRequest.Types.InferInputTensor { Name = "INPUT0", Datatype = "FP32", Contents = new InferTensorContents() };
+        input.Shape.AddRange([rows, columns]);
+        for (var i = 0; i < rows * columns; i++)
+        {
+            input.Contents.Fp32Contents.Add((float)random.NextDouble());
+        }
+
+        request.Inputs.Add(input);
+        return request;
+    }
+
+    private static ModelInferRequest Tabular(GoldenFile golden, string id, bool raw)
+    {
+        var request = new ModelInferRequest { ModelName = "tabular", ModelVersion = "2", Id = id };
+        var input = new ModelInferRequest.Types.InferInputTensor { Name = golden.InputName, Datatype = "FP32" };
+        input.Shape.AddRange(golden.InputShape);
+        if (raw)
+        {
+            request.RawInputContents.Add(ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(golden.Input.AsSpan())));
+        }
+        else
+        {
+            input.Contents = new InferTensorContents();
+            input.Contents.Fp32Contents.AddRange(golden.Input);
+        }
+
+        request.Inputs.Add(input);
+        return request;
+    }
+}
