@@ -47,6 +47,11 @@ public static class GatewayEndpointRouteBuilderExtensions
                 return grpcInfer.InvokeAsync(context);
             }
 
+            if (HttpMethods.IsPost(context.Request.Method) && context.Request.Path.Equals(GatewayHeaders.GrpcStreamInferPath, StringComparison.Ordinal))
+            {
+                return grpcInfer.InvokeAsync(context, streaming: true);
+            }
+
             return next(context);
         }).UseRouting();
     }

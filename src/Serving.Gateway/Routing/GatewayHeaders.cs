@@ -28,4 +28,7 @@ internal static class GatewayHeaders
     public const string ContentEncoding = "Content-Encoding";
 
     public const string GrpcInferPath = "/inference.GRPCInferenceService/ModelInfer";
+
+    /// <summary>Triton's streaming infer, routed by its first message.</summary>
+    public const string GrpcStreamInferPath = "/inference.GRPCInferenceService/ModelStreamInfer";
 }

@@ -14,6 +14,12 @@ internal sealed class GatewayRequest(ModelRoute model, VersionChoice choice, boo
 
     public bool Grpc { get; } = grpc;
 
+    /// <summary>
+    /// A ModelStreamInfer call: routed by its first message, and streamed to the worker through YARP in both directions
+    /// (never read whole, never mirrored to a shadow, never judged by automatic rollback).
+    /// </summary>
+    public bool Streaming { get; init; }
+
     /// <summary>The request body's length when known before reading it (REST Content-Length; a gRPC message's frame), else null.</summary>
     public long? BodyBytes { get; init; }
 

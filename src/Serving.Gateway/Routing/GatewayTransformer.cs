@@ -32,8 +32,14 @@ internal sealed class GatewayTransformer(ForwarderClients clients) : HttpTransfo
         {
             proxyRequest.Headers.TryAddWithoutValidation(GatewayHeaders.ChosenVersion, request.Version.Version);
             proxyRequest.Headers.TryAddWithoutValidation(GatewayHeaders.Arm, request.Arm);
-            // Every body that reaches YARP is one the unary forwarder doesn't take: large, or of unknown length.
-            if (proxyRequest.Content is not null && !UnaryForwarder.Takes(request))
+            if (request.Grpc)
+            {
+                // A ModelStreamInfer stream: the worker refuses a later message for another model than the first named.
+                proxyRequest.Headers.TryAddWithoutValidation(GatewayHeaders.RoutedModel, request.Model.Name);
+            }
+
+            // Every REST body that reaches YARP is one the unary forwarder doesn't take: large, or of unknown length.
+            else if (proxyRequest.Content is not null && !UnaryForwarder.Takes(request))
             {
                 proxyRequest.Headers.ExpectContinue = true;
             }

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Unicode;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Options;
 using Serving.Gateway.Configuration;
 using Serving.Gateway.Metrics;
@@ -21,7 +22,9 @@ namespace Serving.Gateway.Routing;
 /// version when <c>model_version</c> is empty, and refuses a message whose fields, decoded in full,
 /// name another model or version (protobuf lets a repeated field further on win). A gzip-compressed
 /// message (<c>grpc-encoding: gzip</c>) has just its start inflated to read the fields
-/// (<see cref="GrpcCompressedPrefix"/>) and is forwarded compressed.
+/// (<see cref="GrpcCompressedPrefix"/>) and is forwarded compressed. <c>ModelStreamInfer</c> (Triton's streaming infer)
+/// is routed the same way by its first message, and the whole stream goes to one worker of that version through YARP:
+/// every message on it must be for that model and version (the worker refuses another in the stream, and goes on).
 /// </summary>
 internal sealed class GrpcInferEndpoint(
     RoutingState routing, TrafficPolicies policies, InferenceForwarder forwarder, GatewayMetrics metrics, RollbackOutcomes outcomes, IOptions<GatewayOptions> options)
@@ -29,7 +32,7 @@ internal sealed class GrpcInferEndpoint(
     /// <summary>The most bytes looked at before the leading fields must have been found.</summary>
     public const int PeekLimit = 4096;
 
-    public Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context, bool streaming = false)
     {
         if (context.Request.ContentType is not { } contentType || !contentType.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase))
         {
@@ -40,7 +43,14 @@ internal sealed class GrpcInferEndpoint(
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
         {
             // Kestrel's limit is MaxRequestBytes; a gRPC body may hold that much message after its 5-byte frame header.
-            size.MaxRequestBodySize = options.Value.MaxRequestBytes + GrpcLeadingFields.FrameHeaderLength;
+            // A stream's body has no end to limit: the first message is checked here, every message by the worker.
+            size.MaxRequestBodySize = streaming ? null : options.Value.MaxRequestBytes + GrpcLeadingFields.FrameHeaderLength;
+        }
+
+        if (streaming && context.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } rate)
+        {
+            // A stream may sit idle between messages (Kestrel would cut a body slower than 240 bytes/s after 5 s), as grpc-dotnet allows its streams.
+            rate.MinDataRate = null;
         }
 
         // The message usually came with the headers: then the fields are read at once, and the forward's task is
@@ -48,14 +58,14 @@ internal sealed class GrpcInferEndpoint(
         var peek = PeekAsync(context.Request.BodyReader, context.Request.Headers, context.RequestAborted);
         if (!peek.IsCompletedSuccessfully)
         {
-            return CompleteAsync(context, peek);
+            return CompleteAsync(context, peek, streaming);
         }
 
         var outcome = peek.Result;
-        return outcome.Error is null ? ForwardAsync(context, outcome).AsTask() : RefuseAsync(context, outcome);
+        return outcome.Error is null ? ForwardAsync(context, outcome, streaming).AsTask() : RefuseAsync(context, outcome, streaming);
     }
 
-    private async Task CompleteAsync(HttpContext context, ValueTask<Outcome> peek)
+    private async Task CompleteAsync(HttpContext context, ValueTask<Outcome> peek, bool streaming)
     {
         Outcome outcome;
         try
@@ -77,19 +87,28 @@ internal sealed class GrpcInferEndpoint(
 
         if (outcome.Error is null)
         {
-            await ForwardAsync(context, outcome).ConfigureAwait(false);
+            await ForwardAsync(context, outcome, streaming).ConfigureAwait(false);
         }
         else
         {
-            await RefuseAsync(context, outcome).ConfigureAwait(false);
+            await RefuseAsync(context, outcome, streaming).ConfigureAwait(false);
         }
     }
 
-    private ValueTask ForwardAsync(HttpContext context, Outcome routed) =>
-        forwarder.ForwardAsync(context, new GatewayRequest(routed.Model!, routed.Choice, grpc: true) { BodyBytes = GrpcLeadingFields.FrameHeaderLength + routed.MessageLength }, routed.Policy);
+    private ValueTask ForwardAsync(HttpContext context, Outcome routed, bool streaming) =>
+        forwarder.ForwardAsync(
+            context,
+            new GatewayRequest(routed.Model!, routed.Choice, grpc: true) { BodyBytes = GrpcLeadingFields.FrameHeaderLength + routed.MessageLength, Streaming = streaming },
+            routed.Policy);
 
-    private Task RefuseAsync(HttpContext context, Outcome refused)
+    private Task RefuseAsync(HttpContext context, Outcome refused, bool streaming)
     {
+        if (streaming && refused.Empty)
+        {
+            // A stream closed before any message: nothing to route, nothing to answer (as a worker ends it).
+            return GatewayErrors.WriteGrpcAsync(context, Grpc.Core.StatusCode.OK, "");
+        }
+
         var error = refused.Error!;
         if (refused.Model is { } model)
         {
@@ -116,7 +135,7 @@ internal sealed class GrpcInferEndpoint(
                 continue;
             }
 
-            var outcome = Route(view, fields, headers);
+            var outcome = Route(view, fields, headers) with { Empty = buffer.IsEmpty };
 
             // Consume nothing: the forwarder reads the body from its first byte. The examined mark
             // may not move back, so it stays at the end once everything has been looked at.
@@ -211,5 +230,9 @@ internal sealed class GrpcInferEndpoint(
 
     private static Outcome Fail(RouteError error) => new(null, default, null, error);
 
-    private readonly record struct Outcome(ModelRoute? Model, VersionChoice Choice, TrafficPolicy? Policy, RouteError? Error, long MessageLength = 0);
+    private readonly record struct Outcome(ModelRoute? Model, VersionChoice Choice, TrafficPolicy? Policy, RouteError? Error, long MessageLength = 0)
+    {
+        /// <summary>The body ended before any of it arrived.</summary>
+        public bool Empty { get; init; }
+    }
 }

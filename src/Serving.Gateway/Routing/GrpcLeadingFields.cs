@@ -46,6 +46,13 @@ internal static class GrpcLeadingFields
         reader.Advance(4);
         var messageLength = BinaryPrimitives.ReadUInt32BigEndian(lengthBytes);
         var end = FrameHeaderLength + (long)messageLength;
+
+        // Read this message only: on a stream (ModelStreamInfer) the next message's bytes follow it. Once all of it
+        // is here, a field cut short is malformed, whether or not the body goes on.
+        var frameComplete = buffer.Length >= end;
+        isCompleted |= frameComplete;
+        reader = new SequenceReader<byte>(buffer.Slice(0, Math.Min(buffer.Length, end)));
+        reader.Advance(FrameHeaderLength);
         var fields = new LeadingFields(LeadingFieldsStatus.Ok, null, messageLength);
         while (reader.Consumed < end)
         {

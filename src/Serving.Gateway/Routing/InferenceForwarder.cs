@@ -72,7 +72,8 @@ internal sealed partial class InferenceForwarder(
                 response.StatusCode, grpcStatus, response.Headers[GatewayHeaders.InferenceHeaderContentLength].FirstOrDefault(), request.Grpc ? null : response.Headers.ContentEncoding.FirstOrDefault(), seconds);
 
             // Automatic rollback judges a version only by the requests the policy sent it, and not by callers who left.
-            if (policy?.Rollback is not null && request.Arm is Arms.Weight or Arms.Sticky && !context.RequestAborted.IsCancellationRequested)
+            // A stream's status is not one request's outcome (a request that fails on it is answered in the stream).
+            if (policy?.Rollback is not null && request.Arm is Arms.Weight or Arms.Sticky && !request.Streaming && !context.RequestAborted.IsCancellationRequested)
             {
                 outcomes.Record(request.Model.Name, request.Version.Version, RequestOutcomes.Classify(response.StatusCode, grpcStatus), seconds);
             }

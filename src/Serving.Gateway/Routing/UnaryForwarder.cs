@@ -48,8 +48,8 @@ internal sealed class UnaryForwarder(IOptions<GatewayOptions> options)
     /// <summary>REST bodies of at most this many bytes (by their Content-Length) go through here; larger ones stream through YARP with <c>Expect: 100-continue</c>.</summary>
     public const long MaxRestBodyBytes = 64 * 1024;
 
-    /// <summary>Whether the call goes through here: every gRPC call, and a REST call with a Content-Length up to <see cref="MaxRestBodyBytes"/>.</summary>
-    public static bool Takes(GatewayRequest request) => request.Grpc || request.BodyBytes is >= 0 and <= MaxRestBodyBytes;
+    /// <summary>Whether the call goes through here: every unary gRPC call, and a REST call with a Content-Length up to <see cref="MaxRestBodyBytes"/>.</summary>
+    public static bool Takes(GatewayRequest request) => request.Grpc ? !request.Streaming : request.BodyBytes is >= 0 and <= MaxRestBodyBytes;
 
     /// <summary>
     /// Sends the call to <paramref name="destinationPrefix"/> over HTTP <paramref name="version"/> (gRPC: 2) and

@@ -33,7 +33,7 @@ internal sealed partial class ShadowMirror(
     /// </summary>
     public VersionRoute? Select(GatewayRequest request, TrafficPolicy? policy)
     {
-        if (policy?.Shadow is not { } shadow || !request.PolicyChose || shadow.Version == request.Version.Version
+        if (policy?.Shadow is not { } shadow || !request.PolicyChose || request.Streaming || shadow.Version == request.Version.Version
             || Random.Shared.Next(100) >= shadow.Percent)
         {
             return null;

@@ -36,6 +36,31 @@ public sealed class GrpcLeadingFieldsTests
     }
 
     [Fact]
+    public void Parse_StreamFirstMessageCutShort_InvalidWithoutWaitingForMore()
+    {
+        // A stream (ModelStreamInfer) that stays open: the first message is all here, and its field 1's varint length
+        // is cut by the message's end. That is malformed now; waiting for more of the body would wait for the next message.
+        var body = Frames.Frame([0x0a, 0xff, 0xff]);
+
+        var fields = GrpcLeadingFields.Parse(new ReadOnlySequence<byte>(body), isCompleted: false);
+
+        Assert.Equal(LeadingFieldsStatus.Invalid, fields.Status);
+    }
+
+    [Fact]
+    public void Parse_StreamFirstMessageWhole_NextMessageNotRead()
+    {
+        // The first message names the model and ends; a second message with another name follows on the stream.
+        byte[] body = [.. Frames.Frame(Frames.StringField(1, "tabular")), .. Frames.Frame(RealRequest("digits", "1").ToByteArray())];
+
+        var fields = GrpcLeadingFields.Parse(new ReadOnlySequence<byte>(body), isCompleted: false);
+
+        Assert.Equal(LeadingFieldsStatus.Ok, fields.Status);
+        Assert.Equal("tabular", Frames.Text(body, fields.Name));
+        Assert.Null(fields.Version);
+    }
+
+    [Fact]
     public void Parse_NoVersion_NameOnly()
     {
         var body = Frames.Frame(RealRequest("tabular", "").ToByteArray());
