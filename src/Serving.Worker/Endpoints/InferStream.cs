@@ -126,9 +126,9 @@ internal sealed partial class InferStream(
         {
             await writer.WriteAsync(answer, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException && cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException)
         {
-            // The caller went away: the answer has nowhere to go.
+            // The caller went away or reset the stream: the answer has nowhere to go, and the call is over.
         }
         finally
         {

@@ -35,6 +35,25 @@ public sealed class StreamRoutingTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task PinHeaderOnTheStream_PicksTheVersionForEveryMessage()
+    {
+        await Policies.SetAsync(fixture.Gateway, """{"weights": {"1": 100, "2": 0}, "pin_header": "x-model-version"}""");
+
+        using var call = fixture.Gateway.Grpc.ModelStreamInfer(new Grpc.Core.Metadata { { "x-model-version", "2" } }, DateTime.UtcNow.AddSeconds(30));
+        var reading = ReadAllAsync(call);
+        for (var i = 0; i < 5; i++)
+        {
+            await call.RequestStream.WriteAsync(Request($"p-{i}"));
+        }
+
+        await call.RequestStream.CompleteAsync();
+        var answers = await reading;
+
+        Assert.Equal(5, answers.Count);
+        Assert.All(answers, a => Assert.Equal(("", "2"), (a.ErrorMessage, a.InferResponse.ModelVersion)));
+    }
+
+    [Fact]
     public async Task LaterMessageForAnotherVersionOrModel_RefusedInTheStream_TheRestServed()
     {
         await Policies.SetAsync(fixture.Gateway, Policies.TwoVersions(0, 100));
