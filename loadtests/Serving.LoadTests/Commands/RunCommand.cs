@@ -15,6 +15,10 @@ internal static class RunCommand
         var protocol = new Option<string>("--protocol") { Description = "grpc | rest-json | rest-binary", DefaultValueFactory = _ => "grpc" };
         protocol.AcceptOnlyFromAmong(TargetProtocols.Names);
         var grpcClient = CommonOptions.GrpcClient();
+        var stream = new Option<bool>("--stream")
+        {
+            Description = "gRPC: send every request on ModelStreamInfer streams (Triton's streaming infer, one stream per connection, answers matched by id) instead of a ModelInfer call each",
+        };
         var model = CommonOptions.Model();
         var version = CommonOptions.ModelVersion();
         var inputFile = CommonOptions.InputFile();
@@ -36,13 +40,23 @@ internal static class RunCommand
 
         var command = new Command("run", "Load a target and print a report (Markdown on stdout, progress on stderr; exit code 2 if any call failed)")
         {
-            target, protocol, grpcClient, model, version, inputFile, batch, mode, concurrency, rate, rampTo, maxInFlight, wakeInterval, connections,
+            target, protocol, grpcClient, stream, model, version, inputFile, batch, mode, concurrency, rate, rampTo, maxInFlight, wakeInterval, connections,
             duration, warmup, requests, json, plot, quiet,
         };
         command.SetAction((parse, cancellationToken) => CommandGuard.RunAsync(async () =>
         {
             var loadTarget = CommonOptions.ReadTarget(parse, target, TargetProtocols.Parse(parse.GetValue(protocol)!), model, version, inputFile, batch)
-                with { GrpcClient = GrpcClientKinds.Parse(parse.GetValue(grpcClient)!) };
+                with { GrpcClient = GrpcClientKinds.Parse(parse.GetValue(grpcClient)!), GrpcStream = parse.GetValue(stream) };
+            if (loadTarget.GrpcStream && loadTarget.Protocol != TargetProtocol.Grpc)
+            {
+                throw new LoadTestException("--stream is gRPC's ModelStreamInfer: use it with --protocol grpc");
+            }
+
+            if (loadTarget.GrpcStream && parse.GetResult(grpcClient) is { Implicit: false })
+            {
+                throw new LoadTestException("--stream carries its streams on Grpc.Net.Client: leave --grpc-client out");
+            }
+
             var open = parse.GetValue(mode) == "open";
             var profile = new LoadProfile
             {

@@ -23,7 +23,7 @@ internal static class LoadReportBuilder
             StartedAt = startedAt,
             Target = target.Address.ToString().TrimEnd('/'),
             Protocol = target.Protocol.ToName(),
-            GrpcClient = target.Protocol == TargetProtocol.Grpc ? target.GrpcClient.ToName() : null,
+            GrpcClient = target.Protocol != TargetProtocol.Grpc ? null : target.GrpcStream ? "ModelStreamInfer streams" : target.GrpcClient.ToName(),
             Model = target.Model,
             ModelVersion = target.ModelVersion,
             Mode = open ? "open" : "closed",

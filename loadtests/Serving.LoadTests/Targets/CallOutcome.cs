@@ -18,6 +18,9 @@ internal readonly record struct CallOutcome(OutcomeKind Kind, int Code)
     /// <summary>An unexpected client-side exception.</summary>
     public static readonly CallOutcome ClientError = new(OutcomeKind.ClientError, 0);
 
+    /// <summary>A request on a stream answered with an error message.</summary>
+    public static readonly CallOutcome StreamError = new(OutcomeKind.StreamError, 0);
+
     /// <summary>True when the call succeeded.</summary>
     public bool IsOk => Kind == OutcomeKind.Ok;
 
@@ -39,6 +42,7 @@ internal readonly record struct CallOutcome(OutcomeKind Kind, int Code)
         OutcomeKind.Transport => "transport",
         OutcomeKind.ClientSaturated => "client-saturated",
         OutcomeKind.CancelledAtStop => "cancelled-at-stop",
+        OutcomeKind.StreamError => "stream-error",
         _ => "client-error",
     };
 

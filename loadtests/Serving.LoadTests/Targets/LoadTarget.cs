@@ -8,6 +8,7 @@ namespace Serving.LoadTests.Targets;
 /// <param name="InputFile">An OIP JSON infer body whose <c>inputs</c> are sent; null to build random inputs from the model's metadata.</param>
 /// <param name="Batch">The first dimension of generated inputs when it is variable (-1).</param>
 /// <param name="GrpcClient">Which library carries gRPC calls.</param>
+/// <param name="GrpcStream">gRPC: every request on ModelStreamInfer streams (Grpc.Net.Client), not a ModelInfer call each.</param>
 internal sealed record LoadTarget(
     Uri Address,
     TargetProtocol Protocol,
@@ -15,4 +16,5 @@ internal sealed record LoadTarget(
     string ModelVersion = "",
     string? InputFile = null,
     int Batch = 1,
-    GrpcClientKind GrpcClient = GrpcClientKind.GrpcNet);
+    GrpcClientKind GrpcClient = GrpcClientKind.GrpcNet,
+    bool GrpcStream = false);

@@ -23,4 +23,7 @@ internal enum OutcomeKind : byte
 
     /// <summary>An exception the generator did not expect; the code is 0.</summary>
     ClientError,
+
+    /// <summary>A request on a ModelStreamInfer stream answered with an <c>error_message</c> (the stream itself went on); the code is 0.</summary>
+    StreamError,
 }
