@@ -6,7 +6,8 @@ namespace Serving.Hosting.Health;
 
 /// <summary>
 /// Turns readiness false at the first sign of shutdown, then waits the grace period before the
-/// server stops listening; the host's shutdown timeout (the drain timeout) bounds the rest.
+/// server stops listening, and then says the drain has begun (<see cref="ReadinessState.Draining"/>);
+/// the host's shutdown timeout (the drain timeout) bounds the rest.
 /// </summary>
 internal sealed partial class GracefulShutdownService(
     ReadinessState readiness, IOptions<ShutdownOptions> options, ILogger<GracefulShutdownService> logger) : IHostedLifecycleService
@@ -33,6 +34,8 @@ internal sealed partial class GracefulShutdownService(
                 // The host's own timeout ended the grace period early.
             }
         }
+
+        readiness.MarkDraining();
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -6,6 +6,7 @@ namespace Serving.Hosting.Health;
 /// </summary>
 public sealed class ReadinessState
 {
+    private readonly CancellationTokenSource _draining = new();
     private volatile bool _started;
     private volatile bool _stopping;
 
@@ -14,6 +15,12 @@ public sealed class ReadinessState
 
     /// <summary>True once shutdown has begun.</summary>
     public bool IsStopping => _stopping;
+
+    /// <summary>
+    /// Cancelled when the grace period after readiness turned false is over and the listeners close: work that
+    /// would otherwise hold the drain (a long-lived stream) ends now, so its caller reconnects elsewhere.
+    /// </summary>
+    public CancellationToken Draining => _draining.Token;
 
     /// <summary>Raised when readiness changes.</summary>
     public event Action<bool>? Changed;
@@ -30,5 +37,12 @@ public sealed class ReadinessState
     {
         _stopping = true;
         Changed?.Invoke(false);
+    }
+
+    /// <summary>The grace period is over: the listeners close and in-flight work drains.</summary>
+    public void MarkDraining()
+    {
+        _stopping = true;
+        _draining.Cancel();
     }
 }

@@ -117,7 +117,7 @@ internal sealed class GrpcInferenceEndpoint(
 
     /// <summary>Triton's ModelStreamInfer: requests and answers on one stream, matched by id (<see cref="InferStream"/>).</summary>
     public Task ModelStreamInfer(IAsyncStreamReader<ModelInferRequest> requests, IServerStreamWriter<ModelStreamInferResponse> responses, ServerCallContext context) =>
-        new InferStream(inference, options.Value.MaxElementsPerTensor, context, responses, logger).RunAsync(requests);
+        new InferStream(inference, options.Value.MaxElementsPerTensor, context, responses, readiness.Draining, logger).RunAsync(requests);
 
     private static Task<T> Guard<T>(Func<T> action)
     {

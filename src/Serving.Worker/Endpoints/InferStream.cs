@@ -14,13 +14,23 @@ namespace Serving.Worker.Endpoints;
 /// <c>error_message</c> and the stream goes on. At most <see cref="MaxInFlight"/> requests of one stream run at once;
 /// past that the stream is not read (HTTP/2 flow control holds the caller). When the caller ends its side, the answers
 /// still owed are written before the call ends. A message that cannot be read (not protobuf, over the size limit) ends
-/// the call with its status, after those answers.
+/// the call with its status, after those answers. When the worker shuts down (its grace period over), it stops reading,
+/// writes the answers owed, and ends the call UNAVAILABLE, so the caller opens a new stream elsewhere instead of
+/// holding the drain; the requests it sent that got no answer never ran.
 /// </summary>
 internal sealed partial class InferStream(
-    InferenceService inference, long maxElementsPerTensor, ServerCallContext context, IServerStreamWriter<ModelStreamInferResponse> writer, ILogger logger)
+    InferenceService inference,
+    long maxElementsPerTensor,
+    ServerCallContext context,
+    IServerStreamWriter<ModelStreamInferResponse> writer,
+    CancellationToken draining,
+    ILogger logger)
 {
     /// <summary>Requests of one stream running at once.</summary>
     public const int MaxInFlight = 128;
+
+    /// <summary>How a stream ends when the worker shuts down.</summary>
+    public const string ShuttingDown = "the worker is shutting down: open a new stream; requests on this one that got no answer did not run";
 
     private readonly SemaphoreSlim _slots = new(MaxInFlight, MaxInFlight);
     private readonly SemaphoreSlim _writeGate = new(1, 1);
@@ -31,15 +41,16 @@ internal sealed partial class InferStream(
         var deadline = context.Deadline == DateTime.MaxValue ? long.MaxValue : InferenceService.DeadlineIn(context.Deadline - DateTime.UtcNow);
         var hints = GatewayHints.FromStream(context.GetHttpContext().Request.Headers);
         Exception? failure = null;
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, draining);
         try
         {
             while (true)
             {
-                await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await _slots.WaitAsync(reading.Token).ConfigureAwait(false);
                 bool more;
                 try
                 {
-                    more = await requests.MoveNext(cancellationToken).ConfigureAwait(false);
+                    more = await requests.MoveNext(reading.Token).ConfigureAwait(false);
                 }
                 catch
                 {
@@ -63,6 +74,10 @@ internal sealed partial class InferStream(
         catch (Exception e) when (e is OperationCanceledException or IOException && cancellationToken.IsCancellationRequested)
         {
             // The caller went away or the deadline passed: the requests still running are cancelled with it.
+        }
+        catch (OperationCanceledException) when (draining.IsCancellationRequested)
+        {
+            failure = new RpcException(new Status(StatusCode.Unavailable, ShuttingDown));
         }
         finally
         {

@@ -167,6 +167,32 @@ public sealed class StreamInferTests(SharedWorkerFixture fixture)
         Assert.Equal("after", Assert.Single(await reading).InferResponse.Id);
     }
 
+    [Fact]
+    public async Task WorkerShutsDown_OpenStreamEndsUnavailable_AfterTheAnswersOwed_InsteadOfHoldingTheDrain()
+    {
+        using var repository = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        await using var worker = await WorkerServer.StartAsync(repository.Path);
+        var golden = GoldenFile.Load("tabular", "2");
+        using var call = worker.Grpc.ModelStreamInfer();
+        await call.RequestStream.WriteAsync(Tabular(golden, "before-stop", raw: true));
+        Assert.True(await call.ResponseStream.MoveNext());
+        Assert.Equal(("", "before-stop"), (call.ResponseStream.Current.ErrorMessage, call.ResponseStream.Current.InferResponse.Id));
+
+        // The stream stays open (the caller never ends its side): without the drain signal the worker would wait
+        // its whole drain timeout (30 s) for it, and the caller would learn nothing about why.
+        var stopping = worker.App.StopAsync();
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            while (await call.ResponseStream.MoveNext())
+            {
+            }
+        });
+        await stopping;
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Contains("the worker is shutting down: open a new stream", error.Status.Detail, StringComparison.Ordinal);
+    }
+
     private static readonly Marshaller<byte[]> Bytes = new(b => b, b => b);
 
     private static async Task<List<ModelStreamInferResponse>> ReadAllAsync(AsyncDuplexStreamingCall<ModelInferRequest, ModelStreamInferResponse> call)
