@@ -145,6 +145,10 @@ internal sealed partial class InferStream(
         {
             // The caller went away or reset the stream: the answer has nowhere to go, and the call is over.
         }
+        catch (Exception e)
+        {
+            Log.WriteFailed(logger, e);
+        }
         finally
         {
             _writeGate.Release();
@@ -162,5 +166,8 @@ internal sealed partial class InferStream(
     {
         [LoggerMessage(1, LogLevel.Error, "A ModelStreamInfer request for model '{Model}' (id '{Id}') failed unexpectedly")]
         public static partial void RequestFailed(ILogger logger, string model, string id, Exception exception);
+
+        [LoggerMessage(2, LogLevel.Error, "Writing a ModelStreamInfer answer failed unexpectedly; the answer is dropped")]
+        public static partial void WriteFailed(ILogger logger, Exception exception);
     }
 }
