@@ -54,6 +54,25 @@ public sealed class StreamRoutingTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task GzipCompressedStream_RoutedByItsFirstMessage_EveryMessageAnswered()
+    {
+        await Policies.SetAsync(fixture.Gateway, Policies.TwoVersions(0, 100));
+
+        using var call = fixture.Gateway.Grpc.ModelStreamInfer(Infer.Gzip, DateTime.UtcNow.AddSeconds(30));
+        var reading = ReadAllAsync(call);
+        for (var i = 0; i < 3; i++)
+        {
+            await call.RequestStream.WriteAsync(Request($"z-{i}"));
+        }
+
+        await call.RequestStream.CompleteAsync();
+        var answers = await reading;
+
+        Assert.Equal(["z-0", "z-1", "z-2"], answers.Select(a => a.InferResponse.Id).Order());
+        Assert.All(answers, a => Assert.Equal(("", "2"), (a.ErrorMessage, a.InferResponse.ModelVersion)));
+    }
+
+    [Fact]
     public async Task LaterMessageForAnotherVersionOrModel_RefusedInTheStream_TheRestServed()
     {
         await Policies.SetAsync(fixture.Gateway, Policies.TwoVersions(0, 100));
