@@ -29,6 +29,12 @@ internal sealed partial class InferStream(
     /// <summary>Requests of one stream running at once.</summary>
     public const int MaxInFlight = 128;
 
+    /// <summary>Triton's request parameter asking each answer to say whether it is the request's last.</summary>
+    public const string EnableFinalResponse = "triton_enable_empty_final_response";
+
+    /// <summary>Triton's answer parameter saying so.</summary>
+    public const string FinalResponse = "triton_final_response";
+
     /// <summary>How a stream ends when the worker shuts down.</summary>
     public const string ShuttingDown = "the worker is shutting down: open a new stream; requests on this one that got no answer did not run";
 
@@ -98,8 +104,10 @@ internal sealed partial class InferStream(
         try
         {
             ModelStreamInferResponse answer;
+            var finalFlag = false;
             try
             {
+                finalFlag = FinalResponseFlag(message);
                 using var decoded = GrpcInferCodec.Decode(message, maxElementsPerTensor);
                 using var response = await inference.InferAsync(decoded, "grpc", deadline, cancellationToken, hints).ConfigureAwait(false);
                 answer = new ModelStreamInferResponse { InferResponse = GrpcInferCodec.Encode(response, decoded.RawOutput) };
@@ -116,6 +124,12 @@ internal sealed partial class InferStream(
             {
                 Log.RequestFailed(logger, message.ModelName, message.Id, e);
                 answer = Failed(message, "the worker failed on this request: " + e.Message);
+            }
+
+            if (finalFlag)
+            {
+                // Every answer here is its request's only one, so its last.
+                answer.InferResponse.Parameters[FinalResponse] = new InferParameter { BoolParam = true };
             }
 
             await WriteAsync(answer, cancellationToken).ConfigureAwait(false);
@@ -153,6 +167,20 @@ internal sealed partial class InferStream(
         {
             _writeGate.Release();
         }
+    }
+
+    // Triton's triton_enable_empty_final_response (tritonclient's enable_empty_final_response=True, for decoupled models):
+    // then each answer says whether it is its request's last. Any other type than bool is refused, as Triton does.
+    private static bool FinalResponseFlag(ModelInferRequest message)
+    {
+        if (!message.Parameters.TryGetValue(EnableFinalResponse, out var value))
+        {
+            return false;
+        }
+
+        return value.ParameterChoiceCase == InferParameter.ParameterChoiceOneofCase.BoolParam
+            ? value.BoolParam
+            : throw InferenceException.Invalid($"invalid value type for '{EnableFinalResponse}' parameter, expected bool_param");
     }
 
     // Triton's form: the reason, and the request's model, version and id so the caller can tell which request failed.

@@ -89,6 +89,38 @@ public sealed class StreamInferTests(SharedWorkerFixture fixture)
     }
 
     [Fact]
+    public async Task EnableEmptyFinalResponse_EveryAnswerSaysItIsTheLast_AWrongTypeIsRefused()
+    {
+        var random = new Random(11);
+        var asked = Identity("asked", 1, 2, random);
+        asked.Parameters["triton_enable_empty_final_response"] = new InferParameter { BoolParam = true };
+        var askedAndFailed = new ModelInferRequest { ModelName = "no_such_model", Id = "asked-failed" };
+        askedAndFailed.Parameters["triton_enable_empty_final_response"] = new InferParameter { BoolParam = true };
+        var off = Identity("off", 1, 2, random);
+        off.Parameters["triton_enable_empty_final_response"] = new InferParameter { BoolParam = false };
+        var wrongType = Identity("wrong-type", 1, 2, random);
+        wrongType.Parameters["triton_enable_empty_final_response"] = new InferParameter { StringParam = "yes" };
+
+        using var call = fixture.Server.Grpc.ModelStreamInfer();
+        var reading = ReadAllAsync(call);
+        foreach (var request in new[] { asked, askedAndFailed, off, wrongType, Identity("plain", 1, 2, random) })
+        {
+            await call.RequestStream.WriteAsync(request);
+        }
+
+        await call.RequestStream.CompleteAsync();
+        var answers = (await reading).ToDictionary(a => a.InferResponse.Id);
+
+        Assert.Equal("", answers["asked"].ErrorMessage);
+        Assert.True(answers["asked"].InferResponse.Parameters["triton_final_response"].BoolParam);
+        Assert.NotEqual("", answers["asked-failed"].ErrorMessage);
+        Assert.True(answers["asked-failed"].InferResponse.Parameters["triton_final_response"].BoolParam);
+        Assert.False(answers["off"].InferResponse.Parameters.ContainsKey("triton_final_response"));
+        Assert.False(answers["plain"].InferResponse.Parameters.ContainsKey("triton_final_response"));
+        Assert.Equal("invalid value type for 'triton_enable_empty_final_response' parameter, expected bool_param", answers["wrong-type"].ErrorMessage);
+    }
+
+    [Fact]
     public async Task NoRequests_EndsWithOkAndNoAnswers()
     {
         using var call = fixture.Server.Grpc.ModelStreamInfer();
