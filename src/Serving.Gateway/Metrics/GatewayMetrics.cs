@@ -56,13 +56,17 @@ internal sealed class GatewayMetrics
     // Label values are bounded (known models and versions, "_unknown"/"_invalid" for the rest).
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Model, string Version, string Arm, string Protocol, string Code), (Counter.Child Requests, Histogram.Child? Duration)> _series = new();
 
+    /// <summary>The <c>protocol</c> label of a ModelStreamInfer stream.</summary>
+    public const string StreamProtocol = "grpc-stream";
+
     public void Observe(string model, string version, string arm, string protocol, string code, double seconds)
     {
         var series = _series.GetOrAdd(
             (model, version, arm, protocol, code),
             static key => (
                 Requests.WithLabels(key.Model, key.Version, key.Arm, key.Protocol, key.Code),
-                key.Version.Length > 0 ? Duration.WithLabels(key.Model, key.Version, key.Protocol) : null));
+                // A stream's length is the caller's choice, not a latency: streams are counted, not timed.
+                key.Version.Length > 0 && key.Protocol != StreamProtocol ? Duration.WithLabels(key.Model, key.Version, key.Protocol) : null));
         series.Requests.Inc();
         series.Duration?.Observe(seconds);
     }

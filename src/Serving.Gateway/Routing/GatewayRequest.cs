@@ -23,5 +23,5 @@ internal sealed class GatewayRequest(ModelRoute model, VersionChoice choice, boo
     /// <summary>The request body's length when known before reading it (REST Content-Length; a gRPC message's frame), else null.</summary>
     public long? BodyBytes { get; init; }
 
-    public string Protocol => Grpc ? "grpc" : "rest";
+    public string Protocol => Grpc ? (Streaming ? Metrics.GatewayMetrics.StreamProtocol : "grpc") : "rest";
 }

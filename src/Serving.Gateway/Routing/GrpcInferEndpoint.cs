@@ -115,7 +115,7 @@ internal sealed class GrpcInferEndpoint(
             outcomes.RecordUnready(model.Name, refused.Choice, refused.Policy);
         }
 
-        metrics.Observe(refused.Model?.Name ?? "_unknown", "", "", "grpc", GatewayMetrics.GrpcCode((int)error.GrpcStatus), 0);
+        metrics.Observe(refused.Model?.Name ?? "_unknown", "", "", streaming ? GatewayMetrics.StreamProtocol : "grpc", GatewayMetrics.GrpcCode((int)error.GrpcStatus), 0);
         return GatewayErrors.WriteAsync(context, error, grpc: true);
     }
 

@@ -73,6 +73,31 @@ public sealed class StreamRoutingTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task AStream_CountedOnceAsGrpcStream_WithItsStatus_AndNotTimed()
+    {
+        await Policies.SetAsync(fixture.Gateway, Policies.TwoVersions(0, 100));
+        const string Streams = "serving_gateway_requests_total";
+        const string OkStreams = "protocol=\"grpc-stream\",code=\"OK\"";
+        var before = await MetricsText.SumAsync(fixture.Gateway, Streams, OkStreams);
+
+        using (var call = fixture.Gateway.Grpc.ModelStreamInfer(deadline: DateTime.UtcNow.AddSeconds(30)))
+        {
+            var reading = ReadAllAsync(call);
+            for (var i = 0; i < 3; i++)
+            {
+                await call.RequestStream.WriteAsync(Request($"m-{i}"));
+            }
+
+            await call.RequestStream.CompleteAsync();
+            Assert.Equal(3, (await reading).Count);
+        }
+
+        // Counted when the gateway's handler ends, just after the caller has the trailers.
+        await Poll.UntilAsync(async () => await MetricsText.SumAsync(fixture.Gateway, Streams, OkStreams) >= before + 1);
+        Assert.Equal(0, await MetricsText.SumAsync(fixture.Gateway, "serving_gateway_request_duration_seconds_count", "protocol=\"grpc-stream\""));
+    }
+
+    [Fact]
     public async Task LaterMessageForAnotherVersionOrModel_RefusedInTheStream_TheRestServed()
     {
         await Policies.SetAsync(fixture.Gateway, Policies.TwoVersions(0, 100));
