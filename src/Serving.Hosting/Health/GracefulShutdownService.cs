@@ -6,8 +6,9 @@ namespace Serving.Hosting.Health;
 
 /// <summary>
 /// Turns readiness false at the first sign of shutdown, then waits the grace period before the
-/// server stops listening, and then says the drain has begun (<see cref="ReadinessState.Draining"/>);
-/// the host's shutdown timeout (the drain timeout) bounds the rest.
+/// server stops listening, and then says the drain has begun (<see cref="ReadinessState.Draining"/>) and
+/// waits for the long-lived streams to end themselves; the host's shutdown timeout (the drain timeout)
+/// bounds the rest.
 /// </summary>
 internal sealed partial class GracefulShutdownService(
     ReadinessState readiness, IOptions<ShutdownOptions> options, ILogger<GracefulShutdownService> logger) : IHostedLifecycleService
@@ -35,7 +36,17 @@ internal sealed partial class GracefulShutdownService(
             }
         }
 
+        // Long-lived streams end now, while the listeners are still open, so their last answers and status reach their
+        // callers before connections close.
         readiness.MarkDraining();
+        try
+        {
+            await readiness.LongCallsEndedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The host's own timeout: what is left is cut with the rest.
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

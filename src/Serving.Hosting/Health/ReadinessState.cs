@@ -7,6 +7,8 @@ namespace Serving.Hosting.Health;
 public sealed class ReadinessState
 {
     private readonly CancellationTokenSource _draining = new();
+    private readonly TaskCompletionSource _longCallsEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _longCalls;
     private volatile bool _started;
     private volatile bool _stopping;
 
@@ -44,5 +46,40 @@ public sealed class ReadinessState
     {
         _stopping = true;
         _draining.Cancel();
+    }
+
+    /// <summary>
+    /// A call that would hold the drain (a long-lived stream) starts: it ends itself when <see cref="Draining"/> is
+    /// cancelled, and disposing the result, once its answer is complete, says it has.
+    /// </summary>
+    public IDisposable EnterLongCall()
+    {
+        Interlocked.Increment(ref _longCalls);
+        return new LongCall(this);
+    }
+
+    /// <summary>Completes when no long call is left; the drain waits for it before the listeners close.</summary>
+    public Task LongCallsEndedAsync(CancellationToken cancellationToken) =>
+        Volatile.Read(ref _longCalls) == 0 ? Task.CompletedTask : _longCallsEnded.Task.WaitAsync(cancellationToken);
+
+    private void LeaveLongCall()
+    {
+        if (Interlocked.Decrement(ref _longCalls) == 0 && _draining.IsCancellationRequested)
+        {
+            _longCallsEnded.TrySetResult();
+        }
+    }
+
+    private sealed class LongCall(ReadinessState owner) : IDisposable
+    {
+        private int _left;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _left, 1) == 0)
+            {
+                owner.LeaveLongCall();
+            }
+        }
     }
 }

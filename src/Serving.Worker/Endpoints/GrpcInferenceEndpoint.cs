@@ -116,8 +116,12 @@ internal sealed class GrpcInferenceEndpoint(
     }
 
     /// <summary>Triton's ModelStreamInfer: requests and answers on one stream, matched by id (<see cref="InferStream"/>).</summary>
-    public Task ModelStreamInfer(IAsyncStreamReader<ModelInferRequest> requests, IServerStreamWriter<ModelStreamInferResponse> responses, ServerCallContext context) =>
-        new InferStream(inference, options.Value.MaxElementsPerTensor, context, responses, readiness.Draining, logger).RunAsync(requests);
+    public Task ModelStreamInfer(IAsyncStreamReader<ModelInferRequest> requests, IServerStreamWriter<ModelStreamInferResponse> responses, ServerCallContext context)
+    {
+        // Shutdown waits for this once it has asked the stream to end: disposed when the answer, trailers included, is complete.
+        context.GetHttpContext().Response.RegisterForDispose(readiness.EnterLongCall());
+        return new InferStream(inference, options.Value.MaxElementsPerTensor, context, responses, readiness.Draining, logger).RunAsync(requests);
+    }
 
     private static Task<T> Guard<T>(Func<T> action)
     {
