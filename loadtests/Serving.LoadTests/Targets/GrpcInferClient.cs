@@ -88,7 +88,8 @@ internal sealed class GrpcInferClient : IInferClient
         }
     }
 
-    private static GrpcChannel CreateChannel(Uri address) => GrpcChannel.ForAddress(address, new GrpcChannelOptions
+    /// <summary>A channel on its own socket handler, with no message size limit of its own (the server's applies).</summary>
+    internal static GrpcChannel CreateChannel(Uri address) => GrpcChannel.ForAddress(address, new GrpcChannelOptions
     {
         HttpHandler = HttpHandlers.ForGrpc(),
         DisposeHttpClient = true,

@@ -1,5 +1,5 @@
-using System.Buffers.Text;
 using System.Collections.Concurrent;
+using System.Globalization;
 using Grpc.Core;
 using Serving.Protocol.Inference;
 
@@ -142,20 +142,16 @@ internal sealed class StreamConnection(CallInvoker invoker, ErrorSamples errors)
     {
         index = 0;
         sequence = 0;
-        if (id is not { Length: IdLength })
+        if (id is not { Length: IdLength }
+            || !uint.TryParse(id.AsSpan(0, 8), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var caller)
+            || !uint.TryParse(id.AsSpan(8), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out sequence)
+            || caller > int.MaxValue)
         {
             return false;
         }
 
-        Span<byte> bytes = stackalloc byte[IdLength];
-        for (var i = 0; i < IdLength; i++)
-        {
-            bytes[i] = (byte)id[i];
-        }
-
-        return Utf8Parser.TryParse(bytes[..8], out uint caller, out var used, 'x') && used == 8
-            && Utf8Parser.TryParse(bytes[8..], out sequence, out used, 'x') && used == 8
-            && (index = (int)caller) >= 0;
+        index = (int)caller;
+        return true;
     }
 }
 

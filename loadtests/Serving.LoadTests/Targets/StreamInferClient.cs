@@ -25,13 +25,7 @@ internal sealed class StreamInferClient : IInferClient
         _source = payload;
         _payload = GrpcPayloadEncoder.Encode(payload);
         connections = Math.Max(1, connections);
-        _channels = Enumerable.Range(0, connections).Select(_ => GrpcChannel.ForAddress(address, new GrpcChannelOptions
-        {
-            HttpHandler = HttpHandlers.ForGrpc(),
-            DisposeHttpClient = true,
-            MaxReceiveMessageSize = 256 * 1024 * 1024,
-            MaxSendMessageSize = 256 * 1024 * 1024,
-        })).ToArray();
+        _channels = Enumerable.Range(0, connections).Select(_ => GrpcInferClient.CreateChannel(address)).ToArray();
         _connections = _channels.Select(c => new StreamConnection(c.CreateCallInvoker(), Errors)).ToArray();
         _callersPerConnection = Math.Max(1, (int)Math.Ceiling(Math.Max(1, callers) / (double)connections));
     }

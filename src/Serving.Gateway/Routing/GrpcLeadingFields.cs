@@ -21,15 +21,16 @@ internal static class GrpcLeadingFields
     /// <summary>Parses <paramref name="buffer"/>; <paramref name="isCompleted"/> says no more bytes will come.</summary>
     public static LeadingFields Parse(ReadOnlySequence<byte> buffer, bool isCompleted)
     {
-        var reader = new SequenceReader<byte>(buffer);
-        if (reader.Remaining < FrameHeaderLength)
+        if (buffer.Length < FrameHeaderLength)
         {
             return isCompleted
                 ? LeadingFields.Invalid(buffer.IsEmpty ? "the request has no message" : "the request ended inside the 5-byte gRPC message header")
                 : LeadingFields.NeedMoreData;
         }
 
-        reader.TryRead(out var flag);
+        Span<byte> header = stackalloc byte[FrameHeaderLength];
+        buffer.Slice(0, FrameHeaderLength).CopyTo(header);
+        var flag = header[0];
         if (flag == 1)
         {
             // The endpoint inflates a compressed message's start (GrpcCompressedPrefix) and parses that instead.
@@ -41,17 +42,13 @@ internal static class GrpcLeadingFields
             return LeadingFields.Invalid($"the gRPC message header is malformed (compressed flag {flag})");
         }
 
-        Span<byte> lengthBytes = stackalloc byte[4];
-        reader.TryCopyTo(lengthBytes);
-        reader.Advance(4);
-        var messageLength = BinaryPrimitives.ReadUInt32BigEndian(lengthBytes);
+        var messageLength = BinaryPrimitives.ReadUInt32BigEndian(header[1..]);
         var end = FrameHeaderLength + (long)messageLength;
 
         // Read this message only: on a stream (ModelStreamInfer) the next message's bytes follow it. Once all of it
         // is here, a field cut short is malformed, whether or not the body goes on.
-        var frameComplete = buffer.Length >= end;
-        isCompleted |= frameComplete;
-        reader = new SequenceReader<byte>(buffer.Slice(0, Math.Min(buffer.Length, end)));
+        isCompleted |= buffer.Length >= end;
+        var reader = new SequenceReader<byte>(buffer.Slice(0, Math.Min(buffer.Length, end)));
         reader.Advance(FrameHeaderLength);
         var fields = new LeadingFields(LeadingFieldsStatus.Ok, null, messageLength);
         while (reader.Consumed < end)

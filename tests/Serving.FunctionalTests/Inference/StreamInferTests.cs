@@ -21,7 +21,7 @@ public sealed class StreamInferTests(SharedWorkerFixture fixture)
         }
 
         using var call = fixture.Server.Grpc.ModelStreamInfer();
-        var reading = ReadAllAsync(call);
+        var reading = StreamInferCalls.ReadAllAsync(call);
         foreach (var request in requests)
         {
             await call.RequestStream.WriteAsync(request);
@@ -63,7 +63,7 @@ public sealed class StreamInferTests(SharedWorkerFixture fixture)
         };
 
         using var call = fixture.Server.Grpc.ModelStreamInfer();
-        var reading = ReadAllAsync(call);
+        var reading = StreamInferCalls.ReadAllAsync(call);
         foreach (var (request, _) in bad)
         {
             await call.RequestStream.WriteAsync(request);
@@ -102,7 +102,7 @@ public sealed class StreamInferTests(SharedWorkerFixture fixture)
         wrongType.Parameters["triton_enable_empty_final_response"] = new InferParameter { StringParam = "yes" };
 
         using var call = fixture.Server.Grpc.ModelStreamInfer();
-        var reading = ReadAllAsync(call);
+        var reading = StreamInferCalls.ReadAllAsync(call);
         foreach (var request in new[] { asked, askedAndFailed, off, wrongType, Identity("plain", 1, 2, random) })
         {
             await call.RequestStream.WriteAsync(request);
@@ -126,16 +126,14 @@ public sealed class StreamInferTests(SharedWorkerFixture fixture)
         using var call = fixture.Server.Grpc.ModelStreamInfer();
         await call.RequestStream.CompleteAsync();
 
-        Assert.Empty(await ReadAllAsync(call));
+        Assert.Empty(await StreamInferCalls.ReadAllAsync(call));
         Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
     }
 
     [Fact]
     public async Task UnreadableMessage_EndsTheCallInvalidArgument_AfterTheAnswersOwed()
     {
-        var invoker = fixture.Server.Channel.CreateCallInvoker();
-        var method = new Method<byte[], byte[]>(MethodType.DuplexStreaming, "inference.GRPCInferenceService", "ModelStreamInfer", Bytes, Bytes);
-        using var call = invoker.AsyncDuplexStreamingCall(method, null, new CallOptions());
+        using var call = StreamInferCalls.OpenRaw(fixture.Server.Channel.CreateCallInvoker());
         await call.RequestStream.WriteAsync(Identity("before", 1, 2, new Random(1)).ToByteArray());
         await call.RequestStream.WriteAsync([0x0a, 0xff, 0xff]); // field 1, a length past the end
 
@@ -163,7 +161,7 @@ public sealed class StreamInferTests(SharedWorkerFixture fixture)
         // The worker may end the call before the client has finished sending the message, and the write then fails
         // (with the status or as cancelled, as the race goes): the status is read from the answer side.
         var write = call.RequestStream.WriteAsync(big);
-        var error = await Assert.ThrowsAsync<RpcException>(() => ReadAllAsync(call));
+        var error = await Assert.ThrowsAsync<RpcException>(() => StreamInferCalls.ReadAllAsync(call));
         try
         {
             await write;
@@ -188,12 +186,12 @@ public sealed class StreamInferTests(SharedWorkerFixture fixture)
             }
 
             await cancelled.CancelAsync();
-            var error = await Assert.ThrowsAsync<RpcException>(() => ReadAllAsync(call));
+            var error = await Assert.ThrowsAsync<RpcException>(() => StreamInferCalls.ReadAllAsync(call));
             Assert.Equal(StatusCode.Cancelled, error.StatusCode);
         }
 
         using var next = fixture.Server.Grpc.ModelStreamInfer();
-        var reading = ReadAllAsync(next);
+        var reading = StreamInferCalls.ReadAllAsync(next);
         await next.RequestStream.WriteAsync(Identity("after", 1, 2, random));
         await next.RequestStream.CompleteAsync();
         Assert.Equal("after", Assert.Single(await reading).InferResponse.Id);
@@ -213,30 +211,13 @@ public sealed class StreamInferTests(SharedWorkerFixture fixture)
         // The stream stays open (the caller never ends its side): without the drain signal the worker would wait
         // its whole drain timeout (30 s) for it, and the caller would learn nothing about why.
         var stopping = worker.App.StopAsync();
-        var error = await Assert.ThrowsAsync<RpcException>(async () =>
-        {
-            while (await call.ResponseStream.MoveNext())
-            {
-            }
-        });
+        var error = await Assert.ThrowsAsync<RpcException>(() => StreamInferCalls.ReadAllAsync(call));
         await stopping;
 
         Assert.True(error.StatusCode == StatusCode.Unavailable, $"{error.StatusCode}: {error.Status.Detail} {error.Status.DebugException}");
         Assert.Contains("the worker is shutting down: open a new stream", error.Status.Detail, StringComparison.Ordinal);
     }
 
-    private static readonly Marshaller<byte[]> Bytes = new(b => b, b => b);
-
-    private static async Task<List<ModelStreamInferResponse>> ReadAllAsync(AsyncDuplexStreamingCall<ModelInferRequest, ModelStreamInferResponse> call)
-    {
-        var answers = new List<ModelStreamInferResponse>();
-        await foreach (var answer in call.ResponseStream.ReadAllAsync())
-        {
-            answers.Add(answer);
-        }
-
-        return answers;
-    }
 
     private static ModelInferRequest Identity(string id, int rows, int columns, Random random)
     {

@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Serving.Gateway.FunctionalTests.TestSupport;
 using Serving.Protocol.Inference;
+using Serving.Testing;
 
 namespace Serving.Gateway.FunctionalTests.Routing;
 
@@ -17,7 +18,7 @@ public sealed class StreamRoutingTests(GatewayFixture fixture)
         await Policies.SetAsync(fixture.Gateway, Policies.TwoVersions(w1, w2));
 
         using var call = fixture.Gateway.Grpc.ModelStreamInfer(deadline: DateTime.UtcNow.AddSeconds(30));
-        var reading = ReadAllAsync(call);
+        var reading = StreamInferCalls.ReadAllAsync(call);
         for (var i = 0; i < 20; i++)
         {
             await call.RequestStream.WriteAsync(Request($"r-{i}", version: i == 0 ? "" : i % 2 == 0 ? version : ""));
@@ -40,7 +41,7 @@ public sealed class StreamRoutingTests(GatewayFixture fixture)
         await Policies.SetAsync(fixture.Gateway, """{"weights": {"1": 100, "2": 0}, "pin_header": "x-model-version"}""");
 
         using var call = fixture.Gateway.Grpc.ModelStreamInfer(new Grpc.Core.Metadata { { "x-model-version", "2" } }, DateTime.UtcNow.AddSeconds(30));
-        var reading = ReadAllAsync(call);
+        var reading = StreamInferCalls.ReadAllAsync(call);
         for (var i = 0; i < 5; i++)
         {
             await call.RequestStream.WriteAsync(Request($"p-{i}"));
@@ -59,7 +60,7 @@ public sealed class StreamRoutingTests(GatewayFixture fixture)
         await Policies.SetAsync(fixture.Gateway, Policies.TwoVersions(0, 100));
 
         using var call = fixture.Gateway.Grpc.ModelStreamInfer(Infer.Gzip, DateTime.UtcNow.AddSeconds(30));
-        var reading = ReadAllAsync(call);
+        var reading = StreamInferCalls.ReadAllAsync(call);
         for (var i = 0; i < 3; i++)
         {
             await call.RequestStream.WriteAsync(Request($"z-{i}"));
@@ -82,7 +83,7 @@ public sealed class StreamRoutingTests(GatewayFixture fixture)
 
         using (var call = fixture.Gateway.Grpc.ModelStreamInfer(deadline: DateTime.UtcNow.AddSeconds(30)))
         {
-            var reading = ReadAllAsync(call);
+            var reading = StreamInferCalls.ReadAllAsync(call);
             for (var i = 0; i < 3; i++)
             {
                 await call.RequestStream.WriteAsync(Request($"m-{i}"));
@@ -103,7 +104,7 @@ public sealed class StreamRoutingTests(GatewayFixture fixture)
         await Policies.SetAsync(fixture.Gateway, Policies.TwoVersions(0, 100));
 
         using var call = fixture.Gateway.Grpc.ModelStreamInfer(deadline: DateTime.UtcNow.AddSeconds(30));
-        var reading = ReadAllAsync(call);
+        var reading = StreamInferCalls.ReadAllAsync(call);
         await call.RequestStream.WriteAsync(Request("first"));
         await call.RequestStream.WriteAsync(Request("other-version", version: "1"));
         await call.RequestStream.WriteAsync(Request("other-model", model: "digits"));
@@ -128,7 +129,7 @@ public sealed class StreamRoutingTests(GatewayFixture fixture)
         using var call = fixture.Gateway.Grpc.ModelStreamInfer(deadline: DateTime.UtcNow.AddSeconds(30));
         var write = call.RequestStream.WriteAsync(Request("x", version, model));
 
-        var error = await Assert.ThrowsAsync<RpcException>(() => ReadAllAsync(call));
+        var error = await Assert.ThrowsAsync<RpcException>(() => StreamInferCalls.ReadAllAsync(call));
         Assert.Equal(expected, error.StatusCode);
         await Observe(write);
     }
@@ -136,8 +137,7 @@ public sealed class StreamRoutingTests(GatewayFixture fixture)
     [Fact]
     public async Task UnreadableFirstMessage_InvalidArgument()
     {
-        var method = new Method<byte[], byte[]>(MethodType.DuplexStreaming, "inference.GRPCInferenceService", "ModelStreamInfer", Bytes, Bytes);
-        using var call = fixture.Gateway.Channel.CreateCallInvoker().AsyncDuplexStreamingCall(method, null, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30)));
+        using var call = StreamInferCalls.OpenRaw(fixture.Gateway.Channel.CreateCallInvoker(), new CallOptions(deadline: DateTime.UtcNow.AddSeconds(30)));
         var write = call.RequestStream.WriteAsync([0x0a, 0xff, 0xff]); // field 1, a length past the end
 
         var error = await Assert.ThrowsAsync<RpcException>(async () => await call.ResponseStream.MoveNext());
@@ -151,7 +151,7 @@ public sealed class StreamRoutingTests(GatewayFixture fixture)
         using var call = fixture.Gateway.Grpc.ModelStreamInfer(deadline: DateTime.UtcNow.AddSeconds(30));
         await call.RequestStream.CompleteAsync();
 
-        Assert.Empty(await ReadAllAsync(call));
+        Assert.Empty(await StreamInferCalls.ReadAllAsync(call));
         Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
     }
 
@@ -161,7 +161,7 @@ public sealed class StreamRoutingTests(GatewayFixture fixture)
         // Kestrel cuts a request body slower than 240 bytes/s once its 5 s grace period is over; a stream is not one.
         var idle = TimeSpan.FromSeconds(6);
         using var call = fixture.Gateway.Grpc.ModelStreamInfer(deadline: DateTime.UtcNow.AddSeconds(60));
-        var reading = ReadAllAsync(call);
+        var reading = StreamInferCalls.ReadAllAsync(call);
         await Task.Delay(idle);
         await call.RequestStream.WriteAsync(Request("after-idle"));
         await Task.Delay(idle);
@@ -172,8 +172,6 @@ public sealed class StreamRoutingTests(GatewayFixture fixture)
         Assert.Equal(["after-idle", "after-second-idle"], answers.Select(a => a.InferResponse.Id).Order());
         Assert.All(answers, a => Assert.Equal("", a.ErrorMessage));
     }
-
-    private static readonly Marshaller<byte[]> Bytes = new(b => b, b => b);
 
     private static ModelInferRequest Request(string id, string version = "", string model = "tabular")
     {
@@ -194,14 +192,4 @@ public sealed class StreamRoutingTests(GatewayFixture fixture)
         }
     }
 
-    private static async Task<List<ModelStreamInferResponse>> ReadAllAsync(AsyncDuplexStreamingCall<ModelInferRequest, ModelStreamInferResponse> call)
-    {
-        var answers = new List<ModelStreamInferResponse>();
-        await foreach (var answer in call.ResponseStream.ReadAllAsync())
-        {
-            answers.Add(answer);
-        }
-
-        return answers;
-    }
 }

@@ -23,12 +23,7 @@ public sealed class StreamShutdownTests
             Assert.Equal(("", "first"), (call.ResponseStream.Current.ErrorMessage, call.ResponseStream.Current.InferResponse.Id));
 
             var stopping = worker.App.StopAsync();
-            var error = await Assert.ThrowsAsync<RpcException>(async () =>
-            {
-                while (await call.ResponseStream.MoveNext())
-                {
-                }
-            });
+            var error = await Assert.ThrowsAsync<RpcException>(() => StreamInferCalls.ReadAllAsync(call));
             await stopping;
 
             Assert.Equal(StatusCode.Unavailable, error.StatusCode);
