@@ -1,3 +1,4 @@
+using Serving.Protocol.Errors;
 using Serving.Protocol.Tensors;
 using Serving.Worker.Features;
 
@@ -21,7 +22,51 @@ internal sealed class BatchItem(InferTensor[] inputs, string[] outputNames, long
     /// <summary><see cref="long.MaxValue"/> when there is no deadline.</summary>
     public long DeadlineAt { get; } = deadlineAt;
 
-    public TaskCompletionSource<BatchResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>
+    /// The request's answer. Its continuation (the rest of the request: the reply, written to the connection) runs on
+    /// the thread that completes it. The batch loop completes a batch's answers with <see cref="Deliver"/> once the
+    /// instance is free again, so they are written one after the other, not each a thread-pool hop later. Everything
+    /// else (a cancelled or expired request, a refusal) completes through <see cref="CancelLater"/> and
+    /// <see cref="FailLater"/>, off the thread that found it.
+    /// </summary>
+    public TaskCompletionSource<BatchResult> Completion { get; } = new();
+
+    private BatchResult? _result;
+    private Exception? _error;
+
+    /// <summary>Keeps the batch's answer for <see cref="Deliver"/>.</summary>
+    public void Hold(BatchResult result) => _result = result;
+
+    /// <summary>Keeps the batch's error for <see cref="Deliver"/>.</summary>
+    public void Hold(Exception error) => _error = error;
+
+    /// <summary>
+    /// Completes with what was held, on this thread: the caller's continuation runs here and now. An item the batch
+    /// left without an answer fails (internal) rather than wait for ever.
+    /// </summary>
+    public void Deliver()
+    {
+        if (_error is not null)
+        {
+            Completion.TrySetException(_error);
+        }
+        else if (_result is { } result)
+        {
+            Completion.TrySetResult(result);
+        }
+        else
+        {
+            Completion.TrySetException(new InferenceException(InferenceErrorCode.Internal, "the batch ended without an answer for this request"));
+        }
+    }
+
+    /// <summary>Cancels on a thread-pool thread (never inside the cancellation callback that found it).</summary>
+    public void CancelLater() =>
+        ThreadPool.UnsafeQueueUserWorkItem(static item => item.Completion.TrySetCanceled(), this, preferLocal: false);
+
+    /// <summary>Fails on a thread-pool thread (never inside the timer or callback that found it).</summary>
+    public void FailLater(Exception error) =>
+        ThreadPool.UnsafeQueueUserWorkItem(static state => state.Item.Completion.TrySetException(state.Error), (Item: this, Error: error), preferLocal: false);
 
     /// <summary>Set while queued; cleared (under the batcher's lock) when taken or removed.</summary>
     public LinkedListNode<BatchItem>? Node { get; set; }

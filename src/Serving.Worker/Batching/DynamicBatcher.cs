@@ -281,12 +281,12 @@ internal sealed partial class DynamicBatcher : IDisposable
         if (cancelled)
         {
             _metrics.Cancelled.Inc();
-            item.Completion.TrySetCanceled();
+            item.CancelLater();
         }
         else
         {
             _metrics.Expired.Inc();
-            item.Completion.TrySetException(new InferenceException(InferenceErrorCode.DeadlineExceeded, "the request's deadline passed while it waited in the queue"));
+            item.FailLater(new InferenceException(InferenceErrorCode.DeadlineExceeded, "the request's deadline passed while it waited in the queue"));
         }
     }
 
@@ -342,7 +342,7 @@ internal sealed partial class DynamicBatcher : IDisposable
             var run = ExecuteAsync(batch, instanceHeld: true);
             if (run.IsFaulted)
             {
-                item.Completion.TrySetException(new InferenceException(InferenceErrorCode.Internal, "the model failed to run this batch"));
+                item.Hold(new InferenceException(InferenceErrorCode.Internal, "the model failed to run this batch"));
             }
         }
         finally
@@ -352,6 +352,8 @@ internal sealed partial class DynamicBatcher : IDisposable
             {
                 ReleaseInstance();
             }
+
+            item.Deliver();
         }
 
         Interlocked.Increment(ref _inlineRuns);
@@ -410,6 +412,12 @@ internal sealed partial class DynamicBatcher : IDisposable
                 if (_capped)
                 {
                     ReleaseInstance();
+                }
+
+                // The instance is free first: the answers' continuations, run here, may start the next batch inline.
+                foreach (var item in batch)
+                {
+                    item.Deliver();
                 }
             }
         }
@@ -570,7 +578,7 @@ internal sealed partial class DynamicBatcher : IDisposable
                 var runStarted = Stopwatch.GetTimestamp();
                 var outputs = _runner.Run(only.Inputs, only.OutputNames);
                 _statistics?.Executed(rows, 0, Stopwatch.GetTimestamp() - runStarted, 0);
-                only.Completion.TrySetResult(new BatchResult(outputs, null, Timings(only, started, featuresDone, 1, rows)));
+                only.Hold(new BatchResult(outputs, null, Timings(only, started, featuresDone, 1, rows)));
             }
             else
             {
@@ -595,7 +603,7 @@ internal sealed partial class DynamicBatcher : IDisposable
                 _statistics?.Executed(rows, runStarted - copyStarted, sliceStarted - runStarted, Stopwatch.GetTimestamp() - sliceStarted);
                 for (var i = 0; i < batch.Count; i++)
                 {
-                    batch[i].Completion.TrySetResult(results[i] with { Timings = Timings(batch[i], started, featuresDone, batch.Count, rows) });
+                    batch[i].Hold(results[i] with { Timings = Timings(batch[i], started, featuresDone, batch.Count, rows) });
                 }
             }
         }
@@ -609,7 +617,7 @@ internal sealed partial class DynamicBatcher : IDisposable
 
             foreach (var item in batch)
             {
-                item.Completion.TrySetException(error);
+                item.Hold(error);
             }
         }
         finally
@@ -642,7 +650,7 @@ internal sealed partial class DynamicBatcher : IDisposable
             {
                 if (f.Error is { } error)
                 {
-                    batch[i].Completion.TrySetException(error);
+                    batch[i].FailLater(error);
                     batch.RemoveAt(i);
                 }
                 else

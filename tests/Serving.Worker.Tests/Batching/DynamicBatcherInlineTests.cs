@@ -123,17 +123,23 @@ public sealed class DynamicBatcherInlineTests
         Assert.True(BatchDelayTimer.Shared.Fired > fired, "the batch timer did not end the loop's sleep");
     }
 
+    /// <summary>With the runner's gate closed: a first request runs inline and holds the one instance, two more queue behind it.</summary>
+    private static async Task<(Task<BatchResult> First, Task<BatchResult> Second, Task<BatchResult> Third)> OneInlineTwoQueued(DynamicBatcher batcher, GatedRunner runner)
+    {
+        var first = Task.Run(() => batcher.EnqueueAsync(Row(1), Outputs, long.MaxValue, CancellationToken.None));
+        Assert.True(await runner.Entered.WaitAsync(TimeSpan.FromSeconds(30)), "the first request never ran");
+        var second = batcher.EnqueueAsync(Row(2), Outputs, long.MaxValue, CancellationToken.None);
+        var third = batcher.EnqueueAsync(Row(3), Outputs, long.MaxValue, CancellationToken.None);
+        return (first, second, third);
+    }
+
     [Fact]
     public async Task OneInstanceBusyInline_NextRequestQueues_NeverTwoRunsAtOnce()
     {
         var runner = new GatedRunner();
         runner.Gate.Reset();
         using var batcher = Batcher(runner);
-
-        var first = Task.Run(() => batcher.EnqueueAsync(Row(1), Outputs, long.MaxValue, CancellationToken.None));
-        Assert.True(await runner.Entered.WaitAsync(TimeSpan.FromSeconds(30)), "the first request never ran");
-        var second = batcher.EnqueueAsync(Row(2), Outputs, long.MaxValue, CancellationToken.None);
-        var third = batcher.EnqueueAsync(Row(3), Outputs, long.MaxValue, CancellationToken.None);
+        var (first, second, third) = await OneInlineTwoQueued(batcher, runner);
 
         // The one instance is taken by the inline run: the others wait in the queue, and no loop runs them yet.
         Assert.Equal(2, batcher.QueueLength);
@@ -146,6 +152,42 @@ public sealed class DynamicBatcherInlineTests
         Assert.Equal(1, runner.MaxRunning);
         Assert.Equal(1, batcher.InlineRuns);
         Assert.Equal(2, runner.Threads.Count); // two model runs: the inline one, then the queued two together, taken by the loop once the instance was free
+    }
+
+    [Fact]
+    public async Task BatchAnswers_DeliveredOnTheLoopsThread_AfterTheInstanceIsFree()
+    {
+        var runner = new GatedRunner();
+        runner.Gate.Reset();
+        using var batcher = Batcher(runner);
+
+        // The inline run holds the one instance, so the next two queue and a loop takes them together.
+        var (first, second, third) = await OneInlineTwoQueued(batcher, runner);
+
+        // What the request does next, run where the answer is completed: it calls again at once.
+        var next = second.ContinueWith(
+            _ =>
+            {
+                var fourth = batcher.EnqueueAsync(Row(4), Outputs, long.MaxValue, CancellationToken.None);
+                return (Thread: Environment.CurrentManagedThreadId, AnsweredOnReturn: fourth.IsCompleted, Fourth: fourth);
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        runner.Gate.Set();
+
+        Assert.Equal(1f, Value(await first));
+        Assert.Equal(2f, Value(await second));
+        Assert.Equal(3f, Value(await third));
+        var (thread, answeredOnReturn, fourth) = await next.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The loop ran the second batch and completed its answers itself, with no hop to another thread ...
+        Assert.Equal(runner.Threads[1], thread);
+
+        // ... once the instance was free: the fourth request found it idle and ran inline, answered when EnqueueAsync returned.
+        Assert.True(answeredOnReturn, "the answer was delivered while the batch still held the instance: the next request queued");
+        Assert.Equal(4f, Value(await fourth));
+        Assert.Equal(2, batcher.InlineRuns);
     }
 
     [Fact]
