@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Serving.FunctionalTests.Batching;
 using Serving.Protocol.Inference;
 using Serving.Testing;
 
@@ -29,7 +30,7 @@ public sealed class ModelConfigTests(SharedWorkerFixture fixture)
         Assert.Equal([2], output.GetProperty("dims").EnumerateArray().Select(d => d.GetInt64()));
         Assert.Equal("labels.txt", output.GetProperty("label_filename").GetString());
         var batching = root.GetProperty("dynamic_batching");
-        Assert.Equal(300, batching.GetProperty("max_queue_delay_microseconds").GetInt64()); // the sample model.yaml's delay
+        Assert.Equal(0, batching.GetProperty("max_queue_delay_microseconds").GetInt64()); // the sample model.yaml's: no delay
         Assert.Equal(1024, batching.GetProperty("default_queue_policy").GetProperty("max_queue_size").GetInt32());
         var group = Assert.Single(root.GetProperty("instance_group").EnumerateArray());
         Assert.Equal(("KIND_CPU", 1), (group.GetProperty("kind").GetString(), group.GetProperty("count").GetInt32()));
@@ -84,6 +85,20 @@ public sealed class ModelConfigTests(SharedWorkerFixture fixture)
         using var doc = JsonDocument.Parse(await fixture.Server.Http.GetStringAsync("/v2"));
 
         Assert.Contains("model_configuration", doc.RootElement.GetProperty("extensions").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
+    public async Task QueueDelayAndDefaultTimeout_FromModelYaml()
+    {
+        var (server, repo) = await BatchingServer.StartAsync("  max_queue_delay_us: 700\n  default_timeout_ms: 25\n", "tabular");
+        using var _ = repo;
+        await using var __ = server;
+
+        using var doc = JsonDocument.Parse(await server.Http.GetStringAsync("/v2/models/tabular/config"));
+        var batching = doc.RootElement.GetProperty("dynamic_batching");
+
+        Assert.Equal(700, batching.GetProperty("max_queue_delay_microseconds").GetInt64());
+        Assert.Equal(25_000, batching.GetProperty("default_queue_policy").GetProperty("default_timeout_microseconds").GetInt64());
     }
 
     [Fact]

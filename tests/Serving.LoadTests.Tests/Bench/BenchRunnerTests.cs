@@ -1,4 +1,5 @@
 using Serving.LoadTests.Bench;
+using Serving.LoadTests.Tests.TestSupport;
 
 namespace Serving.LoadTests.Tests.Bench;
 
@@ -66,7 +67,8 @@ public sealed class BenchRunnerTests
         var report = await RunAsync(Short with { Batching = new BatchingOverrides(Instances: 2, IntraOpThreads: 1) });
 
         var model = Assert.Single(report.Models);
-        Assert.Equal(new BatchingConfig(64, 300, 2, 1, 60), model.Batching); // tabular's own delay and gap, the overrides over them
+        var own = OwnBatching.Config(BenchModel.FindRepositoryRoot(AppContext.BaseDirectory), "tabular");
+        Assert.Equal(own with { Instances = 2, IntraOpThreads = 1 }, model.Batching); // tabular's own settings, the overrides over them
         Assert.Contains("instances: 2", model.ModelYaml, StringComparison.Ordinal);
         Assert.Contains("intra_op_threads: 1", model.ModelYaml, StringComparison.Ordinal);
         Assert.Equal(

@@ -1,5 +1,6 @@
 using Serving.LoadTests.Bench;
 using Serving.LoadTests.DriftBench;
+using Serving.LoadTests.Tests.TestSupport;
 
 namespace Serving.LoadTests.Tests.DriftBench;
 
@@ -61,7 +62,7 @@ public sealed class DriftBenchRunnerTests
 
         Assert.Null(report.StoppedEarly);
         Assert.Equal(2, report.WorkerCells.Count);
-        Assert.Contains("max_queue_delay_us: 300, arrival_gap_us: 60", report.WorkerBatching, StringComparison.Ordinal); // tabular's own model.yaml
+        Assert.Equal(OwnBatching.Of(root, "tabular"), report.WorkerBatching); // tabular's own model.yaml
         Assert.Contains($"the model's own settings: `{report.WorkerBatching}`", DriftBenchMarkdown.Render(report), StringComparison.Ordinal);
         Assert.All(report.WorkerCells, c =>
         {

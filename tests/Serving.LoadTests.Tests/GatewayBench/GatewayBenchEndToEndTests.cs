@@ -1,5 +1,6 @@
 using Serving.LoadTests.Bench;
 using Serving.LoadTests.GatewayBench;
+using Serving.LoadTests.Tests.TestSupport;
 using Xunit.Abstractions;
 
 namespace Serving.LoadTests.Tests.GatewayBench;
@@ -30,9 +31,8 @@ public sealed class GatewayBenchEndToEndTests(ITestOutputHelper output)
         Assert.Null(report.StoppedEarly);
         Assert.Equal(24, report.Cells.Count);
 
-        // The worker serves tabular with its own model.yaml batching (a queue delay with an arrival gap), and says so.
-        Assert.Contains("arrival_gap_us: 60", report.ModelYaml, StringComparison.Ordinal);
-        Assert.Contains("max_queue_delay_us: 300, arrival_gap_us: 60", report.WorkerBatching, StringComparison.Ordinal);
+        // The worker serves tabular with its own model.yaml batching, and says so.
+        Assert.Equal(OwnBatching.Of(root, "tabular"), report.WorkerBatching);
         Assert.Contains($"The worker batches with the model's own settings (`{report.WorkerBatching}`)", markdown, StringComparison.Ordinal);
         Assert.Equal(2, report.Rounds);
         foreach (var protocol in new[] { "grpc", "rest-json" })
