@@ -170,7 +170,7 @@ public static class GrpcInferCodec
             throw InferenceException.Invalid("an input has no name");
         }
 
-        if (seen.Exists(t => t.Name == name))
+        if (InferTensor.Find(seen, name) is not null)
         {
             throw InferenceException.Invalid($"input '{name}' appears more than once");
         }

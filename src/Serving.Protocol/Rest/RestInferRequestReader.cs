@@ -145,7 +145,7 @@ public static class RestInferRequestReader
                 throw InferenceException.Invalid("an input has no name");
             }
 
-            if (inputs.Exists(t => t.Name == name))
+            if (InferTensor.Find(inputs, name) is not null)
             {
                 throw InferenceException.Invalid($"input '{name}' appears more than once");
             }

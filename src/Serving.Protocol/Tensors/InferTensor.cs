@@ -50,6 +50,23 @@ public sealed class InferTensor : IDisposable
     }
 
     /// <summary>A BYTES tensor.</summary>
+    /// <summary>
+    /// The tensor named <paramref name="name"/> in <paramref name="tensors"/>, or null. A loop, for the predict path:
+    /// <c>List.Find</c> with a lambda that captures the name allocates a delegate per call.
+    /// </summary>
+    public static InferTensor? Find(List<InferTensor> tensors, string name)
+    {
+        foreach (var tensor in tensors)
+        {
+            if (tensor.Name == name)
+            {
+                return tensor;
+            }
+        }
+
+        return null;
+    }
+
     public static InferTensor Strings(string name, long[] shape, ReadOnlyMemory<byte>[] elements) =>
         new(name, DataType.Bytes, shape, ReadOnlyMemory<byte>.Empty, elements, null);
 

@@ -74,7 +74,7 @@ internal static class BatchAssembler
             var sliced = new List<InferTensor>(item.OutputNames.Length);
             foreach (var name in item.OutputNames)
             {
-                sliced.Add(SliceRows(Named(outputs, name), row, item.Rows));
+                sliced.Add(SliceRows(InferTensor.Find(outputs, name) ?? throw new InvalidOperationException($"the model returned no output '{name}'"), row, item.Rows));
             }
 
             results[b] = new BatchResult(sliced, shared.Hold());
@@ -82,20 +82,6 @@ internal static class BatchAssembler
         }
 
         return results;
-    }
-
-    // A loop, not List.Find with a capturing lambda: that allocates a delegate per output of every request in a batch.
-    private static InferTensor Named(List<InferTensor> outputs, string name)
-    {
-        foreach (var output in outputs)
-        {
-            if (output.Name == name)
-            {
-                return output;
-            }
-        }
-
-        throw new InvalidOperationException($"the model returned no output '{name}'");
     }
 
     private static InferTensor SliceRows(InferTensor output, int firstRow, int rows)

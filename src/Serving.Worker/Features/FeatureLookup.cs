@@ -63,22 +63,7 @@ internal sealed partial class FeatureLookup
 
     /// <summary>True when the request sends entity ids instead of the target input.</summary>
     public bool IsEntityForm(InferenceRequest request) =>
-        Input(request, _config.EntityInput!) is not null && Input(request, _config.TargetInput!) is null;
-
-    // A loop, not List.Find with a lambda: this runs on every request to a model with a feature store, and a lambda
-    // that captures allocates a delegate per call.
-    private static InferTensor? Input(InferenceRequest request, string name)
-    {
-        foreach (var input in request.Inputs)
-        {
-            if (input.Name == name)
-            {
-                return input;
-            }
-        }
-
-        return null;
-    }
+        InferTensor.Find(request.Inputs, _config.EntityInput!) is not null && InferTensor.Find(request.Inputs, _config.TargetInput!) is null;
 
     /// <summary>True for inputs that belong to the entity form (the ids and request-time columns).</summary>
     public bool IsFeatureInput(string name) => name == _config.EntityInput || _fieldIndex.ContainsKey(name);
@@ -86,7 +71,7 @@ internal sealed partial class FeatureLookup
     /// <summary>Reads the ids and request-time columns of an entity-form request.</summary>
     public FeatureRequest Prepare(InferenceRequest request, int maxBatchSize)
     {
-        var entity = Input(request, _config.EntityInput!)!;
+        var entity = InferTensor.Find(request.Inputs, _config.EntityInput!)!;
         var rows = Rows(entity, maxBatchSize);
         var ids = new string[rows];
         for (var r = 0; r < rows; r++)
