@@ -16,7 +16,7 @@ public static class HostingServiceCollectionExtensions
         services.TryAddSingleton<ReadinessState>();
         services.AddHostedService<GracefulShutdownService>();
         services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>((host, shutdown) =>
-            host.ShutdownTimeout = shutdown.Value.ReadinessGracePeriod + shutdown.Value.DrainTimeout);
+            host.ShutdownTimeout = shutdown.Value.ReadinessGracePeriod + shutdown.Value.StreamEndLinger + shutdown.Value.DrainTimeout);
         return services;
     }
 }

@@ -145,7 +145,43 @@ internal sealed partial class InferenceForwarder(
 
     // gRPC and small REST calls (their body read already) through UnaryForwarder, other REST calls through YARP.
     private ValueTask<(ForwarderError, Exception?)> SendAsync(HttpContext context, GatewayRequest request, byte[]? body, string prefix, ForwarderRequestConfig config) =>
-        body is not null ? unaryForwarder.SendAsync(context, request, body, prefix, config.Version ?? HttpVersion.Version20, clients) : SendRestAsync(context, prefix, config);
+        body is not null ? unaryForwarder.SendAsync(context, request, body, prefix, config.Version ?? HttpVersion.Version20, clients)
+        : request.Streaming ? SendStreamAsync(context, request, prefix, config)
+        : SendRestAsync(context, prefix, config);
+
+    // A stream whose worker side breaks off ends UNAVAILABLE with the gateway's reason when the caller has whole
+    // messages only (StreamBreakGuard), as a worker's own shutdown ends it, not CANCEL.
+    private async ValueTask<(ForwarderError, Exception?)> SendStreamAsync(HttpContext context, GatewayRequest request, string prefix, ForwarderRequestConfig config)
+    {
+        var guard = StreamBreakGuard.Install(context);
+        try
+        {
+            var (result, exception) = await SendRestAsync(context, prefix, config).ConfigureAwait(false);
+            if (guard.HeldReset is not null && WorkerBrokeOff(result, exception) && !context.RequestAborted.IsCancellationRequested)
+            {
+                await guard.EndBrokenAsync(context, BrokenStream(request)).ConfigureAwait(false);
+            }
+
+            return (result, exception);
+        }
+        finally
+        {
+            guard.PassReset();
+            guard.Remove(context);
+        }
+    }
+
+    // The worker's side failed: reading its answer, or (when YARP saw the upload end first) its connection under the upload.
+    private static bool WorkerBrokeOff(ForwarderError result, Exception? exception) => result switch
+    {
+        ForwarderError.ResponseBodyDestination => true,
+        ForwarderError.RequestBodyClient or ForwarderError.RequestBodyDestination => Find<HttpIOException>(exception) is not null,
+        _ => false,
+    };
+
+    private static string BrokenStream(GatewayRequest request) =>
+        $"the worker serving model '{request.Model.Name}' version {request.Version.Version} broke off the stream (it went away or shut down): "
+        + "open a new stream; requests on this one that got no answer may have run";
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(ForwarderError, Exception?)> SendRestAsync(HttpContext context, string prefix, ForwarderRequestConfig config)
@@ -167,7 +203,7 @@ internal sealed partial class InferenceForwarder(
             InferenceErrorCode.Unavailable, $"the worker serving model '{request.Model.Name}' version {request.Version.Version} failed before answering"),
     };
 
-    // The first exception in the chain that is a T (and matches).
+    // The first exception in the chain (and in each AggregateException's inner ones) that is a T (and matches).
     private static T? Find<T>(Exception? exception, Func<T, bool>? matches = null)
         where T : Exception
     {
@@ -176,6 +212,11 @@ internal sealed partial class InferenceForwarder(
             if (e is T found && (matches is null || matches(found)))
             {
                 return found;
+            }
+
+            if (e is AggregateException all)
+            {
+                return all.InnerExceptions.Select(inner => Find(inner, matches)).FirstOrDefault(found => found is not null);
             }
         }
 

@@ -24,6 +24,9 @@ public sealed class ReadinessState
     /// </summary>
     public CancellationToken Draining => _draining.Token;
 
+    /// <summary>True while a long call (<see cref="EnterLongCall"/>) is open.</summary>
+    public bool LongCallsOpen => Volatile.Read(ref _longCalls) > 0;
+
     /// <summary>Raised when readiness changes.</summary>
     public event Action<bool>? Changed;
 

@@ -15,4 +15,12 @@ public sealed class ShutdownOptions
     /// <summary>How long in-flight requests may take to finish before the process exits anyway.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Once the long-lived streams open at shutdown have ended themselves, how long connections stay up before the server
+    /// closes them. A proxy in between (the gateway) still has to read each stream's last answers and status: .NET's HTTP/2
+    /// client fails a stream whose connection closes while its upload is open, and drops what it had not read yet.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
+    public TimeSpan StreamEndLinger { get; set; } = TimeSpan.FromMilliseconds(250);
 }

@@ -218,6 +218,28 @@ public sealed class StreamInferTests(SharedWorkerFixture fixture)
         Assert.Contains("the worker is shutting down: open a new stream", error.Status.Detail, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task WorkerShutsDown_ConnectionsStayUpForTheLinger_AfterTheStreamsEnded()
+    {
+        using var repository = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        await using var worker = await WorkerServer.StartAsync(repository.Path, new Dictionary<string, string?> { ["Serving:Shutdown:StreamEndLinger"] = "00:00:05" });
+        var golden = GoldenFile.Load("tabular", "2");
+        using var call = worker.Grpc.ModelStreamInfer();
+        await call.RequestStream.WriteAsync(Tabular(golden, "before-stop", raw: true));
+        Assert.True(await call.ResponseStream.MoveNext());
+
+        var stopping = worker.App.StopAsync();
+        var error = await Assert.ThrowsAsync<RpcException>(() => StreamInferCalls.ReadAllAsync(call));
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+
+        // The stream's status is out, and its connection is still up: a proxy in between can read that status before
+        // the connection goes (.NET's HTTP/2 client drops what it had not read of a stream whose connection closes).
+        // Without the linger the listeners close at once, and this call meets a closed connection.
+        var after = await worker.Grpc.ModelInferAsync(Tabular(golden, "after-the-stream", raw: true));
+        Assert.Equal("after-the-stream", after.Id);
+        Assert.False(stopping.IsCompleted);
+        await stopping;
+    }
 
     private static ModelInferRequest Identity(string id, int rows, int columns, Random random)
     {

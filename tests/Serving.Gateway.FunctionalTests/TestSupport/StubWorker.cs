@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
@@ -78,6 +79,13 @@ internal sealed class StubWorker : IAsyncDisposable
     public static Task<StubWorker> AbortingMidAnswerAsync(string model, string version) => StartAsync(model, version, AbortMidAnswerAsync);
 
     /// <summary>
+    /// A worker whose ModelStreamInfer calls get one whole answer (id <c>first</c>) to their first message, and are aborted
+    /// (Kestrel resets the stream) at the second; with <paramref name="midMessage"/> part of a second answer went out with the first.
+    /// </summary>
+    public static Task<StubWorker> BreakingStreamsAsync(string model, string version, bool midMessage) =>
+        StartAsync(model, version, c => BreakStreamAsync(c, midMessage));
+
+    /// <summary>
     /// A real gateway in front of <paramref name="workers"/> that probes them every <paramref name="discoveryInterval"/>; with
     /// <paramref name="keepFailingWorkers"/> a worker that failed a request is not left out (no passive exclusion).
     /// </summary>
@@ -126,6 +134,7 @@ internal sealed class StubWorker : IAsyncDisposable
         app.MapPost("/v2/models/{m}/infer", Infer);
         app.MapPost("/v2/models/{m}/versions/{v}/infer", Infer);
         app.MapPost("/inference.GRPCInferenceService/ModelInfer", Infer);
+        app.MapPost("/inference.GRPCInferenceService/ModelStreamInfer", Infer);
         await app.StartAsync();
         self._app = app;
         self.RestPort = rest!.IPEndPoint!.Port;
@@ -177,6 +186,48 @@ internal sealed class StubWorker : IAsyncDisposable
 
     /// <summary>One infer call as a worker received it: path and query, headers (several values joined by commas), body.</summary>
     public sealed record ReceivedCall(string PathAndQuery, IReadOnlyDictionary<string, string> Headers, byte[] Body);
+
+    private static async Task BreakStreamAsync(HttpContext context, bool midMessage)
+    {
+        // The first message whole; the caller keeps its side open.
+        await ReadMessageAsync(context);
+        context.Response.ContentType = "application/grpc";
+        var answer = new Serving.Protocol.Inference.ModelStreamInferResponse { InferResponse = new() { Id = "first" } }.ToByteArray();
+        var framed = new byte[5 + answer.Length + (midMessage ? 6 : 0)];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(framed.AsSpan(1), (uint)answer.Length);
+        answer.CopyTo(framed, 5);
+        if (midMessage)
+        {
+            // In the same write: a second answer's prefix that promises 64 bytes, and one of them.
+            new byte[] { 0, 0, 0, 0, 64, 0x0A }.CopyTo(framed, 5 + answer.Length);
+        }
+
+        await context.Response.Body.WriteAsync(framed, context.RequestAborted);
+        await context.Response.Body.FlushAsync(context.RequestAborted);
+
+        // The caller sends its second message once it has the first answer: then the connection goes.
+        await ReadMessageAsync(context);
+        context.Abort();
+    }
+
+    // One length-prefixed gRPC message from the request body (or its end).
+    private static async Task ReadMessageAsync(HttpContext context)
+    {
+        var reader = context.Request.BodyReader;
+        while (true)
+        {
+            var read = await reader.ReadAsync(context.RequestAborted);
+            var buffer = read.Buffer;
+            var length = buffer.Length >= 5 ? 5 + System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(System.Buffers.BuffersExtensions.ToArray(buffer.Slice(1, 4))) : long.MaxValue;
+            if (buffer.Length >= length || read.IsCompleted)
+            {
+                reader.AdvanceTo(buffer.GetPosition(Math.Min(length, buffer.Length)));
+                return;
+            }
+
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
 
     private static async Task AbortMidAnswerAsync(HttpContext context)
     {
