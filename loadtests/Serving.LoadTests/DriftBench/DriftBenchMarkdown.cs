@@ -75,19 +75,20 @@ internal static class DriftBenchMarkdown
             + $"Cells alternate in ABBA order (off, on, on, off, …) for {r.Rounds} round(s), {Format.Fixed(r.WarmupSeconds, 0)} s warmup + {Format.Fixed(r.DurationSeconds, 0)} s measured, "
             + $"gRPC client `{r.GrpcClient}`, 1 row per request.");
         md.AppendLine();
-        md.AppendLine("| round | worker | req/s | p50 | p99 | failed | cores: this process / others | logs enqueued | dropped | acked by sidecar |");
-        md.AppendLine("| ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |");
+        md.AppendLine("| round | worker | req/s | p50 | p99 | failed | cores: this process / others | mean batch | logs enqueued | dropped | acked by sidecar |");
+        md.AppendLine("| ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |");
         foreach (var cell in r.WorkerCells)
         {
             if (cell.Report is not { } x)
             {
-                md.AppendLine($"| {cell.Round} | {cell.Arm} | did not run: {Escape(cell.Error ?? "?")} | | | | | | | |");
+                md.AppendLine($"| {cell.Round} | {cell.Arm} | did not run: {Escape(cell.Error ?? "?")} | | | | | | | | |");
                 continue;
             }
 
             var logs = cell.Logs is { } l ? $"{Format.Int(l.Enqueued)} | {Format.Int(l.Dropped)} | {Format.Int(l.Acked)}" : "— | — | —";
             md.AppendLine($"| {cell.Round} | {cell.Arm} | {Format.Int(x.RequestsPerSecond)} | {Format.Micros(x.Latency.P50Micros)} | {Format.Micros(x.Latency.P99Micros)} | "
-                + $"{Format.Int(x.Failed)} | {Format.Fixed(x.ProcessCpuCores, 2)} / {(x.OtherCpuCores is { } o ? Format.Fixed(o, 2) : "?")} | {logs} |");
+                + $"{Format.Int(x.Failed)} | {Format.Fixed(x.ProcessCpuCores, 2)} / {(x.OtherCpuCores is { } o ? Format.Fixed(o, 2) : "?")} | "
+                + $"{(cell.Batching is { Executions: > 0 } b ? Format.Fixed(b.MeanBatchSize, 2) : "—")} | {logs} |");
         }
 
         md.AppendLine();

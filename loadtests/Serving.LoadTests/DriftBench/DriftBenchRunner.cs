@@ -81,7 +81,7 @@ internal sealed class DriftBenchRunner(DriftBenchOptions options, DriftBenchProg
         {
             foreach (var worker in CellOrder(round, off, on))
             {
-                _cells.Add(await RunCellAsync(worker, round, payload, cancellationToken));
+                _cells.Add(await RunCellAsync(worker, model.Name, round, payload, cancellationToken));
             }
         }
     }
@@ -148,19 +148,20 @@ internal sealed class DriftBenchRunner(DriftBenchOptions options, DriftBenchProg
         }
     }
 
-    private async Task<WorkerCell> RunCellAsync(LoggingWorker worker, int round, InferPayload payload, CancellationToken cancellationToken)
+    private async Task<WorkerCell> RunCellAsync(LoggingWorker worker, string model, int round, InferPayload payload, CancellationToken cancellationToken)
     {
         var label = $"round {round}/{options.Rounds} · logging {(worker.Logging ? "100% → sidecar" : "off")} · closed c={options.Concurrency}";
         progress.Step($"cell: {label} ...");
         WorkerCell cell;
         try
         {
-            var before = worker.Logging ? await SettledScrapeAsync(worker, cancellationToken) : null;
+            var before = worker.Logging ? await SettledScrapeAsync(worker, cancellationToken) : await worker.ScrapeAsync(cancellationToken);
             var report = await LoadRunner.RunAsync(Target(worker, payload), payload, Closed(), cancellationToken, progress);
-            var after = worker.Logging ? await SettledScrapeAsync(worker, cancellationToken) : null;
-            cell = new WorkerCell(worker.Logging, round, report, null, before is not null && after is not null ? LoggingStats.Between(before, after) : null);
+            var after = worker.Logging ? await SettledScrapeAsync(worker, cancellationToken) : await worker.ScrapeAsync(cancellationToken);
+            var batching = BatchingStats.Between(before, after, model);
+            cell = new WorkerCell(worker.Logging, round, report, null, worker.Logging ? LoggingStats.Between(before, after) : null, batching);
             progress.Step($"    {Format.Int(report.RequestsPerSecond)} req/s, p99 {Format.Micros(report.Latency.P99Micros)}, {Format.Int(report.Failed)} failed, "
-                + $"cores {Format.Fixed(report.ProcessCpuCores, 2)} (others {(report.OtherCpuCores is { } o ? Format.Fixed(o, 2) : "?")})"
+                + $"cores {Format.Fixed(report.ProcessCpuCores, 2)} (others {(report.OtherCpuCores is { } o ? Format.Fixed(o, 2) : "?")}), mean batch {Format.Fixed(batching.MeanBatchSize, 2)}"
                 + (cell.Logs is { } l ? $", logs: {Format.Int(l.Enqueued)} enqueued, {Format.Int(l.Dropped)} dropped, {Format.Int(l.Acked)} acked" : string.Empty));
         }
         catch (Exception e) when (e is LoadTestException or RpcException or HttpRequestException or IOException)

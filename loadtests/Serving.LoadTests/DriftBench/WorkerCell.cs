@@ -8,7 +8,8 @@ namespace Serving.LoadTests.DriftBench;
 /// <param name="Report">The generator's report; null when the cell could not run.</param>
 /// <param name="Error">Why the cell could not run.</param>
 /// <param name="Logs">Logging on: what the worker's log path did during the cell.</param>
-internal sealed record WorkerCell(bool Logging, int Round, LoadReport? Report, string? Error, LoggingStats? Logs)
+/// <param name="Batching">What the worker's batcher did during the cell (warmup included); null when the cell could not run.</param>
+internal sealed record WorkerCell(bool Logging, int Round, LoadReport? Report, string? Error, LoggingStats? Logs, Bench.BatchingStats? Batching = null)
 {
     /// <summary>The arm as printed.</summary>
     public string Arm => Logging ? "logging 100% → sidecar" : "logging off";

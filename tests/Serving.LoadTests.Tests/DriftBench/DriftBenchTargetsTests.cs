@@ -131,7 +131,7 @@ public sealed class DriftBenchTargetsTests
             WarmupSeconds = 3,
             ServerWarmupSeconds = 10,
             Rounds = 1,
-            WorkerCells = [Cell(false, 1000), Cell(true, 960, new LoggingStats(9600, 0, 9600, 9600, 0))],
+            WorkerCells = [Cell(false, 1000), Cell(true, 960, new LoggingStats(9600, 0, 9600, 9600, 0)) with { Batching = new(5000, 1.87, 40, 12, 0) }],
             Ingest = [Run(DriftBenchTargets.DefaultArchiveLabel, 123_456, 1000, 1000, 1000)],
             Targets = [],
         };
@@ -142,6 +142,8 @@ public sealed class DriftBenchTargetsTests
         Assert.Contains("| worker throughput, logging 100% ÷ off | 0.960× | ≥ 0.95 | PASS |", md, StringComparison.Ordinal);
         Assert.Contains("| sidecar ingest rate, archive on, fsync per batch (default) | 123,456/s | ≥ 100,000/s | PASS |", md, StringComparison.Ordinal);
         Assert.Contains("| 1 | logging 100% → sidecar | 960 |", md, StringComparison.Ordinal);
+        Assert.Matches(@"\| 1 \| logging 100% → sidecar \| 960 \|[^\n]*\| 1\.87 \| 9,600 \| 0 \| 9,600 \|", md);
+        Assert.Matches(@"\| 1 \| logging off \| 1,000 \|[^\n]*\| — \| — \| — \| — \|", md);
         Assert.Contains("| worker throughput, logging ÷ off, median of the rounds | 0.960× | — (for reading the ratio) | — | 1 round(s): round 1 0.960× |", md, StringComparison.Ordinal);
     }
 
