@@ -19,8 +19,9 @@ namespace Serving.Gateway.Routing;
 
 /// <summary>
 /// Forwards a routed request to a healthy worker of its version: gRPC and small REST calls with
-/// <see cref="UnaryForwarder"/> (the body read whole, sent untouched), larger REST calls with YARP's
-/// <see cref="IHttpForwarder"/> (the body streams through untouched). A request that could not connect is retried once on another
+/// <see cref="UnaryForwarder"/> (the body read whole, sent untouched), larger REST calls and ModelStreamInfer streams
+/// with YARP's <see cref="IHttpForwarder"/> (the body streams through untouched; a stream whose worker side breaks off
+/// ends as <see cref="StreamBreakGuard"/> decides). A request that could not connect is retried once on another
 /// worker of the same version; once a worker has the request, nothing is retried. A worker that fails
 /// is left out for a while (passive health), before the probes notice.
 /// </summary>
@@ -143,7 +144,8 @@ internal sealed partial class InferenceForwarder(
         }
     }
 
-    // gRPC and small REST calls (their body read already) through UnaryForwarder, other REST calls through YARP.
+    // Unary gRPC and small REST calls (their body read already) through UnaryForwarder; ModelStreamInfer streams and
+    // other REST calls through YARP, streams behind a StreamBreakGuard.
     private ValueTask<(ForwarderError, Exception?)> SendAsync(HttpContext context, GatewayRequest request, byte[]? body, string prefix, ForwarderRequestConfig config) =>
         body is not null ? unaryForwarder.SendAsync(context, request, body, prefix, config.Version ?? HttpVersion.Version20, clients)
         : request.Streaming ? SendStreamAsync(context, request, prefix, config)

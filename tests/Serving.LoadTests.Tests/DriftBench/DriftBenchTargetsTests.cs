@@ -7,25 +7,14 @@ namespace Serving.LoadTests.Tests.DriftBench;
 public sealed class DriftBenchTargetsTests
 {
     [Fact]
-    public void ThroughputRatio_MeanWithLoggingOverMeanWithout_AgainstTheTarget()
+    public void ThroughputRatio_MeanWithLoggingOverMeanWithout_NoTarget_AFailedCellDoesNotCount()
     {
-        WorkerCell[] cells = [Cell(false, 1000), Cell(true, 960), Cell(false, 1000), Cell(true, 940)];
+        WorkerCell[] cells = [Cell(false, 1000), Cell(true, 960), Cell(false, 1000), Cell(true, 940, round: 2), new WorkerCell(true, 3, null, "did not start", null)];
 
         var ratio = DriftBenchTargets.ThroughputRatio("tabular", cells);
 
         Assert.Equal(0.95, ratio.Value!.Value, 6);
-        Assert.True(ratio.Pass);
-    }
-
-    [Fact]
-    public void ThroughputRatio_BelowTarget_Misses_AndAFailedCellDoesNotCount()
-    {
-        WorkerCell[] cells = [Cell(false, 1000), Cell(true, 900), new WorkerCell(true, 2, null, "did not start", null)];
-
-        var ratio = DriftBenchTargets.ThroughputRatio("tabular", cells);
-
-        Assert.Equal(0.9, ratio.Value!.Value, 6);
-        Assert.False(ratio.Pass);
+        Assert.Null(ratio.Pass);
     }
 
     [Fact]
@@ -38,7 +27,7 @@ public sealed class DriftBenchTargetsTests
     }
 
     [Fact]
-    public void PerRoundRatio_MedianOfEachRoundsOwnPair_NoTarget_AndARoundMissingACellIsLeftOut()
+    public void PerRoundRatio_MedianOfEachRoundsOwnPair_AgainstTheTarget_AndARoundMissingACellIsLeftOut()
     {
         WorkerCell[] cells =
         [
@@ -51,11 +40,31 @@ public sealed class DriftBenchTargetsTests
         var row = DriftBenchTargets.PerRoundRatio("tabular", cells);
 
         Assert.Equal(0.95, row.Value!.Value, 6);
-        Assert.Null(row.Pass);
+        Assert.True(row.Pass);
         Assert.Equal("3 round(s): round 1 0.900×, round 2 0.950×, round 3 0.980×", row.Detail);
 
         // The mean over mean of the same cells is pulled by round 2's faster machine.
         Assert.NotEqual(0.95, DriftBenchTargets.ThroughputRatio("tabular", cells).Value!.Value, 3);
+    }
+
+    [Fact]
+    public void PerRoundRatio_OneOutlyingRound_MovesTheMeanPastTheTarget_NotTheMedian()
+    {
+        // As on 2026-12-06: three rounds near 0.85 and one whose logging cell ran 40% faster than its pair.
+        WorkerCell[] cells =
+        [
+            Cell(false, 42_202, round: 1), Cell(true, 35_839, round: 1),
+            Cell(true, 39_603, round: 2), Cell(false, 47_027, round: 2),
+            Cell(false, 45_137, round: 3), Cell(true, 64_372, round: 3),
+            Cell(true, 51_060, round: 4), Cell(false, 59_589, round: 4),
+        ];
+
+        var median = DriftBenchTargets.PerRoundRatio("tabular", cells);
+        var mean = DriftBenchTargets.ThroughputRatio("tabular", cells);
+
+        Assert.False(median.Pass);
+        Assert.InRange(median.Value!.Value, 0.84, 0.86);
+        Assert.True(mean.Value > DriftBenchTargets.MinThroughputRatio);
     }
 
     [Fact]
@@ -139,12 +148,12 @@ public sealed class DriftBenchTargetsTests
 
         var md = DriftBenchMarkdown.Render(report);
 
-        Assert.Contains("| worker throughput, logging 100% ÷ off | 0.960× | ≥ 0.95 | PASS |", md, StringComparison.Ordinal);
+        Assert.Contains("| worker throughput, logging 100% ÷ off (median of the rounds) | 0.960× | ≥ 0.95 | PASS | 1 round(s): round 1 0.960× |", md, StringComparison.Ordinal);
         Assert.Contains("| sidecar ingest rate, archive on, fsync per batch (default) | 123,456/s | ≥ 100,000/s | PASS |", md, StringComparison.Ordinal);
         Assert.Contains("| 1 | logging 100% → sidecar | 960 |", md, StringComparison.Ordinal);
         Assert.Matches(@"\| 1 \| logging 100% → sidecar \| 960 \|[^\n]*\| 1\.87 \| 9,600 \| 0 \| 9,600 \|", md);
         Assert.Matches(@"\| 1 \| logging off \| 1,000 \|[^\n]*\| — \| — \| — \| — \|", md);
-        Assert.Contains("| worker throughput, logging ÷ off, median of the rounds | 0.960× | — (for reading the ratio) | — | 1 round(s): round 1 0.960× |", md, StringComparison.Ordinal);
+        Assert.Contains("| worker throughput, logging 100% ÷ off, mean of the cells | 0.960× | — (for reading the ratio) | — |", md, StringComparison.Ordinal);
     }
 
     private static WorkerCell Cell(bool logging, double rps, LoggingStats? logs = null, int round = 1) =>
