@@ -7,7 +7,7 @@ namespace Serving.Hosting.Health;
 /// <summary>
 /// Turns readiness false at the first sign of shutdown, then waits the grace period before the
 /// server stops listening, and then says the drain has begun (<see cref="ReadinessState.Draining"/>) and
-/// waits for the long-lived streams to end themselves (and, when there were some, <see cref="ShutdownOptions.StreamEndLinger"/>
+/// waits for the long-lived streams to end themselves (and, when some ended so, <see cref="ShutdownOptions.StreamEndLinger"/>
 /// more, so their peers read their last frames before connections close); the host's shutdown timeout (the drain timeout)
 /// bounds the rest.
 /// </summary>
@@ -39,12 +39,11 @@ internal sealed partial class GracefulShutdownService(
 
         // Long-lived streams end now, while the listeners are still open, so their last answers and status reach their
         // callers before connections close.
-        var streamsOpen = readiness.LongCallsOpen;
         readiness.MarkDraining();
         try
         {
             await readiness.LongCallsEndedAsync(cancellationToken).ConfigureAwait(false);
-            if (streamsOpen && options.Value.StreamEndLinger > TimeSpan.Zero)
+            if (readiness.LongCallEndedWhileDraining && options.Value.StreamEndLinger > TimeSpan.Zero)
             {
                 // Their status is written; the peers read it while the connections are still up.
                 await Task.Delay(options.Value.StreamEndLinger, cancellationToken).ConfigureAwait(false);

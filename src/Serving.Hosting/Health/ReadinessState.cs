@@ -9,6 +9,7 @@ public sealed class ReadinessState
     private readonly CancellationTokenSource _draining = new();
     private readonly TaskCompletionSource _longCallsEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _longCalls;
+    private bool _endedWhileDraining;
     private volatile bool _started;
     private volatile bool _stopping;
 
@@ -24,8 +25,8 @@ public sealed class ReadinessState
     /// </summary>
     public CancellationToken Draining => _draining.Token;
 
-    /// <summary>True while a long call (<see cref="EnterLongCall"/>) is open.</summary>
-    public bool LongCallsOpen => Volatile.Read(ref _longCalls) > 0;
+    /// <summary>True once a long call (<see cref="EnterLongCall"/>) has ended after <see cref="Draining"/> was cancelled.</summary>
+    public bool LongCallEndedWhileDraining => Volatile.Read(ref _endedWhileDraining);
 
     /// <summary>Raised when readiness changes.</summary>
     public event Action<bool>? Changed;
@@ -67,9 +68,14 @@ public sealed class ReadinessState
 
     private void LeaveLongCall()
     {
-        if (Interlocked.Decrement(ref _longCalls) == 0 && _draining.IsCancellationRequested)
+        var left = Interlocked.Decrement(ref _longCalls);
+        if (_draining.IsCancellationRequested)
         {
-            _longCallsEnded.TrySetResult();
+            Volatile.Write(ref _endedWhileDraining, true);
+            if (left == 0)
+            {
+                _longCallsEnded.TrySetResult();
+            }
         }
     }
 

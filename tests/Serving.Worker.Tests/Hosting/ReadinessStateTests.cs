@@ -34,6 +34,20 @@ public sealed class ReadinessStateTests
     }
 
     [Fact]
+    public void LongCallEndedWhileDraining_OnlyForACallThatEndsAfterTheDrainBegan()
+    {
+        var readiness = new ReadinessState();
+        readiness.EnterLongCall().Dispose();
+        var open = readiness.EnterLongCall();
+        readiness.MarkDraining();
+        Assert.False(readiness.LongCallEndedWhileDraining); // the first ended before: no stream's last frames to wait for
+
+        open.Dispose();
+
+        Assert.True(readiness.LongCallEndedWhileDraining);
+    }
+
+    [Fact]
     public async Task ACallThatEndsBeforeTheDrain_IsNotWaitedFor()
     {
         var readiness = new ReadinessState();
