@@ -33,12 +33,13 @@ internal static class ModelMetadataClient
         {
             throw new LoadTestException($"could not reach {target.Address} ({e.Status.Detail}): is a server listening there? (`serving up`: gRPC 8001, REST 8000)", e);
         }
-        catch (RpcException e) when (GrpcCallFailures.IsHttp11Only(e))
-        {
-            throw new LoadTestException($"{target.Address} speaks HTTP/1.1 only, not gRPC: is it a REST port? Pass the gRPC port (`serving up`: 8001, a worker: 8081), or --protocol rest-json for REST", e);
-        }
         catch (RpcException e)
         {
+            if (await GrpcCallFailures.IsHttp11OnlyAsync(e, target.Address, cancellationToken))
+            {
+                throw new LoadTestException($"{target.Address} speaks HTTP/1.1 only, not gRPC: is it a REST port? Pass the gRPC port (`serving up`: 8001, a worker: 8081), or --protocol rest-json for REST", e);
+            }
+
             throw new LoadTestException($"gRPC ModelMetadata for '{target.Model}' at {target.Address} failed: {e.StatusCode} {e.Status.Detail}", e);
         }
     }

@@ -62,14 +62,15 @@ internal static class InferCommand
                     $"serving infer: could not reach {address} ({e.Status.Detail}): is a server listening there? `serving up` takes gRPC on 127.0.0.1:8001, a worker on 8081").ConfigureAwait(false);
                 return 2;
             }
-            catch (RpcException e) when (GrpcCallFailures.IsHttp11Only(e))
-            {
-                await Console.Error.WriteLineAsync(
-                    $"serving infer: {address} speaks HTTP/1.1 only, not gRPC: is it a REST port? `serving up` takes gRPC on 127.0.0.1:8001, a worker on 8081").ConfigureAwait(false);
-                return 2;
-            }
             catch (RpcException e)
             {
+                if (await GrpcCallFailures.IsHttp11OnlyAsync(e, address, cancellationToken).ConfigureAwait(false))
+                {
+                    await Console.Error.WriteLineAsync(
+                        $"serving infer: {address} speaks HTTP/1.1 only, not gRPC: is it a REST port? `serving up` takes gRPC on 127.0.0.1:8001, a worker on 8081").ConfigureAwait(false);
+                    return 2;
+                }
+
                 await Console.Error.WriteLineAsync($"serving infer: {e.StatusCode}: {e.Status.Detail}").ConfigureAwait(false);
                 return 1;
             }
