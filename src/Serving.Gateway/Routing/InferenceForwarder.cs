@@ -168,7 +168,7 @@ internal sealed partial class InferenceForwarder(
         }
         finally
         {
-            guard.PassReset();
+            guard.PassReset(context);
             guard.Remove(context);
         }
     }

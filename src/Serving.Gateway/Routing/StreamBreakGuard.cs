@@ -58,8 +58,8 @@ internal sealed class StreamBreakGuard : IHttpResetFeature, IHttpResponseBodyFea
 
     void IHttpResetFeature.Reset(int errorCode) => HeldReset ??= errorCode;
 
-    /// <summary>Resets the caller's stream as it was asked to, when it was.</summary>
-    public void PassReset()
+    /// <summary>Resets the caller's stream as it was asked to, when it was (aborts the call where resets are not supported, as YARP does).</summary>
+    public void PassReset(HttpContext context)
     {
         if (HeldReset is { } code)
         {
@@ -69,7 +69,7 @@ internal sealed class StreamBreakGuard : IHttpResetFeature, IHttpResponseBodyFea
             }
             else
             {
-                _stream.Inner.Dispose();
+                context.Abort();
             }
         }
     }
@@ -91,7 +91,7 @@ internal sealed class StreamBreakGuard : IHttpResetFeature, IHttpResponseBodyFea
 
         trailers["grpc-status"] = ((int)Grpc.Core.StatusCode.Unavailable).ToString(System.Globalization.CultureInfo.InvariantCulture);
         trailers["grpc-message"] = GatewayErrors.PercentEncode(reason);
-        await _body.CompleteAsync().ConfigureAwait(false);
+        await ((IHttpResponseBodyFeature)this).CompleteAsync().ConfigureAwait(false);
         HeldReset = null;
         return true;
     }
@@ -119,8 +119,6 @@ internal sealed class StreamBreakGuard : IHttpResetFeature, IHttpResponseBodyFea
         private readonly byte[] _prefix = new byte[5];
         private int _prefixFilled;
         private long _messageLeft;
-
-        public Stream Inner => inner;
 
         public bool AtBoundary => _prefixFilled == 0 && _messageLeft == 0;
 

@@ -61,7 +61,7 @@ public sealed class StreamBreakGuardTests
         context.Features.Get<IHttpResetFeature>()!.Reset(8);
         Assert.Empty(resets.Codes);
         Assert.False(await guard.EndBrokenAsync(context, "why"));
-        guard.PassReset();
+        guard.PassReset(context);
         guard.Remove(context);
 
         Assert.Equal([2], resets.Codes);
@@ -77,7 +77,7 @@ public sealed class StreamBreakGuardTests
         var guard = StreamBreakGuard.Install(context);
 
         context.Features.Get<IHttpResetFeature>()!.Reset(8);
-        guard.PassReset();
+        guard.PassReset(context);
 
         Assert.Equal([8], resets.Codes);
     }
