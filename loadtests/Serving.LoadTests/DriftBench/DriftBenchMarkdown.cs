@@ -38,7 +38,7 @@ internal static class DriftBenchMarkdown
         md.AppendLine();
         md.AppendLine($"{r.StartedAt:yyyy-MM-dd HH:mm} UTC · {m.Cores} cores ({m.Cpu}) · {m.Runtime} · "
             + $"build {(m.WorkerOptimized ? "optimized (Release)" : "**unoptimized (Debug): figures undersell it**")} · took {Format.Fixed(r.TotalSeconds, 0)} s · "
-            + $"model `{r.Model}` v{r.ModelVersion}");
+            + $"model `{r.Model}` v{r.ModelVersion}" + m.GcText);
         md.AppendLine();
         if (r.StoppedEarly is { } stopped)
         {
@@ -75,19 +75,19 @@ internal static class DriftBenchMarkdown
             + $"Cells alternate in ABBA order (off, on, on, off, …) for {r.Rounds} round(s), {Format.Fixed(r.WarmupSeconds, 0)} s warmup + {Format.Fixed(r.DurationSeconds, 0)} s measured, "
             + $"gRPC client `{r.GrpcClient}`, 1 row per request.");
         md.AppendLine();
-        md.AppendLine("| round | worker | req/s | p50 | p99 | failed | cores: this process / others | mean batch | logs enqueued | dropped | acked by sidecar |");
-        md.AppendLine("| ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |");
+        md.AppendLine("| round | worker | req/s | p50 | p99 | failed | cores: this process / others | GC paused (gen0 / gen1 / gen2) | mean batch | logs enqueued | dropped | acked by sidecar |");
+        md.AppendLine("| ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |");
         foreach (var cell in r.WorkerCells)
         {
             if (cell.Report is not { } x)
             {
-                md.AppendLine($"| {cell.Round} | {cell.Arm} | did not run: {Escape(cell.Error ?? "?")} | | | | | | | | |");
+                md.AppendLine($"| {cell.Round} | {cell.Arm} | did not run: {Escape(cell.Error ?? "?")} | | | | | | | | | |");
                 continue;
             }
 
             var logs = cell.Logs is { } l ? $"{Format.Int(l.Enqueued)} | {Format.Int(l.Dropped)} | {Format.Int(l.Acked)}" : "— | — | —";
             md.AppendLine($"| {cell.Round} | {cell.Arm} | {Format.Int(x.RequestsPerSecond)} | {Format.Micros(x.Latency.P50Micros)} | {Format.Micros(x.Latency.P99Micros)} | "
-                + $"{Format.Int(x.Failed)} | {Format.Fixed(x.ProcessCpuCores, 2)} / {(x.OtherCpuCores is { } o ? Format.Fixed(o, 2) : "?")} | "
+                + $"{Format.Int(x.Failed)} | {Format.Fixed(x.ProcessCpuCores, 2)} / {(x.OtherCpuCores is { } o ? Format.Fixed(o, 2) : "?")} | {x.Gc?.ToString() ?? "—"} | "
                 + $"{(cell.Batching is { Executions: > 0 } b ? Format.Fixed(b.MeanBatchSize, 2) : "—")} | {logs} |");
         }
 

@@ -161,7 +161,7 @@ internal sealed class DriftBenchRunner(DriftBenchOptions options, DriftBenchProg
             var batching = BatchingStats.Between(before, after, model);
             cell = new WorkerCell(worker.Logging, round, report, null, worker.Logging ? LoggingStats.Between(before, after) : null, batching);
             progress.Step($"    {Format.Int(report.RequestsPerSecond)} req/s, p99 {Format.Micros(report.Latency.P99Micros)}, {Format.Int(report.Failed)} failed, "
-                + $"cores {Format.Fixed(report.ProcessCpuCores, 2)} (others {(report.OtherCpuCores is { } o ? Format.Fixed(o, 2) : "?")}), mean batch {Format.Fixed(batching.MeanBatchSize, 2)}"
+                + $"cores {Format.Fixed(report.ProcessCpuCores, 2)} (others {(report.OtherCpuCores is { } o ? Format.Fixed(o, 2) : "?")}), GC paused {report.Gc}, mean batch {Format.Fixed(batching.MeanBatchSize, 2)}"
                 + (cell.Logs is { } l ? $", logs: {Format.Int(l.Enqueued)} enqueued, {Format.Int(l.Dropped)} dropped, {Format.Int(l.Acked)} acked" : string.Empty));
         }
         catch (Exception e) when (e is LoadTestException or RpcException or HttpRequestException or IOException)

@@ -35,6 +35,7 @@ internal static class LoadRunner
         var startedAt = DateTimeOffset.UtcNow;
         var allocatedBefore = GC.GetTotalAllocatedBytes();
         var cpuBefore = CpuSample.Take();
+        var gcBefore = GcSample.Take();
         var start = Timestamps.Now;
         var measurement = new LoadMeasurement(start + Timestamps.FromTimeSpan(profile.Warmup), recordServiceTime: profile.Mode == LoadMode.Open);
         using var control = RunControl.For(profile, cancellationToken, measurement);
@@ -42,6 +43,7 @@ internal static class LoadRunner
         long end;
         long allocated;
         CpuUsage cpu;
+        GcUsage gc;
         try
         {
             await (profile.Mode == LoadMode.Closed
@@ -50,6 +52,7 @@ internal static class LoadRunner
             end = Timestamps.Now;
             allocated = GC.GetTotalAllocatedBytes() - allocatedBefore;
             cpu = CpuSample.Take().Since(cpuBefore);
+            gc = GcSample.Take().Since(gcBefore);
         }
         finally
         {
@@ -64,6 +67,7 @@ internal static class LoadRunner
             ProcessCpuCores = Math.Round(cpu.ProcessCores, 2),
             OtherCpuCores = double.IsNaN(cpu.OtherCores) ? null : Math.Round(cpu.OtherCores, 2),
             ProcessCpuMicrosPerCall = completed > 0 ? Math.Round(cpu.ProcessCores * cpu.WallSeconds * 1e6 / completed, 1) : 0,
+            Gc = gc,
         };
     }
 

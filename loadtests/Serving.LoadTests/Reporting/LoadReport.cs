@@ -1,3 +1,5 @@
+using Serving.LoadTests.Generator;
+
 namespace Serving.LoadTests.Reporting;
 
 /// <summary>The result of one run: serializable to JSON and printable as Markdown; a bench compares several.</summary>
@@ -98,6 +100,12 @@ internal sealed record LoadReport
 
     /// <summary>This process's CPU time per completed call (warmup included), in microseconds.</summary>
     public double ProcessCpuMicrosPerCall { get; init; }
+
+    /// <summary>
+    /// This process's garbage collections over the run (warmup included) and the share of it the GC held the process
+    /// paused; null in reports saved before it was recorded.
+    /// </summary>
+    public GcUsage? Gc { get; init; }
 
     /// <summary>The first unexpected client-side exception, if any.</summary>
     public string? FirstClientError { get; init; }

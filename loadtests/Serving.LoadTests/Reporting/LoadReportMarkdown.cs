@@ -14,7 +14,8 @@ internal static class LoadReportMarkdown
         md.AppendLine($"{Shape(r)} · warmup {Format.Fixed(r.WarmupSeconds, 1)} s · measured {Format.Fixed(r.MeasuredSeconds, 2)} s · "
             + $"{Format.Int(r.RowsPerRequest)} row(s), {Format.Int(r.RequestBytes)} bytes per request · "
             + $"{Format.Int(r.AllocatedBytesPerCall)} bytes allocated and {Format.Int(r.ProcessCpuMicrosPerCall)} µs CPU per call (process) · "
-            + $"{Format.Fixed(r.ProcessCpuCores, 2)} cores used by this process" + (r.OtherCpuCores is { } other ? $", {Format.Fixed(other, 2)} by others" : string.Empty));
+            + $"{Format.Fixed(r.ProcessCpuCores, 2)} cores used by this process" + (r.OtherCpuCores is { } other ? $", {Format.Fixed(other, 2)} by others" : string.Empty)
+            + (r.Gc is { } gc ? $" · GC paused this process {gc} (share of the run; gen0 / gen1 / gen2 collections)" : string.Empty));
         md.AppendLine();
         md.AppendLine("| throughput | rows/s | ok | failed |" + (r.Offered is null ? string.Empty : " offered |"));
         md.AppendLine("| ---: | ---: | ---: | ---: |" + (r.Offered is null ? string.Empty : " ---: |"));

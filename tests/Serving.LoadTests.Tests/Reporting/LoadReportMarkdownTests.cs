@@ -1,3 +1,4 @@
+using Serving.LoadTests.Generator;
 using Serving.LoadTests.Reporting;
 using Serving.LoadTests.Tests.TestSupport;
 
@@ -46,6 +47,16 @@ public sealed class LoadReportMarkdownTests
 
         Assert.Contains("42 µs CPU per call", text, StringComparison.Ordinal);
         Assert.Contains("1.25 cores used by this process, 0.50 by others", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Gc_IsShownWhenRecorded()
+    {
+        var recorded = (Reports.Load(100) with { Gc = new GcUsage(230, 2, 0, 0.065) }).ToMarkdown();
+        var old = Reports.Load(100).ToMarkdown();
+
+        Assert.Contains("GC paused this process 6.5% (230 / 2 / 0)", recorded, StringComparison.Ordinal);
+        Assert.DoesNotContain("GC paused", old, StringComparison.Ordinal);
     }
 
     [Theory]
