@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
+using Serving.Hosting.Runtime;
 using Serving.Worker.Hosting;
 
 namespace Serving.LoadTests.Bench;
@@ -13,8 +14,12 @@ namespace Serving.LoadTests.Bench;
 /// <param name="OnnxRuntime">ONNX Runtime version.</param>
 /// <param name="WorkerOptimized">False when Serving.Worker was built Debug (unoptimized): the figures then undersell it.</param>
 /// <param name="GeneratorOptimized">False when this tool was built unoptimized.</param>
-internal sealed record BenchMachine(int Cores, string Cpu, string Runtime, string OnnxRuntime, bool WorkerOptimized, bool GeneratorOptimized)
+/// <param name="Gc">The GC this process ran on (<see cref="GcBudget.DescribeCurrent"/>); null in reports saved before it was recorded.</param>
+internal sealed record BenchMachine(int Cores, string Cpu, string Runtime, string OnnxRuntime, bool WorkerOptimized, bool GeneratorOptimized, string? Gc = null)
 {
+    /// <summary>The GC for a report's header line (" · server GC, 2 heaps, gen0 floor 32 MiB (…)"), or nothing when not recorded.</summary>
+    public string GcText => Gc is null ? string.Empty : $" · {Gc}";
+
     /// <summary>This machine and build.</summary>
     public static BenchMachine Current() => new(
         Environment.ProcessorCount,
@@ -22,7 +27,8 @@ internal sealed record BenchMachine(int Cores, string Cpu, string Runtime, strin
         RuntimeInformation.FrameworkDescription,
         OrtEnv.Instance().GetVersionString(),
         IsOptimized(typeof(WorkerHost).Assembly),
-        IsOptimized(typeof(BenchMachine).Assembly));
+        IsOptimized(typeof(BenchMachine).Assembly),
+        GcBudget.DescribeCurrent());
 
     private static bool IsOptimized(Assembly assembly) =>
         assembly.GetCustomAttribute<DebuggableAttribute>() is not { IsJITOptimizerDisabled: true };

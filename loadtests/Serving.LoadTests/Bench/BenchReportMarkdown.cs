@@ -38,7 +38,7 @@ internal static class BenchReportMarkdown
         md.AppendLine();
         md.AppendLine($"{r.StartedAt:yyyy-MM-dd HH:mm} UTC · {m.Cores} cores ({m.Cpu}) · {m.Runtime} · ONNX Runtime {m.OnnxRuntime} · "
             + $"worker build {(m.WorkerOptimized ? "optimized (Release)" : "**unoptimized (Debug): figures undersell the worker**")} · "
-            + $"took {Clock(r.TotalSeconds)} (estimated {Clock(r.EstimatedSeconds)})");
+            + $"took {Clock(r.TotalSeconds)} (estimated {Clock(r.EstimatedSeconds)})" + m.GcText);
         md.AppendLine();
         md.AppendLine($"Generator: serving-loadtest, gRPC client `{r.GrpcClient}`"
             + (r.GrpcClient == "raw-h2" ? " (gRPC framing over SocketsHttpHandler: less client CPU per call than Grpc.Net.Client, see the generator check)" : string.Empty)

@@ -46,7 +46,7 @@ internal static class FeatureBenchMarkdown
         md.AppendLine("# Feature-store bench: what the Redis lookup adds (gRPC ModelInfer, closed model, one process)");
         md.AppendLine();
         md.AppendLine($"{r.StartedAt:yyyy-MM-dd HH:mm} UTC · {m.Cores} cores ({m.Cpu}) · {m.Runtime} · worker build "
-            + $"{(m.WorkerOptimized ? "optimized (Release)" : "**unoptimized (Debug): figures undersell the worker**")} · took {Format.Fixed(r.TotalSeconds, 0)} s");
+            + $"{(m.WorkerOptimized ? "optimized (Release)" : "**unoptimized (Debug): figures undersell the worker**")} · took {Format.Fixed(r.TotalSeconds, 0)} s" + m.GcText);
         md.AppendLine();
         md.AppendLine($"Model `{r.Model}` version {r.ModelVersion}: {Format.Int(r.Entities)} entities × {r.Fields} fields written to a redis-server {r.RedisVersion} "
             + $"started by the bench on 127.0.0.1, under `{r.KeyPattern}`. Closed model at concurrency {r.Concurrency}, gRPC client `{r.GrpcClient}`, "

@@ -58,7 +58,7 @@ internal static class GatewayBenchMarkdown
         md.AppendLine();
         md.AppendLine($"{r.StartedAt:yyyy-MM-dd HH:mm} UTC · {m.Cores} cores ({m.Cpu}) · {m.Runtime} · ONNX Runtime {m.OnnxRuntime} · "
             + $"worker build {(m.WorkerOptimized ? "optimized (Release)" : "**unoptimized (Debug): figures undersell it**")} · "
-            + $"took {Clock(r.TotalSeconds)} (estimated {Clock(r.EstimatedSeconds)})");
+            + $"took {Clock(r.TotalSeconds)} (estimated {Clock(r.EstimatedSeconds)})" + m.GcText);
         md.AppendLine();
         var nginx = r.Nginx switch
         {

@@ -18,6 +18,19 @@ public sealed class BenchReportMarkdownTests
     }
 
     [Fact]
+    public void Render_Header_NamesTheGc_WhenRecorded()
+    {
+        const string gc = "server GC, 2 heaps, gen0 floor 32 MiB (DOTNET_GCgen0size=0x2000000)";
+        var report = Report();
+
+        var recorded = BenchReportMarkdown.Render(report with { Machine = report.Machine with { Gc = gc } });
+        var old = BenchReportMarkdown.Render(report);
+
+        Assert.Contains($"(estimated 5m20s) · {gc}", recorded, StringComparison.Ordinal);
+        Assert.DoesNotContain("GC", old.Split('\n')[2], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Render_Cells_ListEveryServerWithBatchStatsForTheBatchedWorker()
     {
         var text = BenchReportMarkdown.Render(Report());
