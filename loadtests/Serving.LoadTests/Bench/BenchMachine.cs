@@ -17,7 +17,7 @@ namespace Serving.LoadTests.Bench;
 /// <param name="Gc">The GC this process ran on (<see cref="GcBudget.DescribeCurrent"/>); null in reports saved before it was recorded.</param>
 internal sealed record BenchMachine(int Cores, string Cpu, string Runtime, string OnnxRuntime, bool WorkerOptimized, bool GeneratorOptimized, string? Gc = null)
 {
-    /// <summary>The GC for a report's header line (" · server GC, 2 heaps, gen0 floor 32 MiB (…)"), or nothing when not recorded.</summary>
+    /// <summary>The GC for a report's header line (" · server GC, up to 2 heaps, gen0 floor 32 MiB (…)"), or nothing when not recorded.</summary>
     public string GcText => Gc is null ? string.Empty : $" · {Gc}";
 
     /// <summary>This machine and build.</summary>

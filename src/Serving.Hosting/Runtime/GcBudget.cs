@@ -7,9 +7,8 @@ namespace Serving.Hosting.Runtime;
 /// The GC's gen0 budget. .NET sizes gen0 from the CPU's largest cache, read from
 /// <c>/sys/devices/system/cpu/cpu0/cache</c>; where the kernel publishes no cache information there (virtual
 /// machines whose CPU model hides it, such as this project's 2-core dev machine, a Firecracker microVM) the floor
-/// falls to 256 KB and the GC collects every 2–3 MB
-/// allocated. There every collection stops the process for milliseconds (the drift bench's process: 230 gen0
-/// collections and 390 ms paused in 6 s). <see cref="Variable"/> raises the floor; the <c>./serving</c> launcher and
+/// falls to 256 KB and the GC collects every 2–3 MB allocated, each time stopping the process for milliseconds
+/// (the drift bench's process: 230 gen0 collections and 390 ms paused in 6 s). <see cref="Variable"/> raises the floor; the <c>./serving</c> launcher and
 /// the image set it to <see cref="Recommended"/> unless it is set already (docs/configuration.md, "GC gen0 budget").
 /// </summary>
 public static class GcBudget
@@ -45,12 +44,12 @@ public static class GcBudget
         Advice(OperatingSystem.IsLinux(), Directory.Exists(CacheDirectory), Gen0SizeSetting(Environment.GetEnvironmentVariable));
 
     /// <summary>
-    /// One line on the GC this process runs, for reports: its mode and heaps, and the gen0 floor (the setting, or
-    /// the runtime's own, said to be the 256 KB fallback where the host hides the cache size).
+    /// One line on the GC this process runs, for reports: its mode and most heaps (DATAS may use fewer), and the
+    /// gen0 floor (the setting, or the runtime's own, said to be the 256 KB fallback where the host hides the cache size).
     /// </summary>
     public static string Describe(bool linux, bool cacheVisible, string? gen0Size, bool server, int heaps)
     {
-        var mode = server ? $"server GC, {heaps.ToString(CultureInfo.InvariantCulture)} heap{(heaps == 1 ? "" : "s")}" : "workstation GC";
+        var mode = server ? $"server GC, up to {heaps.ToString(CultureInfo.InvariantCulture)} heap{(heaps == 1 ? "" : "s")}" : "workstation GC";
         if (!string.IsNullOrWhiteSpace(gen0Size))
         {
             return $"{mode}, gen0 floor {FormatSize(gen0Size)} ({Variable}={gen0Size})";

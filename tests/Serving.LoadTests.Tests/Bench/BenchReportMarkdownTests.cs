@@ -20,7 +20,7 @@ public sealed class BenchReportMarkdownTests
     [Fact]
     public void Render_Header_NamesTheGc_WhenRecorded()
     {
-        const string gc = "server GC, 2 heaps, gen0 floor 32 MiB (DOTNET_GCgen0size=0x2000000)";
+        const string gc = "server GC, up to 2 heaps, gen0 floor 32 MiB (DOTNET_GCgen0size=0x2000000)";
         var report = Report();
 
         var recorded = BenchReportMarkdown.Render(report with { Machine = report.Machine with { Gc = gc } });

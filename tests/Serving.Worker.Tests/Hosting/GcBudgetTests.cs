@@ -36,10 +36,10 @@ public sealed class GcBudgetTests
     }
 
     [Theory]
-    [InlineData("0x2000000", true, 2, "server GC, 2 heaps, gen0 floor 32 MiB (DOTNET_GCgen0size=0x2000000)")]
-    [InlineData("2000000", true, 1, "server GC, 1 heap, gen0 floor 32 MiB (DOTNET_GCgen0size=2000000)")]
+    [InlineData("0x2000000", true, 2, "server GC, up to 2 heaps, gen0 floor 32 MiB (DOTNET_GCgen0size=0x2000000)")]
+    [InlineData("2000000", true, 1, "server GC, up to 1 heap, gen0 floor 32 MiB (DOTNET_GCgen0size=2000000)")]
     [InlineData("0x180000", false, 1, "workstation GC, gen0 floor 1,572,864 bytes (DOTNET_GCgen0size=0x180000)")]
-    [InlineData("32M", true, 2, "server GC, 2 heaps, gen0 floor not a hexadecimal number of bytes (DOTNET_GCgen0size=32M)")]
+    [InlineData("32M", true, 2, "server GC, up to 2 heaps, gen0 floor not a hexadecimal number of bytes (DOTNET_GCgen0size=32M)")]
     public void Describe_ASetFloor(string setting, bool server, int heaps, string expected)
     {
         Assert.Equal(expected, GcBudget.Describe(linux: true, cacheVisible: false, setting, server, heaps));
