@@ -44,7 +44,6 @@ RUN apt-get update \
 FROM runtime-${FLAVOR} AS final
 ENV DOTNET_ROOT=/usr/share/dotnet \
     DOTNET_RUNNING_IN_CONTAINER=true \
-    DOTNET_GCgen0size=0x2000000 \
     ASPNETCORE_HTTP_PORTS="" \
     Serving__Worker__ModelRepository=/models \
     Serving__Drift__ModelRepository=/models \

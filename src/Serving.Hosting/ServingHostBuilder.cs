@@ -1,9 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Serving.Hosting.Metrics;
-using Serving.Hosting.Runtime;
 
 namespace Serving.Hosting;
 
@@ -17,8 +15,7 @@ public static class ServingHostBuilder
     /// configuration source, ASP.NET Core's per-request logs stay at Warning (no Information line per request), and
     /// the host's own log of a failed start is left to the command that prints the failure, the framework's per-request
     /// meter instruments stay off <c>/metrics</c> (<see cref="MeterPublishing"/>), and exemplars name only exported
-    /// traces (<see cref="TraceExemplars"/>). A process on the GC's 256 KB gen0 fallback says so once at start
-    /// (<see cref="GcBudgetNotice"/>).
+    /// traces (<see cref="TraceExemplars"/>).
     /// </summary>
     public static WebApplicationBuilder Create(string[] args, IDictionary<string, string?>? overrides)
     {
@@ -37,7 +34,6 @@ public static class ServingHostBuilder
         builder.Logging.AddFilter(HostCategory, level => level is LogLevel.Warning or LogLevel.Critical);
         MeterPublishing.Configure(builder.Configuration);
         TraceExemplars.Configure();
-        builder.Services.AddHostedService<GcBudgetNotice>();
         return builder;
     }
 }

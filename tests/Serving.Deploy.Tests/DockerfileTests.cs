@@ -26,7 +26,6 @@ public sealed class DockerfileTests
     [InlineData("Serving__Worker__ModelRepository=/models", "Serving__Worker__ModelRepository=/srv/models", "ModelRepository=/srv/models")]
     [InlineData("ARG DOTNET_VERSION=10.0", "ARG DOTNET_VERSION=9.0", "TargetFramework")]
     [InlineData("--no-restore -p:OnnxRuntimeGpu=$gpu", "--no-restore", "OnnxRuntimeGpu")]
-    [InlineData("DOTNET_GCgen0size=0x2000000", "DOTNET_GCgen0size=0x100000", "DOTNET_GCgen0size=0x100000")]
     public void Check_WrongDockerfile_ReportsIt(string from, string to, string expected)
     {
         var problems = DockerfileChecker.Check(Manifests.Dockerfile(Manifests.Edit(Manifests.Read(Manifests.DockerfilePath), from, to)));

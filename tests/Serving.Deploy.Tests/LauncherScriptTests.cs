@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Serving.Hosting.Runtime;
 using Serving.Testing;
 
 namespace Serving.Deploy.Tests;
@@ -25,7 +24,6 @@ public sealed class LauncherScriptTests : IDisposable
         Write("fake/dotnet", """
             #!/usr/bin/env bash
             echo "$*" >> "$(dirname "$0")/calls"
-            echo "${DOTNET_GCgen0size-unset}" > "$(dirname "$0")/gc"
             if [ "$1" = publish ]; then
               while [ $# -gt 0 ]; do if [ "$1" = -o ]; then mkdir -p "$2"; [ -f "$2/serving.dll" ] || : > "$2/serving.dll"; fi; shift; done
             fi
@@ -93,22 +91,6 @@ public sealed class LauncherScriptTests : IDisposable
         Assert.Equal(["up"], after.Select(LastWord));
     }
 
-    [Fact]
-    public void Run_SetsTheGcFloor_WhenNoneIsSet()
-    {
-        Run("up");
-
-        Assert.Equal(GcBudget.Recommended, File.ReadAllText(Path.Combine(_root, "fake/gc")).Trim());
-    }
-
-    [Fact]
-    public void Run_KeepsTheCallersGcFloor()
-    {
-        Run("up", gen0Size: "0x1000000");
-
-        Assert.Equal("0x1000000", File.ReadAllText(Path.Combine(_root, "fake/gc")).Trim());
-    }
-
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
     private static string LastWord(string call) => call[(call.LastIndexOf(' ') + 1)..];
@@ -122,11 +104,8 @@ public sealed class LauncherScriptTests : IDisposable
         File.WriteAllText(path, text.Replace("\r\n", "\n", StringComparison.Ordinal) + "\n");
     }
 
-    /// <summary>
-    /// Runs ./serving with <paramref name="arguments"/> and <c>DOTNET_GCgen0size</c> set to <paramref name="gen0Size"/>
-    /// (or unset); returns the stand-in dotnet's calls it made.
-    /// </summary>
-    private List<string> Run(string arguments, string? gen0Size = null)
+    /// <summary>Runs ./serving with <paramref name="arguments"/>; returns the stand-in dotnet's calls it made.</summary>
+    private List<string> Run(string arguments)
     {
         var log = Path.Combine(_root, "fake/calls");
         File.Delete(log);
@@ -136,12 +115,6 @@ public sealed class LauncherScriptTests : IDisposable
             RedirectStandardOutput = true,
         };
         start.Environment["PATH"] = Path.Combine(_root, "fake") + ":" + Environment.GetEnvironmentVariable("PATH");
-        start.Environment.Remove(GcBudget.Variable);
-        if (gen0Size is not null)
-        {
-            start.Environment[GcBudget.Variable] = gen0Size;
-        }
-
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         process.StandardOutput.ReadToEnd();

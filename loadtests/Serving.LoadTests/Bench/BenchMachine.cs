@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using Microsoft.ML.OnnxRuntime;
-using Serving.Hosting.Runtime;
 using Serving.Worker.Hosting;
 
 namespace Serving.LoadTests.Bench;
@@ -14,7 +13,7 @@ namespace Serving.LoadTests.Bench;
 /// <param name="OnnxRuntime">ONNX Runtime version.</param>
 /// <param name="WorkerOptimized">False when Serving.Worker was built Debug (unoptimized): the figures then undersell it.</param>
 /// <param name="GeneratorOptimized">False when this tool was built unoptimized.</param>
-/// <param name="Gc">The GC this process ran on (<see cref="GcBudget.DescribeCurrent"/>); null in reports saved before it was recorded.</param>
+/// <param name="Gc">The GC this process ran on (<see cref="BenchGc.DescribeCurrent"/>); null in reports saved before it was recorded.</param>
 internal sealed record BenchMachine(int Cores, string Cpu, string Runtime, string OnnxRuntime, bool WorkerOptimized, bool GeneratorOptimized, string? Gc = null)
 {
     /// <summary>The GC for a report's header line (" · server GC, up to 2 heaps, gen0 floor 32 MiB (…)"), or nothing when not recorded.</summary>
@@ -28,7 +27,7 @@ internal sealed record BenchMachine(int Cores, string Cpu, string Runtime, strin
         OrtEnv.Instance().GetVersionString(),
         IsOptimized(typeof(WorkerHost).Assembly),
         IsOptimized(typeof(BenchMachine).Assembly),
-        GcBudget.DescribeCurrent());
+        BenchGc.DescribeCurrent());
 
     private static bool IsOptimized(Assembly assembly) =>
         assembly.GetCustomAttribute<DebuggableAttribute>() is not { IsJITOptimizerDisabled: true };

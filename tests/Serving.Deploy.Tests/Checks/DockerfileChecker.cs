@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using Serving.Deploy.Tests.Support;
-using Serving.Hosting.Runtime;
 
 namespace Serving.Deploy.Tests.Checks;
 
@@ -108,12 +107,6 @@ internal static partial class DockerfileChecker
             {
                 problems.Add($"ENV {name}: {problem}");
             }
-        }
-
-        // The GC's gen0 floor, as the ./serving launcher sets it (docs/configuration.md, "GC gen0 budget").
-        if (env.GetValueOrDefault(GcBudget.Variable) != GcBudget.Recommended)
-        {
-            problems.Add($"ENV {GcBudget.Variable}={env.GetValueOrDefault(GcBudget.Variable) ?? "(not set)"}: the image sets the GC's gen0 floor to {GcBudget.Recommended}, as ./serving does");
         }
 
         var models = docker.Final("COPY").FirstOrDefault(c => c.Arguments.StartsWith("models/ ", StringComparison.Ordinal))?.Arguments.Split(' ')[^1].TrimEnd('/');
