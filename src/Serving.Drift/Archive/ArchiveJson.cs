@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Serving.Drift.Ingest;
 using Serving.Protocol.PredictionLogs;
 
 namespace Serving.Drift.Archive;
@@ -23,16 +24,17 @@ internal static class ArchiveJson
         WriteTimestamp(json, record.TimestampUnixNanos);
         json.WriteNumber("timestamp_unix_nanos"u8, record.TimestampUnixNanos);
         WriteNumber(json, "latency_ms"u8, record.LatencyMs);
-        if (record.Arm.Length > 0)
+        if (record.ArmUtf8.Length > 0)
         {
             json.WriteString("arm"u8, record.Arm);
         }
 
         json.WriteStartObject("features"u8);
-        for (var i = 0; i < record.Features.Count; i++)
+        var features = record.Features;
+        for (var i = 0; i < features.Length; i++)
         {
             json.WritePropertyName(names.Features[i]);
-            WriteValue(json, record.Features[i], names.FeatureSingle[i]);
+            WriteValue(json, features[i], names.FeatureSingle[i]);
         }
 
         json.WriteEndObject();
@@ -51,16 +53,17 @@ internal static class ArchiveJson
         json.WriteEndObject();
     }
 
-    private static void WriteOutputs(Utf8JsonWriter json, RecordSchema schema, EncodedSchema names, PredictionRecord record)
+    private static void WriteOutputs(Utf8JsonWriter json, RecordSchema schema, EncodedSchema names, IngestRecord record)
     {
         json.WriteStartObject("outputs"u8);
+        var outputs = record.Outputs;
         var offset = 0;
         for (var o = 0; o < schema.OutputNames.Count; o++)
         {
             json.WriteStartArray(names.Outputs[o]);
             for (var k = 0; k < schema.OutputSizes[o]; k++)
             {
-                WriteValue(json, record.Outputs[offset + k], names.OutputSingle[o]);
+                WriteValue(json, outputs[offset + k], names.OutputSingle[o]);
             }
 
             offset += schema.OutputSizes[o];

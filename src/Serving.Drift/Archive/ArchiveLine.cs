@@ -1,8 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
-using System.Text;
 using System.Text.Json;
-using Serving.Protocol.PredictionLogs;
+using Serving.Drift.Ingest;
 
 namespace Serving.Drift.Archive;
 
@@ -19,8 +18,8 @@ internal static class ArchiveLine
     private const int MaxFixedBytes = 256;
 
     // Printable ASCII but the two characters JSON strings escape: written as they are by the relaxed encoder.
-    private static readonly SearchValues<char> Plain = SearchValues.Create(
-        " !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~");
+    private static readonly SearchValues<byte> Plain = SearchValues.Create(
+        " !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~"u8);
 
     /// <summary>
     /// The start of every line of one batch, schema and status: <c>{"received_at":…,"model":…,"version":…,"status":…</c>,
@@ -40,37 +39,40 @@ internal static class ArchiveLine
     }
 
     /// <summary>Appends the record's line (newline included) after <paramref name="prefix"/>; false (nothing written) when it needs the general writer.</summary>
-    public static bool TryWrite(LineBuffer buffer, PredictionRecord record, EncodedSchema names, ReadOnlySpan<byte> prefix)
+    public static bool TryWrite(LineBuffer buffer, IngestRecord record, EncodedSchema names, ReadOnlySpan<byte> prefix)
     {
-        if (record.CategoricalFeatures.Count > 0 || record.RequestId.AsSpan().ContainsAnyExcept(Plain) || record.Arm.AsSpan().ContainsAnyExcept(Plain)
-            || record.Features.Count > names.FeatureKeys.Length)
+        var requestId = record.RequestIdUtf8;
+        var arm = record.ArmUtf8;
+        var features = record.Features;
+        if (record.CategoricalFeatures.Count > 0 || requestId.ContainsAnyExcept(Plain) || arm.ContainsAnyExcept(Plain)
+            || features.Length > names.FeatureKeys.Length)
         {
             return false;
         }
 
-        var values = record.Features.Count + record.Outputs.Count;
-        var span = buffer.GetSpan(prefix.Length + record.RequestId.Length + record.Arm.Length + names.KeyBytes + (values * MaxNumberBytes) + MaxFixedBytes);
+        var values = features.Length + record.Outputs.Length;
+        var span = buffer.GetSpan(prefix.Length + requestId.Length + arm.Length + names.KeyBytes + (values * MaxNumberBytes) + MaxFixedBytes);
         var n = Copy(span, 0, prefix);
         n = Copy(span, n, ",\"request_id\":\""u8);
-        n += Encoding.ASCII.GetBytes(record.RequestId, span[n..]);
+        n = Copy(span, n, requestId);
         n = Copy(span, n, "\",\"timestamp\":"u8);
         n = Timestamp(span, n, record.TimestampUnixNanos);
         n = Copy(span, n, ",\"timestamp_unix_nanos\":"u8);
         n = Long(span, n, record.TimestampUnixNanos);
         n = Copy(span, n, ",\"latency_ms\":"u8);
         n = Number(span, n, record.LatencyMs);
-        if (record.Arm.Length > 0)
+        if (arm.Length > 0)
         {
             n = Copy(span, n, ",\"arm\":\""u8);
-            n += Encoding.ASCII.GetBytes(record.Arm, span[n..]);
+            n = Copy(span, n, arm);
             span[n++] = (byte)'"';
         }
 
         n = Copy(span, n, ",\"features\":{"u8);
-        for (var i = 0; i < record.Features.Count; i++)
+        for (var i = 0; i < features.Length; i++)
         {
             n = Copy(span, n, names.FeatureKeys[i]);
-            n = Number(span, n, record.Features[i], names.FeatureSingle[i]);
+            n = Number(span, n, features[i], names.FeatureSingle[i]);
         }
 
         n = Copy(span, n, "},\"outputs\":{"u8);
@@ -80,8 +82,9 @@ internal static class ArchiveLine
         return true;
     }
 
-    private static int Outputs(Span<byte> span, int n, PredictionRecord record, EncodedSchema names)
+    private static int Outputs(Span<byte> span, int n, IngestRecord record, EncodedSchema names)
     {
+        var outputs = record.Outputs;
         var offset = 0;
         for (var o = 0; o < names.OutputKeys.Length; o++)
         {
@@ -95,7 +98,7 @@ internal static class ArchiveLine
                     span[n++] = (byte)',';
                 }
 
-                n = Number(span, n, record.Outputs[offset + k], single);
+                n = Number(span, n, outputs[offset + k], single);
             }
 
             offset += size;

@@ -1,3 +1,4 @@
+using Grpc.AspNetCore.Server.Model;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -45,6 +46,7 @@ public static class DriftServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<WebhookSender>());
 
         services.AddGrpc(o => o.EnableDetailedErrors = false);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<PredictionLogIngestService>, IngestMethod.Provider>());
         services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>().Configure<IOptions<DriftOptions>>((grpc, drift) =>
             grpc.MaxReceiveMessageSize = drift.Value.MaxBatchBytes);
         return services;

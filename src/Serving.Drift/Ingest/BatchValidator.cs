@@ -12,11 +12,11 @@ internal static class BatchValidator
     private const int MaxNames = 100_000;
 
     /// <exception cref="MalformedBatchException">The batch breaks the contract; the message says how.</exception>
-    public static void Validate(PredictionLogBatch batch, int maxRecords)
+    public static void Validate(IngestBatch batch, int maxRecords)
     {
-        if (batch.Records.Count > maxRecords)
+        if (batch.Count > maxRecords)
         {
-            throw Malformed(batch, $"holds {batch.Records.Count} records; at most {maxRecords} are accepted");
+            throw Malformed(batch, $"holds {batch.Count} records; at most {maxRecords} are accepted");
         }
 
         for (var s = 0; s < batch.Schemas.Count; s++)
@@ -24,9 +24,9 @@ internal static class BatchValidator
             ValidateSchema(batch, s, batch.Schemas[s]);
         }
 
-        for (var r = 0; r < batch.Records.Count; r++)
+        for (var r = 0; r < batch.Count; r++)
         {
-            var index = batch.Records[r].Schema;
+            var index = batch[r].Schema;
             if (index < 0 || index >= batch.Schemas.Count)
             {
                 throw Malformed(batch, $"record {r} names schema {index}, but the batch has {batch.Schemas.Count} schema(s)");
@@ -34,7 +34,7 @@ internal static class BatchValidator
         }
     }
 
-    private static void ValidateSchema(PredictionLogBatch batch, int index, RecordSchema schema)
+    private static void ValidateSchema(IngestBatch batch, int index, RecordSchema schema)
     {
         if (!WireNames.IsModel(schema.Model) || !WireNames.IsVersion(schema.Version))
         {
@@ -67,7 +67,7 @@ internal static class BatchValidator
         }
     }
 
-    private static MalformedBatchException Malformed(PredictionLogBatch batch, string problem) =>
+    private static MalformedBatchException Malformed(IngestBatch batch, string problem) =>
         new(string.Create(CultureInfo.InvariantCulture, $"batch {batch.Sequence}: {problem}"));
 
     // Names from the wire go into an error message: keep them short and printable.

@@ -27,30 +27,30 @@ internal sealed partial class IngestPipeline(
     /// <summary>Processes a batch and returns its ack; the accepted records are on disk when it returns.</summary>
     /// <exception cref="MalformedBatchException">The batch breaks the contract.</exception>
     /// <exception cref="ArchiveUnavailableException">The records could not be archived (nothing is acknowledged).</exception>
-    public async Task<IngestAck> ProcessAsync(PredictionLogBatch batch, SchemaBindings bindings, CancellationToken cancellationToken)
+    public async Task<IngestAck> ProcessAsync(IngestBatch batch, SchemaBindings bindings, CancellationToken cancellationToken)
     {
         using var span = DriftSpans.StartRoot("prediction log ingest", ActivityKind.Consumer);
         span?.SetTag("serving.logs.sequence", (long)batch.Sequence);
-        span?.SetTag("serving.logs.records", batch.Records.Count);
+        span?.SetTag("serving.logs.records", batch.Count);
         var ack = await ProcessCoreAsync(batch, bindings, cancellationToken).ConfigureAwait(false);
         span?.SetTag("serving.logs.accepted", ack.Accepted);
         span?.SetTag("serving.logs.rejected", ack.Rejected);
         return ack;
     }
 
-    private async Task<IngestAck> ProcessCoreAsync(PredictionLogBatch batch, SchemaBindings bindings, CancellationToken cancellationToken)
+    private async Task<IngestAck> ProcessCoreAsync(IngestBatch batch, SchemaBindings bindings, CancellationToken cancellationToken)
     {
         BatchValidator.Validate(batch, _maxRecords);
-        monitor.CountReceived(batch.Records.Count);
-        metrics.OnReceived(batch.Records.Count);
+        monitor.CountReceived(batch.Count);
+        metrics.OnReceived(batch.Count);
 
         var schemas = batch.Schemas.Select(bindings.Bind).ToArray();
         var ack = new IngestAck { Sequence = batch.Sequence };
-        var accepted = new List<ArchiveEntry>(batch.Records.Count);
-        var acceptedBindings = new List<SchemaBinding>(batch.Records.Count);
-        for (var i = 0; i < batch.Records.Count; i++)
+        var accepted = new List<ArchiveEntry>(batch.Count);
+        var acceptedBindings = new List<SchemaBinding>(batch.Count);
+        for (var i = 0; i < batch.Count; i++)
         {
-            var record = batch.Records[i];
+            var record = batch[i];
             var binding = schemas[record.Schema];
             if (Check(record, binding) is { } refusal)
             {
@@ -81,19 +81,19 @@ internal sealed partial class IngestPipeline(
         return ack;
     }
 
-    private static (string Code, string Reason)? Check(PredictionRecord record, SchemaBinding binding)
+    private static (string Code, string Reason)? Check(IngestRecord record, SchemaBinding binding)
     {
         var schema = binding.Schema;
-        if (record.Features.Count != schema.FeatureNames.Count)
+        if (record.Features.Length != schema.FeatureNames.Count)
         {
             return ("feature_count", string.Create(CultureInfo.InvariantCulture,
-                $"wrong number of features: the record has {record.Features.Count} feature value(s) but its schema ({schema.Model}/{schema.Version}) names {schema.FeatureNames.Count}"));
+                $"wrong number of features: the record has {record.Features.Length} feature value(s) but its schema ({schema.Model}/{schema.Version}) names {schema.FeatureNames.Count}"));
         }
 
-        if (record.Outputs.Count != binding.OutputValues)
+        if (record.Outputs.Length != binding.OutputValues)
         {
             return ("output_count", string.Create(CultureInfo.InvariantCulture,
-                $"wrong number of outputs: the record has {record.Outputs.Count} output value(s) but its schema's output sizes add up to {binding.OutputValues}"));
+                $"wrong number of outputs: the record has {record.Outputs.Length} output value(s) but its schema's output sizes add up to {binding.OutputValues}"));
         }
 
         return binding.RejectReason is { } reason ? (binding.RejectCode!, "wrong number of features: " + reason) : null;

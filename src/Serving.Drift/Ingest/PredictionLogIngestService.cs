@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -12,13 +11,13 @@ namespace Serving.Drift.Ingest;
 /// The Ingest stream: each batch is processed in order and acknowledged once its records are
 /// archived; the next batch is received while the previous one is flushed. A malformed batch (or bytes that are not a batch) ends that stream with
 /// INVALID_ARGUMENT; a failed archive write ends it with UNAVAILABLE (the sender re-sends the
-/// unacknowledged batches). Other streams and the process carry on.
+/// unacknowledged batches). Other streams and the process carry on. Bound by <see cref="IngestMethod"/>: batches
+/// arrive as pooled <see cref="IngestBatch"/>es, each given back once acknowledged.
 /// </summary>
 internal sealed partial class PredictionLogIngestService(
     IngestPipeline pipeline, DriftMonitor monitor, DriftMetrics metrics, IHostApplicationLifetime lifetime, ILogger<PredictionLogIngestService> logger)
-    : PredictionLogService.PredictionLogServiceBase
 {
-    public override async Task Ingest(IAsyncStreamReader<PredictionLogBatch> requestStream, IServerStreamWriter<IngestAck> responseStream, ServerCallContext context)
+    public async Task Ingest(IAsyncStreamReader<IngestBatch> requestStream, IServerStreamWriter<IngestAck> responseStream, ServerCallContext context)
     {
         var bindings = new SchemaBindings(monitor);
         metrics.OnStreamOpened();
@@ -64,7 +63,7 @@ internal sealed partial class PredictionLogIngestService(
     // while the previous one waits for its fsync, is scored and acknowledged. Whatever ends the reading, the batch
     // in hand still gets its ack (or its failure) first.
     private async Task ReadAndAckAsync(
-        IAsyncStreamReader<PredictionLogBatch> requestStream,
+        IAsyncStreamReader<IngestBatch> requestStream,
         IServerStreamWriter<IngestAck> responseStream,
         SchemaBindings bindings,
         CancellationToken reading,
@@ -105,26 +104,30 @@ internal sealed partial class PredictionLogIngestService(
         }
     }
 
-    private async Task ProcessAndAckAsync(PredictionLogBatch batch, SchemaBindings bindings, IServerStreamWriter<IngestAck> responseStream, CancellationToken call)
+    private async Task ProcessAndAckAsync(IngestBatch batch, SchemaBindings bindings, IServerStreamWriter<IngestAck> responseStream, CancellationToken call)
     {
-        var ack = await pipeline.ProcessAsync(batch, bindings, call).ConfigureAwait(false);
-        await responseStream.WriteAsync(ack, call).ConfigureAwait(false);
+        try
+        {
+            var ack = await pipeline.ProcessAsync(batch, bindings, call).ConfigureAwait(false);
+            await responseStream.WriteAsync(ack, call).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Nothing holds the batch's records past processing (the archive has its lines, the windows their values).
+            batch.Return();
+        }
     }
 
     // Bytes that don't parse as a batch surface from the framework's reader: report them as this stream's fault.
-    private static async Task<bool> NextAsync(IAsyncStreamReader<PredictionLogBatch> requestStream, CancellationToken cancellationToken)
+    private static async Task<bool> NextAsync(IAsyncStreamReader<IngestBatch> requestStream, CancellationToken cancellationToken)
     {
         try
         {
             return await requestStream.MoveNext(cancellationToken).ConfigureAwait(false);
         }
-        catch (InvalidProtocolBufferException e)
+        catch (InvalidDataException e) when (e.InnerException is MalformedBatchException inner)
         {
-            throw new MalformedBatchException($"a message on the stream is not a PredictionLogBatch ({e.Message})");
-        }
-        catch (InvalidDataException e) when (e.InnerException is InvalidProtocolBufferException inner)
-        {
-            throw new MalformedBatchException($"a message on the stream is not a PredictionLogBatch ({inner.Message})");
+            throw new MalformedBatchException(inner.Message);
         }
     }
 

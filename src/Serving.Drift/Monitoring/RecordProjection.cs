@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Serving.Drift.Ingest;
 using Serving.Drift.Profiles;
 using Serving.Protocol.PredictionLogs;
 
@@ -56,7 +57,7 @@ internal sealed partial class RecordProjection
     }
 
     /// <summary>Writes the record's value of every profile feature into <paramref name="features"/> and returns the prediction.</summary>
-    public double Project(PredictionRecord record, Span<double> features)
+    public double Project(IngestRecord record, Span<double> features)
     {
         for (var i = 0; i < _features.Length; i++)
         {
@@ -160,18 +161,18 @@ internal sealed partial class RecordProjection
 
     private readonly record struct Column(SourceKind Kind, int Index, string? Name, CategoricalFeatureProfile? Categories)
     {
-        public double Read(PredictionRecord record) => Kind switch
+        public double Read(IngestRecord record) => Kind switch
         {
             SourceKind.Value => record.Features[Index],
             SourceKind.ValueAsLabel => LabelCode(Categories!, record.Features[Index]),
-            SourceKind.Label => record.CategoricalFeatures.TryGetValue(Name!, out var label) ? Categories!.CodeOf(label) : double.NaN,
+            SourceKind.Label => record.TryGetLabel(Name!, out var label) ? Categories!.CodeOf(label) : double.NaN,
             _ => double.NaN,
         };
     }
 
     private readonly record struct Prediction(SourceKind Kind, int Offset, int Size, CategoricalFeatureProfile? Categories, double[]? ClassCodes)
     {
-        public double Read(PredictionRecord record) => Kind switch
+        public double Read(IngestRecord record) => Kind switch
         {
             SourceKind.Value => record.Outputs[Offset],
             SourceKind.ValueAsLabel => LabelCode(Categories!, record.Outputs[Offset]),
@@ -179,12 +180,13 @@ internal sealed partial class RecordProjection
             _ => double.NaN,
         };
 
-        private static int ArgMax(PredictionRecord record, int offset, int size)
+        private static int ArgMax(IngestRecord record, int offset, int size)
         {
+            var outputs = record.Outputs;
             var best = 0;
             for (var k = 1; k < size; k++)
             {
-                if (record.Outputs[offset + k] > record.Outputs[offset + best])
+                if (outputs[offset + k] > outputs[offset + best])
                 {
                     best = k;
                 }

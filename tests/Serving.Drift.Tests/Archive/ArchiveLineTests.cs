@@ -185,7 +185,7 @@ public sealed class ArchiveLineTests
         using var json = new Utf8JsonWriter(scratch, new JsonWriterOptions { Encoder = Encoder, SkipValidation = true });
         var prefix = ArchiveLine.Prefix(json, scratch, names, status, ReceivedAt);
         using var buffer = new LineBuffer();
-        var fast = ArchiveLine.TryWrite(buffer, record, names, prefix);
+        var fast = ArchiveLine.TryWrite(buffer, Ingested.Record(record), names, prefix);
 
         Assert.Equal(expectFast, fast);
         if (fast)
@@ -205,7 +205,7 @@ public sealed class ArchiveLineTests
         var output = new ArrayBufferWriter<byte>();
         using (var json = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = Encoder, SkipValidation = true }))
         {
-            ArchiveJson.Write(json, new ArchiveEntry(schema, record, status), names, ReceivedAt);
+            ArchiveJson.Write(json, new ArchiveEntry(schema, Ingested.Record(record), status), names, ReceivedAt);
         }
 
         return Encoding.UTF8.GetString(output.WrittenSpan) + "\n";

@@ -127,7 +127,7 @@ public sealed class ArchiveWriterTests
         var record = Records.Record([1.5, double.NaN], [0.25, 0.75], "id-1");
         record.CategoricalFeatures["city"] = "Oslo";
 
-        await writer.AppendAsync([new ArchiveEntry(Schema, record, ArchiveStatus.UnknownVersion)], CancellationToken.None);
+        await writer.AppendAsync([new ArchiveEntry(Schema, Ingested.Record(record), ArchiveStatus.UnknownVersion)], CancellationToken.None);
 
         using var line = JsonDocument.Parse(File.ReadAllText(Assert.Single(folder.Files())));
         var root = line.RootElement;
@@ -184,5 +184,5 @@ public sealed class ArchiveWriterTests
         return new ArchiveWriter(options, time ?? TimeProvider.System, new DriftMetrics(), NullLogger<ArchiveWriter>.Instance);
     }
 
-    private static ArchiveEntry Entry(string id) => new(Schema, Records.Record([1, 2], [0.5, 0.5], id), ArchiveStatus.Scored);
+    private static ArchiveEntry Entry(string id) => new(Schema, Ingested.Record(Records.Record([1, 2], [0.5, 0.5], id)), ArchiveStatus.Scored);
 }

@@ -9,7 +9,7 @@ public sealed class BatchValidatorTests
     [Fact]
     public void Validate_WellFormedBatch_Passes()
     {
-        BatchValidator.Validate(Batch(), maxRecords: 10);
+        BatchValidator.Validate(Ingested.Batch(Batch()), maxRecords: 10);
     }
 
     [Fact]
@@ -18,7 +18,7 @@ public sealed class BatchValidatorTests
         var batch = Batch();
         batch.Records[1].Schema = 1;
 
-        var error = Assert.Throws<MalformedBatchException>(() => BatchValidator.Validate(batch, 10));
+        var error = Assert.Throws<MalformedBatchException>(() => BatchValidator.Validate(Ingested.Batch(batch), 10));
 
         Assert.Equal("batch 9: record 1 names schema 1, but the batch has 1 schema(s)", error.Message);
     }
@@ -34,7 +34,7 @@ public sealed class BatchValidatorTests
         batch.Schemas[0].Model = model;
         batch.Schemas[0].Version = version;
 
-        Assert.Contains("a model is", Assert.Throws<MalformedBatchException>(() => BatchValidator.Validate(batch, 10)).Message, StringComparison.Ordinal);
+        Assert.Contains("a model is", Assert.Throws<MalformedBatchException>(() => BatchValidator.Validate(Ingested.Batch(batch), 10)).Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -43,7 +43,7 @@ public sealed class BatchValidatorTests
         var batch = Batch();
         batch.Schemas[0].OutputSizes.Add(3);
 
-        Assert.Contains("1 output name(s) but 2 output size(s)", Assert.Throws<MalformedBatchException>(() => BatchValidator.Validate(batch, 10)).Message, StringComparison.Ordinal);
+        Assert.Contains("1 output name(s) but 2 output size(s)", Assert.Throws<MalformedBatchException>(() => BatchValidator.Validate(Ingested.Batch(batch), 10)).Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public sealed class BatchValidatorTests
         batch.Schemas[0].FeatureSinglePrecision.Add([true, false]);
         batch.Schemas[0].OutputSinglePrecision.Add(true);
 
-        BatchValidator.Validate(batch, 10);
+        BatchValidator.Validate(Ingested.Batch(batch), 10);
     }
 
     [Fact]
@@ -62,7 +62,7 @@ public sealed class BatchValidatorTests
         var batch = Batch();
         batch.Schemas[0].FeatureSinglePrecision.Add(true);
 
-        Assert.Contains("2 feature name(s) but 1 single-precision flag(s)", Assert.Throws<MalformedBatchException>(() => BatchValidator.Validate(batch, 10)).Message, StringComparison.Ordinal);
+        Assert.Contains("2 feature name(s) but 1 single-precision flag(s)", Assert.Throws<MalformedBatchException>(() => BatchValidator.Validate(Ingested.Batch(batch), 10)).Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -71,7 +71,7 @@ public sealed class BatchValidatorTests
         var batch = Batch();
         batch.Schemas[0].OutputSinglePrecision.Add([true, true]);
 
-        Assert.Contains("1 output name(s) but 2 single-precision flag(s)", Assert.Throws<MalformedBatchException>(() => BatchValidator.Validate(batch, 10)).Message, StringComparison.Ordinal);
+        Assert.Contains("1 output name(s) but 2 single-precision flag(s)", Assert.Throws<MalformedBatchException>(() => BatchValidator.Validate(Ingested.Batch(batch), 10)).Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -80,13 +80,13 @@ public sealed class BatchValidatorTests
         var batch = Batch();
         batch.Schemas[0].FeatureNames.Add("a");
 
-        Assert.Throws<MalformedBatchException>(() => BatchValidator.Validate(batch, 10));
+        Assert.Throws<MalformedBatchException>(() => BatchValidator.Validate(Ingested.Batch(batch), 10));
     }
 
     [Fact]
     public void Validate_TooManyRecords_Malformed()
     {
-        Assert.Contains("at most 1 are accepted", Assert.Throws<MalformedBatchException>(() => BatchValidator.Validate(Batch(), 1)).Message, StringComparison.Ordinal);
+        Assert.Contains("at most 1 are accepted", Assert.Throws<MalformedBatchException>(() => BatchValidator.Validate(Ingested.Batch(Batch()), 1)).Message, StringComparison.Ordinal);
     }
 
     private static PredictionLogBatch Batch() => new()

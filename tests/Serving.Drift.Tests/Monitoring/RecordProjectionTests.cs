@@ -17,7 +17,7 @@ public sealed class RecordProjectionTests
         var values = names.Select((_, i) => (double)i).ToArray();
         var features = new double[30];
 
-        var prediction = projection!.Project(Records.Record(values, [0.1, 0.9]), features);
+        var prediction = projection!.Project(Ingested.Record(Records.Record(values, [0.1, 0.9])), features);
 
         Assert.Null(error);
         Assert.Equal(0.9, prediction);
@@ -32,7 +32,7 @@ public sealed class RecordProjectionTests
         var projection = RecordProjection.Create(Tabular, schema, out _);
         var features = new double[30];
 
-        projection!.Project(Records.Record(Enumerable.Range(0, 30).Select(i => (double)i), [0.5, 0.5]), features);
+        projection!.Project(Ingested.Record(Records.Record(Enumerable.Range(0, 30).Select(i => (double)i), [0.5, 0.5])), features);
 
         Assert.Equal(Enumerable.Range(0, 30).Select(i => (double)i), features);
     }
@@ -56,7 +56,7 @@ public sealed class RecordProjectionTests
         var projection = RecordProjection.Create(Tabular, schema, out _);
 
         Assert.False(projection!.HasPrediction);
-        Assert.True(double.IsNaN(projection.Project(Records.Record(new double[30], [0.1, 0.9]), new double[30])));
+        Assert.True(double.IsNaN(projection.Project(Ingested.Record(Records.Record(new double[30], [0.1, 0.9])), new double[30])));
     }
 
     [Fact]
@@ -70,7 +70,7 @@ public sealed class RecordProjectionTests
         outputs[7] = 0.8;
         outputs[2] = 0.2;
 
-        var prediction = projection!.Project(Records.Record(new double[64], outputs), new double[64]);
+        var prediction = projection!.Project(Ingested.Record(Records.Record(new double[64], outputs)), new double[64]);
 
         Assert.Equal(classes.CodeOf("7"), prediction);
     }

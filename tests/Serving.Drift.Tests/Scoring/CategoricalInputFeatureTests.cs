@@ -79,7 +79,7 @@ public sealed class CategoricalInputFeatureTests
             var value = Sample[i % Sample.Length];
             var record = Records.Record([value], [value], $"r{i}");
             record.CategoricalFeatures["city"] = cities[i];
-            window.Add(features, projection!.Project(record, features));
+            window.Add(features, projection!.Project(Ingested.Record(record), features));
         }
 
         return new DriftScorer().Score(Profile, window.Snapshot());
