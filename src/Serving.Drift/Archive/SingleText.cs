@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Numerics;
 
 namespace Serving.Drift.Archive;
 
@@ -25,6 +26,16 @@ internal static class SingleText
     // 10^d = 2^d × 5^d, and 5^12 has 28 bits: a float's 24-bit significand times any of these is exact in a double.
     private static ReadOnlySpan<double> PowersOfTen => [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12];
 
+    private static ReadOnlySpan<ulong> PowersOfTenInteger =>
+    [
+        1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000, 10_000_000_000,
+        100_000_000_000, 1_000_000_000_000, 10_000_000_000_000, 100_000_000_000_000, 1_000_000_000_000_000,
+        10_000_000_000_000_000, 100_000_000_000_000_000, 1_000_000_000_000_000_000, 10_000_000_000_000_000_000,
+    ];
+
+    private static ReadOnlySpan<byte> TwoDigits =>
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"u8;
+
     /// <summary>Writes <paramref name="value"/> (finite) as the general formatter would; returns the bytes written.</summary>
     public static int Write(float value, Span<byte> destination)
     {
@@ -50,7 +61,7 @@ internal static class SingleText
 
         // The floats either side are 2^(e-23) away (e the unbiased exponent), so every number closer than half that
         // parses back to this float; at a power of two (lopsided) the float below is half as far.
-        var halfGap = Math.ScaleB(1.0, exponent - 127 - 24);
+        var halfGap = BitConverter.Int64BitsToDouble((long)(exponent - 127 - 24 + 1023) << 52); // 2^(e-24), a normal double
         var lopsided = (bits & 0x7FFFFF) == 0;
 
         // The first number of decimals whose closest decimal is within the limit has the fewest significant digits.
@@ -93,27 +104,44 @@ internal static class SingleText
         return distance <= limit || scaled >= MaxScaled;
     }
 
-    // "-" digits with a point before the last `decimals` of them ("0.001" when there are fewer), written from the end.
+    // "-" digits with a point before the last `decimals` of them ("0.001" when there are fewer), written from the end,
+    // two digits at a time. The caller checked that the destination has MaxBytes, more than the 19 this can write.
     private static int Digits(Span<byte> destination, bool negative, ulong digits, int decimals)
     {
-        var count = 1;
-        for (var rest = digits / 10; rest != 0; rest /= 10)
+        var count = Math.Max(CountDigits(digits), decimals + 1);
+        var length = (negative ? 1 : 0) + count + (decimals > 0 ? 1 : 0);
+        var pairs = TwoDigits;
+        var n = length;
+        var fraction = decimals;
+        for (; fraction >= 2; fraction -= 2)
         {
-            count++;
+            (digits, var pair) = Math.DivRem(digits, 100UL);
+            n -= 2;
+            pairs.Slice((int)pair * 2, 2).CopyTo(destination[n..]);
         }
 
-        count = Math.Max(count, decimals + 1);
-        var length = (negative ? 1 : 0) + count + (decimals > 0 ? 1 : 0);
-        var n = length;
-        for (var i = 0; i < count; i++)
+        if (fraction == 1)
         {
-            if (i == decimals && decimals > 0)
+            (digits, var digit) = Math.DivRem(digits, 10UL);
+            destination[--n] = (byte)('0' + (int)digit);
+        }
+
+        if (decimals > 0)
+        {
+            destination[--n] = (byte)'.';
+        }
+
+        for (var whole = count - decimals; whole > 0; whole -= 2)
+        {
+            if (whole == 1)
             {
-                destination[--n] = (byte)'.';
+                destination[--n] = (byte)('0' + (int)digits);
+                break;
             }
 
-            destination[--n] = (byte)('0' + (int)(digits % 10));
-            digits /= 10;
+            (digits, var pair) = Math.DivRem(digits, 100UL);
+            n -= 2;
+            pairs.Slice((int)pair * 2, 2).CopyTo(destination[n..]);
         }
 
         if (negative)
@@ -122,5 +150,12 @@ internal static class SingleText
         }
 
         return length;
+    }
+
+    // Decimal digits of value (1 for 0): the bit length's estimate, corrected by one comparison.
+    private static int CountDigits(ulong value)
+    {
+        var guess = ((64 - BitOperations.LeadingZeroCount(value | 1)) * 1233) >> 12;
+        return guess + 1 - (value < PowersOfTenInteger[guess] ? 1 : 0);
     }
 }

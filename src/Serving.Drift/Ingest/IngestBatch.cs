@@ -98,6 +98,12 @@ internal sealed class IngestBatch
             _values = [];
         }
 
+        if (_outputs.Capacity > KeepValues)
+        {
+            _outputs.Clear();
+            _outputs.TrimExcess();
+        }
+
         if (Pool.Count < PoolSize)
         {
             Pool.Enqueue(this);
