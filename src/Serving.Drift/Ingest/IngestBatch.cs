@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Serving.Protocol.PredictionLogs;
@@ -27,6 +28,7 @@ internal sealed class IngestBatch
     // A batch that grew past these for an unusually large message lets the arrays go when it is returned.
     private const int KeepPayloadBytes = 8 * 1024 * 1024;
     private const int KeepValues = 1024 * 1024;
+    private const int KeepRecords = 16 * 1024;
 
     private static readonly ConcurrentQueue<IngestBatch> Pool = new();
 
@@ -54,18 +56,23 @@ internal sealed class IngestBatch
 
     internal int ValueCount { get; private set; }
 
+    /// <summary>Record objects the batch keeps for reuse.</summary>
+    internal int RecordSlots => _records.Count;
+
     /// <summary>Record <paramref name="index"/> (below <see cref="Count"/>).</summary>
     public IngestRecord this[int index] =>
         (uint)index < (uint)Count ? _records[index] : throw new ArgumentOutOfRangeException(nameof(index));
 
     /// <summary>Reads a batch message from a pooled batch; give it back with <see cref="Return"/> once done with.</summary>
-    /// <exception cref="MalformedBatchException">The bytes are not a well-formed PredictionLogBatch.</exception>
-    public static IngestBatch Parse(ReadOnlySequence<byte> message)
+    /// <param name="message">The message's bytes.</param>
+    /// <param name="maxRecords">Records a batch may hold; past it the batch is refused before more records are read.</param>
+    /// <exception cref="MalformedBatchException">The bytes are not a well-formed PredictionLogBatch, or hold too many records.</exception>
+    public static IngestBatch Parse(ReadOnlySequence<byte> message, int maxRecords = int.MaxValue)
     {
         var batch = Pool.TryDequeue(out var pooled) ? pooled : new IngestBatch();
         try
         {
-            batch.Read(message);
+            batch.Read(message, maxRecords);
             return batch;
         }
         catch
@@ -75,12 +82,9 @@ internal sealed class IngestBatch
         }
     }
 
-    /// <summary>Reads a batch message (see <see cref="Parse(ReadOnlySequence{byte})"/>).</summary>
-    public static IngestBatch Parse(ReadOnlySpan<byte> message)
-    {
-        var copy = message.ToArray();
-        return Parse(new ReadOnlySequence<byte>(copy));
-    }
+    /// <summary>Reads a batch message (see <see cref="Parse(ReadOnlySequence{byte}, int)"/>).</summary>
+    public static IngestBatch Parse(ReadOnlySpan<byte> message, int maxRecords = int.MaxValue) =>
+        Parse(new ReadOnlySequence<byte>(message.ToArray()), maxRecords);
 
     /// <summary>The batch and its records are done with: back to the pool (up to its size).</summary>
     public void Return()
@@ -96,6 +100,11 @@ internal sealed class IngestBatch
         if (_values.Length > KeepValues)
         {
             _values = [];
+        }
+
+        if (_records.Count > KeepRecords)
+        {
+            _records.RemoveRange(KeepRecords, _records.Count - KeepRecords);
         }
 
         if (_outputs.Capacity > KeepValues)
@@ -152,7 +161,7 @@ internal sealed class IngestBatch
         ValueCount += count;
     }
 
-    private void Read(ReadOnlySequence<byte> message)
+    private void Read(ReadOnlySequence<byte> message, int maxRecords)
     {
         Sequence = 0;
         Count = 0;
@@ -166,6 +175,7 @@ internal sealed class IngestBatch
 
         message.CopyTo(_payload);
         var reader = new WireReader(_payload, 0, length);
+        var refused = 0;
         while (reader.TryReadTag(out var field, out var wireType))
         {
             switch ((field, wireType))
@@ -178,12 +188,26 @@ internal sealed class IngestBatch
                     break;
                 case (3, WireReader.Delimited):
                     var (start, size) = reader.ReadDelimited();
-                    NextRecord().Read(start, start + size, _outputs);
+                    if (Count < maxRecords)
+                    {
+                        NextRecord().Read(start, start + size, _outputs);
+                    }
+                    else
+                    {
+                        refused++; // counted for the message, not read: a batch of millions of empty records costs no memory
+                    }
+
                     break;
                 default:
                     reader.Skip(field, wireType);
                     break;
             }
+        }
+
+        if (refused > 0)
+        {
+            throw new MalformedBatchException(string.Create(
+                CultureInfo.InvariantCulture, $"batch {Sequence}: holds {(long)Count + refused} records; at most {maxRecords} are accepted"));
         }
     }
 

@@ -1,6 +1,8 @@
 using Grpc.AspNetCore.Server.Model;
 using Grpc.Core;
 using Google.Protobuf;
+using Microsoft.Extensions.Options;
+using Serving.Drift.Hosting;
 using Serving.Protocol.PredictionLogs;
 
 namespace Serving.Drift.Ingest;
@@ -11,13 +13,14 @@ namespace Serving.Drift.Ingest;
 /// </summary>
 internal static class IngestMethod
 {
-    public static readonly Method<IngestBatch, IngestAck> Ingest = new(
+    /// <summary>The method, refusing a batch of more than <paramref name="maxRecords"/> records while it is read.</summary>
+    public static Method<IngestBatch, IngestAck> Create(int maxRecords) => new(
         MethodType.DuplexStreaming,
         PredictionLogService.Descriptor.FullName,
         nameof(PredictionLogService.PredictionLogServiceBase.Ingest),
         Marshallers.Create<IngestBatch>(
             static (_, _) => throw new NotSupportedException("the drift monitor only receives batches"),
-            static context => IngestBatch.Parse(context.PayloadAsReadOnlySequence())),
+            context => IngestBatch.Parse(context.PayloadAsReadOnlySequence(), maxRecords)),
         Marshallers.Create<IngestAck>(
             static (ack, context) =>
             {
@@ -27,10 +30,11 @@ internal static class IngestMethod
             },
             static context => IngestAck.Parser.ParseFrom(context.PayloadAsReadOnlySequence())));
 
-    /// <summary>Binds <see cref="Ingest"/> to <see cref="PredictionLogIngestService"/> (in place of the generated binder).</summary>
-    internal sealed class Provider : IServiceMethodProvider<PredictionLogIngestService>
+    /// <summary>Binds the method to <see cref="PredictionLogIngestService"/> (in place of the generated binder).</summary>
+    internal sealed class Provider(IOptions<DriftOptions> options) : IServiceMethodProvider<PredictionLogIngestService>
     {
         public void OnServiceMethodDiscovery(ServiceMethodProviderContext<PredictionLogIngestService> context) =>
-            context.AddDuplexStreamingMethod(Ingest, [], static (service, requests, responses, call) => service.Ingest(requests, responses, call));
+            context.AddDuplexStreamingMethod(
+                Create(options.Value.MaxRecordsPerBatch), [], static (service, requests, responses, call) => service.Ingest(requests, responses, call));
     }
 }

@@ -89,6 +89,22 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public async Task MoreRecordsThanMaxRecordsPerBatch_EndThatStreamOnly_NothingOfItArchived()
+    {
+        await using var drift = await DriftServer.StartAsync(new Dictionary<string, string?> { ["Serving:Drift:MaxRecordsPerBatch"] = "4" });
+        await using var healthy = new IngestClient(drift);
+        await healthy.SendAsync(Batches.ReferenceBatch(_rows, new Random(11), 4, "before"));
+        await using var broken = new IngestClient(drift);
+
+        var error = await broken.SendExpectingFailureAsync(Batches.ReferenceBatch(_rows, new Random(12), 5, "big"));
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("holds 5 records; at most 4 are accepted", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(4, (await healthy.SendAsync(Batches.ReferenceBatch(_rows, new Random(13), 4, "after"))).Accepted);
+        Assert.DoesNotContain(drift.ArchivedLines(), l => l.Contains("\"big-", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task BytesThatAreNotABatch_EndThatStreamOnly()
     {
         await using var drift = await DriftServer.StartAsync();

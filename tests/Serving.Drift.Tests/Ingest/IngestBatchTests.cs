@@ -240,6 +240,56 @@ public sealed class IngestBatchTests
     }
 
     [Fact]
+    public void Parse_MoreRecordsThanAllowed_RefusedWithTheCountAndTheSequence_EvenWhenTheSequenceComesLast()
+    {
+        var wire = new Wire();
+        for (var i = 0; i < 5; i++)
+        {
+            wire.Message(3, new Wire().String(2, $"r{i}").Bytes());
+        }
+
+        var bytes = wire.Varint(1, 9).Bytes();
+
+        Assert.Equal(5, IngestBatch.Parse(bytes, maxRecords: 5).Count);
+        var error = Assert.Throws<MalformedBatchException>(() => IngestBatch.Parse(bytes, maxRecords: 3));
+        Assert.Equal("batch 9: holds 5 records; at most 3 are accepted", error.Message);
+    }
+
+    [Fact]
+    public void Parse_MillionsOfEmptyRecordsPastTheLimit_RefusedWithoutAnObjectPerRecord()
+    {
+        // 4 MB of two-byte empty records: counted, not read.
+        var bytes = new byte[4_000_000];
+        for (var i = 0; i < bytes.Length; i += 2)
+        {
+            bytes[i] = 0x1A;
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<MalformedBatchException>(() => IngestBatch.Parse(bytes, maxRecords: 10));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Contains("holds 2000000 records; at most 10 are accepted", error.Message, StringComparison.Ordinal);
+        Assert.True(allocated < 20_000_000, $"allocated {allocated:N0} bytes"); // two copies of the message, no record objects (2M would be ~190 MB)
+    }
+
+    [Fact]
+    public void Return_AfterAnUnusuallyLargeBatch_KeepsABoundedNumberOfRecordObjects()
+    {
+        var bytes = new byte[40_000];
+        for (var i = 0; i < bytes.Length; i += 2)
+        {
+            bytes[i] = 0x1A;
+        }
+
+        var batch = IngestBatch.Parse(bytes);
+        Assert.Equal(20_000, batch.Count);
+        batch.Return();
+
+        Assert.InRange(batch.RecordSlots, 0, 16 * 1024);
+    }
+
+    [Fact]
     public void Return_ThenParseAnotherBatch_NothingOfTheFirstRemains()
     {
         var first = new PredictionLogBatch { Sequence = 1 };
