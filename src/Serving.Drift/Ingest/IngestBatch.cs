@@ -23,11 +23,12 @@ namespace Serving.Drift.Ingest;
 internal sealed class IngestBatch
 {
     // Pooled batches; one stream holds two at a time (one processed, the next read).
-    private const int PoolSize = 8;
+    private const int PoolSize = 4;
 
-    // A batch that grew past these for an unusually large message lets the arrays go when it is returned.
-    private const int KeepPayloadBytes = 8 * 1024 * 1024;
-    private const int KeepValues = 1024 * 1024;
+    // A batch that grew past these for an unusually large message lets the arrays go when it is returned, so the pool
+    // holds at most about 36 MiB (the worker's batches are at most 4 MiB by default).
+    private const int KeepPayloadBytes = 4 * 1024 * 1024;
+    private const int KeepValues = 512 * 1024;
     private const int KeepRecords = 16 * 1024;
 
     private static readonly ConcurrentQueue<IngestBatch> Pool = new();
