@@ -1,4 +1,7 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
 using System.Net;
+using Google.Protobuf;
 using System.Text.Json;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -102,6 +105,45 @@ public sealed class BadInputTests
         Assert.Contains("holds 5 records; at most 4 are accepted", error.Status.Detail, StringComparison.Ordinal);
         Assert.Equal(4, (await healthy.SendAsync(Batches.ReferenceBatch(_rows, new Random(13), 4, "after"))).Accepted);
         Assert.DoesNotContain(drift.ArchivedLines(), l => l.Contains("\"big-", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task GzipCompressedBatch_AcceptedAndArchived_AsAnUncompressedOne()
+    {
+        await using var drift = await DriftServer.StartAsync();
+        var batch = Batches.ReferenceBatch(_rows, new Random(14), 50, "zipped");
+        batch.Sequence = 1;
+        using var zipped = new MemoryStream();
+        await using (var gzip = new GZipStream(zipped, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            batch.WriteTo(gzip);
+        }
+
+        // One gRPC message with its compressed flag set, as any gRPC client sends it with grpc-encoding: gzip.
+        var frame = new byte[5 + zipped.Length];
+        frame[0] = 1;
+        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)zipped.Length);
+        zipped.ToArray().CopyTo(frame, 5);
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(new Uri(drift.Endpoint), "/serving.logs.v1.PredictionLogService/Ingest"))
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent(frame),
+        };
+        request.Content.Headers.ContentType = new("application/grpc");
+        request.Headers.Add("grpc-encoding", "gzip");
+        request.Headers.TE.ParseAdd("trailers");
+
+        using var response = await http.SendAsync(request);
+        var body = await response.Content.ReadAsByteArrayAsync();
+
+        Assert.Equal("0", response.TrailingHeaders.GetValues("grpc-status").Single());
+        Assert.Equal(0, body[0]); // the ack itself is not compressed
+        var ack = IngestAck.Parser.ParseFrom(body.AsSpan(5, (int)BinaryPrimitives.ReadUInt32BigEndian(body.AsSpan(1))));
+        Assert.Equal(1UL, ack.Sequence);
+        Assert.Equal(50, ack.Accepted);
+        Assert.Equal(50, drift.ArchivedLines().Count(l => l.Contains("\"zipped-", StringComparison.Ordinal)));
     }
 
     [Fact]
