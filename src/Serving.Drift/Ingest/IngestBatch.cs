@@ -17,8 +17,9 @@ namespace Serving.Drift.Ingest;
 /// <remarks>
 /// Reads what Google.Protobuf reads, the same way: fields in any order, the last of a repeated scalar wins, repeated
 /// doubles packed or not, unknown fields (and known ones with another wire type) skipped. What it refuses (truncated
-/// fields, tag 0, wire types 6 and 7, unmatched groups, strings that are not UTF-8) throws
-/// <see cref="MalformedBatchException"/>. Tests hold it to that against Google.Protobuf.
+/// fields, tag 0, wire types 6 and 7 among a message's fields, unmatched groups, strings that are not UTF-8) throws
+/// <see cref="MalformedBatchException"/>; its quirks are kept too (see <see cref="WireReader"/>). Tests hold it to
+/// that against Google.Protobuf.
 /// </remarks>
 internal sealed class IngestBatch
 {
@@ -26,7 +27,7 @@ internal sealed class IngestBatch
     private const int PoolSize = 4;
 
     // A batch that grew past these for an unusually large message lets the arrays go when it is returned, so the pool
-    // holds at most about 36 MiB (the worker's batches are at most 4 MiB by default).
+    // holds at most about 40 MiB (the worker's batches are at most 4 MiB by default).
     private const int KeepPayloadBytes = 4 * 1024 * 1024;
     private const int KeepValues = 512 * 1024;
     private const int KeepRecords = 16 * 1024;
