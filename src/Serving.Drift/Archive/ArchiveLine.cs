@@ -114,8 +114,8 @@ internal static class ArchiveLine
         return n + bytes.Length;
     }
 
-    // As ArchiveJson.WriteValue: Utf8JsonWriter.WriteNumberValue of the float (SingleText: the same bytes, faster) or
-    // the double; non-finite values as null.
+    // As ArchiveJson.WriteValue: Utf8JsonWriter.WriteNumberValue of the float or the double (SingleText and DoubleText:
+    // the same bytes, faster); non-finite values as null.
     private static int Number(Span<byte> span, int n, double value, bool single = false)
     {
         if (!double.IsFinite(value))
@@ -128,8 +128,7 @@ internal static class ArchiveLine
             return n + SingleText.Write((float)value, span[n..]);
         }
 
-        Utf8Formatter.TryFormat(value, span[n..], out var written);
-        return n + written;
+        return n + DoubleText.Write(value, span[n..]);
     }
 
     private static int Long(Span<byte> span, int n, long value)

@@ -106,7 +106,7 @@ internal static class SingleText
 
     // "-" digits with a point before the last `decimals` of them ("0.001" when there are fewer), written from the end,
     // two digits at a time. The caller checked that the destination has MaxBytes, more than the 19 this can write.
-    private static int Digits(Span<byte> destination, bool negative, ulong digits, int decimals)
+    internal static int Digits(Span<byte> destination, bool negative, ulong digits, int decimals)
     {
         var count = Math.Max(CountDigits(digits), decimals + 1);
         var length = (negative ? 1 : 0) + count + (decimals > 0 ? 1 : 0);
