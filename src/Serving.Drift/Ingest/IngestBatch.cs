@@ -9,10 +9,12 @@ namespace Serving.Drift.Ingest;
 
 /// <summary>
 /// A received <see cref="PredictionLogBatch"/>, read without a message object per record: the message's bytes are
-/// copied once into a buffer the batch keeps, records point into it, and their values go into one array. Batches
-/// are pooled, so a steady stream allocates nothing per record and nothing lives long enough to reach an older
-/// generation of the GC (a batch of message objects lived through the archive's fsync, and its thousands of objects
-/// were promoted). The schemas, a few per batch, are parsed by Google.Protobuf.
+/// copied once into a buffer, records point into it, and their values go into one array. The batch objects (with
+/// their record objects) are pooled and the two arrays rented from the shared <see cref="ArrayPool{T}"/>s, which serve
+/// any number of streams and let memory go once it is idle; so a steady stream allocates nothing per record and
+/// nothing lives long enough to reach an older generation of the GC (a batch of message objects lived through the
+/// archive's fsync, and its thousands of objects were promoted). The schemas, a few per batch, are parsed by
+/// Google.Protobuf.
 /// </summary>
 /// <remarks>
 /// Reads what Google.Protobuf reads, the same way: fields in any order, the last of a repeated scalar wins, repeated
@@ -23,14 +25,13 @@ namespace Serving.Drift.Ingest;
 /// </remarks>
 internal sealed class IngestBatch
 {
-    // Pooled batches; one stream holds two at a time (one processed, the next read).
-    private const int PoolSize = 4;
+    // Pooled batch objects: a stream holds two at a time (one processed, the next read), so this serves 8 streams.
+    private const int PoolSize = 16;
 
-    // A batch that grew past these for an unusually large message lets the arrays go when it is returned, so the pool
-    // holds at most about 40 MiB (the worker's batches are at most 4 MiB by default).
-    private const int KeepPayloadBytes = 4 * 1024 * 1024;
-    private const int KeepValues = 512 * 1024;
-    private const int KeepRecords = 16 * 1024;
+    // Record objects a pooled batch keeps (about 100 bytes each; the worker's batches hold 2,048 records by default),
+    // and the output scratch's capacity past which it lets go.
+    private const int KeepRecords = 4096;
+    private const int KeepOutputs = 64 * 1024;
 
     private static readonly ConcurrentQueue<IngestBatch> Pool = new();
 
@@ -38,6 +39,7 @@ internal sealed class IngestBatch
     private readonly List<double> _outputs = [];
     private byte[] _payload = [];
     private double[] _values = [];
+    private bool _pooled;
 
     private IngestBatch()
     {
@@ -72,6 +74,7 @@ internal sealed class IngestBatch
     public static IngestBatch Parse(ReadOnlySequence<byte> message, int maxRecords = int.MaxValue)
     {
         var batch = Pool.TryDequeue(out var pooled) ? pooled : new IngestBatch();
+        batch._pooled = false;
         try
         {
             batch.Read(message, maxRecords);
@@ -88,28 +91,24 @@ internal sealed class IngestBatch
     public static IngestBatch Parse(ReadOnlySpan<byte> message, int maxRecords = int.MaxValue) =>
         Parse(new ReadOnlySequence<byte>(message.ToArray()), maxRecords);
 
-    /// <summary>The batch and its records are done with: back to the pool (up to its size).</summary>
+    /// <summary>The batch and its records are done with: its arrays go back to their pools, the batch to its own (up to its size).</summary>
     public void Return()
     {
+        if (_pooled)
+        {
+            return; // given back already
+        }
+
         Count = 0;
         ValueCount = 0;
         Schemas.Clear();
-        if (_payload.Length > KeepPayloadBytes)
-        {
-            _payload = [];
-        }
-
-        if (_values.Length > KeepValues)
-        {
-            _values = [];
-        }
-
+        ReturnArrays();
         if (_records.Count > KeepRecords)
         {
             _records.RemoveRange(KeepRecords, _records.Count - KeepRecords);
         }
 
-        if (_outputs.Capacity > KeepValues)
+        if (_outputs.Capacity > KeepOutputs)
         {
             _outputs.Clear();
             _outputs.TrimExcess();
@@ -117,6 +116,7 @@ internal sealed class IngestBatch
 
         if (Pool.Count < PoolSize)
         {
+            _pooled = true;
             Pool.Enqueue(this);
         }
     }
@@ -125,7 +125,7 @@ internal sealed class IngestBatch
     {
         if (ValueCount == _values.Length)
         {
-            Array.Resize(ref _values, Math.Max(1024, _values.Length * 2));
+            GrowValues(1);
         }
 
         _values[ValueCount++] = value;
@@ -142,7 +142,7 @@ internal sealed class IngestBatch
         var count = bytes.Length / 8;
         if (_values.Length - ValueCount < count)
         {
-            Array.Resize(ref _values, Math.Max(ValueCount + count, Math.Max(1024, _values.Length * 2)));
+            GrowValues(count);
         }
 
         var source = _payload.AsSpan(bytes.Start, bytes.Length);
@@ -170,11 +170,11 @@ internal sealed class IngestBatch
         ValueCount = 0;
         Schemas.Clear();
         var length = checked((int)message.Length);
-        if (_payload.Length < length)
-        {
-            _payload = new byte[Math.Max(length, Math.Min(KeepPayloadBytes, _payload.Length * 2))];
-        }
+        ReturnArrays();
 
+        // Every value takes at least 8 bytes of the message, so the values fit in length / 8.
+        _payload = ArrayPool<byte>.Shared.Rent(Math.Max(1, length));
+        _values = ArrayPool<double>.Shared.Rent(Math.Max(16, length / 8));
         message.CopyTo(_payload);
         var reader = new WireReader(_payload, 0, length);
         var refused = 0;
@@ -210,6 +210,34 @@ internal sealed class IngestBatch
         {
             throw new MalformedBatchException(string.Create(
                 CultureInfo.InvariantCulture, $"batch {Sequence}: holds {(long)Count + refused} records; at most {maxRecords} are accepted"));
+        }
+    }
+
+    // Never needed while every value takes 8 bytes of the message (see Read); kept so a miscount can't overrun.
+    private void GrowValues(int more)
+    {
+        var grown = ArrayPool<double>.Shared.Rent(Math.Max(ValueCount + more, _values.Length * 2));
+        _values.AsSpan(0, ValueCount).CopyTo(grown);
+        if (_values.Length > 0)
+        {
+            ArrayPool<double>.Shared.Return(_values);
+        }
+
+        _values = grown;
+    }
+
+    private void ReturnArrays()
+    {
+        if (_payload.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_payload);
+            _payload = [];
+        }
+
+        if (_values.Length > 0)
+        {
+            ArrayPool<double>.Shared.Return(_values);
+            _values = [];
         }
     }
 
