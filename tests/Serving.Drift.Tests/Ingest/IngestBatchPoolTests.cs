@@ -16,7 +16,7 @@ public sealed class IngestBatchPoolCollection
 public sealed class IngestBatchPoolTests
 {
     [Fact]
-    public void EightStreamsAtOnce_SteadyState_AllocatesLessThanAByteAndAHalfPerRecord()
+    public void EightStreamsAtOnce_SteadyState_AllocatesUnderFourBytesPerRecord()
     {
         // Eight streams each hold two batches (one processed, the next read), as the monitor does.
         const int held = 16;
@@ -37,8 +37,9 @@ public sealed class IngestBatchPoolTests
 
         var perRecord = (double)(GC.GetAllocatedBytesForCurrentThread() - before) / (cycles * held * records);
 
-        // What is left is the batch's schema, parsed by Google.Protobuf (about 2 KB per batch).
-        Assert.True(perRecord < 1.5, $"{perRecord:F2} bytes allocated per record");
+        // What is left is the batch's schema, parsed by Google.Protobuf (30 names: about 1 byte per record here).
+        // A pool that can't serve the 16 batches allocates hundreds of bytes per record.
+        Assert.True(perRecord < 4, $"{perRecord:F2} bytes allocated per record");
     }
 
     private static void Cycle(byte[] message, IngestBatch[] batches)
