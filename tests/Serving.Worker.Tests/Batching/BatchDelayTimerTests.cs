@@ -59,8 +59,12 @@ public sealed class BatchDelayTimerTests
     {
         var timer = new BatchDelayTimer();
         var woken = Signal();
+
+        // A wake got there first. Completed before it is even scheduled, so the timer can't win the race on a slow
+        // machine (completing it after Schedule lost to a 5 ms deadline once in CI); when it fires, it finds it completed
+        // either way.
+        woken.SetResult();
         timer.Schedule(woken, In(TimeSpan.FromMilliseconds(5)));
-        woken.SetResult(); // a wake got there first
 
         var next = Signal();
         timer.Schedule(next, In(TimeSpan.FromMilliseconds(30)));
