@@ -81,8 +81,9 @@ public sealed class GatewayOptions
     /// <summary>
     /// How REST calls reach workers: <see cref="WorkerRestProtocol.Http2"/> over the worker's gRPC (h2c) address,
     /// <see cref="WorkerRestProtocol.Http11"/> over its REST address, or <see cref="WorkerRestProtocol.Auto"/> (default):
-    /// HTTP/1.1 for a call that finds nothing in flight to its worker, HTTP/2 for calls that overlap. HTTP/2 costs less
-    /// CPU per call under concurrency; HTTP/1.1 answers a lone call sooner.
+    /// HTTP/1.1 for a call that finds nothing in flight to its worker, HTTP/2 for calls that overlap and for bodies of
+    /// unknown length (chunked: a worker's early 413 survives only on HTTP/2). HTTP/2 costs less CPU per call under
+    /// concurrency; HTTP/1.1 answers a lone call sooner.
     /// </summary>
     public WorkerRestProtocol RestToWorkers { get; set; } = WorkerRestProtocol.Auto;
 

@@ -55,13 +55,16 @@ internal sealed class ForwarderClients : IDisposable
     /// <summary>
     /// Where a REST call to <paramref name="worker"/> goes and how, read before the call counts as in flight. With
     /// <see cref="WorkerRestProtocol.Auto"/> a call that finds nothing in flight to the worker takes HTTP/1.1 (fewer
-    /// hand-offs, answered sooner), and calls that overlap share HTTP/2.
+    /// hand-offs, answered sooner), and calls that overlap share HTTP/2. A body of unknown length
+    /// (<paramref name="lengthKnown"/> false: chunked) always takes HTTP/2 then: a worker that refuses it part way
+    /// (413 past its MaxRequestBytes) answers and resets the stream, where over HTTP/1.1 it closes the connection under
+    /// the upload and the answer is lost (the caller got 503).
     /// </summary>
-    public (string Prefix, ForwarderRequestConfig Config) RestHop(WorkerEndpoint worker) =>
+    public (string Prefix, ForwarderRequestConfig Config) RestHop(WorkerEndpoint worker, bool lengthKnown = true) =>
         _rest switch
         {
             WorkerRestProtocol.Http11 => (worker.RestPrefix, _http11),
-            WorkerRestProtocol.Auto when worker.InFlight == 0 => (worker.RestPrefix, _http11),
+            WorkerRestProtocol.Auto when worker.InFlight == 0 && lengthKnown => (worker.RestPrefix, _http11),
             _ => (worker.GrpcPrefix, Http2),
         };
 

@@ -101,7 +101,7 @@ internal sealed partial class InferenceForwarder(
 
             ForwarderError result;
             Exception? exception;
-            var (prefix, config) = request.Grpc ? (worker.GrpcPrefix, clients.Http2) : clients.RestHop(worker);
+            var (prefix, config) = request.Grpc ? (worker.GrpcPrefix, clients.Http2) : clients.RestHop(worker, lengthKnown: request.BodyBytes is not null);
             worker.Enter();
             try
             {

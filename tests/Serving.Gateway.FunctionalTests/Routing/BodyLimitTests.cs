@@ -46,6 +46,26 @@ public sealed class BodyLimitTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task ChunkedBodyFarOverTheWorkersLimit_413_FromTheWorker_NotA503()
+    {
+        // 4 MB streamed to a worker that refuses it at 256 KiB: over HTTP/1.1 the worker closed the connection under
+        // the upload and the gateway answered 503 "failed before answering" every time; the HTTP/2 hop keeps its 413.
+        using var repository = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        await using var worker = await WorkerServer.StartAsync(repository.Path, new Dictionary<string, string?> { ["Serving:Worker:MaxRequestBytes"] = Limit.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        await using var gateway = await GatewayServer.StartAsync([worker]);
+
+        for (var i = 0; i < 3; i++)
+        {
+            var (status, body) = await PostAsync(gateway.Http, 4 * 1024 * 1024, chunked: true);
+
+            Assert.True(status == HttpStatusCode.RequestEntityTooLarge, $"{status} {body}");
+            Assert.Contains($"over the {Limit} bytes allowed (Serving:Worker:MaxRequestBytes)", body, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await Infer.RestAsync(gateway.Http)).Status);
+    }
+
+    [Fact]
     public async Task BrokenChunkedBody_400_TheCallersFault_WorkerNotBlamed()
     {
         // A chunk size that is not hexadecimal: Kestrel finds it while YARP streams the body to the worker.
