@@ -136,7 +136,7 @@ internal sealed class IngestBatch
     {
         if (bytes.Length % 8 != 0)
         {
-            throw new MalformedBatchException("a message on the stream is not a PredictionLogBatch (the message ends in the middle of a field)");
+            throw WireReader.Truncated();
         }
 
         var count = bytes.Length / 8;

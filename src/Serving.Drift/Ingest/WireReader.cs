@@ -94,19 +94,7 @@ internal ref struct WireReader
     {
         // As Google.Protobuf: a length is the varint's low 32 bits, as an int.
         var length = (int)(uint)ReadVarint();
-        if (length < 0)
-        {
-            throw Malformed("a length-delimited field with a negative length");
-        }
-
-        if (_end - _position < length)
-        {
-            throw Truncated();
-        }
-
-        var start = _position;
-        _position += length;
-        return (start, length);
+        return length >= 0 ? Take(length) : throw Malformed("a length-delimited field with a negative length");
     }
 
     /// <summary>
@@ -115,15 +103,8 @@ internal ref struct WireReader
     /// </summary>
     public (int Start, int Length) ReadPacked()
     {
-        var at = _position;
         var length = (int)(uint)ReadVarint();
-        if (length <= 0)
-        {
-            return (_position, 0);
-        }
-
-        _position = at;
-        return ReadDelimited();
+        return length > 0 ? Take(length) : (_position, 0);
     }
 
     /// <summary>A string field's bytes (see <see cref="ReadDelimited"/>), which must be UTF-8, as Google.Protobuf requires.</summary>
@@ -207,6 +188,19 @@ internal ref struct WireReader
         throw Truncated();
     }
 
+    // The next `length` bytes (a non-negative count), which must all be in the message.
+    private (int Start, int Length) Take(int length)
+    {
+        if (_end - _position < length)
+        {
+            throw Truncated();
+        }
+
+        var start = _position;
+        _position += length;
+        return (start, length);
+    }
+
     private void Advance(int count)
     {
         if (_end - _position < count)
@@ -217,7 +211,8 @@ internal ref struct WireReader
         _position += count;
     }
 
-    private static MalformedBatchException Truncated() => Malformed("the message ends in the middle of a field");
+    /// <summary>What a field cut short by the end of its message throws.</summary>
+    internal static MalformedBatchException Truncated() => Malformed("the message ends in the middle of a field");
 
     private static MalformedBatchException Malformed(string problem) => new($"a message on the stream is not a PredictionLogBatch ({problem})");
 }
