@@ -184,8 +184,15 @@ internal static class RestEndpoints
             return long.MaxValue;
         }
 
-        return long.TryParse(values.ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms) && ms > 0
-            ? InferenceService.DeadlineIn(TimeSpan.FromMilliseconds(ms))
+        var text = values.ToString();
+        if (long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms))
+        {
+            return ms > 0 ? InferenceService.DeadlineInMilliseconds(ms) : throw InferenceException.Invalid($"{TimeoutHeader} must be a positive number of milliseconds");
+        }
+
+        // Digits too many for a long: a timeout of ages, which sets no deadline, as a day or more does.
+        return text.Length > 0 && !text.AsSpan().ContainsAnyExceptInRange('0', '9')
+            ? long.MaxValue
             : throw InferenceException.Invalid($"{TimeoutHeader} must be a positive number of milliseconds");
     }
 

@@ -121,12 +121,23 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
     private static int Rows(List<InferTensor> outputs, int maxBatchSize) =>
         maxBatchSize > 0 && outputs.Count > 0 && outputs[0].Shape.Length > 0 ? (int)outputs[0].Shape[0] : 1;
 
-    /// <summary>A deadline <paramref name="timeout"/> from now, as a <see cref="Stopwatch"/> timestamp (MaxValue for none).</summary>
+    /// <summary>
+    /// The longest timeout that sets a deadline: a caller's longer one (up to Triton's 2^64 - 1 µs) means none, as
+    /// waits past it don't happen here (and .NET's timers take at most ~49.7 days).
+    /// </summary>
+    public static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(1);
+
+    /// <summary>A deadline <paramref name="timeout"/> from now, as a <see cref="Stopwatch"/> timestamp (MaxValue for none, or past <see cref="MaxTimeout"/>).</summary>
     public static long DeadlineIn(TimeSpan? timeout) =>
-        timeout is { } t && t < TimeSpan.FromDays(1)
+        timeout is { } t && t < MaxTimeout
             ? Stopwatch.GetTimestamp() + (long)(Math.Max(t.TotalSeconds, 0) * Stopwatch.Frequency)
             : long.MaxValue;
 
+    /// <summary>A deadline <paramref name="milliseconds"/> (positive) from now: <see cref="DeadlineIn(TimeSpan?)"/> without TimeSpan's overflow.</summary>
+    public static long DeadlineInMilliseconds(long milliseconds) =>
+        milliseconds < MaxTimeout.TotalMilliseconds ? DeadlineIn(TimeSpan.FromMilliseconds(milliseconds)) : long.MaxValue;
+
+    // Triton's 'timeout' parameter, in µs: an int64, uint64 or double parameter (JSON numbers come as any of them).
     private static long ParameterDeadline(InferenceRequest request, long now)
     {
         if (!request.Parameters.TryGetValue(TimeoutParameter, out var value))
@@ -137,12 +148,18 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
         var micros = value switch
         {
             long l => l,
-            ulong u => (long)Math.Min(u, long.MaxValue),
-            double d => (long)d,
+            ulong u => u > long.MaxValue ? long.MaxValue : (long)u,
+            double d when double.IsNaN(d) => 0,
+            double d => d >= long.MaxValue ? long.MaxValue : (long)d,
             _ => throw InferenceException.Invalid("parameter 'timeout' must be a number of microseconds"),
         };
-        return micros <= 0
-            ? throw InferenceException.Invalid("parameter 'timeout' must be a positive number of microseconds")
-            : now + (long)(micros / 1e6 * Stopwatch.Frequency);
+        if (micros <= 0)
+        {
+            throw InferenceException.Invalid("parameter 'timeout' must be a positive number of microseconds");
+        }
+
+        return micros < MaxTimeout.Ticks / TimeSpan.TicksPerMicrosecond
+            ? now + (long)(micros / 1e6 * Stopwatch.Frequency)
+            : long.MaxValue;
     }
 }

@@ -15,6 +15,9 @@ internal static class ModelConfigLoader
         .WithNamingConvention(UnderscoredNamingConvention.Instance)
         .Build();
 
+    /// <summary>dynamic_batching.default_timeout_ms's largest value: one day, past which a caller's timeout means none too.</summary>
+    internal const long MaxDefaultTimeoutMs = 86_400_000;
+
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -208,9 +211,9 @@ internal static class ModelConfigLoader
             throw new ModelConfigException($"{where("dynamic_batching.instances")} must be between 1 and 64");
         }
 
-        if (b.DefaultTimeoutMs < 0)
+        if (b.DefaultTimeoutMs < 0 || b.DefaultTimeoutMs > MaxDefaultTimeoutMs)
         {
-            throw new ModelConfigException($"{where("dynamic_batching.default_timeout_ms")} must not be negative");
+            throw new ModelConfigException($"{where("dynamic_batching.default_timeout_ms")} must be between 0 (none) and {MaxDefaultTimeoutMs} (one day)");
         }
 
         if (b.PreferredBatchSizes is { } preferred && preferred.Exists(p => p < 1 || (config.MaxBatchSize > 0 && p > config.MaxBatchSize)))

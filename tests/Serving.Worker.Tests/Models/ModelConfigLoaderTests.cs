@@ -298,6 +298,8 @@ public sealed class ModelConfigLoaderTests : IDisposable
     [InlineData("max_queue_size: 0", "max_queue_size")]
     [InlineData("max_queue_size: -5", "max_queue_size")]
     [InlineData("default_timeout_ms: -1", "default_timeout_ms")]
+    [InlineData("default_timeout_ms: 86400001", "default_timeout_ms")]
+    [InlineData("default_timeout_ms: 10000000000000000", "default_timeout_ms")]
     [InlineData("preferred_batch_sizes: [0]", "preferred_batch_sizes")]
     [InlineData("preferred_batch_sizes: [-2, 4]", "preferred_batch_sizes")]
     [InlineData("preferred_batch_sizes: [4, 9]", "preferred_batch_sizes")]
@@ -319,6 +321,7 @@ public sealed class ModelConfigLoaderTests : IDisposable
     [InlineData("max_queue_delay_us: 1, arrival_gap_us: 10000000")]
     [InlineData("instances: 64")]
     [InlineData("default_timeout_ms: 0")]
+    [InlineData("default_timeout_ms: 86400000")]
     [InlineData("preferred_batch_sizes: [1, 8]")]
     public void Load_BatchingSettingAtLimit_Loads(string setting)
     {

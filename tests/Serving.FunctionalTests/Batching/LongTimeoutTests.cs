@@ -1,0 +1,145 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Google.Protobuf;
+using Serving.Protocol.Inference;
+using Serving.Testing;
+
+namespace Serving.FunctionalTests.Batching;
+
+/// <summary>
+/// A caller's timeout of a day or more (Triton's clients send the 'timeout' parameter as a uint64 of µs) sets no
+/// deadline: the request runs, whether it waits in a batcher's queue or runs on a model without batching. These
+/// timeouts used to overflow: 500 (a queue's timer refuses waits past ~49.7 days) or an instant 504.
+/// </summary>
+[Collection(SharedWorkerCollection.Name)]
+public sealed class LongTimeoutTests(SharedWorkerFixture fixture, LongTimeoutTests.QueuedWorker queued) : IClassFixture<LongTimeoutTests.QueuedWorker>
+{
+    private static readonly string Row = "[" + string.Join(",", Enumerable.Repeat("1.0", 30)) + "]";
+
+    public static TheoryData<string> ParameterMicros => new()
+    {
+        "86400000000",          // a day exactly
+        "5184000000000",        // 60 days: past what a .NET timer takes
+        "9223372036854775807",  // long.MaxValue
+        "18446744073709551615", // ulong.MaxValue
+        "18446744073709551616", // past ulong
+        "1e30",
+    };
+
+    [Theory]
+    [MemberData(nameof(ParameterMicros))]
+    public async Task RestTimeoutParameter_ADayOrMore_QueuedRequestRuns(string micros)
+    {
+        var body = $$"""{"parameters":{"timeout":{{micros}}},"inputs":[{"name":"input","datatype":"FP32","shape":[1,30],"data":{{Row}}}]}""";
+        using var response = await queued.Server.Http.PostAsync("/v2/models/tabular/infer", new StringContent(body));
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"timeout {micros} µs: {(int)response.StatusCode} {text}");
+    }
+
+    [Theory]
+    [InlineData("86400000")]
+    [InlineData("5184000000")]
+    [InlineData("9223372036854775807")]
+    [InlineData("99999999999999999999")]
+    public async Task RestTimeoutHeader_ADayOrMore_QueuedRequestRuns(string milliseconds)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/models/tabular/infer")
+        {
+            Content = new StringContent($$"""{"inputs":[{"name":"input","datatype":"FP32","shape":[1,30],"data":{{Row}}}]}"""),
+        };
+        request.Headers.Add("X-Serving-Timeout-Ms", milliseconds);
+        using var response = await queued.Server.Http.SendAsync(request);
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"X-Serving-Timeout-Ms {milliseconds}: {(int)response.StatusCode} {text}");
+    }
+
+    public static TheoryData<string> GrpcParameters => new()
+    {
+        "int64:5184000000000",
+        "int64:9223372036854775807",
+        "uint64:18446744073709551615",
+        "double:1e30",
+    };
+
+    [Theory]
+    [MemberData(nameof(GrpcParameters))]
+    public async Task GrpcTimeoutParameter_ADayOrMore_QueuedRequestRuns(string parameter)
+    {
+        var request = TabularRow();
+        request.Parameters["timeout"] = Parameter(parameter);
+
+        var response = await queued.Server.Grpc.ModelInferAsync(request);
+
+        Assert.Equal("tabular", response.ModelName);
+        Assert.Single(response.RawOutputContents);
+    }
+
+    [Theory]
+    [MemberData(nameof(GrpcParameters))]
+    public async Task GrpcTimeoutParameter_ADayOrMore_UnbatchedModelRuns(string parameter)
+    {
+        var request = new ModelInferRequest { ModelName = "fixed" };
+        var input = new ModelInferRequest.Types.InferInputTensor { Name = "x", Datatype = "FP32" };
+        input.Shape.Add(4);
+        request.Inputs.Add(input);
+        request.RawInputContents.Add(ByteString.CopyFrom([.. new[] { 1f, 2f, 3f, 4f }.SelectMany(BitConverter.GetBytes)]));
+        request.Parameters["timeout"] = Parameter(parameter);
+
+        var response = await fixture.Server.Grpc.ModelInferAsync(request);
+
+        var y = response.RawOutputContents[0].ToByteArray();
+        Assert.Equal([2f, 4f, 6f, 8f], Enumerable.Range(0, 4).Select(i => BitConverter.ToSingle(y, i * 4)));
+    }
+
+    [Fact]
+    public async Task RestTimeoutParameter_LongMax_UnbatchedModelRuns()
+    {
+        var body = """{"parameters":{"timeout":9223372036854775807},"inputs":[{"name":"x","datatype":"FP32","shape":[4],"data":[1,2,3,4]}]}""";
+        using var response = await fixture.Server.Http.PostAsync("/v2/models/fixed/infer", new StringContent(body));
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode} {text}");
+        var y = JsonDocument.Parse(text).RootElement.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(v => v.GetSingle());
+        Assert.Equal([2f, 4f, 6f, 8f], y);
+    }
+
+    private static ModelInferRequest TabularRow()
+    {
+        var request = new ModelInferRequest { ModelName = "tabular" };
+        var input = new ModelInferRequest.Types.InferInputTensor { Name = "input", Datatype = "FP32" };
+        input.Shape.AddRange([1, 30]);
+        request.Inputs.Add(input);
+        request.RawInputContents.Add(ByteString.CopyFrom(new byte[120]));
+        return request;
+    }
+
+    private static InferParameter Parameter(string text)
+    {
+        var (kind, value) = (text.Split(':')[0], text.Split(':')[1]);
+        return kind switch
+        {
+            "int64" => new InferParameter { Int64Param = long.Parse(value, CultureInfo.InvariantCulture) },
+            "uint64" => new InferParameter { Uint64Param = ulong.Parse(value, CultureInfo.InvariantCulture) },
+            _ => new InferParameter { DoubleParam = double.Parse(value, CultureInfo.InvariantCulture) },
+        };
+    }
+
+    /// <summary>A worker whose tabular batcher holds each request in its queue for 20 ms (a delay: no request runs inline).</summary>
+    public sealed class QueuedWorker : IAsyncLifetime
+    {
+        private TempDirectory? _repository;
+
+        public WorkerServer Server { get; private set; } = null!;
+
+        public async Task InitializeAsync() => (Server, _repository) = await BatchingServer.StartAsync("  max_queue_delay_us: 20000\n", "tabular");
+
+        public async Task DisposeAsync()
+        {
+            await Server.DisposeAsync();
+            _repository?.Dispose();
+        }
+    }
+}
