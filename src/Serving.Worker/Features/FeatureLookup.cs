@@ -68,6 +68,9 @@ internal sealed partial class FeatureLookup
     /// <summary>True for inputs that belong to the entity form (the ids and request-time columns).</summary>
     public bool IsFeatureInput(string name) => name == _config.EntityInput || _fieldIndex.ContainsKey(name);
 
+    /// <summary>An entity-form request's rows: its ids' first dimension, once their shape is checked ([N] or [N, 1], N within max_batch_size).</summary>
+    public int EntityRows(InferenceRequest request, int maxBatchSize) => Rows(InferTensor.Find(request.Inputs, _config.EntityInput!)!, maxBatchSize);
+
     /// <summary>Reads the ids and request-time columns of an entity-form request.</summary>
     public FeatureRequest Prepare(InferenceRequest request, int maxBatchSize)
     {

@@ -17,7 +17,7 @@ internal static class RequestValidator
     {
         var ordered = new InferTensor[signature.Inputs.Length];
         var entityForm = features?.IsEntityForm(request) == true;
-        long batch = entityForm ? InferTensor.Find(request.Inputs, features!.EntityInput)!.Shape[0] : -1;
+        long batch = entityForm ? features!.EntityRows(request, signature.MaxBatchSize) : -1;
         foreach (var input in request.Inputs)
         {
             if (entityForm && features!.IsFeatureInput(input.Name))

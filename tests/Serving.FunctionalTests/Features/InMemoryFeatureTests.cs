@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Google.Protobuf;
+using Grpc.Core;
 using Serving.Protocol.Inference;
 using Serving.Testing;
 
@@ -63,6 +64,9 @@ public sealed class InMemoryFeatureTests(SharedWorkerFixture fixture)
     {
         { """{"inputs":[{"name":"customer_id","datatype":"FP32","shape":[1],"data":[1.0]}]}""", "INT64, INT32 or BYTES" },
         { """{"inputs":[{"name":"customer_id","datatype":"INT64","shape":[2,2],"data":[1,2,3,4]}]}""", "must have shape [N] or [N, 1]" },
+        { """{"inputs":[{"name":"customer_id","datatype":"INT64","shape":[],"data":[1]}]}""", "must have shape [N] or [N, 1] with N >= 1, not []" },
+        { """{"inputs":[{"name":"customer_id","datatype":"BYTES","shape":[],"data":["1"]}]}""", "must have shape [N] or [N, 1] with N >= 1, not []" },
+        { """{"inputs":[{"name":"customer_id","datatype":"INT64","shape":[0],"data":[]}]}""", "must have shape [N] or [N, 1] with N >= 1, not [0]" },
         { """{"inputs":[{"name":"customer_id","datatype":"INT64","shape":[65],"data":[""" + string.Join(",", Enumerable.Range(1, 65)) + "]}]}", "over max_batch_size 64" },
         { """{"inputs":[{"name":"customer_id","datatype":"BYTES","shape":[1],"data":[""" + "\"" + new string('x', 300) + "\"" + "]}]}", "1 to 256 bytes" },
         { """{"inputs":[{"name":"customer_id","datatype":"INT64","shape":[2],"data":[1,2]},{"name":"mean_radius","datatype":"FP32","shape":[1],"data":[3.0]}]}""", "has 1 rows but 'customer_id' has 2" },
@@ -76,6 +80,20 @@ public sealed class InMemoryFeatureTests(SharedWorkerFixture fixture)
         using var response = await fixture.Server.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(body));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(message, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EntityForm_ScalarIds_InvalidArgument()
+    {
+        var request = new ModelInferRequest { ModelName = "tabular", ModelVersion = "1" };
+        var input = new ModelInferRequest.Types.InferInputTensor { Name = "customer_id", Datatype = "INT64", Contents = new InferTensorContents() };
+        input.Contents.Int64Contents.Add(1); // shape [], a scalar: one element
+        request.Inputs.Add(input);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => fixture.Server.Grpc.ModelInferAsync(request).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("must have shape [N] or [N, 1] with N >= 1, not []", error.Status.Detail, StringComparison.Ordinal);
     }
 
     private async Task<string> OutputAsync(string body)
