@@ -132,10 +132,16 @@ internal sealed class UnaryForwarder(IOptions<GatewayOptions> options)
 
             // Into the body writer without a flush: the headers, the message and the trailers leave together at
             // CompleteAsync (Stream.WriteAsync would flush the headers and the message on their own). The answer was
-            // read whole first, so a worker that breaks off leaves nothing half-written here.
+            // read whole first, so a worker that breaks off leaves nothing half-written here. No message (an error's
+            // trailers-only answer: grpc-status among the headers) is not written at all: touching the body writer
+            // starts the response, and Kestrel then ends it with an empty DATA frame instead of ending the HEADERS
+            // frame's stream, a framing grpcio (Triton's and KServe's Python clients) reads as UNKNOWN "Stream removed".
             try
             {
-                httpResponse.BodyWriter.Write(answer.AsSpan(0, length));
+                if (length > 0)
+                {
+                    httpResponse.BodyWriter.Write(answer.AsSpan(0, length));
+                }
             }
             finally
             {

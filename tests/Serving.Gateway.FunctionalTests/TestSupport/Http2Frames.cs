@@ -1,0 +1,131 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Serving.Gateway.FunctionalTests.TestSupport;
+
+/// <summary>
+/// One gRPC call over a bare HTTP/2 connection, answered as the frames the server sent: what HttpClient and
+/// Grpc.Net.Client hide and stricter clients do not forgive (grpcio, which Triton's and KServe's Python clients use,
+/// takes a trailers-only answer only as a HEADERS frame that ends the stream). The request's headers are HPACK
+/// literals (no Huffman coding, no table), which every server must take.
+/// </summary>
+internal static class Http2Frames
+{
+    public const byte Data = 0x0;
+    public const byte Headers = 0x1;
+    public const byte RstStream = 0x3;
+    public const byte Settings = 0x4;
+    public const byte GoAway = 0x7;
+    public const byte EndStream = 0x1;
+    public const byte EndHeaders = 0x4;
+    private const byte Ack = 0x1;
+
+    /// <summary>A frame the server sent on the call's stream.</summary>
+    public readonly record struct Frame(byte Type, byte Flags, int Length)
+    {
+        public override string ToString() =>
+            $"{Type switch { Data => "DATA", Headers => "HEADERS", RstStream => "RST_STREAM", _ => $"type {Type}" }}"
+            + $"{((Type is Data or Headers) && (Flags & EndStream) != 0 ? "+END_STREAM" : "")}({Length})";
+    }
+
+    /// <summary>
+    /// Sends <paramref name="body"/> (gRPC frames) as a ModelInfer call to 127.0.0.1:<paramref name="port"/> and
+    /// returns the frames of the answer, up to the one that ends the stream.
+    /// </summary>
+    public static async Task<IReadOnlyList<Frame>> CallAsync(int port, byte[] body, string path = "/inference.GRPCInferenceService/ModelInfer")
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var client = new TcpClient();
+        await client.ConnectAsync("127.0.0.1", port, timeout.Token);
+        var stream = client.GetStream();
+
+        var output = new MemoryStream();
+        output.Write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8);
+        WriteFrame(output, Settings, 0, 0, []);
+        var block = new MemoryStream();
+        foreach (var (name, value) in new[]
+        {
+            (":method", "POST"), (":scheme", "http"), (":path", path), (":authority", $"127.0.0.1:{port}"),
+            ("content-type", "application/grpc"), ("te", "trailers"),
+        })
+        {
+            block.WriteByte(0x00); // literal header field without indexing, new name
+            WriteString(block, name);
+            WriteString(block, value);
+        }
+
+        WriteFrame(output, Headers, EndHeaders, 1, block.ToArray());
+        WriteFrame(output, Data, EndStream, 1, body);
+        await stream.WriteAsync(output.ToArray(), timeout.Token);
+
+        var frames = new List<Frame>();
+        var header = new byte[9];
+        while (true)
+        {
+            await stream.ReadExactlyAsync(header, timeout.Token);
+            var length = (header[0] << 16) | (header[1] << 8) | header[2];
+            var (type, flags) = (header[3], header[4]);
+            var streamId = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(5)) & int.MaxValue;
+            var payload = new byte[length];
+            await stream.ReadExactlyAsync(payload, timeout.Token);
+            if (type == Settings && (flags & Ack) == 0)
+            {
+                var ack = new MemoryStream();
+                WriteFrame(ack, Settings, Ack, 0, []);
+                await stream.WriteAsync(ack.ToArray(), timeout.Token);
+            }
+            else if (type == GoAway)
+            {
+                throw new InvalidOperationException($"the server sent GOAWAY after {string.Join(", ", frames)}");
+            }
+
+            if (streamId != 1)
+            {
+                continue;
+            }
+
+            frames.Add(new Frame(type, flags, length));
+            if (type == RstStream || ((type is Data or Headers) && (flags & EndStream) != 0))
+            {
+                return frames;
+            }
+        }
+    }
+
+    private static void WriteFrame(Stream output, byte type, byte flags, int streamId, ReadOnlySpan<byte> payload)
+    {
+        Span<byte> header = stackalloc byte[9];
+        header[0] = (byte)(payload.Length >> 16);
+        header[1] = (byte)(payload.Length >> 8);
+        header[2] = (byte)payload.Length;
+        header[3] = type;
+        header[4] = flags;
+        BinaryPrimitives.WriteInt32BigEndian(header[5..], streamId);
+        output.Write(header);
+        output.Write(payload);
+    }
+
+    // An HPACK string literal, not Huffman-coded: its length as a 7-bit-prefix integer, then its bytes.
+    private static void WriteString(Stream output, string text)
+    {
+        var bytes = Encoding.ASCII.GetBytes(text);
+        var length = bytes.Length;
+        if (length < 127)
+        {
+            output.WriteByte((byte)length);
+        }
+        else
+        {
+            output.WriteByte(127);
+            for (length -= 127; length >= 128; length >>= 7)
+            {
+                output.WriteByte((byte)((length & 0x7F) | 0x80));
+            }
+
+            output.WriteByte((byte)length);
+        }
+
+        output.Write(bytes);
+    }
+}
