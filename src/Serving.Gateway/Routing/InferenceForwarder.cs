@@ -50,7 +50,7 @@ internal sealed partial class InferenceForwarder(
                 shadow = await mirror.StartAsync(context, request, target).ConfigureAwait(false);
             }
 
-            await ForwardWithRetryAsync(context, request, shadow?.Body).ConfigureAwait(false);
+            await ForwardWithRetryAsync(context, request, shadow?.Body, started).ConfigureAwait(false);
         }
         catch (BadHttpRequestException e)
         {
@@ -81,9 +81,10 @@ internal sealed partial class InferenceForwarder(
         }
     }
 
-    // shadowCopied: the body the shadow mirror already read, when it did (it is then not read twice).
+    // shadowCopied: the body the shadow mirror already read, when it did (it is then not read twice); started: the
+    // request's arrival (a Stopwatch timestamp), against which a caller's grpc-timeout runs.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask ForwardWithRetryAsync(HttpContext context, GatewayRequest request, byte[]? shadowCopied)
+    private async ValueTask ForwardWithRetryAsync(HttpContext context, GatewayRequest request, byte[]? shadowCopied, long started)
     {
         WorkerEndpoint? failed = null;
         var body = UnaryForwarder.Takes(request) ? shadowCopied ?? await UnaryForwarder.ReadBodyAsync(context).ConfigureAwait(false) : null;
@@ -117,7 +118,7 @@ internal sealed partial class InferenceForwarder(
                 return;
             }
 
-            if (IsWorkerFault(result))
+            if (IsWorkerFault(result, exception))
             {
                 worker.ExcludeFor(options.Value.PassiveReactivationPeriod);
                 Log.WorkerFailed(logger, worker.Name, result.ToString(), exception?.Message ?? "");
@@ -137,7 +138,7 @@ internal sealed partial class InferenceForwarder(
 
             if (!context.Response.HasStarted)
             {
-                await GatewayErrors.WriteAsync(context, Failure(request, result, exception), request.Grpc).ConfigureAwait(false);
+                await GatewayErrors.WriteAsync(context, Failure(context, request, result, exception, started), request.Grpc).ConfigureAwait(false);
             }
 
             return;
@@ -194,8 +195,12 @@ internal sealed partial class InferenceForwarder(
 
     // What the caller is told when the forward failed before the worker's answer started. A body streamed through YARP
     // (no Content-Length) can turn out too large, or broken, while it is being sent: that is the caller's, not the worker's.
-    private RouteError Failure(GatewayRequest request, ForwarderError result, Exception? exception) => result switch
+    // A worker that cancelled the call (RST_STREAM CANCEL) most likely did so at the caller's deadline.
+    private RouteError Failure(HttpContext context, GatewayRequest request, ForwarderError result, Exception? exception, long started) => result switch
     {
+        _ when CancelledByWorker(exception) => DeadlinePassed(context, started)
+            ? new RouteError(InferenceErrorCode.DeadlineExceeded, $"the call's deadline (grpc-timeout) passed before the worker serving model '{request.Model.Name}' version {request.Version.Version} answered")
+            : new RouteError(InferenceErrorCode.Unavailable, $"the worker serving model '{request.Model.Name}' version {request.Version.Version} cancelled the call before answering"),
         ForwarderError.RequestBodyClient when Find<BadHttpRequestException>(exception) is { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
             RouteError.TooLarge(options.Value.MaxRequestBytes),
         ForwarderError.RequestBodyClient => RouteError.Invalid("the request body could not be read: " + (Find<BadHttpRequestException>(exception)?.Message ?? "it ended early")),
@@ -228,8 +233,18 @@ internal sealed partial class InferenceForwarder(
     // Not RequestBodyDestination: a worker that refuses a body early (413 / RESOURCE_EXHAUSTED past its MaxRequestBytes)
     // resets the upload, and one caller's oversized body must not take a healthy worker out of rotation. A worker
     // that really died mid-upload fails the next request's connect, and the probes, soon enough.
-    private static bool IsWorkerFault(ForwarderError error) => error is ForwarderError.Request or ForwarderError.RequestTimedOut
-        or ForwarderError.ResponseBodyDestination or ForwarderError.ResponseHeaders;
+    // Nor a stream the worker cancelled (RST_STREAM CANCEL) on a connection that lives on: it ended that call (at its
+    // grpc-timeout, which the worker keeps too), and callers with short deadlines must not take workers out of rotation.
+    private static bool IsWorkerFault(ForwarderError error, Exception? exception) =>
+        error is ForwarderError.Request or ForwarderError.RequestTimedOut or ForwarderError.ResponseBodyDestination or ForwarderError.ResponseHeaders
+        && !CancelledByWorker(exception);
+
+    private const long Http2Cancel = 0x8;
+
+    private static bool CancelledByWorker(Exception? exception) => Find<HttpProtocolException>(exception, e => e.ErrorCode == Http2Cancel) is not null;
+
+    private static bool DeadlinePassed(HttpContext context, long started) =>
+        GrpcTimeout.TryParse(context.Request.Headers[GrpcTimeout.Header].ToString(), out var timeout) && Stopwatch.GetElapsedTime(started) >= timeout;
 
     private static bool IsConnectFailure(Exception? exception) =>
         Find<HttpRequestException>(exception, e => e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError) is not null;

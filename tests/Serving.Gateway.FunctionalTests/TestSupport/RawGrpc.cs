@@ -16,6 +16,13 @@ internal static class RawGrpc
         return (status, message);
     }
 
+    /// <summary>Sends <paramref name="body"/> with one more request header (e.g. a <c>grpc-timeout</c> this client does not keep itself).</summary>
+    public static async Task<(int GrpcStatus, string Message)> SendWithHeaderAsync(int port, byte[] body, string name, string value)
+    {
+        var (status, message, _) = await SendAsync(port, new ByteArrayContent(body), request => request.Headers.TryAddWithoutValidation(name, value), null);
+        return (status, message);
+    }
+
     /// <summary>Sends <paramref name="body"/> with a <c>grpc-encoding</c> header; also returns the answer's <c>grpc-accept-encoding</c>.</summary>
     public static async Task<(int GrpcStatus, string Message, string? AcceptEncoding)> SendEncodedAsync(int port, byte[] body, string encoding)
     {

@@ -79,6 +79,25 @@ internal sealed class StubWorker : IAsyncDisposable
     public static Task<StubWorker> AbortingMidAnswerAsync(string model, string version) => StartAsync(model, version, AbortMidAnswerAsync);
 
     /// <summary>
+    /// A worker that reads each infer call, waits <paramref name="wait"/>, and cancels it without an answer: RST_STREAM
+    /// CANCEL on HTTP/2 (what a worker's stream ended at the caller's deadline looks like), a closed connection on HTTP/1.1.
+    /// </summary>
+    public static Task<StubWorker> CancellingAsync(string model, string version, TimeSpan wait) =>
+        StartAsync(model, version, async c =>
+        {
+            await c.Request.Body.CopyToAsync(Stream.Null, c.RequestAborted);
+            await Task.Delay(wait, c.RequestAborted);
+            if (c.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpResetFeature>() is { } reset)
+            {
+                reset.Reset(0x8);
+            }
+            else
+            {
+                c.Abort();
+            }
+        });
+
+    /// <summary>
     /// A worker whose ModelStreamInfer calls get one whole answer (id <c>first</c>) to their first message, and are aborted
     /// (Kestrel resets the stream) at the second; with <paramref name="midMessage"/> part of a second answer went out with the first.
     /// </summary>
