@@ -47,6 +47,7 @@ public static class WorkerHost
                 ? ErrorResults.WriteAsync(context, StatusCodes.Status404NotFound,
                     $"no endpoint at {context.Request.Method} {RestPaths.Printable(context.Request.Path.Value)}: the metrics port answers GET /metrics only")
                 : next(context));
+        app.Use(GrpcFrameHeaderCheck.InvokeAsync);
         app.UseRequestDecompression();
         app.UseResponseCompression();
         app.MapServingWorker();

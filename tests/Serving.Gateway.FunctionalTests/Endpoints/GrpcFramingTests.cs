@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Serving.Protocol.Inference;
 using Serving.Gateway.FunctionalTests.TestSupport;
+using Serving.Testing;
 
 namespace Serving.Gateway.FunctionalTests.Endpoints;
 

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Grpc.Core;
 using Serving.Gateway.FunctionalTests.TestSupport;
+using Serving.Testing;
 
 namespace Serving.Gateway.FunctionalTests.Routing;
 

@@ -1,11 +1,10 @@
 using System.Net;
 using System.Net.Http.Headers;
-using Serving.Testing;
 
-namespace Serving.Gateway.FunctionalTests.TestSupport;
+namespace Serving.Testing;
 
 /// <summary>Sends hand-made bytes as a ModelInfer call over HTTP/2 (what a broken or hostile client could send).</summary>
-internal static class RawGrpc
+public static class RawGrpc
 {
     public static Task<(int GrpcStatus, string Message)> SendAsync(GatewayServer gateway, byte[] body) => SendAsync(gateway.Listeners.GrpcPort, body);
 
@@ -49,7 +48,11 @@ internal static class RawGrpc
         using var response = await http.SendAsync(request);
         inspect?.Invoke(response);
         var body = await response.Content.ReadAsByteArrayAsync();
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw new InvalidOperationException($"a gRPC answer must be HTTP 200, not {(int)response.StatusCode}: {response}");
+        }
+
         var status = Header(response, "grpc-status") ?? throw new InvalidOperationException($"no grpc-status: {response}; trailers {response.TrailingHeaders}");
         return (int.Parse(status, System.Globalization.CultureInfo.InvariantCulture), Uri.UnescapeDataString(Header(response, "grpc-message") ?? ""), body);
     }

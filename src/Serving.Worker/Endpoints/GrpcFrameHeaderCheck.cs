@@ -1,0 +1,88 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+using Grpc.Core;
+using Microsoft.AspNetCore.Http;
+
+namespace Serving.Worker.Endpoints;
+
+/// <summary>
+/// Reads a ModelInfer call's 5-byte gRPC message header before grpc-dotnet does. grpc-dotnet answers two malformed
+/// headers with UNKNOWN "Exception was thrown by handler": a compressed flag other than 0 or 1 (INVALID_ARGUMENT
+/// here) and a length past 2^31 - 1 (RESOURCE_EXHAUSTED: over any <c>MaxRequestBytes</c>). The gateway answers both
+/// so too. Every other header, and a body too short for one, is left to grpc-dotnet as before (INTERNAL
+/// "Incomplete message.", RESOURCE_EXHAUSTED past the limit). The header is looked at, not consumed.
+/// </summary>
+internal static class GrpcFrameHeaderCheck
+{
+    private const string ModelInferPath = "/inference.GRPCInferenceService/ModelInfer";
+    private const int HeaderLength = 5;
+
+    /// <summary>The middleware: passes every other request on untouched.</summary>
+    public static Task InvokeAsync(HttpContext context, RequestDelegate next) =>
+        HttpMethods.IsPost(context.Request.Method) && string.Equals(context.Request.Path.Value, ModelInferPath, StringComparison.Ordinal)
+            ? CheckAsync(context, next)
+            : next(context);
+
+    private static async Task CheckAsync(HttpContext context, RequestDelegate next)
+    {
+        var reader = context.Request.BodyReader;
+        byte flag;
+        uint length;
+        var waited = false;
+        while (true)
+        {
+            var read = await reader.ReadAsync(context.RequestAborted).ConfigureAwait(false);
+            var buffer = read.Buffer;
+            if (buffer.Length >= HeaderLength || read.IsCompleted)
+            {
+                var whole = buffer.Length >= HeaderLength;
+                Span<byte> header = stackalloc byte[HeaderLength];
+                if (whole)
+                {
+                    buffer.Slice(0, HeaderLength).CopyTo(header);
+                }
+
+                // Nothing consumed: grpc-dotnet reads it all again. Nothing examined either on a first read, so its
+                // read returns at once; after a wait the examined position can't go back (a pipe refuses that), and
+                // grpc-dotnet's read then returns at the next data or the end of the body, which it waits for anyway.
+                reader.AdvanceTo(buffer.Start, waited ? buffer.End : buffer.Start);
+                if (!whole)
+                {
+                    await next(context).ConfigureAwait(false); // too short for a header: grpc-dotnet's answer
+                    return;
+                }
+
+                (flag, length) = (header[0], BinaryPrimitives.ReadUInt32BigEndian(header[1..]));
+                break;
+            }
+
+            reader.AdvanceTo(buffer.Start, buffer.End);
+            waited = true;
+        }
+
+        if (flag > 1)
+        {
+            await FailAsync(context, StatusCode.InvalidArgument, $"the gRPC message header is malformed (compressed flag {flag})").ConfigureAwait(false);
+        }
+        else if (length > int.MaxValue)
+        {
+            await FailAsync(context, StatusCode.ResourceExhausted, $"the message's length ({length} bytes) is over the size allowed (Serving:Worker:MaxRequestBytes)").ConfigureAwait(false);
+        }
+        else
+        {
+            await next(context).ConfigureAwait(false);
+        }
+    }
+
+    // A trailers-only answer, as grpc-dotnet writes one. The messages are printable ASCII without '%': no percent-encoding needed.
+    private static Task FailAsync(HttpContext context, StatusCode status, string message)
+    {
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/grpc";
+        response.Headers["grpc-status"] = ((int)status).ToString(CultureInfo.InvariantCulture);
+        response.Headers["grpc-message"] = message;
+        return response.CompleteAsync();
+    }
+}

@@ -1,0 +1,54 @@
+using Grpc.Core;
+using Serving.Testing;
+
+namespace Serving.FunctionalTests.Inference;
+
+/// <summary>
+/// A ModelInfer call whose 5-byte gRPC message header is malformed gets the right status straight from the worker,
+/// as from the gateway: grpc-dotnet alone answered a bad compressed flag and a length past 2^31 - 1 with UNKNOWN.
+/// </summary>
+[Collection(SharedWorkerCollection.Name)]
+public sealed class GrpcFrameHeaderTests(SharedWorkerFixture fixture)
+{
+    public static TheoryData<string, byte[], StatusCode, string> MalformedHeaders => new()
+    {
+        { "compressed flag 2", [2, 0, 0, 0, 2, 0x0A, 0x00], StatusCode.InvalidArgument, "malformed (compressed flag 2)" },
+        { "compressed flag 0x80", [0x80, 0, 0, 0, 0], StatusCode.InvalidArgument, "malformed (compressed flag 128)" },
+        { "length 2^32 - 1", [0, 0xFF, 0xFF, 0xFF, 0xFF, 0x0A, 0x07, .. "tabular"u8.ToArray()], StatusCode.ResourceExhausted, "(4294967295 bytes) is over the size allowed" },
+        { "length 2^31", [0, 0x80, 0, 0, 0], StatusCode.ResourceExhausted, "(2147483648 bytes) is over the size allowed" },
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedHeaders))]
+    public async Task MalformedHeader_StatusAndReason_WorkerStaysUp(string what, byte[] body, StatusCode expected, string message)
+    {
+        var (status, detail) = await RawGrpc.SendAsync(fixture.Server.Listeners.GrpcPort, body);
+
+        Assert.True(status == (int)expected, $"{what}: {(StatusCode)status} {detail}");
+        Assert.Contains(message, detail, StringComparison.Ordinal);
+        Assert.NotEmpty((await fixture.Server.Grpc.ModelInferAsync(GoldenRequest())).Outputs);
+    }
+
+    [Fact]
+    public async Task HeaderInPieces_ReadWhole_CallAnswered()
+    {
+        // The check waits for all 5 bytes, and leaves them for grpc-dotnet: a message sent in pieces is answered.
+        var message = Google.Protobuf.MessageExtensions.ToByteArray(GoldenRequest());
+        var body = RawGrpc.Frame(message);
+
+        var (status, detail, answer) = await RawGrpc.SendAsync(fixture.Server.Listeners.GrpcPort, new RawGrpc.TwoPieces(body, 3, TimeSpan.FromMilliseconds(50)));
+
+        Assert.True(status == (int)StatusCode.OK, $"{(StatusCode)status} {detail}");
+        Assert.True(answer.Length > 5);
+    }
+
+    private static Serving.Protocol.Inference.ModelInferRequest GoldenRequest()
+    {
+        var request = new Serving.Protocol.Inference.ModelInferRequest { ModelName = "tabular" };
+        var input = new Serving.Protocol.Inference.ModelInferRequest.Types.InferInputTensor { Name = "input", Datatype = "FP32" };
+        input.Shape.AddRange([1, 30]);
+        request.Inputs.Add(input);
+        request.RawInputContents.Add(Google.Protobuf.ByteString.CopyFrom(new byte[120]));
+        return request;
+    }
+}
