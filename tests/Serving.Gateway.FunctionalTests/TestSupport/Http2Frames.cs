@@ -17,6 +17,7 @@ internal static class Http2Frames
     public const byte RstStream = 0x3;
     public const byte Settings = 0x4;
     public const byte GoAway = 0x7;
+    public const byte Continuation = 0x9;
     public const byte EndStream = 0x1;
     public const byte EndHeaders = 0x4;
     private const byte Ack = 0x1;
@@ -25,7 +26,7 @@ internal static class Http2Frames
     public readonly record struct Frame(byte Type, byte Flags, int Length)
     {
         public override string ToString() =>
-            $"{Type switch { Data => "DATA", Headers => "HEADERS", RstStream => "RST_STREAM", _ => $"type {Type}" }}"
+            $"{Type switch { Data => "DATA", Headers => "HEADERS", RstStream => "RST_STREAM", Continuation => "CONTINUATION", _ => $"type {Type}" }}"
             + $"{((Type is Data or Headers) && (Flags & EndStream) != 0 ? "+END_STREAM" : "")}({Length})";
     }
 
@@ -80,7 +81,8 @@ internal static class Http2Frames
                 throw new InvalidOperationException($"the server sent GOAWAY after {string.Join(", ", frames)}");
             }
 
-            if (streamId != 1)
+            // The answer's frames only: a WINDOW_UPDATE or PRIORITY on the stream is flow control, not the answer.
+            if (streamId != 1 || type is not (Data or Headers or RstStream or Continuation))
             {
                 continue;
             }
