@@ -65,6 +65,12 @@ internal static class BatchValidator
         {
             throw Malformed(batch, $"schema {index} repeats a feature name or names more than {MaxNames} features");
         }
+
+        // An archived line's outputs are a JSON object by name: a repeated name would write a key twice.
+        if (schema.OutputNames.Distinct(StringComparer.Ordinal).Count() != schema.OutputNames.Count)
+        {
+            throw Malformed(batch, $"schema {index} repeats an output name");
+        }
     }
 
     private static MalformedBatchException Malformed(IngestBatch batch, string problem) =>

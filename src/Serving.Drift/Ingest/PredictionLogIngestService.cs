@@ -74,7 +74,7 @@ internal sealed partial class PredictionLogIngestService(
         {
             while (true)
             {
-                var next = NextAsync(requestStream, reading);
+                var next = NextAsync(requestStream, reading, call);
                 if (inHand is not null && await Task.WhenAny(next, inHand).ConfigureAwait(false) == inHand && !inHand.IsCompletedSuccessfully)
                 {
                     // The batch in hand failed (malformed, archive down): end the stream now, not when another batch comes.
@@ -118,8 +118,13 @@ internal sealed partial class PredictionLogIngestService(
         }
     }
 
-    // Bytes that don't parse as a batch surface from the framework's reader: report them as this stream's fault.
-    private static async Task<bool> NextAsync(IAsyncStreamReader<IngestBatch> requestStream, CancellationToken cancellationToken)
+    // Bytes that don't parse as a batch surface from the framework's reader: report them as this stream's fault. So do
+    // gRPC frames it can't read while the sender is still there: a message compressed in a way its grpc-encoding can't
+    // inflate (InvalidDataException), or a length past 2^31 - 1 (IOException "Message too large: N"), which would
+    // otherwise end the stream OK, as if the sender had gone away, with what followed it unacknowledged.
+    private const string GrpcTooLarge = "Message too large";
+
+    private static async Task<bool> NextAsync(IAsyncStreamReader<IngestBatch> requestStream, CancellationToken cancellationToken, CancellationToken call)
     {
         try
         {
@@ -128,6 +133,16 @@ internal sealed partial class PredictionLogIngestService(
         catch (InvalidDataException e) when (e.InnerException is MalformedBatchException inner)
         {
             throw new MalformedBatchException(inner.Message);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new MalformedBatchException($"a message of the stream could not be read ({e.Message}): send batches as gRPC messages, uncompressed or in their grpc-encoding");
+        }
+        catch (IOException e) when (!call.IsCancellationRequested && e.Message.StartsWith(GrpcTooLarge, StringComparison.Ordinal))
+        {
+            // Told apart from a sender that went away (Kestrel's IOException too) by grpc-dotnet's text; were that text to
+            // change, the stream would end as before, as if the sender had gone.
+            throw new MalformedBatchException("a message's gRPC frame header declares a length of 2 GiB or more; a batch may hold at most Serving:Drift:MaxBatchBytes bytes");
         }
     }
 

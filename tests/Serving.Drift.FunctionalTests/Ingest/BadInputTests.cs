@@ -146,6 +146,50 @@ public sealed class BadInputTests
         Assert.Equal(50, drift.ArchivedLines().Count(l => l.Contains("\"zipped-", StringComparison.Ordinal)));
     }
 
+    public static TheoryData<string, byte[], string, string> UnreadableFrames => new()
+    {
+        { "compressed flag, bytes that are not gzip", [1, 0, 0, 0, 7, .. "notgzip"u8.ToArray()], "gzip", "could not be read" },
+        { "length 2^32 - 1", [0, 0xFF, 0xFF, 0xFF, 0xFF, 0x0A, 0x00], "", "declares a length of 2 GiB or more" },
+        { "length 2^31", [0, 0x80, 0, 0, 0], "", "declares a length of 2 GiB or more" },
+    };
+
+    /// <summary>
+    /// A gRPC frame the framework can't read while its sender is still there ends that stream with INVALID_ARGUMENT and a
+    /// reason: not UNKNOWN (a gzip flag on bytes that aren't gzip), and not OK as if the sender had gone (a length of
+    /// 2 GiB or more, which left what followed it unacknowledged without a word).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(UnreadableFrames))]
+    public async Task UnreadableGrpcFrame_InvalidArgumentWithReason_OtherStreamsGoOn(string what, byte[] body, string encoding, string reason)
+    {
+        await using var drift = await DriftServer.StartAsync();
+        await using var healthy = new IngestClient(drift);
+        Assert.Equal(5, (await healthy.SendAsync(Batches.ReferenceBatch(_rows, new Random(21), 5, "before"))).Accepted);
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(new Uri(drift.Endpoint), "/serving.logs.v1.PredictionLogService/Ingest"))
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent(body),
+        };
+        request.Content.Headers.ContentType = new("application/grpc");
+        if (encoding.Length > 0)
+        {
+            request.Headers.Add("grpc-encoding", encoding);
+        }
+
+        request.Headers.TE.ParseAdd("trailers");
+
+        using var response = await http.SendAsync(request);
+        await response.Content.ReadAsByteArrayAsync();
+        var status = response.TrailingHeaders.TryGetValues("grpc-status", out var t) ? t.Single() : response.Headers.GetValues("grpc-status").Single();
+        var message = response.TrailingHeaders.TryGetValues("grpc-message", out var m) ? m.Single() : response.Headers.TryGetValues("grpc-message", out var hm) ? hm.Single() : "(none)";
+
+        Assert.True(status == ((int)StatusCode.InvalidArgument).ToString(System.Globalization.CultureInfo.InvariantCulture), $"{what}: grpc-status {status} {message}");
+        Assert.Contains(reason, Uri.UnescapeDataString(message), StringComparison.Ordinal);
+        Assert.Equal(5, (await healthy.SendAsync(Batches.ReferenceBatch(_rows, new Random(22), 5, "after"))).Accepted);
+    }
+
     [Fact]
     public async Task BytesThatAreNotABatch_EndThatStreamOnly()
     {

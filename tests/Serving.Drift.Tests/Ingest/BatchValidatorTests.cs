@@ -84,6 +84,20 @@ public sealed class BatchValidatorTests
     }
 
     [Fact]
+    public void Validate_RepeatedOutputName_Malformed()
+    {
+        var batch = Batch();
+        batch.Schemas[0].OutputNames.Add("p");
+        batch.Schemas[0].OutputSizes.Add(1);
+        foreach (var record in batch.Records)
+        {
+            record.Outputs.Add(0.7);
+        }
+
+        Assert.Contains("schema 0 repeats an output name", Assert.Throws<MalformedBatchException>(() => BatchValidator.Validate(Ingested.Batch(batch), 10)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Validate_TooManyRecords_Malformed()
     {
         Assert.Contains("at most 1 are accepted", Assert.Throws<MalformedBatchException>(() => BatchValidator.Validate(Ingested.Batch(Batch()), 1)).Message, StringComparison.Ordinal);
