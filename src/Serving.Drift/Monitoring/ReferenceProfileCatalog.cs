@@ -103,7 +103,10 @@ internal sealed partial class ReferenceProfileCatalog
             var profile = ReferenceProfileLoader.Load(path);
             if (profile.Model != model || profile.Version != version)
             {
+                // Scored, reported and counted under the folder's names: a profile copied from another model must not
+                // merge this version's windows and metrics into that model's.
                 Log.NamesDiffer(_logger, path, profile.Model, profile.Version, model, version);
+                profile = profile.Named(model, version);
             }
 
             Log.Loaded(_logger, model, version, profile.Features.Count, profile.Prediction.Name);

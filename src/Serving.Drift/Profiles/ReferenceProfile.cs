@@ -33,4 +33,7 @@ public sealed class ReferenceProfile
 
     /// <summary>How many input columns are numeric: the size of the KS test family (Bonferroni k).</summary>
     public int NumericFeatureCount { get; }
+
+    /// <summary>The same profile under another model name and version (the folder it was found in).</summary>
+    internal ReferenceProfile Named(string model, string version) => new(model, version, Rows, Features, Prediction);
 }
