@@ -201,6 +201,7 @@ internal sealed partial class FeatureLookup
         var rows = request.Ids.Length;
         var width = _fields.Length;
         var size = Target.DataType.ElementSize();
+        var single = Target.DataType != DataType.FP64;
         var rented = ArrayPool<byte>.Shared.Rent(rows * width * size);
         var values = new double[width];
         for (var r = 0; r < rows; r++)
@@ -240,8 +241,10 @@ internal sealed partial class FeatureLookup
 
             for (var k = 0; k < width; k++)
             {
+                // Not a number the model can take: NaN (missing, not numeric), ±Infinity, or past float's range for an
+                // FP32 input (1e39 would reach the model as Infinity): the default, and the row is flagged.
                 var v = request.RequestColumns[k] is { } column ? column[r] : entity?[k] ?? double.NaN;
-                if (double.IsNaN(v))
+                if (!double.IsFinite(v) || (single && !float.IsFinite((float)v)))
                 {
                     v = _defaults[k];
                     defaulted = true;

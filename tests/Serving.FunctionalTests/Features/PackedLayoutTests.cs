@@ -176,6 +176,34 @@ public sealed class PackedLayoutTests : IAsyncLifetime
         Assert.Equal("1", JsonDocument.Parse(text).RootElement.GetProperty("parameters").GetProperty("features_defaulted_rows").GetString());
     }
 
+    /// <summary>
+    /// A stored value that parses but is no number the model can take (±Infinity, or past float's range for tabular's
+    /// FP32 input) is defaulted and the row flagged, as "abc" is: before, it reached the model and the answer was
+    /// NaN probabilities, 200, and no flag.
+    /// </summary>
+    [Theory]
+    [InlineData("Infinity")]
+    [InlineData("-Infinity")]
+    [InlineData("1e999")]
+    [InlineData("1e39")]
+    public async Task StoredValueNotFinite_DefaultedAndFlagged_OutputsFinite(string value)
+    {
+        var packed = (string)(await _redis.Database.StringGetAsync("features:customer:2"))!;
+        var first = packed[..packed.IndexOf('\n', StringComparison.Ordinal)];
+        await _redis.Database.StringSetAsync("features:customer:9002", $"{first[..first.IndexOf('=', StringComparison.Ordinal)]}={value}\n{packed[(first.Length + 1)..]}");
+        var (server, repo) = await StartAsync(("near_cache_ttl_ms", "0"));
+        using var repoScope = repo;
+        await using var serverScope = server;
+
+        using var response = await server.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(FeatureTestData.EntityBody([9002, 2])));
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var root = JsonDocument.Parse(text).RootElement;
+        Assert.Equal("0", root.GetProperty("parameters").GetProperty("features_defaulted_rows").GetString());
+        Assert.All(root.GetProperty("outputs")[0].GetProperty("data").EnumerateArray(), v => Assert.Equal(JsonValueKind.Number, v.ValueKind));
+    }
+
     [Fact]
     public async Task RedisStopped_FailOpen_DefaultsFlaggedOverRestAndGrpc_RecoversAfter()
     {
