@@ -28,6 +28,7 @@ public static class WorkerServiceCollectionExtensions
         services.TryAddSingleton<WorkerMetrics>();
         services.TryAddSingleton<OnnxSessionFactory>();
         services.AddOptions<FeatureStoreOptions>().BindConfiguration(FeatureStoreOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FeatureStoreOptions>, FeatureStoreOptionsValidator>());
         services.TryAddSingleton<Serving.Worker.Features.RedisConnection>();
         services.TryAddSingleton<Serving.Worker.Features.FeatureStores>();
         services.TryAddSingleton<ModelVersionLoader>();

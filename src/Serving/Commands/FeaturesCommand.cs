@@ -57,11 +57,24 @@ internal static class FeaturesCommand
             return 2;
         }
 
+        if (batch < 1)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]serving features: --batch is {batch}; give the rows per pipelined batch, at least 1 (default 500)[/]");
+            return 2;
+        }
+
         var connection = redis ?? Environment.GetEnvironmentVariable("Serving__Features__Redis") ?? "127.0.0.1:6379";
+        if (RedisConnectionString.TryParse(connection, out var invalid) is not { } options)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]serving features: '{connection}' is not a Redis connection string ({invalid})[/]; give --redis {RedisConnectionString.Example}");
+            return 2;
+        }
+
+        options.ConnectTimeout = 3000;
         ConnectionMultiplexer multiplexer;
         try
         {
-            multiplexer = await ConnectionMultiplexer.ConnectAsync(connection + ",connectTimeout=3000").ConfigureAwait(false);
+            multiplexer = await ConnectionMultiplexer.ConnectAsync(options).ConfigureAwait(false);
         }
         catch (RedisConnectionException e)
         {
@@ -83,7 +96,7 @@ internal static class FeaturesCommand
                         reader, config, multiplexer.GetDatabase(), batch, new Progress<long>(n => task.Value = n), cancellationToken).ConfigureAwait(false);
                 }).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is FormatException or RedisException)
+            catch (Exception e) when (e is FormatException or RedisException or TimeoutException)
             {
                 AnsiConsole.MarkupLineInterpolated($"[red]serving features: {e.Message}[/] (writes are idempotent: fix and run again)");
                 return 1;

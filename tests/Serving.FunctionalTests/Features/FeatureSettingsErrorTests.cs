@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using Serving.Testing;
+
+namespace Serving.FunctionalTests.Features;
+
+/// <summary>
+/// A Redis connection string that isn't one, and a nonsense batch size, are refused at once with what to give instead:
+/// the worker used to start, report ready and leave its feature models loading for ever; <c>serving features load</c>
+/// printed a stack trace.
+/// </summary>
+public sealed class FeatureSettingsErrorTests
+{
+    [Theory]
+    [InlineData("foo=bar,,,:::")]
+    [InlineData("127.0.0.1:99999")]
+    [InlineData(",")]
+    public async Task WorkerStart_RedisNotAConnectionString_FailsNamingTheKey(string redis)
+    {
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() =>
+            WorkerServer.StartAsync(RepoPaths.Models, new Dictionary<string, string?> { ["Serving:Features:Redis"] = redis }));
+
+        Assert.Contains("Serving:Features:Redis is not a Redis connection string", error.Message, StringComparison.Ordinal);
+        Assert.Contains("e.g. 127.0.0.1:6379", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--redis", "foo=bar,,,:::", "is not a Redis connection string")]
+    [InlineData("--redis", "127.0.0.1:99999", "is not a Redis connection string")]
+    [InlineData("--redis", "", "is not a Redis connection string")]
+    [InlineData("--batch", "-5", "--batch is -5")]
+    [InlineData("--batch", "0", "--batch is 0")]
+    public async Task FeaturesLoad_BadSetting_ExitCode2_ReasonNoStackTrace(string option, string value, string message)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        string[] args = [Path.Combine(AppContext.BaseDirectory, "serving.dll"), "features", "load", "--model", "tabular",
+            "--file", Path.Combine(RepoPaths.Models, "tabular", "features.csv"), "--models", RepoPaths.Models, option, value];
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        info.Environment["COLUMNS"] = "300";
+        using var process = Process.Start(info)!;
+        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(process.ExitCode == 2, $"exit {process.ExitCode}: {output}");
+        Assert.Contains(message, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+}
