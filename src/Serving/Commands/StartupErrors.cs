@@ -7,7 +7,8 @@ namespace Serving.Commands;
 /// <summary>
 /// Turns what can stop a role from starting into one line that says what to change: a setting the validator
 /// refused, a setting that is not even of its type (the configuration binder's "Failed to convert…", which would
-/// otherwise end the process with a stack trace), a port already taken, or a file or folder it could not use.
+/// otherwise end the process with a stack trace), a port already taken, a bind address this machine doesn't have, a
+/// configuration file that isn't JSON, or a file or folder it could not use.
 /// </summary>
 internal static partial class StartupErrors
 {
@@ -20,11 +21,18 @@ internal static partial class StartupErrors
         OptionsValidationException v => "invalid configuration: " + string.Join("; ", v.Failures.Select(f => Annotation(v.OptionsType, f))),
         InvalidOperationException { InnerException: FormatException or ArgumentException or OverflowException } e
             when FailedConversion().Match(e.Message) is { Success: true } m => "invalid configuration: " + Conversion(m),
+        System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressNotAvailable } e => NotThisMachine(e),
+        IOException { InnerException: System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressNotAvailable } inner } => NotThisMachine(inner),
         IOException e when e.InnerException is System.Net.Sockets.SocketException || e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase) =>
             $"could not listen: {e.Message.TrimEnd('.')}. {ports.Holder} may hold it: stop it, or pick other ports with {ports.Options}.",
+        InvalidDataException e when e.Message.StartsWith("Failed to load configuration from file", StringComparison.Ordinal) =>
+            $"invalid configuration: {e.Message.TrimEnd('.')}{(e.InnerException is { } why ? $" ({why.Message.TrimEnd('.')})" : "")}. Fix the file (JSON) or move it away.",
         IOException e => e.Message,
         _ => null,
     };
+
+    private static string NotThisMachine(System.Net.Sockets.SocketException e) =>
+        $"could not listen: {e.Message.TrimEnd('.')}: the bind address is not one of this machine's. Use 0.0.0.0 (every address), 127.0.0.1, or an address this machine has (--bind).";
 
     /// <summary>How a command's ports are set (<paramref name="Options"/>), and what else likely holds one (<paramref name="Holder"/>).</summary>
     public sealed record PortHint(string Options, string Holder = "Another server");

@@ -97,6 +97,57 @@ public sealed class StartupErrorTests : IDisposable
         Assert.DoesNotContain("serving up: gateway ", output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A bind address this machine doesn't have (192.0.2.1, a documentation address): exit 2 and one line saying so and
+    /// what to give, not a SocketException's stack trace.
+    /// </summary>
+    [Theory]
+    [InlineData("worker")]
+    [InlineData("gateway")]
+    [InlineData("drift")]
+    [InlineData("up")]
+    public async Task BindAddressNotThisMachines_ExitTwo_SaysWhatToGive(string role)
+    {
+        string[] args = role switch
+        {
+            "worker" => ["worker", "--models", RepoPaths.Models, "--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0"],
+            "gateway" => ["gateway", "--worker", "127.0.0.1:1:2", "--data-dir", _dataDirectory, "--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0"],
+            "drift" => ["drift", "--models", RepoPaths.Models, "--archive", _dataDirectory, "--grpc-port", "0", "--rest-port", "0"],
+            _ => ["up", "--models", RepoPaths.Models, "--drift-archive", _dataDirectory, "--Serving:Gateway:DataDirectory=" + _dataDirectory,
+                "--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0", "--drift-grpc-port", "0", "--drift-rest-port", "0"],
+        };
+
+        var (code, output, error) = await ServingCli.RunAsync([.. args, "--bind", "192.0.2.1"]);
+
+        Assert.True(code == 2, $"exit {code}: {error}");
+        Assert.EndsWith(
+            "the bind address is not one of this machine's. Use 0.0.0.0 (every address), 127.0.0.1, or an address this machine has (--bind).",
+            error.Trim().Split('\n')[^1], StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output + error, StringComparison.Ordinal);
+    }
+
+    /// <summary>An appsettings.json that isn't JSON, in the folder the command runs in: exit 2 and one line naming the file.</summary>
+    [Fact]
+    public async Task ConfigurationFileNotJson_ExitTwo_NamesTheFile()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_dataDirectory, "cwd")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(folder, "appsettings.json"), "{\"Serving\": {");
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = folder };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "serving.dll"), "worker", "--models", RepoPaths.Models, "--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0" })
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(process.ExitCode == 2, $"exit {process.ExitCode}: {output}");
+        Assert.Contains($"serving: invalid configuration: Failed to load configuration from file '{Path.Combine(folder, "appsettings.json")}'", output, StringComparison.Ordinal);
+        Assert.Contains("Fix the file (JSON) or move it away.", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+
     /// <summary>A port already taken: exit 2 and one line that names the address, and the options that set this command's ports.</summary>
     [Theory]
     [InlineData("worker", "--rest-port", "Another server may hold it: stop it, or pick other ports with --rest-port, --grpc-port or --metrics-port.")]
