@@ -11,7 +11,7 @@ namespace Serving.Worker.Features;
 /// Hands each model version its feature lookup: Redis (one shared connection and breaker) when
 /// <c>Serving:Features:Redis</c> is set (the model's layout picks hashes or packed strings), else an in-memory store loaded from the model's CSV.
 /// </summary>
-internal sealed class FeatureStores(IOptions<FeatureStoreOptions> options, IServiceProvider services, ILoggerFactory loggers)
+internal sealed partial class FeatureStores(IOptions<FeatureStoreOptions> options, IServiceProvider services, ILoggerFactory loggers)
 {
     private readonly Lazy<(RedisConnection Connection, RedisFeatureStore Hashes, CircuitBreaker Breaker)> _redis = new(() =>
     {
@@ -55,10 +55,23 @@ internal sealed class FeatureStores(IOptions<FeatureStoreOptions> options, IServ
         }
         else
         {
-            store = InMemoryFeatureStore.Load(config.Csv is null ? null : Path.Combine(modelDirectory, config.Csv), config.KeyPattern!);
+            var refused = new List<FeatureCsv.BadRow>();
+            store = InMemoryFeatureStore.Load(config.Csv is null ? null : Path.Combine(modelDirectory, config.Csv), config.KeyPattern!, refused.Add);
+            if (refused.Count > 0)
+            {
+                // Their entities read as missing (defaults, flagged): say which lines, so the file can be fixed.
+                Log.RowsRefused(loggers.CreateLogger<FeatureStores>(), model, version, refused.Count, string.Join("; ", refused.Take(5).Select(r => $"line {r.Line}: {r.Reason}")));
+            }
+
             breaker = new CircuitBreaker(options.Value.BreakerFailures, options.Value.BreakerOpenFor, TimeProvider.System);
         }
 
         return new FeatureLookup(model, version, config, target, targetIndex, store, breaker, options.Value.Timeout, loggers.CreateLogger<FeatureLookup>());
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "Model {Model} version {Version}: features.csv has {Count} row(s) that don't parse, left out (their entities read as missing): {First}")]
+        public static partial void RowsRefused(ILogger logger, string model, long version, int count, string first);
     }
 }

@@ -9,22 +9,38 @@ internal sealed class InMemoryFeatureStore(FrozenDictionary<string, FrozenDictio
 
     public int Count => entities.Count;
 
-    /// <summary>Loads <paramref name="csvPath"/>; keys are <paramref name="keyPattern"/> with the id put in.</summary>
-    public static InMemoryFeatureStore Load(string? csvPath, string keyPattern)
+    /// <summary>
+    /// Loads <paramref name="csvPath"/>; keys are <paramref name="keyPattern"/> with the id put in. Rows that don't parse
+    /// are left out and reported through <paramref name="refused"/> (their entities then read as missing).
+    /// </summary>
+    /// <exception cref="Models.ModelConfigException">The file can't be read, or its header is not an id column and fields.</exception>
+    public static InMemoryFeatureStore Load(string? csvPath, string keyPattern, Action<FeatureCsv.BadRow>? refused = null)
     {
         var entities = new Dictionary<string, FrozenDictionary<string, double>>(StringComparer.Ordinal);
         if (csvPath is not null)
         {
-            using var reader = new StreamReader(csvPath);
-            var header = FeatureCsv.ReadHeader(reader.ReadLine() ?? "");
-            var lineNumber = 1;
-            while (reader.ReadLine() is { } line)
+            try
             {
-                lineNumber++;
-                if (line.Length > 0 && FeatureCsv.ParseLine(lineNumber, line, header) is FeatureCsv.Row row)
+                using var reader = new StreamReader(csvPath);
+                var header = FeatureCsv.ReadHeader(reader.ReadLine() ?? "");
+                var lineNumber = 1;
+                while (reader.ReadLine() is { } line)
                 {
-                    entities[FeatureKeys.Format(keyPattern, row.Id)] = header.Fields.Zip(row.Values).ToFrozenDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
+                    lineNumber++;
+                    switch (line.Length > 0 ? FeatureCsv.ParseLine(lineNumber, line, header) : null)
+                    {
+                        case FeatureCsv.Row row:
+                            entities[FeatureKeys.Format(keyPattern, row.Id)] = header.Fields.Zip(row.Values).ToFrozenDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
+                            break;
+                        case FeatureCsv.BadRow bad:
+                            refused?.Invoke(bad);
+                            break;
+                    }
                 }
+            }
+            catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
+            {
+                throw new Models.ModelConfigException($"features.csv {(e is FormatException ? e.Message : "could not be read")}: fix it and the model's versions load again");
             }
         }
 

@@ -189,7 +189,9 @@ internal sealed partial class ModelRepository : IDisposable
         foreach (var version in wanted)
         {
             var modelPath = Path.Combine(folders[version], "model.onnx");
-            var fingerprint = configStamp + "|" + Stamp(modelPath);
+            // The in-memory feature store reads features.csv: a change to it reloads the versions, as the config's does.
+            var fingerprint = configStamp + "|" + Stamp(modelPath)
+                + (_loader.ReadsFeatureCsv && config.Features?.Csv is { } csv ? "|" + Stamp(Path.Combine(directory, csv)) : "");
             var old = entry.Versions.GetValueOrDefault(version);
             if (old is not null && old.Fingerprint == fingerprint)
             {

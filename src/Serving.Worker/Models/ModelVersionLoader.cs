@@ -11,6 +11,9 @@ internal sealed partial class ModelVersionLoader(
     Microsoft.Extensions.Options.IOptions<Serving.Worker.Configuration.WorkerOptions> options,
     ILogger<ModelVersionLoader> logger)
 {
+    /// <summary>Whether a version reads its model's <c>features.csv</c> (the in-memory store: no Redis configured).</summary>
+    public bool ReadsFeatureCsv => !featureStores.UsesRedis;
+
     public ModelVersion Load(string model, long version, string modelPath, ModelConfig config, string fingerprint)
     {
         InferenceSession? session = null;
