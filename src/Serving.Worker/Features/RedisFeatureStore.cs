@@ -16,10 +16,13 @@ internal sealed class RedisFeatureStore(RedisConnection connection, int maxKeysP
 {
     // Per key: nil when the hash has none of the fields, else the values joined by '\n', a missing field as ''.
     // A newline inside a value becomes a space, which keeps the values in place and parses as the value did.
+    // A key that holds another type (WRONGTYPE) is nil too, an entity not in the store: with redis.call its error
+    // failed the whole script, and the lookup of every entity in the batch was taken for a store outage.
     private const string Script = """
         local out = {}
         for i = 1, #KEYS do
-          local values = redis.call('HMGET', KEYS[i], unpack(ARGV))
+          local values = redis.pcall('HMGET', KEYS[i], unpack(ARGV))
+          if values.err then values = {} end
           local any = false
           for j = 1, #values do
             local v = values[j]

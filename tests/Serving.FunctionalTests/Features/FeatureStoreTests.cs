@@ -138,6 +138,29 @@ public sealed class FeatureStoreTests : IAsyncLifetime
         Assert.Null(fetched[3]); // a hash with none of the fields is not
     }
 
+    /// <summary>
+    /// A key that holds another type than a hash (WRONGTYPE) is an entity the store doesn't have: before, its error failed
+    /// the whole batch's lookup, which was taken for a store outage (503 with fail_closed, and the breaker opened for
+    /// every entity).
+    /// </summary>
+    [Fact]
+    public async Task KeyOfAnotherType_ReadAsMissing_TheBatchsOtherEntitiesRead()
+    {
+        await _redis.Database.HashSetAsync("typed:1", [new("a", "1.5"), new("b", "2.5")]);
+        await _redis.Database.StringSetAsync("typed:2", "not a hash");
+        await _redis.Database.ListRightPushAsync("typed:3", "x");
+        await _redis.Database.HashSetAsync("typed:4", [new("a", "4"), new("b", "5")]);
+        using var connection = new RedisConnection(Microsoft.Extensions.Options.Options.Create(new Serving.Worker.Configuration.FeatureStoreOptions { Redis = _redis.ConnectionString }));
+        var store = new RedisFeatureStore(connection, maxKeysPerCall: 8);
+
+        var fetched = await store.FetchAsync(["typed:1", "typed:2", "typed:3", "typed:4"], ["a", "b"], CancellationToken.None);
+
+        Assert.Equal([1.5, 2.5], Assert.IsType<double[]>(fetched[0]));
+        Assert.Null(fetched[1]);
+        Assert.Null(fetched[2]);
+        Assert.Equal([4.0, 5.0], Assert.IsType<double[]>(fetched[3]));
+    }
+
     [Fact]
     public async Task ConcurrentRequestsBatchedTogether_OneRedisCallPerBatch()
     {
