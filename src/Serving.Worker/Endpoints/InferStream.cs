@@ -77,6 +77,17 @@ internal sealed partial class InferStream(
         {
             failure = e; // an unreadable message: its status, once the answers owed are out
         }
+        catch (IOException e) when (!cancellationToken.IsCancellationRequested && e.Message.StartsWith("Message too large", StringComparison.Ordinal))
+        {
+            // grpc-dotnet's framing, a message header declaring 2 GiB or more (told apart from a caller that went away,
+            // also an IOException, by its text): it was UNKNOWN "Exception was thrown by handler".
+            failure = new RpcException(new Status(StatusCode.ResourceExhausted, "a message's gRPC frame header declares a length of 2 GiB or more: over the size allowed (Serving:Worker:MaxRequestBytes)"));
+        }
+        catch (InvalidDataException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // grpc-dotnet's framing: a compressed flag other than 0 or 1, or a message its grpc-encoding can't inflate.
+            failure = new RpcException(new Status(StatusCode.InvalidArgument, $"a message of the stream could not be read ({e.Message.TrimEnd('.')})"));
+        }
         catch (Exception e) when (e is OperationCanceledException or IOException && cancellationToken.IsCancellationRequested)
         {
             // The caller went away or the deadline passed: the requests still running are cancelled with it.

@@ -151,6 +151,42 @@ public sealed class StreamInferTests(SharedWorkerFixture fixture)
         Assert.Equal("before", Assert.Single(answers).InferResponse.Id);
     }
 
+    /// <summary>
+    /// A message header grpc-dotnet can't read ends the stream with the right status after the answers owed: a length of
+    /// 2 GiB or more RESOURCE_EXHAUSTED, a compressed flag other than 0 or 1 INVALID_ARGUMENT. Both were UNKNOWN.
+    /// </summary>
+    [Theory]
+    [InlineData(new byte[] { 0, 0xFF, 0xFF, 0xFF, 0xFF, 0x0A, 0x00 }, StatusCode.ResourceExhausted, "declares a length of 2 GiB or more")]
+    [InlineData(new byte[] { 0, 0x80, 0, 0, 0 }, StatusCode.ResourceExhausted, "declares a length of 2 GiB or more")]
+    [InlineData(new byte[] { 2, 0, 0, 0, 0 }, StatusCode.InvalidArgument, "could not be read")]
+    public async Task MalformedFrameHeader_EndsTheCallWithItsStatus_AfterTheAnswersOwed(byte[] header, StatusCode expected, string reason)
+    {
+        var before = Identity("before", 1, 2, new Random(1)).ToByteArray();
+        var body = new byte[5 + before.Length + header.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(body.AsSpan(1), (uint)before.Length);
+        before.CopyTo(body, 5);
+        header.CopyTo(body, 5 + before.Length);
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{fixture.Server.Listeners.GrpcPort}/inference.GRPCInferenceService/ModelStreamInfer")
+        {
+            Version = System.Net.HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent(body),
+        };
+        request.Content.Headers.ContentType = new("application/grpc");
+        request.Headers.TE.ParseAdd("trailers");
+
+        using var response = await http.SendAsync(request);
+        var answer = await response.Content.ReadAsByteArrayAsync();
+
+        var status = response.TrailingHeaders.GetValues("grpc-status").Single();
+        var message = Uri.UnescapeDataString(response.TrailingHeaders.GetValues("grpc-message").Single());
+        Assert.True(status == ((int)expected).ToString(System.Globalization.CultureInfo.InvariantCulture), $"grpc-status {status}: {message}");
+        Assert.Contains(reason, message, StringComparison.Ordinal);
+        var first = ModelStreamInferResponse.Parser.ParseFrom(answer.AsSpan(5, (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(answer.AsSpan(1))));
+        Assert.Equal("before", first.InferResponse.Id);
+    }
+
     [Fact]
     public async Task MessageOverTheSizeLimit_EndsTheCallResourceExhausted()
     {
