@@ -35,6 +35,8 @@ internal sealed partial class ArchiveWriter : IDisposable
     private readonly List<FileStream> _retired = [];
     private FileStream? _file;
     private long _fileBytes;
+    private FileStream? _batchFile;
+    private long _batchFileStart;
     private DateTimeOffset _openedAt;
     private int _counter;
 
@@ -53,6 +55,10 @@ internal sealed partial class ArchiveWriter : IDisposable
 
     /// <summary>fsyncs run so far (on the flusher's thread): one per batch, and one per file a batch rotated away from.</summary>
     internal long DiskFlushes => _flusher.Completed;
+
+    /// <summary>Opens an archive file for writing (a test's stand-in may fail part way, as a full disk does).</summary>
+    internal Func<string, FileStream> OpenFile { get; init; } =
+        path => new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0);
 
     /// <summary>The file being written, if any.</summary>
     public string? CurrentFile => _file?.Name;
@@ -82,6 +88,7 @@ internal sealed partial class ArchiveWriter : IDisposable
         try
         {
             var receivedAt = _time.GetUtcNow();
+            (_batchFile, _batchFileStart) = (_file, _fileBytes);
             Format(entries, receivedAt);
             WriteLines(receivedAt);
             if (_options.FlushToDisk)
@@ -103,13 +110,16 @@ internal sealed partial class ArchiveWriter : IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // The batch is not acknowledged (the sender re-sends it); the next write starts a fresh file.
+            // The batch is not acknowledged (the sender re-sends it); the next write starts a fresh file. What the
+            // batch wrote to the file it ends in goes: a full disk leaves half a line, which no reader can parse.
+            CutBatch();
             AbandonFile();
             throw;
         }
         finally
         {
             CloseRetired();
+            _batchFile = null;
             _lines.Reset();
             _lineEnds.Clear();
             _prefixes.Clear();
@@ -219,7 +229,7 @@ internal sealed partial class ArchiveWriter : IDisposable
             try
             {
                 // Unbuffered: each batch arrives as one large write, which goes straight to the OS.
-                _file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0);
+                _file = OpenFile(path);
                 _fileBytes = 0;
                 _openedAt = now;
                 return;
@@ -276,6 +286,25 @@ internal sealed partial class ArchiveWriter : IDisposable
         _file = null;
     }
 
+    // Back to the file's length before the batch (0 for a file the batch opened): its lines were never acknowledged.
+    // Lines it wrote to files it rotated away from stay (whole lines); the re-sent batch writes them again.
+    private void CutBatch()
+    {
+        if (_file is null)
+        {
+            return;
+        }
+
+        try
+        {
+            _file.SetLength(ReferenceEquals(_file, _batchFile) ? _batchFileStart : 0);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.CutFailed(_logger, _file.Name, e);
+        }
+    }
+
     private void AbandonFile()
     {
         try
@@ -297,5 +326,8 @@ internal sealed partial class ArchiveWriter : IDisposable
 
         [LoggerMessage(2, LogLevel.Warning, "Prediction archive: closing {File} failed")]
         public static partial void CloseFailed(ILogger logger, string file, Exception exception);
+
+        [LoggerMessage(3, LogLevel.Error, "Prediction archive: {File} could not be cut back to its last whole line after a failed write; its end may hold part of a line")]
+        public static partial void CutFailed(ILogger logger, string file, Exception exception);
     }
 }

@@ -159,6 +159,38 @@ public sealed class ArchiveWriterTests
         Assert.Contains("run-2", File.ReadAllText(files[1]), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The disk fills part way through a batch: the batch fails (unacknowledged, the sender re-sends it) and the file is
+    /// cut back to the whole lines before it. Before, the file kept half a line at its end, which no reader can parse.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AppendAsync_DiskFullPartWay_FileCutBackToTheLinesBefore_NextBatchGoesToANewFile(bool flushToDisk)
+    {
+        using var folder = new TempFolder();
+        var opened = 0;
+        var writer = new ArchiveWriter(
+            new ArchiveOptions { Directory = folder.Path, FlushToDisk = flushToDisk }, TimeProvider.System, new DriftMetrics(), NullLogger<ArchiveWriter>.Instance)
+        {
+            OpenFile = path => new FillingFileStream(path, room: ++opened == 1 ? 3000 : long.MaxValue),
+        };
+        using var _ = writer;
+        await writer.AppendAsync([.. Enumerable.Range(0, 5).Select(i => Entry($"first-{i}"))], CancellationToken.None);
+        var firstFile = writer.CurrentFile!;
+        var whole = new FileInfo(firstFile).Length;
+        Assert.InRange(whole, 1, 2999);
+
+        await Assert.ThrowsAsync<IOException>(() => writer.AppendAsync([.. Enumerable.Range(0, 20).Select(i => Entry($"second-{i}"))], CancellationToken.None));
+
+        Assert.Equal(whole, new FileInfo(firstFile).Length);
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"first-{i}"), File.ReadAllLines(firstFile).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("request_id").GetString()));
+
+        await writer.AppendAsync([.. Enumerable.Range(0, 20).Select(i => Entry($"second-{i}"))], CancellationToken.None);
+        Assert.NotEqual(firstFile, writer.CurrentFile);
+        Assert.Equal(20, File.ReadAllLines(writer.CurrentFile!).Select(l => JsonDocument.Parse(l)).Count());
+    }
+
     [Fact]
     public void EnsureWritable_CreatesTheFolder()
     {
@@ -182,6 +214,26 @@ public sealed class ArchiveWriterTests
     {
         options.Directory = folder.Path;
         return new ArchiveWriter(options, time ?? TimeProvider.System, new DriftMetrics(), NullLogger<ArchiveWriter>.Instance);
+    }
+
+    // A file on a disk with `room` bytes left: a write past it writes what fits, then fails as a full disk does.
+    private sealed class FillingFileStream(string path, long room) : FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0)
+    {
+        private long _room = room;
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            if (buffer.Length <= _room)
+            {
+                base.Write(buffer);
+                _room -= buffer.Length;
+                return;
+            }
+
+            base.Write(buffer[..(int)_room]);
+            _room = 0;
+            throw new IOException("No space left on device");
+        }
     }
 
     private static ArchiveEntry Entry(string id) => new(Schema, Ingested.Record(Records.Record([1, 2], [0.5, 0.5], id)), ArchiveStatus.Scored);
