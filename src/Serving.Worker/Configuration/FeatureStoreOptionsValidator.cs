@@ -7,13 +7,8 @@ namespace Serving.Worker.Configuration;
 internal sealed class FeatureStoreOptionsValidator : IValidateOptions<FeatureStoreOptions>
 {
     public ValidateOptionsResult Validate(string? name, FeatureStoreOptions options) =>
-        string.IsNullOrEmpty(options.Redis) || RedisConnectionString.TryParse(options.Redis, out _) is not null
+        string.IsNullOrEmpty(options.Redis) || RedisConnectionString.TryParse(options.Redis, out var error) is not null
             ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail(Message(options.Redis));
-
-    private static string Message(string redis)
-    {
-        RedisConnectionString.TryParse(redis, out var error);
-        return $"{FeatureStoreOptions.Section}:Redis is not a Redis connection string ({error}); give {RedisConnectionString.Example}, or leave it empty for the in-memory store.";
-    }
+            : ValidateOptionsResult.Fail(
+                $"{FeatureStoreOptions.Section}:Redis is not a Redis connection string ({error}); give {RedisConnectionString.Example}, or leave it empty for the in-memory store.");
 }

@@ -56,7 +56,15 @@ internal sealed partial class FeatureStores(IOptions<FeatureStoreOptions> option
         else
         {
             var refused = new List<FeatureCsv.BadRow>();
-            store = InMemoryFeatureStore.Load(config.Csv is null ? null : Path.Combine(modelDirectory, config.Csv), config.KeyPattern!, refused.Add);
+            try
+            {
+                store = InMemoryFeatureStore.Load(config.Csv is null ? null : Path.Combine(modelDirectory, config.Csv), config.KeyPattern!, refused.Add);
+            }
+            catch (ModelConfigException e)
+            {
+                throw new ModelConfigException($"model '{model}' version {version}: {e.Message}");
+            }
+
             if (refused.Count > 0)
             {
                 // Their entities read as missing (defaults, flagged): say which lines, so the file can be fixed.

@@ -40,7 +40,7 @@ internal sealed class InMemoryFeatureStore(FrozenDictionary<string, FrozenDictio
             }
             catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
             {
-                throw new Models.ModelConfigException($"features.csv {(e is FormatException ? e.Message : "could not be read")}: fix it and the model's versions load again");
+                throw new Models.ModelConfigException($"features.csv: {(e is FormatException ? e.Message : "it could not be read")}; fix it and the model's versions load again");
             }
         }
 

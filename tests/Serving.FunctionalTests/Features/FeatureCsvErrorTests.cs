@@ -26,7 +26,7 @@ public sealed class FeatureCsvErrorTests
         {
             var text = await response.Content.ReadAsStringAsync();
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-            Assert.Contains("features.csv the header must name an id column and at least one field", text, StringComparison.Ordinal);
+            Assert.Contains("model 'tabular' version 1: features.csv: the header must name an id column and at least one field", text, StringComparison.Ordinal);
         }
 
         await File.WriteAllTextAsync(csv, good);

@@ -26,8 +26,8 @@ public sealed class InMemoryFeatureStoreTests : IDisposable
     }
 
     [Theory]
-    [InlineData("garbage,,,\n1,2\n", "features.csv the header must name an id column")]
-    [InlineData("\"id,a\n1,2\n", "features.csv the header is not valid CSV")]
+    [InlineData("garbage,,,\n1,2\n", "features.csv: the header must name an id column")]
+    [InlineData("\"id,a\n1,2\n", "features.csv: the header is not valid CSV")]
     public async Task Load_HeaderNotIdAndFields_ModelConfigErrorNamingTheFile(string text, string message)
     {
         await File.WriteAllTextAsync(_csv, text);
