@@ -125,15 +125,7 @@ public sealed class BadInputTests
         BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)zipped.Length);
         zipped.ToArray().CopyTo(frame, 5);
         using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(new Uri(drift.Endpoint), "/serving.logs.v1.PredictionLogService/Ingest"))
-        {
-            Version = HttpVersion.Version20,
-            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = new ByteArrayContent(frame),
-        };
-        request.Content.Headers.ContentType = new("application/grpc");
-        request.Headers.Add("grpc-encoding", "gzip");
-        request.Headers.TE.ParseAdd("trailers");
+        using var request = RawIngest(drift, frame, "gzip");
 
         using var response = await http.SendAsync(request);
         var body = await response.Content.ReadAsByteArrayAsync();
@@ -166,19 +158,7 @@ public sealed class BadInputTests
         await using var healthy = new IngestClient(drift);
         Assert.Equal(5, (await healthy.SendAsync(Batches.ReferenceBatch(_rows, new Random(21), 5, "before"))).Accepted);
         using var http = new HttpClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(new Uri(drift.Endpoint), "/serving.logs.v1.PredictionLogService/Ingest"))
-        {
-            Version = HttpVersion.Version20,
-            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = new ByteArrayContent(body),
-        };
-        request.Content.Headers.ContentType = new("application/grpc");
-        if (encoding.Length > 0)
-        {
-            request.Headers.Add("grpc-encoding", encoding);
-        }
-
-        request.Headers.TE.ParseAdd("trailers");
+        using var request = RawIngest(drift, body, encoding);
 
         using var response = await http.SendAsync(request);
         await response.Content.ReadAsByteArrayAsync();
@@ -210,5 +190,24 @@ public sealed class BadInputTests
         Assert.Equal(5, (await healthy.SendAsync(Batches.ReferenceBatch(_rows, new Random(9), 5, "after"))).Accepted);
         await using var fresh = new IngestClient(drift);
         Assert.Equal(5, (await fresh.SendAsync(Batches.ReferenceBatch(_rows, new Random(10), 5, "fresh"))).Accepted);
+    }
+
+    // An Ingest call whose body is exactly these bytes (gRPC frames as given), over HTTP/2, as a gRPC client sends it.
+    private static HttpRequestMessage RawIngest(DriftServer drift, byte[] body, string encoding)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(new Uri(drift.Endpoint), "/serving.logs.v1.PredictionLogService/Ingest"))
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent(body),
+        };
+        request.Content.Headers.ContentType = new("application/grpc");
+        if (encoding.Length > 0)
+        {
+            request.Headers.Add("grpc-encoding", encoding);
+        }
+
+        request.Headers.TE.ParseAdd("trailers");
+        return request;
     }
 }
