@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Serving.Protocol.Tensors;
@@ -283,6 +284,18 @@ internal static class ModelConfigLoader
         if (f.Defaults?.Keys.FirstOrDefault(k => !f.Fields.Contains(k)) is { } unknown)
         {
             throw new ModelConfigException($"{where("features.defaults")} names '{unknown}', which is not a field");
+        }
+
+        // A default stands in for a value the store lacks or can't give as a number: it must be one the model takes
+        // (.nan or .inf would turn every defaulted row's answer into NaN).
+        if (!double.IsFinite(f.Default))
+        {
+            throw new ModelConfigException($"{where("features.default")} is {f.Default.ToString(CultureInfo.InvariantCulture)}; a default must be a finite number");
+        }
+
+        if (f.Defaults?.FirstOrDefault(d => !double.IsFinite(d.Value)) is { Key: { } field, Value: var value })
+        {
+            throw new ModelConfigException($"{where("features.defaults")} gives '{field}' {value.ToString(CultureInfo.InvariantCulture)}; a default must be a finite number");
         }
 
         if (f.Csv is { } csv && (!ModelNames.IsValidName(csv) || !File.Exists(Path.Combine(directory, csv))))

@@ -490,6 +490,26 @@ public sealed class ModelConfigLoaderTests : IDisposable
         Assert.Contains("layout: hash", e.Message);
     }
 
+    /// <summary>A default stands in for a missing value: .nan or .inf there would make every defaulted row's answer NaN.</summary>
+    [Theory]
+    [InlineData("  default: .nan\n", "'features.default' is NaN; a default must be a finite number")]
+    [InlineData("  default: .inf\n", "'features.default' is Infinity; a default must be a finite number")]
+    [InlineData("  defaults: { b: -.inf }\n", "'features.defaults' gives 'b' -Infinity; a default must be a finite number")]
+    [InlineData("  defaults: { a: 1.5, b: .NaN }\n", "'features.defaults' gives 'b' NaN; a default must be a finite number")]
+    public void Load_FeatureDefaultNotFinite_ThrowsNamingTheField(string extra, string message)
+    {
+        Assert.Contains(message, LoadYamlFails(FeaturesYaml(extra)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_FeatureDefaultsFinite_Load()
+    {
+        var features = ModelConfigLoader.Load("m", _temp.Write("m/model.yaml", FeaturesYaml("  default: -2.5e10\n  defaults: { b: 0.125 }\n"))).Features!;
+
+        Assert.Equal(-2.5e10, features.Default);
+        Assert.Equal(0.125, features.Defaults!["b"]);
+    }
+
     [Fact]
     public void Load_HashLayoutWithSeparatorInAFieldName_Loads()
     {
