@@ -14,6 +14,7 @@ internal static class ModelConfigLoader
 {
     private static readonly IDeserializer Yaml = new DeserializerBuilder()
         .WithNamingConvention(UnderscoredNamingConvention.Instance)
+        .WithDuplicateKeyChecking()
         .Build();
 
     /// <summary>dynamic_batching.default_timeout_ms's largest value: one day, past which a caller's timeout means none too.</summary>

@@ -80,7 +80,8 @@ internal static class BatchingServer
         {
             var source = Directory.Exists(Path.Combine(RepoPaths.Models, model)) ? RepoPaths.Models : RepoPaths.TestModels;
             RepoPaths.CopyDirectory(Path.Combine(source, model), Path.Combine(repo.Path, model));
-            await File.AppendAllTextAsync(Path.Combine(repo.Path, model, "model.yaml"), "\ndynamic_batching:\n" + batchingYaml);
+            var yaml = Path.Combine(repo.Path, model, "model.yaml");
+            await File.WriteAllTextAsync(yaml, ModelYaml.WithSection(File.Exists(yaml) ? await File.ReadAllTextAsync(yaml) : "", "dynamic_batching", batchingYaml));
         }
 
         return repo;

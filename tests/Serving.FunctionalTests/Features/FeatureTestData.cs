@@ -43,7 +43,7 @@ internal static class FeatureTestData
 
         if (batching.Length > 0)
         {
-            yaml += "\ndynamic_batching:\n" + batching;
+            yaml = ModelYaml.WithSection(yaml, "dynamic_batching", batching);
         }
 
         await File.WriteAllTextAsync(yamlPath, yaml);

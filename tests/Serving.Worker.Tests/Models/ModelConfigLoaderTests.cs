@@ -501,6 +501,17 @@ public sealed class ModelConfigLoaderTests : IDisposable
         Assert.Contains(message, LoadYamlFails(FeaturesYaml(extra)).Message, StringComparison.Ordinal);
     }
 
+    /// <summary>A key given twice (the second silently won) is refused, naming the line: one of the two was a mistake.</summary>
+    [Fact]
+    public void Load_KeyGivenTwice_ThrowsNamingTheLine()
+    {
+        var e = LoadYamlFails("max_batch_size: 8\nmax_batch_size: 0\n");
+
+        Assert.Contains("model.yaml", e.Message, StringComparison.Ordinal);
+        Assert.Contains("line 2", e.Message, StringComparison.Ordinal);
+        Assert.Contains("max_batch_size", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Load_FeatureDefaultsFinite_Load()
     {
