@@ -111,7 +111,7 @@ internal sealed partial class ModelRepository : IDisposable
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         if (!Directory.Exists(_root))
         {
-            Log.RepositoryMissing(_logger, _root);
+            Log.RepositoryMissing(_logger, _root, File.Exists(_root) ? "is a file, not a folder" : "does not exist");
             return result;
         }
 
@@ -276,8 +276,8 @@ internal sealed partial class ModelRepository : IDisposable
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Model repository {Root} does not exist; no models are served")]
-        public static partial void RepositoryMissing(ILogger logger, string root);
+        [LoggerMessage(1, LogLevel.Warning, "Model repository {Root} {What}; no models are served (give --models the folder that holds <model>/<version>/model.onnx)")]
+        public static partial void RepositoryMissing(ILogger logger, string root, string what);
 
         [LoggerMessage(2, LogLevel.Error, "Model {Model}: configuration rejected: {Reason}")]
         public static partial void ConfigFailed(ILogger logger, string model, string reason);

@@ -41,7 +41,7 @@ internal static class FeaturesCommand
 
         if (!file.Exists)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]serving features: {file.FullName} does not exist[/]");
+            AnsiConsole.MarkupLineInterpolated($"[red]serving features: {file.FullName} {(Directory.Exists(file.FullName) ? "is a folder: give --file the CSV file" : "does not exist")}[/]");
             return 2;
         }
 

@@ -31,7 +31,7 @@ internal static class InferCommand
             var file = result.GetRequiredValue(input);
             if (!file.Exists)
             {
-                await Console.Error.WriteLineAsync($"serving infer: {file.FullName} does not exist").ConfigureAwait(false);
+                await Console.Error.WriteLineAsync($"serving infer: {file.FullName} {(Directory.Exists(file.FullName) ? "is a folder: give the request's JSON file" : "does not exist")}").ConfigureAwait(false);
                 return 2;
             }
 

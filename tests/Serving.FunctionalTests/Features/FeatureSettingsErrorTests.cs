@@ -25,6 +25,7 @@ public sealed class FeatureSettingsErrorTests
     }
 
     [Theory]
+    [InlineData("--file", "(a folder)", "is a folder: give --file the CSV file")]
     [InlineData("--redis", "foo=bar,,,:::", "is not a Redis connection string")]
     [InlineData("--redis", "127.0.0.1:99999", "is not a Redis connection string")]
     [InlineData("--redis", "", "is not a Redis connection string")]
@@ -33,8 +34,9 @@ public sealed class FeatureSettingsErrorTests
     public async Task FeaturesLoad_BadSetting_ExitCode2_ReasonNoStackTrace(string option, string value, string message)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var file = option == "--file" ? RepoPaths.Models : Path.Combine(RepoPaths.Models, "tabular", "features.csv");
         string[] args = [Path.Combine(AppContext.BaseDirectory, "serving.dll"), "features", "load", "--model", "tabular",
-            "--file", Path.Combine(RepoPaths.Models, "tabular", "features.csv"), "--models", RepoPaths.Models, option, value];
+            "--file", file, "--models", RepoPaths.Models, .. option == "--file" ? Array.Empty<string>() : [option, value]];
         foreach (var a in args)
         {
             info.ArgumentList.Add(a);

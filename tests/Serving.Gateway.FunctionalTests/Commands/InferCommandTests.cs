@@ -38,6 +38,17 @@ public sealed class InferCommandTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task InputIsAFolder_ExitTwo_SaysSo()
+    {
+        var folder = Path.GetDirectoryName(Golden)!;
+
+        var (code, _, error) = await ServingCli.RunAsync("infer", "tabular", "--input", folder, "--grpc", "127.0.0.1:1");
+
+        Assert.Equal(2, code);
+        Assert.Contains($"{folder} is a folder: give the request's JSON file", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task NothingListening_ExitTwo_SaysItCouldNotReachIt()
     {
         var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

@@ -148,6 +148,39 @@ public sealed class StartupErrorTests : IDisposable
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
     }
 
+    /// <summary>A worker given a file for its model repository says so (it said "does not exist"), and what to give.</summary>
+    [Fact]
+    public async Task Worker_ModelRepositoryIsAFile_LogSaysItIsAFile()
+    {
+        var file = Path.Combine(_dataDirectory, "not-a-folder");
+        await File.WriteAllTextAsync(file, "x");
+        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "serving.dll"), "worker", "--models", file, "--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0" })
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        using var process = System.Diagnostics.Process.Start(info)!;
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            string? line;
+            var seen = new System.Text.StringBuilder();
+            while ((line = await process.StandardOutput.ReadLineAsync(timeout.Token)) is not null && !line.Contains("no models are served", StringComparison.Ordinal))
+            {
+                seen.AppendLine(line);
+            }
+
+            Assert.True(line is not null, $"no warning about the repository: {seen}");
+            Assert.Contains($"Model repository {file} is a file, not a folder; no models are served (give --models the folder that holds <model>/<version>/model.onnx)", line, StringComparison.Ordinal);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
     /// <summary>A port already taken: exit 2 and one line that names the address, and the options that set this command's ports.</summary>
     [Theory]
     [InlineData("worker", "--rest-port", "Another server may hold it: stop it, or pick other ports with --rest-port, --grpc-port or --metrics-port.")]
