@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Serving.Testing;
 
@@ -33,21 +32,11 @@ public sealed class FeatureSettingsErrorTests
     [InlineData("--batch", "0", "--batch is 0")]
     public async Task FeaturesLoad_BadSetting_ExitCode2_ReasonNoStackTrace(string option, string value, string message)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         var file = option == "--file" ? RepoPaths.Models : Path.Combine(RepoPaths.Models, "tabular", "features.csv");
-        string[] args = [Path.Combine(AppContext.BaseDirectory, "serving.dll"), "features", "load", "--model", "tabular",
-            "--file", file, "--models", RepoPaths.Models, .. option == "--file" ? Array.Empty<string>() : [option, value]];
-        foreach (var a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
+        var (code, output) = await ServingRun.RunAsync(
+            ["features", "load", "--model", "tabular", "--file", file, "--models", RepoPaths.Models, .. option == "--file" ? Array.Empty<string>() : [option, value]]);
 
-        info.Environment["COLUMNS"] = "300";
-        using var process = Process.Start(info)!;
-        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-
-        Assert.True(process.ExitCode == 2, $"exit {process.ExitCode}: {output}");
+        Assert.True(code == 2, $"exit {code}: {output}");
         Assert.Contains(message, output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
     }

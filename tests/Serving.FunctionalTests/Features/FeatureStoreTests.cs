@@ -372,18 +372,9 @@ public sealed class FeatureStoreTests : IAsyncLifetime
         var csv = Path.Combine(temp.Path, "f.csv");
         await File.WriteAllTextAsync(csv, $"customer_id,{string.Join(",", fields)}\n7001,{good}\n7002,oops\n7003,{good}\n");
 
-        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "serving.dll"), "features", "load", "--model", "tabular", "--file", csv, "--models", RepoPaths.Models, "--redis", _redis.ConnectionString })
-        {
-            info.ArgumentList.Add(a);
-        }
+        var (code, output) = await ServingRun.RunAsync(["features", "load", "--model", "tabular", "--file", csv, "--models", RepoPaths.Models, "--redis", _redis.ConnectionString]);
 
-        info.Environment["COLUMNS"] = "200";
-        using var process = System.Diagnostics.Process.Start(info)!;
-        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-
-        Assert.True(process.ExitCode == 3, output);
+        Assert.True(code == 3, output);
         Assert.Contains("wrote 2 entities, refused 1 rows", output, StringComparison.Ordinal);
         // The table of refused rows: line 3 of the file (7002), and why.
         Assert.Matches(@"│ *3 *│ *2 columns, the header has 31", output);

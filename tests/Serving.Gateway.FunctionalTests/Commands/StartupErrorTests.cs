@@ -132,17 +132,9 @@ public sealed class StartupErrorTests : IDisposable
     {
         var folder = Directory.CreateDirectory(Path.Combine(_dataDirectory, "cwd")).FullName;
         await File.WriteAllTextAsync(Path.Combine(folder, "appsettings.json"), "{\"Serving\": {");
-        var info = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = folder };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "serving.dll"), "worker", "--models", RepoPaths.Models, "--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0" })
-        {
-            info.ArgumentList.Add(a);
-        }
+        var (code, output) = await ServingRun.RunAsync(["worker", "--models", RepoPaths.Models, "--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0"], folder);
 
-        using var process = System.Diagnostics.Process.Start(info)!;
-        var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-
-        Assert.True(process.ExitCode == 2, $"exit {process.ExitCode}: {output}");
+        Assert.True(code == 2, $"exit {code}: {output}");
         Assert.Contains($"serving: invalid configuration: Failed to load configuration from file '{Path.Combine(folder, "appsettings.json")}'", output, StringComparison.Ordinal);
         Assert.Contains("Fix the file (JSON) or move it away.", output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
