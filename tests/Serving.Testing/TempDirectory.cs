@@ -13,6 +13,18 @@ public sealed class TempDirectory : IDisposable
     /// <summary>The folder.</summary>
     public string Path { get; }
 
+    /// <summary>A path below the folder.</summary>
+    public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
+
+    /// <summary>Writes <paramref name="text"/> to a file below the folder, creating its parent folders.</summary>
+    public string Write(string relativePath, string text)
+    {
+        var full = System.IO.Path.Combine(Path, relativePath);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+        File.WriteAllText(full, text);
+        return full;
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

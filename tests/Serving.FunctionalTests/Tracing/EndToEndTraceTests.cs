@@ -131,26 +131,4 @@ public sealed class EndToEndTraceTests
 
         throw new Xunit.Sdk.XunitException("never saw " + what);
     }
-
-    /// <summary>The in-memory exporter wants an ICollection; a queue keeps it safe across threads.</summary>
-    private sealed class SpanQueue(ConcurrentQueue<Activity> queue) : ICollection<Activity>
-    {
-        public int Count => queue.Count;
-
-        public bool IsReadOnly => false;
-
-        public void Add(Activity item) => queue.Enqueue(item);
-
-        public void Clear() => queue.Clear();
-
-        public bool Contains(Activity item) => queue.Contains(item);
-
-        public void CopyTo(Activity[] array, int arrayIndex) => queue.CopyTo(array, arrayIndex);
-
-        public bool Remove(Activity item) => throw new NotSupportedException();
-
-        public IEnumerator<Activity> GetEnumerator() => queue.GetEnumerator();
-
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => queue.GetEnumerator();
-    }
 }

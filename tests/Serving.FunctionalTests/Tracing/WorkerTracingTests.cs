@@ -13,7 +13,7 @@ public sealed class WorkerTracingTests
     public async Task RestAndGrpc_TraceparentCarriedThrough_WorkerSpansAreChildrenOfTheRequestSpan()
     {
         var spans = new ConcurrentQueue<Activity>();
-        await using var server = await WorkerServer.StartAsync(RepoPaths.Models, tracing: t => t.AddInMemoryExporter(new QueueCollection(spans)));
+        await using var server = await WorkerServer.StartAsync(RepoPaths.Models, tracing: t => t.AddInMemoryExporter(new SpanQueue(spans)));
         var golden = GoldenFile.Load("tabular", "1");
 
         // The caller's own span: the clients carry its context as a W3C traceparent header.
@@ -74,27 +74,5 @@ public sealed class WorkerTracingTests
         }
 
         throw new Xunit.Sdk.XunitException($"no connected spans for trace {trace}; saw: {string.Join(", ", spans.Select(s => s.DisplayName))}");
-    }
-
-    /// <summary>The in-memory exporter wants an ICollection; a queue keeps it safe across threads.</summary>
-    private sealed class QueueCollection(ConcurrentQueue<Activity> queue) : ICollection<Activity>
-    {
-        public int Count => queue.Count;
-
-        public bool IsReadOnly => false;
-
-        public void Add(Activity item) => queue.Enqueue(item);
-
-        public void Clear() => queue.Clear();
-
-        public bool Contains(Activity item) => queue.Contains(item);
-
-        public void CopyTo(Activity[] array, int arrayIndex) => queue.CopyTo(array, arrayIndex);
-
-        public bool Remove(Activity item) => throw new NotSupportedException();
-
-        public IEnumerator<Activity> GetEnumerator() => queue.GetEnumerator();
-
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => queue.GetEnumerator();
     }
 }

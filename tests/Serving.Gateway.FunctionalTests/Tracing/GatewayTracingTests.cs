@@ -18,7 +18,7 @@ public sealed class GatewayTracingTests(GatewayFixture fixture)
     public async Task RestAndGrpc_OneConnectedTrace_GatewayToWorker()
     {
         var spans = new ConcurrentQueue<Activity>();
-        await using var gateway = await GatewayServer.StartAsync([fixture.WorkerA], tracing: t => t.AddInMemoryExporter(new QueueCollection(spans)));
+        await using var gateway = await GatewayServer.StartAsync([fixture.WorkerA], tracing: t => t.AddInMemoryExporter(new SpanQueue(spans)));
 
         var restTrace = await InferAsCallerAsync(gateway, "rest caller");
         ActivityTraceId grpcTrace;
@@ -120,7 +120,7 @@ public sealed class GatewayTracingTests(GatewayFixture fixture)
         }
 
         var spans = new ConcurrentQueue<Activity>();
-        await using var traced = await GatewayServer.StartAsync([fixture.WorkerA], tracing: t => t.AddInMemoryExporter(new QueueCollection(spans)));
+        await using var traced = await GatewayServer.StartAsync([fixture.WorkerA], tracing: t => t.AddInMemoryExporter(new SpanQueue(spans)));
         var tracedTrace = await InferAsCallerAsync(traced, "traced caller");
         var exemplars = (await OpenMetricsAsync(traced)).Split('\n')
             .Where(l => l.StartsWith("serving_gateway_", StringComparison.Ordinal) && l.Contains($"trace_id=\"{tracedTrace}\"", StringComparison.Ordinal))
@@ -166,27 +166,5 @@ public sealed class GatewayTracingTests(GatewayFixture fixture)
         }
 
         throw new Xunit.Sdk.XunitException($"no connected spans for trace {trace}; saw: {string.Join(", ", spans.Select(s => $"{s.DisplayName}/{s.Kind}"))}");
-    }
-
-    /// <summary>The in-memory exporter wants an ICollection; a queue keeps it safe across threads.</summary>
-    private sealed class QueueCollection(ConcurrentQueue<Activity> queue) : ICollection<Activity>
-    {
-        public int Count => queue.Count;
-
-        public bool IsReadOnly => false;
-
-        public void Add(Activity item) => queue.Enqueue(item);
-
-        public void Clear() => queue.Clear();
-
-        public bool Contains(Activity item) => queue.Contains(item);
-
-        public void CopyTo(Activity[] array, int arrayIndex) => queue.CopyTo(array, arrayIndex);
-
-        public bool Remove(Activity item) => throw new NotSupportedException();
-
-        public IEnumerator<Activity> GetEnumerator() => queue.GetEnumerator();
-
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => queue.GetEnumerator();
     }
 }
