@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Logging;
 using Serving.Hosting.Metrics;
 
@@ -12,14 +13,21 @@ public static class ServingHostBuilder
 
     /// <summary>
     /// A web application builder rooted in the current directory; <paramref name="overrides"/> win over every other
-    /// configuration source, ASP.NET Core's per-request logs stay at Warning (no Information line per request), and
+    /// configuration source and <paramref name="fallbacks"/> lose to every other (a command's defaults that differ from the
+    /// options' own, such as the model repository it found: appsettings.json, the environment and the command line still
+    /// set them), ASP.NET Core's per-request logs stay at Warning (no Information line per request), and
     /// the host's own log of a failed start is left to the command that prints the failure, the framework's per-request
     /// meter instruments stay off <c>/metrics</c> (<see cref="MeterPublishing"/>), and exemplars name only exported
     /// traces (<see cref="TraceExemplars"/>).
     /// </summary>
-    public static WebApplicationBuilder Create(string[] args, IDictionary<string, string?>? overrides)
+    public static WebApplicationBuilder Create(string[] args, IDictionary<string, string?>? overrides, IDictionary<string, string?>? fallbacks = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
+        var builder = NewBuilder(args);
+        if (fallbacks is { Count: > 0 })
+        {
+            builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = fallbacks });
+        }
+
         if (overrides is not null)
         {
             builder.Configuration.AddInMemoryCollection(overrides);
@@ -36,4 +44,18 @@ public static class ServingHostBuilder
         TraceExemplars.Configure();
         return builder;
     }
+
+    /// <summary>
+    /// The value <paramref name="key"/> has in the sources a host built by <see cref="Create"/> reads (appsettings.json,
+    /// the environment, <paramref name="args"/>), or null when none sets it: for a command that must know a setting
+    /// before it builds its hosts.
+    /// </summary>
+    public static string? ConfiguredValue(string[] args, string key)
+    {
+        using var configuration = NewBuilder(args).Configuration;
+        return configuration[key] is { Length: > 0 } value ? value : null;
+    }
+
+    private static WebApplicationBuilder NewBuilder(string[] args) =>
+        WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = Directory.GetCurrentDirectory() });
 }

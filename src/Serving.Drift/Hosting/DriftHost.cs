@@ -16,12 +16,16 @@ public static class DriftHost
 {
     /// <summary>
     /// Creates the drift monitor application; <paramref name="overrides"/> (keys such as <c>Serving:Drift:GrpcPort</c>)
-    /// win over every other source; <paramref name="tracing"/> adds trace exporters (tests use the in-memory one).
+    /// win over every other source, <paramref name="fallbacks"/> lose to every other (a command's own defaults);
+    /// <paramref name="tracing"/> adds trace exporters (tests use the in-memory one).
     /// </summary>
     public static WebApplication Build(
-        string[] args, IDictionary<string, string?>? overrides = null, Action<OpenTelemetry.Trace.TracerProviderBuilder>? tracing = null)
+        string[] args,
+        IDictionary<string, string?>? overrides = null,
+        Action<OpenTelemetry.Trace.TracerProviderBuilder>? tracing = null,
+        IDictionary<string, string?>? fallbacks = null)
     {
-        var builder = Serving.Hosting.ServingHostBuilder.Create(args, overrides);
+        var builder = Serving.Hosting.ServingHostBuilder.Create(args, overrides, fallbacks);
         builder.Services.AddServingDrift();
         builder.Services.AddServingTracing(builder.Configuration, "drift", tracing);
         var listeners = new DriftListeners();

@@ -28,10 +28,15 @@ public static class GatewayHost
     /// <param name="overrides">Configuration keys that win over every other source.</param>
     /// <param name="workers">The workers to forward to; null keeps the configured ones.</param>
     /// <param name="tracing">Adds exporters to the tracer (tests use the in-memory one); traces are made only with an exporter.</param>
+    /// <param name="fallbacks">Configuration keys that lose to every other source (a command's own defaults).</param>
     public static WebApplication Build(
-        string[] args, IDictionary<string, string?>? overrides, IReadOnlyList<GatewayWorkerAddress>? workers, Action<OpenTelemetry.Trace.TracerProviderBuilder>? tracing = null)
+        string[] args,
+        IDictionary<string, string?>? overrides,
+        IReadOnlyList<GatewayWorkerAddress>? workers,
+        Action<OpenTelemetry.Trace.TracerProviderBuilder>? tracing = null,
+        IDictionary<string, string?>? fallbacks = null)
     {
-        var builder = Serving.Hosting.ServingHostBuilder.Create(args, overrides);
+        var builder = Serving.Hosting.ServingHostBuilder.Create(args, overrides, fallbacks);
 
         // No per-request log lines on the hot path: YARP logs every forward at Information, and warns on
         // every gRPC call that the body size limit can't be lifted (the peek has started the body, so

@@ -17,11 +17,17 @@ namespace Serving.Worker.Hosting;
 /// <summary>Builds the worker's web host: REST, gRPC (h2c) and metrics listeners as configured.</summary>
 public static class WorkerHost
 {
-    /// <summary>Creates the worker application; <paramref name="overrides"/> win over every other source.</summary>
+    /// <summary>
+    /// Creates the worker application; <paramref name="overrides"/> win over every other source, <paramref name="fallbacks"/>
+    /// lose to every other (a command's own defaults, such as the model repository it found).
+    /// </summary>
     public static WebApplication Build(
-        string[] args, IDictionary<string, string?>? overrides = null, Action<OpenTelemetry.Trace.TracerProviderBuilder>? tracing = null)
+        string[] args,
+        IDictionary<string, string?>? overrides = null,
+        Action<OpenTelemetry.Trace.TracerProviderBuilder>? tracing = null,
+        IDictionary<string, string?>? fallbacks = null)
     {
-        var builder = Serving.Hosting.ServingHostBuilder.Create(args, overrides);
+        var builder = Serving.Hosting.ServingHostBuilder.Create(args, overrides, fallbacks);
         builder.Services.AddServingWorker();
         builder.Services.AddServingTracing(builder.Configuration, "worker", tracing);
         var listeners = new WorkerListeners();

@@ -27,12 +27,12 @@ internal static class DriftCommand
         command.SetAction((result, cancellationToken) =>
         {
             var config = Configuration(
-                result.GetValue(models) ?? ModelRepositoryLocator.FindUnlessConfigured("Serving:Drift:ModelRepository"),
+                result.GetValue(models),
                 result.GetValue(bind),
                 result.GetValue(grpcPort),
                 result.GetValue(restPort),
                 result.GetValue(archive));
-            return RoleRunner.RunAsync(result, () => DriftHost.Build([.. result.UnmatchedTokens], config), Describe, new("--grpc-port or --rest-port"), cancellationToken);
+            return RoleRunner.RunAsync(result, () => DriftHost.Build([.. result.UnmatchedTokens], config, fallbacks: Fallbacks()), Describe, new("--grpc-port or --rest-port"), cancellationToken);
         });
         return command;
     }
@@ -52,6 +52,10 @@ internal static class DriftCommand
         Set(config, "Serving:Drift:Archive:Directory", archive);
         return config;
     }
+
+    /// <summary>The drift monitor's defaults that lose to every configuration source: the sample model repository found.</summary>
+    private static Dictionary<string, string?> Fallbacks() =>
+        ModelRepositoryLocator.Find() is { } models ? new() { ["Serving:Drift:ModelRepository"] = models } : [];
 
     /// <summary>The address a worker's prediction logs go to for a started drift host (loopback when it binds to any address).</summary>
     public static string IngestEndpoint(WebApplication app)

@@ -4,12 +4,9 @@ namespace Serving.Commands;
 internal static class ModelRepositoryLocator
 {
     /// <summary>
-    /// The sample repository for <paramref name="key"/> (e.g. <c>Serving:Worker:ModelRepository</c>), or null when the
-    /// environment already sets that key (<c>Serving__Worker__ModelRepository</c>): the environment must win over a guess.
+    /// ./models, else a models/ beside Serving.sln above the executable; null when neither is there. Commands pass it
+    /// as a fallback, so a repository set anywhere (--models, appsettings.json, the environment, the command line) wins.
     /// </summary>
-    public static string? FindUnlessConfigured(string key) =>
-        Environment.GetEnvironmentVariable(key.Replace(":", "__", StringComparison.Ordinal)) is { Length: > 0 } ? null : Find();
-
     public static string? Find()
     {
         if (Directory.Exists("models"))

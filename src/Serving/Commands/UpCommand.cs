@@ -19,6 +19,7 @@ internal static class UpCommand
         var command = new Command("up", "Run the whole system on embedded defaults (sample models, no Redis): gateway on 127.0.0.1:8000 (REST), :8001 (gRPC), :8002 (metrics), worker and drift monitor behind it.");
         var options = new HostCommandOptions();
         options.AddTo(command);
+        options.Bind.Description = "The gateway's address (default 127.0.0.1); the worker stays on loopback, the drift monitor too unless Serving:Drift:BindAddress is set";
         var driftGrpc = new Option<int?>("--drift-grpc-port") { Description = "The drift monitor's ingest port (default 8090; 0 = any free port)" };
         var driftRest = new Option<int?>("--drift-rest-port") { Description = "The drift monitor's report and metrics port (default 8091; 0 = any free port)" };
         var driftArchive = new Option<string?>("--drift-archive") { Description = "Folder of the prediction-log archive (default ./data/prediction-logs)" };
@@ -34,8 +35,9 @@ internal static class UpCommand
                 return Task.FromResult(1);
             }
 
-            var bind = result.GetValue(options.Bind) ?? "127.0.0.1";
-            var models = result.GetValue(options.Models) ?? ConfiguredRepository() ?? ModelRepositoryLocator.Find();
+            var models = result.GetValue(options.Models)
+                ?? Serving.Hosting.ServingHostBuilder.ConfiguredValue(args, "Serving:Worker:ModelRepository")
+                ?? ModelRepositoryLocator.Find();
             if (!Directory.Exists(models))
             {
                 // A worker alone waits for its folder to appear (a volume mounted late); the whole system on a folder
@@ -44,6 +46,7 @@ internal static class UpCommand
                 return Task.FromResult(2);
             }
 
+            // The worker is internal: loopback, free ports, whatever the configuration says of a worker's listeners.
             var worker = new Dictionary<string, string?>
             {
                 ["Serving:Worker:ModelRepository"] = models,
@@ -51,33 +54,36 @@ internal static class UpCommand
                 ["Serving:Worker:RestPort"] = "0",
                 ["Serving:Worker:GrpcPort"] = "0",
                 ["Serving:Worker:MetricsPort"] = "0",
-                ["Serving:Shutdown:ReadinessGracePeriod"] = "00:00:00",
             };
-            var gateway = new Dictionary<string, string?>
+
+            // up's own defaults lose to appsettings.json, the environment and --Serving:… keys; its options win.
+            var fallbacks = new Dictionary<string, string?>
             {
-                ["Serving:Gateway:BindAddress"] = bind,
-                ["Serving:Gateway:RestPort"] = Port(result.GetValue(options.RestPort), 8000),
-                ["Serving:Gateway:GrpcPort"] = Port(result.GetValue(options.GrpcPort), 8001),
-                ["Serving:Gateway:MetricsPort"] = Port(result.GetValue(options.MetricsPort), 8002),
+                ["Serving:Gateway:BindAddress"] = "127.0.0.1",
+                ["Serving:Drift:BindAddress"] = "127.0.0.1",
+                ["Serving:Drift:Archive:Directory"] = Path.Combine("data", "prediction-logs"),
                 ["Serving:Shutdown:ReadinessGracePeriod"] = "00:00:00",
             };
+            var gateway = new Dictionary<string, string?>();
+            Set(gateway, "Serving:Gateway:BindAddress", result.GetValue(options.Bind));
+            Set(gateway, "Serving:Gateway:RestPort", Port(result.GetValue(options.RestPort)));
+            Set(gateway, "Serving:Gateway:GrpcPort", Port(result.GetValue(options.GrpcPort)));
+            Set(gateway, "Serving:Gateway:MetricsPort", Port(result.GetValue(options.MetricsPort)));
             var drift = DriftCommand.Configuration(
-                models, "127.0.0.1", result.GetValue(driftGrpc) ?? 8090, result.GetValue(driftRest) ?? 8091,
-                result.GetValue(driftArchive) ?? Path.Combine("data", "prediction-logs"));
-            drift["Serving:Shutdown:ReadinessGracePeriod"] = "00:00:00";
+                models, null, result.GetValue(driftGrpc), result.GetValue(driftRest), result.GetValue(driftArchive));
 
             return SystemRunner.RunAsync(
             [
-                new SystemRunner.Role("drift", _ => DriftHost.Build(args, drift), DriftCommand.Describe, new("--drift-grpc-port or --drift-rest-port", UpHolder)),
+                new SystemRunner.Role("drift", _ => DriftHost.Build(args, drift, fallbacks: fallbacks), DriftCommand.Describe, new("--drift-grpc-port or --drift-rest-port", UpHolder)),
                 new SystemRunner.Role("worker", started =>
                 {
                     worker["Serving:Worker:PredictionLogs:Endpoint"] = DriftCommand.IngestEndpoint(started[0]);
-                    return WorkerHost.Build(args, worker);
+                    return WorkerHost.Build(args, worker, fallbacks: fallbacks);
                 }, RoleRunner.WorkerEndpoints, RoleRunner.WorkerPorts),
                 new SystemRunner.Role("gateway", started =>
                 {
                     var listeners = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<WorkerListeners>(started[1].Services);
-                    return GatewayHost.Build(args, gateway, [GatewayWorkerAddress.Loopback(listeners.RestPort, listeners.GrpcPort)]);
+                    return GatewayHost.Build(args, gateway, [GatewayWorkerAddress.Loopback(listeners.RestPort, listeners.GrpcPort)], fallbacks: fallbacks);
                 }, GatewayCommand.Describe, new("--rest-port, --grpc-port or --metrics-port (the admin API: --Serving:Gateway:AdminPort=N)", UpHolder)),
             ], cancellationToken);
         });
@@ -86,8 +92,13 @@ internal static class UpCommand
 
     private const string UpHolder = "Another `serving up`, or another server,";
 
-    private static string Port(int? given, int fallback) => (given ?? fallback).ToString(CultureInfo.InvariantCulture);
+    private static string? Port(int? given) => given?.ToString(CultureInfo.InvariantCulture);
 
-    private static string? ConfiguredRepository() =>
-        Environment.GetEnvironmentVariable("Serving__Worker__ModelRepository") is { Length: > 0 } configured ? configured : null;
+    private static void Set(Dictionary<string, string?> config, string key, string? value)
+    {
+        if (value is not null)
+        {
+            config[key] = value;
+        }
+    }
 }

@@ -13,7 +13,7 @@ internal static class WorkerCommand
         var options = new HostCommandOptions();
         options.AddTo(command);
         command.SetAction((result, cancellationToken) => RoleRunner.RunAsync(
-            result, () => WorkerHost.Build([.. result.UnmatchedTokens], options.ToConfiguration(result, [])), cancellationToken));
+            result, () => WorkerHost.Build([.. result.UnmatchedTokens], options.ToConfiguration(result, []), fallbacks: HostCommandOptions.Fallbacks()), cancellationToken));
         return command;
     }
 }

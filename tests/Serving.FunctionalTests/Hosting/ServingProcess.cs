@@ -26,10 +26,17 @@ internal sealed partial class ServingProcess : IDisposable
     public static Task<ServingProcess> StartAsync(params string[] args) => StartAsync(new Dictionary<string, string>(), args);
 
     /// <summary>Starts <c>serving</c> with <paramref name="environment"/> added to this process's environment.</summary>
-    public static async Task<ServingProcess> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static Task<ServingProcess> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        StartInAsync(Directory.GetCurrentDirectory(), environment, args);
+
+    /// <summary>Starts <c>serving</c> in <paramref name="workingDirectory"/> (where it reads appsettings.json) with <paramref name="environment"/> added.</summary>
+    public static async Task<ServingProcess> StartInAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "serving.dll");
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory,
+        };
         foreach (var (name, value) in environment)
         {
             info.Environment[name] = value;
@@ -81,7 +88,8 @@ internal sealed partial class ServingProcess : IDisposable
         }
     }
 
-    [GeneratedRegex(@"(?:ready:|serving up: gateway) REST http://[^:]+:(?<rest>\d+)\s+gRPC [^:]+:(?<grpc>\d+)")]
+    // A worker's or gateway's ready line, serving up's gateway line, or the drift monitor's ready line.
+    [GeneratedRegex(@"(?:ready:|serving up: gateway) REST http://[^:]+:(?<rest>\d+)\s+gRPC [^:]+:(?<grpc>\d+)|drift ready: ingest gRPC [^:]+:(?<grpc>\d+)\s+report http://[^:]+:(?<rest>\d+)")]
     private static partial Regex ReadyLine();
 
     public void Dispose()

@@ -52,4 +52,54 @@ public sealed class ServingUpTests
         process.Terminate();
         Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
     }
+
+    /// <summary>
+    /// up's own defaults (gateway on 8000, the drift archive in ./data/prediction-logs, the samples found above the
+    /// executable) lose to appsettings.json, the environment and command-line keys, as every other default does.
+    /// </summary>
+    [Fact]
+    public async Task ServingUp_SettingsFromConfiguration_WinOverUpsDefaults()
+    {
+        using var repo = RepositorySettingTests.DigitsOnly();
+        using var workingDirectory = new TempDirectory();
+        using var archive = new TempDirectory();
+        workingDirectory.Write("appsettings.json", JsonSerializer.Serialize(new
+        {
+            Serving = new { Worker = new { ModelRepository = repo.Path }, Gateway = new { RestPort = 0 } },
+        }));
+        using var process = await ServingProcess.StartInAsync(
+            workingDirectory.Path,
+            new Dictionary<string, string> { ["Serving__Drift__Archive__Directory"] = archive.Path },
+            "up", "--Serving:Gateway:GrpcPort=0", "--Serving:Gateway:MetricsPort=0", "--Serving:Drift:GrpcPort=0", "--Serving:Drift:RestPort=0");
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{process.RestPort}") };
+
+        Assert.NotEqual(8000, process.RestPort);
+        HttpResponseMessage? response = null;
+        for (var i = 0; i < 100 && response?.StatusCode != HttpStatusCode.OK; i++)
+        {
+            response?.Dispose();
+            response = await http.PostAsync("/v2/models/digits/infer", new StringContent(GoldenFile.Load("digits", "1").RequestBody()));
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        using (response)
+        {
+            Assert.True(response!.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal<string>(["digits"], await RepositorySettingTests.IndexedModelsAsync(http));
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!Directory.EnumerateFiles(archive.Path, "*", SearchOption.AllDirectories).Any(f => File.ReadAllText(f).Contains("digits", StringComparison.Ordinal)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no prediction log reached the archive the environment names\n" + process.Output);
+            await Task.Delay(100);
+        }
+
+        Assert.False(Directory.Exists(Path.Combine(workingDirectory.Path, "data", "prediction-logs")), "up's default archive folder was made");
+        process.Terminate();
+        Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+    }
 }
