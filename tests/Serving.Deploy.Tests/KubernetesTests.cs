@@ -41,6 +41,9 @@ public sealed class KubernetesTests
     [InlineData("deploy/k8s/job-traffic-policy.yaml", "http://serving-gateway-admin:8003/admin", "http://serving-gateway:8003/admin", "no Service serving-gateway with port 8003")]
     [InlineData("deploy/k8s/job-traffic-policy.yaml", "$(SERVING_ADMIN_TOKEN)", "$(ADMIN_TOKEN)", "$(ADMIN_TOKEN)")]
     [InlineData("deploy/k8s/job-traffic-policy.yaml", "@/policy/tabular.json", "@/policy/digits.json", "/policy/digits.json is not a key")]
+    [InlineData("deploy/k8s/job-features-load.yaml", "\"--redis\", \"serving-redis:6379\"", "\"--redis\", \"serving-cache:6379\"", "no Service serving-cache")]
+    [InlineData("deploy/k8s/job-features-load.yaml", "/models/tabular/features.csv", "/models/tabular/feature.csv", "feature.csv")]
+    [InlineData("deploy/k8s/job-features-load.yaml", "\"--model\", \"tabular\"", "\"--modle\", \"tabular\"", "--modle")]
     public void Check_WrongManifest_ReportsIt(string file, string from, string to, string expected)
     {
         var k8s = Manifests.Kubernetes(file, from, to);
