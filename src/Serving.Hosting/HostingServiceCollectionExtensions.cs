@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Options;
 using Serving.Hosting.Health;
 
@@ -17,6 +18,9 @@ public static class HostingServiceCollectionExtensions
         services.AddHostedService<GracefulShutdownService>();
         services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>((host, shutdown) =>
             host.ShutdownTimeout = shutdown.Value.ReadinessGracePeriod + shutdown.Value.StreamEndLinger + shutdown.Value.DrainTimeout);
+        services.AddSingleton<IHostLifetime>(provider => provider.GetRequiredService<IOptions<ShutdownOptions>>().Value.StopOnSignal
+            ? ActivatorUtilities.CreateInstance<ConsoleLifetime>(provider)
+            : new EmbeddedLifetime());
         return services;
     }
 }

@@ -23,4 +23,11 @@ public sealed class ShutdownOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
     public TimeSpan StreamEndLinger { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Whether SIGTERM, SIGINT and SIGQUIT stop this role. <c>serving up</c> turns it off for its worker and drift monitor:
+    /// the signal stops the gateway, then the worker (its last prediction logs still reach the drift monitor), then the
+    /// drift monitor, in that order. Off, only the process that embeds the role stops it.
+    /// </summary>
+    public bool StopOnSignal { get; set; } = true;
 }

@@ -301,6 +301,7 @@ internal sealed partial class PredictionLogSender(
             if (batch.Attempts >= 2)
             {
                 stats.OnLost(batch.Count);
+                Log.Lost(logger, batch.Count);
                 batch.Release();
             }
             else
@@ -363,6 +364,9 @@ internal sealed partial class PredictionLogSender(
 
         [LoggerMessage(3, LogLevel.Warning, "Prediction log: {Count} record(s) could not be delivered within the {Seconds} s shutdown flush and are counted as unsent")]
         public static partial void Unsent(ILogger logger, long count, double seconds);
+
+        [LoggerMessage(8, LogLevel.Warning, "Prediction log: {Count} record(s) were sent on two streams that both broke before the drift monitor acknowledged them, and are counted as lost (serving_prediction_logs_lost_total)")]
+        public static partial void Lost(ILogger logger, long count);
 
         [LoggerMessage(6, LogLevel.Debug, "Prediction log stream to {Endpoint} still down ({Reason})")]
         public static partial void StillDown(ILogger logger, string endpoint, string reason);

@@ -37,7 +37,8 @@ internal static class SystemRunner
             Console.WriteLine($"serving up: {roles[i].Name,-7} {roles[i].Describe(started[i])}");
         }
 
-        // Every host sees SIGTERM/Ctrl+C; the front one ending means the system is going down.
+        // The front host sees SIGTERM/Ctrl+C (the others run with Serving:Shutdown:StopOnSignal off); its ending means the
+        // system is going down, and the rest stop after it, last started first.
         await started[^1].WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
         await StopAsync(started).ConfigureAwait(false);
         return 0;

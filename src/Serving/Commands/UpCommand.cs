@@ -54,6 +54,7 @@ internal static class UpCommand
                 ["Serving:Worker:RestPort"] = "0",
                 ["Serving:Worker:GrpcPort"] = "0",
                 ["Serving:Worker:MetricsPort"] = "0",
+                ["Serving:Shutdown:StopOnSignal"] = "false",
             };
 
             // up's own defaults lose to appsettings.json, the environment and --Serving:… keys; its options win.
@@ -71,6 +72,11 @@ internal static class UpCommand
             Set(gateway, "Serving:Gateway:MetricsPort", Port(result.GetValue(options.MetricsPort)));
             var drift = DriftCommand.Configuration(
                 models, null, result.GetValue(driftGrpc), result.GetValue(driftRest), result.GetValue(driftArchive));
+
+            // SIGTERM stops the gateway alone; then SystemRunner stops the worker, whose last prediction logs still reach
+            // the drift monitor, and the drift monitor last. Stopping on the signal at once, it refused the worker's
+            // final batches.
+            drift["Serving:Shutdown:StopOnSignal"] = "false";
 
             return SystemRunner.RunAsync(
             [

@@ -102,4 +102,62 @@ public sealed class ServingUpTests
         process.Terminate();
         Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
     }
+
+    /// <summary>
+    /// SIGTERM under load: the gateway stops first, then the worker flushes its last prediction logs to the drift monitor,
+    /// which stops last. Every answered request's rows are in the archive (each host used to stop on the signal at once,
+    /// and the drift monitor refused the worker's last batches).
+    /// </summary>
+    [Fact]
+    public async Task ServingUp_SigtermUnderLoad_EveryAnsweredRequestsRowsAreArchived()
+    {
+        using var data = new TempDirectory();
+        using var process = await ServingProcess.StartAsync(
+            "up", "--models", RepoPaths.Models, "--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0",
+            "--drift-grpc-port", "0", "--drift-rest-port", "0", "--drift-archive", data.Path);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{process.RestPort}") };
+        var body = GoldenFile.Load("tabular", "1").RequestBody();
+        long answered = 0, sent = 0;
+        using var stop = new CancellationTokenSource();
+
+        async Task CallerAsync()
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref sent);
+                try
+                {
+                    using var response = await http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(body), stop.Token);
+                    if (response.StatusCode == HttpStatusCode.OK)
+                    {
+                        Interlocked.Increment(ref answered);
+                    }
+                    else
+                    {
+                        await Task.Delay(20, stop.Token);
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
+                {
+                    // The gateway is going (or gone): no answer, so no rows owed.
+                    await Task.Delay(20, CancellationToken.None);
+                }
+            }
+        }
+
+        var callers = Enumerable.Range(0, 4).Select(_ => Task.Run(CallerAsync)).ToArray();
+        while (Interlocked.Read(ref answered) < 300)
+        {
+            await Task.Delay(50);
+        }
+
+        process.Terminate();
+        Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        await stop.CancelAsync();
+        await Task.WhenAll(callers);
+
+        var archived = Directory.EnumerateFiles(data.Path, "*.jsonl", SearchOption.AllDirectories).Sum(f => File.ReadLines(f).LongCount());
+        Assert.True(archived >= 16 * answered, $"{answered} answered requests of 16 rows, {archived} rows archived\n" + process.Output);
+        Assert.True(archived <= 16 * sent, $"{sent} requests sent, {archived} rows archived");
+    }
 }

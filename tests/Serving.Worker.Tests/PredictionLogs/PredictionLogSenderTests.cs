@@ -1,6 +1,6 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using Serving.Protocol.PredictionLogs;
 using Serving.Worker.PredictionLogs;
+using Serving.Worker.Tests.TestSupport;
 
 namespace Serving.Worker.Tests.PredictionLogs;
 
@@ -197,6 +197,7 @@ public sealed class PredictionLogSenderTests
         await WaitForStreamAsync(run.Transport, 3);
         await WaitAsync(() => run.Stats.Lost == 4);
         Assert.Equal(0, run.Stats.Acked);
+        Assert.Contains(run.Log.Messages, m => m.StartsWith("Prediction log: 4 record(s) were sent on two streams that both broke", StringComparison.Ordinal));
         Assert.True(run.Stats.Reconnects >= 2);
     }
 
@@ -301,13 +302,17 @@ public sealed class PredictionLogSenderTests
     {
         private bool _stopped;
 
-        private SenderRun(PredictionLogSender sender, PredictionLogShipper shipper, PredictionLogStats stats, FakeIngestTransport transport)
+        private SenderRun(PredictionLogSender sender, PredictionLogShipper shipper, PredictionLogStats stats, FakeIngestTransport transport, RecordingLogger<PredictionLogSender> log)
         {
             Sender = sender;
             Shipper = shipper;
             Stats = stats;
             Transport = transport;
+            Log = log;
         }
+
+        /// <summary>The sender's log messages.</summary>
+        public RecordingLogger<PredictionLogSender> Log { get; }
 
         public PredictionLogSender Sender { get; }
 
@@ -323,9 +328,10 @@ public sealed class PredictionLogSenderTests
             transport.AutoAck = autoAck;
             var stats = new PredictionLogStats();
             var shipper = Predictions.Shipper(options, stats);
-            var sender = new PredictionLogSender(shipper, transport, stats, Microsoft.Extensions.Options.Options.Create(options), NullLogger<PredictionLogSender>.Instance);
+            var log = new RecordingLogger<PredictionLogSender>();
+            var sender = new PredictionLogSender(shipper, transport, stats, Microsoft.Extensions.Options.Options.Create(options), log);
             await sender.StartAsync(CancellationToken.None);
-            return new SenderRun(sender, shipper, stats, transport);
+            return new SenderRun(sender, shipper, stats, transport, log);
         }
 
         public async Task StopAsync()
