@@ -7,6 +7,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Serving.Hosting.Http;
 using Serving.Hosting.Tracing;
 
 namespace Serving.Drift.Hosting;
@@ -35,9 +36,11 @@ public static class DriftHost
             // The validated options: a bad port or address fails here with the validator's message, before Kestrel sees it.
             var options = kestrel.ApplicationServices.GetRequiredService<IOptions<DriftOptions>>().Value;
             kestrel.AddServerHeader = false;
+            var limit = ConnectionLimit.Resolve(options.MaxConnections, listeners: 2);
+            var log = ConnectionLimit.Logger(kestrel.ApplicationServices);
             var address = IPAddress.Parse(options.BindAddress); // validated: an IP address
-            kestrel.Listen(address, options.GrpcPort, l => { l.Protocols = HttpProtocols.Http2; listeners.Grpc = l; });
-            kestrel.Listen(address, options.RestPort, l => { l.Protocols = HttpProtocols.Http1; listeners.Rest = l; });
+            kestrel.Listen(address, options.GrpcPort, l => { l.Protocols = HttpProtocols.Http2; l.UseConnectionLimit(limit, "drift", "grpc", log); listeners.Grpc = l; });
+            kestrel.Listen(address, options.RestPort, l => { l.Protocols = HttpProtocols.Http1; l.UseConnectionLimit(limit, "drift", "rest", log); listeners.Rest = l; });
         });
 
         var app = builder.Build();

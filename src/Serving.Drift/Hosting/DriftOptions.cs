@@ -21,6 +21,12 @@ public sealed class DriftOptions
     /// <summary>REST port: the drift report, health and <c>/metrics</c>; 0 picks a free port. Default 8091.</summary>
     public int RestPort { get; set; } = 8091;
 
+    /// <summary>
+    /// The most connections each listener holds at once; past it new ones are closed on arrival. 0 (the default) derives it
+    /// from the process's open-file limit, as for the worker.
+    /// </summary>
+    public long MaxConnections { get; set; }
+
     /// <summary>The model repository whose <c>&lt;model&gt;/&lt;version&gt;/reference.json</c> files are the reference profiles. Default <c>models</c>.</summary>
     public string ModelRepository { get; set; } = "models";
 

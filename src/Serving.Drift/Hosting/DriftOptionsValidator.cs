@@ -14,6 +14,7 @@ internal sealed class DriftOptionsValidator : IValidateOptions<DriftOptions>
         Check(failures, options.GrpcPort is >= 0 and <= 65535, "GrpcPort", "must be a port number (0 picks a free port)");
         Check(failures, options.RestPort is >= 0 and <= 65535, "RestPort", "must be a port number (0 picks a free port)");
         Check(failures, options.GrpcPort == 0 || options.GrpcPort != options.RestPort, "RestPort", "must differ from GrpcPort");
+        Check(failures, options.MaxConnections is >= 0 and <= int.MaxValue, "MaxConnections", "must be 0 (from the open-file limit) or a number of connections");
         Check(failures, !string.IsNullOrWhiteSpace(options.ModelRepository), "ModelRepository", "is required");
         Check(failures, options.ProfileRetryInterval >= TimeSpan.Zero, "ProfileRetryInterval", "must not be negative");
         Check(failures, options.MaxBatchBytes is >= 1024 and <= 256 * 1024 * 1024, "MaxBatchBytes", "must be between 1024 and 268435456");

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serving.Gateway.Configuration;
+using Serving.Hosting.Http;
 using Serving.Hosting.Tracing;
 
 namespace Serving.Gateway.Hosting;
@@ -59,6 +60,8 @@ public static class GatewayHost
             var options = kestrel.ApplicationServices.GetRequiredService<IOptions<GatewayOptions>>().Value;
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+            var limit = ConnectionLimit.Resolve(options.MaxConnections, listeners: string.IsNullOrEmpty(options.AdminToken) ? 3 : 4);
+            var log = ConnectionLimit.Logger(kestrel.ApplicationServices);
 
             // Below the workers' own limit (Kestrel's default, 32 KiB) by room for what the gateway adds (x-serving-*,
             // te, traceparent): headers that fit the front door must fit the worker too. At the same limit, a caller's
@@ -66,13 +69,13 @@ public static class GatewayHost
             // it out of rotation; now they are 431 here.
             kestrel.Limits.MaxRequestHeadersTotalSize = MaxCallerHeaderBytes;
             var address = IPAddress.TryParse(options.BindAddress, out var parsed) ? parsed : IPAddress.Any;
-            kestrel.Listen(address, options.RestPort, l => { l.Protocols = HttpProtocols.Http1; listeners.Rest = l; });
-            kestrel.Listen(address, options.GrpcPort, l => { l.Protocols = HttpProtocols.Http2; listeners.Grpc = l; });
-            kestrel.Listen(address, options.MetricsPort, l => { l.Protocols = HttpProtocols.Http1; listeners.Metrics = l; });
+            kestrel.Listen(address, options.RestPort, l => { l.Protocols = HttpProtocols.Http1; l.UseConnectionLimit(limit, "gateway", "rest", log); listeners.Rest = l; });
+            kestrel.Listen(address, options.GrpcPort, l => { l.Protocols = HttpProtocols.Http2; l.UseConnectionLimit(limit, "gateway", "grpc", log); listeners.Grpc = l; });
+            kestrel.Listen(address, options.MetricsPort, l => { l.Protocols = HttpProtocols.Http1; l.UseConnectionLimit(limit, "gateway", "metrics", log); listeners.Metrics = l; });
             if (!string.IsNullOrEmpty(options.AdminToken))
             {
                 var admin = IPAddress.TryParse(options.AdminBindAddress, out var a) ? a : IPAddress.Loopback;
-                kestrel.Listen(admin, options.AdminPort, l => { l.Protocols = HttpProtocols.Http1; listeners.Admin = l; });
+                kestrel.Listen(admin, options.AdminPort, l => { l.Protocols = HttpProtocols.Http1; l.UseConnectionLimit(limit, "gateway", "admin", log); listeners.Admin = l; });
             }
         });
 

@@ -32,6 +32,14 @@ public sealed class WorkerOptions
     [Range(0, 65535)]
     public int MetricsPort { get; set; } = 8082;
 
+    /// <summary>
+    /// The most connections each listener holds at once; past it new ones are accepted and closed at once. 0 (the default)
+    /// derives it from the process's open-file limit: three quarters of it (less at least 256 kept for everything else),
+    /// shared by the listeners, so clients cannot exhaust the descriptors the process needs.
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public long MaxConnections { get; set; }
+
     /// <summary>The largest request body or gRPC message accepted (413 / RESOURCE_EXHAUSTED past it).</summary>
     [Range(1024, 2L * 1024 * 1024 * 1024)]
     public long MaxRequestBytes { get; set; } = 64L * 1024 * 1024;

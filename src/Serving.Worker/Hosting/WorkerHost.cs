@@ -7,6 +7,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Serving.Hosting.Http;
 using Serving.Hosting.Tracing;
 using Serving.Protocol.Rest;
 using Serving.Worker.Configuration;
@@ -38,10 +39,12 @@ public static class WorkerHost
             var options = kestrel.ApplicationServices.GetRequiredService<IOptions<WorkerOptions>>().Value;
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+            var limit = ConnectionLimit.Resolve(options.MaxConnections, listeners: 3);
+            var log = ConnectionLimit.Logger(kestrel.ApplicationServices);
             var address = IPAddress.Parse(options.BindAddress); // validated: an IP address
-            kestrel.Listen(address, options.RestPort, l => { l.Protocols = HttpProtocols.Http1; listeners.Rest = l; });
-            kestrel.Listen(address, options.GrpcPort, l => { l.Protocols = HttpProtocols.Http2; listeners.Grpc = l; });
-            kestrel.Listen(address, options.MetricsPort, l => { l.Protocols = HttpProtocols.Http1; listeners.Metrics = l; });
+            kestrel.Listen(address, options.RestPort, l => { l.Protocols = HttpProtocols.Http1; l.UseConnectionLimit(limit, "worker", "rest", log); listeners.Rest = l; });
+            kestrel.Listen(address, options.GrpcPort, l => { l.Protocols = HttpProtocols.Http2; l.UseConnectionLimit(limit, "worker", "grpc", log); listeners.Grpc = l; });
+            kestrel.Listen(address, options.MetricsPort, l => { l.Protocols = HttpProtocols.Http1; l.UseConnectionLimit(limit, "worker", "metrics", log); listeners.Metrics = l; });
         });
 
         var app = builder.Build();

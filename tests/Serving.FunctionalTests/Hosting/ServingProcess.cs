@@ -30,24 +30,37 @@ internal sealed partial class ServingProcess : IDisposable
         StartInAsync(Directory.GetCurrentDirectory(), environment, args);
 
     /// <summary>Starts <c>serving</c> in <paramref name="workingDirectory"/> (where it reads appsettings.json) with <paramref name="environment"/> added.</summary>
-    public static async Task<ServingProcess> StartInAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static Task<ServingProcess> StartInAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "serving.dll");
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory,
-        };
+        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory };
         foreach (var (name, value) in environment)
         {
             info.Environment[name] = value;
         }
 
-        info.ArgumentList.Add(dll);
-        foreach (var a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
+        info.ArgumentList.Add(Dll);
+        args.ToList().ForEach(info.ArgumentList.Add);
+        return LaunchAsync(info);
+    }
 
+    /// <summary>Starts <c>serving</c> with its open-file limit lowered to <paramref name="openFiles"/> (bash's <c>ulimit -n</c>).</summary>
+    public static Task<ServingProcess> StartWithOpenFileLimitAsync(int openFiles, params string[] args)
+    {
+        var info = new ProcessStartInfo("bash");
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add($"ulimit -n {openFiles} && exec dotnet \"$0\" \"$@\"");
+        info.ArgumentList.Add(Dll);
+        args.ToList().ForEach(info.ArgumentList.Add);
+        return LaunchAsync(info);
+    }
+
+    private static string Dll => Path.Combine(AppContext.BaseDirectory, "serving.dll");
+
+    private static async Task<ServingProcess> LaunchAsync(ProcessStartInfo info)
+    {
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.UseShellExecute = false;
         var process = new ServingProcess(Process.Start(info)!);
         process._process.OutputDataReceived += (_, e) => process.OnLine(e.Data);
         process._process.ErrorDataReceived += (_, e) => process.OnLine(e.Data);
@@ -58,6 +71,9 @@ internal sealed partial class ServingProcess : IDisposable
         process.GrpcPort = int.Parse(match.Groups["grpc"].Value, System.Globalization.CultureInfo.InvariantCulture);
         return process;
     }
+
+    /// <summary>Whether the process is still running.</summary>
+    public bool IsRunning => !_process.HasExited;
 
     /// <summary>Sends SIGTERM, as Kubernetes does.</summary>
     public void Terminate()
