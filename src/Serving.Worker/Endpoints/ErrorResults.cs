@@ -27,4 +27,17 @@ internal static class ErrorResults
     }
 
     public static Task WriteAsync(HttpContext context, InferenceException e) => WriteAsync(context, e.HttpStatus, e.Message);
+
+    /// <summary>Writes the error if the connection still takes it: for failures that may have taken the connection with them.</summary>
+    public static async Task TryWriteAsync(HttpContext context, int status, string message)
+    {
+        try
+        {
+            await WriteAsync(context, status, message).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)
+        {
+            // The client is gone.
+        }
+    }
 }

@@ -23,11 +23,16 @@ internal static class RequestBodyReader
             while (true)
             {
                 var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+
+                // Every read is advanced past, also when the body turns out too large: a reader left mid-read fails
+                // Kestrel's drain of the body ("Reading is already in progress", logged as an error).
+                var tooLarge = false;
                 foreach (var segment in result.Buffer)
                 {
                     if (length + (long)segment.Length > limit)
                     {
-                        throw TooLarge(limit);
+                        tooLarge = true;
+                        break;
                     }
 
                     if (length + segment.Length > buffer.Length)
@@ -43,6 +48,11 @@ internal static class RequestBodyReader
                 }
 
                 reader.AdvanceTo(result.Buffer.End);
+                if (tooLarge)
+                {
+                    throw TooLarge(limit);
+                }
+
                 if (result.IsCompleted)
                 {
                     break;

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -134,7 +135,10 @@ internal static class RestEndpoints
             services.GetRequiredService<ModelResolver>().EnsureKnown(model, version);
 
             var headerLength = ParseHeaderLength(context.Request);
-            var body = await RequestBodyReader.ReadAsync(context.Request, options.MaxRequestBytes, context.RequestAborted).ConfigureAwait(false);
+            // No cancellation token: a read cancelled by RequestAborted left Kestrel's body reader mid-read, and its drain of
+            // the body then failed ("Reading is already in progress", logged as an error). A client that goes away ends
+            // the read anyway, with ConnectionResetException or a BadHttpRequestException.
+            var body = await RequestBodyReader.ReadAsync(context.Request, options.MaxRequestBytes, CancellationToken.None).ConfigureAwait(false);
             using var request = RestInferRequestReader.Read(body.Memory, headerLength, model, version, options.MaxElementsPerTensor, body);
             using var response = await service.InferAsync(
                 request, "rest", ParseTimeout(context.Request), context.RequestAborted, GatewayHints.FromRest(context.Request.Headers)).ConfigureAwait(false);
@@ -170,6 +174,20 @@ internal static class RestEndpoints
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             await ErrorResults.WriteAsync(context, 413, $"the request body is over the {options.MaxRequestBytes} bytes allowed (Serving:Worker:MaxRequestBytes)").ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException e)
+        {
+            // The body broke off (the client closed mid-body), came too slowly (408, MinRequestBodyDataRate) or was
+            // malformed (chunking): Kestrel's reason, to whoever is still there. Not an error of the worker's, so not
+            // logged as one: it was "An unhandled exception was thrown by the application", with a stack, per request.
+            await ErrorResults.TryWriteAsync(context, e.StatusCode, "the request body could not be read: " + e.Message).ConfigureAwait(false);
+        }
+        catch (ConnectionResetException)
+        {
+            // The client reset the connection while its body came in; nobody is left to answer. Aborting the connection
+            // spares Kestrel draining a body whose read broke off, which fails and logs an error ("Reading is already in
+            // progress").
+            context.Abort();
         }
     }
 
