@@ -6,6 +6,9 @@ namespace Serving.Worker.Inference;
 /// <summary>Turns a (name, version) from a request into a model entry or version, with the protocol's errors.</summary>
 internal sealed class ModelResolver(ModelRepository repository)
 {
+    // Lookups again after a table published meanwhile; a version reloaded this often is not being served anyway.
+    private const int MaxLookups = 4;
+
     public ModelEntry Entry(string name)
     {
         if (!ModelNames.IsValidName(name))
@@ -56,22 +59,40 @@ internal sealed class ModelResolver(ModelRepository repository)
             : throw InferenceException.NotFound($"model '{name}' has no version '{Printable(version)}'");
     }
 
-    /// <summary>A lease on a ready version; 503 when it is loading, failed or unloading.</summary>
+    /// <summary>
+    /// A lease on a ready version; 503 when it is loading, failed or unloading. A reload that replaced the version between
+    /// the lookup and the lease (it publishes the new table, then retires the old instance) is looked up again, so a
+    /// reload refuses no request: it did, rarely ("is being unloaded").
+    /// </summary>
     public ResolvedVersion Acquire(string name, string? version)
     {
-        var found = Version(name, version);
-        if (found.State != ModelVersionState.Ready || !found.TryAcquire())
+        for (var attempt = 0; ; attempt++)
         {
-            var why = found.State switch
+            var table = repository.Table;
+            var found = Version(name, version);
+            if (found.State == ModelVersionState.Ready && found.TryAcquire())
             {
-                ModelVersionState.Loading => "is loading",
-                ModelVersionState.Unavailable => "failed to load: " + found.Reason,
-                _ => "is being unloaded",
-            };
-            throw InferenceException.Unavailable($"model '{name}' version {found.VersionText} {why}");
-        }
+                return new ResolvedVersion(found);
+            }
 
-        return new ResolvedVersion(found);
+            if (attempt < MaxLookups && !ReferenceEquals(table, repository.Table))
+            {
+                continue;
+            }
+
+            throw Unavailable(name, found);
+        }
+    }
+
+    private static InferenceException Unavailable(string name, ModelVersion found)
+    {
+        var why = found.State switch
+        {
+            ModelVersionState.Loading => "is loading",
+            ModelVersionState.Unavailable => "failed to load: " + found.Reason,
+            _ => "is being unloaded",
+        };
+        return InferenceException.Unavailable($"model '{name}' version {found.VersionText} {why}");
     }
 
     private static string Printable(string text) => text.Length > 32 || text.Any(char.IsControl) ? "(invalid)" : text;

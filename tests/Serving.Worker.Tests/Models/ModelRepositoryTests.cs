@@ -177,6 +177,51 @@ public sealed class ModelRepositoryTests : IDisposable
     }
 
     [Fact]
+    public async Task Acquire_WhileReloadsReplaceTheVersion_NeverRefuses()
+    {
+        CopyFixed(FixedYaml);
+        await _repository.SyncAsync();
+        var resolver = new Serving.Worker.Inference.ModelResolver(_repository);
+        using var stop = new CancellationTokenSource();
+        var refused = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        long leases = 0;
+        var callers = Enumerable.Range(0, 3).Select(_ => Task.Factory.StartNew(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    using var lease = resolver.Acquire("fixed", null);
+                    Interlocked.Increment(ref leases);
+                }
+                catch (Serving.Protocol.Errors.InferenceException e)
+                {
+                    refused.Enqueue(e.Message);
+                }
+            }
+        }, TaskCreationOptions.LongRunning)).ToArray();
+        while (Interlocked.Read(ref leases) == 0)
+        {
+            await Task.Delay(1);
+        }
+
+        var instances = new HashSet<ModelVersion>(ReferenceEqualityComparer.Instance) { _repository.Table.Models["fixed"].Versions[1] };
+        for (var i = 0; i < 30; i++)
+        {
+            File.AppendAllText(_temp.Combine("fixed", "model.yaml"), $"\n# edit {i}\n");
+            await _repository.SyncAsync();
+            await _repository.SyncAsync(); // a changed config applies once it held still for one poll
+            instances.Add(_repository.Table.Models["fixed"].Versions[1]);
+        }
+
+        await stop.CancelAsync();
+        await Task.WhenAll(callers);
+        Assert.True(instances.Count >= 20, $"only {instances.Count - 1} reloads");
+        Assert.True(Interlocked.Read(ref leases) > 0);
+        Assert.True(refused.IsEmpty, $"{refused.Count} refused, e.g. {refused.FirstOrDefault()}");
+    }
+
+    [Fact]
     public async Task SyncAsync_ConfigFixedAgain_ClearsConfigError()
     {
         CopyFixed(FixedYaml);
