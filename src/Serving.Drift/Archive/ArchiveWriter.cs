@@ -305,11 +305,21 @@ internal sealed partial class ArchiveWriter : IDisposable
         }
     }
 
+    // A file left empty by the cut goes too: on a disk with less room than a batch every re-sent batch failed in a new
+    // file, and the empty files piled up (about eight a second under load).
     private void AbandonFile()
     {
+        if (_file is null)
+        {
+            return;
+        }
+
+        var path = _file.Name;
+        var empty = false;
         try
         {
-            _file?.Dispose();
+            empty = _file.Length == 0;
+            _file.Dispose();
         }
         catch (IOException)
         {
@@ -317,6 +327,17 @@ internal sealed partial class ArchiveWriter : IDisposable
         }
 
         _file = null;
+        if (empty)
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Left behind: an empty file is harmless, only untidy.
+            }
+        }
     }
 
     private static partial class Log

@@ -191,6 +191,27 @@ public sealed class ArchiveWriterTests
         Assert.Equal(20, File.ReadAllLines(writer.CurrentFile!).Select(l => JsonDocument.Parse(l)).Count());
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AppendAsync_BatchLargerThanTheRoomLeft_EveryFailureLeavesNoFileBehind(bool flushToDisk)
+    {
+        using var folder = new TempFolder();
+        var writer = new ArchiveWriter(
+            new ArchiveOptions { Directory = folder.Path, FlushToDisk = flushToDisk }, TimeProvider.System, new DriftMetrics(), NullLogger<ArchiveWriter>.Instance)
+        {
+            OpenFile = path => new FillingFileStream(path, room: 1000),
+        };
+        using var _ = writer;
+
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            await Assert.ThrowsAsync<IOException>(() => writer.AppendAsync([.. Enumerable.Range(0, 20).Select(i => Entry($"big-{i}"))], CancellationToken.None));
+        }
+
+        Assert.Empty(Directory.GetFiles(folder.Path));
+    }
+
     [Fact]
     public void EnsureWritable_CreatesTheFolder()
     {
