@@ -89,8 +89,9 @@ public sealed class GatewayOptions
 
     /// <summary>
     /// The most connections each listener holds at once; past it new ones are accepted and closed at once. 0 (the default)
-    /// derives it from the process's open-file limit: three quarters of it (less at least 256 kept for everything else),
-    /// shared by the listeners, so clients cannot exhaust the descriptors the process needs.
+    /// derives it from the process's open-file limit less a reserve (a quarter of it, or twice the descriptors open at
+    /// start plus 256, whichever is larger), shared by the listeners, so clients cannot exhaust the descriptors the
+    /// process needs.
     /// </summary>
     [Range(0, int.MaxValue)]
     public long MaxConnections { get; set; }

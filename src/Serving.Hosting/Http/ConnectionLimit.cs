@@ -18,11 +18,8 @@ public static partial class ConnectionLimit
 {
     private static readonly long LogEvery = Stopwatch.Frequency * 60;
 
-    /// <summary>The configured value that asks for the limit derived from the open-file limit.</summary>
-    public const long Automatic = 0;
-
     /// <summary>
-    /// The per-listener limit for a configured value: itself when above zero; for <see cref="Automatic"/>,
+    /// The per-listener limit for a configured value: itself when above zero; for 0,
     /// <see cref="FromOpenFileLimit"/> of this process's open-file limit and the descriptors it has open now; null (no
     /// limit) when the open-file limit can't be read.
     /// </summary>

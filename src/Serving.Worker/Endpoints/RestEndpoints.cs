@@ -135,9 +135,9 @@ internal static class RestEndpoints
             services.GetRequiredService<ModelResolver>().EnsureKnown(model, version);
 
             var headerLength = ParseHeaderLength(context.Request);
-            // No cancellation token: a read cancelled by RequestAborted left Kestrel's body reader mid-read, and its drain of
-            // the body then failed ("Reading is already in progress", logged as an error). A client that goes away ends
-            // the read anyway, with ConnectionResetException or a BadHttpRequestException.
+            // No cancellation token: when the client goes away Kestrel ends the read itself (ConnectionResetException or
+            // BadHttpRequestException, both handled below; a too-slow body gets 408), and a read cancelled part way may
+            // leave Kestrel's reader mid-read, whose drain of the body then fails with an error in the log.
             var body = await RequestBodyReader.ReadAsync(context.Request, options.MaxRequestBytes, CancellationToken.None).ConfigureAwait(false);
             using var request = RestInferRequestReader.Read(body.Memory, headerLength, model, version, options.MaxElementsPerTensor, body);
             using var response = await service.InferAsync(

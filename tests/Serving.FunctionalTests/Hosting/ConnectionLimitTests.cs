@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using System.Text;
 using Serving.Testing;
 using Serving.Worker.Hosting;
 
@@ -22,18 +21,18 @@ public sealed class ConnectionLimitTests
         {
             for (var i = 0; i < 4; i++)
             {
-                held.Add(await ConnectAsync(port));
+                held.Add(await RawHttp1.ConnectAsync(port));
                 Assert.True(await AnswersAsync(held[^1]), $"held connection {i} was not answered");
             }
 
-            using (var fifth = await ConnectAsync(port))
+            using (var fifth = await RawHttp1.ConnectAsync(port))
             {
                 Assert.False(await AnswersAsync(fifth), "a fifth connection was answered");
             }
 
 
             // The metrics listener has its own budget.
-            using (var metrics = await ConnectAsync(worker.Service<WorkerListeners>().MetricsPort))
+            using (var metrics = await RawHttp1.ConnectAsync(worker.Service<WorkerListeners>().MetricsPort))
             {
                 Assert.True(await AnswersAsync(metrics, "/metrics"), "the metrics port was starved");
             }
@@ -49,7 +48,7 @@ public sealed class ConnectionLimitTests
             var answered = false;
             for (var attempt = 0; attempt < 100 && !answered; attempt++)
             {
-                using var again = await ConnectAsync(port);
+                using var again = await RawHttp1.ConnectAsync(port);
                 answered = await AnswersAsync(again);
                 if (!answered)
                 {
@@ -83,7 +82,7 @@ public sealed class ConnectionLimitTests
         {
             for (var i = 0; i < 2200; i++)
             {
-                flood.Add(await ConnectAsync(process.RestPort));
+                flood.Add(await RawHttp1.ConnectAsync(process.RestPort));
             }
 
             // Which connections the worker kept depends on the order it accepted them in (a flood overflows the accept
@@ -91,7 +90,7 @@ public sealed class ConnectionLimitTests
             var answers = new List<string>();
             foreach (var connection in flood)
             {
-                answers.Add(await StatusLineAsync(connection) ?? "closed");
+                answers.Add(await RawHttp1.StatusLineAsync(connection) ?? "closed");
             }
 
             Assert.True(process.IsRunning, "the worker died:\n" + process.Output);
@@ -102,7 +101,7 @@ public sealed class ConnectionLimitTests
             Assert.Contains("The worker's rest listener holds its limit of", process.Output, StringComparison.Ordinal);
             foreach (var connection in kept)
             {
-                Assert.Equal("HTTP/1.1 200 OK", await StatusLineAsync(connection));
+                Assert.Equal("HTTP/1.1 200 OK", await RawHttp1.StatusLineAsync(connection));
             }
         }
         finally
@@ -113,7 +112,7 @@ public sealed class ConnectionLimitTests
         var fresh = false;
         for (var attempt = 0; attempt < 100 && !fresh; attempt++)
         {
-            using var connection = await ConnectAsync(process.RestPort);
+            using var connection = await RawHttp1.ConnectAsync(process.RestPort);
             fresh = await AnswersAsync(connection);
             if (!fresh)
             {
@@ -127,32 +126,6 @@ public sealed class ConnectionLimitTests
         Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
     }
 
-    private static async Task<TcpClient> ConnectAsync(int port)
-    {
-        var client = new TcpClient();
-        await client.ConnectAsync("127.0.0.1", port);
-        return client;
-    }
-
-    /// <summary>Sends GET <paramref name="path"/> on the connection; true for an HTTP 200, false when the server closed it.</summary>
-    internal static async Task<bool> AnswersAsync(TcpClient client, string path = "/v2/health/live") =>
-        await StatusLineAsync(client, path) == "HTTP/1.1 200 OK";
-
-    /// <summary>Sends GET <paramref name="path"/> on the connection: the answer's status line, or null when the server closed it.</summary>
-    internal static async Task<string?> StatusLineAsync(TcpClient client, string path = "/v2/health/live")
-    {
-        try
-        {
-            var stream = client.GetStream();
-            await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n"));
-            var buffer = new byte[4096];
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            var read = await stream.ReadAsync(buffer, timeout.Token);
-            return read > 0 ? Encoding.ASCII.GetString(buffer, 0, read).Split("\r\n")[0] : null;
-        }
-        catch (Exception e) when (e is IOException or InvalidOperationException)
-        {
-            return null; // reset or closed by the server
-        }
-    }
+    private static async Task<bool> AnswersAsync(TcpClient client, string path = "/v2/health/live") =>
+        await RawHttp1.StatusLineAsync(client, path) == "HTTP/1.1 200 OK";
 }
