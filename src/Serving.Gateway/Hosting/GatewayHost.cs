@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Serving.Gateway.Configuration;
+using Serving.Hosting.Health;
 using Serving.Hosting.Http;
 using Serving.Hosting.Tracing;
 
@@ -80,6 +81,7 @@ public static class GatewayHost
         });
 
         var app = builder.Build();
+        app.UseConnectionCloseWhenStopping();
         app.UseServingGateway();
         app.MapServingGateway();
         return app;

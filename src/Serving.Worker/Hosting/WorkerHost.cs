@@ -7,6 +7,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Serving.Hosting.Health;
 using Serving.Hosting.Http;
 using Serving.Hosting.Tracing;
 using Serving.Protocol.Rest;
@@ -48,6 +49,7 @@ public static class WorkerHost
         });
 
         var app = builder.Build();
+        app.UseConnectionCloseWhenStopping();
 
         // The metrics listener answers /metrics only.
         app.Use((context, next) =>
