@@ -32,7 +32,7 @@ internal static class DriftCommand
                 result.GetValue(grpcPort),
                 result.GetValue(restPort),
                 result.GetValue(archive));
-            return RoleRunner.RunAsync(result, () => DriftHost.Build([.. result.UnmatchedTokens], config, fallbacks: Fallbacks()), Describe, new("--grpc-port or --rest-port"), cancellationToken);
+            return RoleRunner.RunAsync(result, () => DriftHost.Build([.. result.UnmatchedTokens], config, fallbacks: ModelRepositoryLocator.Fallback("Serving:Drift:ModelRepository")), Describe, new("--grpc-port or --rest-port"), cancellationToken);
         });
         return command;
     }
@@ -45,17 +45,13 @@ internal static class DriftCommand
     public static Dictionary<string, string?> Configuration(string? models, string? bind, int? grpcPort, int? restPort, string? archive)
     {
         var config = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        Set(config, "Serving:Drift:ModelRepository", models);
-        Set(config, "Serving:Drift:BindAddress", bind);
-        Set(config, "Serving:Drift:GrpcPort", grpcPort?.ToString(CultureInfo.InvariantCulture));
-        Set(config, "Serving:Drift:RestPort", restPort?.ToString(CultureInfo.InvariantCulture));
-        Set(config, "Serving:Drift:Archive:Directory", archive);
+        config.SetGiven("Serving:Drift:ModelRepository", models);
+        config.SetGiven("Serving:Drift:BindAddress", bind);
+        config.SetGiven("Serving:Drift:GrpcPort", grpcPort?.ToString(CultureInfo.InvariantCulture));
+        config.SetGiven("Serving:Drift:RestPort", restPort?.ToString(CultureInfo.InvariantCulture));
+        config.SetGiven("Serving:Drift:Archive:Directory", archive);
         return config;
     }
-
-    /// <summary>The drift monitor's defaults that lose to every configuration source: the sample model repository found.</summary>
-    private static Dictionary<string, string?> Fallbacks() =>
-        ModelRepositoryLocator.Find() is { } models ? new() { ["Serving:Drift:ModelRepository"] = models } : [];
 
     /// <summary>The address a worker's prediction logs go to for a started drift host (loopback when it binds to any address).</summary>
     public static string IngestEndpoint(WebApplication app)
@@ -74,12 +70,4 @@ internal static class DriftCommand
     private static string Host(WebApplication app) => app.Services.GetRequiredService<IOptions<DriftOptions>>().Value.BindAddress;
 
     private static string LoopbackIfAny(string host) => host is "0.0.0.0" or "::" or "[::]" ? "127.0.0.1" : host;
-
-    private static void Set(Dictionary<string, string?> config, string key, string? value)
-    {
-        if (value is not null)
-        {
-            config[key] = value;
-        }
-    }
 }

@@ -92,11 +92,6 @@ internal static class GatewayCommand
         return config;
     }
 
-    private static void Set(Dictionary<string, string?> config, string key, string? value)
-    {
-        if (value is not null)
-        {
-            config[$"{GatewayOptions.Section}:{key}"] = value;
-        }
-    }
+    private static void Set(Dictionary<string, string?> config, string key, string? value) =>
+        config.SetGiven($"{GatewayOptions.Section}:{key}", value);
 }

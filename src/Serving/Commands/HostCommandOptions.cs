@@ -29,26 +29,11 @@ internal sealed class HostCommandOptions
     public Dictionary<string, string?> ToConfiguration(ParseResult result, Dictionary<string, string?> defaults)
     {
         var config = new Dictionary<string, string?>(defaults, StringComparer.OrdinalIgnoreCase);
-        Set(config, "Serving:Worker:ModelRepository", result.GetValue(Models));
-        Set(config, "Serving:Worker:BindAddress", result.GetValue(Bind));
-        Set(config, "Serving:Worker:RestPort", result.GetValue(RestPort)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Set(config, "Serving:Worker:GrpcPort", result.GetValue(GrpcPort)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Set(config, "Serving:Worker:MetricsPort", result.GetValue(MetricsPort)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        config.SetGiven("Serving:Worker:ModelRepository", result.GetValue(Models));
+        config.SetGiven("Serving:Worker:BindAddress", result.GetValue(Bind));
+        config.SetGiven("Serving:Worker:RestPort", result.GetValue(RestPort)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        config.SetGiven("Serving:Worker:GrpcPort", result.GetValue(GrpcPort)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        config.SetGiven("Serving:Worker:MetricsPort", result.GetValue(MetricsPort)?.ToString(System.Globalization.CultureInfo.InvariantCulture));
         return config;
-    }
-
-    /// <summary>
-    /// The worker's defaults that lose to every configuration source: the sample model repository found
-    /// (<see cref="ModelRepositoryLocator"/>), used when neither <c>--models</c> nor any source sets one.
-    /// </summary>
-    public static Dictionary<string, string?> Fallbacks() =>
-        ModelRepositoryLocator.Find() is { } models ? new() { ["Serving:Worker:ModelRepository"] = models } : [];
-
-    private static void Set(Dictionary<string, string?> config, string key, string? value)
-    {
-        if (value is not null)
-        {
-            config[key] = value;
-        }
     }
 }

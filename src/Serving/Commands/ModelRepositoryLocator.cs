@@ -7,6 +7,9 @@ internal static class ModelRepositoryLocator
     /// ./models, else a models/ beside Serving.sln above the executable; null when neither is there. Commands pass it
     /// as a fallback, so a repository set anywhere (--models, appsettings.json, the environment, the command line) wins.
     /// </summary>
+    /// <summary>A fallback source setting <paramref name="key"/> to <see cref="Find"/>'s folder; empty when there is none.</summary>
+    public static Dictionary<string, string?> Fallback(string key) => Find() is { } models ? new() { [key] = models } : [];
+
     public static string? Find()
     {
         if (Directory.Exists("models"))

@@ -66,10 +66,10 @@ internal static class UpCommand
                 ["Serving:Shutdown:ReadinessGracePeriod"] = "00:00:00",
             };
             var gateway = new Dictionary<string, string?>();
-            Set(gateway, "Serving:Gateway:BindAddress", result.GetValue(options.Bind));
-            Set(gateway, "Serving:Gateway:RestPort", Port(result.GetValue(options.RestPort)));
-            Set(gateway, "Serving:Gateway:GrpcPort", Port(result.GetValue(options.GrpcPort)));
-            Set(gateway, "Serving:Gateway:MetricsPort", Port(result.GetValue(options.MetricsPort)));
+            gateway.SetGiven("Serving:Gateway:BindAddress", result.GetValue(options.Bind));
+            gateway.SetGiven("Serving:Gateway:RestPort", Port(result.GetValue(options.RestPort)));
+            gateway.SetGiven("Serving:Gateway:GrpcPort", Port(result.GetValue(options.GrpcPort)));
+            gateway.SetGiven("Serving:Gateway:MetricsPort", Port(result.GetValue(options.MetricsPort)));
             var drift = DriftCommand.Configuration(
                 models, null, result.GetValue(driftGrpc), result.GetValue(driftRest), result.GetValue(driftArchive));
 
@@ -99,12 +99,4 @@ internal static class UpCommand
     private const string UpHolder = "Another `serving up`, or another server,";
 
     private static string? Port(int? given) => given?.ToString(CultureInfo.InvariantCulture);
-
-    private static void Set(Dictionary<string, string?> config, string key, string? value)
-    {
-        if (value is not null)
-        {
-            config[key] = value;
-        }
-    }
 }

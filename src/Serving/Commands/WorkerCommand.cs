@@ -13,7 +13,7 @@ internal static class WorkerCommand
         var options = new HostCommandOptions();
         options.AddTo(command);
         command.SetAction((result, cancellationToken) => RoleRunner.RunAsync(
-            result, () => WorkerHost.Build([.. result.UnmatchedTokens], options.ToConfiguration(result, []), fallbacks: HostCommandOptions.Fallbacks()), cancellationToken));
+            result, () => WorkerHost.Build([.. result.UnmatchedTokens], options.ToConfiguration(result, []), fallbacks: ModelRepositoryLocator.Fallback("Serving:Worker:ModelRepository")), cancellationToken));
         return command;
     }
 }
