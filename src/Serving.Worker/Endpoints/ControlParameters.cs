@@ -1,29 +1,52 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Serving.Hosting.Http;
+using Serving.Protocol.Inference;
 
 namespace Serving.Worker.Endpoints;
 
 /// <summary>
-/// The optional body of Triton's REST load / unload (<c>{"parameters": {...}}</c>): how many parameters it carries, so
-/// a config override or uploaded files are refused instead of silently ignored.
+/// The parameters of Triton's load / unload: the REST body <c>{"parameters": {...}}</c> or the gRPC request's map. A config
+/// override or uploaded files are refused instead of silently ignored; unload takes Triton's <c>unload_dependents</c>,
+/// which its clients send with every unload (this worker has no ensembles, so nothing depends on a model: it changes nothing).
 /// </summary>
 internal static class ControlParameters
 {
+    public const string UnloadDependents = "unload_dependents";
+
     private const int MaxBytes = 64 * 1024;
 
-    public readonly record struct Result(int Count, string? Error = null);
+    /// <summary>The refusal of one parameter, or null when <paramref name="load"/> or unload takes it.</summary>
+    public static string? Check(bool load, string name, bool isBool) =>
+        !load && name == UnloadDependents
+            ? isBool ? null : $"'{UnloadDependents}' must be true or false"
+            : $"{(load ? "load" : "unload")} takes no parameters (unload takes only '{UnloadDependents}'), not '{name}': this worker loads the model's own folder in its repository (no config override, no uploaded files)";
 
-    public static async Task<Result> ReadAsync(HttpRequest request, CancellationToken cancellationToken) =>
+    /// <summary>The refusal of the first parameter of a gRPC request that load or unload does not take, or null.</summary>
+    public static string? Check(bool load, IEnumerable<KeyValuePair<string, ModelRepositoryParameter>> parameters)
+    {
+        foreach (var (name, value) in parameters)
+        {
+            if (Check(load, name, value.ParameterChoiceCase == ModelRepositoryParameter.ParameterChoiceOneofCase.BoolParam) is { } refused)
+            {
+                return refused;
+            }
+        }
+
+        return null;
+    }
+
+    public static async Task<string?> ReadAsync(HttpRequest request, bool load, CancellationToken cancellationToken) =>
         await SmallBody.ReadAsync(request, MaxBytes, cancellationToken).ConfigureAwait(false) is { } body
-            ? Parse(body)
-            : new Result(0, $"the request body is over {MaxBytes / 1024} KiB; load and unload take no parameters");
+            ? Parse(body, load)
+            : $"the request body is over {MaxBytes / 1024} KiB; load and unload take no parameters";
 
-    internal static Result Parse(ReadOnlySpan<byte> body)
+    /// <summary>The refusal of a REST body, or null when it is empty or holds only parameters the call takes.</summary>
+    internal static string? Parse(ReadOnlySpan<byte> body, bool load)
     {
         if (body.Trim(" \t\r\n"u8).IsEmpty)
         {
-            return new Result(0);
+            return null;
         }
 
         try
@@ -32,16 +55,32 @@ internal static class ControlParameters
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
-                return new Result(0, "the request body must be a JSON object");
+                return "the request body must be a JSON object";
             }
 
-            return !root.TryGetProperty("parameters", out var parameters) || parameters.ValueKind == JsonValueKind.Null ? new Result(0)
-                : parameters.ValueKind == JsonValueKind.Object ? new Result(parameters.EnumerateObject().Count())
-                : new Result(0, "'parameters' must be an object");
+            if (!root.TryGetProperty("parameters", out var parameters) || parameters.ValueKind == JsonValueKind.Null)
+            {
+                return null;
+            }
+
+            if (parameters.ValueKind != JsonValueKind.Object)
+            {
+                return "'parameters' must be an object";
+            }
+
+            foreach (var parameter in parameters.EnumerateObject())
+            {
+                if (Check(load, parameter.Name, parameter.Value.ValueKind is JsonValueKind.True or JsonValueKind.False) is { } refused)
+                {
+                    return refused;
+                }
+            }
+
+            return null;
         }
         catch (JsonException e)
         {
-            return new Result(0, $"the request body is not valid JSON: {e.Message}");
+            return $"the request body is not valid JSON: {e.Message}";
         }
     }
 }

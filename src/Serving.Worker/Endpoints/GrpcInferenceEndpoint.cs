@@ -60,20 +60,20 @@ internal sealed class GrpcInferenceEndpoint(
     /// <summary>Triton's RepositoryModelLoad: as REST's, with the admin token in the <c>authorization</c> metadata.</summary>
     public async Task<RepositoryModelLoadResponse> RepositoryModelLoad(RepositoryModelLoadRequest request, ServerCallContext context)
     {
-        await ControlAsync(context, request.ModelName, load: true, request.Parameters.Count).ConfigureAwait(false);
+        await ControlAsync(context, request.ModelName, load: true, ControlParameters.Check(load: true, request.Parameters)).ConfigureAwait(false);
         return new RepositoryModelLoadResponse();
     }
 
     /// <summary>Triton's RepositoryModelUnload: as REST's, with the admin token in the <c>authorization</c> metadata.</summary>
     public async Task<RepositoryModelUnloadResponse> RepositoryModelUnload(RepositoryModelUnloadRequest request, ServerCallContext context)
     {
-        await ControlAsync(context, request.ModelName, load: false, request.Parameters.Count).ConfigureAwait(false);
+        await ControlAsync(context, request.ModelName, load: false, ControlParameters.Check(load: false, request.Parameters)).ConfigureAwait(false);
         return new RepositoryModelUnloadResponse();
     }
 
-    private static async Task ControlAsync(ServerCallContext context, string model, bool load, int parameters)
+    private static async Task ControlAsync(ServerCallContext context, string model, bool load, string? refusedParameters)
     {
-        var (status, message) = await RepositoryEndpoints.ControlAsync(context.GetHttpContext(), model, load, parameters).ConfigureAwait(false);
+        var (status, message) = await RepositoryEndpoints.ControlAsync(context.GetHttpContext(), model, load, refusedParameters).ConfigureAwait(false);
         if (status != 200)
         {
             throw new RpcException(new Status(GrpcStatuses.FromHttp(status), message ?? ""));

@@ -58,6 +58,11 @@ internal static class ModelMetadataView
     /// <summary>True when the version (or, without one, any version) is ready.</summary>
     public static bool IsReady(ModelResolver resolver, string name, string? version)
     {
+        if (resolver.IsUnloaded(name))
+        {
+            return false;
+        }
+
         var entry = resolver.Entry(name);
         return string.IsNullOrEmpty(version)
             ? entry.LatestReady() is not null

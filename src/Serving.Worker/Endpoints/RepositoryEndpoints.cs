@@ -37,11 +37,30 @@ internal static class RepositoryEndpoints
         await RepositoryIndex.WriteAsync(context, Entries(table), request.ReadyOnly).ConfigureAwait(false);
     }
 
-    /// <summary>Every model's versions and their states, by model name (a model with none to serve, without a version).</summary>
+    /// <summary>
+    /// Every model's versions and their states, by model name (a model with none to serve, without a version); a model
+    /// unloaded on request as Triton lists it, each version it served UNAVAILABLE with the reason "unloaded".
+    /// </summary>
     internal static IEnumerable<RepositoryIndex.Entry> Entries(ModelTable table)
     {
-        foreach (var entry in table.Models.Values.OrderBy(e => e.Name, StringComparer.Ordinal))
+        foreach (var name in table.Models.Keys.Concat(table.Unloaded.Keys).Order(StringComparer.Ordinal))
         {
+            if (table.Unloaded.TryGetValue(name, out var unloaded))
+            {
+                if (unloaded.IsEmpty)
+                {
+                    yield return new RepositoryIndex.Entry(name, null, "UNAVAILABLE", "unloaded");
+                }
+
+                foreach (var version in unloaded)
+                {
+                    yield return new RepositoryIndex.Entry(name, version, "UNAVAILABLE", "unloaded");
+                }
+
+                continue;
+            }
+
+            var entry = table.Models[name];
             if (entry.Versions.IsEmpty)
             {
                 yield return new RepositoryIndex.Entry(entry.Name, null, "UNAVAILABLE", entry.ConfigError ?? "no version to serve");
@@ -60,8 +79,8 @@ internal static class RepositoryEndpoints
         var (status, message) = Refusal(context) ?? (0, null);
         if (status == 0)
         {
-            var parameters = await ControlParameters.ReadAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
-            (status, message) = parameters.Error is { } error ? (400, error) : await ControlAsync(context, model, load, parameters.Count).ConfigureAwait(false);
+            var refused = await ControlParameters.ReadAsync(context.Request, load, context.RequestAborted).ConfigureAwait(false);
+            (status, message) = await ControlAsync(context, model, load, refused).ConfigureAwait(false);
         }
 
         if (status == 200)
@@ -80,9 +99,10 @@ internal static class RepositoryEndpoints
 
     /// <summary>
     /// Load or unload for REST and gRPC alike: the admin token (as <c>Authorization: Bearer</c>), a valid name, no
-    /// parameters (a config override or uploaded files would load something other than the repository's folder).
+    /// parameter refused (<paramref name="refusedParameters"/>, from <see cref="ControlParameters"/>: a config override or
+    /// uploaded files would load something other than the repository's folder).
     /// </summary>
-    internal static async Task<(int Status, string? Message)> ControlAsync(HttpContext context, string model, bool load, int parameterCount)
+    internal static async Task<(int Status, string? Message)> ControlAsync(HttpContext context, string model, bool load, string? refusedParameters)
     {
         if (Refusal(context) is { } refused)
         {
@@ -94,9 +114,9 @@ internal static class RepositoryEndpoints
             return (400, "model name is not valid");
         }
 
-        if (parameterCount > 0)
+        if (refusedParameters is not null)
         {
-            return (400, $"{(load ? "load" : "unload")} takes no parameters: this worker loads the model's own folder in its repository (no config override, no uploaded files)");
+            return (400, refusedParameters);
         }
 
         var repository = context.RequestServices.GetRequiredService<ModelRepository>();

@@ -16,10 +16,14 @@ internal sealed class ModelResolver(ModelRepository repository)
             throw InferenceException.Invalid("model name is not valid: names are 1-128 characters of letters, digits, '_', '.' and '-', starting with a letter or digit");
         }
 
-        return repository.Table.Models.TryGetValue(name, out var entry)
-            ? entry
+        var table = repository.Table;
+        return table.Models.TryGetValue(name, out var entry) ? entry
+            : table.Unloaded.ContainsKey(name) ? throw InferenceException.NotFound($"model '{name}' is unloaded: load it with POST /v2/repository/models/{name}/load")
             : throw InferenceException.NotFound($"unknown model '{name}'");
     }
+
+    /// <summary>Whether the model was unloaded on request (it is in the repository, not ready: Triton's ModelReady answers false).</summary>
+    public bool IsUnloaded(string name) => repository.Table.Unloaded.ContainsKey(name);
 
     /// <summary>
     /// Throws what <see cref="Entry"/> (no <paramref name="version"/>) or <see cref="Version"/> would for a model or

@@ -41,6 +41,7 @@ internal sealed partial class ModelRepository : IDisposable
         try
         {
             var onDisk = ScanModels();
+            ListUnloaded(onDisk);
             var names = onlyModel is null ? onDisk.Keys.Union(Table.Models.Keys).ToArray() : [onlyModel];
             foreach (var name in names)
             {
@@ -80,6 +81,7 @@ internal sealed partial class ModelRepository : IDisposable
 
         await _sync.WaitAsync(cancellationToken).ConfigureAwait(false);
         _unloaded.Remove(name);
+        Publish(Table.Forget(name));
         _sync.Release();
         await SyncAsync(name, cancellationToken, force: true).ConfigureAwait(false);
         return true;
@@ -97,7 +99,7 @@ internal sealed partial class ModelRepository : IDisposable
             }
 
             _unloaded.Add(name);
-            Remove(name);
+            Remove(name, unloading: true);
             return true;
         }
         finally
@@ -220,17 +222,42 @@ internal sealed partial class ModelRepository : IDisposable
         }
     }
 
-    private void Remove(string name)
+    // Unloading remembers the versions the model served, for the repository index.
+    private void Remove(string name, bool unloading = false)
     {
         if (Table.Models.TryGetValue(name, out var entry))
         {
-            Publish(Table.Without(name));
+            Publish(unloading ? Table.Unload(name, [.. entry.Versions.Values.Select(v => v.VersionText)]) : Table.Without(name));
             foreach (var (_, version) in entry.Versions)
             {
                 Retire(version);
             }
 
             Log.ModelRemoved(_logger, name);
+        }
+    }
+
+    // The index lists an unloaded model while its folder is in the repository (without versions if it came back after
+    // going away), as Triton's does; one whose folder went is forgotten there, but stays unloaded until loaded.
+    private void ListUnloaded(Dictionary<string, string> onDisk)
+    {
+        var table = Table;
+        foreach (var name in _unloaded)
+        {
+            var listed = table.Unloaded.ContainsKey(name);
+            if (listed && !onDisk.ContainsKey(name))
+            {
+                table = table.Forget(name);
+            }
+            else if (!listed && onDisk.ContainsKey(name) && !table.Models.ContainsKey(name))
+            {
+                table = table.Unload(name, []);
+            }
+        }
+
+        if (!ReferenceEquals(table, Table))
+        {
+            Publish(table);
         }
     }
 

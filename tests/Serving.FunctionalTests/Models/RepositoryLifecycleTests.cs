@@ -109,7 +109,14 @@ public sealed class RepositoryLifecycleTests
         await Task.Delay(300); // several polls: an unloaded model must stay unloaded
         using (var gone = await server.Http.GetAsync("/v2/models/tabular/ready"))
         {
-            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+            // Known to the repository, not ready (Triton's ModelReady says false): not an unknown model.
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, gone.StatusCode);
+        }
+
+        using (var infer = await server.Http.PostAsync("/v2/models/tabular/infer", new StringContent(GoldenFile.Load("tabular", "1").RequestBody())))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, infer.StatusCode);
+            Assert.Contains("model 'tabular' is unloaded: load it with POST /v2/repository/models/tabular/load", await infer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
         Assert.Equal(HttpStatusCode.OK, await ControlAsync(server, "tabular", "load", "s3cret"));
@@ -138,6 +145,100 @@ public sealed class RepositoryLifecycleTests
         Assert.DoesNotContain((await server.Grpc.RepositoryIndexAsync(new RepositoryIndexRequest { Ready = true })).Models, m => m.Name == "tabular");
         Assert.Equal(Grpc.Core.StatusCode.OK, await GrpcControlAsync(server, "tabular", load: true, good));
         Assert.True((await server.Grpc.ModelReadyAsync(new ModelReadyRequest { Name = "tabular", Version = "2" })).Ready);
+    }
+
+    [Fact]
+    public async Task Unload_AsTritonsClientsSendIt_UnloadDependentsTaken_IndexStillListsTheVersionsAsUnloaded()
+    {
+        using var repo = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        await using var server = await StartAsync(repo.Path, token: "s3cret");
+        var good = new Grpc.Core.Metadata { { "authorization", "Bearer s3cret" } };
+
+        // tritonclient.http sends this body with every unload_model() (unload_dependents defaults to false).
+        Assert.Equal(HttpStatusCode.OK, await ControlAsync(server, "tabular", "unload", "s3cret", """{"parameters":{"unload_dependents":false}}"""));
+        var index = JsonDocument.Parse(await IndexAsync(server)).RootElement.EnumerateArray()
+            .Select(e => (e.GetProperty("name").GetString(), e.GetProperty("version").GetString(), e.GetProperty("state").GetString(), e.GetProperty("reason").GetString()))
+            .ToArray();
+        Assert.Equal([("tabular", "1", "UNAVAILABLE", "unloaded"), ("tabular", "2", "UNAVAILABLE", "unloaded")], index);
+        var grpcIndex = await server.Grpc.RepositoryIndexAsync(new RepositoryIndexRequest());
+        Assert.Equal(["1:UNAVAILABLE:unloaded", "2:UNAVAILABLE:unloaded"], grpcIndex.Models.Where(m => m.Name == "tabular").Select(m => $"{m.Version}:{m.State}:{m.Reason}"));
+        Assert.False((await server.Grpc.ModelReadyAsync(new ModelReadyRequest { Name = "tabular" })).Ready);
+        Assert.False((await server.Grpc.ModelReadyAsync(new ModelReadyRequest { Name = "tabular", Version = "2" })).Ready);
+
+        Assert.Equal(HttpStatusCode.OK, await ControlAsync(server, "tabular", "load", "s3cret"));
+        Assert.DoesNotContain("unloaded", await IndexAsync(server), StringComparison.Ordinal);
+
+        // tritonclient.grpc sets the parameter on every unload too.
+        var unload = new RepositoryModelUnloadRequest { ModelName = "tabular" };
+        unload.Parameters[UnloadDependents] = new ModelRepositoryParameter { BoolParam = true };
+        await server.Grpc.RepositoryModelUnloadAsync(unload, good);
+        Assert.False((await server.Grpc.ModelReadyAsync(new ModelReadyRequest { Name = "tabular" })).Ready);
+        await server.Grpc.RepositoryModelLoadAsync(new RepositoryModelLoadRequest { ModelName = "tabular" }, good);
+        Assert.True((await server.Grpc.ModelReadyAsync(new ModelReadyRequest { Name = "tabular", Version = "2" })).Ready);
+    }
+
+    [Theory]
+    [InlineData("unload", """{"parameters":{"unload_dependents":"false"}}""", "'unload_dependents' must be true or false")]
+    [InlineData("unload", """{"parameters":{"unload_dependents":true,"config":"{}"}}""", "not 'config'")]
+    [InlineData("load", """{"parameters":{"unload_dependents":false}}""", "load takes no parameters")]
+    public async Task ModelControl_Rest_UnloadDependents_OnlyABoolAndOnlyOnUnload(string action, string body, string message)
+    {
+        using var repo = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        await using var server = await StartAsync(repo.Path, token: "s3cret");
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v2/repository/models/tabular/{action}") { Content = new StringContent(body) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "s3cret");
+
+        using var response = await server.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(message, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var ready = await server.Http.GetAsync("/v2/models/tabular/versions/2/ready");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+    }
+
+    [Fact]
+    public async Task ModelControl_Grpc_UnloadDependentsNotABool_InvalidArgument_ModelStays()
+    {
+        using var repo = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        await using var server = await StartAsync(repo.Path, token: "s3cret");
+        var unload = new RepositoryModelUnloadRequest { ModelName = "tabular" };
+        unload.Parameters[UnloadDependents] = new ModelRepositoryParameter { StringParam = "yes" };
+
+        var refused = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => server.Grpc.RepositoryModelUnloadAsync(unload, new Grpc.Core.Metadata { { "authorization", "Bearer s3cret" } }).ResponseAsync);
+
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, refused.StatusCode);
+        Assert.Contains("'unload_dependents' must be true or false", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.True((await server.Grpc.ModelReadyAsync(new ModelReadyRequest { Name = "tabular", Version = "2" })).Ready);
+    }
+
+    [Fact]
+    public async Task UnloadedModel_FolderRemoved_LeavesTheIndex_FolderBack_ListedUnloadedUntilLoaded()
+    {
+        using var repo = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        await using var server = await StartAsync(repo.Path, token: "s3cret");
+        Assert.Equal(HttpStatusCode.OK, await ControlAsync(server, "tabular", "unload", "s3cret"));
+        var folder = Path.Combine(repo.Path, "tabular");
+        var aside = repo.Path + "-aside"; // beside the repository, not in it
+
+        Directory.Move(folder, aside);
+        try
+        {
+            await WaitUntilAsync(async () => !(await IndexAsync(server)).Contains("\"tabular\"", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Move(aside, folder);
+        }
+
+        await WaitUntilAsync(async () => (await IndexAsync(server)).Contains("\"unloaded\"", StringComparison.Ordinal));
+        using (var ready = await server.Http.GetAsync("/v2/models/tabular/ready"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, await ControlAsync(server, "tabular", "load", "s3cret"));
+        using var back = await server.Http.GetAsync("/v2/models/tabular/versions/2/ready");
+        Assert.Equal(HttpStatusCode.OK, back.StatusCode);
     }
 
     [Fact]
@@ -203,9 +304,11 @@ public sealed class RepositoryLifecycleTests
         Assert.Contains("-p:OnnxRuntimeGpu=true", index, StringComparison.Ordinal);
     }
 
-    private static async Task<HttpStatusCode> ControlAsync(WorkerServer server, string model, string action, string token)
+    private const string UnloadDependents = "unload_dependents";
+
+    private static async Task<HttpStatusCode> ControlAsync(WorkerServer server, string model, string action, string token, string? body = null)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v2/repository/models/{model}/{action}");
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v2/repository/models/{model}/{action}") { Content = body is null ? null : new StringContent(body) };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         using var response = await server.Http.SendAsync(request);
         return response.StatusCode;
