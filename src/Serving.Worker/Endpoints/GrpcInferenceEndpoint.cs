@@ -85,7 +85,7 @@ internal sealed class GrpcInferenceEndpoint(
         try
         {
             using var decoded = GrpcInferCodec.Decode(request, options.Value.MaxElementsPerTensor);
-            var deadline = context.Deadline == DateTime.MaxValue ? long.MaxValue : InferenceService.DeadlineIn(context.Deadline - DateTime.UtcNow);
+            var deadline = GrpcDeadline.Of(context);
             // The HTTP headers directly: ServerCallContext.RequestHeaders copies every header into a new Metadata per call,
             // and WriteResponseHeadersAsync flushes the headers in a frame of their own before the message.
             var http = context.GetHttpContext();

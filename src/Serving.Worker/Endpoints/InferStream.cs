@@ -44,7 +44,7 @@ internal sealed partial class InferStream(
     public async Task RunAsync(IAsyncStreamReader<ModelInferRequest> requests)
     {
         var cancellationToken = context.CancellationToken;
-        var deadline = context.Deadline == DateTime.MaxValue ? long.MaxValue : InferenceService.DeadlineIn(context.Deadline - DateTime.UtcNow);
+        var deadline = GrpcDeadline.Of(context);
         var hints = GatewayHints.FromStream(context.GetHttpContext().Request.Headers);
         Exception? failure = null;
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, draining);

@@ -106,6 +106,57 @@ public sealed class LongTimeoutTests(SharedWorkerFixture fixture, LongTimeoutTes
         Assert.Equal([2f, 4f, 6f, 8f], y);
     }
 
+    /// <summary>
+    /// A <c>grpc-timeout</c> under grpc-dotnet's 100 ns tick (which it reads as no deadline at all) leaves no time: the
+    /// call fails DEADLINE_EXCEEDED without running, queued or not. It used to run as if it had no deadline.
+    /// </summary>
+    [Theory]
+    [InlineData("0n", "tabular")]
+    [InlineData("99n", "tabular")]
+    [InlineData("0u", "tabular")]
+    [InlineData("0m", "tabular")]
+    [InlineData("0S", "tabular")]
+    [InlineData("0H", "tabular")]
+    [InlineData("100n", "tabular")]
+    [InlineData("0n", "fixed")]
+    [InlineData("1n", "fixed")]
+    [InlineData("0M", "fixed")]
+    public async Task GrpcTimeout_UnderATick_DeadlineExceeded(string timeout, string model)
+    {
+        var (status, message) = await RawGrpc.SendWithHeaderAsync(PortFor(model), RawGrpc.Frame(RequestFor(model).ToByteArray()), "grpc-timeout", timeout);
+
+        Assert.True(status == (int)Grpc.Core.StatusCode.DeadlineExceeded, $"grpc-timeout {timeout} on {model}: status {status} '{message}'");
+    }
+
+    [Theory]
+    [InlineData("5S", "tabular")]
+    [InlineData("30000000u", "fixed")]
+    [InlineData("bogus", "fixed")]
+    [InlineData("", "fixed")]
+    public async Task GrpcTimeout_TimeLeftOrNotATimeout_Runs(string timeout, string model)
+    {
+        var (status, message) = await RawGrpc.SendWithHeaderAsync(PortFor(model), RawGrpc.Frame(RequestFor(model).ToByteArray()), "grpc-timeout", timeout);
+
+        Assert.True(status == 0, $"grpc-timeout '{timeout}' on {model}: status {status} '{message}'");
+    }
+
+    private int PortFor(string model) => model == "tabular" ? queued.Server.Listeners.GrpcPort : fixture.Server.Listeners.GrpcPort;
+
+    private static ModelInferRequest RequestFor(string model)
+    {
+        if (model == "tabular")
+        {
+            return TabularRow();
+        }
+
+        var request = new ModelInferRequest { ModelName = "fixed" };
+        var input = new ModelInferRequest.Types.InferInputTensor { Name = "x", Datatype = "FP32" };
+        input.Shape.Add(4);
+        request.Inputs.Add(input);
+        request.RawInputContents.Add(ByteString.CopyFrom(new byte[16]));
+        return request;
+    }
+
     private static ModelInferRequest TabularRow()
     {
         var request = new ModelInferRequest { ModelName = "tabular" };

@@ -102,6 +102,17 @@ public sealed class BadRoutingInputTests(GatewayFixture fixture)
     }
 
     [Theory]
+    [InlineData("0n")]
+    [InlineData("99n")]
+    [InlineData("0S")]
+    public async Task Grpc_TimeoutUnderATick_DeadlineExceededFromTheWorker_NotRunWithoutADeadline(string timeout)
+    {
+        var (status, message) = await RawGrpc.SendWithHeaderAsync(fixture.Gateway.Listeners.GrpcPort, RawGrpc.Frame(Infer.GrpcRequest(version: "1").ToByteArray()), "grpc-timeout", timeout);
+
+        Assert.True(status == (int)StatusCode.DeadlineExceeded, $"grpc-timeout {timeout}: {(StatusCode)status} {message}");
+    }
+
+    [Theory]
     [InlineData("zstd")]
     [InlineData("snappy")]
     public async Task Grpc_CompressedInAnEncodingNobodyHas_Unimplemented_WithWhatIsAccepted_AsTheWorkerSaysIt(string encoding)

@@ -1,0 +1,37 @@
+using System.Diagnostics;
+using Grpc.Core;
+using Microsoft.AspNetCore.Http;
+using Serving.Worker.Inference;
+
+namespace Serving.Worker.Endpoints;
+
+/// <summary>
+/// A gRPC call's deadline as a Stopwatch timestamp (<see cref="long.MaxValue"/>: none). grpc-dotnet sets no deadline
+/// for a <c>grpc-timeout</c> shorter than its 100 ns tick (<c>0n</c>, <c>99n</c>, <c>0S</c>, …); gRPC means such a call
+/// has no time left, so it gets a deadline that has passed (DEADLINE_EXCEEDED before it runs), not none.
+/// </summary>
+internal static class GrpcDeadline
+{
+    private const string TimeoutHeader = "grpc-timeout";
+
+    public static long Of(ServerCallContext context) =>
+        context.Deadline != DateTime.MaxValue ? InferenceService.DeadlineIn(context.Deadline - DateTime.UtcNow)
+        : IsUnderATick(context.GetHttpContext().Request.Headers[TimeoutHeader].ToString()) ? Stopwatch.GetTimestamp()
+        : long.MaxValue;
+
+    /// <summary>True for a well-formed <c>grpc-timeout</c> (1-8 digits and a unit, H M S m u n) shorter than 100 ns.</summary>
+    internal static bool IsUnderATick(string header)
+    {
+        if (header.Length is < 2 or > 9 || !long.TryParse(header.AsSpan(0, header.Length - 1), System.Globalization.NumberStyles.None, null, out var value))
+        {
+            return false;
+        }
+
+        return header[^1] switch
+        {
+            'n' => value < 100,
+            'H' or 'M' or 'S' or 'm' or 'u' => value == 0,
+            _ => false,
+        };
+    }
+}
