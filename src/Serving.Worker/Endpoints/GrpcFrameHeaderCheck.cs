@@ -9,8 +9,9 @@ namespace Serving.Worker.Endpoints;
 /// <summary>
 /// Reads a ModelInfer call's 5-byte gRPC message header before grpc-dotnet does. grpc-dotnet answers two malformed
 /// headers with UNKNOWN "Exception was thrown by handler": a compressed flag other than 0 or 1 (INVALID_ARGUMENT
-/// here) and a length past 2^31 - 1 (RESOURCE_EXHAUSTED: over any <c>MaxRequestBytes</c>). The gateway answers both
-/// so too. Every other header, and a body too short for one, is left to grpc-dotnet as before (INTERNAL
+/// here) and a length past 2^31 - 1 (RESOURCE_EXHAUSTED: over any <c>MaxRequestBytes</c>); and a compressed flag
+/// without a <c>grpc-encoding</c> with INTERNAL (INVALID_ARGUMENT here: the caller's mistake). The gateway answers
+/// all three so too. Every other header, and a body too short for one, is left to grpc-dotnet as before (INTERNAL
 /// "Incomplete message.", RESOURCE_EXHAUSTED past the limit). The header is looked at, not consumed.
 /// </summary>
 internal static class GrpcFrameHeaderCheck
@@ -64,6 +65,10 @@ internal static class GrpcFrameHeaderCheck
         if (flag > 1)
         {
             await FailAsync(context, StatusCode.InvalidArgument, $"the gRPC message header is malformed (compressed flag {flag})").ConfigureAwait(false);
+        }
+        else if (flag == 1 && context.Request.Headers["grpc-encoding"].ToString() is "" or "identity")
+        {
+            await FailAsync(context, StatusCode.InvalidArgument, "the message is compressed but the request has no grpc-encoding header").ConfigureAwait(false);
         }
         else if (length > int.MaxValue)
         {

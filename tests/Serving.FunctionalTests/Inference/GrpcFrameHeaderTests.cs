@@ -5,7 +5,8 @@ namespace Serving.FunctionalTests.Inference;
 
 /// <summary>
 /// A ModelInfer call whose 5-byte gRPC message header is malformed gets the right status straight from the worker,
-/// as from the gateway: grpc-dotnet alone answered a bad compressed flag and a length past 2^31 - 1 with UNKNOWN.
+/// as from the gateway: grpc-dotnet alone answered a bad compressed flag and a length past 2^31 - 1 with UNKNOWN, and
+/// a compressed message without a grpc-encoding with INTERNAL.
 /// </summary>
 [Collection(SharedWorkerCollection.Name)]
 public sealed class GrpcFrameHeaderTests(SharedWorkerFixture fixture)
@@ -16,7 +17,17 @@ public sealed class GrpcFrameHeaderTests(SharedWorkerFixture fixture)
         { "compressed flag 0x80", [0x80, 0, 0, 0, 0], StatusCode.InvalidArgument, "malformed (compressed flag 128)" },
         { "length 2^32 - 1", [0, 0xFF, 0xFF, 0xFF, 0xFF, 0x0A, 0x07, .. "tabular"u8.ToArray()], StatusCode.ResourceExhausted, "(4294967295 bytes) is over the size allowed" },
         { "length 2^31", [0, 0x80, 0, 0, 0], StatusCode.ResourceExhausted, "(2147483648 bytes) is over the size allowed" },
+        { "compressed flag 1, no grpc-encoding", [1, 0, 0, 0, 2, 0x0A, 0x00], StatusCode.InvalidArgument, "compressed but the request has no grpc-encoding header" },
     };
+
+    [Fact]
+    public async Task CompressedFlag_WithIdentityEncoding_InvalidArgument()
+    {
+        var (status, detail, _) = await RawGrpc.SendEncodedAsync(fixture.Server.Listeners.GrpcPort, [1, 0, 0, 0, 2, 0x0A, 0x00], "identity");
+
+        Assert.True(status == (int)StatusCode.InvalidArgument, $"{(StatusCode)status} {detail}");
+        Assert.Contains("no grpc-encoding header", detail, StringComparison.Ordinal);
+    }
 
     [Theory]
     [MemberData(nameof(MalformedHeaders))]
