@@ -5,7 +5,7 @@ public static class RestPaths
 {
     /// <summary>
     /// The method <paramref name="path"/> takes when it is one of the protocol's paths (<c>GET</c> for health, server
-    /// and model metadata, ready, config and stats; <c>POST</c> for infer and the repository index) or the Prometheus
+    /// and model metadata, ready, config and stats; <c>POST</c> for infer, the repository index, load and unload) or the Prometheus
     /// scrape path <c>/metrics</c> (<c>GET</c>), else null.
     /// </summary>
     public static string? MethodFor(string? path)
@@ -32,6 +32,7 @@ public static class RestPaths
             ["v2", "models", _, "stats"] or ["v2", "models", _, "versions", _, "stats"] => "GET",
             ["v2", "models", _, "infer"] or ["v2", "models", _, "versions", _, "infer"] => "POST",
             ["v2", "repository", "index"] => "POST",
+            ["v2", "repository", "models", _, "load" or "unload"] => "POST",
             _ => null,
         };
     }

@@ -70,6 +70,9 @@ public sealed class BadInputTests(SharedWorkerFixture fixture)
     [InlineData("POST", "/v2/models/tabular", "GET")]
     [InlineData("PATCH", "/v2", "GET")]
     [InlineData("POST", "/metrics", "GET")]
+    [InlineData("GET", "/v2/repository/models/tabular/load", "POST")]
+    [InlineData("PUT", "/v2/repository/models/tabular/unload", "POST")]
+    [InlineData("GET", "/v2/repository/index", "POST")]
     public async Task Rest_WrongMethodOnAProtocolPath_405_WithAllow(string method, string path, string allowed)
     {
         var (status, allow, error) = await RestCall.SendAsync(fixture.Server.Http, method, path);

@@ -33,6 +33,7 @@ public sealed class BadRoutingInputTests(GatewayFixture fixture)
     [InlineData("POST", "/v2/models/tabular/ready", "GET")]
     [InlineData("DELETE", "/v2/health/ready", "GET")]
     [InlineData("POST", "/metrics", "GET")]
+    [InlineData("GET", "/v2/repository/models/tabular/unload", "POST")]
     public async Task Rest_WrongMethodOnAProtocolPath_405_WithAllow(string method, string path, string allowed)
     {
         var (status, allow, error) = await RestCall.SendAsync(fixture.Gateway.Http, method, path);
