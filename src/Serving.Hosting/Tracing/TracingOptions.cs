@@ -11,4 +11,10 @@ public sealed class TracingOptions
 
     /// <summary>The service.name resource attribute; defaults to serving-&lt;role&gt;.</summary>
     public string? ServiceName { get; set; }
+
+    /// <summary>The endpoint as an absolute http(s) URL with a host, or null (<c>localhost:4317</c> parses as a URI of scheme "localhost": null).</summary>
+    public static Uri? TryEndpoint(string? text) =>
+        Uri.TryCreate(text?.Trim(), UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps) && uri.Host.Length > 0
+            ? uri
+            : null;
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Serving.Hosting.Logging;
@@ -20,7 +21,8 @@ public static class TracingServiceCollectionExtensions
         // Every role's host calls this; its logs are correlated with the same traces, with or without an exporter.
         services.AddServingLogging();
         var options = configuration.GetSection(TracingOptions.Section).Get<TracingOptions>() ?? new TracingOptions();
-        services.AddOptions<TracingOptions>().BindConfiguration(TracingOptions.Section);
+        services.AddOptions<TracingOptions>().BindConfiguration(TracingOptions.Section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TracingOptions>, TracingOptionsValidator>());
         var exports = !string.IsNullOrWhiteSpace(options.OtlpEndpoint) || configure is not null;
         services.Replace(ServiceDescriptor.Singleton(new TracingStatus(exports)));
         if (!exports)
@@ -37,9 +39,10 @@ public static class TracingServiceCollectionExtensions
                     .AddSource(ServingActivitySources.Worker.Name, ServingActivitySources.Gateway.Name, ServingActivitySources.Drift.Name, "Yarp.ReverseProxy")
                     .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/metrics", StringComparison.Ordinal))
                     .AddHttpClientInstrumentation();
-                if (!string.IsNullOrWhiteSpace(options.OtlpEndpoint))
+                // An endpoint that is no URL fails the start (TracingOptionsValidator) before the exporter would be built.
+                if (TracingOptions.TryEndpoint(options.OtlpEndpoint) is { } endpoint)
                 {
-                    tracing.AddOtlpExporter(o => o.Endpoint = new Uri(options.OtlpEndpoint));
+                    tracing.AddOtlpExporter(o => o.Endpoint = endpoint);
                 }
 
                 configure?.Invoke(tracing);

@@ -213,6 +213,30 @@ public sealed class StartupErrorTests : IDisposable
         Assert.DoesNotContain("   at ", output + error, StringComparison.Ordinal);
     }
 
+    /// <summary>An OTLP endpoint that is no http(s) URL: exit 2 naming the key (it ended every role with a UriFormatException's stack trace).</summary>
+    [Theory]
+    [InlineData("worker", "127.0.0.1:4317")]
+    [InlineData("worker", "localhost:4317")]
+    [InlineData("gateway", "notaurl")]
+    [InlineData("drift", "ftp://collector:4317")]
+    public async Task OtlpEndpointNotAUrl_ExitTwo_NamesTheKey(string role, string endpoint)
+    {
+        string[] args = role switch
+        {
+            "worker" => ["worker", "--models", RepoPaths.Models, "--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0"],
+            "gateway" => ["gateway", "--worker", "127.0.0.1:1:2", "--data-dir", _dataDirectory, "--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0"],
+            _ => ["drift", "--models", RepoPaths.Models, "--archive", _dataDirectory, "--grpc-port", "0", "--rest-port", "0"],
+        };
+
+        var (code, output, error) = await ServingCli.RunAsync([.. args, "--Serving:Tracing:OtlpEndpoint=" + endpoint]);
+
+        Assert.True(code == 2, $"exit {code}: {error}");
+        Assert.Equal(
+            $"serving: invalid configuration: Serving:Tracing:OtlpEndpoint must be an http:// or https:// URL with a host, e.g. http://otel-collector:4317 (was '{endpoint}')",
+            error.Trim().Split('\n')[^1]);
+        Assert.DoesNotContain("   at ", output + error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("worker", "Serving:Worker:BindAddress")]
     [InlineData("gateway", "Serving:Gateway:BindAddress")]
