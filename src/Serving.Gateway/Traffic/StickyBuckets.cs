@@ -48,7 +48,7 @@ internal static class StickyBuckets
         h ^= h >> 33;
         h *= 0xff51afd7ed558ccdUL;
         h ^= h >> 33;
-        h *= 0xc4ceb3b93fe1a85bUL;
+        h *= 0xc4ceb9fe1a85ec53UL;
         h ^= h >> 33;
         return h;
     }

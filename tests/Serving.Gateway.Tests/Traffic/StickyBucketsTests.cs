@@ -21,6 +21,20 @@ public sealed class StickyBucketsTests
         Assert.Equal(Expected("tabular", "user-42"), StickyBuckets.Of("tabular", "user-42"));
     }
 
+    /// <summary>
+    /// Buckets computed outside .NET from the formula in docs/gateway.md (FNV-1a 64, MurmurHash3's fmix64 with its
+    /// published constants 0xff51afd7ed558ccd and 0xc4ceb9fe1a85ec53): what an operator computing arms offline gets.
+    /// The finalizer's second constant was mistyped (0xc4ceb3b93fe1a85b), which put about half the keys elsewhere.
+    /// </summary>
+    [Theory]
+    [InlineData("tabular", "user-42", 1145)]
+    [InlineData("tabular", "alice", 3790)]
+    [InlineData("digits", "user-1", 7165)]
+    public void Of_MatchesTheDocumentedFormula_ComputedElsewhere(string model, string key, int bucket)
+    {
+        Assert.Equal(bucket, StickyBuckets.Of(model, key));
+    }
+
     [Fact]
     public void Of_SequentialKeys_SpreadEvenlyOverBuckets()
     {
@@ -116,7 +130,7 @@ public sealed class StickyBucketsTests
         hash ^= hash >> 33;
         hash *= 0xff51afd7ed558ccdUL;
         hash ^= hash >> 33;
-        hash *= 0xc4ceb3b93fe1a85bUL;
+        hash *= 0xc4ceb9fe1a85ec53UL;
         hash ^= hash >> 33;
         return (int)((hash >> 32) * 10_000 >> 32);
     }
