@@ -115,7 +115,8 @@ internal sealed class GrpcInferEndpoint(
             outcomes.RecordUnready(model.Name, refused.Choice, refused.Policy);
         }
 
-        metrics.Observe(refused.Model?.Name ?? "_unknown", "", "", streaming ? GatewayMetrics.StreamProtocol : "grpc", GatewayMetrics.GrpcCode((int)error.GrpcStatus), 0);
+        var unready = refused.Model is null ? null : refused.Choice.Unready;
+        metrics.Observe(refused.Model?.Name ?? "_unknown", unready ?? "", unready is null ? "" : refused.Choice.Arm, streaming ? GatewayMetrics.StreamProtocol : "grpc", GatewayMetrics.GrpcCode((int)error.GrpcStatus), 0);
         return GatewayErrors.WriteAsync(context, error, grpc: true);
     }
 

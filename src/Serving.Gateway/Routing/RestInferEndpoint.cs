@@ -40,16 +40,17 @@ internal sealed class RestInferEndpoint(
         if (choice.Error is { } error)
         {
             outcomes.RecordUnready(route.Name, choice, policy);
-            return Reject(context, route.Name, error);
+            return Reject(context, route.Name, error, choice);
         }
 
         return forwarder.ForwardAsync(context, new GatewayRequest(route, choice, grpc: false) { BodyBytes = context.Request.ContentLength }, policy).AsTask();
     }
 
-    // Unknown names are one label value, so callers can't grow the series without bound.
-    private Task Reject(HttpContext context, string modelLabel, RouteError error)
+    // Unknown names are one label value, so callers can't grow the series without bound. A version chosen that has no
+    // ready worker is counted against it and its arm (a dashboard by version sees a dead canary fail).
+    private Task Reject(HttpContext context, string modelLabel, RouteError error, VersionChoice choice = default)
     {
-        metrics.Observe(modelLabel, "", "", "rest", GatewayMetrics.HttpCode(error.HttpStatus), 0);
+        metrics.Observe(modelLabel, choice.Unready ?? "", choice.Unready is null ? "" : choice.Arm, "rest", GatewayMetrics.HttpCode(error.HttpStatus), 0);
         return GatewayErrors.WriteAsync(context, error, grpc: false);
     }
 }

@@ -1,0 +1,53 @@
+using System.Net;
+using Grpc.Core;
+using Serving.Gateway.FunctionalTests.TestSupport;
+using Serving.Gateway.Routing;
+using Serving.Testing;
+
+namespace Serving.Gateway.FunctionalTests.Routing;
+
+/// <summary>
+/// A request whose policy-chosen version has no ready worker (a dead canary) is answered 503 / UNAVAILABLE and counted
+/// in <c>serving_gateway_requests_total</c> against that version and its arm, as the rollback monitor counts it: it
+/// was counted with an empty version and arm, so a per-version dashboard could not see the canary fail.
+/// </summary>
+public sealed class UnreadyVersionMetricsTests(CanaryFixture fixture) : IClassFixture<CanaryFixture>
+{
+    [Fact]
+    public async Task ChosenVersionWithNoReadyWorker_CountedAgainstThatVersionAndArm()
+    {
+        // Version 3 of tabular (a copy of version 1) lives on a worker of its own, which is killed.
+        using var repository = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        var tabular = Path.Combine(repository.Path, "tabular");
+        Directory.Move(Path.Combine(tabular, "1"), Path.Combine(tabular, "3"));
+        Directory.Delete(Path.Combine(tabular, "2"), recursive: true);
+        await using var canaryWorker = await WorkerServer.StartAsync(repository.Path);
+        await using var gateway = await GatewayServer.StartAsync([fixture.Worker, canaryWorker]);
+        await UntilAsync(() => IsReady(gateway, "3"));
+        await Policies.SetAsync(gateway, """{"weights": {"1": 0, "3": 100}}""");
+        await Workers.KillAsync(canaryWorker);
+        await UntilAsync(() => !IsReady(gateway, "3"));
+
+        var (status, _, body) = await Infer.RestAsync(gateway.Http);
+        var grpc = await Assert.ThrowsAsync<RpcException>(() => Infer.GrpcAsync(gateway.Grpc));
+
+        Assert.True(status == HttpStatusCode.ServiceUnavailable, $"{status} {body}");
+        Assert.Equal(StatusCode.Unavailable, grpc.StatusCode);
+        Assert.Equal(1, await MetricsText.SumAsync(gateway, "serving_gateway_requests_total", "model=\"tabular\",version=\"3\",arm=\"weight\",protocol=\"rest\",code=\"503\""));
+        Assert.Equal(1, await MetricsText.SumAsync(gateway, "serving_gateway_requests_total", "model=\"tabular\",version=\"3\",arm=\"weight\",protocol=\"grpc\",code=\"Unavailable\""));
+        Assert.Equal(0, await MetricsText.SumAsync(gateway, "serving_gateway_requests_total", "model=\"tabular\",version=\"\""));
+    }
+
+    private static bool IsReady(GatewayServer gateway, string version) =>
+        gateway.Service<RoutingState>().Table.TryGetModel("tabular", out var m) && m.TryGetVersion(version, out var v) && v.IsReady;
+
+    private static async Task UntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the expected state was not reached within 30 s");
+            await Task.Delay(10);
+        }
+    }
+}
