@@ -67,7 +67,10 @@ internal sealed partial class InferenceForwarder(
             var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             var response = context.Response;
             var grpcStatus = request.Grpc ? GrpcStatusOf(context) : (int?)null;
-            var code = grpcStatus is { } g ? GatewayMetrics.GrpcCode(g) : GatewayMetrics.HttpCode(response.StatusCode);
+            // A gRPC caller that went away before the answer's status was written is counted Cancelled, not as HTTP 200.
+            var code = grpcStatus is { } g ? GatewayMetrics.GrpcCode(g)
+                : request.Grpc && context.RequestAborted.IsCancellationRequested ? GatewayMetrics.GrpcCode((int)Grpc.Core.StatusCode.Cancelled)
+                : GatewayMetrics.HttpCode(response.StatusCode);
             metrics.Observe(request.Model.Name, request.Version.Version, request.Arm, request.Protocol, code, seconds);
             shadow?.CompletePrimary(
                 response.StatusCode, grpcStatus, response.Headers[GatewayHeaders.InferenceHeaderContentLength].FirstOrDefault(), request.Grpc ? null : response.Headers.ContentEncoding.FirstOrDefault(), seconds);
