@@ -10,14 +10,10 @@ namespace Serving.LoadTests.Reporting;
 /// </summary>
 internal static class LatencyPlotRenderer
 {
-    private const double MaxNines = 5;
-
     /// <summary>Writes a 1000×560 PNG of <paramref name="report"/>'s latency distribution.</summary>
     public static void Render(LoadReport report, string path)
     {
-        var points = report.LatencyDistribution.Where(p => p.Percentile < 100).ToArray();
-        var nines = points.Select(p => Math.Min(-Math.Log10(1 - (p.Percentile / 100)), MaxNines)).ToArray();
-        var millis = points.Select(p => p.Micros / 1000.0).ToArray();
+        var (nines, millis) = LatencyPlotSeries.From(report);
 
         var plot = new Plot();
         var line = plot.Add.Scatter(nines, millis);
@@ -30,7 +26,7 @@ internal static class LatencyPlotRenderer
         plot.YLabel("latency (ms)");
         plot.Title($"{report.Protocol} → {report.Target} `{report.Model}`, {report.Mode} model: "
             + $"{Format.Int(report.RequestsPerSecond)} req/s, p99 {Format.Micros(report.Latency.P99Micros)}");
-        plot.Axes.SetLimitsX(0, MaxNines + 0.2);
+        plot.Axes.SetLimitsX(0, LatencyPlotSeries.MaxNines + 0.2);
         plot.Axes.SetLimitsY(0, Math.Max(millis.DefaultIfEmpty(0).Max() * 1.05, 0.1));
         plot.ShowLegend(Alignment.UpperLeft);
         plot.SavePng(path, 1000, 560);
