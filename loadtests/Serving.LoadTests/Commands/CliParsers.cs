@@ -1,5 +1,6 @@
 using System.CommandLine.Parsing;
 using System.Globalization;
+using static System.FormattableString;
 
 namespace Serving.LoadTests.Commands;
 
@@ -39,6 +40,15 @@ internal static class CliParsers
 
         return [.. values];
     }
+
+    /// <summary>A duration as <see cref="TryParseDuration"/> reads it: <c>2m</c>, <c>10s</c>, <c>500ms</c>, <c>250us</c>.</summary>
+    public static string FormatDuration(TimeSpan value) => value.Ticks switch
+    {
+        var t when t >= TimeSpan.TicksPerMinute && t % TimeSpan.TicksPerMinute == 0 => Invariant($"{t / TimeSpan.TicksPerMinute}m"),
+        var t when t % TimeSpan.TicksPerSecond == 0 => Invariant($"{t / TimeSpan.TicksPerSecond}s"),
+        var t when t % TimeSpan.TicksPerMillisecond == 0 => Invariant($"{t / TimeSpan.TicksPerMillisecond}ms"),
+        var t => Invariant($"{t / (double)TimeSpan.TicksPerMicrosecond}us"),
+    };
 
     /// <summary>Parses a duration; false when it is not one.</summary>
     public static bool TryParseDuration(string text, out TimeSpan value)

@@ -43,11 +43,11 @@ internal static class CommonOptions
     public static Option<FileInfo> Json() => new("--json") { Description = "Also write the report as JSON to this file" };
 
     /// <summary>A duration option such as <c>--duration 10s</c>.</summary>
-    public static Option<TimeSpan> Duration(string name, string description, TimeSpan defaultValue) => new(name)
+    public static Option<CliDuration> Duration(string name, string description, TimeSpan defaultValue) => new(name)
     {
         Description = description,
-        CustomParser = CliParsers.Duration,
-        DefaultValueFactory = _ => defaultValue,
+        CustomParser = r => new CliDuration(CliParsers.Duration(r)),
+        DefaultValueFactory = _ => new CliDuration(defaultValue),
     };
 
     /// <summary><c>--port</c> for a baseline server.</summary>

@@ -27,4 +27,21 @@ public sealed class CliParsersTests
     {
         Assert.False(CliParsers.TryParseDuration(text, out _));
     }
+
+    [Theory]
+    [InlineData(0.00025, "250us")]
+    [InlineData(0.0000001, "0.1us")]
+    [InlineData(0.5, "500ms")]
+    [InlineData(0, "0s")]
+    [InlineData(10, "10s")]
+    [InlineData(90, "90s")]
+    [InlineData(120, "2m")]
+    public void FormatDuration_ReadsBackAsTheSameDuration(double seconds, string text)
+    {
+        var value = TimeSpan.FromSeconds(seconds);
+
+        Assert.Equal(text, CliParsers.FormatDuration(value));
+        Assert.True(CliParsers.TryParseDuration(text, out var back));
+        Assert.Equal(value, back);
+    }
 }
