@@ -9,7 +9,10 @@ namespace Serving.LoadTests.Commands;
 internal static class RunCommand
 {
     /// <summary>The command.</summary>
-    public static Command Create()
+    public static Command Create() => Create(out _);
+
+    /// <summary>The command, and how a parse of it becomes the <see cref="LoadProfile"/> it runs (for tests).</summary>
+    internal static Command Create(out Func<ParseResult, LoadProfile> profileOf)
     {
         var target = CommonOptions.Target();
         var protocol = new Option<string>("--protocol") { Description = "grpc | rest-json | rest-binary", DefaultValueFactory = _ => "grpc" };
@@ -43,6 +46,30 @@ internal static class RunCommand
             target, protocol, grpcClient, stream, model, version, inputFile, batch, mode, concurrency, rate, rampTo, maxInFlight, wakeInterval, connections,
             duration, warmup, requests, json, plot, quiet,
         };
+
+        LoadProfile Profile(ParseResult parse)
+        {
+            var open = parse.GetValue(mode) == "open";
+            if (!open && new Option[] { rate, rampTo, maxInFlight, wakeInterval }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } openOnly)
+            {
+                throw new LoadTestException($"{openOnly.Name} is for the open model: add --mode open, or leave {openOnly.Name} out (the closed model runs --concurrency callers)");
+            }
+
+            return new LoadProfile
+            {
+                Mode = open ? LoadMode.Open : LoadMode.Closed,
+                Concurrency = parse.GetValue(concurrency),
+                Rate = parse.GetValue(rate) ?? (open ? throw new LoadTestException("--mode open needs --rate") : 0),
+                RampTo = parse.GetValue(rampTo),
+                MaxInFlight = parse.GetValue(maxInFlight),
+                WakeInterval = parse.GetValue(wakeInterval),
+                Connections = parse.GetValue(connections),
+                Duration = parse.GetValue(duration),
+                Warmup = parse.GetValue(warmup),
+                MaxRequests = parse.GetValue(requests),
+            };
+        }
+
         command.SetAction((parse, cancellationToken) => CommandGuard.RunAsync(async () =>
         {
             var loadTarget = CommonOptions.ReadTarget(parse, target, TargetProtocols.Parse(parse.GetValue(protocol)!), model, version, inputFile, batch)
@@ -57,20 +84,7 @@ internal static class RunCommand
                 throw new LoadTestException("--stream carries its streams on Grpc.Net.Client: leave --grpc-client out");
             }
 
-            var open = parse.GetValue(mode) == "open";
-            var profile = new LoadProfile
-            {
-                Mode = open ? LoadMode.Open : LoadMode.Closed,
-                Concurrency = parse.GetValue(concurrency),
-                Rate = parse.GetValue(rate) ?? (open ? throw new LoadTestException("--mode open needs --rate") : 0),
-                RampTo = parse.GetValue(rampTo),
-                MaxInFlight = parse.GetValue(maxInFlight),
-                WakeInterval = parse.GetValue(wakeInterval),
-                Connections = parse.GetValue(connections),
-                Duration = parse.GetValue(duration),
-                Warmup = parse.GetValue(warmup),
-                MaxRequests = parse.GetValue(requests),
-            };
+            var profile = Profile(parse);
             var report = await LoadRunner.RunAsync(loadTarget, profile, cancellationToken, parse.GetValue(quiet) ? null : new ConsoleProgress());
             Console.WriteLine(report.ToMarkdown());
             if (parse.GetValue(json) is { } file)
@@ -85,6 +99,7 @@ internal static class RunCommand
 
             return report.Failed == 0 ? 0 : 2;
         }));
+        profileOf = Profile;
         return command;
     }
 }
