@@ -83,9 +83,15 @@ internal static class BenchCommand
             PlotDirectory = parse.GetValue(plotDir)?.FullName,
         };
         command.SetAction((parse, cancellationToken) => CommandGuard.RunAsync(async () =>
-            parse.GetValue(fromJson) is { } saved
-                ? await RenderAsync(await ReadAsync(saved.FullName, cancellationToken), Options(parse))
-                : await RunAsync(Options(parse), cancellationToken)));
+        {
+            var options = Options(parse);
+            OutputPaths.CheckFile("--out", options.MarkdownPath);
+            OutputPaths.CheckFile("--json", options.JsonPath);
+            OutputPaths.CheckFolder("--plot-dir", options.PlotDirectory);
+            return parse.GetValue(fromJson) is { } saved
+                ? await RenderAsync(await ReadAsync(saved.FullName, cancellationToken), options)
+                : await RunAsync(options, cancellationToken);
+        }));
         optionsOf = Options;
         return command;
     }
@@ -134,26 +140,19 @@ internal static class BenchCommand
     {
         var markdown = BenchReportMarkdown.Render(report);
         Console.WriteLine(markdown);
-        if (options.MarkdownPath is { } md)
-        {
-            await File.WriteAllTextAsync(md, markdown, CancellationToken.None);
-        }
-
-        if (options.JsonPath is { } path)
-        {
-            await ReportFiles.WriteJsonAsync(path, report, ReportJsonContext.Default.BenchReport, CancellationToken.None);
-        }
-
+        var written = await ReportFiles.TryWriteAsync("--out", options.MarkdownPath, path => File.WriteAllTextAsync(path, markdown, CancellationToken.None), Console.Error);
+        written &= await ReportFiles.TryWriteAsync(
+            "--json", options.JsonPath, path => ReportFiles.WriteJsonAsync(path, report, ReportJsonContext.Default.BenchReport, CancellationToken.None), Console.Error);
+#if LOADTEST_PLOT
+        written &= await ReportFiles.TryWriteAsync(
+            "--plot-dir", options.PlotDirectory, dir => Console.Error.WriteLineAsync($"{BenchPlots.Write(report, dir).Count} plot(s) written to {dir}"), Console.Error);
+#else
         if (options.PlotDirectory is { } dir)
         {
-#if LOADTEST_PLOT
-            var written = BenchPlots.Write(report, dir);
-            await Console.Error.WriteLineAsync($"{written.Count} plot(s) written to {dir}");
-#else
             await Console.Error.WriteLineAsync($"no plots in {dir}: this build has no plotting");
-#endif
         }
+#endif
 
-        return report.StoppedEarly is null ? 0 : 130;
+        return !written ? 1 : report.StoppedEarly is null ? 0 : 130;
     }
 }

@@ -70,6 +70,8 @@ internal static class DriftBenchCommand
     private static async Task<int> RunAsync(DriftBenchOptions options, CancellationToken cancellationToken)
     {
         options.Validate();
+        OutputPaths.CheckFile("--out", options.MarkdownPath);
+        OutputPaths.CheckFile("--json", options.JsonPath);
         var root = BenchModel.FindRepositoryRoot(Directory.GetCurrentDirectory());
         await Console.Error.WriteLineAsync(
             $"drift-bench: {(options.RunWorker ? $"worker with logging off/on × {options.Rounds} round(s) at concurrency {options.Concurrency}" : "no worker cells")}; "
@@ -81,16 +83,8 @@ internal static class DriftBenchCommand
         var report = await new DriftBenchRunner(options, new DriftBenchProgress(options.Estimate)).RunAsync(root, limit.Token);
         var markdown = DriftBenchMarkdown.Render(report);
         Console.WriteLine(markdown);
-        if (options.MarkdownPath is { } md)
-        {
-            await File.WriteAllTextAsync(md, markdown, CancellationToken.None);
-        }
-
-        if (options.JsonPath is { } path)
-        {
-            await ReportFiles.WriteJsonAsync(path, report, DriftBenchJsonContext.Default.DriftBenchReport, CancellationToken.None);
-        }
-
-        return report.StoppedEarly is null ? 0 : 130;
+        var written = await ReportFiles.TryWriteAsync("--out", options.MarkdownPath, path => File.WriteAllTextAsync(path, markdown, CancellationToken.None), Console.Error);
+        written &= await ReportFiles.TryWriteAsync("--json", options.JsonPath, path => ReportFiles.WriteJsonAsync(path, report, DriftBenchJsonContext.Default.DriftBenchReport, CancellationToken.None), Console.Error);
+        return !written ? 1 : report.StoppedEarly is null ? 0 : 130;
     }
 }

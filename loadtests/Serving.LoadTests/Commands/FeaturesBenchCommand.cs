@@ -78,6 +78,8 @@ internal static class FeaturesBenchCommand
     internal static async Task<int> RunAsync(FeatureBenchOptions options, CancellationToken cancellationToken)
     {
         options.Validate();
+        OutputPaths.CheckFile("--out", options.MarkdownPath);
+        OutputPaths.CheckFile("--json", options.JsonPath);
         var root = BenchModel.FindRepositoryRoot(Directory.GetCurrentDirectory());
         var estimate = options.Estimate;
         await Console.Error.WriteLineAsync(
@@ -90,16 +92,8 @@ internal static class FeaturesBenchCommand
         var report = await new FeatureBenchRunner(options, new BenchProgress(options.Arms, estimate)).RunAsync(root, limit.Token);
         var markdown = FeatureBenchMarkdown.Render(report);
         Console.WriteLine(markdown);
-        if (options.MarkdownPath is { } md)
-        {
-            await File.WriteAllTextAsync(md, markdown, CancellationToken.None);
-        }
-
-        if (options.JsonPath is { } path)
-        {
-            await ReportFiles.WriteJsonAsync(path, report, FeatureBenchJsonContext.Default.FeatureBenchReport, CancellationToken.None);
-        }
-
-        return report.StoppedEarly is null ? 0 : 130;
+        var written = await ReportFiles.TryWriteAsync("--out", options.MarkdownPath, path => File.WriteAllTextAsync(path, markdown, CancellationToken.None), Console.Error);
+        written &= await ReportFiles.TryWriteAsync("--json", options.JsonPath, path => ReportFiles.WriteJsonAsync(path, report, FeatureBenchJsonContext.Default.FeatureBenchReport, CancellationToken.None), Console.Error);
+        return !written ? 1 : report.StoppedEarly is null ? 0 : 130;
     }
 }

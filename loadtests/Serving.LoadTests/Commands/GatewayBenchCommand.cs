@@ -80,6 +80,8 @@ internal static class GatewayBenchCommand
     internal static async Task<int> RunAsync(GatewayBenchOptions options, CancellationToken cancellationToken)
     {
         options.Validate();
+        OutputPaths.CheckFile("--out", options.MarkdownPath);
+        OutputPaths.CheckFile("--json", options.JsonPath);
         var root = BenchModel.FindRepositoryRoot(Directory.GetCurrentDirectory());
         var estimate = GatewayBenchPlan.Estimate(options);
         var bound = GatewayBenchPlan.Bound(options);
@@ -93,17 +95,9 @@ internal static class GatewayBenchCommand
         var report = await new GatewayBenchRunner(options, new GatewayBenchProgress(GatewayBenchPlan.Cells(options), estimate, options.Rounds)).RunAsync(root, limit.Token);
         var markdown = GatewayBenchMarkdown.Render(report);
         Console.WriteLine(markdown);
-        if (options.MarkdownPath is { } md)
-        {
-            await File.WriteAllTextAsync(md, markdown, CancellationToken.None);
-        }
-
-        if (options.JsonPath is { } path)
-        {
-            await ReportFiles.WriteJsonAsync(path, report, GatewayBenchJsonContext.Default.GatewayBenchReport, CancellationToken.None);
-        }
-
-        return report.StoppedEarly is null ? 0 : 130;
+        var written = await ReportFiles.TryWriteAsync("--out", options.MarkdownPath, path => File.WriteAllTextAsync(path, markdown, CancellationToken.None), Console.Error);
+        written &= await ReportFiles.TryWriteAsync("--json", options.JsonPath, path => ReportFiles.WriteJsonAsync(path, report, GatewayBenchJsonContext.Default.GatewayBenchReport, CancellationToken.None), Console.Error);
+        return !written ? 1 : report.StoppedEarly is null ? 0 : 130;
     }
 
     private static string[] List(string? text) => (text ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

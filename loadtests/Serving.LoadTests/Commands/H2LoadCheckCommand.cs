@@ -33,6 +33,7 @@ internal static class H2LoadCheckCommand
         };
         command.SetAction((parse, cancellationToken) => CommandGuard.RunAsync(async () =>
         {
+            OutputPaths.CheckFile("--json", parse.GetValue(json)?.FullName);
             var h2load = H2LoadRunner.Find();
             if (h2load is null)
             {
@@ -47,12 +48,9 @@ internal static class H2LoadCheckCommand
             var kinds = parse.GetValue(clients)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(GrpcClientKinds.Parse).Distinct().ToList();
             var comparison = await CompareAsync(h2load, loadTarget, kinds, c, m, duration, cancellationToken);
             Console.WriteLine(comparison.ToMarkdown());
-            if (parse.GetValue(json) is { } file)
-            {
-                await ReportFiles.WriteJsonAsync(file.FullName, comparison, ReportJsonContext.Default.H2LoadComparison, CancellationToken.None);
-            }
-
-            return 0;
+            var written = await ReportFiles.TryWriteAsync(
+                "--json", parse.GetValue(json)?.FullName, path => ReportFiles.WriteJsonAsync(path, comparison, ReportJsonContext.Default.H2LoadComparison, CancellationToken.None), Console.Error);
+            return written ? 0 : 1;
         }));
         return command;
     }

@@ -28,6 +28,7 @@ internal static class RawOrtCommand
         };
         command.SetAction((parse, cancellationToken) => CommandGuard.RunAsync(async () =>
         {
+            OutputPaths.CheckFile("--json", parse.GetValue(json)?.FullName);
             var options = new RawOrtOptions(
                 parse.GetRequiredValue(model).FullName,
                 parse.GetValue(batches) is { Length: > 0 } b ? b : throw new LoadTestException("--batch needs at least one size"),
@@ -37,12 +38,9 @@ internal static class RawOrtCommand
                 parse.GetValue(callers) is var c and >= 1 and <= 64 ? c : throw new LoadTestException("--callers must be between 1 and 64"));
             var report = await Task.Run(() => RawOrtBenchmark.Run(options, cancellationToken), cancellationToken);
             Console.WriteLine(report.ToMarkdown());
-            if (parse.GetValue(json) is { } file)
-            {
-                await ReportFiles.WriteJsonAsync(file.FullName, report, ReportJsonContext.Default.RawOrtReport, CancellationToken.None);
-            }
-
-            return 0;
+            var written = await ReportFiles.TryWriteAsync(
+                "--json", parse.GetValue(json)?.FullName, path => ReportFiles.WriteJsonAsync(path, report, ReportJsonContext.Default.RawOrtReport, CancellationToken.None), Console.Error);
+            return written ? 0 : 1;
         }));
         return command;
     }

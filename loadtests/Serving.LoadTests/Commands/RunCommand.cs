@@ -41,7 +41,7 @@ internal static class RunCommand
         var plot = new Option<FileInfo>("--plot") { Description = "Write the latency distribution as a PNG" };
         var quiet = new Option<bool>("--quiet") { Description = "No per-second progress on stderr" };
 
-        var command = new Command("run", "Load a target and print a report (Markdown on stdout, progress on stderr; exit code 2 if any call failed)")
+        var command = new Command("run", "Load a target and print a report (Markdown on stdout, progress on stderr; exit code 2 if any call failed, 1 if a report file could not be written)")
         {
             target, protocol, grpcClient, stream, model, version, inputFile, batch, mode, concurrency, rate, rampTo, maxInFlight, wakeInterval, connections,
             duration, warmup, requests, json, plot, quiet,
@@ -72,6 +72,8 @@ internal static class RunCommand
 
         command.SetAction((parse, cancellationToken) => CommandGuard.RunAsync(async () =>
         {
+            OutputPaths.CheckFile("--json", parse.GetValue(json)?.FullName);
+            OutputPaths.CheckFile("--plot", parse.GetValue(plot)?.FullName);
             var loadTarget = CommonOptions.ReadTarget(parse, target, TargetProtocols.Parse(parse.GetValue(protocol)!), model, version, inputFile, batch)
                 with { GrpcClient = GrpcClientKinds.Parse(parse.GetValue(grpcClient)!), GrpcStream = parse.GetValue(stream) };
             if (loadTarget.GrpcStream && loadTarget.Protocol != TargetProtocol.Grpc)
@@ -87,17 +89,11 @@ internal static class RunCommand
             var profile = Profile(parse);
             var report = await LoadRunner.RunAsync(loadTarget, profile, cancellationToken, parse.GetValue(quiet) ? null : new ConsoleProgress());
             Console.WriteLine(report.ToMarkdown());
-            if (parse.GetValue(json) is { } file)
-            {
-                await ReportFiles.WriteJsonAsync(file.FullName, report, ReportJsonContext.Default.LoadReport, CancellationToken.None);
-            }
-
-            if (parse.GetValue(plot) is { } png)
-            {
-                await Console.Error.WriteLineAsync(LatencyPlot.TryWrite(report, png.FullName, out var why) ? $"plot written to {png.FullName}" : $"no plot: {why}");
-            }
-
-            return report.Failed == 0 ? 0 : 2;
+            var written = await ReportFiles.TryWriteAsync(
+                "--json", parse.GetValue(json)?.FullName, path => ReportFiles.WriteJsonAsync(path, report, ReportJsonContext.Default.LoadReport, CancellationToken.None), Console.Error);
+            written &= await ReportFiles.TryWriteAsync(
+                "--plot", parse.GetValue(plot)?.FullName, path => Console.Error.WriteLineAsync(LatencyPlot.TryWrite(report, path, out var why) ? $"plot written to {path}" : $"no plot: {why}"), Console.Error);
+            return !written ? 1 : report.Failed == 0 ? 0 : 2;
         }));
         profileOf = Profile;
         return command;
