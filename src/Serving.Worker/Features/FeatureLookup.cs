@@ -113,7 +113,8 @@ internal sealed partial class FeatureLookup
 
     /// <summary>
     /// Builds the target input of every entity-form item in <paramref name="items"/>: sets it, or
-    /// sets the item's error (404 for a required missing entity, 503 for fail_closed).
+    /// sets the item's error (404 with on_missing: error for a missing entity, or a stored one lacking a usable value
+    /// for a field; 503 for fail_closed).
     /// </summary>
     public async Task FillAsync(IReadOnlyList<FeatureItem> items)
     {
@@ -243,9 +244,19 @@ internal sealed partial class FeatureLookup
             {
                 // Not a number the model can take: NaN (missing, not numeric), ±Infinity, or past float's range for an
                 // FP32 input (1e39 would reach the model as Infinity): the default, and the row is flagged.
-                var v = request.RequestColumns[k] is { } column ? column[r] : entity?[k] ?? double.NaN;
+                var stored = request.RequestColumns[k] is null;
+                var v = stored ? entity?[k] ?? double.NaN : request.RequestColumns[k]![r];
                 if (!double.IsFinite(v) || (single && !float.IsFinite((float)v)))
                 {
+                    if (stored && entity is not null && _config.OnMissing == "error")
+                    {
+                        // A stored entity without a usable field is as missing as one not stored at all.
+                        ArrayPool<byte>.Shared.Return(rented);
+                        item.Error = InferenceException.NotFound(
+                            $"entity '{request.Ids[r]}' has no number the model can take for field '{_fields[k]}' in the feature store (missing, not numeric, ±Infinity or past {Target.DataType.ToWire()}'s range)");
+                        return;
+                    }
+
                     v = _defaults[k];
                     defaulted = true;
                 }

@@ -347,6 +347,35 @@ public sealed class FeatureStoreTests : IAsyncLifetime
         Assert.Equal("1.5", (string?)await _redis.Database.HashGetAsync("features:customer:9004", fields[^1]));
     }
 
+    /// <summary>
+    /// With on_missing: error, a stored entity whose hash lacks a field, or holds one that is no number, answers 404 /
+    /// NOT_FOUND as a missing entity does (README): before, 200 with the row defaulted.
+    /// </summary>
+    [Theory]
+    [InlineData("mean_texture", null)]
+    [InlineData("mean_texture", "abc")]
+    public async Task StoredEntityLackingAUsableField_OnMissingError_NotFoundRestAndGrpc(string field, string? value)
+    {
+        await _redis.Database.HashDeleteAsync("features:customer:4", field);
+        if (value is not null)
+        {
+            await _redis.Database.HashSetAsync("features:customer:4", field, value);
+        }
+
+        var (server, repo) = await StartAsync("", ("on_missing", "error"));
+        using var repoScope = repo;
+        await using var serverScope = server;
+
+        using var response = await server.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(FeatureTestData.EntityBody([3, 4])));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.NotFound, text);
+        Assert.Contains($"entity '4' has no number the model can take for field '{field}'", text, StringComparison.Ordinal);
+        var error = await Assert.ThrowsAsync<RpcException>(() => server.Grpc.ModelInferAsync(FeatureTestData.GrpcEntityRequest("1", [4])).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, error.StatusCode);
+        using var fine = await server.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(FeatureTestData.EntityBody([3])));
+        Assert.Equal(HttpStatusCode.OK, fine.StatusCode);
+    }
+
     [Fact]
     public async Task Loader_SpreadsheetStyleFile_BomCrlfQuotes_WritesTheValuesNotTheQuotes()
     {

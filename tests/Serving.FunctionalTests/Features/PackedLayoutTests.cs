@@ -186,11 +186,11 @@ public sealed class PackedLayoutTests : IAsyncLifetime
     [InlineData("-Infinity")]
     [InlineData("1e999")]
     [InlineData("1e39")]
-    public async Task StoredValueNotFinite_DefaultedAndFlagged_OutputsFinite(string value)
+    [InlineData("abc")]
+    [InlineData(null)]
+    public async Task StoredValueNotFinite_DefaultedAndFlagged_OutputsFinite(string? value)
     {
-        var packed = (string)(await _redis.Database.StringGetAsync("features:customer:2"))!;
-        var first = packed[..packed.IndexOf('\n', StringComparison.Ordinal)];
-        await _redis.Database.StringSetAsync("features:customer:9002", $"{first[..first.IndexOf('=', StringComparison.Ordinal)]}={value}\n{packed[(first.Length + 1)..]}");
+        await StoreCustomer2WithMeanRadiusAsync(9002, value);
         var (server, repo) = await StartAsync(("near_cache_ttl_ms", "0"));
         using var repoScope = repo;
         await using var serverScope = server;
@@ -202,6 +202,41 @@ public sealed class PackedLayoutTests : IAsyncLifetime
         var root = JsonDocument.Parse(text).RootElement;
         Assert.Equal("0", root.GetProperty("parameters").GetProperty("features_defaulted_rows").GetString());
         Assert.All(root.GetProperty("outputs")[0].GetProperty("data").EnumerateArray(), v => Assert.Equal(JsonValueKind.Number, v.ValueKind));
+    }
+
+    /// <summary>
+    /// With on_missing: error, a stored entity whose mean_radius is no number the model can take, or has no line, answers
+    /// 404 / NOT_FOUND as the README says: before, 200 with features_defaulted_rows "0" (only a missing entity was 404).
+    /// </summary>
+    [Theory]
+    [InlineData("abc")]
+    [InlineData("1e39")]
+    [InlineData("Infinity")]
+    [InlineData(null)]
+    public async Task StoredValueUnusable_OnMissingError_NotFoundRestAndGrpc(string? value)
+    {
+        await StoreCustomer2WithMeanRadiusAsync(600001, value);
+        var (server, repo) = await StartAsync(("near_cache_ttl_ms", "0"), ("on_missing", "error"));
+        using var repoScope = repo;
+        await using var serverScope = server;
+
+        using var response = await server.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(FeatureTestData.EntityBody([2, 600001])));
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.NotFound, text);
+        Assert.Contains("entity '600001' has no number the model can take for field 'mean_radius' in the feature store", text, StringComparison.Ordinal);
+        var error = await Assert.ThrowsAsync<RpcException>(() => server.Grpc.ModelInferAsync(FeatureTestData.GrpcEntityRequest("1", [600001])).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, error.StatusCode);
+        Assert.Contains("field 'mean_radius'", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    // Customer 2's packed value under another id, its mean_radius line holding value (no such line when null).
+    private async Task StoreCustomer2WithMeanRadiusAsync(long id, string? value)
+    {
+        var packed = (string)(await _redis.Database.StringGetAsync("features:customer:2"))!;
+        var first = packed[..packed.IndexOf('\n', StringComparison.Ordinal)];
+        Assert.StartsWith("mean_radius=", first, StringComparison.Ordinal);
+        await _redis.Database.StringSetAsync($"features:customer:{id}", (value is null ? "" : $"mean_radius={value}\n") + packed[(first.Length + 1)..]);
     }
 
     [Fact]
