@@ -31,6 +31,14 @@ internal static class FeatureCsv
         return new Header(columns[0], [.. columns.Skip(1)]);
     }
 
+    /// <summary>Why <paramref name="header"/> can't give <paramref name="fields"/> (the model's fields it lacks), or null when it can.</summary>
+    public static string? MissingFields(Header header, IReadOnlyList<string> fields)
+    {
+        var missing = fields.Where(f => Array.IndexOf(header.Fields, f) < 0).ToArray();
+        return missing.Length == 0 ? null
+            : $"the CSV header lacks the model's fields: {string.Join(", ", missing.Take(5))}{(missing.Length > 5 ? $", … ({missing.Length} in all)" : "")}";
+    }
+
     /// <summary>Parses one data line: a <see cref="Row"/>, or a <see cref="BadRow"/> saying why not.</summary>
     public static object ParseLine(int lineNumber, string line, Header header)
     {

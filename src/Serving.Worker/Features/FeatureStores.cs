@@ -58,7 +58,7 @@ internal sealed partial class FeatureStores(IOptions<FeatureStoreOptions> option
             var refused = new List<FeatureCsv.BadRow>();
             try
             {
-                store = InMemoryFeatureStore.Load(config.Csv is null ? null : Path.Combine(modelDirectory, config.Csv), config.KeyPattern!, refused.Add);
+                store = InMemoryFeatureStore.Load(config.Csv is null ? null : Path.Combine(modelDirectory, config.Csv), config.KeyPattern!, config.Fields!, refused.Add);
             }
             catch (ModelConfigException e)
             {

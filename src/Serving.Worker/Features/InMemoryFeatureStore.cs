@@ -10,11 +10,14 @@ internal sealed class InMemoryFeatureStore(FrozenDictionary<string, FrozenDictio
     public int Count => entities.Count;
 
     /// <summary>
-    /// Loads <paramref name="csvPath"/>; keys are <paramref name="keyPattern"/> with the id put in. Rows that don't parse
-    /// are left out and reported through <paramref name="refused"/> (their entities then read as missing).
+    /// Loads <paramref name="csvPath"/>; keys are <paramref name="keyPattern"/> with the id put in. Rows that don't parse,
+    /// and a later row of an id already read, are left out and reported through <paramref name="refused"/> (the
+    /// entities of the first kind then read as missing).
     /// </summary>
-    /// <exception cref="Models.ModelConfigException">The file can't be read, or its header is not an id column and fields.</exception>
-    public static InMemoryFeatureStore Load(string? csvPath, string keyPattern, Action<FeatureCsv.BadRow>? refused = null)
+    /// <exception cref="Models.ModelConfigException">
+    /// The file can't be read, or its header is not an id column and fields, or lacks some of <paramref name="fields"/>.
+    /// </exception>
+    public static InMemoryFeatureStore Load(string? csvPath, string keyPattern, IReadOnlyList<string> fields, Action<FeatureCsv.BadRow>? refused = null)
     {
         var entities = new Dictionary<string, FrozenDictionary<string, double>>(StringComparer.Ordinal);
         if (csvPath is not null)
@@ -23,12 +26,21 @@ internal sealed class InMemoryFeatureStore(FrozenDictionary<string, FrozenDictio
             {
                 using var reader = new StreamReader(csvPath);
                 var header = FeatureCsv.ReadHeader(reader.ReadLine() ?? "");
+                if (FeatureCsv.MissingFields(header, fields) is { } missing)
+                {
+                    throw new FormatException(missing); // every entity would read as all defaults
+                }
+
+                var firstLines = new Dictionary<string, int>(StringComparer.Ordinal);
                 var lineNumber = 1;
                 while (reader.ReadLine() is { } line)
                 {
                     lineNumber++;
                     switch (line.Length > 0 ? FeatureCsv.ParseLine(lineNumber, line, header) : null)
                     {
+                        case FeatureCsv.Row row when !firstLines.TryAdd(row.Id, row.Line):
+                            refused?.Invoke(new FeatureCsv.BadRow(row.Line, $"id '{row.Id}' is also on line {firstLines[row.Id]} (each entity once)"));
+                            break;
                         case FeatureCsv.Row row:
                             entities[FeatureKeys.Format(keyPattern, row.Id)] = header.Fields.Zip(row.Values).ToFrozenDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
                             break;

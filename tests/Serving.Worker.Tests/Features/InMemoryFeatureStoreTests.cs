@@ -10,15 +10,16 @@ public sealed class InMemoryFeatureStoreTests : IDisposable
     public void Dispose() => File.Delete(_csv);
 
     [Fact]
-    public async Task Load_RowsThatDontParse_LeftOutAndReportedWithTheirLines()
+    public async Task Load_RowsThatDontParseOrRepeatAnId_LeftOutAndReportedWithTheirLines()
     {
-        await File.WriteAllTextAsync(_csv, "id,a,b\n1,1.5,2.5\n2,abc,3\n3,4,5\n4,1\n");
+        await File.WriteAllTextAsync(_csv, "id,a,b\n1,1.5,2.5\n2,abc,3\n3,4,5\n4,1\n1,9,9\n");
         var refused = new List<FeatureCsv.BadRow>();
 
-        var store = InMemoryFeatureStore.Load(_csv, "k:{id}", refused.Add);
+        var store = InMemoryFeatureStore.Load(_csv, "k:{id}", ["a", "b"], refused.Add);
 
         Assert.Equal(2, store.Count);
-        Assert.Equal([2 + 1, 4 + 1], refused.Select(r => r.Line));
+        Assert.Equal([2 + 1, 4 + 1, 5 + 1], refused.Select(r => r.Line));
+        Assert.Equal("id '1' is also on line 2 (each entity once)", refused[2].Reason);
         var fetched = await store.FetchAsync(["k:1", "k:2", "k:3"], ["a", "b"], CancellationToken.None);
         Assert.Equal([1.5, 2.5], Assert.IsType<double[]>(fetched[0]));
         Assert.Null(fetched[1]);
@@ -28,11 +29,12 @@ public sealed class InMemoryFeatureStoreTests : IDisposable
     [Theory]
     [InlineData("garbage,,,\n1,2\n", "features.csv: the header must name an id column")]
     [InlineData("\"id,a\n1,2\n", "features.csv: the header is not valid CSV")]
-    public async Task Load_HeaderNotIdAndFields_ModelConfigErrorNamingTheFile(string text, string message)
+    [InlineData("a,b\n1,2\n", "features.csv: the CSV header lacks the model's fields: a;")]
+    public async Task Load_HeaderNotIdAndTheModelsFields_ModelConfigErrorNamingTheFile(string text, string message)
     {
         await File.WriteAllTextAsync(_csv, text);
 
-        var error = Assert.Throws<ModelConfigException>(() => InMemoryFeatureStore.Load(_csv, "k:{id}"));
+        var error = Assert.Throws<ModelConfigException>(() => InMemoryFeatureStore.Load(_csv, "k:{id}", ["a", "b"]));
 
         Assert.StartsWith(message, error.Message, StringComparison.Ordinal);
     }
