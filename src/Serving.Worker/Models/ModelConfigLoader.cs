@@ -250,6 +250,15 @@ internal static class ModelConfigLoader
             }
 
             f.Fields = File.ReadAllLines(fieldsPath).Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+            if (f.Fields.Count == 0)
+            {
+                throw new ModelConfigException($"{where("features.fields_file")} '{file}' is empty: list the fields in it, one per line");
+            }
+
+            if (f.Fields.Distinct(StringComparer.Ordinal).Count() != f.Fields.Count)
+            {
+                throw new ModelConfigException($"{where("features.fields_file")} '{file}' names a field twice: {f.Fields.GroupBy(n => n, StringComparer.Ordinal).First(g => g.Count() > 1).Key}");
+            }
         }
 
         if (f.Fields is not { Count: > 0 } || f.Fields.Distinct(StringComparer.Ordinal).Count() != f.Fields.Count)

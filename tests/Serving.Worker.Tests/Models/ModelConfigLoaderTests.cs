@@ -527,6 +527,19 @@ public sealed class ModelConfigLoaderTests : IDisposable
         Assert.Equal(["a", "b=c"], ModelConfigLoader.Load("m", _temp.Write("m/model.yaml", FeaturesYaml("", "[a, \"b=c\"]"))).Features!.Fields);
     }
 
+    /// <summary>An empty fields_file was refused as "'features.fields' must list distinct field names (or name a fields_file)", though one was named.</summary>
+    [Theory]
+    [InlineData("\n  \n", "'features.fields_file' 'names.txt' is empty: list the fields in it, one per line")]
+    [InlineData("a\nb\na\n", "'features.fields_file' 'names.txt' names a field twice: a")]
+    public void Load_FieldsFileEmptyOrRepeatingAField_ThrowsSayingSoOfTheFile(string names, string message)
+    {
+        _temp.Write("m/names.txt", names);
+
+        var e = LoadYamlFails(FeaturesYaml("").Replace("  fields: [a, b]\n", "  fields_file: names.txt\n", StringComparison.Ordinal));
+
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+
     private static string FeaturesYaml(string extra, string fields = "[a, b]") =>
         "inputs:\n  - { name: x, datatype: FP32, shape: [-1, 2] }\noutputs:\n  - { name: y, datatype: FP32, shape: [-1, 1] }\nmax_batch_size: 8\n"
         + $"features:\n  entity_input: id\n  target_input: x\n  key_pattern: \"f:{{id}}\"\n  fields: {fields}\n" + extra;
