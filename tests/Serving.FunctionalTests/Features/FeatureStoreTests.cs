@@ -348,6 +348,34 @@ public sealed class FeatureStoreTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// Data loaded in the packed layout (strings), then the model switched to hash and the data loaded again: before, every
+    /// HSET failed with WRONGTYPE and no run of the loader ever got past it. Now a key of another type is replaced, and a
+    /// hash keeps a field another tool set.
+    /// </summary>
+    [Fact]
+    public async Task Loader_KeysHeldAsPackedStrings_HashLayoutReplacesThem_HashesKeepOtherFields()
+    {
+        var packed = ModelConfigLoader.Load("tabular", Path.Combine(RepoPaths.Models, "tabular", "model.yaml")).Features!;
+        packed.Layout = FeatureLayouts.Packed;
+        using (var reader = new StreamReader(FeatureTestData.CsvPath))
+        {
+            await FeatureLoader.LoadAsync(reader, packed, _redis.Database, 100, null, CancellationToken.None);
+        }
+
+        await _redis.Database.KeyDeleteAsync("features:customer:2");
+        await _redis.Database.HashSetAsync("features:customer:2", "note", "kept");
+        Assert.Equal(StackExchange.Redis.RedisType.String, await _redis.Database.KeyTypeAsync("features:customer:1"));
+
+        var result = await LoadCsvAsync();
+
+        Assert.Equal(569, result.Written);
+        Assert.Equal(StackExchange.Redis.RedisType.Hash, await _redis.Database.KeyTypeAsync("features:customer:1"));
+        Assert.Equal("17.989999771118164", (string?)await _redis.Database.HashGetAsync("features:customer:1", "mean_radius"));
+        Assert.Equal("kept", (string?)await _redis.Database.HashGetAsync("features:customer:2", "note"));
+        Assert.Equal(31, await _redis.Database.HashLengthAsync("features:customer:2"));
+    }
+
+    /// <summary>
     /// With on_missing: error, a stored entity whose hash lacks a field, or holds one that is no number, answers 404 /
     /// NOT_FOUND as a missing entity does (README): before, 200 with the row defaulted.
     /// </summary>
