@@ -4,8 +4,9 @@ using StackExchange.Redis;
 namespace Serving.Worker.Features;
 
 /// <summary>
-/// Writes a feature CSV into Redis with pipelined batches, in the model's layout. Writes are plain HSETs
-/// (or SETs) of whole rows, so a load that failed midway can simply be run again.
+/// Writes a feature CSV into Redis with pipelined batches, in the model's layout. Each write sets a whole row
+/// (<see cref="FeatureLayouts.WriteAsync"/>), so a load that failed midway can simply be run again. An id given
+/// twice is refused on its later line, as a row that doesn't parse is.
 /// </summary>
 internal static class FeatureLoader
 {
@@ -15,10 +16,9 @@ internal static class FeatureLoader
         TextReader csv, FeaturesConfig config, IDatabase database, int batchSize, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         var header = FeatureCsv.ReadHeader(await csv.ReadLineAsync(cancellationToken).ConfigureAwait(false) ?? "");
-        var missing = config.Fields!.Where(f => Array.IndexOf(header.Fields, f) < 0).ToArray();
-        if (missing.Length > 0)
+        if (FeatureCsv.MissingFields(header, config.Fields!) is { } missing)
         {
-            throw new FormatException($"the CSV header lacks the model's fields: {string.Join(", ", missing.Take(5))}{(missing.Length > 5 ? ", …" : "")}");
+            throw new FormatException(missing);
         }
 
         if (config.Layout == FeatureLayouts.Packed && PackedFeatures.FirstRefused(header.Fields) is { } column)
@@ -27,7 +27,8 @@ internal static class FeatureLoader
         }
 
         var refused = new List<FeatureCsv.BadRow>();
-        var pending = new List<Task>(batchSize);
+        var pending = new List<(string Key, Task Write)>(batchSize);
+        var firstLines = new Dictionary<string, int>(StringComparer.Ordinal);
         long written = 0, lines = 0;
         var lineNumber = 1;
         while (await csv.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
@@ -41,8 +42,13 @@ internal static class FeatureLoader
 
             switch (FeatureCsv.ParseLine(lineNumber, line, header))
             {
+                case FeatureCsv.Row row when !firstLines.TryAdd(row.Id, row.Line):
+                    // A later row would silently overwrite the first: one of the two is a mistake.
+                    refused.Add(new FeatureCsv.BadRow(row.Line, $"id '{row.Id}' is also on line {firstLines[row.Id]} (each entity once)"));
+                    break;
                 case FeatureCsv.Row row:
-                    pending.Add(FeatureLayouts.WriteAsync(database, config.Layout, FeatureKeys.Format(config.KeyPattern!, row.Id), header.Fields, row.Values));
+                    var key = FeatureKeys.Format(config.KeyPattern!, row.Id);
+                    pending.Add((key, FeatureLayouts.WriteAsync(database, config.Layout, key, header.Fields, row.Values)));
                     break;
                 case FeatureCsv.BadRow bad:
                     refused.Add(bad);
@@ -51,20 +57,30 @@ internal static class FeatureLoader
 
             if (pending.Count >= batchSize)
             {
-                written += await FlushAsync(pending).ConfigureAwait(false);
+                written += await FlushAsync(pending, written).ConfigureAwait(false);
                 progress?.Report(lines);
             }
         }
 
-        written += await FlushAsync(pending).ConfigureAwait(false);
+        written += await FlushAsync(pending, written).ConfigureAwait(false);
         progress?.Report(lines);
         return new Result(written, refused);
     }
 
-    private static async Task<int> FlushAsync(List<Task> pending)
+    private static async Task<int> FlushAsync(List<(string Key, Task Write)> pending, long writtenBefore)
     {
-        // Every HSET of the batch was written before the first reply is awaited: one pipelined round trip.
-        await Task.WhenAll(pending).ConfigureAwait(false);
+        // Every write of the batch was sent before the first reply is awaited: one pipelined round trip.
+        try
+        {
+            await Task.WhenAll(pending.Select(p => p.Write)).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            var failed = pending.First(p => !p.Write.IsCompletedSuccessfully);
+            var inner = failed.Write.Exception?.InnerException ?? e;
+            throw new FeatureLoadException(writtenBefore + pending.Count(p => p.Write.IsCompletedSuccessfully), failed.Key, inner);
+        }
+
         var count = pending.Count;
         pending.Clear();
         return count;

@@ -11,6 +11,19 @@ internal static class RedisConnectionString
     /// <summary>The parsed options; null, with why, when <paramref name="text"/> names no endpoint or holds a bad option or port.</summary>
     public static ConfigurationOptions? TryParse(string? text, out string? error)
     {
+        // StackExchange.Redis skips an empty entry and one with no name ("a,,=" is the host "a"), so a mangled string
+        // would be taken for a host to connect to and reported as unreachable.
+        var entries = (text ?? "").Split(',');
+        for (var i = 0; i < entries.Length; i++)
+        {
+            var entry = entries[i].Trim();
+            if ((entry.Length == 0 && i < entries.Length - 1) || entry.StartsWith('='))
+            {
+                error = entry.Length == 0 ? $"entry {i + 1} is empty" : $"entry {i + 1} ('{Redact(entry)}') is an option with no name";
+                return null;
+            }
+        }
+
         try
         {
             var options = ConfigurationOptions.Parse(text ?? "");
@@ -22,5 +35,21 @@ internal static class RedisConnectionString
             error = e.Message;
             return null;
         }
+    }
+
+    /// <summary><paramref name="text"/> with its password's value replaced by <c>*****</c>: what to show or log of a connection string.</summary>
+    public static string Redact(string text)
+    {
+        var entries = text.Split(',');
+        for (var i = 0; i < entries.Length; i++)
+        {
+            var equals = entries[i].IndexOf('=', StringComparison.Ordinal);
+            if (equals >= 0 && entries[i][..equals].Trim().Equals("password", StringComparison.OrdinalIgnoreCase))
+            {
+                entries[i] = entries[i][..(equals + 1)] + "*****";
+            }
+        }
+
+        return string.Join(',', entries);
     }
 }

@@ -12,11 +12,15 @@ internal static class FeaturesCommand
     public static Command Create()
     {
         var features = new Command("features", "Feature-store tools.");
-        var load = new Command("load", "Write a feature CSV (header: id column, then fields) into Redis for a model's features, in the layout its model.yaml names (hash or packed).");
+        var load = new Command(
+            "load",
+            "Write a feature CSV (header: id column, then fields) into Redis for a model's features, in the layout its model.yaml names (hash or packed). "
+            + "Progress goes to stderr, the report to stdout. Exit codes: 0 all rows written; 1 Redis failed or refused (nothing or part written; "
+            + "writes are idempotent: run again) or the CSV header doesn't fit the model; 2 a bad option, file or model; 3 some rows refused (the others written).");
         var model = new Option<string>("--model") { Description = "Model whose model.yaml declares the features (key pattern, fields)", Required = true };
         var file = new Option<FileInfo>("--file") { Description = "CSV file: id column, then one column per field", Required = true };
         var redis = new Option<string?>("--redis") { Description = "Redis connection string (default: Serving__Features__Redis, else 127.0.0.1:6379)" };
-        var models = new Option<string?>("--models") { Description = "Model repository folder (default: ./models)" };
+        var models = new Option<string?>("--models") { Description = "Model repository folder (default: ./models, or the repository's models/ found above the executable)" };
         var batch = new Option<int>("--batch") { Description = "Rows per pipelined batch", DefaultValueFactory = _ => 500 };
         load.Add(model);
         load.Add(file);
@@ -64,9 +68,10 @@ internal static class FeaturesCommand
         }
 
         var connection = redis ?? Environment.GetEnvironmentVariable("Serving__Features__Redis") ?? "127.0.0.1:6379";
+        var shown = RedisConnectionString.Redact(connection); // never the password, on screen or in a CI log
         if (RedisConnectionString.TryParse(connection, out var invalid) is not { } options)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]serving features: '{connection}' is not a Redis connection string ({invalid})[/]; give --redis {RedisConnectionString.Example}");
+            AnsiConsole.MarkupLineInterpolated($"[red]serving features: '{shown}' is not a Redis connection string ({invalid})[/]; give --redis {RedisConnectionString.Example}");
             return 2;
         }
 
@@ -78,7 +83,7 @@ internal static class FeaturesCommand
         }
         catch (RedisConnectionException e)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]serving features: cannot reach Redis at {connection}: {e.Message}[/] (start redis-server or give --redis)");
+            AnsiConsole.MarkupLineInterpolated($"[red]serving features: {LoadErrors.NotConnected(shown, e)}[/]");
             return 1;
         }
 
@@ -88,17 +93,24 @@ internal static class FeaturesCommand
             FeatureLoader.Result outcome;
             try
             {
-                outcome = await AnsiConsole.Progress().AutoClear(false).StartAsync(async progress =>
+                // Progress goes to stderr, as the load tests' does: stdout carries only the report.
+                Progress.WriteLine($"loading {file.Name} ({lines} rows) into {shown}");
+                outcome = await Progress.Progress().AutoClear(false).StartAsync(async progress =>
                 {
-                    var task = progress.AddTask($"loading {file.Name} into {connection}", maxValue: Math.Max(lines, 1));
+                    var task = progress.AddTask(file.Name, maxValue: Math.Max(lines, 1));
                     using var reader = file.OpenText();
                     return await FeatureLoader.LoadAsync(
                         reader, config, multiplexer.GetDatabase(), batch, new Progress<long>(n => task.Value = n), cancellationToken).ConfigureAwait(false);
                 }).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is FormatException or RedisException or TimeoutException)
+            catch (FormatException e)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]serving features: {e.Message}[/] (writes are idempotent: fix and run again)");
+                AnsiConsole.MarkupLineInterpolated($"[red]serving features: {e.Message}[/] (fix the file and run again)");
+                return 1;
+            }
+            catch (FeatureLoadException e)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]serving features: {LoadErrors.Stopped(shown, config.Layout, e)}[/]");
                 return 1;
             }
 
@@ -106,6 +118,8 @@ internal static class FeaturesCommand
             return outcome.Refused.Count == 0 ? 0 : 3;
         }
     }
+
+    private static IAnsiConsole Progress { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
 
     private static void Report(FeatureLoader.Result outcome)
     {

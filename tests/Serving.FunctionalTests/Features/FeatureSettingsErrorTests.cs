@@ -14,6 +14,7 @@ public sealed class FeatureSettingsErrorTests
     [InlineData("foo=bar,,,:::")]
     [InlineData("127.0.0.1:99999")]
     [InlineData(",")]
+    [InlineData("garbage,,=")]
     public async Task WorkerStart_RedisNotAConnectionString_FailsNamingTheKey(string redis)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() =>
@@ -28,6 +29,8 @@ public sealed class FeatureSettingsErrorTests
     [InlineData("--redis", "foo=bar,,,:::", "is not a Redis connection string")]
     [InlineData("--redis", "127.0.0.1:99999", "is not a Redis connection string")]
     [InlineData("--redis", "", "is not a Redis connection string")]
+    [InlineData("--redis", "garbage,,=", "is not a Redis connection string (entry 2 is empty)")]
+    [InlineData("--redis", "127.0.0.1:6379,=x,password=hush", "'127.0.0.1:6379,=x,password=*****' is not a Redis connection string (entry 2 ('=x') is an option with no name)")]
     [InlineData("--batch", "-5", "--batch is -5")]
     [InlineData("--batch", "0", "--batch is 0")]
     public async Task FeaturesLoad_BadSetting_ExitCode2_ReasonNoStackTrace(string option, string value, string message)
@@ -37,7 +40,7 @@ public sealed class FeatureSettingsErrorTests
             ["features", "load", "--model", "tabular", "--file", file, "--models", RepoPaths.Models, .. option == "--file" ? Array.Empty<string>() : [option, value]]);
 
         Assert.True(code == 2, $"exit {code}: {output}");
-        Assert.Contains(message, output, StringComparison.Ordinal);
+        Assert.Contains(message, System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " "), StringComparison.Ordinal); // lines wrap at 80 columns
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
     }
 }

@@ -347,6 +347,23 @@ public sealed class FeatureStoreTests : IAsyncLifetime
         Assert.Equal("1.5", (string?)await _redis.Database.HashGetAsync("features:customer:9004", fields[^1]));
     }
 
+    /// <summary>Before, a later row of an id silently overwrote the first, and the report counted both as written.</summary>
+    [Fact]
+    public async Task Loader_IdGivenTwice_LaterRowRefusedNamingTheFirstLine_FirstKept()
+    {
+        var fields = File.ReadLines(Path.Combine(RepoPaths.Models, "tabular", "feature_names.txt")).ToArray();
+        string Row(string id, string value) => $"{id},{string.Join(",", Enumerable.Repeat(value, 30))}\n";
+        var csv = $"customer_id,{string.Join(",", fields)}\n{Row("9201", "1.5")}{Row("9202", "2.5")}{Row("9201", "3.5")}";
+
+        var result = await LoadCsvAsync(csv);
+
+        Assert.Equal(2, result.Written);
+        var refused = Assert.Single(result.Refused);
+        Assert.Equal(4, refused.Line);
+        Assert.Equal("id '9201' is also on line 2 (each entity once)", refused.Reason);
+        Assert.Equal("1.5", (string?)await _redis.Database.HashGetAsync("features:customer:9201", "mean_radius"));
+    }
+
     /// <summary>
     /// Data loaded in the packed layout (strings), then the model switched to hash and the data loaded again: before, every
     /// HSET failed with WRONGTYPE and no run of the loader ever got past it. Now a key of another type is replaced, and a
@@ -427,14 +444,15 @@ public sealed class FeatureStoreTests : IAsyncLifetime
         var fields = File.ReadLines(Path.Combine(RepoPaths.Models, "tabular", "feature_names.txt")).ToArray();
         var good = string.Join(",", Enumerable.Repeat("2.5", 30));
         var csv = Path.Combine(temp.Path, "f.csv");
-        await File.WriteAllTextAsync(csv, $"customer_id,{string.Join(",", fields)}\n7001,{good}\n7002,oops\n7003,{good}\n");
+        await File.WriteAllTextAsync(csv, $"customer_id,{string.Join(",", fields)}\n7001,{good}\n7002,oops\n7003,{good}\n7001,{good}\n");
 
         var (code, output) = await ServingRun.RunAsync(["features", "load", "--model", "tabular", "--file", csv, "--models", RepoPaths.Models, "--redis", _redis.ConnectionString]);
 
         Assert.True(code == 3, output);
-        Assert.Contains("wrote 2 entities, refused 1 rows", output, StringComparison.Ordinal);
-        // The table of refused rows: line 3 of the file (7002), and why.
+        Assert.Contains("wrote 2 entities, refused 2 rows", output, StringComparison.Ordinal);
+        // The table of refused rows: line 3 of the file (7002), and why; line 5, 7001 again.
         Assert.Matches(@"│ *3 *│ *2 columns, the header has 31", output);
+        Assert.Matches(@"│ *5 *│ *id '7001' is also on line 2 \(each entity once\)", output);
         // The CLI reads the model as shipped, whose layout is packed: one string of field=value lines.
         Assert.Contains("mean_radius=2.5\n", (string?)await _redis.Database.StringGetAsync("features:customer:7003"), StringComparison.Ordinal);
         Assert.False(await _redis.Database.KeyExistsAsync("features:customer:7002"));

@@ -1,0 +1,75 @@
+using Serving.Testing;
+
+namespace Serving.FunctionalTests.Features;
+
+/// <summary>
+/// <c>serving features load</c> against a real redis-server: what it shows of the connection string, where its progress
+/// goes, and the one line it gives when Redis is unreachable, refuses the password or goes away part way.
+/// </summary>
+public sealed class FeaturesLoadCommandTests : IAsyncLifetime
+{
+    private const string Password = "s3cretpass";
+    private RedisServer _redis = null!;
+
+    public async Task InitializeAsync() => _redis = await RedisServer.StartAsync();
+
+    public async Task DisposeAsync() => await _redis.DisposeAsync();
+
+    private static string[] Load(string redisOption, params string[] redis) =>
+        ["features", "load", "--model", "tabular", "--file", FeatureTestData.CsvPath, "--models", RepoPaths.Models, .. redisOption.Length == 0 ? Array.Empty<string>() : [redisOption], .. redis];
+
+    // Spectre.Console wraps a line at 80 columns when its output is not a terminal.
+    private static string Flat(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"\s+", " ");
+
+    /// <summary>Before, the progress line read 'loading features.csv into 127.0.0.1:6385,password=s3cretpass: 16%', on stdout with the report.</summary>
+    [Theory]
+    [InlineData("--redis")]
+    [InlineData("Serving__Features__Redis")]
+    public async Task Load_PasswordInTheConnectionString_NeverShown_ProgressOnStderrReportOnStdout(string given)
+    {
+        await _redis.Database.ExecuteAsync("CONFIG", "SET", "requirepass", Password);
+        var connection = $"127.0.0.1:{_redis.Port},password={Password}";
+
+        var (code, output, error) = given == "--redis"
+            ? await ServingRun.RunApartAsync(Load("--redis", connection))
+            : await ServingRun.RunApartAsync(Load(""), environment: new Dictionary<string, string> { [given] = connection });
+
+        Assert.True(code == 0, output + error);
+        Assert.DoesNotContain(Password, output + error, StringComparison.Ordinal);
+        Assert.Contains($"loading features.csv (569 rows) into 127.0.0.1:{_redis.Port},password=*****", Flat(error), StringComparison.Ordinal);
+        Assert.DoesNotContain("loading", output, StringComparison.Ordinal);
+        Assert.Contains("wrote 569 entities, refused 0 rows", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>Before: 'cannot reach Redis at 127.0.0.1:6385,password=wrongpass: …' and '(start redis-server or give --redis)'.</summary>
+    [Fact]
+    public async Task Load_WrongPassword_ExitCode1_SaysToCheckThePassword_WithoutShowingIt()
+    {
+        await _redis.Database.ExecuteAsync("CONFIG", "SET", "requirepass", Password);
+
+        var (code, text) = await ServingRun.RunAsync(Load("--redis", $"127.0.0.1:{_redis.Port},password=wrongpass"));
+        var output = Flat(text);
+
+        Assert.True(code == 1, output);
+        Assert.DoesNotContain("wrongpass", output, StringComparison.Ordinal);
+        Assert.Contains($"Redis at 127.0.0.1:{_redis.Port},password=***** refused the credentials", output, StringComparison.Ordinal);
+        Assert.Contains("check password=", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("start redis-server", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>Before, the line ended with StackExchange.Redis's advice for code: 'use abortConnect=false … in your code'.</summary>
+    [Fact]
+    public async Task Load_RedisDown_ExitCode1_OneLineSayingWhatToDo()
+    {
+        _redis.Stop();
+
+        var (code, text) = await ServingRun.RunAsync(Load("--redis", $"127.0.0.1:{_redis.Port}"));
+        var output = Flat(text);
+
+        Assert.True(code == 1, output);
+        Assert.Contains($"serving features: cannot reach Redis at 127.0.0.1:{_redis.Port} (", output, StringComparison.Ordinal);
+        Assert.Contains("start redis-server there, or give --redis the host:port of one", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("abortConnect", output, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("in your code", output, StringComparison.Ordinal);
+    }
+}
