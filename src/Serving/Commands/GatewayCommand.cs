@@ -17,8 +17,8 @@ internal static class GatewayCommand
     public static Command Create()
     {
         var command = new Command("gateway", "Run a gateway: routes Open Inference Protocol requests to workers by model version (weights, sticky callers, pins, shadow traffic).");
-        var workers = new Option<string[]>("--worker") { Description = "A worker as HOST:REST_PORT:GRPC_PORT (repeat for each worker)", AllowMultipleArgumentsPerToken = true };
-        var dnsWorkers = new Option<string[]>("--worker-dns") { Description = "A DNS name resolved every round to all its addresses, as NAME:REST_PORT:GRPC_PORT (a Kubernetes headless Service)", AllowMultipleArgumentsPerToken = true };
+        var workers = new Option<string[]>("--worker") { Description = "A worker as HOST:REST_PORT:GRPC_PORT (repeat the option for each worker)" };
+        var dnsWorkers = new Option<string[]>("--worker-dns") { Description = "A DNS name resolved every round to all its addresses, as NAME:REST_PORT:GRPC_PORT (a Kubernetes headless Service; repeat the option for each name)" };
         var bind = new Option<string?>("--bind") { Description = "Address the REST, gRPC and metrics ports listen on (default 0.0.0.0)" };
         var restPort = new Option<int?>("--rest-port") { Description = "REST port (default 8000; 0 = any free port)" };
         var grpcPort = new Option<int?>("--grpc-port") { Description = "gRPC port (default 8001)" };
@@ -79,7 +79,9 @@ internal static class GatewayCommand
             var parts = spec.Split(':');
             if (parts.Length < 3 || !ushort.TryParse(parts[^2], out var rest) || !ushort.TryParse(parts[^1], out var grpc) || rest == 0 || grpc == 0)
             {
-                throw new FormatException($"'{spec}' is not HOST:REST_PORT:GRPC_PORT (e.g. 10.0.0.5:8080:8081)");
+                throw new FormatException(dns
+                    ? $"--worker-dns '{spec}' is not NAME:REST_PORT:GRPC_PORT (e.g. serving-workers:8080:8081)"
+                    : $"--worker '{spec}' is not HOST:REST_PORT:GRPC_PORT (e.g. 10.0.0.5:8080:8081)");
             }
 
             var host = string.Join(':', parts[..^2]);

@@ -314,6 +314,44 @@ public sealed class StartupErrorTests : IDisposable
         Assert.Null(StartupErrors.Describe(new InvalidOperationException("Failed to convert configuration value 'x' at 'K' to type 'System.Int32'."), RoleRunner.WorkerPorts));
     }
 
+    /// <summary>
+    /// A setting right after a --worker value is a setting, not a second worker (--worker took every token up to the
+    /// next option: "'--Serving:Gateway:…' is not HOST:REST_PORT:GRPC_PORT"). The setting here fails the start on its
+    /// own terms, which shows it reached the configuration.
+    /// </summary>
+    [Theory]
+    [InlineData("--worker")]
+    [InlineData("--worker-dns")]
+    public async Task SettingRightAfterAWorker_IsASetting(string option)
+    {
+        var (code, _, error) = await ServingCli.RunAsync(
+            "gateway", "--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0", "--data-dir", _dataDirectory,
+            option, "localhost:1:2", "--Serving:Gateway:RestToWorkers=Http1");
+
+        Assert.Equal(2, code);
+        Assert.StartsWith("serving: invalid configuration: Serving:Gateway:RestToWorkers 'Http1' is not one of", error.Trim(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--worker", "bad", "serving gateway: --worker 'bad' is not HOST:REST_PORT:GRPC_PORT (e.g. 10.0.0.5:8080:8081)")]
+    [InlineData("--worker-dns", "bad", "serving gateway: --worker-dns 'bad' is not NAME:REST_PORT:GRPC_PORT (e.g. serving-workers:8080:8081)")]
+    public async Task WorkerNotThreeParts_ExitTwo_SaysTheFormOfThatOption(string option, string value, string message)
+    {
+        var (code, _, error) = await ServingCli.RunAsync("gateway", "--data-dir", _dataDirectory, option, value);
+
+        Assert.Equal(2, code);
+        Assert.Equal(message, error.Trim());
+    }
+
+    [Fact]
+    public async Task TwoValuesAfterOneWorkerOption_Refused_RepeatTheOption()
+    {
+        var (code, _, error) = await ServingCli.RunAsync("gateway", "--data-dir", _dataDirectory, "--worker", "127.0.0.1:1:2", "127.0.0.1:3:4");
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("127.0.0.1:3:4", error, StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_dataDirectory, recursive: true);
 
     private string[] Gateway(string setting) =>
