@@ -18,13 +18,17 @@ internal sealed class TrafficPolicies
 
     public TrafficPolicy? Find(string model) => Current.GetValueOrDefault(model);
 
-    /// <summary>Applies <paramref name="policy"/> unless the one in force is as new or newer; true when it applied.</summary>
+    /// <summary>
+    /// Applies <paramref name="policy"/> unless the one in force is the same change; true when it applied. A lower
+    /// revision applies too: the store is the truth, and one that lost its data starts again below what is in force
+    /// (<see cref="TrafficPolicyService"/> reads and applies one store value at a time, so an older read never lands last).
+    /// </summary>
     public bool Apply(TrafficPolicy policy)
     {
         lock (_write)
         {
             var current = _current;
-            if (current.TryGetValue(policy.Model, out var existing) && existing.Revision >= policy.Revision)
+            if (current.TryGetValue(policy.Model, out var existing) && existing.IsSameChange(policy))
             {
                 return false;
             }

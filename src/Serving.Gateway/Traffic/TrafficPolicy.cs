@@ -74,6 +74,15 @@ internal sealed class TrafficPolicy
     /// <summary>The most recent automatic rollback of this model, kept across later changes; null for none.</summary>
     public RollbackEvent? LastRollback { get; }
 
+    /// <summary>
+    /// True when <paramref name="other"/> is this very change: the same revision, author, time and settings. Two changes
+    /// may share a revision number (a store that lost its data counts again), never all of these.
+    /// </summary>
+    public bool IsSameChange(TrafficPolicy other) =>
+        Model == other.Model && Revision == other.Revision && UpdatedAt == other.UpdatedAt && UpdatedBy == other.UpdatedBy
+        && Weights.SequenceEqual(other.Weights) && StickyHeader == other.StickyHeader && PinHeader == other.PinHeader
+        && Shadow == other.Shadow && Rollback == other.Rollback && LastRollback == other.LastRollback;
+
     /// <summary>The version whose range holds <paramref name="bucket"/> (0 ≤ bucket &lt; <see cref="Buckets"/>).</summary>
     public string PickVersion(int bucket)
     {

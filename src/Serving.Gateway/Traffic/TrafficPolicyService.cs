@@ -18,6 +18,7 @@ internal sealed partial class TrafficPolicyService(
     ITrafficPolicyStore store, TrafficPolicies policies, RoutingState routing, GatewayMetrics metrics,
     IOptions<GatewayOptions> options, TimeProvider time, ILogger<TrafficPolicyService> logger) : IHostedService, IDisposable
 {
+    // Held while a store value is read and applied, and across a change: what applies last is what was read last.
     private readonly SemaphoreSlim _changes = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
     private Task? _resync;
@@ -97,8 +98,12 @@ internal sealed partial class TrafficPolicyService(
                 policies.Apply(stored);
             }
 
+            // A store that lost this model's policy (Redis restarted empty, the field deleted or unreadable) continues
+            // from the revision in force here, so no replica holds a higher one than the change; the compare-and-set
+            // still expects what the store holds.
             var old = stored ?? policies.Find(model);
-            var baseRevision = stored?.Revision ?? 0;
+            var storedRevision = stored?.Revision ?? 0;
+            var baseRevision = old?.Revision ?? 0;
             if (document.Revision is { } expected && expected != baseRevision)
             {
                 return PolicyChangeResult.Refused(PolicyChangeStatus.Conflict, $"the policy is at revision {baseRevision}, not {expected}: read it again and retry");
@@ -118,7 +123,7 @@ internal sealed partial class TrafficPolicyService(
             bool saved;
             try
             {
-                saved = await store.SaveAsync(policy, baseRevision, cancellationToken).ConfigureAwait(false);
+                saved = await store.SaveAsync(policy, storedRevision, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -172,9 +177,17 @@ internal sealed partial class TrafficPolicyService(
     {
         try
         {
-            if (await store.LoadAsync(model, _stopping.Token).ConfigureAwait(false) is { } policy && policies.Apply(policy))
+            await _changes.WaitAsync(_stopping.Token).ConfigureAwait(false);
+            try
             {
-                Log.AppliedFromStore(logger, model, policy.Revision, policy.UpdatedBy);
+                if (await store.LoadAsync(model, _stopping.Token).ConfigureAwait(false) is { } policy && policies.Apply(policy))
+                {
+                    Log.AppliedFromStore(logger, model, policy.Revision, policy.UpdatedBy);
+                }
+            }
+            finally
+            {
+                _changes.Release();
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -185,11 +198,43 @@ internal sealed partial class TrafficPolicyService(
 
     private async Task ReloadAllAsync(CancellationToken cancellationToken)
     {
-        foreach (var policy in await store.LoadAllAsync(cancellationToken).ConfigureAwait(false))
+        await _changes.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            if (policies.Apply(policy))
+            var stored = await store.LoadAllAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var policy in stored)
             {
-                Log.AppliedFromStore(logger, policy.Model, policy.Revision, policy.UpdatedBy);
+                if (policies.Apply(policy))
+                {
+                    Log.AppliedFromStore(logger, policy.Model, policy.Revision, policy.UpdatedBy);
+                }
+            }
+
+            await RestoreLostAsync(stored, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _changes.Release();
+        }
+    }
+
+    /// <summary>
+    /// Writes back the policies in force here that a shared store no longer holds (Redis restarted without persistence,
+    /// the field deleted or unreadable), so replicas started since get them too; the compare-and-set lets one replica win.
+    /// </summary>
+    private async Task RestoreLostAsync(IReadOnlyList<TrafficPolicy> stored, CancellationToken cancellationToken)
+    {
+        if (!store.IsShared)
+        {
+            return;
+        }
+
+        var held = stored.Select(p => p.Model).ToHashSet(StringComparer.Ordinal);
+        foreach (var policy in policies.Current.Values.Where(p => !held.Contains(p.Model)))
+        {
+            if (await store.SaveAsync(policy, 0, cancellationToken).ConfigureAwait(false))
+            {
+                Log.Restored(logger, policy.Model, policy.Revision);
             }
         }
     }
@@ -234,5 +279,8 @@ internal sealed partial class TrafficPolicyService(
 
         [LoggerMessage(5, LogLevel.Warning, "Could not record the audit entry of a policy change of {Model}: {Reason}")]
         public static partial void AuditFailed(ILogger logger, string model, string reason);
+
+        [LoggerMessage(6, LogLevel.Warning, "The policy store had lost the traffic policy of {Model}: revision {Revision}, in force here, is written back")]
+        public static partial void Restored(ILogger logger, string model, long revision);
     }
 }
