@@ -5,7 +5,9 @@ namespace Serving.Gateway.Traffic;
 /// <summary>
 /// Policies in <c>traffic-policies.json</c> in the data directory, rewritten whole through a
 /// temporary file and a rename so a crash never leaves half a file; changes are appended to
-/// <c>traffic-audit.jsonl</c>. For one gateway; replicas share policies through Redis.
+/// <c>traffic-audit.jsonl</c>. For one gateway; replicas share policies through Redis. A policy file that can't be
+/// read at start (truncated, not JSON) is never overwritten: every load and save throws
+/// <see cref="PolicyStoreUnreadableException"/> until it is fixed or moved away and the gateway restarted.
 /// </summary>
 internal sealed class FileTrafficPolicyStore(string directory) : ITrafficPolicyStore
 {
@@ -14,6 +16,7 @@ internal sealed class FileTrafficPolicyStore(string directory) : ITrafficPolicyS
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private Dictionary<string, TrafficPolicyDocument> _documents = new(StringComparer.Ordinal);
+    private PolicyStoreUnreadableException? _unreadable;
 
     public event Action<string>? Changed
     {
@@ -35,22 +38,37 @@ internal sealed class FileTrafficPolicyStore(string directory) : ITrafficPolicyS
             return;
         }
 
-        var stream = File.OpenRead(PoliciesPath);
-        await using (stream.ConfigureAwait(false))
+        try
         {
-            var documents = await JsonSerializer.DeserializeAsync(stream, TrafficJsonContext.Default.ListTrafficPolicyDocument, cancellationToken).ConfigureAwait(false) ?? [];
-            _documents = documents.Where(d => d.Model is not null).ToDictionary(d => d.Model!, StringComparer.Ordinal);
+            var stream = File.OpenRead(PoliciesPath);
+            await using (stream.ConfigureAwait(false))
+            {
+                var documents = await JsonSerializer.DeserializeAsync(stream, TrafficJsonContext.Default.ListTrafficPolicyDocument, cancellationToken).ConfigureAwait(false) ?? [];
+                _documents = documents.Where(d => d.Model is not null).ToDictionary(d => d.Model!, StringComparer.Ordinal);
+            }
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        {
+            _unreadable = new PolicyStoreUnreadableException(
+                $"the policy file {PoliciesPath} can't be read ({e.Message}); changes are refused so that it is not overwritten: fix it or move it away, then restart the gateway",
+                e);
+            throw _unreadable;
         }
     }
 
     public Task<IReadOnlyList<TrafficPolicy>> LoadAllAsync(CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyList<TrafficPolicy>>([.. _documents.Values.Select(d => d.ToPolicy())]);
+        Readable() ? Task.FromResult<IReadOnlyList<TrafficPolicy>>([.. _documents.Values.Select(d => d.ToPolicy())]) : throw _unreadable!;
 
     public Task<TrafficPolicy?> LoadAsync(string model, CancellationToken cancellationToken) =>
-        Task.FromResult(_documents.TryGetValue(model, out var d) ? d.ToPolicy() : null);
+        Readable() ? Task.FromResult(_documents.TryGetValue(model, out var d) ? d.ToPolicy() : null) : throw _unreadable!;
 
     public async Task<bool> SaveAsync(TrafficPolicy policy, long expectedRevision, CancellationToken cancellationToken)
     {
+        if (!Readable())
+        {
+            throw _unreadable!;
+        }
+
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -103,6 +121,8 @@ internal sealed class FileTrafficPolicyStore(string directory) : ITrafficPolicyS
             .Take(count)
             .Select(c => c!)];
     }
+
+    private bool Readable() => _unreadable is null;
 
     public ValueTask DisposeAsync()
     {

@@ -32,6 +32,11 @@ internal sealed partial class TrafficPolicyService(
             await store.StartAsync(cancellationToken).ConfigureAwait(false);
             await ReloadAllAsync(cancellationToken).ConfigureAwait(false);
         }
+        catch (PolicyStoreUnreadableException e)
+        {
+            // As with a store that is down: the gateway serves the defaults, and changes are refused (503) saying why.
+            Log.StoreUnreadable(logger, e.Message);
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // A store that is down at start must not keep the gateway down: it serves the defaults and keeps trying.
@@ -90,7 +95,7 @@ internal sealed partial class TrafficPolicyService(
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                return PolicyChangeResult.Refused(PolicyChangeStatus.StoreUnavailable, $"the policy store is unavailable: {e.Message}");
+                return StoreUnavailable(e);
             }
 
             if (stored is not null)
@@ -127,7 +132,7 @@ internal sealed partial class TrafficPolicyService(
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                return PolicyChangeResult.Refused(PolicyChangeStatus.StoreUnavailable, $"the policy store is unavailable: {e.Message}");
+                return StoreUnavailable(e);
             }
 
             if (!saved)
@@ -255,6 +260,9 @@ internal sealed partial class TrafficPolicyService(
         }
     }
 
+    private static PolicyChangeResult StoreUnavailable(Exception e) => PolicyChangeResult.Refused(
+        PolicyChangeStatus.StoreUnavailable, e is PolicyStoreUnreadableException ? e.Message : $"the policy store is unavailable: {e.Message}");
+
     private static string Describe(TrafficPolicy? policy) => policy is null
         ? "(default: newest ready version)"
         : string.Join(" ", policy.Weights.Select(w => $"{w.Version}={w.Weight}"))
@@ -279,6 +287,9 @@ internal sealed partial class TrafficPolicyService(
 
         [LoggerMessage(5, LogLevel.Warning, "Could not record the audit entry of a policy change of {Model}: {Reason}")]
         public static partial void AuditFailed(ILogger logger, string model, string reason);
+
+        [LoggerMessage(7, LogLevel.Error, "The traffic policies can't be loaded, the defaults serve: {Reason}")]
+        public static partial void StoreUnreadable(ILogger logger, string reason);
 
         [LoggerMessage(6, LogLevel.Warning, "The policy store had lost the traffic policy of {Model}: revision {Revision}, in force here, is written back")]
         public static partial void Restored(ILogger logger, string model, long revision);

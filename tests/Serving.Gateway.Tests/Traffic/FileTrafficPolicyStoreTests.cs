@@ -35,6 +35,32 @@ public sealed class FileTrafficPolicyStoreTests : IDisposable
         Assert.Equal(2, (await store.LoadAsync("tabular", default))!.Revision);
     }
 
+    [Theory]
+    [InlineData(150)]
+    [InlineData(0)]
+    public async Task Start_TruncatedFile_Unreadable_NothingLoadedOrSaved_TheFileIsKept(int keep)
+    {
+        await using (var first = new FileTrafficPolicyStore(_directory))
+        {
+            await first.StartAsync(default);
+            Assert.True(await first.SaveAsync(Policy(1, 90, 10), 0, default));
+            Assert.True(await first.SaveAsync(Policy(1, 90, 10, "other"), 0, default));
+        }
+
+        var path = Path.Combine(_directory, FileTrafficPolicyStore.PoliciesFile);
+        var truncated = File.ReadAllBytes(path)[..keep];
+        File.WriteAllBytes(path, truncated);
+        await using var store = new FileTrafficPolicyStore(_directory);
+
+        var start = await Assert.ThrowsAsync<PolicyStoreUnreadableException>(() => store.StartAsync(default));
+        Assert.Contains(path, start.Message, StringComparison.Ordinal);
+        Assert.Contains("fix it or move it away", start.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<PolicyStoreUnreadableException>(() => store.LoadAllAsync(default));
+        await Assert.ThrowsAsync<PolicyStoreUnreadableException>(() => store.LoadAsync("tabular", default));
+        await Assert.ThrowsAsync<PolicyStoreUnreadableException>(() => store.SaveAsync(Policy(1, 50, 50), 0, default));
+        Assert.Equal(truncated, File.ReadAllBytes(path));
+    }
+
     [Fact]
     public async Task Audit_AppendsAndReadsNewestFirst()
     {
@@ -57,6 +83,6 @@ public sealed class FileTrafficPolicyStoreTests : IDisposable
         }
     }
 
-    private static TrafficPolicy Policy(long revision, int w1, int w2) =>
-        new("tabular", [new("1", w1), new("2", w2)], "x-user-id", null, new ShadowPolicy("2", 5), revision, DateTimeOffset.UnixEpoch, "test");
+    private static TrafficPolicy Policy(long revision, int w1, int w2, string model = "tabular") =>
+        new(model, [new("1", w1), new("2", w2)], "x-user-id", null, new ShadowPolicy("2", 5), revision, DateTimeOffset.UnixEpoch, "test");
 }
