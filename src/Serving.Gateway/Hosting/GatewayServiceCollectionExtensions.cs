@@ -45,7 +45,7 @@ public static class GatewayServiceCollectionExtensions
             var options = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
             return string.IsNullOrWhiteSpace(options.RedisConnectionString)
                 ? new FileTrafficPolicyStore(Path.GetFullPath(options.DataDirectory))
-                : new RedisTrafficPolicyStore(options.RedisConnectionString, options.RedisKeyPrefix);
+                : new RedisTrafficPolicyStore(options.RedisConnectionString, options.RedisKeyPrefix, sp.GetRequiredService<ILogger<RedisTrafficPolicyStore>>());
         });
         services.TryAddSingleton<TrafficPolicyService>();
         services.AddHostedService(sp => sp.GetRequiredService<TrafficPolicyService>());

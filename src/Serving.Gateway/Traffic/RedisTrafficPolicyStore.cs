@@ -1,4 +1,7 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Serving.Gateway.Routing;
 using StackExchange.Redis;
 
 namespace Serving.Gateway.Traffic;
@@ -7,9 +10,9 @@ namespace Serving.Gateway.Traffic;
 /// Policies in a Redis hash shared by every gateway replica. A save is a compare-and-set on the
 /// stored revision (one Lua script, so two replicas can't both win) that also publishes the model
 /// name; every replica is subscribed and re-reads that model at once. Audit records go to a
-/// capped list per model.
+/// capped list per model. A field that is no policy (not JSON, no model) is left out with an error logged once.
 /// </summary>
-internal sealed class RedisTrafficPolicyStore(string connectionString, string prefix) : ITrafficPolicyStore
+internal sealed partial class RedisTrafficPolicyStore(string connectionString, string prefix, ILogger? logger = null) : ITrafficPolicyStore
 {
     public const int AuditLength = 200;
 
@@ -26,6 +29,8 @@ internal sealed class RedisTrafficPolicyStore(string connectionString, string pr
         return 1
         """;
 
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _unreadable = new(StringComparer.Ordinal);
     private ConnectionMultiplexer? _connection;
 
     public event Action<string>? Changed;
@@ -55,11 +60,11 @@ internal sealed class RedisTrafficPolicyStore(string connectionString, string pr
     public async Task<IReadOnlyList<TrafficPolicy>> LoadAllAsync(CancellationToken cancellationToken)
     {
         var entries = await Database.HashGetAllAsync(PoliciesKey).ConfigureAwait(false);
-        return [.. entries.Select(e => Parse(e.Value)).OfType<TrafficPolicy>()];
+        return [.. entries.Select(e => Parse(e.Name.ToString(), e.Value)).OfType<TrafficPolicy>()];
     }
 
     public async Task<TrafficPolicy?> LoadAsync(string model, CancellationToken cancellationToken) =>
-        Parse(await Database.HashGetAsync(PoliciesKey, model).ConfigureAwait(false));
+        Parse(model, await Database.HashGetAsync(PoliciesKey, model).ConfigureAwait(false));
 
     public async Task<bool> SaveAsync(TrafficPolicy policy, long expectedRevision, CancellationToken cancellationToken)
     {
@@ -92,21 +97,45 @@ internal sealed class RedisTrafficPolicyStore(string connectionString, string pr
 
     private RedisKey AuditKey(string model) => prefix + "audit:" + model;
 
-    private static TrafficPolicy? Parse(RedisValue value)
+    private TrafficPolicy? Parse(string field, RedisValue value)
     {
         if (!value.HasValue)
         {
             return null;
         }
 
+        var text = value.ToString();
         try
         {
-            var document = JsonSerializer.Deserialize(value.ToString(), TrafficJsonContext.Default.TrafficPolicyDocument);
-            return document?.Model is null ? null : document.ToPolicy();
+            var document = JsonSerializer.Deserialize(text, TrafficJsonContext.Default.TrafficPolicyDocument);
+            if (document?.Model == field)
+            {
+                _unreadable.TryRemove(field, out _);
+                return document.ToPolicy();
+            }
+
+            Unreadable(field, text, document?.Model is { } other ? $"it names model '{Names.Printable(other)}'" : "it names no model");
         }
-        catch (JsonException)
+        catch (JsonException e)
         {
-            return null;
+            Unreadable(field, text, e.Message);
         }
+
+        return null;
+    }
+
+    private void Unreadable(string field, string text, string reason)
+    {
+        if (!_unreadable.TryGetValue(field, out var logged) || logged != text)
+        {
+            _unreadable[field] = text;
+            Log.Unreadable(_logger, field, PoliciesKey.ToString(), reason);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Error, "The stored traffic policy of {Model} in Redis hash {Key} is no policy and is left out, the one in force stays: {Reason}")]
+        public static partial void Unreadable(ILogger logger, string model, string key, string reason);
     }
 }

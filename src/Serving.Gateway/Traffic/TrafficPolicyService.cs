@@ -21,6 +21,9 @@ internal sealed partial class TrafficPolicyService(
     // Held while a store value is read and applied, and across a change: what applies last is what was read last.
     private readonly SemaphoreSlim _changes = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
+
+    // The stored policies refused last, per model: each is logged once, not at every re-read.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TrafficPolicy> _refused = new(StringComparer.Ordinal);
     private Task? _resync;
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -98,7 +101,7 @@ internal sealed partial class TrafficPolicyService(
                 return StoreUnavailable(e);
             }
 
-            if (stored is not null)
+            if (stored is not null && Valid(stored))
             {
                 policies.Apply(stored);
             }
@@ -106,9 +109,9 @@ internal sealed partial class TrafficPolicyService(
             // A store that lost this model's policy (Redis restarted empty, the field deleted or unreadable) continues
             // from the revision in force here, so no replica holds a higher one than the change; the compare-and-set
             // still expects what the store holds.
-            var old = stored ?? policies.Find(model);
+            var old = policies.Find(model);
             var storedRevision = stored?.Revision ?? 0;
-            var baseRevision = old?.Revision ?? 0;
+            var baseRevision = stored?.Revision ?? old?.Revision ?? 0;
             if (document.Revision is { } expected && expected != baseRevision)
             {
                 return PolicyChangeResult.Refused(PolicyChangeStatus.Conflict, $"the policy is at revision {baseRevision}, not {expected}: read it again and retry");
@@ -185,7 +188,7 @@ internal sealed partial class TrafficPolicyService(
             await _changes.WaitAsync(_stopping.Token).ConfigureAwait(false);
             try
             {
-                if (await store.LoadAsync(model, _stopping.Token).ConfigureAwait(false) is { } policy && policies.Apply(policy))
+                if (await store.LoadAsync(model, _stopping.Token).ConfigureAwait(false) is { } policy && Valid(policy) && policies.Apply(policy))
                 {
                     Log.AppliedFromStore(logger, model, policy.Revision, policy.UpdatedBy);
                 }
@@ -209,7 +212,7 @@ internal sealed partial class TrafficPolicyService(
             var stored = await store.LoadAllAsync(cancellationToken).ConfigureAwait(false);
             foreach (var policy in stored)
             {
-                if (policies.Apply(policy))
+                if (Valid(policy) && policies.Apply(policy))
                 {
                     Log.AppliedFromStore(logger, policy.Model, policy.Revision, policy.UpdatedBy);
                 }
@@ -260,6 +263,28 @@ internal sealed partial class TrafficPolicyService(
         }
     }
 
+    /// <summary>
+    /// True when a policy read from the store passes the rules of a change that don't depend on this gateway's workers;
+    /// otherwise it is refused (logged once as an error) and the policy in force, or the default, stays.
+    /// </summary>
+    private bool Valid(TrafficPolicy stored)
+    {
+        var errors = TrafficPolicyValidator.ValidateStored(TrafficPolicyDocument.From(stored));
+        if (errors.Count == 0)
+        {
+            _refused.TryRemove(stored.Model, out _);
+            return true;
+        }
+
+        if (!_refused.TryGetValue(stored.Model, out var logged) || !logged.IsSameChange(stored))
+        {
+            _refused[stored.Model] = stored;
+            Log.StoredRefused(logger, stored.Model, stored.Revision, string.Join("; ", errors));
+        }
+
+        return false;
+    }
+
     private static PolicyChangeResult StoreUnavailable(Exception e) => PolicyChangeResult.Refused(
         PolicyChangeStatus.StoreUnavailable, e is PolicyStoreUnreadableException ? e.Message : $"the policy store is unavailable: {e.Message}");
 
@@ -287,6 +312,9 @@ internal sealed partial class TrafficPolicyService(
 
         [LoggerMessage(5, LogLevel.Warning, "Could not record the audit entry of a policy change of {Model}: {Reason}")]
         public static partial void AuditFailed(ILogger logger, string model, string reason);
+
+        [LoggerMessage(8, LogLevel.Error, "The stored traffic policy of {Model} (revision {Revision}) is refused, the one in force stays: {Reasons}")]
+        public static partial void StoredRefused(ILogger logger, string model, long revision, string reasons);
 
         [LoggerMessage(7, LogLevel.Error, "The traffic policies can't be loaded, the defaults serve: {Reason}")]
         public static partial void StoreUnreadable(ILogger logger, string reason);

@@ -34,6 +34,29 @@ internal static class TrafficPolicyValidator
             errors.Add($"model '{model}' is not served by any worker");
         }
 
+        ValidateSettings(document, route, errors);
+        return errors;
+    }
+
+    /// <summary>
+    /// The reasons a policy read from the store can't apply: the rules of a change that don't depend on this gateway's
+    /// workers (weights, ranges, header names, rollback settings); another replica may have workers this one lacks.
+    /// </summary>
+    public static List<string> ValidateStored(TrafficPolicyDocument document)
+    {
+        var errors = new List<string>();
+        if (document.Model is not { } model || !Names.IsValidName(model))
+        {
+            errors.Add("the model name is not valid");
+            return errors;
+        }
+
+        ValidateSettings(document, route: null, errors);
+        return errors;
+    }
+
+    private static void ValidateSettings(TrafficPolicyDocument document, ModelRoute? route, List<string> errors)
+    {
         ValidateWeights(document.Weights, route, errors);
         ValidateHeader("sticky_header", document.StickyHeader, errors);
         ValidateHeader("pin_header", document.PinHeader, errors);
@@ -56,8 +79,6 @@ internal static class TrafficPolicyValidator
         {
             RollbackValidator.Validate(rollback, document.Weights, errors);
         }
-
-        return errors;
     }
 
     private static void ValidateWeights(Dictionary<string, int>? weights, ModelRoute? route, List<string> errors)

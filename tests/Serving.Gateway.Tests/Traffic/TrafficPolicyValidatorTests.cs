@@ -20,6 +20,29 @@ public sealed class TrafficPolicyValidatorTests
         Assert.Empty(errors);
     }
 
+    [Fact]
+    public void ValidateStored_TheTestersStoredPolicy_EveryWorkerIndependentReason()
+    {
+        var document = Document(("1", 60), ("99", 50)).With(d =>
+        {
+            d.Model = "tabular";
+            d.StickyHeader = "bad header";
+            d.Shadow = new ShadowDocument { Version = "2", Percent = 500 };
+        });
+
+        var errors = TrafficPolicyValidator.ValidateStored(document);
+
+        Assert.Equal(
+            ["weights must add up to 100 (they add up to 110)", "sticky_header 'bad header' is not a valid header name", "shadow percent must be from 1 to 100 (got 500)"],
+            errors);
+    }
+
+    [Fact]
+    public void ValidateStored_VersionsNoWorkerHere_NoErrors()
+    {
+        Assert.Empty(TrafficPolicyValidator.ValidateStored(Document(("7", 90), ("8", 10)).With(d => d.Model = "tabular")));
+    }
+
     [Theory]
     [InlineData(90, 5, "weights must add up to 100 (they add up to 95)")]
     [InlineData(90, 20, "weights must add up to 100 (they add up to 110)")]
