@@ -153,7 +153,18 @@ internal static class AdminEndpoints
         }
 
         var service = context.RequestServices.GetRequiredService<TrafficPolicyService>();
-        var changes = await service.HistoryAsync(model, Math.Clamp(count ?? 20, 1, RedisTrafficPolicyStore.AuditLength), context.RequestAborted).ConfigureAwait(false);
+        IReadOnlyList<PolicyChangeDocument> changes;
+        try
+        {
+            changes = await service.HistoryAsync(model, Math.Clamp(count ?? 20, 1, RedisTrafficPolicyStore.AuditLength), context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // As a change gets while the store is down: the reason, not an unhandled 500 with no body.
+            await GatewayErrors.WriteRestAsync(context, 503, $"the policy history can't be read: the policy store is unavailable: {e.Message}").ConfigureAwait(false);
+            return;
+        }
+
         await WriteAsync(context, 200, new AdminHistoryDocument { Changes = [.. changes] }).ConfigureAwait(false);
     }
 
