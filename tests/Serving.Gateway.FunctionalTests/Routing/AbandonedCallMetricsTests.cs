@@ -13,18 +13,18 @@ public sealed class AbandonedCallMetricsTests
     [Fact]
     public async Task GrpcCallerGivesUp_CountedCancelled_NotAsHttp200()
     {
-        await using var stalling = await StubWorker.StallingAsync("slow", "1");
+        await using var stalling = await StubWorker.StallingAsync("abandoned", "1");
         await using var gateway = await StubWorker.GatewayAsync([stalling], discoveryInterval: "00:10:00");
 
         var e = await Assert.ThrowsAsync<RpcException>(async () =>
         {
-            using var call = gateway.Grpc.ModelInferAsync(Infer.GrpcRequest("slow", "1"), deadline: DateTime.UtcNow.AddMilliseconds(300));
+            using var call = gateway.Grpc.ModelInferAsync(Infer.GrpcRequest("abandoned", "1"), deadline: DateTime.UtcNow.AddMilliseconds(300));
             await call.ResponseAsync;
         });
 
         Assert.Equal(StatusCode.DeadlineExceeded, e.StatusCode);
-        await Poll.UntilAsync(async () => await MetricsText.SumAsync(gateway, "serving_gateway_requests_total", "model=\"slow\"") > 0);
-        Assert.Equal(1, await MetricsText.SumAsync(gateway, "serving_gateway_requests_total", "model=\"slow\",version=\"1\",arm=\"explicit\",protocol=\"grpc\",code=\"Cancelled\""));
-        Assert.Equal(0, await MetricsText.SumAsync(gateway, "serving_gateway_requests_total", "code=\"200\""));
+        await Poll.UntilAsync(async () => await MetricsText.SumAsync(gateway, "serving_gateway_requests_total", "model=\"abandoned\"") > 0);
+        Assert.Equal(1, await MetricsText.SumAsync(gateway, "serving_gateway_requests_total", "model=\"abandoned\",version=\"1\",arm=\"explicit\",protocol=\"grpc\",code=\"Cancelled\""));
+        Assert.Equal(0, await MetricsText.SumAsync(gateway, "serving_gateway_requests_total", "model=\"abandoned\",version=\"1\",arm=\"explicit\",protocol=\"grpc\",code=\"200\""));
     }
 }
