@@ -51,7 +51,7 @@ internal static class ModelConfigLoader
         }
         catch (JsonException e)
         {
-            throw new ModelConfigException($"model '{modelName}': {fileName} line {(e.LineNumber ?? 0) + 1}: {e.Message}");
+            throw new ModelConfigException($"model '{modelName}': {fileName} {ModelConfigJsonErrors.Describe(e, fileName)}");
         }
 
         config ??= new ModelConfig();

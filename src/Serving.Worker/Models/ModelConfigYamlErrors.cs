@@ -18,6 +18,12 @@ internal static class ModelConfigYamlErrors
     public static string Describe(string text, YamlException error, string fileName)
     {
         var at = $"line {error.Start.Line}, column {error.Start.Column}";
+        if (TabIndentedLine(text) is { } tabbed)
+        {
+            // YamlDotNet places this at the start of the document or of the block, not at the tab.
+            return $"line {tabbed}: a tab in the indentation: indent YAML with spaces";
+        }
+
         var stream = new YamlStream();
         try
         {
@@ -28,9 +34,36 @@ internal static class ModelConfigYamlErrors
             // Not YAML at all: the parser's own words are about the text, not about .NET.
             return $"line {syntax.Start.Line}, column {syntax.Start.Column}: {Innermost(syntax).Message} (check the indentation, quotes and brackets there)";
         }
+        catch (InvalidOperationException)
+        {
+            // The representation model gives up on some broken text (an unclosed flow mapping) without a position.
+            return $"{at}: {Innermost(error).Message} (check the indentation, quotes and brackets there)";
+        }
+
+        if (stream.Documents.Count > 0 && stream.Documents[0].RootNode is not YamlMappingNode)
+        {
+            return $"line 1, column 1: {fileName} must be a mapping of keys ({string.Join(", ", Keys(typeof(ModelConfig)))}), one per line";
+        }
 
         var found = stream.Documents.Count == 0 ? null : Find(stream.Documents[0].RootNode, typeof(ModelConfig), "", error.Start, fileName);
         return found is null ? $"{at}: {Innermost(error).Message}" : $"{at}: {found}";
+    }
+
+    // The 1-based number of the first line whose indentation holds a tab (YAML forbids tabs there), or null.
+    private static int? TabIndentedLine(string text)
+    {
+        var number = 0;
+        foreach (var line in text.AsSpan().EnumerateLines())
+        {
+            number++;
+            var content = line.TrimStart(" \t");
+            if (content.Length > 0 && content[0] != '#' && line[..(line.Length - content.Length)].Contains('\t'))
+            {
+                return number;
+            }
+        }
+
+        return null;
     }
 
     private static string? Find(YamlNode node, Type type, string path, Mark mark, string fileName)

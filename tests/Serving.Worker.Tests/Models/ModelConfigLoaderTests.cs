@@ -187,6 +187,10 @@ public sealed class ModelConfigLoaderTests : IDisposable
     [InlineData("inputs:\n  - name: x\n    dims: [4]", "line 3, column 5: 'inputs[0].dims' is not a key of inputs[0]: its keys are name, datatype, shape, labels_file")]
     [InlineData("instances: 2", "line 1, column 1: 'instances' is not a key of model.yaml: its keys are name, platform, description, version_policy, max_batch_size, inputs, outputs, runtime, dynamic_batching, features")]
     [InlineData("max_batch_size: [oops", "(check the indentation, quotes and brackets there)")]
+    [InlineData("name: m\nversion_policy: {\nmax_batch_size: 64", "(check the indentation, quotes and brackets there)")]
+    [InlineData("name: m\ninputs:\n\t- name: x", "line 3: a tab in the indentation: indent YAML with spaces")]
+    [InlineData("- a\n- b", "line 1, column 1: model.yaml must be a mapping of keys (name, platform,")]
+    [InlineData("just text", "line 1, column 1: model.yaml must be a mapping of keys (name, platform,")]
     public void Load_WrongYaml_SaysTheKeyAndWhatItTakes(string yaml, string expected)
     {
         var e = LoadYamlFails(yaml.Replace("\\n", "\n", StringComparison.Ordinal));
@@ -194,6 +198,25 @@ public sealed class ModelConfigLoaderTests : IDisposable
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("System.", e.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("Serving.", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>model.json's mistakes in its own terms too: the key or value, never a .NET type or member.</summary>
+    [Theory]
+    [InlineData("""{ "name": "m", "bogus": 1 }""", "'bogus' is not a key of model.json")]
+    [InlineData("""{ "name": "m", "max_batch_size": "lots" }""", "max_batch_size")]
+    [InlineData("""{ "name": "m", "max_batch_size": 1.5 }""", "max_batch_size")]
+    [InlineData("""{ "name": "m", "dynamic_batching": { "instances": "two" } }""", "dynamic_batching.instances")]
+    [InlineData("""[1, 2]""", "model.json must be a JSON object")]
+    public void Load_WrongJson_SaysTheKey_NeverADotNetType(string json, string expected)
+    {
+        var path = _temp.Write("m/model.json", json);
+
+        var e = Assert.Throws<ModelConfigException>(() => ModelConfigLoader.Load("m", path));
+
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Serving.", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(".NET", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
