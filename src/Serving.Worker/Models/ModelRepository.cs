@@ -17,6 +17,10 @@ internal sealed partial class ModelRepository : IDisposable
     private readonly SemaphoreSlim _sync = new(1, 1);
     private readonly HashSet<string> _unloaded = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _settlingConfigs = new(StringComparer.Ordinal);
+    // What was warned about once (a folder that is no model name, a repository that is a model's folder).
+    private readonly HashSet<string> _warned = new(StringComparer.Ordinal);
+    // The files (fingerprint) a serving version's reload failed from: not loaded again at every poll until they change.
+    private readonly Dictionary<(string Model, long Version), string> _failedReloads = [];
     private readonly string _root;
     private readonly ModelVersionLoader _loader;
     private readonly WorkerMetrics _metrics;
@@ -120,14 +124,30 @@ internal sealed partial class ModelRepository : IDisposable
         foreach (var directory in Directory.EnumerateDirectories(_root))
         {
             var name = Path.GetFileName(directory);
-            if (ModelNames.IsValidName(name) && (ModelConfigLoader.Find(directory) is not null || VersionFolders(directory).Count > 0))
+            if (!LooksLikeAModel(directory))
+            {
+                continue;
+            }
+
+            if (ModelNames.IsValidName(name))
             {
                 result[name] = directory;
             }
+            else if (_warned.Add("name:" + name))
+            {
+                Log.FolderNameNotAModelName(_logger, name);
+            }
+        }
+
+        if (result.Count == 0 && LooksLikeAModel(_root) && _warned.Add("root"))
+        {
+            Log.RepositoryIsAModel(_logger, _root, Path.GetDirectoryName(_root) ?? _root);
         }
 
         return result;
     }
+
+    private static bool LooksLikeAModel(string directory) => ModelConfigLoader.Find(directory) is not null || VersionFolders(directory).Count > 0;
 
     private static Dictionary<long, string> VersionFolders(string modelDirectory)
     {
@@ -169,7 +189,13 @@ internal sealed partial class ModelRepository : IDisposable
         {
             // A broken config leaves the versions that serve untouched (a failed reload never takes a model down).
             var reason = e is ModelConfigException ? e.Message : $"model '{name}': the config file could not be read";
-            Log.ConfigFailed(_logger, name, reason);
+            if (existing?.ConfigError != reason)
+            {
+                // Logged once, not at every poll that finds the same config still broken (it is read again each time:
+                // a file it names may be fixed meanwhile).
+                Log.ConfigFailed(_logger, name, reason);
+            }
+
             Publish(Table.With((existing ?? Empty(name)) with { ConfigError = reason, ConfigStamp = configStamp }));
             return;
         }
@@ -195,8 +221,9 @@ internal sealed partial class ModelRepository : IDisposable
             var fingerprint = configStamp + "|" + Stamp(modelPath)
                 + (_loader.ReadsFeatureCsv && config.Features?.Csv is { } csv ? "|" + Stamp(Path.Combine(directory, csv)) : "");
             var old = entry.Versions.GetValueOrDefault(version);
-            if (old is not null && old.Fingerprint == fingerprint)
+            if (old is not null && (old.Fingerprint == fingerprint || (!force && _failedReloads.GetValueOrDefault((name, version)) == fingerprint)))
             {
+                // Loaded as it is, or its reload from these very files failed already: tried again when they change.
                 continue;
             }
 
@@ -211,8 +238,11 @@ internal sealed partial class ModelRepository : IDisposable
             if (loaded.State != ModelVersionState.Ready && old is { State: ModelVersionState.Ready })
             {
                 Log.ReloadFailedKeptOld(_logger, name, version, loaded.Reason ?? "unknown");
+                _failedReloads[(name, version)] = fingerprint;
                 continue;
             }
+
+            _failedReloads.Remove((name, version));
 
             entry = entry with { Versions = entry.Versions.SetItem(version, loaded) };
             Publish(Table.With(entry));
@@ -305,6 +335,12 @@ internal sealed partial class ModelRepository : IDisposable
     {
         [LoggerMessage(1, LogLevel.Warning, "Model repository {Root} {What}; no models are served (give --models the folder that holds <model>/<version>/model.onnx)")]
         public static partial void RepositoryMissing(ILogger logger, string root, string what);
+
+        [LoggerMessage(6, LogLevel.Warning, "Model folder '{Folder}' is skipped: a model name is 1-128 letters, digits, '_', '.' and '-', starting with a letter or digit (rename the folder)")]
+        public static partial void FolderNameNotAModelName(ILogger logger, string folder);
+
+        [LoggerMessage(7, LogLevel.Warning, "Model repository {Root} is one model's folder (it holds a model.yaml or <version>/model.onnx); no models are served: give --models its parent, {Parent}")]
+        public static partial void RepositoryIsAModel(ILogger logger, string root, string parent);
 
         [LoggerMessage(2, LogLevel.Error, "Model {Model}: configuration rejected: {Reason}")]
         public static partial void ConfigFailed(ILogger logger, string model, string reason);

@@ -21,6 +21,7 @@ public sealed class ModelRepositoryTests : IDisposable
 
     private readonly TempDirectory _temp = new();
     private readonly RecordingLogger<ModelVersionLoader> _loaderLog = new();
+    private readonly RecordingLogger<ModelRepository> _repositoryLog = new();
     private readonly ModelRepository _repository;
 
     public ModelRepositoryTests()
@@ -35,7 +36,7 @@ public sealed class ModelRepositoryTests : IDisposable
                 options,
                 _loaderLog),
             new WorkerMetrics(),
-            NullLogger<ModelRepository>.Instance);
+            _repositoryLog);
     }
 
     public void Dispose()
@@ -460,14 +461,97 @@ public sealed class ModelRepositoryTests : IDisposable
         Assert.False(old.IsDisposed);
     }
 
+    /// <summary>
+    /// A reload that fails from the same files is not tried (and logged) again at every poll: the sweep saw each poll
+    /// load the broken files anew and log "is unavailable" and "the loaded version keeps serving" again. Files that
+    /// change are tried again.
+    /// </summary>
     [Fact]
-    public async Task SyncAsync_FolderWithInvalidName_IsIgnored()
+    public async Task SyncAsync_ReloadFailedFromTheSameFiles_NotTriedAgainUntilTheyChange()
+    {
+        CopyFixed(FixedYaml);
+        await _repository.SyncAsync();
+        var old = _repository.Table.Models["fixed"].Versions[1];
+        var model = _temp.Combine("fixed", "1", "model.onnx");
+        var good = File.ReadAllBytes(model);
+
+        File.WriteAllBytes(model, [1, 2, 3, 4, 5]);
+        for (var i = 0; i < 4; i++)
+        {
+            await _repository.SyncAsync();
+        }
+
+        Assert.Single(_repositoryLog.Messages, m => m.Contains("reload failed", StringComparison.Ordinal));
+        Assert.Single(_loaderLog.Messages, m => m.Contains("is unavailable", StringComparison.Ordinal));
+        Assert.Same(old, _repository.Table.Models["fixed"].Versions[1]);
+
+        File.WriteAllBytes(model, [1, 2, 3, 4, 5, 6]);
+        await _repository.SyncAsync();
+        Assert.Equal(2, _repositoryLog.Messages.Count(m => m.Contains("reload failed", StringComparison.Ordinal)));
+
+        File.WriteAllBytes(model, good);
+        await _repository.SyncAsync();
+        var reloaded = _repository.Table.Models["fixed"].Versions[1];
+        Assert.NotSame(old, reloaded);
+        Assert.Equal(ModelVersionState.Ready, reloaded.State);
+    }
+
+    [Fact]
+    public async Task SyncAsync_ConfigStaysInvalid_LoggedOnce_NotAtEveryPoll()
+    {
+        CopyModel(RepoPaths.Models, "tabular");
+        File.AppendAllText(_temp.Combine("tabular", "model.yaml"), "\nmax_batch_sise: 8\n");
+
+        for (var i = 0; i < 4; i++)
+        {
+            await _repository.SyncAsync();
+        }
+
+        Assert.Single(_repositoryLog.Messages, m => m.Contains("configuration rejected", StringComparison.Ordinal));
+        Assert.Contains("'max_batch_sise'", _repository.Table.Models["tabular"].ConfigError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SyncAsync_FolderWithInvalidName_IsIgnored_SaidOnce()
     {
         RepoPaths.CopyDirectory(Path.Combine(RepoPaths.TestModels, "fixed"), _temp.Combine(".fixed"));
+        RepoPaths.CopyDirectory(Path.Combine(RepoPaths.TestModels, "fixed"), _temp.Combine("bad name"));
+        Directory.CreateDirectory(_temp.Combine(".git", "objects"));
 
+        await _repository.SyncAsync();
         await _repository.SyncAsync();
 
         Assert.Empty(_repository.Table.Models);
+        var warnings = _repositoryLog.Messages.Where(m => m.Contains("is skipped: a model name is", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(2, warnings.Length);
+        Assert.StartsWith("Model folder '.fixed' is skipped", warnings[0], StringComparison.Ordinal);
+        Assert.StartsWith("Model folder 'bad name' is skipped", warnings[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SyncAsync_RepositoryIsOneModelsFolder_SaysToGiveItsParent_Once()
+    {
+        CopyModel(RepoPaths.Models, "tabular");
+        var log = new RecordingLogger<ModelRepository>();
+        var options = Options.Create(new WorkerOptions { ModelRepository = _temp.Combine("tabular") });
+        using var repository = new ModelRepository(
+            options,
+            new ModelVersionLoader(
+                Runners.SessionFactory(),
+                new Serving.Worker.Features.FeatureStores(
+                    Options.Create(new FeatureStoreOptions()), Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(new Microsoft.Extensions.DependencyInjection.ServiceCollection()), NullLoggerFactory.Instance),
+                options,
+                new RecordingLogger<ModelVersionLoader>()),
+            new WorkerMetrics(),
+            log);
+
+        await repository.SyncAsync();
+        await repository.SyncAsync();
+
+        Assert.Empty(repository.Table.Models);
+        var warning = Assert.Single(log.Messages);
+        Assert.Contains("is one model's folder", warning, StringComparison.Ordinal);
+        Assert.EndsWith($"give --models its parent, {_temp.Path}", warning, StringComparison.Ordinal);
     }
 
     private void CopyModel(string root, string name) =>
