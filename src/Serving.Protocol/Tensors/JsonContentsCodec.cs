@@ -170,13 +170,20 @@ public static class JsonContentsCodec
                 MemoryMarshal.Cast<byte, ulong>(dest)[i] = Unsigned(name, type, item, ulong.MaxValue);
                 break;
             case DataType.FP16:
-                MemoryMarshal.Cast<byte, Half>(dest)[i] = (Half)Real(name, type, item);
+                var half = Real(name, type, item);
+                EnsureFits(name, type, half, Half.IsInfinity((Half)half));
+                MemoryMarshal.Cast<byte, Half>(dest)[i] = (Half)half;
                 break;
             case DataType.BF16:
-                MemoryMarshal.Cast<byte, ushort>(dest)[i] = ToBFloat16((float)Real(name, type, item));
+                var bf16 = Real(name, type, item);
+                var bits = ToBFloat16((float)bf16);
+                EnsureFits(name, type, bf16, float.IsInfinity(FromBFloat16(bits)));
+                MemoryMarshal.Cast<byte, ushort>(dest)[i] = bits;
                 break;
             case DataType.FP32:
-                MemoryMarshal.Cast<byte, float>(dest)[i] = (float)Real(name, type, item);
+                var single = Real(name, type, item);
+                EnsureFits(name, type, single, float.IsInfinity((float)single));
+                MemoryMarshal.Cast<byte, float>(dest)[i] = (float)single;
                 break;
             case DataType.FP64:
                 MemoryMarshal.Cast<byte, double>(dest)[i] = Real(name, type, item);
@@ -229,6 +236,16 @@ public static class JsonContentsCodec
         }
 
         throw Wrong(name, type, item);
+    }
+
+    // A finite number that the narrower type can only hold as infinity (1e39 for FP32) is refused, as an integer out
+    // of its type's range is; NaN and the infinities given as such ("Infinity") pass.
+    private static void EnsureFits(string name, DataType type, double value, bool overflows)
+    {
+        if (double.IsFinite(value) && overflows)
+        {
+            throw InferenceException.Invalid($"input '{name}': value {value.ToString(System.Globalization.CultureInfo.InvariantCulture)} is out of range for {type.ToWire()}");
+        }
     }
 
     private static InferenceException Wrong(string name, DataType type, JsonElement item) =>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Serving.Protocol.Errors;
 using Serving.Protocol.Tensors;
 using Serving.Protocol.Tests.TestSupport;
 
@@ -96,13 +97,40 @@ public sealed class JsonContentsCodecTests
     [InlineData("[1.00390625]", 0x3F80)]
     [InlineData("[1.01171875]", 0x3F82)]
     [InlineData("[-2.5]", 0xC020)]
-    [InlineData("[3.4e38]", 0x7F80)]
+    [InlineData("[3.38e38]", 0x7F7E)]
     [InlineData("[\"NaN\"]", 0x7FC0)]
+    [InlineData("[\"Infinity\"]", 0x7F80)]
     public void Decode_BF16_RoundsToNearestEven(string json, int expectedBits)
     {
         using var tensor = JsonData.Decode(DataType.BF16, [1], json);
 
         Assert.Equal(expectedBits, tensor.As<ushort>()[0]);
+    }
+
+    /// <summary>
+    /// A finite number the type can hold only as infinity is refused, as an integer past its type's range is (1e39 as
+    /// FP32 became +Infinity without a word); infinities asked for by name still pass.
+    /// </summary>
+    [Theory]
+    [InlineData(DataType.FP32, "[1e39]", "value 1E+39 is out of range for FP32")]
+    [InlineData(DataType.FP32, "[-3.5e38]", "value -3.5E+38 is out of range for FP32")]
+    [InlineData(DataType.FP16, "[70000]", "value 70000 is out of range for FP16")]
+    [InlineData(DataType.BF16, "[3.4e38]", "value 3.4E+38 is out of range for BF16")]
+    public void Decode_FiniteValuePastTheTypesRange_Refused(DataType type, string json, string message)
+    {
+        var e = Assert.Throws<InferenceException>(() => JsonData.Decode(type, [1], json));
+
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(DataType.FP32, "[3.4028234e38]")]
+    [InlineData(DataType.FP16, "[65504]")]
+    public void Decode_LargestFiniteValue_Accepted(DataType type, string json)
+    {
+        using var tensor = JsonData.Decode(type, [1], json);
+
+        Assert.Equal(1, tensor.ElementCount);
     }
 
     [Theory]
