@@ -24,6 +24,27 @@ public sealed class InferCommandTests(GatewayFixture fixture)
         Assert.Equal("probabilities", response.RootElement.GetProperty("outputs")[0].GetProperty("name").GetString());
     }
 
+    /// <summary>The answer's parameters are printed as REST gives them: an entity the feature store lacks is named in features_defaulted_rows (it was dropped).</summary>
+    [Fact]
+    public async Task EntityForm_AnswerParametersPrinted()
+    {
+        var request = Path.Combine(Path.GetTempPath(), $"serving-infer-entities-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(request, """{"inputs":[{"name":"customer_id","datatype":"INT64","shape":[2],"data":[1,999999]}]}""");
+        try
+        {
+            var (code, output, error) = await ServingCli.RunAsync(
+                "infer", "tabular", "--model-version", "2", "--input", request, "--grpc", $"127.0.0.1:{fixture.Gateway.Listeners.GrpcPort}");
+
+            Assert.True(code == 0, error);
+            using var response = JsonDocument.Parse(output);
+            Assert.Equal("1", response.RootElement.GetProperty("parameters").GetProperty("features_defaulted_rows").GetString());
+        }
+        finally
+        {
+            File.Delete(request);
+        }
+    }
+
     [Theory]
     [InlineData("not an address")]
     [InlineData("ftp://127.0.0.1:8001")]
