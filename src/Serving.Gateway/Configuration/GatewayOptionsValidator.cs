@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Serving.Hosting.Configuration;
 
 namespace Serving.Gateway.Configuration;
 
@@ -40,6 +41,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         if (!System.Net.IPAddress.TryParse(options.AdminBindAddress, out _))
         {
             failures.Add($"{GatewayOptions.Section}:AdminBindAddress '{options.AdminBindAddress}' is not an IP address; use 127.0.0.1 for this machine only");
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.RedisConnectionString) && RedisConnectionString.TryParse(options.RedisConnectionString, out var redis) is null)
+        {
+            failures.Add($"{GatewayOptions.Section}:RedisConnectionString '{RedisConnectionString.Redact(options.RedisConnectionString)}' is not a Redis connection string ({redis}); give {RedisConnectionString.Example} (--redis), or leave it empty for the policy file");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

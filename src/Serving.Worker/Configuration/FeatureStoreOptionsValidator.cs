@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using Serving.Worker.Features;
+using Serving.Hosting.Configuration;
 
 namespace Serving.Worker.Configuration;
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Serving.Hosting.Configuration;
 using Serving.Worker.Features;
 using Serving.Worker.Models;
 using Spectre.Console;

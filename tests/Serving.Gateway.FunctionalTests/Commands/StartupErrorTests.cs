@@ -352,6 +352,22 @@ public sealed class StartupErrorTests : IDisposable
         Assert.Contains("127.0.0.1:3:4", error, StringComparison.Ordinal);
     }
 
+    /// <summary>A --redis that is no connection string stops the start naming the key (the gateway started, served the defaults and refused every change).</summary>
+    [Theory]
+    [InlineData("127.0.0.1:6391,bogus=1")]
+    [InlineData("127.0.0.1:99999")]
+    [InlineData(",")]
+    [InlineData("garbage,,=")]
+    public async Task RedisNotAConnectionString_ExitTwo_NamesTheKey(string redis)
+    {
+        var (code, output, error) = await ServingCli.RunAsync([.. Gateway("--redis"), redis]);
+
+        Assert.True(code == 2, $"exit {code}: {error}");
+        Assert.StartsWith("serving: invalid configuration: Serving:Gateway:RedisConnectionString '", error.Trim().Split('\n')[^1], StringComparison.Ordinal);
+        Assert.Contains("is not a Redis connection string", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output + error, StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_dataDirectory, recursive: true);
 
     private string[] Gateway(string setting) =>

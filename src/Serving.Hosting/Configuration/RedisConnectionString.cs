@@ -1,9 +1,9 @@
 using StackExchange.Redis;
 
-namespace Serving.Worker.Features;
+namespace Serving.Hosting.Configuration;
 
 /// <summary>Reads a StackExchange.Redis connection string up front, so a bad one is refused with a reason, not a stack trace.</summary>
-internal static class RedisConnectionString
+public static class RedisConnectionString
 {
     /// <summary>What to write instead, in error messages.</summary>
     public const string Example = "host:port[,option=value...], e.g. 127.0.0.1:6379";
