@@ -16,8 +16,11 @@ internal static class TrafficPolicyValidator
     private static readonly HashSet<string> ReservedHeaders = new(StringComparer.OrdinalIgnoreCase)
     {
         "host", "content-length", "content-type", "transfer-encoding", "te", "connection", "authorization",
-        "x-serving-version", "x-serving-model", "x-serving-arm", "x-serving-model-version", "grpc-timeout", "grpc-encoding",
+        "grpc-timeout", "grpc-encoding",
     };
+
+    // Every header of this form is the gateway's (it drops what callers send): none can be a sticky or pin header.
+    private const string GatewayPrefix = "x-serving-";
 
     /// <summary>The reasons <paramref name="document"/> can't apply to <paramref name="model"/> (empty when it can).</summary>
     public static List<string> Validate(string model, TrafficPolicyDocument document, ModelRoute? route)
@@ -142,13 +145,17 @@ internal static class TrafficPolicyValidator
             return;
         }
 
-        if (header.Length is 0 or > MaxHeaderLength || !header.All(IsTokenChar))
+        if (header.Length > MaxHeaderLength)
         {
-            errors.Add($"{what} '{Names.Printable(header)}' is not a valid header name");
+            errors.Add($"{what} is {header.Length} characters long: at most {MaxHeaderLength}");
         }
-        else if (ReservedHeaders.Contains(header))
+        else if (header.Length == 0 || !header.All(IsTokenChar))
         {
-            errors.Add($"{what} '{header}' is reserved");
+            errors.Add($"{what} '{Names.Printable(header)}' is not a valid header name: use letters, digits and !#$%&'*+-.^_`|~");
+        }
+        else if (ReservedHeaders.Contains(header) || header.StartsWith(GatewayPrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add($"{what} '{header}' is reserved (the gateway's own x-serving-* headers, and those HTTP and gRPC need)");
         }
     }
 

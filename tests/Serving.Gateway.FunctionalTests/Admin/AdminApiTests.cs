@@ -96,6 +96,7 @@ public sealed class AdminApiTests(GatewayFixture fixture)
     [InlineData("""{"weights": {"1": 90, "7": 10}}""", "version 7 of model 'tabular' does not exist on any worker")]
     [InlineData("""{"weights": {"1": 100}, "shadow": {"version": "2", "percent": 150}}""", "shadow percent must be from 1 to 100 (got 150)")]
     [InlineData("""{"weights": {"1": 100}, "sticky_header": "bad header"}""", "sticky_header 'bad header' is not a valid header name")]
+    [InlineData("""{"weights": {"1": 100}, "pin_header": "x-serving-foo"}""", "pin_header 'x-serving-foo' is reserved")]
     [InlineData("""{"weights": {"1": 100}, "stiky_header": "x-user-id"}""", "stiky_header")]
     [InlineData("""{"weights": {"1": 99.5, "2": 0.5}}""", "the body is not a valid policy: weights.1 must be a whole number")]
     [InlineData("""{"weights": {"1": "100"}}""", "the body is not a valid policy: weights.1 must be a whole number")]

@@ -33,7 +33,7 @@ public sealed class TrafficPolicyValidatorTests
         var errors = TrafficPolicyValidator.ValidateStored(document);
 
         Assert.Equal(
-            ["weights must add up to 100 (they add up to 110)", "sticky_header 'bad header' is not a valid header name", "shadow percent must be from 1 to 100 (got 500)"],
+            ["weights must add up to 100 (they add up to 110)", "sticky_header 'bad header' is not a valid header name: use letters, digits and !#$%&'*+-.^_`|~", "shadow percent must be from 1 to 100 (got 500)"],
             errors);
     }
 
@@ -105,6 +105,10 @@ public sealed class TrafficPolicyValidatorTests
     [InlineData("", "is not a valid header name")]
     [InlineData("authorization", "is reserved")]
     [InlineData("X-Serving-Version", "is reserved")]
+    [InlineData("x-serving-foo", "is reserved")]
+    [InlineData("X-SERVING-USER", "is reserved")]
+    [InlineData("x-serving-actor", "is reserved")]
+    [InlineData("x-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "is 72 characters long: at most 64")]
     public void Validate_BadStickyHeader_Refused(string header, string reason)
     {
         var errors = TrafficPolicyValidator.Validate("tabular", Document(("1", 100)).With(d => d.StickyHeader = header), Tabular);
