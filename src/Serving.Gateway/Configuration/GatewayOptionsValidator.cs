@@ -43,6 +43,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             failures.Add($"{GatewayOptions.Section}:AdminBindAddress '{options.AdminBindAddress}' is not an IP address; use 127.0.0.1 for this machine only");
         }
 
+        if (string.IsNullOrWhiteSpace(options.RedisConnectionString) && File.Exists(options.DataDirectory))
+        {
+            failures.Add($"{GatewayOptions.Section}:DataDirectory '{options.DataDirectory}' is a file: give a folder for the policy file (--data-dir), or --redis");
+        }
+
         if (!string.IsNullOrWhiteSpace(options.RedisConnectionString) && RedisConnectionString.TryParse(options.RedisConnectionString, out var redis) is null)
         {
             failures.Add($"{GatewayOptions.Section}:RedisConnectionString '{RedisConnectionString.Redact(options.RedisConnectionString)}' is not a Redis connection string ({redis}); give {RedisConnectionString.Example} (--redis), or leave it empty for the policy file");

@@ -4,13 +4,26 @@ using Microsoft.Extensions.Options;
 namespace Serving.Worker.Configuration;
 
 /// <summary>
-/// What the data annotations on <see cref="WorkerOptions"/> can't say: the bind address must be an IP address. A host
-/// name such as <c>localhost</c> was taken as "every interface" without a word.
+/// What the data annotations on <see cref="WorkerOptions"/> can't say: the bind address must be an IP address (a host
+/// name such as <c>localhost</c> was taken as "every interface" without a word), and each listener needs its own port
+/// (the same port twice failed only after every model had loaded, as "address already in use").
 /// </summary>
 internal sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
 {
-    public ValidateOptionsResult Validate(string? name, WorkerOptions options) =>
-        string.IsNullOrEmpty(options.BindAddress) || IPAddress.TryParse(options.BindAddress, out _)
-            ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail($"{WorkerOptions.Section}:BindAddress '{options.BindAddress}' is not an IP address; use 127.0.0.1 for this machine only, 0.0.0.0 for every interface.");
+    public ValidateOptionsResult Validate(string? name, WorkerOptions options)
+    {
+        var failures = new List<string>();
+        if (!string.IsNullOrEmpty(options.BindAddress) && !IPAddress.TryParse(options.BindAddress, out _))
+        {
+            failures.Add($"{WorkerOptions.Section}:BindAddress '{options.BindAddress}' is not an IP address; use 127.0.0.1 for this machine only, 0.0.0.0 for every interface.");
+        }
+
+        var ports = new[] { ("RestPort", options.RestPort), ("GrpcPort", options.GrpcPort), ("MetricsPort", options.MetricsPort) };
+        foreach (var group in ports.Where(p => p.Item2 != 0).GroupBy(p => p.Item2).Where(g => g.Count() > 1))
+        {
+            failures.Add($"{WorkerOptions.Section}:{string.Join(" and ", group.Select(p => p.Item1))} are all {group.Key}: each listener needs its own port");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
 }

@@ -368,6 +368,32 @@ public sealed class StartupErrorTests : IDisposable
         Assert.DoesNotContain("   at ", output + error, StringComparison.Ordinal);
     }
 
+    /// <summary>The same port for two of the worker's listeners is refused before any model loads (it failed after, as "address already in use").</summary>
+    [Fact]
+    public async Task Worker_SamePortTwice_ExitTwo_BeforeLoading()
+    {
+        var (code, output, error) = await ServingCli.RunAsync("worker", "--models", RepoPaths.Models, "--rest-port", "9700", "--grpc-port", "9700", "--metrics-port", "0");
+
+        Assert.Equal(2, code);
+        Assert.Equal(
+            "serving: invalid configuration: Serving:Worker:RestPort and GrpcPort are all 9700: each listener needs its own port",
+            error.Trim().Split('\n')[^1]);
+        Assert.DoesNotContain("is ready on", output + error, StringComparison.Ordinal);
+    }
+
+    /// <summary>A --data-dir that is a file is refused at start (the gateway started, and every change was a 503 naming a file-system path).</summary>
+    [Fact]
+    public async Task Gateway_DataDirectoryIsAFile_ExitTwo()
+    {
+        var file = Path.Combine(_dataDirectory, "afile");
+        await File.WriteAllTextAsync(file, "x");
+
+        var (code, _, error) = await ServingCli.RunAsync("gateway", "--worker", "127.0.0.1:1:2", "--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0", "--data-dir", file);
+
+        Assert.Equal(2, code);
+        Assert.Contains($"Serving:Gateway:DataDirectory '{file}' is a file: give a folder for the policy file (--data-dir), or --redis", error, StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_dataDirectory, recursive: true);
 
     private string[] Gateway(string setting) =>
