@@ -15,8 +15,8 @@ internal static class DriftCommand
         var command = new Command("drift", "Run the drift monitor: takes prediction logs from workers over gRPC, scores drift against each version's reference profile, archives the records.");
         var models = new Option<string?>("--models") { Description = "Model repository with the reference profiles (default: ./models, or the repository's models/ found above the executable)" };
         var bind = new Option<string?>("--bind") { Description = "Address to listen on" };
-        var grpcPort = new Option<int?>("--grpc-port") { Description = "gRPC ingest port (default 8090; 0 = any free port)" };
-        var restPort = new Option<int?>("--rest-port") { Description = "REST port for /v2/drift/report, health and /metrics (default 8091; 0 = any free port)" };
+        var grpcPort = PortOption.Create("--grpc-port", "gRPC ingest port (default 8090; 0 = any free port)");
+        var restPort = PortOption.Create("--rest-port", "REST port for /v2/drift/report, health and /metrics (default 8091; 0 = any free port)");
         var archive = new Option<string?>("--archive") { Description = "Folder of the prediction-log archive (default ./prediction-logs)" };
         command.Add(models);
         command.Add(bind);

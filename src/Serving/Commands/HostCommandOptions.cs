@@ -9,11 +9,11 @@ internal sealed class HostCommandOptions
 
     public Option<string?> Bind { get; } = new("--bind") { Description = "Address to listen on" };
 
-    public Option<int?> RestPort { get; } = new("--rest-port") { Description = "REST port (0 = any free port)" };
+    public Option<int?> RestPort { get; } = PortOption.Create("--rest-port", "REST port (0 = any free port)");
 
-    public Option<int?> GrpcPort { get; } = new("--grpc-port") { Description = "gRPC port (0 = any free port)" };
+    public Option<int?> GrpcPort { get; } = PortOption.Create("--grpc-port", "gRPC port (0 = any free port)");
 
-    public Option<int?> MetricsPort { get; } = new("--metrics-port") { Description = "Prometheus metrics port (0 = any free port)" };
+    public Option<int?> MetricsPort { get; } = PortOption.Create("--metrics-port", "Prometheus metrics port (0 = any free port)");
 
     public void AddTo(Command command)
     {

@@ -20,8 +20,8 @@ internal static class UpCommand
         var options = new HostCommandOptions();
         options.AddTo(command);
         options.Bind.Description = "The gateway's address (default 127.0.0.1); the worker stays on loopback, the drift monitor too unless Serving:Drift:BindAddress is set";
-        var driftGrpc = new Option<int?>("--drift-grpc-port") { Description = "The drift monitor's ingest port (default 8090; 0 = any free port)" };
-        var driftRest = new Option<int?>("--drift-rest-port") { Description = "The drift monitor's report and metrics port (default 8091; 0 = any free port)" };
+        var driftGrpc = PortOption.Create("--drift-grpc-port", "The drift monitor's ingest port (default 8090; 0 = any free port)");
+        var driftRest = PortOption.Create("--drift-rest-port", "The drift monitor's report and metrics port (default 8091; 0 = any free port)");
         var driftArchive = new Option<string?>("--drift-archive") { Description = "Folder of the prediction-log archive (default ./data/prediction-logs)" };
         command.Add(driftGrpc);
         command.Add(driftRest);

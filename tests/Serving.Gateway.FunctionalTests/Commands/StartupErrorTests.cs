@@ -394,6 +394,21 @@ public sealed class StartupErrorTests : IDisposable
         Assert.Contains($"Serving:Gateway:DataDirectory '{file}' is a file: give a folder for the policy file (--data-dir), or --redis", error, StringComparison.Ordinal);
     }
 
+    /// <summary>A port that is no number is refused in words, not with a .NET type name.</summary>
+    [Theory]
+    [InlineData("worker", "--rest-port")]
+    [InlineData("gateway", "--admin-port")]
+    [InlineData("drift", "--grpc-port")]
+    [InlineData("up", "--drift-rest-port")]
+    public async Task PortNotANumber_SaysItIsNotAPort_NoDotNetType(string role, string option)
+    {
+        var (code, output, error) = await ServingCli.RunAsync(role, option, "abc");
+
+        Assert.NotEqual(0, code);
+        Assert.Contains($"{option} 'abc' is not a port: give a whole number from 0 to 65535", output + error, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", output + error, StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_dataDirectory, recursive: true);
 
     private string[] Gateway(string setting) =>
