@@ -77,12 +77,9 @@ public sealed class AutoRollbackTests(CanaryFixture fixture) : IClassFixture<Can
     [Fact]
     public async Task CanaryWhoseOnlyWorkerDies_RolledBack_ThenEveryRequestSucceedsOnTheBaseline()
     {
-        // Version 3 of tabular (a copy of version 1) lives on a worker of its own, which is killed.
-        using var repository = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
-        var tabular = Path.Combine(repository.Path, "tabular");
-        Directory.Move(Path.Combine(tabular, "1"), Path.Combine(tabular, "3"));
-        Directory.Delete(Path.Combine(tabular, "2"), recursive: true);
-        await using var canaryWorker = await WorkerServer.StartAsync(repository.Path);
+        // Version 3 of tabular lives on a worker of its own, which is killed.
+        await using var canary = await Workers.StartTabularVersion3Async();
+        var canaryWorker = canary.Worker;
         await using var gateway = await GatewayServer.StartAsync([fixture.Worker, canaryWorker], new Dictionary<string, string?> { ["Serving:Gateway:Rollback:CheckInterval"] = "00:00:00.050" });
         await UntilAsync(() => gateway.Service<RoutingState>().Table.TryGetModel("tabular", out var m) && m.TryGetVersion("3", out var v) && v.IsReady);
         var set = await Policies.SetAsync(gateway, $$"""{"weights": {"1": 90, "3": 10}, "rollback": {{RollbackSection}}}""");

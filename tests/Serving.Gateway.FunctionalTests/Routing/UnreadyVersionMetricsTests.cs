@@ -16,12 +16,9 @@ public sealed class UnreadyVersionMetricsTests(CanaryFixture fixture) : IClassFi
     [Fact]
     public async Task ChosenVersionWithNoReadyWorker_CountedAgainstThatVersionAndArm()
     {
-        // Version 3 of tabular (a copy of version 1) lives on a worker of its own, which is killed.
-        using var repository = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
-        var tabular = Path.Combine(repository.Path, "tabular");
-        Directory.Move(Path.Combine(tabular, "1"), Path.Combine(tabular, "3"));
-        Directory.Delete(Path.Combine(tabular, "2"), recursive: true);
-        await using var canaryWorker = await WorkerServer.StartAsync(repository.Path);
+        // Version 3 of tabular lives on a worker of its own, which is killed.
+        await using var canary = await Workers.StartTabularVersion3Async();
+        var canaryWorker = canary.Worker;
         await using var gateway = await GatewayServer.StartAsync([fixture.Worker, canaryWorker]);
         await UntilAsync(() => IsReady(gateway, "3"));
         await Policies.SetAsync(gateway, """{"weights": {"1": 0, "3": 100}}""");

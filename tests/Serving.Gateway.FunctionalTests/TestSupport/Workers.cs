@@ -10,4 +10,26 @@ internal static class Workers
     /// its listeners and aborts every open connection at once, in-flight requests included.
     /// </summary>
     public static Task KillAsync(WorkerServer worker) => worker.App.StopAsync(new CancellationToken(canceled: true));
+
+    /// <summary>A worker of its own serving only version 3 of tabular (a copy of version 1), to kill as a canary.</summary>
+    public static async Task<OwnWorker> StartTabularVersion3Async()
+    {
+        var repository = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        var tabular = Path.Combine(repository.Path, "tabular");
+        Directory.Move(Path.Combine(tabular, "1"), Path.Combine(tabular, "3"));
+        Directory.Delete(Path.Combine(tabular, "2"), recursive: true);
+        return new OwnWorker(await WorkerServer.StartAsync(repository.Path), repository);
+    }
+
+    /// <summary>A worker and the repository copy it serves, disposed in that order.</summary>
+    public sealed class OwnWorker(WorkerServer worker, TempDirectory repository) : IAsyncDisposable
+    {
+        public WorkerServer Worker => worker;
+
+        public async ValueTask DisposeAsync()
+        {
+            await worker.DisposeAsync();
+            repository.Dispose();
+        }
+    }
 }

@@ -24,20 +24,7 @@ public sealed class ModelRepositoryTests : IDisposable
     private readonly RecordingLogger<ModelRepository> _repositoryLog = new();
     private readonly ModelRepository _repository;
 
-    public ModelRepositoryTests()
-    {
-        var options = Options.Create(new WorkerOptions { ModelRepository = _temp.Path });
-        _repository = new ModelRepository(
-            options,
-            new ModelVersionLoader(
-                Runners.SessionFactory(),
-                new Serving.Worker.Features.FeatureStores(
-                    Options.Create(new FeatureStoreOptions()), Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(new Microsoft.Extensions.DependencyInjection.ServiceCollection()), NullLoggerFactory.Instance),
-                options,
-                _loaderLog),
-            new WorkerMetrics(),
-            _repositoryLog);
-    }
+    public ModelRepositoryTests() => _repository = NewRepository(_temp.Path, _loaderLog, _repositoryLog);
 
     public void Dispose()
     {
@@ -533,17 +520,7 @@ public sealed class ModelRepositoryTests : IDisposable
     {
         CopyModel(RepoPaths.Models, "tabular");
         var log = new RecordingLogger<ModelRepository>();
-        var options = Options.Create(new WorkerOptions { ModelRepository = _temp.Combine("tabular") });
-        using var repository = new ModelRepository(
-            options,
-            new ModelVersionLoader(
-                Runners.SessionFactory(),
-                new Serving.Worker.Features.FeatureStores(
-                    Options.Create(new FeatureStoreOptions()), Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(new Microsoft.Extensions.DependencyInjection.ServiceCollection()), NullLoggerFactory.Instance),
-                options,
-                new RecordingLogger<ModelVersionLoader>()),
-            new WorkerMetrics(),
-            log);
+        using var repository = NewRepository(_temp.Combine("tabular"), new RecordingLogger<ModelVersionLoader>(), log);
 
         await repository.SyncAsync();
         await repository.SyncAsync();
@@ -552,6 +529,21 @@ public sealed class ModelRepositoryTests : IDisposable
         var warning = Assert.Single(log.Messages);
         Assert.Contains("is one model's folder", warning, StringComparison.Ordinal);
         Assert.EndsWith($"give --models its parent, {_temp.Path}", warning, StringComparison.Ordinal);
+    }
+
+    private static ModelRepository NewRepository(string root, RecordingLogger<ModelVersionLoader> loaderLog, RecordingLogger<ModelRepository> log)
+    {
+        var options = Options.Create(new WorkerOptions { ModelRepository = root });
+        return new ModelRepository(
+            options,
+            new ModelVersionLoader(
+                Runners.SessionFactory(),
+                new Serving.Worker.Features.FeatureStores(
+                    Options.Create(new FeatureStoreOptions()), Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(new Microsoft.Extensions.DependencyInjection.ServiceCollection()), NullLoggerFactory.Instance),
+                options,
+                loaderLog),
+            new WorkerMetrics(),
+            log);
     }
 
     private void CopyModel(string root, string name) =>
