@@ -37,6 +37,7 @@ public static class WorkerServiceCollectionExtensions
         services.TryAddSingleton<InferenceService>();
         Serving.Worker.PredictionLogs.PredictionLogServiceCollectionExtensions.AddPredictionLogs(services);
         services.AddHostedService<ModelRepositoryService>();
+        services.AddHostedService<Serving.Worker.Features.RedisStartupProbe>();
 
         // REST bodies sent with Content-Encoding gzip, deflate or br (Triton's HTTP client compresses this way);
         // the body limit applies to the inflated bytes (RequestBodyReader), so a small bomb can't grow past it.
