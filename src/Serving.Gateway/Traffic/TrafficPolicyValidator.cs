@@ -81,6 +81,11 @@ internal static class TrafficPolicyValidator
         if (document.Rollback is { } rollback)
         {
             RollbackValidator.Validate(rollback, document.Weights, errors);
+            if (route is not null && rollback.Baseline is { } baseline && route.TryGetVersion(baseline, out var found) && !found.IsReady)
+            {
+                // A rollback to it could never apply: the canary would keep failing with nowhere to go.
+                errors.Add($"rollback baseline {baseline} of model '{route.Name}' is not ready on any healthy worker");
+            }
         }
     }
 

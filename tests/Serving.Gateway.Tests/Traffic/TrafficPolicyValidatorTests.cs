@@ -116,6 +116,25 @@ public sealed class TrafficPolicyValidatorTests
         Assert.Contains(errors, e => e.StartsWith("sticky_header", StringComparison.Ordinal) && e.Contains(reason, StringComparison.Ordinal));
     }
 
+    /// <summary>A baseline no healthy worker has ready is refused (it was accepted, and any rollback to it could never apply).</summary>
+    [Fact]
+    public void Validate_RollbackBaselineNotReady_Refused()
+    {
+        var errors = TrafficPolicyValidator.Validate(
+            "tabular", Document(("1", 100), ("4", 0)).With(d => d.Rollback = new RollbackDocument { Baseline = "4", MaxErrorRate = 0.1 }), Tabular);
+
+        Assert.Equal(["rollback baseline 4 of model 'tabular' is not ready on any healthy worker"], errors);
+    }
+
+    [Fact]
+    public void Validate_RollbackBaselineReady_NoErrors()
+    {
+        var errors = TrafficPolicyValidator.Validate(
+            "tabular", Document(("1", 0), ("2", 100)).With(d => d.Rollback = new RollbackDocument { Baseline = "1", MaxErrorRate = 0.1 }), Tabular);
+
+        Assert.Empty(errors);
+    }
+
     [Fact]
     public void Validate_SameStickyAndPinHeader_Refused()
     {
