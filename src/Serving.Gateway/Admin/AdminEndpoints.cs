@@ -21,6 +21,9 @@ internal static class AdminEndpoints
     /// <summary>Names the caller in the audit log (e.g. <c>serving traffic</c> sends the user's name).</summary>
     public const string ActorHeader = "X-Serving-Actor";
 
+    /// <summary>On a 200 to a change: the change is in force but its audit entry could not be written, and why.</summary>
+    public const string AuditErrorHeader = "X-Serving-Audit-Error";
+
     private const int MaxBodyBytes = 64 * 1024;
 
     // Answers are for people and tools, not HTML: '+' in a timestamp stays '+'.
@@ -130,6 +133,12 @@ internal static class AdminEndpoints
         switch (result.Status)
         {
             case PolicyChangeStatus.Applied:
+                if (result.AuditError is { } audit)
+                {
+                    // In force, but missing from the history: the caller is told, not only the log.
+                    context.Response.Headers[AuditErrorHeader] = "the change is in force but its audit entry was not written: " + HeaderSafe(audit);
+                }
+
                 await WriteAsync(context, 200, TrafficPolicyDocument.From(result.Policy!)).ConfigureAwait(false);
                 break;
             case PolicyChangeStatus.Invalid:
@@ -234,5 +243,12 @@ internal static class AdminEndpoints
         context.Response.ContentType = "application/json";
         context.Response.ContentLength = bytes.Length;
         return context.Response.Body.WriteAsync(bytes).AsTask();
+    }
+
+    // A reason fit for a header value: printable ASCII, at most 200 characters.
+    private static string HeaderSafe(string text)
+    {
+        var chars = text.Select(c => c is >= ' ' and <= '~' ? c : '?').Take(200).ToArray();
+        return new string(chars);
     }
 }

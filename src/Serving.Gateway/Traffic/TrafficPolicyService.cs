@@ -144,8 +144,8 @@ internal sealed partial class TrafficPolicyService(
             }
 
             policies.Apply(policy);
-            await AuditAsync(old, policy, rollback?.Reason, cancellationToken).ConfigureAwait(false);
-            return PolicyChangeResult.Applied(policy);
+            var auditError = await AuditAsync(old, policy, rollback?.Reason, cancellationToken).ConfigureAwait(false);
+            return PolicyChangeResult.Applied(policy, auditError);
         }
         finally
         {
@@ -157,7 +157,8 @@ internal sealed partial class TrafficPolicyService(
     public Task<IReadOnlyList<PolicyChangeDocument>> HistoryAsync(string model, int count, CancellationToken cancellationToken) =>
         store.HistoryAsync(model, count, cancellationToken);
 
-    private async Task AuditAsync(TrafficPolicy? old, TrafficPolicy policy, string? reason, CancellationToken cancellationToken)
+    // Null when the audit entry was written, else why not (the change stays in force either way).
+    private async Task<string?> AuditAsync(TrafficPolicy? old, TrafficPolicy policy, string? reason, CancellationToken cancellationToken)
     {
         var change = new PolicyChangeDocument
         {
@@ -172,10 +173,12 @@ internal sealed partial class TrafficPolicyService(
         try
         {
             await store.AppendAuditAsync(change, cancellationToken).ConfigureAwait(false);
+            return null;
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             Log.AuditFailed(logger, policy.Model, e.Message);
+            return e.Message;
         }
     }
 

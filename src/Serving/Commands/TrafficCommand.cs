@@ -165,6 +165,11 @@ internal static class TrafficCommand
             if (response.IsSuccessStatusCode)
             {
                 Console.WriteLine(Pretty(text));
+                if (response.Headers.TryGetValues("X-Serving-Audit-Error", out var audit))
+                {
+                    await Console.Error.WriteLineAsync($"serving traffic: warning: {audit.First()} (see the gateway's log)").ConfigureAwait(false);
+                }
+
                 return 0;
             }
 
