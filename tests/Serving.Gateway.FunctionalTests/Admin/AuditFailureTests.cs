@@ -29,6 +29,21 @@ public sealed class AuditFailureTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task AuditNotWritten_TrafficSet_PrintsTheWarning()
+    {
+        using var data = new TempDirectory();
+        Directory.CreateDirectory(Path.Combine(data.Path, FileTrafficPolicyStore.AuditFile));
+        await using var gateway = await GatewayServer.StartAsync([fixture.WorkerA], new Dictionary<string, string?> { ["Serving:Gateway:DataDirectory"] = data.Path });
+
+        var (code, output, error) = await ServingCli.RunAsync(
+            "traffic", "set", "tabular", "1=30", "2=70", "--admin", gateway.Admin!.BaseAddress!.ToString(), "--token", GatewayServer.AdminToken);
+
+        Assert.True(code == 0, error);
+        Assert.Contains("\"revision\"", output, StringComparison.Ordinal);
+        Assert.Contains("serving traffic: warning: the change is in force but its audit entry was not written: ", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AuditWritten_NoAuditErrorHeader()
     {
         using var data = new TempDirectory();
