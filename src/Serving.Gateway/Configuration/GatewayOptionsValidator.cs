@@ -22,11 +22,8 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             CheckAddress(failures, $"{GatewayOptions.Section}:Workers:{i}:Grpc", options.Workers[i].Grpc);
         }
 
-        var ports = new[] { ("RestPort", options.RestPort), ("GrpcPort", options.GrpcPort), ("MetricsPort", options.MetricsPort), ("AdminPort", options.AdminPort) };
-        foreach (var group in ports.Where(p => p.Item2 != 0).GroupBy(p => p.Item2).Where(g => g.Count() > 1))
-        {
-            failures.Add($"{GatewayOptions.Section}:{string.Join(" and ", group.Select(p => p.Item1))} are all {group.Key}: each listener needs its own port");
-        }
+        failures.AddRange(ListenerPorts.Clashes(
+            GatewayOptions.Section, ("RestPort", options.RestPort), ("GrpcPort", options.GrpcPort), ("MetricsPort", options.MetricsPort), ("AdminPort", options.AdminPort)));
 
         if (!string.IsNullOrEmpty(options.AdminToken) && options.AdminToken.Length < MinimumTokenLength)
         {

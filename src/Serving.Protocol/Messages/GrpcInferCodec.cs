@@ -143,7 +143,8 @@ public static class GrpcInferCodec
         };
     }
 
-    private static void CopyParameters(MapField<string, InferParameter> source, Dictionary<string, object> target)
+    /// <summary>Copies gRPC parameters into a REST-style parameter map (bool, int64, uint64, double, string; other kinds are left out).</summary>
+    public static void CopyParameters(MapField<string, InferParameter> source, Dictionary<string, object> target)
     {
         foreach (var (key, p) in source)
         {

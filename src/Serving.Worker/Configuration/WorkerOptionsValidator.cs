@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Options;
+using Serving.Hosting.Configuration;
 
 namespace Serving.Worker.Configuration;
 
@@ -18,11 +19,7 @@ internal sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
             failures.Add($"{WorkerOptions.Section}:BindAddress '{options.BindAddress}' is not an IP address; use 127.0.0.1 for this machine only, 0.0.0.0 for every interface.");
         }
 
-        var ports = new[] { ("RestPort", options.RestPort), ("GrpcPort", options.GrpcPort), ("MetricsPort", options.MetricsPort) };
-        foreach (var group in ports.Where(p => p.Item2 != 0).GroupBy(p => p.Item2).Where(g => g.Count() > 1))
-        {
-            failures.Add($"{WorkerOptions.Section}:{string.Join(" and ", group.Select(p => p.Item1))} are all {group.Key}: each listener needs its own port");
-        }
+        failures.AddRange(ListenerPorts.Clashes(WorkerOptions.Section, ("RestPort", options.RestPort), ("GrpcPort", options.GrpcPort), ("MetricsPort", options.MetricsPort)));
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -104,24 +104,7 @@ internal static class InferCommand
         }
 
         using var decoded = new InferenceResponse(response.ModelName, response.ModelVersion, response.Id, outputs);
-        foreach (var (key, value) in response.Parameters)
-        {
-            // The answer's parameters (e.g. features_defaulted_rows), printed as REST writes them.
-            object? v = value.ParameterChoiceCase switch
-            {
-                InferParameter.ParameterChoiceOneofCase.BoolParam => value.BoolParam,
-                InferParameter.ParameterChoiceOneofCase.Int64Param => value.Int64Param,
-                InferParameter.ParameterChoiceOneofCase.Uint64Param => value.Uint64Param,
-                InferParameter.ParameterChoiceOneofCase.DoubleParam => value.DoubleParam,
-                InferParameter.ParameterChoiceOneofCase.StringParam => value.StringParam,
-                _ => null,
-            };
-            if (v is not null)
-            {
-                decoded.Parameters[key] = v;
-            }
-        }
-
+        GrpcInferCodec.CopyParameters(response.Parameters, decoded.Parameters); // e.g. features_defaulted_rows, as REST prints it
         using var request = new InferenceRequest(response.ModelName, response.ModelVersion, null, []);
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         RestInferResponseWriter.Write(buffer, decoded, request);

@@ -11,9 +11,7 @@ public sealed class ServingUpTests
     public async Task ServingUp_GoldenThroughGateway_RecordsReachDriftMonitor_ExitsCleanOnSigterm()
     {
         using var data = new TempDirectory();
-        using var process = await ServingProcess.StartAsync(
-            "up", "--models", RepoPaths.Models, "--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0",
-            "--drift-grpc-port", "0", "--drift-rest-port", "0", "--drift-archive", data.Path);
+        using var process = await StartUpAsync(data.Path);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{process.RestPort}") };
         var golden = GoldenFile.Load("tabular", "1");
 
@@ -112,9 +110,7 @@ public sealed class ServingUpTests
     public async Task ServingUp_SigtermUnderLoad_EveryAnsweredRequestsRowsAreArchived()
     {
         using var data = new TempDirectory();
-        using var process = await ServingProcess.StartAsync(
-            "up", "--models", RepoPaths.Models, "--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0",
-            "--drift-grpc-port", "0", "--drift-rest-port", "0", "--drift-archive", data.Path);
+        using var process = await StartUpAsync(data.Path);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{process.RestPort}") };
         var body = GoldenFile.Load("tabular", "1").RequestBody();
         long answered = 0, sent = 0;
@@ -160,4 +156,10 @@ public sealed class ServingUpTests
         Assert.True(archived >= 16 * answered, $"{answered} answered requests of 16 rows, {archived} rows archived\n" + process.Output);
         Assert.True(archived <= 16 * sent, $"{sent} requests sent, {archived} rows archived");
     }
+
+    // `serving up` on the repository's models, every port chosen by the system, the archive in archive.
+    private static Task<ServingProcess> StartUpAsync(string archive) =>
+        ServingProcess.StartAsync(
+            "up", "--models", RepoPaths.Models, "--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0",
+            "--drift-grpc-port", "0", "--drift-rest-port", "0", "--drift-archive", archive);
 }
