@@ -38,4 +38,18 @@ public sealed class ConfigurationKeysTests
         Assert.Contains("Serving:Gateway", ConfigurationKeys.Sections.Keys);
         Assert.Contains("Serving:Drift", ConfigurationKeys.Sections.Keys);
     }
+
+    /// <summary>
+    /// A role refuses a key under a top-level section no role of the product has (<c>Serving:Wroker</c>), and leaves
+    /// the others to their roles: the product's list of those sections is every options type's, and the metrics key's.
+    /// </summary>
+    [Fact]
+    public void ProductSections_AreTheOptionsSections()
+    {
+        var fromOptions = ConfigurationKeys.Sections.Keys.Select(k => k.Split(':')[1]).Append("Metrics").ToHashSet(StringComparer.OrdinalIgnoreCase);
+
+        Assert.True(
+            fromOptions.SetEquals(Serving.Hosting.Configuration.UnknownSettings.ProductSections),
+            $"options: {string.Join(", ", fromOptions.Order(StringComparer.Ordinal))}; product: {string.Join(", ", Serving.Hosting.Configuration.UnknownSettings.ProductSections.Order(StringComparer.Ordinal))}");
+    }
 }

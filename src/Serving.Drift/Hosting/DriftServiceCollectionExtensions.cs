@@ -8,6 +8,7 @@ using Serving.Drift.Archive;
 using Serving.Drift.Ingest;
 using Serving.Drift.Monitoring;
 using Serving.Hosting;
+using Serving.Hosting.Configuration;
 
 namespace Serving.Drift.Hosting;
 
@@ -20,7 +21,7 @@ public static class DriftServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddServingDrift(this IServiceCollection services)
     {
-        services.AddOptions<DriftOptions>().BindConfiguration(DriftOptions.Section).ValidateOnStart();
+        services.AddOptions<DriftOptions>().BindSettings(DriftOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DriftOptions>, DriftOptionsValidator>());
         services.AddServingLifecycle();
 

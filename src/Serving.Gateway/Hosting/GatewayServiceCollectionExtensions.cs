@@ -12,6 +12,7 @@ using Serving.Gateway.Routing;
 using Serving.Gateway.Shadow;
 using Serving.Gateway.Traffic;
 using Serving.Hosting;
+using Serving.Hosting.Configuration;
 using Serving.Hosting.Tracing;
 
 namespace Serving.Gateway.Hosting;
@@ -22,7 +23,7 @@ public static class GatewayServiceCollectionExtensions
     /// <summary>Discovery, routing, traffic policies (file or Redis store) with automatic rollback, shadowing, the admin API's services and validated options.</summary>
     public static IServiceCollection AddServingGateway(this IServiceCollection services)
     {
-        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<GatewayOptions>().BindSettings(GatewayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>());
         services.AddServingLifecycle();
         services.AddHttpForwarder();

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Serving.Hosting.Configuration;
 
 namespace Serving.Gateway.Rollback;
 
@@ -8,7 +9,7 @@ internal static class RollbackServiceCollectionExtensions
 {
     public static IServiceCollection AddGatewayRollback(this IServiceCollection services)
     {
-        services.AddOptions<RollbackOptions>().BindConfiguration(RollbackOptions.Section)
+        services.AddOptions<RollbackOptions>().BindSettings(RollbackOptions.Section)
             .Validate(RollbackOptions.IsValid, $"{RollbackOptions.Section}:CheckInterval must be from 00:00:00.010 to 00:01:00")
             .ValidateOnStart();
         services.TryAddSingleton<RollbackOutcomes>();

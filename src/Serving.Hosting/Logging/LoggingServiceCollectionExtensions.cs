@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
+using Serving.Hosting.Configuration;
 
 namespace Serving.Hosting.Logging;
 
@@ -17,7 +18,7 @@ public static class LoggingServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddServingLogging(this IServiceCollection services)
     {
-        services.AddOptions<LoggingOptions>().BindConfiguration(LoggingOptions.Section).ValidateOnStart();
+        services.AddOptions<LoggingOptions>().BindSettings(LoggingOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LoggingOptions>, LoggingOptionsValidator>());
         services.Configure<LoggerFactoryOptions>(o =>
             o.ActivityTrackingOptions |= ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using Serving.Hosting.Configuration;
 using Serving.Hosting.Logging;
 
 namespace Serving.Hosting.Tracing;
@@ -21,7 +22,7 @@ public static class TracingServiceCollectionExtensions
         // Every role's host calls this; its logs are correlated with the same traces, with or without an exporter.
         services.AddServingLogging();
         var options = configuration.GetSection(TracingOptions.Section).Get<TracingOptions>() ?? new TracingOptions();
-        services.AddOptions<TracingOptions>().BindConfiguration(TracingOptions.Section).ValidateOnStart();
+        services.AddOptions<TracingOptions>().BindSettings(TracingOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TracingOptions>, TracingOptionsValidator>());
         var exports = !string.IsNullOrWhiteSpace(options.OtlpEndpoint) || configure is not null;
         services.Replace(ServiceDescriptor.Singleton(new TracingStatus(exports)));

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Serving.Hosting;
+using Serving.Hosting.Configuration;
 using Serving.Worker.Configuration;
 using Serving.Worker.Endpoints;
 using Serving.Worker.Inference;
@@ -18,8 +19,8 @@ public static class WorkerServiceCollectionExtensions
     /// <summary>Model repository, ONNX Runtime, inference, gRPC and health services, with validated options.</summary>
     public static IServiceCollection AddServingWorker(this IServiceCollection services)
     {
-        services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<RuntimeOptions>().BindConfiguration(RuntimeOptions.Section).ValidateOnStart();
+        services.AddOptions<WorkerOptions>().BindSettings(WorkerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RuntimeOptions>().BindSettings(RuntimeOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RuntimeOptions>, RuntimeOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>());
         services.AddServingLifecycle();
@@ -27,7 +28,7 @@ public static class WorkerServiceCollectionExtensions
         services.TryAddSingleton<WorkerListeners>();
         services.TryAddSingleton<WorkerMetrics>();
         services.TryAddSingleton<OnnxSessionFactory>();
-        services.AddOptions<FeatureStoreOptions>().BindConfiguration(FeatureStoreOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<FeatureStoreOptions>().BindSettings(FeatureStoreOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FeatureStoreOptions>, FeatureStoreOptionsValidator>());
         services.TryAddSingleton<Serving.Worker.Features.RedisConnection>();
         services.TryAddSingleton<Serving.Worker.Features.FeatureStores>();

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Serving.Hosting.Configuration;
 using Serving.Worker.Configuration;
 using Serving.Worker.Models;
 
@@ -16,7 +17,7 @@ public static class PredictionLogServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddPredictionLogs(this IServiceCollection services)
     {
-        services.AddOptions<PredictionLogOptions>().BindConfiguration(PredictionLogOptions.Section).ValidateOnStart();
+        services.AddOptions<PredictionLogOptions>().BindSettings(PredictionLogOptions.Section).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PredictionLogOptions>, PredictionLogOptionsValidator>());
         services.TryAddSingleton<PredictionLogStats>();
         services.TryAddSingleton(sp => RecordSchemaCache.ForRepository(sp.GetRequiredService<ModelRepository>(), sp.GetRequiredService<IOptions<WorkerOptions>>()));

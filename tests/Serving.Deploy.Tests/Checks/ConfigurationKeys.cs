@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Reflection;
+using Serving.Hosting.Configuration;
 
 namespace Serving.Deploy.Tests.Checks;
 
@@ -68,26 +69,21 @@ internal static class ConfigurationKeys
             return $"'{key}' belongs to {type.Name} ({type.Assembly.GetName().Name}), which `serving {role}` does not read";
         }
 
-        var segments = key.Length == section.Length ? [] : key[(section.Length + 1)..].Split(':');
-        var path = section;
-        foreach (var segment in segments)
+        // The product's own check of a key's path (the one a role makes of its settings at start).
+        string[] segments = key.Length == section.Length ? [] : key[(section.Length + 1)..].Split(':');
+        var lookup = new SettingsSection(section, type).Find(segments);
+        if (lookup.IsSection)
         {
-            var next = Step(type, segment);
-            if (next is null)
-            {
-                return $"'{key}': {type.Name} (at '{path}') has no '{segment}'";
-            }
-
-            type = next;
-            path += ":" + segment;
+            return $"'{key}' names a section ({lookup.Type.Name}), not a value";
         }
 
+        if (!lookup.IsKnown)
+        {
+            return $"'{key}': {lookup.Type.Name} (at '{string.Join(':', [section, .. segments[..lookup.At]])}') has no '{segments[lookup.At]}'";
+        }
+
+        type = lookup.Type;
         var converter = TypeDescriptor.GetConverter(type);
-        if (type != typeof(string) && !converter.CanConvertFrom(typeof(string)))
-        {
-            return $"'{key}' names a section ({type.Name}), not a value";
-        }
-
         if (value is null || value.Contains("${", StringComparison.Ordinal) || value.Contains("$(", StringComparison.Ordinal))
         {
             return null;
@@ -100,7 +96,7 @@ internal static class ConfigurationKeys
         }
         catch (Exception e) when (e is FormatException or NotSupportedException or ArgumentException or OverflowException || e.InnerException is FormatException or OverflowException)
         {
-            return $"'{key}' = '{value}' is not a {Nullable.GetUnderlyingType(type)?.Name ?? type.Name}";
+            return $"'{key}' = '{value}' is not a {type.Name}";
         }
     }
 
@@ -110,31 +106,4 @@ internal static class ConfigurationKeys
 
     /// <summary>The section name of an options type.</summary>
     public static string SectionOf(Type options) => Sections.Single(s => s.Value == options).Key;
-
-    private static Type? Step(Type type, string segment)
-    {
-        var element = ListElement(type);
-        if (element is not null)
-        {
-            return int.TryParse(segment, NumberStyles.None, CultureInfo.InvariantCulture, out _) ? element : null;
-        }
-
-        var dictionary = type.GetInterfaces().Append(type)
-            .FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IDictionary<,>) && i.GetGenericArguments()[0] == typeof(string));
-        if (dictionary is not null)
-        {
-            return dictionary.GetGenericArguments()[1];
-        }
-
-        var property = type.GetProperty(segment, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
-        return property is { CanRead: true } && (property.CanWrite || !IsScalar(property.PropertyType)) ? property.PropertyType : null;
-    }
-
-    private static Type? ListElement(Type type) =>
-        type.IsArray ? type.GetElementType()
-        : type.IsGenericType && type.GetGenericTypeDefinition() is var d && (d == typeof(List<>) || d == typeof(IList<>) || d == typeof(IReadOnlyList<>) || d == typeof(IEnumerable<>))
-            ? type.GetGenericArguments()[0]
-            : null;
-
-    private static bool IsScalar(Type type) => type == typeof(string) || TypeDescriptor.GetConverter(type).CanConvertFrom(typeof(string));
 }

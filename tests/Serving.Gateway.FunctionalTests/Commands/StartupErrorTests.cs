@@ -140,6 +140,70 @@ public sealed class StartupErrorTests : IDisposable
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A <c>Serving:…</c> setting no role reads (a misspelled key) stops the start with exit code 2 and one line that names
+    /// it as its source spells it and the key meant: before, it changed nothing, without a word.
+    /// </summary>
+    [Fact]
+    public async Task Worker_MisspelledSetting_ExitTwo_NamesTheKeyMeant()
+    {
+        var (code, output, error) = await ServingCli.RunAsync(
+            "worker", "--models", RepoPaths.Models, "--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0",
+            "--Serving:Worker:MaxRequestByte=2048");
+
+        Assert.Equal(2, code);
+        Assert.Equal(
+            "serving: invalid configuration: --Serving:Worker:MaxRequestByte is not a setting: Serving:Worker has no MaxRequestByte "
+            + "(did you mean Serving:Worker:MaxRequestBytes?)",
+            error.Trim());
+        Assert.DoesNotContain("ready", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Gateway_MisspelledEnvironmentVariable_ExitTwo_NamesTheVariable()
+    {
+        var (code, output, error) = await ServingRun.RunApartAsync(
+            ["gateway", "--worker", "127.0.0.1:1:2", "--data-dir", _dataDirectory, "--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0"],
+            environment: new Dictionary<string, string> { ["Serving__Gateway__Rollback__CheckIntervl"] = "00:00:05" });
+
+        Assert.True(code == 2, $"exit {code}: {output}{error}");
+        Assert.Equal(
+            "serving: invalid configuration: the environment variable Serving__Gateway__Rollback__CheckIntervl is not a setting: "
+            + "Serving:Gateway:Rollback has no CheckIntervl (did you mean Serving:Gateway:Rollback:CheckInterval?)",
+            error.Trim());
+    }
+
+    [Fact]
+    public async Task Drift_MisspelledSettingInAppSettings_ExitTwo_NamesTheFile()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_dataDirectory, "cwd-drift")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(folder, "appsettings.json"), """{ "Serving": { "Drift": { "Window": { "Capacty": 200 } } } }""");
+
+        var (code, output) = await ServingRun.RunAsync(
+            ["drift", "--models", RepoPaths.Models, "--archive", _dataDirectory, "--grpc-port", "0", "--rest-port", "0"], folder);
+
+        Assert.True(code == 2, $"exit {code}: {output}");
+        Assert.Equal(
+            $"serving: invalid configuration: Serving:Drift:Window:Capacty (in {Path.Combine(folder, "appsettings.json")}) is not a setting: "
+            + "Serving:Drift:Window has no Capacty (did you mean Serving:Drift:Window:Capacity?)",
+            output.Trim());
+    }
+
+    /// <summary><c>up</c> checks each role's settings before any listens; a section no role has is refused too.</summary>
+    [Fact]
+    public async Task Up_MisspelledSection_StopsBeforeAnyRoleListens()
+    {
+        var (code, output, error) = await ServingCli.RunAsync(
+            "up", "--models", RepoPaths.Models, "--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0", "--drift-grpc-port", "0", "--drift-rest-port", "0",
+            "--drift-archive", _dataDirectory, "--Serving:Gatway:AdminToken=secret");
+
+        Assert.Equal(2, code);
+        Assert.StartsWith(
+            "serving up: invalid configuration: --Serving:Gatway:AdminToken is not a setting: no section Serving:Gatway (did you mean Serving:Gateway?)",
+            error, StringComparison.Ordinal);
+        Assert.DoesNotContain("ready", output, StringComparison.Ordinal);
+    }
+
     /// <summary>A worker given a file for its model repository says so (it said "does not exist"), and what to give.</summary>
     [Fact]
     public async Task Worker_ModelRepositoryIsAFile_LogSaysItIsAFile()
