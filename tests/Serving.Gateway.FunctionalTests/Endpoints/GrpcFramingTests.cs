@@ -32,6 +32,45 @@ public sealed class GrpcFramingTests(GatewayFixture fixture)
         Assert.Equal([TrailersOnly], Kinds(routed));
     }
 
+    /// <summary>
+    /// A call the policy routes while a shadow takes a copy: the gateway keeps a copy of the primary's answer to compare,
+    /// and an error must still leave as the worker sent it (it left as HEADERS, then an empty DATA frame: grpcio's UNKNOWN).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(WorkerErrors))]
+    public async Task WorkersError_WhileShadowed_TrailersOnly(string error)
+    {
+        await Policies.SetAsync(fixture.Gateway, """{"weights": {"1": 100, "2": 0}, "shadow": {"version": "2", "percent": 100}}""");
+        try
+        {
+            var body = RawGrpc.Frame(Request(error, version: "").ToByteArray());
+
+            var routed = await Http2Frames.CallAsync(fixture.Gateway.Listeners.GrpcPort, body);
+
+            Assert.Equal([TrailersOnly], Kinds(routed));
+        }
+        finally
+        {
+            await Policies.SetAsync(fixture.Gateway, """{"weights": {"1": 100, "2": 0}}""");
+        }
+    }
+
+    [Fact]
+    public async Task Reply_WhileShadowed_HeadersMessageTrailers()
+    {
+        await Policies.SetAsync(fixture.Gateway, """{"weights": {"1": 100, "2": 0}, "shadow": {"version": "2", "percent": 100}}""");
+        try
+        {
+            var routed = await Http2Frames.CallAsync(fixture.Gateway.Listeners.GrpcPort, RawGrpc.Frame(Infer.GrpcRequest().ToByteArray()));
+
+            Assert.Equal(["HEADERS", "DATA", TrailersOnly], Kinds(routed));
+        }
+        finally
+        {
+            await Policies.SetAsync(fixture.Gateway, """{"weights": {"1": 100, "2": 0}}""");
+        }
+    }
+
     [Fact]
     public async Task GatewaysOwnError_TrailersOnly()
     {
@@ -55,9 +94,9 @@ public sealed class GrpcFramingTests(GatewayFixture fixture)
         Assert.Equal(Kinds(direct), Kinds(routed));
     }
 
-    private static ModelInferRequest Request(string error)
+    private static ModelInferRequest Request(string error, string version = "1")
     {
-        var request = Infer.GrpcRequest(version: "1");
+        var request = Infer.GrpcRequest(version: version);
         switch (error)
         {
             case "raw content a byte short":
