@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Serving.Drift.Hosting;
 using Serving.Gateway.Hosting;
+using Serving.Hosting.Tracing;
 using Serving.Worker.Hosting;
 
 namespace Serving.Commands;
@@ -57,6 +58,10 @@ internal static class UpCommand
                 ["Serving:Shutdown:StopOnSignal"] = "false",
             };
 
+            // One tracer for the process: a role's tracer records every role's spans in it (activity listeners are
+            // process-wide), so three of them exported each span three times. The gateway's exports them all.
+            worker[TracingOptions.Section + ":" + nameof(TracingOptions.OtlpEndpoint)] = "";
+
             // up's own defaults lose to appsettings.json, the environment and --Serving:… keys; its options win.
             var fallbacks = new Dictionary<string, string?>
             {
@@ -64,6 +69,7 @@ internal static class UpCommand
                 ["Serving:Drift:BindAddress"] = "127.0.0.1",
                 ["Serving:Drift:Archive:Directory"] = Path.Combine("data", "prediction-logs"),
                 ["Serving:Shutdown:ReadinessGracePeriod"] = "00:00:00",
+                [TracingOptions.Section + ":" + nameof(TracingOptions.ServiceName)] = "serving-up",
             };
             var gateway = new Dictionary<string, string?>();
             gateway.SetGiven("Serving:Gateway:BindAddress", result.GetValue(options.Bind));
@@ -77,6 +83,7 @@ internal static class UpCommand
             // the drift monitor, and the drift monitor last. Stopping on the signal at once, it refused the worker's
             // final batches.
             drift["Serving:Shutdown:StopOnSignal"] = "false";
+            drift[TracingOptions.Section + ":" + nameof(TracingOptions.OtlpEndpoint)] = "";
 
             return SystemRunner.RunAsync(
             [
