@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
 using System.Text.Unicode;
@@ -33,6 +34,30 @@ internal sealed class GrpcInferEndpoint(
     public const int PeekLimit = 4096;
 
     public Task InvokeAsync(HttpContext context, bool streaming = false)
+    {
+        var routed = RouteAsync(context, streaming);
+        return context.Features.Get<IHttpActivityFeature>()?.Activity is { IsAllDataRequested: true } activity ? TagAsync(routed, context, activity) : routed;
+    }
+
+    // A traced call's server span says which method it was and the status it ended with, as grpc-dotnet's say for the
+    // worker's own gRPC services: the tracer's instrumentation turns them into rpc.* attributes and the span's status
+    // (an error code a server is to blame for marks it Error). Without them a failed call was a plain "POST" with 200.
+    private static async Task TagAsync(Task routed, HttpContext context, Activity activity)
+    {
+        try
+        {
+            await routed.ConfigureAwait(false);
+        }
+        finally
+        {
+            var status = InferenceForwarder.GrpcStatusOf(context)
+                ?? (int)(context.RequestAborted.IsCancellationRequested ? Grpc.Core.StatusCode.Cancelled : Grpc.Core.StatusCode.OK);
+            activity.SetTag("grpc.method", context.Request.Path.Value);
+            activity.SetTag("grpc.status_code", status.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+    }
+
+    private Task RouteAsync(HttpContext context, bool streaming)
     {
         if (context.Request.ContentType is not { } contentType || !contentType.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase))
         {

@@ -252,7 +252,8 @@ internal sealed partial class InferenceForwarder(
     private static bool IsConnectFailure(Exception? exception) =>
         Find<HttpRequestException>(exception, e => e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError) is not null;
 
-    private static int? GrpcStatusOf(HttpContext context)
+    /// <summary>The grpc-status the answer carries (in its headers or trailers), Unavailable for an HTTP error, or null when none was written.</summary>
+    internal static int? GrpcStatusOf(HttpContext context)
     {
         var value = context.Response.Headers["grpc-status"];
         if (value.Count == 0 && context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers is { } trailers)

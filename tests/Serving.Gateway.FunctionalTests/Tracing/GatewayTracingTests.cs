@@ -129,6 +129,50 @@ public sealed class GatewayTracingTests(GatewayFixture fixture)
         Assert.Contains(exemplars, l => l.StartsWith("serving_gateway_request_duration_seconds_bucket{", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// A traced gRPC call's server spans, the gateway's and the worker's, carry its method and the status it ended with:
+    /// a failed call was a plain "POST" answered 200, with nothing of its gRPC status.
+    /// </summary>
+    [Theory]
+    [InlineData("ok", 0, "OK", 2)]
+    [InlineData("unknown model", 5, "NOT_FOUND", 1)] // from the gateway: the worker never sees it
+    [InlineData("wrong datatype", 3, "INVALID_ARGUMENT", 2)] // from the worker, passed on
+    public async Task Grpc_ServerSpans_CarryTheMethodAndStatus(string call, int status, string statusName, int servers)
+    {
+        var spans = new ConcurrentQueue<Activity>();
+        await using var gateway = await GatewayServer.StartAsync([fixture.WorkerA], tracing: t => t.AddInMemoryExporter(new SpanQueue(spans)));
+        var request = Infer.GrpcRequest(model: call == "unknown model" ? "nope" : "tabular", version: "1");
+        if (call == "wrong datatype")
+        {
+            request.Inputs[0].Datatype = "INT64";
+        }
+
+        // The gateway learns the worker within its discovery interval: wait until it routes, untraced.
+        Assert.True(await Infer.SucceedsAsync(gateway, "tabular", "1", grpc: true));
+        ActivityTraceId trace;
+        using (var caller = Caller("grpc caller"))
+        {
+            trace = caller.TraceId;
+            var answer = await Record.ExceptionAsync(() => gateway.Grpc.ModelInferAsync(request).ResponseAsync);
+            Assert.Equal(status, answer is Grpc.Core.RpcException e ? (int)e.StatusCode : 0);
+        }
+
+        Activity[] mine = [];
+        for (var i = 0; i < 200 && mine.Length < servers; i++)
+        {
+            await Task.Delay(25);
+            mine = [.. spans.Where(s => s.TraceId == trace && s.Kind == ActivityKind.Server)];
+        }
+
+        Assert.Equal(servers, mine.Length);
+        Assert.All(mine, span =>
+        {
+            Assert.Equal("inference.GRPCInferenceService/ModelInfer", span.DisplayName);
+            Assert.Equal("grpc", span.GetTagItem("rpc.system.name"));
+            Assert.Equal(statusName, span.GetTagItem("rpc.response.status_code"));
+        });
+    }
+
     private static async Task<ActivityTraceId> InferAsCallerAsync(GatewayServer gateway, string name)
     {
         using var caller = Caller(name);
