@@ -68,9 +68,9 @@ internal sealed partial class WorkerDiscoveryService(
     {
         var workers = await source.ResolveAsync(cancellationToken).ConfigureAwait(false);
         var results = await Task.WhenAll(workers.Select(w => ProbeAsync(w, cancellationToken))).ConfigureAwait(false);
-        foreach (var (worker, report) in workers.Zip(results))
+        foreach (var (worker, (report, failure)) in workers.Zip(results))
         {
-            Record(worker, report);
+            Record(worker, report, failure);
         }
 
         foreach (var gone in _reports.Keys.Except(workers).ToList())
@@ -87,7 +87,8 @@ internal sealed partial class WorkerDiscoveryService(
         }
     }
 
-    private async Task<WorkerReport?> ProbeAsync(WorkerEndpoint worker, CancellationToken cancellationToken)
+    // The worker's report, or why there is none (for the log line that takes the worker out of rotation).
+    private async Task<(WorkerReport? Report, string? Failure)> ProbeAsync(WorkerEndpoint worker, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.Value.ProbeTimeout);
@@ -95,7 +96,7 @@ internal sealed partial class WorkerDiscoveryService(
         {
             var ready = probe.IsReadyAsync(worker, timeout.Token);
             var index = probe.IndexAsync(worker, timeout.Token);
-            return new WorkerReport(worker, await ready.ConfigureAwait(false), await index.ConfigureAwait(false));
+            return (new WorkerReport(worker, await ready.ConfigureAwait(false), await index.ConfigureAwait(false)), null);
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException or InvalidDataException or InvalidOperationException)
         {
@@ -104,11 +105,13 @@ internal sealed partial class WorkerDiscoveryService(
                 throw;
             }
 
-            return null;
+            return (null, e is OperationCanceledException
+                ? $"no answer within the probe timeout ({options.Value.ProbeTimeout.TotalSeconds:0.###} s)"
+                : e.Message.TrimEnd('.'));
         }
     }
 
-    private void Record(WorkerEndpoint worker, WorkerReport? report)
+    private void Record(WorkerEndpoint worker, WorkerReport? report, string? failure)
     {
         var wasHealthy = worker.ProbeHealthy;
         if (report is not null)
@@ -126,9 +129,21 @@ internal sealed partial class WorkerDiscoveryService(
             }
         }
 
-        if (wasHealthy != worker.ProbeHealthy)
+        if (wasHealthy == worker.ProbeHealthy)
         {
-            Log.WorkerHealth(logger, worker.Name, worker.ProbeHealthy ? "healthy" : "unhealthy");
+            return;
+        }
+
+        if (worker.ProbeHealthy)
+        {
+            Log.WorkerHealthy(logger, worker.Name);
+        }
+        else
+        {
+            var failures = _failures.GetValueOrDefault(worker);
+            Log.WorkerUnhealthy(logger, worker.Name, report is not null
+                ? "it answers that it is not ready (/v2/health/ready)"
+                : $"{failures} probe{(failures == 1 ? "" : "s")} in a row failed, the last: {failure}");
         }
     }
 
@@ -186,8 +201,11 @@ internal sealed partial class WorkerDiscoveryService(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "Worker {Worker} is {State}")]
-        public static partial void WorkerHealth(ILogger logger, string worker, string state);
+        [LoggerMessage(1, LogLevel.Information, "Worker {Worker} is healthy")]
+        public static partial void WorkerHealthy(ILogger logger, string worker);
+
+        [LoggerMessage(4, LogLevel.Warning, "Worker {Worker} is unhealthy: {Reason}. No requests go to it until a probe finds it ready")]
+        public static partial void WorkerUnhealthy(ILogger logger, string worker, string reason);
 
         [LoggerMessage(2, LogLevel.Information, "Discovered model {Model} version {Version} on {Worker}")]
         public static partial void VersionDiscovered(ILogger logger, string model, string version, string worker);
