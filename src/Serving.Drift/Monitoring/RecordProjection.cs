@@ -22,7 +22,8 @@ namespace Serving.Drift.Monitoring;
 /// The prediction: a profile named <c>&lt;output&gt;[i]</c> reads value i of that output (or the output
 /// itself when it has one value per row). A categorical prediction otherwise takes the arg-max
 /// index of the first output as its label, which is how a classifier's probabilities become its
-/// class. When neither applies the prediction is missing (NaN) and only the features are scored.
+/// class; a row whose output holds a NaN has no arg-max, and its prediction is missing (NaN), like a
+/// NaN numeric prediction. When neither applies the prediction is missing and only the features are scored.
 /// </para>
 /// </remarks>
 internal sealed partial class RecordProjection
@@ -176,17 +177,24 @@ internal sealed partial class RecordProjection
         {
             SourceKind.Value => record.Outputs[Offset],
             SourceKind.ValueAsLabel => LabelCode(Categories!, record.Outputs[Offset]),
-            SourceKind.ArgMax => ClassCodes![ArgMax(record, Offset, Size)],
+            SourceKind.ArgMax => ArgMax(record, Offset, Size) is var best and >= 0 ? ClassCodes![best] : double.NaN,
             _ => double.NaN,
         };
 
+        // -1 when any value is NaN: the class is undefined (x > NaN is false, so NaN would otherwise pass as class 0).
+        // Ties go to the lowest index, as numpy.argmax and torch.argmax do.
         private static int ArgMax(IngestRecord record, int offset, int size)
         {
-            var outputs = record.Outputs;
+            var outputs = record.Outputs.Slice(offset, size);
             var best = 0;
-            for (var k = 1; k < size; k++)
+            for (var k = 0; k < outputs.Length; k++)
             {
-                if (outputs[offset + k] > outputs[offset + best])
+                if (double.IsNaN(outputs[k]))
+                {
+                    return -1;
+                }
+
+                if (outputs[k] > outputs[best])
                 {
                     best = k;
                 }

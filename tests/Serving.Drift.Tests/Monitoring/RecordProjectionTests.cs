@@ -62,16 +62,47 @@ public sealed class RecordProjectionTests
     [Fact]
     public void Project_CategoricalPrediction_IsTheArgMaxClassOfTheFirstOutput()
     {
-        var digits = TestProfiles.DigitsV1;
-        var classes = (CategoricalFeatureProfile)digits.Prediction;
-        var schema = Records.Schema("digits", "1", digits.Features.Select(f => f.Name), ("probabilities", 10));
-        var projection = RecordProjection.Create(digits, schema, out _);
         var outputs = new double[10];
         outputs[7] = 0.8;
         outputs[2] = 0.2;
 
-        var prediction = projection!.Project(Ingested.Record(Records.Record(new double[64], outputs)), new double[64]);
+        Assert.Equal(DigitClasses.CodeOf("7"), ProjectDigits(outputs));
+    }
 
-        Assert.Equal(classes.CodeOf("7"), prediction);
+    /// <summary>
+    /// A model given NaN inputs answers NaN probabilities; before, the arg-max started at class 0 and x &gt; NaN is
+    /// always false, so every such row counted as class "0" (600 of them made the prediction drift, JS 0.87).
+    /// </summary>
+    [Theory]
+    [InlineData(0, 10)]
+    [InlineData(0, 1)]
+    [InlineData(4, 1)]
+    public void Project_CategoricalPredictionFromOutputsWithNaN_IsMissing(int first, int count)
+    {
+        var outputs = new double[10];
+        outputs[7] = 0.8;
+        Array.Fill(outputs, double.NaN, first, count);
+
+        var prediction = ProjectDigits(outputs);
+
+        Assert.True(double.IsNaN(prediction), $"class code {prediction}");
+    }
+
+    [Fact]
+    public void Project_CategoricalPredictionTiedOrInfinite_LowestIndexOfTheLargest()
+    {
+        Assert.Equal(DigitClasses.CodeOf("2"), ProjectDigits([0, 0, 0.5, 0, 0, 0.5, 0, 0, 0, 0]));
+        Assert.Equal(DigitClasses.CodeOf("9"), ProjectDigits([double.NegativeInfinity, 1, 0, 0, 0, 0, 0, 0, 0, double.PositiveInfinity]));
+    }
+
+    private static CategoricalFeatureProfile DigitClasses => (CategoricalFeatureProfile)TestProfiles.DigitsV1.Prediction;
+
+    // The prediction of a digits record (64 zero pixels) with these 10 probabilities.
+    private static double ProjectDigits(double[] outputs)
+    {
+        var digits = TestProfiles.DigitsV1;
+        var schema = Records.Schema("digits", "1", digits.Features.Select(f => f.Name), ("probabilities", 10));
+        var projection = RecordProjection.Create(digits, schema, out _);
+        return projection!.Project(Ingested.Record(Records.Record(new double[64], outputs)), new double[64]);
     }
 }
