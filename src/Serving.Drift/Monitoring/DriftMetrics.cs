@@ -39,7 +39,7 @@ internal sealed class DriftMetrics
         new CounterConfiguration { LabelNames = ["reason"] });
 
     private static readonly Gauge FeatureStatistic = Prometheus.Metrics.CreateGauge(
-        "serving_drift_feature_statistic", "Latest drift statistic of an input feature: psi, ks_statistic, ks_p_value, js_distance.",
+        "serving_drift_feature_statistic", "Latest drift statistic of an input feature: psi, ks_statistic, ks_p_value, js_distance; absent while the feature has no values in the window.",
         new GaugeConfiguration { LabelNames = ["model", "version", "feature", "statistic"] });
 
     private static readonly Gauge FeatureDrifting = Prometheus.Metrics.CreateGauge(
@@ -47,7 +47,7 @@ internal sealed class DriftMetrics
         new GaugeConfiguration { LabelNames = ["model", "version", "feature"] });
 
     private static readonly Gauge PredictionStatistic = Prometheus.Metrics.CreateGauge(
-        "serving_drift_prediction_statistic", "Latest drift statistic of the prediction: psi, ks_statistic, ks_p_value, js_distance.",
+        "serving_drift_prediction_statistic", "Latest drift statistic of the prediction: psi, ks_statistic, ks_p_value, js_distance; absent while the window has no predictions.",
         new GaugeConfiguration { LabelNames = ["model", "version", "prediction", "statistic"] });
 
     private static readonly Gauge PredictionDrifting = Prometheus.Metrics.CreateGauge(
@@ -128,16 +128,23 @@ internal sealed class DriftMetrics
 
     private static void SetStatistics(Gauge gauge, string model, string version, FeatureDriftResult result)
     {
-        gauge.WithLabels(model, version, result.Name, "psi").Set(result.Psi);
-        if (result.KsStatistic is { } d)
-        {
-            gauge.WithLabels(model, version, result.Name, "ks_statistic").Set(d);
-            gauge.WithLabels(model, version, result.Name, "ks_p_value").Set(result.KsPValue ?? double.NaN);
-        }
+        SetOrRemove(gauge, result.Psi, model, version, result.Name, "psi");
+        SetOrRemove(gauge, result.KsStatistic, model, version, result.Name, "ks_statistic");
+        SetOrRemove(gauge, result.KsPValue, model, version, result.Name, "ks_p_value");
+        SetOrRemove(gauge, result.JsDistance, model, version, result.Name, "js_distance");
+    }
 
-        if (result.JsDistance is { } js)
+    // A statistic without a value (the column had no finite values in the window) has no series rather than NaN,
+    // as the JSON report leaves the field out; one that had a value in an earlier evaluation is removed.
+    private static void SetOrRemove(Gauge gauge, double? value, string model, string version, string column, string statistic)
+    {
+        if (value is { } v && double.IsFinite(v))
         {
-            gauge.WithLabels(model, version, result.Name, "js_distance").Set(js);
+            gauge.WithLabels(model, version, column, statistic).Set(v);
+        }
+        else
+        {
+            gauge.RemoveLabelled(model, version, column, statistic);
         }
     }
 }
