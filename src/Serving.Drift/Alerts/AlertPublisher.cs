@@ -24,6 +24,10 @@ internal sealed partial class AlertPublisher(WebhookSender webhook, DriftMetrics
         {
             Log.Started(logger, alert.Model, alert.Version, alert.DriftingFeatures.Count, alert.DriftingFeatureShare, string.Join(", ", alert.DriftingFeatures), alert.PredictionDrifting, alert.WindowSize, alert.AtRecord);
         }
+        else if (alert.Reason == DriftAlertReason.VersionRemoved)
+        {
+            Log.Removed(logger, alert.Model, alert.Version, alert.AtRecord);
+        }
         else
         {
             Log.Stopped(logger, alert.Model, alert.Version, alert.WindowSize, alert.AtRecord);
@@ -45,5 +49,8 @@ internal sealed partial class AlertPublisher(WebhookSender webhook, DriftMetrics
 
         [LoggerMessage(2, LogLevel.Information, "Drift alert: {Model} version {Version} stopped drifting; window {WindowSize} records, at record {AtRecord}")]
         public static partial void Stopped(ILogger logger, string model, string version, int windowSize, long atRecord);
+
+        [LoggerMessage(3, LogLevel.Information, "Drift alert: {Model} version {Version} stopped drifting: its reference profile left the repository (the version was removed); at record {AtRecord}")]
+        public static partial void Removed(ILogger logger, string model, string version, long atRecord);
     }
 }

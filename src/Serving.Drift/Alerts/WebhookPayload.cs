@@ -13,11 +13,12 @@ internal sealed record WebhookPayload(
     IReadOnlyList<string> DriftingFeatures,
     double DriftingFeatureShare,
     string Prediction,
-    bool PredictionDrifting)
+    bool PredictionDrifting,
+    string Reason)
 {
     public static WebhookPayload From(DriftAlert alert) => new(
         alert.Event, alert.Model, alert.Version, alert.At, alert.AtRecord, alert.WindowSize,
-        alert.DriftingFeatures, alert.DriftingFeatureShare, alert.Prediction, alert.PredictionDrifting);
+        alert.DriftingFeatures, alert.DriftingFeatureShare, alert.Prediction, alert.PredictionDrifting, alert.ReasonName);
 }
 
 /// <summary>Source-generated JSON for alert bodies (snake_case).</summary>

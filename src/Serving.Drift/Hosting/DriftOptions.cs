@@ -30,7 +30,11 @@ public sealed class DriftOptions
     /// <summary>The model repository whose <c>&lt;model&gt;/&lt;version&gt;/reference.json</c> files are the reference profiles. Default <c>models</c>.</summary>
     public string ModelRepository { get; set; } = "models";
 
-    /// <summary>How long a version without a readable profile waits before its profile is looked for again. Default 30 s.</summary>
+    /// <summary>
+    /// How long a version without a readable profile waits before its profile is looked for again, and how often a watched
+    /// version's profile is checked to be still there (every second when 0); a version whose profile is gone stops being
+    /// watched. Default 30 s.
+    /// </summary>
     public TimeSpan ProfileRetryInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Largest batch message accepted on the ingest stream. Default 16 MiB.</summary>

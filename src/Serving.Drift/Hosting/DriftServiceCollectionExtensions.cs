@@ -44,6 +44,7 @@ public static class DriftServiceCollectionExtensions
         // Startup first: the archive folder and the profiles are ready before anything else runs.
         services.AddHostedService<DriftStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<DriftEvaluator>());
+        services.AddHostedService<ProfileWatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<WebhookSender>());
 
         services.AddGrpc(o => o.EnableDetailedErrors = false);

@@ -107,10 +107,10 @@ internal sealed record ColumnView(
 
 internal sealed record UnknownVersionView(string Model, string Version, long Records);
 
-internal sealed record AlertView(string Event, string Model, string Version, DateTimeOffset At, long AtRecord, int WindowSize, IReadOnlyList<string> DriftingFeatures, bool PredictionDrifting)
+internal sealed record AlertView(string Event, string Model, string Version, DateTimeOffset At, long AtRecord, int WindowSize, IReadOnlyList<string> DriftingFeatures, bool PredictionDrifting, string Reason)
 {
     public static AlertView From(DriftAlert alert) =>
-        new(alert.Event, alert.Model, alert.Version, alert.At, alert.AtRecord, alert.WindowSize, alert.DriftingFeatures, alert.PredictionDrifting);
+        new(alert.Event, alert.Model, alert.Version, alert.At, alert.AtRecord, alert.WindowSize, alert.DriftingFeatures, alert.PredictionDrifting, alert.ReasonName);
 }
 
 /// <summary>Source-generated JSON for the report (snake_case, nulls left out).</summary>

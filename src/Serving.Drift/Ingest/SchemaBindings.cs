@@ -15,8 +15,9 @@ internal sealed class SchemaBindings(DriftMonitor monitor)
 
     public SchemaBinding Bind(RecordSchema schema)
     {
-        // RecordSchema compares by value, so an equal schema in a later batch finds this binding.
-        if (_bindings.TryGetValue(schema, out var binding) && (binding.Monitor is not null || binding.RejectReason is not null))
+        // RecordSchema compares by value, so an equal schema in a later batch finds this binding. An unknown version's
+        // is looked up again (its profile may have come), and so is a removed version's (its records are unknown now).
+        if (_bindings.TryGetValue(schema, out var binding) && binding.Monitor is { IsRemoved: false })
         {
             return binding;
         }

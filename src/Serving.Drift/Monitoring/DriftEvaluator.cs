@@ -14,7 +14,10 @@ namespace Serving.Drift.Monitoring;
 /// one is waiting), and every Interval for every version, at most once per MinInterval per version — then publishes the statistics, keeps the
 /// latest report and feeds the version's alert state, raising an alert when it flips.
 /// </summary>
-/// <remarks>One loop owns every <see cref="Scoring.DriftAlertState"/>, so alerts need no locks.</remarks>
+/// <remarks>
+/// One loop owns every <see cref="Scoring.DriftAlertState"/>, so alerts need no locks; it also retires the versions
+/// whose profile left the repository (<see cref="RetireAsync"/>).
+/// </remarks>
 internal sealed partial class DriftEvaluator(
     DriftMonitor monitor,
     AlertPublisher alerts,
@@ -49,6 +52,13 @@ internal sealed partial class DriftEvaluator(
         }
     }
 
+    /// <summary>
+    /// Hands a version whose profile left the repository (<see cref="DriftMonitor.RemoveGone"/>) to the scoring loop, which
+    /// retires it: its gauges are removed and an open alert is closed. Waits while the queue is full.
+    /// </summary>
+    public ValueTask RetireAsync(VersionMonitor version, CancellationToken cancellationToken) =>
+        _requests.Writer.WriteAsync(version, cancellationToken);
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(ScoreAsync(stoppingToken), TickAsync(stoppingToken));
 
@@ -60,6 +70,12 @@ internal sealed partial class DriftEvaluator(
             {
                 // The request stays pending while it waits, so records arriving meanwhile coalesce into it.
                 await SpaceOutAsync(version, stoppingToken).ConfigureAwait(false);
+                if (version.IsRemoved)
+                {
+                    Retire(version);
+                    continue;
+                }
+
                 _lastStarted[version] = time.GetTimestamp();
                 Evaluate(version.TakeSnapshot());
             }
@@ -72,7 +88,7 @@ internal sealed partial class DriftEvaluator(
 
     private Task SpaceOutAsync(VersionMonitor version, CancellationToken stoppingToken)
     {
-        if (_minInterval <= TimeSpan.Zero || !_lastStarted.TryGetValue(version, out var last))
+        if (_minInterval <= TimeSpan.Zero || version.IsRemoved || !_lastStarted.TryGetValue(version, out var last))
         {
             return Task.CompletedTask;
         }
@@ -133,6 +149,25 @@ internal sealed partial class DriftEvaluator(
         {
             // One version's surprise must not stop the others from being scored.
             Log.EvaluationFailed(logger, version.Model, version.Version, e);
+        }
+    }
+
+    // Here, on the loop that publishes every evaluation and owns the alert states, so no evaluation of the version
+    // can publish after its series are gone. Requests already queued for it come here too: retired once.
+    private void Retire(VersionMonitor version)
+    {
+        _lastStarted.Remove(version);
+        if (version.Retired)
+        {
+            return;
+        }
+
+        version.Retired = true;
+        metrics.RemoveVersion(version.Profile);
+        if (version.Alert.IsAlerting)
+        {
+            alerts.Raise(DriftAlert.Removed(
+                version.Model, version.Version, version.Profile.Prediction.Name, time.GetUtcNow(), version.RecordsSeen, version.Latest?.Report.WindowSize ?? 0));
         }
     }
 

@@ -7,6 +7,7 @@ namespace Serving.Drift.Monitoring;
 internal sealed class DriftMetrics
 {
     private static readonly string[] VersionLabels = ["model", "version"];
+    private static readonly string[] Statistics = ["psi", "ks_statistic", "ks_p_value", "js_distance"];
 
     private static readonly Counter Received = Prometheus.Metrics.CreateCounter(
         "serving_drift_records_received_total", "Prediction records received on the ingest stream.");
@@ -109,6 +110,27 @@ internal sealed class DriftMetrics
 
     public void SetAlerting(string model, string version, bool alerting) => Drifting.WithLabels(model, version).Set(alerting ? 1 : 0);
 
+    /// <summary>
+    /// Removes the gauges of a version that is no longer watched (its profile left the repository), as the worker removes
+    /// an unloaded version's state series. Its counters stay, frozen: a counter that vanishes reads as a reset.
+    /// </summary>
+    public void RemoveVersion(Profiles.ReferenceProfile profile)
+    {
+        string model = profile.Model, version = profile.Version;
+        foreach (var gauge in (Gauge[])[Drifting, DriftingShare, WindowRecords, PredictionDrifting])
+        {
+            gauge.RemoveLabelled(model, version);
+        }
+
+        foreach (var feature in profile.Features)
+        {
+            FeatureDrifting.RemoveLabelled(model, version, feature.Name);
+            RemoveStatistics(FeatureStatistic, model, version, feature.Name);
+        }
+
+        RemoveStatistics(PredictionStatistic, model, version, profile.Prediction.Name);
+    }
+
     /// <summary>Publishes one evaluation's statistics.</summary>
     public void Publish(DriftReport report)
     {
@@ -132,6 +154,14 @@ internal sealed class DriftMetrics
         SetOrRemove(gauge, result.KsStatistic, model, version, result.Name, "ks_statistic");
         SetOrRemove(gauge, result.KsPValue, model, version, result.Name, "ks_p_value");
         SetOrRemove(gauge, result.JsDistance, model, version, result.Name, "js_distance");
+    }
+
+    private static void RemoveStatistics(Gauge gauge, string model, string version, string column)
+    {
+        foreach (var statistic in Statistics)
+        {
+            gauge.RemoveLabelled(model, version, column, statistic);
+        }
     }
 
     // A statistic without a value (the column had no finite values in the window) has no series rather than NaN,

@@ -54,6 +54,25 @@ internal sealed class DriftMonitor(ReferenceProfileCatalog catalog, IOptions<Dri
         return profile is null ? null : _versions.GetOrAdd((model, version), _ => Create(profile));
     }
 
+    /// <summary>
+    /// Stops watching the versions whose profile has left the repository (each is marked removed) and returns them; a
+    /// later record of one is an unknown version's, until its profile is back.
+    /// </summary>
+    public IReadOnlyList<VersionMonitor> RemoveGone()
+    {
+        var removed = new List<VersionMonitor>();
+        foreach (var (key, version) in _versions)
+        {
+            if (catalog.ForgetIfGone(key.Model, key.Version) && _versions.TryRemove(new KeyValuePair<(string, string), VersionMonitor>(key, version)))
+            {
+                version.MarkRemoved();
+                removed.Add(version);
+            }
+        }
+
+        return removed;
+    }
+
     public void CountReceived(int records) => Interlocked.Add(ref _received, records);
 
     public void CountArchived(int records) => Interlocked.Add(ref _archived, records);

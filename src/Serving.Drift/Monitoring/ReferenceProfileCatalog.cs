@@ -10,7 +10,8 @@ namespace Serving.Drift.Monitoring;
 /// <summary>
 /// The reference profiles of the model repository (<c>&lt;model&gt;/&lt;version&gt;/reference.json</c>): all
 /// of them are loaded at start, and a version first seen later is looked up then (and again after
-/// <see cref="DriftOptions.ProfileRetryInterval"/> while it has no readable profile).
+/// <see cref="DriftOptions.ProfileRetryInterval"/> while it has no readable profile). A loaded profile whose
+/// file has left the repository is forgotten when <see cref="ForgetIfGone"/> finds it gone.
 /// </summary>
 internal sealed partial class ReferenceProfileCatalog
 {
@@ -84,6 +85,25 @@ internal sealed partial class ReferenceProfileCatalog
         return entry.Profile;
     }
 
+    /// <summary>
+    /// True when the version's <c>reference.json</c> is no longer in the repository (the version was removed or moved
+    /// away); its profile is then forgotten, so the version is unknown until a file is there again.
+    /// </summary>
+    public bool ForgetIfGone(string model, string version)
+    {
+        var path = PathOf(model, version);
+        if (File.Exists(path))
+        {
+            return false;
+        }
+
+        _entries.TryRemove((model, version), out _);
+        Log.Gone(_logger, model, version, path);
+        return true;
+    }
+
+    private string PathOf(string model, string version) => Path.Combine(_root, model, version, "reference.json");
+
     private Entry Load(string model, string version, DateTimeOffset now)
     {
         var missing = new Entry(null, now + _retryInterval);
@@ -92,7 +112,7 @@ internal sealed partial class ReferenceProfileCatalog
             return missing;
         }
 
-        var path = Path.Combine(_root, model, version, "reference.json");
+        var path = PathOf(model, version);
         if (!File.Exists(path))
         {
             return missing;
@@ -135,5 +155,8 @@ internal sealed partial class ReferenceProfileCatalog
 
         [LoggerMessage(4, LogLevel.Warning, "Drift: {Path} says {ProfileModel}/{ProfileVersion}; it is used for {Model}/{Version}, the folder it is in")]
         public static partial void NamesDiffer(ILogger logger, string path, string profileModel, string profileVersion, string model, string version);
+
+        [LoggerMessage(5, LogLevel.Information, "Drift: reference profile of {Model} version {Version} is gone ({Path}); the version is no longer watched: its records are archived as an unknown version")]
+        public static partial void Gone(ILogger logger, string model, string version, string path);
     }
 }

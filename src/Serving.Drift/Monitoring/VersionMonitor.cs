@@ -19,6 +19,7 @@ internal sealed class VersionMonitor
     private int _sinceEvaluation;
     private long _recordsSeen;
     private int _pending;
+    private volatile bool _removed;
     private DriftEvaluation? _latest;
 
     public VersionMonitor(ReferenceProfile profile, DriftWindowOptions window, int evaluateEvery, int consecutiveVerdicts, TimeProvider time)
@@ -39,6 +40,12 @@ internal sealed class VersionMonitor
 
     /// <summary>Owned by the evaluator loop (not thread-safe).</summary>
     public Scoring.DriftAlertState Alert { get; }
+
+    /// <summary>The version's profile left the repository: it is no longer watched, and the evaluator retires it.</summary>
+    public bool IsRemoved => _removed;
+
+    /// <summary>Owned by the evaluator loop: its series are removed and any open alert closed.</summary>
+    public bool Retired { get; set; }
 
     /// <summary>Records added since start.</summary>
     public long RecordsSeen => Interlocked.Read(ref _recordsSeen);
@@ -67,6 +74,9 @@ internal sealed class VersionMonitor
 
         return TryMarkPending();
     }
+
+    /// <summary>Marks the version removed (its profile is gone); stream bindings holding it bind again.</summary>
+    public void MarkRemoved() => _removed = true;
 
     /// <summary>True when no evaluation was waiting (the caller requests one); false when one already is.</summary>
     public bool TryMarkPending() => Interlocked.Exchange(ref _pending, 1) == 0;

@@ -39,6 +39,20 @@ public sealed class AlertDeliveryTests
     }
 
     [Fact]
+    public async Task Raise_VersionRemoved_LogsThatItStoppedBecauseTheVersionWasRemoved()
+    {
+        await using var alerts = await AlertServices.StartAsync(webhookUrl: null);
+
+        alerts.Publisher.Raise(DriftAlert.Removed("tabular", "1", "probabilities[1]", DateTimeOffset.UnixEpoch, 1300, 600));
+
+        var entry = Assert.Single(alerts.Logs.Entries, e => e.Category == typeof(AlertPublisher).FullName);
+        Assert.Equal(
+            (LogLevel.Information, "Drift alert: tabular version 1 stopped drifting: its reference profile left the repository (the version was removed); at record 1300"),
+            (entry.Level, entry.Message));
+        Assert.Equal(("drift_stopped", "version_removed"), (alerts.Publisher.History[0].Event, alerts.Publisher.History[0].ReasonName));
+    }
+
+    [Fact]
     public async Task Webhook_AlwaysFailing_StopsAfterMaxAttempts_LoggedAndCounted()
     {
         const int MaxAttempts = 3;

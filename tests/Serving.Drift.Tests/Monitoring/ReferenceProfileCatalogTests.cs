@@ -32,6 +32,26 @@ public sealed class ReferenceProfileCatalogTests : IDisposable
         Assert.Equal(("tabular", "1"), (catalog.Find("tabular", "1")!.Model, catalog.Find("tabular", "1")!.Version));
     }
 
+    [Fact]
+    public void ForgetIfGone_FolderMovedAway_ForgottenUntilItIsBack()
+    {
+        Copy(TestProfiles.TabularPath, "tabular", "1");
+        var catalog = new ReferenceProfileCatalog(
+            Options.Create(new DriftOptions { ModelRepository = _root, ProfileRetryInterval = TimeSpan.Zero }), TimeProvider.System, NullLogger<ReferenceProfileCatalog>.Instance);
+        catalog.LoadAll();
+        Assert.False(catalog.ForgetIfGone("tabular", "1"));
+
+        Directory.Move(Path.Combine(_root, "tabular", "1"), Path.Combine(_root, "elsewhere"));
+
+        Assert.True(catalog.ForgetIfGone("tabular", "1"));
+        Assert.Null(catalog.Find("tabular", "1"));
+        Assert.Empty(catalog.Loaded);
+
+        Directory.Move(Path.Combine(_root, "elsewhere"), Path.Combine(_root, "tabular", "1"));
+
+        Assert.NotNull(catalog.Find("tabular", "1"));
+    }
+
     private void Copy(string from, string model, string version)
     {
         var folder = Path.Combine(_root, model, version);
