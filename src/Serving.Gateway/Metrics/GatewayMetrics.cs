@@ -48,6 +48,15 @@ internal sealed class GatewayMetrics
 
     private static readonly string[] GrpcCodes = [.. Enumerable.Range(0, 17).Select(i => ((Grpc.Core.StatusCode)i).ToString())];
 
+    /// <summary>The <c>model</c> of a request for a model the gateway doesn't serve.</summary>
+    public const string UnknownModel = "_unknown";
+
+    /// <summary>The <c>model</c> of a request refused before a model could be taken from it (a bad name, a malformed or too large message).</summary>
+    public const string InvalidModel = "_invalid";
+
+    /// <summary>The <c>code</c> of a REST request whose caller went away before the answer started (nginx's 499).</summary>
+    public const string ClientClosedRequest = "499";
+
     public static string HttpCode(int status) => (uint)status < HttpCodes.Length ? HttpCodes[status] : "other";
 
     public static string GrpcCode(int status) => (uint)status < GrpcCodes.Length ? GrpcCodes[status] : "other";

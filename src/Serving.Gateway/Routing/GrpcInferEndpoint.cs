@@ -100,7 +100,7 @@ internal sealed class GrpcInferEndpoint(
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             // More body arrived than the limit allows before the leading fields were read.
-            metrics.Observe("_unknown", "", "", "grpc", GatewayMetrics.GrpcCode((int)Grpc.Core.StatusCode.ResourceExhausted), 0);
+            metrics.Observe(GatewayMetrics.InvalidModel, "", "", "grpc", GatewayMetrics.GrpcCode((int)Grpc.Core.StatusCode.ResourceExhausted), 0);
             await GatewayErrors.WriteAsync(context, RouteError.TooLarge(options.Value.MaxRequestBytes), grpc: true).ConfigureAwait(false);
             return;
         }
@@ -141,7 +141,9 @@ internal sealed class GrpcInferEndpoint(
         }
 
         var unready = refused.Model is null ? null : refused.Choice.Unready;
-        metrics.Observe(refused.Model?.Name ?? "_unknown", unready ?? "", unready is null ? "" : refused.Choice.Arm, streaming ? GatewayMetrics.StreamProtocol : "grpc", GatewayMetrics.GrpcCode((int)error.GrpcStatus), 0);
+        // A model the gateway doesn't serve is _unknown; a message it could not take a model from (a bad name, malformed) _invalid.
+        var label = refused.Model?.Name ?? (error.GrpcStatus == Grpc.Core.StatusCode.NotFound ? GatewayMetrics.UnknownModel : GatewayMetrics.InvalidModel);
+        metrics.Observe(label, unready ?? "", unready is null ? "" : refused.Choice.Arm, streaming ? GatewayMetrics.StreamProtocol : "grpc", GatewayMetrics.GrpcCode((int)error.GrpcStatus), 0);
         return GatewayErrors.WriteAsync(context, error, grpc: true);
     }
 

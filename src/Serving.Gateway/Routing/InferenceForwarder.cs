@@ -67,9 +67,12 @@ internal sealed partial class InferenceForwarder(
             var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             var response = context.Response;
             var grpcStatus = request.Grpc ? GrpcStatusOf(context) : (int?)null;
-            // A gRPC caller that went away before the answer's status was written is counted Cancelled, not as HTTP 200.
+            // A gRPC caller that went away before the answer's status was written is counted Cancelled (DeadlineExceeded
+            // when its grpc-timeout had passed: what the caller saw), not as HTTP 200; a REST caller that went away, 499.
+            var aborted = context.RequestAborted.IsCancellationRequested;
             var code = grpcStatus is { } g ? GatewayMetrics.GrpcCode(g)
-                : request.Grpc && context.RequestAborted.IsCancellationRequested ? GatewayMetrics.GrpcCode((int)Grpc.Core.StatusCode.Cancelled)
+                : request.Grpc && aborted ? GatewayMetrics.GrpcCode((int)(DeadlinePassed(context, started) ? Grpc.Core.StatusCode.DeadlineExceeded : Grpc.Core.StatusCode.Cancelled))
+                : aborted && !response.HasStarted ? GatewayMetrics.ClientClosedRequest
                 : GatewayMetrics.HttpCode(response.StatusCode);
             metrics.Observe(request.Model.Name, request.Version.Version, request.Arm, request.Protocol, code, seconds);
             shadow?.CompletePrimary(

@@ -22,12 +22,12 @@ internal sealed class RestInferEndpoint(
         var version = values["version"] as string;
         if (!Names.IsValidName(model))
         {
-            return Reject(context, "_invalid", RouteError.Invalid("model name is not valid: names are 1-128 characters of letters, digits, '_', '.' and '-', starting with a letter or digit"));
+            return Reject(context, GatewayMetrics.InvalidModel, RouteError.Invalid("model name is not valid: names are 1-128 characters of letters, digits, '_', '.' and '-', starting with a letter or digit"));
         }
 
         if (!routing.Table.TryGetModel(model, out var route))
         {
-            return Reject(context, "_unknown", RouteError.UnknownModel(model));
+            return Reject(context, GatewayMetrics.UnknownModel, RouteError.UnknownModel(model));
         }
 
         if (context.Request.ContentLength > options.Value.MaxRequestBytes)

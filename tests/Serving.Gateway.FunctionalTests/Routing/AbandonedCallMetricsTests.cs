@@ -1,17 +1,21 @@
 using Grpc.Core;
 using Serving.Gateway.FunctionalTests.TestSupport;
+using Serving.Gateway.Hosting;
+using Serving.Testing;
 
 namespace Serving.Gateway.FunctionalTests.Routing;
 
 /// <summary>
-/// A gRPC caller that gives up (its deadline, RST_STREAM CANCEL) before the worker answers is counted in
-/// <c>serving_gateway_requests_total</c> with code Cancelled: it was counted with code "200", an HTTP status in a
-/// series of gRPC status names, as if it had succeeded.
+/// A caller that gives up before the worker answers is counted in <c>serving_gateway_requests_total</c> with what it
+/// saw: a gRPC caller whose deadline passed, DeadlineExceeded; one that cancelled (RST_STREAM CANCEL), Cancelled; a REST
+/// caller that hung up, 499 (nginx's "client closed request"). They were counted with code "200", as if they had
+/// succeeded, and then a passed deadline as Cancelled or DeadlineExceeded by a race with the worker's own answer.
+/// A request refused before a model could be taken from it is <c>_invalid</c>, over gRPC as over REST.
 /// </summary>
 public sealed class AbandonedCallMetricsTests
 {
     [Fact]
-    public async Task GrpcCallerGivesUp_CountedCancelled_NotAsHttp200()
+    public async Task GrpcCallersDeadlinePasses_CountedDeadlineExceeded_NotAsHttp200()
     {
         await using var stalling = await StubWorker.StallingAsync("abandoned", "1");
         await using var gateway = await StubWorker.GatewayAsync([stalling], discoveryInterval: "00:10:00");
@@ -24,7 +28,52 @@ public sealed class AbandonedCallMetricsTests
 
         Assert.Equal(StatusCode.DeadlineExceeded, e.StatusCode);
         await Poll.UntilAsync(async () => await MetricsText.SumAsync(gateway, "serving_gateway_requests_total", "model=\"abandoned\"") > 0);
-        Assert.Equal(1, await MetricsText.SumAsync(gateway, "serving_gateway_requests_total", "model=\"abandoned\",version=\"1\",arm=\"explicit\",protocol=\"grpc\",code=\"Cancelled\""));
+        Assert.Equal(1, await MetricsText.SumAsync(gateway, "serving_gateway_requests_total", "model=\"abandoned\",version=\"1\",arm=\"explicit\",protocol=\"grpc\",code=\"DeadlineExceeded\""));
         Assert.Equal(0, await MetricsText.SumAsync(gateway, "serving_gateway_requests_total", "model=\"abandoned\",version=\"1\",arm=\"explicit\",protocol=\"grpc\",code=\"200\""));
+    }
+
+    [Fact]
+    public async Task GrpcCallerCancels_CountedCancelled()
+    {
+        await using var stalling = await StubWorker.StallingAsync("cancelled", "1");
+        await using var gateway = await StubWorker.GatewayAsync([stalling], discoveryInterval: "00:10:00");
+
+        using var cancel = new CancellationTokenSource();
+        using var call = gateway.Grpc.ModelInferAsync(Infer.GrpcRequest("cancelled", "1"), cancellationToken: cancel.Token);
+        await Poll.UntilAsync(() => Task.FromResult(stalling.Calls > 0));
+        await cancel.CancelAsync();
+        var e = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
+
+        Assert.Equal(StatusCode.Cancelled, e.StatusCode);
+        await Poll.UntilAsync(async () => await MetricsText.SumAsync(gateway, "serving_gateway_requests_total", "model=\"cancelled\"") > 0);
+        Assert.Equal(1, await MetricsText.SumAsync(gateway, "serving_gateway_requests_total", "model=\"cancelled\",version=\"1\",arm=\"explicit\",protocol=\"grpc\",code=\"Cancelled\""));
+    }
+
+    [Fact]
+    public async Task RestCallerHangsUp_Counted499_NotAs200()
+    {
+        await using var stalling = await StubWorker.StallingAsync("hungup", "1");
+        await using var gateway = await StubWorker.GatewayAsync([stalling], discoveryInterval: "00:10:00");
+
+        using var cancel = new CancellationTokenSource();
+        var post = gateway.Http.PostAsync("/v2/models/hungup/versions/1/infer", new StringContent(Infer.RestBody), cancel.Token);
+        await Poll.UntilAsync(() => Task.FromResult(stalling.Calls > 0));
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => post);
+
+        await Poll.UntilAsync(async () => await MetricsText.SumAsync(gateway, "serving_gateway_requests_total", "model=\"hungup\"") > 0);
+        Assert.Equal(1, await MetricsText.SumAsync(gateway, "serving_gateway_requests_total", "model=\"hungup\",version=\"1\",arm=\"explicit\",protocol=\"rest\",code=\"499\""));
+    }
+
+    [Fact]
+    public async Task GrpcModelNameNotValid_CountedInvalid_AsOverRest()
+    {
+        await using var gateway = await GatewayServer.StartAsync([GatewayWorkerAddress.Loopback(1, 1)]);
+        var before = await MetricsText.SumAsync(gateway, "serving_gateway_requests_total", "model=\"_invalid\",version=\"\",arm=\"\",protocol=\"grpc\",code=\"InvalidArgument\"");
+
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await gateway.Grpc.ModelInferAsync(Infer.GrpcRequest("bad\nname", "1")));
+
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Equal(before + 1, await MetricsText.SumAsync(gateway, "serving_gateway_requests_total", "model=\"_invalid\",version=\"\",arm=\"\",protocol=\"grpc\",code=\"InvalidArgument\""));
     }
 }
