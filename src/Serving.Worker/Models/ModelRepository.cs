@@ -211,6 +211,7 @@ internal sealed partial class ModelRepository : IDisposable
                 entry = entry with { Versions = entry.Versions.Remove(version) };
                 Publish(Table.With(entry));
                 Retire(old);
+                Log.VersionRemoved(_logger, name, version, folders.ContainsKey(version) ? "the version policy no longer selects it" : "its folder is gone");
             }
         }
 
@@ -353,5 +354,8 @@ internal sealed partial class ModelRepository : IDisposable
 
         [LoggerMessage(4, LogLevel.Information, "Model {Model} unloaded")]
         public static partial void ModelRemoved(ILogger logger, string model);
+
+        [LoggerMessage(8, LogLevel.Information, "Model {Model} version {Version} unloaded: {Why}")]
+        public static partial void VersionRemoved(ILogger logger, string model, long version, string why);
     }
 }

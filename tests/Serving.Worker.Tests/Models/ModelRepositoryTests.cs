@@ -107,6 +107,7 @@ public sealed class ModelRepositoryTests : IDisposable
         Assert.False(removed.TryAcquire());
         Assert.Same(kept, _repository.Table.Models["tabular"].Versions[2]);
         Assert.False(kept.IsDisposed);
+        Assert.Single(_repositoryLog.Messages, m => m == "Model tabular version 1 unloaded: its folder is gone");
     }
 
     [Fact]
@@ -399,6 +400,7 @@ public sealed class ModelRepositoryTests : IDisposable
 
         Assert.Equal([2L], _repository.Table.Models["fixed"].Versions.Keys);
         Assert.True(first.IsDisposed);
+        Assert.Single(_repositoryLog.Messages, m => m == "Model fixed version 1 unloaded: the version policy no longer selects it");
     }
 
     [Fact]
