@@ -33,10 +33,7 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton<GatewayMetrics>();
         services.TryAddSingleton<RoutingState>();
         services.TryAddSingleton<WorkerSource>();
-        services.TryAddSingleton(sp => new WorkerProbe(new HttpClient(new SocketsHttpHandler { UseProxy = false, ConnectTimeout = sp.GetRequiredService<IOptions<GatewayOptions>>().Value.ProbeTimeout })
-        {
-            Timeout = Timeout.InfiniteTimeSpan,
-        }));
+        services.TryAddSingleton(sp => new WorkerProbe(WorkerProbe.CreateClient(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.ProbeTimeout)));
         services.TryAddSingleton<WorkerDiscoveryService>();
         services.AddHostedService(sp => sp.GetRequiredService<WorkerDiscoveryService>());
 

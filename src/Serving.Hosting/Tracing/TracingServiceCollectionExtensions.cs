@@ -38,7 +38,10 @@ public static class TracingServiceCollectionExtensions
             {
                 tracing
                     .AddSource(ServingActivitySources.Worker.Name, ServingActivitySources.Gateway.Name, ServingActivitySources.Drift.Name, "Yarp.ReverseProxy")
-                    .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/metrics", StringComparison.Ordinal))
+                    // Scrapes and health checks (Kubernetes' probes, the gateway's) are traced by nobody: they are noise.
+                    .AddAspNetCoreInstrumentation(o => o.Filter = context =>
+                        !context.Request.Path.StartsWithSegments("/metrics", StringComparison.Ordinal)
+                        && !context.Request.Path.StartsWithSegments("/v2/health", StringComparison.Ordinal))
                     .AddHttpClientInstrumentation();
                 // An endpoint that is no URL fails the start (TracingOptionsValidator) before the exporter would be built.
                 if (TracingOptions.TryEndpoint(options.OtlpEndpoint) is { } endpoint)

@@ -173,6 +173,32 @@ public sealed class GatewayTracingTests(GatewayFixture fixture)
         });
     }
 
+    /// <summary>
+    /// The gateway's probes of its workers (ready and the repository index, every discovery interval) leave no trace: no
+    /// client span, and a worker's server span is not sampled (their traceparent says so). They were two root traces a
+    /// second per worker. Health checks are not traced by any role.
+    /// </summary>
+    [Fact]
+    public async Task Probes_LeaveNoSpans()
+    {
+        var spans = new ConcurrentQueue<Activity>();
+        await using var worker = await StubWorker.AnsweringAsync("probed", "1");
+        worker.Ready = false;
+        await using var gateway = await GatewayServer.StartAsync([worker.Address], tracing: t => t.AddInMemoryExporter(new SpanQueue(spans)));
+
+        // Three probes seen by the worker (each a ready check, then an index), then a health check of the gateway's own.
+        await Poll.UntilAsync(() => worker.NotReadyAnswers >= 3);
+        using (var response = await gateway.Http.GetAsync("/v2/health/live"))
+        {
+            Assert.True(response.IsSuccessStatusCode);
+        }
+
+        // The server spans of both (this test's own HTTP client spans aside), and the gateway's client spans to the worker.
+        var probes = spans.Where(s => s.Kind == ActivityKind.Server && s.GetTagItem("url.path") is "/v2/health/ready" or "/v2/health/live" or "/v2/repository/index"
+            || s.Kind == ActivityKind.Client && s.GetTagItem("url.full") is string url && url.Contains($":{worker.RestPort}/", StringComparison.Ordinal));
+        Assert.Empty(probes.Select(s => $"{s.Kind} {s.DisplayName} {s.GetTagItem("url.path") ?? s.GetTagItem("url.full")}"));
+    }
+
     private static async Task<ActivityTraceId> InferAsCallerAsync(GatewayServer gateway, string name)
     {
         using var caller = Caller(name);
