@@ -171,14 +171,21 @@ internal sealed partial class DynamicBatcher : IDisposable
         }
     }
 
-    /// <summary>Queues a request; <paramref name="deadline"/> is a <see cref="Stopwatch"/> timestamp or <see cref="long.MaxValue"/>.</summary>
+    /// <summary>
+    /// Queues a request; <paramref name="deadline"/> is a <see cref="Stopwatch"/> timestamp, <see cref="CallerDeadline.NotGiven"/>
+    /// (the model's default timeout applies) or <see cref="CallerDeadline.Unbounded"/> (none, whatever the default).
+    /// </summary>
     public Task<BatchResult> EnqueueAsync(
         InferTensor[] inputs, string[] outputNames, long deadline, CancellationToken cancellationToken, FeatureItem? features = null)
     {
         var now = Stopwatch.GetTimestamp();
-        if (deadline == long.MaxValue && _settings.DefaultTimeoutTicks > 0)
+        if (deadline == CallerDeadline.NotGiven && _settings.DefaultTimeoutTicks > 0)
         {
             deadline = now + _settings.DefaultTimeoutTicks;
+        }
+        else if (deadline == CallerDeadline.Unbounded)
+        {
+            deadline = long.MaxValue; // the caller's own "none": no default, and from here on no deadline
         }
 
         var item = new BatchItem(inputs, outputNames, now, deadline, features);

@@ -11,6 +11,7 @@ using Serving.Hosting.Http;
 using Serving.Protocol.Errors;
 using Serving.Protocol.Inference;
 using Serving.Protocol.Rest;
+using Serving.Worker.Batching;
 using Serving.Worker.Configuration;
 using Serving.Worker.Inference;
 using Serving.Worker.Models;
@@ -199,7 +200,7 @@ internal static class RestEndpoints
     {
         if (!request.Headers.TryGetValue(TimeoutHeader, out var values))
         {
-            return long.MaxValue;
+            return CallerDeadline.NotGiven;
         }
 
         var text = values.ToString();
@@ -208,9 +209,9 @@ internal static class RestEndpoints
             return ms > 0 ? InferenceService.DeadlineInMilliseconds(ms) : throw InferenceException.Invalid($"{TimeoutHeader} must be a positive number of milliseconds");
         }
 
-        // Digits too many for a long: a timeout of ages, which sets no deadline, as a day or more does.
+        // Digits too many for a long: a timeout of ages, which sets no deadline (and no default), as a day or more does.
         return text.Length > 0 && !text.AsSpan().ContainsAnyExceptInRange('0', '9')
-            ? long.MaxValue
+            ? CallerDeadline.Unbounded
             : throw InferenceException.Invalid($"{TimeoutHeader} must be a positive number of milliseconds");
     }
 

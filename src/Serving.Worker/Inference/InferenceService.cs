@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Serving.Protocol.Errors;
 using Serving.Protocol.Messages;
 using Serving.Protocol.Tensors;
+using Serving.Worker.Batching;
 using Serving.Worker.Features;
 using Serving.Worker.Metrics;
 using Serving.Worker.PredictionLogs;
@@ -18,7 +19,8 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
     public const string ServedVersionHeader = "x-serving-model-version";
 
     /// <summary>
-    /// Runs the request; <paramref name="deadline"/> is a <see cref="Stopwatch"/> timestamp or <see cref="long.MaxValue"/>;
+    /// Runs the request; <paramref name="deadline"/> is a <see cref="Stopwatch"/> timestamp, <see cref="CallerDeadline.NotGiven"/>
+    /// or <see cref="CallerDeadline.Unbounded"/> (a timeout too long to matter, which overrides the model's default);
     /// <paramref name="gateway"/> says what a gateway routed the request by (nothing when a caller talks to the worker directly).
     /// </summary>
     public async Task<InferenceResponse> InferAsync(
@@ -37,7 +39,7 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
             var runner = v.Runner!;
             var inputs = RequestValidator.OrderInputs(v.Model, runner.Signature, request, v.Features);
             var outputNames = RequestValidator.OutputNames(v.Model, runner.Signature, request);
-            deadline = Math.Min(deadline, ParameterDeadline(request, started));
+            deadline = Math.Min(deadline, ParameterDeadline(request, started)); // a timeout given (Unbounded included) is below NotGiven
             using var features = v.Features is { } lookup && lookup.IsEntityForm(request)
                 ? new FeatureScope(new FeatureItem(lookup.Prepare(request, runner.Signature.MaxBatchSize)))
                 : default;
@@ -122,27 +124,27 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
         maxBatchSize > 0 && outputs.Count > 0 && outputs[0].Shape.Length > 0 ? (int)outputs[0].Shape[0] : 1;
 
     /// <summary>
-    /// The longest timeout that sets a deadline: a caller's longer one (up to Triton's 2^64 - 1 µs) means none, as
-    /// waits past it don't happen here (and .NET's timers take at most ~49.7 days).
+    /// The longest timeout that sets a deadline: a caller's longer one (up to Triton's 2^64 - 1 µs) sets none
+    /// (<see cref="CallerDeadline.Unbounded"/>), as waits past it don't happen here (and .NET's timers take at most ~49.7 days).
     /// </summary>
     public static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(1);
 
-    /// <summary>A deadline <paramref name="timeout"/> from now, as a <see cref="Stopwatch"/> timestamp (MaxValue for none, or past <see cref="MaxTimeout"/>).</summary>
-    public static long DeadlineIn(TimeSpan? timeout) =>
-        timeout is { } t && t < MaxTimeout
-            ? Stopwatch.GetTimestamp() + (long)(Math.Max(t.TotalSeconds, 0) * Stopwatch.Frequency)
-            : long.MaxValue;
+    /// <summary>A deadline <paramref name="timeout"/> from now, as a <see cref="Stopwatch"/> timestamp (<see cref="CallerDeadline.Unbounded"/> from <see cref="MaxTimeout"/> on).</summary>
+    public static long DeadlineIn(TimeSpan timeout) =>
+        timeout < MaxTimeout
+            ? Stopwatch.GetTimestamp() + (long)(Math.Max(timeout.TotalSeconds, 0) * Stopwatch.Frequency)
+            : CallerDeadline.Unbounded;
 
-    /// <summary>A deadline <paramref name="milliseconds"/> (positive) from now: <see cref="DeadlineIn(TimeSpan?)"/> without TimeSpan's overflow.</summary>
+    /// <summary>A deadline <paramref name="milliseconds"/> (positive) from now: <see cref="DeadlineIn(TimeSpan)"/> without TimeSpan's overflow.</summary>
     public static long DeadlineInMilliseconds(long milliseconds) =>
-        milliseconds < MaxTimeout.TotalMilliseconds ? DeadlineIn(TimeSpan.FromMilliseconds(milliseconds)) : long.MaxValue;
+        milliseconds < MaxTimeout.TotalMilliseconds ? DeadlineIn(TimeSpan.FromMilliseconds(milliseconds)) : CallerDeadline.Unbounded;
 
     // Triton's 'timeout' parameter, in µs: an int64, uint64 or double parameter (JSON numbers come as any of them).
     private static long ParameterDeadline(InferenceRequest request, long now)
     {
         if (!request.Parameters.TryGetValue(TimeoutParameter, out var value))
         {
-            return long.MaxValue;
+            return CallerDeadline.NotGiven;
         }
 
         var micros = value switch
@@ -160,6 +162,6 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
 
         return micros < MaxTimeout.Ticks / TimeSpan.TicksPerMicrosecond
             ? now + (long)(micros / 1e6 * Stopwatch.Frequency)
-            : long.MaxValue;
+            : CallerDeadline.Unbounded;
     }
 }

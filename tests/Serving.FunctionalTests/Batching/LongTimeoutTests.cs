@@ -10,10 +10,12 @@ namespace Serving.FunctionalTests.Batching;
 /// <summary>
 /// A caller's timeout of a day or more (Triton's clients send the 'timeout' parameter as a uint64 of µs) sets no
 /// deadline: the request runs, whether it waits in a batcher's queue or runs on a model without batching. These
-/// timeouts used to overflow: 500 (a queue's timer refuses waits past ~49.7 days) or an instant 504.
+/// timeouts used to overflow: 500 (a queue's timer refuses waits past ~49.7 days) or an instant 504. Such a timeout is
+/// the caller's: the model's <c>default_timeout_ms</c> does not replace it (it did, as if the caller had given none).
 /// </summary>
 [Collection(SharedWorkerCollection.Name)]
-public sealed class LongTimeoutTests(SharedWorkerFixture fixture, LongTimeoutTests.QueuedWorker queued) : IClassFixture<LongTimeoutTests.QueuedWorker>
+public sealed class LongTimeoutTests(SharedWorkerFixture fixture, LongTimeoutTests.QueuedWorker queued, LongTimeoutTests.DefaultTimeoutWorker withDefault)
+    : IClassFixture<LongTimeoutTests.QueuedWorker>, IClassFixture<LongTimeoutTests.DefaultTimeoutWorker>
 {
     private static readonly string Row = "[" + string.Join(",", Enumerable.Repeat("1.0", 30)) + "]";
 
@@ -140,6 +142,62 @@ public sealed class LongTimeoutTests(SharedWorkerFixture fixture, LongTimeoutTes
         Assert.True(status == 0, $"grpc-timeout '{timeout}' on {model}: status {status} '{message}'");
     }
 
+    /// <summary>
+    /// On a model whose default timeout (50 ms) ends long before its queue delay (1 s), a request without a timeout
+    /// expires, and one whose caller gave a day or more, in any of the three ways, waits out the delay and runs.
+    /// </summary>
+    [Fact]
+    public async Task DefaultTimeout_CallerTimeoutOfADayOrMore_OverridesIt()
+    {
+        var server = withDefault.Server;
+        var body = $$"""{"inputs":[{"name":"input","datatype":"FP32","shape":[1,30],"data":{{Row}}}]}""";
+        var parameterBody = $$"""{"parameters":{"timeout":18446744073709551615},"inputs":[{"name":"input","datatype":"FP32","shape":[1,30],"data":{{Row}}}]}""";
+        var uint64 = TabularRow();
+        uint64.Parameters["timeout"] = Parameter("uint64:18446744073709551615");
+
+        var none = PostAsync(body, header: null);
+        var calls = new Dictionary<string, Task<string>>
+        {
+            ["X-Serving-Timeout-Ms 86399999"] = PostAsync(body, "86399999"),
+            ["X-Serving-Timeout-Ms 86400000"] = PostAsync(body, "86400000"),
+            ["X-Serving-Timeout-Ms 99999999999999999999"] = PostAsync(body, "99999999999999999999"),
+            ["REST timeout 2^64 - 1 µs"] = PostAsync(parameterBody, header: null),
+            ["gRPC timeout 2^64 - 1 µs"] = GrpcAsync(uint64, deadline: null),
+            ["gRPC deadline in 2 days"] = GrpcAsync(TabularRow(), DateTime.UtcNow.AddDays(2)),
+        };
+
+        Assert.Equal("504", await none);
+        foreach (var (call, outcome) in calls)
+        {
+            Assert.True(await outcome == "200", $"{call}: {await outcome}");
+        }
+
+        async Task<string> PostAsync(string content, string? header)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/models/tabular/infer") { Content = new StringContent(content) };
+            if (header is not null)
+            {
+                request.Headers.Add("X-Serving-Timeout-Ms", header);
+            }
+
+            using var response = await server.Http.SendAsync(request);
+            return response.IsSuccessStatusCode ? "200" : $"{(int)response.StatusCode}";
+        }
+
+        async Task<string> GrpcAsync(ModelInferRequest request, DateTime? deadline)
+        {
+            try
+            {
+                await server.Grpc.ModelInferAsync(request, deadline: deadline);
+                return "200";
+            }
+            catch (Grpc.Core.RpcException e)
+            {
+                return e.StatusCode.ToString();
+            }
+        }
+    }
+
     private int PortFor(string model) => model == "tabular" ? queued.Server.Listeners.GrpcPort : fixture.Server.Listeners.GrpcPort;
 
     private static ModelInferRequest RequestFor(string model)
@@ -186,6 +244,23 @@ public sealed class LongTimeoutTests(SharedWorkerFixture fixture, LongTimeoutTes
         public WorkerServer Server { get; private set; } = null!;
 
         public async Task InitializeAsync() => (Server, _repository) = await BatchingServer.StartAsync("  max_queue_delay_us: 20000\n", "tabular");
+
+        public async Task DisposeAsync()
+        {
+            await Server.DisposeAsync();
+            _repository?.Dispose();
+        }
+    }
+
+    /// <summary>A worker whose tabular batcher holds each request for 1 s, with a default timeout of 50 ms.</summary>
+    public sealed class DefaultTimeoutWorker : IAsyncLifetime
+    {
+        private TempDirectory? _repository;
+
+        public WorkerServer Server { get; private set; } = null!;
+
+        public async Task InitializeAsync() =>
+            (Server, _repository) = await BatchingServer.StartAsync("  max_queue_delay_us: 1000000\n  default_timeout_ms: 50\n", "tabular");
 
         public async Task DisposeAsync()
         {
