@@ -269,6 +269,13 @@ internal sealed partial class DynamicBatcher : IDisposable
 
     private bool NoWaitLocked => _arrivalGap && _noWaitBatches > 0;
 
+    /// <summary>
+    /// A caller that goes away this close to its deadline, or after it, left because of it: a client cancels the call at its
+    /// own deadline, by a clock that started before the worker's (the call was sent, received and decoded meanwhile), and
+    /// grpc-dotnet cancels the call's token at the deadline, often before the queue's timer fires. Such a request expired.
+    /// </summary>
+    private static readonly long CancelledAtDeadline = Stopwatch.Frequency / 100;
+
     /// <summary>Takes a request out of the queue if it is still there (cancelled by the caller, or past its deadline).</summary>
     private void Remove(BatchItem item, bool cancelled)
     {
@@ -285,7 +292,7 @@ internal sealed partial class DynamicBatcher : IDisposable
         }
 
         Release(item);
-        if (cancelled)
+        if (cancelled && (item.DeadlineAt == long.MaxValue || Stopwatch.GetTimestamp() < item.DeadlineAt - CancelledAtDeadline))
         {
             _metrics.Cancelled.Inc();
             item.CancelLater();

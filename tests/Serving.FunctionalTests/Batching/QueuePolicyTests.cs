@@ -20,6 +20,7 @@ public sealed class QueuePolicyTests
     private const long DeadlineVersion = 102;
     private const long CancelVersion = 103;
     private const long FullBatchVersion = 104;
+    private const long GrpcDeadlineVersion = 105;
 
     private const string Rejected = "serving_batch_rejected_total";
     private const string Expired = "serving_batch_expired_total";
@@ -102,16 +103,47 @@ public sealed class QueuePolicyTests
         Assert.Equal(StatusCode.DeadlineExceeded, withDeadline.StatusCode);
         await BatchingServer.WaitForQueueAsync(batcher, 0);
 
-        // A gRPC deadline ends the server's call as it expires the request: whichever the batcher saw first is counted, once.
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        double counted;
-        while ((counted = await BatchingServer.MetricAsync(server, Expired, "tabular", v) + await BatchingServer.MetricAsync(server, Cancelled, "tabular", v)) < expired + cancelled + 3)
+        // A gRPC deadline ends the server's call as it expires the request: whichever the batcher saw first, it is an expiry.
+        await AssertExpiredNotCancelledAsync(server, v, expired + 3, cancelled);
+    }
+
+    /// <summary>
+    /// A client cancels its call at its own deadline, by a clock that started before the worker's: here it goes away
+    /// 5 ms before the deadline it sent. Such a request expired (it was counted as cancelled: a sweep saw 9 of 10 gRPC
+    /// calls with a 50 ms deadline counted so). A gRPC deadline the worker sees pass is an expiry too.
+    /// </summary>
+    [Fact]
+    public async Task GrpcCallerGoesAwayAtItsDeadline_CountedExpiredNotCancelled()
+    {
+        const long v = GrpcDeadlineVersion;
+        var (server, repo) = await BatchingServer.StartAsVersionAsync("  max_queue_delay_us: 3000000\n  max_queue_size: 16\n", "tabular", v);
+        using var _ = repo;
+        await using var __ = server;
+        var expired = await BatchingServer.MetricAsync(server, Expired, "tabular", v);
+        var cancelled = await BatchingServer.MetricAsync(server, Cancelled, "tabular", v);
+
+        for (var i = 0; i < 10; i++)
         {
-            Assert.True(DateTime.UtcNow < deadline, $"the gRPC deadline was never counted (expired + cancelled = {counted})");
+            using var leaves = new CancellationTokenSource(TimeSpan.FromMilliseconds(45));
+            await Assert.ThrowsAsync<RpcException>(() =>
+                server.Grpc.ModelInferAsync(Row(version: v), deadline: DateTime.UtcNow.AddMilliseconds(50), cancellationToken: leaves.Token).ResponseAsync);
+        }
+
+        await AssertExpiredNotCancelledAsync(server, v, expired + 10, cancelled);
+    }
+
+    /// <summary>Waits (bounded) until expired and cancelled together reach their expected sum, then asserts each.</summary>
+    private static async Task AssertExpiredNotCancelledAsync(WorkerServer server, long v, double expired, double cancelled)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        double e, c;
+        while ((e = await BatchingServer.MetricAsync(server, Expired, "tabular", v)) + (c = await BatchingServer.MetricAsync(server, Cancelled, "tabular", v)) < expired + cancelled)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the deadlines were never counted (expired {e}, cancelled {c})");
             await Task.Delay(5);
         }
 
-        Assert.Equal(expired + cancelled + 3, counted);
+        Assert.Equal((expired, cancelled), (e, c));
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using Serving.Protocol.Tensors;
 using Serving.Worker.Batching;
 using Serving.Worker.Metrics;
 using Serving.Worker.Runtime;
+using Serving.Worker.Tests.TestSupport;
 
 namespace Serving.Worker.Tests.Batching;
 
@@ -18,37 +19,6 @@ public sealed class DynamicBatcherArrivalGapTests
     private static readonly string[] Outputs = ["y"];
     private static readonly TimeSpan Guard = TimeSpan.FromSeconds(30);
     private const long DelayMicros = 60_000_000;
-
-    /// <summary>Echoes its input as output "y" and records the rows of every run.</summary>
-    private sealed class EchoRunner : IModelRunner
-    {
-        private readonly List<int> _runs = [];
-
-        public int[] Runs
-        {
-            get
-            {
-                lock (_runs)
-                {
-                    return [.. _runs];
-                }
-            }
-        }
-
-        public ModelSignature Signature { get; } = new(
-            [new TensorSignature("x", DataType.FP32, [-1, 1])], [new TensorSignature("y", DataType.FP32, [-1, 1])], 8);
-
-        public List<InferTensor> Run(InferTensor[] inputs, string[] outputNames)
-        {
-            var x = inputs[0];
-            lock (_runs)
-            {
-                _runs.Add(checked((int)x.Shape[0]));
-            }
-
-            return [InferTensor.Fixed("y", DataType.FP32, x.Shape, x.Data.ToArray())];
-        }
-    }
 
     private static InferTensor[] Row(float value) =>
         [InferTensor.Fixed("x", DataType.FP32, [1, 1], BitConverter.GetBytes(value))];
