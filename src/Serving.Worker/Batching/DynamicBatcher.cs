@@ -25,7 +25,7 @@ namespace Serving.Worker.Batching;
 /// <para>
 /// An arrival wakes a sleeping loop only when the queue was empty or the batch may go now (full, a preferred size,
 /// a shape change, the delay over): a loop waiting out a delay has its own deadline, so arrivals that only join its
-/// batch cost no wake.
+/// batch cost no wake. A request taken out (cancelled, expired) wakes one when what is left may go now.
 /// </para>
 /// </summary>
 internal sealed partial class DynamicBatcher : IDisposable
@@ -289,6 +289,10 @@ internal sealed partial class DynamicBatcher : IDisposable
             _queue.Remove(item.Node);
             item.Node = null;
             _metrics.Depth.Set(_queue.Count);
+            if (_queue.Count > 0 && MayGoNowLocked(Stopwatch.GetTimestamp()))
+            {
+                WakeLocked(); // what is left may go now (a preferred size, the head's delay over): the loop sleeps until its deadline
+            }
         }
 
         Release(item);

@@ -43,6 +43,39 @@ public sealed class DynamicBatcherRemovalTests
         Assert.Equal((1, 1), (metrics.Expired.Value, metrics.Cancelled.Value));
     }
 
+    /// <summary>
+    /// A (1 row), B (2) and C (3) make 6 rows, no preferred size (4, 8), so they wait out the delay; B's caller goes
+    /// away and A and C make 4, a preferred size, which goes at once. It waited out the delay (a minute here).
+    /// </summary>
+    [Fact]
+    public async Task RemovalLeavesAPreferredSize_TheRestGoAtOnce()
+    {
+        var runner = new EchoRunner();
+        using var batcher = Batcher(runner, new BatchingMetrics.Series("removal-test-replan", "1"), 8, 4);
+        using var leaves = new CancellationTokenSource();
+        var a = batcher.EnqueueAsync(Rows(1), Outputs, CallerDeadline.NotGiven, CancellationToken.None);
+        var b = batcher.EnqueueAsync(Rows(2), Outputs, CallerDeadline.NotGiven, leaves.Token);
+        var c = batcher.EnqueueAsync(Rows(3), Outputs, CallerDeadline.NotGiven, CancellationToken.None);
+        await UntilAsync(() => batcher.SleepingLoops == 1, "the loop never went to sleep on the 6 rows");
+        Assert.Equal(3, batcher.QueueLength);
+
+        await leaves.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => b.WaitAsync(Guard));
+        await Task.WhenAll(a, c).WaitAsync(Guard);
+        Assert.Equal([4], runner.Runs);
+    }
+
+    private static async Task UntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Guard;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, what);
+            await Task.Delay(1);
+        }
+    }
+
     /// <summary>Queues a row with a deadline <paramref name="deadlineIn"/> ticks away, and goes away at once.</summary>
     private static async Task<BatchResult> LeaveAsync(DynamicBatcher batcher, long deadlineIn)
     {
