@@ -9,25 +9,19 @@ internal sealed class WorkerProbe(HttpClient http) : IDisposable
     /// <summary>The largest index or metadata answer read.</summary>
     private const int MaxAnswerBytes = 4 * 1024 * 1024;
 
-    /// <summary>
-    /// The traceparent every probe carries: not sampled, so a tracing worker records no trace for a probe (two a second
-    /// per worker at the default interval, of nothing but noise). Its handler makes no client span and sends no
-    /// traceparent of its own.
-    /// </summary>
-    public const string UnsampledTraceparent = "00-5e7a1ce0000000000000000000000001-5e7a1ce000000001-00";
-
     public void Dispose() => http.Dispose();
 
-    /// <summary>The probes' client: a connection timeout of <paramref name="connectTimeout"/>, no proxy, no spans.</summary>
-    public static HttpClient CreateClient(TimeSpan connectTimeout)
-    {
-        var client = new HttpClient(new SocketsHttpHandler { UseProxy = false, ConnectTimeout = connectTimeout, ActivityHeadersPropagator = null })
+    /// <summary>
+    /// The probes' client (a connection timeout of <paramref name="connectTimeout"/>, no proxy), which makes no span. A
+    /// background probe carries a traceparent of its own that is not sampled, so a tracing worker records no trace for
+    /// it (two a second per worker at the default interval, of nothing but noise); a call made for a caller's request
+    /// (its model's config or statistics) carries that request's.
+    /// </summary>
+    public static HttpClient CreateClient(TimeSpan connectTimeout) =>
+        new(new TraceparentHandler(new SocketsHttpHandler { UseProxy = false, ConnectTimeout = connectTimeout, ActivityHeadersPropagator = null }))
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        client.DefaultRequestHeaders.TryAddWithoutValidation("traceparent", UnsampledTraceparent);
-        return client;
-    }
 
     /// <summary>True when <c>GET /v2/health/ready</c> answers 200.</summary>
     public async Task<bool> IsReadyAsync(WorkerEndpoint worker, CancellationToken cancellationToken)
@@ -141,6 +135,18 @@ internal sealed class WorkerProbe(HttpClient http) : IDisposable
         await using (stream.ConfigureAwait(false))
         {
             return await JsonDocument.ParseAsync(stream, default, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private sealed class TraceparentHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var traceparent = System.Diagnostics.Activity.Current is { IdFormat: System.Diagnostics.ActivityIdFormat.W3C, Id: { } id }
+                ? id
+                : $"00-{System.Diagnostics.ActivityTraceId.CreateRandom()}-{System.Diagnostics.ActivitySpanId.CreateRandom()}-00";
+            request.Headers.TryAddWithoutValidation("traceparent", traceparent);
+            return base.SendAsync(request, cancellationToken);
         }
     }
 }
