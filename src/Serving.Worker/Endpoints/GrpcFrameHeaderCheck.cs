@@ -3,6 +3,9 @@ using System.Buffers.Binary;
 using System.Globalization;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Serving.Protocol.Errors;
+using Serving.Worker.Metrics;
 
 namespace Serving.Worker.Endpoints;
 
@@ -80,9 +83,12 @@ internal static class GrpcFrameHeaderCheck
         }
     }
 
-    // A trailers-only answer, as grpc-dotnet writes one. The messages are printable ASCII without '%': no percent-encoding needed.
+    // A trailers-only answer, as grpc-dotnet writes one, counted as the handler never sees the call. The messages are
+    // printable ASCII without '%': no percent-encoding needed.
     private static Task FailAsync(HttpContext context, StatusCode status, string message)
     {
+        var code = status == StatusCode.ResourceExhausted ? InferenceErrorCode.ResourceExhausted : InferenceErrorCode.InvalidArgument;
+        context.RequestServices.GetRequiredService<WorkerMetrics>().Observe(WorkerMetrics.UnknownModel, "", "grpc", code.ToString(), 0);
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/grpc";

@@ -82,10 +82,12 @@ internal sealed class GrpcInferenceEndpoint(
 
     public async Task<InferReply> ModelInfer(ModelInferRequest request, ServerCallContext context)
     {
+        var inferring = false; // from InferAsync on, the service counts the request
         try
         {
             using var decoded = GrpcInferCodec.Decode(request, options.Value.MaxElementsPerTensor);
             var deadline = GrpcDeadline.Of(context);
+            inferring = true;
             // The HTTP headers directly: ServerCallContext.RequestHeaders copies every header into a new Metadata per call,
             // and WriteResponseHeadersAsync flushes the headers in a frame of their own before the message.
             var http = context.GetHttpContext();
@@ -106,6 +108,11 @@ internal sealed class GrpcInferenceEndpoint(
         }
         catch (InferenceException e)
         {
+            if (!inferring)
+            {
+                inference.Refused(request.ModelName, "grpc", e.Code.ToString());
+            }
+
             throw new RpcException(new Status(e.GrpcStatus, e.Message));
         }
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)

@@ -116,15 +116,22 @@ internal sealed partial class InferStream(
         {
             ModelStreamInferResponse answer;
             var finalFlag = false;
+            var inferring = false; // from InferAsync on, the service counts the request
             try
             {
                 finalFlag = FinalResponseFlag(message);
                 using var decoded = GrpcInferCodec.Decode(message, maxElementsPerTensor);
+                inferring = true;
                 using var response = await inference.InferAsync(decoded, "grpc", deadline, cancellationToken, hints).ConfigureAwait(false);
                 answer = new ModelStreamInferResponse { InferResponse = GrpcInferCodec.Encode(response, decoded.RawOutput) };
             }
             catch (InferenceException e)
             {
+                if (!inferring)
+                {
+                    inference.Refused(message.ModelName, "grpc", e.Code.ToString());
+                }
+
                 answer = Failed(message, e.Message);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

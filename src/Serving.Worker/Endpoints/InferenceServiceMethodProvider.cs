@@ -2,16 +2,21 @@ using Google.Protobuf;
 using Grpc.AspNetCore.Server.Model;
 using Grpc.Core;
 using Serving.Protocol.Inference;
+using Serving.Worker.Metrics;
 
 namespace Serving.Worker.Endpoints;
 
-/// <summary>Binds <c>inference.GRPCInferenceService</c> to <see cref="GrpcInferenceEndpoint"/> with <see cref="ProtobufMarshaller"/>.</summary>
-internal sealed class InferenceServiceMethodProvider : IServiceMethodProvider<GrpcInferenceEndpoint>
+/// <summary>
+/// Binds <c>inference.GRPCInferenceService</c> to <see cref="GrpcInferenceEndpoint"/> with <see cref="ProtobufMarshaller"/>;
+/// an infer request that is not a ModelInferRequest is counted (model <c>_unknown</c>) as the handler never sees it.
+/// </summary>
+internal sealed class InferenceServiceMethodProvider(WorkerMetrics metrics) : IServiceMethodProvider<GrpcInferenceEndpoint>
 {
     public const string ServiceName = "inference.GRPCInferenceService";
 
     public void OnServiceMethodDiscovery(ServiceMethodProviderContext<GrpcInferenceEndpoint> context)
     {
+        var inferRequests = ProtobufMarshaller.Create(ModelInferRequest.Parser, Malformed);
         Add(context, "ServerLive", ServerLiveRequest.Parser, ServerLiveResponse.Parser, (s, r, c) => s.ServerLive(r, c));
         Add(context, "ServerReady", ServerReadyRequest.Parser, ServerReadyResponse.Parser, (s, r, c) => s.ServerReady(r, c));
         Add(context, "ModelReady", ModelReadyRequest.Parser, ModelReadyResponse.Parser, (s, r, c) => s.ModelReady(r, c));
@@ -19,12 +24,12 @@ internal sealed class InferenceServiceMethodProvider : IServiceMethodProvider<Gr
         Add(context, "ModelMetadata", ModelMetadataRequest.Parser, ModelMetadataResponse.Parser, (s, r, c) => s.ModelMetadata(r, c));
         // ModelInfer answers with InferReply: raw responses are written straight from the outputs, with no message objects.
         context.AddUnaryMethod(
-            new Method<ModelInferRequest, InferReply>(MethodType.Unary, ServiceName, "ModelInfer", ProtobufMarshaller.Create(ModelInferRequest.Parser), InferReply.Marshaller),
+            new Method<ModelInferRequest, InferReply>(MethodType.Unary, ServiceName, "ModelInfer", inferRequests, InferReply.Marshaller),
             [],
             (s, r, c) => s.ModelInfer(r, c));
         context.AddDuplexStreamingMethod(
             new Method<ModelInferRequest, ModelStreamInferResponse>(
-                MethodType.DuplexStreaming, ServiceName, "ModelStreamInfer", ProtobufMarshaller.Create(ModelInferRequest.Parser), ProtobufMarshaller.Create(ModelStreamInferResponse.Parser)),
+                MethodType.DuplexStreaming, ServiceName, "ModelStreamInfer", inferRequests, ProtobufMarshaller.Create(ModelStreamInferResponse.Parser)),
             [],
             (s, requests, responses, c) => s.ModelStreamInfer(requests, responses, c));
         Add(context, "ModelConfig", ModelConfigRequest.Parser, ModelConfigResponse.Parser, (s, r, c) => s.ModelConfig(r, c));
@@ -33,6 +38,8 @@ internal sealed class InferenceServiceMethodProvider : IServiceMethodProvider<Gr
         Add(context, "RepositoryModelLoad", RepositoryModelLoadRequest.Parser, RepositoryModelLoadResponse.Parser, (s, r, c) => s.RepositoryModelLoad(r, c));
         Add(context, "RepositoryModelUnload", RepositoryModelUnloadRequest.Parser, RepositoryModelUnloadResponse.Parser, (s, r, c) => s.RepositoryModelUnload(r, c));
     }
+
+    private void Malformed() => metrics.Observe(WorkerMetrics.UnknownModel, "", "grpc", nameof(Serving.Protocol.Errors.InferenceErrorCode.InvalidArgument), 0);
 
     private static void Add<TRequest, TResponse>(
         ServiceMethodProviderContext<GrpcInferenceEndpoint> context,

@@ -123,11 +123,13 @@ internal static class RestEndpoints
         var services = context.RequestServices;
         var options = services.GetRequiredService<IOptions<WorkerOptions>>().Value;
         var service = services.GetRequiredService<InferenceService>();
+        var inferring = false; // from InferAsync on, the service counts the request
         try
         {
             if (context.Request.Headers.ContentEncoding is { Count: > 0 } encoding && !IsIdentity(encoding))
             {
                 // Still there: the decompression middleware removes the header of the encodings it inflates.
+                service.Refused(model, "rest", nameof(InferenceErrorCode.Unimplemented));
                 await ErrorResults.WriteAsync(context, 415, $"Content-Encoding '{Truncate(encoding.ToString())}' is not supported: send gzip, deflate, br or an uncompressed body").ConfigureAwait(false);
                 return;
             }
@@ -141,8 +143,10 @@ internal static class RestEndpoints
             // leave Kestrel's reader mid-read, whose drain of the body then fails with an error in the log.
             var body = await RequestBodyReader.ReadAsync(context.Request, options.MaxRequestBytes, CancellationToken.None).ConfigureAwait(false);
             using var request = RestInferRequestReader.Read(body.Memory, headerLength, model, version, options.MaxElementsPerTensor, body);
+            var deadline = ParseTimeout(context.Request);
+            inferring = true;
             using var response = await service.InferAsync(
-                request, "rest", ParseTimeout(context.Request), context.RequestAborted, GatewayHints.FromRest(context.Request.Headers)).ConfigureAwait(false);
+                request, "rest", deadline, context.RequestAborted, GatewayHints.FromRest(context.Request.Headers)).ConfigureAwait(false);
             context.Response.Headers[InferenceService.ServedVersionHeader] = response.ModelVersion;
             var output = new ArrayBufferWriter<byte>(4096);
             var jsonLength = RestInferResponseWriter.Write(output, response, request);
@@ -159,6 +163,10 @@ internal static class RestEndpoints
 
             context.Response.ContentLength = output.WrittenCount;
             await context.Response.Body.WriteAsync(output.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!inferring && Refused(service, context, model, e))
+        {
+            // Never taken: the filter counts a request that ended before InferAsync, and leaves it to the handlers below.
         }
         catch (InferenceException e)
         {
@@ -190,6 +198,22 @@ internal static class RestEndpoints
             // progress").
             context.Abort();
         }
+    }
+
+    /// <summary>Counts a request that ended before InferAsync with the code of its answer below; false, so the answer follows.</summary>
+    private static bool Refused(InferenceService service, HttpContext context, string model, Exception e)
+    {
+        var code = e switch
+        {
+            InferenceException inference => inference.Code.ToString(),
+            BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => nameof(InferenceErrorCode.ResourceExhausted),
+            BadHttpRequestException { StatusCode: StatusCodes.Status408RequestTimeout } => nameof(InferenceErrorCode.DeadlineExceeded),
+            _ when context.RequestAborted.IsCancellationRequested || e is OperationCanceledException or ConnectionResetException => InferenceService.Cancelled,
+            BadHttpRequestException or InvalidDataException => nameof(InferenceErrorCode.InvalidArgument),
+            _ => nameof(InferenceErrorCode.Internal),
+        };
+        service.Refused(model, "rest", code);
+        return false;
     }
 
     /// <summary>"identity" names no encoding (RFC 9110 reserves it for Accept-Encoding, but some clients send it).</summary>

@@ -27,7 +27,7 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
         InferenceRequest request, string protocol, long deadline, CancellationToken cancellationToken, GatewayHints gateway = default)
     {
         var started = Stopwatch.GetTimestamp();
-        string model = "_unknown", version = "";
+        string model = "", version = "";
         InferenceStatistics? statistics = null;
         try
         {
@@ -95,16 +95,26 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
         }
         catch (InferenceException e)
         {
-            metrics.Observe(model, version, protocol, e.Code.ToString(), 0);
+            metrics.Observe(model.Length > 0 ? model : resolver.MetricLabel(request.ModelName), version, protocol, e.Code.ToString(), 0);
             statistics?.Failed(Stopwatch.GetTimestamp() - started);
             throw;
         }
         catch (OperationCanceledException)
         {
-            metrics.Observe(model, version, protocol, "Cancelled", 0);
+            metrics.Observe(model.Length > 0 ? model : resolver.MetricLabel(request.ModelName), version, protocol, Cancelled, 0);
             throw;
         }
     }
+
+    /// <summary>The <c>code</c> of a request whose caller went away.</summary>
+    public const string Cancelled = "Cancelled";
+
+    /// <summary>
+    /// Counts an infer request that ended before <see cref="InferAsync"/> (unread, unreadable, refused by its path or
+    /// headers), which counts every other: so each request that reaches an infer endpoint is counted once, with no version.
+    /// </summary>
+    public void Refused(string modelName, string protocol, string code) =>
+        metrics.Observe(resolver.MetricLabel(modelName), "", protocol, code, 0);
 
     private static void ApplyClassification(InferenceResponse response, InferenceRequest request, Runtime.ModelSignature signature)
     {

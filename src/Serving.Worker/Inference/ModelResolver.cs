@@ -22,6 +22,19 @@ internal sealed class ModelResolver(ModelRepository repository)
             : throw InferenceException.NotFound($"unknown model '{name}'");
     }
 
+    /// <summary>
+    /// The <c>model</c> label of a request counted before a version was chosen: the name of a model the repository has,
+    /// else <see cref="Metrics.WorkerMetrics.InvalidModel"/> or <see cref="Metrics.WorkerMetrics.UnknownModel"/>, so callers
+    /// can't add series with names of their own.
+    /// </summary>
+    public string MetricLabel(string name)
+    {
+        var table = repository.Table;
+        return table.Models.ContainsKey(name) || table.Unloaded.ContainsKey(name) ? name
+            : ModelNames.IsValidName(name) ? Metrics.WorkerMetrics.UnknownModel
+            : Metrics.WorkerMetrics.InvalidModel;
+    }
+
     /// <summary>Whether the model was unloaded on request (it is in the repository, not ready: Triton's ModelReady answers false).</summary>
     public bool IsUnloaded(string name) => repository.Table.Unloaded.ContainsKey(name);
 

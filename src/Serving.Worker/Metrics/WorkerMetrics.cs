@@ -22,6 +22,12 @@ internal sealed class WorkerMetrics
         "serving_model_version_state", "1 for the state a model version is in (LOADING, READY, UNAVAILABLE, UNLOADING), 0 for the others.",
         new GaugeConfiguration { LabelNames = ["model", "version", "state"] });
 
+    /// <summary>The model label of a request whose model is not in the repository (or could not be read): one series for all.</summary>
+    public const string UnknownModel = "_unknown";
+
+    /// <summary>The model label of a request whose model name is not a valid name (a path-like one, say).</summary>
+    public const string InvalidModel = "_invalid";
+
     // The successful series of each (model, version, protocol), resolved once: WithLabels allocates its label array per call.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Model, string Version, string Protocol), (Counter.Child Ok, Histogram.Child Duration)> _ok = new();
 
