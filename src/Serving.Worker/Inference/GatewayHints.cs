@@ -27,6 +27,12 @@ internal readonly record struct GatewayHints(string? Model, string? Version, str
     /// <summary>The header / metadata key a gateway uses to name the traffic arm, for the prediction logs.</summary>
     public const string ArmHeader = "x-serving-arm";
 
+    /// <summary>The arm a gateway names for a shadow copy: its answer is thrown away.</summary>
+    public const string ShadowArm = "shadow";
+
+    /// <summary>Whether the gateway sent this request as a shadow copy.</summary>
+    public bool IsShadow => string.Equals(Arm, ShadowArm, StringComparison.Ordinal);
+
     /// <summary>The hints of a gRPC call (metadata).</summary>
     public static GatewayHints From(IHeaderDictionary headers) =>
         new(Value(headers, ModelHeader), Value(headers, VersionHeader), Value(headers, ArmHeader));

@@ -79,6 +79,10 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
             var done = Stopwatch.GetTimestamp();
             var elapsed = Stopwatch.GetElapsedTime(started, done);
             metrics.Observe(model, version, protocol, "ok", elapsed.TotalSeconds);
+            if (gateway.IsShadow)
+            {
+                WorkerMetrics.ObserveShadow(model, version, "ok");
+            }
             statistics?.Succeeded(Rows(response.Outputs, runner.Signature.MaxBatchSize), started, done);
             if (logs.Enabled)
             {
@@ -95,14 +99,23 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
         }
         catch (InferenceException e)
         {
-            metrics.Observe(model.Length > 0 ? model : resolver.MetricLabel(request.ModelName), version, protocol, e.Code.ToString(), 0);
+            Failed(model.Length > 0 ? model : resolver.MetricLabel(request.ModelName), version, protocol, e.Code.ToString(), gateway);
             statistics?.Failed(Stopwatch.GetTimestamp() - started);
             throw;
         }
         catch (OperationCanceledException)
         {
-            metrics.Observe(model.Length > 0 ? model : resolver.MetricLabel(request.ModelName), version, protocol, Cancelled, 0);
+            Failed(model.Length > 0 ? model : resolver.MetricLabel(request.ModelName), version, protocol, Cancelled, gateway);
             throw;
+        }
+    }
+
+    private void Failed(string model, string version, string protocol, string code, GatewayHints gateway)
+    {
+        metrics.Observe(model, version, protocol, code, 0);
+        if (gateway.IsShadow)
+        {
+            WorkerMetrics.ObserveShadow(model, version, code);
         }
     }
 

@@ -10,6 +10,10 @@ internal sealed class WorkerMetrics
         "serving_inference_requests_total", "Infer requests by model, version, protocol and outcome code.",
         new CounterConfiguration { LabelNames = ["model", "version", "protocol", "code"] });
 
+    private static readonly Counter ShadowRequests = Prometheus.Metrics.CreateCounter(
+        "serving_inference_shadow_requests_total", "Infer requests that were a gateway's shadow copies, among serving_inference_requests_total.",
+        new CounterConfiguration { LabelNames = ["model", "version", "code"] });
+
     private static readonly Histogram Duration = Prometheus.Metrics.CreateHistogram(
         "serving_inference_request_duration_seconds", "Infer request latency inside the worker (decode, run, encode).",
         new HistogramConfiguration
@@ -45,6 +49,9 @@ internal sealed class WorkerMetrics
 
         Requests.WithLabels(model, version, protocol, code).Inc();
     }
+
+    /// <summary>Counts a request that was a gateway's shadow copy (also counted by <see cref="Observe"/>).</summary>
+    public static void ObserveShadow(string model, string version, string code) => ShadowRequests.WithLabels(model, version, code).Inc();
 
     /// <summary>Sets the version's state series; null removes it.</summary>
     public void SetVersionState(string model, string version, ModelVersionState? state)

@@ -23,13 +23,10 @@ public sealed class RefusedRequestsCountedTests
     public async Task RequestsEndingBeforeInference_CountedOnceWithTheirCode()
     {
         using var repo = new TempDirectory();
-        var folder = Path.Combine(repo.Path, Model);
-        RepoPaths.CopyDirectory(Path.Combine(RepoPaths.TestModels, "fixed"), folder);
-        var yaml = Path.Combine(folder, "model.yaml");
-        await File.WriteAllTextAsync(yaml, (await File.ReadAllTextAsync(yaml)).Replace("name: fixed", $"name: {Model}", StringComparison.Ordinal));
+        await OwnSeries.CopyFixedAsAsync(repo.Path, Model);
         await using var server = await WorkerServer.StartAsync(repo.Path, new Dictionary<string, string?> { ["Serving:Worker:MaxRequestBytes"] = "4096" });
         await WaitReadyAsync(server); // until the model is loaded, it is a name the worker doesn't have (_unknown)
-        var before = await ScrapeAsync(server);
+        var before = await OwnSeries.ScrapeAsync(server);
 
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, await PostAsync(server, $"/v2/models/{Model}/infer", "{}", ("Content-Encoding", "zstd")));
         Assert.Equal(HttpStatusCode.BadRequest, await PostAsync(server, $"/v2/models/{Model}/infer", "{\"inputs\": ["));
@@ -49,7 +46,7 @@ public sealed class RefusedRequestsCountedTests
         var (status, _) = await RawGrpc.SendAsync(server.Listeners.GrpcPort, RawGrpc.Frame([0xFF, 0xFF, 0xFF]));
         Assert.Equal((int)StatusCode.InvalidArgument, status);
 
-        var after = await ScrapeAsync(server);
+        var after = await OwnSeries.ScrapeAsync(server);
         Assert.Equal(1, Delta("rest", "Unimplemented"));
         Assert.Equal(3, Delta("rest", "InvalidArgument"));
         Assert.Equal(1, Delta("rest", "ResourceExhausted"));
@@ -82,12 +79,6 @@ public sealed class RefusedRequestsCountedTests
             Assert.True(DateTime.UtcNow < deadline, $"{Model} never became ready ({(int)ready.StatusCode})");
             await Task.Delay(10);
         }
-    }
-
-    private static async Task<string> ScrapeAsync(WorkerServer server)
-    {
-        using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.Listeners.MetricsPort}") };
-        return await metrics.GetStringAsync("/metrics");
     }
 
     private static async Task<HttpStatusCode> PostAsync(WorkerServer server, string path, string body, params (string Name, string Value)[] headers)
