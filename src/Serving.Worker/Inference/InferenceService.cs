@@ -78,11 +78,7 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
 
             var done = Stopwatch.GetTimestamp();
             var elapsed = Stopwatch.GetElapsedTime(started, done);
-            metrics.Observe(model, version, protocol, "ok", elapsed.TotalSeconds);
-            if (gateway.IsShadow)
-            {
-                WorkerMetrics.ObserveShadow(model, version, "ok");
-            }
+            Observe(model, version, protocol, "ok", elapsed.TotalSeconds, gateway);
             statistics?.Succeeded(Rows(response.Outputs, runner.Signature.MaxBatchSize), started, done);
             if (logs.Enabled)
             {
@@ -99,20 +95,21 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
         }
         catch (InferenceException e)
         {
-            Failed(model.Length > 0 ? model : resolver.MetricLabel(request.ModelName), version, protocol, e.Code.ToString(), gateway);
+            Observe(model.Length > 0 ? model : resolver.MetricLabel(request.ModelName), version, protocol, e.Code.ToString(), 0, gateway);
             statistics?.Failed(Stopwatch.GetTimestamp() - started);
             throw;
         }
         catch (OperationCanceledException)
         {
-            Failed(model.Length > 0 ? model : resolver.MetricLabel(request.ModelName), version, protocol, Cancelled, gateway);
+            Observe(model.Length > 0 ? model : resolver.MetricLabel(request.ModelName), version, protocol, Cancelled, 0, gateway);
             throw;
         }
     }
 
-    private void Failed(string model, string version, string protocol, string code, GatewayHints gateway)
+    // Every outcome of InferAsync, counted once; a gateway's shadow copy is counted apart too.
+    private void Observe(string model, string version, string protocol, string code, double seconds, GatewayHints gateway)
     {
-        metrics.Observe(model, version, protocol, code, 0);
+        metrics.Observe(model, version, protocol, code, seconds);
         if (gateway.IsShadow)
         {
             WorkerMetrics.ObserveShadow(model, version, code);
