@@ -20,12 +20,13 @@ public static class GrpcInferCodec
 
         var inputs = new List<InferTensor>(message.Inputs.Count);
         var request = new InferenceRequest(message.ModelName, message.ModelVersion, message.Id, inputs) { RawOutput = raw.Count > 0 };
+        var names = default(TensorNameSet);
         try
         {
             for (var i = 0; i < message.Inputs.Count; i++)
             {
                 var input = message.Inputs[i];
-                CheckName(input.Name, inputs);
+                CheckName(input.Name, inputs, ref names);
                 if (!DataTypes.TryParse(input.Datatype, out var type))
                 {
                     throw InferenceException.Invalid($"input '{input.Name}': unknown datatype '{input.Datatype}'");
@@ -164,14 +165,14 @@ public static class GrpcInferCodec
         }
     }
 
-    private static void CheckName(string name, List<InferTensor> seen)
+    private static void CheckName(string name, List<InferTensor> seen, ref TensorNameSet names)
     {
         if (string.IsNullOrEmpty(name))
         {
             throw InferenceException.Invalid("an input has no name");
         }
 
-        if (InferTensor.Find(seen, name) is not null)
+        if (!names.IsNew(seen, name))
         {
             throw InferenceException.Invalid($"input '{name}' appears more than once");
         }

@@ -132,6 +132,7 @@ public static class RestInferRequestReader
         }
 
         var offset = 0;
+        var names = default(TensorNameSet);
         foreach (var input in array.EnumerateArray())
         {
             if (input.ValueKind != JsonValueKind.Object)
@@ -145,7 +146,7 @@ public static class RestInferRequestReader
                 throw InferenceException.Invalid("an input has no name");
             }
 
-            if (InferTensor.Find(inputs, name) is not null)
+            if (!names.IsNew(inputs, name))
             {
                 throw InferenceException.Invalid($"input '{name}' appears more than once");
             }

@@ -88,6 +88,21 @@ public sealed class GrpcInferCodecTests
     }
 
     [Fact]
+    public void Decode_InputNameRepeatedAmongManyInputs_ThrowsInvalidArgument()
+    {
+        var tensors = Enumerable.Range(0, 20_000).Select(i => TensorSamples.Boundary(DataType.FP32, $"x{i}")).Append(TensorSamples.Boundary(DataType.Int32, "x1")).ToArray();
+        try
+        {
+            var e = InferenceAssert.Invalid(() => GrpcInferCodec.Decode(TypedRequest(tensors), Limit));
+            Assert.Equal("input 'x1' appears more than once", e.Message);
+        }
+        finally
+        {
+            Array.ForEach(tensors, t => t.Dispose());
+        }
+    }
+
+    [Fact]
     public void Decode_DuplicateInputName_ThrowsInvalidArgument()
     {
         using var a = TensorSamples.Boundary(DataType.Int32, "dup");

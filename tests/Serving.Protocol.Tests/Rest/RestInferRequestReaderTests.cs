@@ -254,6 +254,30 @@ public sealed class RestInferRequestReaderTests
     }
 
     [Theory]
+    [InlineData(2)]
+    [InlineData(20_000)]
+    public void Read_InputNameRepeated_ThrowsInvalidArgument_HoweverManyInputs(int count)
+    {
+        var inputs = Enumerable.Range(0, count).Select(i => $$"""{"name": "x{{i}}", "datatype": "FP32", "shape": [1], "data": [1]}""");
+        var json = $$"""{"inputs": [{{string.Join(", ", inputs)}}, {"name": "x1", "datatype": "FP32", "shape": [1], "data": [2]}]}""";
+
+        var e = InferenceAssert.Invalid(() => Read(json));
+
+        Assert.Equal("input 'x1' appears more than once", e.Message);
+    }
+
+    [Fact]
+    public void Read_ManyInputs_AllDistinct_ReadInOrder()
+    {
+        var inputs = Enumerable.Range(0, 20_000).Select(i => $$"""{"name": "x{{i}}", "datatype": "FP32", "shape": [1], "data": [{{i}}]}""");
+
+        using var request = Read($$"""{"inputs": [{{string.Join(", ", inputs)}}]}""");
+
+        Assert.Equal(20_000, request.Inputs.Count);
+        Assert.Equal(("x19999", 19999f), (request.Inputs[^1].Name, request.Inputs[^1].As<float>()[0]));
+    }
+
+    [Theory]
     [InlineData("{\"inputs\": [")]
     [InlineData("not json")]
     [InlineData("")]
