@@ -45,6 +45,15 @@ public sealed class WorkerOptions
     [Range(1024, 2L * 1024 * 1024 * 1024)]
     public long MaxRequestBytes { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>
+    /// The memory infer requests being read and decoded may take at once, estimated from their sizes (16 bytes per byte
+    /// of JSON, 4 per byte of binary tensor data or protobuf). Past it a request is refused: 429 / RESOURCE_EXHAUSTED
+    /// while others hold the memory, 413 when it would not fit alone. 0 (the default) is half the memory the GC may use:
+    /// the container's memory limit when there is one, else the machine's.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long RequestMemoryBytes { get; set; }
+
     /// <summary>The most elements one input tensor may hold (413 / RESOURCE_EXHAUSTED past it).</summary>
     [Range(1, 1L << 28)]
     public long MaxElementsPerTensor { get; set; } = 16L * 1024 * 1024;

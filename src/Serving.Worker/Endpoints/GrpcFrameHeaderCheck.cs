@@ -4,7 +4,9 @@ using System.Globalization;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Serving.Protocol.Errors;
+using Serving.Worker.Configuration;
 using Serving.Worker.Metrics;
 
 namespace Serving.Worker.Endpoints;
@@ -79,7 +81,29 @@ internal static class GrpcFrameHeaderCheck
         }
         else
         {
-            await next(context).ConfigureAwait(false);
+            // The message's share of the memory budget, for as long as the call runs. A compressed message may inflate up
+            // to MaxRequestBytes: that is its share.
+            var budget = context.RequestServices.GetRequiredService<RequestMemoryBudget>();
+            var size = flag == 1 ? context.RequestServices.GetRequiredService<IOptions<WorkerOptions>>().Value.MaxRequestBytes : length;
+            var share = RequestMemoryBudget.Estimate(size, jsonBytes: 0);
+            try
+            {
+                budget.Take(share, share);
+            }
+            catch (InferenceException e)
+            {
+                await FailAsync(context, StatusCode.ResourceExhausted, e.Message).ConfigureAwait(false);
+                return;
+            }
+
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+            finally
+            {
+                budget.Give(share);
+            }
         }
     }
 

@@ -2,8 +2,11 @@ using System.Buffers;
 
 namespace Serving.Worker.Endpoints;
 
-/// <summary>A rented byte array returned to the pool on dispose.</summary>
-internal sealed class PooledBuffer(byte[] array, int length) : IDisposable
+/// <summary>
+/// A rented byte array returned to the pool on dispose, with the share of the <see cref="RequestMemoryBudget"/> its
+/// request took, given back then too.
+/// </summary>
+internal sealed class PooledBuffer(byte[] array, int length, RequestMemoryBudget? budget = null, long share = 0) : IDisposable
 {
     private byte[]? _array = array;
 
@@ -14,6 +17,7 @@ internal sealed class PooledBuffer(byte[] array, int length) : IDisposable
         if (Interlocked.Exchange(ref _array, null) is { } a)
         {
             ArrayPool<byte>.Shared.Return(a);
+            budget?.Give(share);
         }
     }
 }

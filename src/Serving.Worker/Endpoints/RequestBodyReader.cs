@@ -5,17 +5,40 @@ using Serving.Protocol.Errors;
 
 namespace Serving.Worker.Endpoints;
 
-/// <summary>Reads a whole request body into a pooled buffer, refusing bodies over the limit before buffering them.</summary>
+/// <summary>
+/// Reads a whole request body into a pooled buffer, refusing bodies over the limit before buffering them. The body's
+/// share of the <see cref="RequestMemoryBudget"/> is taken before the read when its length is known, else as it grows
+/// (a chunked or compressed body); the buffer gives it back when disposed.
+/// </summary>
 internal static class RequestBodyReader
 {
-    public static async Task<PooledBuffer> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    /// <param name="jsonBytes">How many of the body's first bytes are JSON (the rest is binary tensor data).</param>
+    public static async Task<PooledBuffer> ReadAsync(
+        HttpRequest request, long limit, RequestMemoryBudget budget, long jsonBytes, CancellationToken cancellationToken)
     {
         if (request.ContentLength is { } declared && declared > limit)
         {
             throw TooLarge(limit);
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(request.ContentLength ?? 4096, limit) + 1);
+        var share = 0L;
+        if (request.ContentLength is { } known)
+        {
+            share = RequestMemoryBudget.Estimate(known, jsonBytes);
+            budget.Take(share, share);
+        }
+
+        byte[] buffer;
+        try
+        {
+            buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(request.ContentLength ?? 4096, limit) + 1);
+        }
+        catch
+        {
+            budget.Give(share);
+            throw;
+        }
+
         var length = 0;
         try
         {
@@ -27,6 +50,7 @@ internal static class RequestBodyReader
                 // Every read is advanced past, also when the body turns out too large: a reader left mid-read fails
                 // Kestrel's drain of the body ("Reading is already in progress", logged as an error).
                 var tooLarge = false;
+                InferenceException? refused = null;
                 foreach (var segment in result.Buffer)
                 {
                     if (length + (long)segment.Length > limit)
@@ -37,6 +61,22 @@ internal static class RequestBodyReader
 
                     if (length + segment.Length > buffer.Length)
                     {
+                        // A body of unknown length (a known one took its share before the read): the share grows with it.
+                        var needed = RequestMemoryBudget.Estimate(length + segment.Length, jsonBytes);
+                        if (needed > share)
+                        {
+                            try
+                            {
+                                budget.Take(needed - share, needed);
+                                share = needed;
+                            }
+                            catch (InferenceException e)
+                            {
+                                refused = e;
+                                break;
+                            }
+                        }
+
                         var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max(buffer.Length * 2L, length + segment.Length), limit + 1));
                         buffer.AsSpan(0, length).CopyTo(larger);
                         ArrayPool<byte>.Shared.Return(buffer);
@@ -53,6 +93,11 @@ internal static class RequestBodyReader
                     throw TooLarge(limit);
                 }
 
+                if (refused is not null)
+                {
+                    throw refused;
+                }
+
                 if (result.IsCompleted)
                 {
                     break;
@@ -63,15 +108,17 @@ internal static class RequestBodyReader
         {
             // Brotli's decoder reports a body that is not Brotli this way; gzip and deflate throw InvalidDataException.
             ArrayPool<byte>.Shared.Return(buffer);
+            budget.Give(share);
             throw new InvalidDataException(e.Message, e);
         }
         catch
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            budget.Give(share);
             throw;
         }
 
-        return new PooledBuffer(buffer, length);
+        return new PooledBuffer(buffer, length, budget, share);
     }
 
     private static InferenceException TooLarge(long limit) =>

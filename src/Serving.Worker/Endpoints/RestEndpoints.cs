@@ -141,7 +141,8 @@ internal static class RestEndpoints
             // No cancellation token: when the client goes away Kestrel ends the read itself (ConnectionResetException or
             // BadHttpRequestException, both handled below; a too-slow body gets 408), and a read cancelled part way may
             // leave Kestrel's reader mid-read, whose drain of the body then fails with an error in the log.
-            var body = await RequestBodyReader.ReadAsync(context.Request, options.MaxRequestBytes, CancellationToken.None).ConfigureAwait(false);
+            var body = await RequestBodyReader.ReadAsync(
+                context.Request, options.MaxRequestBytes, services.GetRequiredService<RequestMemoryBudget>(), headerLength ?? long.MaxValue, CancellationToken.None).ConfigureAwait(false);
             using var request = RestInferRequestReader.Read(body.Memory, headerLength, model, version, options.MaxElementsPerTensor, body);
             var deadline = ParseTimeout(context.Request);
             inferring = true;

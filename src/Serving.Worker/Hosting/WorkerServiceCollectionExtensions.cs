@@ -27,6 +27,7 @@ public static class WorkerServiceCollectionExtensions
 
         services.TryAddSingleton<WorkerListeners>();
         services.TryAddSingleton<WorkerMetrics>();
+        services.TryAddSingleton<RequestMemoryBudget>();
         services.TryAddSingleton<OnnxSessionFactory>();
         services.AddOptions<FeatureStoreOptions>().BindSettings(FeatureStoreOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FeatureStoreOptions>, FeatureStoreOptionsValidator>());

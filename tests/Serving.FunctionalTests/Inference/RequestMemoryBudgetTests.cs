@@ -1,0 +1,160 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Grpc.Core;
+using Serving.Testing;
+using Serving.Worker.Endpoints;
+
+namespace Serving.FunctionalTests.Inference;
+
+/// <summary>
+/// Requests being read and decoded share Serving:Worker:RequestMemoryBytes, estimated from their sizes: one that would
+/// not fit alone is 413 / RESOURCE_EXHAUSTED, one that doesn't fit beside those in is 429 with Retry-After, and every
+/// share is given back however the request ends.
+/// </summary>
+public sealed class RequestMemoryBudgetTests
+{
+    private const long Budget = 1024 * 1024;
+
+    private static Task<WorkerServer> StartAsync() => WorkerServer.StartAsync(
+        RepoPaths.Models, new Dictionary<string, string?> { ["Serving:Worker:RequestMemoryBytes"] = Budget.ToString(CultureInfo.InvariantCulture) });
+
+    // The golden request, padded with trailing whitespace (valid JSON) to the length given.
+    private static byte[] GoldenBody(int length)
+    {
+        var json = GoldenFile.Load("tabular", "1").RequestBody();
+        return Encoding.UTF8.GetBytes(json + new string(' ', length - Encoding.UTF8.GetByteCount(json)));
+    }
+
+    private static StringContent Json(byte[] body) => new(Encoding.UTF8.GetString(body), Encoding.UTF8, "application/json");
+
+    [Fact]
+    public async Task JsonBodyThatWouldNotFitAlone_413_NamingTheSetting_WhileSmallerOnesAreServed()
+    {
+        await using var worker = await StartAsync();
+        var tooBig = GoldenBody((int)(Budget / RequestMemoryBudget.JsonFactor) + 1024);
+
+        using var refused = await worker.Http.PostAsync("/v2/models/tabular/versions/1/infer", Json(tooBig));
+        using var served = await worker.Http.PostAsync("/v2/models/tabular/versions/1/infer", Json(GoldenBody(4096)));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
+        Assert.Contains("over the 1 MB the worker allows for all requests at once (Serving:Worker:RequestMemoryBytes)", await refused.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        await WaitForAllGivenBackAsync(worker);
+    }
+
+    [Fact]
+    public async Task ChunkedJsonBodyGrowingPastTheBudget_413()
+    {
+        await using var worker = await StartAsync();
+        using var content = new StreamContent(new NoLengthStream(GoldenBody((int)(Budget / RequestMemoryBudget.JsonFactor) * 2)));
+        content.Headers.ContentType = new("application/json");
+
+        using var response = await worker.Http.PostAsync("/v2/models/tabular/versions/1/infer", content); // no length: chunked
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Contains("Serving:Worker:RequestMemoryBytes", await response.Content.ReadAsStringAsync());
+        await WaitForAllGivenBackAsync(worker);
+    }
+
+    [Fact]
+    public async Task WhileAnotherBodyHoldsTheMemory_429WithRetryAfter_ThenServedOnceItIsAnswered()
+    {
+        await using var worker = await StartAsync();
+        var budget = worker.Service<RequestMemoryBudget>();
+        var length = (int)(Budget / RequestMemoryBudget.JsonFactor * 6 / 10); // 60% of the budget each
+        var body = GoldenBody(length);
+
+        // A client sends its headers and half its body, then stops: its request holds its share while the body comes.
+        using var slow = await RawHttp1.ConnectAsync(worker.Listeners.RestPort);
+        var stream = slow.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+            $"POST /v2/models/tabular/versions/1/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n"));
+        await stream.WriteAsync(body.AsMemory(0, length / 2));
+        await UntilAsync(() => budget.Taken > 0, "the slow request's share taken");
+
+        using (var refused = await worker.Http.PostAsync("/v2/models/tabular/versions/1/infer", Json(body)))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+            Assert.Equal(TimeSpan.FromSeconds(1), refused.Headers.RetryAfter?.Delta);
+            Assert.Contains("retry later", await refused.Content.ReadAsStringAsync());
+        }
+
+        // The slow body ends: its answer, then the same request again is served.
+        await stream.WriteAsync(body.AsMemory(length / 2));
+        var answer = new byte[256];
+        var read = await stream.ReadAsync(answer);
+        Assert.StartsWith("HTTP/1.1 200", Encoding.ASCII.GetString(answer, 0, read));
+        await WaitForAllGivenBackAsync(worker);
+        using var served = await worker.Http.PostAsync("/v2/models/tabular/versions/1/infer", Json(body));
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+    }
+
+    [Fact]
+    public async Task SharesAreGivenBack_HoweverTheRequestEnds()
+    {
+        await using var worker = await StartAsync();
+        var nearlyAll = (int)(Budget / RequestMemoryBudget.JsonFactor) - 1024;
+
+        // Bad JSON, a wrong input, an unknown version, a broken-off body: each ends; none may keep its share.
+        using (await worker.Http.PostAsync("/v2/models/tabular/versions/1/infer", Json(Encoding.UTF8.GetBytes("{\"inputs\": [" + new string(' ', nearlyAll)))))
+        using (await worker.Http.PostAsync("/v2/models/tabular/versions/1/infer", Json(Encoding.UTF8.GetBytes("{\"inputs\": []}" + new string(' ', nearlyAll)))))
+        using (await worker.Http.PostAsync("/v2/models/tabular/versions/9/infer", Json(GoldenBody(nearlyAll))))
+        {
+        }
+
+        using (var broken = new TcpClient { LingerState = new LingerOption(true, 0) })
+        {
+            await broken.ConnectAsync("127.0.0.1", worker.Listeners.RestPort);
+            await broken.GetStream().WriteAsync(Encoding.ASCII.GetBytes(
+                $"POST /v2/models/tabular/versions/1/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {nearlyAll}\r\n\r\n{{\"inputs\""));
+            await UntilAsync(() => worker.Service<RequestMemoryBudget>().Taken > 0, "the broken request's share taken");
+        }
+
+        await WaitForAllGivenBackAsync(worker);
+        using var served = await worker.Http.PostAsync("/v2/models/tabular/versions/1/infer", Json(GoldenBody(nearlyAll)));
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+    }
+
+    [Fact]
+    public async Task GrpcMessageThatWouldNotFitAlone_ResourceExhausted_BeforeItIsParsed()
+    {
+        await using var worker = await StartAsync();
+        var junk = new byte[(int)(Budget / RequestMemoryBudget.BinaryFactor) + 1024]; // not even protobuf: refused unread
+
+        var (status, message) = await RawGrpc.SendAsync(worker.Listeners.GrpcPort, RawGrpc.Frame(junk));
+
+        Assert.Equal((int)StatusCode.ResourceExhausted, status);
+        Assert.Contains("(Serving:Worker:RequestMemoryBytes)", message);
+        await WaitForAllGivenBackAsync(worker);
+        var golden = GoldenFile.Load("tabular", "1");
+        var request = new Serving.Protocol.Inference.ModelInferRequest { ModelName = "tabular", ModelVersion = "1" };
+        var input = new Serving.Protocol.Inference.ModelInferRequest.Types.InferInputTensor { Name = golden.InputName, Datatype = "FP32", Contents = new() };
+        input.Shape.AddRange(golden.InputShape);
+        input.Contents.Fp32Contents.AddRange(golden.Input);
+        request.Inputs.Add(input);
+        var reply = await worker.Grpc.ModelInferAsync(request);
+        Assert.Equal("1", reply.ModelVersion);
+    }
+
+    private static Task WaitForAllGivenBackAsync(WorkerServer worker) =>
+        UntilAsync(() => worker.Service<RequestMemoryBudget>().Taken == 0, "every share given back");
+
+    // A hang guard, not a timing assertion: fails when the condition has not held within 20 s.
+    private static async Task UntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"not within 20 s: {what}");
+            await Task.Delay(10);
+        }
+    }
+
+    // A stream whose length HttpClient can't know, so the body goes chunked.
+    private sealed class NoLengthStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
+    }
+}
