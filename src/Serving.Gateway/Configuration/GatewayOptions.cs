@@ -100,6 +100,15 @@ public sealed class GatewayOptions
     [Range(1024, 2L * 1024 * 1024 * 1024)]
     public long MaxRequestBytes { get; set; } = 64L * 1024 * 1024;
 
+    /// <summary>
+    /// The memory gRPC ModelInfer messages held whole while they are forwarded may take at once (REST bodies and streams
+    /// go through without being held). Past it a call is refused: RESOURCE_EXHAUSTED, 413-like when one message is over
+    /// it alone, else as a full queue (retry later). 0 (the default) is half the memory the GC may use: the container's
+    /// memory limit when there is one, else the machine's.
+    /// </summary>
+    [Range(0, long.MaxValue)]
+    public long RequestMemoryBytes { get; set; }
+
     /// <summary>How many shadow copies may be in flight at once; past it, copies are skipped and counted.</summary>
     [Range(1, 100_000)]
     public int ShadowMaxInFlight { get; set; } = 64;

@@ -14,6 +14,7 @@ using Serving.Gateway.Traffic;
 using Serving.Hosting;
 using Serving.Hosting.Configuration;
 using Serving.Hosting.Tracing;
+using Serving.Hosting.Http;
 
 namespace Serving.Gateway.Hosting;
 
@@ -31,6 +32,10 @@ public static class GatewayServiceCollectionExtensions
 
         services.TryAddSingleton<GatewayListeners>();
         services.TryAddSingleton<GatewayMetrics>();
+        services.TryAddSingleton(sp => new RequestMemoryBudget(
+            sp.GetRequiredService<IOptions<GatewayOptions>>().Value.RequestMemoryBytes,
+            "Serving:Gateway:RequestMemoryBytes",
+            "split it, or give the gateway more memory"));
         services.TryAddSingleton<RoutingState>();
         services.TryAddSingleton<WorkerSource>();
         services.TryAddSingleton(sp => new WorkerProbe(WorkerProbe.CreateClient(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.ProbeTimeout)));

@@ -12,6 +12,7 @@ using Serving.Gateway.Metrics;
 using Serving.Gateway.Rollback;
 using Serving.Gateway.Traffic;
 using Serving.Protocol.Errors;
+using Serving.Hosting.Http;
 
 namespace Serving.Gateway.Routing;
 
@@ -28,7 +29,13 @@ namespace Serving.Gateway.Routing;
 /// every message on it must be for that model and version (the worker refuses another in the stream, and goes on).
 /// </summary>
 internal sealed class GrpcInferEndpoint(
-    RoutingState routing, TrafficPolicies policies, InferenceForwarder forwarder, GatewayMetrics metrics, RollbackOutcomes outcomes, IOptions<GatewayOptions> options)
+    RoutingState routing,
+    TrafficPolicies policies,
+    InferenceForwarder forwarder,
+    GatewayMetrics metrics,
+    RollbackOutcomes outcomes,
+    RequestMemoryBudget memory,
+    IOptions<GatewayOptions> options)
 {
     /// <summary>The most bytes looked at before the leading fields must have been found.</summary>
     public const int PeekLimit = 4096;
@@ -120,11 +127,41 @@ internal sealed class GrpcInferEndpoint(
         }
     }
 
-    private ValueTask ForwardAsync(HttpContext context, Outcome routed, bool streaming) =>
-        forwarder.ForwardAsync(
-            context,
-            new GatewayRequest(routed.Model!, routed.Choice, grpc: true) { BodyBytes = GrpcLeadingFields.FrameHeaderLength + routed.MessageLength, Streaming = streaming },
-            routed.Policy);
+    private ValueTask ForwardAsync(HttpContext context, Outcome routed, bool streaming)
+    {
+        var request = new GatewayRequest(routed.Model!, routed.Choice, grpc: true) { BodyBytes = GrpcLeadingFields.FrameHeaderLength + routed.MessageLength, Streaming = streaming };
+        if (streaming)
+        {
+            return forwarder.ForwardAsync(context, request, routed.Policy); // streamed through, never held whole
+        }
+
+        // A unary call's message is held whole while it is forwarded: its share of the memory budget until the answer.
+        var share = request.BodyBytes.GetValueOrDefault();
+        try
+        {
+            memory.Take(share, share);
+        }
+        catch (InferenceException e)
+        {
+            metrics.Observe(routed.Model!.Name, routed.Choice.Version?.Version ?? "", routed.Choice.Arm, "grpc", GatewayMetrics.GrpcCode((int)e.GrpcStatus), 0);
+            return new ValueTask(GatewayErrors.WriteAsync(context, new RouteError(e.Code, e.Message, e.HttpStatusOverride), grpc: true));
+        }
+
+        return ForwardHoldingAsync(context, request, routed.Policy, share);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ForwardHoldingAsync(HttpContext context, GatewayRequest request, TrafficPolicy? policy, long share)
+    {
+        try
+        {
+            await forwarder.ForwardAsync(context, request, policy).ConfigureAwait(false);
+        }
+        finally
+        {
+            memory.Give(share);
+        }
+    }
 
     private Task RefuseAsync(HttpContext context, Outcome refused, bool streaming)
     {

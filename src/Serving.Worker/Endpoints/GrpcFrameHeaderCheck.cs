@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using Serving.Protocol.Errors;
 using Serving.Worker.Configuration;
 using Serving.Worker.Metrics;
+using Serving.Hosting.Http;
 
 namespace Serving.Worker.Endpoints;
 
@@ -85,7 +86,7 @@ internal static class GrpcFrameHeaderCheck
             // to MaxRequestBytes: that is its share.
             var budget = context.RequestServices.GetRequiredService<RequestMemoryBudget>();
             var size = flag == 1 ? context.RequestServices.GetRequiredService<IOptions<WorkerOptions>>().Value.MaxRequestBytes : length;
-            var share = RequestMemoryBudget.Estimate(size, jsonBytes: 0);
+            var share = RequestMemoryEstimate.Of(size, jsonBytes: 0);
             try
             {
                 budget.Take(share, share);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Serving.Hosting.Http;
 
 namespace Serving.Worker.Endpoints;
 

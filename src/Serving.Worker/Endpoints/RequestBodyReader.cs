@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Compression;
 using Microsoft.AspNetCore.Http;
 using Serving.Protocol.Errors;
+using Serving.Hosting.Http;
 
 namespace Serving.Worker.Endpoints;
 
@@ -24,7 +25,7 @@ internal static class RequestBodyReader
         var share = 0L;
         if (request.ContentLength is { } known)
         {
-            share = RequestMemoryBudget.Estimate(known, jsonBytes);
+            share = RequestMemoryEstimate.Of(known, jsonBytes);
             budget.Take(share, share);
         }
 
@@ -62,7 +63,7 @@ internal static class RequestBodyReader
                     if (length + segment.Length > buffer.Length)
                     {
                         // A body of unknown length (a known one took its share before the read): the share grows with it.
-                        var needed = RequestMemoryBudget.Estimate(length + segment.Length, jsonBytes);
+                        var needed = RequestMemoryEstimate.Of(length + segment.Length, jsonBytes);
                         if (needed > share)
                         {
                             try

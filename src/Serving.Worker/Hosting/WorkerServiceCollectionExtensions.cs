@@ -10,6 +10,7 @@ using Serving.Worker.Inference;
 using Serving.Worker.Metrics;
 using Serving.Worker.Models;
 using Serving.Worker.Runtime;
+using Serving.Hosting.Http;
 
 namespace Serving.Worker.Hosting;
 
@@ -27,7 +28,8 @@ public static class WorkerServiceCollectionExtensions
 
         services.TryAddSingleton<WorkerListeners>();
         services.TryAddSingleton<WorkerMetrics>();
-        services.TryAddSingleton<RequestMemoryBudget>();
+        services.TryAddSingleton(sp => new RequestMemoryBudget(
+            sp.GetRequiredService<IOptions<WorkerOptions>>().Value.RequestMemoryBytes, RequestMemoryEstimate.Setting, RequestMemoryEstimate.Advice));
         services.TryAddSingleton<OnnxSessionFactory>();
         services.AddOptions<FeatureStoreOptions>().BindSettings(FeatureStoreOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FeatureStoreOptions>, FeatureStoreOptionsValidator>());

@@ -5,6 +5,7 @@ using System.Text;
 using Grpc.Core;
 using Serving.Testing;
 using Serving.Worker.Endpoints;
+using Serving.Hosting.Http;
 
 namespace Serving.FunctionalTests.Inference;
 
@@ -33,13 +34,13 @@ public sealed class RequestMemoryBudgetTests
     public async Task JsonBodyThatWouldNotFitAlone_413_NamingTheSetting_WhileSmallerOnesAreServed()
     {
         await using var worker = await StartAsync();
-        var tooBig = GoldenBody((int)(Budget / RequestMemoryBudget.JsonFactor) + 1024);
+        var tooBig = GoldenBody((int)(Budget / RequestMemoryEstimate.JsonFactor) + 1024);
 
         using var refused = await worker.Http.PostAsync("/v2/models/tabular/versions/1/infer", Json(tooBig));
         using var served = await worker.Http.PostAsync("/v2/models/tabular/versions/1/infer", Json(GoldenBody(4096)));
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
-        Assert.Contains("over the 1 MB the worker allows for all requests at once (Serving:Worker:RequestMemoryBytes)", await refused.Content.ReadAsStringAsync());
+        Assert.Contains("over the 1 MB allowed for all requests at once (Serving:Worker:RequestMemoryBytes): send its tensors as binary data", await refused.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
         await WaitForAllGivenBackAsync(worker);
     }
@@ -48,7 +49,7 @@ public sealed class RequestMemoryBudgetTests
     public async Task ChunkedJsonBodyGrowingPastTheBudget_413()
     {
         await using var worker = await StartAsync();
-        using var content = new StreamContent(new NoLengthStream(GoldenBody((int)(Budget / RequestMemoryBudget.JsonFactor) * 2)));
+        using var content = new StreamContent(new NoLengthStream(GoldenBody((int)(Budget / RequestMemoryEstimate.JsonFactor) * 2)));
         content.Headers.ContentType = new("application/json");
 
         using var response = await worker.Http.PostAsync("/v2/models/tabular/versions/1/infer", content); // no length: chunked
@@ -63,7 +64,7 @@ public sealed class RequestMemoryBudgetTests
     {
         await using var worker = await StartAsync();
         var budget = worker.Service<RequestMemoryBudget>();
-        var length = (int)(Budget / RequestMemoryBudget.JsonFactor * 6 / 10); // 60% of the budget each
+        var length = (int)(Budget / RequestMemoryEstimate.JsonFactor * 6 / 10); // 60% of the budget each
         var body = GoldenBody(length);
 
         // A client sends its headers and half its body, then stops: its request holds its share while the body comes.
@@ -95,7 +96,7 @@ public sealed class RequestMemoryBudgetTests
     public async Task SharesAreGivenBack_HoweverTheRequestEnds()
     {
         await using var worker = await StartAsync();
-        var nearlyAll = (int)(Budget / RequestMemoryBudget.JsonFactor) - 1024;
+        var nearlyAll = (int)(Budget / RequestMemoryEstimate.JsonFactor) - 1024;
 
         // Bad JSON, a wrong input, an unknown version, a broken-off body: each ends; none may keep its share.
         using (await worker.Http.PostAsync("/v2/models/tabular/versions/1/infer", Json(Encoding.UTF8.GetBytes("{\"inputs\": [" + new string(' ', nearlyAll)))))
@@ -121,7 +122,7 @@ public sealed class RequestMemoryBudgetTests
     public async Task GrpcMessageThatWouldNotFitAlone_ResourceExhausted_BeforeItIsParsed()
     {
         await using var worker = await StartAsync();
-        var junk = new byte[(int)(Budget / RequestMemoryBudget.BinaryFactor) + 1024]; // not even protobuf: refused unread
+        var junk = new byte[(int)(Budget / RequestMemoryEstimate.BinaryFactor) + 1024]; // not even protobuf: refused unread
 
         var (status, message) = await RawGrpc.SendAsync(worker.Listeners.GrpcPort, RawGrpc.Frame(junk));
 
