@@ -8,8 +8,11 @@ namespace Serving.Worker.Endpoints;
 
 /// <summary>
 /// Reads a whole request body into a pooled buffer, refusing bodies over the limit before buffering them. The body's
-/// share of the <see cref="RequestMemoryBudget"/> is taken before the read when its length is known, else as it grows
-/// (a chunked or compressed body); the buffer gives it back when disposed.
+/// share of the <see cref="RequestMemoryBudget"/> is taken in two steps: its bytes (the buffer) before the read when
+/// its length is known, else as it grows (a chunked or compressed body); the rest of its decoding estimate once it is
+/// all in, before it is decoded. So a client sending slowly holds no more of the budget than the memory it takes; a
+/// body whose estimate is over the whole budget is refused before it is read. The buffer gives the share back when
+/// disposed.
 /// </summary>
 internal static class RequestBodyReader
 {
@@ -25,8 +28,8 @@ internal static class RequestBodyReader
         var share = 0L;
         if (request.ContentLength is { } known)
         {
-            share = RequestMemoryEstimate.Of(known, jsonBytes);
-            budget.Take(share, share);
+            budget.Take(known, RequestMemoryEstimate.Of(known, jsonBytes));
+            share = known;
         }
 
         byte[] buffer;
@@ -62,13 +65,13 @@ internal static class RequestBodyReader
 
                     if (length + segment.Length > buffer.Length)
                     {
-                        // A body of unknown length (a known one took its share before the read): the share grows with it.
-                        var needed = RequestMemoryEstimate.Of(length + segment.Length, jsonBytes);
+                        // A body of unknown length (a known one took its bytes before the read): the share grows with it.
+                        var needed = (long)length + segment.Length;
                         if (needed > share)
                         {
                             try
                             {
-                                budget.Take(needed - share, needed);
+                                budget.Take(needed - share, RequestMemoryEstimate.Of(needed, jsonBytes));
                                 share = needed;
                             }
                             catch (InferenceException e)
@@ -103,6 +106,14 @@ internal static class RequestBodyReader
                 {
                     break;
                 }
+            }
+
+            // All in: the rest of the share, for decoding it.
+            var estimate = RequestMemoryEstimate.Of(length, jsonBytes);
+            if (estimate > share)
+            {
+                budget.Take(estimate - share, estimate);
+                share = estimate;
             }
         }
         catch (InvalidOperationException e) when (e.TargetSite?.DeclaringType == typeof(BrotliStream))

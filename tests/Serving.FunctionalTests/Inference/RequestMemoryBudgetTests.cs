@@ -60,20 +60,23 @@ public sealed class RequestMemoryBudgetTests
     }
 
     [Fact]
-    public async Task WhileAnotherBodyHoldsTheMemory_429WithRetryAfter_ThenServedOnceItIsAnswered()
+    public async Task SlowBodyHoldsOnlyItsBytes_ABodyThatThenDoesNotFit_429WithRetryAfter_ServedOnceTheSlowOneIsAnswered()
     {
         await using var worker = await StartAsync();
         var budget = worker.Service<RequestMemoryBudget>();
-        var length = (int)(Budget / RequestMemoryEstimate.JsonFactor * 6 / 10); // 60% of the budget each
-        var body = GoldenBody(length);
+        var slowLength = (int)(Budget / 32); // its bytes: 3% of the budget; decoded, about half
+        var slowBody = GoldenBody(slowLength);
+        var body = GoldenBody((int)(Budget / RequestMemoryEstimate.JsonFactor * 99 / 100)); // decoded, 99% of it
 
-        // A client sends its headers and half its body, then stops: its request holds its share while the body comes.
+        // A client sends its headers and half its body, then stops: while the body comes it holds its bytes, not their
+        // decoding estimate (a slow sender can't hold more of the budget than the memory it takes).
         using var slow = await RawHttp1.ConnectAsync(worker.Listeners.RestPort);
         var stream = slow.GetStream();
         await stream.WriteAsync(Encoding.ASCII.GetBytes(
-            $"POST /v2/models/tabular/versions/1/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n"));
-        await stream.WriteAsync(body.AsMemory(0, length / 2));
+            $"POST /v2/models/tabular/versions/1/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {slowLength}\r\n\r\n"));
+        await stream.WriteAsync(slowBody.AsMemory(0, slowLength / 2));
         await UntilAsync(() => budget.Taken > 0, "the slow request's share taken");
+        Assert.Equal(slowLength, budget.Taken);
 
         using (var refused = await worker.Http.PostAsync("/v2/models/tabular/versions/1/infer", Json(body)))
         {
@@ -83,7 +86,7 @@ public sealed class RequestMemoryBudgetTests
         }
 
         // The slow body ends: its answer, then the same request again is served.
-        await stream.WriteAsync(body.AsMemory(length / 2));
+        await stream.WriteAsync(slowBody.AsMemory(slowLength / 2));
         var answer = new byte[256];
         var read = await stream.ReadAsync(answer);
         Assert.StartsWith("HTTP/1.1 200", Encoding.ASCII.GetString(answer, 0, read));
