@@ -47,7 +47,7 @@ public static class GatewayServiceCollectionExtensions
         {
             var options = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
             return string.IsNullOrWhiteSpace(options.RedisConnectionString)
-                ? new FileTrafficPolicyStore(Path.GetFullPath(options.DataDirectory))
+                ? new FileTrafficPolicyStore(Path.GetFullPath(options.DataDirectory), sp.GetRequiredService<ILogger<FileTrafficPolicyStore>>())
                 : new RedisTrafficPolicyStore(options.RedisConnectionString, options.RedisKeyPrefix, sp.GetRequiredService<ILogger<RedisTrafficPolicyStore>>());
         });
         services.TryAddSingleton<TrafficPolicyService>();

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Serving.Gateway.Traffic;
 
@@ -7,13 +9,16 @@ namespace Serving.Gateway.Traffic;
 /// temporary file and a rename so a crash never leaves half a file; changes are appended to
 /// <c>traffic-audit.jsonl</c>. For one gateway; replicas share policies through Redis. A policy file that can't be
 /// read at start (truncated, not JSON) is never overwritten: every load and save throws
-/// <see cref="PolicyStoreUnreadableException"/> until it is fixed or moved away and the gateway restarted.
+/// <see cref="PolicyStoreUnreadableException"/> until it is fixed or moved away and the gateway restarted. An audit
+/// line broken off (a crash or a full disk mid-append) is left out of the history with a warning, and the next one
+/// starts on a line of its own.
 /// </summary>
-internal sealed class FileTrafficPolicyStore(string directory) : ITrafficPolicyStore
+internal sealed partial class FileTrafficPolicyStore(string directory, ILogger? logger = null) : ITrafficPolicyStore
 {
     public const string PoliciesFile = "traffic-policies.json";
     public const string AuditFile = "traffic-audit.jsonl";
 
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private Dictionary<string, TrafficPolicyDocument> _documents = new(StringComparer.Ordinal);
     private PolicyStoreUnreadableException? _unreadable;
@@ -94,11 +99,24 @@ internal sealed class FileTrafficPolicyStore(string directory) : ITrafficPolicyS
 
     public async Task AppendAuditAsync(PolicyChangeDocument change, CancellationToken cancellationToken)
     {
-        var line = JsonSerializer.Serialize(change, TrafficJsonContext.Default.PolicyChangeDocument) + "\n";
+        var record = JsonSerializer.Serialize(change, TrafficJsonContext.Default.PolicyChangeDocument);
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await File.AppendAllTextAsync(AuditPath, line, cancellationToken).ConfigureAwait(false);
+            var stream = new FileStream(AuditPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+            await using (stream.ConfigureAwait(false))
+            {
+                // A line broken off before (a crash or a full disk mid-append) must not swallow this one.
+                var broken = false;
+                if (stream.Length > 0)
+                {
+                    stream.Seek(-1, SeekOrigin.End);
+                    broken = stream.ReadByte() != '\n';
+                }
+
+                stream.Seek(0, SeekOrigin.End);
+                await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes((broken ? "\n" : "") + record + "\n"), cancellationToken).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -114,12 +132,38 @@ internal sealed class FileTrafficPolicyStore(string directory) : ITrafficPolicyS
         }
 
         var lines = await File.ReadAllLinesAsync(AuditPath, cancellationToken).ConfigureAwait(false);
-        return [.. lines.Reverse()
-            .Where(l => l.Length > 0)
-            .Select(l => JsonSerializer.Deserialize(l, TrafficJsonContext.Default.PolicyChangeDocument))
-            .Where(c => c?.Model == model)
-            .Take(count)
-            .Select(c => c!)];
+        var changes = new List<PolicyChangeDocument>();
+        var unreadable = 0;
+        for (var i = lines.Length - 1; i >= 0 && changes.Count < count; i--)
+        {
+            if (lines[i].Length == 0)
+            {
+                continue;
+            }
+
+            PolicyChangeDocument? change;
+            try
+            {
+                change = JsonSerializer.Deserialize(lines[i], TrafficJsonContext.Default.PolicyChangeDocument);
+            }
+            catch (JsonException)
+            {
+                unreadable++;
+                continue;
+            }
+
+            if (change?.Model == model)
+            {
+                changes.Add(change);
+            }
+        }
+
+        if (unreadable > 0)
+        {
+            Log.UnreadableAudit(_logger, unreadable, AuditPath);
+        }
+
+        return changes;
     }
 
     private bool Readable() => _unreadable is null;
@@ -128,5 +172,11 @@ internal sealed class FileTrafficPolicyStore(string directory) : ITrafficPolicyS
     {
         _gate.Dispose();
         return ValueTask.CompletedTask;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "{Count} lines of the policy audit log {Path} are not audit records (broken off by a crash or a full disk?) and are left out of the history")]
+        public static partial void UnreadableAudit(ILogger logger, int count, string path);
     }
 }

@@ -83,8 +83,33 @@ internal sealed partial class RedisTrafficPolicyStore(string connectionString, s
 
     public async Task<IReadOnlyList<PolicyChangeDocument>> HistoryAsync(string model, int count, CancellationToken cancellationToken)
     {
-        var values = await Database.ListRangeAsync(AuditKey(model), 0, Math.Min(count, AuditLength) - 1).ConfigureAwait(false);
-        return [.. values.Where(v => v.HasValue).Select(v => JsonSerializer.Deserialize(v.ToString(), TrafficJsonContext.Default.PolicyChangeDocument)!)];
+        var key = AuditKey(model);
+        var values = await Database.ListRangeAsync(key, 0, Math.Min(count, AuditLength) - 1).ConfigureAwait(false);
+        var changes = new List<PolicyChangeDocument>(values.Length);
+        var unreadable = 0;
+        foreach (var value in values.Where(v => v.HasValue))
+        {
+            try
+            {
+                if (JsonSerializer.Deserialize(value.ToString(), TrafficJsonContext.Default.PolicyChangeDocument) is { Model: not null } change)
+                {
+                    changes.Add(change);
+                    continue;
+                }
+            }
+            catch (JsonException)
+            {
+            }
+
+            unreadable++;
+        }
+
+        if (unreadable > 0)
+        {
+            Log.UnreadableAudit(_logger, unreadable, key.ToString());
+        }
+
+        return changes;
     }
 
     public async ValueTask DisposeAsync()
@@ -137,5 +162,8 @@ internal sealed partial class RedisTrafficPolicyStore(string connectionString, s
     {
         [LoggerMessage(1, LogLevel.Error, "The stored traffic policy of {Model} in Redis hash {Key} is no policy and is left out, the one in force stays: {Reason}")]
         public static partial void Unreadable(ILogger logger, string model, string key, string reason);
+
+        [LoggerMessage(2, LogLevel.Warning, "{Count} entries of the policy audit list {Key} are not audit records and are left out of the history")]
+        public static partial void UnreadableAudit(ILogger logger, int count, string key);
     }
 }
