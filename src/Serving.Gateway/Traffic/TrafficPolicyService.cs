@@ -103,7 +103,7 @@ internal sealed partial class TrafficPolicyService(
 
             if (stored is not null && Valid(stored))
             {
-                policies.Apply(stored);
+                ApplyStored(stored);
             }
 
             // A store that lost this model's policy (Redis restarted empty, the field deleted or unreadable) continues
@@ -191,9 +191,9 @@ internal sealed partial class TrafficPolicyService(
             await _changes.WaitAsync(_stopping.Token).ConfigureAwait(false);
             try
             {
-                if (await store.LoadAsync(model, _stopping.Token).ConfigureAwait(false) is { } policy && Valid(policy) && policies.Apply(policy))
+                if (await store.LoadAsync(model, _stopping.Token).ConfigureAwait(false) is { } policy && Valid(policy))
                 {
-                    Log.AppliedFromStore(logger, model, policy.Revision, policy.UpdatedBy);
+                    ApplyStored(policy);
                 }
             }
             finally
@@ -215,9 +215,9 @@ internal sealed partial class TrafficPolicyService(
             var stored = await store.LoadAllAsync(cancellationToken).ConfigureAwait(false);
             foreach (var policy in stored)
             {
-                if (Valid(policy) && policies.Apply(policy))
+                if (Valid(policy))
                 {
-                    Log.AppliedFromStore(logger, policy.Model, policy.Revision, policy.UpdatedBy);
+                    ApplyStored(policy);
                 }
             }
 
@@ -263,6 +263,28 @@ internal sealed partial class TrafficPolicyService(
             {
                 Log.StoreUnavailable(logger, e.Message);
             }
+        }
+    }
+
+    /// <summary>
+    /// Applies a policy read from the store, logged; one below the revision in force means the store lost changes (Redis
+    /// restored from an older snapshot, or restarted empty and changed since), which may undo an operator's: a warning says so.
+    /// </summary>
+    private void ApplyStored(TrafficPolicy policy)
+    {
+        var inForce = policies.Find(policy.Model);
+        if (!policies.Apply(policy))
+        {
+            return;
+        }
+
+        if (inForce is not null && inForce.Revision > policy.Revision)
+        {
+            Log.WentBack(logger, policy.Model, policy.Revision, policy.UpdatedBy, inForce.Revision, inForce.UpdatedBy);
+        }
+        else
+        {
+            Log.AppliedFromStore(logger, policy.Model, policy.Revision, policy.UpdatedBy);
         }
     }
 
@@ -321,6 +343,9 @@ internal sealed partial class TrafficPolicyService(
 
         [LoggerMessage(7, LogLevel.Error, "The traffic policies can't be loaded, the defaults serve: {Reason}")]
         public static partial void StoreUnreadable(ILogger logger, string reason);
+
+        [LoggerMessage(9, LogLevel.Warning, "Traffic policy of {Model} revision {Revision} (by {Who}) applied from the store replaces the higher revision {InForce} (by {InForceWho}) in force here: the store lost changes (restored from an older snapshot, or restarted empty and changed since); check the policy and set it again if it is not what should serve")]
+        public static partial void WentBack(ILogger logger, string model, long revision, string who, long inForce, string inForceWho);
 
         [LoggerMessage(6, LogLevel.Warning, "The policy store had lost the traffic policy of {Model}: revision {Revision}, in force here, is written back")]
         public static partial void Restored(ILogger logger, string model, long revision);

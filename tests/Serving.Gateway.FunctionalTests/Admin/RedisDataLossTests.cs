@@ -1,6 +1,10 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Trace;
 using Serving.Gateway.FunctionalTests.TestSupport;
+using Serving.Gateway.Traffic;
 using Serving.Testing;
 using StackExchange.Redis;
 
@@ -66,6 +70,27 @@ public sealed class RedisDataLossTests(GatewayFixture fixture) : IAsyncLifetime
         Assert.True(status == HttpStatusCode.OK, $"{status}: {body}");
         await UntilAsync(a, "1=0 2=100");
         Assert.Equal("2", (await Infer.RestAsync(a.Http)).Version);
+    }
+
+    [Fact]
+    public async Task RedisRestoredFromAnOlderSnapshot_TheLowerRevisionApplies_WithAWarningNamingBoth()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var a = await GatewayServer.StartAsync(
+            [fixture.WorkerA, fixture.WorkerB], Settings(), t => t.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(logs)));
+        await Policies.SetAsync(a, Policies.TwoVersions(90, 10));
+        var snapshot = (await _redis.Database.HashGetAsync(PoliciesKey, Field)).ToString();
+        await Policies.SetAsync(a, Policies.TwoVersions(80, 20));
+
+        await _redis.Database.HashSetAsync(PoliciesKey, Field, snapshot);
+        await _redis.Database.PublishAsync(RedisChannel.Literal("serving:gateway:changed"), Field);
+
+        await UntilAsync(a, "1=90 2=10");
+        // Logged just after the policy applies.
+        await Poll.UntilAsync(() => Task.FromResult(logs.Entries.Any(e => e.Category == typeof(TrafficPolicyService).FullName && e.Level == LogLevel.Warning)));
+        var warning = Assert.Single(logs.Entries, e => e.Category == typeof(TrafficPolicyService).FullName && e.Level == LogLevel.Warning);
+        Assert.StartsWith("Traffic policy of tabular revision 1 (by ", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("replaces the higher revision 2 (by ", warning.Message, StringComparison.Ordinal);
     }
 
     [Fact]
