@@ -14,7 +14,7 @@ internal sealed class GatewayMetrics
         new HistogramConfiguration { LabelNames = ["model", "version", "protocol"], Buckets = Histogram.ExponentialBuckets(0.0001, 2, 17) });
 
     private static readonly Counter Retries = Prometheus.Metrics.CreateCounter(
-        "serving_gateway_retries_total", "Requests retried on another worker after a connection failure.",
+        "serving_gateway_retries_total", "Requests retried on another worker: after a connection failure, or when the worker answered that it no longer has the version.",
         new CounterConfiguration { LabelNames = ["model", "version"] });
 
     private static readonly Counter Shadow = Prometheus.Metrics.CreateCounter(

@@ -112,7 +112,7 @@ internal sealed partial class InferenceForwarder(
             worker.Enter();
             try
             {
-                (result, exception) = await SendAsync(context, request, body, prefix, config).ConfigureAwait(false);
+                (result, exception) = await SendAsync(context, request, body, prefix, config, mayRetry: attempt == 0 && DestinationPicker.Pick(request.Version.Workers, worker) is not null).ConfigureAwait(false);
             }
             finally
             {
@@ -122,6 +122,17 @@ internal sealed partial class InferenceForwarder(
             if (result == ForwarderError.None || context.RequestAborted.IsCancellationRequested)
             {
                 return;
+            }
+
+            if (attempt == 0 && result == UnaryForwarder.NotServedHere)
+            {
+                // The worker no longer has the version (unloaded, restarted with another repository) and ran nothing; its
+                // next probe takes it out of the version. Not a worker failure: it may serve other models.
+                failed = worker;
+                Log.NotServedHere(logger, worker.Name, request.Model.Name, request.Version.Version);
+                Activity.Current?.AddEvent(new ActivityEvent("retry: the worker no longer has the version"));
+                metrics.Retried(request.Model.Name, request.Version.Version);
+                continue;
             }
 
             if (IsWorkerFault(result, exception))
@@ -153,8 +164,8 @@ internal sealed partial class InferenceForwarder(
 
     // Unary gRPC and small REST calls (their body read already) through UnaryForwarder; ModelStreamInfer streams and
     // other REST calls through YARP, streams behind a StreamBreakGuard.
-    private ValueTask<(ForwarderError, Exception?)> SendAsync(HttpContext context, GatewayRequest request, byte[]? body, string prefix, ForwarderRequestConfig config) =>
-        body is not null ? unaryForwarder.SendAsync(context, request, body, prefix, config.Version ?? HttpVersion.Version20, clients)
+    private ValueTask<(ForwarderError, Exception?)> SendAsync(HttpContext context, GatewayRequest request, byte[]? body, string prefix, ForwarderRequestConfig config, bool mayRetry) =>
+        body is not null ? unaryForwarder.SendAsync(context, request, body, prefix, config.Version ?? HttpVersion.Version20, clients, mayRetry)
         : request.Streaming ? SendStreamAsync(context, request, prefix, config)
         : SendRestAsync(context, prefix, config);
 
@@ -271,6 +282,9 @@ internal sealed partial class InferenceForwarder(
 
     private static partial class Log
     {
+        [LoggerMessage(9, LogLevel.Debug, "Worker {Worker} answered that it doesn't have model {Model} version {Version}, which it had at its last probe: the request goes to another worker of the version")]
+        public static partial void NotServedHere(ILogger logger, string worker, string model, string version);
+
         [LoggerMessage(1, LogLevel.Warning, "Worker {Worker} failed a forwarded request ({Error}: {Message}); leaving it out for a while")]
         public static partial void WorkerFailed(ILogger logger, string worker, string error, string message);
     }

@@ -48,6 +48,12 @@ internal sealed class UnaryForwarder(IOptions<GatewayOptions> options)
     /// <summary>REST bodies of at most this many bytes (by their Content-Length) go through here; larger ones stream through YARP with <c>Expect: 100-continue</c>.</summary>
     public const long MaxRestBodyBytes = 64 * 1024;
 
+    /// <summary>
+    /// The result of a call the worker answered with "no such model or version" when the routing table says it has it
+    /// (<c>mayRetry</c>): nothing was written to the caller, and another worker of the version may take the call.
+    /// </summary>
+    public const ForwarderError NotServedHere = ForwarderError.NoAvailableDestinations;
+
     /// <summary>Whether the call goes through here: every unary gRPC call, and a REST call with a Content-Length up to <see cref="MaxRestBodyBytes"/>.</summary>
     public static bool Takes(GatewayRequest request) => request.Grpc ? !request.Streaming : request.BodyBytes is >= 0 and <= MaxRestBodyBytes;
 
@@ -57,8 +63,12 @@ internal sealed class UnaryForwarder(IOptions<GatewayOptions> options)
     /// </summary>
     /// <returns>What failed, if anything, and the exception behind it.</returns>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    /// <param name="mayRetry">
+    /// True when another worker could take the call: a worker that answers that it doesn't have the model or version
+    /// (REST 404, gRPC NOT_FOUND) then answers nothing to the caller and the result is <see cref="NotServedHere"/>.
+    /// </param>
     public async ValueTask<(ForwarderError Error, Exception? Exception)> SendAsync(
-        HttpContext context, GatewayRequest request, byte[] body, string destinationPrefix, Version version, ForwarderClients clients)
+        HttpContext context, GatewayRequest request, byte[] body, string destinationPrefix, Version version, ForwarderClients clients, bool mayRetry)
     {
         using var outgoing = request.Grpc ? CreateGrpcRequest(context, request, destinationPrefix, body) : CreateRestRequest(context, request, destinationPrefix, body, version);
         clients.PropagateTraceContext(context.Request.Headers, outgoing.Headers);
@@ -74,6 +84,13 @@ internal sealed class UnaryForwarder(IOptions<GatewayOptions> options)
         catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
         {
             return (Classify(context, activity, ForwarderError.Request, ForwarderError.RequestCanceled, ForwarderError.RequestTimedOut), e);
+        }
+
+        if (mayRetry && IsNotFound(request, response))
+        {
+            // The version was ready there at the last probe: the worker unloaded it, or came back without it. It ran nothing.
+            response.Dispose();
+            return (NotServedHere, null);
         }
 
         using (response)
@@ -163,6 +180,11 @@ internal sealed class UnaryForwarder(IOptions<GatewayOptions> options)
             return (ForwarderError.None, null);
         }
     }
+
+    // REST 404, or gRPC NOT_FOUND in a trailers-only answer (grpc-status among the headers).
+    private static bool IsNotFound(GatewayRequest request, HttpResponseMessage response) => request.Grpc
+        ? response.Headers.NonValidated.TryGetValues("grpc-status", out var status) && status.ToString() == "5"
+        : response.StatusCode == HttpStatusCode.NotFound;
 
     /// <summary>
     /// The caller's whole body, read once before the first attempt (a retry on another worker sends the same bytes):
