@@ -24,6 +24,7 @@ internal sealed partial class TrafficPolicyService(
 
     // The stored policies refused last, per model: each is logged once, not at every re-read.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TrafficPolicy> _refused = new(StringComparer.Ordinal);
+    private readonly LastKnownPolicies _lastKnown = new(Path.GetFullPath(options.Value.DataDirectory));
     private Task? _resync;
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -34,6 +35,10 @@ internal sealed partial class TrafficPolicyService(
         {
             await store.StartAsync(cancellationToken).ConfigureAwait(false);
             await ReloadAllAsync(cancellationToken).ConfigureAwait(false);
+            if (store.IsShared)
+            {
+                await SaveLastKnownAsync().ConfigureAwait(false); // what the store holds now, for a start without it
+            }
         }
         catch (PolicyStoreUnreadableException e)
         {
@@ -42,8 +47,18 @@ internal sealed partial class TrafficPolicyService(
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // A store that is down at start must not keep the gateway down: it serves the defaults and keeps trying.
+            // A store that is down at start must not keep the gateway down: it serves what it last had from the store
+            // (the defaults when it has nothing) and keeps trying.
             Log.StoreUnavailable(logger, e.Message);
+            if (store.IsShared)
+            {
+                await ApplyLastKnownAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (store.IsShared)
+        {
+            policies.Applied += OnApplied;
         }
 
         var interval = options.Value.PolicyResyncInterval;
@@ -56,6 +71,7 @@ internal sealed partial class TrafficPolicyService(
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         store.Changed -= OnStoreChanged;
+        policies.Applied -= OnApplied;
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_resync is not null)
         {
@@ -183,6 +199,49 @@ internal sealed partial class TrafficPolicyService(
     }
 
     private void OnStoreChanged(string model) => _ = ReloadAsync(model);
+
+    private void OnApplied(TrafficPolicy policy) => _ = SaveLastKnownAsync();
+
+    private async Task SaveLastKnownAsync()
+    {
+        try
+        {
+            await _lastKnown.SaveAsync(policies, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.LastKnownNotSaved(logger, _lastKnown.FilePath, e.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+
+    private async Task ApplyLastKnownAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (saved, at) = await _lastKnown.LoadAsync(cancellationToken).ConfigureAwait(false);
+            var applied = 0;
+            foreach (var policy in saved)
+            {
+                if (Valid(policy) && policies.Apply(policy))
+                {
+                    applied++;
+                }
+            }
+
+            if (saved.Count > 0)
+            {
+                Log.ServingLastKnown(logger, applied, _lastKnown.FilePath, at);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+        {
+            Log.LastKnownUnreadable(logger, _lastKnown.FilePath, e.Message);
+        }
+    }
 
     private async Task ReloadAsync(string model)
     {
@@ -346,6 +405,15 @@ internal sealed partial class TrafficPolicyService(
 
         [LoggerMessage(9, LogLevel.Warning, "Traffic policy of {Model} revision {Revision} (by {Who}) applied from the store replaces the higher revision {InForce} (by {InForceWho}) in force here: the store lost changes (restored from an older snapshot, or restarted empty and changed since); check the policy and set it again if it is not what should serve")]
         public static partial void WentBack(ILogger logger, string model, long revision, string who, long inForce, string inForceWho);
+
+        [LoggerMessage(10, LogLevel.Warning, "The policy store can't be read at start: serving the {Count} traffic policies this gateway last had from it, saved in {Path} at {SavedAt:O}, until it can; changes are refused meanwhile")]
+        public static partial void ServingLastKnown(ILogger logger, int count, string path, DateTime savedAt);
+
+        [LoggerMessage(11, LogLevel.Warning, "Could not save the policies in force to {Path} (a gateway started while the policy store is down serves them): {Reason}")]
+        public static partial void LastKnownNotSaved(ILogger logger, string path, string reason);
+
+        [LoggerMessage(12, LogLevel.Error, "The policy store can't be read at start and the policies saved last in {Path} can't be read either, the defaults serve: {Reason}")]
+        public static partial void LastKnownUnreadable(ILogger logger, string path, string reason);
 
         [LoggerMessage(6, LogLevel.Warning, "The policy store had lost the traffic policy of {Model}: revision {Revision}, in force here, is written back")]
         public static partial void Restored(ILogger logger, string model, long revision);

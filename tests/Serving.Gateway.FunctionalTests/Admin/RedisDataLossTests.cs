@@ -110,6 +110,33 @@ public sealed class RedisDataLossTests(GatewayFixture fixture) : IAsyncLifetime
         Assert.Equal(("1=80 2=20", 2L), (Policies.Weights(onC), onC.GetProperty("revision").GetInt64()));
     }
 
+    [Fact]
+    public async Task GatewayStartedWhileRedisIsDown_ServesThePoliciesItLastHad_NotTheDefaults()
+    {
+        using var data = new TempDirectory();
+        var settings = Settings();
+        settings["Serving:Gateway:DataDirectory"] = data.Path;
+        await using (var a = await GatewayServer.StartAsync([fixture.WorkerA, fixture.WorkerB], settings))
+        {
+            await Policies.SetAsync(a, Policies.TwoVersions(100, 0)); // the defaults would send everything to 2
+            var lastKnown = new LastKnownPolicies(data.Path);
+            await Poll.UntilAsync(async () => (await lastKnown.LoadAsync(CancellationToken.None)).Policies is [{ Revision: 1 }]);
+        }
+
+        _redis.Stop();
+        var logs = new CapturingLoggerProvider();
+        await using var b = await GatewayServer.StartAsync(
+            [fixture.WorkerA, fixture.WorkerB], settings, t => t.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(logs)));
+
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal("1", (await Infer.RestAsync(b.Http)).Version);
+        }
+
+        Assert.Contains(logs.Entries, e => e.Level == LogLevel.Warning && e.Message.StartsWith("The policy store can't be read at start: serving the 1 traffic policies this gateway last had from it", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await Policies.PutAsync(b.Admin!, "tabular", Policies.TwoVersions(50, 50))).Status);
+    }
+
     private async Task LoseAsync(string loss)
     {
         switch (loss)
