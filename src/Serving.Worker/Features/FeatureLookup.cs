@@ -210,6 +210,7 @@ internal sealed partial class FeatureLookup
             var key = request.Keys[r];
             var entity = keys[key];
             var defaulted = false;
+            var unavailableRow = false;
             if (entity is null && !AllFromRequest(request))
             {
                 if (unavailableKeys?.Contains(key) == true)
@@ -222,7 +223,7 @@ internal sealed partial class FeatureLookup
                     }
 
                     request.StoreUnavailable = true;
-                    _metrics.DefaultedUnavailable.Inc();
+                    unavailableRow = true;
                 }
                 else
                 {
@@ -233,8 +234,6 @@ internal sealed partial class FeatureLookup
                         item.Error = InferenceException.NotFound($"entity '{request.Ids[r]}' is not in the feature store");
                         return;
                     }
-
-                    _metrics.DefaultedMissing.Inc();
                 }
 
                 defaulted = true;
@@ -266,7 +265,10 @@ internal sealed partial class FeatureLookup
 
             if (defaulted)
             {
+                // Every row listed in features_defaulted_rows is counted once: also one whose stored entity lacks a
+                // field or holds no number for it (before, only a row whose whole entity was missing counted).
                 (request.DefaultedRows ??= []).Add(r);
+                (unavailableRow ? _metrics.DefaultedUnavailable : _metrics.DefaultedMissing).Inc();
             }
 
             var row = rented.AsSpan(r * width * size, width * size);
