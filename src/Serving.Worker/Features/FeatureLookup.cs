@@ -319,7 +319,11 @@ internal sealed partial class FeatureLookup
             throw InferenceException.Invalid($"entity ids must be 1 to {MaxIdLength} bytes");
         }
 
-        return Encoding.UTF8.GetString(utf8);
+        // Decoding replaces each invalid byte with U+FFFD: ids 0xFF and 0xFE would both read the entity stored under
+        // "\uFFFD", one caller's entity served for another's. An id is a key's text, so it must be text.
+        return System.Text.Unicode.Utf8.IsValid(utf8)
+            ? Encoding.UTF8.GetString(utf8)
+            : throw InferenceException.Invalid("entity ids must be valid UTF-8 text");
     }
 
     private static partial class Log

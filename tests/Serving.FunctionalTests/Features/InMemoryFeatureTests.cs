@@ -96,6 +96,26 @@ public sealed class InMemoryFeatureTests(SharedWorkerFixture fixture)
         Assert.Contains("must have shape [N] or [N, 1] with N >= 1, not []", error.Status.Detail, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// An id that is not UTF-8 is refused: before, each invalid byte was decoded as U+FFFD, so ids 0xFF and 0xFE (and
+    /// "caf\xE9", "caf\xE8") read one and the same entity, stored under the replacement character, as another caller's.
+    /// </summary>
+    [Fact]
+    public async Task EntityForm_IdNotUtf8_InvalidArgument()
+    {
+        var request = new ModelInferRequest { ModelName = "tabular", ModelVersion = "1" };
+        var input = new ModelInferRequest.Types.InferInputTensor { Name = "customer_id", Datatype = "BYTES", Contents = new InferTensorContents() };
+        input.Shape.Add(2);
+        input.Contents.BytesContents.Add(ByteString.CopyFromUtf8("11"));
+        input.Contents.BytesContents.Add(ByteString.CopyFrom(0x31, 0xFF));
+        request.Inputs.Add(input);
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => fixture.Server.Grpc.ModelInferAsync(request).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("entity ids must be valid UTF-8 text", error.Status.Detail, StringComparison.Ordinal);
+    }
+
     private async Task<string> OutputAsync(string body)
     {
         using var response = await fixture.Server.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(body));
