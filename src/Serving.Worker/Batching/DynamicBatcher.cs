@@ -652,7 +652,11 @@ internal sealed partial class DynamicBatcher : IDisposable
     private static BatchTimings Timings(BatchItem item, long started, long featuresDone, int requests, int rows) =>
         new(item.EnqueuedAt, started, featuresDone, Stopwatch.GetTimestamp(), requests, rows);
 
-    /// <summary>One store call for every entity-form request in the batch; items the lookup refuses leave the batch with their error.</summary>
+    /// <summary>
+    /// One store call for every entity-form request in the batch, waited on no longer than the latest of their deadlines;
+    /// items the lookup refuses leave the batch with their error, and so does every item whose deadline passed meanwhile
+    /// (504 / DEADLINE_EXCEEDED: it would not run before its deadline, as one still queued would not).
+    /// </summary>
     private async Task FillFeaturesAsync(List<BatchItem> batch)
     {
         var pending = batch.Where(i => i.Features is not null).Select(i => i.Features!).ToList();
@@ -661,10 +665,18 @@ internal sealed partial class DynamicBatcher : IDisposable
             return;
         }
 
-        await _features!.FillAsync(pending).ConfigureAwait(false);
+        var latest = batch.Where(i => i.Features is not null).Max(i => i.DeadlineAt);
+        var filled = await _features!.FillAsync(pending, latest).ConfigureAwait(false);
+        var now = Stopwatch.GetTimestamp();
         for (var i = batch.Count - 1; i >= 0; i--)
         {
-            if (batch[i].Features is { } f)
+            if ((!filled && batch[i].Features is not null) || (batch[i].DeadlineAt != long.MaxValue && now >= batch[i].DeadlineAt))
+            {
+                _metrics.Expired.Inc();
+                batch[i].FailLater(new InferenceException(InferenceErrorCode.DeadlineExceeded, "the request's deadline passed while its batch's features were looked up"));
+                batch.RemoveAt(i);
+            }
+            else if (batch[i].Features is { } f)
             {
                 if (f.Error is { } error)
                 {

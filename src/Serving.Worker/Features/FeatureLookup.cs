@@ -114,9 +114,11 @@ internal sealed partial class FeatureLookup
     /// <summary>
     /// Builds the target input of every entity-form item in <paramref name="items"/>: sets it, or
     /// sets the item's error (404 with on_missing: error for a missing entity, or a stored one lacking a usable value
-    /// for a field; 503 for fail_closed).
+    /// for a field; 503 for fail_closed). The store is waited on for at most <c>Timeout</c>, and never past
+    /// <paramref name="deadline"/> (a <see cref="Stopwatch"/> timestamp: the latest of the items' deadlines).
     /// </summary>
-    public async Task FillAsync(IReadOnlyList<FeatureItem> items)
+    /// <returns>False when <paramref name="deadline"/> passed before the store answered: no item was built, and every one is past its deadline.</returns>
+    public async Task<bool> FillAsync(IReadOnlyList<FeatureItem> items, long deadline = long.MaxValue)
     {
         var keys = new Dictionary<string, double[]?>(StringComparer.Ordinal);
         var misses = new List<string>();
@@ -144,28 +146,59 @@ internal sealed partial class FeatureLookup
             }
         }
 
-        var unavailable = misses.Count > 0 && !await FetchAsync(misses, keys).ConfigureAwait(false);
-        var unavailableKeys = unavailable ? new HashSet<string>(misses, StringComparer.Ordinal) : null;
+        var fetched = misses.Count == 0 ? Fetched.Yes : await FetchAsync(misses, keys, deadline).ConfigureAwait(false);
+        if (fetched == Fetched.PastDeadline)
+        {
+            return false;
+        }
+
+        var unavailableKeys = fetched == Fetched.No ? new HashSet<string>(misses, StringComparer.Ordinal) : null;
         foreach (var item in items)
         {
             Build(item, keys, unavailableKeys);
         }
+
+        return true;
     }
 
-    private async Task<bool> FetchAsync(List<string> misses, Dictionary<string, double[]?> keys)
+    private enum Fetched
     {
+        Yes,
+        No,
+        PastDeadline,
+    }
+
+    private async Task<Fetched> FetchAsync(List<string> misses, Dictionary<string, double[]?> keys, long deadline)
+    {
+        // The callers will not take an answer past their deadline: waiting on the store longer is for nobody.
+        var wait = _timeout;
+        var deadlineFirst = false;
+        if (deadline != long.MaxValue)
+        {
+            var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), deadline);
+            if (left <= TimeSpan.Zero)
+            {
+                return Fetched.PastDeadline;
+            }
+
+            if (left < wait)
+            {
+                (wait, deadlineFirst) = (left, true);
+            }
+        }
+
         if (!_breaker.TryPass())
         {
             _metrics.BreakerOpen.Inc();
             FeatureMetrics.BreakerState.WithLabels(_store.Kind).Set((int)_breaker.Current);
-            return false;
+            return Fetched.No;
         }
 
         var started = Stopwatch.GetTimestamp();
         try
         {
             _metrics.Calls.Inc();
-            var fetched = await _store.FetchAsync([.. misses], _fields, CancellationToken.None).WaitAsync(_timeout).ConfigureAwait(false);
+            var fetched = await _store.FetchAsync([.. misses], _fields, CancellationToken.None).WaitAsync(wait).ConfigureAwait(false);
             _breaker.Success();
             _metrics.Lookup.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
             for (var i = 0; i < misses.Count; i++)
@@ -174,21 +207,31 @@ internal sealed partial class FeatureLookup
                 _cache.Set(misses[i], fetched[i]);
             }
 
-            return true;
+            return Fetched.Yes;
+        }
+        catch (TimeoutException e) when (deadlineFirst && e.GetType() == typeof(TimeoutException))
+        {
+            // WaitAsync's own timeout, set by the callers' deadline, sooner than Timeout: a failure, not a timeout, for
+            // the breaker, so one caller's tight deadline doesn't open it for all, while a store that keeps missing
+            // deadlines opens it after N in a row (then fail_open answers them in time).
+            _metrics.Timeouts.Inc();
+            _breaker.Failure();
+            Log.StoreFailed(_logger, Model, _store.Kind, "no answer before the requests' deadline");
+            return Fetched.PastDeadline;
         }
         catch (TimeoutException)
         {
             _metrics.Timeouts.Inc();
             _breaker.TimedOut();
             Log.StoreFailed(_logger, Model, _store.Kind, "timeout");
-            return false;
+            return Fetched.No;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             _metrics.Failures.Inc();
             _breaker.Failure();
             Log.StoreFailed(_logger, Model, _store.Kind, e.GetType().Name + ": " + e.Message);
-            return false;
+            return Fetched.No;
         }
         finally
         {

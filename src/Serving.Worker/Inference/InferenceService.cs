@@ -63,7 +63,12 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
                 var featuresDone = 0L;
                 if (features.Item is { } item)
                 {
-                    await v.Features!.FillAsync([item]).ConfigureAwait(false);
+                    var until = deadline >= CallerDeadline.Unbounded ? long.MaxValue : deadline;
+                    if (!await v.Features!.FillAsync([item], until).ConfigureAwait(false) || Stopwatch.GetTimestamp() >= until)
+                    {
+                        throw new InferenceException(InferenceErrorCode.DeadlineExceeded, "the request's deadline passed while its features were looked up");
+                    }
+
                     inputs[v.Features.TargetIndex] = item.Error is { } error ? throw error : item.Filled!;
                     featuresDone = Stopwatch.GetTimestamp();
                 }

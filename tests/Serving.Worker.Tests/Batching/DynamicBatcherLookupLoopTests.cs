@@ -27,23 +27,6 @@ public sealed class DynamicBatcherLookupLoopTests
             [InferTensor.Fixed("y", DataType.FP32, inputs[0].Shape, inputs[0].Data.ToArray())];
     }
 
-    /// <summary>Like <see cref="NumberFeatures"/>, but each fetch waits until the test opens it.</summary>
-    private sealed class HeldStore : IFeatureStore
-    {
-        public TaskCompletionSource Open { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public SemaphoreSlim Fetching { get; } = new(0);
-
-        public string Kind => "memory";
-
-        public async Task<double[]?[]> FetchAsync(string[] keys, string[] fields, CancellationToken cancellationToken)
-        {
-            Fetching.Release();
-            await Open.Task.WaitAsync(cancellationToken);
-            return await new NumberFeatures().FetchAsync(keys, fields, cancellationToken);
-        }
-    }
-
     private static DynamicBatcher Batcher(IFeatureStore? store = null, BatchingMetrics.Series? metrics = null) => new(
         new EchoRunner(),
         new BatchSettings(8, 0, [], 1024, 1, 0),
@@ -86,7 +69,7 @@ public sealed class DynamicBatcherLookupLoopTests
     [Fact]
     public async Task ComputeHistogram_LeavesTheFeatureLookupOut()
     {
-        var store = new HeldStore();
+        var store = new HeldFeatureStore();
         var metrics = new BatchingMetrics.Series("compute-lookup-test", "1");
         using var batcher = Batcher(store, metrics);
 
