@@ -13,8 +13,8 @@ internal sealed class PackedRedisFeatureStore(RedisConnection connection, int ma
 
     public string Kind => "redis";
 
-    /// <summary>Connects the shared multiplexer (bounded by the connect timeout; never throws when Redis is down).</summary>
-    public void WarmUp() => _ = connection.Database;
+    /// <summary>Waits for the shared multiplexer's first connect (the connect timeout, at most <see cref="RedisConnection.MaxWarmUpWait"/>, for all versions; never throws).</summary>
+    public void WarmUp() => connection.WaitForWarmUp();
 
     public async Task<double[]?[]> FetchAsync(string[] keys, string[] fields, CancellationToken cancellationToken)
     {
@@ -23,7 +23,7 @@ internal sealed class PackedRedisFeatureStore(RedisConnection connection, int ma
             throw new ArgumentException($"this store reads {_packed.Count} fields, not {fields.Length}", nameof(fields));
         }
 
-        var database = connection.Database;
+        var database = await connection.DatabaseAsync().ConfigureAwait(false);
         var chunks = Array.ConvertAll(FeatureKeys.Chunks(keys, maxKeysPerCall), chunk => database.StringGetAsync(chunk));
 
         var result = new double[]?[keys.Length];

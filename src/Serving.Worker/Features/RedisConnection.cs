@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Serving.Worker.Configuration;
 using StackExchange.Redis;
@@ -8,9 +9,18 @@ namespace Serving.Worker.Features;
 /// The process's one multiplexer. Connects in the background and keeps reconnecting on its own,
 /// so a Redis that is down at start or later never blocks the worker.
 /// </summary>
+/// <remarks>
+/// The first connect runs on its own task: StackExchange.Redis's <c>Connect</c> to a Redis that accepts the connection
+/// but never answers (stopped, or a network that drops its packets) blocked for three connect timeouts, 15 s by
+/// default, and the versions' warm-up waited that long before the worker could report ready.
+/// </remarks>
 internal sealed class RedisConnection : IDisposable
 {
-    private readonly Lazy<ConnectionMultiplexer> _multiplexer;
+    /// <summary>The most the versions' warm-up waits for the first connect, all versions together: the connect timeout, at most this.</summary>
+    public static readonly TimeSpan MaxWarmUpWait = TimeSpan.FromSeconds(5);
+
+    private readonly Task<ConnectionMultiplexer> _connecting;
+    private readonly long _warmUpUntil;
 
     public RedisConnection(IOptions<FeatureStoreOptions> options)
     {
@@ -22,18 +32,52 @@ internal sealed class RedisConnection : IDisposable
         // While the connection is down a command fails at once instead of waiting in a backlog for the
         // reconnect: a Redis known to be gone costs no timeout, and the breaker counts fast failures.
         configuration.BacklogPolicy = BacklogPolicy.FailFast;
-        _multiplexer = new Lazy<ConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(configuration));
+        var warmUpWait = TimeSpan.FromMilliseconds(Math.Min(configuration.ConnectTimeout, MaxWarmUpWait.TotalMilliseconds));
+        _warmUpUntil = Stopwatch.GetTimestamp() + (long)(warmUpWait.TotalSeconds * Stopwatch.Frequency);
+        _connecting = Task.Run(() => ConnectionMultiplexer.ConnectAsync(configuration));
     }
 
-    public IDatabase Database => _multiplexer.Value.GetDatabase();
+    /// <summary>The multiplexer once the first connect is done (it then reconnects on its own); null while it is under way.</summary>
+    public ConnectionMultiplexer? Multiplexer => _connecting.IsCompletedSuccessfully ? _connecting.Result : null;
 
-    public ConnectionMultiplexer Multiplexer => _multiplexer.Value;
+    /// <summary>The database, after the first connect (awaited while under way: callers bound the wait).</summary>
+    public ValueTask<IDatabase> DatabaseAsync() =>
+        _connecting.IsCompletedSuccessfully ? new ValueTask<IDatabase>(_connecting.Result.GetDatabase()) : ConnectedDatabaseAsync();
+
+    /// <summary>
+    /// Waits for the first connect while the versions load, up to the connect timeout (at most <see cref="MaxWarmUpWait"/>) from this connection's start:
+    /// the multiplexer, or null when Redis has not answered by then (the start goes on without it).
+    /// </summary>
+    public ConnectionMultiplexer? WaitForWarmUp()
+    {
+        var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), _warmUpUntil);
+        if (left > TimeSpan.Zero)
+        {
+            try
+            {
+                _connecting.Wait(left);
+            }
+            catch (AggregateException)
+            {
+                // A connect that failed outright: lookups fail fast with its error, and the breaker answers.
+            }
+        }
+
+        return Multiplexer;
+    }
+
+    private async ValueTask<IDatabase> ConnectedDatabaseAsync() => (await _connecting.ConfigureAwait(false)).GetDatabase();
 
     public void Dispose()
     {
-        if (_multiplexer.IsValueCreated)
+        if (_connecting.IsCompletedSuccessfully)
         {
-            _multiplexer.Value.Dispose();
+            _connecting.Result.Dispose();
+        }
+        else
+        {
+            // Still connecting: close the multiplexer when the connect ends.
+            _connecting.ContinueWith(static t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         }
     }
 }

@@ -44,7 +44,10 @@ internal sealed class RedisFeatureStore(RedisConnection connection, int maxKeysP
 
     public string Kind => "redis";
 
-    /// <summary>Connects the shared multiplexer and runs the script once with no keys, so Redis has compiled and cached it.</summary>
+    /// <summary>
+    /// Waits for the shared multiplexer's first connect (the connect timeout, at most <see cref="RedisConnection.MaxWarmUpWait"/>, for all versions)
+    /// and runs the script once with no keys, so Redis has compiled and cached it.
+    /// </summary>
     public void WarmUp()
     {
         if (Interlocked.Exchange(ref _warmedUp, 1) != 0)
@@ -54,10 +57,9 @@ internal sealed class RedisFeatureStore(RedisConnection connection, int maxKeysP
 
         try
         {
-            var database = connection.Database; // connects: bounded by the connect timeout, and never throws when Redis is down
-            if (connection.Multiplexer.IsConnected)
+            if (connection.WaitForWarmUp() is { IsConnected: true } multiplexer)
             {
-                database.ScriptEvaluate(Script, [], []); // bounded by the multiplexer's sync timeout
+                multiplexer.GetDatabase().ScriptEvaluate(Script, [], []); // bounded by the multiplexer's sync timeout
             }
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
@@ -68,7 +70,7 @@ internal sealed class RedisFeatureStore(RedisConnection connection, int maxKeysP
 
     public async Task<double[]?[]> FetchAsync(string[] keys, string[] fields, CancellationToken cancellationToken)
     {
-        var database = connection.Database;
+        var database = await connection.DatabaseAsync().ConfigureAwait(false);
         var fieldValues = fields.Select(f => (RedisValue)f).ToArray();
         var chunks = Array.ConvertAll(FeatureKeys.Chunks(keys, maxKeysPerCall), chunk => database.ScriptEvaluateAsync(Script, chunk, fieldValues));
 

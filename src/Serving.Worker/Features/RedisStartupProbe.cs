@@ -24,8 +24,9 @@ internal sealed partial class RedisStartupProbe(IServiceProvider services, IOpti
         var shown = RedisConnectionString.Redact(options.Value.Redis);
         try
         {
-            // Connecting blocks for up to the connect timeout: off the host's start.
-            var latency = await Task.Run(() => services.GetRequiredService<RedisConnection>().Database.PingAsync(), stoppingToken).ConfigureAwait(false);
+            // The first connect may take several connect timeouts against a Redis that doesn't answer: off the host's start.
+            var database = await services.GetRequiredService<RedisConnection>().DatabaseAsync().AsTask().WaitAsync(stoppingToken).ConfigureAwait(false);
+            var latency = await database.PingAsync().ConfigureAwait(false);
             Log.Answered(logger, shown, latency.TotalMilliseconds);
         }
         catch (Exception e) when (e is not OperationCanceledException)

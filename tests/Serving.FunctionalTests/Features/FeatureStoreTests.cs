@@ -252,6 +252,39 @@ public sealed class FeatureStoreTests : IAsyncLifetime
         await WaitUntilAsync(async () => (await EntityCallAsync(server, 7)).Status == HttpStatusCode.OK);
     }
 
+    /// <summary>
+    /// A Redis that takes the connection but never answers (stopped, or a network that drops its packets) when the worker
+    /// starts: before, the versions' warm-up waited three connect timeouts for StackExchange.Redis's Connect (15 s with
+    /// the default 5 s, three minutes here); now the first connect runs on its own and the warm-up waits for it no longer
+    /// than the connect timeout, at most 5 s.
+    /// </summary>
+    [Fact]
+    public async Task StalledRedisAtStart_WorkerStartsWithoutWaitingOutTheConnect_FailOpenUntilRedisAnswers()
+    {
+        _redis.Pause();
+        try
+        {
+            var starting = FeatureTestData.StartWorkerAsync($"127.0.0.1:{_redis.Port},connectTimeout=60000", "", Hash, ("near_cache_ttl_ms", "0"));
+            Assert.True(
+                await Task.WhenAny(starting, Task.Delay(TimeSpan.FromSeconds(45))) == starting,
+                "the worker did not start within 45 s: its start waits on the stalled Redis's connect (60 s connect timeout)");
+            var (server, repo) = await starting;
+            using var repoScope = repo;
+            await using var serverScope = server;
+
+            var during = await EntityCallAsync(server, 5);
+            Assert.Equal(HttpStatusCode.OK, during.Status);
+            Assert.True(during.Unavailable, "a fail_open answer while Redis is stalled must say so");
+
+            _redis.Resume();
+            await WaitUntilAsync(async () => !(await EntityCallAsync(server, 5)).Unavailable);
+        }
+        finally
+        {
+            _redis.Resume();
+        }
+    }
+
     [Fact]
     public async Task StalledRedis_OneTimeout_ThenTheBreakerAnswers_NoFurtherCallReachesRedis()
     {
