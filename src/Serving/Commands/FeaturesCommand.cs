@@ -90,7 +90,8 @@ internal static class FeaturesCommand
 
         await using (multiplexer.ConfigureAwait(false))
         {
-            var lines = File.ReadLines(file.FullName).LongCount() - 1;
+            // Rows to expect, for the progress bar: the non-blank lines after the header (an empty file has none).
+            var lines = Math.Max(0, File.ReadLines(file.FullName).LongCount(l => !string.IsNullOrWhiteSpace(l)) - 1);
             FeatureLoader.Result outcome;
             try
             {

@@ -41,6 +41,22 @@ public sealed class FeaturesLoadCommandTests : IAsyncLifetime
         Assert.Contains("wrote 569 entities, refused 0 rows", output, StringComparison.Ordinal);
     }
 
+    /// <summary>Before: an empty file was announced as '(-1 rows)', and blank lines counted as rows.</summary>
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(2, 2)]
+    public async Task Load_ProgressLine_CountsTheRowsToLoad_NotBlankLinesNorAHeaderThatIsNotThere(int rows, int expected)
+    {
+        using var folder = new TempDirectory();
+        var lines = File.ReadLines(FeatureTestData.CsvPath).Take(rows + 1).ToList();
+        var csv = folder.Write("c.csv", rows == 0 ? "" : string.Join("\n", lines) + "\n\n  \n");
+
+        var (_, _, error) = await ServingRun.RunApartAsync(
+            ["features", "load", "--model", "tabular", "--file", csv, "--models", RepoPaths.Models, "--redis", $"127.0.0.1:{_redis.Port}"]);
+
+        Assert.Contains($"loading c.csv ({expected} rows) into", Flat(error), StringComparison.Ordinal);
+    }
+
     /// <summary>Before: 'cannot reach Redis at 127.0.0.1:6385,password=wrongpass: …' and '(start redis-server or give --redis)'.</summary>
     [Fact]
     public async Task Load_WrongPassword_ExitCode1_SaysToCheckThePassword_WithoutShowingIt()
