@@ -39,6 +39,7 @@ internal sealed partial class ArchiveWriter : IDisposable
     private long _batchFileStart;
     private DateTimeOffset _openedAt;
     private int _counter;
+    private string _startReason = "start";
 
     public ArchiveWriter(ArchiveOptions options, TimeProvider time, DriftMetrics metrics, ILogger<ArchiveWriter> logger)
     {
@@ -88,6 +89,7 @@ internal sealed partial class ArchiveWriter : IDisposable
         try
         {
             var receivedAt = _time.GetUtcNow();
+            DropIfRemoved();
             (_batchFile, _batchFileStart) = (_file, _fileBytes);
             Format(entries, receivedAt);
             WriteLines(receivedAt);
@@ -106,6 +108,13 @@ internal sealed partial class ArchiveWriter : IDisposable
 
             // Unbuffered, so the lines are already with the OS; this flush only matters if buffering ever comes back.
             _file!.Flush(flushToDisk: false);
+
+            // Removed while the batch was written: its lines went to a file no one can read. Not acknowledged, so it is sent
+            // again, into a new file.
+            if (!File.Exists(_file.Name))
+            {
+                throw new IOException($"{_file.Name} was removed while a batch was written to it; the batch is not acknowledged and goes to a new file when it is sent again");
+            }
             _metrics.OnArchiveWrite(_lines.Length);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -202,9 +211,33 @@ internal sealed partial class ArchiveWriter : IDisposable
         }
     }
 
+    // The file being written was deleted (or moved out of the folder, or the folder removed): its open handle still takes
+    // writes, and the fsync succeeds, so batches were acknowledged into a file no one could find until the next rotation
+    // (up to RotationInterval later). Start a new one instead; the folder is created again if it went.
+    private void DropIfRemoved()
+    {
+        if (_file is null || File.Exists(_file.Name))
+        {
+            return;
+        }
+
+        Log.FileRemoved(_logger, _file.Name);
+        try
+        {
+            _file.Dispose();
+        }
+        catch (IOException)
+        {
+            // Unbuffered: nothing was left to write, and the file is gone anyway.
+        }
+
+        _file = null;
+        _startReason = "removed";
+    }
+
     private void RotateIfNeeded(int lineBytes, DateTimeOffset now)
     {
-        string? reason = _file is null ? "start"
+        string? reason = _file is null ? _startReason
             : _fileBytes > 0 && _fileBytes + lineBytes > _options.MaxFileBytes ? "size"
             : now - _openedAt >= _options.RotationInterval ? "time"
             : null;
@@ -215,6 +248,7 @@ internal sealed partial class ArchiveWriter : IDisposable
 
         RetireFile();
         Open(now);
+        _startReason = "start";
         _metrics.OnArchiveFile(reason);
         Log.FileStarted(_logger, _file!.Name, reason);
     }
@@ -350,5 +384,8 @@ internal sealed partial class ArchiveWriter : IDisposable
 
         [LoggerMessage(3, LogLevel.Error, "Prediction archive: {File} could not be cut back to its last whole line after a failed write; its end may hold part of a line")]
         public static partial void CutFailed(ILogger logger, string file, Exception exception);
+
+        [LoggerMessage(4, LogLevel.Warning, "Prediction archive: {File} was removed (or moved away) while being written; the next batch starts a new file")]
+        public static partial void FileRemoved(ILogger logger, string file);
     }
 }

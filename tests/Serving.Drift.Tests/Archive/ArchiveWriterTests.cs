@@ -212,6 +212,60 @@ public sealed class ArchiveWriterTests
         Assert.Empty(Directory.GetFiles(folder.Path));
     }
 
+    /// <summary>
+    /// The file being written is deleted, or its whole folder (an operator's clean-up, a retention script): the next batch
+    /// goes to a new file, in the folder made again. Before, the open handle kept taking the batches, their fsyncs
+    /// succeeded and they were acknowledged into a deleted file until the next rotation (an hour by default).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AppendAsync_TheFileOrItsFolderRemovedBetweenBatches_NextBatchIsInANewFileOnDisk(bool folderToo)
+    {
+        using var folder = new TempFolder();
+        var archive = Path.Combine(folder.Path, "archive");
+        using var writer = new ArchiveWriter(new ArchiveOptions { Directory = archive, FlushToDisk = true }, TimeProvider.System, new DriftMetrics(), NullLogger<ArchiveWriter>.Instance);
+        await writer.AppendAsync([Entry("before")], CancellationToken.None);
+        var first = writer.CurrentFile!;
+
+        if (folderToo)
+        {
+            Directory.Delete(archive, recursive: true);
+        }
+        else
+        {
+            File.Delete(first);
+        }
+
+        await writer.AppendAsync([Entry("after-1"), Entry("after-2")], CancellationToken.None);
+
+        var file = Assert.Single(Directory.GetFiles(archive));
+        Assert.Equal(writer.CurrentFile, file);
+        Assert.Equal(["after-1", "after-2"], File.ReadAllLines(file).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("request_id").GetString()));
+        Assert.DoesNotContain(first, OpenByThisProcess().Select(t => t.Replace(" (deleted)", "", StringComparison.Ordinal)));
+    }
+
+    /// <summary>The file is deleted while a batch is written to it: that batch fails (not acknowledged; it is sent again) and the next one lands in a new file.</summary>
+    [Fact]
+    public async Task AppendAsync_FileRemovedDuringTheBatch_BatchFails_ItsResendIsOnDisk()
+    {
+        using var folder = new TempFolder();
+        var opened = 0;
+        var writer = new ArchiveWriter(
+            new ArchiveOptions { Directory = folder.Path, FlushToDisk = true }, TimeProvider.System, new DriftMetrics(), NullLogger<ArchiveWriter>.Instance)
+        {
+            OpenFile = path => new DeletedOnWriteFileStream(path, deleteOnWrite: ++opened == 1 ? 2 : 0),
+        };
+        using var _ = writer;
+        await writer.AppendAsync([Entry("first")], CancellationToken.None);
+
+        await Assert.ThrowsAsync<IOException>(() => writer.AppendAsync([Entry("second")], CancellationToken.None));
+        await writer.AppendAsync([Entry("second")], CancellationToken.None);
+
+        var file = Assert.Single(folder.Files());
+        Assert.Equal(["second"], File.ReadAllLines(file).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("request_id").GetString()));
+    }
+
     [Fact]
     public void EnsureWritable_CreatesTheFolder()
     {
@@ -254,6 +308,21 @@ public sealed class ArchiveWriterTests
             base.Write(buffer[..(int)_room]);
             _room = 0;
             throw new IOException("No space left on device");
+        }
+    }
+
+    // A file that someone deletes on its `deleteOnWrite`th write (0: never), as the write happens.
+    private sealed class DeletedOnWriteFileStream(string path, int deleteOnWrite) : FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0)
+    {
+        private int _writes;
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            base.Write(buffer);
+            if (++_writes == deleteOnWrite)
+            {
+                File.Delete(Name);
+            }
         }
     }
 
