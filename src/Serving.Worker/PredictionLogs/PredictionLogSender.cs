@@ -37,6 +37,13 @@ internal sealed partial class PredictionLogSender(
     private readonly List<PendingBatch> _retry = [];
     private ulong _sequence;
     private int _failedStreams;
+
+    // The hello of the current stream was acknowledged; and a stream broke after its hello's ack (the monitor answered
+    // but could not take a batch: its archive full or unwritable). Then the next hello's ack proves nothing, and only an
+    // ack of records counts as the monitor being back: else every reconnect reset the backoff and logged "back", and a
+    // monitor whose disk was full was retried every ReconnectBackoffMin, with a warning and an all-clear each time.
+    private volatile bool _helloAcked;
+    private volatile bool _brokeAfterHello;
     private long _rejectionLoggedAt = long.MinValue;
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -118,6 +125,7 @@ internal sealed partial class PredictionLogSender(
         using var unacked = new UnackedBatches(_options.MaxUnackedBatches);
         Task<Exception?> reading = Task.FromResult<Exception?>(null);
         var drained = false;
+        _helloAcked = false;
         try
         {
             using var call = transport.Open(streamCts.Token);
@@ -171,6 +179,11 @@ internal sealed partial class PredictionLogSender(
         {
             await streamCts.CancelAsync().ConfigureAwait(false);
             await ((Task)reading).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            if (!drained && _helloAcked)
+            {
+                _brokeAfterHello = true;
+            }
+
             stats.SetConnected(false);
             KeepUnacknowledged(unacked.TakeAll());
         }
@@ -245,13 +258,23 @@ internal sealed partial class PredictionLogSender(
                     continue;
                 }
 
-                acknowledged!.Release();
+                var hello = acknowledged!.Count == 0;
+                acknowledged.Release();
 
                 stats.SetConnected(true);
-                backoff.Reset();
-                if (Interlocked.Exchange(ref _failedStreams, 0) is > 0 and var failed)
+                if (hello)
                 {
-                    Log.Reconnected(logger, _options.Endpoint!, failed);
+                    _helloAcked = true;
+                }
+
+                if (!hello || !_brokeAfterHello)
+                {
+                    _brokeAfterHello = false;
+                    backoff.Reset();
+                    if (Interlocked.Exchange(ref _failedStreams, 0) is > 0 and var failed)
+                    {
+                        Log.Reconnected(logger, _options.Endpoint!, failed);
+                    }
                 }
 
                 stats.OnAcked(ack.Accepted, ack.Rejected);

@@ -19,6 +19,12 @@ internal sealed class FakeIngestTransport : IPredictionLogTransport
     /// <summary>This many upcoming opens fail as if the monitor were down.</summary>
     public int FailingOpens { get; set; }
 
+    /// <summary>
+    /// True: a stream acknowledges the empty opening batch, then breaks on the first batch with records, as a monitor
+    /// whose archive can't be written ends the stream UNAVAILABLE.
+    /// </summary>
+    public bool BreakOnRecords { get; set; }
+
     public IReadOnlyList<FakeIngestStream> Streams
     {
         get
@@ -44,7 +50,7 @@ internal sealed class FakeIngestTransport : IPredictionLogTransport
                 FailingOpens--;
             }
 
-            stream = new FakeIngestStream(AutoAck, failing);
+            stream = new FakeIngestStream(AutoAck, failing, BreakOnRecords);
             _streams.Add(stream);
         }
 
@@ -57,7 +63,7 @@ internal sealed class FakeIngestTransport : IPredictionLogTransport
 /// One fake Ingest call: the request writer and the ack reader. Each batch written is parsed from its wire bytes
 /// with the generated <see cref="PredictionLogBatch"/> parser, as the drift monitor reads it.
 /// </summary>
-internal sealed class FakeIngestStream(bool autoAck, bool failing) : IClientStreamWriter<PendingBatch>, IAsyncStreamReader<IngestAck>
+internal sealed class FakeIngestStream(bool autoAck, bool failing, bool breakOnRecords = false) : IClientStreamWriter<PendingBatch>, IAsyncStreamReader<IngestAck>
 {
     private static readonly RpcException Down = new(new Status(StatusCode.Unavailable, "monitor down"));
 
@@ -101,7 +107,11 @@ internal sealed class FakeIngestStream(bool autoAck, bool failing) : IClientStre
             _written.Add(message);
         }
 
-        if (autoAck)
+        if (breakOnRecords && message.Records.Count > 0)
+        {
+            Break();
+        }
+        else if (autoAck)
         {
             Ack(message.Sequence, message.Records.Count);
         }

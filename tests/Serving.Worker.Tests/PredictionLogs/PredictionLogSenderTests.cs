@@ -220,6 +220,43 @@ public sealed class PredictionLogSenderTests
         Assert.True(run.Stats.IsConnected);
     }
 
+    /// <summary>
+    /// The monitor answers but can't archive (its disk full): it acknowledges each stream's empty opening batch and ends
+    /// the stream on the first batch of records. Before, that first ack reset the backoff and the failure count, so the
+    /// sender reconnected every ReconnectBackoffMin for as long as the disk stayed full, logging "broke" and "is back"
+    /// for each stream. Only an ack of records is the monitor back now.
+    /// </summary>
+    [Fact]
+    public async Task MonitorAcksTheOpeningButFailsEveryBatch_SaysSoOnce_NeverBack_UntilRecordsAreAcked()
+    {
+        var options = Predictions.Options(o =>
+        {
+            o.BatchSize = 4;
+            o.FlushInterval = TimeSpan.FromMinutes(1);
+            o.ReconnectBackoffMin = TimeSpan.FromMilliseconds(1);
+            o.ReconnectBackoffMax = TimeSpan.FromMilliseconds(5);
+        });
+        var transport = new FakeIngestTransport { BreakOnRecords = true };
+        await using var run = await SenderRun.StartAsync(options, transport: transport);
+        for (var batch = 1; batch <= 3; batch++)
+        {
+            run.Shipper.Record(Predictions.Rows(4, start: batch * 10));
+            await WaitAsync(() => run.Stats.Lost == batch * 4);
+        }
+
+        Assert.Equal(0, run.Stats.Acked);
+        Assert.True(run.Transport.Streams.Count >= 6, $"{run.Transport.Streams.Count} streams");
+        Assert.Single(run.Log.Messages, m => m.Contains(" broke (", StringComparison.Ordinal));
+        Assert.DoesNotContain(run.Log.Messages, m => m.Contains(" is back after ", StringComparison.Ordinal));
+
+        // The archive works again: the first records acknowledged are the monitor back, said once.
+        transport.BreakOnRecords = false;
+        run.Shipper.Record(Predictions.Rows(4, start: 100));
+        await WaitAsync(() => run.Stats.Acked == 4);
+        Assert.Single(run.Log.Messages, m => m.Contains(" is back after ", StringComparison.Ordinal));
+        Assert.True(run.Stats.IsConnected);
+    }
+
     [Fact]
     public async Task AckWithRejections_CountsThemRejected()
     {
