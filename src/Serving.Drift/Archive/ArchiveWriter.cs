@@ -73,6 +73,80 @@ internal sealed partial class ArchiveWriter : IDisposable
         File.Delete(probe);
     }
 
+    /// <summary>
+    /// Cuts the archive's files back to their last whole line, at start: a monitor killed (or a machine that went down)
+    /// in the middle of a batch's write leaves part of a line at the end of the file it was writing, which the next run
+    /// never touches (it starts a file of its own). Those bytes were never acknowledged: the batch is sent again.
+    /// A file left empty goes. A file another process has open for writing (a second monitor on the same folder holds
+    /// a shared lock on it) is left alone.
+    /// </summary>
+    /// <returns>The files cut.</returns>
+    public int CutPartialLines()
+    {
+        var cut = 0;
+        foreach (var path in System.IO.Directory.EnumerateFiles(Directory, "predictions-*.jsonl"))
+        {
+            try
+            {
+                bool empty;
+                using (var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, bufferSize: 0))
+                {
+                    var whole = WholeLinesLength(file);
+                    if (whole == file.Length)
+                    {
+                        continue;
+                    }
+
+                    Log.PartialLineCut(_logger, path, file.Length - whole);
+                    file.SetLength(whole);
+                    file.Flush(_options.FlushToDisk);
+                    empty = whole == 0;
+                }
+
+                if (empty)
+                {
+                    File.Delete(path);
+                }
+
+                cut++;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Log.PartialLineCheckFailed(_logger, path, e.Message);
+            }
+        }
+
+        return cut;
+    }
+
+    // The length up to and including the file's last newline (0 when it has none).
+    private static long WholeLinesLength(FileStream file)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            for (var end = file.Length; end > 0;)
+            {
+                var size = (int)Math.Min(4096, end);
+                file.Position = end - size;
+                file.ReadExactly(buffer, 0, size);
+                var newline = buffer.AsSpan(0, size).LastIndexOf((byte)'\n');
+                if (newline >= 0)
+                {
+                    return end - size + newline + 1;
+                }
+
+                end -= size;
+            }
+
+            return 0;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     /// <summary>Appends one line per entry and flushes; when it returns, the lines are durable.</summary>
     /// <remarks>
     /// The batch's lines are formatted into one buffer first, then written with one call per file (a batch that
@@ -384,6 +458,12 @@ internal sealed partial class ArchiveWriter : IDisposable
 
         [LoggerMessage(3, LogLevel.Error, "Prediction archive: {File} could not be cut back to its last whole line after a failed write; its end may hold part of a line")]
         public static partial void CutFailed(ILogger logger, string file, Exception exception);
+
+        [LoggerMessage(5, LogLevel.Warning, "Prediction archive: {File} ended in part of a line ({Bytes} bytes, never acknowledged: an earlier run stopped in the middle of a write); cut back to its last whole line")]
+        public static partial void PartialLineCut(ILogger logger, string file, long bytes);
+
+        [LoggerMessage(6, LogLevel.Warning, "Prediction archive: could not check {File} for a partial last line ({Problem})")]
+        public static partial void PartialLineCheckFailed(ILogger logger, string file, string problem);
 
         [LoggerMessage(4, LogLevel.Warning, "Prediction archive: {File} was removed (or moved away) while being written; the next batch starts a new file")]
         public static partial void FileRemoved(ILogger logger, string file);

@@ -16,6 +16,7 @@ internal sealed partial class DriftStartup(
         try
         {
             archive.EnsureWritable();
+            archive.CutPartialLines();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

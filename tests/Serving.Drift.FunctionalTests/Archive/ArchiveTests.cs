@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Serving.Drift.FunctionalTests.TestSupport;
+using Serving.Testing;
 
 namespace Serving.Drift.FunctionalTests.Archive;
 
@@ -61,6 +62,38 @@ public sealed class ArchiveTests
         Assert.Equal(batch.Records[0].Features[1], features.GetProperty("mean_texture").GetDouble());
         Assert.Equal(batch.Records[0].Outputs, root.GetProperty("outputs").GetProperty("probabilities").EnumerateArray().Select(e => e.GetDouble()));
         Assert.True(root.GetProperty("timestamp").GetDateTime() > DateTime.UtcNow.AddMinutes(-5));
+    }
+
+    /// <summary>
+    /// A monitor killed in the middle of a batch's write leaves part of a line at the end of its file; the next run
+    /// starts a file of its own and, before, never touched that one: every reader of the archive choked on it for good.
+    /// Now the start cuts it back to its last whole line (the part was never acknowledged), and deletes a file the cut
+    /// leaves empty.
+    /// </summary>
+    [Fact]
+    public async Task RestartAfterAKillMidWrite_PartialLastLinesCut_EveryLineParses_AcknowledgedLinesKept()
+    {
+        using var archive = new TempDirectory();
+        string[] acknowledged;
+        await using (var first = await DriftServer.StartAsync(archiveDirectory: archive.Path))
+        {
+            await using var client = new IngestClient(first);
+            var batch = Batches.ReferenceBatch(ReferenceRows.Load("tabular", "1"), new Random(5), 10, "kept");
+            Assert.Equal(10, (await client.SendAsync(batch)).Accepted);
+            acknowledged = [.. batch.Records.Select(r => r.RequestId)];
+        }
+
+        // What a kill mid-write leaves: the start of a line with no end, after whole lines and alone in a file.
+        var written = Assert.Single(Directory.GetFiles(archive.Path, "*.jsonl"));
+        var partial = File.ReadAllLines(written)[0][..40];
+        await File.AppendAllTextAsync(written, partial);
+        var alone = Path.Combine(archive.Path, "predictions-20240101T000000000Z-000001.jsonl");
+        await File.WriteAllTextAsync(alone, partial);
+
+        await using var second = await DriftServer.StartAsync(archiveDirectory: archive.Path);
+
+        Assert.Equal([written], second.ArchiveFiles());
+        Assert.Equal(acknowledged, second.ArchivedLines().Select(RequestId));
     }
 
     private static string RequestId(string line)

@@ -267,6 +267,36 @@ public sealed class ArchiveWriterTests
     }
 
     [Fact]
+    public async Task CutPartialLines_CutsOnlyTheUnfinishedTail_LeavesWholeFilesAndFilesAWriterHasOpen()
+    {
+        using var folder = new TempFolder();
+        using (var earlier = Writer(folder, new ArchiveOptions()))
+        {
+            await earlier.AppendAsync([Entry("a"), Entry("b")], CancellationToken.None);
+        }
+
+        var whole = Assert.Single(folder.Files());
+        var wholeLines = File.ReadAllText(whole);
+        var cut = Path.Combine(folder.Path, "predictions-20240101T000000000Z-000001.jsonl");
+        await File.WriteAllTextAsync(cut, wholeLines + "{\"received_at\":\"2024");
+
+        // Another monitor on the folder, writing: its file is left alone, whatever it ends with.
+        using var live = Writer(folder, new ArchiveOptions());
+        await live.AppendAsync([Entry("live")], CancellationToken.None);
+        await using (var append = new FileStream(live.CurrentFile!, FileMode.Append, FileAccess.Write, FileShare.ReadWrite))
+        {
+            append.Write("{\"partial"u8);
+        }
+
+        using var starting = Writer(folder, new ArchiveOptions());
+        Assert.Equal(1, starting.CutPartialLines());
+
+        Assert.Equal(wholeLines, File.ReadAllText(whole));
+        Assert.Equal(wholeLines, File.ReadAllText(cut));
+        Assert.EndsWith("{\"partial", File.ReadAllText(live.CurrentFile!), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void EnsureWritable_CreatesTheFolder()
     {
         using var folder = new TempFolder();
