@@ -89,6 +89,12 @@ internal sealed partial class WebhookSender(
             timeout.CancelAfter(_options.WebhookTimeout);
             using var response = await client.PostAsJsonAsync(_options.WebhookUrl, WebhookPayload.From(alert), AlertJsonContext.Default.WebhookPayload, timeout.Token).ConfigureAwait(false);
             var status = (int)response.StatusCode;
+            if (status is >= 300 and < 400)
+            {
+                // Not followed (HttpClient turns a POST into a bodiless GET on 301/302/303): the URL is wrong, retrying won't help.
+                return (false, false, $"HTTP {status}, a redirect to {response.Headers.Location?.ToString() ?? "nowhere"} (not followed: set {DriftOptions.Section}:Alerts:WebhookUrl to the address that takes the POST)");
+            }
+
             return response.IsSuccessStatusCode
                 ? (true, false, string.Empty)
                 : (false, status >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests, $"HTTP {status}");

@@ -39,7 +39,8 @@ public static class DriftServiceCollectionExtensions
         services.TryAddSingleton<AlertPublisher>();
         services.TryAddSingleton<DriftEvaluator>();
         services.TryAddSingleton<IngestPipeline>();
-        services.AddHttpClient(WebhookSender.ClientName);
+        // Redirects are not followed: a 301/302/303 is followed as a GET without the alert, whose 200 read as delivered.
+        services.AddHttpClient(WebhookSender.ClientName).ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler { AllowAutoRedirect = false });
 
         // Startup first: the archive folder and the profiles are ready before anything else runs.
         services.AddHostedService<DriftStartup>();

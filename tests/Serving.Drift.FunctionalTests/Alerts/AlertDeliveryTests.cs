@@ -80,6 +80,30 @@ public sealed class AlertDeliveryTests
         Assert.Equal(retriedBefore + (2 * (MaxAttempts - 1)), await MetricsText.ValueAsync(Deliveries("retried")));
     }
 
+    /// <summary>
+    /// A webhook URL that answers 302 (moved, or http to https): HttpClient followed it as a GET without the alert, the
+    /// GET's 200 counted the alert delivered, and no receiver ever saw it. Now a redirect is a failure that names where
+    /// it points, not retried.
+    /// </summary>
+    [Fact]
+    public async Task Webhook_Redirected_NotFollowed_CountedFailed_NotDelivered()
+    {
+        await using var webhook = await WebhookReceiver.StartAsync(failFirst: 0);
+        await using var drift = await DriftServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Serving:Drift:Alerts:WebhookUrl"] = webhook.MovedUrl,
+            ["Serving:Drift:Alerts:WebhookRetryDelay"] = "00:00:00.01",
+        });
+        var delivered = await MetricsText.ValueAsync(Deliveries("delivered"));
+        var failed = await MetricsText.ValueAsync(Deliveries("failed"));
+
+        drift.Alerts.Raise(Started);
+
+        await Eventually.TrueAsync(async () => await MetricsText.ValueAsync(Deliveries("failed")) == failed + 1, "the redirected alert counted failed");
+        Assert.Equal(delivered, await MetricsText.ValueAsync(Deliveries("delivered")));
+        Assert.Equal([(302, "POST /moved")], webhook.Calls);
+    }
+
     private static string Deliveries(string outcome) => $"serving_drift_webhook_deliveries_total{{outcome=\"{outcome}\"}}";
 
     private static CapturedLog[] GaveUp(AlertServices alerts) =>

@@ -21,6 +21,9 @@ internal sealed class WebhookReceiver : IAsyncDisposable
 
     public string Url { get; private set; } = string.Empty;
 
+    /// <summary>A URL whose POST answers 302 to a page that takes a GET with 200 (both calls recorded).</summary>
+    public string MovedUrl { get; private set; } = string.Empty;
+
     /// <summary>Every request in arrival order, with the status it was answered with.</summary>
     public IReadOnlyList<(int Status, string Body)> Calls
     {
@@ -41,8 +44,11 @@ internal sealed class WebhookReceiver : IAsyncDisposable
         var app = builder.Build();
         var receiver = new WebhookReceiver(app, failFirst);
         app.MapPost("/hook", (Delegate)receiver.HandleAsync);
+        app.MapPost("/moved", () => receiver.Record(302, "POST /moved", Results.Redirect("/landing")));
+        app.MapGet("/landing", () => receiver.Record(200, "GET /landing", Results.Ok()));
         await app.StartAsync();
         receiver.Url = app.Urls.Single() + "/hook";
+        receiver.MovedUrl = app.Urls.Single() + "/moved";
         return receiver;
     }
 
@@ -50,6 +56,16 @@ internal sealed class WebhookReceiver : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+    }
+
+    private IResult Record(int status, string call, IResult result)
+    {
+        lock (_calls)
+        {
+            _calls.Add((status, call));
+        }
+
+        return result;
     }
 
     private async Task<IResult> HandleAsync(HttpContext context)
