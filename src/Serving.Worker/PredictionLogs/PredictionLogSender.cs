@@ -131,6 +131,15 @@ internal sealed partial class PredictionLogSender(
             using var call = transport.Open(streamCts.Token);
             reading = ReadAcksAsync(call.ResponseStream, unacked, backoff, streamCts);
             await SendAsync(call, PendingBatch.Hello(), unacked, streamCts.Token).ConfigureAwait(false);
+
+            // A batch to send again has one more stream: not one that ends before the monitor reads it. A monitor that is
+            // shutting down takes the call and ends it unread; batches written to it meanwhile were counted lost (a
+            // rolling restart of the monitor lost the batches in flight). Its ack of the hello shows it reads the stream.
+            if (_retry.Count > 0 && !await unacked.WaitForAllAsync(_options.AckTimeout, streamCts.Token).ConfigureAwait(false))
+            {
+                throw new TimeoutException("the drift monitor did not acknowledge the opening of the stream in time");
+            }
+
             while (_retry.Count > 0)
             {
                 var retry = _retry[0];

@@ -188,6 +188,8 @@ public sealed class PredictionLogSenderTests
 
         first.Break();
         var second = await WaitForStreamAsync(run.Transport, 2);
+        await WaitAsync(() => second.Written.Count >= 1);
+        second.Ack(second.Written[0].Sequence, 0);
         await WaitAsync(() => second.Written.Any(b => b.Records.Count > 0));
         var resent = second.Written.Single(b => b.Records.Count > 0);
         Assert.Equal(first.Written.Single(b => b.Records.Count > 0).Records, resent.Records);
@@ -199,6 +201,46 @@ public sealed class PredictionLogSenderTests
         Assert.Equal(0, run.Stats.Acked);
         Assert.Contains(run.Log.Messages, m => m.StartsWith("Prediction log: 4 record(s) were sent on two streams that both broke", StringComparison.Ordinal));
         Assert.True(run.Stats.Reconnects >= 2);
+    }
+
+    /// <summary>
+    /// The monitor is stopping (a rolling restart): it takes each new call and ends it without reading. Before, the
+    /// sender wrote the batch it had to send again right after the hello, that stream ended, and the batch, written on
+    /// two streams, was counted lost: a graceful restart of the monitor lost what was in flight. Now it waits for the
+    /// hello's ack first, and the batch reaches the next monitor.
+    /// </summary>
+    [Fact]
+    public async Task StreamEndsBeforeTheMonitorAcksTheOpening_BatchToResendIsKeptForTheNextStream_NotLost()
+    {
+        var options = Predictions.Options(o =>
+        {
+            o.BatchSize = 4;
+            o.FlushInterval = TimeSpan.FromMinutes(1);
+            o.ShutdownFlushTimeout = TimeSpan.Zero;
+            o.ReconnectBackoffMin = TimeSpan.FromMilliseconds(1);
+            o.ReconnectBackoffMax = TimeSpan.FromMilliseconds(5);
+        });
+        await using var run = await SenderRun.StartAsync(options, autoAck: false);
+        var first = await WaitForStreamAsync(run.Transport);
+        run.Shipper.Record(Predictions.Rows(4, start: 100));
+        await WaitAsync(() => first.Written.Count(b => b.Records.Count > 0) == 1);
+        first.Break();
+
+        // The stopping monitor: the hello is written, never acknowledged, and the stream ends.
+        var stopping = await WaitForStreamAsync(run.Transport, 2);
+        await WaitAsync(() => stopping.Written.Count >= 1);
+        stopping.Break();
+
+        var next = await WaitForStreamAsync(run.Transport, 3);
+        await WaitAsync(() => next.Written.Count >= 1);
+        next.Ack(next.Written[0].Sequence, 0);
+        await WaitAsync(() => next.Written.Any(b => b.Records.Count > 0));
+        var resent = next.Written.Single(b => b.Records.Count > 0);
+        next.Ack(resent.Sequence, resent.Records.Count);
+
+        await WaitAsync(() => run.Stats.Acked == 4);
+        Assert.Equal(0, run.Stats.Lost);
+        Assert.DoesNotContain(stopping.Written, b => b.Records.Count > 0);
     }
 
     [Fact]
