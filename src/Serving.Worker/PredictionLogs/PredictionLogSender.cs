@@ -168,8 +168,10 @@ internal sealed partial class PredictionLogSender(
         {
             if (!flushDeadline.IsCancellationRequested)
             {
-                // The sender only sees its wait cancelled when the ack reader found the break: report the reader's cause.
-                var cause = e is OperationCanceledException && reading.IsCompleted ? await reading.ConfigureAwait(false) ?? e : e;
+                // The sender only sees its wait or write cancelled (a write in progress as gRPC's Cancelled, with no detail)
+                // when the ack reader found the break: report the reader's cause.
+                var cancelled = e is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled };
+                var cause = cancelled && reading.IsCompleted ? await reading.ConfigureAwait(false) ?? e : e;
 
                 // While the monitor stays down, say so once; the retries that follow are Debug.
                 if (Interlocked.Increment(ref _failedStreams) == 1)

@@ -25,6 +25,9 @@ internal sealed class FakeIngestTransport : IPredictionLogTransport
     /// </summary>
     public bool BreakOnRecords { get; set; }
 
+    /// <summary>True: a write waits until its call is cancelled, then fails as gRPC fails a cancelled write (Cancelled, no detail).</summary>
+    public bool WritesHang { get; set; }
+
     public IReadOnlyList<FakeIngestStream> Streams
     {
         get
@@ -50,7 +53,7 @@ internal sealed class FakeIngestTransport : IPredictionLogTransport
                 FailingOpens--;
             }
 
-            stream = new FakeIngestStream(AutoAck, failing, BreakOnRecords);
+            stream = new FakeIngestStream(AutoAck, failing, BreakOnRecords, WritesHang);
             _streams.Add(stream);
         }
 
@@ -63,13 +66,14 @@ internal sealed class FakeIngestTransport : IPredictionLogTransport
 /// One fake Ingest call: the request writer and the ack reader. Each batch written is parsed from its wire bytes
 /// with the generated <see cref="PredictionLogBatch"/> parser, as the drift monitor reads it.
 /// </summary>
-internal sealed class FakeIngestStream(bool autoAck, bool failing, bool breakOnRecords = false) : IClientStreamWriter<PendingBatch>, IAsyncStreamReader<IngestAck>
+internal sealed class FakeIngestStream(bool autoAck, bool failing, bool breakOnRecords = false, bool writesHang = false) : IClientStreamWriter<PendingBatch>, IAsyncStreamReader<IngestAck>
 {
     private static readonly RpcException Down = new(new Status(StatusCode.Unavailable, "monitor down"));
 
     private readonly Channel<IngestAck> _acks = Channel.CreateUnbounded<IngestAck>();
     private readonly List<PredictionLogBatch> _written = [];
     private volatile bool _broken = failing;
+    private int _hanging;
 
     public IReadOnlyList<PredictionLogBatch> Written
     {
@@ -93,6 +97,11 @@ internal sealed class FakeIngestStream(bool autoAck, bool failing, bool breakOnR
     public Task WriteAsync(PendingBatch batch, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        if (writesHang)
+        {
+            return HangAsync(cancellationToken);
+        }
+
         if (_broken)
         {
             return Task.FromException(Down);
@@ -119,6 +128,9 @@ internal sealed class FakeIngestStream(bool autoAck, bool failing, bool breakOnR
         return Task.CompletedTask;
     }
 
+    /// <summary>Written bytes that never go out: the write ends only when the call is cancelled.</summary>
+    public int HangingWrites => Volatile.Read(ref _hanging);
+
     public Task CompleteAsync()
     {
         Completed = true;
@@ -140,6 +152,19 @@ internal sealed class FakeIngestStream(bool autoAck, bool failing, bool breakOnR
 
         Current = await _acks.Reader.ReadAsync(cancellationToken);
         return true;
+    }
+
+    private async Task HangAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _hanging);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new RpcException(new Status(StatusCode.Cancelled, string.Empty));
+        }
     }
 
     public void Ack(ulong sequence, long accepted, params Rejection[] rejections) =>

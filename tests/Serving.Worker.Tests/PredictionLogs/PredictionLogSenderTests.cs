@@ -243,6 +243,24 @@ public sealed class PredictionLogSenderTests
         Assert.DoesNotContain(stopping.Written, b => b.Records.Count > 0);
     }
 
+    /// <summary>
+    /// The monitor ends the stream (its archive failing, say) while a write is in progress: gRPC fails that write as
+    /// Cancelled with no detail, and the warning said "broke (Cancelled: )". It names the monitor's status now.
+    /// </summary>
+    [Fact]
+    public async Task StreamEndsDuringAWrite_TheWarningNamesTheMonitorsStatus_NotTheCancelledWrite()
+    {
+        var transport = new FakeIngestTransport { WritesHang = true };
+        await using var run = await SenderRun.StartAsync(Predictions.Options(o => o.ShutdownFlushTimeout = TimeSpan.Zero), autoAck: false, transport: transport);
+        var stream = await WaitForStreamAsync(run.Transport);
+        await WaitAsync(() => stream.HangingWrites == 1);
+
+        stream.Break();
+
+        await WaitAsync(() => run.Log.Messages.Any(m => m.Contains(" broke (", StringComparison.Ordinal)));
+        Assert.Contains(run.Log.Messages, m => m.EndsWith(" broke (Unavailable: monitor down); reconnecting with backoff", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task MonitorDownAtFirst_ReconnectsWithBackoff_ThenDelivers()
     {
