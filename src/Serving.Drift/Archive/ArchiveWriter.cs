@@ -185,9 +185,9 @@ internal sealed partial class ArchiveWriter : IDisposable
 
             // Removed while the batch was written: its lines went to a file no one can read. Not acknowledged, so it is sent
             // again, into a new file.
-            if (!File.Exists(_file.Name))
+            if (!StillOurs(_file))
             {
-                throw new IOException($"{_file.Name} was removed while a batch was written to it; the batch is not acknowledged and goes to a new file when it is sent again");
+                throw new IOException($"{_file.Name} was removed or truncated while a batch was written to it; the batch is not acknowledged and goes to a new file when it is sent again");
             }
             _metrics.OnArchiveWrite(_lines.Length);
         }
@@ -288,9 +288,11 @@ internal sealed partial class ArchiveWriter : IDisposable
     // The file being written was deleted (or moved out of the folder, or the folder removed): its open handle still takes
     // writes, and the fsync succeeds, so batches were acknowledged into a file no one could find until the next rotation
     // (up to RotationInterval later). Start a new one instead; the folder is created again if it went.
+    // Truncated too (logrotate's copytruncate): the next write, at the writer's offset, left a run of NUL bytes before it
+    // that no reader can parse.
     private void DropIfRemoved()
     {
-        if (_file is null || File.Exists(_file.Name))
+        if (_file is null || StillOurs(_file))
         {
             return;
         }
@@ -308,6 +310,9 @@ internal sealed partial class ArchiveWriter : IDisposable
         _file = null;
         _startReason = "removed";
     }
+
+    // Still in the folder under its name, and holding at least what this writer put in it.
+    private bool StillOurs(FileStream file) => File.Exists(file.Name) && file.Length >= _fileBytes;
 
     private void RotateIfNeeded(int lineBytes, DateTimeOffset now)
     {
@@ -465,7 +470,7 @@ internal sealed partial class ArchiveWriter : IDisposable
         [LoggerMessage(6, LogLevel.Warning, "Prediction archive: could not check {File} for a partial last line ({Problem})")]
         public static partial void PartialLineCheckFailed(ILogger logger, string file, string problem);
 
-        [LoggerMessage(4, LogLevel.Warning, "Prediction archive: {File} was removed (or moved away) while being written; the next batch starts a new file")]
+        [LoggerMessage(4, LogLevel.Warning, "Prediction archive: {File} was removed, moved away or truncated while being written; the next batch starts a new file")]
         public static partial void FileRemoved(ILogger logger, string file);
     }
 }

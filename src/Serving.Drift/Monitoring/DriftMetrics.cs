@@ -36,7 +36,7 @@ internal sealed class DriftMetrics
         "serving_drift_archive_bytes_total", "Bytes written to archive files.");
 
     private static readonly Counter ArchiveFiles = Prometheus.Metrics.CreateCounter(
-        "serving_drift_archive_files_total", "Archive files started: start (first write), size or time (rotation), removed (the file being written was deleted).",
+        "serving_drift_archive_files_total", "Archive files started: start (first write), size or time (rotation), removed (the file being written was deleted, moved away or truncated).",
         new CounterConfiguration { LabelNames = ["reason"] });
 
     private static readonly Gauge FeatureStatistic = Prometheus.Metrics.CreateGauge(

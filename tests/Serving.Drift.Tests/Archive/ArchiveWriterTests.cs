@@ -245,6 +245,29 @@ public sealed class ArchiveWriterTests
         Assert.DoesNotContain(first, OpenByThisProcess().Select(t => t.Replace(" (deleted)", "", StringComparison.Ordinal)));
     }
 
+    /// <summary>
+    /// The file being written is truncated (logrotate's copytruncate: copy, then cut to 0): the next batch goes to a new
+    /// file. Before, it was written at the writer's offset, after a run of NUL bytes as long as what was cut.
+    /// </summary>
+    [Fact]
+    public async Task AppendAsync_TheFileTruncatedBetweenBatches_NextBatchIsInANewFile_NoNulBytes()
+    {
+        using var folder = new TempFolder();
+        using var writer = Writer(folder, new ArchiveOptions());
+        await writer.AppendAsync([Entry("before")], CancellationToken.None);
+        var first = writer.CurrentFile!;
+        using (var truncate = new FileStream(first, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            truncate.SetLength(0);
+        }
+
+        await writer.AppendAsync([Entry("after")], CancellationToken.None);
+
+        Assert.NotEqual(first, writer.CurrentFile);
+        Assert.Equal(0, new FileInfo(first).Length);
+        Assert.Equal(["after"], File.ReadAllLines(writer.CurrentFile!).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("request_id").GetString()));
+    }
+
     /// <summary>The file is deleted while a batch is written to it: that batch fails (not acknowledged; it is sent again) and the next one lands in a new file.</summary>
     [Fact]
     public async Task AppendAsync_FileRemovedDuringTheBatch_BatchFails_ItsResendIsOnDisk()
