@@ -88,6 +88,15 @@ internal sealed partial class ArchiveWriter : IDisposable
         {
             try
             {
+                // Read first: most files end in a newline, and need not be opened for writing (they may be read-only).
+                using (var reading = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0))
+                {
+                    if (WholeLinesLength(reading) == reading.Length)
+                    {
+                        continue;
+                    }
+                }
+
                 bool empty;
                 using (var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None, bufferSize: 0))
                 {

@@ -320,6 +320,21 @@ public sealed class ArchiveWriterTests
     }
 
     [Fact]
+    public async Task CutPartialLines_FilesThatEndInANewline_AreOnlyRead_NotOpenedForWriting()
+    {
+        using var folder = new TempFolder();
+        using var live = Writer(folder, new ArchiveOptions());
+        await live.AppendAsync([Entry("live")], CancellationToken.None);
+
+        // The live writer's shared lock refuses an open for writing: a file that needs no cut is never asked for one.
+        var log = new CountingLogger();
+        using var starting = new ArchiveWriter(new ArchiveOptions { Directory = folder.Path }, TimeProvider.System, new DriftMetrics(), log);
+
+        Assert.Equal(0, starting.CutPartialLines());
+        Assert.Equal(0, log.Warnings);
+    }
+
+    [Fact]
     public void EnsureWritable_CreatesTheFolder()
     {
         using var folder = new TempFolder();
@@ -375,6 +390,24 @@ public sealed class ArchiveWriterTests
             if (++_writes == deleteOnWrite)
             {
                 File.Delete(Name);
+            }
+        }
+    }
+
+    private sealed class CountingLogger : Microsoft.Extensions.Logging.ILogger<ArchiveWriter>
+    {
+        public int Warnings { get; private set; }
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel >= Microsoft.Extensions.Logging.LogLevel.Warning)
+            {
+                Warnings++;
             }
         }
     }
