@@ -7,7 +7,7 @@ namespace Serving.Protocol.Errors;
 /// <summary>Reads why a gRPC client call failed before any server answered, for the command-line tools' messages.</summary>
 public static class GrpcCallFailures
 {
-    /// <summary>How long <see cref="IsHttp11OnlyAsync"/> waits for the HTTP/1.1 answer.</summary>
+    /// <summary>How long <see cref="IsHttp11OnlyAsync"/> waits for the HTTP/1.1 answer unless told otherwise.</summary>
     public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(2);
 
     // RFC 9113 §7: the server refuses HTTP/2 on this connection and asks for HTTP/1.1 (Kestrel's answer on an HTTP/1.1-only port).
@@ -33,7 +33,8 @@ public static class GrpcCallFailures
     /// does not always get its HTTP_1_1_REQUIRED out before the connection closes: .NET's client then reports only that the
     /// server "did not complete the HTTP/2 handshake" (one call in about 13 here, with the machine busy).
     /// </summary>
-    public static async Task<bool> IsHttp11OnlyAsync(RpcException e, Uri address, CancellationToken cancellationToken)
+    /// <param name="probeTimeout">How long the HTTP/1.1 answer is waited for; <see cref="ProbeTimeout"/> when null.</param>
+    public static async Task<bool> IsHttp11OnlyAsync(RpcException e, Uri address, CancellationToken cancellationToken, TimeSpan? probeTimeout = null)
     {
         if (IsHttp11Only(e))
         {
@@ -53,7 +54,7 @@ public static class GrpcCallFailures
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(ProbeTimeout);
+        timeout.CancelAfter(probeTimeout ?? ProbeTimeout);
         try
         {
             using var answer = await client.SendAsync(probe, timeout.Token).ConfigureAwait(false);

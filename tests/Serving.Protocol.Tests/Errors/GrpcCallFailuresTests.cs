@@ -22,7 +22,9 @@ public sealed class GrpcCallFailuresTests
     {
         await using var server = await RawServer.StartAsync("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"u8.ToArray());
 
-        Assert.True(await GrpcCallFailures.IsHttp11OnlyAsync(HandshakeFailed(), server.Address, CancellationToken.None));
+        // A probe timeout far past the product's 2 s: CI once ran this with the machine so loaded that the answer of a
+        // loopback listener took longer (a hang guard, not a timing assertion).
+        Assert.True(await GrpcCallFailures.IsHttp11OnlyAsync(HandshakeFailed(), server.Address, CancellationToken.None, TimeSpan.FromSeconds(60)));
         Assert.StartsWith("GET /v2/health/live HTTP/1.1", server.FirstRequest, StringComparison.Ordinal);
     }
 
