@@ -62,11 +62,11 @@ internal sealed class UnaryForwarder(IOptions<GatewayOptions> options)
     /// copies the answer to the caller.
     /// </summary>
     /// <returns>What failed, if anything, and the exception behind it.</returns>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     /// <param name="mayRetry">
     /// True when another worker could take the call: a worker that answers that it doesn't have the model or version
     /// (REST 404, gRPC NOT_FOUND) then answers nothing to the caller and the result is <see cref="NotServedHere"/>.
     /// </param>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<(ForwarderError Error, Exception? Exception)> SendAsync(
         HttpContext context, GatewayRequest request, byte[] body, string destinationPrefix, Version version, ForwarderClients clients, bool mayRetry)
     {
