@@ -170,7 +170,7 @@ internal static class AdminEndpoints
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // As a change gets while the store is down: the reason, not an unhandled 500 with no body.
-            await GatewayErrors.WriteRestAsync(context, 503, $"the policy history can't be read: the policy store is unavailable: {e.Message}").ConfigureAwait(false);
+            await GatewayErrors.WriteRestAsync(context, 503, $"the policy history can't be read: the policy store is unavailable: {PolicyStoreErrors.Describe(e)}").ConfigureAwait(false);
             return;
         }
 

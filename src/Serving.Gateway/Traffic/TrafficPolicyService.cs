@@ -370,7 +370,7 @@ internal sealed partial class TrafficPolicyService(
     }
 
     private static PolicyChangeResult StoreUnavailable(Exception e) => PolicyChangeResult.Refused(
-        PolicyChangeStatus.StoreUnavailable, e is PolicyStoreUnreadableException ? e.Message : $"the policy store is unavailable: {e.Message}");
+        PolicyChangeStatus.StoreUnavailable, e is PolicyStoreUnreadableException ? e.Message : $"the policy store is unavailable: {PolicyStoreErrors.Describe(e)}");
 
     private static string Describe(TrafficPolicy? policy) => policy is null
         ? "(default: newest ready version)"

@@ -34,4 +34,23 @@ public sealed class HistoryStoreDownTests(GatewayFixture fixture) : IAsyncLifeti
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Contains("the policy history can't be read: the policy store is unavailable", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Change_RedisStopped_503_WithTheReasonInALine()
+    {
+        await using var gateway = await GatewayServer.StartAsync([fixture.WorkerA], new Dictionary<string, string?>
+        {
+            ["Serving:Gateway:RedisConnectionString"] = _redis.ConnectionString,
+            ["Serving:Gateway:PolicyResyncInterval"] = "01:00:00",
+        });
+        await Policies.SetAsync(gateway, Policies.TwoVersions(100, 0));
+        _redis.Stop();
+
+        var (status, body) = await Policies.PutAsync(gateway.Admin!, "tabular", Policies.TwoVersions(50, 50));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        var error = body.GetProperty("error").GetString()!;
+        Assert.StartsWith("the policy store is unavailable: ", error, StringComparison.Ordinal);
+        Assert.True(error.Length <= 240, $"a line, not the Redis client's diagnostics ({error.Length} characters): {error}");
+    }
 }
