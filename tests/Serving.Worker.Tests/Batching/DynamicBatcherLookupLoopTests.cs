@@ -17,16 +17,6 @@ public sealed class DynamicBatcherLookupLoopTests
 {
     private static readonly string[] Outputs = ["y"];
 
-    /// <summary>Echoes input "x" as output "y".</summary>
-    private sealed class EchoRunner : IModelRunner
-    {
-        public ModelSignature Signature { get; } = new(
-            [new TensorSignature("x", DataType.FP32, [-1, 1])], [new TensorSignature("y", DataType.FP32, [-1, 1])], 8);
-
-        public List<InferTensor> Run(InferTensor[] inputs, string[] outputNames) =>
-            [InferTensor.Fixed("y", DataType.FP32, inputs[0].Shape, inputs[0].Data.ToArray())];
-    }
-
     private static DynamicBatcher Batcher(IFeatureStore? store = null, BatchingMetrics.Series? metrics = null) => new(
         new EchoRunner(),
         new BatchSettings(8, 0, [], 1024, 1, 0),

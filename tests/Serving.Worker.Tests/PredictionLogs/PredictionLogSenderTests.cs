@@ -171,16 +171,7 @@ public sealed class PredictionLogSenderTests
     [Fact]
     public async Task StreamBreaks_UnackedBatchIsResentOnce_ThenCountedLost()
     {
-        var options = Predictions.Options(o =>
-        {
-            // Rows join the queue one at a time: a short flush interval could ship the first row alone and
-            // split the four across batches. A long one makes the full batch of four the only data batch.
-            o.BatchSize = 4;
-            o.FlushInterval = TimeSpan.FromMinutes(1);
-            o.ShutdownFlushTimeout = TimeSpan.Zero;
-            o.ReconnectBackoffMin = TimeSpan.FromMilliseconds(1);
-            o.ReconnectBackoffMax = TimeSpan.FromMilliseconds(5);
-        });
+        var options = OneBatchOfFourQuickReconnects();
         await using var run = await SenderRun.StartAsync(options, autoAck: false);
         var first = await WaitForStreamAsync(run.Transport);
         run.Shipper.Record(Predictions.Rows(4, start: 100));
@@ -212,14 +203,7 @@ public sealed class PredictionLogSenderTests
     [Fact]
     public async Task StreamEndsBeforeTheMonitorAcksTheOpening_BatchToResendIsKeptForTheNextStream_NotLost()
     {
-        var options = Predictions.Options(o =>
-        {
-            o.BatchSize = 4;
-            o.FlushInterval = TimeSpan.FromMinutes(1);
-            o.ShutdownFlushTimeout = TimeSpan.Zero;
-            o.ReconnectBackoffMin = TimeSpan.FromMilliseconds(1);
-            o.ReconnectBackoffMax = TimeSpan.FromMilliseconds(5);
-        });
+        var options = OneBatchOfFourQuickReconnects();
         await using var run = await SenderRun.StartAsync(options, autoAck: false);
         var first = await WaitForStreamAsync(run.Transport);
         run.Shipper.Record(Predictions.Rows(4, start: 100));
@@ -446,4 +430,15 @@ public sealed class PredictionLogSenderTests
             Sender.Dispose();
         }
     }
+
+    // Rows join the queue one at a time: a short flush interval could ship the first row alone and split the four across
+    // batches. A long one makes the full batch of four the only data batch; reconnects come at once.
+    private static PredictionLogOptions OneBatchOfFourQuickReconnects() => Predictions.Options(o =>
+    {
+        o.BatchSize = 4;
+        o.FlushInterval = TimeSpan.FromMinutes(1);
+        o.ShutdownFlushTimeout = TimeSpan.Zero;
+        o.ReconnectBackoffMin = TimeSpan.FromMilliseconds(1);
+        o.ReconnectBackoffMax = TimeSpan.FromMilliseconds(5);
+    });
 }
