@@ -77,6 +77,11 @@ internal sealed partial class RollbackMonitor(
             case PolicyChangeStatus.Conflict:
                 Log.AlreadyChanged(logger, seen.Model, version, seen.Revision);
                 break;
+            case PolicyChangeStatus.StoreUnavailable when result.Policy is not null:
+                // In force here, held until the store answers (TrafficPolicyService says so in the log).
+                _reported.TryRemove(seen.Model, out _);
+                metrics.RolledBack(seen.Model, version);
+                break;
             default:
                 if (!_reported.TryGetValue(seen.Model, out var reported) || reported != seen.Revision)
                 {

@@ -25,6 +25,10 @@ internal sealed partial class TrafficPolicyService(
     // The stored policies refused last, per model: each is logged once, not at every re-read.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TrafficPolicy> _refused = new(StringComparer.Ordinal);
     private readonly LastKnownPolicies _lastKnown = new(Path.GetFullPath(options.Value.DataDirectory));
+
+    // Automatic rollbacks in force here that the store could not take (it was down), by model: stored by the re-read once
+    // it is back, unless the stored policy moved on from the revision the rollback was based on meanwhile.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, HeldRollback> _held = new(StringComparer.Ordinal);
     private Task? _resync;
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -95,6 +99,27 @@ internal sealed partial class TrafficPolicyService(
     /// </summary>
     public async Task<PolicyChangeResult> SetAsync(string model, TrafficPolicyDocument document, string who, RollbackEvent? rollback, CancellationToken cancellationToken)
     {
+        var result = await ChangeAsync(model, document, who, rollback, cancellationToken).ConfigureAwait(false);
+        if (result.Status == PolicyChangeStatus.Applied)
+        {
+            _held.TryRemove(model, out _); // stored now, or superseded by a change that is
+        }
+        else if (result.Status == PolicyChangeStatus.StoreUnavailable && rollback is not null && document.Revision is { } basedOn && store.IsShared)
+        {
+            // A failing version must stop getting traffic whether or not the store answers: the rollback applies here
+            // at once, and is stored when the store is back (each replica's own monitor rolls it back there too).
+            var held = new HeldRollback(basedOn, document, who, rollback, Build(model, document, basedOn, who, rollback, policies.Find(model)));
+            _held[model] = held;
+            policies.Apply(held.Policy);
+            Log.RollbackHeld(logger, model, rollback.Version, rollback.Baseline, basedOn, string.Join("; ", result.Errors));
+            return result with { Policy = held.Policy };
+        }
+
+        return result;
+    }
+
+    private async Task<PolicyChangeResult> ChangeAsync(string model, TrafficPolicyDocument document, string who, RollbackEvent? rollback, CancellationToken cancellationToken)
+    {
         routing.Table.TryGetModel(model, out var route);
         var errors = TrafficPolicyValidator.Validate(model, document, route);
         if (errors.Count > 0)
@@ -133,17 +158,7 @@ internal sealed partial class TrafficPolicyService(
                 return PolicyChangeResult.Refused(PolicyChangeStatus.Conflict, $"the policy is at revision {baseRevision}, not {expected}: read it again and retry");
             }
 
-            var policy = new TrafficPolicy(
-                model,
-                document.Weights!.Select(kv => new VersionWeight(kv.Key, kv.Value)),
-                document.StickyHeader,
-                document.PinHeader,
-                document.Shadow is { Version: { } v } s ? new ShadowPolicy(v, s.Percent) : null,
-                baseRevision + 1,
-                time.GetUtcNow(),
-                who,
-                document.Rollback?.ToPolicy(),
-                rollback ?? old?.LastRollback);
+            var policy = Build(model, document, baseRevision + 1, who, rollback, old);
             bool saved;
             try
             {
@@ -317,6 +332,19 @@ internal sealed partial class TrafficPolicyService(
             try
             {
                 await ReloadAllAsync(cancellationToken).ConfigureAwait(false);
+                foreach (var (model, held) in _held)
+                {
+                    // The store answers again and still holds the revision the rollback was based on.
+                    var stored = await SetAsync(model, held.Document, held.Who, held.Event, cancellationToken).ConfigureAwait(false);
+                    if (stored.Status == PolicyChangeStatus.Applied)
+                    {
+                        Log.HeldRollbackStored(logger, model, held.Event.Version, stored.Policy!.Revision);
+                    }
+                    else if (stored.Status is PolicyChangeStatus.Conflict or PolicyChangeStatus.Invalid)
+                    {
+                        _held.TryRemove(model, out _);
+                    }
+                }
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -325,12 +353,38 @@ internal sealed partial class TrafficPolicyService(
         }
     }
 
+    private TrafficPolicy Build(string model, TrafficPolicyDocument document, long revision, string who, RollbackEvent? rollback, TrafficPolicy? old) => new(
+        model,
+        document.Weights!.Select(kv => new VersionWeight(kv.Key, kv.Value)),
+        document.StickyHeader,
+        document.PinHeader,
+        document.Shadow is { Version: { } v } s ? new ShadowPolicy(v, s.Percent) : null,
+        revision,
+        time.GetUtcNow(),
+        who,
+        document.Rollback?.ToPolicy(),
+        rollback ?? old?.LastRollback);
+
+    /// <summary>A rollback in force here that the store could not take: based on <paramref name="BasedOn"/>.</summary>
+    private sealed record HeldRollback(long BasedOn, TrafficPolicyDocument Document, string Who, RollbackEvent Event, TrafficPolicy Policy);
+
     /// <summary>
     /// Applies a policy read from the store, logged; one below the revision in force means the store lost changes (Redis
     /// restored from an older snapshot, or restarted empty and changed since), which may undo an operator's: a warning says so.
     /// </summary>
     private void ApplyStored(TrafficPolicy policy)
     {
+        if (_held.TryGetValue(policy.Model, out var held))
+        {
+            if (policy.Revision == held.BasedOn)
+            {
+                return; // the rollback stays in force; the re-read stores it
+            }
+
+            _held.TryRemove(policy.Model, out _);
+            Log.HeldRollbackSuperseded(logger, policy.Model, held.Event.Version, held.BasedOn, policy.Revision, policy.UpdatedBy);
+        }
+
         var inForce = policies.Find(policy.Model);
         if (!policies.Apply(policy))
         {
@@ -414,6 +468,15 @@ internal sealed partial class TrafficPolicyService(
 
         [LoggerMessage(12, LogLevel.Error, "The policy store can't be read at start and the policies saved last in {Path} can't be read either, the defaults serve: {Reason}")]
         public static partial void LastKnownUnreadable(ILogger logger, string path, string reason);
+
+        [LoggerMessage(13, LogLevel.Warning, "Automatic rollback of {Model} version {Version} to {Baseline} is in force on this gateway only: the policy store can't take it ({Reason}); it is stored once the store answers, if the policy there is still revision {Revision}")]
+        public static partial void RollbackHeld(ILogger logger, string model, string version, string baseline, long revision, string reason);
+
+        [LoggerMessage(14, LogLevel.Information, "Automatic rollback of {Model} version {Version}, held while the policy store was down, is stored as revision {Revision}")]
+        public static partial void HeldRollbackStored(ILogger logger, string model, string version, long revision);
+
+        [LoggerMessage(15, LogLevel.Warning, "Automatic rollback of {Model} version {Version}, held on this gateway while the policy store was down, gives way: the stored policy moved on from revision {BasedOn} to {Revision} (by {Who})")]
+        public static partial void HeldRollbackSuperseded(ILogger logger, string model, string version, long basedOn, long revision, string who);
 
         [LoggerMessage(6, LogLevel.Warning, "The policy store had lost the traffic policy of {Model}: revision {Revision}, in force here, is written back")]
         public static partial void Restored(ILogger logger, string model, long revision);

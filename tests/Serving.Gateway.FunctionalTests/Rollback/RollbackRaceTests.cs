@@ -58,6 +58,59 @@ public sealed class RollbackRaceTests(CanaryFixture fixture) : IClassFixture<Can
         Assert.Equal((HttpStatusCode.OK, "1"), await CanaryInfer.RestAsync(b));
     }
 
+    /// <summary>
+    /// Redis doesn't answer when a canary fails: the rollback is in force on the gateway at once (before, it "could not
+    /// apply", retried every check, and the canary kept failing until Redis was back), and is stored, audited, once Redis
+    /// answers again.
+    /// </summary>
+    [Fact]
+    public async Task RedisNotAnswering_RollbackInForceHereAtOnce_StoredOnceRedisAnswers()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Serving:Gateway:RedisConnectionString"] = _redis.ConnectionString + ",syncTimeout=1000,asyncTimeout=1000",
+            ["Serving:Gateway:PolicyResyncInterval"] = "00:00:00.200",
+        };
+        await using var a = await fixture.StartGatewayAsync(settings);
+        var set = await Policies.SetAsync(a, """{"weights": {"1": 90, "2": 10}, "rollback": {"baseline": "1", "max_error_rate": 0.05}}""", "canary");
+        var revision = set.GetProperty("revision").GetInt64();
+        var seen = await SeenAsync(a, revision);
+        var verdict = new RollbackVerdict(new OutcomeCounts(100, 100, 0), "error rate 100% (test)");
+
+        _redis.Pause();
+        try
+        {
+            var result = await a.Service<RollbackMonitor>().RollBackAsync(seen, "2", verdict, CancellationToken.None);
+
+            Assert.Equal(PolicyChangeStatus.StoreUnavailable, result.Status);
+            Assert.Equal("1=100 2=0", WeightsInForce(a));
+            for (var i = 0; i < 20; i++)
+            {
+                Assert.Equal((HttpStatusCode.OK, "1"), await CanaryInfer.RestAsync(a));
+            }
+        }
+        finally
+        {
+            _redis.Resume();
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (JsonDocument.Parse(_redis.Database.HashGet("serving:gateway:policies", "canary").ToString()).RootElement.GetProperty("revision").GetInt64() != revision + 1)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the held rollback was not stored within 20 s of Redis answering again");
+            await Task.Delay(20);
+        }
+
+        var policy = await Policies.GetAsync(a.Admin!, "canary");
+        Assert.Equal((revision + 1, "1=100 2=0", RollbackMonitor.Who), (policy.GetProperty("revision").GetInt64(), Policies.Weights(policy), policy.GetProperty("updated_by").GetString()));
+        using var history = JsonDocument.Parse(await a.Admin!.GetStringAsync("/admin/models/canary/policy/history?count=10"));
+        Assert.Single(history.RootElement.GetProperty("changes").EnumerateArray(), c => c.GetProperty("who").GetString() == RollbackMonitor.Who);
+        Assert.Equal("1=100 2=0", WeightsInForce(a));
+    }
+
+    private static string WeightsInForce(GatewayServer gateway) =>
+        string.Join(' ', gateway.Service<TrafficPolicies>().Find("canary")!.Weights.Select(w => $"{w.Version}={w.Weight}"));
+
     /// <summary>The policy object the gateway has in force once it reached <paramref name="revision"/>.</summary>
     private static async Task<TrafficPolicy> SeenAsync(GatewayServer gateway, long revision)
     {
