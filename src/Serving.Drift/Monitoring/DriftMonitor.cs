@@ -51,7 +51,15 @@ internal sealed class DriftMonitor(ReferenceProfileCatalog catalog, IOptions<Dri
         }
 
         var profile = catalog.Find(model, version);
-        return profile is null ? null : _versions.GetOrAdd((model, version), _ => Create(profile));
+        if (profile is null)
+        {
+            return null;
+        }
+
+        // Watched (again): no longer an unknown version's, though its earlier records stay in the unknown total.
+        var watched = _versions.GetOrAdd((model, version), _ => Create(profile));
+        _unknown.TryRemove((model, version), out _);
+        return watched;
     }
 
     /// <summary>

@@ -87,6 +87,14 @@ public sealed class RemovedVersionTests
         var back = drift.Version(Gone, "1");
         await Eventually.TrueAsync(() => back.Latest?.AtRecord == 100, "the returned version's first evaluation");
         Assert.Contains($"serving_drift_window_records{{model=\"{Gone}\",version=\"1\"}} 100", await SeriesAsync(drift));
+
+        // Watched again, it is no longer listed as an unknown version (it was, with its old count, before); the totals
+        // keep the records it sent meanwhile.
+        using (var report = JsonDocument.Parse(await drift.Http.GetStringAsync("/v2/drift/report")))
+        {
+            Assert.Empty(report.RootElement.GetProperty("unknown_versions").EnumerateArray());
+            Assert.Equal(100, report.RootElement.GetProperty("totals").GetProperty("unknown_version").GetInt64());
+        }
     }
 
     private static PredictionLogBatch Named(PredictionLogBatch batch, string model)
