@@ -86,8 +86,7 @@ internal sealed partial class FileTrafficPolicyStore(string directory, ILogger? 
             var next = new Dictionary<string, TrafficPolicyDocument>(_documents, StringComparer.Ordinal) { [policy.Model] = TrafficPolicyDocument.From(policy) };
             var temp = PoliciesPath + ".tmp";
             var bytes = JsonSerializer.SerializeToUtf8Bytes(next.Values.OrderBy(x => x.Model, StringComparer.Ordinal).ToList(), TrafficJsonContext.Default.ListTrafficPolicyDocument);
-            await File.WriteAllBytesAsync(temp, bytes, cancellationToken).ConfigureAwait(false);
-            File.Move(temp, PoliciesPath, overwrite: true);
+            await TempFile.WriteAndRenameAsync(temp, PoliciesPath, bytes, cancellationToken).ConfigureAwait(false);
             _documents = next;
             return true;
         }

@@ -24,9 +24,8 @@ internal sealed class LastKnownPolicies(string directory)
         {
             var documents = current.Current.Values.OrderBy(p => p.Model, StringComparer.Ordinal).Select(TrafficPolicyDocument.From).ToList();
             Directory.CreateDirectory(directory);
-            var temp = FilePath + ".tmp";
-            await File.WriteAllBytesAsync(temp, JsonSerializer.SerializeToUtf8Bytes(documents, TrafficJsonContext.Default.ListTrafficPolicyDocument), cancellationToken).ConfigureAwait(false);
-            File.Move(temp, FilePath, overwrite: true);
+            await TempFile.WriteAndRenameAsync(
+                FilePath + ".tmp", FilePath, JsonSerializer.SerializeToUtf8Bytes(documents, TrafficJsonContext.Default.ListTrafficPolicyDocument), cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -15,6 +15,25 @@ namespace Serving.Gateway.FunctionalTests.Admin;
 [Collection(GatewayCollection.Name)]
 public sealed class PolicyFileDamageTests(GatewayFixture fixture)
 {
+    /// <summary>Before, a full disk left an empty traffic-policies.json.tmp behind (seen by the gateway chaos sweep).</summary>
+    [Fact]
+    public async Task DiskFullWhileSaving_503_TheOldPolicyStays_NoTemporaryFileLeft_TheNextChangeApplies()
+    {
+        using var data = new TempDirectory();
+        await using var gateway = await GatewayServer.StartAsync([fixture.WorkerA], new Dictionary<string, string?> { ["Serving:Gateway:DataDirectory"] = data.Path });
+        await Policies.SetAsync(gateway, Policies.TwoVersions(100, 0));
+        var temp = Path.Combine(data.Path, FileTrafficPolicyStore.PoliciesFile + ".tmp");
+        File.CreateSymbolicLink(temp, "/dev/full"); // every write to it fails with ENOSPC, as on a full disk
+
+        var (status, body) = await Policies.PutAsync(gateway.Admin!, "tabular", Policies.TwoVersions(50, 50));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        Assert.Contains("No space left on device", body.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Equal("1=100 2=0", Policies.Weights(await Policies.GetAsync(gateway.Admin!)));
+        Assert.False(File.Exists(temp) || new FileInfo(temp).LinkTarget is not null, "the temporary file is left behind");
+        Assert.Equal("1=50 2=50", Policies.Weights(await Policies.SetAsync(gateway, Policies.TwoVersions(50, 50))));
+    }
+
     [Fact]
     public async Task TruncatedPolicyFile_ChangesRefused503_TheFileIsKept_AndFixingItBringsThePoliciesBack()
     {
