@@ -659,13 +659,23 @@ internal sealed partial class DynamicBatcher : IDisposable
     /// </summary>
     private async Task FillFeaturesAsync(List<BatchItem> batch)
     {
-        var pending = batch.Where(i => i.Features is not null).Select(i => i.Features!).ToList();
-        if (pending.Count == 0)
+        // The entity-form items and the latest of their deadlines, in one walk of the batch.
+        List<FeatureItem>? pending = null;
+        var latest = long.MinValue;
+        foreach (var item in batch)
+        {
+            if (item.Features is { } features)
+            {
+                (pending ??= new List<FeatureItem>(batch.Count)).Add(features);
+                latest = Math.Max(latest, item.DeadlineAt);
+            }
+        }
+
+        if (pending is null)
         {
             return;
         }
 
-        var latest = batch.Where(i => i.Features is not null).Max(i => i.DeadlineAt);
         var filled = await _features!.FillAsync(pending, latest).ConfigureAwait(false);
         var now = Stopwatch.GetTimestamp();
         for (var i = batch.Count - 1; i >= 0; i--)

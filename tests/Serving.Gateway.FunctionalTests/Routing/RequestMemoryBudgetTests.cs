@@ -39,7 +39,7 @@ public sealed class RequestMemoryBudgetTests(GatewayFixture fixture)
         Assert.Equal((int)StatusCode.ResourceExhausted, status);
         Assert.Contains("allowed for all requests at once (Serving:Gateway:RequestMemoryBytes): split it, or give the gateway more memory", message);
         Assert.Equal((int)StatusCode.OK, (await RawGrpc.SendAsync(gateway.Listeners.GrpcPort, GoldenBody(Budget / 2))).GrpcStatus);
-        await UntilAsync(() => gateway.Service<RequestMemoryBudget>().Taken == 0, "every share given back");
+        await Poll.UntilAsync(() => gateway.Service<RequestMemoryBudget>().Taken == 0);
     }
 
     [Fact]
@@ -52,7 +52,7 @@ public sealed class RequestMemoryBudgetTests(GatewayFixture fixture)
 
         // The first call's leading fields arrive, the rest of its message waits: it holds its share meanwhile.
         var held = RawGrpc.SendAsync(gateway.Listeners.GrpcPort, new HeldBody(body, 1024, release.Task));
-        await UntilAsync(() => budget.Taken > 0, "the held call's share taken");
+        await Poll.UntilAsync(() => budget.Taken > 0); // the held call's share taken
 
         var (status, message) = await RawGrpc.SendAsync(gateway.Listeners.GrpcPort, body);
         Assert.Equal((int)StatusCode.ResourceExhausted, status);
@@ -60,19 +60,8 @@ public sealed class RequestMemoryBudgetTests(GatewayFixture fixture)
 
         release.SetResult();
         Assert.Equal((int)StatusCode.OK, (await held).GrpcStatus);
-        await UntilAsync(() => budget.Taken == 0, "every share given back");
+        await Poll.UntilAsync(() => budget.Taken == 0);
         Assert.Equal((int)StatusCode.OK, (await RawGrpc.SendAsync(gateway.Listeners.GrpcPort, body)).GrpcStatus);
-    }
-
-    // A hang guard, not a timing assertion: fails when the condition has not held within 20 s.
-    private static async Task UntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"not within 20 s: {what}");
-            await Task.Delay(10);
-        }
     }
 
     // A body whose first bytes go at once and the rest once released.

@@ -32,7 +32,7 @@ public sealed class DynamicBatcherLookupDeadlineTests
         // Long enough for a loop to take the request into a batch on a loaded machine (expired in the queue, it would
         // never reach the store), far shorter than the lookup's Timeout.
         var deadline = Stopwatch.GetTimestamp() + (3 * Stopwatch.Frequency);
-        var call = batcher.EnqueueAsync(new InferTensor[1], Outputs, deadline, CancellationToken.None, Entity(3));
+        var call = batcher.EnqueueAsync(new InferTensor[1], Outputs, deadline, CancellationToken.None, NumberFeatures.Item(3));
         Assert.True(await store.Fetching.WaitAsync(TimeSpan.FromSeconds(20)), "no batch asked the store (did the request expire in the queue?)");
 
         var answered = await Task.WhenAny(call, Task.Delay(TimeSpan.FromSeconds(20)));
@@ -44,10 +44,8 @@ public sealed class DynamicBatcherLookupDeadlineTests
         // The callers' deadline ended the wait: one failure for the breaker (of 5 that open it), which stays closed.
         Assert.Equal(1, features.Timeouts.Value);
         store.Open.SetResult();
-        var next = await batcher.EnqueueAsync(new InferTensor[1], Outputs, long.MaxValue, CancellationToken.None, Entity(7)).WaitAsync(TimeSpan.FromSeconds(20));
+        var next = await batcher.EnqueueAsync(new InferTensor[1], Outputs, long.MaxValue, CancellationToken.None, NumberFeatures.Item(7)).WaitAsync(TimeSpan.FromSeconds(20));
         Assert.Equal(7f, BitConverter.ToSingle(next.Outputs[0].Data.Span));
         Assert.Equal(0, features.BreakerOpen.Value);
     }
-
-    private static FeatureItem Entity(int n) => new(new FeatureRequest([$"e{n}"], [$"k:e{n}"], new double[]?[1]));
 }

@@ -29,7 +29,7 @@ public sealed class FeatureLookupDeadlineTests
         for (var i = 0; i < 3; i++)
         {
             var deadline = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 20); // 50 ms
-            var fill = lookup.FillAsync([Entity(i)], deadline);
+            var fill = lookup.FillAsync([NumberFeatures.Item(i)], deadline);
             var answered = await Task.WhenAny(fill, Task.Delay(TimeSpan.FromSeconds(20)));
             Assert.True(answered == fill, $"call {i + 1}: no answer 20 s after a 50 ms deadline (the lookup waits out its 30 s Timeout)");
             Assert.False(await fill, $"call {i + 1}: the deadline passed before the store answered");
@@ -37,7 +37,7 @@ public sealed class FeatureLookupDeadlineTests
 
         // Three calls in a row got nothing from the store before their deadline: the breaker answers the next one at
         // once, with fail_open's defaults, however long its deadline.
-        var item = Entity(9);
+        var item = NumberFeatures.Item(9);
         var open = lookup.FillAsync([item]);
         Assert.True(await Task.WhenAny(open, Task.Delay(TimeSpan.FromSeconds(20))) == open, "the breaker did not open: the call waits on the stalled store");
         Assert.True(await open);
@@ -45,6 +45,4 @@ public sealed class FeatureLookupDeadlineTests
         Assert.True(item.Request.StoreUnavailable);
         Assert.Equal(3, store.Fetching.CurrentCount); // the fourth call never reached the store
     }
-
-    private static FeatureItem Entity(int n) => new(new FeatureRequest([$"e{n}"], [$"k:e{n}"], new double[]?[1]));
 }

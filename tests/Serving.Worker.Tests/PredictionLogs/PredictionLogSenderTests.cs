@@ -171,18 +171,9 @@ public sealed class PredictionLogSenderTests
     [Fact]
     public async Task StreamBreaks_UnackedBatchIsResentOnce_ThenCountedLost()
     {
-        var options = OneBatchOfFourQuickReconnects();
-        await using var run = await SenderRun.StartAsync(options, autoAck: false);
-        var first = await WaitForStreamAsync(run.Transport);
-        run.Shipper.Record(Predictions.Rows(4, start: 100));
-        await WaitAsync(() => first.Written.Count(b => b.Records.Count > 0) == 1);
-
-        first.Break();
-        var second = await WaitForStreamAsync(run.Transport, 2);
-        await WaitAsync(() => second.Written.Count >= 1);
-        second.Ack(second.Written[0].Sequence, 0);
-        await WaitAsync(() => second.Written.Any(b => b.Records.Count > 0));
-        var resent = second.Written.Single(b => b.Records.Count > 0);
+        var (run, first) = await StartWithABatchOnABrokenStreamAsync();
+        await using var scope = run;
+        var (second, resent) = await ResentAsync(run, 2);
         Assert.Equal(first.Written.Single(b => b.Records.Count > 0).Records, resent.Records);
         Assert.Equal(4, run.Stats.Resent);
 
@@ -203,23 +194,15 @@ public sealed class PredictionLogSenderTests
     [Fact]
     public async Task StreamEndsBeforeTheMonitorAcksTheOpening_BatchToResendIsKeptForTheNextStream_NotLost()
     {
-        var options = OneBatchOfFourQuickReconnects();
-        await using var run = await SenderRun.StartAsync(options, autoAck: false);
-        var first = await WaitForStreamAsync(run.Transport);
-        run.Shipper.Record(Predictions.Rows(4, start: 100));
-        await WaitAsync(() => first.Written.Count(b => b.Records.Count > 0) == 1);
-        first.Break();
+        var (run, _) = await StartWithABatchOnABrokenStreamAsync();
+        await using var scope = run;
 
         // The stopping monitor: the hello is written, never acknowledged, and the stream ends.
         var stopping = await WaitForStreamAsync(run.Transport, 2);
         await WaitAsync(() => stopping.Written.Count >= 1);
         stopping.Break();
 
-        var next = await WaitForStreamAsync(run.Transport, 3);
-        await WaitAsync(() => next.Written.Count >= 1);
-        next.Ack(next.Written[0].Sequence, 0);
-        await WaitAsync(() => next.Written.Any(b => b.Records.Count > 0));
-        var resent = next.Written.Single(b => b.Records.Count > 0);
+        var (next, resent) = await ResentAsync(run, 3);
         next.Ack(resent.Sequence, resent.Records.Count);
 
         await WaitAsync(() => run.Stats.Acked == 4);
@@ -431,14 +414,37 @@ public sealed class PredictionLogSenderTests
         }
     }
 
-    // Rows join the queue one at a time: a short flush interval could ship the first row alone and split the four across
-    // batches. A long one makes the full batch of four the only data batch; reconnects come at once.
-    private static PredictionLogOptions OneBatchOfFourQuickReconnects() => Predictions.Options(o =>
+    /// <summary>
+    /// A sender (acks by hand) whose first stream got one data batch of four rows, unacknowledged, and then broke. Rows
+    /// join the queue one at a time: a short flush interval could ship the first row alone and split the four across
+    /// batches, so a long one makes the full batch of four the only data batch; reconnects come at once.
+    /// </summary>
+    private static async Task<(SenderRun Run, FakeIngestStream First)> StartWithABatchOnABrokenStreamAsync()
     {
-        o.BatchSize = 4;
-        o.FlushInterval = TimeSpan.FromMinutes(1);
-        o.ShutdownFlushTimeout = TimeSpan.Zero;
-        o.ReconnectBackoffMin = TimeSpan.FromMilliseconds(1);
-        o.ReconnectBackoffMax = TimeSpan.FromMilliseconds(5);
-    });
+        var run = await SenderRun.StartAsync(
+            Predictions.Options(o =>
+            {
+                o.BatchSize = 4;
+                o.FlushInterval = TimeSpan.FromMinutes(1);
+                o.ShutdownFlushTimeout = TimeSpan.Zero;
+                o.ReconnectBackoffMin = TimeSpan.FromMilliseconds(1);
+                o.ReconnectBackoffMax = TimeSpan.FromMilliseconds(5);
+            }),
+            autoAck: false);
+        var first = await WaitForStreamAsync(run.Transport);
+        run.Shipper.Record(Predictions.Rows(4, start: 100));
+        await WaitAsync(() => first.Written.Count(b => b.Records.Count > 0) == 1);
+        first.Break();
+        return (run, first);
+    }
+
+    /// <summary>Stream <paramref name="count"/>: its opening acknowledged, then the data batch sent again on it.</summary>
+    private static async Task<(FakeIngestStream Stream, PredictionLogBatch Resent)> ResentAsync(SenderRun run, int count)
+    {
+        var stream = await WaitForStreamAsync(run.Transport, count);
+        await WaitAsync(() => stream.Written.Count >= 1);
+        stream.Ack(stream.Written[0].Sequence, 0);
+        await WaitAsync(() => stream.Written.Any(b => b.Records.Count > 0));
+        return (stream, stream.Written.Single(b => b.Records.Count > 0));
+    }
 }

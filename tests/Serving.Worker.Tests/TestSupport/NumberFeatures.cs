@@ -32,5 +32,8 @@ internal sealed class NumberFeatures : IFeatureStore
 
     /// <summary>An entity-form request for entity <paramref name="n"/>.</summary>
     public static Task<BatchResult> Enqueue(DynamicBatcher batcher, int n, string[] outputs) =>
-        batcher.EnqueueAsync(new InferTensor[1], outputs, long.MaxValue, CancellationToken.None, new FeatureItem(new FeatureRequest([$"e{n}"], [$"k:e{n}"], new double[]?[1])));
+        batcher.EnqueueAsync(new InferTensor[1], outputs, long.MaxValue, CancellationToken.None, Item(n));
+
+    /// <summary>The feature item of an entity-form request for entity <paramref name="n"/> (key <c>k:e{n}</c>).</summary>
+    public static FeatureItem Item(int n) => new(new FeatureRequest([$"e{n}"], [$"k:e{n}"], new double[]?[1]));
 }
