@@ -51,7 +51,11 @@ internal sealed partial class PredictionLogIngestService(
         {
             metrics.OnStreamFailed("archive");
             Log.ArchiveFailed(logger, context.Peer, e);
-            throw new RpcException(new Status(StatusCode.Unavailable, "the prediction archive could not be written; unacknowledged batches must be sent again"));
+            // Nothing after the last ack is in the archive (the failed batch's lines were cut back, later ones not
+            // processed): the trailer lets the worker keep those batches for as long as the archive fails.
+            throw new RpcException(
+                new Status(StatusCode.Unavailable, "the prediction archive could not be written; unacknowledged batches must be sent again"),
+                new Metadata { { IngestTrailers.NotArchived, IngestTrailers.True } });
         }
         finally
         {

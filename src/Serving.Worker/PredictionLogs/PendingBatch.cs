@@ -33,6 +33,12 @@ internal sealed class PendingBatch
     /// <summary>Streams this batch was written to.</summary>
     public int Attempts { get; set; }
 
+    /// <summary>
+    /// Of <see cref="Attempts"/>, the streams the monitor ended saying the batch is not in its archive
+    /// (<see cref="IngestTrailers.NotArchived"/>): those don't use up its one re-send.
+    /// </summary>
+    public int NotArchived { get; set; }
+
     /// <summary>The sequence of its latest write (echoed in the ack); 0 before the first.</summary>
     public ulong Sequence { get; set; }
 

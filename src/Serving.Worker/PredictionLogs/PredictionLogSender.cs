@@ -21,6 +21,12 @@ namespace Serving.Worker.PredictionLogs;
 /// drops and counts new records.
 /// </para>
 /// <para>
+/// A stream the monitor ends because it could not archive (its disk full or unwritable) says so in a trailer
+/// (<see cref="IngestTrailers.NotArchived"/>): its unacknowledged batches are known not to be archived, so they are
+/// kept and sent again for as long as that lasts, without using up their re-send. The window of unacknowledged batches
+/// bounds what is held; new records wait in the queue, and its overflow is dropped and counted.
+/// </para>
+/// <para>
 /// On shutdown (after the web server has stopped taking requests) the queue is closed, and what
 /// is left is sent and acknowledged within <see cref="PredictionLogOptions.ShutdownFlushTimeout"/>;
 /// records still queued or unacknowledged then are counted as unsent.
@@ -196,7 +202,7 @@ internal sealed partial class PredictionLogSender(
             }
 
             stats.SetConnected(false);
-            KeepUnacknowledged(unacked.TakeAll());
+            KeepUnacknowledged(unacked.TakeAll(), NotArchived(reading));
         }
     }
 
@@ -327,12 +333,24 @@ internal sealed partial class PredictionLogSender(
         return PendingBatch.Of(segment, queue);
     }
 
-    // A batch written once gets one more stream; written twice and still unacknowledged, it is lost (and counted).
-    private void KeepUnacknowledged(List<PendingBatch> batches)
+    // True when the monitor ended the stream saying that what it had not acknowledged is not in its archive.
+    private static bool NotArchived(Task<Exception?> reading) =>
+        reading.IsCompletedSuccessfully
+        && reading.Result is RpcException { StatusCode: StatusCode.Unavailable } refused
+        && refused.Trailers.GetValue(IngestTrailers.NotArchived) == IngestTrailers.True;
+
+    // A batch written once gets one more stream; written twice and still unacknowledged, it is lost (and counted). A
+    // stream the monitor ended with "not archived" doesn't count: the batch is known not to be archived, not unknown.
+    private void KeepUnacknowledged(List<PendingBatch> batches, bool notArchived)
     {
         foreach (var batch in batches.Where(b => b.Count > 0))
         {
-            if (batch.Attempts >= 2)
+            if (notArchived)
+            {
+                batch.NotArchived++;
+            }
+
+            if (batch.Attempts - batch.NotArchived >= 2)
             {
                 stats.OnLost(batch.Count);
                 Log.Lost(logger, batch.Count);

@@ -6,7 +6,10 @@ using Xunit.Abstractions;
 
 namespace Serving.Drift.FunctionalTests.Ingest;
 
-/// <summary>The worker's log stream when the monitor goes away and comes back: predictions never notice, losses are counted.</summary>
+/// <summary>
+/// The worker's log stream when the monitor goes away or can't archive, and comes back: predictions never notice,
+/// losses are counted.
+/// </summary>
 public sealed class SidecarOutageTests(ITestOutputHelper output)
 {
     [Fact]
@@ -98,6 +101,58 @@ public sealed class SidecarOutageTests(ITestOutputHelper output)
         Assert.Equal(100, stats.Acked);
         Assert.Equal(0, stats.Unsent);
         Assert.Equal(100, drift.Monitor.Archived);
+    }
+
+    /// <summary>
+    /// The monitor's archive can't be written for a while (its folder replaced by a file, so every write fails as on a
+    /// full disk). The monitor ends each stream saying nothing unacknowledged is archived, and the worker holds those
+    /// records until the archive works. Before, a batch refused twice was counted lost: every record of the outage.
+    /// </summary>
+    [Fact]
+    public async Task ArchiveUnwritableForAWhile_WorkerHoldsTheRecords_ArchivedOnceItWorks_NoneLost()
+    {
+        await using var drift = await DriftServer.StartAsync();
+        using var repository = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        await using var worker = await WorkerServer.StartAsync(repository.Path, new Dictionary<string, string?>
+        {
+            ["Serving:Worker:PredictionLogs:Endpoint"] = drift.Endpoint,
+            ["Serving:Worker:PredictionLogs:BatchSize"] = "20",
+            ["Serving:Worker:PredictionLogs:FlushInterval"] = "00:00:00.010",
+            ["Serving:Worker:PredictionLogs:ReconnectBackoffMin"] = "00:00:00.020",
+            ["Serving:Worker:PredictionLogs:ReconnectBackoffMax"] = "00:00:00.100",
+        });
+        var stats = worker.Service<PredictionLogStats>();
+        var rows = ReferenceRows.Load("tabular", "1");
+        var random = new Random(5);
+        await worker.Grpc.ModelInferAsync(ReferenceRows.Request("tabular", "1", "input", rows.Draw(random, 20)));
+        await Eventually.TrueAsync(() => stats.Acked == 20, "the first 20 records archived");
+
+        var folder = drift.ArchiveDirectory;
+        var away = folder + ".away";
+        Directory.Move(folder, away);
+        File.WriteAllText(folder, "a file where the archive folder was");
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                await worker.Grpc.ModelInferAsync(ReferenceRows.Request("tabular", "1", "input", rows.Draw(random, 20)));
+            }
+
+            var reconnects = stats.Reconnects;
+            await Eventually.TrueAsync(() => stats.Reconnects >= reconnects + 4, "the worker trying a few more streams while the archive fails");
+            Assert.Equal(0, stats.Lost);
+            Assert.Equal(20, stats.Acked);
+        }
+        finally
+        {
+            File.Delete(folder);
+            Directory.Move(away, folder);
+        }
+
+        await Eventually.TrueAsync(() => stats.Acked == 80, "the held records archived once the archive works");
+        Assert.Equal(0, stats.Lost);
+        Assert.Equal(80, drift.Monitor.Archived);
+        Assert.Equal(80, drift.ArchivedLines().Count);
     }
 
     private static LoadRun RunLoadAsync(WorkerServer worker, ReferenceRows rows, CancellationToken cancellationToken)

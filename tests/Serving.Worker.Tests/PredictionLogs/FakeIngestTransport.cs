@@ -25,6 +25,12 @@ internal sealed class FakeIngestTransport : IPredictionLogTransport
     /// </summary>
     public bool BreakOnRecords { get; set; }
 
+    /// <summary>
+    /// With <see cref="BreakOnRecords"/>: the stream ends as the drift monitor ends it when its archive can't be
+    /// written, UNAVAILABLE with the <see cref="IngestTrailers.NotArchived"/> trailer; without, as a stream that broke.
+    /// </summary>
+    public bool SaysNotArchived { get; set; }
+
     /// <summary>True: a write waits until its call is cancelled, then fails as gRPC fails a cancelled write (Cancelled, no detail).</summary>
     public bool WritesHang { get; set; }
 
@@ -53,7 +59,7 @@ internal sealed class FakeIngestTransport : IPredictionLogTransport
                 FailingOpens--;
             }
 
-            stream = new FakeIngestStream(AutoAck, failing, BreakOnRecords, WritesHang);
+            stream = new FakeIngestStream(AutoAck, failing, BreakOnRecords, WritesHang, SaysNotArchived);
             _streams.Add(stream);
         }
 
@@ -66,9 +72,16 @@ internal sealed class FakeIngestTransport : IPredictionLogTransport
 /// One fake Ingest call: the request writer and the ack reader. Each batch written is parsed from its wire bytes
 /// with the generated <see cref="PredictionLogBatch"/> parser, as the drift monitor reads it.
 /// </summary>
-internal sealed class FakeIngestStream(bool autoAck, bool failing, bool breakOnRecords = false, bool writesHang = false) : IClientStreamWriter<PendingBatch>, IAsyncStreamReader<IngestAck>
+internal sealed class FakeIngestStream(bool autoAck, bool failing, bool breakOnRecords = false, bool writesHang = false, bool saysNotArchived = false)
+    : IClientStreamWriter<PendingBatch>, IAsyncStreamReader<IngestAck>
 {
     private static readonly RpcException Down = new(new Status(StatusCode.Unavailable, "monitor down"));
+
+    private static readonly RpcException NotArchived = new(
+        new Status(StatusCode.Unavailable, "the prediction archive could not be written"),
+        new Metadata { { IngestTrailers.NotArchived, IngestTrailers.True } });
+
+    private RpcException _end = Down;
 
     private readonly Channel<IngestAck> _acks = Channel.CreateUnbounded<IngestAck>();
     private readonly List<PredictionLogBatch> _written = [];
@@ -104,7 +117,7 @@ internal sealed class FakeIngestStream(bool autoAck, bool failing, bool breakOnR
 
         if (_broken)
         {
-            return Task.FromException(Down);
+            return Task.FromException(_end);
         }
 
         // Parsed now, while the batch's bytes are the sender's: after its ack they go back to the queue for reuse.
@@ -118,6 +131,11 @@ internal sealed class FakeIngestStream(bool autoAck, bool failing, bool breakOnR
 
         if (breakOnRecords && message.Records.Count > 0)
         {
+            if (saysNotArchived)
+            {
+                _end = NotArchived;
+            }
+
             Break();
         }
         else if (autoAck)
@@ -142,7 +160,7 @@ internal sealed class FakeIngestStream(bool autoAck, bool failing, bool breakOnR
     {
         if (_broken && !_acks.Reader.TryPeek(out _))
         {
-            throw Down;
+            throw _end;
         }
 
         if (!await _acks.Reader.WaitToReadAsync(cancellationToken))
@@ -174,6 +192,6 @@ internal sealed class FakeIngestStream(bool autoAck, bool failing, bool breakOnR
     public void Break()
     {
         _broken = true;
-        _acks.Writer.TryComplete(Down);
+        _acks.Writer.TryComplete(_end);
     }
 }

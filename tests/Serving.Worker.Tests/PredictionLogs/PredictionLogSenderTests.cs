@@ -248,21 +248,16 @@ public sealed class PredictionLogSenderTests
     }
 
     /// <summary>
-    /// The monitor answers but can't archive (its disk full): it acknowledges each stream's empty opening batch and ends
-    /// the stream on the first batch of records. Before, that first ack reset the backoff and the failure count, so the
+    /// The monitor answers but ends each stream on the first batch of records, without saying whether it archived it
+    /// (a monitor before the not-archived trailer; for the monitor's own "not archived", see the next test). It
+    /// acknowledges each stream's empty opening batch. Before, that first ack reset the backoff and the failure count, so the
     /// sender reconnected every ReconnectBackoffMin for as long as the disk stayed full, logging "broke" and "is back"
     /// for each stream. Only an ack of records is the monitor back now.
     /// </summary>
     [Fact]
     public async Task MonitorAcksTheOpeningButFailsEveryBatch_SaysSoOnce_NeverBack_UntilRecordsAreAcked()
     {
-        var options = Predictions.Options(o =>
-        {
-            o.BatchSize = 4;
-            o.FlushInterval = TimeSpan.FromMinutes(1);
-            o.ReconnectBackoffMin = TimeSpan.FromMilliseconds(1);
-            o.ReconnectBackoffMax = TimeSpan.FromMilliseconds(5);
-        });
+        var options = BatchesOfFourFastReconnects();
         var transport = new FakeIngestTransport { BreakOnRecords = true };
         await using var run = await SenderRun.StartAsync(options, transport: transport);
         for (var batch = 1; batch <= 3; batch++)
@@ -282,6 +277,32 @@ public sealed class PredictionLogSenderTests
         await WaitAsync(() => run.Stats.Acked == 4);
         Assert.Single(run.Log.Messages, m => m.Contains(" is back after ", StringComparison.Ordinal));
         Assert.True(run.Stats.IsConnected);
+    }
+
+    /// <summary>
+    /// The monitor can't archive (its disk full) and ends each stream saying the batch is not archived. Before, the batch
+    /// was counted lost on its second refusal, though the monitor had said it was not in the archive, so a disk full for
+    /// a few seconds lost every record that reached the sender meanwhile. Now it is held and sent again on every stream
+    /// until the archive takes it, once; the first ack of records is the monitor back, as for any break.
+    /// </summary>
+    [Fact]
+    public async Task MonitorSaysNotArchived_BatchHeldAcrossManyStreams_DeliveredWhenTheArchiveWorks_NothingLost()
+    {
+        var options = BatchesOfFourFastReconnects();
+        var transport = new FakeIngestTransport { BreakOnRecords = true, SaysNotArchived = true };
+        await using var run = await SenderRun.StartAsync(options, transport: transport);
+        run.Shipper.Record(Predictions.Rows(4, start: 10));
+
+        await WaitAsync(() => transport.DataBatches.Count >= 5);
+        Assert.Equal(0, run.Stats.Lost);
+        Assert.Equal(0, run.Stats.Acked);
+        Assert.Single(run.Log.Messages, m => m.Contains(" broke (", StringComparison.Ordinal));
+
+        transport.BreakOnRecords = false;
+        await WaitAsync(() => run.Stats.Acked == 4);
+        Assert.Equal(0, run.Stats.Lost);
+        Assert.All(transport.DataBatches, b => Assert.Equal(transport.DataBatches[0].Records, b.Records));
+        Assert.Single(run.Log.Messages, m => m.Contains(" is back after ", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -345,6 +366,15 @@ public sealed class PredictionLogSenderTests
 
         Assert.Empty(run.Transport.Streams);
     }
+
+    // Batches of four rows that go only when full (rows join the queue one at a time), and reconnects at once.
+    private static PredictionLogOptions BatchesOfFourFastReconnects() => Predictions.Options(o =>
+    {
+        o.BatchSize = 4;
+        o.FlushInterval = TimeSpan.FromMinutes(1);
+        o.ReconnectBackoffMin = TimeSpan.FromMilliseconds(1);
+        o.ReconnectBackoffMax = TimeSpan.FromMilliseconds(5);
+    });
 
     private static async Task<FakeIngestStream> WaitForStreamAsync(FakeIngestTransport transport, int count = 1)
     {
