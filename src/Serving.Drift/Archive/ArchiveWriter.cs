@@ -39,6 +39,7 @@ internal sealed partial class ArchiveWriter : IDisposable
     private long _batchFileStart;
     private DateTimeOffset _openedAt;
     private int _counter;
+    private bool _newFileNames;
     private string _startReason = "start";
 
     public ArchiveWriter(ArchiveOptions options, TimeProvider time, DriftMetrics metrics, ILogger<ArchiveWriter> logger)
@@ -56,6 +57,9 @@ internal sealed partial class ArchiveWriter : IDisposable
 
     /// <summary>fsyncs run so far (on the flusher's thread): one per batch, and one per file a batch rotated away from.</summary>
     internal long DiskFlushes => _flusher.Completed;
+
+    /// <summary>fsyncs of the archive folder: one per batch that created files, with its last fsync (FlushToDisk only).</summary>
+    internal long FolderSyncs => _flusher.FolderSyncs;
 
     /// <summary>Opens an archive file for writing (a test's stand-in may fail part way, as a full disk does).</summary>
     internal Func<string, FileStream> OpenFile { get; init; } =
@@ -186,7 +190,10 @@ internal sealed partial class ArchiveWriter : IDisposable
                     await _flusher.FlushToDiskAsync(retired).ConfigureAwait(false);
                 }
 
-                await _flusher.FlushToDiskAsync(_file!).ConfigureAwait(false);
+                // A file created since the last batch has its data on the disk now, but its name only in the folder's
+                // cache: the folder is flushed too before the batch is acknowledged.
+                await _flusher.FlushToDiskAsync(_file!, _newFileNames ? Directory : null).ConfigureAwait(false);
+                _newFileNames = false;
             }
 
             // Unbuffered, so the lines are already with the OS; this flush only matters if buffering ever comes back.
@@ -352,6 +359,7 @@ internal sealed partial class ArchiveWriter : IDisposable
             {
                 // Unbuffered: each batch arrives as one large write, which goes straight to the OS.
                 _file = OpenFile(path);
+                _newFileNames = true;
                 _fileBytes = 0;
                 _openedAt = now;
                 return;

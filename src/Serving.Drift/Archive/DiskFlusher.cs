@@ -15,18 +15,28 @@ internal sealed class DiskFlusher : IDisposable
     private Thread? _thread;
     private bool _closed;
     private long _completed;
+    private long _folderSyncs;
 
     /// <summary>Requests run so far, failed ones included.</summary>
     public long Completed => Interlocked.Read(ref _completed);
 
+    /// <summary>Folder fsyncs done (<see cref="DirectorySync"/>), failed ones not included.</summary>
+    public long FolderSyncs => Interlocked.Read(ref _folderSyncs);
+
     /// <summary>
     /// fsyncs <paramref name="file"/> on the flusher's thread, then drops its pages from the page cache
-    /// (<see cref="PageCache"/>); the task ends when the data is on the disk.
+    /// (<see cref="PageCache"/>), then fsyncs <paramref name="folder"/> when given (files were created in it); the task
+    /// ends when the data, and the new files' names, are on the disk.
     /// </summary>
-    public Task FlushToDiskAsync(FileStream file) => RunAsync(() =>
+    public Task FlushToDiskAsync(FileStream file, string? folder = null) => RunAsync(() =>
     {
         file.Flush(flushToDisk: true);
         PageCache.Drop(file.SafeFileHandle);
+        if (folder is not null)
+        {
+            DirectorySync.Sync(folder);
+            Interlocked.Increment(ref _folderSyncs);
+        }
     });
 
     /// <summary>Runs <paramref name="work"/> on the flusher's thread; its exception, if any, ends the task.</summary>
