@@ -6,7 +6,8 @@ namespace Serving.Worker.Features;
 /// <summary>
 /// Writes a feature CSV into Redis with pipelined batches, in the model's layout. Each write sets a whole row
 /// (<see cref="FeatureLayouts.WriteAsync"/>), so a load that failed midway can simply be run again. An id given
-/// twice is refused on its later line, as a row that doesn't parse is.
+/// twice is refused on its later line, as a row that doesn't parse is. A cancelled load waits for the writes it sent
+/// and says how far it got (<see cref="FeatureLoadStoppedException"/>).
 /// </summary>
 internal static class FeatureLoader
 {
@@ -31,7 +32,7 @@ internal static class FeatureLoader
         var firstLines = new Dictionary<string, int>(StringComparer.Ordinal);
         long written = 0, lines = 0;
         var lineNumber = 1;
-        while (await csv.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+        while (await NextLineAsync(csv, pending, lineNumber, written, cancellationToken).ConfigureAwait(false) is { } line)
         {
             lineNumber++;
             lines++;
@@ -65,6 +66,21 @@ internal static class FeatureLoader
         written += await FlushAsync(pending, written).ConfigureAwait(false);
         progress?.Report(lines);
         return new Result(written, refused);
+    }
+
+    // The next line, or on cancellation the rows written so far (the writes in flight included) and where it stopped.
+    private static async Task<string?> NextLineAsync(
+        TextReader csv, List<(string Key, Task Write)> pending, int lineNumber, long written, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await csv.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            written += await FlushAsync(pending, written).ConfigureAwait(false);
+            throw new FeatureLoadStoppedException(written, lineNumber, cancellationToken);
+        }
     }
 
     private static async Task<int> FlushAsync(List<(string Key, Task Write)> pending, long writtenBefore)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 using Serving.Hosting.Configuration;
 using Serving.Worker.Features;
 using Serving.Worker.Models;
@@ -17,7 +18,8 @@ internal static class FeaturesCommand
             "load",
             "Write a feature CSV (header: id column, then fields) into Redis for a model's features, in the layout its model.yaml names (hash or packed). "
             + "Progress goes to stderr, the report to stdout. Exit codes: 0 all rows written; 1 Redis failed or refused (nothing or part written; "
-            + "writes are idempotent: run again) or the CSV header doesn't fit the model; 2 a bad option, file or model; 3 some rows refused (the others written).");
+            + "writes are idempotent: run again) or the CSV header doesn't fit the model; 2 a bad option, file or model; 3 some rows refused (the others written); "
+            + "130 cancelled by Ctrl+C or SIGTERM (says how many rows were written; a second one ends it at once).");
         var model = new Option<string>("--model") { Description = "Model whose model.yaml declares the features (key pattern, fields)", Required = true };
         var file = new Option<FileInfo>("--file") { Description = "CSV file: id column, then one column per field", Required = true };
         var redis = new Option<string?>("--redis") { Description = "Redis connection string (default: Serving__Features__Redis, else 127.0.0.1:6379)" };
@@ -35,6 +37,22 @@ internal static class FeaturesCommand
     }
 
     private static async Task<int> RunAsync(string model, FileInfo file, string? redis, string? models, int batch, CancellationToken cancellationToken)
+    {
+        // The command line leaves signals to the commands (the hosts have their own): here Ctrl+C or SIGTERM cancels the
+        // load, which waits for the writes it sent and says how far it got. A second one ends the process at once.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        return await LoadAsync(model, file, redis, models, batch, stop.Token).ConfigureAwait(false);
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = !stop.IsCancellationRequested;
+            stop.Cancel();
+        }
+    }
+
+    private static async Task<int> LoadAsync(string model, FileInfo file, string? redis, string? models, int batch, CancellationToken cancellationToken)
     {
         var repository = models ?? ModelRepositoryLocator.Find() ?? "models";
         var configPath = ModelNames.IsValidName(model) ? ModelConfigLoader.Find(Path.Combine(repository, model)) : null;
@@ -114,6 +132,11 @@ internal static class FeaturesCommand
             {
                 AnsiConsole.MarkupLineInterpolated($"[red]serving features: {LoadErrors.Stopped(shown, config.Layout, e)}[/]");
                 return 1;
+            }
+            catch (FeatureLoadStoppedException e)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[yellow]serving features: {LoadErrors.Cancelled(file.Name, e)}[/]");
+                return 130;
             }
 
             Report(outcome);

@@ -36,6 +36,10 @@ internal static class LoadErrors
         };
     }
 
+    /// <summary>A load stopped by Ctrl+C or SIGTERM: how far it got.</summary>
+    public static string Cancelled(string file, FeatureLoadStoppedException e) =>
+        $"cancelled after line {e.Line} of {file}; {e.Written} row(s) were written. {char.ToUpperInvariant(Rerun[0])}{Rerun[1..]} to load the rest";
+
     private static bool IsAuthentication(Exception e)
     {
         for (Exception? x = e; x is not null; x = x.InnerException)

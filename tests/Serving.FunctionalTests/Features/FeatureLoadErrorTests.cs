@@ -36,6 +36,29 @@ public sealed class FeatureLoadErrorTests : IAsyncLifetime
         Assert.DoesNotContain("Interactive", line, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Cancelled (Ctrl+C) after line 250: the writes already sent are awaited and the load says how far it got (before,
+    /// a bare OperationCanceledException, and the command ended without a count).
+    /// </summary>
+    [Fact]
+    public async Task Loader_CancelledPartWay_SaysTheRowsWrittenAndTheLine_AllOfThemInRedis()
+    {
+        var config = ModelConfigLoader.Load("tabular", Path.Combine(RepoPaths.Models, "tabular", "model.yaml")).Features!;
+        using var cancel = new CancellationTokenSource();
+        using var reader = new CancelAfterLines(new StreamReader(FeatureTestData.CsvPath), 250, cancel);
+
+        var e = await Assert.ThrowsAsync<FeatureLoadStoppedException>(() =>
+            FeatureLoader.LoadAsync(reader, config, _redis.Database, 100, null, cancel.Token));
+
+        // Lines 2 to 250: 249 rows, two batches of 100 written and 49 in flight when it stopped.
+        Assert.Equal(250, e.Line);
+        Assert.Equal(249, e.Written);
+        Assert.Equal(249L, (long)await _redis.Database.ExecuteAsync("DBSIZE"));
+        Assert.Equal(
+            "cancelled after line 250 of features.csv; 249 row(s) were written. Writes are idempotent: run the load again to load the rest",
+            LoadErrors.Cancelled("features.csv", e));
+    }
+
     [Fact]
     public async Task Stopped_WrongTypeTheLayoutCantReplace_NamesTheKeyAndWhatToDo()
     {
@@ -48,6 +71,34 @@ public sealed class FeatureLoadErrorTests : IAsyncLifetime
         Assert.Equal(
             "Redis key 'features:customer:8' holds a type the hash layout can't replace; 7 row(s) were written before it. Delete the key (redis-cli DEL 'features:customer:8') or change features.key_pattern, then writes are idempotent: run the load again",
             line);
+    }
+
+    // Cancels once it has handed out `lines` lines (the header included), as Ctrl+C while the loader reads.
+    private sealed class CancelAfterLines(TextReader inner, int lines, CancellationTokenSource cancel) : TextReader
+    {
+        private int _read;
+
+        public override async ValueTask<string?> ReadLineAsync(CancellationToken cancellationToken)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var line = await inner.ReadLineAsync(cancellationToken);
+            if (++_read == lines)
+            {
+                await cancel.CancelAsync();
+            }
+
+            return line;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 
     // Runs on the loader's thread (Progress<T> would post it): Redis is gone before the second batch is sent.

@@ -41,6 +41,32 @@ public sealed class FeaturesLoadCommandTests : IAsyncLifetime
         Assert.Contains("wrote 569 entities, refused 0 rows", output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// SIGTERM (as Ctrl+C) part way through a long load: it waits for the writes it sent and says how far it got, exit
+    /// 130. Before, the process ended at once with no count (the command line left signals to the runtime).
+    /// </summary>
+    [Fact]
+    public async Task Load_SignalledPartWay_Exit130_SaysTheRowsWritten_AsManyAsRedisHolds()
+    {
+        using var folder = new TempDirectory();
+        var source = File.ReadLines(FeatureTestData.CsvPath).ToList();
+        var row = source[1][(source[1].IndexOf(',', StringComparison.Ordinal) + 1)..];
+        var csv = folder.Write("big.csv", string.Join("\n", [source[0], .. Enumerable.Range(1, 300_000).Select(i => $"{i},{row}")]) + "\n");
+
+        var (code, output, error) = await ServingRun.RunAndSignalAsync(
+            ["features", "load", "--model", "tabular", "--file", csv, "--models", RepoPaths.Models, "--redis", $"127.0.0.1:{_redis.Port}"],
+            async () => (long)await _redis.Database.ExecuteAsync("DBSIZE") > 1000,
+            "TERM");
+
+        Assert.True(code == 130, output + error);
+        var said = System.Text.RegularExpressions.Regex.Match(Flat(output), @"cancelled after line (\d+) of big\.csv; (\d+) row\(s\) were written\. Writes are idempotent");
+        Assert.True(said.Success, output + error);
+        var written = long.Parse(said.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(written, 1001, 299_999);
+        Assert.Equal(written, (long)await _redis.Database.ExecuteAsync("DBSIZE"));
+        Assert.Equal(written + 1, long.Parse(said.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     /// <summary>Before: an empty file was announced as '(-1 rows)', and blank lines counted as rows.</summary>
     [Theory]
     [InlineData(0, 0)]
