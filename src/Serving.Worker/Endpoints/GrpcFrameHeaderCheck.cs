@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Serving.Protocol.Errors;
@@ -33,6 +34,15 @@ internal static class GrpcFrameHeaderCheck
 
     private static async Task CheckAsync(HttpContext context, RequestDelegate next)
     {
+        // grpc-dotnet lifts Kestrel's body limit (MaxRequestBytes, meant for REST bodies) from every call and bounds the
+        // message alone, but reading the body here first makes the limit read-only: lift it first. Left in force, it
+        // counted the 5-byte header against MaxRequestBytes and broke a read past it with UNKNOWN "Exception was thrown
+        // by handler": a message of MaxRequestBytes, or one over a limit smaller than the body's first read.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
+        {
+            bodyLimit.MaxRequestBodySize = null;
+        }
+
         var reader = context.Request.BodyReader;
         byte flag;
         uint length;

@@ -53,6 +53,44 @@ public sealed class GrpcFrameHeaderTests(SharedWorkerFixture fixture)
         Assert.True(answer.Length > 5);
     }
 
+    [Fact]
+    public async Task MessageOfExactlyMaxRequestBytes_Answered()
+    {
+        // MaxRequestBytes is the largest message; its body is 5 bytes more (the frame header). Kestrel's body limit, left
+        // in force by the header check, counted those too: UNKNOWN "Exception was thrown by handler".
+        var request = Padded(GoldenRequest(), SharedWorkerFixture.MaxRequestBytes);
+
+        var response = await fixture.Server.Grpc.ModelInferAsync(request);
+
+        Assert.NotEmpty(response.Outputs);
+    }
+
+    [Fact]
+    public async Task MessageOverASmallMaxRequestBytes_ResourceExhausted()
+    {
+        // With a limit smaller than the body's first read, that read broke Kestrel's body limit before grpc-dotnet
+        // could refuse the message: UNKNOWN "Exception was thrown by handler" instead of RESOURCE_EXHAUSTED.
+        using var repository = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        await using var server = await WorkerServer.StartAsync(repository.Path, new Dictionary<string, string?> { ["Serving:Worker:MaxRequestBytes"] = "4096" });
+
+        var e = await Assert.ThrowsAsync<RpcException>(() => server.Grpc.ModelInferAsync(Padded(GoldenRequest(), 64 * 1024)).ResponseAsync);
+
+        Assert.True(e.StatusCode == StatusCode.ResourceExhausted, $"{e.StatusCode}: {e.Status.Detail}");
+    }
+
+    // The request with an id that brings it to exactly this many bytes.
+    private static Serving.Protocol.Inference.ModelInferRequest Padded(Serving.Protocol.Inference.ModelInferRequest request, long bytes)
+    {
+        var bare = request.CalculateSize();
+        for (var length = (int)(bytes - bare) - 6; request.CalculateSize() < bytes; length++)
+        {
+            request.Id = new string('x', length); // the id's tag and length prefix take 4 bytes here
+        }
+
+        Assert.Equal(bytes, request.CalculateSize());
+        return request;
+    }
+
     private static Serving.Protocol.Inference.ModelInferRequest GoldenRequest()
     {
         var request = new Serving.Protocol.Inference.ModelInferRequest { ModelName = "tabular" };
