@@ -90,6 +90,27 @@ internal static class InferCommand
             request.RawInputContents.Add(ByteString.CopyFrom(RawContentsCodec.ToArray(tensor)));
         }
 
+        // The rest of the request goes too: the outputs it asks for (Triton's classification as its gRPC client sends it,
+        // an int64_param) and its parameters (Triton's timeout, say), all but REST's own binary_data_output.
+        foreach (var output in parsed.Outputs)
+        {
+            var requested = new ModelInferRequest.Types.InferRequestedOutputTensor { Name = output.Name };
+            if (output.Classification > 0)
+            {
+                requested.Parameters[RequestedOutput.ClassificationParameter] = new InferParameter { Int64Param = output.Classification };
+            }
+
+            request.Outputs.Add(requested);
+        }
+
+        foreach (var (key, value) in parsed.Parameters)
+        {
+            if (key != "binary_data_output")
+            {
+                request.Parameters[key] = GrpcInferCodec.ToParameter(value);
+            }
+        }
+
         return request;
     }
 

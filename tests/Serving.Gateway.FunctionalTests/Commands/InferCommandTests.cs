@@ -45,6 +45,37 @@ public sealed class InferCommandTests(GatewayFixture fixture)
         }
     }
 
+    /// <summary>The request file's requested outputs go too: Triton's classification comes back as labelled classes, as over REST (they were dropped).</summary>
+    [Fact]
+    public async Task RequestedOutputWithClassification_ClassesPrinted()
+    {
+        var golden = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Golden))!;
+        var row = new System.Text.Json.Nodes.JsonArray([.. golden["inputs"]![0]!["data"]!.AsArray().Take(30).Select(v => v!.DeepClone())]);
+        var body = new System.Text.Json.Nodes.JsonObject
+        {
+            ["inputs"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["name"] = "input", ["datatype"] = "FP32", ["shape"] = new System.Text.Json.Nodes.JsonArray(1, 30), ["data"] = row }),
+            ["outputs"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["name"] = "probabilities", ["parameters"] = new System.Text.Json.Nodes.JsonObject { ["classification"] = 2 } }),
+        };
+        var request = Path.Combine(Path.GetTempPath(), $"serving-infer-classes-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(request, body.ToJsonString());
+        try
+        {
+            var (code, output, error) = await ServingCli.RunAsync(
+                "infer", "tabular", "--model-version", "1", "--input", request, "--grpc", $"127.0.0.1:{fixture.Gateway.Listeners.GrpcPort}");
+
+            Assert.True(code == 0, error);
+            using var response = JsonDocument.Parse(output);
+            var probabilities = response.RootElement.GetProperty("outputs")[0];
+            Assert.True(probabilities.GetProperty("datatype").GetString() == "BYTES", output);
+            Assert.Equal([1, 2], probabilities.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()));
+            Assert.All(probabilities.GetProperty("data").EnumerateArray(), c => Assert.Matches(":(malignant|benign)$", c.GetString()));
+        }
+        finally
+        {
+            File.Delete(request);
+        }
+    }
+
     [Theory]
     [InlineData("not an address")]
     [InlineData("ftp://127.0.0.1:8001")]
