@@ -107,13 +107,16 @@ internal static class GrpcFrameHeaderCheck
                 return;
             }
 
+            // A large message carries its share to its decode, which raises it if the message takes more decoded.
+            var memory = size >= InferRequestMemory.WalkFrom ? new GrpcMessageMemory(budget, share) : null;
+            GrpcMessageMemory.Begin(memory);
             try
             {
                 await next(context).ConfigureAwait(false);
             }
             finally
             {
-                budget.Give(share);
+                budget.Give(memory?.Share ?? share);
             }
         }
     }

@@ -1,6 +1,8 @@
+using System.Buffers;
 using Google.Protobuf;
 using Grpc.AspNetCore.Server.Model;
 using Grpc.Core;
+using Serving.Hosting.Http;
 using Serving.Protocol.Inference;
 using Serving.Worker.Metrics;
 
@@ -10,13 +12,13 @@ namespace Serving.Worker.Endpoints;
 /// Binds <c>inference.GRPCInferenceService</c> to <see cref="GrpcInferenceEndpoint"/> with <see cref="ProtobufMarshaller"/>;
 /// an infer request that is not a ModelInferRequest is counted (model <c>_unknown</c>) as the handler never sees it.
 /// </summary>
-internal sealed class InferenceServiceMethodProvider(WorkerMetrics metrics) : IServiceMethodProvider<GrpcInferenceEndpoint>
+internal sealed class InferenceServiceMethodProvider(WorkerMetrics metrics, RequestMemoryBudget budget) : IServiceMethodProvider<GrpcInferenceEndpoint>
 {
     public const string ServiceName = "inference.GRPCInferenceService";
 
     public void OnServiceMethodDiscovery(ServiceMethodProviderContext<GrpcInferenceEndpoint> context)
     {
-        var inferRequests = ProtobufMarshaller.Create(ModelInferRequest.Parser, Malformed);
+        var inferRequests = ProtobufMarshaller.Create(ModelInferRequest.Parser, Malformed, Cover);
         Add(context, "ServerLive", ServerLiveRequest.Parser, ServerLiveResponse.Parser, (s, r, c) => s.ServerLive(r, c));
         Add(context, "ServerReady", ServerReadyRequest.Parser, ServerReadyResponse.Parser, (s, r, c) => s.ServerReady(r, c));
         Add(context, "ModelReady", ModelReadyRequest.Parser, ModelReadyResponse.Parser, (s, r, c) => s.ModelReady(r, c));
@@ -37,6 +39,20 @@ internal sealed class InferenceServiceMethodProvider(WorkerMetrics metrics) : IS
         Add(context, "RepositoryIndex", RepositoryIndexRequest.Parser, RepositoryIndexResponse.Parser, (s, r, c) => s.RepositoryIndex(r, c));
         Add(context, "RepositoryModelLoad", RepositoryModelLoadRequest.Parser, RepositoryModelLoadResponse.Parser, (s, r, c) => s.RepositoryModelLoad(r, c));
         Add(context, "RepositoryModelUnload", RepositoryModelUnloadRequest.Parser, RepositoryModelUnloadResponse.Parser, (s, r, c) => s.RepositoryModelUnload(r, c));
+    }
+
+    // A message that would take more memory decoded than the budget gives it is refused before protobuf decodes it.
+    private void Cover(in ReadOnlySequence<byte> message)
+    {
+        try
+        {
+            GrpcMessageMemory.Cover(message, budget);
+        }
+        catch (RpcException)
+        {
+            metrics.Observe(WorkerMetrics.UnknownModel, "", "grpc", nameof(Serving.Protocol.Errors.InferenceErrorCode.ResourceExhausted), 0);
+            throw;
+        }
     }
 
     private void Malformed() => metrics.Observe(WorkerMetrics.UnknownModel, "", "grpc", nameof(Serving.Protocol.Errors.InferenceErrorCode.InvalidArgument), 0);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Google.Protobuf;
 using Grpc.Core;
 
@@ -10,7 +11,10 @@ namespace Serving.Worker.Endpoints;
 /// </summary>
 internal static class ProtobufMarshaller
 {
-    public static Marshaller<T> Create<T>(MessageParser<T> parser, Action? malformed = null)
+    /// <summary>Looks at a message's bytes before it is decoded; throws the call's refusal to stop it.</summary>
+    public delegate void Check(in ReadOnlySequence<byte> message);
+
+    public static Marshaller<T> Create<T>(MessageParser<T> parser, Action? malformed = null, Check? before = null)
         where T : class, IMessage<T> =>
         new(
             (message, context) =>
@@ -21,9 +25,11 @@ internal static class ProtobufMarshaller
             },
             context =>
             {
+                var payload = context.PayloadAsReadOnlySequence();
+                before?.Invoke(payload);
                 try
                 {
-                    return parser.ParseFrom(context.PayloadAsReadOnlySequence());
+                    return parser.ParseFrom(payload);
                 }
                 catch (InvalidProtocolBufferException e)
                 {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Google.Protobuf;
 using Grpc.Core;
 using Serving.Testing;
 using Serving.Worker.Endpoints;
@@ -140,6 +141,49 @@ public sealed class RequestMemoryBudgetTests
         request.Inputs.Add(input);
         var reply = await worker.Grpc.ModelInferAsync(request);
         Assert.Equal("1", reply.ModelVersion);
+    }
+
+    /// <summary>
+    /// A message of one-byte BYTES elements fits the budget by its bytes (4×) but decodes to an object per element, far
+    /// more (two 30 MB messages took a worker to 2.3 GB). It is refused before protobuf decodes it now; before, it was
+    /// decoded and then refused for its datatype.
+    /// </summary>
+    [Fact]
+    public async Task GrpcMessageOfTinyBytesElements_DecodingWouldNotFit_ResourceExhausted_BeforeItIsDecoded()
+    {
+        await using var worker = await StartAsync();
+        var request = TinyElements(count: 50_000, size: 1); // 150 KB: 600 KB by its bytes, about 3 MB decoded
+        Assert.InRange(request.CalculateSize() * (long)RequestMemoryEstimate.BinaryFactor, InferRequestMemory.WalkFrom, Budget);
+
+        var (status, message) = await RawGrpc.SendAsync(worker.Listeners.GrpcPort, RawGrpc.Frame(request.ToByteArray()));
+
+        Assert.Equal((int)StatusCode.ResourceExhausted, status);
+        Assert.Contains("(Serving:Worker:RequestMemoryBytes)", message);
+        Assert.Contains("send BYTES tensors as raw_input_contents", message);
+        await WaitForAllGivenBackAsync(worker);
+    }
+
+    /// <summary>Tiny elements that fit once their share is raised: decoded (then refused for the model's datatype), and the raised share given back.</summary>
+    [Fact]
+    public async Task GrpcMessageOfSmallBytesElementsThatFits_Decoded_TheRaisedShareGivenBack()
+    {
+        await using var worker = await StartAsync();
+        var request = TinyElements(count: 8_000, size: 10); // 96 KB: 384 KB by its bytes, about 700 KB decoded
+
+        var (status, message) = await RawGrpc.SendAsync(worker.Listeners.GrpcPort, RawGrpc.Frame(request.ToByteArray()));
+
+        Assert.True(status == (int)StatusCode.InvalidArgument, $"{status}: {message}");
+        await WaitForAllGivenBackAsync(worker);
+    }
+
+    private static Serving.Protocol.Inference.ModelInferRequest TinyElements(int count, int size)
+    {
+        var request = new Serving.Protocol.Inference.ModelInferRequest { ModelName = "tabular", ModelVersion = "1" };
+        var input = new Serving.Protocol.Inference.ModelInferRequest.Types.InferInputTensor { Name = "input", Datatype = "BYTES", Contents = new() };
+        input.Shape.Add(count);
+        input.Contents.BytesContents.AddRange(Enumerable.Repeat(ByteString.CopyFrom(new byte[size]), count));
+        request.Inputs.Add(input);
+        return request;
     }
 
     private static Task WaitForAllGivenBackAsync(WorkerServer worker) =>
