@@ -23,5 +23,11 @@ internal sealed class GatewayRequest(ModelRoute model, VersionChoice choice, boo
     /// <summary>The request body's length when known before reading it (REST Content-Length; a gRPC message's frame), else null.</summary>
     public long? BodyBytes { get; init; }
 
+    /// <summary>
+    /// Set when the caller went away while its body was read: Kestrel reports that (a reset stream, a body of known length
+    /// that ended early) to the read, sometimes before it signals <c>RequestAborted</c>.
+    /// </summary>
+    public bool CallerLeft { get; set; }
+
     public string Protocol => Grpc ? (Streaming ? Metrics.GatewayMetrics.StreamProtocol : "grpc") : "rest";
 }

@@ -52,15 +52,16 @@ internal sealed partial class InferenceForwarder(
 
             await ForwardWithRetryAsync(context, request, shadow?.Body, started).ConfigureAwait(false);
         }
+        catch (Exception e) when (CallerHungUp(context, e))
+        {
+            // The caller went away while its body was read; nobody is left to answer.
+            request.CallerLeft = true;
+        }
         catch (BadHttpRequestException e)
         {
             await GatewayErrors.WriteAsync(context, e.StatusCode == StatusCodes.Status413PayloadTooLarge
                 ? RouteError.TooLarge(options.Value.MaxRequestBytes)
                 : RouteError.Invalid("the request body could not be read"), request.Grpc).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
-        {
-            // The caller went away while its body was read; nobody is left to answer.
         }
         finally
         {
@@ -69,7 +70,7 @@ internal sealed partial class InferenceForwarder(
             var grpcStatus = request.Grpc ? GrpcStatusOf(context) : (int?)null;
             // A gRPC caller that went away before the answer's status was written is counted Cancelled (DeadlineExceeded
             // when its grpc-timeout had passed: what the caller saw), not as HTTP 200; a REST caller that went away, 499.
-            var aborted = context.RequestAborted.IsCancellationRequested;
+            var aborted = request.CallerLeft || context.RequestAborted.IsCancellationRequested;
             var code = grpcStatus is { } g ? GatewayMetrics.GrpcCode(g)
                 : request.Grpc && aborted ? GatewayMetrics.GrpcCode((int)(DeadlinePassed(context, started) ? Grpc.Core.StatusCode.DeadlineExceeded : Grpc.Core.StatusCode.Cancelled))
                 : aborted && !response.HasStarted ? GatewayMetrics.ClientClosedRequest
@@ -80,7 +81,7 @@ internal sealed partial class InferenceForwarder(
 
             // Automatic rollback judges a version only by the requests the policy sent it, and not by callers who left.
             // A stream's status is not one request's outcome (a request that fails on it is answered in the stream).
-            if (policy?.Rollback is not null && request.Arm is Arms.Weight or Arms.Sticky && !request.Streaming && !context.RequestAborted.IsCancellationRequested)
+            if (policy?.Rollback is not null && request.Arm is Arms.Weight or Arms.Sticky && !request.Streaming && !aborted)
             {
                 outcomes.Record(request.Model.Name, request.Version.Version, RequestOutcomes.Classify(response.StatusCode, grpcStatus), seconds);
             }
@@ -225,6 +226,19 @@ internal sealed partial class InferenceForwarder(
             InferenceErrorCode.DeadlineExceeded, $"the worker serving model '{request.Model.Name}' version {request.Version.Version} did not answer in time"),
         _ => new RouteError(
             InferenceErrorCode.Unavailable, $"the worker serving model '{request.Model.Name}' version {request.Version.Version} failed before answering"),
+    };
+
+    // The caller went away while its body was read: a read cancelled by RequestAborted, a reset HTTP/2 stream or connection
+    // (an IOException other than BadHttpRequestException, which is one too), or a body of known length that ended early, which Kestrel reports as a malformed body (400) since
+    // the connection closed before the rest came (a client that only stops sending, a half-close, gets no answer either:
+    // Kestrel aborts the request). Kestrel reports these to the read sometimes before it signals RequestAborted: such a
+    // caller was counted 400, or a gRPC one "200". (A chunked body that breaks off reads as a bad chunk and stays 400.)
+    private static bool CallerHungUp(HttpContext context, Exception? e) => e switch
+    {
+        BadHttpRequestException bad => bad.StatusCode == StatusCodes.Status400BadRequest && context.Request.ContentLength is not null,
+        OperationCanceledException => context.RequestAborted.IsCancellationRequested,
+        IOException => true,
+        _ => false,
     };
 
     // The first exception in the chain (and in each AggregateException's inner ones) that is a T (and matches).

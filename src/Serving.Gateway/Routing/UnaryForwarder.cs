@@ -196,11 +196,15 @@ internal sealed class UnaryForwarder(IOptions<GatewayOptions> options)
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<byte[]> ReadBodyAsync(HttpContext context)
     {
+        // No cancellation token: when the caller goes away Kestrel ends the read itself (an IOException, or a 400
+        // BadHttpRequestException for a body that ended early), and a read cancelled part way leaves Kestrel's reader
+        // mid-read, whose drain of an HTTP/1.1 body then fails with a warning and a stack in the log ("Reading is
+        // already in progress"), one per caller that hung up mid-body. A caller that stalls is cut off by Kestrel's
+        // minimum request body data rate.
         var reader = context.Request.BodyReader;
-        var cancellationToken = context.RequestAborted;
         while (true)
         {
-            var read = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var read = await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
             var buffer = read.Buffer;
             if (read.IsCompleted)
             {

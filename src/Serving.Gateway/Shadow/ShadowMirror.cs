@@ -68,7 +68,8 @@ internal sealed partial class ShadowMirror(
         byte[] body;
         try
         {
-            body = await ReadBodyAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
+            // No cancellation token, as UnaryForwarder.ReadBodyAsync: a caller that goes away ends the read itself.
+            body = await ReadBodyAsync(context.Request, CancellationToken.None).ConfigureAwait(false);
         }
         catch
         {

@@ -1,4 +1,9 @@
+using System.Text;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Trace;
+using StatusCode = Grpc.Core.StatusCode;
 using Serving.Gateway.FunctionalTests.TestSupport;
 using Serving.Gateway.Hosting;
 using Serving.Testing;
@@ -63,6 +68,59 @@ public sealed class AbandonedCallMetricsTests
 
         await Poll.UntilAsync(async () => await MetricsText.SumAsync(gateway, "serving_gateway_requests_total", "model=\"hungup\"") > 0);
         Assert.Equal(1, await MetricsText.SumAsync(gateway, "serving_gateway_requests_total", "model=\"hungup\",version=\"1\",arm=\"explicit\",protocol=\"rest\",code=\"499\""));
+    }
+
+    /// <summary>
+    /// A REST caller that closes its connection part way through a body of known length (at most 64 KiB: the gateway
+    /// reads it whole before the forward) is counted 499 too. Kestrel reports the early end to the read as a malformed
+    /// body (400), mostly before it signals RequestAborted: such callers were counted 400, nine in ten of them, as if they
+    /// had sent bad requests, and each logged Kestrel's warning "Reading is already in progress" with a stack (the read
+    /// was cancelled part way). Nothing reaches the worker.
+    /// </summary>
+    [Fact]
+    public async Task RestCallerHangsUpMidBody_Counted499_NotAs400()
+    {
+        const int Callers = 5;
+        var logs = new CapturingLoggerProvider();
+        await using var stalling = await StubWorker.StallingAsync("hungup_midbody", "1");
+        await using (var gateway = await GatewayServer.StartAsync(
+            [stalling.Address],
+            new Dictionary<string, string?> { ["Serving:Gateway:DiscoveryInterval"] = "00:10:00" },
+            t => t.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(logs))))
+        {
+            for (var i = 0; i < Callers; i++)
+            {
+                // Kestrel answers 100 Continue when the gateway starts reading the body: the caller goes away during the read.
+                using var client = await RawHttp1.ConnectAsync(gateway.Listeners.RestPort);
+                var stream = client.GetStream();
+                await stream.WriteAsync(Encoding.ASCII.GetBytes(
+                    "POST /v2/models/hungup_midbody/versions/1/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n"));
+                Assert.StartsWith("HTTP/1.1 100 Continue", await ReadHeadAsync(stream), StringComparison.Ordinal);
+                await stream.WriteAsync("{\"inputs\": ["u8.ToArray());
+            }
+
+            await Poll.UntilAsync(async () => await MetricsText.SumAsync(gateway, "serving_gateway_requests_total", "model=\"hungup_midbody\"") >= Callers);
+            Assert.Equal(Callers, await MetricsText.SumAsync(gateway, "serving_gateway_requests_total", "model=\"hungup_midbody\",version=\"1\",arm=\"explicit\",protocol=\"rest\",code=\"499\""));
+            Assert.Equal(0, stalling.Calls);
+        }
+
+        // Stopped: every connection has ended, and what Kestrel logs about them is in.
+        Assert.DoesNotContain(logs.Entries, e => e.Level >= LogLevel.Warning && e.Category.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal));
+    }
+
+    // An answer's head (up to its empty line), read a byte at a time so nothing after it is taken.
+    private static async Task<string> ReadHeadAsync(Stream stream)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var head = new StringBuilder();
+        var one = new byte[1];
+        while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
+        {
+            Assert.True(await stream.ReadAsync(one, timeout.Token) == 1, $"the connection ended after '{head}'");
+            head.Append((char)one[0]);
+        }
+
+        return head.ToString();
     }
 
     [Fact]
