@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Serving.Gateway.FunctionalTests.TestSupport;
+namespace Serving.Testing;
 
 /// <summary>
 /// One gRPC call over a bare HTTP/2 connection, answered as the frames the server sent: what HttpClient and
@@ -10,7 +10,7 @@ namespace Serving.Gateway.FunctionalTests.TestSupport;
 /// takes a trailers-only answer only as a HEADERS frame that ends the stream). The request's headers are HPACK
 /// literals (no Huffman coding, no table), which every server must take.
 /// </summary>
-internal static class Http2Frames
+public static class Http2Frames
 {
     public const byte Data = 0x0;
     public const byte Headers = 0x1;
@@ -44,37 +44,77 @@ internal static class Http2Frames
         var output = new MemoryStream();
         output.Write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8);
         WriteFrame(output, Settings, 0, 0, []);
+        WriteFrame(output, Headers, EndHeaders, 1, HeaderBlock(port, path, ("content-type", "application/grpc"), ("te", "trailers")));
+        WriteFrame(output, Data, EndStream, 1, body);
+        await stream.WriteAsync(output.ToArray(), timeout.Token);
+        return await ReadAnswerAsync(stream, 1, timeout.Token);
+    }
+
+    /// <summary>
+    /// On one connection to 127.0.0.1:<paramref name="port"/>: a JSON POST of <paramref name="body"/> to
+    /// <paramref name="path"/>, answered in full (the connection has served a call, as a client's or a gateway's pooled
+    /// one has), then a second POST there whose headers (with <paramref name="body"/>'s length), first 16 bytes of body
+    /// and RST_STREAM CANCEL go out together: a caller that went away while its body came in. The connection stays open
+    /// until <paramref name="whileOpen"/> completes (closing it would end the call another way).
+    /// </summary>
+    /// <returns>The frames of the first call's answer.</returns>
+    public static async Task<IReadOnlyList<Frame>> CallThenResetMidBodyAsync(int port, string path, byte[] body, Func<Task> whileOpen)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var client = new TcpClient();
+        await client.ConnectAsync("127.0.0.1", port, timeout.Token);
+        var stream = client.GetStream();
+        var headers = HeaderBlock(port, path, ("content-type", "application/json"), ("content-length", body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+        var output = new MemoryStream();
+        output.Write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8);
+        WriteFrame(output, Settings, 0, 0, []);
+        WriteFrame(output, Headers, EndHeaders, 1, headers);
+        WriteFrame(output, Data, EndStream, 1, body);
+        await stream.WriteAsync(output.ToArray(), timeout.Token);
+        var answer = await ReadAnswerAsync(stream, 1, timeout.Token);
+
+        output.SetLength(0);
+        WriteFrame(output, Headers, EndHeaders, 3, headers);
+        WriteFrame(output, Data, 0, 3, body.AsSpan(0, 16));
+        WriteFrame(output, RstStream, 0, 3, [0, 0, 0, 0x8]); // CANCEL
+        await stream.WriteAsync(output.ToArray(), timeout.Token);
+        await whileOpen();
+        return answer;
+    }
+
+    // The request's headers as HPACK literals.
+    private static byte[] HeaderBlock(int port, string path, params (string Name, string Value)[] more)
+    {
         var block = new MemoryStream();
-        foreach (var (name, value) in new[]
-        {
-            (":method", "POST"), (":scheme", "http"), (":path", path), (":authority", $"127.0.0.1:{port}"),
-            ("content-type", "application/grpc"), ("te", "trailers"),
-        })
+        foreach (var (name, value) in new[] { (":method", "POST"), (":scheme", "http"), (":path", path), (":authority", $"127.0.0.1:{port}") }.Concat(more))
         {
             block.WriteByte(0x00); // literal header field without indexing, new name
             WriteString(block, name);
             WriteString(block, value);
         }
 
-        WriteFrame(output, Headers, EndHeaders, 1, block.ToArray());
-        WriteFrame(output, Data, EndStream, 1, body);
-        await stream.WriteAsync(output.ToArray(), timeout.Token);
+        return block.ToArray();
+    }
 
+    // The frames the server sent on stream streamId, up to the one that ends it (SETTINGS acknowledged on the way).
+    private static async Task<IReadOnlyList<Frame>> ReadAnswerAsync(NetworkStream stream, int streamId, CancellationToken cancellationToken)
+    {
         var frames = new List<Frame>();
         var header = new byte[9];
         while (true)
         {
-            await stream.ReadExactlyAsync(header, timeout.Token);
+            await stream.ReadExactlyAsync(header, cancellationToken);
             var length = (header[0] << 16) | (header[1] << 8) | header[2];
             var (type, flags) = (header[3], header[4]);
-            var streamId = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(5)) & int.MaxValue;
+            var id = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(5)) & int.MaxValue;
             var payload = new byte[length];
-            await stream.ReadExactlyAsync(payload, timeout.Token);
+            await stream.ReadExactlyAsync(payload, cancellationToken);
             if (type == Settings && (flags & Ack) == 0)
             {
                 var ack = new MemoryStream();
                 WriteFrame(ack, Settings, Ack, 0, []);
-                await stream.WriteAsync(ack.ToArray(), timeout.Token);
+                await stream.WriteAsync(ack.ToArray(), cancellationToken);
             }
             else if (type == GoAway)
             {
@@ -82,7 +122,7 @@ internal static class Http2Frames
             }
 
             // The answer's frames only: a WINDOW_UPDATE or PRIORITY on the stream is flow control, not the answer.
-            if (streamId != 1 || type is not (Data or Headers or RstStream or Continuation))
+            if (id != streamId || type is not (Data or Headers or RstStream or Continuation))
             {
                 continue;
             }
