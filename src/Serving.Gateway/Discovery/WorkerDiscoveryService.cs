@@ -21,6 +21,9 @@ internal sealed partial class WorkerDiscoveryService(
     private readonly Dictionary<WorkerEndpoint, WorkerReport> _reports = [];
     private readonly Dictionary<WorkerEndpoint, int> _failures = [];
     private readonly Dictionary<(string Model, string Version), ModelMetadataResponse> _metadata = [];
+
+    // The workers whose serving_gateway_worker_healthy series the last round set.
+    private HashSet<string> _published = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private Task? _loop;
 
@@ -81,10 +84,21 @@ internal sealed partial class WorkerDiscoveryService(
 
         await FetchMetadataAsync(cancellationToken).ConfigureAwait(false);
         state.Publish(Build(workers));
+        // A worker that left (a DNS name no longer resolves to its address: a pod replaced by a rolling update) loses its
+        // series: it stayed at its last value, often 1, so every pod a deploy replaced was counted healthy for good.
+        var published = new HashSet<string>(StringComparer.Ordinal);
         foreach (var worker in workers)
         {
             metrics.WorkerHealth(worker.Name, worker.IsHealthy);
+            published.Add(worker.Name);
         }
+
+        foreach (var gone in _published.Except(published))
+        {
+            metrics.WorkerGone(gone);
+        }
+
+        _published = published;
     }
 
     // The worker's report, or why there is none (for the log line that takes the worker out of rotation).

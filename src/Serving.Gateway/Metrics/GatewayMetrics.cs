@@ -112,4 +112,7 @@ internal sealed class GatewayMetrics
     public void RolledBack(string model, string version) => Rollbacks.WithLabels(model, version).Inc();
 
     public void WorkerHealth(string worker, bool healthy) => WorkerHealthy.WithLabels(worker).Set(healthy ? 1 : 0);
+
+    /// <summary>Removes the series of a worker discovery no longer finds (an address its DNS name stopped resolving to).</summary>
+    public void WorkerGone(string worker) => WorkerHealthy.RemoveLabelled(worker);
 }

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+using Serving.Gateway.Configuration;
 using Serving.Gateway.FunctionalTests.TestSupport;
 
 namespace Serving.Gateway.FunctionalTests.Routing;
@@ -30,5 +32,28 @@ public sealed class ActiveHealthTests
 
         flaky.Ready = true;
         await Poll.UntilAsync(async () => await Infer.SucceedsAsync(gateway, Model, "1", grpc: false) && flaky.Calls > flakyBefore);
+    }
+
+    /// <summary>
+    /// A worker discovery no longer finds (an address a DNS name stopped resolving to, as a headless Service drops the pod
+    /// a rolling update replaced) loses its <c>serving_gateway_worker_healthy</c> series. The series stayed at its last
+    /// value, 1, for good: each deploy added workers counted healthy that no longer existed, one series per pod address
+    /// ever seen.
+    /// </summary>
+    [Fact]
+    public async Task WorkerNoLongerDiscovered_ItsHealthSeriesIsRemoved()
+    {
+        await using var leaving = await StubWorker.AnsweringAsync("departing", "1");
+        await using var staying = await StubWorker.AnsweringAsync("departing", "1");
+        await using var gateway = await StubWorker.GatewayAsync([leaving, staying], discoveryInterval: "00:00:00.100");
+        var (gone, kept) = ($"worker=\"http://127.0.0.1:{leaving.RestPort}\"", $"worker=\"http://127.0.0.1:{staying.RestPort}\"");
+        Assert.Equal(1, await MetricsText.SumAsync(gateway, "serving_gateway_worker_healthy", gone));
+
+        // What a DNS name resolves to is read every round; so is the list of workers, which here loses one.
+        var options = gateway.Service<IOptions<GatewayOptions>>().Value;
+        options.Workers = [.. options.Workers.Where(w => w.Rest != $"http://127.0.0.1:{leaving.RestPort}")];
+
+        await Poll.UntilAsync(async () => !(await gateway.Metrics.GetStringAsync("/metrics")).Contains(gone, StringComparison.Ordinal));
+        Assert.Equal(1, await MetricsText.SumAsync(gateway, "serving_gateway_worker_healthy", kept));
     }
 }
