@@ -83,6 +83,26 @@ public static class Http2Frames
         return answer;
     }
 
+    /// <summary>
+    /// Starts a ModelInfer call to 127.0.0.1:<paramref name="port"/> on a new connection and resets it: its headers, the
+    /// first <paramref name="sent"/> bytes of <paramref name="body"/> (a gRPC frame) and RST_STREAM CANCEL go out together.
+    /// The connection stays open until <paramref name="whileOpen"/> completes.
+    /// </summary>
+    public static async Task ResetMidMessageAsync(int port, byte[] body, int sent, Func<Task> whileOpen)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var client = new TcpClient();
+        await client.ConnectAsync("127.0.0.1", port, timeout.Token);
+        var output = new MemoryStream();
+        output.Write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8);
+        WriteFrame(output, Settings, 0, 0, []);
+        WriteFrame(output, Headers, EndHeaders, 1, HeaderBlock(port, "/inference.GRPCInferenceService/ModelInfer", ("content-type", "application/grpc"), ("te", "trailers")));
+        WriteFrame(output, Data, 0, 1, body.AsSpan(0, sent));
+        WriteFrame(output, RstStream, 0, 1, [0, 0, 0, 0x8]); // CANCEL
+        await client.GetStream().WriteAsync(output.ToArray(), timeout.Token);
+        await whileOpen();
+    }
+
     // The request's headers as HPACK literals.
     private static byte[] HeaderBlock(int port, string path, params (string Name, string Value)[] more)
     {

@@ -113,7 +113,10 @@ internal sealed class GrpcInferEndpoint(
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or BadHttpRequestException)
         {
-            // The caller reset the stream or went away before its message arrived.
+            // The caller reset the stream or went away before its message's leading fields were read (Kestrel fails the
+            // read, even of bytes that came, once the stream is reset): counted, as a request no model could be taken from.
+            // Such calls were counted nowhere, by the gateway or a worker.
+            metrics.Observe(GatewayMetrics.InvalidModel, "", "", streaming ? GatewayMetrics.StreamProtocol : "grpc", GatewayMetrics.GrpcCode((int)Grpc.Core.StatusCode.Cancelled), 0);
             return;
         }
 
