@@ -39,7 +39,12 @@ internal static class SystemRunner
 
         // The front host sees SIGTERM/Ctrl+C (the others run with Serving:Shutdown:StopOnSignal off); its ending means the
         // system is going down, and the rest stop after it, last started first.
-        await started[^1].WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
+        // WaitForShutdownAsync stops the front host itself: stopping it again ran its shutdown twice (its readiness grace
+        // period too, and its "Shutting down" line, four of them for three roles).
+        var front = started[^1];
+        await front.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
+        await front.DisposeAsync().ConfigureAwait(false);
+        started.RemoveAt(started.Count - 1);
         await StopAsync(started).ConfigureAwait(false);
         return 0;
     }

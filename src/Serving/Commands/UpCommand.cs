@@ -56,6 +56,10 @@ internal static class UpCommand
                 ["Serving:Worker:GrpcPort"] = "0",
                 ["Serving:Worker:MetricsPort"] = "0",
                 ["Serving:Shutdown:StopOnSignal"] = "false",
+
+                // Reached through the gateway alone, which has closed its listeners when the worker stops: a readiness
+                // grace period here (the one given to up, for the gateway) only delayed the exit.
+                ["Serving:Shutdown:ReadinessGracePeriod"] = "00:00:00",
             };
 
             // One tracer for the process: a role's tracer records every role's spans in it (activity listeners are
@@ -83,6 +87,7 @@ internal static class UpCommand
             // the drift monitor, and the drift monitor last. Stopping on the signal at once, it refused the worker's
             // final batches.
             drift["Serving:Shutdown:StopOnSignal"] = "false";
+            drift["Serving:Shutdown:ReadinessGracePeriod"] = "00:00:00";
             drift[TracingOptions.Section + ":" + nameof(TracingOptions.OtlpEndpoint)] = "";
 
             return SystemRunner.RunAsync(

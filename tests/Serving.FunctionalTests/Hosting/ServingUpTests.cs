@@ -1,11 +1,12 @@
 using System.Net;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Serving.Testing;
 
 namespace Serving.FunctionalTests.Hosting;
 
 /// <summary>The README's run command: <c>serving up</c> serves the golden outputs through the gateway and logs to the drift monitor.</summary>
-public sealed class ServingUpTests
+public sealed partial class ServingUpTests
 {
     [Fact]
     public async Task ServingUp_GoldenThroughGateway_RecordsReachDriftMonitor_ExitsCleanOnSigterm()
@@ -156,6 +157,29 @@ public sealed class ServingUpTests
         Assert.True(archived >= 16 * answered, $"{answered} answered requests of 16 rows, {archived} rows archived\n" + process.Output);
         Assert.True(archived <= 16 * sent, $"{sent} requests sent, {archived} rows archived");
     }
+
+    /// <summary>
+    /// SIGTERM runs each role's shutdown once, and only the gateway waits the readiness grace period given to up: its worker
+    /// and drift monitor are reached through the gateway alone, and stop after it has closed its listeners. The gateway
+    /// was stopped twice (its grace waited twice, four "Shutting down" lines for three roles) and the worker and drift
+    /// monitor waited the grace too, so a grace of G took 4 G to exit.
+    /// </summary>
+    [Fact]
+    public async Task ServingUp_Sigterm_EachRoleShutsDownOnce_OnlyTheGatewayWaitsTheGrace()
+    {
+        using var data = new TempDirectory();
+        using var process = await ServingProcess.StartAsync(
+            "up", "--models", RepoPaths.Models, "--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0",
+            "--drift-grpc-port", "0", "--drift-rest-port", "0", "--drift-archive", data.Path, "--Serving:Shutdown:ReadinessGracePeriod=00:00:01");
+
+        process.Terminate();
+        Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        var graces = ShuttingDownLine().Matches(process.Output).Select(m => m.Groups["ms"].Value).ToArray();
+        Assert.True(graces is ["1000", "0", "0"], $"grace per shutdown line, gateway first: [{string.Join(", ", graces)}]\n" + process.Output);
+    }
+
+    [GeneratedRegex(@"Shutting down: readiness is false; waiting (?<ms>\d+) ms")]
+    private static partial Regex ShuttingDownLine();
 
     // `serving up` on the repository's models, every port chosen by the system, the archive in archive.
     private static Task<ServingProcess> StartUpAsync(string archive) =>
