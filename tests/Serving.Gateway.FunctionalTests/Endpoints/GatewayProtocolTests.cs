@@ -53,6 +53,21 @@ public sealed class GatewayProtocolTests(GatewayFixture fixture)
         Assert.Equal("probabilities", version.RootElement.GetProperty("outputs")[0].GetProperty("name").GetString());
     }
 
+    /// <summary>gRPC health turns NOT_SERVING as REST readiness does when shutdown begins (before, up to a second later, on its next re-check).</summary>
+    [Fact]
+    public async Task GrpcHealth_NotServingAsSoonAsShutdownBegins()
+    {
+        await using var worker = await StubWorker.AnsweringAsync("healthy", "1");
+        await using var gateway = await StubWorker.GatewayAsync([worker], discoveryInterval: "00:10:00");
+        var health = new Health.HealthClient(gateway.Channel);
+        await Poll.UntilAsync(async () => (await health.CheckAsync(new HealthCheckRequest())).Status == HealthCheckResponse.Types.ServingStatus.Serving);
+
+        gateway.Service<Serving.Hosting.Health.ReadinessState>().MarkStopping();
+
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, (await health.CheckAsync(new HealthCheckRequest())).Status);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await gateway.Http.GetAsync("/v2/health/ready")).StatusCode);
+    }
+
     [Fact]
     public async Task Grpc_HealthMetadataReady()
     {
