@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using Serving.Protocol.Wire;
 
 namespace Serving.Gateway.Routing;
 
@@ -53,7 +54,7 @@ internal static class GrpcLeadingFields
         var fields = new LeadingFields(LeadingFieldsStatus.Ok, null, messageLength);
         while (reader.Consumed < end)
         {
-            if (!TryReadVarint(ref reader, out var tag, out var malformed))
+            if (!ProtoWire.TryReadVarint(ref reader, out var tag, out var malformed))
             {
                 return malformed ? LeadingFields.Invalid("malformed protobuf: a field tag is not a valid varint") : Truncated(isCompleted);
             }
@@ -75,7 +76,7 @@ internal static class GrpcLeadingFields
                 return LeadingFields.Invalid($"malformed ModelInferRequest: field {field} must be a length-delimited string (wire type {wireType})");
             }
 
-            if (!TryReadVarint(ref reader, out var length, out malformed))
+            if (!ProtoWire.TryReadVarint(ref reader, out var length, out malformed))
             {
                 return malformed ? LeadingFields.Invalid("malformed protobuf: a length is not a valid varint") : Truncated(isCompleted);
             }
@@ -114,31 +115,4 @@ internal static class GrpcLeadingFields
     private static LeadingFields Truncated(bool isCompleted) =>
         isCompleted ? LeadingFields.Invalid("malformed protobuf: the message is truncated") : LeadingFields.NeedMoreData;
 
-    private static bool TryReadVarint(ref SequenceReader<byte> reader, out ulong value, out bool malformed)
-    {
-        value = 0;
-        malformed = false;
-        for (var shift = 0; shift < 70; shift += 7)
-        {
-            if (!reader.TryRead(out var b))
-            {
-                return false;
-            }
-
-            if (shift == 63 && b > 1)
-            {
-                malformed = true;
-                return false;
-            }
-
-            value |= (ulong)(b & 0x7F) << shift;
-            if (b < 0x80)
-            {
-                return true;
-            }
-        }
-
-        malformed = true;
-        return false;
-    }
 }

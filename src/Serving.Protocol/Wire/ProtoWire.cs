@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Text;
@@ -7,7 +8,8 @@ namespace Serving.Protocol.Wire;
 /// <summary>
 /// The few pieces of the protobuf wire format written by hand on hot paths (varints, length-delimited fields,
 /// little-endian doubles): prediction-log records and gRPC infer responses go from tensors to wire bytes without
-/// message objects. Each writer returns the position after what it wrote.
+/// message objects. Each writer returns the position after what it wrote. And the varint reader of the messages read
+/// without decoding them (the gateway's leading fields, the worker's decoded-size walk).
 /// </summary>
 public static class ProtoWire
 {
@@ -79,4 +81,37 @@ public static class ProtoWire
         BinaryPrimitives.WriteDoubleLittleEndian(destination[at..], value);
         return at + sizeof(double);
     }
+
+    /// <summary>
+    /// Reads a varint; false when the bytes end before it does (<paramref name="malformed"/> false) or it is not one
+    /// (<paramref name="malformed"/> true: longer than 10 bytes, or past 64 bits).
+    /// </summary>
+    public static bool TryReadVarint(ref SequenceReader<byte> reader, out ulong value, out bool malformed)
+    {
+        value = 0;
+        malformed = false;
+        for (var shift = 0; shift < 70; shift += 7)
+        {
+            if (!reader.TryRead(out var b))
+            {
+                return false;
+            }
+
+            if (shift == 63 && b > 1)
+            {
+                malformed = true;
+                return false;
+            }
+
+            value |= (ulong)(b & 0x7F) << shift;
+            if (b < 0x80)
+            {
+                return true;
+            }
+        }
+
+        malformed = true;
+        return false;
+    }
+
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Numerics;
 using System.Runtime.Intrinsics;
+using Serving.Protocol.Wire;
 
 namespace Serving.Worker.Endpoints;
 
@@ -206,23 +207,5 @@ internal static class InferRequestMemory
         return ok && length <= reader.Remaining;
     }
 
-    private static bool Read(ref SequenceReader<byte> reader, out ulong value)
-    {
-        value = 0;
-        for (var shift = 0; shift < 64; shift += 7)
-        {
-            if (!reader.TryRead(out var b))
-            {
-                return false;
-            }
-
-            value |= (ulong)(b & 0x7F) << shift;
-            if (b < 0x80)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    private static bool Read(ref SequenceReader<byte> reader, out ulong value) => ProtoWire.TryReadVarint(ref reader, out value, out _);
 }
