@@ -11,6 +11,7 @@ using Serving.Gateway.Metrics;
 using Serving.Gateway.Rollback;
 using Serving.Gateway.Shadow;
 using Serving.Gateway.Traffic;
+using Serving.Hosting.Http;
 using Serving.Hosting.Tracing;
 using Serving.Protocol.Errors;
 using Yarp.ReverseProxy.Forwarder;
@@ -52,7 +53,7 @@ internal sealed partial class InferenceForwarder(
 
             await ForwardWithRetryAsync(context, request, shadow?.Body, started).ConfigureAwait(false);
         }
-        catch (Exception e) when (CallerHungUp(context, e))
+        catch (Exception e) when (CallerGone.WhileReadingBody(context, e))
         {
             // The caller went away while its body was read; nobody is left to answer.
             request.CallerLeft = true;
@@ -226,19 +227,6 @@ internal sealed partial class InferenceForwarder(
             InferenceErrorCode.DeadlineExceeded, $"the worker serving model '{request.Model.Name}' version {request.Version.Version} did not answer in time"),
         _ => new RouteError(
             InferenceErrorCode.Unavailable, $"the worker serving model '{request.Model.Name}' version {request.Version.Version} failed before answering"),
-    };
-
-    // The caller went away while its body was read: a read cancelled by RequestAborted, a reset HTTP/2 stream or connection
-    // (an IOException other than BadHttpRequestException, which is one too), or a body of known length that ended early, which Kestrel reports as a malformed body (400) since
-    // the connection closed before the rest came (a client that only stops sending, a half-close, gets no answer either:
-    // Kestrel aborts the request). Kestrel reports these to the read sometimes before it signals RequestAborted: such a
-    // caller was counted 400, or a gRPC one "200". (A chunked body that breaks off reads as a bad chunk and stays 400.)
-    private static bool CallerHungUp(HttpContext context, Exception? e) => e switch
-    {
-        BadHttpRequestException bad => bad.StatusCode == StatusCodes.Status400BadRequest && context.Request.ContentLength is not null,
-        OperationCanceledException => context.RequestAborted.IsCancellationRequested,
-        IOException => true,
-        _ => false,
     };
 
     // The first exception in the chain (and in each AggregateException's inner ones) that is a T (and matches).

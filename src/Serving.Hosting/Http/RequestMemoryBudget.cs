@@ -32,12 +32,7 @@ public sealed class RequestMemoryBudget(long limit, string setting, string advic
     /// </summary>
     public void Take(long bytes, long share)
     {
-        if (share > Limit)
-        {
-            throw InferenceException.TooLarge(
-                $"the request would take about {Megabytes(share)} MB of memory, over the {Megabytes(Limit)} MB allowed for all requests at once ({setting}): {advice}");
-        }
-
+        EnsureFitsAlone(share);
         var taken = Interlocked.Add(ref _taken, bytes);
         if (taken > Limit)
         {
@@ -45,6 +40,16 @@ public sealed class RequestMemoryBudget(long limit, string setting, string advic
             throw new InferenceException(
                 InferenceErrorCode.ResourceExhausted,
                 $"requests in progress take as much memory as allowed ({Megabytes(Limit)} MB, {setting}); retry later");
+        }
+    }
+
+    /// <summary>Throws the "would not fit alone" refusal (413 / RESOURCE_EXHAUSTED) when <paramref name="share"/> is over the whole budget.</summary>
+    public void EnsureFitsAlone(long share)
+    {
+        if (share > Limit)
+        {
+            throw InferenceException.TooLarge(
+                $"the request would take about {Megabytes(share)} MB of memory, over the {Megabytes(Limit)} MB allowed for all requests at once ({setting}): {advice}");
         }
     }
 

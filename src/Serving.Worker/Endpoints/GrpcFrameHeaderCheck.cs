@@ -108,8 +108,14 @@ internal static class GrpcFrameHeaderCheck
             }
 
             // A large message carries its share to its decode, which raises it if the message takes more decoded.
-            var memory = size >= InferRequestMemory.WalkFrom ? new GrpcMessageMemory(budget, share) : null;
-            GrpcMessageMemory.Begin(memory);
+            // Smaller ones (the usual call) carry nothing: no object, no change to the call's async flow.
+            GrpcMessageMemory? memory = null;
+            if (size >= InferRequestMemory.WalkFrom)
+            {
+                memory = new GrpcMessageMemory(budget, share);
+                GrpcMessageMemory.Begin(memory);
+            }
+
             try
             {
                 await next(context).ConfigureAwait(false);

@@ -19,8 +19,8 @@ internal sealed class GrpcMessageMemory(RequestMemoryBudget budget, long share)
     /// <summary>The share the call holds now, given back when it ends.</summary>
     public long Share { get; private set; } = share;
 
-    /// <summary>Carries <paramref name="memory"/> with the rest of the call (null: none).</summary>
-    public static void Begin(GrpcMessageMemory? memory) => Call.Value = memory;
+    /// <summary>Carries <paramref name="memory"/> with the rest of the call (its async flow).</summary>
+    public static void Begin(GrpcMessageMemory memory) => Call.Value = memory;
 
     /// <summary>
     /// Before a ModelInfer message is decoded: its share is raised to what it takes decoded, if more. A message of a
@@ -41,9 +41,9 @@ internal sealed class GrpcMessageMemory(RequestMemoryBudget budget, long share)
             {
                 memory.Raise(needed);
             }
-            else if (needed > budget.Limit)
+            else
             {
-                budget.Take(0, needed); // throws the "would not fit alone" refusal
+                budget.EnsureFitsAlone(needed);
             }
         }
         catch (InferenceException e)

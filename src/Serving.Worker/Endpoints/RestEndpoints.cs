@@ -209,27 +209,13 @@ internal static class RestEndpoints
             InferenceException inference => inference.Code.ToString(),
             BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } => nameof(InferenceErrorCode.ResourceExhausted),
             BadHttpRequestException { StatusCode: StatusCodes.Status408RequestTimeout } => nameof(InferenceErrorCode.DeadlineExceeded),
-            _ when context.RequestAborted.IsCancellationRequested || CallerLeft(context, e) => InferenceService.Cancelled,
+            _ when context.RequestAborted.IsCancellationRequested || e is OperationCanceledException || CallerGone.WhileReadingBody(context, e) => InferenceService.Cancelled,
             BadHttpRequestException or InvalidDataException => nameof(InferenceErrorCode.InvalidArgument),
             _ => nameof(InferenceErrorCode.Internal),
         };
         service.Refused(model, "rest", code);
         return false;
     }
-
-    /// <summary>
-    /// Whether the caller went away while its body came in: a reset stream or connection (an IOException other than
-    /// BadHttpRequestException, which is one too), or a body of known length that ended early, which Kestrel reports as
-    /// a malformed body (400) because the connection closed before the rest came (it answers nobody then, not even a
-    /// caller that only stopped sending). Kestrel tells the read before RequestAborted on a connection that served a call
-    /// before (a pooled one, a gateway's): such callers were counted InvalidArgument, or Internal over HTTP/2.
-    /// </summary>
-    private static bool CallerLeft(HttpContext context, Exception e) => e switch
-    {
-        BadHttpRequestException bad => bad.StatusCode == StatusCodes.Status400BadRequest && context.Request.ContentLength is not null,
-        OperationCanceledException or IOException => true,
-        _ => false,
-    };
 
     /// <summary>"identity" names no encoding (RFC 9110 reserves it for Accept-Encoding, but some clients send it).</summary>
     private static bool IsIdentity(Microsoft.Extensions.Primitives.StringValues encoding) =>

@@ -32,55 +32,49 @@ internal static class FeatureLoader
         var firstLines = new Dictionary<string, int>(StringComparer.Ordinal);
         long written = 0, lines = 0;
         var lineNumber = 1;
-        while (await NextLineAsync(csv, pending, lineNumber, written, cancellationToken).ConfigureAwait(false) is { } line)
+        try
         {
-            lineNumber++;
-            lines++;
-            if (line.Length == 0)
+            while (await csv.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
             {
-                continue;
-            }
+                lineNumber++;
+                lines++;
+                if (line.Length == 0)
+                {
+                    continue;
+                }
 
-            switch (FeatureCsv.ParseLine(lineNumber, line, header))
-            {
-                case FeatureCsv.Row row when !firstLines.TryAdd(row.Id, row.Line):
-                    // A later row would silently overwrite the first: one of the two is a mistake.
-                    refused.Add(new FeatureCsv.BadRow(row.Line, $"id '{row.Id}' is also on line {firstLines[row.Id]} (each entity once)"));
-                    break;
-                case FeatureCsv.Row row:
-                    var key = FeatureKeys.Format(config.KeyPattern!, row.Id);
-                    pending.Add((key, FeatureLayouts.WriteAsync(database, config.Layout, key, header.Fields, row.Values)));
-                    break;
-                case FeatureCsv.BadRow bad:
-                    refused.Add(bad);
-                    break;
-            }
+                switch (FeatureCsv.ParseLine(lineNumber, line, header))
+                {
+                    case FeatureCsv.Row row when !firstLines.TryAdd(row.Id, row.Line):
+                        // A later row would silently overwrite the first: one of the two is a mistake.
+                        refused.Add(new FeatureCsv.BadRow(row.Line, $"id '{row.Id}' is also on line {firstLines[row.Id]} (each entity once)"));
+                        break;
+                    case FeatureCsv.Row row:
+                        var key = FeatureKeys.Format(config.KeyPattern!, row.Id);
+                        pending.Add((key, FeatureLayouts.WriteAsync(database, config.Layout, key, header.Fields, row.Values)));
+                        break;
+                    case FeatureCsv.BadRow bad:
+                        refused.Add(bad);
+                        break;
+                }
 
-            if (pending.Count >= batchSize)
-            {
-                written += await FlushAsync(pending, written).ConfigureAwait(false);
-                progress?.Report(lines);
+                if (pending.Count >= batchSize)
+                {
+                    written += await FlushAsync(pending, written).ConfigureAwait(false);
+                    progress?.Report(lines);
+                }
             }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Cancelled (Ctrl+C) while reading: the writes in flight are awaited, so the count is exact, and it says where it stopped.
+            written += await FlushAsync(pending, written).ConfigureAwait(false);
+            throw new FeatureLoadStoppedException(written, lineNumber, cancellationToken);
         }
 
         written += await FlushAsync(pending, written).ConfigureAwait(false);
         progress?.Report(lines);
         return new Result(written, refused);
-    }
-
-    // The next line, or on cancellation the rows written so far (the writes in flight included) and where it stopped.
-    private static async Task<string?> NextLineAsync(
-        TextReader csv, List<(string Key, Task Write)> pending, int lineNumber, long written, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await csv.ReadLineAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            written += await FlushAsync(pending, written).ConfigureAwait(false);
-            throw new FeatureLoadStoppedException(written, lineNumber, cancellationToken);
-        }
     }
 
     private static async Task<int> FlushAsync(List<(string Key, Task Write)> pending, long writtenBefore)

@@ -25,8 +25,7 @@ public sealed class DynamicBatcherLookupDeadlineTests
         const string Model = "lookup-deadline-test";
         var store = new HeldFeatureStore();
         var metrics = new BatchingMetrics.Series(Model, "1");
-        using var batcher = new DynamicBatcher(
-            new EchoRunner(), new BatchSettings(8, 0, [], 1024, 1, 0), metrics, NullLogger.Instance, NumberFeatures.Lookup(Model, store)); // lookup Timeout: 30 s
+        using var batcher = NumberFeatures.Batcher(Model, store, metrics); // lookup Timeout: 30 s
         var features = new FeatureMetrics.Series(Model, "1", "memory");
 
         // Long enough for a loop to take the request into a batch on a loaded machine (expired in the queue, it would

@@ -17,12 +17,8 @@ public sealed class DynamicBatcherLookupLoopTests
 {
     private static readonly string[] Outputs = ["y"];
 
-    private static DynamicBatcher Batcher(IFeatureStore? store = null, BatchingMetrics.Series? metrics = null) => new(
-        new EchoRunner(),
-        new BatchSettings(8, 0, [], 1024, 1, 0),
-        metrics ?? new BatchingMetrics.Series("wake-test", "1"),
-        NullLogger.Instance,
-        NumberFeatures.Lookup("wake-test", store ?? new NumberFeatures()));
+    private static DynamicBatcher Batcher(IFeatureStore? store = null, BatchingMetrics.Series? metrics = null) =>
+        NumberFeatures.Batcher("wake-test", store ?? new NumberFeatures(), metrics ?? new BatchingMetrics.Series("wake-test", "1"));
 
     private static Task<BatchResult> EnqueueEntity(DynamicBatcher batcher, int n) => NumberFeatures.Enqueue(batcher, n, Outputs);
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Serving.Protocol.Tensors;
 using Serving.Worker.Batching;
 using Serving.Worker.Features;
+using Serving.Worker.Metrics;
 using Serving.Worker.Models;
 using Serving.Worker.Runtime;
 
@@ -29,6 +30,13 @@ internal sealed class NumberFeatures : IFeatureStore
         new CircuitBreaker(5, TimeSpan.FromSeconds(1), TimeProvider.System),
         TimeSpan.FromSeconds(30),
         NullLogger.Instance);
+
+    /// <summary>
+    /// A batcher of <see cref="EchoRunner"/> with a lookup over <paramref name="store"/>: batches of up to 8, no delay,
+    /// one instance.
+    /// </summary>
+    public static DynamicBatcher Batcher(string model, IFeatureStore store, BatchingMetrics.Series metrics) => new(
+        new EchoRunner(), new BatchSettings(8, 0, [], 1024, 1, 0), metrics, NullLogger.Instance, Lookup(model, store));
 
     /// <summary>An entity-form request for entity <paramref name="n"/>.</summary>
     public static Task<BatchResult> Enqueue(DynamicBatcher batcher, int n, string[] outputs) =>
