@@ -1,10 +1,7 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using Serving.Protocol.Tensors;
 using Serving.Worker.Batching;
 using Serving.Worker.Features;
 using Serving.Worker.Metrics;
-using Serving.Worker.Models;
-using Serving.Worker.Runtime;
 using Serving.Worker.Tests.TestSupport;
 
 namespace Serving.Worker.Tests.Batching;
