@@ -145,8 +145,16 @@ public sealed class SidecarOutageTests(ITestOutputHelper output)
         }
         finally
         {
+            // The folder back, with the first file in it. The monitor, retrying, may make the folder itself as soon as the
+            // file is gone, so the first file is moved into it rather than the old folder renamed over it.
             File.Delete(folder);
-            Directory.Move(away, folder);
+            Directory.CreateDirectory(folder);
+            foreach (var file in Directory.GetFiles(away))
+            {
+                File.Move(file, Path.Combine(folder, Path.GetFileName(file)));
+            }
+
+            Directory.Delete(away);
         }
 
         await Eventually.TrueAsync(() => stats.Acked == 80, "the held records archived once the archive works");
