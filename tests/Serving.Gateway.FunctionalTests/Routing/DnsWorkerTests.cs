@@ -1,6 +1,8 @@
 using System.Net;
+using Serving.Gateway.Discovery;
 using Serving.Gateway.FunctionalTests.TestSupport;
 using Serving.Gateway.Hosting;
+using Serving.Gateway.Routing;
 using Serving.Testing;
 
 namespace Serving.Gateway.FunctionalTests.Routing;
@@ -35,4 +37,55 @@ public sealed class DnsWorkerTests
         Assert.Equal("1", response.ModelVersion);
         Assert.Equal("1", grpcServed);
     }
+
+    /// <summary>
+    /// A headless Service whose pods are replaced: the name resolves to one pod's address, then to its replacement's.
+    /// The gateway forgets the replaced pod (its endpoint, health and health series) instead of keeping one endpoint per
+    /// address it has ever seen (before, WorkerSource held them all for good: one more per replaced pod), and a pod that
+    /// comes back to the answer is probed and served again. Both pods are real workers, on 127.0.0.2 and 127.0.0.3 with
+    /// the same ports (as pods behind one Service); only the name's answer is the test's.
+    /// </summary>
+    [Fact]
+    public async Task PodReplaced_ItsAddressGoneFromTheAnswer_IsForgotten_AndServedAgainWhenItReturns()
+    {
+        using var repository = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        await using var first = await WorkerServer.StartAsync(repository.Path, new Dictionary<string, string?> { ["Serving:Worker:BindAddress"] = "127.0.0.2" });
+        await using var second = await WorkerServer.StartAsync(repository.Path, new Dictionary<string, string?>
+        {
+            ["Serving:Worker:BindAddress"] = "127.0.0.3",
+            ["Serving:Worker:RestPort"] = first.Listeners.RestPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Serving:Worker:GrpcPort"] = first.Listeners.GrpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        await using var gateway = await GatewayServer.StartAsync(Array.Empty<GatewayWorkerAddress>(), new Dictionary<string, string?>
+        {
+            ["Serving:Gateway:Workers:0:Rest"] = $"http://serving-workers.test:{first.Listeners.RestPort}",
+            ["Serving:Gateway:Workers:0:Grpc"] = $"http://serving-workers.test:{first.Listeners.GrpcPort}",
+            ["Serving:Gateway:Workers:0:ResolveDns"] = "true",
+        });
+        var answer = new[] { IPAddress.Parse("127.0.0.2") };
+        var source = gateway.Service<WorkerSource>();
+        source.Resolver = (name, _) => Task.FromResult(name == "serving-workers.test" ? Volatile.Read(ref answer) : throw new System.Net.Sockets.SocketException());
+        var firstName = $"http://127.0.0.2:{first.Listeners.RestPort}";
+        var secondName = $"http://127.0.0.3:{first.Listeners.RestPort}";
+
+        await Poll.UntilAsync(() => RoutedTo(gateway) == firstName);
+        Assert.Equal(HttpStatusCode.OK, (await Infer.RestAsync(gateway.Http, "/v2/models/tabular/versions/1/infer")).Status);
+
+        // The pod is replaced: the name now answers with the new pod's address only.
+        Volatile.Write(ref answer, [IPAddress.Parse("127.0.0.3")]);
+        await Poll.UntilAsync(() => RoutedTo(gateway) == secondName);
+        await Poll.UntilAsync(() => source.KnownCount == 1);
+        Assert.DoesNotContain(firstName, await gateway.Metrics.GetStringAsync("/metrics"), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await Infer.RestAsync(gateway.Http, "/v2/models/tabular/versions/1/infer")).Status);
+
+        // The first address comes back (a pod flapped, or a new pod got it): probed afresh, healthy, routed.
+        Volatile.Write(ref answer, [IPAddress.Parse("127.0.0.2"), IPAddress.Parse("127.0.0.3")]);
+        await Poll.UntilAsync(() => RoutedTo(gateway) == $"{firstName} {secondName}"
+            && gateway.Service<RoutingState>().Table.Workers.All(w => w.IsHealthy));
+        Assert.Equal(2, source.KnownCount);
+        Assert.Equal(1, await MetricsText.SumAsync(gateway, "serving_gateway_worker_healthy", $"worker=\"{firstName}\""));
+    }
+
+    private static string RoutedTo(GatewayServer gateway) =>
+        string.Join(' ', gateway.Service<RoutingState>().Table.Workers.Where(w => w.IsHealthy).Select(w => w.Name).Order(StringComparer.Ordinal));
 }

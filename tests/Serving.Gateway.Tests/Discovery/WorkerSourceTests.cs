@@ -48,6 +48,36 @@ public sealed class WorkerSourceTests
         Assert.All(first.Zip(second), pair => Assert.Same(pair.First, pair.Second));
     }
 
+    [Fact]
+    public async Task AnAddressGoneFromTheAnswer_KeepsItsEndpointThroughAShortAbsence_AndIsForgottenAfterForgetAfterRounds()
+    {
+        var source = Source(new WorkerAddressOptions { Rest = "http://pods.test:8080", Grpc = "http://pods.test:8081", ResolveDns = true });
+        IPAddress[] answer = [IPAddress.Parse("10.0.0.1")];
+        source.Resolver = (_, _) => Task.FromResult(answer);
+        var original = Assert.Single(await source.ResolveAsync(CancellationToken.None));
+
+        // Gone for one round less than the limit, then back: the same endpoint (its health and in-flight count kept).
+        answer = [IPAddress.Parse("10.0.0.2")];
+        for (var i = 0; i < WorkerSource.ForgetAfterRounds - 1; i++)
+        {
+            await source.ResolveAsync(CancellationToken.None);
+        }
+
+        answer = [IPAddress.Parse("10.0.0.1")];
+        Assert.Same(original, Assert.Single(await source.ResolveAsync(CancellationToken.None)));
+
+        // Gone for ForgetAfterRounds rounds: forgotten, and so is every address replaced since.
+        answer = [IPAddress.Parse("10.0.0.3")];
+        for (var i = 0; i < WorkerSource.ForgetAfterRounds; i++)
+        {
+            await source.ResolveAsync(CancellationToken.None);
+        }
+
+        Assert.Equal(1, source.KnownCount);
+        answer = [IPAddress.Parse("10.0.0.1")];
+        Assert.NotSame(original, Assert.Single(await source.ResolveAsync(CancellationToken.None)));
+    }
+
     private static string Host(IPAddress address) =>
         address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString();
 }
