@@ -50,7 +50,7 @@ public sealed class GatewayOptions
     [RegularExpression(@"^[A-Za-z0-9:_.-]{1,64}$")]
     public string RedisKeyPrefix { get; set; } = "serving:gateway:";
 
-    /// <summary>How often every policy is re-read from Redis, in case a pub/sub message was lost; zero turns it off.</summary>
+    /// <summary>How often every policy is re-read from Redis, in case a pub/sub message was lost, and a held automatic rollback is offered to the store again; zero turns both off.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan PolicyResyncInterval { get; set; } = TimeSpan.FromSeconds(10);
 

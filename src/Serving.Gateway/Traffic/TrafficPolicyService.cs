@@ -26,15 +26,18 @@ internal sealed partial class TrafficPolicyService(
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TrafficPolicy> _refused = new(StringComparer.Ordinal);
     private readonly LastKnownPolicies _lastKnown = new(Path.GetFullPath(options.Value.DataDirectory));
 
-    // Automatic rollbacks in force here that the store could not take (it was down), by model: stored by the re-read once
-    // it is back, unless the stored policy moved on from the revision the rollback was based on meanwhile.
+    // Automatic rollbacks in force here that the store could not take (Redis down, the policy file not writable), by model:
+    // stored by the re-read once it takes them, unless the stored policy moved on from the revision the rollback was based
+    // on meanwhile. Kept in the data directory too, so a restart before then keeps them.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, HeldRollback> _held = new(StringComparer.Ordinal);
+    private readonly HeldRollbackFile _heldFile = new(Path.GetFullPath(options.Value.DataDirectory));
     private Task? _resync;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         policies.Applied += metrics.PolicyApplied;
         store.Changed += OnStoreChanged;
+        await LoadHeldAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await store.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -65,8 +68,9 @@ internal sealed partial class TrafficPolicyService(
             policies.Applied += OnApplied;
         }
 
+        // A file store is re-read for nothing, but a rollback it could not take is stored by the same loop.
         var interval = options.Value.PolicyResyncInterval;
-        if (store.IsShared && interval > TimeSpan.Zero)
+        if (interval > TimeSpan.Zero)
         {
             _resync = Task.Run(() => ResyncLoopAsync(interval, _stopping.Token), CancellationToken.None);
         }
@@ -102,16 +106,25 @@ internal sealed partial class TrafficPolicyService(
         var result = await ChangeAsync(model, document, who, rollback, cancellationToken).ConfigureAwait(false);
         if (result.Status == PolicyChangeStatus.Applied)
         {
-            _held.TryRemove(model, out _); // stored now, or superseded by a change that is
+            if (_held.TryRemove(model, out _))
+            {
+                await SaveHeldAsync().ConfigureAwait(false); // stored now, or superseded by a change that is
+            }
         }
-        else if (result.Status == PolicyChangeStatus.StoreUnavailable && rollback is not null && document.Revision is { } basedOn && store.IsShared)
+        else if (result.Status == PolicyChangeStatus.StoreUnavailable && rollback is not null && document.Revision is { } basedOn)
         {
-            // A failing version must stop getting traffic whether or not the store answers: the rollback applies here
-            // at once, and is stored when the store is back (each replica's own monitor rolls it back there too).
+            // A failing version must stop getting traffic whether or not the store takes the change: the rollback applies
+            // here at once, and is stored when the store takes it (each replica's own monitor rolls it back there too).
+            if (_held.TryGetValue(model, out var holding) && holding.BasedOn == basedOn && holding.Event == rollback)
+            {
+                return result with { Policy = holding.Policy }; // the re-read's retry: held already
+            }
+
             var held = new HeldRollback(basedOn, document, who, rollback, Build(model, document, basedOn, who, rollback, policies.Find(model)));
             _held[model] = held;
             policies.Apply(held.Policy);
             Log.RollbackHeld(logger, model, rollback.Version, rollback.Baseline, basedOn, string.Join("; ", result.Errors));
+            await SaveHeldAsync().ConfigureAwait(false);
             return result with { Policy = held.Policy };
         }
 
@@ -241,7 +254,8 @@ internal sealed partial class TrafficPolicyService(
             var applied = 0;
             foreach (var policy in saved)
             {
-                if (Valid(policy) && policies.Apply(policy))
+                // A rollback held when the gateway stopped stays in force over an older copy.
+                if (!_held.ContainsKey(policy.Model) && Valid(policy) && policies.Apply(policy))
                 {
                     applied++;
                 }
@@ -331,7 +345,11 @@ internal sealed partial class TrafficPolicyService(
         {
             try
             {
-                await ReloadAllAsync(cancellationToken).ConfigureAwait(false);
+                if (store.IsShared)
+                {
+                    await ReloadAllAsync(cancellationToken).ConfigureAwait(false);
+                }
+
                 foreach (var (model, held) in _held)
                 {
                     // The store answers again and still holds the revision the rollback was based on.
@@ -340,9 +358,9 @@ internal sealed partial class TrafficPolicyService(
                     {
                         Log.HeldRollbackStored(logger, model, held.Event.Version, stored.Policy!.Revision);
                     }
-                    else if (stored.Status is PolicyChangeStatus.Conflict or PolicyChangeStatus.Invalid)
+                    else if (stored.Status is PolicyChangeStatus.Conflict or PolicyChangeStatus.Invalid && _held.TryRemove(model, out _))
                     {
-                        _held.TryRemove(model, out _);
+                        await SaveHeldAsync().ConfigureAwait(false);
                     }
                 }
             }
@@ -366,7 +384,55 @@ internal sealed partial class TrafficPolicyService(
         rollback ?? old?.LastRollback);
 
     /// <summary>A rollback in force here that the store could not take: based on <paramref name="BasedOn"/>.</summary>
-    private sealed record HeldRollback(long BasedOn, TrafficPolicyDocument Document, string Who, RollbackEvent Event, TrafficPolicy Policy);
+    private sealed record HeldRollback(long BasedOn, TrafficPolicyDocument Document, string Who, RollbackEvent Event, TrafficPolicy Policy)
+    {
+        /// <summary>The hold whose policy in force is <paramref name="policy"/> (as <see cref="HeldRollbackFile"/> keeps it): its revision is the one it was based on.</summary>
+        public static HeldRollback From(TrafficPolicy policy)
+        {
+            var document = TrafficPolicyDocument.From(policy);
+            document.LastRollback = null;
+            document.UpdatedAt = null;
+            document.UpdatedBy = null;
+            return new HeldRollback(policy.Revision, document, policy.UpdatedBy, policy.LastRollback!, policy);
+        }
+    }
+
+    // The rollbacks held when the gateway last stopped (or died): in force again, stored when the store takes them.
+    private async Task LoadHeldAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            foreach (var policy in await _heldFile.LoadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (Valid(policy))
+                {
+                    _held[policy.Model] = HeldRollback.From(policy);
+                    policies.Apply(policy);
+                    Log.HeldAtStart(logger, policy.Model, policy.LastRollback!.Version, policy.LastRollback.Baseline, policy.Revision, _heldFile.FilePath);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidDataException)
+        {
+            Log.HeldUnreadable(logger, _heldFile.FilePath, e.Message);
+        }
+    }
+
+    private async Task SaveHeldAsync()
+    {
+        try
+        {
+            await _heldFile.SaveAsync(() => _held.Values.Select(h => h.Policy), _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.HeldNotSaved(logger, _heldFile.FilePath, e.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
 
     /// <summary>
     /// Applies a policy read from the store, logged; one below the revision in force means the store lost changes (Redis
@@ -382,6 +448,7 @@ internal sealed partial class TrafficPolicyService(
             }
 
             _held.TryRemove(policy.Model, out _);
+            _ = SaveHeldAsync();
             Log.HeldRollbackSuperseded(logger, policy.Model, held.Event.Version, held.BasedOn, policy.Revision, policy.UpdatedBy);
         }
 
@@ -468,6 +535,15 @@ internal sealed partial class TrafficPolicyService(
 
         [LoggerMessage(12, LogLevel.Error, "The policy store can't be read at start and the policies saved last in {Path} can't be read either, the defaults serve: {Reason}")]
         public static partial void LastKnownUnreadable(ILogger logger, string path, string reason);
+
+        [LoggerMessage(16, LogLevel.Warning, "Automatic rollback of {Model} version {Version} to {Baseline}, held when the gateway stopped ({Path}), is in force again: it is stored once the policy store takes it, if the policy there is still revision {Revision}")]
+        public static partial void HeldAtStart(ILogger logger, string model, string version, string baseline, long revision, string path);
+
+        [LoggerMessage(17, LogLevel.Error, "The automatic rollbacks held when the gateway stopped can't be read from {Path}, and are not in force: {Reason}")]
+        public static partial void HeldUnreadable(ILogger logger, string path, string reason);
+
+        [LoggerMessage(18, LogLevel.Warning, "Could not save the automatic rollbacks held on this gateway to {Path} (a restart before the policy store takes them loses them): {Reason}")]
+        public static partial void HeldNotSaved(ILogger logger, string path, string reason);
 
         [LoggerMessage(13, LogLevel.Warning, "Automatic rollback of {Model} version {Version} to {Baseline} is in force on this gateway only: the policy store can't take it ({Reason}); it is stored once the store answers, if the policy there is still revision {Revision}")]
         public static partial void RollbackHeld(ILogger logger, string model, string version, string baseline, long revision, string reason);
