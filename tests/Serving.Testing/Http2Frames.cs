@@ -103,6 +103,43 @@ public static class Http2Frames
         await whileOpen();
     }
 
+    /// <summary>
+    /// On one connection to 127.0.0.1:<paramref name="port"/>: a ModelInfer call of <paramref name="body"/>, answered in
+    /// full (the connection has served a call, as a pooled one has), then a second one with <paramref name="headers"/>
+    /// whose headers and first <paramref name="sent"/> bytes go out, then (once <paramref name="beforeReset"/> completes,
+    /// or with them) RST_STREAM CANCEL. The connection stays open until <paramref name="whileOpen"/> completes.
+    /// </summary>
+    public static async Task GrpcCallThenResetMidMessageAsync(
+        int port, byte[] body, int sent, Func<Task>? beforeReset, Func<Task> whileOpen, params (string Name, string Value)[] headers)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var client = new TcpClient();
+        await client.ConnectAsync("127.0.0.1", port, timeout.Token);
+        var stream = client.GetStream();
+        const string Path = "/inference.GRPCInferenceService/ModelInfer";
+        var output = new MemoryStream();
+        output.Write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8);
+        WriteFrame(output, Settings, 0, 0, []);
+        WriteFrame(output, Headers, EndHeaders, 1, HeaderBlock(port, Path, ("content-type", "application/grpc"), ("te", "trailers")));
+        WriteFrame(output, Data, EndStream, 1, body);
+        await stream.WriteAsync(output.ToArray(), timeout.Token);
+        await ReadAnswerAsync(stream, 1, timeout.Token);
+
+        output.SetLength(0);
+        WriteFrame(output, Headers, EndHeaders, 3, HeaderBlock(port, Path, [("content-type", "application/grpc"), ("te", "trailers"), .. headers]));
+        WriteFrame(output, Data, 0, 3, body.AsSpan(0, sent));
+        if (beforeReset is not null)
+        {
+            await stream.WriteAsync(output.ToArray(), timeout.Token);
+            output.SetLength(0);
+            await beforeReset();
+        }
+
+        WriteFrame(output, RstStream, 0, 3, [0, 0, 0, 0x8]); // CANCEL
+        await stream.WriteAsync(output.ToArray(), timeout.Token);
+        await whileOpen();
+    }
+
     // The request's headers as HPACK literals.
     private static byte[] HeaderBlock(int port, string path, params (string Name, string Value)[] more)
     {

@@ -49,6 +49,9 @@ internal sealed class GrpcInferEndpoint(
     // A traced call's server span says which method it was and the status it ended with, as grpc-dotnet's say for the
     // worker's own gRPC services: the tracer's instrumentation turns them into rpc.* attributes and the span's status
     // (an error code a server is to blame for marks it Error). Without them a failed call was a plain "POST" with 200.
+    // A caller that left while its message was read is Cancelled as the call's metric says, by the read's failure:
+    // Kestrel fails the read before it signals RequestAborted (on the thread pool), and a span that looked at
+    // RequestAborted alone said OK for most calls reset on a connection that had served one before.
     private static async Task TagAsync(Task routed, HttpContext context, Activity activity)
     {
         try
@@ -57,8 +60,10 @@ internal sealed class GrpcInferEndpoint(
         }
         finally
         {
-            var status = InferenceForwarder.GrpcStatusOf(context)
-                ?? (int)(context.RequestAborted.IsCancellationRequested ? Grpc.Core.StatusCode.Cancelled : Grpc.Core.StatusCode.OK);
+            var left = context.RequestAborted.IsCancellationRequested
+                || context.Features.Get<GatewayRequest>() is { CallerLeft: true }
+                || context.Features.Get<CallerLeftBeforeRouting>() is not null;
+            var status = InferenceForwarder.GrpcStatusOf(context) ?? (int)(left ? Grpc.Core.StatusCode.Cancelled : Grpc.Core.StatusCode.OK);
             activity.SetTag("grpc.method", context.Request.Path.Value);
             activity.SetTag("grpc.status_code", status.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
@@ -116,6 +121,7 @@ internal sealed class GrpcInferEndpoint(
             // The caller reset the stream or went away before its message's leading fields were read (Kestrel fails the
             // read, even of bytes that came, once the stream is reset): counted, as a request no model could be taken from.
             // Such calls were counted nowhere, by the gateway or a worker.
+            context.Features.Set(CallerLeftBeforeRouting.Instance);
             metrics.Observe(GatewayMetrics.InvalidModel, "", "", streaming ? GatewayMetrics.StreamProtocol : "grpc", GatewayMetrics.GrpcCode((int)Grpc.Core.StatusCode.Cancelled), 0);
             return;
         }
@@ -297,6 +303,12 @@ internal sealed class GrpcInferEndpoint(
     }
 
     private static Outcome Fail(RouteError error) => new(null, default, null, error);
+
+    /// <summary>The feature that says a call's caller left before its message's leading fields were read (no <see cref="GatewayRequest"/> exists then).</summary>
+    private sealed class CallerLeftBeforeRouting
+    {
+        public static readonly CallerLeftBeforeRouting Instance = new();
+    }
 
     private readonly record struct Outcome(ModelRoute? Model, VersionChoice Choice, TrafficPolicy? Policy, RouteError? Error, long MessageLength = 0)
     {
