@@ -9,7 +9,9 @@ namespace Serving.Gateway.Discovery;
 /// DNS entry is resolved every round and yields one endpoint per address (a headless Service).
 /// The same address keeps the same <see cref="WorkerEndpoint"/>, and with it its health, while it stays in the
 /// answers; one missing from <see cref="ForgetAfterRounds"/> rounds in a row (a pod a rolling update replaced) is
-/// forgotten, so a long-running gateway holds the workers it has now, not every pod it has ever seen.
+/// forgotten, so a long-running gateway holds the workers it has now, not every pod it has ever seen. A lookup that
+/// fails without an answer (a timeout, SERVFAIL) keeps the name's last one; one that says the name does not exist
+/// (NXDOMAIN) leaves it no workers.
 /// </summary>
 internal sealed class WorkerSource(IOptions<GatewayOptions> options)
 {
@@ -21,6 +23,9 @@ internal sealed class WorkerSource(IOptions<GatewayOptions> options)
     public const int ForgetAfterRounds = 3;
 
     private readonly Dictionary<string, Known> _known = new(StringComparer.Ordinal);
+
+    // Each name's last answer, for a lookup that fails without saying the name has no addresses.
+    private readonly Dictionary<string, IPAddress[]> _answers = new(StringComparer.OrdinalIgnoreCase);
     private long _round;
 
     /// <summary>Resolves a host name to its addresses (DNS; tests put a resolver of their own here).</summary>
@@ -55,11 +60,18 @@ internal sealed class WorkerSource(IOptions<GatewayOptions> options)
             IPAddress[] addresses;
             try
             {
-                addresses = await Resolver(rest.Host, cancellationToken).ConfigureAwait(false);
+                addresses = _answers[rest.Host] = await Resolver(rest.Host, cancellationToken).ConfigureAwait(false);
+            }
+            catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode is System.Net.Sockets.SocketError.HostNotFound or System.Net.Sockets.SocketError.NoData)
+            {
+                // The name has no addresses (NXDOMAIN: a headless Service with no ready pod).
+                addresses = _answers[rest.Host] = [];
             }
             catch (System.Net.Sockets.SocketException)
             {
-                continue;
+                // The answer is unknown this round (a resolver timing out, SERVFAIL): the last one stands, so a DNS hiccup
+                // does not take every worker of the name out of the routing table until the next round.
+                addresses = _answers.GetValueOrDefault(rest.Host, []);
             }
 
             foreach (var address in addresses.OrderBy(a => a.ToString(), StringComparer.Ordinal))

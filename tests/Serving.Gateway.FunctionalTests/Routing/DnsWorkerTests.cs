@@ -86,6 +86,43 @@ public sealed class DnsWorkerTests
         Assert.Equal(1, await MetricsText.SumAsync(gateway, "serving_gateway_worker_healthy", $"worker=\"{firstName}\""));
     }
 
+    /// <summary>
+    /// A DNS lookup that fails for a moment (a resolver timing out, SERVFAIL: the name's answer is unknown, not empty)
+    /// leaves the name's workers routed: before, the round that failed published a table without them, and every call
+    /// until the next round was 503 "no ready worker". A name that does not exist (NXDOMAIN: a headless Service with no
+    /// ready pod) has no workers.
+    /// </summary>
+    [Fact]
+    public async Task DnsLookupFailsForAMoment_TheNamesWorkersStayRouted_ANameThatDoesNotExistHasNone()
+    {
+        using var repository = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        await using var worker = await WorkerServer.StartAsync(repository.Path, new Dictionary<string, string?> { ["Serving:Worker:BindAddress"] = "127.0.0.2" });
+        await using var gateway = await GatewayServer.StartAsync(Array.Empty<GatewayWorkerAddress>(), new Dictionary<string, string?>
+        {
+            ["Serving:Gateway:Workers:0:Rest"] = $"http://serving-workers.test:{worker.Listeners.RestPort}",
+            ["Serving:Gateway:Workers:0:Grpc"] = $"http://serving-workers.test:{worker.Listeners.GrpcPort}",
+            ["Serving:Gateway:Workers:0:ResolveDns"] = "true",
+        });
+        var failure = 0; // a SocketError, 0 for none
+        var lookups = 0;
+        gateway.Service<WorkerSource>().Resolver = (_, _) =>
+        {
+            Interlocked.Increment(ref lookups);
+            return Volatile.Read(ref failure) is not 0 and var error ? throw new System.Net.Sockets.SocketException(error) : Task.FromResult(new[] { IPAddress.Parse("127.0.0.2") });
+        };
+        var name = $"http://127.0.0.2:{worker.Listeners.RestPort}";
+        await Poll.UntilAsync(() => RoutedTo(gateway) == name);
+
+        Volatile.Write(ref failure, (int)System.Net.Sockets.SocketError.TryAgain);
+        var before = Volatile.Read(ref lookups);
+        await Poll.UntilAsync(() => Volatile.Read(ref lookups) >= before + 2); // a whole round ran on a failed lookup
+        Assert.Equal(name, RoutedTo(gateway));
+        Assert.Equal(HttpStatusCode.OK, (await Infer.RestAsync(gateway.Http, "/v2/models/tabular/versions/1/infer")).Status);
+
+        Volatile.Write(ref failure, (int)System.Net.Sockets.SocketError.HostNotFound);
+        await Poll.UntilAsync(() => RoutedTo(gateway) == "");
+    }
+
     private static string RoutedTo(GatewayServer gateway) =>
         string.Join(' ', gateway.Service<RoutingState>().Table.Workers.Where(w => w.IsHealthy).Select(w => w.Name).Order(StringComparer.Ordinal));
 }
