@@ -26,6 +26,16 @@ internal static class AdminEndpoints
 
     private const int MaxBodyBytes = 64 * 1024;
 
+    /// <summary>Endpoint metadata of every admin endpoint: the gateway answers them on the admin port only, past the token.</summary>
+    public sealed class Marker
+    {
+        public static readonly Marker Instance = new();
+
+        private Marker()
+        {
+        }
+    }
+
     // Answers are for people and tools, not HTML: '+' in a timestamp stays '+'.
     private static readonly AdminJsonContext Json = new(new JsonSerializerOptions(AdminJsonContext.Default.Options)
     {
@@ -34,7 +44,7 @@ internal static class AdminEndpoints
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup(Prefix);
+        var group = app.MapGroup(Prefix).WithMetadata(Marker.Instance);
         group.MapGet("/models", ListModels);
         group.MapGet("/models/{model}/policy", GetPolicy);
         group.MapPut("/models/{model}/policy", PutPolicy);

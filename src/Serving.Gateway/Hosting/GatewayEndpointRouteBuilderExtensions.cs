@@ -31,13 +31,14 @@ public static class GatewayEndpointRouteBuilderExtensions
         return app.Use((context, next) =>
         {
             var port = context.Connection.LocalPort;
-            var isAdminPath = context.Request.Path.StartsWithSegments(AdminEndpoints.Prefix, StringComparison.Ordinal);
+            // Ignoring case, as the route matcher compares literal segments: /ADMIN/models reaches the admin endpoints too.
+            var isAdminPath = context.Request.Path.StartsWithSegments(AdminEndpoints.Prefix, StringComparison.OrdinalIgnoreCase);
             if (authorization is not null && port == listeners.AdminPort && listeners.AdminPort != 0)
             {
                 return isAdminPath ? Admin(context, next, authorization) : NotFound(context);
             }
 
-            if (isAdminPath || (port == listeners.MetricsPort && listeners.MetricsPort != 0 && !context.Request.Path.StartsWithSegments("/metrics", StringComparison.Ordinal)))
+            if (isAdminPath || (port == listeners.MetricsPort && listeners.MetricsPort != 0 && !context.Request.Path.StartsWithSegments("/metrics", StringComparison.OrdinalIgnoreCase)))
             {
                 return NotFound(context);
             }
@@ -53,7 +54,13 @@ public static class GatewayEndpointRouteBuilderExtensions
             }
 
             return next(context);
-        }).UseRouting();
+        }).UseRouting().Use((context, next) =>
+            // Whatever path reached an admin endpoint, only the admin port past the token gets there: the path check above
+            // and the route matcher must agree on every spelling of a path, and this does not depend on it.
+            context.GetEndpoint()?.Metadata.GetMetadata<AdminEndpoints.Marker>() is null
+            || (authorization is not null && listeners.AdminPort != 0 && context.Connection.LocalPort == listeners.AdminPort)
+                ? next(context)
+                : NotFound(context));
     }
 
     /// <summary>Open Inference Protocol REST + gRPC (infer forwarded, the rest answered here), grpc.health.v1, the admin API and /metrics.</summary>

@@ -80,16 +80,60 @@ public sealed class AdminApiTests(GatewayFixture fixture)
         Assert.Contains("no endpoint at", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task AdminPaths_NotOnTheFrontDoorPorts()
+    [Theory]
+    [InlineData("/admin/models")]
+    [InlineData("/ADMIN/models")]
+    [InlineData("/Admin/Models")]
+    public async Task AdminPaths_NotOnTheFrontDoorPorts(string path)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/models");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", GatewayServer.AdminToken);
+        foreach (var port in new[] { fixture.Gateway.Listeners.RestPort, fixture.Gateway.Listeners.GrpcPort, fixture.Gateway.Listeners.MetricsPort })
+        {
+            using var client = FrontDoor(port);
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", GatewayServer.AdminToken);
 
-        using var response = await fixture.Gateway.Http.SendAsync(request);
+            using var response = await client.GetAsync(path);
 
-        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"GET {path} on port {port}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
     }
+
+    [Theory]
+    [InlineData("/admin/models/tabular/policy")]
+    [InlineData("/ADMIN/models/tabular/policy")]
+    [InlineData("/Admin/models/tabular/policy")]
+    public async Task PolicyChange_WithoutToken_OnTheFrontDoorPorts_404_AndNothingChanges(string path)
+    {
+        // A path that only differs in case reached the admin endpoints through the route matcher (case-insensitive), past the
+        // admin port's token check: anyone who could send an infer call could change the traffic policy.
+        await Policies.SetAsync(fixture.Gateway, """{"weights": {"1": 100, "2": 0}}""");
+        foreach (var port in new[] { fixture.Gateway.Listeners.RestPort, fixture.Gateway.Listeners.GrpcPort })
+        {
+            using var client = FrontDoor(port);
+            using var response = await client.PutAsync(path, new StringContent("""{"weights": {"1": 0, "2": 100}}"""));
+
+            Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"PUT {path} on port {port}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+
+        Assert.Equal("1=100 2=0", Policies.Weights(await Policies.GetAsync(fixture.Gateway.Admin!)));
+    }
+
+    [Fact]
+    public async Task AdminPath_InAnotherCase_OnTheAdminPort_StillNeedsTheToken()
+    {
+        using var client = Anonymous;
+
+        using var response = await client.GetAsync("/ADMIN/models");
+
+        Assert.NotEqual(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    // The REST and metrics ports speak HTTP/1.1, the gRPC port h2c (which also routes REST paths).
+    private HttpClient FrontDoor(int port) => new()
+    {
+        BaseAddress = new Uri($"http://127.0.0.1:{port}"),
+        DefaultRequestVersion = port == fixture.Gateway.Listeners.GrpcPort ? HttpVersion.Version20 : HttpVersion.Version11,
+        DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+    };
 
     [Theory]
     [InlineData("""{"weights": {"1": 90, "2": 5}}""", "weights must add up to 100 (they add up to 95)")]
@@ -203,6 +247,8 @@ public sealed class AdminApiTests(GatewayFixture fixture)
         Assert.Null(gateway.Admin);
         using var response = await gateway.Http.GetAsync("/admin/models");
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        using var otherCase = await gateway.Http.GetAsync("/Admin/models");
+        Assert.Equal(HttpStatusCode.NotFound, otherCase.StatusCode);
         var announcement = Assert.Single(logs.Entries, e => e.Category == typeof(AdminAnnouncement).FullName && e.Message.Contains("admin API", StringComparison.Ordinal));
         Assert.Equal(LogLevel.Warning, announcement.Level);
         Assert.StartsWith("The admin API is off: set Serving:Gateway:AdminToken", announcement.Message, StringComparison.Ordinal);
