@@ -19,6 +19,13 @@ public static class GatewayHost
     /// <summary>The most bytes of request headers a caller may send (HTTP/1.1 and HTTP/2): 4 KiB under a worker's limit.</summary>
     public const int MaxCallerHeaderBytes = 28 * 1024;
 
+    /// <summary>
+    /// The most header fields a caller may send (HTTP/2's pseudo-headers count): 12 under a worker's limit (Kestrel's
+    /// default, 100), room for what the gateway adds: x-serving-version, -arm and -model, te, traceparent and tracestate,
+    /// Expect, Content-Length or Transfer-Encoding, and HTTP/2's four pseudo-headers in place of Host.
+    /// </summary>
+    public const int MaxCallerHeaderCount = 88;
+
     /// <summary>Creates the gateway application; <paramref name="overrides"/> win over every other source.</summary>
     public static WebApplication Build(string[] args, IDictionary<string, string?>? overrides = null) => Build(args, overrides, null);
 
@@ -69,6 +76,10 @@ public static class GatewayHost
             // headers of about 32 KiB were refused by the worker over HTTP/2, which counted as a worker failure and took
             // it out of rotation; now they are 431 here.
             kestrel.Limits.MaxRequestHeadersTotalSize = MaxCallerHeaderBytes;
+            // The same for their number: at Kestrel's 100 here too, a caller's 97 headers passed the front door and the
+            // worker refused them with what the gateway added (431, which a gRPC call counted UNAVAILABLE against its
+            // version, and automatic rollback as a failure: any caller could roll a canary back).
+            kestrel.Limits.MaxRequestHeaderCount = MaxCallerHeaderCount;
             var address = IPAddress.TryParse(options.BindAddress, out var parsed) ? parsed : IPAddress.Any;
             kestrel.Listen(address, options.RestPort, l => { l.Protocols = HttpProtocols.Http1; l.UseConnectionLimit(limit, "gateway", "rest", log); listeners.Rest = l; });
             kestrel.Listen(address, options.GrpcPort, l => { l.Protocols = HttpProtocols.Http2; l.UseConnectionLimit(limit, "gateway", "grpc", log); listeners.Grpc = l; });
