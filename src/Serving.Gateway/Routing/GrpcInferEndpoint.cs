@@ -71,8 +71,10 @@ internal sealed class GrpcInferEndpoint(
 
     private Task RouteAsync(HttpContext context, bool streaming)
     {
-        if (context.Request.ContentType is not { } contentType || !contentType.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase))
+        if (!IsGrpcContentType(context.Request.ContentType))
         {
+            // Refused here, as the worker would (415, grpc-status INTERNAL), which counted against the version routed to:
+            // any caller could fail a canary into automatic rollback with "application/grpc-web".
             context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
             return Task.CompletedTask;
         }
@@ -101,6 +103,14 @@ internal sealed class GrpcInferEndpoint(
         var outcome = peek.Result;
         return outcome.Error is null ? ForwardAsync(context, outcome, streaming).AsTask() : RefuseAsync(context, outcome, streaming);
     }
+
+    /// <summary>
+    /// grpc-dotnet's rule, which the worker applies: <c>application/grpc</c> in any case, alone or followed by <c>+</c> (a
+    /// message format such as <c>+proto</c>) or <c>;</c> (parameters); <c>application/grpc-web</c> or <c>application/grpcx</c> is not gRPC.
+    /// </summary>
+    internal static bool IsGrpcContentType(string? contentType) =>
+        contentType is not null && contentType.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase)
+        && (contentType.Length == "application/grpc".Length || contentType["application/grpc".Length] is '+' or ';');
 
     private async Task CompleteAsync(HttpContext context, ValueTask<Outcome> peek, bool streaming)
     {

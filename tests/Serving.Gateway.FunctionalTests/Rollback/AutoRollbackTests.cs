@@ -159,6 +159,43 @@ public sealed class AutoRollbackTests(CanaryFixture fixture) : IClassFixture<Can
     }
 
     [Theory]
+    [InlineData("application/grpc-web")]
+    [InlineData("application/grpcx")]
+    public async Task CallersNonGrpcContentType_ToTheCanary_415_NeverTriggersIt(string contentType)
+    {
+        // The worker refuses such a call (415 with grpc-status INTERNAL): anonymous callers failed a canary into rollback.
+        await using var gateway = await fixture.StartGatewayAsync();
+        var set = await Policies.SetAsync(gateway, $$"""{"weights": {"1": 0, "2": 100}, "rollback": {{RollbackSection}}}""", "canary");
+        await gateway.Service<RollbackMonitor>().NextCheckAsync();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{gateway.Listeners.GrpcPort}") };
+        var message = Google.Protobuf.MessageExtensions.ToByteArray(new Serving.Protocol.Inference.ModelInferRequest { ModelName = "canary" });
+        var framed = new byte[5 + message.Length];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(framed.AsSpan(1), message.Length);
+        message.CopyTo(framed, 5);
+
+        for (var i = 0; i < 3 * MinRequests; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/inference.GRPCInferenceService/ModelInfer")
+            {
+                Version = HttpVersion.Version20,
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+                Content = new ByteArrayContent(framed),
+            };
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+            request.Headers.TryAddWithoutValidation("TE", "trailers");
+            using var response = await http.SendAsync(request);
+            await response.Content.ReadAsByteArrayAsync();
+            Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        }
+
+        await gateway.Service<RollbackMonitor>().NextCheckAsync();
+
+        Assert.Equal(default, gateway.Service<RollbackOutcomes>().Counts("canary", "2"));
+        var policy = await Policies.GetAsync(gateway.Admin!, "canary");
+        Assert.Equal((set.GetProperty("revision").GetInt64(), "1=0 2=100"), (policy.GetProperty("revision").GetInt64(), Policies.Weights(policy)));
+    }
+
+    [Theory]
     [InlineData("""{"baseline": "3", "max_error_rate": 0.05}""", "rollback baseline '3' is not one of the versions in weights")]
     [InlineData("""{"max_error_rate": 0.05}""", "rollback baseline is required")]
     [InlineData("""{"baseline": "1"}""", "rollback max_error_rate is required")]
