@@ -124,6 +124,25 @@ public sealed class RepositoryLifecycleTests
         Assert.Equal(HttpStatusCode.OK, back.StatusCode);
     }
 
+    [Theory]
+    [InlineData("bearer s3cret")]
+    [InlineData("BEARER s3cret")]
+    [InlineData("Bearer  s3cret")]
+    public async Task ModelControl_BearerSchemeInAnyCase_Taken(string authorization)
+    {
+        // RFC 9110 §11.1: the scheme is case-insensitive, as the gateway's admin API takes it ("bearer" was 401 here).
+        using var repo = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        await using var server = await StartAsync(repo.Path, token: "s3cret");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/repository/models/tabular/load");
+        request.Headers.TryAddWithoutValidation("Authorization", authorization);
+
+        using var response = await server.Http.SendAsync(request);
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{authorization}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        Assert.Equal(HttpStatusCode.Unauthorized, await ControlAsync(server, "tabular", "load", "s3cre"));
+        Assert.Equal(HttpStatusCode.Unauthorized, await ControlAsync(server, "tabular", "load", "s3cret-and-more"));
+    }
+
     [Fact]
     public async Task ModelControl_Grpc_TokenInMetadata_UnloadThenLoad_ErrorsAsStatusCodes()
     {

@@ -1,0 +1,28 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Serving.Hosting.Http;
+
+/// <summary>
+/// A bearer token check (RFC 6750) for the admin endpoints of the gateway and the worker: the scheme in any case (RFC
+/// 9110 §11.1), the token compared as SHA-256 digests in fixed time, so neither its content nor its length leaks
+/// through timing.
+/// </summary>
+public sealed class BearerToken(string token)
+{
+    private const string Scheme = "Bearer ";
+
+    private readonly byte[] _digest = SHA256.HashData(Encoding.UTF8.GetBytes(token));
+
+    /// <summary>Null when <paramref name="authorization"/> (the header's value) holds no bearer token; else whether it is this one.</summary>
+    public bool? Matches(string? authorization)
+    {
+        if (authorization is null || !authorization.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        var presented = SHA256.HashData(Encoding.UTF8.GetBytes(authorization[Scheme.Length..].Trim()));
+        return CryptographicOperations.FixedTimeEquals(presented, _digest);
+    }
+}
