@@ -11,7 +11,8 @@ internal static partial class Names
 
     /// <summary>Versions are positive integers without leading zeros.</summary>
     public static bool TryParseVersion(ReadOnlySpan<char> text, out long version) =>
-        long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out version) && version > 0 && text[0] != '0';
+        long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out version) && version > 0 && text[0] != '0'
+        && !text.ContainsAnyExceptInRange('0', '9'); // long.TryParse takes trailing NULs: "1\0" read as version 1
 
     /// <summary>A name safe to echo in an error message.</summary>
     public static string Printable(ReadOnlySpan<char> text) => text.Length > 64 || text.ContainsAnyInRange('\0', '\u001f') ? "(invalid)" : text.ToString();

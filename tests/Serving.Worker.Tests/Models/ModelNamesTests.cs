@@ -93,6 +93,8 @@ public sealed class ModelNamesTests
     [InlineData("9223372036854775808")]
     [InlineData("\u0661")] // ARABIC-INDIC DIGIT ONE
     [InlineData("latest")]
+    [InlineData("1\0")] // long.TryParse takes trailing NULs: a gRPC model_version "1\0" was served by version 1
+    [InlineData("12\0\0")]
     [InlineData("")]
     [InlineData(null)]
     public void TryParseVersion_NotPositiveInteger_False(string? text)
