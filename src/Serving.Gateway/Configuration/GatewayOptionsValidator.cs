@@ -30,6 +30,11 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             failures.Add($"{GatewayOptions.Section}:AdminToken is shorter than {MinimumTokenLength} characters");
         }
 
+        if (Serving.Hosting.Http.BearerToken.Unusable($"{GatewayOptions.Section}:AdminToken", options.AdminToken) is { } unusable)
+        {
+            failures.Add(unusable);
+        }
+
         if (!System.Net.IPAddress.TryParse(options.BindAddress, out _))
         {
             failures.Add($"{GatewayOptions.Section}:BindAddress '{options.BindAddress}' is not an IP address; use 127.0.0.1 for this machine only, 0.0.0.0 for every interface");

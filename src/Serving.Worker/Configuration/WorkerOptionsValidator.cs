@@ -20,6 +20,10 @@ internal sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
         }
 
         failures.AddRange(ListenerPorts.Clashes(WorkerOptions.Section, ("RestPort", options.RestPort), ("GrpcPort", options.GrpcPort), ("MetricsPort", options.MetricsPort)));
+        if (Serving.Hosting.Http.BearerToken.Unusable($"{WorkerOptions.Section}:AdminToken", options.AdminToken) is { } unusable)
+        {
+            failures.Add(unusable);
+        }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

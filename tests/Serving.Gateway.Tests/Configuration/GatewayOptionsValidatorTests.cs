@@ -49,5 +49,18 @@ public sealed class GatewayOptionsValidatorTests
         Assert.Contains("AdminToken is shorter than 16 characters", new GatewayOptionsValidator().Validate(null, options).FailureMessage, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("gateway-admin-token-0123456789\n")] // a Kubernetes secret made --from-file keeps the file's newline
+    [InlineData(" gateway-admin-token-0123456789")]
+    [InlineData("                ")]
+    public void Validate_TokenWithWhiteSpaceAtAnEnd_Refused(string token)
+    {
+        // HTTP trims a header value's white space: such a token turned the admin API on and every caller got 401.
+        var options = Options();
+        options.AdminToken = token;
+
+        Assert.Contains("Serving:Gateway:AdminToken begins or ends with white space", new GatewayOptionsValidator().Validate(null, options).FailureMessage, StringComparison.Ordinal);
+    }
+
     private static GatewayOptions Options() => new() { Workers = [new WorkerAddressOptions { Rest = "http://127.0.0.1:8080", Grpc = "http://127.0.0.1:8081" }] };
 }
