@@ -29,5 +29,8 @@ internal sealed class GatewayRequest(ModelRoute model, VersionChoice choice, boo
     /// </summary>
     public bool CallerLeft { get; set; }
 
+    /// <summary>A stream's upload to the worker, while it is forwarded (the transformer reads whether the drain ended it).</summary>
+    public StreamUpload? Upload { get; set; }
+
     public string Protocol => Grpc ? (Streaming ? Metrics.GatewayMetrics.StreamProtocol : "grpc") : "rest";
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Serving.Gateway.Routing;
@@ -55,6 +56,34 @@ internal sealed class GatewayTransformer(ForwarderClients clients) : HttpTransfo
             httpContext.Response.Headers[GatewayHeaders.ServedVersion] = request.Version.Version;
         }
 
+        // A stream answered in full (trailers-only: no answer was owed) after the drain ended its upload.
+        if (proxyResponse is not null && httpContext.Features.Get<GatewayRequest>()?.Upload is { EndedByDrain: true } upload)
+        {
+            EndedByDrain(httpContext.Response.Headers, upload);
+        }
+
         return copy;
+    }
+
+    public override async ValueTask TransformResponseTrailersAsync(HttpContext httpContext, HttpResponseMessage proxyResponse, CancellationToken cancellationToken)
+    {
+        await base.TransformResponseTrailersAsync(httpContext, proxyResponse, cancellationToken).ConfigureAwait(false);
+        if (httpContext.Features.Get<GatewayRequest>()?.Upload is { EndedByDrain: true } upload
+            && httpContext.Features.Get<IHttpResponseTrailersFeature>()?.Trailers is { IsReadOnly: false } trailers)
+        {
+            EndedByDrain(trailers, upload);
+        }
+    }
+
+    // The worker ended the stream OK once the gateway's drain had ended its upload: it answered every message it was sent,
+    // and the caller learns why its stream ended and that what it sent after those did not run. A status of the
+    // worker's own (a failure, its own shutdown) stays.
+    private static void EndedByDrain(IHeaderDictionary status, StreamUpload upload)
+    {
+        if (status["grpc-status"] == "0")
+        {
+            status["grpc-status"] = ((int)Grpc.Core.StatusCode.Unavailable).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            status["grpc-message"] = GatewayErrors.PercentEncode(StreamUpload.ShuttingDown(upload.MessagesSent));
+        }
     }
 }

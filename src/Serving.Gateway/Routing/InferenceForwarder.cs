@@ -11,6 +11,7 @@ using Serving.Gateway.Metrics;
 using Serving.Gateway.Rollback;
 using Serving.Gateway.Shadow;
 using Serving.Gateway.Traffic;
+using Serving.Hosting.Health;
 using Serving.Hosting.Http;
 using Serving.Hosting.Tracing;
 using Serving.Protocol.Errors;
@@ -28,7 +29,7 @@ namespace Serving.Gateway.Routing;
 /// </summary>
 internal sealed partial class InferenceForwarder(
     IHttpForwarder forwarder, UnaryForwarder unaryForwarder, ForwarderClients clients, GatewayTransformer transformer, ShadowMirror mirror,
-    GatewayMetrics metrics, RollbackOutcomes outcomes, IOptions<GatewayOptions> options, ILogger<InferenceForwarder> logger)
+    GatewayMetrics metrics, RollbackOutcomes outcomes, ReadinessState readiness, IOptions<GatewayOptions> options, ILogger<InferenceForwarder> logger)
 {
     // Pooled builders here and down the gRPC path: each async layer that waits on the network otherwise allocates its state machine per request.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -172,9 +173,17 @@ internal sealed partial class InferenceForwarder(
         : SendRestAsync(context, prefix, config);
 
     // A stream whose worker side breaks off ends UNAVAILABLE with the gateway's reason when the caller has whole
-    // messages only (StreamBreakGuard), as a worker's own shutdown ends it, not CANCEL.
+    // messages only (StreamBreakGuard), as a worker's own shutdown ends it, not CANCEL. When the gateway's drain begins,
+    // the upload ends at a message boundary (StreamUpload): the worker answers what it was sent and ends the call, and
+    // the caller's status becomes UNAVAILABLE (GatewayTransformer); shutdown waits for that, up to its drain timeout.
     private async ValueTask<(ForwarderError, Exception?)> SendStreamAsync(HttpContext context, GatewayRequest request, string prefix, ForwarderRequestConfig config)
     {
+        // Disposed once the answer, trailers included, is complete.
+        context.Response.RegisterForDispose(readiness.EnterLongCall());
+        var body = context.Request.Body;
+        using var upload = new StreamUpload(context.Request.BodyReader, readiness.Draining);
+        request.Upload = upload;
+        context.Request.Body = upload;
         var guard = StreamBreakGuard.Install(context);
         try
         {
@@ -190,6 +199,8 @@ internal sealed partial class InferenceForwarder(
         {
             guard.PassReset(context);
             guard.Remove(context);
+            context.Request.Body = body;
+            request.Upload = null;
         }
     }
 

@@ -1,5 +1,8 @@
+using System.Text.RegularExpressions;
 using Grpc.Core;
 using Serving.Gateway.FunctionalTests.TestSupport;
+using Serving.Hosting.Health;
+using Serving.Protocol.Inference;
 using Serving.Testing;
 
 namespace Serving.Gateway.FunctionalTests.Routing;
@@ -7,10 +10,146 @@ namespace Serving.Gateway.FunctionalTests.Routing;
 /// <summary>
 /// A worker that shuts down under an open ModelStreamInfer stream: its UNAVAILABLE reaches the caller through the gateway.
 /// A worker whose side of the stream breaks off: the gateway ends the caller's stream UNAVAILABLE itself when the caller
-/// has whole answers only, and resets it (INTERNAL) when an answer was cut in half.
+/// has whole answers only, and resets it (INTERNAL) when an answer was cut in half. A gateway that shuts down under an
+/// open stream ends its upload to the worker at a message boundary, relays the answers to what was sent, and ends the
+/// caller's stream UNAVAILABLE saying how many requests went; a worker that never answers still lets it stop.
 /// </summary>
-public sealed class StreamShutdownTests
+public sealed partial class StreamShutdownTests
 {
+    private const string GatewayShuttingDown = "the gateway is shutting down: open a new stream";
+
+    [Fact]
+    public async Task GatewayShutsDown_CallerGetsEveryAnswerToWhatWasForwarded_ThenUnavailable()
+    {
+        using var repository = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        var worker = await WorkerServer.StartAsync(repository.Path);
+        try
+        {
+            // A short drain: the stream held to the end of it is cut, as the old gateway cut every stream.
+            var gateway = await GatewayServer.StartAsync([worker], new Dictionary<string, string?> { ["Serving:Shutdown:DrainTimeout"] = "00:00:05" });
+            try
+            {
+                using var call = gateway.Grpc.ModelStreamInfer(deadline: DateTime.UtcNow.AddSeconds(60));
+                for (var i = 0; i < 3; i++)
+                {
+                    await call.RequestStream.WriteAsync(Request($"answered-{i}"));
+                    Assert.True(await call.ResponseStream.MoveNext());
+                    Assert.Equal(("", $"answered-{i}"), (call.ResponseStream.Current.ErrorMessage, call.ResponseStream.Current.InferResponse.Id));
+                }
+
+                // More on their way, unanswered, as the shutdown begins.
+                for (var i = 0; i < 20; i++)
+                {
+                    await call.RequestStream.WriteAsync(Request($"in-flight-{i}"));
+                }
+
+                var stopping = gateway.App.StopAsync();
+                var answers = new List<ModelStreamInferResponse>();
+                var error = await Assert.ThrowsAsync<RpcException>(async () =>
+                {
+                    while (await call.ResponseStream.MoveNext())
+                    {
+                        answers.Add(call.ResponseStream.Current);
+                    }
+                });
+                await Bounded(stopping, "the gateway's stop did not end");
+
+                Assert.True(error.StatusCode == StatusCode.Unavailable, $"{error.StatusCode}: {error.Status.Detail}");
+                Assert.Contains(GatewayShuttingDown, error.Status.Detail, StringComparison.Ordinal);
+                var sent = SentCount(error.Status.Detail);
+
+                // An answer to every message that went to the worker, and only to those: the first ones in the order written.
+                Assert.All(answers, a => Assert.Equal("", a.ErrorMessage));
+                Assert.Equal(
+                    Enumerable.Range(0, sent - 3).Select(i => $"in-flight-{i}").Order(StringComparer.Ordinal),
+                    answers.Select(a => a.InferResponse.Id).Order(StringComparer.Ordinal));
+                Assert.Equal((ulong)sent, await RequestsRunAsync(worker));
+            }
+            finally
+            {
+                await gateway.DisposeAsync();
+            }
+        }
+        finally
+        {
+            await worker.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task GatewayShutsDown_AMessageWrittenAfterTheDrainBegan_IsNotRunByTheWorker()
+    {
+        using var repository = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        var worker = await WorkerServer.StartAsync(repository.Path);
+        try
+        {
+            var gateway = await GatewayServer.StartAsync([worker], new Dictionary<string, string?> { ["Serving:Shutdown:DrainTimeout"] = "00:00:05" });
+            try
+            {
+                using var call = gateway.Grpc.ModelStreamInfer(deadline: DateTime.UtcNow.AddSeconds(60));
+                for (var i = 0; i < 2; i++)
+                {
+                    await call.RequestStream.WriteAsync(Request($"answered-{i}"));
+                    Assert.True(await call.ResponseStream.MoveNext());
+                }
+
+                var draining = gateway.Service<ReadinessState>().Draining;
+                var stopping = gateway.App.StopAsync();
+                await Bounded(Task.Delay(Timeout.Infinite, draining).ContinueWith(_ => { }, TaskScheduler.Default), "the gateway's drain never began");
+                try
+                {
+                    await call.RequestStream.WriteAsync(Request("after-the-drain-began"));
+                }
+                catch (Exception e) when (e is RpcException or InvalidOperationException)
+                {
+                    // The stream may have ended already: then the message never left the caller.
+                }
+
+                var error = await Assert.ThrowsAsync<RpcException>(() => StreamInferCalls.ReadAllAsync(call));
+                await Bounded(stopping, "the gateway's stop did not end");
+
+                Assert.True(error.StatusCode == StatusCode.Unavailable, $"{error.StatusCode}: {error.Status.Detail}");
+                Assert.Contains(GatewayShuttingDown + "; the first 2 request(s) on this stream went to the worker", error.Status.Detail, StringComparison.Ordinal);
+                Assert.Equal(2UL, await RequestsRunAsync(worker));
+            }
+            finally
+            {
+                await gateway.DisposeAsync();
+            }
+        }
+        finally
+        {
+            await worker.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task GatewayShutsDown_WorkerThatNeverAnswers_DoesNotHoldTheStopPastTheDrainTimeout()
+    {
+        await using var holding = await StubWorker.HoldingStreamsAsync("held_stream", "1");
+        var gateway = await GatewayServer.StartAsync([holding.Address], new Dictionary<string, string?>
+        {
+            ["Serving:Gateway:DiscoveryInterval"] = "00:10:00",
+            ["Serving:Shutdown:DrainTimeout"] = "00:00:01",
+        });
+        try
+        {
+            using var call = gateway.Grpc.ModelStreamInfer(deadline: DateTime.UtcNow.AddSeconds(120));
+            await call.RequestStream.WriteAsync(Infer.GrpcRequest("held_stream", "1"));
+            await WaitUntilAsync(() => holding.Calls == 1, "the stream never reached the worker");
+            var stopping = gateway.App.StopAsync();
+
+            // The drain ends the upload (the worker is to answer what it has and end the call); this worker never does.
+            await WaitUntilAsync(() => holding.UploadsEnded == 1, "the gateway never half-closed the stream's upload to the worker when its drain began");
+            await Bounded(stopping, "a worker that never answers held the gateway's stop past its drain timeout");
+            await Bounded(Assert.ThrowsAsync<RpcException>(() => StreamInferCalls.ReadAllAsync(call)), "the caller's stream never ended");
+        }
+        finally
+        {
+            await gateway.DisposeAsync();
+        }
+    }
+
     [Fact]
     public async Task WorkerShutsDown_StreamThroughTheGatewayEndsUnavailable_WithTheWorkersReason()
     {
@@ -75,5 +214,54 @@ public sealed class StreamShutdownTests
         await call.RequestStream.WriteAsync(Infer.GrpcRequest("broken_stream", version));
         var error = await Assert.ThrowsAsync<RpcException>(() => StreamInferCalls.ReadAllAsync(call));
         return (error, breaking.Calls);
+    }
+
+    private static ModelInferRequest Request(string id)
+    {
+        var request = Infer.GrpcRequest("tabular", "1");
+        request.Id = id;
+        return request;
+    }
+
+    // The requests the gateway says went to the worker.
+    private static int SentCount(string detail)
+    {
+        var match = SentPattern().Match(detail);
+        Assert.True(match.Success, $"the status does not say how many requests went to the worker: {detail}");
+        return int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [GeneratedRegex(@"the first (\d+) request\(s\) on this stream went to the worker")]
+    private static partial Regex SentPattern();
+
+    // The requests the worker ran (inference_count counts rows of the batch).
+    private static async Task<ulong> RequestsRunAsync(WorkerServer worker)
+    {
+        var stats = await worker.Grpc.ModelStatisticsAsync(new ModelStatisticsRequest { Name = "tabular", Version = "1" });
+        var inference = Assert.Single(stats.ModelStats).InferenceStats;
+        return inference.Success.Count + inference.Fail.Count;
+    }
+
+    private static async Task Bounded(Task task, string failure)
+    {
+        if (await Task.WhenAny(task, Task.Delay(TimeSpan.FromSeconds(60))) != task)
+        {
+            Assert.Fail(failure + " within 60 s");
+        }
+
+        await task;
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string failure)
+    {
+        for (var waited = 0; !condition(); waited++)
+        {
+            if (waited == 300)
+            {
+                Assert.Fail(failure + " within 30 s");
+            }
+
+            await Task.Delay(100);
+        }
     }
 }

@@ -23,6 +23,7 @@ internal sealed class StubWorker : IAsyncDisposable
     private WebApplication _app = null!;
     private int _calls;
     private int _notReadyAnswers;
+    private int _uploadsEnded;
     private volatile bool _ready = true;
 
     private StubWorker()
@@ -37,6 +38,9 @@ internal sealed class StubWorker : IAsyncDisposable
 
     /// <summary>Infer calls received (REST + gRPC).</summary>
     public int Calls => Volatile.Read(ref _calls);
+
+    /// <summary>The ModelStreamInfer uploads a <see cref="HoldingStreamsAsync"/> worker read to their end.</summary>
+    public int UploadsEnded => Volatile.Read(ref _uploadsEnded);
 
     /// <summary>How each infer call arrived, in order: its HTTP protocol and the port it came in on, e.g. <c>HTTP/2 41234</c>.</summary>
     public ConcurrentQueue<string> Arrivals { get; } = new();
@@ -103,6 +107,30 @@ internal sealed class StubWorker : IAsyncDisposable
     /// </summary>
     public static Task<StubWorker> BreakingStreamsAsync(string model, string version, bool midMessage) =>
         StartAsync(model, version, c => BreakStreamAsync(c, midMessage));
+
+    /// <summary>
+    /// A worker whose ModelStreamInfer calls never get an answer: it reads the upload to its end, then holds the call until
+    /// the gateway gives it up. <see cref="UploadsEnded"/> counts the uploads that ended cleanly (the gateway half-closed
+    /// them), not those reset or cut.
+    /// </summary>
+    public static async Task<StubWorker> HoldingStreamsAsync(string model, string version)
+    {
+        StubWorker? self = null;
+        self = await StartAsync(model, version, async c =>
+        {
+            try
+            {
+                await c.Request.Body.CopyToAsync(Stream.Null, c.RequestAborted);
+                Interlocked.Increment(ref self!._uploadsEnded);
+                await Task.Delay(Stall, c.RequestAborted);
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException)
+            {
+                // The gateway cut the call.
+            }
+        });
+        return self;
+    }
 
     /// <summary>
     /// A real gateway in front of <paramref name="workers"/> that probes them every <paramref name="discoveryInterval"/>; with
