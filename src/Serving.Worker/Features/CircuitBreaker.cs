@@ -59,7 +59,10 @@ internal sealed class CircuitBreaker(int failuresToOpen, TimeSpan openFor, TimeP
         }
     }
 
-    /// <summary>A call that failed fast (an error answer, a refused connection): opens after N in a row.</summary>
+    /// <summary>
+    /// A call that failed fast (a refused connection, an answer that the store can serve nobody now): opens after N in a row.
+    /// Not for an error of one model's own keys (<see cref="StoreFailures"/>): the breaker is shared by every model on the store.
+    /// </summary>
     public void Failure() => Fail(timedOut: false);
 
     /// <summary>A call that waited out its timeout: opens at once, so no further call waits on a silent store.</summary>

@@ -226,11 +226,22 @@ internal sealed partial class FeatureLookup
             Log.StoreFailed(_logger, Model, _store.Kind, "timeout");
             return Fetched.No;
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e) when (e is not OutOfMemoryException && StoreFailures.IsUnavailable(e))
         {
             _metrics.Failures.Inc();
             _breaker.Failure();
             Log.StoreFailed(_logger, Model, _store.Kind, e.GetType().Name + ": " + e.Message);
+            return Fetched.No;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // An error of this model's keys (NOPERM for a key pattern the Redis user may not read, a reply that doesn't
+            // parse) is no sign of an outage: the shared breaker is not told of a failure, or it would open for every
+            // model on this Redis. It counts as an answer (a half-open breaker's probe must end, or it would refuse
+            // every model's calls). This model's lookup gets its outage policy, as for an unavailable store.
+            _metrics.Failures.Inc();
+            _breaker.Success();
+            Log.ModelLookupFailed(_logger, Model, _store.Kind, e.GetType().Name + ": " + e.Message);
             return Fetched.No;
         }
         finally
@@ -373,5 +384,8 @@ internal sealed partial class FeatureLookup
     {
         [LoggerMessage(1, LogLevel.Warning, "Model {Model}: feature store ({Store}) call failed: {Reason}")]
         public static partial void StoreFailed(ILogger logger, string model, string store, string reason);
+
+        [LoggerMessage(2, LogLevel.Warning, "Model {Model}: feature store ({Store}) refused this model's lookup, an error of its own keys (not counted by the store's circuit breaker; on_unavailable answers): {Reason}")]
+        public static partial void ModelLookupFailed(ILogger logger, string model, string store, string reason);
     }
 }

@@ -8,7 +8,8 @@ using Serving.Worker.Runtime;
 namespace Serving.Worker.Features;
 
 /// <summary>
-/// Hands each model version its feature lookup: Redis (one shared connection and breaker) when
+/// Hands each model version its feature lookup: Redis (one shared connection and breaker, which counts only failures of
+/// Redis itself: <see cref="StoreFailures"/>) when
 /// <c>Serving:Features:Redis</c> is set (the model's layout picks hashes or packed strings), else an in-memory store loaded from the model's CSV.
 /// </summary>
 internal sealed partial class FeatureStores(IOptions<FeatureStoreOptions> options, IServiceProvider services, ILoggerFactory loggers)

@@ -75,7 +75,7 @@ public sealed class FeatureLookupMetricsTests
 
         public Task<double[]?[]> FetchAsync(string[] keys, string[] fields, CancellationToken cancellationToken) =>
             entities is null
-                ? throw new InvalidOperationException("the store is down")
+                ? throw new StackExchange.Redis.RedisConnectionException(StackExchange.Redis.ConnectionFailureType.SocketFailure, StackExchange.Redis.CommandFlags.None, "the store is down", null, StackExchange.Redis.CommandStatus.Sent)
                 : Task.FromResult(keys.Select(k => entities.GetValueOrDefault(k)).ToArray());
     }
 }
