@@ -19,109 +19,67 @@ public sealed partial class StreamShutdownTests
     private const string GatewayShuttingDown = "the gateway is shutting down: open a new stream";
 
     [Fact]
-    public async Task GatewayShutsDown_CallerGetsEveryAnswerToWhatWasForwarded_ThenUnavailable()
-    {
-        using var repository = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
-        var worker = await WorkerServer.StartAsync(repository.Path);
-        try
+    public Task GatewayShutsDown_CallerGetsEveryAnswerToWhatWasForwarded_ThenUnavailable() =>
+        BehindDrainingGatewayAsync(async (worker, gateway) =>
         {
-            // A short drain: the stream held to the end of it is cut, as the old gateway cut every stream.
-            var gateway = await GatewayServer.StartAsync([worker], new Dictionary<string, string?> { ["Serving:Shutdown:DrainTimeout"] = "00:00:05" });
-            try
+            using var call = gateway.Grpc.ModelStreamInfer(deadline: DateTime.UtcNow.AddSeconds(60));
+            await WriteAnsweredAsync(call, 3);
+
+            // More on their way, unanswered, as the shutdown begins.
+            for (var i = 0; i < 20; i++)
             {
-                using var call = gateway.Grpc.ModelStreamInfer(deadline: DateTime.UtcNow.AddSeconds(60));
-                for (var i = 0; i < 3; i++)
-                {
-                    await call.RequestStream.WriteAsync(Request($"answered-{i}"));
-                    Assert.True(await call.ResponseStream.MoveNext());
-                    Assert.Equal(("", $"answered-{i}"), (call.ResponseStream.Current.ErrorMessage, call.ResponseStream.Current.InferResponse.Id));
-                }
-
-                // More on their way, unanswered, as the shutdown begins.
-                for (var i = 0; i < 20; i++)
-                {
-                    await call.RequestStream.WriteAsync(Request($"in-flight-{i}"));
-                }
-
-                var stopping = gateway.App.StopAsync();
-                var answers = new List<ModelStreamInferResponse>();
-                var error = await Assert.ThrowsAsync<RpcException>(async () =>
-                {
-                    while (await call.ResponseStream.MoveNext())
-                    {
-                        answers.Add(call.ResponseStream.Current);
-                    }
-                });
-                await Bounded(stopping, "the gateway's stop did not end");
-
-                Assert.True(error.StatusCode == StatusCode.Unavailable, $"{error.StatusCode}: {error.Status.Detail}");
-                Assert.Contains(GatewayShuttingDown, error.Status.Detail, StringComparison.Ordinal);
-                var sent = SentCount(error.Status.Detail);
-
-                // An answer to every message that went to the worker, and only to those: the first ones in the order written.
-                Assert.All(answers, a => Assert.Equal("", a.ErrorMessage));
-                Assert.Equal(
-                    Enumerable.Range(0, sent - 3).Select(i => $"in-flight-{i}").Order(StringComparer.Ordinal),
-                    answers.Select(a => a.InferResponse.Id).Order(StringComparer.Ordinal));
-                Assert.Equal((ulong)sent, await RequestsRunAsync(worker));
+                await call.RequestStream.WriteAsync(Request($"in-flight-{i}"));
             }
-            finally
+
+            var stopping = gateway.App.StopAsync();
+            var answers = new List<ModelStreamInferResponse>();
+            var error = await Assert.ThrowsAsync<RpcException>(async () =>
             {
-                await gateway.DisposeAsync();
-            }
-        }
-        finally
-        {
-            await worker.DisposeAsync();
-        }
-    }
+                while (await call.ResponseStream.MoveNext())
+                {
+                    answers.Add(call.ResponseStream.Current);
+                }
+            });
+            await Bounded(stopping, "the gateway's stop did not end");
+
+            Assert.True(error.StatusCode == StatusCode.Unavailable, $"{error.StatusCode}: {error.Status.Detail}");
+            Assert.Contains(GatewayShuttingDown, error.Status.Detail, StringComparison.Ordinal);
+            var sent = SentCount(error.Status.Detail);
+
+            // An answer to every message that went to the worker, and only to those: the first ones in the order written.
+            Assert.All(answers, a => Assert.Equal("", a.ErrorMessage));
+            Assert.Equal(
+                Enumerable.Range(0, sent - 3).Select(i => $"in-flight-{i}").Order(StringComparer.Ordinal),
+                answers.Select(a => a.InferResponse.Id).Order(StringComparer.Ordinal));
+            Assert.Equal((ulong)sent, await RequestsRunAsync(worker));
+        });
 
     [Fact]
-    public async Task GatewayShutsDown_AMessageWrittenAfterTheDrainBegan_IsNotRunByTheWorker()
-    {
-        using var repository = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
-        var worker = await WorkerServer.StartAsync(repository.Path);
-        try
+    public Task GatewayShutsDown_AMessageWrittenAfterTheDrainBegan_IsNotRunByTheWorker() =>
+        BehindDrainingGatewayAsync(async (worker, gateway) =>
         {
-            var gateway = await GatewayServer.StartAsync([worker], new Dictionary<string, string?> { ["Serving:Shutdown:DrainTimeout"] = "00:00:05" });
+            using var call = gateway.Grpc.ModelStreamInfer(deadline: DateTime.UtcNow.AddSeconds(60));
+            await WriteAnsweredAsync(call, 2);
+
+            var draining = gateway.Service<ReadinessState>().Draining;
+            var stopping = gateway.App.StopAsync();
+            await Bounded(Task.Delay(Timeout.Infinite, draining).ContinueWith(_ => { }, TaskScheduler.Default), "the gateway's drain never began");
             try
             {
-                using var call = gateway.Grpc.ModelStreamInfer(deadline: DateTime.UtcNow.AddSeconds(60));
-                for (var i = 0; i < 2; i++)
-                {
-                    await call.RequestStream.WriteAsync(Request($"answered-{i}"));
-                    Assert.True(await call.ResponseStream.MoveNext());
-                }
-
-                var draining = gateway.Service<ReadinessState>().Draining;
-                var stopping = gateway.App.StopAsync();
-                await Bounded(Task.Delay(Timeout.Infinite, draining).ContinueWith(_ => { }, TaskScheduler.Default), "the gateway's drain never began");
-                try
-                {
-                    await call.RequestStream.WriteAsync(Request("after-the-drain-began"));
-                }
-                catch (Exception e) when (e is RpcException or InvalidOperationException)
-                {
-                    // The stream may have ended already: then the message never left the caller.
-                }
-
-                var error = await Assert.ThrowsAsync<RpcException>(() => StreamInferCalls.ReadAllAsync(call));
-                await Bounded(stopping, "the gateway's stop did not end");
-
-                Assert.True(error.StatusCode == StatusCode.Unavailable, $"{error.StatusCode}: {error.Status.Detail}");
-                Assert.Contains(GatewayShuttingDown + "; the first 2 request(s) on this stream went to the worker", error.Status.Detail, StringComparison.Ordinal);
-                Assert.Equal(2UL, await RequestsRunAsync(worker));
+                await call.RequestStream.WriteAsync(Request("after-the-drain-began"));
             }
-            finally
+            catch (Exception e) when (e is RpcException or InvalidOperationException)
             {
-                await gateway.DisposeAsync();
+                // The stream may have ended already: then the message never left the caller.
             }
-        }
-        finally
-        {
-            await worker.DisposeAsync();
-        }
-    }
+
+            var error = await Assert.ThrowsAsync<RpcException>(() => StreamInferCalls.ReadAllAsync(call));
+            await Bounded(stopping, "the gateway's stop did not end");
+
+            Assert.True(error.StatusCode == StatusCode.Unavailable, $"{error.StatusCode}: {error.Status.Detail}");
+            Assert.Contains(GatewayShuttingDown + "; the first 2 request(s) on this stream went to the worker", error.Status.Detail, StringComparison.Ordinal);
+            Assert.Equal(2UL, await RequestsRunAsync(worker));
+        });
 
     [Fact]
     public async Task GatewayShutsDown_WorkerThatNeverAnswers_DoesNotHoldTheStopPastTheDrainTimeout()
@@ -214,6 +172,27 @@ public sealed partial class StreamShutdownTests
         await call.RequestStream.WriteAsync(Infer.GrpcRequest("broken_stream", version));
         var error = await Assert.ThrowsAsync<RpcException>(() => StreamInferCalls.ReadAllAsync(call));
         return (error, breaking.Calls);
+    }
+
+    // A tabular worker behind a gateway with a short drain (a stream held to the end of it is cut, as the old gateway cut
+    // every stream); both are disposed after the body.
+    private static async Task BehindDrainingGatewayAsync(Func<WorkerServer, GatewayServer, Task> body)
+    {
+        using var repository = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        await using var worker = await WorkerServer.StartAsync(repository.Path);
+        await using var gateway = await GatewayServer.StartAsync([worker], new Dictionary<string, string?> { ["Serving:Shutdown:DrainTimeout"] = "00:00:05" });
+        await body(worker, gateway);
+    }
+
+    // Writes `count` requests (ids answered-0, …), each answered before the next is written.
+    private static async Task WriteAnsweredAsync(AsyncDuplexStreamingCall<ModelInferRequest, ModelStreamInferResponse> call, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            await call.RequestStream.WriteAsync(Request($"answered-{i}"));
+            Assert.True(await call.ResponseStream.MoveNext());
+            Assert.Equal(("", $"answered-{i}"), (call.ResponseStream.Current.ErrorMessage, call.ResponseStream.Current.InferResponse.Id));
+        }
     }
 
     private static ModelInferRequest Request(string id)
