@@ -195,10 +195,13 @@ internal sealed partial class FeatureLookup
         }
 
         var started = Stopwatch.GetTimestamp();
+        string[] wanted = [.. misses];
+        Task<double[]?[]>? fetch = null;
         try
         {
             _metrics.Calls.Inc();
-            var fetched = await _store.FetchAsync([.. misses], _fields, CancellationToken.None).WaitAsync(wait).ConfigureAwait(false);
+            fetch = _store.FetchAsync(wanted, _fields, CancellationToken.None);
+            var fetched = await fetch.WaitAsync(wait).ConfigureAwait(false);
             _breaker.Success();
             _metrics.Lookup.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
             for (var i = 0; i < misses.Count; i++)
@@ -209,14 +212,16 @@ internal sealed partial class FeatureLookup
 
             return Fetched.Yes;
         }
-        catch (TimeoutException e) when (deadlineFirst && e.GetType() == typeof(TimeoutException))
+        catch (TimeoutException e) when (deadlineFirst && fetch is not null && e.GetType() == typeof(TimeoutException))
         {
-            // WaitAsync's own timeout, set by the callers' deadline, sooner than Timeout: a failure, not a timeout, for
-            // the breaker, so one caller's tight deadline doesn't open it for all, while a store that keeps missing
-            // deadlines opens it after N in a row (then fail_open answers them in time).
+            // WaitAsync's own timeout, set by the callers' deadline, sooner than Timeout: the callers are answered now,
+            // but whether the store is down or slow is for the store's own answer to say. Counted against the breaker,
+            // which every model on this Redis shares, callers sending tight deadlines (Triton's timeout is in µs) could
+            // open it for all of them while Redis answers within Timeout. The call goes on, up to Timeout, and tells
+            // the breaker how it ended (ObserveLateAsync); what it brings fills the near cache.
             _metrics.Timeouts.Inc();
-            _breaker.Failure();
             Log.StoreFailed(_logger, Model, _store.Kind, "no answer before the requests' deadline");
+            _ = ObserveLateAsync(fetch, wanted, started);
             return Fetched.PastDeadline;
         }
         catch (TimeoutException)
@@ -243,6 +248,42 @@ internal sealed partial class FeatureLookup
             _breaker.Success();
             Log.ModelLookupFailed(_logger, Model, _store.Kind, e.GetType().Name + ": " + e.Message);
             return Fetched.No;
+        }
+        finally
+        {
+            FeatureMetrics.BreakerState.WithLabels(_store.Kind).Set((int)_breaker.Current);
+        }
+    }
+
+    // The end of a store call the callers' deadline cut short, within Timeout from its start: what the breaker counts,
+    // as FetchAsync would have counted it had the callers waited.
+    private async Task ObserveLateAsync(Task<double[]?[]> fetch, string[] wanted, long started)
+    {
+        try
+        {
+            var left = _timeout - Stopwatch.GetElapsedTime(started);
+            var fetched = await fetch.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero).ConfigureAwait(false);
+            _breaker.Success();
+            _metrics.Lookup.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            for (var i = 0; i < wanted.Length; i++)
+            {
+                _cache.Set(wanted[i], fetched[i]);
+            }
+        }
+        catch (TimeoutException)
+        {
+            _breaker.TimedOut();
+            Log.StoreFailed(_logger, Model, _store.Kind, "timeout (a call its requests' deadline had cut short)");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException && StoreFailures.IsUnavailable(e))
+        {
+            _breaker.Failure();
+            Log.StoreFailed(_logger, Model, _store.Kind, e.GetType().Name + ": " + e.Message);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _breaker.Success(); // an error of this model's own keys: an answer, as in FetchAsync
+            Log.ModelLookupFailed(_logger, Model, _store.Kind, e.GetType().Name + ": " + e.Message);
         }
         finally
         {

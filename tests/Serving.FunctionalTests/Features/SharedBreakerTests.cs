@@ -144,6 +144,62 @@ public sealed class SharedBreakerTests : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Callers whose deadline ends before Redis answers (Redis paused, as a slow one) get 504 at their deadline, but the
+    /// breaker all models share learns from Redis's own answer, which comes within Timeout: it stays closed, and the
+    /// lookups after it read Redis. Before, each wait a caller's deadline ended counted as a failure, and three such
+    /// callers in a row (Triton's timeout is in µs: a caller can pick one that ends mid-call) opened the breaker for
+    /// every model on the Redis, whose fail_open lookups then served defaults.
+    /// </summary>
+    [Fact]
+    public async Task CallersDeadlinesEndBeforeRedisAnswers_WithinTimeout_TheSharedBreakerStaysClosed()
+    {
+        var config = ModelConfigLoader.Load("tabular", Path.Combine(RepoPaths.Models, "tabular", "model.yaml")).Features!;
+        using (var reader = new StreamReader(FeatureTestData.CsvPath))
+        {
+            await FeatureLoader.LoadAsync(reader, config, _redis.Database, 100, null, CancellationToken.None);
+        }
+
+        using var repo = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        const string Model = "breaker_tight_deadlines";
+        await ModelCopyAsync(Path.Combine(repo.Path, "tabular"), Path.Combine(repo.Path, Model), Model, "packed", "features:customer:{id}", "fail_open");
+        Directory.Delete(Path.Combine(repo.Path, "tabular"), recursive: true);
+        await using var server = await WorkerServer.StartAsync(repo.Path, new Dictionary<string, string?>
+        {
+            ["Serving:Features:Redis"] = _redis.ConnectionString,
+            ["Serving:Features:BreakerFailures"] = "3",
+            ["Serving:Features:BreakerOpenFor"] = "00:10:00",
+            ["Serving:Features:Timeout"] = "00:00:05",
+        });
+        var (okStatus, okText) = await EntityCallAsync(server, Model, 5);
+        Assert.True(okStatus == HttpStatusCode.OK && !okText.Contains("parameters", StringComparison.Ordinal), okText);
+        using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.Listeners.MetricsPort}") };
+        var before = await metrics.GetStringAsync("/metrics");
+
+        // Every client's commands wait out the pause; the worker's MGETs are answered when it ends, well within Timeout.
+        using var waiter = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{_redis.Port},syncTimeout=60000,asyncTimeout=60000");
+        await _redis.Database.ExecuteAsync("CLIENT", "PAUSE", "3000", "ALL");
+        for (var i = 0; i < 5; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/v2/models/{Model}/versions/1/infer") { Content = new StringContent(FeatureTestData.EntityBody([10 + i])) };
+            request.Headers.Add("X-Serving-Timeout-Ms", "100");
+            using var response = await server.Http.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(
+                response.StatusCode == HttpStatusCode.GatewayTimeout && text.Contains("features were looked up", StringComparison.Ordinal),
+                $"call {i} with a 100 ms deadline while Redis is paused: {(int)response.StatusCode} {text}");
+        }
+
+        await waiter.GetDatabase().PingAsync(); // answered once the pause is over
+
+        // Read from Redis (no store flag): the breaker never opened.
+        var (status, after) = await EntityCallAsync(server, Model, 6);
+        Assert.True(status == HttpStatusCode.OK && !after.Contains("parameters", StringComparison.Ordinal), $"after the pause: {(int)status} {after}");
+        var counted = await metrics.GetStringAsync("/metrics");
+        Assert.Equal(5, Errors(counted, Model, "timeout") - Errors(before, Model, "timeout"));
+        Assert.Equal(0, Errors(counted, Model, "breaker_open") - Errors(before, Model, "breaker_open"));
+    }
+
     private async Task UntilBusyAsync()
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
