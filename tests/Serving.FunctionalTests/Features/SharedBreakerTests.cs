@@ -98,25 +98,9 @@ public sealed class SharedBreakerTests : IAsyncLifetime
     [Fact]
     public async Task RedisBusyInAScript_CountsForTheBreaker_ItOpens()
     {
-        var config = ModelConfigLoader.Load("tabular", Path.Combine(RepoPaths.Models, "tabular", "model.yaml")).Features!;
-        using (var reader = new StreamReader(FeatureTestData.CsvPath))
-        {
-            await FeatureLoader.LoadAsync(reader, config, _redis.Database, 100, null, CancellationToken.None);
-        }
-
         using var repo = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
         const string Model = "breaker_redis_busy";
-        await ModelCopyAsync(Path.Combine(repo.Path, "tabular"), Path.Combine(repo.Path, Model), Model, "packed", "features:customer:{id}", "fail_open");
-        Directory.Delete(Path.Combine(repo.Path, "tabular"), recursive: true);
-        await using var server = await WorkerServer.StartAsync(repo.Path, new Dictionary<string, string?>
-        {
-            ["Serving:Features:Redis"] = _redis.ConnectionString,
-            ["Serving:Features:BreakerFailures"] = "3",
-            ["Serving:Features:BreakerOpenFor"] = "00:10:00",
-            ["Serving:Features:Timeout"] = "00:00:05",
-        });
-        var (okStatus, okText) = await EntityCallAsync(server, Model, 5);
-        Assert.True(okStatus == HttpStatusCode.OK && !okText.Contains("parameters", StringComparison.Ordinal), okText);
+        await using var server = await PackedFailOpenWorkerAsync(repo, Model);
         using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.Listeners.MetricsPort}") };
         var before = await metrics.GetStringAsync("/metrics");
 
@@ -154,25 +138,9 @@ public sealed class SharedBreakerTests : IAsyncLifetime
     [Fact]
     public async Task CallersDeadlinesEndBeforeRedisAnswers_WithinTimeout_TheSharedBreakerStaysClosed()
     {
-        var config = ModelConfigLoader.Load("tabular", Path.Combine(RepoPaths.Models, "tabular", "model.yaml")).Features!;
-        using (var reader = new StreamReader(FeatureTestData.CsvPath))
-        {
-            await FeatureLoader.LoadAsync(reader, config, _redis.Database, 100, null, CancellationToken.None);
-        }
-
         using var repo = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
         const string Model = "breaker_tight_deadlines";
-        await ModelCopyAsync(Path.Combine(repo.Path, "tabular"), Path.Combine(repo.Path, Model), Model, "packed", "features:customer:{id}", "fail_open");
-        Directory.Delete(Path.Combine(repo.Path, "tabular"), recursive: true);
-        await using var server = await WorkerServer.StartAsync(repo.Path, new Dictionary<string, string?>
-        {
-            ["Serving:Features:Redis"] = _redis.ConnectionString,
-            ["Serving:Features:BreakerFailures"] = "3",
-            ["Serving:Features:BreakerOpenFor"] = "00:10:00",
-            ["Serving:Features:Timeout"] = "00:00:05",
-        });
-        var (okStatus, okText) = await EntityCallAsync(server, Model, 5);
-        Assert.True(okStatus == HttpStatusCode.OK && !okText.Contains("parameters", StringComparison.Ordinal), okText);
+        await using var server = await PackedFailOpenWorkerAsync(repo, Model);
         using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{server.Listeners.MetricsPort}") };
         var before = await metrics.GetStringAsync("/metrics");
 
@@ -198,6 +166,39 @@ public sealed class SharedBreakerTests : IAsyncLifetime
         var counted = await metrics.GetStringAsync("/metrics");
         Assert.Equal(5, Errors(counted, Model, "timeout") - Errors(before, Model, "timeout"));
         Assert.Equal(0, Errors(counted, Model, "breaker_open") - Errors(before, Model, "breaker_open"));
+    }
+
+    // A worker serving the tabular sample as `model` alone (packed, fail_open, no near cache) over the loaded features,
+    // with a breaker that opens after 3 failures and stays open for the test, and a store Timeout of 5 s; its first
+    // lookup has read Redis.
+    private async Task<WorkerServer> PackedFailOpenWorkerAsync(TempDirectory repo, string model)
+    {
+        var config = ModelConfigLoader.Load("tabular", Path.Combine(RepoPaths.Models, "tabular", "model.yaml")).Features!;
+        using (var reader = new StreamReader(FeatureTestData.CsvPath))
+        {
+            await FeatureLoader.LoadAsync(reader, config, _redis.Database, 100, null, CancellationToken.None);
+        }
+
+        await ModelCopyAsync(Path.Combine(repo.Path, "tabular"), Path.Combine(repo.Path, model), model, "packed", "features:customer:{id}", "fail_open");
+        Directory.Delete(Path.Combine(repo.Path, "tabular"), recursive: true);
+        var server = await WorkerServer.StartAsync(repo.Path, new Dictionary<string, string?>
+        {
+            ["Serving:Features:Redis"] = _redis.ConnectionString,
+            ["Serving:Features:BreakerFailures"] = "3",
+            ["Serving:Features:BreakerOpenFor"] = "00:10:00",
+            ["Serving:Features:Timeout"] = "00:00:05",
+        });
+        try
+        {
+            var (status, text) = await EntityCallAsync(server, model, 5);
+            Assert.True(status == HttpStatusCode.OK && !text.Contains("parameters", StringComparison.Ordinal), text);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
     }
 
     private async Task UntilBusyAsync()
