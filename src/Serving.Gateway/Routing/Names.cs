@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Serving.Protocol.Messages;
 
 namespace Serving.Gateway.Routing;
 
@@ -9,10 +10,8 @@ internal static partial class Names
 
     public static bool IsValidName(ReadOnlySpan<char> name) => NamePattern().IsMatch(name) && !name.Contains("..", StringComparison.Ordinal);
 
-    /// <summary>Versions are positive integers without leading zeros.</summary>
-    public static bool TryParseVersion(ReadOnlySpan<char> text, out long version) =>
-        long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out version) && version > 0 && text[0] != '0'
-        && !text.ContainsAnyExceptInRange('0', '9'); // long.TryParse takes trailing NULs: "1\0" read as version 1
+    /// <summary>The version <paramref name="text"/> names, by the rule the worker and the gateway share (<see cref="ModelVersionText"/>).</summary>
+    public static bool TryParseVersion(ReadOnlySpan<char> text, out long version) => ModelVersionText.TryParse(text, out version);
 
     /// <summary>A name safe to echo in an error message.</summary>
     public static string Printable(ReadOnlySpan<char> text) => text.Length > 64 || text.ContainsAnyInRange('\0', '\u001f') ? "(invalid)" : text.ToString();
