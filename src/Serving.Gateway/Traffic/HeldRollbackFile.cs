@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Serving.Gateway.Traffic;
 
 /// <summary>
@@ -12,48 +10,16 @@ internal sealed class HeldRollbackFile(string directory)
 {
     public const string FileName = "traffic-rollbacks.held.json";
 
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly PolicyListFile _file = new(Path.Combine(directory, FileName), noFileWhenEmpty: true);
 
-    public string FilePath => Path.Combine(directory, FileName);
+    public string FilePath => _file.FilePath;
 
     /// <summary>Writes <paramref name="held"/> at the time of writing (a later change's write follows); no file when there is none.</summary>
-    public async Task SaveAsync(Func<IEnumerable<TrafficPolicy>> held, CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var documents = held().OrderBy(p => p.Model, StringComparer.Ordinal).Select(TrafficPolicyDocument.From).ToList();
-            if (documents.Count == 0)
-            {
-                File.Delete(FilePath);
-                return;
-            }
-
-            Directory.CreateDirectory(directory);
-            await TempFile.WriteAndRenameAsync(
-                FilePath + ".tmp", FilePath, JsonSerializer.SerializeToUtf8Bytes(documents, TrafficJsonContext.Default.ListTrafficPolicyDocument), cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public Task SaveAsync(Func<IEnumerable<TrafficPolicy>> held, CancellationToken cancellationToken) => _file.SaveAsync(held, cancellationToken);
 
     /// <summary>The rollbacks held when the file was written last; none when there is no file.</summary>
-    /// <exception cref="JsonException">The file is not a list of policies.</exception>
+    /// <exception cref="System.Text.Json.JsonException">The file is not a list of policies.</exception>
     /// <exception cref="IOException">The file can't be read.</exception>
-    public async Task<IReadOnlyList<TrafficPolicy>> LoadAsync(CancellationToken cancellationToken)
-    {
-        if (!File.Exists(FilePath))
-        {
-            return [];
-        }
-
-        var stream = File.OpenRead(FilePath);
-        await using (stream.ConfigureAwait(false))
-        {
-            var documents = await JsonSerializer.DeserializeAsync(stream, TrafficJsonContext.Default.ListTrafficPolicyDocument, cancellationToken).ConfigureAwait(false) ?? [];
-            return [.. documents.Where(d => d.Model is not null && d.LastRollback is not null).Select(d => d.ToPolicy())];
-        }
-    }
+    public async Task<IReadOnlyList<TrafficPolicy>> LoadAsync(CancellationToken cancellationToken) =>
+        (await _file.LoadAsync(static d => d.LastRollback is not null, cancellationToken).ConfigureAwait(false)).Policies;
 }

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Serving.Gateway.Traffic;
 
 /// <summary>
@@ -12,42 +10,17 @@ internal sealed class LastKnownPolicies(string directory)
 {
     public const string FileName = "traffic-policies.last-known.json";
 
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly PolicyListFile _file = new(Path.Combine(directory, FileName), noFileWhenEmpty: false);
 
-    public string FilePath => Path.Combine(directory, FileName);
+    public string FilePath => _file.FilePath;
 
     /// <summary>Writes <paramref name="current"/>'s policies at the time of writing (a later change's write follows), temp file then rename.</summary>
-    public async Task SaveAsync(TrafficPolicies current, CancellationToken cancellationToken)
-    {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var documents = current.Current.Values.OrderBy(p => p.Model, StringComparer.Ordinal).Select(TrafficPolicyDocument.From).ToList();
-            Directory.CreateDirectory(directory);
-            await TempFile.WriteAndRenameAsync(
-                FilePath + ".tmp", FilePath, JsonSerializer.SerializeToUtf8Bytes(documents, TrafficJsonContext.Default.ListTrafficPolicyDocument), cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public Task SaveAsync(TrafficPolicies current, CancellationToken cancellationToken) =>
+        _file.SaveAsync(() => current.Current.Values, cancellationToken);
 
     /// <summary>The policies saved last, and when; none when there is no file.</summary>
-    /// <exception cref="JsonException">The file is not a list of policies.</exception>
+    /// <exception cref="System.Text.Json.JsonException">The file is not a list of policies.</exception>
     /// <exception cref="IOException">The file can't be read.</exception>
-    public async Task<(IReadOnlyList<TrafficPolicy> Policies, DateTime SavedAt)> LoadAsync(CancellationToken cancellationToken)
-    {
-        if (!File.Exists(FilePath))
-        {
-            return ([], default);
-        }
-
-        var stream = File.OpenRead(FilePath);
-        await using (stream.ConfigureAwait(false))
-        {
-            var documents = await JsonSerializer.DeserializeAsync(stream, TrafficJsonContext.Default.ListTrafficPolicyDocument, cancellationToken).ConfigureAwait(false) ?? [];
-            return ([.. documents.Where(d => d.Model is not null).Select(d => d.ToPolicy())], File.GetLastWriteTimeUtc(FilePath));
-        }
-    }
+    public Task<(IReadOnlyList<TrafficPolicy> Policies, DateTime SavedAt)> LoadAsync(CancellationToken cancellationToken) =>
+        _file.LoadAsync(static _ => true, cancellationToken);
 }
