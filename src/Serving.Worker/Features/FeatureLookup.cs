@@ -202,12 +202,10 @@ internal sealed partial class FeatureLookup
             _metrics.Calls.Inc();
             fetch = _store.FetchAsync(wanted, _fields, CancellationToken.None);
             var fetched = await fetch.WaitAsync(wait).ConfigureAwait(false);
-            _breaker.Success();
-            _metrics.Lookup.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            Answered(wanted, fetched, started);
             for (var i = 0; i < misses.Count; i++)
             {
                 keys[misses[i]] = fetched[i];
-                _cache.Set(misses[i], fetched[i]);
             }
 
             return Fetched.Yes;
@@ -224,29 +222,10 @@ internal sealed partial class FeatureLookup
             _ = ObserveLateAsync(fetch, wanted, started);
             return Fetched.PastDeadline;
         }
-        catch (TimeoutException)
-        {
-            _metrics.Timeouts.Inc();
-            _breaker.TimedOut();
-            Log.StoreFailed(_logger, Model, _store.Kind, "timeout");
-            return Fetched.No;
-        }
-        catch (Exception e) when (e is not OutOfMemoryException && StoreFailures.IsUnavailable(e))
-        {
-            _metrics.Failures.Inc();
-            _breaker.Failure();
-            Log.StoreFailed(_logger, Model, _store.Kind, e.GetType().Name + ": " + e.Message);
-            return Fetched.No;
-        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // An error of this model's keys (NOPERM for a key pattern the Redis user may not read, a reply that doesn't
-            // parse) is no sign of an outage: the shared breaker is not told of a failure, or it would open for every
-            // model on this Redis. It counts as an answer (a half-open breaker's probe must end, or it would refuse
-            // every model's calls). This model's lookup gets its outage policy, as for an unavailable store.
-            _metrics.Failures.Inc();
-            _breaker.Success();
-            Log.ModelLookupFailed(_logger, Model, _store.Kind, e.GetType().Name + ": " + e.Message);
+            (e is TimeoutException ? _metrics.Timeouts : _metrics.Failures).Inc();
+            Failed(e, "timeout");
             return Fetched.No;
         }
         finally
@@ -262,32 +241,50 @@ internal sealed partial class FeatureLookup
         try
         {
             var left = _timeout - Stopwatch.GetElapsedTime(started);
-            var fetched = await fetch.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero).ConfigureAwait(false);
-            _breaker.Success();
-            _metrics.Lookup.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
-            for (var i = 0; i < wanted.Length; i++)
-            {
-                _cache.Set(wanted[i], fetched[i]);
-            }
-        }
-        catch (TimeoutException)
-        {
-            _breaker.TimedOut();
-            Log.StoreFailed(_logger, Model, _store.Kind, "timeout (a call its requests' deadline had cut short)");
-        }
-        catch (Exception e) when (e is not OutOfMemoryException && StoreFailures.IsUnavailable(e))
-        {
-            _breaker.Failure();
-            Log.StoreFailed(_logger, Model, _store.Kind, e.GetType().Name + ": " + e.Message);
+            Answered(wanted, await fetch.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero).ConfigureAwait(false), started);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            _breaker.Success(); // an error of this model's own keys: an answer, as in FetchAsync
-            Log.ModelLookupFailed(_logger, Model, _store.Kind, e.GetType().Name + ": " + e.Message);
+            Failed(e, "timeout (a call its requests' deadline had cut short)");
         }
         finally
         {
             FeatureMetrics.BreakerState.WithLabels(_store.Kind).Set((int)_breaker.Current);
+        }
+    }
+
+    // A store call answered: the breaker hears of it, its time is observed, and what it brought goes into the near cache.
+    private void Answered(string[] wanted, double[]?[] fetched, long started)
+    {
+        _breaker.Success();
+        _metrics.Lookup.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        for (var i = 0; i < wanted.Length; i++)
+        {
+            _cache.Set(wanted[i], fetched[i]);
+        }
+    }
+
+    // A store call failed, told to the breaker every model on the store shares: a timeout opens it at once, an outage
+    // counts toward it (StoreFailures). An error of this model's keys (NOPERM for a key pattern the Redis user may not
+    // read, a reply that doesn't parse) is no sign of an outage, or it would open the breaker for every model on this
+    // Redis: it counts as an answer (a half-open breaker's probe must end, or it would refuse every model's calls), and
+    // this model's lookup gets its outage policy, as for an unavailable store.
+    private void Failed(Exception e, string timeoutReason)
+    {
+        if (e is TimeoutException)
+        {
+            _breaker.TimedOut();
+            Log.StoreFailed(_logger, Model, _store.Kind, timeoutReason);
+        }
+        else if (StoreFailures.IsUnavailable(e))
+        {
+            _breaker.Failure();
+            Log.StoreFailed(_logger, Model, _store.Kind, e.GetType().Name + ": " + e.Message);
+        }
+        else
+        {
+            _breaker.Success();
+            Log.ModelLookupFailed(_logger, Model, _store.Kind, e.GetType().Name + ": " + e.Message);
         }
     }
 
