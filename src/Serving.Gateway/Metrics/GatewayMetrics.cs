@@ -40,6 +40,11 @@ internal sealed class GatewayMetrics
         "serving_gateway_rollbacks_total", "Automatic rollbacks this gateway applied, by model and the version whose traffic went back to the baseline.",
         new CounterConfiguration { LabelNames = ["model", "version"] });
 
+    private static readonly Counter RollbackExcused = Prometheus.Metrics.CreateCounter(
+        "serving_gateway_rollback_excused_total",
+        "Deadline expiries (504 / DEADLINE_EXCEEDED) of the callers' own deadlines that automatic rollback did not count against the version: the caller's budget was shorter than the baseline needs.",
+        new CounterConfiguration { LabelNames = ["model", "version"] });
+
     private static readonly Gauge WorkerHealthy = Prometheus.Metrics.CreateGauge(
         "serving_gateway_worker_healthy", "1 when a worker gets requests, 0 when probes or connection failures keep it out.",
         new GaugeConfiguration { LabelNames = ["worker"] });
@@ -110,6 +115,8 @@ internal sealed class GatewayMetrics
     }
 
     public void RolledBack(string model, string version) => Rollbacks.WithLabels(model, version).Inc();
+
+    public void ExcusedDeadline(string model, string version) => RollbackExcused.WithLabels(model, version).Inc();
 
     public void WorkerHealth(string worker, bool healthy) => WorkerHealthy.WithLabels(worker).Set(healthy ? 1 : 0);
 

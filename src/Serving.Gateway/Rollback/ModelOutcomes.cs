@@ -6,14 +6,23 @@ namespace Serving.Gateway.Rollback;
 /// <summary>The outcome windows of one model's versions that get traffic under one policy revision.</summary>
 internal sealed class ModelOutcomes
 {
+    /// <summary>
+    /// What the baseline is taken to need when its window holds no answered request (it has no weight, or nothing it
+    /// got was answered): a caller's budget under this never counts against a version.
+    /// </summary>
+    public static readonly TimeSpan BaselineFloor = TimeSpan.FromMilliseconds(1);
+
     private readonly FrozenDictionary<string, OutcomeWindow> _windows;
+    private readonly OutcomeWindow? _baseline;
     private readonly double _slowSeconds;
+    private BaselineNeed? _need;
 
     private ModelOutcomes(TrafficPolicy policy, RollbackPolicy settings, FrozenDictionary<string, OutcomeWindow> windows)
     {
         Policy = policy;
         Settings = settings;
         _windows = windows;
+        _baseline = windows.GetValueOrDefault(settings.Baseline);
         _slowSeconds = settings.MaxP99Ms > 0 ? settings.MaxP99Ms / 1000.0 : double.PositiveInfinity;
     }
 
@@ -25,7 +34,8 @@ internal sealed class ModelOutcomes
     /// <summary>
     /// Windows for <paramref name="policy"/>'s versions with weight. A version's window carries over from
     /// <paramref name="previous"/> when it already had weight there and the window and latency limit are
-    /// unchanged; a version that comes back from weight 0 starts clean, so an old incident can't fire again.
+    /// unchanged (and it is still, or still not, the baseline, whose window keeps latencies); a version that comes
+    /// back from weight 0 starts clean, so an old incident can't fire again.
     /// </summary>
     public static ModelOutcomes For(TrafficPolicy policy, RollbackPolicy settings, ModelOutcomes? previous)
     {
@@ -33,20 +43,51 @@ internal sealed class ModelOutcomes
         var windows = new Dictionary<string, OutcomeWindow>(StringComparer.Ordinal);
         foreach (var weight in policy.Weights.Where(w => w.Weight > 0))
         {
-            windows[weight.Version] = sameShape && previous!._windows.TryGetValue(weight.Version, out var kept)
+            var baseline = weight.Version == settings.Baseline;
+            windows[weight.Version] = sameShape && previous!._windows.TryGetValue(weight.Version, out var kept) && kept.KeepsLatencies == baseline
                 ? kept
-                : new OutcomeWindow(settings.WindowSeconds);
+                : new OutcomeWindow(settings.WindowSeconds, latencies: baseline);
         }
 
         return new ModelOutcomes(policy, settings, windows.ToFrozenDictionary(StringComparer.Ordinal));
     }
 
-    public void Record(string version, RequestOutcome outcome, double seconds, long second)
+    /// <summary>
+    /// Counts a request's outcome against <paramref name="version"/>. A deadline expiry (failed) with the caller's
+    /// <paramref name="callerBudget"/> is not counted when that budget was shorter than the baseline needs
+    /// (<see cref="Need"/>): true then (excused). One the baseline would have met counts as failed.
+    /// </summary>
+    public bool Record(string version, RequestOutcome outcome, double seconds, long second, TimeSpan? callerBudget = null)
     {
-        if (_windows.TryGetValue(version, out var window))
+        if (!_windows.TryGetValue(version, out var window))
         {
-            window.Record(second, outcome == RequestOutcome.Failed, seconds > _slowSeconds);
+            return false;
         }
+
+        if (outcome == RequestOutcome.Failed && callerBudget is { } budget && budget < Need(second))
+        {
+            return true;
+        }
+
+        window.Record(second, outcome == RequestOutcome.Failed, seconds > _slowSeconds, outcome == RequestOutcome.Ok ? seconds : -1);
+        return false;
+    }
+
+    /// <summary>
+    /// What the baseline needs to answer, judged at <paramref name="second"/>: the p99 latency of its answered requests
+    /// in its window (rounded up, at most √2 over), or <see cref="BaselineFloor"/> when it has none. Worked out at most
+    /// once a second.
+    /// </summary>
+    public TimeSpan Need(long second)
+    {
+        var need = Volatile.Read(ref _need);
+        if (need is null || need.Second != second)
+        {
+            need = new BaselineNeed(second, _baseline?.P99(second) ?? BaselineFloor);
+            Volatile.Write(ref _need, need);
+        }
+
+        return need.Budget;
     }
 
     /// <summary>True when the version has a window (it has weight under <see cref="Policy"/>).</summary>
@@ -54,4 +95,6 @@ internal sealed class ModelOutcomes
 
     /// <summary>The version's counts over the window ending at <paramref name="now"/>; zero for a version without weight.</summary>
     public OutcomeCounts Counts(string version, long now) => _windows.TryGetValue(version, out var window) ? window.Sum(now) : default;
+
+    private sealed record BaselineNeed(long Second, TimeSpan Budget);
 }

@@ -9,6 +9,9 @@ internal enum RequestOutcome
     /// <summary>The version answered.</summary>
     Ok,
 
-    /// <summary>The version failed: 5xx, gRPC UNAVAILABLE / INTERNAL / UNKNOWN / DEADLINE_EXCEEDED, or no worker could be reached.</summary>
+    /// <summary>
+    /// The version failed: 5xx, gRPC UNAVAILABLE / INTERNAL / UNKNOWN / DEADLINE_EXCEEDED, or no worker could be reached.
+    /// An expiry of the caller's own deadline is counted only when the baseline would have met it (<see cref="ModelOutcomes.Record"/>).
+    /// </summary>
     Failed,
 }

@@ -16,21 +16,21 @@ internal sealed class RollbackOutcomes(TimeProvider time)
     /// <summary>The current whole second of the monotonic clock the windows count in.</summary>
     public long Now => time.GetTimestamp() / time.TimestampFrequency;
 
-    /// <summary>Counts the outcome of a request routed by policy to <paramref name="version"/>; <paramref name="seconds"/> is its latency.</summary>
-    public void Record(string model, string version, RequestOutcome outcome, double seconds)
-    {
-        if (outcome != RequestOutcome.Ignored && Volatile.Read(ref _models).TryGetValue(model, out var outcomes))
-        {
-            outcomes.Record(version, outcome, seconds, Now);
-        }
-    }
+    /// <summary>
+    /// Counts the outcome of a request routed by policy to <paramref name="version"/>; <paramref name="seconds"/> is its
+    /// latency, <paramref name="callerBudget"/> what the caller's own deadline left it when that deadline is what ended
+    /// it. True when such an expiry was excused: the budget was shorter than the baseline needs (<see cref="ModelOutcomes.Need"/>).
+    /// </summary>
+    public bool Record(string model, string version, RequestOutcome outcome, double seconds, TimeSpan? callerBudget = null) =>
+        outcome != RequestOutcome.Ignored && Volatile.Read(ref _models).TryGetValue(model, out var outcomes)
+        && outcomes.Record(version, outcome, seconds, Now, callerBudget);
 
     /// <summary>Counts a request the policy sent to a version with no healthy worker (refused before forwarding) as failed.</summary>
     public void RecordUnready(string model, VersionChoice choice, TrafficPolicy? policy)
     {
         if (choice.Unready is { } version && policy?.Rollback is not null && choice.Arm is Arms.Weight or Arms.Sticky)
         {
-            Record(model, version, RequestOutcome.Failed, 0);
+            _ = Record(model, version, RequestOutcome.Failed, 0);
         }
     }
 

@@ -83,9 +83,12 @@ internal sealed partial class InferenceForwarder(
 
             // Automatic rollback judges a version only by the requests the policy sent it, and not by callers who left.
             // A stream's status is not one request's outcome (a request that fails on it is answered in the stream).
-            if (policy?.Rollback is not null && request.Arm is Arms.Weight or Arms.Sticky && !request.Streaming && !aborted)
+            // An expiry of the caller's own deadline counts only when the baseline would have met it (RequestOutcomes.CallerBudget).
+            if (policy?.Rollback is not null && request.Arm is Arms.Weight or Arms.Sticky && !request.Streaming && !aborted
+                && outcomes.Record(request.Model.Name, request.Version.Version, RequestOutcomes.Classify(response.StatusCode, grpcStatus), seconds,
+                    RequestOutcomes.CallerBudget(context, request.Grpc, response.StatusCode, grpcStatus)))
             {
-                outcomes.Record(request.Model.Name, request.Version.Version, RequestOutcomes.Classify(response.StatusCode, grpcStatus), seconds);
+                metrics.ExcusedDeadline(request.Model.Name, request.Version.Version);
             }
         }
     }

@@ -17,6 +17,15 @@ public sealed class InferenceException : Exception
     /// <summary>A more precise HTTP status than the code's default (413 vs 429 for ResourceExhausted).</summary>
     public int? HttpStatusOverride { get; }
 
+    /// <summary>
+    /// For a deadline expiry the caller's own deadline caused: what that deadline left the request when it began
+    /// (sent as <see cref="CallerDeadlineMark"/>); null for every other error, and for the model's default timeout.
+    /// </summary>
+    public TimeSpan? CallerBudget { get; private init; }
+
+    /// <summary>This error, marked as the expiry of the caller's deadline that left <paramref name="budget"/>.</summary>
+    public InferenceException ForCallerDeadline(TimeSpan budget) => new(Code, Message, HttpStatusOverride) { CallerBudget = budget };
+
     /// <summary>The HTTP status this error answers with.</summary>
     public int HttpStatus => HttpStatusOverride ?? Code switch
     {

@@ -26,7 +26,16 @@ internal static class ErrorResults
         return context.Response.Body.WriteAsync(body).AsTask();
     }
 
-    public static Task WriteAsync(HttpContext context, InferenceException e) => WriteAsync(context, e.HttpStatus, e.Message);
+    /// <summary>Writes <paramref name="e"/>'s status and message, with <see cref="CallerDeadlineMark"/> when the caller's deadline passed.</summary>
+    public static Task WriteAsync(HttpContext context, InferenceException e)
+    {
+        if (e.CallerBudget is { } budget && !context.Response.HasStarted)
+        {
+            context.Response.Headers[CallerDeadlineMark.Header] = CallerDeadlineMark.Value(budget);
+        }
+
+        return WriteAsync(context, e.HttpStatus, e.Message);
+    }
 
     /// <summary>Writes the error if the connection still takes it: for failures that may have taken the connection with them.</summary>
     public static async Task TryWriteAsync(HttpContext context, int status, string message)

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -6,6 +7,7 @@ using Serving.Hosting.Http;
 using Serving.Protocol.Errors;
 using Serving.Protocol.Inference;
 using Serving.Protocol.Messages;
+using Serving.Worker.Batching;
 using Serving.Worker.Configuration;
 using Serving.Worker.Inference;
 using Serving.Worker.Models;
@@ -83,10 +85,12 @@ internal sealed class GrpcInferenceEndpoint(
     public async Task<InferReply> ModelInfer(ModelInferRequest request, ServerCallContext context)
     {
         var inferring = false; // from InferAsync on, the service counts the request
+        long deadline = CallerDeadline.NotGiven, arrived = 0;
         try
         {
             using var decoded = GrpcInferCodec.Decode(request, options.Value.MaxElementsPerTensor);
-            var deadline = GrpcDeadline.Of(context);
+            arrived = Stopwatch.GetTimestamp();
+            deadline = GrpcDeadline.Of(context);
             inferring = true;
             // The HTTP headers directly: ServerCallContext.RequestHeaders copies every header into a new Metadata per call,
             // and WriteResponseHeadersAsync flushes the headers in a frame of their own before the message.
@@ -113,12 +117,17 @@ internal sealed class GrpcInferenceEndpoint(
                 inference.Refused(request.ModelName, "grpc", e.Code.ToString());
             }
 
-            throw new RpcException(new Status(e.GrpcStatus, e.Message));
+            throw e.CallerBudget is { } budget
+                ? new RpcException(new Status(e.GrpcStatus, e.Message), Marked(budget))
+                : new RpcException(new Status(e.GrpcStatus, e.Message));
         }
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
         {
-            // The deadline passed or the caller went away while the request was queued.
-            throw new RpcException(new Status(context.Deadline <= DateTime.UtcNow ? StatusCode.DeadlineExceeded : StatusCode.Cancelled, "the call ended before the request ran"));
+            // The deadline passed or the caller went away while the request was queued; the call's deadline is the caller's.
+            const string ended = "the call ended before the request ran";
+            throw context.Deadline <= DateTime.UtcNow
+                ? new RpcException(new Status(StatusCode.DeadlineExceeded, ended), Marked(deadline < CallerDeadline.Unbounded ? Stopwatch.GetElapsedTime(arrived, deadline) : TimeSpan.Zero))
+                : new RpcException(new Status(StatusCode.Cancelled, ended));
         }
     }
 
@@ -129,6 +138,9 @@ internal sealed class GrpcInferenceEndpoint(
         context.GetHttpContext().Response.RegisterForDispose(readiness.EnterLongCall());
         return new InferStream(inference, options.Value.MaxElementsPerTensor, context, responses, readiness.Draining, logger).RunAsync(requests);
     }
+
+    // The trailing metadata of a DEADLINE_EXCEEDED that the caller's deadline caused (CallerDeadlineMark).
+    private static Metadata Marked(TimeSpan budget) => new() { { CallerDeadlineMark.Header, CallerDeadlineMark.Value(budget) } };
 
     private static Task<T> Guard<T>(Func<T> action)
     {

@@ -22,6 +22,8 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
     /// Runs the request; <paramref name="deadline"/> is a <see cref="Stopwatch"/> timestamp, <see cref="CallerDeadline.NotGiven"/>
     /// or <see cref="CallerDeadline.Unbounded"/> (a timeout too long to matter, which overrides the model's default);
     /// <paramref name="gateway"/> says what a gateway routed the request by (nothing when a caller talks to the worker directly).
+    /// A deadline expiry of a deadline the caller gave (<paramref name="deadline"/> or Triton's <c>timeout</c> parameter) is
+    /// thrown with its <see cref="InferenceException.CallerBudget"/>; one of the model's <c>default_timeout_ms</c> without.
     /// </summary>
     public async Task<InferenceResponse> InferAsync(
         InferenceRequest request, string protocol, long deadline, CancellationToken cancellationToken, GatewayHints gateway = default)
@@ -102,6 +104,13 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
         {
             Observe(model.Length > 0 ? model : resolver.MetricLabel(request.ModelName), version, protocol, e.Code.ToString(), 0, gateway);
             statistics?.Failed(Stopwatch.GetTimestamp() - started);
+            if (e.Code == InferenceErrorCode.DeadlineExceeded && deadline < CallerDeadline.Unbounded && e.CallerBudget is null)
+            {
+                // The caller gave this deadline (the model's default timeout is applied by the batcher, to its own copy):
+                // the endpoints say so (CallerDeadlineMark), so a gateway doesn't take a short deadline for a slow version.
+                throw e.ForCallerDeadline(Stopwatch.GetElapsedTime(started, deadline));
+            }
+
             throw;
         }
         catch (OperationCanceledException)

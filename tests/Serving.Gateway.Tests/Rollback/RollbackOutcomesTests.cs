@@ -86,6 +86,56 @@ public sealed class RollbackOutcomesTests
     }
 
     [Fact]
+    public void Record_CallersDeadlineShorterThanTheBaselineNeeds_Excused_OneTheBaselineMeets_Failed()
+    {
+        var outcomes = Tracked(Policy(1, ("1", 90), ("2", 10)));
+        for (var i = 0; i < 100; i++)
+        {
+            outcomes.Record("m", "1", RequestOutcome.Ok, 0.020); // the baseline answers in 20 ms
+        }
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var need = outcomes.Find("m")!.Need(outcomes.Now);
+        Assert.InRange(need.TotalSeconds, 0.020, 0.020 * Math.Sqrt(2));
+
+        Assert.True(outcomes.Record("m", "2", RequestOutcome.Failed, 0.000_01, callerBudget: TimeSpan.FromMicroseconds(1)));
+        Assert.True(outcomes.Record("m", "2", RequestOutcome.Failed, 0.010, callerBudget: TimeSpan.FromMilliseconds(10)));
+        Assert.Equal(default, outcomes.Counts("m", "2"));
+
+        // A budget the baseline meets: the canary's expiry is its own slowness.
+        Assert.False(outcomes.Record("m", "2", RequestOutcome.Failed, 0.100, callerBudget: TimeSpan.FromMilliseconds(100)));
+        // No budget: not the caller's deadline (the model's default timeout, a 5xx).
+        Assert.False(outcomes.Record("m", "2", RequestOutcome.Failed, 0.001));
+        Assert.Equal(new OutcomeCounts(2, 2, 0), outcomes.Counts("m", "2"));
+    }
+
+    [Fact]
+    public void Record_CallersDeadline_BaselineWithoutAnswers_TheFloorIsWhatItNeeds()
+    {
+        var outcomes = Tracked(Policy(1, ("1", 90), ("2", 10)));
+        outcomes.Record("m", "1", RequestOutcome.Failed, 0.5); // not an answer
+
+        Assert.Equal(ModelOutcomes.BaselineFloor, outcomes.Find("m")!.Need(outcomes.Now));
+        Assert.True(outcomes.Record("m", "2", RequestOutcome.Failed, 0.001, callerBudget: ModelOutcomes.BaselineFloor - TimeSpan.FromMicroseconds(1)));
+        Assert.False(outcomes.Record("m", "2", RequestOutcome.Failed, 0.001, callerBudget: ModelOutcomes.BaselineFloor));
+        Assert.Equal(new OutcomeCounts(1, 1, 0), outcomes.Counts("m", "2"));
+    }
+
+    [Fact]
+    public void Track_BaselineChanges_TheNewBaselinesWindowKeepsLatencies()
+    {
+        var outcomes = Tracked(Policy(1, ("1", 50), ("2", 50)));
+        outcomes.Record("m", "2", RequestOutcome.Ok, 0.200);
+
+        outcomes.Track([(Policy(2, ("1", 50), ("2", 50)) with { Baseline = "2" }).Build()]);
+        outcomes.Record("m", "2", RequestOutcome.Ok, 0.200);
+        outcomes.Record("m", "1", RequestOutcome.Ok, 0.001);
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        Assert.InRange(outcomes.Find("m")!.Need(outcomes.Now).TotalSeconds, 0.200, 0.200 * Math.Sqrt(2));
+    }
+
+    [Fact]
     public void Track_WeightChange_KeepsTheWindow()
     {
         var outcomes = Tracked(Policy(1, ("1", 90), ("2", 10)));
@@ -132,10 +182,10 @@ public sealed class RollbackOutcomesTests
     private static PolicySpec Policy(long revision, params (string Version, int Weight)[] weights) =>
         new(revision, weights, MaxP99Ms: 0, WindowSeconds: 5);
 
-    private sealed record PolicySpec(long Revision, (string Version, int Weight)[] Weights, int MaxP99Ms, int WindowSeconds)
+    private sealed record PolicySpec(long Revision, (string Version, int Weight)[] Weights, int MaxP99Ms, int WindowSeconds, string Baseline = "1")
     {
         public TrafficPolicy Build() => new(
             "m", Weights.Select(w => new VersionWeight(w.Version, w.Weight)), null, null, null, Revision, DateTimeOffset.UnixEpoch, "t",
-            new RollbackPolicy("1", 0.05, MaxP99Ms, 10, WindowSeconds));
+            new RollbackPolicy(Baseline, 0.05, MaxP99Ms, 10, WindowSeconds));
     }
 }
