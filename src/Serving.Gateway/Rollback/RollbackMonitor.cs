@@ -97,21 +97,35 @@ internal sealed partial class RollbackMonitor(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.CheckInterval, time);
-        while (await Ticks.NextAsync(timer, stoppingToken).ConfigureAwait(false))
+        // The windows follow each policy as it is applied: requests routed by a new policy count from the first, where they
+        // went uncounted until the next check (a canary given weight lost up to CheckInterval of its requests), and two
+        // changes between checks (weight 0 and back) are both seen.
+        policies.Applied += OnApplied;
+        try
         {
-            try
+            outcomes.Track(policies.Current.Values);
+            using var timer = new PeriodicTimer(options.Value.CheckInterval, time);
+            while (await Ticks.NextAsync(timer, stoppingToken).ConfigureAwait(false))
             {
-                await CheckAsync(stoppingToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                Log.CheckFailed(logger, e.Message);
-            }
+                try
+                {
+                    await CheckAsync(stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    Log.CheckFailed(logger, e.Message);
+                }
 
-            Interlocked.Exchange(ref _checked, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+                Interlocked.Exchange(ref _checked, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+            }
+        }
+        finally
+        {
+            policies.Applied -= OnApplied;
         }
     }
+
+    private void OnApplied(TrafficPolicy policy) => outcomes.Track(policies.Current.Values);
 
     private static partial class Log
     {

@@ -7,10 +7,11 @@ namespace Serving.Gateway.Rollback;
 /// <summary>
 /// What the gateway saw of each version it routed by policy, for models whose policy has rollback
 /// settings. The hot path does two frozen-dictionary lookups and a few Interlocked increments; the
-/// monitor lays the windows out again (<see cref="Track"/>) when policies change.
+/// monitor lays the windows out again (<see cref="Track"/>) as policies are applied.
 /// </summary>
 internal sealed class RollbackOutcomes(TimeProvider time)
 {
+    private readonly Lock _track = new();
     private FrozenDictionary<string, ModelOutcomes> _models = FrozenDictionary<string, ModelOutcomes>.Empty;
 
     /// <summary>The current whole second of the monotonic clock the windows count in.</summary>
@@ -42,9 +43,18 @@ internal sealed class RollbackOutcomes(TimeProvider time)
 
     /// <summary>
     /// Lays out windows for the policies with rollback settings; models whose policy is unchanged
-    /// keep theirs. Called by one thread at a time (the monitor).
+    /// keep theirs. Called by the monitor as each policy is applied (so a change is counted from its
+    /// first request, and each change is seen) and at every check; one call at a time.
     /// </summary>
     public void Track(IEnumerable<TrafficPolicy> policies)
+    {
+        lock (_track)
+        {
+            TrackLocked(policies);
+        }
+    }
+
+    private void TrackLocked(IEnumerable<TrafficPolicy> policies)
     {
         var current = Volatile.Read(ref _models);
         var next = new Dictionary<string, ModelOutcomes>(StringComparer.Ordinal);

@@ -135,6 +135,31 @@ public sealed class AutoRollbackTests(CanaryFixture fixture) : IClassFixture<Can
     }
 
     [Fact]
+    public async Task PolicyChange_CanarysRequestsCountFromTheFirst_NotFromTheNextCheck_WeightZeroAndBack_StartsClean()
+    {
+        // No check runs during the test: only the policy changes lay the windows out.
+        await using var gateway = await fixture.StartGatewayAsync(new Dictionary<string, string?> { ["Serving:Gateway:Rollback:CheckInterval"] = "00:01:00" });
+        var outcomes = gateway.Service<RollbackOutcomes>();
+        await Policies.SetAsync(gateway, $$"""{"weights": {"1": 0, "2": 100}, "rollback": {{RollbackSection}}}""", "canary");
+
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(HttpStatusCode.InternalServerError, (await CanaryInfer.RestAsync(gateway)).Status);
+        }
+
+        // Counted from the first: before, they went uncounted until the next check laid the windows out (up to CheckInterval).
+        Assert.Equal(new OutcomeCounts(10, 10, 0), outcomes.Counts("canary", "2"));
+
+        await Policies.SetAsync(gateway, $$"""{"weights": {"1": 50, "2": 50}, "rollback": {{RollbackSection}}}""", "canary");
+        Assert.Equal(new OutcomeCounts(10, 10, 0), outcomes.Counts("canary", "2"));
+
+        // Weight 0 and back between two checks: the old incident is gone.
+        await Policies.SetAsync(gateway, $$"""{"weights": {"1": 100, "2": 0}, "rollback": {{RollbackSection}}}""", "canary");
+        await Policies.SetAsync(gateway, $$"""{"weights": {"1": 50, "2": 50}, "rollback": {{RollbackSection}}}""", "canary");
+        Assert.Equal(default, outcomes.Counts("canary", "2"));
+    }
+
+    [Fact]
     public async Task CallersBadInput_ToTheCanary_NeverTriggersIt()
     {
         await using var gateway = await fixture.StartGatewayAsync();
