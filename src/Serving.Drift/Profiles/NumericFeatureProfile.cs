@@ -5,7 +5,8 @@ namespace Serving.Drift.Profiles;
 /// mean and population std, and the reference sample kept sorted for the KS test.
 /// </summary>
 /// <remarks>
-/// Bins: the first is [e₀, e₁], every other (a, b]. A constant column has edges [v, v] and one bin.
+/// Bins: the first is [e₀, e₁], every other (a, b]. A constant column has edges [v, v] and one bin, which PSI
+/// scores as three: below v, v, above v, the outer two with reference share ε.
 /// </remarks>
 public sealed class NumericFeatureProfile : FeatureProfile
 {

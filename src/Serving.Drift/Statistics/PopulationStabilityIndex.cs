@@ -10,6 +10,9 @@ namespace Serving.Drift.Statistics;
 /// Bins follow the reference profile schema: the first bin is [e₀, e₁] (closed at both ends),
 /// every other bin is (a, b]. Values below e₀ count in the first bin and values above the last
 /// edge in the last bin, so every finite value is counted. NaN values are skipped.
+/// A constant reference (edges [v, v], one bin) is scored on three bins instead: below v, v itself
+/// and above v, the outer two with reference share 0 (so ε). Its one bin would hold every value,
+/// and a column constant in training that varies now would score 0, its drift unseen.
 /// </remarks>
 internal static class PopulationStabilityIndex
 {
@@ -28,6 +31,11 @@ internal static class PopulationStabilityIndex
         double epsilon = DefaultEpsilon)
     {
         ThrowIfBinsInvalid(binEdges, referenceShares);
+        if (IsConstant(binEdges))
+        {
+            return ComputeConstant(binEdges[0], referenceShares[0], current, epsilon);
+        }
+
         Span<int> counts = referenceShares.Length <= StackBins
             ? stackalloc int[referenceShares.Length]
             : new int[referenceShares.Length];
@@ -88,6 +96,29 @@ internal static class PopulationStabilityIndex
         }
 
         return psi;
+    }
+
+    /// <summary>True for a constant reference's single degenerate bin [v, v].</summary>
+    public static bool IsConstant(ReadOnlySpan<double> binEdges) => binEdges.Length == 2 && binEdges[0] == binEdges[1];
+
+    // Bins (−∞, v), [v, v], (v, ∞) with reference shares 0, the bin's own share (1), 0.
+    private static double ComputeConstant(double constant, double share, ReadOnlySpan<double> current, double epsilon)
+    {
+        Span<int> counts = stackalloc int[3];
+        int total = 0;
+        foreach (double value in current)
+        {
+            if (double.IsNaN(value))
+            {
+                continue;
+            }
+
+            counts[value < constant ? 0 : value == constant ? 1 : 2]++;
+            total++;
+        }
+
+        ReadOnlySpan<double> shares = [0, share, 0];
+        return FromCounts<int>(shares, counts, total, epsilon);
     }
 
     /// <summary>

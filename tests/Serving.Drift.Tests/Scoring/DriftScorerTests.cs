@@ -108,6 +108,31 @@ public sealed class DriftScorerTests
     }
 
     [Fact]
+    public void Score_DigitsConstantPixelNowVaries_MajorPsiAndKs()
+    {
+        // pixel_0 is 0 in all 1347 training rows (edges [0, 0], one bin). Half the window now reads 16.
+        ReferenceProfile profile = TestProfiles.DigitsV1;
+        var rows = SampledRows.FromReference(profile, WindowRows, Seed);
+        var pixel0 = (NumericFeatureProfile)profile.Features[0];
+        Assert.Equal([0.0, 0.0], pixel0.BinEdges.ToArray());
+        for (int row = 0; row < WindowRows; row += 2)
+        {
+            rows.Features[0][row] = 16;
+        }
+
+        FeatureDriftResult result = new DriftScorer().Score(profile, rows.ToSnapshot()).Features[0];
+
+        // Bins (−∞, 0), [0, 0], (0, ∞): c = (0 → ε, 0.5, 0.5), r = (ε, 1, ε):
+        // PSI = 0 + (0.5 − 1)·ln(0.5) + (0.5 − 1e-4)·ln(0.5/1e-4) = 4.60431846666895
+        Assert.Equal(4.60431846666895, result.Psi, 1e-12);
+        Assert.Equal(PsiBand.Major, result.PsiBand);
+        // KS: the reference ECDF is 1 from 0 on, the window's 0.5 until 16: D = 0.5.
+        Assert.Equal(0.5, result.KsStatistic);
+        Assert.Equal(DriftSignals.Psi | DriftSignals.KolmogorovSmirnov, result.Signals);
+        Assert.True(result.IsDrifting);
+    }
+
+    [Fact]
     public void Score_DigitsPredictionAllOneClass_FlaggedByJensenShannon()
     {
         ReferenceProfile profile = TestProfiles.DigitsV1;

@@ -48,10 +48,30 @@ public sealed class PopulationStabilityIndexTests
     }
 
     [Fact]
-    public void Compute_ConstantFeatureSingleBin_IsZero()
+    public void Compute_ConstantReference_ValuesAwayFromItLandInTheirOwnBins()
     {
-        // A constant reference has edges [v, v] and one bin: every value lands in it.
-        Assert.Equal(0.0, PopulationStabilityIndex.Compute([3, 3], [1.0], [3, 3, 7, -1]));
+        // A constant reference has edges [3, 3] and one bin; it is scored on (−∞, 3), [3, 3], (3, ∞) with r = (ε, 1, ε).
+        // c = (0.25 (−1), 0.5 (3, 3), 0.25 (7)): PSI = 2·(0.25 − 1e-4)·ln(0.25/1e-4) + (0.5 − 1)·ln(0.5) = 4.257031786505947
+        double psi = PopulationStabilityIndex.Compute([3, 3], [1.0], [3, 3, 7, -1]);
+
+        Assert.Equal(4.257031786505947, psi, 1e-12);
+        Assert.Equal(PsiBand.Major, PopulationStabilityIndex.Classify(psi));
+    }
+
+    [Fact]
+    public void Compute_ConstantReference_OneValueInTenAbove_IsMajor()
+    {
+        // c = (0 → ε, 0.9, 0.1), r = (ε, 1, ε): PSI = 0 + (0.9 − 1)·ln(0.9) + (0.1 − 1e-4)·ln(0.1/1e-4) = 0.7006208039360982
+        double psi = PopulationStabilityIndex.Compute([3, 3], [1.0], [3, 3, 3, 3, 3, 3, 3, 3, 3, 4]);
+
+        Assert.Equal(0.7006208039360982, psi, 1e-12);
+    }
+
+    [Fact]
+    public void Compute_ConstantReference_ValuesEqualToIt_IsZero()
+    {
+        // c = (ε, 1, ε) = r: every term is 0; NaN is not counted.
+        Assert.Equal(0.0, PopulationStabilityIndex.Compute([3, 3], [1.0], [3, 3, 3, double.NaN]));
     }
 
     [Fact]
