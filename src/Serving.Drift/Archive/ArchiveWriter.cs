@@ -41,6 +41,8 @@ internal sealed partial class ArchiveWriter : IDisposable
     private int _counter;
     private bool _newFileNames;
     private string _startReason = "start";
+    private volatile string? _failure;
+    private long _failures;
 
     public ArchiveWriter(ArchiveOptions options, TimeProvider time, DriftMetrics metrics, ILogger<ArchiveWriter> logger)
     {
@@ -68,13 +70,65 @@ internal sealed partial class ArchiveWriter : IDisposable
     /// <summary>The file being written, if any.</summary>
     public string? CurrentFile => _file?.Name;
 
+    /// <summary>Why the last write failed, while the archive can't write; null once a write (or <see cref="RecheckWritable"/>) succeeded.</summary>
+    public string? Failure => _failure;
+
+    /// <summary>
+    /// After a failed write: tries the folder again (a probe file with some bytes in it, flushed as batches are) and, when
+    /// that works and no write failed meanwhile, clears <see cref="Failure"/>. Does nothing while the archive is fine.
+    /// </summary>
+    /// <returns>True when the archive can write (as far as it knows).</returns>
+    public bool RecheckWritable()
+    {
+        if (_failure is null)
+        {
+            return true;
+        }
+
+        var failures = Interlocked.Read(ref _failures);
+        try
+        {
+            Probe(ProbeBytes);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+
+        // A write that failed while the probe ran keeps its reason; the next check tries again.
+        if (Interlocked.Read(ref _failures) == failures)
+        {
+            _failure = null;
+        }
+
+        return _failure is null;
+    }
+
+    // A batch's worth is more than a few KiB; a probe that can't write this much can't take one either (a full disk still
+    // creates an empty file).
+    private const int ProbeBytes = 64 * 1024;
+
     /// <summary>Creates the folder and proves it is writable, so a bad archive path fails the start rather than the first batch.</summary>
-    public void EnsureWritable()
+    public void EnsureWritable() => Probe(0);
+
+    private void Probe(int bytes)
     {
         System.IO.Directory.CreateDirectory(Directory);
         var probe = Path.Combine(Directory, $".write-probe-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        File.WriteAllBytes(probe, []);
-        File.Delete(probe);
+        var file = new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
+        try
+        {
+            if (bytes > 0)
+            {
+                file.Write(new byte[bytes]);
+                file.Flush(_options.FlushToDisk);
+            }
+        }
+        finally
+        {
+            file.Dispose();
+            File.Delete(probe);
+        }
     }
 
     /// <summary>
@@ -206,9 +260,12 @@ internal sealed partial class ArchiveWriter : IDisposable
                 throw new IOException($"{_file.Name} was removed or truncated while a batch was written to it; the batch is not acknowledged and goes to a new file when it is sent again");
             }
             _metrics.OnArchiveWrite(_lines.Length);
+            _failure = null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            Interlocked.Increment(ref _failures);
+            _failure = e.Message;
             // The batch is not acknowledged (the sender re-sends it); the next write starts a fresh file. What the
             // batch wrote to the file it ends in goes: a full disk leaves half a line, which no reader can parse.
             CutBatch();

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Serving.Drift.Alerts;
+using Serving.Drift.Archive;
 using Serving.Drift.Ingest;
 using Serving.Drift.Monitoring;
 using Serving.Hosting.Health;
@@ -21,11 +22,28 @@ public static class DriftEndpointRouteBuilderExtensions
         app.MapGrpcService<PredictionLogIngestService>();
         app.MapServingMetrics();
         app.MapGet("/v2/health/live", () => Results.Ok());
-        app.MapGet("/v2/health/ready", (ReadinessState readiness) => readiness.IsReady ? Results.Ok() : Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
+        app.MapGet("/v2/health/ready", Ready);
         app.MapGet("/v2/drift/report", Report);
         app.MapGet("/v2/drift/report/{model}/{version}", VersionReport);
         app.MapFallback(NoEndpoint);
         return app;
+    }
+
+    /// <summary>
+    /// 200 once started and until shutdown begins, and while the archive can write: after a failed write (the records were
+    /// not acknowledged) 503 with the reason, until the folder takes a probe file or a batch again.
+    /// </summary>
+    private static IResult Ready(ReadinessState readiness, ArchiveWriter archive)
+    {
+        if (!readiness.IsReady)
+        {
+            return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
+        }
+
+        return archive.RecheckWritable() || archive.Failure is not { } failure
+            ? Results.Ok()
+            : Error(StatusCodes.Status503ServiceUnavailable,
+                $"the prediction archive in {archive.Directory} can't be written ({failure}): batches are not acknowledged, and senders keep them to send again");
     }
 
     /// <summary>Every path here takes GET: another method on one of them is 405 with Allow, any other path 404, each with a JSON error.</summary>

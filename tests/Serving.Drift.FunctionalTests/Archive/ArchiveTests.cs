@@ -38,6 +38,64 @@ public sealed class ArchiveTests
         Assert.All(files, f => Assert.InRange(new FileInfo(f).Length, 1, MaxFileBytes));
     }
 
+    /// <summary>
+    /// The archive folder replaced by a file after the start: every write fails, as on a full disk. The batch is not
+    /// acknowledged, and readiness says why until the folder is back; before, it stayed 200 throughout.
+    /// </summary>
+    [Fact]
+    public async Task ArchiveUnwritable_BatchNotAcknowledged_ReadinessIs503WithTheReason_200AgainOnceItWrites()
+    {
+        await using var drift = await DriftServer.StartAsync();
+        var rows = ReferenceRows.Load("tabular", "1");
+        var random = new Random(17);
+        await using (var client = new IngestClient(drift))
+        {
+            Assert.Equal(5, (await client.SendAsync(Batches.ReferenceBatch(rows, random, 5, "before"))).Accepted);
+        }
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await drift.Http.GetAsync("/v2/health/ready")).StatusCode);
+
+        var folder = drift.ArchiveDirectory;
+        var away = folder + ".away";
+        Directory.Move(folder, away);
+        File.WriteAllText(folder, "a file where the archive folder was");
+        try
+        {
+            await using (var client = new IngestClient(drift))
+            {
+                var refused = await client.SendExpectingFailureAsync(Batches.ReferenceBatch(rows, random, 5, "refused"));
+                Assert.Equal(Grpc.Core.StatusCode.Unavailable, refused.StatusCode);
+                Assert.Equal(Serving.Protocol.PredictionLogs.IngestTrailers.True, refused.Trailers.GetValue(Serving.Protocol.PredictionLogs.IngestTrailers.NotArchived));
+            }
+
+            Assert.Equal(5, drift.Monitor.Archived);
+            using var notReady = await drift.Http.GetAsync("/v2/health/ready");
+            var body = await notReady.Content.ReadAsStringAsync();
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
+            var error = JsonDocument.Parse(body).RootElement.GetProperty("error").GetString()!;
+            Assert.Contains($"the prediction archive in {folder} can't be written", error, StringComparison.Ordinal);
+            Assert.Contains("not acknowledged", error, StringComparison.Ordinal);
+
+            // Still failing: asking again doesn't make it ready.
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, (await drift.Http.GetAsync("/v2/health/ready")).StatusCode);
+        }
+        finally
+        {
+            File.Delete(folder);
+            Directory.Move(away, folder);
+        }
+
+        // The folder is back: ready again without a batch having to prove it, and the next batch is archived.
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await drift.Http.GetAsync("/v2/health/ready")).StatusCode);
+        await using (var client = new IngestClient(drift))
+        {
+            Assert.Equal(5, (await client.SendAsync(Batches.ReferenceBatch(rows, random, 5, "after"))).Accepted);
+        }
+
+        Assert.Equal(10, drift.ArchivedLines().Count);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await drift.Http.GetAsync("/v2/health/ready")).StatusCode);
+    }
+
     [Fact]
     public async Task ArchivedLine_NamesEveryValue()
     {
