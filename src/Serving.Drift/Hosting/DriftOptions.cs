@@ -37,6 +37,13 @@ public sealed class DriftOptions
     /// </summary>
     public TimeSpan ProfileRetryInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Bearer token every ingest stream must carry (<c>authorization: Bearer &lt;token&gt;</c>; the worker's
+    /// <c>Serving:Worker:PredictionLogs:IngestToken</c>); a stream without it, or with another, ends UNAUTHENTICATED before
+    /// anything is read. Unset (the default), ingest is open to whoever reaches <see cref="GrpcPort"/>.
+    /// </summary>
+    public string? IngestToken { get; set; }
+
     /// <summary>Largest batch message accepted on the ingest stream. Default 16 MiB.</summary>
     public int MaxBatchBytes { get; set; } = 16 * 1024 * 1024;
 

@@ -19,6 +19,11 @@ internal sealed class DriftOptionsValidator : IValidateOptions<DriftOptions>
         Check(failures, options.ProfileRetryInterval >= TimeSpan.Zero, "ProfileRetryInterval", "must not be negative");
         Check(failures, options.MaxBatchBytes is >= 1024 and <= 256 * 1024 * 1024, "MaxBatchBytes", "must be between 1024 and 268435456");
         Check(failures, options.MaxRecordsPerBatch is >= 1 and <= 1_000_000, "MaxRecordsPerBatch", "must be between 1 and 1000000");
+        if (Serving.Hosting.Http.BearerToken.Unusable($"{S}:IngestToken", options.IngestToken) is { } unusable)
+        {
+            failures.Add(unusable);
+        }
+
         ValidateWindow(failures, options);
         ValidateThresholds(failures, options);
         ValidateEvaluation(failures, options);

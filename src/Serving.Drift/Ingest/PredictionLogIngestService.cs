@@ -12,13 +12,32 @@ namespace Serving.Drift.Ingest;
 /// archived; the next batch is received while the previous one is flushed. A malformed batch (or bytes that are not a batch) ends that stream with
 /// INVALID_ARGUMENT; a failed archive write ends it with UNAVAILABLE (the sender re-sends the
 /// unacknowledged batches). Other streams and the process carry on. Bound by <see cref="IngestMethod"/>: batches
-/// arrive as pooled <see cref="IngestBatch"/>es, each given back once acknowledged.
+/// arrive as pooled <see cref="IngestBatch"/>es, each given back once acknowledged. With <see cref="Hosting.DriftOptions.IngestToken"/>
+/// set, a stream without that bearer token ends UNAUTHENTICATED before anything is read.
 /// </summary>
 internal sealed partial class PredictionLogIngestService(
-    IngestPipeline pipeline, DriftMonitor monitor, DriftMetrics metrics, IHostApplicationLifetime lifetime, ILogger<PredictionLogIngestService> logger)
+    IngestPipeline pipeline,
+    DriftMonitor monitor,
+    DriftMetrics metrics,
+    IngestAuthorization authorization,
+    IHostApplicationLifetime lifetime,
+    ILogger<PredictionLogIngestService> logger)
 {
     public async Task Ingest(IAsyncStreamReader<IngestBatch> requestStream, IServerStreamWriter<IngestAck> responseStream, ServerCallContext context)
     {
+        // With Serving:Drift:IngestToken set, a stream without it ends before a batch is read: nothing of it is archived
+        // or scored (the trailer tells the worker so, and it keeps its records).
+        if (authorization.Refusal(context) is { } refusal)
+        {
+            metrics.OnStreamFailed("unauthenticated");
+            if (authorization.TakeLogTurn())
+            {
+                Log.Unauthenticated(logger, context.Peer, refusal);
+            }
+
+            throw new RpcException(new Status(StatusCode.Unauthenticated, refusal), new Metadata { { IngestTrailers.NotArchived, IngestTrailers.True } });
+        }
+
         var bindings = new SchemaBindings(monitor);
         metrics.OnStreamOpened();
         Log.StreamOpened(logger, context.Peer);
@@ -166,6 +185,9 @@ internal sealed partial class PredictionLogIngestService(
 
         [LoggerMessage(6, LogLevel.Information, "Drift: ingest stream from {Peer} aborted by the sender")]
         public static partial void Aborted(ILogger logger, string peer);
+
+        [LoggerMessage(7, LogLevel.Warning, "Drift: ingest stream from {Peer} refused: {Problem} (at most one such line every 30 s)")]
+        public static partial void Unauthenticated(ILogger logger, string peer, string problem);
 
         [LoggerMessage(4, LogLevel.Error, "Drift: ingest stream from {Peer} ended: the archive write failed")]
         public static partial void ArchiveFailed(ILogger logger, string peer, Exception exception);

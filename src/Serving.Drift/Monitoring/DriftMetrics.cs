@@ -29,7 +29,7 @@ internal sealed class DriftMetrics
         "serving_drift_streams_active", "Open ingest streams.");
 
     private static readonly Counter StreamsFailed = Prometheus.Metrics.CreateCounter(
-        "serving_drift_streams_failed_total", "Ingest streams ended by the monitor: malformed (bad batch), archive (write failed).",
+        "serving_drift_streams_failed_total", "Ingest streams ended by the monitor: malformed (bad batch), archive (write failed), unauthenticated (no or wrong Serving:Drift:IngestToken).",
         new CounterConfiguration { LabelNames = ["reason"] });
 
     private static readonly Counter ArchiveBytes = Prometheus.Metrics.CreateCounter(

@@ -5,14 +5,21 @@ using Serving.Protocol.PredictionLogs;
 
 namespace Serving.Worker.PredictionLogs;
 
-/// <summary>The Ingest stream over one HTTP/2 channel to <see cref="PredictionLogOptions.Endpoint"/>.</summary>
+/// <summary>
+/// The Ingest stream over one HTTP/2 channel to <see cref="PredictionLogOptions.Endpoint"/>, with
+/// <see cref="PredictionLogOptions.IngestToken"/> as its bearer token when set.
+/// </summary>
 internal sealed class GrpcPredictionLogTransport(IOptions<PredictionLogOptions> options) : IPredictionLogTransport, IDisposable
 {
     private readonly Lock _gate = new();
+    private readonly Metadata? _headers = string.IsNullOrEmpty(options.Value.IngestToken)
+        ? null
+        : new Metadata { { "authorization", "Bearer " + options.Value.IngestToken } };
+
     private GrpcChannel? _channel;
 
     public AsyncDuplexStreamingCall<PendingBatch, IngestAck> Open(CancellationToken cancellationToken) =>
-        Channel().CreateCallInvoker().AsyncDuplexStreamingCall(IngestMethod.Ingest, null, new CallOptions(cancellationToken: cancellationToken));
+        Channel().CreateCallInvoker().AsyncDuplexStreamingCall(IngestMethod.Ingest, null, new CallOptions(_headers, cancellationToken: cancellationToken));
 
     public void Dispose() => _channel?.Dispose();
 

@@ -9,6 +9,13 @@ public sealed class PredictionLogOptions
     /// <summary>The drift monitor's gRPC address, e.g. <c>http://127.0.0.1:8090</c>; empty turns prediction logs off.</summary>
     public string? Endpoint { get; set; }
 
+    /// <summary>
+    /// The drift monitor's <c>Serving:Drift:IngestToken</c>, sent as <c>authorization: Bearer &lt;token&gt;</c> on the stream;
+    /// unset (the default), none is sent. A monitor that refuses it (UNAUTHENTICATED) is logged as an error naming this
+    /// key, and retried every <see cref="ReconnectBackoffMax"/> with the records held.
+    /// </summary>
+    public string? IngestToken { get; set; }
+
     /// <summary>Share of predicted rows that are logged, 0..1. Default 1 (every row).</summary>
     public double SampleRate { get; set; } = 1.0;
 

@@ -15,6 +15,11 @@ internal sealed class PredictionLogOptionsValidator : IValidateOptions<Predictio
             failures.Add($"{S}:Endpoint must be an absolute http:// or https:// address such as http://127.0.0.1:8090 (empty turns logging off), not '{options.Endpoint}'.");
         }
 
+        if (Serving.Hosting.Http.BearerToken.Unusable($"{S}:IngestToken", options.IngestToken) is { } unusable)
+        {
+            failures.Add(unusable);
+        }
+
         Check(failures, options.SampleRate is >= 0 and <= 1, "SampleRate", "must be between 0 and 1");
         Check(failures, options.QueueCapacity is >= 1 and <= 16 * 1024 * 1024, "QueueCapacity", "must be between 1 and 16777216 records");
         Check(failures, options.QueueCapacityBytes is >= 1024 * 1024 and <= 64L * 1024 * 1024 * 1024, "QueueCapacityBytes", "must be between 1048576 and 68719476736 bytes");

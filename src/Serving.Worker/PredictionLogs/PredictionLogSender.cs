@@ -24,7 +24,9 @@ namespace Serving.Worker.PredictionLogs;
 /// A stream the monitor ends because it could not archive (its disk full or unwritable) says so in a trailer
 /// (<see cref="IngestTrailers.NotArchived"/>): its unacknowledged batches are known not to be archived, so they are
 /// kept and sent again for as long as that lasts, without using up their re-send. The window of unacknowledged batches
-/// bounds what is held; new records wait in the queue, and its overflow is dropped and counted.
+/// bounds what is held; new records wait in the queue, and its overflow is dropped and counted. A stream refused
+/// UNAUTHENTICATED (no or wrong <see cref="PredictionLogOptions.IngestToken"/>) says so too: its batches are held the same
+/// way, the refusal is logged once as an error naming the setting, and the stream is retried at the longest backoff.
 /// </para>
 /// <para>
 /// On shutdown (after the web server has stopped taking requests) the queue is closed, and what
@@ -51,6 +53,9 @@ internal sealed partial class PredictionLogSender(
     private volatile bool _helloAcked;
     private volatile bool _brokeAfterHello;
     private long _rejectionLoggedAt = long.MinValue;
+
+    // The monitor's refusal of the token was logged; cleared when it acknowledges again.
+    private volatile bool _refusalLogged;
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -176,11 +181,32 @@ internal sealed partial class PredictionLogSender(
             {
                 // The sender only sees its wait or write cancelled (a write in progress as gRPC's Cancelled, with no detail)
                 // when the ack reader found the break: report the reader's cause.
+                // The reader cancels the sender from its finally, before its own task is complete: wait for it (briefly: it is
+                // ending), or the cause was often "the monitor closed the stream" instead of the monitor's status.
                 var cancelled = e is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled };
+                if (cancelled && !reading.IsCompleted)
+                {
+                    await Task.WhenAny(reading, Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None)).ConfigureAwait(false);
+                }
+
                 var cause = cancelled && reading.IsCompleted ? await reading.ConfigureAwait(false) ?? e : e;
 
-                // While the monitor stays down, say so once; the retries that follow are Debug.
-                if (Interlocked.Increment(ref _failedStreams) == 1)
+                // Refused for its token: no retry helps until someone sets it, so the retries come at the longest backoff.
+                var unauthenticated = cause is RpcException { StatusCode: StatusCode.Unauthenticated };
+                if (unauthenticated)
+                {
+                    backoff.ToMax();
+                }
+
+                // While the monitor stays down, say so once; the retries that follow are Debug. A refused token is said once
+                // too, even when the monitor was down before it refused.
+                var firstFailure = Interlocked.Increment(ref _failedStreams) == 1;
+                if (unauthenticated && !_refusalLogged)
+                {
+                    _refusalLogged = true;
+                    Log.Unauthenticated(logger, _options.Endpoint!, ((RpcException)cause).Status.Detail, _options.ReconnectBackoffMax.TotalSeconds);
+                }
+                else if (firstFailure)
                 {
                     Log.StreamBroke(logger, _options.Endpoint!, Describe(cause));
                 }
@@ -288,6 +314,7 @@ internal sealed partial class PredictionLogSender(
                 {
                     _brokeAfterHello = false;
                     backoff.Reset();
+                    _refusalLogged = false;
                     if (Interlocked.Exchange(ref _failedStreams, 0) is > 0 and var failed)
                     {
                         Log.Reconnected(logger, _options.Endpoint!, failed);
@@ -333,10 +360,11 @@ internal sealed partial class PredictionLogSender(
         return PendingBatch.Of(segment, queue);
     }
 
-    // True when the monitor ended the stream saying that what it had not acknowledged is not in its archive.
+    // True when the monitor ended the stream saying that what it had not acknowledged is not in its archive: it could not
+    // write it (UNAVAILABLE), or it read nothing of a stream without the right token (UNAUTHENTICATED).
     private static bool NotArchived(Task<Exception?> reading) =>
         reading.IsCompletedSuccessfully
-        && reading.Result is RpcException { StatusCode: StatusCode.Unavailable } refused
+        && reading.Result is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.Unauthenticated } refused
         && refused.Trailers.GetValue(IngestTrailers.NotArchived) == IngestTrailers.True;
 
     // A batch written once gets one more stream; written twice and still unacknowledged, it is lost (and counted). A
@@ -410,6 +438,9 @@ internal sealed partial class PredictionLogSender(
     {
         [LoggerMessage(1, LogLevel.Warning, "Prediction log stream to {Endpoint} broke ({Reason}); reconnecting with backoff")]
         public static partial void StreamBroke(ILogger logger, string endpoint, string reason);
+
+        [LoggerMessage(9, LogLevel.Error, "Prediction log: the drift monitor at {Endpoint} refused the stream (UNAUTHENTICATED: {Reason}). Set Serving:Worker:PredictionLogs:IngestToken to the monitor's Serving:Drift:IngestToken; until then records are held (a full queue drops and counts new ones) and the stream is retried every {Seconds} s (ReconnectBackoffMax)")]
+        public static partial void Unauthenticated(ILogger logger, string endpoint, string reason, double seconds);
 
         [LoggerMessage(2, LogLevel.Warning, "Prediction log: the drift monitor refused {Count} record(s) of batch {Sequence}: {Reason}")]
         public static partial void Rejected(ILogger logger, long count, ulong sequence, string reason);

@@ -21,6 +21,9 @@ internal sealed class ReconnectBackoff(TimeSpan min, TimeSpan max, Random? rando
         return TimeSpan.FromTicks(Math.Clamp((long)(current * jitter), min.Ticks, max.Ticks));
     }
 
+    /// <summary>The next waits are the longest: retrying sooner can't help (the monitor refused the worker's token).</summary>
+    public void ToMax() => Interlocked.Exchange(ref _nextTicks, max.Ticks);
+
     /// <summary>Back to the shortest wait.</summary>
     public void Reset() => Interlocked.Exchange(ref _nextTicks, min.Ticks);
 }

@@ -60,11 +60,16 @@ internal static class DriftCommand
         return $"http://{LoopbackIfAny(Host(app))}:{listeners.GrpcPort}";
     }
 
+    /// <summary>The drift host's <c>Serving:Drift:IngestToken</c> (null without one), for <c>serving up</c>'s worker.</summary>
+    public static string? IngestToken(WebApplication app) =>
+        app.Services.GetRequiredService<IOptions<DriftOptions>>().Value.IngestToken is { Length: > 0 } token ? token : null;
+
     public static string Describe(WebApplication app)
     {
         var listeners = app.Services.GetRequiredService<DriftListeners>();
         var host = Host(app);
-        return $"ingest gRPC {host}:{listeners.GrpcPort}  report http://{host}:{listeners.RestPort}/v2/drift/report  metrics http://{host}:{listeners.RestPort}/metrics";
+        var open = IngestToken(app) is null ? "  (ingest open to anyone who reaches it: no Serving:Drift:IngestToken)" : "";
+        return $"ingest gRPC {host}:{listeners.GrpcPort}  report http://{host}:{listeners.RestPort}/v2/drift/report  metrics http://{host}:{listeners.RestPort}/metrics{open}";
     }
 
     private static string Host(WebApplication app) => app.Services.GetRequiredService<IOptions<DriftOptions>>().Value.BindAddress;

@@ -96,6 +96,9 @@ internal static class UpCommand
                 new SystemRunner.Role("worker", started =>
                 {
                     worker["Serving:Worker:PredictionLogs:Endpoint"] = DriftCommand.IngestEndpoint(started[0]);
+
+                    // The drift monitor's ingest token (Serving:Drift:IngestToken), if it has one, is the worker's to send.
+                    worker["Serving:Worker:PredictionLogs:IngestToken"] = DriftCommand.IngestToken(started[0]);
                     return WorkerHost.Build(args, worker, fallbacks: fallbacks);
                 }, RoleRunner.WorkerEndpoints, RoleRunner.WorkerPorts),
                 new SystemRunner.Role("gateway", started =>

@@ -11,10 +11,12 @@ internal sealed class IngestClient : IAsyncDisposable
     private readonly AsyncDuplexStreamingCall<PredictionLogBatch, IngestAck> _call;
     private ulong _sequence;
 
-    public IngestClient(DriftServer drift)
+    /// <param name="drift">The monitor.</param>
+    /// <param name="headers">The call's request headers (an <c>authorization</c> bearer token, say).</param>
+    public IngestClient(DriftServer drift, Metadata? headers = null)
     {
         _channel = GrpcChannel.ForAddress(drift.Endpoint);
-        _call = new PredictionLogService.PredictionLogServiceClient(_channel).Ingest();
+        _call = new PredictionLogService.PredictionLogServiceClient(_channel).Ingest(headers);
     }
 
     public AsyncDuplexStreamingCall<PredictionLogBatch, IngestAck> Call => _call;

@@ -41,6 +41,23 @@ public sealed class DriftOptionsValidatorTests
     }
 
     [Theory]
+    [InlineData(" ingest-token")]
+    [InlineData("ingest-token\n")]
+    public void Validate_IngestTokenWithWhiteSpaceAtAnEnd_Fails(string token)
+    {
+        var result = new DriftOptionsValidator().Validate(null, new DriftOptions { IngestToken = token });
+
+        Assert.True(result.Failed);
+        Assert.Contains(result.Failures!, f => f.StartsWith("Serving:Drift:IngestToken begins or ends with white space", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_IngestToken_Passes()
+    {
+        Assert.True(new DriftOptionsValidator().Validate(null, new DriftOptions { IngestToken = "an ingest token" }).Succeeded);
+    }
+
+    [Theory]
     [InlineData(0.25, 0.25)]
     [InlineData(0.3, 0.2)]
     public void Validate_PsiModerateNotBelowPsiMajor_Fails(double moderate, double major)

@@ -40,6 +40,10 @@ public sealed partial class ServingUpTests
             }
         }
 
+        // No ingest token: up says the drift monitor's ingest is open, on loopback.
+        Assert.Contains("serving up: drift   ingest gRPC 127.0.0.1:", process.Output, StringComparison.Ordinal);
+        Assert.Contains("(ingest open to anyone who reaches it: no Serving:Drift:IngestToken)", process.Output, StringComparison.Ordinal);
+
         // The 16 rows reach the drift monitor's archive.
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!Directory.EnumerateFiles(data.Path, "*", SearchOption.AllDirectories).Any(f => File.ReadAllText(f).Contains("tabular", StringComparison.Ordinal)))
@@ -48,6 +52,50 @@ public sealed partial class ServingUpTests
             await Task.Delay(100);
         }
 
+        process.Terminate();
+        Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+    }
+
+    /// <summary>
+    /// Serving:Drift:IngestToken given to up: the drift monitor takes only streams with it, and up's worker sends it, so
+    /// records still reach the archive. Without one up says the ingest is open (on loopback).
+    /// </summary>
+    [Fact]
+    public async Task ServingUp_DriftIngestToken_TheWorkerSendsIt_RecordsReachTheArchive()
+    {
+        using var data = new TempDirectory();
+        using var process = await ServingProcess.StartAsync(
+            new Dictionary<string, string> { ["Serving__Drift__IngestToken"] = "up-ingest-token-0123456789" },
+            "up", "--models", RepoPaths.Models, "--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0",
+            "--drift-grpc-port", "0", "--drift-rest-port", "0", "--drift-archive", data.Path);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{process.RestPort}") };
+        var golden = GoldenFile.Load("tabular", "1");
+        HttpResponseMessage? response = null;
+        for (var i = 0; i < 100 && response?.StatusCode != HttpStatusCode.OK; i++)
+        {
+            response?.Dispose();
+            response = await http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(golden.RequestBody()));
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        using (response)
+        {
+            Assert.True(response!.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!Directory.EnumerateFiles(data.Path, "*", SearchOption.AllDirectories).Any(f => File.ReadAllText(f).Contains("tabular", StringComparison.Ordinal)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no prediction log reached the archive\n" + process.Output);
+            await Task.Delay(100);
+        }
+
+        Assert.Contains("serving up: drift   ingest gRPC 127.0.0.1:", process.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("ingest open", process.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("UNAUTHENTICATED", process.Output, StringComparison.Ordinal);
         process.Terminate();
         Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
     }

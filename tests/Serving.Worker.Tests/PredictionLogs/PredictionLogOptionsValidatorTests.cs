@@ -26,6 +26,7 @@ public sealed class PredictionLogOptionsValidatorTests
     [InlineData("MaxBatchBytes", "Serving:Worker:PredictionLogs:MaxBatchBytes must be between")]
     [InlineData("ReconnectBackoffMax", "Serving:Worker:PredictionLogs:ReconnectBackoffMax must be at least ReconnectBackoffMin")]
     [InlineData("ShutdownFlushTimeout", "Serving:Worker:PredictionLogs:ShutdownFlushTimeout must be between")]
+    [InlineData("IngestToken", "Serving:Worker:PredictionLogs:IngestToken begins or ends with white space")]
     public void Validate_BadValue_FailsNamingTheKey(string key, string message)
     {
         var options = new PredictionLogOptions { Endpoint = "http://127.0.0.1:8090" };
@@ -40,6 +41,7 @@ public sealed class PredictionLogOptionsValidatorTests
             case "MaxBatchBytes": options.MaxBatchBytes = 1000; break;
             case "ReconnectBackoffMax": options.ReconnectBackoffMax = TimeSpan.FromMilliseconds(1); break;
             case "ShutdownFlushTimeout": options.ShutdownFlushTimeout = TimeSpan.FromSeconds(-1); break;
+            case "IngestToken": options.IngestToken = "ingest-token-from-a-file\n"; break;
         }
 
         var result = new PredictionLogOptionsValidator().Validate(null, options);

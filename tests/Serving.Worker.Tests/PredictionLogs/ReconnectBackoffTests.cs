@@ -83,4 +83,21 @@ public sealed class ReconnectBackoffTests
         Assert.InRange(wait, Clamp(0.8 * step), Clamp(1.2 * step));
 
     private static TimeSpan Clamp(TimeSpan wait) => wait < Min ? Min : wait > Max ? Max : wait;
+
+    [Fact]
+    public void ToMax_NextWaitsAreTheLongest_UntilReset()
+    {
+        var backoff = new ReconnectBackoff(Min, Max, new Random(5));
+        backoff.Next();
+
+        backoff.ToMax();
+
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.InRange(backoff.Next(), Max * 0.8, Max);
+        }
+
+        backoff.Reset();
+        Assert.InRange(backoff.Next(), Min, Min * 1.2);
+    }
 }
