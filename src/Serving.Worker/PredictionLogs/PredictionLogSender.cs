@@ -41,6 +41,8 @@ internal sealed partial class PredictionLogSender(
     IOptions<PredictionLogOptions> options,
     ILogger<PredictionLogSender> logger) : BackgroundService
 {
+    private const long RejectionLogEveryMs = 30_000;
+
     private readonly PredictionLogOptions _options = options.Value;
     private readonly List<PendingBatch> _retry = [];
     private ulong _sequence;
@@ -52,7 +54,9 @@ internal sealed partial class PredictionLogSender(
     // monitor whose disk was full was retried every ReconnectBackoffMin, with a warning and an all-clear each time.
     private volatile bool _helloAcked;
     private volatile bool _brokeAfterHello;
-    private long _rejectionLoggedAt = long.MinValue;
+    // Environment.TickCount64 of the last rejection line; one period back at first, so the first rejection is logged
+    // (long.MinValue overflowed "now - last" to a negative number, and no rejection was ever logged).
+    private long _rejectionLoggedAt = -RejectionLogEveryMs;
 
     // The monitor's refusal of the token was logged; cleared when it acknowledges again.
     private volatile bool _refusalLogged;
@@ -421,7 +425,7 @@ internal sealed partial class PredictionLogSender(
         // A misconfigured model rejects every batch: say so at most every 30 s.
         var now = Environment.TickCount64;
         var last = Interlocked.Read(ref _rejectionLoggedAt);
-        if (now - last >= 30_000 && Interlocked.CompareExchange(ref _rejectionLoggedAt, now, last) == last)
+        if (now - last >= RejectionLogEveryMs && Interlocked.CompareExchange(ref _rejectionLoggedAt, now, last) == last)
         {
             Log.Rejected(logger, ack.Rejected, ack.Sequence, ack.Rejections[0].Reason);
         }

@@ -305,8 +305,9 @@ public sealed class PredictionLogSenderTests
         Assert.Single(run.Log.Messages, m => m.Contains(" is back after ", StringComparison.Ordinal));
     }
 
+    /// <summary>The first refusal is logged with its reason (an initial "last logged" of long.MinValue overflowed the subtraction and none ever was).</summary>
     [Fact]
-    public async Task AckWithRejections_CountsThemRejected()
+    public async Task AckWithRejections_CountsThemRejected_LogsTheReason()
     {
         // One full batch of three (a long flush interval keeps the rows from being split across batches).
         var options = Predictions.Options(o => { o.BatchSize = 3; o.FlushInterval = TimeSpan.FromMinutes(1); o.ShutdownFlushTimeout = TimeSpan.Zero; });
@@ -320,6 +321,7 @@ public sealed class PredictionLogSenderTests
 
         await WaitAsync(() => run.Stats.Rejected == 1);
         Assert.Equal(2, run.Stats.Acked);
+        Assert.Single(run.Log.Messages, m => m.Contains("refused 1 record(s) of batch", StringComparison.Ordinal) && m.EndsWith(": wrong number of features", StringComparison.Ordinal));
     }
 
     [Fact]
