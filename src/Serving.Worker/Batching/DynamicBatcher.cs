@@ -113,6 +113,9 @@ internal sealed partial class DynamicBatcher : IDisposable
 
     private long _executions;
 
+    /// <summary>A batch loop's first list capacity; it grows with the batches it takes.</summary>
+    private const int InitialBatchCapacity = 64;
+
     public BatchSettings Settings => _settings;
 
     /// <summary>Batches this batcher has run (model runs).</summary>
@@ -412,7 +415,9 @@ internal sealed partial class DynamicBatcher : IDisposable
 
     private async Task RunInstanceAsync()
     {
-        var batch = new List<BatchItem>(_settings.MaxBatchSize);
+        // Grows to the largest batch taken; max_batch_size may be any whole number (a list of that capacity, per loop,
+        // took 400 MB at 50,000,000 and failed the loop at 2147483647, leaving the queue unserved).
+        var batch = new List<BatchItem>(Math.Min(_settings.MaxBatchSize, InitialBatchCapacity));
         while (true)
         {
             batch.Clear();

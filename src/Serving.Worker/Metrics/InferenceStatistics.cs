@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 
@@ -7,7 +8,8 @@ namespace Serving.Worker.Metrics;
 /// One loaded model version's counters for Triton's statistics extension (<c>GET /v2/models/…/stats</c>, which
 /// <c>perf_analyzer</c> reads): requests that succeeded or failed and their time in the worker, time queued, and per
 /// execution the time to copy inputs in, run the model and slice outputs out, also by batch size. Plain interlocked
-/// adds on the request path; a reload starts a new set, as Triton's do.
+/// adds on the request path; a reload starts a new set, as Triton's do. The counters by batch size are made for the
+/// sizes that run, so their memory does not grow with <c>max_batch_size</c> (any whole number a model.yaml may set).
 /// </summary>
 internal sealed class InferenceStatistics(int maxBatchSize)
 {
@@ -17,7 +19,8 @@ internal sealed class InferenceStatistics(int maxBatchSize)
     private readonly Duration _computeInput = new();
     private readonly Duration _computeInfer = new();
     private readonly Duration _computeOutput = new();
-    private readonly BatchDurations[] _batches = [.. Enumerable.Range(0, Math.Max(maxBatchSize, 1) + 1).Select(_ => new BatchDurations())];
+    private readonly int _largestBatch = Math.Max(maxBatchSize, 1);
+    private readonly ConcurrentDictionary<int, BatchDurations> _batches = new();
     // Wall clock and Stopwatch read once together: the last inference is kept as a Stopwatch timestamp (no clock read
     // per request) and turned into milliseconds since the epoch when the statistics are read.
     private static readonly (long UnixMs, long Timestamp) Epoch = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), Stopwatch.GetTimestamp());
@@ -46,9 +49,9 @@ internal sealed class InferenceStatistics(int maxBatchSize)
         _computeInput.Add(inputTicks);
         _computeInfer.Add(inferTicks);
         _computeOutput.Add(outputTicks);
-        if (batchSize >= 0 && batchSize < _batches.Length)
+        if (batchSize >= 0 && batchSize <= _largestBatch)
         {
-            var b = _batches[batchSize];
+            var b = _batches.GetOrAdd(batchSize, static _ => new BatchDurations());
             b.Input.Add(inputTicks);
             b.Infer.Add(inferTicks);
             b.Output.Add(outputTicks);
@@ -76,12 +79,11 @@ internal sealed class InferenceStatistics(int maxBatchSize)
         Duration.Zero(w, "cache_miss");
         w.WriteEndObject();
         w.WriteStartArray("batch_stats");
-        for (var size = 0; size < _batches.Length; size++)
+        foreach (var (size, b) in _batches.OrderBy(p => p.Key))
         {
-            var b = _batches[size];
             if (b.Infer.Count == 0)
             {
-                continue;
+                continue; // made by a run still adding to it
             }
 
             w.WriteStartObject();

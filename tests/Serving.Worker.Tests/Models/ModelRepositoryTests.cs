@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Serving.Worker.Batching;
 using Serving.Worker.Configuration;
 using Serving.Worker.Metrics;
 using Serving.Worker.Models;
@@ -531,6 +532,52 @@ public sealed class ModelRepositoryTests : IDisposable
         var warning = Assert.Single(log.Messages);
         Assert.Contains("is one model's folder", warning, StringComparison.Ordinal);
         Assert.EndsWith($"give --models its parent, {_temp.Path}", warning, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// max_batch_size may be any whole number, as Triton's may: 2147483647 loads ready and its batches run. The statistics
+    /// by batch size held an entry for every size up to it (7 GB of a worker's memory at 50,000,000; at 2147483647 their
+    /// count overflowed, and the version stayed LOADING), and each batch loop a list of that capacity.
+    /// </summary>
+    [Fact]
+    public async Task SyncAsync_LargestMaxBatchSize_LoadsReady_BatchesRunAndAreCounted()
+    {
+        CopyModel(RepoPaths.TestModels, "identity_fp32");
+        var yaml = _temp.Combine("identity_fp32", "model.yaml");
+        File.WriteAllText(
+            yaml,
+            File.ReadAllText(yaml).Replace("max_batch_size: 8", "max_batch_size: 2147483647", StringComparison.Ordinal)
+                + "\ndynamic_batching:\n  max_queue_delay_us: 10000000\n  preferred_batch_sizes: [3]\n");
+
+        await _repository.SyncAsync();
+
+        var version = _repository.Table.Models["identity_fp32"].Versions[1];
+        Assert.Equal(ModelVersionState.Ready, version.State);
+        Assert.Equal(int.MaxValue, version.Batcher!.Settings.MaxBatchSize);
+
+        // 1 and 2 rows make the preferred size, 3, which a batch loop sends at once (else after the 10 s delay).
+        string[] outputs = ["OUTPUT0"];
+        var one = version.Batcher.EnqueueAsync([TestTensors.Floats("INPUT0", [1, 2], 1, 2)], outputs, CallerDeadline.NotGiven, CancellationToken.None);
+        var two = version.Batcher.EnqueueAsync([TestTensors.Floats("INPUT0", [2, 2], 3, 4, 5, 6)], outputs, CallerDeadline.NotGiven, CancellationToken.None);
+        var results = await Task.WhenAll(one, two).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal([1f, 2f], results[0].Outputs[0].As<float>().ToArray());
+        Assert.Equal([3f, 4f, 5f, 6f], results[1].Outputs[0].As<float>().ToArray());
+        foreach (var result in results)
+        {
+            result.Owner?.Dispose();
+        }
+
+        using var json = new MemoryStream();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(json))
+        {
+            version.Statistics!.Write(writer, "identity_fp32", "1");
+        }
+
+        using var stats = System.Text.Json.JsonDocument.Parse(json.ToArray());
+        var batch = Assert.Single(stats.RootElement.GetProperty("batch_stats").EnumerateArray());
+        Assert.Equal(3, batch.GetProperty("batch_size").GetInt32());
+        Assert.Equal(1, batch.GetProperty("compute_infer").GetProperty("count").GetInt64());
     }
 
     private static ModelRepository NewRepository(string root, RecordingLogger<ModelVersionLoader> loaderLog, RecordingLogger<ModelRepository> log)
