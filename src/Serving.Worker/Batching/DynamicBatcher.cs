@@ -89,9 +89,14 @@ internal sealed partial class DynamicBatcher : IDisposable
     [ThreadStatic]
     private static List<BatchItem>? t_inlineBatch;
 
+    /// <summary>Times the requests' deadlines while they wait (the system's clock; a test's may be late, as a busy thread pool's is).</summary>
+    private readonly TimeProvider _deadlineTimers;
+
     public DynamicBatcher(
-        IModelRunner runner, BatchSettings settings, BatchingMetrics.Series metrics, ILogger logger, FeatureLookup? features = null, InferenceStatistics? statistics = null)
+        IModelRunner runner, BatchSettings settings, BatchingMetrics.Series metrics, ILogger logger, FeatureLookup? features = null, InferenceStatistics? statistics = null,
+        TimeProvider? deadlineTimers = null)
     {
+        _deadlineTimers = deadlineTimers ?? TimeProvider.System;
         _features = features;
         _statistics = statistics;
         _runner = runner;
@@ -203,7 +208,7 @@ internal sealed partial class DynamicBatcher : IDisposable
         if (deadline != long.MaxValue)
         {
             var wait = Stopwatch.GetElapsedTime(now, deadline);
-            item.TimeoutSource = new CancellationTokenSource(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
+            item.TimeoutSource = new CancellationTokenSource(wait > TimeSpan.Zero ? wait : TimeSpan.Zero, _deadlineTimers);
             item.Timeout = item.TimeoutSource.Token.Register(static state =>
             {
                 var (batcher, queued) = ((DynamicBatcher, BatchItem))state!;
@@ -418,10 +423,11 @@ internal sealed partial class DynamicBatcher : IDisposable
         // Grows to the largest batch taken; max_batch_size may be any whole number (a list of that capacity, per loop,
         // took 400 MB at 50,000,000 and failed the loop at 2147483647, leaving the queue unserved).
         var batch = new List<BatchItem>(Math.Min(_settings.MaxBatchSize, InitialBatchCapacity));
+        var expired = new List<BatchItem>();
         while (true)
         {
             batch.Clear();
-            if (!await TakeBatchAsync(batch).ConfigureAwait(false))
+            if (!await TakeBatchAsync(batch, expired).ConfigureAwait(false))
             {
                 return;
             }
@@ -446,12 +452,13 @@ internal sealed partial class DynamicBatcher : IDisposable
         }
     }
 
-    private async Task<bool> TakeBatchAsync(List<BatchItem> batch)
+    private async Task<bool> TakeBatchAsync(List<BatchItem> batch, List<BatchItem> expired)
     {
         TaskCompletionSource? sleeper = null;
         while (true)
         {
-            long waitUntil;
+            long waitUntil = 0;
+            bool? taken = null; // true: a batch to run; false: stopped, the queue served
             lock (_lock)
             {
                 if (sleeper is not null)
@@ -459,17 +466,26 @@ internal sealed partial class DynamicBatcher : IDisposable
                     _sleepers.Remove(sleeper); // still listed when its wait ended by the clock, not by a wake
                 }
 
+                sleeper = null;
+                var instanceFree = !_capped || _running < _settings.Instances;
+                if (_queue.Count > 0 && instanceFree)
+                {
+                    TakeExpiredLocked(Stopwatch.GetTimestamp(), expired);
+                }
+
                 if (_queue.Count == 0)
                 {
                     if (_stop.IsCancellationRequested)
                     {
-                        return false;
+                        taken = false;
                     }
-
-                    sleeper = SleepLocked();
-                    waitUntil = long.MaxValue;
+                    else
+                    {
+                        sleeper = SleepLocked();
+                        waitUntil = long.MaxValue;
+                    }
                 }
-                else if (_capped && _running >= _settings.Instances)
+                else if (!instanceFree)
                 {
                     // Every instance is running a request inline: wait for one to finish (it wakes a loop).
                     sleeper = SleepLocked();
@@ -505,25 +521,83 @@ internal sealed partial class DynamicBatcher : IDisposable
                             WakeLocked(); // the rest needs a loop of its own: arrivals that don't complete it wake none
                         }
 
-                        return true;
+                        taken = true;
                     }
-
-                    sleeper = SleepLocked();
-                    waitUntil = plan.WaitUntil;
+                    else
+                    {
+                        sleeper = SleepLocked();
+                        waitUntil = plan.WaitUntil;
+                    }
                 }
+            }
+
+            if (expired.Count > 0)
+            {
+                Expire(expired); // outside the lock: their timers' callbacks take it
+            }
+
+            if (taken is { } took)
+            {
+                return took;
             }
 
             if (waitUntil is long.MinValue or long.MaxValue)
             {
-                await sleeper.Task.ConfigureAwait(false); // a wake, or Dispose waking every loop
+                await sleeper!.Task.ConfigureAwait(false); // a wake, or Dispose waking every loop
             }
             else if (waitUntil > Stopwatch.GetTimestamp())
             {
                 // A wake, or the clock at the oldest request's delay (.NET's own timers would end milliseconds late).
-                BatchDelayTimer.Shared.Schedule(sleeper, waitUntil);
-                await sleeper.Task.ConfigureAwait(false);
+                BatchDelayTimer.Shared.Schedule(sleeper!, waitUntil);
+                await sleeper!.Task.ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Takes out of the queue, into <paramref name="expired"/>, the requests a batch formed now could take whose deadline has
+    /// passed: they must not run. Each one's own timer takes it out too, but .NET's timers fire late (a millisecond and
+    /// more, far more on a busy thread pool), and a batch that goes in between would run it and answer it after its deadline.
+    /// </summary>
+    private void TakeExpiredLocked(long now, List<BatchItem> expired)
+    {
+        var rows = 0;
+        var node = _queue.First;
+        while (node is not null && rows < _settings.MaxBatchSize)
+        {
+            var next = node.Next;
+            var item = node.Value;
+            if (item.DeadlineAt != long.MaxValue && now >= item.DeadlineAt)
+            {
+                _queue.Remove(node);
+                item.Node = null;
+                expired.Add(item);
+            }
+            else
+            {
+                rows += item.Rows;
+            }
+
+            node = next;
+        }
+
+        if (expired.Count > 0)
+        {
+            _metrics.Depth.Set(_queue.Count);
+        }
+    }
+
+    /// <summary>Answers the requests <see cref="TakeExpiredLocked"/> took out, outside the lock (their timers' callbacks take it).</summary>
+    private void Expire(List<BatchItem> expired)
+    {
+        foreach (var item in expired)
+        {
+            Release(item);
+            _metrics.Expired.Inc();
+            item.FailLater(new InferenceException(InferenceErrorCode.DeadlineExceeded, "the request's deadline passed while it waited in the queue"));
+        }
+
+        expired.Clear();
     }
 
     /// <summary>

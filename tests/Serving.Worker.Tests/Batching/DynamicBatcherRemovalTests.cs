@@ -66,6 +66,75 @@ public sealed class DynamicBatcherRemovalTests
         Assert.Equal([4], runner.Runs);
     }
 
+    /// <summary>
+    /// A request whose deadline passed while it waited doesn't run when a batch goes before its own timer fires (.NET's
+    /// timers fire late: a millisecond and more, far more on a busy thread pool; here they never do). A (1 row, its
+    /// deadline 100 ms away) waits; once that has passed, B (3 rows) makes a preferred 4, which went at once with A in it,
+    /// and A answered after its deadline. Now A expires as the batch forms, and B, a preferred 3 alone, goes.
+    /// </summary>
+    [Fact]
+    public async Task DeadlinePassed_ItsTimerLate_TheBatchThatGoesLeavesItOut_Expired()
+    {
+        var runner = new EchoRunner();
+        var metrics = new BatchingMetrics.Series("removal-test-late-timer", "1");
+        using var batcher = new DynamicBatcher(
+            runner, new BatchSettings(8, 60 * Stopwatch.Frequency, [4, 3], 64, 1, 0), metrics, NullLogger.Instance, deadlineTimers: new TimersThatNeverFire());
+        var deadline = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 10);
+        var a = batcher.EnqueueAsync(Rows(1), Outputs, deadline, CancellationToken.None);
+        await UntilAsync(() => Stopwatch.GetTimestamp() > deadline, "A's deadline never passed");
+        Assert.Equal(1, batcher.QueueLength);
+
+        var b = batcher.EnqueueAsync(Rows(3), Outputs, CallerDeadline.NotGiven, CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<InferenceException>(() => a.WaitAsync(Guard));
+        Assert.Equal(InferenceErrorCode.DeadlineExceeded, error.Code);
+        await b.WaitAsync(Guard);
+        Assert.Equal([3], runner.Runs);
+        Assert.Equal((1, 0), (metrics.Expired.Value, metrics.Cancelled.Value));
+        Assert.Equal(0, batcher.QueueLength);
+    }
+
+    /// <summary>
+    /// Unloading ends the loops once the queue is served, expired requests included: one whose deadline passed (its timer
+    /// late) is answered DEADLINE_EXCEEDED as the queue is served, and the loops end rather than wait for more.
+    /// </summary>
+    [Fact]
+    public async Task Dispose_ARequestsDeadlinePassed_ItsTimerLate_ExpiredAndTheLoopsEnd()
+    {
+        var runner = new EchoRunner();
+        var metrics = new BatchingMetrics.Series("removal-test-late-timer-dispose", "1");
+        var batcher = new DynamicBatcher(
+            runner, new BatchSettings(8, Stopwatch.Frequency / 10, [], 64, 1, 0), metrics, NullLogger.Instance, deadlineTimers: new TimersThatNeverFire());
+        var deadline = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 20);
+        var a = batcher.EnqueueAsync(Rows(1), Outputs, deadline, CancellationToken.None);
+        await UntilAsync(() => Stopwatch.GetTimestamp() > deadline, "A's deadline never passed");
+
+        batcher.Dispose();
+
+        var error = await Assert.ThrowsAsync<InferenceException>(() => a.WaitAsync(Guard));
+        Assert.Equal(InferenceErrorCode.DeadlineExceeded, error.Code);
+        await batcher.Stopped.WaitAsync(Guard);
+        Assert.Empty(runner.Runs);
+        Assert.Equal(1, metrics.Expired.Value);
+    }
+
+    /// <summary>A clock whose timers never fire: a deadline's timer that is late for as long as the test lasts.</summary>
+    private sealed class TimersThatNeverFire : TimeProvider
+    {
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) => new Never();
+
+        private sealed class Never : ITimer
+        {
+            public bool Change(TimeSpan dueTime, TimeSpan period) => true;
+
+            public void Dispose()
+            {
+            }
+
+            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        }
+    }
+
     private static async Task UntilAsync(Func<bool> condition, string what)
     {
         var deadline = DateTime.UtcNow + Guard;
