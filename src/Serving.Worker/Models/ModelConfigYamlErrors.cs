@@ -111,9 +111,17 @@ internal static class ModelConfigYamlErrors
         }
     }
 
-    // The value itself is the one refused, or something inside it.
+    // The value itself is the one refused, or something inside it. A block mapping starts where its first key does: a
+    // section's unknown first key (dynamic_batching's max_queue_delay_microseconds, Triton's name) is that key's mistake, not
+    // the section's, which was said to be "a mapping ... not a mapping with the keys …".
     private static string? Within(string name, YamlNode value, Type type, Mark mark, string fileName) =>
-        At(value, mark) ? NotA(name, value, type) : Find(value, type, name + ".", mark, fileName);
+        !At(value, mark) || (value is YamlMappingNode && IsSection(type))
+            ? Find(value, type, name + ".", mark, fileName) ?? (At(value, mark) ? NotA(name, value, type) : null)
+            : NotA(name, value, type);
+
+    // A type read from a mapping of its own keys (model.yaml's sections), not a value, list or name-to-value map.
+    private static bool IsSection(Type type) =>
+        type.IsClass && type != typeof(string) && Element(type) is null && Dictionary(type) is null;
 
     private static string NotA(string key, YamlNode value, Type type)
     {
