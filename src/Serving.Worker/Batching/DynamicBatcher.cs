@@ -235,7 +235,7 @@ internal sealed partial class DynamicBatcher : IDisposable
                 var wasEmpty = _queue.Count == 0;
                 item.Node = _queue.AddLast(item);
                 _lastArrivalAt = now;
-                _metrics.Depth.Set(_queue.Count);
+                _metrics.Depth.Inc(); // added and taken away, not set: a reload's two instances of the version share the series
                 if (wasEmpty || MayGoNowLocked(now))
                 {
                     WakeLocked();
@@ -296,7 +296,7 @@ internal sealed partial class DynamicBatcher : IDisposable
 
             _queue.Remove(item.Node);
             item.Node = null;
-            _metrics.Depth.Set(_queue.Count);
+            _metrics.Depth.Dec();
             if (_queue.Count > 0 && MayGoNowLocked(Stopwatch.GetTimestamp()))
             {
                 WakeLocked(); // what is left may go now (a preferred size, the head's delay over): the loop sleeps until its deadline
@@ -510,7 +510,7 @@ internal sealed partial class DynamicBatcher : IDisposable
                             batch.Add(item);
                         }
 
-                        _metrics.Depth.Set(_queue.Count);
+                        _metrics.Depth.Dec(plan.Take);
                         if (_capped)
                         {
                             _running++;
@@ -583,7 +583,7 @@ internal sealed partial class DynamicBatcher : IDisposable
 
         if (expired.Count > 0)
         {
-            _metrics.Depth.Set(_queue.Count);
+            _metrics.Depth.Dec(expired.Count);
         }
     }
 
