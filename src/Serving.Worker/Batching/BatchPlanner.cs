@@ -2,9 +2,9 @@ namespace Serving.Worker.Batching;
 
 /// <summary>
 /// Triton's dynamic-batching decision, as a pure function of the queue: requests in arrival order;
-/// a full batch goes at once; while the oldest request is within max_queue_delay, the largest
-/// preferred size that a prefix forms exactly goes at once, a batch that can't grow goes as it is,
-/// and anything else waits; after the delay everything that fits goes. A request's rows are never
+/// a full batch goes at once; while the oldest request is within max_queue_delay (and always with a
+/// delay of 0), the largest preferred size that a prefix forms exactly goes at once; a batch that
+/// can't grow goes as it is, and anything else waits; after the delay everything that fits goes. A request's rows are never
 /// split and differently shaped requests never mix. With an arrival gap, the delay also ends once no
 /// request has arrived for the gap (since <c>lastArrivalAt</c>), and a batch told not to wait
 /// (<c>noWait</c>) goes as a zero delay would send it.
@@ -53,8 +53,15 @@ internal static class BatchPlanner
             return BatchPlan.Send(count);
         }
 
-        // As Triton: a preferred size formed goes while the oldest request is within its delay, even when the
-        // batch can't grow; once the delay has passed, everything that fits goes.
+        // As Triton: the largest preferred size formed goes unless the oldest request has waited out a delay, even when
+        // the batch can't grow, and with no delay to wait (0, or none now): the rest goes in the next batch. Once the
+        // delay has passed, everything that fits goes.
+        var delayOver = settings.MaxQueueDelayTicks > 0 && now >= head.EnqueuedAt + settings.MaxQueueDelayTicks;
+        if (preferredCount > 0 && !delayOver)
+        {
+            return BatchPlan.Send(preferredCount);
+        }
+
         var sendAt = noWait ? now : head.EnqueuedAt + settings.MaxQueueDelayTicks;
         if (settings.ArrivalGapTicks > 0 && lastArrivalAt != long.MinValue)
         {
@@ -62,10 +69,6 @@ internal static class BatchPlanner
         }
 
         var delayed = now >= sendAt;
-        if (preferredCount > 0 && !delayed)
-        {
-            return BatchPlan.Send(preferredCount);
-        }
 
         return blocked || delayed ? BatchPlan.Send(count) : BatchPlan.Wait(sendAt);
     }

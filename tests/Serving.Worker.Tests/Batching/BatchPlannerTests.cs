@@ -90,6 +90,25 @@ public sealed class BatchPlannerTests
         Assert.Equal(0, plan.Take);
     }
 
+    /// <summary>
+    /// With no delay, an instance that comes free takes the largest preferred size the queue forms, as Triton's does, and
+    /// the rest goes next: it took everything that fit (bench_mlp at 16 callers, preferred 4: a quarter of its batches 5-16 rows).
+    /// </summary>
+    [Fact]
+    public void Plan_ZeroDelay_PreferredSizeFormed_SendsTheLargestPreferredPrefix()
+    {
+        var queue = Queue(Item(1), Item(1), Item(1), Item(1), Item(1), Item(1));
+        Assert.Equal(4, BatchPlanner.Plan(queue, Settings(max: 8, delayMs: 0, 2, 4), now: 0).Take);
+        Assert.Equal(2, BatchPlanner.Plan(Queue(Item(1), Item(2), Item(3)), Settings(max: 8, delayMs: 0, 3, 5), now: 0).Take); // rows 1, 3, 6
+    }
+
+    [Fact]
+    public void Plan_ZeroDelay_NoPreferredSizeFormed_SendsEverythingThatFits()
+    {
+        var plan = BatchPlanner.Plan(Queue(Item(3), Item(3), Item(3)), Settings(max: 8, delayMs: 0, 4), now: 0);
+        Assert.Equal(2, plan.Take);
+    }
+
     [Fact]
     public void Plan_ZeroDelay_SendsPartialBatchAtOnce()
     {
