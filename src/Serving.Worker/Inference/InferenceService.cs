@@ -173,7 +173,8 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
     public static long DeadlineInMilliseconds(long milliseconds) =>
         milliseconds < MaxTimeout.TotalMilliseconds ? DeadlineIn(TimeSpan.FromMilliseconds(milliseconds)) : CallerDeadline.Unbounded;
 
-    // Triton's 'timeout' parameter, in µs: an int64, uint64 or double parameter (JSON numbers come as any of them).
+    // Triton's 'timeout' parameter, in µs: an int64, uint64 or double parameter (JSON numbers come as any of them). 0 is
+    // Triton's "no timeout of the request's own": the model's default_timeout_ms applies, as when it is not given.
     private static long ParameterDeadline(InferenceRequest request, long now)
     {
         if (!request.Parameters.TryGetValue(TimeoutParameter, out var value))
@@ -185,13 +186,18 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
         {
             long l => l,
             ulong u => u > long.MaxValue ? long.MaxValue : (long)u,
-            double d when double.IsNaN(d) => 0,
-            double d => d >= long.MaxValue ? long.MaxValue : (long)d,
+            double d when double.IsNaN(d) || d < 0 => -1,
+            double d => d >= long.MaxValue ? long.MaxValue : (long)Math.Ceiling(d),
             _ => throw InferenceException.Invalid("parameter 'timeout' must be a number of microseconds"),
         };
-        if (micros <= 0)
+        if (micros < 0)
         {
-            throw InferenceException.Invalid("parameter 'timeout' must be a positive number of microseconds");
+            throw InferenceException.Invalid("parameter 'timeout' must be a positive number of microseconds, or 0 for the model's default");
+        }
+
+        if (micros == 0)
+        {
+            return CallerDeadline.NotGiven;
         }
 
         return micros < MaxTimeout.Ticks / TimeSpan.TicksPerMicrosecond

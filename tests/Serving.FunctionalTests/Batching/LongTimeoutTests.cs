@@ -198,6 +198,39 @@ public sealed class LongTimeoutTests(SharedWorkerFixture fixture, LongTimeoutTes
         }
     }
 
+    /// <summary>
+    /// Triton's <c>timeout</c> of 0 is "no timeout of the request's own" (TRITONSERVER_InferenceRequestSetTimeoutMicroseconds:
+    /// "the default is 0"): the model's <c>default_timeout_ms</c> applies, as when none is given, and the 504 it ends in is
+    /// not marked as the caller's; on a model without one the request runs. It used to be refused 400.
+    /// </summary>
+    [Fact]
+    public async Task TimeoutParameterZero_IsNoTimeoutOfItsOwn_TheModelsDefaultApplies()
+    {
+        var zeroBody = $$"""{"parameters":{"timeout":0},"inputs":[{"name":"input","datatype":"FP32","shape":[1,30],"data":{{Row}}}]}""";
+        foreach (var parameter in new[] { "int64:0", "uint64:0", "double:0" })
+        {
+            var request = TabularRow();
+            request.Parameters["timeout"] = Parameter(parameter);
+            var call = withDefault.Server.Grpc.ModelInferAsync(request);
+            var error = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => call.ResponseAsync);
+            Assert.True(error.StatusCode == Grpc.Core.StatusCode.DeadlineExceeded, $"{parameter} on the model with a default: {error.StatusCode} {error.Status.Detail}");
+            Assert.Null(call.GetTrailers().GetValue(Serving.Protocol.Errors.CallerDeadlineMark.Header));
+
+            var ran = TabularRow();
+            ran.Parameters["timeout"] = Parameter(parameter);
+            Assert.Single((await queued.Server.Grpc.ModelInferAsync(ran)).RawOutputContents);
+        }
+
+        using (var expired = await withDefault.Server.Http.PostAsync("/v2/models/tabular/infer", new StringContent(zeroBody)))
+        {
+            Assert.True(expired.StatusCode == HttpStatusCode.GatewayTimeout, $"REST timeout 0 on the model with a default: {(int)expired.StatusCode} {await expired.Content.ReadAsStringAsync()}");
+            Assert.False(expired.Headers.Contains(Serving.Protocol.Errors.CallerDeadlineMark.Header));
+        }
+
+        using var response = await queued.Server.Http.PostAsync("/v2/models/tabular/infer", new StringContent(zeroBody));
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"REST timeout 0: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
     private int PortFor(string model) => model == "tabular" ? queued.Server.Listeners.GrpcPort : fixture.Server.Listeners.GrpcPort;
 
     private static ModelInferRequest RequestFor(string model)

@@ -59,7 +59,6 @@ public sealed class BadInputTests(SharedWorkerFixture fixture)
         { "/v2/models/%2e%2e/infer", Tabular("[1,30]", Row), HttpStatusCode.NotFound, "no endpoint" },
         { "/v2/models/tabular/infer", WithTimeout("\"abc\""), HttpStatusCode.BadRequest, "parameter 'timeout' must be a number of microseconds" },
         { "/v2/models/tabular/infer", WithTimeout("true"), HttpStatusCode.BadRequest, "parameter 'timeout' must be a number of microseconds" },
-        { "/v2/models/tabular/infer", WithTimeout("0"), HttpStatusCode.BadRequest, "parameter 'timeout' must be a positive number of microseconds" },
         { "/v2/models/tabular/infer", WithTimeout("-5"), HttpStatusCode.BadRequest, "parameter 'timeout' must be a positive number of microseconds" },
         { "/v2/models/corrupt/infer", """{"inputs":[{"name":"x","datatype":"FP32","shape":[4],"data":[1,2,3,4]}]}""", HttpStatusCode.ServiceUnavailable, "failed to load" },
     };
@@ -191,9 +190,9 @@ public sealed class BadInputTests(SharedWorkerFixture fixture)
     {
         { "string:abc", "must be a number of microseconds" },
         { "bool:true", "must be a number of microseconds" },
-        { "int64:0", "must be a positive number of microseconds" },
         { "int64:-5", "must be a positive number of microseconds" },
-        { "uint64:0", "must be a positive number of microseconds" },
+        { "double:-0.5", "must be a positive number of microseconds" },
+        { "double:NaN", "must be a positive number of microseconds" },
     };
 
     [Theory]
@@ -211,6 +210,7 @@ public sealed class BadInputTests(SharedWorkerFixture fixture)
             "string" => new InferParameter { StringParam = text },
             "bool" => new InferParameter { BoolParam = bool.Parse(text) },
             "int64" => new InferParameter { Int64Param = long.Parse(text, System.Globalization.CultureInfo.InvariantCulture) },
+            "double" => new InferParameter { DoubleParam = double.Parse(text, System.Globalization.CultureInfo.InvariantCulture) },
             _ => new InferParameter { Uint64Param = ulong.Parse(text, System.Globalization.CultureInfo.InvariantCulture) },
         };
 
