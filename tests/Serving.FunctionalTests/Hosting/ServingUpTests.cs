@@ -16,21 +16,9 @@ public sealed partial class ServingUpTests
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{process.RestPort}") };
         var golden = GoldenFile.Load("tabular", "1");
 
-        // The gateway learns the worker within its discovery interval: the first calls may be 503.
-        HttpResponseMessage? response = null;
-        for (var i = 0; i < 100 && response?.StatusCode != HttpStatusCode.OK; i++)
+        using (var response = await InferUntilOkAsync(http, "/v2/models/tabular/versions/1/infer", golden.RequestBody()))
         {
-            response?.Dispose();
-            response = await http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(golden.RequestBody()));
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                await Task.Delay(100);
-            }
-        }
-
-        using (response)
-        {
-            var text = await response!.Content.ReadAsStringAsync();
+            var text = await response.Content.ReadAsStringAsync();
             Assert.True(response.StatusCode == HttpStatusCode.OK, text);
             Assert.Equal("1", response.Headers.GetValues("x-serving-model-version").Single());
             var values = JsonDocument.Parse(text).RootElement.GetProperty("outputs")[0].GetProperty("data").EnumerateArray().Select(e => e.GetDouble()).ToArray();
@@ -45,12 +33,7 @@ public sealed partial class ServingUpTests
         Assert.Contains("(ingest open to anyone who reaches it: no Serving:Drift:IngestToken)", process.Output, StringComparison.Ordinal);
 
         // The 16 rows reach the drift monitor's archive.
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!Directory.EnumerateFiles(data.Path, "*", SearchOption.AllDirectories).Any(f => File.ReadAllText(f).Contains("tabular", StringComparison.Ordinal)))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "no prediction log reached the archive\n" + process.Output);
-            await Task.Delay(100);
-        }
+        await WaitForArchivedAsync(data.Path, "tabular", process);
 
         process.Terminate();
         Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
@@ -69,29 +52,9 @@ public sealed partial class ServingUpTests
             "up", "--models", RepoPaths.Models, "--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0",
             "--drift-grpc-port", "0", "--drift-rest-port", "0", "--drift-archive", data.Path);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{process.RestPort}") };
-        var golden = GoldenFile.Load("tabular", "1");
-        HttpResponseMessage? response = null;
-        for (var i = 0; i < 100 && response?.StatusCode != HttpStatusCode.OK; i++)
-        {
-            response?.Dispose();
-            response = await http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(golden.RequestBody()));
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                await Task.Delay(100);
-            }
-        }
+        (await InferUntilOkAsync(http, "/v2/models/tabular/versions/1/infer", GoldenFile.Load("tabular", "1").RequestBody())).Dispose();
 
-        using (response)
-        {
-            Assert.True(response!.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
-        }
-
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!Directory.EnumerateFiles(data.Path, "*", SearchOption.AllDirectories).Any(f => File.ReadAllText(f).Contains("tabular", StringComparison.Ordinal)))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "no prediction log reached the archive\n" + process.Output);
-            await Task.Delay(100);
-        }
+        await WaitForArchivedAsync(data.Path, "tabular", process);
 
         Assert.Contains("serving up: drift   ingest gRPC 127.0.0.1:", process.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("ingest open", process.Output, StringComparison.Ordinal);
@@ -121,29 +84,10 @@ public sealed partial class ServingUpTests
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{process.RestPort}") };
 
         Assert.NotEqual(8000, process.RestPort);
-        HttpResponseMessage? response = null;
-        for (var i = 0; i < 100 && response?.StatusCode != HttpStatusCode.OK; i++)
-        {
-            response?.Dispose();
-            response = await http.PostAsync("/v2/models/digits/infer", new StringContent(GoldenFile.Load("digits", "1").RequestBody()));
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                await Task.Delay(100);
-            }
-        }
-
-        using (response)
-        {
-            Assert.True(response!.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
-        }
+        (await InferUntilOkAsync(http, "/v2/models/digits/infer", GoldenFile.Load("digits", "1").RequestBody())).Dispose();
 
         Assert.Equal<string>(["digits"], await RepositorySettingTests.IndexedModelsAsync(http));
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!Directory.EnumerateFiles(archive.Path, "*", SearchOption.AllDirectories).Any(f => File.ReadAllText(f).Contains("digits", StringComparison.Ordinal)))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "no prediction log reached the archive the environment names\n" + process.Output);
-            await Task.Delay(100);
-        }
+        await WaitForArchivedAsync(archive.Path, "digits", process);
 
         Assert.False(Directory.Exists(Path.Combine(workingDirectory.Path, "data", "prediction-logs")), "up's default archive folder was made");
         process.Terminate();
@@ -230,6 +174,45 @@ public sealed partial class ServingUpTests
     private static partial Regex ShuttingDownLine();
 
     // `serving up` on the repository's models, every port chosen by the system, the archive in archive.
+    /// <summary>
+    /// Posts <paramref name="body"/> until it is answered 200 (the gateway learns the worker within its discovery interval:
+    /// the first calls may be 503), at most 100 times; the last answer's body is the failure message.
+    /// </summary>
+    private static async Task<HttpResponseMessage> InferUntilOkAsync(HttpClient http, string path, string body)
+    {
+        HttpResponseMessage? response = null;
+        for (var i = 0; i < 100 && response?.StatusCode != HttpStatusCode.OK; i++)
+        {
+            response?.Dispose();
+            response = await http.PostAsync(path, new StringContent(body));
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        if (response!.StatusCode != HttpStatusCode.OK)
+        {
+            using (response)
+            {
+                Assert.Fail($"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            }
+        }
+
+        return response;
+    }
+
+    /// <summary>Waits (at most 30 s) until a file under <paramref name="archive"/> holds a record of <paramref name="model"/>.</summary>
+    private static async Task WaitForArchivedAsync(string archive, string model, ServingProcess process)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!Directory.EnumerateFiles(archive, "*", SearchOption.AllDirectories).Any(f => File.ReadAllText(f).Contains(model, StringComparison.Ordinal)))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no prediction log of {model} reached the archive in {archive}\n" + process.Output);
+            await Task.Delay(100);
+        }
+    }
+
     private static Task<ServingProcess> StartUpAsync(string archive) =>
         ServingProcess.StartAsync(
             "up", "--models", RepoPaths.Models, "--rest-port", "0", "--grpc-port", "0", "--metrics-port", "0",
