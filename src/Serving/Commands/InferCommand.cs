@@ -17,15 +17,18 @@ internal static class InferCommand
 {
     public static Command Create()
     {
-        var command = new Command("infer", "Send an OIP infer request (a JSON file in the REST form) to a server over gRPC and print the response.");
+        var command = new Command("infer", "Send an OIP infer request (a JSON file in the REST form) to a server over gRPC and print the response. "
+            + "Exit codes: 0 answered; 1 the server refused the request, or gave no answer within --timeout; 2 a bad option or request file, or no gRPC server there.");
         var model = new Argument<string>("model") { Description = "Model name" };
         var version = new Option<string?>("--model-version") { Description = "Model version (default: the server picks)" };
         var input = new Option<FileInfo>("--input") { Description = "JSON request file, e.g. models/tabular/1/golden.json", Required = true };
         var target = new Option<string>("--grpc") { Description = "gRPC address: host:port or http://host:port", DefaultValueFactory = _ => "127.0.0.1:8001" };
+        var timeout = TimeoutOption.Create("the answer, the call's gRPC deadline");
         command.Add(model);
         command.Add(version);
         command.Add(input);
         command.Add(target);
+        command.Add(timeout);
         command.SetAction(async (result, cancellationToken) =>
         {
             var file = result.GetRequiredValue(input);
@@ -46,7 +49,7 @@ internal static class InferCommand
                 var request = ToGrpc(await File.ReadAllBytesAsync(file.FullName, cancellationToken).ConfigureAwait(false), result.GetRequiredValue(model), result.GetValue(version) ?? "");
                 using var channel = GrpcChannel.ForAddress(address);
                 var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
-                var response = await client.ModelInferAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
+                var response = await client.ModelInferAsync(request, deadline: DateTime.UtcNow.AddSeconds(result.GetValue(timeout)), cancellationToken: cancellationToken).ConfigureAwait(false);
                 Console.WriteLine(ToJson(response));
                 return 0;
             }
@@ -61,6 +64,14 @@ internal static class InferCommand
                 await Console.Error.WriteLineAsync(
                     $"serving infer: could not reach {address} ({e.Status.Detail}): is a server listening there? `serving up` takes gRPC on 127.0.0.1:8001, a worker on 8081").ConfigureAwait(false);
                 return 2;
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.DeadlineExceeded && string.IsNullOrEmpty(e.Status.Detail))
+            {
+                // The client's own deadline (a server's DEADLINE_EXCEEDED says whose budget ran out): nothing came back in time.
+                await Console.Error.WriteLineAsync(
+                    $"serving infer: no answer from {address} within {result.GetValue(timeout)} s: is it the gRPC port of a running server (`serving up` takes gRPC on 127.0.0.1:8001, a worker on 8081)? "
+                    + "For a slow model, give --timeout more seconds").ConfigureAwait(false);
+                return 1;
             }
             catch (RpcException e)
             {

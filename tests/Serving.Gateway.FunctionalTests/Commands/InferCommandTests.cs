@@ -115,6 +115,42 @@ public sealed class InferCommandTests(GatewayFixture fixture)
         Assert.Contains("is a server listening there?", error, StringComparison.Ordinal);
     }
 
+    /// <summary>A port that takes the connection and never answers (a hung process, the wrong service) ends the call at --timeout, not never.</summary>
+    [Fact]
+    public async Task PortThatNeverAnswers_ExitOne_AtTheTimeout_SaysWhatToCheck()
+    {
+        // The kernel completes the connection (the backlog); nothing ever reads it or answers.
+        var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        try
+        {
+            var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+            var run = ServingCli.RunAsync("infer", "tabular", "--input", Golden, "--grpc", $"127.0.0.1:{port}", "--timeout", "1");
+            Assert.True(await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(60))) == run, "serving infer still waits for a port that never answers");
+
+            var (code, _, error) = await run;
+            Assert.Equal(1, code);
+            Assert.Contains($"no answer from http://127.0.0.1:{port}/ within 1 s: is it the gRPC port of a running server", error, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            silent.Stop();
+        }
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("abc")]
+    public async Task TimeoutNotSeconds_Refused_NoDotNetType(string seconds)
+    {
+        var (code, output, error) = await ServingCli.RunAsync("infer", "tabular", "--input", Golden, "--timeout", seconds);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains($"--timeout '{seconds}' is not a number of seconds: give a whole number from 1 to 3600", output + error, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", output + error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ARestPort_ExitTwo_SaysItSpeaksHttp11Only()
     {
