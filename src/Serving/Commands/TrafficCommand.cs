@@ -10,7 +10,8 @@ namespace Serving.Commands;
 /// <summary>
 /// <c>serving traffic list | get &lt;model&gt; | set &lt;model&gt; 1=90 2=10 [--sticky-header h] [--pin-header h] [--shadow 3:5]
 /// [--rollback-baseline 1 --max-error-rate 0.05 [--min-requests N] [--window S] [--max-p99-ms MS]] | history &lt;model&gt;</c>:
-/// a client of the gateway's admin API. The token comes from <c>--token</c> or <c>SERVING_ADMIN_TOKEN</c>.
+/// a client of the gateway's admin API. The token comes from <c>--token</c> or <c>SERVING_ADMIN_TOKEN</c>; an answer not
+/// back within <c>--timeout</c> seconds ends the command (exit 2) saying so.
 /// </summary>
 internal static class TrafficCommand
 {
@@ -21,30 +22,32 @@ internal static class TrafficCommand
         var command = new Command("traffic", "Read or change a model's traffic policy through a gateway's admin API.");
         var admin = new Option<string>("--admin") { Description = "The admin API's address", DefaultValueFactory = _ => "http://127.0.0.1:8003", Recursive = true };
         var token = new Option<string?>("--token") { Description = $"The admin bearer token (default: ${TokenVariable})", Recursive = true };
+        var timeout = TimeoutOption.Create("the admin API's answer", recursive: true);
         command.Add(admin);
         command.Add(token);
+        command.Add(timeout);
 
         var list = new Command("list", "List models with their versions, health and weights.");
-        list.SetAction((r, ct) => SendAsync(r, admin, token, HttpMethod.Get, "/admin/models", null, ct));
+        list.SetAction((r, ct) => SendAsync(r, admin, token, timeout, HttpMethod.Get, "/admin/models", null, ct));
 
         var get = new Command("get", "Print a model's traffic policy.");
         var getModel = new Argument<string>("model") { Description = "Model name" };
         get.Add(getModel);
-        get.SetAction((r, ct) => SendAsync(r, admin, token, HttpMethod.Get, $"/admin/models/{Uri.EscapeDataString(r.GetRequiredValue(getModel))}/policy", null, ct));
+        get.SetAction((r, ct) => SendAsync(r, admin, token, timeout, HttpMethod.Get, $"/admin/models/{Uri.EscapeDataString(r.GetRequiredValue(getModel))}/policy", null, ct));
 
         var history = new Command("history", "Print who changed a model's policy, when, from what to what.");
         var historyModel = new Argument<string>("model") { Description = "Model name" };
         history.Add(historyModel);
-        history.SetAction((r, ct) => SendAsync(r, admin, token, HttpMethod.Get, $"/admin/models/{Uri.EscapeDataString(r.GetRequiredValue(historyModel))}/policy/history", null, ct));
+        history.SetAction((r, ct) => SendAsync(r, admin, token, timeout, HttpMethod.Get, $"/admin/models/{Uri.EscapeDataString(r.GetRequiredValue(historyModel))}/policy/history", null, ct));
 
         command.Add(list);
         command.Add(get);
         command.Add(history);
-        command.Add(CreateSet(admin, token));
+        command.Add(CreateSet(admin, token, timeout));
         return command;
     }
 
-    private static Command CreateSet(Option<string> admin, Option<string?> token)
+    private static Command CreateSet(Option<string> admin, Option<string?> token, Option<int> timeout)
     {
         var set = new Command("set", "Set a model's weights (percent per version, adding up to 100), sticky header, pin header, shadow and automatic rollback.");
         var model = new Argument<string>("model") { Description = "Model name" };
@@ -74,7 +77,7 @@ internal static class TrafficCommand
                 return 2;
             }
 
-            return await SendAsync(r, admin, token, HttpMethod.Put, $"/admin/models/{Uri.EscapeDataString(r.GetRequiredValue(model))}/policy", body, ct).ConfigureAwait(false);
+            return await SendAsync(r, admin, token, timeout, HttpMethod.Put, $"/admin/models/{Uri.EscapeDataString(r.GetRequiredValue(model))}/policy", body, ct).ConfigureAwait(false);
         });
         return set;
     }
@@ -134,7 +137,7 @@ internal static class TrafficCommand
         return body.ToJsonString();
     }
 
-    private static async Task<int> SendAsync(ParseResult result, Option<string> adminOption, Option<string?> tokenOption, HttpMethod method, string path, string? body, CancellationToken cancellationToken)
+    private static async Task<int> SendAsync(ParseResult result, Option<string> adminOption, Option<string?> tokenOption, Option<int> timeoutOption, HttpMethod method, string path, string? body, CancellationToken cancellationToken)
     {
         var token = result.GetValue(tokenOption) ?? Environment.GetEnvironmentVariable(TokenVariable);
         if (string.IsNullOrEmpty(token))
@@ -149,7 +152,7 @@ internal static class TrafficCommand
             return 2;
         }
 
-        using var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        using var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(result.GetValue(timeoutOption)) };
         using var request = new HttpRequestMessage(method, path);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         request.Headers.TryAddWithoutValidation("X-Serving-Actor", Environment.UserName);
@@ -179,6 +182,15 @@ internal static class TrafficCommand
         catch (HttpRequestException e)
         {
             await Console.Error.WriteLineAsync($"serving traffic: could not reach the admin API at {baseAddress}: {e.Message}").ConfigureAwait(false);
+            return 2;
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // HttpClient's timeout: the port took the connection and sent nothing back.
+            await Console.Error.WriteLineAsync(
+                $"serving traffic: no answer from the admin API at {baseAddress} within {result.GetValue(timeoutOption)} s: is it the gateway's admin port (Serving:Gateway:AdminPort, 8003 by default)? "
+                + "Give --timeout more seconds to wait longer"
+                + (method == HttpMethod.Get ? "" : $". The change may have been made: see `serving traffic get` for the policy in force")).ConfigureAwait(false);
             return 2;
         }
     }

@@ -47,6 +47,32 @@ public sealed class TrafficCommandTests(GatewayFixture fixture)
         Assert.Contains("401", error, StringComparison.Ordinal);
     }
 
+    /// <summary>An admin address that takes the connection and never answers ends the command at --timeout, saying so (it ended silently, exit 1, after 30 s).</summary>
+    [Theory]
+    [InlineData("get", "tabular")]
+    [InlineData("set", "tabular", "1=100")]
+    public async Task AdminThatNeverAnswers_ExitTwo_AtTheTimeout_SaysWhatToCheck(params string[] command)
+    {
+        // The kernel completes the connection (the backlog); nothing ever reads it or answers.
+        var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        try
+        {
+            var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+            var run = RunAsync(["traffic", .. command, "--admin", $"127.0.0.1:{port}", "--token", GatewayServer.AdminToken, "--timeout", "1"], addDefaults: false);
+            Assert.True(await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(60))) == run, "serving traffic still waits for an admin address that never answers");
+
+            var (code, _, error) = await run;
+            Assert.Equal(2, code);
+            Assert.Contains($"no answer from the admin API at http://127.0.0.1:{port}/ within 1 s: is it the gateway's admin port", error, StringComparison.Ordinal);
+            Assert.Equal(command[0] == "set", error.Contains("The change may have been made", StringComparison.Ordinal));
+        }
+        finally
+        {
+            silent.Stop();
+        }
+    }
+
     [Fact]
     public async Task AdminGivenAsHostPort_Works()
     {
