@@ -18,20 +18,20 @@ internal static class FeaturesCommand
             "load",
             "Write a feature CSV (header: id column, then fields) into Redis for a model's features, in the layout its model.yaml names (hash or packed). "
             + "Progress goes to stderr, the report to stdout. Exit codes: 0 all rows written; 1 Redis failed or refused (nothing or part written; "
-            + "writes are idempotent: run again) or the CSV header doesn't fit the model; 2 a bad option, file or model; 3 some rows refused (the others written); "
+            + "writes are idempotent: run again) or the CSV header doesn't fit the model, or the command line did not parse (an unknown or missing option, --batch not a number); 2 a bad option value, file or model; 3 some rows refused (the others written); "
             + "130 cancelled by Ctrl+C or SIGTERM (says how many rows were written; a second one ends it at once).");
         var model = new Option<string>("--model") { Description = "Model whose model.yaml declares the features (key pattern, fields)", Required = true };
         var file = new Option<FileInfo>("--file") { Description = "CSV file: id column, then one column per field", Required = true };
         var redis = new Option<string?>("--redis") { Description = "Redis connection string (default: Serving__Features__Redis, else 127.0.0.1:6379)" };
         var models = new Option<string?>("--models") { Description = "Model repository folder (default: ./models, or the repository's models/ found above the executable)" };
-        var batch = new Option<int>("--batch") { Description = "Rows per pipelined batch", DefaultValueFactory = _ => 500 };
+        var batch = NumberOption.WholeNumber("--batch", "Rows per pipelined batch (default 500)", "not a number of rows: give a whole number, at least 1 (default 500)");
         load.Add(model);
         load.Add(file);
         load.Add(redis);
         load.Add(models);
         load.Add(batch);
         load.SetAction((result, cancellationToken) => RunAsync(
-            result.GetRequiredValue(model), result.GetRequiredValue(file), result.GetValue(redis), result.GetValue(models), result.GetValue(batch), cancellationToken));
+            result.GetRequiredValue(model), result.GetRequiredValue(file), result.GetValue(redis), result.GetValue(models), result.GetValue(batch) ?? 500, cancellationToken));
         features.Add(load);
         return features;
     }

@@ -55,7 +55,8 @@ internal static class TrafficCommand
         var sticky = new Option<string?>("--sticky-header") { Description = "Keep callers with the same value of this header on one version (e.g. x-user-id)" };
         var pin = new Option<string?>("--pin-header") { Description = "Let callers name a version in this header (e.g. x-model-version)" };
         var shadow = new Option<string?>("--shadow") { Description = "VERSION:PERCENT: copy that share of requests to a shadow version (answers compared, discarded)" };
-        var revision = new Option<long?>("--revision") { Description = "Refuse the change unless the policy is still at this revision" };
+        var revision = NumberOption.LongWholeNumber(
+            "--revision", "Refuse the change unless the policy is still at this revision", "not a revision: give the whole number `serving traffic get` shows as \"revision\"");
         var rollback = TrafficRollbackOptions.Create();
         set.Add(model);
         set.Add(weights);

@@ -6,10 +6,17 @@ namespace Serving.Commands;
 internal sealed class TrafficRollbackOptions
 {
     private readonly Option<string?> _baseline = new("--rollback-baseline") { Description = "Roll a failing version back automatically: the version that gets its traffic (needs --max-error-rate)" };
-    private readonly Option<double?> _maxErrorRate = new("--max-error-rate") { Description = "Roll back a version whose error rate in the window is above this, e.g. 0.05 (0 < rate <= 1)" };
-    private readonly Option<int?> _minRequests = new("--min-requests") { Description = "Requests a version must have in the window before it is judged (default 100)" };
-    private readonly Option<int?> _window = new("--window") { Description = "The window, in seconds (5 to 3600, default 60)" };
-    private readonly Option<int?> _maxP99 = new("--max-p99-ms") { Description = "Also roll back when the version's p99 latency is above this many milliseconds (default 0: off)" };
+    private readonly Option<double?> _maxErrorRate = NumberOption.Fraction(
+        "--max-error-rate", "Roll back a version whose error rate in the window is above this, e.g. 0.05 (0 < rate <= 1)", "not an error rate: give a number greater than 0 and at most 1, e.g. 0.05");
+
+    private readonly Option<int?> _minRequests = NumberOption.WholeNumber(
+        "--min-requests", "Requests a version must have in the window before it is judged (default 100)", "not a number of requests: give a whole number, e.g. 100");
+
+    private readonly Option<int?> _window = NumberOption.WholeNumber(
+        "--window", "The window, in seconds (5 to 3600, default 60)", "not a number of seconds: give a whole number from 5 to 3600, e.g. 60");
+
+    private readonly Option<int?> _maxP99 = NumberOption.WholeNumber(
+        "--max-p99-ms", "Also roll back when the version's p99 latency is above this many milliseconds (default 0: off)", "not a number of milliseconds: give a whole number (0: off)");
 
     public static TrafficRollbackOptions Create() => new();
 

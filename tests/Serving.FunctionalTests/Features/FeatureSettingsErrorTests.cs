@@ -43,4 +43,16 @@ public sealed class FeatureSettingsErrorTests
         Assert.Contains(message, System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " "), StringComparison.Ordinal); // lines wrap at 80 columns
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
     }
+
+    /// <summary>Before: "Cannot parse argument 'abc' for option '--batch' as expected type 'System.Int32'".</summary>
+    [Fact]
+    public async Task FeaturesLoad_BatchNotANumber_SaysWhatToGive_NoDotNetType()
+    {
+        var (code, output) = await ServingRun.RunAsync(
+            ["features", "load", "--model", "tabular", "--file", Path.Combine(RepoPaths.Models, "tabular", "features.csv"), "--models", RepoPaths.Models, "--batch", "abc"]);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("--batch 'abc' is not a number of rows: give a whole number, at least 1", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", output, StringComparison.Ordinal);
+    }
 }

@@ -73,6 +73,22 @@ public sealed class TrafficCommandTests(GatewayFixture fixture)
         }
     }
 
+    /// <summary>A number option given something else says what it takes; before: "Cannot parse argument 'abc' for option '--window' as expected type 'System.Nullable`1[System.Int32]'".</summary>
+    [Theory]
+    [InlineData("--revision", "abc", "--revision 'abc' is not a revision: give the whole number `serving traffic get` shows")]
+    [InlineData("--max-error-rate", "5%", "--max-error-rate '5%' is not an error rate: give a number greater than 0 and at most 1")]
+    [InlineData("--min-requests", "many", "--min-requests 'many' is not a number of requests: give a whole number")]
+    [InlineData("--window", "1m", "--window '1m' is not a number of seconds: give a whole number from 5 to 3600")]
+    [InlineData("--max-p99-ms", "0.5", "--max-p99-ms '0.5' is not a number of milliseconds: give a whole number")]
+    public async Task Set_NumberOptionNotANumber_SaysWhatItTakes_NoDotNetType(string option, string value, string message)
+    {
+        var (code, output, error) = await RunAsync(["traffic", "set", "tabular", "1=90", "2=10", "--rollback-baseline", "1", .. option == "--max-error-rate" ? Array.Empty<string>() : ["--max-error-rate", "0.05"], option, value]);
+
+        Assert.NotEqual(0, code);
+        Assert.Contains(message, output + error, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", output + error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task AdminGivenAsHostPort_Works()
     {
