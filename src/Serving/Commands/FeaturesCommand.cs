@@ -17,7 +17,7 @@ internal static class FeaturesCommand
         var load = new Command(
             "load",
             "Write a feature CSV (header: id column, then fields) into Redis for a model's features, in the layout its model.yaml names (hash or packed). "
-            + "Progress goes to stderr, the report to stdout. Exit codes: 0 all rows written; 1 Redis failed or refused (nothing or part written; "
+            + "Progress and errors go to stderr, the report to stdout. Exit codes: 0 all rows written; 1 Redis failed or refused (nothing or part written; "
             + "writes are idempotent: run again) or the CSV header doesn't fit the model, or the command line did not parse (an unknown or missing option, --batch not a number); 2 a bad option value, file or model; 3 some rows refused (the others written); "
             + "130 cancelled by Ctrl+C or SIGTERM (says how many rows were written; a second one ends it at once).");
         var model = new Option<string>("--model") { Description = "Model whose model.yaml declares the features (key pattern, fields)", Required = true };
@@ -58,13 +58,13 @@ internal static class FeaturesCommand
         var configPath = ModelNames.IsValidName(model) ? ModelConfigLoader.Find(Path.Combine(repository, model)) : null;
         if (configPath is null)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]serving features: no model '{model}' in {repository}[/] (give --models)");
+            Stderr.MarkupLineInterpolated($"[red]serving features: no model '{model}' in {repository}[/] (give --models)");
             return 2;
         }
 
         if (!file.Exists)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]serving features: {file.FullName} {(Directory.Exists(file.FullName) ? "is a folder: give --file the CSV file" : "does not exist")}[/]");
+            Stderr.MarkupLineInterpolated($"[red]serving features: {file.FullName} {(Directory.Exists(file.FullName) ? "is a folder: give --file the CSV file" : "does not exist")}[/]");
             return 2;
         }
 
@@ -76,13 +76,13 @@ internal static class FeaturesCommand
         }
         catch (ModelConfigException e)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]serving features: {e.Message}[/]");
+            Stderr.MarkupLineInterpolated($"[red]serving features: {e.Message}[/]");
             return 2;
         }
 
         if (batch < 1)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]serving features: --batch is {batch}; give the rows per pipelined batch, at least 1 (default 500)[/]");
+            Stderr.MarkupLineInterpolated($"[red]serving features: --batch is {batch}; give the rows per pipelined batch, at least 1 (default 500)[/]");
             return 2;
         }
 
@@ -90,7 +90,7 @@ internal static class FeaturesCommand
         var shown = RedisConnectionString.Redact(connection); // never the password, on screen or in a CI log
         if (RedisConnectionString.TryParse(connection, out var invalid) is not { } options)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]serving features: '{shown}' is not a Redis connection string ({invalid})[/]; give --redis {RedisConnectionString.Example}");
+            Stderr.MarkupLineInterpolated($"[red]serving features: '{shown}' is not a Redis connection string ({invalid})[/]; give --redis {RedisConnectionString.Example}");
             return 2;
         }
 
@@ -102,7 +102,7 @@ internal static class FeaturesCommand
         }
         catch (RedisConnectionException e)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]serving features: {LoadErrors.NotConnected(shown, e)}[/]");
+            Stderr.MarkupLineInterpolated($"[red]serving features: {LoadErrors.NotConnected(shown, e)}[/]");
             return 1;
         }
 
@@ -113,9 +113,9 @@ internal static class FeaturesCommand
             FeatureLoader.Result outcome;
             try
             {
-                // Progress goes to stderr, as the load tests' does: stdout carries only the report.
-                Progress.WriteLine($"loading {file.Name} ({lines} rows) into {shown}");
-                outcome = await Progress.Progress().AutoClear(false).StartAsync(async progress =>
+                // Progress and errors go to stderr, as the load tests' do: stdout carries only the report.
+                Stderr.WriteLine($"loading {file.Name} ({lines} rows) into {shown}");
+                outcome = await Stderr.Progress().AutoClear(false).StartAsync(async progress =>
                 {
                     var task = progress.AddTask(file.Name, maxValue: Math.Max(lines, 1));
                     using var reader = file.OpenText();
@@ -125,17 +125,17 @@ internal static class FeaturesCommand
             }
             catch (FormatException e)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]serving features: {e.Message}[/] (fix the file and run again)");
+                Stderr.MarkupLineInterpolated($"[red]serving features: {e.Message}[/] (fix the file and run again)");
                 return 1;
             }
             catch (FeatureLoadException e)
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]serving features: {LoadErrors.Stopped(shown, config.Layout, e)}[/]");
+                Stderr.MarkupLineInterpolated($"[red]serving features: {LoadErrors.Stopped(shown, config.Layout, e)}[/]");
                 return 1;
             }
             catch (FeatureLoadStoppedException e)
             {
-                AnsiConsole.MarkupLineInterpolated($"[yellow]serving features: {LoadErrors.Cancelled(file.Name, e)}[/]");
+                Stderr.MarkupLineInterpolated($"[yellow]serving features: {LoadErrors.Cancelled(file.Name, e)}[/]");
                 return 130;
             }
 
@@ -144,7 +144,7 @@ internal static class FeaturesCommand
         }
     }
 
-    private static IAnsiConsole Progress { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+    private static IAnsiConsole Stderr { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
 
     private static void Report(FeatureLoader.Result outcome)
     {

@@ -59,7 +59,7 @@ public sealed class FeaturesLoadCommandTests : IAsyncLifetime
             "TERM");
 
         Assert.True(code == 130, output + error);
-        var said = System.Text.RegularExpressions.Regex.Match(Flat(output), @"cancelled after line (\d+) of big\.csv; (\d+) row\(s\) were written\. Writes are idempotent");
+        var said = System.Text.RegularExpressions.Regex.Match(Flat(error), @"cancelled after line (\d+) of big\.csv; (\d+) row\(s\) were written\. Writes are idempotent");
         Assert.True(said.Success, output + error);
         var written = long.Parse(said.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(written, 1001, 299_999);
@@ -99,16 +99,20 @@ public sealed class FeaturesLoadCommandTests : IAsyncLifetime
         Assert.DoesNotContain("start redis-server", output, StringComparison.Ordinal);
     }
 
-    /// <summary>Before, the line ended with StackExchange.Redis's advice for code: 'use abortConnect=false … in your code'.</summary>
+    /// <summary>
+    /// Before, the line ended with StackExchange.Redis's advice for code: 'use abortConnect=false … in your code'; and it
+    /// went to stdout, with the report, so <c>serving features load … &gt; report.txt</c> showed nothing and exited 1.
+    /// </summary>
     [Fact]
-    public async Task Load_RedisDown_ExitCode1_OneLineSayingWhatToDo()
+    public async Task Load_RedisDown_ExitCode1_OneLineSayingWhatToDo_OnStderr()
     {
         _redis.Stop();
 
-        var (code, text) = await ServingRun.RunAsync(Load("--redis", $"127.0.0.1:{_redis.Port}"));
-        var output = Flat(text);
+        var (code, stdout, stderr) = await ServingRun.RunApartAsync(Load("--redis", $"127.0.0.1:{_redis.Port}"));
+        var output = Flat(stderr);
 
-        Assert.True(code == 1, output);
+        Assert.True(code == 1, stdout + stderr);
+        Assert.Equal("", stdout);
         Assert.Contains($"serving features: cannot reach Redis at 127.0.0.1:{_redis.Port} (", output, StringComparison.Ordinal);
         Assert.Contains("start redis-server there, or give --redis the host:port of one", output, StringComparison.Ordinal);
         Assert.DoesNotContain("abortConnect", output, StringComparison.OrdinalIgnoreCase);
