@@ -27,6 +27,12 @@ internal static class CommandGuard
             await Console.Error.WriteLineAsync($"error: {e.Message}");
             return 1;
         }
+        catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+        {
+            // A baseline server's --port or --http1-port taken: Kestrel's "Failed to bind to address …: address already in use."
+            await Console.Error.WriteLineAsync($"error: could not listen: {e.Message.TrimEnd('.')}. Another server may hold it: stop it, or give --port (and --http1-port) free ports (0 = any free port)");
+            return 1;
+        }
         catch (OperationCanceledException)
         {
             await Console.Error.WriteLineAsync("interrupted");

@@ -25,6 +25,10 @@ internal static class BaselineHost
 
         // Per-request Information logs would cost more than the echo itself.
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+
+        // The host's "Hosting failed to start" error repeats, stack and all, the exception StartAsync throws to the
+        // command, which says it in one line (CommandGuard); its warnings and Critical lines still show.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", level => level is LogLevel.Warning or LogLevel.Critical);
         ListenOptions? http2 = null;
         ListenOptions? http1 = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
