@@ -11,13 +11,16 @@ namespace Serving.LoadTests.Payloads;
 /// <summary>Fetches a model's input metadata over the protocol under test (gRPC <c>ModelMetadata</c> or REST <c>GET /v2/models/{m}</c>).</summary>
 internal static class ModelMetadataClient
 {
-    /// <summary>The model's inputs.</summary>
-    public static Task<IReadOnlyList<TensorSpec>> GetInputsAsync(LoadTarget target, CancellationToken cancellationToken) =>
-        target.Protocol == TargetProtocol.Grpc
-            ? GetInputsGrpcAsync(target, cancellationToken)
-            : GetInputsRestAsync(target, cancellationToken);
+    /// <summary>How long the metadata call waits for its answer unless told otherwise.</summary>
+    public static readonly TimeSpan DefaultPatience = TimeSpan.FromSeconds(10);
 
-    private static async Task<IReadOnlyList<TensorSpec>> GetInputsGrpcAsync(LoadTarget target, CancellationToken cancellationToken)
+    /// <summary>The model's inputs; no answer within <paramref name="patience"/> (default 10 s) is a <see cref="LoadTestException"/> saying so.</summary>
+    public static Task<IReadOnlyList<TensorSpec>> GetInputsAsync(LoadTarget target, CancellationToken cancellationToken, TimeSpan? patience = null) =>
+        target.Protocol == TargetProtocol.Grpc
+            ? GetInputsGrpcAsync(target, patience ?? DefaultPatience, cancellationToken)
+            : GetInputsRestAsync(target, patience ?? DefaultPatience, cancellationToken);
+
+    private static async Task<IReadOnlyList<TensorSpec>> GetInputsGrpcAsync(LoadTarget target, TimeSpan patience, CancellationToken cancellationToken)
     {
         using var channel = GrpcChannel.ForAddress(target.Address, new GrpcChannelOptions { HttpHandler = HttpHandlers.ForMetadata() });
         var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
@@ -25,13 +28,18 @@ internal static class ModelMetadataClient
         {
             var response = await client.ModelMetadataAsync(
                 new ModelMetadataRequest { Name = target.Model, Version = target.ModelVersion },
-                deadline: DateTime.UtcNow.AddSeconds(10),
+                deadline: DateTime.UtcNow + patience,
                 cancellationToken: cancellationToken);
             return response.Inputs.Select(i => new TensorSpec(i.Name, i.Datatype, i.Shape.ToArray())).ToList();
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && e.Status.DebugException is not null)
         {
             throw new LoadTestException($"could not reach {target.Address} ({e.Status.Detail}): is a server listening there? (`serving up`: gRPC 8001, REST 8000)", e);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.DeadlineExceeded && string.IsNullOrEmpty(e.Status.Detail))
+        {
+            // The client's own deadline: the port took the connection and nothing came back (a server's says more).
+            throw new LoadTestException(NoAnswer(target, patience), e);
         }
         catch (RpcException e)
         {
@@ -44,9 +52,9 @@ internal static class ModelMetadataClient
         }
     }
 
-    private static async Task<IReadOnlyList<TensorSpec>> GetInputsRestAsync(LoadTarget target, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<TensorSpec>> GetInputsRestAsync(LoadTarget target, TimeSpan patience, CancellationToken cancellationToken)
     {
-        using var http = new HttpClient(HttpHandlers.ForMetadata()) { Timeout = TimeSpan.FromSeconds(10) };
+        using var http = new HttpClient(HttpHandlers.ForMetadata()) { Timeout = patience };
         var uri = new Uri(target.Address, RestPaths.Model(target.Model, target.ModelVersion));
         try
         {
@@ -69,9 +77,17 @@ internal static class ModelMetadataClient
         {
             throw new LoadTestException($"could not reach {target.Address} ({e.Message}): is a server listening there? (`serving up`: gRPC 8001, REST 8000)", e);
         }
+        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // HttpClient's timeout, not Ctrl+C: before, the command said "interrupted" and exited 130.
+            throw new LoadTestException(NoAnswer(target, patience), e);
+        }
         catch (Exception e) when (e is HttpRequestException or JsonException or KeyNotFoundException or InvalidOperationException)
         {
             throw new LoadTestException($"GET {uri} failed: {e.Message}", e);
         }
     }
+
+    private static string NoAnswer(LoadTarget target, TimeSpan patience) =>
+        $"no answer from {target.Address} within {patience.TotalSeconds:0.#} s to the model's metadata: is it the {(target.Protocol == TargetProtocol.Grpc ? "gRPC" : "REST")} port of a running server? (`serving up`: gRPC 8001, REST 8000)";
 }

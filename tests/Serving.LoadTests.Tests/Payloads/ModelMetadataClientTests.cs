@@ -28,6 +28,28 @@ public sealed class ModelMetadataClientTests
         Assert.EndsWith("is a server listening there? (`serving up`: gRPC 8001, REST 8000)", e.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A port that takes the connection and never answers: the call says so at its timeout. Before, gRPC said
+    /// "failed: DeadlineExceeded " and nothing more, and REST's timeout was taken for Ctrl+C: "interrupted", exit 130.
+    /// </summary>
+    [Theory]
+    [InlineData("grpc")]
+    [InlineData("rest")]
+    public async Task PortThatNeverAnswers_SaysNoAnswerWithinTheTimeout_NotInterrupted(string over)
+    {
+        var protocol = over == "grpc" ? TargetProtocol.Grpc : TargetProtocol.RestJson;
+        using var silent = new TcpListener(IPAddress.Loopback, 0); // the kernel completes the connection; nothing reads it
+        silent.Start();
+        var port = ((IPEndPoint)silent.LocalEndpoint).Port;
+        var target = new LoadTarget(new Uri($"http://127.0.0.1:{port}"), protocol, "tabular");
+
+        var e = await Assert.ThrowsAsync<LoadTestException>(() => ModelMetadataClient.GetInputsAsync(target, CancellationToken.None, TimeSpan.FromSeconds(1)));
+
+        Assert.Equal(
+            $"no answer from http://127.0.0.1:{port}/ within 1 s to the model's metadata: is it the {(over == "grpc" ? "gRPC" : "REST")} port of a running server? (`serving up`: gRPC 8001, REST 8000)",
+            e.Message);
+    }
+
     [Fact]
     public async Task GrpcToARestPort_SaysItSpeaksHttp11Only_AndWhatToPass()
     {
