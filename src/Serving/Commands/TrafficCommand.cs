@@ -49,7 +49,11 @@ internal static class TrafficCommand
 
     private static Command CreateSet(Option<string> admin, Option<string?> token, Option<int> timeout)
     {
-        var set = new Command("set", "Set a model's weights (percent per version, adding up to 100), sticky header, pin header, shadow and automatic rollback.");
+        var set = new Command(
+            "set",
+            "Set a model's weights (percent per version, adding up to 100), sticky header, pin header, shadow and automatic rollback. "
+            + "The policy is replaced whole: a sticky header, pin header, shadow or rollback in force that is not given again is turned off "
+            + "(`serving traffic get` shows the one in force).");
         var model = new Argument<string>("model") { Description = "Model name" };
         var weights = new Argument<string[]>("weights") { Description = "VERSION=PERCENT for each version, e.g. 1=90 2=10", Arity = ArgumentArity.OneOrMore };
         var sticky = new Option<string?>("--sticky-header") { Description = "Keep callers with the same value of this header on one version (e.g. x-user-id)" };

@@ -29,6 +29,24 @@ public sealed class TrafficCommandTests(GatewayFixture fixture)
         Assert.Contains("\"healthy_workers\"", output, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A set replaces the policy whole, so shifting weights with the sticky header, shadow and rollback not given again
+    /// turns them off; --help said nothing of it ("Set a model's weights …, sticky header, pin header, shadow and automatic rollback").
+    /// </summary>
+    [Fact]
+    public async Task Set_WithoutTheStickyHeaderAgain_TurnsItOff_AsTheHelpSays()
+    {
+        var (code, _, error) = await RunAsync("traffic", "set", "tabular", "1=90", "2=10", "--sticky-header", "x-user-id");
+        Assert.True(code == 0, error);
+
+        (code, var output, error) = await RunAsync("traffic", "set", "tabular", "1=50", "2=50");
+        Assert.True(code == 0, error);
+        Assert.Equal(JsonValueKind.Null, JsonDocument.Parse(output).RootElement.GetProperty("sticky_header").ValueKind);
+
+        (_, var help, _) = await ServingCli.RunAsync("traffic", "set", "--help");
+        Assert.Contains("The policy is replaced whole: a sticky header, pin header, shadow or rollback in force that is not given again is turned off", help.ReplaceLineEndings(" "), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Set_Invalid_ExitOne_WithTheReason()
     {
