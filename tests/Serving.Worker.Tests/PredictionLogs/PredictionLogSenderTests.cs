@@ -321,7 +321,11 @@ public sealed class PredictionLogSenderTests
 
         await WaitAsync(() => run.Stats.Rejected == 1);
         Assert.Equal(2, run.Stats.Acked);
-        Assert.Single(run.Log.Messages, m => m.Contains("refused 1 record(s) of batch", StringComparison.Ordinal) && m.EndsWith(": wrong number of features", StringComparison.Ordinal));
+
+        // The line follows the count (on the sender's thread): wait for it, then check there is one.
+        static bool Refused(string m) => m.Contains("refused 1 record(s) of batch", StringComparison.Ordinal) && m.EndsWith(": wrong number of features", StringComparison.Ordinal);
+        await WaitAsync(() => run.Log.Messages.Any(Refused));
+        Assert.Single(run.Log.Messages, Refused);
     }
 
     [Fact]
