@@ -82,8 +82,9 @@ public sealed class DynamicBatcherRemovalTests
         var deadline = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 10);
         var a = batcher.EnqueueAsync(Rows(1), Outputs, deadline, CancellationToken.None);
         await UntilAsync(() => Stopwatch.GetTimestamp() > deadline, "A's deadline never passed");
-        Assert.Equal(1, batcher.QueueLength);
 
+        // A is still queued here unless the loop looked at the queue after A's deadline (its first look after A came,
+        // on a busy machine, can be that late: seen in CI); either way the loop takes A out, as nothing else would.
         var b = batcher.EnqueueAsync(Rows(3), Outputs, CallerDeadline.NotGiven, CancellationToken.None);
 
         var error = await Assert.ThrowsAsync<InferenceException>(() => a.WaitAsync(Guard));
