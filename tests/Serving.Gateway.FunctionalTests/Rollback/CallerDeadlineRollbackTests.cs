@@ -87,16 +87,18 @@ public sealed class CallerDeadlineRollbackTests(CanaryFixture fixture) : IClassF
             var body = RestWithTimeoutAsync(gateway, header: false);
             var grpc = GrpcWithTimeoutAsync(gateway);
             var grpcTimeout = GrpcTimeoutAsync(gateway);
+            // Version 3 answers a round whose four calls all went to it (1 in 16): 4 × 16 rows make a full batch of 64,
+            // which goes at once, delay or not (seen in CI). Its expiries are what rolls it back.
             foreach (var (status, version) in await Task.WhenAll(rest, body, grpc, grpcTimeout))
             {
-                Assert.True(status == HttpStatusCode.OK ? version == "1" : status == HttpStatusCode.GatewayTimeout, $"{status} {version}");
+                Assert.True(status == HttpStatusCode.OK ? version is "1" or "3" : status == HttpStatusCode.GatewayTimeout, $"{status} {version}");
                 canaryExpiries += status == HttpStatusCode.GatewayTimeout ? 1 : 0;
             }
         }
 
         var policy = await Policies.GetAsync(gateway.Admin!);
         Assert.Equal(("1=100 3=0", "3"), (Policies.Weights(policy), policy.GetProperty("last_rollback").GetProperty("version").GetString()));
-        Assert.StartsWith("error rate 100% (", policy.GetProperty("last_rollback").GetProperty("reason").GetString(), StringComparison.Ordinal);
+        Assert.StartsWith("error rate ", policy.GetProperty("last_rollback").GetProperty("reason").GetString(), StringComparison.Ordinal);
         Assert.True(canaryExpiries >= 10, $"rolled back after {canaryExpiries} expiries");
         Assert.Equal(0, await ExcusedAsync(gateway, "3") - excusedBefore);
     }
