@@ -2,6 +2,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Serving.Drift.Hosting;
 using Serving.Hosting.Http;
+using Serving.Hosting.Logging;
 
 namespace Serving.Drift.Ingest;
 
@@ -11,11 +12,7 @@ internal sealed class IngestAuthorization(IOptions<DriftOptions> options)
     private const string Header = "authorization";
 
     private readonly BearerToken? _token = string.IsNullOrEmpty(options.Value.IngestToken) ? null : new BearerToken(options.Value.IngestToken);
-    private const long LogEveryMs = 30_000;
-
-    // Environment.TickCount64 of the last line; one period back at first, so the first refusal is logged (long.MinValue
-    // would overflow the subtraction and never log).
-    private long _loggedAt = -LogEveryMs;
+    private readonly LogGate _log = new(TimeSpan.FromSeconds(30));
 
     /// <summary>Null when the call may stream; else why not (missing or wrong token), for the caller.</summary>
     public string? Refusal(ServerCallContext context)
@@ -34,10 +31,5 @@ internal sealed class IngestAuthorization(IOptions<DriftOptions> options)
     }
 
     /// <summary>True at most once every 30 s: a refused sender retries, and anyone can knock, so not every refusal is a log line.</summary>
-    public bool TakeLogTurn()
-    {
-        var now = Environment.TickCount64;
-        var last = Interlocked.Read(ref _loggedAt);
-        return now - last >= LogEveryMs && Interlocked.CompareExchange(ref _loggedAt, now, last) == last;
-    }
+    public bool TakeLogTurn() => _log.TryPass();
 }

@@ -3,6 +3,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Serving.Hosting.Logging;
 using Serving.Hosting.Tracing;
 using Serving.Protocol.PredictionLogs;
 
@@ -41,8 +42,6 @@ internal sealed partial class PredictionLogSender(
     IOptions<PredictionLogOptions> options,
     ILogger<PredictionLogSender> logger) : BackgroundService
 {
-    private const long RejectionLogEveryMs = 30_000;
-
     private readonly PredictionLogOptions _options = options.Value;
     private readonly List<PendingBatch> _retry = [];
     private ulong _sequence;
@@ -54,9 +53,8 @@ internal sealed partial class PredictionLogSender(
     // monitor whose disk was full was retried every ReconnectBackoffMin, with a warning and an all-clear each time.
     private volatile bool _helloAcked;
     private volatile bool _brokeAfterHello;
-    // Environment.TickCount64 of the last rejection line; one period back at first, so the first rejection is logged
-    // (long.MinValue overflowed "now - last" to a negative number, and no rejection was ever logged).
-    private long _rejectionLoggedAt = -RejectionLogEveryMs;
+    // A misconfigured model rejects every batch: its line at most every 30 s.
+    private readonly LogGate _rejectionLog = new(TimeSpan.FromSeconds(30));
 
     // The monitor's refusal of the token was logged; cleared when it acknowledges again.
     private volatile bool _refusalLogged;
@@ -422,10 +420,7 @@ internal sealed partial class PredictionLogSender(
 
     private void LogRejection(IngestAck ack)
     {
-        // A misconfigured model rejects every batch: say so at most every 30 s.
-        var now = Environment.TickCount64;
-        var last = Interlocked.Read(ref _rejectionLoggedAt);
-        if (now - last >= RejectionLogEveryMs && Interlocked.CompareExchange(ref _rejectionLoggedAt, now, last) == last)
+        if (_rejectionLog.TryPass())
         {
             Log.Rejected(logger, ack.Rejected, ack.Sequence, ack.Rejections[0].Reason);
         }
