@@ -59,6 +59,8 @@ public static class WorkerHost
                     $"no endpoint at {context.Request.Method} {RestPaths.Printable(context.Request.Path.Value)}: the metrics port answers GET /metrics only")
                 : next(context));
         app.Use(GrpcFrameHeaderCheck.InvokeAsync);
+        app.Use(new ModelInferRoute(app).InvokeAsync);
+        app.UseRouting();
         app.UseRequestDecompression();
         app.UseResponseCompression();
         app.MapServingWorker();
