@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Text;
 using System.Text.Json;
 using Serving.Drift.Ingest;
+using Serving.Hosting.Buffers;
 
 namespace Serving.Drift.Archive;
 
@@ -39,7 +40,7 @@ internal static class ArchiveLine
     }
 
     /// <summary>Appends the record's line (newline included) after <paramref name="prefix"/>; false (nothing written) when it needs the general writer.</summary>
-    public static bool TryWrite(LineBuffer buffer, IngestRecord record, EncodedSchema names, ReadOnlySpan<byte> prefix)
+    public static bool TryWrite(PooledBufferWriter buffer, IngestRecord record, EncodedSchema names, ReadOnlySpan<byte> prefix)
     {
         var requestId = record.RequestIdUtf8;
         var arm = record.ArmUtf8;

@@ -4,6 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Serving.Drift.Monitoring;
+using Serving.Hosting.Buffers;
 using Serving.Protocol.PredictionLogs;
 
 namespace Serving.Drift.Archive;
@@ -25,7 +26,7 @@ internal sealed partial class ArchiveWriter : IDisposable
     private readonly TimeProvider _time;
     private readonly DriftMetrics _metrics;
     private readonly ILogger _logger;
-    private readonly LineBuffer _lines = new();
+    private readonly PooledBufferWriter _lines = new(1 << 20, keepAtMost: 8 << 20);
     private readonly List<int> _lineEnds = [];
     private readonly Dictionary<(EncodedSchema, ArchiveStatus), byte[]> _prefixes = [];
     private readonly ArrayBufferWriter<byte> _scratch = new(256);

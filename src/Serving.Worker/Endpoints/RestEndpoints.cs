@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Serving.Hosting.Buffers;
 using Serving.Hosting.Health;
 using Serving.Hosting.Http;
 using Serving.Protocol.Errors;
@@ -149,7 +150,7 @@ internal static class RestEndpoints
             using var response = await service.InferAsync(
                 request, "rest", deadline, context.RequestAborted, GatewayHints.FromRest(context.Request.Headers)).ConfigureAwait(false);
             context.Response.Headers[InferenceService.ServedVersionHeader] = response.ModelVersion;
-            var output = new ArrayBufferWriter<byte>(4096);
+            using var output = new PooledBufferWriter(4096);
             var jsonLength = RestInferResponseWriter.Write(output, response, request);
             context.Response.StatusCode = 200;
             if (jsonLength is { } n)
@@ -162,7 +163,7 @@ internal static class RestEndpoints
                 context.Response.ContentType = "application/json";
             }
 
-            context.Response.ContentLength = output.WrittenCount;
+            context.Response.ContentLength = output.Length;
             await context.Response.Body.WriteAsync(output.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception e) when (!inferring && Refused(service, context, model, e))

@@ -4,6 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Serving.Drift.Archive;
 using Serving.Drift.Tests.TestSupport;
+using Serving.Hosting.Buffers;
 using Serving.Protocol.PredictionLogs;
 
 namespace Serving.Drift.Tests.Archive;
@@ -184,7 +185,7 @@ public sealed class ArchiveLineTests
         var scratch = new ArrayBufferWriter<byte>();
         using var json = new Utf8JsonWriter(scratch, new JsonWriterOptions { Encoder = Encoder, SkipValidation = true });
         var prefix = ArchiveLine.Prefix(json, scratch, names, status, ReceivedAt);
-        using var buffer = new LineBuffer();
+        using var buffer = new PooledBufferWriter(1 << 20, keepAtMost: 8 << 20);
         var fast = ArchiveLine.TryWrite(buffer, Ingested.Record(record), names, prefix);
 
         Assert.Equal(expectFast, fast);

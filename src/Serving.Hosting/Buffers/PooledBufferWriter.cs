@@ -1,18 +1,27 @@
 using System.Buffers;
 
-namespace Serving.Drift.Archive;
+namespace Serving.Hosting.Buffers;
 
 /// <summary>
-/// A growable byte buffer from <see cref="ArrayPool{T}"/> that one batch of archive lines is formatted into and
-/// written from in one call; reused across batches, and shrunk again after an unusually large one.
+/// A growable byte buffer from <see cref="ArrayPool{T}"/>: a REST answer is formatted into it and written from it in
+/// one call, and the drift monitor's archive formats a batch of lines into one it keeps. <see cref="Reset"/> empties
+/// it and gives back one that grew past its keep limit; <see cref="Dispose"/> gives the array back.
 /// </summary>
-internal sealed class LineBuffer : IBufferWriter<byte>, IDisposable
+public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 {
-    private const int InitialSize = 1 << 20;
-    private const int KeepAtMost = 8 << 20;
-
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
+    private readonly int _initialSize;
+    private readonly int _keepAtMost;
+    private byte[] _buffer;
     private int _length;
+
+    /// <summary>A buffer of at least <paramref name="initialSize"/> bytes; <see cref="Reset"/> swaps one larger than <paramref name="keepAtMost"/> for a new one.</summary>
+    public PooledBufferWriter(int initialSize, int keepAtMost = int.MaxValue)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(initialSize);
+        _initialSize = initialSize;
+        _keepAtMost = keepAtMost;
+        _buffer = ArrayPool<byte>.Shared.Rent(initialSize);
+    }
 
     /// <summary>Bytes written since the last <see cref="Reset"/>.</summary>
     public int Length => _length;
@@ -20,14 +29,17 @@ internal sealed class LineBuffer : IBufferWriter<byte>, IDisposable
     /// <summary>What was written.</summary>
     public ReadOnlySpan<byte> Written => _buffer.AsSpan(0, _length);
 
+    /// <summary>What was written, for an asynchronous write; valid until the next change to the buffer.</summary>
+    public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _length);
+
     /// <summary>Empties the buffer (and gives back a large one).</summary>
     public void Reset()
     {
         _length = 0;
-        if (_buffer.Length > KeepAtMost)
+        if (_buffer.Length > _keepAtMost)
         {
             ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = ArrayPool<byte>.Shared.Rent(InitialSize);
+            _buffer = ArrayPool<byte>.Shared.Rent(_initialSize);
         }
     }
 
@@ -59,8 +71,11 @@ internal sealed class LineBuffer : IBufferWriter<byte>, IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        ArrayPool<byte>.Shared.Return(_buffer);
-        _buffer = [];
+        if (_buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+        }
     }
 
     // Returns the free space after making sure it is at least sizeHint (at least 1).
@@ -71,7 +86,11 @@ internal sealed class LineBuffer : IBufferWriter<byte>, IDisposable
         {
             var grown = ArrayPool<byte>.Shared.Rent(Math.Max(checked(_length + needed), checked(_buffer.Length * 2)));
             _buffer.AsSpan(0, _length).CopyTo(grown);
-            ArrayPool<byte>.Shared.Return(_buffer);
+            if (_buffer.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+            }
+
             _buffer = grown;
         }
 
