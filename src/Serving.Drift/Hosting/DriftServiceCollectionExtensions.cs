@@ -40,6 +40,7 @@ public static class DriftServiceCollectionExtensions
         services.TryAddSingleton<DriftEvaluator>();
         services.TryAddSingleton<IngestPipeline>();
         services.TryAddSingleton<IngestAuthorization>();
+        services.TryAddSingleton<ArchiveFailureLog>();
         // Redirects are not followed: a 301/302/303 is followed as a GET without the alert, whose 200 read as delivered.
         services.AddHttpClient(WebhookSender.ClientName).ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler { AllowAutoRedirect = false });
 

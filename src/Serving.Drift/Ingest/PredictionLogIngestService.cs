@@ -20,6 +20,7 @@ internal sealed partial class PredictionLogIngestService(
     DriftMonitor monitor,
     DriftMetrics metrics,
     IngestAuthorization authorization,
+    ArchiveFailureLog archiveFailures,
     IHostApplicationLifetime lifetime,
     ILogger<PredictionLogIngestService> logger)
 {
@@ -69,7 +70,11 @@ internal sealed partial class PredictionLogIngestService(
         catch (ArchiveUnavailableException e)
         {
             metrics.OnStreamFailed("archive");
-            Log.ArchiveFailed(logger, context.Peer, e);
+            if (archiveFailures.TakeTurn() is { } unlogged)
+            {
+                Log.ArchiveFailed(logger, context.Peer, unlogged, e);
+            }
+
             // Nothing after the last ack is in the archive (the failed batch's lines were cut back, later ones not
             // processed): the trailer lets the worker keep those batches for as long as the archive fails.
             throw new RpcException(
@@ -189,7 +194,7 @@ internal sealed partial class PredictionLogIngestService(
         [LoggerMessage(7, LogLevel.Warning, "Drift: ingest stream from {Peer} refused: {Problem} (at most one such line every 30 s)")]
         public static partial void Unauthenticated(ILogger logger, string peer, string problem);
 
-        [LoggerMessage(4, LogLevel.Error, "Drift: ingest stream from {Peer} ended: the archive write failed")]
-        public static partial void ArchiveFailed(ILogger logger, string peer, Exception exception);
+        [LoggerMessage(4, LogLevel.Error, "Drift: ingest stream from {Peer} ended: the archive write failed ({Unlogged} more such failures since the last such line; at most one every 30 s)")]
+        public static partial void ArchiveFailed(ILogger logger, string peer, long unlogged, Exception exception);
     }
 }

@@ -1,4 +1,7 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry.Trace;
 using Serving.Drift.FunctionalTests.TestSupport;
 using Serving.Testing;
 
@@ -94,6 +97,41 @@ public sealed class ArchiveTests
 
         Assert.Equal(10, drift.ArchivedLines().Count);
         Assert.Equal(System.Net.HttpStatusCode.OK, (await drift.Http.GetAsync("/v2/health/ready")).StatusCode);
+    }
+
+    /// <summary>
+    /// While the archive can't be written every retry of every worker ends a stream the same way: the error line, with
+    /// its stack trace, is written for the first and then at most once every 30 s (it was one per stream).
+    /// </summary>
+    [Fact]
+    public async Task ArchiveUnwritable_StreamsRefusedAgainAndAgain_OneErrorLine()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var drift = await DriftServer.StartAsync(tracing: t => t.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(logs)));
+        var rows = ReferenceRows.Load("tabular", "1");
+        var random = new Random(23);
+        var folder = drift.ArchiveDirectory;
+        var away = folder + ".away";
+        Directory.Move(folder, away);
+        File.WriteAllText(folder, "a file where the archive folder was");
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                await using var client = new IngestClient(drift);
+                var refused = await client.SendExpectingFailureAsync(Batches.ReferenceBatch(rows, random, 5, $"refused{i}"));
+                Assert.Equal(Grpc.Core.StatusCode.Unavailable, refused.StatusCode);
+            }
+        }
+        finally
+        {
+            File.Delete(folder);
+            Directory.Move(away, folder);
+        }
+
+        var errors = logs.Entries.Where(e => e.Category == "Serving.Drift.Ingest.PredictionLogIngestService" && e.Level == LogLevel.Error).ToArray();
+        var line = Assert.Single(errors);
+        Assert.Contains("the archive write failed (0 more such failures since the last such line; at most one every 30 s)", line.Message, StringComparison.Ordinal);
     }
 
     [Fact]
