@@ -47,6 +47,22 @@ public sealed class GoldenFile
         return new GoldenFile(json, doc.RootElement.Clone());
     }
 
+    /// <summary>A gRPC ModelInfer request for the golden input (FP32 contents), to <paramref name="model"/> and <paramref name="version"/> (none: empty).</summary>
+    public Serving.Protocol.Inference.ModelInferRequest GrpcRequest(string model, string? version = null)
+    {
+        var request = new Serving.Protocol.Inference.ModelInferRequest { ModelName = model, ModelVersion = version ?? string.Empty };
+        var input = new Serving.Protocol.Inference.ModelInferRequest.Types.InferInputTensor
+        {
+            Name = InputName,
+            Datatype = "FP32",
+            Contents = new Serving.Protocol.Inference.InferTensorContents(),
+        };
+        input.Shape.AddRange(InputShape);
+        input.Contents.Fp32Contents.AddRange(Input);
+        request.Inputs.Add(input);
+        return request;
+    }
+
     /// <summary>An OIP REST infer body for the golden input.</summary>
     public string RequestBody() =>
         JsonSerializer.Serialize(new { id = "golden", inputs = new[] { new { name = InputName, datatype = "FP32", shape = InputShape, data = Input } } });

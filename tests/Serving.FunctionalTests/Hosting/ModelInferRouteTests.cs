@@ -26,7 +26,7 @@ public sealed class ModelInferRouteTests
             tracing: t => t.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(logs)));
         var golden = GoldenFile.Load("tabular", "1");
 
-        var reply = await worker.Grpc.ModelInferAsync(GoldenRequest(golden));
+        var reply = await worker.Grpc.ModelInferAsync(golden.GrpcRequest("tabular", "1"));
         var metadata = await worker.Grpc.ModelMetadataAsync(new ModelMetadataRequest { Name = "tabular" });
         using var rest = await worker.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(golden.RequestBody()));
 
@@ -53,7 +53,7 @@ public sealed class ModelInferRouteTests
         {
             Version = HttpVersion.Version20,
             VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = new ByteArrayContent(Frame(GoldenRequest(golden).ToByteArray())),
+            Content = new ByteArrayContent(Frame(golden.GrpcRequest("tabular", "1").ToByteArray())),
         };
         request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
         request.Headers.TE.ParseAdd("trailers");
@@ -66,16 +66,6 @@ public sealed class ModelInferRouteTests
         Assert.Equal("0", response.TrailingHeaders.GetValues("grpc-status").Single());
         var reply = ModelInferResponse.Parser.ParseFrom(body.AsSpan(5).ToArray());
         Assert.Equal(("tabular", "1"), (reply.ModelName, reply.ModelVersion));
-    }
-
-    private static ModelInferRequest GoldenRequest(GoldenFile golden)
-    {
-        var request = new ModelInferRequest { ModelName = "tabular", ModelVersion = "1" };
-        var input = new ModelInferRequest.Types.InferInputTensor { Name = "input", Datatype = "FP32", Contents = new InferTensorContents() };
-        input.Shape.AddRange(golden.InputShape);
-        input.Contents.Fp32Contents.AddRange(golden.Input);
-        request.Inputs.Add(input);
-        return request;
     }
 
     private static byte[] Frame(byte[] message)

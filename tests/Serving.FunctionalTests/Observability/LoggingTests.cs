@@ -68,7 +68,7 @@ public sealed class LoggingTests
                 Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
             }
 
-            await clients.InferAsync(GrpcRequest(golden), header);
+            await clients.InferAsync(golden.GrpcRequest("tabular", "1"), header);
             var error = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => clients.InferAsync(new ModelInferRequest { ModelName = "tabular", ModelVersion = "1" }, header));
             Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, error.StatusCode);
         }
@@ -103,16 +103,6 @@ public sealed class LoggingTests
 
         Assert.Contains("Serving:Logging:Format", error.Message, StringComparison.Ordinal);
         Assert.Contains("'xml'", error.Message, StringComparison.Ordinal);
-    }
-
-    private static ModelInferRequest GrpcRequest(GoldenFile golden)
-    {
-        var request = new ModelInferRequest { ModelName = "tabular", ModelVersion = "1" };
-        var input = new ModelInferRequest.Types.InferInputTensor { Name = "input", Datatype = "FP32", Contents = new InferTensorContents() };
-        input.Shape.AddRange(golden.InputShape);
-        input.Contents.Fp32Contents.AddRange(golden.Input);
-        request.Inputs.Add(input);
-        return request;
     }
 
     private static async Task WaitForRouteAsync(GatewayServer gateway, GoldenFile golden)

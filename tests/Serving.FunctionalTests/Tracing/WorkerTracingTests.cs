@@ -25,11 +25,7 @@ public sealed class WorkerTracingTests
             Assert.True(response.IsSuccessStatusCode);
         }
 
-        var call = new ModelInferRequest { ModelName = "tabular", ModelVersion = "1" };
-        var input = new ModelInferRequest.Types.InferInputTensor { Name = "input", Datatype = "FP32", Contents = new InferTensorContents() };
-        input.Shape.AddRange(golden.InputShape);
-        input.Contents.Fp32Contents.AddRange(golden.Input);
-        call.Inputs.Add(input);
+        var call = golden.GrpcRequest("tabular", "1");
         ActivityTraceId grpcTrace;
         using (var caller = Caller("grpc caller"))
         {
