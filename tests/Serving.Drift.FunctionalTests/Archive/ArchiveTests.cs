@@ -59,10 +59,7 @@ public sealed class ArchiveTests
         Assert.Equal(System.Net.HttpStatusCode.OK, (await drift.Http.GetAsync("/v2/health/ready")).StatusCode);
 
         var folder = drift.ArchiveDirectory;
-        var away = folder + ".away";
-        Directory.Move(folder, away);
-        File.WriteAllText(folder, "a file where the archive folder was");
-        try
+        using (drift.BlockArchive())
         {
             await using (var client = new IngestClient(drift))
             {
@@ -81,11 +78,6 @@ public sealed class ArchiveTests
 
             // Still failing: asking again doesn't make it ready.
             Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, (await drift.Http.GetAsync("/v2/health/ready")).StatusCode);
-        }
-        finally
-        {
-            File.Delete(folder);
-            Directory.Move(away, folder);
         }
 
         // The folder is back: ready again without a batch having to prove it, and the next batch is archived.
@@ -110,11 +102,7 @@ public sealed class ArchiveTests
         await using var drift = await DriftServer.StartAsync(tracing: t => t.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(logs)));
         var rows = ReferenceRows.Load("tabular", "1");
         var random = new Random(23);
-        var folder = drift.ArchiveDirectory;
-        var away = folder + ".away";
-        Directory.Move(folder, away);
-        File.WriteAllText(folder, "a file where the archive folder was");
-        try
+        using (drift.BlockArchive())
         {
             for (var i = 0; i < 3; i++)
             {
@@ -122,11 +110,6 @@ public sealed class ArchiveTests
                 var refused = await client.SendExpectingFailureAsync(Batches.ReferenceBatch(rows, random, 5, $"refused{i}"));
                 Assert.Equal(Grpc.Core.StatusCode.Unavailable, refused.StatusCode);
             }
-        }
-        finally
-        {
-            File.Delete(folder);
-            Directory.Move(away, folder);
         }
 
         var errors = logs.Entries.Where(e => e.Category == "Serving.Drift.Ingest.PredictionLogIngestService" && e.Level == LogLevel.Error).ToArray();

@@ -127,11 +127,7 @@ public sealed class SidecarOutageTests(ITestOutputHelper output)
         await worker.Grpc.ModelInferAsync(ReferenceRows.Request("tabular", "1", "input", rows.Draw(random, 20)));
         await Eventually.TrueAsync(() => stats.Acked == 20, "the first 20 records archived");
 
-        var folder = drift.ArchiveDirectory;
-        var away = folder + ".away";
-        Directory.Move(folder, away);
-        File.WriteAllText(folder, "a file where the archive folder was");
-        try
+        using (drift.BlockArchive())
         {
             for (var i = 0; i < 3; i++)
             {
@@ -142,19 +138,6 @@ public sealed class SidecarOutageTests(ITestOutputHelper output)
             await Eventually.TrueAsync(() => stats.Reconnects >= reconnects + 4, "the worker trying a few more streams while the archive fails");
             Assert.Equal(0, stats.Lost);
             Assert.Equal(20, stats.Acked);
-        }
-        finally
-        {
-            // The folder back, with the first file in it. The monitor, retrying, may make the folder itself as soon as the
-            // file is gone, so the first file is moved into it rather than the old folder renamed over it.
-            File.Delete(folder);
-            Directory.CreateDirectory(folder);
-            foreach (var file in Directory.GetFiles(away))
-            {
-                File.Move(file, Path.Combine(folder, Path.GetFileName(file)));
-            }
-
-            Directory.Delete(away);
         }
 
         await Eventually.TrueAsync(() => stats.Acked == 80, "the held records archived once the archive works");

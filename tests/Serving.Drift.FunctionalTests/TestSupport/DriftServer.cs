@@ -83,6 +83,20 @@ internal sealed class DriftServer : IAsyncDisposable
     public string[] ArchiveFiles() =>
         Directory.Exists(ArchiveDirectory) ? [.. Directory.GetFiles(ArchiveDirectory, "*.jsonl").Order(StringComparer.Ordinal)] : [];
 
+    /// <summary>
+    /// Makes every archive write fail, as on a full disk: the folder is moved away and a file put in its place, until
+    /// the returned handle is disposed. Then the folder is back with its files (the monitor, retrying, may make the
+    /// folder itself as soon as the file is gone, so the files are moved into it rather than the old folder renamed over it).
+    /// </summary>
+    public IDisposable BlockArchive()
+    {
+        var folder = ArchiveDirectory;
+        var away = folder + ".away";
+        Directory.Move(folder, away);
+        File.WriteAllText(folder, "a file where the archive folder was");
+        return new ArchiveBlock(folder, away);
+    }
+
     /// <summary>Stops the host (listeners closed, streams ended) but keeps the archive folder.</summary>
     public async Task StopAsync()
     {
@@ -115,5 +129,20 @@ internal sealed class DriftServer : IAsyncDisposable
         }
 
         return lines;
+    }
+
+    private sealed class ArchiveBlock(string folder, string away) : IDisposable
+    {
+        public void Dispose()
+        {
+            File.Delete(folder);
+            Directory.CreateDirectory(folder);
+            foreach (var file in Directory.GetFiles(away))
+            {
+                File.Move(file, Path.Combine(folder, Path.GetFileName(file)));
+            }
+
+            Directory.Delete(away);
+        }
     }
 }
