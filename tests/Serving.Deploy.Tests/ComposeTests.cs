@@ -16,6 +16,7 @@ public sealed class ComposeTests
 
     [Theory]
     [InlineData("Serving__Gateway__RedisConnectionString:", "Serving__Gateway__RedisConnection:", "'RedisConnection'")]
+    [InlineData("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit: \"0\"", "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit: \"50\"", "a drift monitor should set DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0")]
     [InlineData("Serving__Gateway__Workers__1__Grpc: http://worker-v2:8081", "Serving__Gateway__Workers__1__Grpc: http://worker-v2:8082", "expected worker GrpcPort")]
     [InlineData("Serving__Gateway__Workers__0__Rest: http://worker-v1:8080", "Serving__Gateway__Workers__0__Rest: http://worker-1:8080", "no compose service worker-1")]
     [InlineData("Endpoint: http://drift-v1:8090", "Endpoint: http://drift-v1:8091", "expected drift GrpcPort")]
@@ -24,7 +25,7 @@ public sealed class ComposeTests
     [InlineData("Serving__Gateway__AdminToken:", "Serving__Gateway__AdminKey:", "'AdminKey'")]
     [InlineData("Serving__Runtime__ExecutionProvider: cpu\n      Serving__Shutdown__ReadinessGracePeriod: \"00:00:02\"\n    configs:\n      - source: tabular-v1-model", "Serving__Runtime__ExecutionProvider: cpu\n      Serving__Shutdown__ReadinessGracePeriod: \"2 seconds\"\n    configs:\n      - source: tabular-v1-model", "is not a TimeSpan")]
     [InlineData("Serving__Worker__PredictionLogs__Endpoint: http://drift-v2:8090", "Serving__Drift__GrpcPort: \"8090\"", "does not read")]
-    [InlineData("command: [\"drift\"]\n    volumes:\n      - drift-v1-archive", "command: [\"drift\", \"--rest-prot\", \"9000\"]\n    volumes:\n      - drift-v1-archive", "--rest-prot")]
+    [InlineData("  drift-v1:\n    <<: *serving\n    command: [\"drift\"]", "  drift-v1:\n    <<: *serving\n    command: [\"drift\", \"--rest-prot\", \"9000\"]", "--rest-prot")]
     [InlineData("/models/tabular/features.csv", "/models/tabular/feature.csv", "feature.csv")]
     [InlineData("\"--sticky-header\", \"x-user-id\"", "\"--sticky\", \"x-user-id\"", "--sticky")]
     [InlineData("\"--admin\", \"http://gateway:8003\"", "\"--admin\", \"http://gateway:8002\"", "expected gateway AdminPort")]

@@ -29,6 +29,7 @@ public sealed class KubernetesTests
     [InlineData("deploy/k8s/workers.yaml", "container: worker", "container: wrkr", "no container wrkr")]
     [InlineData("deploy/k8s/workers.yaml", "args: [\"worker\"]", "args: [\"worker\", \"--models\"]", "--models")]
     [InlineData("deploy/k8s/workers.yaml", "name: Serving__Features__Redis", "name: Serving__Feature__Redis", "no options section")]
+    [InlineData("deploy/k8s/workers.yaml", "            - name: DOTNET_ThreadPool_UnfairSemaphoreSpinLimit\n              value: \"0\"\n", "", "a drift monitor should set DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0")]
     [InlineData("deploy/k8s/gateway.yaml", "serving-workers:8080:8081", "serving-workers:8080:8082", "expected worker GrpcPort")]
     [InlineData("deploy/k8s/gateway.yaml", "value: serving-redis:6379,abortConnect=false", "value: serving-cache:6379", "no Service serving-cache")]
     [InlineData("deploy/k8s/gateway.yaml", "name: Serving__Gateway__AdminBindAddress", "name: Serving__Gateway__AdminBind", "'AdminBind'")]

@@ -6,6 +6,8 @@ namespace Serving.Deploy.Tests.Checks;
 /// <summary>Checks of one serving container that every deployment form shares.</summary>
 internal static partial class ContainerChecks
 {
+    private const string DriftSpinLimit = "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit";
+
     public static void Check(ServingContainer container, INetwork network, List<string> problems)
     {
         void Problem(string text) => problems.Add($"{container.Source}: {text}");
@@ -16,6 +18,11 @@ internal static partial class ContainerChecks
             {
                 Problem(problem);
             }
+        }
+
+        if (container.Role == "drift" && container.Environment.GetValueOrDefault(DriftSpinLimit) != "0")
+        {
+            Problem($"a drift monitor should set {DriftSpinLimit}=0: between its batches the thread pool spun about a fifth of its CPU away (docs/deploy.md)");
         }
 
         foreach (var port in container.Ports.Where(p => container.ListenerOn(p.Number) is null))
