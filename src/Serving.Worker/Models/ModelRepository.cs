@@ -65,7 +65,18 @@ internal sealed partial class ModelRepository : IDisposable
                     // One model's surprise must not stop the others from syncing, nor the worker from starting.
                     Log.SyncFailed(_logger, name, e);
                     var existing = Table.Models.GetValueOrDefault(name) ?? Empty(name);
-                    Publish(Table.With(existing with { ConfigError = $"model '{name}': the repository entry could not be read ({e.GetType().Name})" }));
+                    var reason = $"model '{name}': the repository entry could not be read ({e.GetType().Name})";
+                    // A version published LOADING whose load never ended is UNAVAILABLE with the reason, not LOADING for good.
+                    var versions = existing.Versions;
+                    foreach (var (number, v) in existing.Versions)
+                    {
+                        if (v.State == ModelVersionState.Loading)
+                        {
+                            versions = versions.SetItem(number, ModelVersion.Failed(name, number, reason, v.Fingerprint));
+                        }
+                    }
+
+                    Publish(Table.With(existing with { ConfigError = reason, Versions = versions }));
                 }
             }
         }

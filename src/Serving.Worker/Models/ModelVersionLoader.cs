@@ -17,35 +17,24 @@ internal sealed partial class ModelVersionLoader(
     public ModelVersion Load(string model, long version, string modelPath, ModelConfig config, string fingerprint)
     {
         InferenceSession? session = null;
+        OnnxModelRunner? runner = null;
+        var step = "creating the ONNX Runtime session";
         try
         {
             session = sessions.Create(model, version, modelPath, config.Runtime, out var provider);
+            step = "checking model.yaml against the ONNX graph";
             var signature = SignatureBuilder.Build(model, version, config, session);
-            var runner = new OnnxModelRunner(session, signature, provider, logger, $"Model {model} version {version}");
+            runner = new OnnxModelRunner(session, signature, provider, logger, $"Model {model} version {version}");
             session = null;
-            try
-            {
-                runner.WarmUp();
-            }
-            catch
-            {
-                runner.Dispose();
-                throw;
-            }
+            step = "warming up (one run on zeros)";
+            runner.WarmUp();
 
-            Serving.Worker.Features.FeatureLookup? features;
-            try
-            {
-                features = config.Features is { } f
-                    ? featureStores.CreateLookup(model, version, Path.GetDirectoryName(Path.GetDirectoryName(modelPath))!, f, signature)
-                    : null;
-            }
-            catch
-            {
-                runner.Dispose();
-                throw;
-            }
+            step = "setting up the feature lookup";
+            var features = config.Features is { } f
+                ? featureStores.CreateLookup(model, version, Path.GetDirectoryName(Path.GetDirectoryName(modelPath))!, f, signature)
+                : null;
 
+            step = "setting up the batcher";
             var statistics = new Serving.Worker.Metrics.InferenceStatistics(signature.MaxBatchSize);
             var settings = Serving.Worker.Batching.BatchSettings.From(config, options.Value.EnableBatching);
             var batcher = settings is null
@@ -53,7 +42,9 @@ internal sealed partial class ModelVersionLoader(
                 : new Serving.Worker.Batching.DynamicBatcher(
                     runner, settings, new Serving.Worker.Metrics.BatchingMetrics.Series(model, version.ToString(System.Globalization.CultureInfo.InvariantCulture)), logger, features, statistics);
             Log.Loaded(logger, model, version, provider, settings is null ? "off" : $"max {settings.MaxBatchSize}");
-            return ModelVersion.Ready(model, version, runner, fingerprint, batcher, features, statistics);
+            var ready = ModelVersion.Ready(model, version, runner, fingerprint, batcher, features, statistics);
+            runner = null;
+            return ready;
         }
         catch (ModelConfigException e)
         {
@@ -66,8 +57,17 @@ internal sealed partial class ModelVersionLoader(
             Log.LoadFailed(logger, model, version, e.Message);
             return ModelVersion.Failed(model, version, $"model '{model}' version {version}: ONNX Runtime could not load model.onnx: {WithoutPaths(e.Message, modelPath)}", fingerprint);
         }
+        catch (Exception e)
+        {
+            // Any other failure is a state too: the version is UNAVAILABLE with the step and the exception, never left LOADING.
+            var reason = $"model '{model}' version {version}: {step} failed: {WithoutPaths(e.Message, modelPath)} ({e.GetType().Name})";
+            Log.LoadFailedUnexpectedly(logger, model, version, reason, e);
+            return ModelVersion.Failed(model, version, reason, fingerprint);
+        }
         finally
         {
+            // Whatever the failure took: the session, or the runner that owns it (the batcher is made last, nothing after it fails).
+            runner?.Dispose();
             session?.Dispose();
         }
     }
@@ -83,5 +83,8 @@ internal sealed partial class ModelVersionLoader(
 
         [LoggerMessage(2, LogLevel.Error, "Model {Model} version {Version} is unavailable: {Reason}")]
         public static partial void LoadFailed(ILogger logger, string model, long version, string reason);
+
+        [LoggerMessage(3, LogLevel.Error, "Model {Model} version {Version} is unavailable: {Reason}")]
+        public static partial void LoadFailedUnexpectedly(ILogger logger, string model, long version, string reason, Exception exception);
     }
 }

@@ -580,6 +580,70 @@ public sealed class ModelRepositoryTests : IDisposable
         Assert.Equal(1, batch.GetProperty("compute_infer").GetProperty("count").GetInt64());
     }
 
+    /// <summary>
+    /// A load that fails with an exception the loader does not expect (here warm-up's element count of a shape in model.yaml
+    /// that overflows) leaves the version UNAVAILABLE with the step and the exception, as any failed load; the other
+    /// models serve. It stayed LOADING for good, reason "the repository entry could not be read (OverflowException)".
+    /// </summary>
+    [Fact]
+    public async Task SyncAsync_LoadFailsWithAnUnexpectedException_UnavailableWithTheStepAndWhy_OthersServe()
+    {
+        CopyModel(RepoPaths.TestModels, "identity_fp32");
+        CopyFixed(FixedYaml);
+        OverflowingShape("identity_fp32");
+
+        await _repository.SyncAsync();
+        await _repository.SyncAsync();
+
+        var entry = _repository.Table.Models["identity_fp32"];
+        Assert.Null(entry.ConfigError);
+        var version = entry.Versions[1];
+        Assert.Equal(ModelVersionState.Unavailable, version.State);
+        Assert.Equal(
+            "model 'identity_fp32' version 1: warming up (one run on zeros) failed: Arithmetic operation resulted in an overflow. (OverflowException)",
+            version.Reason);
+        Assert.Null(version.Runner);
+        Assert.False(version.TryAcquire());
+        Assert.Single(_loaderLog.Messages, m => m == "Model identity_fp32 version 1 is unavailable: " + version.Reason);
+        Assert.DoesNotContain(_repositoryLog.Messages, m => m.Contains("repository sync failed", StringComparison.Ordinal));
+        Assert.Equal(ModelVersionState.Ready, _repository.Table.Models["fixed"].Versions[1].State);
+    }
+
+    /// <summary>
+    /// A reload whose load fails unexpectedly keeps the loaded version serving, as any failed reload, said once: it logged
+    /// "repository sync failed" with a stack trace at every poll and set the model's reason while the version stayed READY.
+    /// </summary>
+    [Fact]
+    public async Task SyncAsync_ReloadFailsWithAnUnexpectedException_TheLoadedVersionKeepsServing_SaidOnce()
+    {
+        CopyModel(RepoPaths.TestModels, "identity_fp32");
+        await _repository.SyncAsync();
+        var old = _repository.Table.Models["identity_fp32"].Versions[1];
+
+        OverflowingShape("identity_fp32");
+        for (var i = 0; i < 4; i++)
+        {
+            await _repository.SyncAsync();
+        }
+
+        var entry = _repository.Table.Models["identity_fp32"];
+        Assert.Null(entry.ConfigError);
+        Assert.Same(old, entry.Versions[1]);
+        Assert.Equal(ModelVersionState.Ready, old.State);
+        Assert.False(old.IsDisposed);
+        Assert.Single(_repositoryLog.Messages, m => m.StartsWith("Model identity_fp32 version 1: reload failed (model 'identity_fp32' version 1: warming up", StringComparison.Ordinal));
+        Assert.DoesNotContain(_repositoryLog.Messages, m => m.Contains("repository sync failed", StringComparison.Ordinal));
+    }
+
+    // INPUT0's second dimension is -1 in the graph; this size makes warm-up's element count overflow a long.
+    private void OverflowingShape(string model)
+    {
+        var yaml = _temp.Combine(model, "model.yaml");
+        File.WriteAllText(
+            yaml,
+            File.ReadAllText(yaml).Replace("INPUT0, datatype: FP32, shape: [-1, -1]", "INPUT0, datatype: FP32, shape: [-1, 9223372036854775807]", StringComparison.Ordinal));
+    }
+
     private static ModelRepository NewRepository(string root, RecordingLogger<ModelVersionLoader> loaderLog, RecordingLogger<ModelRepository> log)
     {
         var options = Options.Create(new WorkerOptions { ModelRepository = root });
