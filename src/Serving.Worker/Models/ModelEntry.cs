@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 
 namespace Serving.Worker.Models;
 
-/// <summary>A model in the table: its config (or why it has none) and its versions.</summary>
+/// <summary>A model in the table: its config (or why it has none, or why it has no version to serve) and its versions.</summary>
 internal sealed record ModelEntry(string Name, ModelConfig? Config, string? ConfigError, ImmutableSortedDictionary<long, ModelVersion> Versions)
 {
     /// <summary>Size and write time of the config file this entry was built from.</summary>

@@ -262,6 +262,20 @@ internal sealed partial class ModelRepository : IDisposable
             // The replaced instance goes; the version (and its state series) stays.
             old?.Retire();
         }
+
+        if (entry.Versions.IsEmpty)
+        {
+            // Listed with why it serves nothing (as Triton's index lists a model that failed to load), said once.
+            var reason = folders.Count == 0
+                ? $"model '{name}': no version folder holds a model.onnx (the layout is {name}/<version>/model.onnx, the version a positive whole number)"
+                : $"model '{name}': version_policy selects none of the versions in its folder ({string.Join(", ", folders.Keys.Order())})";
+            if (existing?.ConfigError != reason)
+            {
+                Log.NoVersionToServe(_logger, name, reason);
+            }
+
+            Publish(Table.With(entry with { ConfigError = reason }));
+        }
     }
 
     // Unloading remembers the versions the model served, for the repository index.
@@ -359,6 +373,9 @@ internal sealed partial class ModelRepository : IDisposable
 
         [LoggerMessage(3, LogLevel.Error, "Model {Model} version {Version}: reload failed ({Reason}); the loaded version keeps serving")]
         public static partial void ReloadFailedKeptOld(ILogger logger, string model, long version, string reason);
+
+        [LoggerMessage(9, LogLevel.Warning, "Model {Model} has no version to serve: {Reason}")]
+        public static partial void NoVersionToServe(ILogger logger, string model, string reason);
 
         [LoggerMessage(5, LogLevel.Error, "Model {Model}: repository sync failed")]
         public static partial void SyncFailed(ILogger logger, string model, Exception exception);

@@ -635,6 +635,35 @@ public sealed class ModelRepositoryTests : IDisposable
         Assert.DoesNotContain(_repositoryLog.Messages, m => m.Contains("repository sync failed", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// A model folder with a config but nothing to serve is in the index, UNAVAILABLE with why, and said once in the log, as
+    /// Triton lists a model that failed to load: it was in no list at all, every call "unknown model", and nothing logged.
+    /// </summary>
+    [Theory]
+    [InlineData("{ specific: { versions: [7] } }", true, "model 'fixed': version_policy selects none of the versions in its folder (1)")]
+    [InlineData("{ all: {} }", false, "model 'fixed': no version folder holds a model.onnx (the layout is fixed/<version>/model.onnx, the version a positive whole number)")]
+    public async Task SyncAsync_ConfigButNoVersionToServe_ListedUnavailableWithWhy_SaidOnce(string policy, bool withVersion, string reason)
+    {
+        CopyFixed(FixedYaml.Replace("{ all: {} }", policy, StringComparison.Ordinal));
+        if (!withVersion)
+        {
+            Directory.Delete(_temp.Combine("fixed", "1"), recursive: true);
+            Directory.CreateDirectory(_temp.Combine("fixed", "1"));
+        }
+
+        await _repository.SyncAsync();
+        await _repository.SyncAsync();
+
+        var entry = _repository.Table.Models["fixed"];
+        Assert.Empty(entry.Versions);
+        Assert.Equal(
+            new Serving.Hosting.Http.RepositoryIndex.Entry("fixed", null, "UNAVAILABLE", reason),
+            Assert.Single(Serving.Worker.Endpoints.RepositoryEndpoints.Entries(_repository.Table)));
+        Assert.Single(_repositoryLog.Messages, m => m == "Model fixed has no version to serve: " + reason);
+        var e = Assert.Throws<Serving.Protocol.Errors.InferenceException>(() => new Serving.Worker.Inference.ModelResolver(_repository).Acquire("fixed", null));
+        Assert.Equal("model 'fixed' has no loaded version: " + reason, e.Message);
+    }
+
     // INPUT0's second dimension is -1 in the graph; this size makes warm-up's element count overflow a long.
     private void OverflowingShape(string model)
     {
