@@ -20,6 +20,9 @@ internal static class ModelConfigLoader
     /// <summary>dynamic_batching.default_timeout_ms's largest value: one day, past which a caller's timeout means none too.</summary>
     internal const long MaxDefaultTimeoutMs = 86_400_000;
 
+    /// <summary>runtime.intra_op_threads' and inter_op_threads' largest value: ONNX Runtime starts them all at load.</summary>
+    internal const int MaxThreads = 1024;
+
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -95,9 +98,20 @@ internal static class ModelConfigLoader
                 throw new ModelConfigException($"{Where("runtime.graph_optimization_level")} is '{runtime.GraphOptimizationLevel}'; use disable, basic, extended or all");
             }
 
-            if (runtime.IntraOpThreads < 0 || runtime.InterOpThreads < 0 || runtime.DeviceId < 0)
+            if (runtime.DeviceId < 0)
             {
-                throw new ModelConfigException($"{Where("runtime")}: thread counts and device_id must not be negative");
+                throw new ModelConfigException($"{Where("runtime.device_id")} must not be negative");
+            }
+
+            // ONNX Runtime starts every thread it is given when the session is made: 100000 took the worker's memory
+            // up by tens of MB a second while the whole repository waited on that one load.
+            foreach (var (key, threads) in new[] { ("intra_op_threads", runtime.IntraOpThreads), ("inter_op_threads", runtime.InterOpThreads) })
+            {
+                if (threads is < 0 or > MaxThreads)
+                {
+                    throw new ModelConfigException(
+                        $"{Where("runtime." + key)} is {threads.ToString(CultureInfo.InvariantCulture)}; give 0 (ONNX Runtime's default: one per core) to {MaxThreads.ToString(CultureInfo.InvariantCulture)}");
+                }
             }
         }
     }

@@ -471,11 +471,34 @@ public sealed class ModelConfigLoaderTests : IDisposable
     }
 
     [Fact]
-    public void Load_NegativeThreadCount_ThrowsNamingField()
+    public void Load_NegativeDeviceId_ThrowsNamingField()
     {
-        var e = LoadYamlFails("runtime: { intra_op_threads: -2 }");
+        var e = LoadYamlFails("runtime: { device_id: -2 }");
 
-        Assert.Contains("'runtime'", e.Message);
+        Assert.Contains("'runtime.device_id' must not be negative", e.Message);
+    }
+
+    /// <summary>
+    /// ONNX Runtime starts every thread it is given when the session is made: intra_op_threads: 100000 was taken, and the
+    /// load grew the worker's memory by about 40 MB a second, LOADING, while every other model's sync and the shutdown waited.
+    /// </summary>
+    [Theory]
+    [InlineData("intra_op_threads", 100000)]
+    [InlineData("inter_op_threads", 1025)]
+    [InlineData("intra_op_threads", -2)]
+    public void Load_ThreadCountPastTheLimit_RefusedNamingTheKeyAndTheRange(string key, int threads)
+    {
+        var e = LoadYamlFails($"runtime: {{ {key}: {threads} }}");
+
+        Assert.EndsWith($"'runtime.{key}' is {threads}; give 0 (ONNX Runtime's default: one per core) to 1024", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_ThreadCountAtTheLimit_Taken()
+    {
+        var path = _temp.Write("m/model.yaml", "runtime: { intra_op_threads: 1024, inter_op_threads: 1024 }");
+
+        Assert.Equal(1024, ModelConfigLoader.Load("m", path).Runtime!.IntraOpThreads);
     }
 
     [Fact]
