@@ -118,10 +118,14 @@ internal static class RepositoryEndpoints
         }
 
         var repository = context.RequestServices.GetRequiredService<ModelRepository>();
-        var done = load
-            ? await repository.LoadAsync(model, context.RequestAborted).ConfigureAwait(false)
-            : await repository.UnloadAsync(model, context.RequestAborted).ConfigureAwait(false);
-        return done ? (200, null) : (404, $"unknown model '{model}'");
+        if (load)
+        {
+            // As Triton's: a load whose model or a version of it did not come READY is an error that says why.
+            var loaded = await repository.LoadAsync(model, context.RequestAborted).ConfigureAwait(false);
+            return !loaded.Found ? (404, $"unknown model '{model}'") : loaded.Failure is { } failure ? (400, failure) : (200, null);
+        }
+
+        return await repository.UnloadAsync(model, context.RequestAborted).ConfigureAwait(false) ? (200, null) : (404, $"unknown model '{model}'");
     }
 
     // 403 when model control is off, 401 without the admin token; null when the caller may load and unload.

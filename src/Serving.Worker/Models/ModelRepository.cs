@@ -39,7 +39,11 @@ internal sealed partial class ModelRepository : IDisposable
     public ModelTable Table => Volatile.Read(ref _table);
 
     /// <summary>Brings the table in line with the disk (all models, or one).</summary>
-    public async Task SyncAsync(string? onlyModel = null, CancellationToken cancellationToken = default, bool force = false)
+    public Task SyncAsync(string? onlyModel = null, CancellationToken cancellationToken = default, bool force = false) =>
+        SyncAsync(onlyModel, cancellationToken, force, failures: null);
+
+    /// <param name="failures">When given, gets why each model or version this sync loaded failed to (none: all READY).</param>
+    private async Task SyncAsync(string? onlyModel, CancellationToken cancellationToken, bool force, List<string>? failures)
     {
         await _sync.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -58,7 +62,7 @@ internal sealed partial class ModelRepository : IDisposable
 
                 try
                 {
-                    SyncModel(name, directory, force);
+                    SyncModel(name, directory, force, failures);
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -77,6 +81,7 @@ internal sealed partial class ModelRepository : IDisposable
                     }
 
                     Publish(Table.With(existing with { ConfigError = reason, Versions = versions }));
+                    failures?.Add(reason);
                 }
             }
         }
@@ -86,20 +91,29 @@ internal sealed partial class ModelRepository : IDisposable
         }
     }
 
-    /// <summary>Loads (or reloads) a model from the repository; false if it isn't there.</summary>
-    public async Task<bool> LoadAsync(string name, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Loads (or reloads) a model from the repository: <see cref="ModelLoad.NotFound"/> if it isn't there, else whether
+    /// every version it serves is READY from its files now, and why not (a reload that failed keeps the loaded version serving).
+    /// </summary>
+    public async Task<ModelLoad> LoadAsync(string name, CancellationToken cancellationToken = default)
     {
         if (!ModelNames.IsValidName(name) || !Directory.Exists(Path.Combine(_root, name)))
         {
-            return false;
+            return ModelLoad.NotFound;
         }
 
         await _sync.WaitAsync(cancellationToken).ConfigureAwait(false);
         _unloaded.Remove(name);
         Publish(Table.Forget(name));
         _sync.Release();
-        await SyncAsync(name, cancellationToken, force: true).ConfigureAwait(false);
-        return true;
+        var failures = new List<string>();
+        await SyncAsync(name, cancellationToken, force: true, failures).ConfigureAwait(false);
+        if (!Table.Models.ContainsKey(name))
+        {
+            failures.Add($"model '{name}': its folder holds no model.yaml (or model.yml, model.json) and no <version>/model.onnx");
+        }
+
+        return failures.Count == 0 ? ModelLoad.Loaded : new ModelLoad(true, $"failed to load '{name}': {string.Join("; ", failures)}");
     }
 
     /// <summary>Unloads every version of a model and keeps it unloaded until <see cref="LoadAsync"/>.</summary>
@@ -174,7 +188,7 @@ internal sealed partial class ModelRepository : IDisposable
         return result;
     }
 
-    private void SyncModel(string name, string directory, bool force)
+    private void SyncModel(string name, string directory, bool force, List<string>? failures)
     {
         var configPath = ModelConfigLoader.Find(directory);
         var existing = Table.Models.GetValueOrDefault(name);
@@ -208,6 +222,7 @@ internal sealed partial class ModelRepository : IDisposable
             }
 
             Publish(Table.With((existing ?? Empty(name)) with { ConfigError = reason, ConfigStamp = configStamp }));
+            failures?.Add(existing is { Versions.IsEmpty: false } ? reason + " (the loaded versions keep serving)" : reason);
             return;
         }
 
@@ -233,9 +248,12 @@ internal sealed partial class ModelRepository : IDisposable
             var fingerprint = configStamp + "|" + Stamp(modelPath)
                 + (_loader.ReadsFeatureCsv && config.Features?.Csv is { } csv ? "|" + Stamp(Path.Combine(directory, csv)) : "");
             var old = entry.Versions.GetValueOrDefault(version);
-            if (old is not null && (old.Fingerprint == fingerprint || (!force && _failedReloads.GetValueOrDefault((name, version)) == fingerprint)))
+            if (old is not null
+                && ((old.Fingerprint == fingerprint && (!force || old.State == ModelVersionState.Ready))
+                    || (!force && _failedReloads.GetValueOrDefault((name, version)) == fingerprint)))
             {
-                // Loaded as it is, or its reload from these very files failed already: tried again when they change.
+                // Loaded as it is, or its load or reload from these very files failed already: tried again when they
+                // change, or on a load asked for.
                 continue;
             }
 
@@ -251,7 +269,13 @@ internal sealed partial class ModelRepository : IDisposable
             {
                 Log.ReloadFailedKeptOld(_logger, name, version, loaded.Reason ?? "unknown");
                 _failedReloads[(name, version)] = fingerprint;
+                failures?.Add(loaded.Reason + " (the loaded version keeps serving)");
                 continue;
+            }
+
+            if (loaded.State != ModelVersionState.Ready)
+            {
+                failures?.Add(loaded.Reason ?? $"model '{name}' version {version}: {loaded.State}");
             }
 
             _failedReloads.Remove((name, version));
@@ -275,6 +299,7 @@ internal sealed partial class ModelRepository : IDisposable
             }
 
             Publish(Table.With(entry with { ConfigError = reason }));
+            failures?.Add(reason);
         }
     }
 

@@ -323,6 +323,68 @@ public sealed class RepositoryLifecycleTests
         Assert.Contains("-p:OnnxRuntimeGpu=true", index, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A load asked for whose model does not come READY answers 400 / INVALID_ARGUMENT saying why, as Triton's does
+    /// ("failed to load 'm', …"), each time it is asked; the index agrees. It answered 200 (gRPC OK) with the version
+    /// UNAVAILABLE, so `tritonclient`'s load_model returned as if the model were loaded.
+    /// </summary>
+    [Fact]
+    public async Task ModelControl_LoadOfAModelThatFails_400SaysWhy_EachTime_GrpcInvalidArgument()
+    {
+        using var repo = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        RepoPaths.CopyDirectory(Path.Combine(RepoPaths.TestModels, "corrupt"), Path.Combine(repo.Path, "corrupt"));
+        await using var server = await StartAsync(repo.Path, token: "s3cret");
+        const string Why = "failed to load 'corrupt': model 'corrupt' version 1: ONNX Runtime could not load model.onnx: [ErrorCode:InvalidProtobuf]";
+
+        for (var i = 0; i < 2; i++)
+        {
+            var (status, body) = await ControlWithBodyAsync(server, "corrupt", "load", "s3cret");
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.StartsWith(Why, JsonDocument.Parse(body).RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+        }
+
+        var refused = await Assert.ThrowsAsync<Grpc.Core.RpcException>(
+            () => server.Grpc.RepositoryModelLoadAsync(new RepositoryModelLoadRequest { ModelName = "corrupt" }, new Grpc.Core.Metadata { { "authorization", "Bearer s3cret" } }).ResponseAsync);
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, refused.StatusCode);
+        Assert.StartsWith(Why, refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("\"UNAVAILABLE\"", await IndexAsync(server), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, await ControlAsync(server, "tabular", "load", "s3cret"));
+    }
+
+    /// <summary>
+    /// A load asked for whose new files fail says so, and the loaded version keeps serving; so does a model.yaml that is
+    /// refused. Both answered 200.
+    /// </summary>
+    [Fact]
+    public async Task ModelControl_ReloadWhoseFilesFail_400SaysWhy_TheLoadedVersionKeepsServing()
+    {
+        using var repo = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        await using var server = await StartAsync(repo.Path, token: "s3cret");
+        var body = GoldenFile.Load("tabular", "2").RequestBody();
+        await File.WriteAllBytesAsync(Path.Combine(repo.Path, "tabular", "2", "model.onnx"), [1, 2, 3, 4, 5]);
+
+        var (status, answer) = await ControlWithBodyAsync(server, "tabular", "load", "s3cret");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var error = JsonDocument.Parse(answer).RootElement.GetProperty("error").GetString()!;
+        Assert.StartsWith("failed to load 'tabular': model 'tabular' version 2: ONNX Runtime could not load model.onnx", error, StringComparison.Ordinal);
+        Assert.EndsWith("(the loaded version keeps serving)", error, StringComparison.Ordinal);
+        using (var infer = await server.Http.PostAsync("/v2/models/tabular/versions/2/infer", new StringContent(body)))
+        {
+            Assert.Equal(HttpStatusCode.OK, infer.StatusCode);
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(repo.Path, "tabular", "model.yaml"), "name: tabular\nmax_batch_size: -1\n");
+        (status, answer) = await ControlWithBodyAsync(server, "tabular", "load", "s3cret");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(
+            "failed to load 'tabular': model 'tabular': model.yaml: 'max_batch_size' must be 0 (no batching) or positive (the loaded versions keep serving)",
+            JsonDocument.Parse(answer).RootElement.GetProperty("error").GetString());
+        using (var infer = await server.Http.PostAsync("/v2/models/tabular/versions/2/infer", new StringContent(body)))
+        {
+            Assert.Equal(HttpStatusCode.OK, infer.StatusCode);
+        }
+    }
+
     private const string UnloadDependents = "unload_dependents";
 
     private static async Task<HttpStatusCode> ControlAsync(WorkerServer server, string model, string action, string token, string? body = null)
@@ -331,6 +393,14 @@ public sealed class RepositoryLifecycleTests
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         using var response = await server.Http.SendAsync(request);
         return response.StatusCode;
+    }
+
+    private static async Task<(HttpStatusCode Status, string Body)> ControlWithBodyAsync(WorkerServer server, string model, string action, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v2/repository/models/{model}/{action}");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await server.Http.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
     private static async Task<Grpc.Core.StatusCode> GrpcControlAsync(WorkerServer server, string model, bool load, Grpc.Core.Metadata? headers)

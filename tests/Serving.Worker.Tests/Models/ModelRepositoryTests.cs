@@ -351,7 +351,7 @@ public sealed class ModelRepositoryTests : IDisposable
         await _repository.SyncAsync("fixed");
         Assert.False(_repository.Table.Models.ContainsKey("fixed"));
 
-        Assert.True(await _repository.LoadAsync("fixed"));
+        Assert.Equal(ModelLoad.Loaded, await _repository.LoadAsync("fixed"));
         Assert.Equal(ModelVersionState.Ready, _repository.Table.Models["fixed"].Versions[1].State);
         await _repository.SyncAsync();
         Assert.True(_repository.Table.Models.ContainsKey("fixed"));
@@ -371,7 +371,7 @@ public sealed class ModelRepositoryTests : IDisposable
     {
         CopyFixed(FixedYaml);
 
-        Assert.False(await _repository.LoadAsync(name));
+        Assert.Equal(ModelLoad.NotFound, await _repository.LoadAsync(name));
         Assert.Empty(_repository.Table.Models);
     }
 
