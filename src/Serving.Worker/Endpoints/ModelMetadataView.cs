@@ -39,7 +39,8 @@ internal static class ModelMetadataView
 
         if (signature is null)
         {
-            throw InferenceException.Unavailable($"model '{entry.Name}' has no ready version to describe");
+            // Why, as an infer of it would say: the version asked for (else the newest) is loading, failed, or there is none.
+            throw ModelResolver.NotReady(resolver.Version(name, version));
         }
 
         foreach (var input in signature.Inputs)

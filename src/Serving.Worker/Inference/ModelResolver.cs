@@ -97,11 +97,12 @@ internal sealed class ModelResolver(ModelRepository repository)
                 continue;
             }
 
-            throw Unavailable(name, found);
+            throw NotReady(found);
         }
     }
 
-    private static InferenceException Unavailable(string name, ModelVersion found)
+    /// <summary>503 / UNAVAILABLE saying why <paramref name="found"/> can't serve: loading, failed to load (why), or unloading.</summary>
+    public static InferenceException NotReady(ModelVersion found)
     {
         var why = found.State switch
         {
@@ -109,7 +110,7 @@ internal sealed class ModelResolver(ModelRepository repository)
             ModelVersionState.Unavailable => "failed to load: " + found.Reason,
             _ => "is being unloaded",
         };
-        return InferenceException.Unavailable($"model '{name}' version {found.VersionText} {why}");
+        return InferenceException.Unavailable($"model '{found.Model}' version {found.VersionText} {why}");
     }
 
     private static string Printable(string text) => text.Length > 32 || text.Any(char.IsControl) ? "(invalid)" : text;

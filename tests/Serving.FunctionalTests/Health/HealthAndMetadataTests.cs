@@ -68,6 +68,31 @@ public sealed class HealthAndMetadataTests(SharedWorkerFixture fixture)
         Assert.Equal(Grpc.Core.StatusCode.NotFound, missing.StatusCode);
     }
 
+    /// <summary>
+    /// The metadata of a model or version that failed to load says why, as an infer of it does: it said only "model
+    /// 'corrupt' has no ready version to describe", even of version 1 asked for by number.
+    /// </summary>
+    [Fact]
+    public async Task ModelMetadata_OfAVersionThatFailedToLoad_503SaysWhy_RestAndGrpc()
+    {
+        const string Why = "model 'corrupt' version 1 failed to load: model 'corrupt' version 1: ONNX Runtime could not load model.onnx: [ErrorCode:InvalidProtobuf]";
+        foreach (var path in new[] { "/v2/models/corrupt", "/v2/models/corrupt/versions/1" })
+        {
+            using var response = await fixture.Server.Http.GetAsync(path);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            Assert.StartsWith(Why, body.RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+        }
+
+        foreach (var version in new[] { "", "1" })
+        {
+            var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(
+                () => fixture.Server.Grpc.ModelMetadataAsync(new ModelMetadataRequest { Name = "corrupt", Version = version }).ResponseAsync);
+            Assert.Equal(Grpc.Core.StatusCode.Unavailable, e.StatusCode);
+            Assert.StartsWith(Why, e.Status.Detail, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task GrpcHealthV1_ServerAndInferenceService_Serving()
     {
