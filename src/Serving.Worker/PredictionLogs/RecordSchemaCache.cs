@@ -8,9 +8,10 @@ namespace Serving.Worker.PredictionLogs;
 /// <summary>
 /// The record layouts per model version, built on a version's first prediction and reused: whether
 /// it is batched (from the repository), its feature names (from its <c>reference.json</c>), and one
-/// layout per request shape seen (a request may ask for a subset of the outputs).
+/// layout per request shape seen (a request may ask for a subset of the outputs). A version reloaded
+/// from other files (<paramref name="loadedFrom"/>: what identifies them) is described again.
 /// </summary>
-internal sealed class RecordSchemaCache(Func<string, long, bool> isBatched, string repositoryRoot)
+internal sealed class RecordSchemaCache(Func<string, long, bool> isBatched, string repositoryRoot, Func<string, long, string?>? loadedFrom = null)
 {
     // A handful of request shapes per version is normal; more means callers vary outputs freely.
     private const int MaxLayoutsPerVersion = 8;
@@ -23,12 +24,23 @@ internal sealed class RecordSchemaCache(Func<string, long, bool> isBatched, stri
         new((model, version) => repository.Table.Models.TryGetValue(model, out var entry)
                 && entry.Versions.TryGetValue(version, out var loaded)
                 && loaded.Runner?.Signature.MaxBatchSize > 0,
-            worker.Value.ModelRepository);
+            worker.Value.ModelRepository,
+            (model, version) => repository.Table.Models.TryGetValue(model, out var entry) && entry.Versions.TryGetValue(version, out var loaded)
+                ? loaded.Fingerprint
+                : null);
 
     /// <summary>The layout for this prediction, or null when the request has no rows.</summary>
     public RecordLayout? Resolve(in PredictionContext prediction)
     {
-        var entry = _versions.GetOrAdd((prediction.Model, prediction.Version), static (key, self) => self.Describe(key.Model, key.Version), this);
+        var key = (prediction.Model, prediction.Version);
+        var entry = _versions.GetOrAdd(key, static (key, self) => self.Describe(key.Model, key.Version), this);
+        if (loadedFrom is not null && ModelNames.TryParseVersion(prediction.Version, out var number)
+            && loadedFrom(prediction.Model, number) is { } files && files != entry.LoadedFrom)
+        {
+            // Reloaded (a retrained model.onnx with its reference.json, a model.yaml that batches now): described anew.
+            entry = Describe(prediction.Model, prediction.Version);
+            _versions[key] = entry;
+        }
         var rows = RecordLayout.RowsOf(entry.Batched, prediction.Inputs);
         if (rows < 1)
         {
@@ -54,17 +66,21 @@ internal sealed class RecordSchemaCache(Func<string, long, bool> isBatched, stri
     private VersionLayouts Describe(string model, string version)
     {
         var hasNumber = ModelNames.TryParseVersion(version, out var number);
+        var files = hasNumber ? loadedFrom?.Invoke(model, number) : null;
         var batched = hasNumber && isBatched(model, number);
         // Both names passed the repository's strict pattern, so they are safe path segments.
         var names = hasNumber && ModelNames.IsValidName(model)
             ? ReferenceFeatureNames.TryRead(Path.Combine(_root, model, version, "reference.json"))
             : null;
-        return new VersionLayouts(batched, names);
+        return new VersionLayouts(batched, names, files);
     }
 
-    private sealed class VersionLayouts(bool batched, IReadOnlyList<string>? referenceNames)
+    private sealed class VersionLayouts(bool batched, IReadOnlyList<string>? referenceNames, string? loadedFrom)
     {
         public RecordLayout[] Layouts = [];
+
+        /// <summary>What identifies the files of the version described (null: not known).</summary>
+        public string? LoadedFrom { get; } = loadedFrom;
 
         public bool Batched { get; } = batched;
 

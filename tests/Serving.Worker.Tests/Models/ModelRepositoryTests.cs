@@ -673,7 +673,7 @@ public sealed class ModelRepositoryTests : IDisposable
             File.ReadAllText(yaml).Replace("INPUT0, datatype: FP32, shape: [-1, -1]", "INPUT0, datatype: FP32, shape: [-1, 9223372036854775807]", StringComparison.Ordinal));
     }
 
-    private static ModelRepository NewRepository(string root, RecordingLogger<ModelVersionLoader> loaderLog, RecordingLogger<ModelRepository> log)
+    internal static ModelRepository NewRepository(string root, RecordingLogger<ModelVersionLoader> loaderLog, RecordingLogger<ModelRepository> log)
     {
         var options = Options.Create(new WorkerOptions { ModelRepository = root });
         return new ModelRepository(

@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Options;
+using Serving.Worker.Configuration;
+using Serving.Worker.Models;
+using Serving.Worker.PredictionLogs;
+using Serving.Worker.Tests.Models;
+using Serving.Worker.Tests.TestSupport;
+
+namespace Serving.Worker.Tests.PredictionLogs;
+
+public sealed class RecordSchemaCacheTests : IDisposable
+{
+    private readonly TempDirectory _temp = new();
+    private readonly ModelRepository _repository;
+    private readonly RecordSchemaCache _cache;
+
+    public RecordSchemaCacheTests()
+    {
+        _repository = ModelRepositoryTests.NewRepository(_temp.Path, new RecordingLogger<ModelVersionLoader>(), new RecordingLogger<ModelRepository>());
+        _cache = RecordSchemaCache.ForRepository(_repository, Options.Create(new WorkerOptions { ModelRepository = _temp.Path }));
+    }
+
+    public void Dispose()
+    {
+        _repository.Dispose();
+        _temp.Dispose();
+    }
+
+    /// <summary>
+    /// A version reloaded from new files (a retrained model.onnx with its reference.json) is described again: its
+    /// records kept the first load's feature names until the worker restarted (seen: tabular version 1 reloaded with every
+    /// reference.json name prefixed "v2_" was still logged with "mean_radius", …).
+    /// </summary>
+    [Fact]
+    public async Task VersionReloadedWithANewReferenceProfile_RecordsTakeItsNames()
+    {
+        RepoPaths.CopyDirectory(Path.Combine(RepoPaths.Models, "tabular"), _temp.Combine("tabular"));
+        await _repository.SyncAsync();
+        var prediction = Predictions.Rows(1, features: 30, model: "tabular", version: "1");
+        Assert.Equal("mean_radius", _cache.Resolve(prediction)!.Schema.FeatureNames[0]);
+
+        var reference = _temp.Combine("tabular", "1", "reference.json");
+        File.WriteAllText(reference, File.ReadAllText(reference).Replace("\"name\": \"", "\"name\": \"v2_", StringComparison.Ordinal).Replace("\"name\":\"", "\"name\":\"v2_", StringComparison.Ordinal));
+        File.SetLastWriteTimeUtc(_temp.Combine("tabular", "1", "model.onnx"), DateTime.UtcNow.AddMinutes(5));
+        await _repository.SyncAsync();
+        Assert.Equal(ModelVersionState.Ready, _repository.Table.Models["tabular"].Versions[1].State);
+
+        Assert.Equal("v2_mean_radius", _cache.Resolve(prediction)!.Schema.FeatureNames[0]);
+        Assert.Equal("v2_mean_radius", _cache.Resolve(prediction)!.Schema.FeatureNames[0]);
+    }
+
+    [Fact]
+    public async Task VersionNotReloaded_ItsDescriptionIsReused()
+    {
+        RepoPaths.CopyDirectory(Path.Combine(RepoPaths.Models, "tabular"), _temp.Combine("tabular"));
+        await _repository.SyncAsync();
+        var prediction = Predictions.Rows(1, features: 30, model: "tabular", version: "1");
+        var first = _cache.Resolve(prediction);
+
+        await _repository.SyncAsync();
+
+        Assert.Same(first, _cache.Resolve(prediction));
+    }
+}
