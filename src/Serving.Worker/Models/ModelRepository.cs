@@ -48,7 +48,13 @@ internal sealed partial class ModelRepository : IDisposable
         await _sync.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var onDisk = ScanModels();
+            if (ScanModels() is not { } onDisk)
+            {
+                // The folder itself gone (unmounted, or swapped by two renames) says nothing of any model: what is loaded
+                // keeps serving, as Triton's failed poll changes nothing, until the folder is back.
+                return;
+            }
+
             ListUnloaded(onDisk);
             var names = onlyModel is null ? onDisk.Keys.Union(Table.Models.Keys).ToArray() : [onlyModel];
             foreach (var name in names)
@@ -137,13 +143,29 @@ internal sealed partial class ModelRepository : IDisposable
         }
     }
 
-    private Dictionary<string, string> ScanModels()
+    // The model folders by name; null while the repository folder is missing.
+    private Dictionary<string, string>? ScanModels()
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         if (!Directory.Exists(_root))
         {
-            Log.RepositoryMissing(_logger, _root, File.Exists(_root) ? "is a file, not a folder" : "does not exist");
-            return result;
+            var what = File.Exists(_root) ? "is a file, not a folder" : "does not exist";
+            var loaded = Table.Models.Count;
+            if (loaded == 0)
+            {
+                Log.RepositoryMissing(_logger, _root, what);
+            }
+            else if (_warned.Add("gone"))
+            {
+                Log.RepositoryGone(_logger, _root, what, loaded);
+            }
+
+            return null;
+        }
+
+        if (_warned.Remove("gone"))
+        {
+            Log.RepositoryBack(_logger, _root);
         }
 
         foreach (var directory in Directory.EnumerateDirectories(_root))
@@ -386,6 +408,12 @@ internal sealed partial class ModelRepository : IDisposable
     {
         [LoggerMessage(1, LogLevel.Warning, "Model repository {Root} {What}; no models are served (give --models the folder that holds <model>/<version>/model.onnx)")]
         public static partial void RepositoryMissing(ILogger logger, string root, string what);
+
+        [LoggerMessage(10, LogLevel.Warning, "Model repository {Root} {What}: the {Models} models loaded keep serving as they are until it is back (polled)")]
+        public static partial void RepositoryGone(ILogger logger, string root, string what, int models);
+
+        [LoggerMessage(11, LogLevel.Information, "Model repository {Root} is back; syncing the models with it")]
+        public static partial void RepositoryBack(ILogger logger, string root);
 
         [LoggerMessage(6, LogLevel.Warning, "Model folder '{Folder}' is skipped: a model name is 1-128 letters, digits, '_', '.' and '-', starting with a letter or digit (rename the folder)")]
         public static partial void FolderNameNotAModelName(ILogger logger, string folder);

@@ -58,6 +58,40 @@ public sealed class ModelRepositoryTests : IDisposable
         Assert.Empty(_repository.Table.Models);
     }
 
+    /// <summary>
+    /// The repository folder gone for a while (unmounted, or swapped by two renames) leaves the loaded models serving, as
+    /// Triton's failed poll changes nothing: every model was unloaded, and callers got 404 until it was back (seen:
+    /// `mv repo repo_away; sleep 7; mv repo_away repo` under load, 691 of 1262 calls 404).
+    /// </summary>
+    [Fact]
+    public async Task SyncAsync_RepositoryFolderGoneWhileServing_TheLoadedModelsKeepServing_SaidOnce()
+    {
+        CopyModel(RepoPaths.Models, "tabular");
+        await _repository.SyncAsync();
+        var loaded = _repository.Table.Models["tabular"].Versions[2];
+        var aside = _temp.Path + "-aside";
+
+        Directory.Move(_temp.Path, aside);
+        try
+        {
+            await _repository.SyncAsync();
+            await _repository.SyncAsync();
+
+            Assert.Same(loaded, _repository.Table.Models["tabular"].Versions[2]);
+            Assert.Equal(ModelVersionState.Ready, loaded.State);
+            Assert.False(loaded.IsDisposed);
+            Assert.Single(_repositoryLog.Messages, m => m == $"Model repository {_temp.Path} does not exist: the 1 models loaded keep serving as they are until it is back (polled)");
+        }
+        finally
+        {
+            Directory.Move(aside, _temp.Path);
+        }
+
+        await _repository.SyncAsync();
+        Assert.Same(loaded, _repository.Table.Models["tabular"].Versions[2]);
+        Assert.Contains($"Model repository {_temp.Path} is back; syncing the models with it", _repositoryLog.Messages);
+    }
+
     [Fact]
     public async Task SyncAsync_NothingChanged_KeepsSameVersions()
     {
