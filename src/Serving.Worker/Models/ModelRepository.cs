@@ -196,12 +196,21 @@ internal sealed partial class ModelRepository : IDisposable
 
     private static bool LooksLikeAModel(string directory) => ModelConfigLoader.Find(directory) is not null || VersionFolders(directory).Count > 0;
 
-    private static Dictionary<long, string> VersionFolders(string modelDirectory)
+    /// <param name="notVersions">When given, gets the folders that hold a model.onnx but whose name is not a version.</param>
+    private static Dictionary<long, string> VersionFolders(string modelDirectory, List<string>? notVersions = null)
     {
         var result = new Dictionary<long, string>();
         foreach (var directory in Directory.EnumerateDirectories(modelDirectory))
         {
-            if (ModelNames.TryParseVersion(Path.GetFileName(directory), out var version) && File.Exists(Path.Combine(directory, "model.onnx")))
+            var hasModel = File.Exists(Path.Combine(directory, "model.onnx"));
+            if (!ModelNames.TryParseVersion(Path.GetFileName(directory), out var version))
+            {
+                if (hasModel)
+                {
+                    notVersions?.Add(Path.GetFileName(directory));
+                }
+            }
+            else if (hasModel)
             {
                 result[version] = directory;
             }
@@ -248,7 +257,16 @@ internal sealed partial class ModelRepository : IDisposable
             return;
         }
 
-        var folders = VersionFolders(directory);
+        var notVersions = new List<string>();
+        var folders = VersionFolders(directory, notVersions);
+        foreach (var folder in notVersions)
+        {
+            if (_warned.Add($"version:{name}/{folder}"))
+            {
+                Log.FolderNotAVersion(_logger, name, folder);
+            }
+        }
+
         var wanted = VersionPolicy.Select(config.VersionPolicy, folders.Keys.ToArray());
         var entry = (existing ?? Empty(name)) with { Config = config, ConfigError = null, ConfigStamp = configStamp };
 
@@ -414,6 +432,9 @@ internal sealed partial class ModelRepository : IDisposable
 
         [LoggerMessage(11, LogLevel.Information, "Model repository {Root} is back; syncing the models with it")]
         public static partial void RepositoryBack(ILogger logger, string root);
+
+        [LoggerMessage(12, LogLevel.Warning, "Model {Model}: folder '{Folder}' holds a model.onnx but is skipped: a version folder's name is a positive whole number without leading zeros (rename it, e.g. to 3)")]
+        public static partial void FolderNotAVersion(ILogger logger, string model, string folder);
 
         [LoggerMessage(6, LogLevel.Warning, "Model folder '{Folder}' is skipped: a model name is 1-128 letters, digits, '_', '.' and '-', starting with a letter or digit (rename the folder)")]
         public static partial void FolderNameNotAModelName(ILogger logger, string folder);

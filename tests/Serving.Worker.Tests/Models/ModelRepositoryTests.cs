@@ -552,6 +552,32 @@ public sealed class ModelRepositoryTests : IDisposable
         Assert.StartsWith("Model folder 'bad name' is skipped", warnings[1], StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A folder with a model.onnx whose name is not a version is skipped with a warning, once, as Triton warns of a version
+    /// folder whose name is not a number: "v2", "02" or "0" was skipped without a word, and the model served without it.
+    /// </summary>
+    [Fact]
+    public async Task SyncAsync_ModelOnnxInAFolderNamedNoVersion_SkippedAndSaidOnce()
+    {
+        CopyFixed(FixedYaml);
+        foreach (var folder in new[] { "v2", "02", "0" })
+        {
+            Directory.CreateDirectory(_temp.Combine("fixed", folder));
+            File.Copy(_temp.Combine("fixed", "1", "model.onnx"), _temp.Combine("fixed", folder, "model.onnx"));
+        }
+
+        Directory.CreateDirectory(_temp.Combine("fixed", "assets"));
+
+        await _repository.SyncAsync();
+        await _repository.SyncAsync();
+
+        Assert.Equal([1L], _repository.Table.Models["fixed"].Versions.Keys);
+        var warnings = _repositoryLog.Messages.Where(m => m.Contains("is skipped: a version folder's name", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(
+            ["Model fixed: folder '0' holds", "Model fixed: folder '02' holds", "Model fixed: folder 'v2' holds"],
+            warnings.Select(w => w[..w.IndexOf(" a model.onnx", StringComparison.Ordinal)]));
+    }
+
     [Fact]
     public async Task SyncAsync_RepositoryIsOneModelsFolder_SaysToGiveItsParent_Once()
     {
