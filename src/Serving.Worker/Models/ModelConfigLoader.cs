@@ -32,15 +32,24 @@ internal static class ModelConfigLoader
 
     public static readonly string[] FileNames = ["model.yaml", "model.yml", "model.json"];
 
-    /// <summary>The config file in <paramref name="modelDirectory"/>, or null.</summary>
+    /// <summary>
+    /// The config file in <paramref name="modelDirectory"/>, or null; also a folder of that name (or a link to nothing, which
+    /// File.Exists takes for a file), which <see cref="Load"/> refuses saying so: skipped, the model was served without it.
+    /// </summary>
     public static string? Find(string modelDirectory) =>
-        FileNames.Select(n => Path.Combine(modelDirectory, n)).FirstOrDefault(File.Exists);
+        FileNames.Select(n => Path.Combine(modelDirectory, n)).FirstOrDefault(p => File.Exists(p) || Directory.Exists(p));
 
     /// <summary>Parses and validates the config of the model named <paramref name="modelName"/>.</summary>
     public static ModelConfig Load(string modelName, string path)
     {
-        var text = File.ReadAllText(path);
         var fileName = Path.GetFileName(path);
+        if (Directory.Exists(path) || File.ResolveLinkTarget(path, returnFinalTarget: true) is { Exists: false })
+        {
+            throw new ModelConfigException(
+                $"model '{modelName}': {fileName} is {(Directory.Exists(path) ? "a folder" : "a link to nothing")}, not a file: make it the model's config file, or remove it");
+        }
+
+        var text = File.ReadAllText(path);
         ModelConfig? config;
         try
         {

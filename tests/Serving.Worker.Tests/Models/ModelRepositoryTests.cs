@@ -578,6 +578,34 @@ public sealed class ModelRepositoryTests : IDisposable
             warnings.Select(w => w[..w.IndexOf(" a model.onnx", StringComparison.Ordinal)]));
     }
 
+    /// <summary>
+    /// A model.yaml that is a folder, or a link to nothing, is refused saying so; the model was served without any config
+    /// (its inputs taken from the graph, the default version policy), nothing logged.
+    /// </summary>
+    [Theory]
+    [InlineData(false, "a folder")]
+    [InlineData(true, "a link to nothing")]
+    public async Task SyncAsync_ModelYamlNotAFile_ConfigRefusedSayingWhat(bool link, string what)
+    {
+        AddFixedVersion(1);
+        var yaml = _temp.Combine("fixed", "model.yaml");
+        if (link)
+        {
+            File.CreateSymbolicLink(yaml, _temp.Combine("nowhere.yaml"));
+        }
+        else
+        {
+            Directory.CreateDirectory(yaml);
+        }
+
+        await _repository.SyncAsync();
+
+        var entry = _repository.Table.Models["fixed"];
+        Assert.Equal($"model 'fixed': model.yaml is {what}, not a file: make it the model's config file, or remove it", entry.ConfigError);
+        Assert.Empty(entry.Versions);
+        Assert.Single(_repositoryLog.Messages, m => m == "Model fixed: configuration rejected: " + entry.ConfigError);
+    }
+
     [Fact]
     public async Task SyncAsync_RepositoryIsOneModelsFolder_SaysToGiveItsParent_Once()
     {
