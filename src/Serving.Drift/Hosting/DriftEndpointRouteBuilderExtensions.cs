@@ -21,8 +21,8 @@ public static class DriftEndpointRouteBuilderExtensions
     {
         app.MapGrpcService<PredictionLogIngestService>();
         app.MapServingMetrics();
-        app.MapGet("/v2/health/live", () => Results.Ok());
-        app.MapGet("/v2/health/ready", Ready);
+        app.MapProbe("/v2/health/live", () => Results.Ok());
+        app.MapProbe("/v2/health/ready", Ready);
         app.MapGet("/v2/drift/report", Report);
         app.MapGet("/v2/drift/report/{model}/{version}", VersionReport);
         app.MapFallback(NoEndpoint);
@@ -51,10 +51,10 @@ public static class DriftEndpointRouteBuilderExtensions
     {
         var path = context.Request.Path.Value;
         var printable = Serving.Protocol.Rest.RestPaths.Printable(path);
-        if (IsOwnPath(path))
+        if (AllowedOn(path) is { } allow)
         {
-            context.Response.Headers.Allow = "GET";
-            var (status, message) = Serving.Protocol.Rest.RestPaths.NotAllowed(context.Request.Method, printable, "GET");
+            context.Response.Headers.Allow = allow;
+            var (status, message) = Serving.Protocol.Rest.RestPaths.NotAllowed(context.Request.Method, printable, allow);
             return Error(status, message);
         }
 
@@ -62,13 +62,14 @@ public static class DriftEndpointRouteBuilderExtensions
             $"no endpoint at {context.Request.Method} {printable}: the drift monitor answers GET /v2/drift/report, /v2/drift/report/{{model}}/{{version}}, /v2/health/live, /v2/health/ready and /metrics");
     }
 
-    private static bool IsOwnPath(string? path) => (path ?? "").TrimEnd('/').Split('/') switch
+    // The methods one of the monitor's own paths takes; null for any other path.
+    private static string? AllowedOn(string? path) => (path ?? "").TrimEnd('/').Split('/') switch
     {
-        ["", "metrics"] => true,
-        ["", "v2", "health", "live" or "ready"] => true,
-        ["", "v2", "drift", "report"] => true,
-        ["", "v2", "drift", "report", { Length: > 0 }, { Length: > 0 }] => true,
-        _ => false,
+        ["", "metrics"] => "GET",
+        ["", "v2", "health", "live" or "ready"] => Serving.Protocol.Rest.RestPaths.ProbeMethods,
+        ["", "v2", "drift", "report"] => "GET",
+        ["", "v2", "drift", "report", { Length: > 0 }, { Length: > 0 }] => "GET",
+        _ => null,
     };
 
     private static IResult Report(HttpContext context)

@@ -20,8 +20,8 @@ internal static class GatewayRestEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet("/v2/health/live", () => Results.Ok());
-        app.MapGet("/v2/health/ready", (ReadinessState readiness, RoutingState routing) =>
+        app.MapProbe("/v2/health/live", () => Results.Ok());
+        app.MapProbe("/v2/health/ready", (ReadinessState readiness, RoutingState routing) =>
             readiness.IsReady && routing.Table.AnyReady ? Results.Ok() : Results.StatusCode(StatusCodes.Status503ServiceUnavailable));
         app.MapGet("/v2", ServerMetadata);
         app.MapGet("/v2/models/{model}", (HttpContext c, string model) => Metadata(c, model, null));
@@ -31,8 +31,8 @@ internal static class GatewayRestEndpoints
         app.MapGet("/v2/models/{model}/versions/{version}/stats", (HttpContext c, string model, string version) => Statistics(c, model, version));
         app.MapGet("/v2/models/{model}/config", (HttpContext c, string model) => Config(c, model, null));
         app.MapGet("/v2/models/{model}/versions/{version}/config", (HttpContext c, string model, string version) => Config(c, model, version));
-        app.MapGet("/v2/models/{model}/ready", (HttpContext c, string model) => Ready(c, model, null));
-        app.MapGet("/v2/models/{model}/versions/{version}/ready", (HttpContext c, string model, string version) => Ready(c, model, version));
+        app.MapProbe("/v2/models/{model}/ready", (HttpContext c, string model) => Ready(c, model, null));
+        app.MapProbe("/v2/models/{model}/versions/{version}/ready", (HttpContext c, string model, string version) => Ready(c, model, version));
         app.MapPost("/v2/repository/index", Index);
         app.MapPost("/v2/repository/models/{model}/{action:regex(^(load|unload)$)}", (HttpContext c) =>
             GatewayErrors.WriteRestAsync(c, StatusCodes.Status501NotImplemented, GatewayTriton.ModelControlHere));

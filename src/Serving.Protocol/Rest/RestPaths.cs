@@ -3,9 +3,12 @@ namespace Serving.Protocol.Rest;
 /// <summary>The Open Inference Protocol's REST paths (and <c>/metrics</c>) and the one method each takes, for answering a wrong method with 405.</summary>
 public static class RestPaths
 {
+    /// <summary>What health and readiness paths take: HEAD as well as GET, for probes that ask with HEAD.</summary>
+    public const string ProbeMethods = "GET, HEAD";
+
     /// <summary>
-    /// The method <paramref name="path"/> takes when it is one of the protocol's paths (<c>GET</c> for health, server
-    /// and model metadata, ready, config and stats; <c>POST</c> for infer, the repository index, load and unload) or the Prometheus
+    /// The method <paramref name="path"/> takes when it is one of the protocol's paths (<c>GET, HEAD</c> for health and
+    /// ready, <c>GET</c> for server and model metadata, config and stats; <c>POST</c> for infer, the repository index, load and unload) or the Prometheus
     /// scrape path <c>/metrics</c> (<c>GET</c>), else null.
     /// </summary>
     public static string? MethodFor(string? path)
@@ -25,9 +28,9 @@ public static class RestPaths
         {
             ["metrics"] => "GET",
             ["v2"] => "GET",
-            ["v2", "health", "live" or "ready"] => "GET",
+            ["v2", "health", "live" or "ready"] => ProbeMethods,
             ["v2", "models", _] or ["v2", "models", _, "versions", _] => "GET",
-            ["v2", "models", _, "ready"] or ["v2", "models", _, "versions", _, "ready"] => "GET",
+            ["v2", "models", _, "ready"] or ["v2", "models", _, "versions", _, "ready"] => ProbeMethods,
             ["v2", "models", _, "config"] or ["v2", "models", _, "versions", _, "config"] => "GET",
             ["v2", "models", _, "stats"] or ["v2", "models", _, "versions", _, "stats"] => "GET",
             ["v2", "models", _, "infer"] or ["v2", "models", _, "versions", _, "infer"] => "POST",

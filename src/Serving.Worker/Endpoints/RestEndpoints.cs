@@ -29,8 +29,8 @@ internal static class RestEndpoints
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet("/v2/health/live", () => Results.Ok());
-        app.MapGet("/v2/health/ready", (ReadinessState readiness) => readiness.IsReady ? Results.Ok() : Results.StatusCode(503));
+        app.MapProbe("/v2/health/live", () => Results.Ok());
+        app.MapProbe("/v2/health/ready", (ReadinessState readiness) => readiness.IsReady ? Results.Ok() : Results.StatusCode(503));
         app.MapGet("/v2", ServerMetadata);
         app.MapGet("/v2/models/{model}", (HttpContext c, string model) => Metadata(c, model, null));
         app.MapGet("/v2/models/{model}/versions/{version}", (HttpContext c, string model, string version) => Metadata(c, model, version));
@@ -39,8 +39,8 @@ internal static class RestEndpoints
         app.MapGet("/v2/models/{model}/versions/{version}/stats", (HttpContext c, string model, string version) => Statistics(c, model, version));
         app.MapGet("/v2/models/{model}/config", (HttpContext c, string model) => Config(c, model, null));
         app.MapGet("/v2/models/{model}/versions/{version}/config", (HttpContext c, string model, string version) => Config(c, model, version));
-        app.MapGet("/v2/models/{model}/ready", (HttpContext c, string model) => Ready(c, model, null));
-        app.MapGet("/v2/models/{model}/versions/{version}/ready", (HttpContext c, string model, string version) => Ready(c, model, version));
+        app.MapProbe("/v2/models/{model}/ready", (HttpContext c, string model) => Ready(c, model, null));
+        app.MapProbe("/v2/models/{model}/versions/{version}/ready", (HttpContext c, string model, string version) => Ready(c, model, version));
         app.MapPost("/v2/models/{model}/infer", (HttpContext c, string model) => Infer(c, model, string.Empty));
         app.MapPost("/v2/models/{model}/versions/{version}/infer", (HttpContext c, string model, string version) => Infer(c, model, version));
         app.MapFallback(NoEndpoint);

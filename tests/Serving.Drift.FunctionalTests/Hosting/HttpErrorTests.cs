@@ -9,19 +9,30 @@ namespace Serving.Drift.FunctionalTests.Hosting;
 public sealed class HttpErrorTests
 {
     [Theory]
-    [InlineData("POST", "/v2/drift/report")]
-    [InlineData("DELETE", "/v2/drift/report/tabular/1")]
-    [InlineData("PUT", "/v2/health/ready")]
-    [InlineData("POST", "/metrics")]
-    public async Task WrongMethod_405_WithAllowGet_AndAJsonError(string method, string path)
+    [InlineData("POST", "/v2/drift/report", "GET")]
+    [InlineData("DELETE", "/v2/drift/report/tabular/1", "GET")]
+    [InlineData("PUT", "/v2/health/ready", "GET, HEAD")]
+    [InlineData("POST", "/metrics", "GET")]
+    public async Task WrongMethod_405_WithAllow_AndAJsonError(string method, string path, string allow)
     {
         await using var drift = await DriftServer.StartAsync();
 
         using var response = await drift.Http.SendAsync(new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent("{}") });
 
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
-        Assert.Equal(["GET"], response.Content.Headers.Allow);
-        Assert.Equal($"{method} is not allowed on {path}: use GET", await ErrorAsync(response));
+        Assert.Equal(allow, string.Join(", ", response.Content.Headers.Allow));
+        Assert.Equal($"{method} is not allowed on {path}: use {allow}", await ErrorAsync(response));
+    }
+
+    /// <summary>Probes that ask with HEAD (the sidecar's liveness, a monitor's readiness check): answered as GET, without the body.</summary>
+    [Theory]
+    [InlineData("/v2/health/live")]
+    [InlineData("/v2/health/ready")]
+    public async Task Probe_Head_AnsweredAsGet_WithoutABody(string path)
+    {
+        await using var drift = await DriftServer.StartAsync();
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK, 0), await Serving.Testing.ProbeCall.HeadAndGetAsync(drift.Http, path));
     }
 
     [Theory]

@@ -175,6 +175,29 @@ public sealed class HealthAndMetadataTests(SharedWorkerFixture fixture)
         Assert.Contains(message, answer.Error, StringComparison.Ordinal);
     }
 
+    /// <summary>Uptime monitors, load balancers and <c>wget --spider</c> probe with HEAD: answered as GET, without the body (it was 405).</summary>
+    [Theory]
+    [InlineData("/v2/health/live", HttpStatusCode.OK)]
+    [InlineData("/v2/health/ready", HttpStatusCode.OK)]
+    [InlineData("/v2/models/tabular/ready", HttpStatusCode.OK)]
+    [InlineData("/v2/models/tabular/versions/1/ready", HttpStatusCode.OK)]
+    [InlineData("/v2/models/nope/ready", HttpStatusCode.NotFound)]
+    public async Task Probe_Head_AnsweredAsGet_WithoutABody(string path, HttpStatusCode expected)
+    {
+        Assert.Equal((expected, expected, 0), await ProbeCall.HeadAndGetAsync(fixture.Server.Http, path));
+    }
+
+    [Theory]
+    [InlineData("POST", "/v2/health/ready", "GET, HEAD")]
+    [InlineData("DELETE", "/v2/models/tabular/versions/1/ready", "GET, HEAD")]
+    [InlineData("HEAD", "/v2/models/tabular", "GET")]
+    public async Task Probe_OtherMethod_405_AllowSaysWhich(string method, string path, string allow)
+    {
+        var (status, allowed, _) = await RestCall.SendAsync(fixture.Server.Http, method, path);
+
+        Assert.Equal((HttpStatusCode.MethodNotAllowed, allow), (status, string.Join(", ", allowed)));
+    }
+
     [Fact]
     public async Task RepositoryIndex_WrongMethod_405WithAllowPost()
     {

@@ -153,6 +153,29 @@ public sealed class GatewayProtocolTests(GatewayFixture fixture)
         Assert.Contains(message, answer.Error, StringComparison.Ordinal);
     }
 
+    /// <summary>Probes that ask with HEAD: answered as GET, without the body (it was 405).</summary>
+    [Theory]
+    [InlineData("/v2/health/live", HttpStatusCode.OK)]
+    [InlineData("/v2/health/ready", HttpStatusCode.OK)]
+    [InlineData("/v2/models/tabular/ready", HttpStatusCode.OK)]
+    [InlineData("/v2/models/tabular/versions/1/ready", HttpStatusCode.OK)]
+    [InlineData("/v2/models/nope/ready", HttpStatusCode.NotFound)]
+    public async Task Probe_Head_AnsweredAsGet_WithoutABody(string path, HttpStatusCode expected)
+    {
+        Assert.Equal((expected, expected, 0), await ProbeCall.HeadAndGetAsync(fixture.Gateway.Http, path));
+    }
+
+    [Theory]
+    [InlineData("POST", "/v2/health/live", "GET, HEAD")]
+    [InlineData("PUT", "/v2/models/tabular/ready", "GET, HEAD")]
+    [InlineData("HEAD", "/v2", "GET")]
+    public async Task Probe_OtherMethod_405_AllowSaysWhich(string method, string path, string allow)
+    {
+        var (status, allowed, _) = await RestCall.SendAsync(fixture.Gateway.Http, method, path);
+
+        Assert.Equal((HttpStatusCode.MethodNotAllowed, allow), (status, string.Join(", ", allowed)));
+    }
+
     [Fact]
     public async Task RepositoryIndex_WrongMethod_405WithAllowPost()
     {
