@@ -3,4 +3,4 @@ using Serving.Commands;
 
 // The host handles SIGTERM itself (readiness off, drain); don't let the parser kill the process first.
 var invocation = new InvocationConfiguration { ProcessTerminationTimeout = null };
-return await ServingCommandLine.Create().Parse(args).InvokeAsync(invocation).ConfigureAwait(false);
+return await ServingCommandLine.InvokeAsync(args, invocation).ConfigureAwait(false);

@@ -18,7 +18,7 @@ internal static class FeaturesCommand
             "load",
             "Write a feature CSV (header: id column, then fields) into Redis for a model's features, in the layout its model.yaml names (hash or packed). "
             + "Progress and errors go to stderr, the report to stdout. Exit codes: 0 all rows written; 1 Redis failed or refused (nothing or part written; "
-            + "writes are idempotent: run again) or the CSV header doesn't fit the model, or the command line did not parse (an unknown or missing option, --batch not a number); 2 a bad option value, file or model; 3 some rows refused (the others written); "
+            + "writes are idempotent: run again) or the CSV header doesn't fit the model; 2 the command line did not parse (an unknown or missing option, --batch not a number), or a bad option value, file or model; 3 some rows refused (the others written); "
             + "130 cancelled by Ctrl+C or SIGTERM (says how many rows were written; a second one ends it at once).");
         var model = new Option<string>("--model") { Description = "Model whose model.yaml declares the features (key pattern, fields)", Required = true };
         var file = new Option<FileInfo>("--file") { Description = "CSV file: id column, then one column per field", Required = true };

@@ -18,7 +18,8 @@ internal static class InferCommand
     public static Command Create()
     {
         var command = new Command("infer", "Send an OIP infer request (a JSON file in the REST form) to a server over gRPC and print the response. "
-            + "Exit codes: 0 answered; 1 the server refused the request, or gave no answer within --timeout; 2 a bad option or request file, or no gRPC server there.");
+            + "Exit codes: 0 answered; 1 the server refused the request, or gave no answer within --timeout; 2 the command line did not parse (an unknown option, no --input), "
+            + "a bad option or request file, or no gRPC server there.");
         var model = new Argument<string>("model") { Description = "Model name" };
         var version = new Option<string?>("--model-version") { Description = "Model version (default: the server picks)" };
         var input = new Option<FileInfo>("--input") { Description = "JSON request file, e.g. models/tabular/1/golden.json", Required = true };

@@ -22,7 +22,7 @@ internal static class RoleRunner
         if (SettingArguments.FindUnknown(result.UnmatchedTokens, result.CommandResult.Command.Name) is { } unknown)
         {
             await Console.Error.WriteLineAsync($"serving {result.CommandResult.Command.Name}: {unknown}").ConfigureAwait(false);
-            return 1;
+            return ServingCommandLine.UsageError;
         }
 
         WebApplication app;

@@ -19,7 +19,11 @@ internal static class TrafficCommand
 
     public static Command Create()
     {
-        var command = new Command("traffic", "Read or change a model's traffic policy through a gateway's admin API.");
+        var command = new Command(
+            "traffic",
+            "Read or change a model's traffic policy through a gateway's admin API. Exit codes: 0 answered; 1 the gateway refused (the reason is printed: "
+            + "a bad token, an invalid policy, an unknown model); 2 the command line did not parse (an unknown option, a missing argument), a weight, "
+            + "--shadow or rollback option the command can't send, no token, or no admin API answering at --admin (nothing listening, or no answer within --timeout).");
         var admin = new Option<string>("--admin") { Description = "The admin API's address", DefaultValueFactory = _ => "http://127.0.0.1:8003", Recursive = true };
         var token = new Option<string?>("--token") { Description = $"The admin bearer token (default: ${TokenVariable})", Recursive = true };
         var timeout = TimeoutOption.Create("the admin API's answer", recursive: true);

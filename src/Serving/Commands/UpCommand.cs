@@ -33,7 +33,7 @@ internal static class UpCommand
             if (SettingArguments.FindUnknown(args, "up") is { } unknown)
             {
                 Console.Error.WriteLine($"serving up: {unknown}");
-                return Task.FromResult(1);
+                return Task.FromResult(ServingCommandLine.UsageError);
             }
 
             var models = result.GetValue(options.Models)

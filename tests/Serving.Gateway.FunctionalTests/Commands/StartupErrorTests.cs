@@ -7,7 +7,8 @@ namespace Serving.Gateway.FunctionalTests.Commands;
 /// <summary>
 /// A setting that is not of its type stops a role with exit code 2 and one line naming the key, the value, what it
 /// takes and how to set it: no stack trace. (The configuration binder throws before any validator runs.) An argument
-/// that is neither an option nor a setting stops it with exit code 1: it was dropped without a word.
+/// that is neither an option nor a setting stops it with exit code 2, a usage error (it was dropped without a word; then
+/// it exited 1, the code of a failure at run time).
 /// </summary>
 [Collection(GatewayCollection.Name)]
 public sealed class StartupErrorTests : IDisposable
@@ -328,7 +329,7 @@ public sealed class StartupErrorTests : IDisposable
         var (code, output, error) = await ServingCli.RunAsync(
             "worker", "--models", RepoPaths.Models, "--rest-prot", "9000", "--grpc-port", "0", "--metrics-port", "0");
 
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.StartsWith("serving worker: unknown option '--rest-prot'. See 'serving worker --help' for the options", error, StringComparison.Ordinal);
         Assert.DoesNotContain("ready", output, StringComparison.Ordinal);
     }
@@ -338,7 +339,7 @@ public sealed class StartupErrorTests : IDisposable
     {
         var (code, _, error) = await ServingCli.RunAsync([.. Gateway("--Serving:Gateway:DiscoveryInterval=00:00:01"), "extra"]);
 
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Equal("serving gateway: unexpected argument 'extra'. See 'serving gateway --help'.", error.Trim());
     }
 
@@ -347,7 +348,7 @@ public sealed class StartupErrorTests : IDisposable
     {
         var (code, _, error) = await ServingCli.RunAsync("up", "--models", RepoPaths.Models, "--maxbatch=8");
 
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.StartsWith("serving up: unknown option '--maxbatch=8'.", error, StringComparison.Ordinal);
     }
 

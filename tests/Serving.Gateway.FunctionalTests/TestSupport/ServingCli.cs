@@ -14,7 +14,7 @@ internal static class ServingCli
         Console.SetError(error);
         try
         {
-            var code = await ServingCommandLine.Create().Parse(args).InvokeAsync();
+            var code = await ServingCommandLine.InvokeAsync(args);
             return (code, output.ToString(), error.ToString());
         }
         finally
