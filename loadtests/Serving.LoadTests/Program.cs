@@ -1,3 +1,3 @@
 using Serving.LoadTests.Commands;
 
-return await LoadTestCommands.CreateRoot().Parse(args).InvokeAsync();
+return await LoadTestCommands.InvokeAsync(args);

@@ -18,7 +18,7 @@ internal static class BenchArms
     /// <summary>Parses a short name.</summary>
     public static BenchArm Parse(string name) =>
         All.Select(a => (BenchArm?)a).FirstOrDefault(a => a!.Value.ToName() == name)
-            ?? throw new LoadTestException($"unknown server '{name}': use {string.Join(", ", All.Select(a => a.ToName()))}");
+            ?? throw LoadTestException.Usage($"unknown server '{name}': use {string.Join(", ", All.Select(a => a.ToName()))}");
 
     /// <summary>The label in tables.</summary>
     public static string ToLabel(this BenchArm arm) => arm switch

@@ -31,13 +31,13 @@ internal sealed record BenchModel(string Name, string SourceDirectory, long Vers
             ? [Path.GetFullPath(nameOrPath)]
             : [Path.Combine(repositoryRoot, "models", nameOrPath), Path.Combine(repositoryRoot, "loadtests", "models", nameOrPath)];
         var directory = candidates.FirstOrDefault(Directory.Exists)
-            ?? throw new LoadTestException($"model '{nameOrPath}' not found (looked in {string.Join(", ", candidates)})");
+            ?? throw LoadTestException.Usage($"model '{nameOrPath}' not found (looked in {string.Join(", ", candidates)})");
         var version = Directory.EnumerateDirectories(directory)
             .Select(d => long.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out var v) && File.Exists(Path.Combine(d, "model.onnx")) ? v : -1)
             .DefaultIfEmpty(-1)
             .Max();
         return version < 0
-            ? throw new LoadTestException($"model folder '{directory}' has no <version>/model.onnx")
+            ? throw LoadTestException.Usage($"model folder '{directory}' has no <version>/model.onnx")
             : new BenchModel(Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)), directory, version);
     }
 
@@ -52,6 +52,6 @@ internal sealed record BenchModel(string Name, string SourceDirectory, long Vers
             }
         }
 
-        throw new LoadTestException($"no Serving.sln at or above '{start}': run the bench from the repository");
+        throw LoadTestException.Usage($"no Serving.sln at or above '{start}': run the bench from the repository");
     }
 }

@@ -83,7 +83,7 @@ internal sealed record BenchOptions
     {
         if (!condition)
         {
-            throw new LoadTestException(message);
+            throw LoadTestException.Usage(message);
         }
     }
 }

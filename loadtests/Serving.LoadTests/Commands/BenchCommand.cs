@@ -122,7 +122,7 @@ internal static class BenchCommand
         {
             await using var stream = File.OpenRead(path);
             var report = await System.Text.Json.JsonSerializer.DeserializeAsync(stream, ReportJsonContext.Default.BenchReport, cancellationToken)
-                ?? throw new LoadTestException($"'{path}' holds no bench report");
+                ?? throw LoadTestException.Usage($"'{path}' holds no bench report");
 
             // Ratios are recomputed so a saved run reads with the current definitions.
             return report with
@@ -132,7 +132,7 @@ internal static class BenchCommand
         }
         catch (Exception e) when (e is IOException or System.Text.Json.JsonException or UnauthorizedAccessException)
         {
-            throw new LoadTestException($"cannot read the bench report '{path}': {e.Message}", e);
+            throw LoadTestException.Usage($"cannot read the bench report '{path}': {e.Message}", e);
         }
     }
 

@@ -72,7 +72,7 @@ internal static class CommonOptions
             parse.GetRequiredValue(model),
             parse.GetValue(version) ?? string.Empty,
             parse.GetValue(inputFile)?.FullName,
-            parse.GetValue(batch) is var b and > 0 ? b : throw new LoadTestException("--batch must be positive"));
+            parse.GetValue(batch) is var b and > 0 ? b : throw LoadTestException.Usage("--batch must be positive"));
 
     /// <summary>Extension to keep option declarations one expression.</summary>
     private static Option<string> AcceptOnlyFromAmong(this Option<string> option, string[] values)

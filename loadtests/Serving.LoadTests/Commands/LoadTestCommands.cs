@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 
 namespace Serving.LoadTests.Commands;
 
@@ -6,7 +7,7 @@ namespace Serving.LoadTests.Commands;
 internal static class LoadTestCommands
 {
     /// <summary>The root command with every subcommand.</summary>
-    public static RootCommand CreateRoot() => new("Load generator and baselines for the Serving gateway (loopback targets only).")
+    public static RootCommand CreateRoot() => new($"Load generator and baselines for the Serving gateway (loopback targets only). {ExitCodes.Help}")
     {
         RunCommand.Create(),
         EchoServerCommand.Create(),
@@ -18,4 +19,15 @@ internal static class LoadTestCommands
         DriftBenchCommand.Create(),
         GatewayBenchCommand.Create(),
     };
+
+    /// <summary>
+    /// Parses and runs <paramref name="args"/>: the command's exit code, or <see cref="ExitCodes.Usage"/> when the command
+    /// line did not parse (System.CommandLine's own code for that is 1, the code of a failure at run time here).
+    /// </summary>
+    public static async Task<int> InvokeAsync(string[] args, InvocationConfiguration? configuration = null, CancellationToken cancellationToken = default)
+    {
+        var parse = CreateRoot().Parse(args);
+        var code = await parse.InvokeAsync(configuration, cancellationToken);
+        return parse.Action is ParseErrorAction ? ExitCodes.Usage : code;
+    }
 }

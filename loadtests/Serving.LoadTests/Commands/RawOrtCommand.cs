@@ -31,11 +31,11 @@ internal static class RawOrtCommand
             OutputPaths.CheckFile("--json", parse.GetValue(json)?.FullName);
             var options = new RawOrtOptions(
                 parse.GetRequiredValue(model).FullName,
-                parse.GetValue(batches) is { Length: > 0 } b ? b : throw new LoadTestException("--batch needs at least one size"),
+                parse.GetValue(batches) is { Length: > 0 } b ? b : throw LoadTestException.Usage("--batch needs at least one size"),
                 parse.GetValue(seconds),
                 parse.GetValue(warmup),
-                parse.GetValue(threads) is var t and >= 0 ? t : throw new LoadTestException("--intra-op-threads must not be negative"),
-                parse.GetValue(callers) is var c and >= 1 and <= 64 ? c : throw new LoadTestException("--callers must be between 1 and 64"));
+                parse.GetValue(threads) is var t and >= 0 ? t : throw LoadTestException.Usage("--intra-op-threads must not be negative"),
+                parse.GetValue(callers) is var c and >= 1 and <= 64 ? c : throw LoadTestException.Usage("--callers must be between 1 and 64"));
             var report = await Task.Run(() => RawOrtBenchmark.Run(options, cancellationToken), cancellationToken);
             Console.WriteLine(report.ToMarkdown());
             var written = await ReportFiles.TryWriteAsync(

@@ -41,7 +41,8 @@ internal static class RunCommand
         var plot = new Option<FileInfo>("--plot") { Description = "Write the latency distribution as a PNG" };
         var quiet = new Option<bool>("--quiet") { Description = "No per-second progress on stderr" };
 
-        var command = new Command("run", "Load a target and print a report (Markdown on stdout, progress on stderr; exit code 2 if any call failed, 1 if a report file could not be written)")
+        var command = new Command("run", "Load a target and print a report (Markdown on stdout, progress on stderr). Exit codes: 0 every call answered; 1 the target did not answer or refused the first request (nothing was sent), or a report file could not be written; "
+            + "2 a usage error; 3 some calls failed (the report says which)")
         {
             target, protocol, grpcClient, stream, model, version, inputFile, batch, mode, concurrency, rate, rampTo, maxInFlight, wakeInterval, connections,
             duration, warmup, requests, json, plot, quiet,
@@ -52,14 +53,14 @@ internal static class RunCommand
             var open = parse.GetValue(mode) == "open";
             if (!open && new Option[] { rate, rampTo, maxInFlight, wakeInterval }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } openOnly)
             {
-                throw new LoadTestException($"{openOnly.Name} is for the open model: add --mode open, or leave {openOnly.Name} out (the closed model runs --concurrency callers)");
+                throw LoadTestException.Usage($"{openOnly.Name} is for the open model: add --mode open, or leave {openOnly.Name} out (the closed model runs --concurrency callers)");
             }
 
             return new LoadProfile
             {
                 Mode = open ? LoadMode.Open : LoadMode.Closed,
                 Concurrency = parse.GetValue(concurrency),
-                Rate = parse.GetValue(rate) ?? (open ? throw new LoadTestException("--mode open needs --rate") : 0),
+                Rate = parse.GetValue(rate) ?? (open ? throw LoadTestException.Usage("--mode open needs --rate") : 0),
                 RampTo = parse.GetValue(rampTo),
                 MaxInFlight = parse.GetValue(maxInFlight),
                 WakeInterval = parse.GetValue(wakeInterval),
@@ -78,12 +79,12 @@ internal static class RunCommand
                 with { GrpcClient = GrpcClientKinds.Parse(parse.GetValue(grpcClient)!), GrpcStream = parse.GetValue(stream) };
             if (loadTarget.GrpcStream && loadTarget.Protocol != TargetProtocol.Grpc)
             {
-                throw new LoadTestException("--stream is gRPC's ModelStreamInfer: use it with --protocol grpc");
+                throw LoadTestException.Usage("--stream is gRPC's ModelStreamInfer: use it with --protocol grpc");
             }
 
             if (loadTarget.GrpcStream && parse.GetResult(grpcClient) is { Implicit: false })
             {
-                throw new LoadTestException("--stream carries its streams on Grpc.Net.Client: leave --grpc-client out");
+                throw LoadTestException.Usage("--stream carries its streams on Grpc.Net.Client: leave --grpc-client out");
             }
 
             var profile = Profile(parse);
@@ -93,7 +94,7 @@ internal static class RunCommand
                 "--json", parse.GetValue(json)?.FullName, path => ReportFiles.WriteJsonAsync(path, report, ReportJsonContext.Default.LoadReport, CancellationToken.None), Console.Error);
             written &= await ReportFiles.TryWriteAsync(
                 "--plot", parse.GetValue(plot)?.FullName, path => Console.Error.WriteLineAsync(LatencyPlot.TryWrite(report, path, out var why) ? $"plot written to {path}" : $"no plot: {why}"), Console.Error);
-            return !written ? 1 : report.Failed == 0 ? 0 : 2;
+            return !written ? ExitCodes.Failure : report.Failed == 0 ? ExitCodes.Ok : ExitCodes.CallsFailed;
         }));
         profileOf = Profile;
         return command;

@@ -110,7 +110,7 @@ internal sealed record DriftBenchOptions
     {
         if (!condition)
         {
-            throw new LoadTestException(message);
+            throw LoadTestException.Usage(message);
         }
     }
 }

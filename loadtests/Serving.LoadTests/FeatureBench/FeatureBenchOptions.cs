@@ -77,7 +77,7 @@ internal sealed record FeatureBenchOptions
     {
         if (!condition)
         {
-            throw new LoadTestException(message);
+            throw LoadTestException.Usage(message);
         }
     }
 }

@@ -10,7 +10,7 @@ internal static class NearCacheSetting
     {
         "off" => NearCacheMode.Off,
         "on" => NearCacheMode.On,
-        _ => throw new LoadTestException($"--near-cache takes off, on or off,on, not '{text}'"),
+        _ => throw LoadTestException.Usage($"--near-cache takes off, on or off,on, not '{text}'"),
     };
 
     /// <summary>Parses a <c>features.layout</c>: <c>hash</c> / <c>packed</c>.</summary>
@@ -18,7 +18,7 @@ internal static class NearCacheSetting
     {
         "hash" => "hash",
         "packed" => "packed",
-        _ => throw new LoadTestException($"--layout takes hash, packed or hash,packed, not '{text}'"),
+        _ => throw LoadTestException.Usage($"--layout takes hash, packed or hash,packed, not '{text}'"),
     };
 
     /// <summary>The name in reports.</summary>

@@ -69,7 +69,7 @@ internal sealed record GatewayBenchOptions
     {
         if (!condition)
         {
-            throw new LoadTestException(message);
+            throw LoadTestException.Usage(message);
         }
     }
 }

@@ -24,7 +24,7 @@ internal sealed record NginxBinary(string Path, string Version)
     {
         if (!string.IsNullOrEmpty(explicitPath))
         {
-            return File.Exists(explicitPath) ? System.IO.Path.GetFullPath(explicitPath) : throw new LoadTestException($"--nginx '{explicitPath}' does not exist");
+            return File.Exists(explicitPath) ? System.IO.Path.GetFullPath(explicitPath) : throw LoadTestException.Usage($"--nginx '{explicitPath}' does not exist");
         }
 
         var folders = (searchPath ?? string.Empty).Split(System.IO.Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Concat(fallbackFolders);

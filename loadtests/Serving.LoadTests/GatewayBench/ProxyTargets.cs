@@ -25,5 +25,5 @@ internal static class ProxyTargets
     /// <summary>Parses a short name.</summary>
     public static ProxyTarget Parse(string name) =>
         All.Select(t => (ProxyTarget?)t).FirstOrDefault(t => t!.Value.ToName() == name)
-            ?? throw new LoadTestException($"unknown target '{name}': use {string.Join(", ", All.Select(t => t.ToName()))}");
+            ?? throw LoadTestException.Usage($"unknown target '{name}': use {string.Join(", ", All.Select(t => t.ToName()))}");
 }

@@ -86,7 +86,7 @@ internal sealed record LoadProfile
     {
         if (!condition)
         {
-            throw new LoadTestException(message);
+            throw LoadTestException.Usage(message);
         }
     }
 }

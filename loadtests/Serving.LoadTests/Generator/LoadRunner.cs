@@ -16,6 +16,10 @@ internal static class LoadRunner
         LoadTarget target, LoadProfile profile, CancellationToken cancellationToken, IProgress<LoadProgress>? progress = null)
     {
         CheckTarget(target);
+
+        // A profile that cannot run is the command line's mistake: said before the target is asked anything, not after
+        // "could not reach" when nothing listens there.
+        profile.Validate();
         var payload = await PayloadResolver.ResolveAsync(target, cancellationToken);
         return await RunAsync(target, payload, profile, cancellationToken, progress);
     }

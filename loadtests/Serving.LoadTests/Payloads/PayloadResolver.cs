@@ -34,7 +34,7 @@ internal static class PayloadResolver
         }
         catch (IOException e)
         {
-            throw new LoadTestException($"cannot read --input-file '{file}': {e.Message}", e);
+            throw LoadTestException.Usage($"cannot read --input-file '{file}': {e.Message}", e);
         }
 
         try
@@ -45,7 +45,7 @@ internal static class PayloadResolver
         }
         catch (InferenceException e)
         {
-            throw new LoadTestException($"--input-file '{file}' is not an OIP infer request: {e.Message}", e);
+            throw LoadTestException.Usage($"--input-file '{file}' is not an OIP infer request: {e.Message}", e);
         }
     }
 }

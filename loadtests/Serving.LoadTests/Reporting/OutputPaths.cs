@@ -13,7 +13,7 @@ internal static class OutputPaths
 
         if (Directory.Exists(path))
         {
-            throw new LoadTestException($"{option} {path} is a folder: give a file path (e.g. {Path.Combine(path, FileNameFor(option))})");
+            throw LoadTestException.Usage($"{option} {path} is a folder: give a file path (e.g. {Path.Combine(path, FileNameFor(option))})");
         }
 
         CheckFolderIsThere(option, path, Path.GetDirectoryName(Path.GetFullPath(path))!);
@@ -32,14 +32,14 @@ internal static class OutputPaths
 
         if (File.Exists(path))
         {
-            throw new LoadTestException($"{option} {path} is a file: give a folder (it is made if missing)");
+            throw LoadTestException.Usage($"{option} {path} is a file: give a folder (it is made if missing)");
         }
 
         // The folder is made at the end if missing: its nearest existing parent must be a folder this user can write in.
         var existing = NearestExisting(Path.GetFullPath(path));
         if (File.Exists(existing))
         {
-            throw new LoadTestException($"{option} {path}: {existing} is a file, not a folder: give another path");
+            throw LoadTestException.Usage($"{option} {path}: {existing} is a file, not a folder: give another path");
         }
 
         Probe(option, path, () => new FileStream(Path.Combine(existing, $".serving-loadtest-{Guid.NewGuid():N}"), FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose));
@@ -53,7 +53,7 @@ internal static class OutputPaths
         }
 
         var existing = NearestExisting(folder);
-        throw new LoadTestException(File.Exists(existing)
+        throw LoadTestException.Usage(File.Exists(existing)
             ? $"{option} {path}: {existing} is a file, not a folder: give another path"
             : $"{option} {path}: the folder {folder} does not exist: create it (mkdir -p {folder}) or give another path");
     }
@@ -77,7 +77,7 @@ internal static class OutputPaths
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new LoadTestException($"{option} {path} cannot be written ({e.Message}): give a path this user can write to", e);
+            throw LoadTestException.Usage($"{option} {path} cannot be written ({e.Message}): give a path this user can write to", e);
         }
     }
 

@@ -11,7 +11,7 @@ internal static class GrpcClientKinds
     {
         "grpc-net" => GrpcClientKind.GrpcNet,
         "raw-h2" => GrpcClientKind.RawHttp2,
-        _ => throw new LoadTestException($"unknown gRPC client '{name}': use one of {string.Join(", ", Names)}"),
+        _ => throw LoadTestException.Usage($"unknown gRPC client '{name}': use one of {string.Join(", ", Names)}"),
     };
 
     /// <summary>The command-line name.</summary>

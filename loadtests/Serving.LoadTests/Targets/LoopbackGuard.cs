@@ -10,17 +10,17 @@ internal static class LoopbackGuard
     {
         if (!Uri.TryCreate(target, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp)
         {
-            throw new LoadTestException($"--target '{target}' must be an absolute http:// URL (HTTP/1.1 or h2c), e.g. http://127.0.0.1:8080");
+            throw LoadTestException.Usage($"--target '{target}' must be an absolute http:// URL (HTTP/1.1 or h2c), e.g. http://127.0.0.1:8080");
         }
 
         if (!IsLoopback(uri))
         {
-            throw new LoadTestException($"--target host '{uri.Host}' is not a loopback address: only 127.0.0.0/8, localhost and ::1 are allowed");
+            throw LoadTestException.Usage($"--target host '{uri.Host}' is not a loopback address: only 127.0.0.0/8, localhost and ::1 are allowed");
         }
 
         if (uri.AbsolutePath != "/" || uri.Query.Length > 0)
         {
-            throw new LoadTestException($"--target '{target}' must be a server root without a path, e.g. http://127.0.0.1:8080");
+            throw LoadTestException.Usage($"--target '{target}' must be a server root without a path, e.g. http://127.0.0.1:8080");
         }
 
         return uri;

@@ -12,7 +12,7 @@ internal static class TargetProtocols
         "grpc" => TargetProtocol.Grpc,
         "rest-json" => TargetProtocol.RestJson,
         "rest-binary" => TargetProtocol.RestBinary,
-        _ => throw new LoadTestException($"unknown protocol '{name}': use one of {string.Join(", ", Names)}"),
+        _ => throw LoadTestException.Usage($"unknown protocol '{name}': use one of {string.Join(", ", Names)}"),
     };
 
     /// <summary>The command-line name.</summary>

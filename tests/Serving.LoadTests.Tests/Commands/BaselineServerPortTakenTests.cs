@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Serving.LoadTests.Tests.TestSupport;
 
 namespace Serving.LoadTests.Tests.Commands;
 
@@ -21,7 +21,7 @@ public sealed class BaselineServerPortTakenTests
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
         string[] extra = rest.Length == 0 ? [] : [rest[0], Path.Combine(ModelsFolder(), rest[1])];
 
-        var (code, output, error) = await RunAsync([command, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--http1-port", "0", .. extra]);
+        var (code, output, error) = await LoadTestCli.RunAsync([command, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--http1-port", "0", .. extra]);
 
         Assert.True(code == 1, $"exit {code}: {output}{error}");
         Assert.Contains($"error: could not listen: Failed to bind to address http://127.0.0.1:{port}: address already in use. Another server may hold it: stop it, or give --port", error, StringComparison.Ordinal);
@@ -40,31 +40,5 @@ public sealed class BaselineServerPortTakenTests
         }
 
         throw new DirectoryNotFoundException("the repository's models/ folder was not found above " + AppContext.BaseDirectory);
-    }
-
-    // The command line in a child process (the serving-loadtest.dll next to this assembly), so the console is its own.
-    private static async Task<(int Code, string Output, string Error)> RunAsync(string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "serving-loadtest.dll"));
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        try
-        {
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        }
-        catch (TimeoutException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"serving-loadtest {string.Join(' ', args)} was still running after 60 s (it should have stopped: its port is taken)");
-        }
-
-        return (process.ExitCode, await output, await error);
     }
 }

@@ -11,13 +11,13 @@ internal static partial class ModelDirectory
     {
         if (!Directory.Exists(directory))
         {
-            throw new LoadTestException($"--model-dir '{directory}' does not exist");
+            throw LoadTestException.Usage($"--model-dir '{directory}' does not exist");
         }
 
         name ??= System.IO.Path.GetFileName(System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(directory)));
         if (!SafeName().IsMatch(name) || (version is not null && !SafeName().IsMatch(version)))
         {
-            throw new LoadTestException($"model name '{name}' and version '{version}' must match {SafeName()}");
+            throw LoadTestException.Usage($"model name '{name}' and version '{version}' must match {SafeName()}");
         }
 
         version ??= Directory.EnumerateDirectories(directory)
@@ -25,9 +25,9 @@ internal static partial class ModelDirectory
             .Where(v => long.TryParse(v, NumberStyles.None, CultureInfo.InvariantCulture, out _) && File.Exists(System.IO.Path.Combine(directory, v!, "model.onnx")))
             .OrderByDescending(v => long.Parse(v!, CultureInfo.InvariantCulture))
             .FirstOrDefault()
-            ?? throw new LoadTestException($"--model-dir '{directory}' has no <version>/model.onnx");
+            ?? throw LoadTestException.Usage($"--model-dir '{directory}' has no <version>/model.onnx");
         var path = System.IO.Path.Combine(directory, version, "model.onnx");
-        return File.Exists(path) ? (name, version, path) : throw new LoadTestException($"'{path}' does not exist");
+        return File.Exists(path) ? (name, version, path) : throw LoadTestException.Usage($"'{path}' does not exist");
     }
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")]

@@ -16,7 +16,7 @@ internal static class RawOrtBenchmark
     {
         if (!File.Exists(options.ModelPath))
         {
-            throw new LoadTestException($"--model '{options.ModelPath}' does not exist");
+            throw LoadTestException.Usage($"--model '{options.ModelPath}' does not exist");
         }
 
         using var session = OrtSessions.Create(options.ModelPath, options.IntraOpThreads, allowSpinning: false);
@@ -111,7 +111,7 @@ internal static class RawOrtBenchmark
     {
         if (metadata.ElementDataType != TensorElementType.Float)
         {
-            throw new LoadTestException($"input '{name}' is {metadata.ElementDataType}; raw-ort generates FP32 inputs only");
+            throw LoadTestException.Usage($"input '{name}' is {metadata.ElementDataType}; raw-ort generates FP32 inputs only");
         }
 
         var shape = Shape(name, metadata, batch);
@@ -135,13 +135,13 @@ internal static class RawOrtBenchmark
         var shape = new long[dims.Length];
         for (var i = 0; i < dims.Length; i++)
         {
-            shape[i] = dims[i] >= 0 ? dims[i] : i == 0 ? batch : throw new LoadTestException(
+            shape[i] = dims[i] >= 0 ? dims[i] : i == 0 ? batch : throw LoadTestException.Usage(
                 $"'{name}' has a variable dimension {i} besides the batch; raw-ort cannot size it");
         }
 
         if (batch != 1 && (dims.Length == 0 || dims[0] >= 0))
         {
-            throw new LoadTestException($"'{name}' has no variable batch dimension, so batch {batch} cannot be run");
+            throw LoadTestException.Usage($"'{name}' has no variable batch dimension, so batch {batch} cannot be run");
         }
 
         return shape;

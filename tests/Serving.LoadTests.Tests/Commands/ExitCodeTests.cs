@@ -1,0 +1,83 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Serving.LoadTests.Baselines.Hosting;
+using Serving.LoadTests.Tests.TestSupport;
+
+namespace Serving.LoadTests.Tests.Commands;
+
+/// <summary>
+/// <c>serving-loadtest</c>'s exit codes, run as the process is: 2 for a usage error (a command line that does not parse,
+/// or a value, file or address the command refuses), 1 for a failure at run time, 3 for a run whose calls failed. Before,
+/// a parse error and the commands' own refusals exited 1, like a target that does not answer, and a run with failed calls
+/// exited 2; and an impossible <c>--concurrency 0</c> was refused only after the target answered, so with nothing
+/// listening it said "could not reach".
+/// </summary>
+public sealed class ExitCodeTests
+{
+    [Theory]
+    [InlineData("Option '--target' is required", "run", "--model", "m")]
+    [InlineData("Unrecognized command or argument '--bogus'", "run", "--target", "http://127.0.0.1:1", "--model", "m", "--bogus")]
+    [InlineData("'abc' is not a duration", "run", "--target", "http://127.0.0.1:1", "--model", "m", "--duration", "abc")]
+    [InlineData("Argument 'soap' not recognized", "run", "--target", "http://127.0.0.1:1", "--model", "m", "--protocol", "soap")]
+    [InlineData("--target host '10.0.0.1' is not a loopback address", "run", "--target", "http://10.0.0.1:1", "--model", "m")]
+    [InlineData("--mode open needs --rate", "run", "--target", "http://127.0.0.1:1", "--model", "m", "--mode", "open")]
+    [InlineData("--rate is for the open model", "run", "--target", "http://127.0.0.1:1", "--model", "m", "--rate", "5")]
+    [InlineData("--concurrency must be between 1 and 100000", "run", "--target", "http://127.0.0.1:1", "--model", "m", "--concurrency", "0")]
+    [InlineData("--max-in-flight must be between", "run", "--target", "http://127.0.0.1:1", "--model", "m", "--mode", "open", "--rate", "5", "--max-in-flight", "0")]
+    [InlineData("--json /nonexistent-folder/r.json: the folder /nonexistent-folder does not exist", "run", "--target", "http://127.0.0.1:1", "--model", "m", "--json", "/nonexistent-folder/r.json")]
+    [InlineData("cannot read --input-file", "run", "--target", "http://127.0.0.1:1", "--model", "m", "--input-file", "/nonexistent-folder/request.json")]
+    [InlineData("--callers must be between 1 and 64", "raw-ort", "--model", "m.onnx", "--callers", "0")]
+    public async Task UsageError_ExitTwo_SaysWhy_NothingSent(string message, params string[] args)
+    {
+        var (code, output, error) = await LoadTestCli.RunAsync(args);
+
+        Assert.True(code == 2, $"exit {code}: {output}{error}");
+        Assert.Contains(message, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("could not reach", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NothingListeningAtTheTarget_ExitOne()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        var (code, output, error) = await LoadTestCli.RunAsync(["run", "--target", $"http://127.0.0.1:{port}", "--model", "m"]);
+
+        Assert.True(code == 1, $"exit {code}: {output}{error}");
+        Assert.Contains($"error: could not reach http://127.0.0.1:{port}/", error, StringComparison.Ordinal);
+    }
+
+    /// <summary>A target that answers the first request and fails the rest: the report is printed and the exit code is 3.</summary>
+    [Fact]
+    public async Task CallsFailed_ReportPrinted_ExitThree()
+    {
+        var calls = 0;
+        await using var server = await BaselineHost.StartAsync(
+            BaselinePorts.Any,
+            _ => { },
+            app => app.MapPost("/v2/models/{model}/infer", (HttpContext context) =>
+            {
+                context.Response.ContentType = "application/json";
+                return Interlocked.Increment(ref calls) == 1
+                    ? context.Response.WriteAsync("{}")
+                    : Results.Json(new { error = "refused" }, statusCode: 500).ExecuteAsync(context);
+            }),
+            owned: null,
+            CancellationToken.None);
+        var request = Path.Combine(Directory.CreateTempSubdirectory("loadtest-exit-").FullName, "request.json");
+        await File.WriteAllTextAsync(request, """{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[1,2,3,4]}]}""");
+
+        var (code, output, error) = await LoadTestCli.RunAsync(
+            ["run", "--target", server.Http1Address.ToString().TrimEnd('/'), "--protocol", "rest-json", "--model", "m", "--input-file", request,
+             "--warmup", "0", "--duration", "10s", "--requests", "20", "--quiet"]);
+
+        Assert.True(code == 3, $"exit {code}: {output}{error}");
+        Assert.Contains("| http | 500 | 20 |", output, StringComparison.Ordinal);
+        File.Delete(request);
+    }
+}
