@@ -1,3 +1,6 @@
+using System.CommandLine;
 using Serving.LoadTests.Commands;
 
-return await LoadTestCommands.InvokeAsync(args);
+// Signals are the commands' (StopSignals): a run stopped by Ctrl+C still drains and prints what it measured.
+using var stop = StopSignals.Register();
+return await LoadTestCommands.InvokeAsync(args, new InvocationConfiguration { ProcessTerminationTimeout = null }, stop.Token);

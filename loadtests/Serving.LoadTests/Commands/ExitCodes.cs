@@ -22,12 +22,12 @@ internal static class ExitCodes
     /// <summary><c>run</c>: the run went to its end and its report is printed, but some calls failed (the report's error table says which).</summary>
     public const int CallsFailed = 3;
 
-    /// <summary>Stopped by Ctrl+C before the end.</summary>
+    /// <summary>Stopped by Ctrl+C (or SIGTERM) before the end; what was measured until then is printed, marked as stopped early.</summary>
     public const int Interrupted = 130;
 
     /// <summary>The list, for the root command's <c>--help</c>.</summary>
     public const string Help =
         "Exit codes: 0 done; 1 a failure at run time (the target did not answer or refused the first request, a server did not start, a report file could not be written); "
         + "2 a usage error (a command line that does not parse, or an option value, file or model the command refuses; nothing is sent); "
-        + "3 run: some calls failed (the report says which); 130 stopped by Ctrl+C.";
+        + "3 run: some calls failed (the report says which); 130 stopped by Ctrl+C or SIGTERM (the report of what ran is printed, marked stopped early).";
 }

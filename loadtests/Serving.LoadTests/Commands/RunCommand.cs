@@ -42,7 +42,7 @@ internal static class RunCommand
         var quiet = new Option<bool>("--quiet") { Description = "No per-second progress on stderr" };
 
         var command = new Command("run", "Load a target and print a report (Markdown on stdout, progress on stderr). Exit codes: 0 every call answered; 1 the target did not answer or refused the first request (nothing was sent), or a report file could not be written; "
-            + "2 a usage error; 3 some calls failed (the report says which)")
+            + "2 a usage error; 3 some calls failed (the report says which); 130 stopped by Ctrl+C or SIGTERM (the report of the part that ran is printed, marked stopped early; a second signal ends it at once)")
         {
             target, protocol, grpcClient, stream, model, version, inputFile, batch, mode, concurrency, rate, rampTo, maxInFlight, wakeInterval, connections,
             duration, warmup, requests, json, plot, quiet,
@@ -94,7 +94,10 @@ internal static class RunCommand
                 "--json", parse.GetValue(json)?.FullName, path => ReportFiles.WriteJsonAsync(path, report, ReportJsonContext.Default.LoadReport, CancellationToken.None), Console.Error);
             written &= await ReportFiles.TryWriteAsync(
                 "--plot", parse.GetValue(plot)?.FullName, path => Console.Error.WriteLineAsync(LatencyPlot.TryWrite(report, path, out var why) ? $"plot written to {path}" : $"no plot: {why}"), Console.Error);
-            return !written ? ExitCodes.Failure : report.Failed == 0 ? ExitCodes.Ok : ExitCodes.CallsFailed;
+            return !written ? ExitCodes.Failure
+                : report.StoppedEarly is not null ? ExitCodes.Interrupted
+                : report.Failed == 0 ? ExitCodes.Ok
+                : ExitCodes.CallsFailed;
         }));
         profileOf = Profile;
         return command;

@@ -67,6 +67,7 @@ internal static class LoadRunner
         var completed = measurement.Completed;
         return report with
         {
+            StoppedEarly = control.InterruptedAt is { } at ? StoppedEarly(profile, Timestamps.ToSeconds(at - start), report.MeasuredSeconds) : null,
             AllocatedBytesPerCall = completed > 0 ? allocated / completed : 0,
             ProcessCpuCores = Math.Round(cpu.ProcessCores, 2),
             OtherCpuCores = double.IsNaN(cpu.OtherCores) ? null : Math.Round(cpu.OtherCores, 2),
@@ -74,6 +75,13 @@ internal static class LoadRunner
             Gc = gc,
         };
     }
+
+    private static string StoppedEarly(LoadProfile profile, double seconds, double measured) =>
+        FormattableString.Invariant(
+            $"cancelled (Ctrl+C, SIGTERM or a time bound) {seconds:0.0} s into a run of {profile.Warmup.TotalSeconds:0.#} s warmup + {profile.Duration.TotalSeconds:0.#} s; ")
+        + (measured > 0
+            ? FormattableString.Invariant($"the figures cover the {measured:0.00} s measured until then")
+            : "still in the warmup, so nothing was measured");
 
     private static void CheckTarget(LoadTarget target)
     {

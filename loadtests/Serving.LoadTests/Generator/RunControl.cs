@@ -6,21 +6,23 @@ namespace Serving.LoadTests.Generator;
 /// </summary>
 internal sealed class RunControl : IDisposable
 {
-    private readonly CancellationTokenSource _stopIssuing;
+    private readonly CancellationTokenSource _stopIssuing = new();
     private readonly CancellationTokenSource _hardStop = new();
     private readonly CancellationTokenRegistration _onStop;
+    private readonly CancellationTokenRegistration _onExternal;
     private readonly LoadMeasurement _measurement;
     private readonly long? _maxRequests;
     private long _claimed;
+    private long _interruptedAt;
 
     /// <summary>Stops issuing after <paramref name="runLength"/>, on <paramref name="external"/>, or after <paramref name="maxRequests"/> measured requests.</summary>
     public RunControl(CancellationToken external, TimeSpan runLength, TimeSpan drainTimeout, long? maxRequests, LoadMeasurement measurement)
     {
         _measurement = measurement;
         _maxRequests = maxRequests;
-        _stopIssuing = CancellationTokenSource.CreateLinkedTokenSource(external);
         _onStop = _stopIssuing.Token.Register(() => _hardStop.CancelAfter(drainTimeout));
         _stopIssuing.CancelAfter(runLength);
+        _onExternal = external.Register(static control => ((RunControl)control!).Interrupt(), this);
     }
 
     /// <summary>
@@ -39,6 +41,12 @@ internal sealed class RunControl : IDisposable
 
     /// <summary>True once no new request may start.</summary>
     public bool IsStopping => _stopIssuing.IsCancellationRequested;
+
+    /// <summary>
+    /// When the caller's token (Ctrl+C, a bench's time bound) stopped the run before it ended by itself (its window, its
+    /// request count), in <see cref="Timestamps"/> ticks; null when the run went to its end.
+    /// </summary>
+    public long? InterruptedAt => Volatile.Read(ref _interruptedAt) is var at and not 0 ? at : null;
 
     /// <summary>Claims the right to send a request intended at <paramref name="intended"/>; false once the run is over.</summary>
     public bool TryClaim(long intended)
@@ -62,6 +70,16 @@ internal sealed class RunControl : IDisposable
         return claimed <= max;
     }
 
+    private void Interrupt()
+    {
+        if (!IsStopping)
+        {
+            Interlocked.CompareExchange(ref _interruptedAt, Timestamps.Now, 0);
+        }
+
+        Stop();
+    }
+
     /// <summary>Stops issuing new requests.</summary>
     public void Stop()
     {
@@ -78,6 +96,7 @@ internal sealed class RunControl : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        _onExternal.Dispose();
         _onStop.Dispose();
         _stopIssuing.Dispose();
         _hardStop.Dispose();

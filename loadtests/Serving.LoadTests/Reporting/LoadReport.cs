@@ -107,6 +107,12 @@ internal sealed record LoadReport
     /// </summary>
     public GcUsage? Gc { get; init; }
 
+    /// <summary>
+    /// Set when the run was stopped before its end (Ctrl+C or SIGTERM, a bench's time bound): when, and what the figures
+    /// cover. The figures are real, for the part that ran.
+    /// </summary>
+    public string? StoppedEarly { get; init; }
+
     /// <summary>The first unexpected client-side exception, if any.</summary>
     public string? FirstClientError { get; init; }
 

@@ -17,6 +17,12 @@ internal static class LoadReportMarkdown
             + $"{Format.Fixed(r.ProcessCpuCores, 2)} cores used by this process" + (r.OtherCpuCores is { } other ? $", {Format.Fixed(other, 2)} by others" : string.Empty)
             + (r.Gc is { } gc ? $" · GC paused this process {gc} (share of the run; gen0 / gen1 / gen2 collections)" : string.Empty));
         md.AppendLine();
+        if (r.StoppedEarly is { } stopped)
+        {
+            md.AppendLine($"**Stopped early:** {stopped}.");
+            md.AppendLine();
+        }
+
         md.AppendLine("| throughput | rows/s | ok | failed |" + (r.Offered is null ? string.Empty : " offered |"));
         md.AppendLine("| ---: | ---: | ---: | ---: |" + (r.Offered is null ? string.Empty : " ---: |"));
         md.AppendLine($"| {Format.Int(r.RequestsPerSecond)} req/s | {Format.Int(r.RowsPerSecond)} | {Format.Int(r.Succeeded)} | {Format.Int(r.Failed)} |"

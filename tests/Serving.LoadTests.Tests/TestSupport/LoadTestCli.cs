@@ -10,10 +10,16 @@ internal static class LoadTestCli
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
-    /// <summary>Starts it with stdout and stderr redirected.</summary>
+    /// <summary>
+    /// Starts it with stdout and stderr redirected, and SIGINT and SIGTERM at their default action even when this process
+    /// ignores them (a test run started in the background of a shell without job control ignores SIGINT, and its children
+    /// inherit that): GNU env's --default-signal.
+    /// </summary>
     public static Process Start(IEnumerable<string> args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add("--default-signal=INT,TERM");
+        info.ArgumentList.Add("dotnet");
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "serving-loadtest.dll"));
         foreach (var arg in args)
         {
