@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Serving.Worker.Models;
 
 namespace Serving.Commands;
 
@@ -22,7 +23,7 @@ internal static class TrafficCommand
         var command = new Command(
             "traffic",
             "Read or change a model's traffic policy through a gateway's admin API. Exit codes: 0 answered; 1 the gateway refused (the reason is printed: "
-            + "a bad token, an invalid policy, an unknown model); 2 the command line did not parse (an unknown option, a missing argument), a weight, "
+            + "a bad token, an invalid policy, an unknown model); 2 the command line did not parse (an unknown option, a missing argument), a model name no model can have, a weight, "
             + "--shadow or rollback option the command can't send, no token, or no admin API answering at --admin (nothing listening, or no answer within --timeout).");
         var admin = new Option<string>("--admin") { Description = "The admin API's address", DefaultValueFactory = _ => "http://127.0.0.1:8003", Recursive = true };
         var token = new Option<string?>("--token") { Description = $"The admin bearer token (default: ${TokenVariable})", Recursive = true };
@@ -37,12 +38,12 @@ internal static class TrafficCommand
         var get = new Command("get", "Print a model's traffic policy.");
         var getModel = new Argument<string>("model") { Description = "Model name" };
         get.Add(getModel);
-        get.SetAction((r, ct) => SendAsync(r, admin, token, timeout, HttpMethod.Get, $"/admin/models/{Uri.EscapeDataString(r.GetRequiredValue(getModel))}/policy", null, ct));
+        get.SetAction((r, ct) => ForModelAsync(r, getModel, model => SendAsync(r, admin, token, timeout, HttpMethod.Get, $"/admin/models/{model}/policy", null, ct)));
 
         var history = new Command("history", "Print who changed a model's policy, when, from what to what.");
         var historyModel = new Argument<string>("model") { Description = "Model name" };
         history.Add(historyModel);
-        history.SetAction((r, ct) => SendAsync(r, admin, token, timeout, HttpMethod.Get, $"/admin/models/{Uri.EscapeDataString(r.GetRequiredValue(historyModel))}/policy/history", null, ct));
+        history.SetAction((r, ct) => ForModelAsync(r, historyModel, model => SendAsync(r, admin, token, timeout, HttpMethod.Get, $"/admin/models/{model}/policy/history", null, ct)));
 
         command.Add(list);
         command.Add(get);
@@ -73,7 +74,7 @@ internal static class TrafficCommand
         set.Add(shadow);
         set.Add(revision);
         rollback.AddTo(set);
-        set.SetAction(async (r, ct) =>
+        set.SetAction((r, ct) => ForModelAsync(r, model, async name =>
         {
             string body;
             try
@@ -86,9 +87,28 @@ internal static class TrafficCommand
                 return 2;
             }
 
-            return await SendAsync(r, admin, token, timeout, HttpMethod.Put, $"/admin/models/{Uri.EscapeDataString(r.GetRequiredValue(model))}/policy", body, ct).ConfigureAwait(false);
-        });
+            return await SendAsync(r, admin, token, timeout, HttpMethod.Put, $"/admin/models/{name}/policy", body, ct).ConfigureAwait(false);
+        }));
         return set;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="send"/> for the model the command names, or refuses a name no model can have (exit 2) without
+    /// asking the gateway: an empty name went out as <c>GET /admin/models//policy</c> and came back "404: no endpoint at
+    /// GET /admin/models//policy", and <c>..</c> was read as a path step, <c>GET /admin/policy</c>.
+    /// </summary>
+    private static Task<int> ForModelAsync(ParseResult result, Argument<string> argument, Func<string, Task<int>> send)
+    {
+        var model = result.GetRequiredValue(argument);
+        if (ModelNames.IsValidName(model))
+        {
+            return send(model);
+        }
+
+        Console.Error.WriteLine(
+            $"serving traffic {result.CommandResult.Command.Name}: '{model}' is not a model name: a model name is 1 to 128 letters, digits, '_', '.' and '-', "
+            + "starting with a letter or digit (`serving traffic list` shows the gateway's models)");
+        return Task.FromResult(ServingCommandLine.UsageError);
     }
 
     /// <summary>The PUT body for <c>set</c>: <c>1=90 2=10</c>, an optional sticky/pin header, <c>--shadow 3:5</c> and rollback settings.</summary>

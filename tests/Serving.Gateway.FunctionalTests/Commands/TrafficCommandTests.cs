@@ -91,6 +91,29 @@ public sealed class TrafficCommandTests(GatewayFixture fixture)
         }
     }
 
+    /// <summary>
+    /// A model name no model can have is refused before the gateway is asked, exit 2. Before: an empty name went out as
+    /// GET /admin/models//policy ("404 Not Found: no endpoint at GET /admin/models//policy", exit 1), and ".." as a path
+    /// step, GET /admin/policy.
+    /// </summary>
+    [Theory]
+    [InlineData("get", "")]
+    [InlineData("get", "..")]
+    [InlineData("get", "a/b")]
+    [InlineData("history", "")]
+    [InlineData("history", "../models")]
+    [InlineData("set", "", "1=100")]
+    [InlineData("set", "%2e%2e", "1=100")]
+    public async Task ModelNameNoModelCanHave_RefusedLocally_ExitTwo(string command, string model, params string[] rest)
+    {
+        var (code, output, error) = await RunAsync(["traffic", command, model, .. rest]);
+
+        Assert.True(code == 2, $"exit {code}: {output}{error}");
+        Assert.Contains($"serving traffic {command}: '{model}' is not a model name: a model name is 1 to 128 letters, digits", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("/admin", error, StringComparison.Ordinal);
+        Assert.Equal("", output);
+    }
+
     /// <summary>A number option given something else says what it takes; before: "Cannot parse argument 'abc' for option '--window' as expected type 'System.Nullable`1[System.Int32]'".</summary>
     [Theory]
     [InlineData("--revision", "abc", "--revision 'abc' is not a revision: give the whole number `serving traffic get` shows")]
