@@ -84,7 +84,8 @@ public static class ServingRun
             info.ArgumentList.Add(a);
         }
 
-        info.Environment["COLUMNS"] = "300"; // Spectre.Console's tables, unwrapped
+        // As in a log file or CI: output redirected and no terminal width (COLUMNS) to go by.
+        info.Environment.Remove("COLUMNS");
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             info.Environment[key] = value;

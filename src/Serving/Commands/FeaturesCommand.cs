@@ -144,11 +144,26 @@ internal static class FeaturesCommand
         }
     }
 
-    private static IAnsiConsole Stderr { get; } = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+    private static IAnsiConsole Stderr { get; } = Create(Console.Error, Console.IsErrorRedirected);
+
+    private static IAnsiConsole Stdout { get; } = Create(Console.Out, Console.IsOutputRedirected);
+
+    // Spectre.Console wraps lines at 80 columns when its output is not a terminal: a log file or a CI log got each long
+    // message broken in pieces. Redirected, a line is as long as it is.
+    private static IAnsiConsole Create(TextWriter writer, bool redirected)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer) });
+        if (redirected)
+        {
+            console.Profile.Width = int.MaxValue;
+        }
+
+        return console;
+    }
 
     private static void Report(FeatureLoader.Result outcome)
     {
-        AnsiConsole.MarkupLineInterpolated($"wrote [green]{outcome.Written}[/] entities, refused [yellow]{outcome.Refused.Count}[/] rows");
+        Stdout.MarkupLineInterpolated($"wrote [green]{outcome.Written}[/] entities, refused [yellow]{outcome.Refused.Count}[/] rows");
         if (outcome.Refused.Count == 0)
         {
             return;
@@ -160,10 +175,10 @@ internal static class FeaturesCommand
             table.AddRow(bad.Line.ToString(System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(bad.Reason));
         }
 
-        AnsiConsole.Write(table);
+        Stdout.Write(table);
         if (outcome.Refused.Count > 50)
         {
-            AnsiConsole.MarkupLineInterpolated($"… and {outcome.Refused.Count - 50} more");
+            Stdout.MarkupLineInterpolated($"… and {outcome.Refused.Count - 50} more");
         }
     }
 }

@@ -18,7 +18,7 @@ public sealed class FeaturesLoadCommandTests : IAsyncLifetime
     private static string[] Load(string redisOption, params string[] redis) =>
         ["features", "load", "--model", "tabular", "--file", FeatureTestData.CsvPath, "--models", RepoPaths.Models, .. redisOption.Length == 0 ? Array.Empty<string>() : [redisOption], .. redis];
 
-    // Spectre.Console wraps a line at 80 columns when its output is not a terminal.
+    // Runs of white space as one space: the assertions read the words, not the padding of the table.
     private static string Flat(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"\s+", " ");
 
     /// <summary>Before, the progress line read 'loading features.csv into 127.0.0.1:6385,password=s3cretpass: 16%', on stdout with the report.</summary>
@@ -97,6 +97,25 @@ public sealed class FeaturesLoadCommandTests : IAsyncLifetime
         Assert.Contains($"Redis at 127.0.0.1:{_redis.Port},password=***** refused the credentials", output, StringComparison.Ordinal);
         Assert.Contains("check password=", output, StringComparison.Ordinal);
         Assert.DoesNotContain("start redis-server", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// With stderr and stdout redirected (a log file, CI) a message is one line however long, and so is a row of the
+    /// refused-rows table. Before, Spectre.Console broke them at 80 columns: "serving features: cannot reach Redis at
+    /// 127.0.0.1:47499 (no Redis answered \nthere): start redis-server there, …".
+    /// </summary>
+    [Fact]
+    public async Task Load_Redirected_LongLinesNotWrapped()
+    {
+        _redis.Stop();
+
+        var (code, stdout, stderr) = await ServingRun.RunApartAsync(Load("--redis", $"127.0.0.1:{_redis.Port}"));
+
+        Assert.True(code == 1, stdout + stderr);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"serving features: cannot reach Redis at 127.0.0.1:{_redis.Port} (", line, StringComparison.Ordinal);
+        Assert.EndsWith("start redis-server there, or give --redis the host:port of one", line.TrimEnd(), StringComparison.Ordinal);
+        Assert.True(line.Length > 80, line);
     }
 
     /// <summary>
