@@ -31,7 +31,11 @@ internal static class RunCommand
         var concurrency = new Option<int>("--concurrency") { Description = "Closed model: callers", DefaultValueFactory = _ => 1 };
         var rate = new Option<double?>("--rate") { Description = "Open model: requests per second" };
         var rampTo = new Option<double?>("--ramp-to") { Description = "Open model: rate reached linearly by the end of --duration" };
-        var maxInFlight = new Option<int>("--max-in-flight") { Description = "Open model: cap on outstanding requests; due ones beyond it count as client-saturated", DefaultValueFactory = _ => 1024 };
+        var maxInFlight = new Option<int>("--max-in-flight")
+        {
+            Description = "Open model: cap on outstanding requests; due ones beyond it count as client-saturated (REST: one HTTP/1.1 connection, one open file, each; at most ulimit -n less 256)",
+            DefaultValueFactory = _ => 1024,
+        };
         var wakeInterval = CommonOptions.Duration("--wake-interval", "Open model: the scheduler wakes at most this often and sends what fell due meanwhile (0: once per request)", LoadProfile.DefaultWakeInterval);
         var connections = new Option<int?>("--connections") { Description = "gRPC channels, each with its own HTTP/2 connections (default: one per 64 callers)" };
         var duration = CommonOptions.Duration("--duration", "Measured window", TimeSpan.FromSeconds(10));

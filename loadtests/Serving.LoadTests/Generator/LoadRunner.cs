@@ -20,6 +20,7 @@ internal static class LoadRunner
         // A profile that cannot run is the command line's mistake: said before the target is asked anything, not after
         // "could not reach" when nothing listens there.
         profile.Validate();
+        ConnectionBudget.Check(target.Protocol, profile.Callers, profile.Mode == LoadMode.Open ? "--max-in-flight" : "--concurrency", ConnectionBudget.OpenFileLimit());
         var payload = await PayloadResolver.ResolveAsync(target, cancellationToken);
         return await RunAsync(target, payload, profile, cancellationToken, progress);
     }

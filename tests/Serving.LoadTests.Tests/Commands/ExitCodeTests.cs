@@ -38,6 +38,26 @@ public sealed class ExitCodeTests
         Assert.DoesNotContain("could not reach", error, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// REST holds an HTTP/1.1 connection, one open file, per request in flight: a setting past the open-file limit is
+    /// refused before anything is sent. Before, --max-in-flight 20000 under ulimit -n 20000 ran, its connections past the
+    /// limit failing with "Too many open files in system", and the report counted them as the target's failures.
+    /// </summary>
+    [Theory]
+    [InlineData("rest-json", "--mode", "open", "--rate", "10", "--max-in-flight", "2000")]
+    [InlineData("rest-binary", "--concurrency", "2000")]
+    public async Task RestCallersPastTheOpenFileLimit_ExitTwo_SaysTheLimit(string protocol, params string[] load)
+    {
+        var option = load.Contains("--max-in-flight") ? "--max-in-flight" : "--concurrency";
+
+        var (code, output, error) = await LoadTestCli.RunAsync(["run", "--target", "http://127.0.0.1:1", "--model", "m", "--protocol", protocol, .. load], openFiles: 1024);
+
+        Assert.True(code == 2, $"exit {code}: {output}{error}");
+        Assert.Contains($"error: {option} 2000 with --protocol {protocol} needs 2000 HTTP/1.1 connections, one open file each, and this process may open 1024 (ulimit -n)", error, StringComparison.Ordinal);
+        Assert.Contains($"give {option} at most 768", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("could not reach", error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task NothingListeningAtTheTarget_ExitOne()
     {

@@ -15,9 +15,17 @@ internal static class LoadTestCli
     /// ignores them (a test run started in the background of a shell without job control ignores SIGINT, and its children
     /// inherit that): GNU env's --default-signal.
     /// </summary>
-    public static Process Start(IEnumerable<string> args)
+    public static Process Start(IEnumerable<string> args, int? openFiles = null)
     {
         var info = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (openFiles is { } limit)
+        {
+            // The open-file limit (ulimit -n) lowered for the child alone, as a shell's ulimit does.
+            info.FileName = "prlimit";
+            info.ArgumentList.Add($"--nofile={limit}:{limit}");
+            info.ArgumentList.Add("env");
+        }
+
         info.ArgumentList.Add("--default-signal=INT,TERM");
         info.ArgumentList.Add("dotnet");
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "serving-loadtest.dll"));
@@ -29,10 +37,10 @@ internal static class LoadTestCli
         return Process.Start(info)!;
     }
 
-    /// <summary>Runs it to its exit (killed after 60 s, which fails the test): the exit code, stdout and stderr.</summary>
-    public static async Task<(int Code, string Output, string Error)> RunAsync(string[] args)
+    /// <summary>Runs it to its exit (killed after 60 s, which fails the test): the exit code, stdout and stderr; <paramref name="openFiles"/> lowers its ulimit -n.</summary>
+    public static async Task<(int Code, string Output, string Error)> RunAsync(string[] args, int? openFiles = null)
     {
-        using var process = Start(args);
+        using var process = Start(args, openFiles);
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         await WaitForExitAsync(process, args);
