@@ -39,10 +39,18 @@ internal static class SettingArguments
             if (!key.Contains(':', StringComparison.Ordinal) && !HostKeys.Contains(key))
             {
                 return $"unknown option '{argument}'. See 'serving {command} --help' for the options; settings take their section, "
-                    + "e.g. --Serving:Worker:MaxRequestBytes=1048576 (docs/configuration.md).";
+                    + $"e.g. {Example(command)} (docs/configuration.md).";
             }
         }
 
         return null;
     }
+
+    // A setting of the command's own role: the drift monitor has no Serving:Worker section to read.
+    private static string Example(string command) => command switch
+    {
+        "drift" => "--Serving:Drift:Archive:Directory=/var/lib/serving/prediction-logs",
+        "gateway" => "--Serving:Gateway:DiscoveryInterval=00:00:05",
+        _ => "--Serving:Worker:MaxRequestBytes=1048576",
+    };
 }

@@ -21,6 +21,12 @@ internal static class UpCommand
         var options = new HostCommandOptions();
         options.AddTo(command);
         options.Bind.Description = "The gateway's address (default 127.0.0.1); the worker stays on loopback, the drift monitor too unless Serving:Drift:BindAddress is set";
+
+        // The ports are the gateway's (the worker takes free loopback ports), with the gateway's own defaults.
+        var gatewayDefaults = new Serving.Gateway.Configuration.GatewayOptions();
+        options.RestPort.Description = $"The gateway's REST port (default {gatewayDefaults.RestPort}; 0 = any free port)";
+        options.GrpcPort.Description = $"The gateway's gRPC port (default {gatewayDefaults.GrpcPort}; 0 = any free port)";
+        options.MetricsPort.Description = $"The gateway's Prometheus metrics port (default {gatewayDefaults.MetricsPort}; 0 = any free port)";
         var driftGrpc = PortOption.Create("--drift-grpc-port", "The drift monitor's ingest port (default 8090; 0 = any free port)");
         var driftRest = PortOption.Create("--drift-rest-port", "The drift monitor's report and metrics port (default 8091; 0 = any free port)");
         var driftArchive = new Option<string?>("--drift-archive") { Description = "Folder of the prediction-log archive (default ./data/prediction-logs)" };
