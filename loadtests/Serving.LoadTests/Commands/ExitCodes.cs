@@ -29,5 +29,6 @@ internal static class ExitCodes
     public const string Help =
         "Exit codes: 0 done; 1 a failure at run time (the target did not answer or refused the first request, a server did not start, a report file could not be written); "
         + "2 a usage error (a command line that does not parse, or an option value, file or model the command refuses; nothing is sent); "
-        + "3 run: some calls failed (the report says which); 130 stopped by Ctrl+C or SIGTERM (the report of what ran is printed, marked stopped early).";
+        + "3 run: some calls failed (the report says which); 130 stopped by Ctrl+C or SIGTERM (the report of what ran is printed, marked stopped early), "
+        + "except echo-server and naive-server, whose normal stop it is (0).";
 }

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Serving.LoadTests.Baselines.Hosting;
+using Serving.LoadTests.Commands;
 using Serving.LoadTests.Tests.TestSupport;
 
 namespace Serving.LoadTests.Tests.Commands;
@@ -56,6 +57,21 @@ public sealed class ExitCodeTests
         Assert.Contains($"error: {option} 2000 with --protocol {protocol} needs 2000 HTTP/1.1 connections, one open file each, and this process may open 1024 (ulimit -n)", error, StringComparison.Ordinal);
         Assert.Contains($"give {option} at most 768", error, StringComparison.Ordinal);
         Assert.DoesNotContain("could not reach", error, StringComparison.Ordinal);
+    }
+
+    /// <summary>The root's --help lists the codes, the baseline servers' exit 0 on Ctrl+C too (their normal stop, as <see cref="ServerLifetime"/> does).</summary>
+    [Fact]
+    public async Task Help_ListsTheExitCodes()
+    {
+        var (code, output, error) = await LoadTestCli.RunAsync(["--help"]);
+
+        Assert.True(code == 0, $"exit {code}: {output}{error}");
+        var help = System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " ");
+        Assert.Contains("Exit codes: 0 done; 1 a failure at run time", help, StringComparison.Ordinal);
+        Assert.Contains("2 a usage error", help, StringComparison.Ordinal);
+        Assert.Contains("3 run: some calls failed", help, StringComparison.Ordinal);
+        Assert.Contains("130 stopped by Ctrl+C or SIGTERM", help, StringComparison.Ordinal);
+        Assert.Contains("except echo-server and naive-server, whose normal stop it is (0)", help, StringComparison.Ordinal);
     }
 
     [Fact]
