@@ -1,4 +1,5 @@
 using Serving.LoadTests.Targets;
+using Serving.Worker.Models;
 
 namespace Serving.LoadTests.Bench;
 
@@ -73,7 +74,8 @@ internal sealed record BenchOptions
         Require(Batching.MaxQueueDelayMicros is null or (>= 0 and <= 10_000_000), "--max-queue-delay-us must be between 0 and 10000000");
         Require(Batching.ArrivalGapMicros is null or (>= 0 and <= 10_000_000), "--arrival-gap-us must be between 0 and 10000000");
         Require(Batching.Instances is null or (>= 1 and <= 64), "--instances must be between 1 and 64");
-        Require(Batching.IntraOpThreads is null or >= 0, "--intra-op-threads must not be negative");
+        // The worker's own bound (model.yaml's runtime.intra_op_threads): past it the bench's model would not load, and raw ORT would start that many threads.
+        Require(Batching.IntraOpThreads is null or (>= 0 and <= ModelConfigLoader.MaxThreads), $"--intra-op-threads must be between 0 (ORT's default) and {ModelConfigLoader.MaxThreads}");
     }
 
     /// <summary>True when the paired efficiency check runs: it needs both the batched worker and the echo server.</summary>

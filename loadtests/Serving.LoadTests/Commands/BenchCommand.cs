@@ -47,7 +47,7 @@ internal static class BenchCommand
             Description = "model.yaml dynamic_batching.arrival_gap_us for every model: a partial batch also goes once arrivals stop this long (0 = off; default: each model's own, else 0)",
         };
         var instances = new Option<int?>("--instances") { Description = "model.yaml dynamic_batching.instances for every model (default: each model's own, else 1)" };
-        var threads = new Option<int?>("--intra-op-threads") { Description = "model.yaml runtime.intra_op_threads and raw ORT's, for every model (0 = ORT default; default: each model's own, else 0)" };
+        var threads = new Option<int?>("--intra-op-threads") { Description = "model.yaml runtime.intra_op_threads and raw ORT's, for every model (0 = ORT default, at most 1024; default: each model's own, else 0)" };
         var noH2Load = new Option<bool>("--no-h2load") { Description = "Skip h2load in the generator check" };
         var noisyRetries = new Option<int>("--noisy-retries") { Description = "Run a cell again (keeping the quieter attempt) when other processes used more than --noisy-threshold cores during it", DefaultValueFactory = _ => 1 };
         var pairedRounds = new Option<int>("--paired-rounds")

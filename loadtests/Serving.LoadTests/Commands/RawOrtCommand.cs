@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Serving.LoadTests.Baselines.RawOrt;
 using Serving.LoadTests.Reporting;
+using Serving.Worker.Models;
 
 namespace Serving.LoadTests.Commands;
 
@@ -19,7 +20,7 @@ internal static class RawOrtCommand
         };
         var seconds = CommonOptions.Duration("--seconds", "Measured time per batch size", TimeSpan.FromSeconds(5));
         var warmup = CommonOptions.Duration("--warmup", "Unmeasured time per batch size", TimeSpan.FromSeconds(1));
-        var threads = new Option<int>("--intra-op-threads") { Description = "ORT intra-op threads (0 = ORT default)", DefaultValueFactory = _ => 0 };
+        var threads = new Option<int>("--intra-op-threads") { Description = "ORT intra-op threads (0 = ORT default, at most 1024)", DefaultValueFactory = _ => 0 };
         var callers = new Option<int>("--callers") { Description = "Threads calling session.Run at once, each with its own buffers (a worker's instances)", DefaultValueFactory = _ => 1 };
         var json = CommonOptions.Json();
         var command = new Command("raw-ort", "Raw ONNX Runtime rows/s at each batch size (OrtValue API, one caller by default, spinning off)")
@@ -34,7 +35,9 @@ internal static class RawOrtCommand
                 parse.GetValue(batches) is { Length: > 0 } b ? b : throw LoadTestException.Usage("--batch needs at least one size"),
                 parse.GetValue(seconds),
                 parse.GetValue(warmup),
-                parse.GetValue(threads) is var t and >= 0 ? t : throw LoadTestException.Usage("--intra-op-threads must not be negative"),
+                parse.GetValue(threads) is var t and >= 0 and <= ModelConfigLoader.MaxThreads
+                    ? t
+                    : throw LoadTestException.Usage($"--intra-op-threads must be between 0 (ORT's default) and {ModelConfigLoader.MaxThreads}, the worker's bound"),
                 parse.GetValue(callers) is var c and >= 1 and <= 64 ? c : throw LoadTestException.Usage("--callers must be between 1 and 64"));
             var report = await Task.Run(() => RawOrtBenchmark.Run(options, cancellationToken), cancellationToken);
             Console.WriteLine(report.ToMarkdown());

@@ -31,6 +31,7 @@ public sealed class BenchCommandTests
     [InlineData("--max-batch-size", "1")]
     [InlineData("--instances", "0")]
     [InlineData("--intra-op-threads", "-1")]
+    [InlineData("--intra-op-threads", "1025")]
     [InlineData("--max-queue-delay-us", "-5")]
     public void BatchingOptionOutOfRange_IsRefusedWithItsName(string option, string value)
     {

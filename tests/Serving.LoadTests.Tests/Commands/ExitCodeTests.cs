@@ -30,6 +30,7 @@ public sealed class ExitCodeTests
     [InlineData("--json /nonexistent-folder/r.json: the folder /nonexistent-folder does not exist", "run", "--target", "http://127.0.0.1:1", "--model", "m", "--json", "/nonexistent-folder/r.json")]
     [InlineData("cannot read --input-file", "run", "--target", "http://127.0.0.1:1", "--model", "m", "--input-file", "/nonexistent-folder/request.json")]
     [InlineData("--callers must be between 1 and 64", "raw-ort", "--model", "m.onnx", "--callers", "0")]
+    [InlineData("--intra-op-threads must be between 0 (ORT's default) and 1024", "raw-ort", "--model", "m.onnx", "--intra-op-threads", "1025")]
     public async Task UsageError_ExitTwo_SaysWhy_NothingSent(string message, params string[] args)
     {
         var (code, output, error) = await LoadTestCli.RunAsync(args);
