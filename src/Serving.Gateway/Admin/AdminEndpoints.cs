@@ -205,6 +205,7 @@ internal static class AdminEndpoints
             Weight = weights.GetValueOrDefault(v.Version),
             HealthyWorkers = v.Workers.Count(w => w.IsHealthy),
             Workers = v.Workers.Length,
+            NotServedBecause = v.NotServedBecause,
             RollbackWindow = windows is not null && windows.Tracks(v.Version) ? Window(windows.Counts(v.Version, now)) : null,
         });
         return new AdminModelDocument

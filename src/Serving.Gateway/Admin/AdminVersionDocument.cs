@@ -13,6 +13,9 @@ internal sealed class AdminVersionDocument
 
     public int Workers { get; set; }
 
+    /// <summary>What the workers' index says of a version they list but none serves (its state and reason); null when a worker lists it READY.</summary>
+    public string? NotServedBecause { get; set; }
+
     /// <summary>This gateway's rollback window of the version; null when the policy has no rollback settings or the version no weight.</summary>
     public AdminWindowDocument? RollbackWindow { get; set; }
 }

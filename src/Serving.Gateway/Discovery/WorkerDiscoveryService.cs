@@ -208,7 +208,11 @@ internal sealed partial class WorkerDiscoveryService(
                 {
                     Names.TryParseVersion(version.Key, out var number);
                     var ready = version.Where(x => x.Entry.Ready).Select(x => x.Worker).Distinct().ToArray();
-                    return new VersionRoute(model.Key, version.Key, number, ready, _metadata.GetValueOrDefault((model.Key, version.Key)));
+
+                    // The first reason in worker order, so every round names the same one.
+                    var why = version.Where(x => x.Entry.NotReadyBecause is not null).OrderBy(x => x.Worker.Name, StringComparer.Ordinal)
+                        .Select(x => x.Entry.NotReadyBecause).FirstOrDefault();
+                    return new VersionRoute(model.Key, version.Key, number, ready, _metadata.GetValueOrDefault((model.Key, version.Key)), why);
                 })));
         return new RoutingTable(models, workers, discovered: true);
     }

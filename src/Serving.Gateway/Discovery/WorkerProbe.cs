@@ -42,12 +42,29 @@ internal sealed class WorkerProbe(HttpClient http) : IDisposable
             if (item.TryGetProperty("name", out var name) && item.TryGetProperty("version", out var version)
                 && name.GetString() is { } n && version.GetString() is { } v)
             {
-                var state = item.TryGetProperty("state", out var s) ? s.GetString() : null;
-                entries.Add(new WorkerIndexEntry(n, v, string.Equals(state, "READY", StringComparison.OrdinalIgnoreCase)));
+                var state = item.TryGetProperty("state", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
+                var reason = item.TryGetProperty("reason", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
+                var ready = string.Equals(state, "READY", StringComparison.OrdinalIgnoreCase);
+                entries.Add(new WorkerIndexEntry(n, v, ready, ready ? null : NotReadyBecause(state, reason)));
             }
         }
 
         return entries;
+    }
+
+    /// <summary>The longest reason kept from a worker's index; a longer one is cut, with an ellipsis.</summary>
+    internal const int MaxReasonChars = 512;
+
+    /// <summary>What a caller is told of a version a worker lists but does not serve: its state, and the worker's reason when it gave one.</summary>
+    internal static string NotReadyBecause(string? state, string? reason)
+    {
+        var why = string.IsNullOrWhiteSpace(state) ? "not READY" : state.Trim();
+        if (!string.IsNullOrWhiteSpace(reason))
+        {
+            why += ": " + reason.Trim();
+        }
+
+        return why.Length <= MaxReasonChars ? why : string.Concat(why.AsSpan(0, MaxReasonChars - 1), "…");
     }
 
     /// <summary>A version's metadata (<c>GET /v2/models/{m}/versions/{v}</c>), or null when the worker has none to give.</summary>

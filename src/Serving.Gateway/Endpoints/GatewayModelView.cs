@@ -31,13 +31,15 @@ internal static class GatewayModelView
         if (!string.IsNullOrEmpty(version))
         {
             var v = Version(model, version);
-            return v.Metadata?.Clone() ?? throw InferenceException.Unavailable($"model '{model.Name}' version {v.Version} has no ready worker to describe it");
+            return v.Metadata?.Clone() ?? throw InferenceException.Unavailable(v.NotServedBecause is { } why
+                ? $"model '{model.Name}' version {v.Version} has no ready worker to describe it: {why}"
+                : $"model '{model.Name}' version {v.Version} has no ready worker to describe it");
         }
 
         var described = MainVersion(model, policies.Find(model.Name));
         if (described?.Metadata is not { } metadata)
         {
-            throw InferenceException.Unavailable($"model '{model.Name}' has no ready version to describe");
+            throw InferenceException.Unavailable(model.NoReadyVersionMessage(" to describe"));
         }
 
         var response = metadata.Clone();
@@ -71,7 +73,7 @@ internal static class GatewayModelView
     {
         var model = Model(table, name);
         return !string.IsNullOrEmpty(version) ? Version(model, version)
-            : MainVersion(model, policies.Find(model.Name)) ?? throw InferenceException.Unavailable($"model '{model.Name}' has no ready version to describe");
+            : MainVersion(model, policies.Find(model.Name)) ?? throw InferenceException.Unavailable(model.NoReadyVersionMessage(" to describe"));
     }
 
     private static VersionRoute? MainVersion(ModelRoute model, TrafficPolicy? policy)

@@ -106,7 +106,7 @@ internal sealed partial class InferenceForwarder(
             if (worker is null)
             {
                 var error = failed is null
-                    ? RouteError.NoReadyWorker(request.Model.Name, request.Version.Version)
+                    ? RouteError.NoReadyWorker(request.Version)
                     : new RouteError(InferenceErrorCode.Unavailable, $"no worker of model '{request.Model.Name}' version {request.Version.Version} could be reached");
                 await GatewayErrors.WriteAsync(context, error, request.Grpc).ConfigureAwait(false);
                 return;

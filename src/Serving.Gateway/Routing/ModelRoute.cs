@@ -39,5 +39,25 @@ internal sealed class ModelRoute
         }
     }
 
+    /// <summary>
+    /// <c>model 'm' has no ready version{what}</c>, and what the workers said of the versions they list but do not serve
+    /// (<c>(version 1: UNAVAILABLE: …; version 2: LOADING)</c>, the newest first, at most <see cref="MaxReasons"/>).
+    /// </summary>
+    public string NoReadyVersionMessage(string what)
+    {
+        var message = $"model '{Name}' has no ready version{what}";
+        var reasons = Enumerable.Reverse(Ordered).Where(v => v.NotServedBecause is not null).Take(MaxReasons + 1).ToList();
+        if (reasons.Count == 0)
+        {
+            return message;
+        }
+
+        var listed = string.Join("; ", reasons.Take(MaxReasons).Select(v => $"version {v.Version}: {v.NotServedBecause}"));
+        return reasons.Count > MaxReasons ? $"{message} ({listed}; …)" : $"{message} ({listed})";
+    }
+
+    /// <summary>The most versions whose reasons <see cref="NoReadyVersionMessage"/> gives.</summary>
+    internal const int MaxReasons = 3;
+
     public bool TryGetVersion(ReadOnlySpan<char> version, out VersionRoute route) => _lookup.TryGetValue(version, out route!);
 }

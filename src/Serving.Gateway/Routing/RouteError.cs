@@ -17,6 +17,11 @@ internal sealed record RouteError(InferenceErrorCode Code, string Message, int? 
     public static RouteError NoReadyWorker(string model, string version) =>
         new(InferenceErrorCode.Unavailable, $"model '{model}' version {version} has no ready worker");
 
+    public static RouteError NoReadyWorker(VersionRoute version) => new(InferenceErrorCode.Unavailable, version.NoReadyWorkerMessage);
+
+    /// <summary>A model none of whose versions is ready, with what its workers said of them (<see cref="ModelRoute.NoReadyVersionMessage"/>).</summary>
+    public static RouteError NoReadyVersion(ModelRoute model) => new(InferenceErrorCode.Unavailable, model.NoReadyVersionMessage(string.Empty));
+
     public static RouteError Invalid(string message) => new(InferenceErrorCode.InvalidArgument, message);
 
     /// <summary>UNIMPLEMENTED with <c>grpc-accept-encoding</c>, the gRPC spec's answer to a message compressed in an encoding the server lacks.</summary>

@@ -8,5 +8,8 @@ internal readonly record struct VersionChoice(VersionRoute? Version, string Arm,
 {
     public static VersionChoice Fail(RouteError error) => new(null, "", false, error);
 
-    public static VersionChoice NotReady(string model, string version, string arm) => new(null, arm, false, RouteError.NoReadyWorker(model, version), version);
+    /// <summary>The policy picked a version no worker lists (it went away since the policy was set).</summary>
+    public static VersionChoice NotListed(string model, string version, string arm) => new(null, arm, false, RouteError.NoReadyWorker(model, version), version);
+
+    public static VersionChoice NotReady(VersionRoute version, string arm) => new(null, arm, false, RouteError.NoReadyWorker(version), version.Version);
 }

@@ -22,7 +22,7 @@ internal static class VersionChooser
         {
             return model.LatestReady is { } latest
                 ? new VersionChoice(latest, Arms.Default, false, null)
-                : VersionChoice.Fail(new RouteError(Protocol.Errors.InferenceErrorCode.Unavailable, $"model '{model.Name}' has no ready version"));
+                : VersionChoice.Fail(RouteError.NoReadyVersion(model));
         }
 
         if (policy.PinHeader is { } pinHeader && headers.TryGetValue(pinHeader, out var pin) && pin.Count > 0 && !string.IsNullOrEmpty(pin[0]))
@@ -48,9 +48,9 @@ internal static class VersionChooser
         var version = policy.PickVersion(bucket);
         return model.TryGetVersion(version, out var chosen)
             ? Ready(chosen, arm, named: false)
-            : VersionChoice.NotReady(model.Name, version, arm);
+            : VersionChoice.NotListed(model.Name, version, arm);
     }
 
     private static VersionChoice Ready(VersionRoute version, string arm, bool named) =>
-        version.IsReady ? new VersionChoice(version, arm, named, null) : VersionChoice.NotReady(version.Model, version.Version, arm);
+        version.IsReady ? new VersionChoice(version, arm, named, null) : VersionChoice.NotReady(version, arm);
 }
