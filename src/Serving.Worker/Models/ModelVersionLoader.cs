@@ -21,6 +21,16 @@ internal sealed partial class ModelVersionLoader(
         var step = "creating the ONNX Runtime session";
         try
         {
+            // No model file is empty. A named pipe or a device in its place reports 0 bytes too, and opening it would
+            // block this load, and with it the repository's sync, until a writer came: it is refused unopened.
+            if (new FileInfo(modelPath) is { Exists: true, Length: 0 })
+            {
+                var empty = $"model '{model}' version {version}: model.onnx is empty (0 bytes): copy the model's file there whole "
+                    + "(a named pipe or a device in its place is refused unread)";
+                Log.LoadFailed(logger, model, version, empty);
+                return ModelVersion.Failed(model, version, empty, fingerprint);
+            }
+
             session = sessions.Create(model, version, modelPath, config.Runtime, out var provider);
             step = "checking model.yaml against the ONNX graph";
             var signature = SignatureBuilder.Build(model, version, config, session);

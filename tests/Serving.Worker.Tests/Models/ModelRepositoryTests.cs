@@ -606,6 +606,42 @@ public sealed class ModelRepositoryTests : IDisposable
         Assert.Single(_repositoryLog.Messages, m => m == "Model fixed: configuration rejected: " + entry.ConfigError);
     }
 
+    /// <summary>
+    /// An empty model.onnx, or a named pipe in its place (which reports 0 bytes), is UNAVAILABLE saying so. A pipe was
+    /// opened by ONNX Runtime, and the open waited for a writer: the sync never ended, so a worker never became ready,
+    /// and later no model of the repository was loaded or reloaded again.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task SyncAsync_ModelOnnxEmptyOrAPipe_UnavailableSayingSo_TheSyncEnds(bool pipe)
+    {
+        AddFixedVersion(1, name: "other");
+        var folder = _temp.Combine("fixed", "1");
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, "model.onnx");
+        if (pipe)
+        {
+            using var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path]);
+            await mkfifo.WaitForExitAsync();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+        else
+        {
+            await File.WriteAllBytesAsync(path, []);
+        }
+
+        // On a thread of its own, so a sync that blocks fails the test at 30 s instead of hanging it.
+        await Task.Run(() => _repository.SyncAsync()).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(ModelVersionState.Ready, _repository.Table.Models["other"].Versions[1].State);
+        var broken = _repository.Table.Models["fixed"].Versions[1];
+        Assert.Equal(ModelVersionState.Unavailable, broken.State);
+        Assert.Equal(
+            "model 'fixed' version 1: model.onnx is empty (0 bytes): copy the model's file there whole (a named pipe or a device in its place is refused unread)",
+            broken.Reason);
+    }
+
     [Fact]
     public async Task SyncAsync_RepositoryIsOneModelsFolder_SaysToGiveItsParent_Once()
     {
