@@ -177,11 +177,7 @@ public sealed class HealthAndMetadataTests(SharedWorkerFixture fixture)
 
     /// <summary>Uptime monitors, load balancers and <c>wget --spider</c> probe with HEAD: answered as GET, without the body (it was 405).</summary>
     [Theory]
-    [InlineData("/v2/health/live", HttpStatusCode.OK)]
-    [InlineData("/v2/health/ready", HttpStatusCode.OK)]
-    [InlineData("/v2/models/tabular/ready", HttpStatusCode.OK)]
-    [InlineData("/v2/models/tabular/versions/1/ready", HttpStatusCode.OK)]
-    [InlineData("/v2/models/nope/ready", HttpStatusCode.NotFound)]
+    [MemberData(nameof(ProbeCall.ModelProbePaths), MemberType = typeof(ProbeCall))]
     public async Task Probe_Head_AnsweredAsGet_WithoutABody(string path, HttpStatusCode expected)
     {
         Assert.Equal((expected, expected, 0), await ProbeCall.HeadAndGetAsync(fixture.Server.Http, path));

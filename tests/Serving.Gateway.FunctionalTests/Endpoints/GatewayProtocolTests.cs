@@ -155,11 +155,7 @@ public sealed class GatewayProtocolTests(GatewayFixture fixture)
 
     /// <summary>Probes that ask with HEAD: answered as GET, without the body (it was 405).</summary>
     [Theory]
-    [InlineData("/v2/health/live", HttpStatusCode.OK)]
-    [InlineData("/v2/health/ready", HttpStatusCode.OK)]
-    [InlineData("/v2/models/tabular/ready", HttpStatusCode.OK)]
-    [InlineData("/v2/models/tabular/versions/1/ready", HttpStatusCode.OK)]
-    [InlineData("/v2/models/nope/ready", HttpStatusCode.NotFound)]
+    [MemberData(nameof(ProbeCall.ModelProbePaths), MemberType = typeof(ProbeCall))]
     public async Task Probe_Head_AnsweredAsGet_WithoutABody(string path, HttpStatusCode expected)
     {
         Assert.Equal((expected, expected, 0), await ProbeCall.HeadAndGetAsync(fixture.Gateway.Http, path));
