@@ -115,13 +115,23 @@ internal static class FeaturesCommand
             {
                 // Progress and errors go to stderr, as the load tests' do: stdout carries only the report.
                 Stderr.WriteLine($"loading {file.Name} ({lines} rows) into {shown}");
-                outcome = await Stderr.Progress().AutoClear(false).StartAsync(async progress =>
+                if (Console.IsErrorRedirected)
                 {
-                    var task = progress.AddTask(file.Name, maxValue: Math.Max(lines, 1));
+                    // No live bar is drawn where stderr is not a terminal: a line every tenth of the rows instead.
                     using var reader = file.OpenText();
-                    return await FeatureLoader.LoadAsync(
-                        reader, config, multiplexer.GetDatabase(), batch, new Progress<long>(n => task.Value = n), cancellationToken).ConfigureAwait(false);
-                }).ConfigureAwait(false);
+                    outcome = await FeatureLoader.LoadAsync(
+                        reader, config, multiplexer.GetDatabase(), batch, new ProgressLines(Console.Error, lines), cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    outcome = await Stderr.Progress().AutoClear(false).StartAsync(async progress =>
+                    {
+                        var task = progress.AddTask(file.Name, maxValue: Math.Max(lines, 1));
+                        using var reader = file.OpenText();
+                        return await FeatureLoader.LoadAsync(
+                            reader, config, multiplexer.GetDatabase(), batch, new Progress<long>(n => task.Value = n), cancellationToken).ConfigureAwait(false);
+                    }).ConfigureAwait(false);
+                }
             }
             catch (FormatException e)
             {

@@ -119,6 +119,27 @@ public sealed class FeaturesLoadCommandTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// With stderr redirected (a log file, CI) the progress is a line at each tenth of the rows, and one at the end. Before,
+    /// Spectre.Console's bar drew nothing there: a long load said nothing until its report.
+    /// </summary>
+    [Fact]
+    public async Task Load_Redirected_ProgressAsLines_EachTenth_AndTheEnd()
+    {
+        var (code, stdout, stderr) = await ServingRun.RunApartAsync([.. Load("--redis", $"127.0.0.1:{_redis.Port}"), "--batch", "50"]);
+
+        Assert.True(code == 0, stdout + stderr);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd()).Where(l => l.StartsWith("loaded ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(
+            [
+                "loaded 50 of 569 rows (8%)", "loaded 100 of 569 rows (17%)", "loaded 150 of 569 rows (26%)", "loaded 200 of 569 rows (35%)",
+                "loaded 250 of 569 rows (43%)", "loaded 300 of 569 rows (52%)", "loaded 350 of 569 rows (61%)", "loaded 400 of 569 rows (70%)",
+                "loaded 500 of 569 rows (87%)", "loaded 550 of 569 rows (96%)", "loaded 569 of 569 rows (100%)",
+            ],
+            lines);
+        Assert.Contains("wrote 569 entities, refused 0 rows", stdout, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// Before, the line ended with StackExchange.Redis's advice for code: 'use abortConnect=false … in your code'; and it
     /// went to stdout, with the report, so <c>serving features load … &gt; report.txt</c> showed nothing and exited 1.
     /// </summary>
