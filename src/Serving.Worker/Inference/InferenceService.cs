@@ -89,7 +89,7 @@ internal sealed class InferenceService(ModelResolver resolver, WorkerMetrics met
             statistics?.Succeeded(Rows(response.Outputs, runner.Signature.MaxBatchSize), started, done);
             if (logs.Enabled)
             {
-                logs.Record(new PredictionContext(model, version, request.Id, inputs, response.Outputs, elapsed.TotalMilliseconds, gateway.Arm));
+                logs.Record(new PredictionContext(model, version, request.Id, inputs, response.Outputs, elapsed.TotalMilliseconds, gateway.Arm, v.Fingerprint));
             }
 
             if (Classification.Requested(request.Outputs))

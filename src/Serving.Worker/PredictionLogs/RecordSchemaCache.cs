@@ -9,9 +9,9 @@ namespace Serving.Worker.PredictionLogs;
 /// The record layouts per model version, built on a version's first prediction and reused: whether
 /// it is batched (from the repository), its feature names (from its <c>reference.json</c>), and one
 /// layout per request shape seen (a request may ask for a subset of the outputs). A version reloaded
-/// from other files (<paramref name="loadedFrom"/>: what identifies them) is described again.
+/// from other files (the prediction's <see cref="PredictionContext.LoadedFrom"/> changed) is described again.
 /// </summary>
-internal sealed class RecordSchemaCache(Func<string, long, bool> isBatched, string repositoryRoot, Func<string, long, string?>? loadedFrom = null)
+internal sealed class RecordSchemaCache(Func<string, long, bool> isBatched, string repositoryRoot)
 {
     // A handful of request shapes per version is normal; more means callers vary outputs freely.
     private const int MaxLayoutsPerVersion = 8;
@@ -24,23 +24,21 @@ internal sealed class RecordSchemaCache(Func<string, long, bool> isBatched, stri
         new((model, version) => repository.Table.Models.TryGetValue(model, out var entry)
                 && entry.Versions.TryGetValue(version, out var loaded)
                 && loaded.Runner?.Signature.MaxBatchSize > 0,
-            worker.Value.ModelRepository,
-            (model, version) => repository.Table.Models.TryGetValue(model, out var entry) && entry.Versions.TryGetValue(version, out var loaded)
-                ? loaded.Fingerprint
-                : null);
+            worker.Value.ModelRepository);
 
     /// <summary>The layout for this prediction, or null when the request has no rows.</summary>
     public RecordLayout? Resolve(in PredictionContext prediction)
     {
         var key = (prediction.Model, prediction.Version);
-        var entry = _versions.GetOrAdd(key, static (key, self) => self.Describe(key.Model, key.Version), this);
-        if (loadedFrom is not null && ModelNames.TryParseVersion(prediction.Version, out var number)
-            && loadedFrom(prediction.Model, number) is { } files && files != entry.LoadedFrom)
+        var entry = _versions.GetOrAdd(key, static (key, state) => state.Self.Describe(key.Model, key.Version, state.Files), (Self: this, Files: prediction.LoadedFrom));
+        if (prediction.LoadedFrom is { } files && !string.Equals(files, entry.LoadedFrom, StringComparison.Ordinal))
         {
             // Reloaded (a retrained model.onnx with its reference.json, a model.yaml that batches now): described anew.
-            entry = Describe(prediction.Model, prediction.Version);
+            // The inference already holds the version it ran, so this costs the hot path one string compare.
+            entry = Describe(prediction.Model, prediction.Version, files);
             _versions[key] = entry;
         }
+
         var rows = RecordLayout.RowsOf(entry.Batched, prediction.Inputs);
         if (rows < 1)
         {
@@ -63,10 +61,9 @@ internal sealed class RecordSchemaCache(Func<string, long, bool> isBatched, stri
     }
 
     // Once per version: its first prediction reads the repository table and the small reference file.
-    private VersionLayouts Describe(string model, string version)
+    private VersionLayouts Describe(string model, string version, string? files)
     {
         var hasNumber = ModelNames.TryParseVersion(version, out var number);
-        var files = hasNumber ? loadedFrom?.Invoke(model, number) : null;
         var batched = hasNumber && isBatched(model, number);
         // Both names passed the repository's strict pattern, so they are safe path segments.
         var names = hasNumber && ModelNames.IsValidName(model)

@@ -35,8 +35,7 @@ public sealed class RecordSchemaCacheTests : IDisposable
     {
         RepoPaths.CopyDirectory(Path.Combine(RepoPaths.Models, "tabular"), _temp.Combine("tabular"));
         await _repository.SyncAsync();
-        var prediction = Predictions.Rows(1, features: 30, model: "tabular", version: "1");
-        Assert.Equal("mean_radius", _cache.Resolve(prediction)!.Schema.FeatureNames[0]);
+        Assert.Equal("mean_radius", _cache.Resolve(Prediction())!.Schema.FeatureNames[0]);
 
         var reference = _temp.Combine("tabular", "1", "reference.json");
         File.WriteAllText(reference, File.ReadAllText(reference).Replace("\"name\": \"", "\"name\": \"v2_", StringComparison.Ordinal).Replace("\"name\":\"", "\"name\":\"v2_", StringComparison.Ordinal));
@@ -44,8 +43,8 @@ public sealed class RecordSchemaCacheTests : IDisposable
         await _repository.SyncAsync();
         Assert.Equal(ModelVersionState.Ready, _repository.Table.Models["tabular"].Versions[1].State);
 
-        Assert.Equal("v2_mean_radius", _cache.Resolve(prediction)!.Schema.FeatureNames[0]);
-        Assert.Equal("v2_mean_radius", _cache.Resolve(prediction)!.Schema.FeatureNames[0]);
+        Assert.Equal("v2_mean_radius", _cache.Resolve(Prediction())!.Schema.FeatureNames[0]);
+        Assert.Equal("v2_mean_radius", _cache.Resolve(Prediction())!.Schema.FeatureNames[0]);
     }
 
     [Fact]
@@ -53,11 +52,14 @@ public sealed class RecordSchemaCacheTests : IDisposable
     {
         RepoPaths.CopyDirectory(Path.Combine(RepoPaths.Models, "tabular"), _temp.Combine("tabular"));
         await _repository.SyncAsync();
-        var prediction = Predictions.Rows(1, features: 30, model: "tabular", version: "1");
-        var first = _cache.Resolve(prediction);
+        var first = _cache.Resolve(Prediction());
 
         await _repository.SyncAsync();
 
-        Assert.Same(first, _cache.Resolve(prediction));
+        Assert.Same(first, _cache.Resolve(Prediction()));
     }
+
+    // A prediction of tabular version 1 as the inference records it: with the fingerprint of the version loaded now.
+    private PredictionContext Prediction() =>
+        Predictions.Rows(1, features: 30, model: "tabular", version: "1") with { LoadedFrom = _repository.Table.Models["tabular"].Versions[1].Fingerprint };
 }
