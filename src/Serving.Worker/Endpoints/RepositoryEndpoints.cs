@@ -66,7 +66,8 @@ internal static class RepositoryEndpoints
 
             foreach (var (_, v) in entry.Versions)
             {
-                yield return new RepositoryIndex.Entry(entry.Name, v.VersionText, v.State.ToString().ToUpperInvariant(), v.Reason ?? entry.ConfigError);
+                yield return new RepositoryIndex.Entry(entry.Name, v.VersionText, v.State.ToString().ToUpperInvariant(),
+                    v.Reason ?? entry.ReloadFailures.GetValueOrDefault(v.Version) ?? entry.ConfigError);
             }
         }
     }

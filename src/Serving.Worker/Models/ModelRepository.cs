@@ -274,7 +274,7 @@ internal sealed partial class ModelRepository : IDisposable
         {
             if (!wanted.Contains(version))
             {
-                entry = entry with { Versions = entry.Versions.Remove(version) };
+                entry = entry with { Versions = entry.Versions.Remove(version), ReloadFailures = entry.ReloadFailures.Remove(version) };
                 Publish(Table.With(entry));
                 Retire(old);
                 Log.VersionRemoved(_logger, name, version, folders.ContainsKey(version) ? "the version policy no longer selects it" : "its folder is gone");
@@ -293,7 +293,14 @@ internal sealed partial class ModelRepository : IDisposable
                     || (!force && _failedReloads.GetValueOrDefault((name, version)) == fingerprint)))
             {
                 // Loaded as it is, or its load or reload from these very files failed already: tried again when they
-                // change, or on a load asked for.
+                // change, or on a load asked for. Files put back as they were loaded end a failed reload's reason.
+                if (old.Fingerprint == fingerprint && entry.ReloadFailures.ContainsKey(version))
+                {
+                    _failedReloads.Remove((name, version));
+                    entry = entry with { ReloadFailures = entry.ReloadFailures.Remove(version) };
+                    Publish(Table.With(entry));
+                }
+
                 continue;
             }
 
@@ -309,7 +316,10 @@ internal sealed partial class ModelRepository : IDisposable
             {
                 Log.ReloadFailedKeptOld(_logger, name, version, loaded.Reason ?? "unknown");
                 _failedReloads[(name, version)] = fingerprint;
-                failures?.Add(loaded.Reason + " (the loaded version keeps serving)");
+                var kept = (loaded.Reason ?? $"model '{name}' version {version}: {loaded.State}") + " (the loaded version keeps serving)";
+                failures?.Add(kept);
+                entry = entry with { ReloadFailures = entry.ReloadFailures.SetItem(version, kept) };
+                Publish(Table.With(entry));
                 continue;
             }
 
@@ -320,7 +330,7 @@ internal sealed partial class ModelRepository : IDisposable
 
             _failedReloads.Remove((name, version));
 
-            entry = entry with { Versions = entry.Versions.SetItem(version, loaded) };
+            entry = entry with { Versions = entry.Versions.SetItem(version, loaded), ReloadFailures = entry.ReloadFailures.Remove(version) };
             Publish(Table.With(entry));
 
             // The replaced instance goes; the version (and its state series) stays.

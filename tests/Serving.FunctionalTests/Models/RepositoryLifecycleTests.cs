@@ -373,6 +373,12 @@ public sealed class RepositoryLifecycleTests
             Assert.Equal(HttpStatusCode.OK, infer.StatusCode);
         }
 
+        // The index says it too, beside READY: the files in the folder are not what serves.
+        var version2 = JsonDocument.Parse(await IndexAsync(server)).RootElement.EnumerateArray()
+            .Single(e => e.GetProperty("name").GetString() == "tabular" && e.GetProperty("version").GetString() == "2");
+        Assert.Equal("READY", version2.GetProperty("state").GetString());
+        Assert.Equal(error["failed to load 'tabular': ".Length..], version2.GetProperty("reason").GetString());
+
         await File.WriteAllTextAsync(Path.Combine(repo.Path, "tabular", "model.yaml"), "name: tabular\nmax_batch_size: -1\n");
         (status, answer) = await ControlWithBodyAsync(server, "tabular", "load", "s3cret");
         Assert.Equal(HttpStatusCode.BadRequest, status);

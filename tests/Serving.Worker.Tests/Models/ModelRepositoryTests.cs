@@ -486,6 +486,52 @@ public sealed class ModelRepositoryTests : IDisposable
     }
 
     /// <summary>
+    /// The repository index says why a version that serves is not what its folder holds: a reload of changed files
+    /// that failed is its reason beside READY (as a refused config is), until files load again or are put back as the
+    /// version was loaded from. Before, the index said READY and nothing else, and only the log told.
+    /// </summary>
+    [Fact]
+    public async Task SyncAsync_ReloadFails_IndexSaysWhyBesideReady_UntilFilesLoadOrArePutBack()
+    {
+        CopyFixed(FixedYaml);
+        await _repository.SyncAsync();
+        var model = _temp.Combine("fixed", "1", "model.onnx");
+        var good = File.ReadAllBytes(model);
+        var loadedAt = File.GetLastWriteTimeUtc(model);
+        Assert.Null(IndexEntry().Reason);
+
+        File.WriteAllBytes(model, [1, 2, 3, 4, 5]);
+        await _repository.SyncAsync();
+        var failed = IndexEntry();
+        Assert.Equal("READY", failed.State);
+        Assert.StartsWith("model 'fixed' version 1: ONNX Runtime could not load model.onnx", failed.Reason, StringComparison.Ordinal);
+        Assert.EndsWith("(the loaded version keeps serving)", failed.Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(_temp.Path, failed.Reason, StringComparison.Ordinal);
+        await _repository.SyncAsync();
+        Assert.Equal(failed.Reason, IndexEntry().Reason);
+
+        // The very files it was loaded from, put back: nothing to reload, and nothing failed.
+        var old = _repository.Table.Models["fixed"].Versions[1];
+        File.WriteAllBytes(model, good);
+        File.SetLastWriteTimeUtc(model, loadedAt);
+        await _repository.SyncAsync();
+        Assert.Same(old, _repository.Table.Models["fixed"].Versions[1]);
+        Assert.Equal(("READY", (string?)null), (IndexEntry().State, IndexEntry().Reason));
+
+        // Broken again, then good files that load: the reason goes with the reload.
+        File.WriteAllBytes(model, [1, 2, 3, 4, 5, 6]);
+        await _repository.SyncAsync();
+        Assert.NotNull(IndexEntry().Reason);
+        File.WriteAllBytes(model, good);
+        await _repository.SyncAsync();
+        Assert.NotSame(old, _repository.Table.Models["fixed"].Versions[1]);
+        Assert.Equal(("READY", (string?)null), (IndexEntry().State, IndexEntry().Reason));
+
+        Serving.Hosting.Http.RepositoryIndex.Entry IndexEntry() =>
+            Assert.Single(Serving.Worker.Endpoints.RepositoryEndpoints.Entries(_repository.Table));
+    }
+
+    /// <summary>
     /// A reload that fails from the same files is not tried (and logged) again at every poll: the sweep saw each poll
     /// load the broken files anew and log "is unavailable" and "the loaded version keeps serving" again. Files that
     /// change are tried again.
