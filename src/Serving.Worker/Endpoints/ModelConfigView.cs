@@ -19,7 +19,7 @@ internal static class ModelConfigView
         var entry = resolver.Entry(name);
         var v = resolver.Version(name, version);
         var signature = v.Runner?.Signature
-            ?? throw InferenceException.Unavailable($"model '{entry.Name}' version {v.VersionText} is not loaded ({v.Reason ?? v.State.ToString().ToLowerInvariant()})");
+            ?? throw InferenceException.Unavailable($"model '{entry.Name}' version {v.VersionText} is not loaded ({v.ReasonAfterName ?? v.State.ToString().ToLowerInvariant()})");
         var config = entry.Config;
         var batched = signature.MaxBatchSize > 0;
 

@@ -29,7 +29,7 @@ internal static class ModelStatisticsView
         {
             var v = resolver.Version(name, version);
             versions.Add(v.Statistics is null
-                ? throw InferenceException.Unavailable($"model '{v.Model}' version {v.VersionText} is not loaded ({v.Reason ?? v.State.ToString().ToLowerInvariant()})")
+                ? throw InferenceException.Unavailable($"model '{v.Model}' version {v.VersionText} is not loaded ({v.ReasonAfterName ?? v.State.ToString().ToLowerInvariant()})")
                 : v);
         }
 

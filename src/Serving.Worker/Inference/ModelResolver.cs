@@ -107,7 +107,7 @@ internal sealed class ModelResolver(ModelRepository repository)
         var why = found.State switch
         {
             ModelVersionState.Loading => "is loading",
-            ModelVersionState.Unavailable => "failed to load: " + found.Reason,
+            ModelVersionState.Unavailable => "failed to load: " + found.ReasonAfterName,
             _ => "is being unloaded",
         };
         return InferenceException.Unavailable($"model '{found.Model}' version {found.VersionText} {why}");

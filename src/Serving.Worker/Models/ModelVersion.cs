@@ -40,6 +40,19 @@ internal sealed class ModelVersion
     /// <summary>Why the version is unavailable (safe to show: no paths).</summary>
     public string? Reason { get; }
 
+    /// <summary>
+    /// <see cref="Reason"/> without its leading "model 'm' version v: ", for a message that names the version itself
+    /// ("model 'm' version 1 failed to load: ONNX Runtime could not load model.onnx: …", not the name twice).
+    /// </summary>
+    public string? ReasonAfterName
+    {
+        get
+        {
+            var name = $"model '{Model}' version {VersionText}: ";
+            return Reason is { } reason && reason.StartsWith(name, StringComparison.Ordinal) ? reason[name.Length..] : Reason;
+        }
+    }
+
     public OnnxModelRunner? Runner { get; }
 
     /// <summary>The feature lookup for entity-form calls; null when the model declares no features.</summary>

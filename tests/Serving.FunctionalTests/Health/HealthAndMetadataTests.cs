@@ -70,12 +70,13 @@ public sealed class HealthAndMetadataTests(SharedWorkerFixture fixture)
 
     /// <summary>
     /// The metadata of a model or version that failed to load says why, as an infer of it does: it said only "model
-    /// 'corrupt' has no ready version to describe", even of version 1 asked for by number.
+    /// 'corrupt' has no ready version to describe", even of version 1 asked for by number. The version is named once (it
+    /// was named twice, the loader's reason repeating "model 'corrupt' version 1: ").
     /// </summary>
     [Fact]
     public async Task ModelMetadata_OfAVersionThatFailedToLoad_503SaysWhy_RestAndGrpc()
     {
-        const string Why = "model 'corrupt' version 1 failed to load: model 'corrupt' version 1: ONNX Runtime could not load model.onnx: [ErrorCode:InvalidProtobuf]";
+        const string Why = "model 'corrupt' version 1 failed to load: ONNX Runtime could not load model.onnx: [ErrorCode:InvalidProtobuf]";
         foreach (var path in new[] { "/v2/models/corrupt", "/v2/models/corrupt/versions/1" })
         {
             using var response = await fixture.Server.Http.GetAsync(path);

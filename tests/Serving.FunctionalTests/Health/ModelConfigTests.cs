@@ -60,7 +60,7 @@ public sealed class ModelConfigTests(SharedWorkerFixture fixture)
     [Theory]
     [InlineData("/v2/models/nope/config", HttpStatusCode.NotFound, "unknown model 'nope'")]
     [InlineData("/v2/models/tabular/versions/9/config", HttpStatusCode.NotFound, "has no version '9'")]
-    [InlineData("/v2/models/corrupt/versions/1/config", HttpStatusCode.ServiceUnavailable, "is not loaded")]
+    [InlineData("/v2/models/corrupt/versions/1/config", HttpStatusCode.ServiceUnavailable, "model 'corrupt' version 1 is not loaded (ONNX Runtime could not load model.onnx")]
     [InlineData("/v2/models/..%2Fetc/config", HttpStatusCode.BadRequest, "not valid")]
     public async Task UnknownOrBroken_ClearError(string path, HttpStatusCode status, string message)
     {
