@@ -30,6 +30,8 @@ public sealed class KubernetesTests
     [InlineData("deploy/k8s/workers.yaml", "args: [\"worker\"]", "args: [\"worker\", \"--models\"]", "--models")]
     [InlineData("deploy/k8s/workers.yaml", "name: Serving__Features__Redis", "name: Serving__Feature__Redis", "no options section")]
     [InlineData("deploy/k8s/workers.yaml", "            - name: DOTNET_ThreadPool_UnfairSemaphoreSpinLimit\n              value: \"0\"\n", "", "a drift monitor should set DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0")]
+    [InlineData("deploy/k8s/workers.yaml", "name: Serving__Drift__GrpcBindAddress\n              value: 127.0.0.1", "name: Serving__Drift__GrpcBindAddress\n              value: 0.0.0.0", "drift ingest (drift GrpcPort 8090) listens on 0.0.0.0 with no Serving:Drift:IngestToken")]
+    [InlineData("deploy/k8s/gpu/workers-gpu.yaml", "            - name: Serving__Drift__GrpcBindAddress\n              value: 127.0.0.1\n", "", "drift ingest (drift GrpcPort 8090) listens on 0.0.0.0 with no Serving:Drift:IngestToken")]
     [InlineData("deploy/k8s/gateway.yaml", "serving-workers:8080:8081", "serving-workers:8080:8082", "expected worker GrpcPort")]
     [InlineData("deploy/k8s/gateway.yaml", "value: serving-redis:6379,abortConnect=false", "value: serving-cache:6379", "no Service serving-cache")]
     [InlineData("deploy/k8s/gateway.yaml", "name: Serving__Gateway__AdminBindAddress", "name: Serving__Gateway__AdminBind", "'AdminBind'")]

@@ -39,7 +39,8 @@ public static class DriftHost
             var limit = ConnectionLimit.Resolve(options.MaxConnections, listeners: 2);
             var log = ConnectionLimit.Logger(kestrel.ApplicationServices);
             var address = IPAddress.Parse(options.BindAddress); // validated: an IP address
-            kestrel.Listen(address, options.GrpcPort, l => { l.Protocols = HttpProtocols.Http2; l.UseConnectionLimit(limit, "drift", "grpc", log); listeners.Grpc = l; });
+            var ingestAddress = options.GrpcBindAddress is { } ingest ? IPAddress.Parse(ingest) : address;
+            kestrel.Listen(ingestAddress, options.GrpcPort, l => { l.Protocols = HttpProtocols.Http2; l.UseConnectionLimit(limit, "drift", "grpc", log); listeners.Grpc = l; });
             kestrel.Listen(address, options.RestPort, l => { l.Protocols = HttpProtocols.Http1; l.UseConnectionLimit(limit, "drift", "rest", log); listeners.Rest = l; });
         });
 

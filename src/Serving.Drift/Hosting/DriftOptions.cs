@@ -12,8 +12,14 @@ public sealed class DriftOptions
     /// <summary>The configuration section.</summary>
     public const string Section = "Serving:Drift";
 
-    /// <summary>The address both listeners bind to. Default <c>0.0.0.0</c>.</summary>
+    /// <summary>The address both listeners bind to (the ingest one unless <see cref="GrpcBindAddress"/> is set). Default <c>0.0.0.0</c>.</summary>
     public string BindAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>
+    /// The address the gRPC ingest listener binds to; unset, <see cref="BindAddress"/>. A sidecar in its worker's pod sets
+    /// <c>127.0.0.1</c>: its worker reaches it, nothing else can write records, and the report and metrics stay reachable.
+    /// </summary>
+    public string? GrpcBindAddress { get; set; }
 
     /// <summary>gRPC (HTTP/2 cleartext) ingest port; 0 picks a free port. Default 8090.</summary>
     public int GrpcPort { get; set; } = 8090;

@@ -11,6 +11,7 @@ internal sealed class DriftOptionsValidator : IValidateOptions<DriftOptions>
     {
         var failures = new List<string>();
         Check(failures, System.Net.IPAddress.TryParse(options.BindAddress, out _), "BindAddress", $"'{options.BindAddress}' is not an IP address; use 127.0.0.1 for this machine only, 0.0.0.0 for every interface");
+        Check(failures, options.GrpcBindAddress is null || System.Net.IPAddress.TryParse(options.GrpcBindAddress, out _), "GrpcBindAddress", $"'{options.GrpcBindAddress}' is not an IP address; use 127.0.0.1 for this machine (or pod) only, or leave it unset for BindAddress");
         Check(failures, options.GrpcPort is >= 0 and <= 65535, "GrpcPort", "must be a port number (0 picks a free port)");
         Check(failures, options.RestPort is >= 0 and <= 65535, "RestPort", "must be a port number (0 picks a free port)");
         Check(failures, options.GrpcPort == 0 || options.GrpcPort != options.RestPort, "RestPort", "must differ from GrpcPort");

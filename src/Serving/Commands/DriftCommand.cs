@@ -57,7 +57,7 @@ internal static class DriftCommand
     public static string IngestEndpoint(WebApplication app)
     {
         var listeners = app.Services.GetRequiredService<DriftListeners>();
-        return $"http://{LoopbackIfAny(Host(app))}:{listeners.GrpcPort}";
+        return $"http://{LoopbackIfAny(IngestHost(app))}:{listeners.GrpcPort}";
     }
 
     /// <summary>The drift host's <c>Serving:Drift:IngestToken</c> (null without one), for <c>serving up</c>'s worker.</summary>
@@ -69,10 +69,13 @@ internal static class DriftCommand
         var listeners = app.Services.GetRequiredService<DriftListeners>();
         var host = Host(app);
         var open = IngestToken(app) is null ? "  (ingest open to anyone who reaches it: no Serving:Drift:IngestToken)" : "";
-        return $"ingest gRPC {host}:{listeners.GrpcPort}  report http://{host}:{listeners.RestPort}/v2/drift/report  metrics http://{host}:{listeners.RestPort}/metrics{open}";
+        return $"ingest gRPC {IngestHost(app)}:{listeners.GrpcPort}  report http://{host}:{listeners.RestPort}/v2/drift/report  metrics http://{host}:{listeners.RestPort}/metrics{open}";
     }
 
     private static string Host(WebApplication app) => app.Services.GetRequiredService<IOptions<DriftOptions>>().Value.BindAddress;
+
+    private static string IngestHost(WebApplication app) =>
+        app.Services.GetRequiredService<IOptions<DriftOptions>>().Value.GrpcBindAddress ?? Host(app);
 
     private static string LoopbackIfAny(string host) => host is "0.0.0.0" or "::" or "[::]" ? "127.0.0.1" : host;
 }

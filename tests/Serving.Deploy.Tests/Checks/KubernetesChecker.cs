@@ -89,6 +89,7 @@ internal sealed partial class KubernetesChecker : INetwork
         foreach (var container in pod.Serving)
         {
             ContainerChecks.Check(container, this, Problems);
+            CheckIngestExposure(container);
             var spec = pod.Spec(container);
             foreach (var kind in new[] { "readinessProbe", "livenessProbe", "startupProbe" })
             {
@@ -281,6 +282,18 @@ internal sealed partial class KubernetesChecker : INetwork
                     }
                 }
             }
+        }
+    }
+
+    // Every pod of the cluster reaches a pod's address: an open ingest takes made-up records from any of them.
+    private void CheckIngestExposure(ServingContainer container)
+    {
+        if (container.Role == "drift"
+            && container.Listeners.FirstOrDefault(l => l.Property == "GrpcPort") is { IsLoopbackOnly: false } ingest
+            && !container.Configuration.ContainsKey("Serving:Drift:IngestToken"))
+        {
+            Problems.Add($"{container.Source}: the drift ingest ({ingest}) listens on {ingest.Bind} with no Serving:Drift:IngestToken: any pod can send it records; "
+                + "bind it to the pod (Serving__Drift__GrpcBindAddress=127.0.0.1) or set a token");
         }
     }
 

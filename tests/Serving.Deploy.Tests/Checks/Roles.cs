@@ -56,7 +56,8 @@ internal static partial class Roles
                 var port = cli.Option($"--{prefix}{Kebab(property)}") ?? Value(config, section, property) ?? Default(component, property)!.ToString();
                 var bind = property == "AdminPort"
                     ? cli.Option("--admin-bind") ?? Value(config, section, "AdminBindAddress") ?? (string)Default(component, "AdminBindAddress")!
-                    : fixedBind ?? cli.Option("--bind") ?? Value(config, section, "BindAddress") ?? (string)Default(component, "BindAddress")!;
+                    : fixedBind ?? Value(config, section, property[..^"Port".Length] + "BindAddress") // the drift monitor's GrpcBindAddress
+                        ?? cli.Option("--bind") ?? Value(config, section, "BindAddress") ?? (string)Default(component, "BindAddress")!;
                 listeners.Add(new Listener(component, property, int.Parse(port!, CultureInfo.InvariantCulture), bind));
             }
         }
