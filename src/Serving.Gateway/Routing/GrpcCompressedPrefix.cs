@@ -61,8 +61,9 @@ internal static class GrpcCompressedPrefix
                 produced += read;
             }
         }
-        catch (InvalidDataException)
+        catch (Exception e) when (e is InvalidDataException or IOException)
         {
+            // IOException: zlib's errors other than bad data (Z_NEED_DICT for a zlib header asking for a preset dictionary).
             // Also what a stream cut short looks like: only an error once all of the message was there.
             if (whole || isCompleted)
             {

@@ -84,6 +84,20 @@ public sealed class GrpcCompressedPrefixTests
         Assert.False(result.UnsupportedEncoding);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void DeflateAskingForAPresetDictionary_Refused(bool isCompleted)
+    {
+        // A zlib header with FDICT set (0x78 0xBB) and a dictionary id: zlib answers Z_NEED_DICT, which .NET throws as a
+        // ZLibException (an IOException), not as the InvalidDataException of other bad data.
+        var body = Frames.Frame([0x78, 0xBB, 0, 0, 0, 1, 0x03, 0x00], compressed: 1);
+
+        var result = GrpcCompressedPrefix.Inflate(new ReadOnlySequence<byte>(body), "deflate", isCompleted);
+
+        Assert.Equal("the message is not valid deflate (zlib) data", result.Error);
+    }
+
     private static (string? Name, string? Version) Fields(GrpcCompressedPrefix.Result result)
     {
         Assert.Null(result.Error);
