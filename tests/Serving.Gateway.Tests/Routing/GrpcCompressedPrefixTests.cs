@@ -107,18 +107,8 @@ public sealed class GrpcCompressedPrefixTests
         return (Frames.Text(frame, fields.Name), Frames.Text(frame, fields.Version));
     }
 
-    private static byte[] Compressed(ModelInferRequest request, string encoding)
-    {
-        using var output = new MemoryStream();
-        using (Stream compressor = encoding == "gzip"
-            ? new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true)
-            : new ZLibStream(output, CompressionLevel.Fastest, leaveOpen: true))
-        {
-            request.WriteTo(compressor);
-        }
-
-        return Frames.Frame(output.ToArray(), compressed: 1);
-    }
+    private static byte[] Compressed(ModelInferRequest request, string encoding) =>
+        Frames.Frame(Frames.Compress(request.ToByteArray(), encoding), compressed: 1);
 
     private static ModelInferRequest Request(string model, string version, int rawBytes) => Request(model, version, new byte[rawBytes]);
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.IO.Compression;
 using Google.Protobuf;
 
 namespace Serving.Gateway.Tests.TestSupport;
@@ -14,6 +15,20 @@ internal static class Frames
         BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)message.Length);
         message.CopyTo(frame, 5);
         return frame;
+    }
+
+    /// <summary><paramref name="message"/> compressed as grpc-encoding <paramref name="encoding"/> says: gzip, or deflate (zlib's format).</summary>
+    public static byte[] Compress(byte[] message, string encoding)
+    {
+        using var output = new MemoryStream();
+        using (Stream compressor = encoding == "gzip"
+            ? new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true)
+            : new ZLibStream(output, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            compressor.Write(message);
+        }
+
+        return output.ToArray();
     }
 
     /// <summary>A length-delimited field (wire type 2).</summary>
@@ -42,7 +57,10 @@ internal static class Frames
     public static byte[] Concat(params byte[][] parts) => [.. parts.SelectMany(p => p)];
 
     /// <summary>The same bytes as a sequence of segments of <paramref name="segmentLength"/> bytes (as a pipe may hand them over).</summary>
-    public static ReadOnlySequence<byte> Segmented(byte[] bytes, int segmentLength)
+    public static ReadOnlySequence<byte> Segmented(byte[] bytes, int segmentLength) => Segmented(bytes, () => segmentLength);
+
+    /// <summary>The same bytes as a sequence of segments as long as <paramref name="nextLength"/> says, one after another (0: an empty segment).</summary>
+    public static ReadOnlySequence<byte> Segmented(byte[] bytes, Func<int> nextLength)
     {
         if (bytes.Length == 0)
         {
@@ -50,9 +68,10 @@ internal static class Frames
         }
 
         Segment? first = null, last = null;
-        for (var i = 0; i < bytes.Length; i += segmentLength)
+        for (var i = 0; i < bytes.Length;)
         {
-            var chunk = bytes.AsMemory(i, Math.Min(segmentLength, bytes.Length - i));
+            var chunk = bytes.AsMemory(i, Math.Min(nextLength(), bytes.Length - i));
+            i += chunk.Length;
             if (first is null)
             {
                 first = last = new Segment(chunk, 0);
