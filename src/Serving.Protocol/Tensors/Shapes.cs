@@ -8,6 +8,12 @@ public static class Shapes
     /// <summary>The element count of a valid shape (no negative dims; overflow-checked).</summary>
     public static long ElementCount(ReadOnlySpan<long> shape)
     {
+        // As CheckedElementCount says: none, however large the other dims (whose product alone may overflow).
+        if (shape.Contains(0L))
+        {
+            return 0;
+        }
+
         long count = 1;
         foreach (var dim in shape)
         {

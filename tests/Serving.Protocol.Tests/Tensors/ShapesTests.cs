@@ -66,6 +66,15 @@ public sealed class ShapesTests
         Assert.Equal(0, Shapes.CheckedElementCount("x", [1L << 40, 0], Limit));
     }
 
+    [Theory]
+    [InlineData(new long[] { long.MaxValue, 3, 0 })]
+    [InlineData(new long[] { 1L << 40, 1L << 40, 0, 1L << 40 })]
+    public void ElementCount_ZeroDimensionAfterOverflowingOnes_Zero_AsCheckedElementCountSays(long[] shape)
+    {
+        Assert.Equal(0, Shapes.CheckedElementCount("x", shape, Limit));
+        Assert.Equal(0, Shapes.ElementCount(shape));
+    }
+
     [Fact]
     public void ElementCount_ProductOverflowsInt64_ThrowsOverflow()
     {
