@@ -26,7 +26,7 @@ public sealed class FeatureCsvErrorTests
         {
             var text = await response.Content.ReadAsStringAsync();
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-            Assert.Contains("model 'tabular' version 1: features.csv: the header must name an id column and at least one field", text, StringComparison.Ordinal);
+            Assert.Contains("model 'tabular' version 1 failed to load: features.csv: the header must name an id column and at least one field", text, StringComparison.Ordinal);
         }
 
         await File.WriteAllTextAsync(csv, good);
@@ -55,7 +55,7 @@ public sealed class FeatureCsvErrorTests
         using var response = await server.Http.PostAsync("/v2/models/tabular/versions/1/infer", new StringContent(FeatureTestData.EntityBody([1])));
         var text = await response.Content.ReadAsStringAsync();
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Contains("model 'tabular' version 1: features.csv: the CSV header lacks the model's fields: mean_radius, mean_texture", text, StringComparison.Ordinal);
+        Assert.Contains("model 'tabular' version 1 failed to load: features.csv: the CSV header lacks the model's fields: mean_radius, mean_texture", text, StringComparison.Ordinal);
     }
 
     /// <summary>A features.csv rewritten with such a header is a failed reload: the loaded versions keep serving their data.</summary>
