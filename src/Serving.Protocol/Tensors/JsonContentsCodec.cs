@@ -358,9 +358,18 @@ public static class JsonContentsCodec
 
                 break;
             case DataType.Bytes:
-                foreach (var e in tensor.Elements!)
+                var elements = tensor.Elements!;
+                for (var i = 0; i < elements.Length; i++)
                 {
-                    writer.WriteStringValue(Encoding.UTF8.GetString(e.Span));
+                    // A JSON string is text: bytes that are not UTF-8 would come out as U+FFFD, changed without a word.
+                    if (!System.Text.Unicode.Utf8.IsValid(elements[i].Span))
+                    {
+                        throw InferenceException.Invalid(
+                            $"output '{tensor.Name}' element {i} is not UTF-8 text, which a JSON answer can't carry unchanged: ask for it as binary data "
+                            + $"(\"outputs\": [{{\"name\": \"{tensor.Name}\", \"parameters\": {{\"binary_data\": true}}}}]), or call over gRPC");
+                    }
+
+                    writer.WriteStringValue(elements[i].Span);
                 }
 
                 break;

@@ -51,7 +51,19 @@ internal static class InferCommand
                 using var channel = GrpcChannel.ForAddress(address);
                 var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
                 var response = await client.ModelInferAsync(request, deadline: DateTime.UtcNow.AddSeconds(result.GetValue(timeout)), cancellationToken: cancellationToken).ConfigureAwait(false);
-                Console.WriteLine(ToJson(response));
+                string json;
+                try
+                {
+                    json = ToJson(response);
+                }
+                catch (InferenceException e)
+                {
+                    // The answer came, but this command prints JSON only (e.g. BYTES that are not UTF-8 text).
+                    await Console.Error.WriteLineAsync($"serving infer: the answer can't be printed as JSON: {e.Message}").ConfigureAwait(false);
+                    return 1;
+                }
+
+                Console.WriteLine(json);
                 return 0;
             }
             catch (InferenceException e)

@@ -88,6 +88,28 @@ public sealed class DatatypeTests(SharedWorkerFixture fixture)
         Assert.Equal(raw, body[jsonLength..]);
     }
 
+    /// <summary>
+    /// BYTES that are not UTF-8 text can't be a JSON string: asked for as JSON they are refused, saying how to get them
+    /// (they came back as "\uFFFD\uFFFD", changed without a word); asked for as binary data they come back as sent.
+    /// </summary>
+    [Fact]
+    public async Task RestBytesOutput_NotUtf8_RefusedAsJson_SaysToAskForBinary_ExactAsBinary()
+    {
+        byte[] element = [0xFF, 0xFE, (byte)'a'];
+        byte[] raw = [3, 0, 0, 0, .. element, 1, 0, 0, 0, (byte)'b'];
+        const string Input = """{"inputs":[{"name":"INPUT0","datatype":"BYTES","shape":[1,2],"parameters":{"binary_data_size":12}}]""";
+
+        var (status, json, _) = await PostBinaryAsync(Input + "}", raw);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, status);
+        Assert.Equal(
+            """output 'OUTPUT0' element 0 is not UTF-8 text, which a JSON answer can't carry unchanged: ask for it as binary data ("outputs": [{"name": "OUTPUT0", "parameters": {"binary_data": true}}]), or call over gRPC""",
+            JsonDocument.Parse(json).RootElement.GetProperty("error").GetString());
+
+        (status, _, var binary) = await PostBinaryAsync(Input + ""","outputs":[{"name":"OUTPUT0","parameters":{"binary_data":true}}]}""", raw);
+        Assert.Equal(System.Net.HttpStatusCode.OK, status);
+        Assert.Equal(raw, binary);
+    }
+
     [Fact]
     public async Task GrpcRaw_ModelWithEveryDatatypeAtOnce_ReturnsEachInputAsItsOutput()
     {
@@ -140,5 +162,20 @@ public sealed class DatatypeTests(SharedWorkerFixture fixture)
         input.Shape.AddRange(c.Shape);
         request.Inputs.Add(input);
         return request;
+    }
+
+    // A binary-data request (JSON header, then raw) to identity_bytes: the status, the JSON part and the binary part.
+    private async Task<(System.Net.HttpStatusCode Status, string Json, byte[] Binary)> PostBinaryAsync(string header, byte[] raw)
+    {
+        var json = Encoding.UTF8.GetBytes(header);
+        using var content = new ByteArrayContent([.. json, .. raw]);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        content.Headers.Add("Inference-Header-Content-Length", json.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        using var response = await fixture.Server.Http.PostAsync("/v2/models/identity_bytes/infer", content);
+        var body = await response.Content.ReadAsByteArrayAsync();
+        var jsonLength = response.Headers.TryGetValues("Inference-Header-Content-Length", out var values)
+            ? int.Parse(values.Single(), System.Globalization.CultureInfo.InvariantCulture)
+            : body.Length;
+        return (response.StatusCode, Encoding.UTF8.GetString(body, 0, jsonLength), body[jsonLength..]);
     }
 }
