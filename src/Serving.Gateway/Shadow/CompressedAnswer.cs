@@ -49,9 +49,10 @@ internal static class CompressedAnswer
                     output.Write(buffer, 0, read);
                 }
             }
-            catch (Exception e) when (e is InvalidDataException or InvalidOperationException)
+            catch (Exception e) when (e is InvalidDataException or InvalidOperationException or IOException)
             {
-                // InvalidOperationException: Brotli's word for data that is not Brotli.
+                // InvalidOperationException: Brotli's word for data that is not Brotli. IOException: zlib's (ZLibException)
+                // for a deflate stream that asks for a preset dictionary.
                 return Outcome.Unreadable;
             }
 
