@@ -45,7 +45,7 @@ internal sealed class WorkerProbe(HttpClient http) : IDisposable
                 var state = item.TryGetProperty("state", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
                 var reason = item.TryGetProperty("reason", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
                 var ready = string.Equals(state, "READY", StringComparison.OrdinalIgnoreCase);
-                entries.Add(new WorkerIndexEntry(n, v, ready, ready ? null : NotReadyBecause(state, reason)));
+                entries.Add(new WorkerIndexEntry(n, v, ready, ready ? null : NotReadyBecause(n, v, state, reason)));
             }
         }
 
@@ -55,13 +55,18 @@ internal sealed class WorkerProbe(HttpClient http) : IDisposable
     /// <summary>The longest reason kept from a worker's index; a longer one is cut, with an ellipsis.</summary>
     internal const int MaxReasonChars = 512;
 
-    /// <summary>What a caller is told of a version a worker lists but does not serve: its state, and the worker's reason when it gave one.</summary>
-    internal static string NotReadyBecause(string? state, string? reason)
+    /// <summary>
+    /// What a caller is told of a version a worker lists but does not serve: its state, and the worker's reason when it
+    /// gave one, without the "model 'm' version v: " it begins with (every message it goes into names the version).
+    /// </summary>
+    internal static string NotReadyBecause(string model, string version, string? state, string? reason)
     {
         var why = string.IsNullOrWhiteSpace(state) ? "not READY" : state.Trim();
         if (!string.IsNullOrWhiteSpace(reason))
         {
-            why += ": " + reason.Trim();
+            var said = reason.Trim();
+            var name = $"model '{model}' version {version}: ";
+            why += ": " + (said.StartsWith(name, StringComparison.Ordinal) && said.Length > name.Length ? said[name.Length..] : said);
         }
 
         return why.Length <= MaxReasonChars ? why : string.Concat(why.AsSpan(0, MaxReasonChars - 1), "…");

@@ -16,7 +16,7 @@ namespace Serving.Gateway.FunctionalTests.Routing;
 /// </summary>
 public sealed class UnservedVersionReasonTests : IAsyncLifetime
 {
-    private const string WorkerSays = "UNAVAILABLE: model 'broken' version 1: ONNX Runtime could not load model.onnx";
+    private const string WorkerSays = "UNAVAILABLE: ONNX Runtime could not load model.onnx";
 
     private TempDirectory? _repository;
     private WorkerServer? _worker;

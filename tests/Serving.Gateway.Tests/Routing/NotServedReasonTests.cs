@@ -4,22 +4,29 @@ using Serving.Gateway.Tests.TestSupport;
 
 namespace Serving.Gateway.Tests.Routing;
 
-/// <summary>What the gateway tells a caller of a version its workers list but do not serve.</summary>
+/// <summary>
+/// What the gateway tells a caller of a version its workers list but do not serve: the worker's reason without the name
+/// of the version, which every message it goes into gives ("version 1 has no ready worker: UNAVAILABLE: model 'm' version 1: …"
+/// named it twice).
+/// </summary>
 public sealed class NotServedReasonTests
 {
     [Theory]
-    [InlineData("UNAVAILABLE", "model 'm' version 1: bad file", "UNAVAILABLE: model 'm' version 1: bad file")]
+    [InlineData("UNAVAILABLE", "model 'm' version 1: bad file", "UNAVAILABLE: bad file")]
+    [InlineData("UNAVAILABLE", "model 'm' version 2: bad file", "UNAVAILABLE: model 'm' version 2: bad file")]
+    [InlineData("READY", "model 'm' version 1: reload failed", "READY: reload failed")]
+    [InlineData("UNAVAILABLE", "unloaded", "UNAVAILABLE: unloaded")]
     [InlineData("LOADING", "", "LOADING")]
     [InlineData(" UNLOADING ", null, "UNLOADING")]
     [InlineData(null, "gone", "not READY: gone")]
     [InlineData("", null, "not READY")]
     public void NotReadyBecause_StateAndReason(string? state, string? reason, string expected) =>
-        Assert.Equal(expected, WorkerProbe.NotReadyBecause(state, reason));
+        Assert.Equal(expected, WorkerProbe.NotReadyBecause("m", "1", state, reason));
 
     [Fact]
     public void NotReadyBecause_LongReason_CutWithAnEllipsis()
     {
-        var why = WorkerProbe.NotReadyBecause("UNAVAILABLE", new string('x', 5000));
+        var why = WorkerProbe.NotReadyBecause("m", "1", "UNAVAILABLE", new string('x', 5000));
 
         Assert.Equal(WorkerProbe.MaxReasonChars, why.Length);
         Assert.EndsWith("x…", why, StringComparison.Ordinal);
