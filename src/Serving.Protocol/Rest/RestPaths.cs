@@ -18,8 +18,15 @@ public static class RestPaths
             return null;
         }
 
-        var segments = path.Trim('/').Split('/');
-        if (segments.Length == 0 || Array.Exists(segments, s => s.Length == 0))
+        // One leading slash and at most one trailing, as routing takes them: "//v2/health/ready" matches no endpoint, and
+        // was told "GET is not allowed on //v2/health/ready: use GET, HEAD".
+        if (path[0] != '/' || path.StartsWith("//", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var segments = path[1..(path.Length > 1 && path[^1] == '/' ? ^1 : ^0)].Split('/');
+        if (Array.Exists(segments, s => s.Length == 0))
         {
             return null;
         }

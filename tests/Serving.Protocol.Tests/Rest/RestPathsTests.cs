@@ -34,6 +34,11 @@ public sealed class RestPathsTests
     [InlineData("/v2/models//infer", null)]
     [InlineData("/v1/models/tabular/infer", null)]
     [InlineData("/", null)]
+    [InlineData("//v2/health/ready", null)]
+    [InlineData("///v2/models/tabular/infer", null)]
+    [InlineData("/v2/health/ready/", "GET, HEAD")]
+    [InlineData("/v2/health/ready//", null)]
+    [InlineData("v2/health/ready", null)]
     [InlineData("", null)]
     [InlineData(null, null)]
     public void MethodFor_TheProtocolPathsOnly(string? path, string? method)
