@@ -254,6 +254,12 @@ internal static class RestEndpoints
             return n;
         }
 
+        if (values.Count > 1 || text.Contains(','))
+        {
+            // Two header lines, or one with a list: which length is meant can't be told.
+            throw InferenceException.Invalid($"{HeaderLength} is given more than once ({Truncate(text)}): give the length of the JSON part once");
+        }
+
         // A number too large for any body this worker takes is a length past the body, not a malformed header.
         return ulong.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)
             ? throw InferenceException.Invalid($"{HeaderLength} {Truncate(text)} is longer than the body")

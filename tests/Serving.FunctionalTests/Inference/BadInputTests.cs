@@ -159,6 +159,7 @@ public sealed class BadInputTests(SharedWorkerFixture fixture)
     [Theory]
     [InlineData("abc", "must be a non-negative integer")]
     [InlineData("-1", "must be a non-negative integer")]
+    [InlineData("10, 20", "Inference-Header-Content-Length is given more than once (10, 20): give the length of the JSON part once")]
     [InlineData("99999999999", "Inference-Header-Content-Length 99999999999 is longer than the body")]
     [InlineData("5000", "Inference-Header-Content-Length 5000 is outside the body of")]
     public async Task RestBinary_HeaderLengthNotANumberOrPastTheBody_400_SaysWhich(string value, string message)
