@@ -16,6 +16,13 @@ public sealed class WorkerOptions
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan RepositoryPollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How many models a sync of the repository loads at once (Triton's <c>--model-load-thread-count</c>, whose default
+    /// this is): one model's slow load doesn't hold back the others'. The versions of one model load one after another.
+    /// </summary>
+    [Range(1, 64)]
+    public int ModelLoadThreads { get; set; } = 4;
+
     /// <summary>The address the worker's listeners bind to.</summary>
     [Required]
     public string BindAddress { get; set; } = "0.0.0.0";

@@ -35,7 +35,7 @@ public static class WorkerServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FeatureStoreOptions>, FeatureStoreOptionsValidator>());
         services.TryAddSingleton<Serving.Worker.Features.RedisConnection>();
         services.TryAddSingleton<Serving.Worker.Features.FeatureStores>();
-        services.TryAddSingleton<ModelVersionLoader>();
+        services.TryAddSingleton<IModelVersionLoader, ModelVersionLoader>();
         services.TryAddSingleton<ModelRepository>();
         services.TryAddSingleton<ModelResolver>();
         services.TryAddSingleton<InferenceService>();

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -16,21 +17,26 @@ internal sealed partial class ModelRepository : IDisposable
 {
     private readonly SemaphoreSlim _sync = new(1, 1);
     private readonly HashSet<string> _unloaded = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> _settlingConfigs = new(StringComparer.Ordinal);
+    // Models sync in parallel (Serving:Worker:ModelLoadThreads): what they note on the way is kept in concurrent maps, and
+    // the table is changed under a lock, each sync replacing its own model's entry in the table of that moment.
+    private readonly ConcurrentDictionary<string, string> _settlingConfigs = new(StringComparer.Ordinal);
     // What was warned about once (a folder that is no model name, a repository that is a model's folder).
-    private readonly HashSet<string> _warned = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _warned = new(StringComparer.Ordinal);
     // The files (fingerprint) a serving version's reload failed from: not loaded again at every poll until they change.
-    private readonly Dictionary<(string Model, long Version), string> _failedReloads = [];
+    private readonly ConcurrentDictionary<(string Model, long Version), string> _failedReloads = new();
+    private readonly Lock _publishing = new();
     private readonly string _root;
-    private readonly ModelVersionLoader _loader;
+    private readonly IModelVersionLoader _loader;
+    private readonly int _loadThreads;
     private readonly WorkerMetrics _metrics;
     private readonly ILogger<ModelRepository> _logger;
     private ModelTable _table = ModelTable.Empty;
 
-    public ModelRepository(IOptions<WorkerOptions> options, ModelVersionLoader loader, WorkerMetrics metrics, ILogger<ModelRepository> logger)
+    public ModelRepository(IOptions<WorkerOptions> options, IModelVersionLoader loader, WorkerMetrics metrics, ILogger<ModelRepository> logger)
     {
         _root = Path.GetFullPath(options.Value.ModelRepository);
         _loader = loader;
+        _loadThreads = options.Value.ModelLoadThreads;
         _metrics = metrics;
         _logger = logger;
     }
@@ -56,44 +62,52 @@ internal sealed partial class ModelRepository : IDisposable
             }
 
             ListUnloaded(onDisk);
-            var names = onlyModel is null ? onDisk.Keys.Union(Table.Models.Keys).ToArray() : [onlyModel];
-            foreach (var name in names)
+            var names = onlyModel is null ? onDisk.Keys.Union(Table.Models.Keys).Order(StringComparer.Ordinal).ToArray() : [onlyModel];
+            // Models load side by side, as Triton's --model-load-thread-count: one slow model doesn't hold the others back.
+            // The body blocks its thread while a version loads (ONNX Runtime's session creation and warm-up are synchronous).
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = _loadThreads, CancellationToken = cancellationToken };
+            await Parallel.ForEachAsync(names, parallel, (name, _) =>
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (!onDisk.TryGetValue(name, out var directory) || _unloaded.Contains(name))
-                {
-                    Remove(name);
-                    continue;
-                }
-
-                try
-                {
-                    SyncModel(name, directory, force, failures);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    // One model's surprise must not stop the others from syncing, nor the worker from starting.
-                    Log.SyncFailed(_logger, name, e);
-                    var existing = Table.Models.GetValueOrDefault(name) ?? Empty(name);
-                    var reason = $"model '{name}': the repository entry could not be read ({e.GetType().Name})";
-                    // A version published LOADING whose load never ended is UNAVAILABLE with the reason, not LOADING for good.
-                    var versions = existing.Versions;
-                    foreach (var (number, v) in existing.Versions)
-                    {
-                        if (v.State == ModelVersionState.Loading)
-                        {
-                            versions = versions.SetItem(number, ModelVersion.Failed(name, number, reason, v.Fingerprint));
-                        }
-                    }
-
-                    Publish(Table.With(existing with { ConfigError = reason, Versions = versions }));
-                    failures?.Add(reason);
-                }
-            }
+                SyncOne(name, onDisk, force, failures);
+                return ValueTask.CompletedTask;
+            }).ConfigureAwait(false);
         }
         finally
         {
             _sync.Release();
+        }
+    }
+
+    private void SyncOne(string name, Dictionary<string, string> onDisk, bool force, List<string>? failures)
+    {
+        if (!onDisk.TryGetValue(name, out var directory) || _unloaded.Contains(name))
+        {
+            Remove(name);
+            return;
+        }
+
+        try
+        {
+            SyncModel(name, directory, force, failures);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // One model's surprise must not stop the others from syncing, nor the worker from starting.
+            Log.SyncFailed(_logger, name, e);
+            var existing = Table.Models.GetValueOrDefault(name) ?? Empty(name);
+            var reason = $"model '{name}': the repository entry could not be read ({e.GetType().Name})";
+            // A version published LOADING whose load never ended is UNAVAILABLE with the reason, not LOADING for good.
+            var versions = existing.Versions;
+            foreach (var (number, v) in existing.Versions)
+            {
+                if (v.State == ModelVersionState.Loading)
+                {
+                    versions = versions.SetItem(number, ModelVersion.Failed(name, number, reason, v.Fingerprint));
+                }
+            }
+
+            Publish(t => t.With(existing with { ConfigError = reason, Versions = versions }));
+            Fail(failures, reason);
         }
     }
 
@@ -110,7 +124,7 @@ internal sealed partial class ModelRepository : IDisposable
 
         await _sync.WaitAsync(cancellationToken).ConfigureAwait(false);
         _unloaded.Remove(name);
-        Publish(Table.Forget(name));
+        Publish(t => t.Forget(name));
         _sync.Release();
         var failures = new List<string>();
         await SyncAsync(name, cancellationToken, force: true, failures).ConfigureAwait(false);
@@ -155,7 +169,7 @@ internal sealed partial class ModelRepository : IDisposable
             {
                 Log.RepositoryMissing(_logger, _root, what);
             }
-            else if (_warned.Add("gone"))
+            else if (_warned.TryAdd("gone", 0))
             {
                 Log.RepositoryGone(_logger, _root, what, loaded);
             }
@@ -163,7 +177,7 @@ internal sealed partial class ModelRepository : IDisposable
             return null;
         }
 
-        if (_warned.Remove("gone"))
+        if (_warned.TryRemove("gone", out _))
         {
             Log.RepositoryBack(_logger, _root);
         }
@@ -180,13 +194,13 @@ internal sealed partial class ModelRepository : IDisposable
             {
                 result[name] = directory;
             }
-            else if (_warned.Add("name:" + name))
+            else if (_warned.TryAdd("name:" + name, 0))
             {
                 Log.FolderNameNotAModelName(_logger, name);
             }
         }
 
-        if (result.Count == 0 && LooksLikeAModel(_root) && _warned.Add("root"))
+        if (result.Count == 0 && LooksLikeAModel(_root) && _warned.TryAdd("root", 0))
         {
             Log.RepositoryIsAModel(_logger, _root, Path.GetDirectoryName(_root) ?? _root);
         }
@@ -235,7 +249,7 @@ internal sealed partial class ModelRepository : IDisposable
             }
         }
 
-        _settlingConfigs.Remove(name);
+        _settlingConfigs.TryRemove(name, out _);
         ModelConfig config;
         try
         {
@@ -252,8 +266,8 @@ internal sealed partial class ModelRepository : IDisposable
                 Log.ConfigFailed(_logger, name, reason);
             }
 
-            Publish(Table.With((existing ?? Empty(name)) with { ConfigError = reason, ConfigStamp = configStamp }));
-            failures?.Add(existing is { Versions.IsEmpty: false } ? reason + " (the loaded versions keep serving)" : reason);
+            Publish(t => t.With((existing ?? Empty(name)) with { ConfigError = reason, ConfigStamp = configStamp }));
+            Fail(failures, existing is { Versions.IsEmpty: false } ? reason + " (the loaded versions keep serving)" : reason);
             return;
         }
 
@@ -261,7 +275,7 @@ internal sealed partial class ModelRepository : IDisposable
         var folders = VersionFolders(directory, notVersions);
         foreach (var folder in notVersions)
         {
-            if (_warned.Add($"version:{name}/{folder}"))
+            if (_warned.TryAdd($"version:{name}/{folder}", 0))
             {
                 Log.FolderNotAVersion(_logger, name, folder);
             }
@@ -275,7 +289,7 @@ internal sealed partial class ModelRepository : IDisposable
             if (!wanted.Contains(version))
             {
                 entry = entry with { Versions = entry.Versions.Remove(version), ReloadFailures = entry.ReloadFailures.Remove(version) };
-                Publish(Table.With(entry));
+                Publish(t => t.With(entry));
                 Retire(old);
                 Log.VersionRemoved(_logger, name, version, folders.ContainsKey(version) ? "the version policy no longer selects it" : "its folder is gone");
             }
@@ -296,9 +310,9 @@ internal sealed partial class ModelRepository : IDisposable
                 // change, or on a load asked for. Files put back as they were loaded end a failed reload's reason.
                 if (old.Fingerprint == fingerprint && entry.ReloadFailures.ContainsKey(version))
                 {
-                    _failedReloads.Remove((name, version));
+                    _failedReloads.TryRemove((name, version), out _);
                     entry = entry with { ReloadFailures = entry.ReloadFailures.Remove(version) };
-                    Publish(Table.With(entry));
+                    Publish(t => t.With(entry));
                 }
 
                 continue;
@@ -308,7 +322,7 @@ internal sealed partial class ModelRepository : IDisposable
             {
                 // Visible as LOADING in the index while it loads; not routable until ready.
                 entry = entry with { Versions = entry.Versions.SetItem(version, ModelVersion.Loading(name, version, fingerprint)) };
-                Publish(Table.With(entry));
+                Publish(t => t.With(entry));
             }
 
             var loaded = _loader.Load(name, version, modelPath, config, fingerprint);
@@ -317,21 +331,21 @@ internal sealed partial class ModelRepository : IDisposable
                 Log.ReloadFailedKeptOld(_logger, name, version, loaded.Reason ?? "unknown");
                 _failedReloads[(name, version)] = fingerprint;
                 var kept = (loaded.Reason ?? $"model '{name}' version {version}: {loaded.State}") + " (the loaded version keeps serving)";
-                failures?.Add(kept);
+                Fail(failures, kept);
                 entry = entry with { ReloadFailures = entry.ReloadFailures.SetItem(version, kept) };
-                Publish(Table.With(entry));
+                Publish(t => t.With(entry));
                 continue;
             }
 
             if (loaded.State != ModelVersionState.Ready)
             {
-                failures?.Add(loaded.Reason ?? $"model '{name}' version {version}: {loaded.State}");
+                Fail(failures, loaded.Reason ?? $"model '{name}' version {version}: {loaded.State}");
             }
 
-            _failedReloads.Remove((name, version));
+            _failedReloads.TryRemove((name, version), out _);
 
             entry = entry with { Versions = entry.Versions.SetItem(version, loaded), ReloadFailures = entry.ReloadFailures.Remove(version) };
-            Publish(Table.With(entry));
+            Publish(t => t.With(entry));
 
             // The replaced instance goes; the version (and its state series) stays.
             old?.Retire();
@@ -348,8 +362,8 @@ internal sealed partial class ModelRepository : IDisposable
                 Log.NoVersionToServe(_logger, name, reason);
             }
 
-            Publish(Table.With(entry with { ConfigError = reason }));
-            failures?.Add(reason);
+            Publish(t => t.With(entry with { ConfigError = reason }));
+            Fail(failures, reason);
         }
     }
 
@@ -358,7 +372,7 @@ internal sealed partial class ModelRepository : IDisposable
     {
         if (Table.Models.TryGetValue(name, out var entry))
         {
-            Publish(unloading ? Table.Unload(name, [.. entry.Versions.Values.Select(v => v.VersionText)]) : Table.Without(name));
+            Publish(t => unloading ? t.Unload(name, [.. entry.Versions.Values.Select(v => v.VersionText)]) : t.Without(name));
             foreach (var (_, version) in entry.Versions)
             {
                 Retire(version);
@@ -370,9 +384,8 @@ internal sealed partial class ModelRepository : IDisposable
 
     // The index lists an unloaded model while its folder is in the repository (without versions if it came back after
     // going away), as Triton's does; one whose folder went is forgotten there, but stays unloaded until loaded.
-    private void ListUnloaded(Dictionary<string, string> onDisk)
+    private void ListUnloaded(Dictionary<string, string> onDisk) => Publish(table =>
     {
-        var table = Table;
         foreach (var name in _unloaded)
         {
             var listed = table.Unloaded.ContainsKey(name);
@@ -386,11 +399,8 @@ internal sealed partial class ModelRepository : IDisposable
             }
         }
 
-        if (!ReferenceEquals(table, Table))
-        {
-            Publish(table);
-        }
-    }
+        return table;
+    });
 
     private void Retire(ModelVersion version)
     {
@@ -398,14 +408,36 @@ internal sealed partial class ModelRepository : IDisposable
         version.Retire();
     }
 
-    private void Publish(ModelTable table)
+    // The change is made to the table of this moment, and the state series set from it, under one lock: a model's sync
+    // replaces its own entry without losing another's, and no older table's states are written after a newer one's.
+    private void Publish(Func<ModelTable, ModelTable> change)
     {
-        Volatile.Write(ref _table, table);
-        foreach (var (_, entry) in table.Models)
+        lock (_publishing)
         {
-            foreach (var (_, version) in entry.Versions)
+            var table = change(Table);
+            if (ReferenceEquals(table, _table))
             {
-                _metrics.SetVersionState(version.Model, version.VersionText, version.State);
+                return;
+            }
+
+            Volatile.Write(ref _table, table);
+            foreach (var (_, entry) in table.Models)
+            {
+                foreach (var (_, version) in entry.Versions)
+                {
+                    _metrics.SetVersionState(version.Model, version.VersionText, version.State);
+                }
+            }
+        }
+    }
+
+    private static void Fail(List<string>? failures, string reason)
+    {
+        if (failures is not null)
+        {
+            lock (failures)
+            {
+                failures.Add(reason);
             }
         }
     }

@@ -486,6 +486,71 @@ public sealed class ModelRepositoryTests : IDisposable
     }
 
     /// <summary>
+    /// Models load side by side, up to <c>ModelLoadThreads</c> at once (as Triton's --model-load-thread-count): a sync
+    /// loaded one model after another, so one slow model held back every other, at start and at each poll. The loader
+    /// below holds each load but the last until a second one is under way (or its patience ends): loads one at a time
+    /// never meet, and a third model waits for a free thread.
+    /// </summary>
+    [Theory]
+    [InlineData(2, 2)]
+    [InlineData(1, 1)]
+    public async Task SyncAsync_LoadsModelsSideBySide_UpToModelLoadThreads(int threads, int expected)
+    {
+        CopyFixed(FixedYaml, "a");
+        CopyFixed(FixedYaml, "b");
+        CopyFixed(FixedYaml, "c");
+        var options = Options.Create(new WorkerOptions { ModelRepository = _temp.Path, ModelLoadThreads = threads });
+        var loader = new MeetingLoader(NewLoader(options, _loaderLog), total: 3, TimeSpan.FromSeconds(threads == 1 ? 0.2 : 60));
+        using var repository = new ModelRepository(options, loader, new WorkerMetrics(), _repositoryLog);
+
+        await repository.SyncAsync();
+
+        Assert.Equal(expected, loader.MostAtOnce);
+        Assert.Equal(3, loader.Loads);
+        Assert.All(["a", "b", "c"], m => Assert.Equal(ModelVersionState.Ready, repository.Table.Models[m].Versions[1].State));
+    }
+
+    // Counts the loads under way at once; each but the last of the total waits (up to its patience) until another is under way too.
+    private sealed class MeetingLoader(IModelVersionLoader inner, int total, TimeSpan patience) : IModelVersionLoader
+    {
+        private readonly object _gate = new();
+        private int _now;
+
+        public int MostAtOnce { get; private set; }
+
+        public int Loads { get; private set; }
+
+        public bool ReadsFeatureCsv => inner.ReadsFeatureCsv;
+
+        public ModelVersion Load(string model, long version, string modelPath, ModelConfig config, string fingerprint)
+        {
+            lock (_gate)
+            {
+                Loads++;
+                MostAtOnce = Math.Max(MostAtOnce, ++_now);
+                Monitor.PulseAll(_gate);
+                var until = DateTime.UtcNow + patience;
+                while (_now < 2 && Loads < total && DateTime.UtcNow < until)
+                {
+                    Monitor.Wait(_gate, until - DateTime.UtcNow);
+                }
+            }
+
+            try
+            {
+                return inner.Load(model, version, modelPath, config, fingerprint);
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    _now--;
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// The repository index says why a version that serves is not what its folder holds: a reload of changed files
     /// that failed is its reason beside READY (as a refused config is), until files load again or are put back as the
     /// version was loaded from. Before, the index said READY and nothing else, and only the log told.
@@ -846,17 +911,16 @@ public sealed class ModelRepositoryTests : IDisposable
     internal static ModelRepository NewRepository(string root, RecordingLogger<ModelVersionLoader> loaderLog, RecordingLogger<ModelRepository> log)
     {
         var options = Options.Create(new WorkerOptions { ModelRepository = root });
-        return new ModelRepository(
-            options,
-            new ModelVersionLoader(
-                Runners.SessionFactory(),
-                new Serving.Worker.Features.FeatureStores(
-                    Options.Create(new FeatureStoreOptions()), Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(new Microsoft.Extensions.DependencyInjection.ServiceCollection()), NullLoggerFactory.Instance),
-                options,
-                loaderLog),
-            new WorkerMetrics(),
-            log);
+        return new ModelRepository(options, NewLoader(options, loaderLog), new WorkerMetrics(), log);
     }
+
+    internal static ModelVersionLoader NewLoader(IOptions<WorkerOptions> options, RecordingLogger<ModelVersionLoader> loaderLog) =>
+        new(
+            Runners.SessionFactory(),
+            new Serving.Worker.Features.FeatureStores(
+                Options.Create(new FeatureStoreOptions()), Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(new Microsoft.Extensions.DependencyInjection.ServiceCollection()), NullLoggerFactory.Instance),
+            options,
+            loaderLog);
 
     private void CopyModel(string root, string name) =>
         RepoPaths.CopyDirectory(Path.Combine(root, name), _temp.Combine(name));
