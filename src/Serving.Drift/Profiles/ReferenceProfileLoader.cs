@@ -54,7 +54,7 @@ public static class ReferenceProfileLoader
                 throw new ReferenceProfileException(path, null, null, "$", $"file is {info.Length} bytes, over the {MaxFileBytes}-byte limit.");
             }
 
-            return File.ReadAllBytes(path);
+            return Serving.Hosting.Configuration.RepositoryFile.ReadAllBytes(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {

@@ -24,7 +24,7 @@ internal sealed class InMemoryFeatureStore(FrozenDictionary<string, FrozenDictio
         {
             try
             {
-                using var reader = new StreamReader(csvPath);
+                using var reader = Serving.Hosting.Configuration.RepositoryFile.OpenText(csvPath);
                 var header = FeatureCsv.ReadHeader(reader.ReadLine() ?? "");
                 if (FeatureCsv.MissingFields(header, fields) is { } missing)
                 {

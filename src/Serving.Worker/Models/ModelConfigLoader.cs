@@ -49,7 +49,7 @@ internal static class ModelConfigLoader
                 $"model '{modelName}': {fileName} is {(Directory.Exists(path) ? "a folder" : "a link to nothing")}, not a file: make it the model's config file, or remove it");
         }
 
-        var text = File.ReadAllText(path);
+        var text = Serving.Hosting.Configuration.RepositoryFile.ReadAllText(path);
         ModelConfig? config;
         try
         {
@@ -190,7 +190,7 @@ internal static class ModelConfigLoader
                 throw new ModelConfigException($"{where($"outputs[{i}].labels_file")}: '{output.Name}' is BYTES; labels name the classes of a numeric output");
             }
 
-            var labels = File.ReadAllLines(path);
+            var labels = Serving.Hosting.Configuration.RepositoryFile.ReadAllLines(path);
             var count = labels.Length;
             while (count > 0 && labels[count - 1].Length == 0)
             {
@@ -272,7 +272,7 @@ internal static class ModelConfigLoader
                 throw new ModelConfigException($"{where("features.fields_file")} '{file}' is not a file next to the model's config");
             }
 
-            f.Fields = File.ReadAllLines(fieldsPath).Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+            f.Fields = Serving.Hosting.Configuration.RepositoryFile.ReadAllLines(fieldsPath).Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
             if (f.Fields.Count == 0)
             {
                 throw new ModelConfigException($"{where("features.fields_file")} '{file}' is empty: list the fields in it, one per line");

@@ -19,7 +19,7 @@ internal static class ReferenceFeatureNames
                 return null;
             }
 
-            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+            using var document = JsonDocument.Parse(Serving.Hosting.Configuration.RepositoryFile.ReadAllBytes(path));
             if (!document.RootElement.TryGetProperty("features", out var features) || features.ValueKind != JsonValueKind.Array)
             {
                 return null;

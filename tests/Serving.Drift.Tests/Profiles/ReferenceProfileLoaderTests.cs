@@ -118,6 +118,35 @@ public sealed class ReferenceProfileLoaderTests
         Assert.Contains("cannot be read", error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A named pipe in place of reference.json is read as the empty file it reports itself to be, unopened: the open
+    /// waited for a writer, and with it the monitor's profile watch (no version was watched, none stopped being).
+    /// </summary>
+    [Fact]
+    public async Task Load_APipe_ReadAsEmpty_RefusedSayingWhere()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"profile-pipe-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var path = Path.Combine(folder, "reference.json");
+            using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path]))
+            {
+                await mkfifo.WaitForExitAsync();
+                Assert.Equal(0, mkfifo.ExitCode);
+            }
+
+            // On a thread of its own, so a read that blocks fails the test at 30 s instead of hanging it.
+            var error = await Task.Run(() => Assert.Throws<ReferenceProfileException>(() => ReferenceProfileLoader.Load(path))).WaitAsync(TimeSpan.FromSeconds(30));
+
+            Assert.Equal(path, error.SourceName);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     private static ReferenceProfile Parse(string json) => ReferenceProfileLoader.Parse(Encoding.UTF8.GetBytes(json), "test.json");
 
     private static JsonObject Feature(JsonObject json) => json["features"]![0]!.AsObject();

@@ -753,6 +753,45 @@ public sealed class ModelRepositoryTests : IDisposable
             broken.Reason);
     }
 
+    /// <summary>
+    /// A named pipe in place of any other file a model's load reads (its config, labels, fields or features) is read as
+    /// the empty file it reports itself to be, unopened, as model.onnx's is: the open waited for a writer, so the sync
+    /// never ended (the worker never ready, no model loaded or reloaded again). Each then fails, or not, as an empty file
+    /// does; the other model loads.
+    /// </summary>
+    [Theory]
+    [InlineData("model.yaml", "2", "READY", null)] // an empty config: the defaults, the latest version
+    [InlineData("labels.txt", null, "UNAVAILABLE", "model 'tabular': model.yaml: 'outputs[0].labels_file' 'labels.txt' holds no labels")]
+    [InlineData("feature_names.txt", null, "UNAVAILABLE", "model 'tabular': model.yaml: 'features.fields_file' 'feature_names.txt' is empty: list the fields in it, one per line")]
+    [InlineData("features.csv", "1", "UNAVAILABLE", "model 'tabular' version 1: features.csv: the header must name an id column and at least one field")]
+    public async Task SyncAsync_AModelsOtherFileIsAPipe_ReadAsEmpty_TheSyncEnds(string file, string? version, string state, string? reason)
+    {
+        AddFixedVersion(1, name: "other");
+        CopyModel(RepoPaths.Models, "tabular");
+        var path = _temp.Combine("tabular", file);
+        File.Delete(path);
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path]))
+        {
+            await mkfifo.WaitForExitAsync();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        // On a thread of its own, so a sync that blocks fails the test at 30 s instead of hanging it.
+        await Task.Run(() => _repository.SyncAsync()).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(ModelVersionState.Ready, _repository.Table.Models["other"].Versions[1].State);
+        var entry = Assert.Single(Serving.Worker.Endpoints.RepositoryEndpoints.Entries(_repository.Table), e => e.Name == "tabular" && e.Version == version);
+        Assert.Equal(state, entry.State);
+        if (reason is null)
+        {
+            Assert.Null(entry.Reason);
+        }
+        else
+        {
+            Assert.StartsWith(reason, entry.Reason, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task SyncAsync_RepositoryIsOneModelsFolder_SaysToGiveItsParent_Once()
     {

@@ -47,6 +47,30 @@ public sealed class RecordSchemaCacheTests : IDisposable
         Assert.Equal("v2_mean_radius", _cache.Resolve(Prediction())!.Schema.FeatureNames[0]);
     }
 
+    /// <summary>
+    /// A named pipe in place of reference.json reads as empty, unopened: the first logged prediction of the version opened
+    /// it, and that prediction (and every one after it) waited for a writer. Its records go without the profile's names.
+    /// </summary>
+    [Fact]
+    public async Task ReferenceJsonIsAPipe_ThePredictionIsLoggedWithoutItsNames_NothingWaits()
+    {
+        RepoPaths.CopyDirectory(Path.Combine(RepoPaths.Models, "tabular"), _temp.Combine("tabular"));
+        var reference = _temp.Combine("tabular", "1", "reference.json");
+        File.Delete(reference);
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [reference]))
+        {
+            await mkfifo.WaitForExitAsync();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        await _repository.SyncAsync();
+
+        // On a thread of its own, so a read that blocks fails the test at 30 s instead of hanging it.
+        var layout = await Task.Run(() => _cache.Resolve(Prediction())).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.NotNull(layout);
+        Assert.DoesNotContain("mean_radius", layout.Schema.FeatureNames);
+    }
+
     [Fact]
     public async Task VersionNotReloaded_ItsDescriptionIsReused()
     {
