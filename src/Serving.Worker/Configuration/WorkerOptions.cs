@@ -23,6 +23,14 @@ public sealed class WorkerOptions
     [Range(1, 64)]
     public int ModelLoadThreads { get; set; } = 4;
 
+    /// <summary>
+    /// How long a version's load (session, checks, warm-up) may take before the version is UNAVAILABLE saying so and the
+    /// repository's sync goes on without it: a load that never ends (a file system that stopped answering) held the sync,
+    /// and every later poll, for good. The load runs on; what it makes, if it ends, is disposed.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan ModelLoadTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>The address the worker's listeners bind to.</summary>
     [Required]
     public string BindAddress { get; set; } = "0.0.0.0";

@@ -28,6 +28,7 @@ internal sealed partial class ModelRepository : IDisposable
     private readonly string _root;
     private readonly IModelVersionLoader _loader;
     private readonly int _loadThreads;
+    private readonly TimeSpan _loadTimeout;
     private readonly WorkerMetrics _metrics;
     private readonly ILogger<ModelRepository> _logger;
     private ModelTable _table = ModelTable.Empty;
@@ -37,6 +38,7 @@ internal sealed partial class ModelRepository : IDisposable
         _root = Path.GetFullPath(options.Value.ModelRepository);
         _loader = loader;
         _loadThreads = options.Value.ModelLoadThreads;
+        _loadTimeout = options.Value.ModelLoadTimeout;
         _metrics = metrics;
         _logger = logger;
     }
@@ -325,7 +327,7 @@ internal sealed partial class ModelRepository : IDisposable
                 Publish(t => t.With(entry));
             }
 
-            var loaded = _loader.Load(name, version, modelPath, config, fingerprint);
+            var loaded = LoadWithin(name, version, modelPath, config, fingerprint);
             if (loaded.State != ModelVersionState.Ready && old is { State: ModelVersionState.Ready })
             {
                 Log.ReloadFailedKeptOld(_logger, name, version, loaded.Reason ?? "unknown");
@@ -365,6 +367,44 @@ internal sealed partial class ModelRepository : IDisposable
             Publish(t => t.With(entry with { ConfigError = reason }));
             Fail(failures, reason);
         }
+    }
+
+    // A load that does not end (a model file on a file system that stopped answering, a warm-up that never returns) must
+    // not hold the sync, and with it every later poll, for good: past ModelLoadTimeout the version is UNAVAILABLE saying so
+    // (a reload keeps the loaded version serving), and is tried again when its files change or on a load asked for. The
+    // load runs on, on its own thread; what it makes, if it ends, is disposed.
+    private ModelVersion LoadWithin(string name, long version, string modelPath, ModelConfig config, string fingerprint)
+    {
+        var load = Task.Factory.StartNew(
+            () => _loader.Load(name, version, modelPath, config, fingerprint), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        if (((IAsyncResult)load).AsyncWaitHandle.WaitOne(_loadTimeout))
+        {
+            return load.GetAwaiter().GetResult();
+        }
+
+        var after = _loadTimeout.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
+        Log.LoadTimedOut(_logger, name, version, after);
+        _ = load.ContinueWith(
+            static (late, state) =>
+            {
+                var (logger, model, number) = ((ILogger, string, long))state!;
+                if (late.IsCompletedSuccessfully)
+                {
+                    late.Result.Retire();
+                }
+
+                Log.LateLoadEnded(logger, model, number);
+            },
+            ((ILogger)_logger, name, version),
+            CancellationToken.None,
+            TaskContinuationOptions.None,
+            TaskScheduler.Default);
+        return ModelVersion.Failed(
+            name,
+            version,
+            $"model '{name}' version {version}: loading did not finish within {after} (Serving:Worker:ModelLoadTimeout): is model.onnx, or a file the model reads, "
+                + "on a file system that stopped answering? It is tried again when its files change, or on a load asked for",
+            fingerprint);
     }
 
     // Unloading remembers the versions the model served, for the repository index.
@@ -501,5 +541,11 @@ internal sealed partial class ModelRepository : IDisposable
 
         [LoggerMessage(8, LogLevel.Information, "Model {Model} version {Version} unloaded: {Why}")]
         public static partial void VersionRemoved(ILogger logger, string model, long version, string why);
+
+        [LoggerMessage(13, LogLevel.Error, "Model {Model} version {Version}: loading did not finish within {Timeout}; the version is unavailable and the repository sync goes on without it (the load runs on, and what it makes is disposed)")]
+        public static partial void LoadTimedOut(ILogger logger, string model, long version, string timeout);
+
+        [LoggerMessage(14, LogLevel.Information, "Model {Model} version {Version}: a load that had timed out ended; what it made is disposed")]
+        public static partial void LateLoadEnded(ILogger logger, string model, long version);
     }
 }

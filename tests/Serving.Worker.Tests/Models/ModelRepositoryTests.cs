@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Serving.Worker.Batching;
@@ -508,6 +509,70 @@ public sealed class ModelRepositoryTests : IDisposable
         Assert.Equal(expected, loader.MostAtOnce);
         Assert.Equal(3, loader.Loads);
         Assert.All(["a", "b", "c"], m => Assert.Equal(ModelVersionState.Ready, repository.Table.Models[m].Versions[1].State));
+    }
+
+    /// <summary>
+    /// A load that does not end (here: held until released, as a read of a file system that stopped answering) makes its
+    /// version UNAVAILABLE after ModelLoadTimeout, saying so, and the sync ends: it held the sync, and every later poll, for
+    /// good. The same files are not loaded again at the next poll; the stuck load's late result is disposed when it ends.
+    /// </summary>
+    [Fact]
+    public async Task SyncAsync_ALoadThatDoesNotEnd_UnavailableAfterModelLoadTimeout_TheSyncEnds_ItsLateResultDisposed()
+    {
+        CopyFixed(FixedYaml, "other");
+        CopyFixed(FixedYaml, "stuck");
+        var options = Options.Create(new WorkerOptions { ModelRepository = _temp.Path, ModelLoadTimeout = TimeSpan.FromSeconds(5) });
+        var loader = new HeldLoader(NewLoader(options, _loaderLog), "stuck");
+        using var repository = new ModelRepository(options, loader, new WorkerMetrics(), _repositoryLog);
+
+        // On a thread of its own, so a sync that blocks fails the test at 60 s instead of hanging it.
+        await Task.Run(() => repository.SyncAsync()).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(ModelVersionState.Ready, repository.Table.Models["other"].Versions[1].State);
+        var stuck = repository.Table.Models["stuck"].Versions[1];
+        Assert.Equal(ModelVersionState.Unavailable, stuck.State);
+        Assert.StartsWith("model 'stuck' version 1: loading did not finish within 00:00:05 (Serving:Worker:ModelLoadTimeout)", stuck.Reason, StringComparison.Ordinal);
+        Assert.Single(_repositoryLog.Messages, m => m.Contains("loading did not finish", StringComparison.Ordinal));
+
+        await Task.Run(() => repository.SyncAsync()).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(1, loader.Started("stuck"));
+
+        loader.Release();
+        var late = await loader.Late.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.NotNull(late.Runner); // a real load, which ended READY
+        Assert.True(SpinWait.SpinUntil(() => late.IsDisposed, TimeSpan.FromSeconds(30)));
+        Assert.Same(stuck, repository.Table.Models["stuck"].Versions[1]);
+    }
+
+    // Holds every load of one model until released, then loads it for real; counts the loads it was asked for.
+    private sealed class HeldLoader(IModelVersionLoader inner, string held) : IModelVersionLoader
+    {
+        private readonly ManualResetEventSlim _release = new();
+        private readonly TaskCompletionSource<ModelVersion> _late = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly ConcurrentDictionary<string, int> _started = new();
+
+        public bool ReadsFeatureCsv => inner.ReadsFeatureCsv;
+
+        /// <summary>What the held load made, once released.</summary>
+        public Task<ModelVersion> Late => _late.Task;
+
+        public int Started(string model) => _started.GetValueOrDefault(model);
+
+        public void Release() => _release.Set();
+
+        public ModelVersion Load(string model, long version, string modelPath, ModelConfig config, string fingerprint)
+        {
+            _started.AddOrUpdate(model, 1, (_, n) => n + 1);
+            if (model != held)
+            {
+                return inner.Load(model, version, modelPath, config, fingerprint);
+            }
+
+            _release.Wait();
+            var loaded = inner.Load(model, version, modelPath, config, fingerprint);
+            _late.TrySetResult(loaded);
+            return loaded;
+        }
     }
 
     // Counts the loads under way at once; each but the last of the total waits (up to its patience) until another is under way too.
