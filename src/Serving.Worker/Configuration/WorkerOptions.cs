@@ -26,7 +26,8 @@ public sealed class WorkerOptions
     /// <summary>
     /// How long a version's load (session, checks, warm-up) may take before the version is UNAVAILABLE saying so and the
     /// repository's sync goes on without it: a load that never ends (a file system that stopped answering) held the sync,
-    /// and every later poll, for good. The load runs on; what it makes, if it ends, is disposed.
+    /// and every later poll, for good. The load runs on: if it ends READY while the version is still listed from the same
+    /// files, it is served then; else what it made is disposed.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan ModelLoadTimeout { get; set; } = TimeSpan.FromMinutes(10);

@@ -371,8 +371,9 @@ internal sealed partial class ModelRepository : IDisposable
 
     // A load that does not end (a model file on a file system that stopped answering, a warm-up that never returns) must
     // not hold the sync, and with it every later poll, for good: past ModelLoadTimeout the version is UNAVAILABLE saying so
-    // (a reload keeps the loaded version serving), and is tried again when its files change or on a load asked for. The
-    // load runs on, on its own thread; what it makes, if it ends, is disposed.
+    // (a reload keeps the loaded version serving). The load runs on, on its own thread: if it ends READY while that very
+    // placeholder is still listed, it is served then; else what it made is disposed, and the version is tried again when
+    // its files change or on a load asked for.
     private ModelVersion LoadWithin(string name, long version, string modelPath, ModelConfig config, string fingerprint)
     {
         var load = Task.Factory.StartNew(
@@ -384,27 +385,70 @@ internal sealed partial class ModelRepository : IDisposable
 
         var after = _loadTimeout.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
         Log.LoadTimedOut(_logger, name, version, after);
-        _ = load.ContinueWith(
-            static (late, state) =>
-            {
-                var (logger, model, number) = ((ILogger, string, long))state!;
-                if (late.IsCompletedSuccessfully)
-                {
-                    late.Result.Retire();
-                }
-
-                Log.LateLoadEnded(logger, model, number);
-            },
-            ((ILogger)_logger, name, version),
-            CancellationToken.None,
-            TaskContinuationOptions.None,
-            TaskScheduler.Default);
-        return ModelVersion.Failed(
+        var placeholder = ModelVersion.Failed(
             name,
             version,
             $"model '{name}' version {version}: loading did not finish within {after} (Serving:Worker:ModelLoadTimeout): is model.onnx, or a file the model reads, "
-                + "on a file system that stopped answering? It is tried again when its files change, or on a load asked for",
+                + "on a file system that stopped answering? It is served if that load ends; else tried again when its files change, or on a load asked for",
             fingerprint);
+        _ = ServeIfLateAsync(load, placeholder);
+        return placeholder;
+    }
+
+    private async Task ServeIfLateAsync(Task<ModelVersion> load, ModelVersion placeholder)
+    {
+        ModelVersion late;
+        try
+        {
+            late = await load.ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // The loader never throws; were it to, the placeholder stays and says why.
+            Log.SyncFailed(_logger, placeholder.Model, e);
+            return;
+        }
+
+        // After the sync that listed the placeholder (and any other) has ended: nothing else changes the table meanwhile.
+        try
+        {
+            await _sync.WaitAsync().ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            late.Retire(); // the repository is gone (the worker stopped)
+            return;
+        }
+
+        try
+        {
+            var served = false;
+            if (late.State == ModelVersionState.Ready)
+            {
+                Publish(t =>
+                {
+                    if (t.Models.TryGetValue(placeholder.Model, out var entry)
+                        && entry.Versions.TryGetValue(placeholder.Version, out var listed) && ReferenceEquals(listed, placeholder))
+                    {
+                        served = true;
+                        return t.With(entry with { Versions = entry.Versions.SetItem(placeholder.Version, late) });
+                    }
+
+                    return t;
+                });
+            }
+
+            if (!served)
+            {
+                late.Retire();
+            }
+
+            Log.LateLoadEnded(_logger, placeholder.Model, placeholder.Version, served ? "it serves now" : $"{late.State}, not served: what it made is disposed");
+        }
+        finally
+        {
+            _sync.Release();
+        }
     }
 
     // Unloading remembers the versions the model served, for the repository index.
@@ -545,7 +589,7 @@ internal sealed partial class ModelRepository : IDisposable
         [LoggerMessage(13, LogLevel.Error, "Model {Model} version {Version}: loading did not finish within {Timeout}; the version is unavailable and the repository sync goes on without it (the load runs on, and what it makes is disposed)")]
         public static partial void LoadTimedOut(ILogger logger, string model, long version, string timeout);
 
-        [LoggerMessage(14, LogLevel.Information, "Model {Model} version {Version}: a load that had timed out ended; what it made is disposed")]
-        public static partial void LateLoadEnded(ILogger logger, string model, long version);
+        [LoggerMessage(14, LogLevel.Warning, "Model {Model} version {Version}: a load that had timed out ended: {Outcome}")]
+        public static partial void LateLoadEnded(ILogger logger, string model, long version, string outcome);
     }
 }

@@ -514,10 +514,11 @@ public sealed class ModelRepositoryTests : IDisposable
     /// <summary>
     /// A load that does not end (here: held until released, as a read of a file system that stopped answering) makes its
     /// version UNAVAILABLE after ModelLoadTimeout, saying so, and the sync ends: it held the sync, and every later poll, for
-    /// good. The same files are not loaded again at the next poll; the stuck load's late result is disposed when it ends.
+    /// good. The same files are not loaded again at the next poll. Files changed meanwhile start another load (held too);
+    /// once released, the first load's late result, whose placeholder is gone, is disposed, and the second's is served.
     /// </summary>
     [Fact]
-    public async Task SyncAsync_ALoadThatDoesNotEnd_UnavailableAfterModelLoadTimeout_TheSyncEnds_ItsLateResultDisposed()
+    public async Task SyncAsync_ALoadThatDoesNotEnd_UnavailableAfterModelLoadTimeout_TheSyncEnds_ServedIfItEndsLate()
     {
         CopyFixed(FixedYaml, "other");
         CopyFixed(FixedYaml, "stuck");
@@ -537,28 +538,44 @@ public sealed class ModelRepositoryTests : IDisposable
         await Task.Run(() => repository.SyncAsync()).WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(1, loader.Started("stuck"));
 
+        File.SetLastWriteTimeUtc(_temp.Combine("stuck", "1", "model.onnx"), DateTime.UtcNow.AddMinutes(5));
+        await Task.Run(() => repository.SyncAsync()).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(2, loader.Started("stuck"));
+        var second = repository.Table.Models["stuck"].Versions[1];
+        Assert.NotSame(stuck, second);
+        Assert.Equal(ModelVersionState.Unavailable, second.State);
+
         loader.Release();
-        var late = await loader.Late.WaitAsync(TimeSpan.FromSeconds(60));
-        Assert.NotNull(late.Runner); // a real load, which ended READY
-        Assert.True(SpinWait.SpinUntil(() => late.IsDisposed, TimeSpan.FromSeconds(30)));
-        Assert.Same(stuck, repository.Table.Models["stuck"].Versions[1]);
+        var late = await loader.Late(2).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(SpinWait.SpinUntil(() => late[0].IsDisposed && repository.Table.Models["stuck"].Versions[1] == late[1], TimeSpan.FromSeconds(30)));
+        Assert.Equal(ModelVersionState.Ready, repository.Table.Models["stuck"].Versions[1].State);
+        Assert.False(late[1].IsDisposed);
     }
 
     // Holds every load of one model until released, then loads it for real; counts the loads it was asked for.
     private sealed class HeldLoader(IModelVersionLoader inner, string held) : IModelVersionLoader
     {
         private readonly ManualResetEventSlim _release = new();
-        private readonly TaskCompletionSource<ModelVersion> _late = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly ConcurrentDictionary<string, int> _started = new();
+        private readonly ConcurrentQueue<(int Order, ModelVersion Version)> _late = new();
+        private int _order;
 
         public bool ReadsFeatureCsv => inner.ReadsFeatureCsv;
-
-        /// <summary>What the held load made, once released.</summary>
-        public Task<ModelVersion> Late => _late.Task;
 
         public int Started(string model) => _started.GetValueOrDefault(model);
 
         public void Release() => _release.Set();
+
+        /// <summary>What the held loads made once released, in the order they were asked for, when <paramref name="count"/> have.</summary>
+        public async Task<ModelVersion[]> Late(int count)
+        {
+            while (_late.Count < count)
+            {
+                await Task.Delay(20);
+            }
+
+            return [.. _late.OrderBy(l => l.Order).Select(l => l.Version)];
+        }
 
         public ModelVersion Load(string model, long version, string modelPath, ModelConfig config, string fingerprint)
         {
@@ -568,9 +585,10 @@ public sealed class ModelRepositoryTests : IDisposable
                 return inner.Load(model, version, modelPath, config, fingerprint);
             }
 
+            var order = Interlocked.Increment(ref _order);
             _release.Wait();
             var loaded = inner.Load(model, version, modelPath, config, fingerprint);
-            _late.TrySetResult(loaded);
+            _late.Enqueue((order, loaded));
             return loaded;
         }
     }
