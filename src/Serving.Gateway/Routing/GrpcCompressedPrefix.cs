@@ -61,9 +61,8 @@ internal static class GrpcCompressedPrefix
                 produced += read;
             }
         }
-        catch (Exception e) when (e is InvalidDataException or IOException)
+        catch (Exception e) when (Serving.Hosting.Http.CompressedData.IsNotValid(e))
         {
-            // IOException: zlib's errors other than bad data (Z_NEED_DICT for a zlib header asking for a preset dictionary).
             // Also what a stream cut short looks like: only an error once all of the message was there.
             if (whole || isCompleted)
             {

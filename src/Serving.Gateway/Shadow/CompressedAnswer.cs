@@ -49,10 +49,8 @@ internal static class CompressedAnswer
                     output.Write(buffer, 0, read);
                 }
             }
-            catch (Exception e) when (e is InvalidDataException or InvalidOperationException or IOException)
+            catch (Exception e) when (Serving.Hosting.Http.CompressedData.IsNotValid(e))
             {
-                // InvalidOperationException: Brotli's word for data that is not Brotli. IOException: zlib's (ZLibException)
-                // for a deflate stream that asks for a preset dictionary.
                 return Outcome.Unreadable;
             }
 

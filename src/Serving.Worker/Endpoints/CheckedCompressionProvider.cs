@@ -6,7 +6,7 @@ namespace Serving.Worker.Endpoints;
 
 /// <summary>
 /// gRPC message compression (<c>grpc-encoding</c>) as grpc-dotnet's own providers do it, except that a message that
-/// is not valid for its encoding is INVALID_ARGUMENT saying so. grpc-dotnet lets the decoder's InvalidDataException
+/// is not valid for its encoding is INVALID_ARGUMENT saying so. grpc-dotnet lets the decoder's exception (CompressedData)
 /// escape, which answers UNKNOWN "Exception was thrown by handler." and logs an error for a client's mistake.
 /// </summary>
 internal sealed class CheckedCompressionProvider(ICompressionProvider inner, string description) : ICompressionProvider
@@ -51,7 +51,7 @@ internal sealed class CheckedCompressionProvider(ICompressionProvider inner, str
             {
                 return inner.Read(buffer);
             }
-            catch (InvalidDataException)
+            catch (Exception e) when (Serving.Hosting.Http.CompressedData.IsNotValid(e))
             {
                 throw NotValid();
             }
@@ -66,7 +66,7 @@ internal sealed class CheckedCompressionProvider(ICompressionProvider inner, str
             {
                 return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
             }
-            catch (InvalidDataException)
+            catch (Exception e) when (Serving.Hosting.Http.CompressedData.IsNotValid(e))
             {
                 throw NotValid();
             }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.IO.Compression;
 using Microsoft.AspNetCore.Http;
 using Serving.Protocol.Errors;
 using Serving.Hosting.Http;
@@ -116,9 +115,10 @@ internal static class RequestBodyReader
                 share = estimate;
             }
         }
-        catch (InvalidOperationException e) when (e.TargetSite?.DeclaringType == typeof(BrotliStream))
+        catch (Exception e) when (e is not InvalidDataException && CompressedData.IsNotValid(e))
         {
-            // Brotli's decoder reports a body that is not Brotli this way; gzip and deflate throw InvalidDataException.
+            // Brotli's decoder and zlib's (a header asking for a preset dictionary) report a body they can't inflate their
+            // own ways; gzip and deflate throw InvalidDataException, which the endpoints answer 400.
             ArrayPool<byte>.Shared.Return(buffer);
             budget.Give(share);
             throw new InvalidDataException(e.Message, e);

@@ -45,6 +45,20 @@ public sealed class CompressedBodyTests(SharedWorkerFixture fixture)
         Assert.Contains("could not be inflated", Error(body), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A deflate (zlib) body whose header asks for a preset dictionary (FDICT, 78 BB) is a body that can't be inflated:
+    /// zlib says so with a ZLibException, an IOException and not an InvalidDataException, which escaped and reset the
+    /// connection without an answer (found reviewing the gateway's fix of the same, b2c32da).
+    /// </summary>
+    [Fact]
+    public async Task DeflateBodyAskingForAPresetDictionary_400()
+    {
+        var (status, body) = await SendAsync([0x78, 0xBB, 0x00, 0x00, 0x00, 0x01, 0x03, 0x00], "deflate");
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("could not be inflated", Error(body), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("gzip", "br")]
     [InlineData("br", "gzip")]

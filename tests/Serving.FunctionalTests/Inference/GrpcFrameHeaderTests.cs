@@ -29,6 +29,20 @@ public sealed class GrpcFrameHeaderTests(SharedWorkerFixture fixture)
         Assert.Contains("no grpc-encoding header", detail, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A deflate message whose zlib header asks for a preset dictionary (78 BB) is not valid deflate: INVALID_ARGUMENT, as
+    /// any other bad message. zlib's ZLibException (an IOException) escaped grpc-dotnet's decoder as UNKNOWN.
+    /// </summary>
+    [Fact]
+    public async Task DeflateMessageAskingForAPresetDictionary_InvalidArgument()
+    {
+        var (status, detail, _) = await RawGrpc.SendEncodedAsync(
+            fixture.Server.Listeners.GrpcPort, [1, 0, 0, 0, 8, 0x78, 0xBB, 0x00, 0x00, 0x00, 0x01, 0x03, 0x00], "deflate");
+
+        Assert.True(status == (int)StatusCode.InvalidArgument, $"{(StatusCode)status} {detail}");
+        Assert.Equal("the message is not valid deflate (zlib) data", detail);
+    }
+
     [Theory]
     [MemberData(nameof(MalformedHeaders))]
     public async Task MalformedHeader_StatusAndReason_WorkerStaysUp(string what, byte[] body, StatusCode expected, string message)
