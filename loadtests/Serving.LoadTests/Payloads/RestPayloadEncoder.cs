@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using Serving.Protocol.Rest;
 using Serving.Protocol.Tensors;
 
 namespace Serving.LoadTests.Payloads;
@@ -45,29 +46,7 @@ internal static class RestPayloadEncoder
         writer.WriteStartArray("inputs");
         foreach (var input in payload.Inputs)
         {
-            writer.WriteStartObject();
-            writer.WriteString("name", input.Name);
-            writer.WriteString("datatype", input.DataType.ToWire());
-            writer.WriteStartArray("shape");
-            foreach (var dim in input.Shape)
-            {
-                writer.WriteNumberValue(dim);
-            }
-
-            writer.WriteEndArray();
-            if (binary)
-            {
-                writer.WriteStartObject("parameters");
-                writer.WriteNumber("binary_data_size", RawContentsCodec.EncodedLength(input));
-                writer.WriteEndObject();
-            }
-            else
-            {
-                writer.WritePropertyName("data");
-                JsonContentsCodec.Write(writer, input);
-            }
-
-            writer.WriteEndObject();
+            RestTensorJson.Write(writer, input, binary);
         }
 
         writer.WriteEndArray();

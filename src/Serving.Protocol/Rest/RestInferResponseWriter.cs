@@ -81,30 +81,7 @@ public static class RestInferResponseWriter
         writer.WriteStartArray("outputs");
         for (var i = 0; i < response.Outputs.Count; i++)
         {
-            var tensor = response.Outputs[i];
-            writer.WriteStartObject();
-            writer.WriteString("name", tensor.Name);
-            writer.WriteString("datatype", tensor.DataType.ToWire());
-            writer.WriteStartArray("shape");
-            foreach (var dim in tensor.Shape)
-            {
-                writer.WriteNumberValue(dim);
-            }
-
-            writer.WriteEndArray();
-            if (binary[i])
-            {
-                writer.WriteStartObject("parameters");
-                writer.WriteNumber("binary_data_size", RawContentsCodec.EncodedLength(tensor));
-                writer.WriteEndObject();
-            }
-            else
-            {
-                writer.WritePropertyName("data");
-                JsonContentsCodec.Write(writer, tensor);
-            }
-
-            writer.WriteEndObject();
+            RestTensorJson.Write(writer, response.Outputs[i], binary[i]);
         }
 
         writer.WriteEndArray();

@@ -34,7 +34,7 @@ internal sealed partial class ModelVersionLoader(
         {
             // No model file is empty. A named pipe or a device in its place reports 0 bytes too, and opening it would
             // block this load, and with it the repository's sync, until a writer came: it is refused unopened.
-            if (new FileInfo(modelPath) is { Exists: true, Length: 0 })
+            if (Serving.Hosting.Configuration.RepositoryFile.ReadsEmpty(modelPath))
             {
                 var empty = $"model '{model}' version {version}: model.onnx is empty (0 bytes): copy the model's file there whole "
                     + "(a named pipe or a device in its place is refused unread)";

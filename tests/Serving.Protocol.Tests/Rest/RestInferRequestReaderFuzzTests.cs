@@ -146,31 +146,8 @@ public sealed class RestInferRequestReaderFuzzTests
 
     private static void WriteInput(Utf8JsonWriter writer, InferTensor tensor, ArrayBufferWriter<byte>? binary)
     {
-        writer.WriteStartObject();
-        writer.WriteString("name", tensor.Name);
-        writer.WriteString("datatype", tensor.DataType.ToWire());
-        writer.WriteStartArray("shape");
-        foreach (var dim in tensor.Shape)
-        {
-            writer.WriteNumberValue(dim);
-        }
-
-        writer.WriteEndArray();
-        if (binary is null)
-        {
-            writer.WritePropertyName("data");
-            JsonContentsCodec.Write(writer, tensor);
-        }
-        else
-        {
-            var raw = RawContentsCodec.ToArray(tensor);
-            binary.Write(raw);
-            writer.WriteStartObject("parameters");
-            writer.WriteNumber("binary_data_size", raw.Length);
-            writer.WriteEndObject();
-        }
-
-        writer.WriteEndObject();
+        binary?.Write(RawContentsCodec.ToArray(tensor));
+        RestTensorJson.Write(writer, tensor, binary is not null);
     }
 
     // A value swapped, a key removed or repeated, bytes changed, or the header length lied about.
