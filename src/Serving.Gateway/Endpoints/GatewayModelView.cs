@@ -31,9 +31,7 @@ internal static class GatewayModelView
         if (!string.IsNullOrEmpty(version))
         {
             var v = Version(model, version);
-            return v.Metadata?.Clone() ?? throw InferenceException.Unavailable(v.NotServedBecause is { } why
-                ? $"model '{model.Name}' version {v.Version} has no ready worker to describe it: {why}"
-                : $"model '{model.Name}' version {v.Version} has no ready worker to describe it");
+            return v.Metadata?.Clone() ?? throw InferenceException.Unavailable(v.NoReadyWorkerMessage(" to describe it"));
         }
 
         var described = MainVersion(model, policies.Find(model.Name));

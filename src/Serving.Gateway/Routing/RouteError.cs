@@ -17,7 +17,7 @@ internal sealed record RouteError(InferenceErrorCode Code, string Message, int? 
     public static RouteError NoReadyWorker(string model, string version) =>
         new(InferenceErrorCode.Unavailable, $"model '{model}' version {version} has no ready worker");
 
-    public static RouteError NoReadyWorker(VersionRoute version) => new(InferenceErrorCode.Unavailable, version.NoReadyWorkerMessage);
+    public static RouteError NoReadyWorker(VersionRoute version) => new(InferenceErrorCode.Unavailable, version.NoReadyWorkerMessage());
 
     /// <summary>A model none of whose versions is ready, with what its workers said of them (<see cref="ModelRoute.NoReadyVersionMessage"/>).</summary>
     public static RouteError NoReadyVersion(ModelRoute model) => new(InferenceErrorCode.Unavailable, model.NoReadyVersionMessage(string.Empty));

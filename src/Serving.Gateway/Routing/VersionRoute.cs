@@ -26,12 +26,12 @@ internal sealed class VersionRoute(string model, string version, long number, Wo
     public string? NotServedBecause { get; } = workers.Length == 0 ? notServedBecause : null;
 
     /// <summary>
-    /// What a caller is told when this version can't take a call: <c>model 'm' version 1 has no ready worker</c>, and
-    /// the workers' reason when they gave one.
+    /// What a caller is told when this version can't take a call: <c>model 'm' version 1 has no ready worker{what}</c>,
+    /// and the workers' reason when they gave one.
     /// </summary>
-    public string NoReadyWorkerMessage => NotServedBecause is { } why
-        ? $"model '{Model}' version {Version} has no ready worker: {why}"
-        : $"model '{Model}' version {Version} has no ready worker";
+    public string NoReadyWorkerMessage(string what = "") => NotServedBecause is { } why
+        ? $"model '{Model}' version {Version} has no ready worker{what}: {why}"
+        : $"model '{Model}' version {Version} has no ready worker{what}";
 
     /// <summary>True when at least one worker that has this version ready is healthy.</summary>
     public bool IsReady

@@ -39,7 +39,7 @@ public sealed class NotServedReasonTests
         var version = new VersionRoute("m", "1", 1, [Routes.Worker(healthy: false)], null, "UNAVAILABLE: elsewhere");
 
         Assert.Null(version.NotServedBecause);
-        Assert.Equal("model 'm' version 1 has no ready worker", version.NoReadyWorkerMessage);
+        Assert.Equal("model 'm' version 1 has no ready worker", version.NoReadyWorkerMessage());
     }
 
     [Fact]
