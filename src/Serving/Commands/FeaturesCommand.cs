@@ -115,23 +115,20 @@ internal static class FeaturesCommand
             {
                 // Progress and errors go to stderr, as the load tests' do: stdout carries only the report.
                 Stderr.WriteLine($"loading {file.Name} ({lines} rows) into {shown}");
-                if (Console.IsErrorRedirected)
+                async Task<FeatureLoader.Result> LoadAsync(IProgress<long> rows)
                 {
-                    // No live bar is drawn where stderr is not a terminal: a line every tenth of the rows instead.
                     using var reader = file.OpenText();
-                    outcome = await FeatureLoader.LoadAsync(
-                        reader, config, multiplexer.GetDatabase(), batch, new ProgressLines(Console.Error, lines), cancellationToken).ConfigureAwait(false);
+                    return await FeatureLoader.LoadAsync(reader, config, multiplexer.GetDatabase(), batch, rows, cancellationToken).ConfigureAwait(false);
                 }
-                else
-                {
-                    outcome = await Stderr.Progress().AutoClear(false).StartAsync(async progress =>
+
+                // No live bar is drawn where stderr is not a terminal: a line every tenth of the rows instead.
+                outcome = Console.IsErrorRedirected
+                    ? await LoadAsync(new ProgressLines(Console.Error, lines)).ConfigureAwait(false)
+                    : await Stderr.Progress().AutoClear(false).StartAsync(progress =>
                     {
                         var task = progress.AddTask(file.Name, maxValue: Math.Max(lines, 1));
-                        using var reader = file.OpenText();
-                        return await FeatureLoader.LoadAsync(
-                            reader, config, multiplexer.GetDatabase(), batch, new Progress<long>(n => task.Value = n), cancellationToken).ConfigureAwait(false);
+                        return LoadAsync(new Progress<long>(n => task.Value = n));
                     }).ConfigureAwait(false);
-                }
             }
             catch (FormatException e)
             {
