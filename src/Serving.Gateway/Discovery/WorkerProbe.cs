@@ -64,9 +64,7 @@ internal sealed class WorkerProbe(HttpClient http) : IDisposable
         var why = string.IsNullOrWhiteSpace(state) ? "not READY" : state.Trim();
         if (!string.IsNullOrWhiteSpace(reason))
         {
-            var said = reason.Trim();
-            var name = $"model '{model}' version {version}: ";
-            why += ": " + (said.StartsWith(name, StringComparison.Ordinal) && said.Length > name.Length ? said[name.Length..] : said);
+            why += ": " + Serving.Protocol.Messages.ModelVersionText.WithoutName(reason.Trim(), model, version);
         }
 
         return why.Length <= MaxReasonChars ? why : string.Concat(why.AsSpan(0, MaxReasonChars - 1), "…");

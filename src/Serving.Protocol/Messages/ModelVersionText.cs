@@ -12,4 +12,14 @@ public static class ModelVersionText
     public static bool TryParse(ReadOnlySpan<char> text, out long version) =>
         long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out version) && version > 0 && text[0] != '0'
         && !text.ContainsAnyExceptInRange('0', '9'); // long.TryParse takes trailing NULs: "1\0" read as version 1
+
+    /// <summary>
+    /// A worker's reason for a version without the <c>model 'm' version v: </c> it begins with, for a message that
+    /// names the version itself (the worker's 503s, the gateway's); the reason as it is when it begins otherwise.
+    /// </summary>
+    public static string WithoutName(string reason, string model, string version)
+    {
+        var name = $"model '{model}' version {version}: ";
+        return reason.Length > name.Length && reason.StartsWith(name, StringComparison.Ordinal) ? reason[name.Length..] : reason;
+    }
 }

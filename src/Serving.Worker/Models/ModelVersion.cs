@@ -44,14 +44,7 @@ internal sealed class ModelVersion
     /// <see cref="Reason"/> without its leading "model 'm' version v: ", for a message that names the version itself
     /// ("model 'm' version 1 failed to load: ONNX Runtime could not load model.onnx: …", not the name twice).
     /// </summary>
-    public string? ReasonAfterName
-    {
-        get
-        {
-            var name = $"model '{Model}' version {VersionText}: ";
-            return Reason is { } reason && reason.StartsWith(name, StringComparison.Ordinal) ? reason[name.Length..] : Reason;
-        }
-    }
+    public string? ReasonAfterName => Reason is { } reason ? Serving.Protocol.Messages.ModelVersionText.WithoutName(reason, Model, VersionText) : null;
 
     public OnnxModelRunner? Runner { get; }
 
