@@ -50,7 +50,11 @@ public static class DriftServiceCollectionExtensions
         services.AddHostedService<ProfileWatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<WebhookSender>());
 
-        services.AddGrpc(o => o.EnableDetailedErrors = false);
+        services.AddGrpc(o =>
+        {
+            o.EnableDetailedErrors = false;
+            o.CompressionProviders = Serving.Hosting.Http.WholeMessageCompressionProvider.Defaults();
+        });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<PredictionLogIngestService>, IngestMethod.Provider>());
         services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>().Configure<IOptions<DriftOptions>>((grpc, drift) =>
             grpc.MaxReceiveMessageSize = drift.Value.MaxBatchBytes);

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using Serving.Hosting.Http;
 
 namespace Serving.Gateway.Routing;
 
@@ -14,7 +15,7 @@ namespace Serving.Gateway.Routing;
 /// it was sent and ends the call. <see cref="EndedByDrain"/> then says the caller's status is to become UNAVAILABLE
 /// (<see cref="ShuttingDown"/>) instead of the worker's OK.
 /// </summary>
-internal sealed class StreamUpload : Stream
+internal sealed class StreamUpload : ReadOnlyStream
 {
     private readonly PipeReader _reader;
     private readonly CancellationToken _draining;
@@ -39,20 +40,6 @@ internal sealed class StreamUpload : Stream
 
     /// <summary>True when the upload was ended by the gateway's drain, not by the caller.</summary>
     public bool EndedByDrain { get; private set; }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     private bool AtBoundary => _prefixFilled == 0 && _messageLeft == 0;
 
@@ -117,20 +104,7 @@ internal sealed class StreamUpload : Stream
         }
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("the caller's stream is read asynchronously");
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

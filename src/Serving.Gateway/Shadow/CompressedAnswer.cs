@@ -1,5 +1,5 @@
-using System.IO.Compression;
 using System.Runtime.InteropServices;
+using Serving.Hosting.Http;
 
 namespace Serving.Gateway.Shadow;
 
@@ -20,13 +20,8 @@ internal static class CompressedAnswer
         var source = MemoryMarshal.TryGetArray(body, out var segment)
             ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
             : new MemoryStream(body.ToArray(), writable: false);
-        Stream? inflater = encoding.Trim().ToLowerInvariant() switch
-        {
-            "gzip" => new GZipStream(source, CompressionMode.Decompress),
-            "deflate" => new ZLibStream(source, CompressionMode.Decompress),
-            "br" => new BrotliStream(source, CompressionMode.Decompress),
-            _ => null,
-        };
+        // An answer cut short is Unreadable, not the front of one, which would count as a disagreement.
+        Stream? inflater = CheckedInflateStream.Create(source, encoding);
         if (inflater is null)
         {
             return Outcome.Unreadable;
@@ -49,7 +44,7 @@ internal static class CompressedAnswer
                     output.Write(buffer, 0, read);
                 }
             }
-            catch (Exception e) when (Serving.Hosting.Http.CompressedData.IsNotValid(e))
+            catch (Exception e) when (CompressedData.IsNotValid(e))
             {
                 return Outcome.Unreadable;
             }

@@ -1,21 +1,23 @@
 using System.IO.Compression;
 using Grpc.Core;
 using Grpc.Net.Compression;
+using Serving.Hosting.Http;
 
 namespace Serving.Worker.Endpoints;
 
 /// <summary>
 /// gRPC message compression (<c>grpc-encoding</c>) as grpc-dotnet's own providers do it, except that a message that
 /// is not valid for its encoding is INVALID_ARGUMENT saying so. grpc-dotnet lets the decoder's exception (CompressedData)
-/// escape, which answers UNKNOWN "Exception was thrown by handler." and logs an error for a client's mistake.
+/// escape, which answers UNKNOWN "Exception was thrown by handler." and logs an error for a client's mistake; and its
+/// decoders took a message cut short for a shorter one (<see cref="WholeMessageCompressionProvider"/>).
 /// </summary>
 internal sealed class CheckedCompressionProvider(ICompressionProvider inner, string description) : ICompressionProvider
 {
     /// <summary>gzip and deflate (zlib's format, as gRPC means it), the two grpc-dotnet offers by default.</summary>
     public static IList<ICompressionProvider> Defaults() =>
     [
-        new CheckedCompressionProvider(new GzipCompressionProvider(CompressionLevel.Fastest), "gzip"),
-        new CheckedCompressionProvider(new DeflateCompressionProvider(CompressionLevel.Fastest), "deflate (zlib) data"),
+        new CheckedCompressionProvider(new WholeMessageCompressionProvider(new GzipCompressionProvider(CompressionLevel.Fastest)), "gzip"),
+        new CheckedCompressionProvider(new WholeMessageCompressionProvider(new DeflateCompressionProvider(CompressionLevel.Fastest)), "deflate (zlib) data"),
     ];
 
     /// <inheritdoc />
@@ -27,22 +29,8 @@ internal sealed class CheckedCompressionProvider(ICompressionProvider inner, str
     /// <inheritdoc />
     public Stream CreateDecompressionStream(Stream stream) => new CheckedStream(inner.CreateDecompressionStream(stream), description);
 
-    private sealed class CheckedStream(Stream inner, string description) : Stream
+    private sealed class CheckedStream(Stream inner, string description) : ReadOnlyStream
     {
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
         public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
         public override int Read(Span<byte> buffer)
@@ -51,14 +39,11 @@ internal sealed class CheckedCompressionProvider(ICompressionProvider inner, str
             {
                 return inner.Read(buffer);
             }
-            catch (Exception e) when (Serving.Hosting.Http.CompressedData.IsNotValid(e))
+            catch (Exception e) when (CompressedData.IsNotValid(e))
             {
-                throw NotValid();
+                throw NotValid(e);
             }
         }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -66,21 +51,11 @@ internal sealed class CheckedCompressionProvider(ICompressionProvider inner, str
             {
                 return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (Serving.Hosting.Http.CompressedData.IsNotValid(e))
+            catch (Exception e) when (CompressedData.IsNotValid(e))
             {
-                throw NotValid();
+                throw NotValid(e);
             }
         }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {
@@ -92,6 +67,8 @@ internal sealed class CheckedCompressionProvider(ICompressionProvider inner, str
             base.Dispose(disposing);
         }
 
-        private RpcException NotValid() => new(new Status(StatusCode.InvalidArgument, $"the message is not valid {description}"));
+        private RpcException NotValid(Exception e) => new(new Status(
+            StatusCode.InvalidArgument,
+            CheckedInflateStream.Reason(e) is { } reason ? $"the message is not valid {description}: {reason}" : $"the message is not valid {description}"));
     }
 }

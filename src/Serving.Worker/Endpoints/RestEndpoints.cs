@@ -178,9 +178,10 @@ internal static class RestEndpoints
         {
             // The client went away; nobody is left to answer.
         }
-        catch (InvalidDataException)
+        catch (InvalidDataException e)
         {
-            await ErrorResults.WriteAsync(context, 400, "the body could not be inflated: it is not valid for its Content-Encoding").ConfigureAwait(false);
+            var reason = CheckedInflateStream.Reason(e) is { } why ? ": " + why : string.Empty;
+            await ErrorResults.WriteAsync(context, 400, "the body could not be inflated: it is not valid for its Content-Encoding" + reason).ConfigureAwait(false);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {

@@ -44,8 +44,9 @@ public static class WorkerServiceCollectionExtensions
         services.AddHostedService<Serving.Worker.Features.RedisStartupProbe>();
 
         // REST bodies sent with Content-Encoding gzip, deflate or br (Triton's HTTP client compresses this way);
-        // the body limit applies to the inflated bytes (RequestBodyReader), so a small bomb can't grow past it.
-        services.AddRequestDecompression();
+        // the body limit applies to the inflated bytes (RequestBodyReader), so a small bomb can't grow past it; a body cut
+        // short is refused (WholeBodyDecompressionProvider), not read as a shorter one.
+        services.AddRequestDecompression(Serving.Hosting.Http.WholeBodyDecompressionProvider.Replace);
         services.AddServingResponseCompression();
         services.AddGrpc(o =>
         {

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.IO.Compression;
 using System.Net;
 using Google.Protobuf;
 using System.Text.Json;
@@ -113,19 +112,8 @@ public sealed class BadInputTests
         await using var drift = await DriftServer.StartAsync();
         var batch = Batches.ReferenceBatch(_rows, new Random(14), 50, "zipped");
         batch.Sequence = 1;
-        using var zipped = new MemoryStream();
-        await using (var gzip = new GZipStream(zipped, CompressionLevel.Fastest, leaveOpen: true))
-        {
-            batch.WriteTo(gzip);
-        }
-
-        // One gRPC message with its compressed flag set, as any gRPC client sends it with grpc-encoding: gzip.
-        var frame = new byte[5 + zipped.Length];
-        frame[0] = 1;
-        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)zipped.Length);
-        zipped.ToArray().CopyTo(frame, 5);
         using var http = new HttpClient();
-        using var request = RawIngest(drift, frame, "gzip");
+        using var request = RawIngest(drift, GzipFrame(batch, close: true), "gzip");
 
         using var response = await http.SendAsync(request);
         var body = await response.Content.ReadAsByteArrayAsync();
@@ -136,6 +124,30 @@ public sealed class BadInputTests
         Assert.Equal(1UL, ack.Sequence);
         Assert.Equal(50, ack.Accepted);
         Assert.Equal(50, drift.ArchivedLines().Count(l => l.Contains("\"zipped-", StringComparison.Ordinal)));
+    }
+
+    /// <summary>
+    /// A batch compressed by a sender that took its compressor's output after a flush but before closing it holds every
+    /// record but not gzip's trailer: the stream ends INVALID_ARGUMENT saying so, and nothing of it is archived. .NET's
+    /// decoder inflated it without a word: the records were archived and acknowledged, and a batch cut between two
+    /// records was archived as a smaller batch.
+    /// </summary>
+    [Fact]
+    public async Task GzipBatchWithoutItsEnd_InvalidArgumentSayingSo_NothingOfItArchived()
+    {
+        await using var drift = await DriftServer.StartAsync();
+        var batch = Batches.ReferenceBatch(_rows, new Random(15), 50, "unclosed");
+        batch.Sequence = 1;
+        using var http = new HttpClient();
+        using var request = RawIngest(drift, GzipFrame(batch, close: false), "gzip");
+
+        using var response = await http.SendAsync(request);
+        await response.Content.ReadAsByteArrayAsync();
+        var (status, message) = GrpcStatus(response);
+
+        Assert.True(status == "3", $"grpc-status {status} {message}");
+        Assert.Contains("the gzip data stops before its end", message, StringComparison.Ordinal);
+        Assert.DoesNotContain(drift.ArchivedLines(), l => l.Contains("\"unclosed-", StringComparison.Ordinal));
     }
 
     public static TheoryData<string, byte[], string, string> UnreadableFrames => new()
@@ -162,11 +174,10 @@ public sealed class BadInputTests
 
         using var response = await http.SendAsync(request);
         await response.Content.ReadAsByteArrayAsync();
-        var status = response.TrailingHeaders.TryGetValues("grpc-status", out var t) ? t.Single() : response.Headers.GetValues("grpc-status").Single();
-        var message = response.TrailingHeaders.TryGetValues("grpc-message", out var m) ? m.Single() : response.Headers.TryGetValues("grpc-message", out var hm) ? hm.Single() : "(none)";
+        var (status, message) = GrpcStatus(response);
 
         Assert.True(status == ((int)StatusCode.InvalidArgument).ToString(System.Globalization.CultureInfo.InvariantCulture), $"{what}: grpc-status {status} {message}");
-        Assert.Contains(reason, Uri.UnescapeDataString(message), StringComparison.Ordinal);
+        Assert.Contains(reason, message, StringComparison.Ordinal);
         Assert.Equal(5, (await healthy.SendAsync(Batches.ReferenceBatch(_rows, new Random(22), 5, "after"))).Accepted);
     }
 
@@ -190,6 +201,19 @@ public sealed class BadInputTests
         Assert.Equal(5, (await healthy.SendAsync(Batches.ReferenceBatch(_rows, new Random(9), 5, "after"))).Accepted);
         await using var fresh = new IngestClient(drift);
         Assert.Equal(5, (await fresh.SendAsync(Batches.ReferenceBatch(_rows, new Random(10), 5, "fresh"))).Accepted);
+    }
+
+    // One gRPC message with its compressed flag set, as any gRPC client sends it with grpc-encoding: gzip; its compressor
+    // closed, or only flushed (every record, but not gzip's end).
+    private static byte[] GzipFrame(PredictionLogBatch batch, bool close) =>
+        Serving.Testing.RawGrpc.Frame(Serving.Testing.Compressed.Of(batch.ToByteArray(), "gzip", close), compressed: true);
+
+    // A call's status and message: in its trailers, or in its headers when it ended before any message (trailers-only).
+    private static (string Status, string Message) GrpcStatus(HttpResponseMessage response)
+    {
+        var status = response.TrailingHeaders.TryGetValues("grpc-status", out var t) ? t.Single() : response.Headers.GetValues("grpc-status").Single();
+        var message = response.TrailingHeaders.TryGetValues("grpc-message", out var m) ? m.Single() : response.Headers.TryGetValues("grpc-message", out var hm) ? hm.Single() : "(none)";
+        return (status, Uri.UnescapeDataString(message));
     }
 
     // An Ingest call whose body is exactly these bytes (gRPC frames as given), over HTTP/2, as a gRPC client sends it.

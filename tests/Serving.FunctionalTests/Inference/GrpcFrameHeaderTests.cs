@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using Grpc.Core;
 using Serving.Testing;
 
@@ -41,6 +42,29 @@ public sealed class GrpcFrameHeaderTests(SharedWorkerFixture fixture)
 
         Assert.True(status == (int)StatusCode.InvalidArgument, $"{(StatusCode)status} {detail}");
         Assert.Equal("the message is not valid deflate (zlib) data", detail);
+    }
+
+    /// <summary>
+    /// A message compressed by a client that took its compressor's output after a flush but before closing it holds
+    /// every byte of the request but not the stream's end (gzip's or zlib's trailer): INVALID_ARGUMENT saying so. .NET's
+    /// decoders inflate it without a word, and the worker answered it OK; cut between two fields, a message still parses,
+    /// as a shorter request. The same message closed is answered.
+    /// </summary>
+    [Theory]
+    [InlineData("gzip", "the message is not valid gzip: the gzip data stops before its end")]
+    [InlineData("deflate", "the message is not valid deflate (zlib) data: the deflate (zlib) data stops before its end")]
+    public async Task CompressorNotClosed_InvalidArgument_SaysTheMessageStopsBeforeItsEnd(string encoding, string expected)
+    {
+        var message = GoldenFile.Load("tabular", "1").GrpcRequest("tabular", "1").ToByteArray();
+
+        var (status, detail, _) = await RawGrpc.SendEncodedAsync(
+            fixture.Server.Listeners.GrpcPort, RawGrpc.Frame(Compressed.Of(message, encoding, close: false), compressed: true), encoding);
+
+        Assert.True(status == (int)StatusCode.InvalidArgument, $"{(StatusCode)status} {detail}");
+        Assert.StartsWith(expected, detail, StringComparison.Ordinal);
+        var (closedStatus, closedDetail, _) = await RawGrpc.SendEncodedAsync(
+            fixture.Server.Listeners.GrpcPort, RawGrpc.Frame(Compressed.Of(message, encoding), compressed: true), encoding);
+        Assert.True(closedStatus == (int)StatusCode.OK, $"{(StatusCode)closedStatus} {closedDetail}");
     }
 
     [Theory]

@@ -35,6 +35,31 @@ public sealed class CompressedAnswerTests
         Assert.Equal(CompressedAnswer.Outcome.Unreadable, CompressedAnswer.TryInflate(body, encoding, 1024, out _));
     }
 
+    /// <summary>
+    /// A primary's answer that stops before its compressed stream's end (here its compressor flushed, not closed; or a
+    /// body cut anywhere) is Unreadable: it inflated to what it held, without a word, and was compared as that.
+    /// </summary>
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("deflate")]
+    [InlineData("br")]
+    public void TryInflate_StopsBeforeItsEnd_Unreadable(string encoding)
+    {
+        using var output = new MemoryStream();
+        using var compressor = encoding switch
+        {
+            "gzip" => new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true),
+            "deflate" => new ZLibStream(output, CompressionLevel.Fastest, leaveOpen: true),
+            _ => (Stream)new BrotliStream(output, CompressionLevel.Fastest, leaveOpen: true),
+        };
+        compressor.Write(Answer);
+        compressor.Flush();
+
+        Assert.Equal(CompressedAnswer.Outcome.Unreadable, CompressedAnswer.TryInflate(output.ToArray(), encoding, 1024, out _));
+        var whole = Compress(Answer, encoding);
+        Assert.Equal(CompressedAnswer.Outcome.Unreadable, CompressedAnswer.TryInflate(whole.AsMemory(0, whole.Length - 1), encoding, 1024, out _));
+    }
+
     private static byte[] Compress(byte[] data, string encoding)
     {
         using var output = new MemoryStream();
