@@ -22,6 +22,15 @@ public static class RedisConnectionString
                 error = entry.Length == 0 ? $"entry {i + 1} is empty" : $"entry {i + 1} ('{Redact(entry)}') is an option with no name";
                 return null;
             }
+
+            // redis://user:password@host:port, the URL other clients take: StackExchange.Redis reads it as a host name,
+            // which was reported as unreachable, the password shown in the report.
+            if (entry.Contains("://", StringComparison.Ordinal))
+            {
+                error = $"entry {i + 1} ('{Redact(entry)}') is a URL; write its host:port, and a password as password=... " +
+                    "(redis://:secret@10.0.0.5:6380 is 10.0.0.5:6380,password=secret; rediss:// adds ssl=true)";
+                return null;
+            }
         }
 
         try
@@ -37,7 +46,10 @@ public static class RedisConnectionString
         }
     }
 
-    /// <summary><paramref name="text"/> with its password's value replaced by <c>*****</c>: what to show or log of a connection string.</summary>
+    /// <summary>
+    /// <paramref name="text"/> with its password's value replaced by <c>*****</c>: what to show or log of a connection
+    /// string. The user and password of a URL (<c>redis://user:secret@host</c>, refused by <see cref="TryParse"/>) go too.
+    /// </summary>
     public static string Redact(string text)
     {
         var entries = text.Split(',');
@@ -47,6 +59,14 @@ public static class RedisConnectionString
             if (equals >= 0 && entries[i][..equals].Trim().Equals("password", StringComparison.OrdinalIgnoreCase))
             {
                 entries[i] = entries[i][..(equals + 1)] + "*****";
+                continue;
+            }
+
+            var scheme = entries[i].IndexOf("://", StringComparison.Ordinal);
+            var at = scheme < 0 ? -1 : entries[i].LastIndexOf('@');
+            if (at > scheme)
+            {
+                entries[i] = entries[i][..(scheme + 3)] + "*****" + entries[i][at..];
             }
         }
 

@@ -15,6 +15,7 @@ public sealed class FeatureSettingsErrorTests
     [InlineData("127.0.0.1:99999")]
     [InlineData(",")]
     [InlineData("garbage,,=")]
+    [InlineData("redis://:hush@127.0.0.1:6379")]
     public async Task WorkerStart_RedisNotAConnectionString_FailsNamingTheKey(string redis)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() =>
@@ -22,6 +23,7 @@ public sealed class FeatureSettingsErrorTests
 
         Assert.Contains("Serving:Features:Redis is not a Redis connection string", error.Message, StringComparison.Ordinal);
         Assert.Contains("e.g. 127.0.0.1:6379", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("hush", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -31,6 +33,8 @@ public sealed class FeatureSettingsErrorTests
     [InlineData("--redis", "", "is not a Redis connection string")]
     [InlineData("--redis", "garbage,,=", "is not a Redis connection string (entry 2 is empty)")]
     [InlineData("--redis", "127.0.0.1:6379,=x,password=hush", "'127.0.0.1:6379,=x,password=*****' is not a Redis connection string (entry 2 ('=x') is an option with no name)")]
+    [InlineData("--redis", "redis://:hush@127.0.0.1:6379", "'redis://*****@127.0.0.1:6379' is not a Redis connection string (entry 1 ('redis://*****@127.0.0.1:6379') is a URL; write its host:port, and a password as password=...")]
+    [InlineData("--redis", "rediss://admin:hush@cache.internal:6380/0", "'rediss://*****@cache.internal:6380/0' is not a Redis connection string (entry 1 (")]
     [InlineData("--batch", "-5", "--batch is -5")]
     [InlineData("--batch", "0", "--batch is 0")]
     public async Task FeaturesLoad_BadSetting_ExitCode2_ReasonNoStackTrace(string option, string value, string message)
@@ -42,6 +46,7 @@ public sealed class FeatureSettingsErrorTests
         Assert.True(code == 2, $"exit {code}: {output}");
         Assert.Contains(message, System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " "), StringComparison.Ordinal); // lines wrap at 80 columns
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("hush", output, StringComparison.Ordinal); // a password is never shown
     }
 
     /// <summary>Before: "Cannot parse argument 'abc' for option '--batch' as expected type 'System.Int32'".</summary>
