@@ -20,7 +20,9 @@ internal static class ControlParameters
     public static string? Check(bool load, string name, bool isBool) =>
         !load && name == UnloadDependents
             ? isBool ? null : $"'{UnloadDependents}' must be true or false"
-            : $"{(load ? "load" : "unload")} takes no parameters (unload takes only '{UnloadDependents}'), not '{name}': this worker loads the model's own folder in its repository (no config override, no uploaded files)";
+            : load
+                ? $"load takes no parameters, not '{name}': this worker loads the model's own folder in its repository (no config override, no uploaded files)"
+                : $"unload takes only '{UnloadDependents}' (true or false), not '{name}'";
 
     /// <summary>The refusal of the first parameter of a gRPC request that load or unload does not take, or null.</summary>
     public static string? Check(bool load, IEnumerable<KeyValuePair<string, ModelRepositoryParameter>> parameters)

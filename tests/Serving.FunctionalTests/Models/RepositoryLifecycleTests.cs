@@ -198,7 +198,8 @@ public sealed class RepositoryLifecycleTests
 
     [Theory]
     [InlineData("unload", """{"parameters":{"unload_dependents":"false"}}""", "'unload_dependents' must be true or false")]
-    [InlineData("unload", """{"parameters":{"unload_dependents":true,"config":"{}"}}""", "not 'config'")]
+    [InlineData("unload", """{"parameters":{"unload_dependents":true,"config":"{}"}}""", "\"unload takes only 'unload_dependents' (true or false), not 'config'\"")]
+    [InlineData("unload", """{"parameters":{"foo":true}}""", "\"unload takes only 'unload_dependents' (true or false), not 'foo'\"")]
     [InlineData("load", """{"parameters":{"unload_dependents":false}}""", "load takes no parameters")]
     public async Task ModelControl_Rest_UnloadDependents_OnlyABoolAndOnlyOnUnload(string action, string body, string message)
     {
