@@ -21,9 +21,9 @@ internal static class GatewayCommand
         var dnsWorkers = new Option<string[]>("--worker-dns") { Description = "A DNS name resolved every round to all its addresses, as NAME:REST_PORT:GRPC_PORT (a Kubernetes headless Service; repeat the option for each name)" };
         var bind = new Option<string?>("--bind") { Description = "Address the REST, gRPC and metrics ports listen on (default 0.0.0.0)" };
         var restPort = PortOption.Create("--rest-port", "REST port (default 8000; 0 = any free port)");
-        var grpcPort = PortOption.Create("--grpc-port", "gRPC port (default 8001)");
-        var metricsPort = PortOption.Create("--metrics-port", "Prometheus metrics port (default 8002)");
-        var adminPort = PortOption.Create("--admin-port", "Admin API port (default 8003; on only with Serving__Gateway__AdminToken set)");
+        var grpcPort = PortOption.Create("--grpc-port", "gRPC port (default 8001; 0 = any free port)");
+        var metricsPort = PortOption.Create("--metrics-port", "Prometheus metrics port (default 8002; 0 = any free port)");
+        var adminPort = PortOption.Create("--admin-port", "Admin API port (default 8003; 0 = any free port; on only with Serving__Gateway__AdminToken set)");
         var adminBind = new Option<string?>("--admin-bind") { Description = "Address the admin API listens on (default 127.0.0.1)" };
         var redis = new Option<string?>("--redis") { Description = "Redis connection string: keep policies there and share them with the other gateways" };
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder for the policy file when no Redis is configured (default data/gateway)" };
