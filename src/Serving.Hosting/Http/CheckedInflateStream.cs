@@ -227,7 +227,7 @@ public sealed class CheckedInflateStream : ReadOnlyStream
         // zlib: a 2-byte header, the deflate data, and the Adler-32 big-endian (RFC 1950).
         if (tail.Count < 2 + 4 || BinaryPrimitives.ReadUInt32BigEndian(tail.Last8[4..]) != ((_adlerB << 16) | _adlerA))
         {
-            throw CutShort("deflate (zlib)");
+            throw CutShort("deflate (zlib)", ", or bytes follow its end");
         }
     }
 
