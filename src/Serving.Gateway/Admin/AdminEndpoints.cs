@@ -124,6 +124,14 @@ internal static class AdminEndpoints
             await GatewayErrors.WriteRestAsync(context, 400, $"the body is not a valid policy: {PolicyJsonErrors.Describe(e)}").ConfigureAwait(false);
             return;
         }
+        catch (BadHttpRequestException e)
+        {
+            // Kestrel's limit on a body of unknown length (chunked), met while reading it, or a body it could not read:
+            // the reason, not Kestrel's empty answer.
+            await GatewayErrors.WriteRestAsync(
+                context, e.StatusCode, e.StatusCode == 413 ? $"a policy is at most {MaxBodyBytes} bytes" : $"the body could not be read: {e.Message}").ConfigureAwait(false);
+            return;
+        }
 
         if (document is null)
         {
