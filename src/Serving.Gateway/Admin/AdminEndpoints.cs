@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -171,7 +172,8 @@ internal static class AdminEndpoints
         }
     }
 
-    private static async Task History(HttpContext context, string model, int? count)
+    // count is read here, not bound as a number: a binding failure (?count=abc) was a 400 with no body.
+    private static async Task History(HttpContext context, string model, string? count)
     {
         if (!Names.IsValidName(model))
         {
@@ -179,11 +181,23 @@ internal static class AdminEndpoints
             return;
         }
 
+        long? wanted = null;
+        if (!string.IsNullOrEmpty(count))
+        {
+            if (!long.TryParse(count, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed))
+            {
+                await GatewayErrors.WriteRestAsync(context, 400, $"count must be a whole number (got '{Names.Printable(count)}')").ConfigureAwait(false);
+                return;
+            }
+
+            wanted = parsed;
+        }
+
         var service = context.RequestServices.GetRequiredService<TrafficPolicyService>();
         IReadOnlyList<PolicyChangeDocument> changes;
         try
         {
-            changes = await service.HistoryAsync(model, Math.Clamp(count ?? 20, 1, RedisTrafficPolicyStore.AuditLength), context.RequestAborted).ConfigureAwait(false);
+            changes = await service.HistoryAsync(model, (int)Math.Clamp(wanted ?? 20, 1, RedisTrafficPolicyStore.AuditLength), context.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

@@ -187,6 +187,36 @@ public sealed class AdminApiTests(GatewayFixture fixture)
         Assert.Equal(old.GetProperty("revision").GetInt64(), (await Policies.GetAsync(fixture.Gateway.Admin!)).GetProperty("revision").GetInt64());
     }
 
+    [Theory]
+    [InlineData("abc", "count must be a whole number (got 'abc')")]
+    [InlineData("1.5", "count must be a whole number (got '1.5')")]
+    [InlineData("1&count=2", "count must be a whole number (got '1,2')")]
+    public async Task History_CountNotAWholeNumber_400WithTheReason(string count, string reason)
+    {
+        // The count was bound as a number by ASP.NET Core: ?count=abc was a 400 with an empty body (found by AdminInputFuzzTests).
+        using var response = await fixture.Gateway.Admin!.GetAsync($"/admin/models/tabular/policy/history?count={count}");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(reason, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
+    }
+
+    [Theory]
+    [InlineData("", 2, 20)]
+    [InlineData("0", 1, 1)]
+    [InlineData("-5", 1, 1)]
+    [InlineData("2", 2, 2)]
+    [InlineData("99999999999", 2, 200)]
+    public async Task History_Count_OutOfRangeIsClamped(string count, int least, int most)
+    {
+        // ?count= and a count past int's range were 400s with an empty body too.
+        await Policies.SetAsync(fixture.Gateway, Policies.TwoVersions(90, 10));
+        await Policies.SetAsync(fixture.Gateway, Policies.TwoVersions(100, 0));
+
+        var text = await fixture.Gateway.Admin!.GetStringAsync($"/admin/models/tabular/policy/history?count={count}");
+
+        Assert.InRange(JsonDocument.Parse(text).RootElement.GetProperty("changes").GetArrayLength(), least, most);
+    }
+
     [Fact]
     public async Task StaleRevision_409_OldPolicyStays()
     {
