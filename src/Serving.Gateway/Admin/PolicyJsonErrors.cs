@@ -90,7 +90,13 @@ internal static class PolicyJsonErrors
             }
             else if (path.AsSpan(i).StartsWith("['"))
             {
+                // The key is written as it is: one holding "']" ends at the "']" that ends the path or comes before the next key.
                 var end = path.IndexOf("']", i + 2, StringComparison.Ordinal);
+                while (end >= 0 && end + 2 < path.Length && path[end + 2] is not ('.' or '['))
+                {
+                    end = path.IndexOf("']", end + 1, StringComparison.Ordinal);
+                }
+
                 end = end < 0 ? path.Length : end;
                 segments.Add(path[(i + 2)..end]);
                 i = end + 2;

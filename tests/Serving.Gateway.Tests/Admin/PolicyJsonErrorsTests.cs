@@ -22,6 +22,8 @@ public sealed class PolicyJsonErrorsTests
     [InlineData("""{"stiky_header": "x"}""", "'stiky_header' is not a key of the policy: its keys are model, weights, sticky_header, pin_header, shadow, rollback, ")]
     [InlineData("""{"shadow": {"versio": "2"}}""", "'versio' is not a key of shadow: its keys are version, percent")]
     [InlineData("""{"rollback": {"baseline": "1", "max_error": 0.1}}""", "'max_error' is not a key of rollback: its keys are baseline, max_error_rate, max_p99_ms, min_requests, window_seconds")]
+    [InlineData("""{"a']b": 1}""", "'a']b' is not a key of the policy: its keys are model, ")]
+    [InlineData("""{"weights": {"a']b": "x"}}""", "weights.a']b must be a whole number")]
     [InlineData("""{"weights": {"1": 100}, "weights": {"2": 100}}""", "'weights' appears more than once in the policy")]
     [InlineData("""{"weights": {"1": 90, "1": 10}}""", "'1' appears more than once in weights")]
     [InlineData("""not json""", "'not json' is an invalid JSON literal. Expected the literal 'null'. (line 1, byte 2)")]
