@@ -29,6 +29,9 @@ internal static class Policies
         return JsonDocument.Parse(text).RootElement.Clone();
     }
 
+    /// <summary>The policy in force as the admin API answers it, for comparing before and after a change.</summary>
+    public static async Task<string> InForceAsync(GatewayServer gateway, string model = "tabular") => (await GetAsync(gateway.Admin!, model)).GetRawText();
+
     /// <summary>A policy body with weights for versions 1 and 2.</summary>
     public static string TwoVersions(int w1, int w2) => $"{{\"weights\": {{\"1\": {w1}, \"2\": {w2}}}}}";
 
