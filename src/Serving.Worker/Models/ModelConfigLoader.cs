@@ -57,8 +57,10 @@ internal static class ModelConfigLoader
                 ? JsonSerializer.Deserialize<ModelConfig>(text, Json)
                 : Yaml.Deserialize<ModelConfig>(text);
         }
-        catch (YamlException e)
+        catch (Exception e) when (e is YamlException || (e is InvalidOperationException or ArgumentException && !fileName.EndsWith(".json", StringComparison.OrdinalIgnoreCase)))
         {
+            // YamlDotNet's parser gives up on some broken text (a bracket never closed, keys after a '...' end marker)
+            // with an InvalidOperationException that has no position, and on a tag that is not a URI with an ArgumentException.
             throw new ModelConfigException($"model '{modelName}': {fileName} {ModelConfigYamlErrors.Describe(text, e, fileName)}");
         }
         catch (JsonException e)

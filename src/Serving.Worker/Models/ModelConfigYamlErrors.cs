@@ -2,6 +2,7 @@ using System.Collections;
 using System.Reflection;
 using Serving.Hosting.Configuration;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Tokens;
 using YamlDotNet.RepresentationModel;
 using YamlDotNet.Serialization.NamingConventions;
 
@@ -15,9 +16,14 @@ namespace Serving.Worker.Models;
 internal static class ModelConfigYamlErrors
 {
     /// <summary>The message for <paramref name="error"/>, raised while reading <paramref name="text"/> (the file <paramref name="fileName"/>) into <see cref="ModelConfig"/>.</summary>
-    public static string Describe(string text, YamlException error, string fileName)
+    public static string Describe(string text, Exception error, string fileName)
     {
-        var at = $"line {error.Start.Line}, column {error.Start.Column}";
+        if (error is not YamlException yaml)
+        {
+            return Unreadable(text, error);
+        }
+
+        var at = $"line {yaml.Start.Line}, column {yaml.Start.Column}";
         if (TabIndentedLine(text) is { } tabbed)
         {
             // YamlDotNet places this at the start of the document or of the block, not at the tab.
@@ -34,10 +40,11 @@ internal static class ModelConfigYamlErrors
             // Not YAML at all: the parser's own words are about the text, not about .NET.
             return $"line {syntax.Start.Line}, column {syntax.Start.Column}: {Innermost(syntax).Message} (check the indentation, quotes and brackets there)";
         }
-        catch (InvalidOperationException)
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException)
         {
-            // The representation model gives up on some broken text (an unclosed flow mapping) without a position.
-            return $"{at}: {Innermost(error).Message} (check the indentation, quotes and brackets there)";
+            // The representation model gives up on some broken text (an unclosed flow mapping) without a position; the
+            // deserializer's own message is about .NET types ("Property 'x' not found on type 'Serving.Worker.Models.ModelConfig'").
+            return Unreadable(text, e);
         }
 
         if (stream.Documents.Count > 0 && stream.Documents[0].RootNode is not YamlMappingNode)
@@ -45,8 +52,91 @@ internal static class ModelConfigYamlErrors
             return $"line 1, column 1: {fileName} must be a mapping of keys ({string.Join(", ", Keys(typeof(ModelConfig)))}), one per line";
         }
 
-        var found = stream.Documents.Count == 0 ? null : Find(stream.Documents[0].RootNode, typeof(ModelConfig), "", error.Start, fileName);
-        return found is null ? $"{at}: {Innermost(error).Message}" : $"{at}: {found}";
+        var found = stream.Documents.Count == 0 ? null : Find(stream.Documents[0].RootNode, typeof(ModelConfig), "", yaml.Start, fileName);
+        return found is null ? $"{at}: {Innermost(yaml).Message}" : $"{at}: {found}";
+    }
+
+    // Text YamlDotNet's parser gives up on without a position: a '[' or '{' never closed (the first one, where the
+    // mistake most likely is), '...' (a document's end) before the keys, or a tag that is not a URI ("Global tags must
+    // be valid URIs", an ArgumentException).
+    private static string Unreadable(string text, Exception error)
+    {
+        Token? first = null;
+        Tag? tag = null;
+        try
+        {
+            var scanner = new Scanner(new StringReader(text));
+            while (scanner.MoveNext())
+            {
+                first ??= scanner.Current is StreamStart ? null : scanner.Current;
+                tag ??= scanner.Current as Tag;
+            }
+        }
+        catch (Exception e) when (e is YamlException or InvalidOperationException)
+        {
+            // The scanner stops at an unclosed bracket too (before giving the bracket): the text is read for those below.
+        }
+
+        if (error is ArgumentException && tag is not null)
+        {
+            return $"line {tag.Start.Line}, column {tag.Start.Column}: the tag '{Short(tag.Handle + tag.Suffix)}' is not a valid tag: remove it (a config's values need no tags)";
+        }
+
+        if (UnclosedBracket(text) is var (line, column, bracket))
+        {
+            return $"line {line}, column {column}: this {(bracket == '[' ? "[ (a list)" : "{ (a mapping)")} is never closed: close it, or write the value without brackets";
+        }
+
+        return first is DocumentEnd
+            ? $"line {first.Start.Line}, column {first.Start.Column}: '...' ends the document before its keys: remove it"
+            : "is not YAML that can be read: check its '---' and '...' lines (a config is one document), indentation, quotes and brackets";
+    }
+
+    // The first '[' or '{' that no ']' or '}' closes, outside quoted text and comments; null when each is closed.
+    private static (int Line, int Column, char Bracket)? UnclosedBracket(string text)
+    {
+        var open = new Stack<(int Line, int Column, char Bracket)>();
+        var (line, column, quote) = (1, 0, '\0');
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            column++;
+            if (c == '\n')
+            {
+                (line, column) = (line + 1, 0);
+            }
+            else if (quote != '\0')
+            {
+                if (c == '\\' && quote == '"')
+                {
+                    i++; // an escape: the next character is not the closing quote
+                    column++;
+                }
+                else if (c == quote)
+                {
+                    quote = '\0';
+                }
+            }
+            else if (c is '"' or '\'' && (i == 0 || text[i - 1] is ' ' or '\t' or '\n' or '[' or '{' or ','))
+            {
+                quote = c;
+            }
+            else if (c == '#' && (i == 0 || char.IsWhiteSpace(text[i - 1])))
+            {
+                var end = text.IndexOf('\n', i);
+                i = (end < 0 ? text.Length : end) - 1; // a comment, to its line's end
+            }
+            else if (c is '[' or '{')
+            {
+                open.Push((line, column, c));
+            }
+            else if (c is ']' or '}' && open.Count > 0)
+            {
+                open.Pop();
+            }
+        }
+
+        return open.Count > 0 ? open.Last() : null;
     }
 
     // The 1-based number of the first line whose indentation holds a tab (YAML forbids tabs there), or null.
