@@ -10,6 +10,8 @@ internal static class ReferenceProfileReader
 
     public static ReferenceProfile Read(JsonElement root, ProfileJsonContext context)
     {
+        CheckText(root, "$", context);
+
         // Model and version first, so every later error names them.
         context.Model = context.NonEmptyString(context.Property(root, "$", "model"), "model");
         context.Version = ReadVersion(context.Property(root, "$", "version"), context);
@@ -17,6 +19,54 @@ internal static class ReferenceProfileReader
         FeatureProfile[] features = ReadFeatures(context.Property(root, "$", "features"), context);
         FeatureProfile prediction = ReadFeature(context.Property(root, "$", "prediction"), "prediction", context);
         return new ReferenceProfile(context.Model, context.Version, rows, features, prediction);
+    }
+
+    // A string or key that is not text (a lone surrogate escape such as "\ud800", or bytes inside quotes that are not
+    // UTF-8) passes JsonDocument.Parse but throws InvalidOperationException when read or matched: refused first, saying where.
+    private static void CheckText(JsonElement value, string path, ProfileJsonContext context)
+    {
+        const string NotText = "is not text: it holds a \\ud800-\\udfff escape without its pair, or bytes that are not UTF-8; write it as UTF-8.";
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object:
+                int index = 0;
+                foreach (JsonProperty property in value.EnumerateObject())
+                {
+                    string name;
+                    try
+                    {
+                        name = property.Name;
+                    }
+                    catch (InvalidOperationException e)
+                    {
+                        throw context.Error(path, $"key {index + 1} {NotText}", e);
+                    }
+
+                    CheckText(property.Value, ProfileJsonContext.Join(path, name), context);
+                    index++;
+                }
+
+                break;
+            case JsonValueKind.Array:
+                int i = 0;
+                foreach (JsonElement item in value.EnumerateArray())
+                {
+                    CheckText(item, $"{path}[{i++}]", context);
+                }
+
+                break;
+            case JsonValueKind.String:
+                try
+                {
+                    _ = value.GetString();
+                }
+                catch (InvalidOperationException e)
+                {
+                    throw context.Error(path, NotText, e);
+                }
+
+                break;
+        }
     }
 
     // The schema writes versions as strings; a bare integer is accepted as the same version.

@@ -98,6 +98,31 @@ public sealed class ReferenceProfileLoaderTests
         }
     }
 
+    /// <summary>
+    /// A string or key that is not text passes JsonDocument.Parse, but reading it threw InvalidOperationException
+    /// ("Cannot read incomplete UTF-16 JSON text as string with missing low surrogate", "Cannot transcode invalid UTF-8
+    /// JSON text to UTF-16 string"), which the monitor's profile watch does not take for a bad profile: refused, naming where.
+    /// </summary>
+    [Theory]
+    [InlineData("\"f0\"", "\"\\ud800\"", "features[0].name")]
+    [InlineData("\"label\"", "\"a\\udc00\"", "prediction.name")]
+    [InlineData("\"b\":", "\"\\ud800\":", "prediction.categories")]
+    public void Parse_StringThatIsNotText_ThrowsNamingField(string from, string to, string field)
+    {
+        AssertNotText(Encoding.UTF8.GetBytes(Valid.Replace(from, to, StringComparison.Ordinal)), field);
+    }
+
+    [Fact]
+    public void Parse_StringOfBytesThatAreNotUtf8_ThrowsNamingField()
+    {
+        // ED A0 80: a surrogate encoded as UTF-8, which UTF-8 forbids, in place of the feature's name.
+        byte[] utf8 = Encoding.UTF8.GetBytes(Valid.Replace("\"f0\"", "\"@@@\"", StringComparison.Ordinal));
+        int at = Array.IndexOf(utf8, (byte)'@');
+        (utf8[at], utf8[at + 1], utf8[at + 2]) = (0xED, 0xA0, 0x80);
+
+        AssertNotText(utf8, "features[0].name");
+    }
+
     [Fact]
     public void Parse_MalformedJson_ThrowsWithLine()
     {
@@ -145,6 +170,15 @@ public sealed class ReferenceProfileLoaderTests
         {
             Directory.Delete(folder, recursive: true);
         }
+    }
+
+    private static void AssertNotText(byte[] utf8, string field)
+    {
+        var error = Assert.Throws<ReferenceProfileException>(() => ReferenceProfileLoader.Parse(utf8, "test.json"));
+
+        Assert.Equal(field, error.Field);
+        Assert.Contains("is not text", error.Message, StringComparison.Ordinal);
+        Assert.Contains("test.json", error.Message, StringComparison.Ordinal);
     }
 
     private static ReferenceProfile Parse(string json) => ReferenceProfileLoader.Parse(Encoding.UTF8.GetBytes(json), "test.json");
