@@ -2,6 +2,7 @@ using System.Collections;
 using System.Reflection;
 using Serving.Hosting.Configuration;
 using YamlDotNet.Core;
+using Events = YamlDotNet.Core.Events;
 using YamlDotNet.Core.Tokens;
 using YamlDotNet.RepresentationModel;
 using YamlDotNet.Serialization.NamingConventions;
@@ -30,6 +31,12 @@ internal static class ModelConfigYamlErrors
             return $"line {tabbed}: a tab in the indentation: indent YAML with spaces";
         }
 
+        if (NestedTooDeep(text) is { } deep)
+        {
+            // The representation model below reads nesting by recursion: 100,000 brackets overflowed the stack, ending the process.
+            return $"line {deep.Line}, column {deep.Column}: values nest more than {MaxDepth} deep here; a config's sections nest a few levels";
+        }
+
         var stream = new YamlStream();
         try
         {
@@ -54,6 +61,36 @@ internal static class ModelConfigYamlErrors
 
         var found = stream.Documents.Count == 0 ? null : Find(stream.Documents[0].RootNode, typeof(ModelConfig), "", yaml.Start, fileName);
         return found is null ? $"{at}: {Innermost(yaml).Message}" : $"{at}: {found}";
+    }
+
+    /// <summary>The deepest nesting of lists and mappings <see cref="Describe"/> reads (as System.Text.Json's default).</summary>
+    internal const int MaxDepth = 64;
+
+    // Where the text's lists and mappings first nest deeper than MaxDepth, read by the parser (which keeps no recursion), or null.
+    private static Mark? NestedTooDeep(string text)
+    {
+        var depth = 0;
+        try
+        {
+            var parser = new Parser(new StringReader(text));
+            while (parser.MoveNext())
+            {
+                switch (parser.Current)
+                {
+                    case Events.MappingStart or Events.SequenceStart when ++depth > MaxDepth:
+                        return parser.Current.Start;
+                    case Events.MappingEnd or Events.SequenceEnd:
+                        depth--;
+                        break;
+                }
+            }
+        }
+        catch (Exception e) when (e is YamlException or InvalidOperationException or ArgumentException)
+        {
+            // Broken text is described below; only its depth up to the break mattered here.
+        }
+
+        return null;
     }
 
     // Text YamlDotNet's parser gives up on without a position: a '[' or '{' never closed (the first one, where the

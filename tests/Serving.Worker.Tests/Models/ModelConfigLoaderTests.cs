@@ -207,6 +207,20 @@ public sealed class ModelConfigLoaderTests : IDisposable
         Assert.DoesNotContain("Serving.", e.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Lists and mappings nested past any config's depth are refused saying where: describing the deserializer's refusal
+    /// read them by recursion, and 100,000 brackets overflowed the stack, ending the worker.
+    /// </summary>
+    [Theory]
+    [InlineData("max_batch_size: ", "line 1, column 80")]
+    [InlineData("version_policy: { all: { x: ", "line 1, column 90")]
+    public void Load_YamlNestedDeeperThanAnyConfig_SaysWhere(string before, string expected)
+    {
+        var e = LoadYamlFails(before + new string('[', 100_000) + new string(']', 100_000) + (before.Contains('{') ? " } }" : ""));
+
+        Assert.Contains($"{expected}: values nest more than 64 deep here", e.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>model.json's mistakes in its own terms too: the key or value, never a .NET type or member.</summary>
     [Theory]
     [InlineData("""{ "name": "m", "bogus": 1 }""", "'bogus' is not a key of model.json")]
