@@ -28,6 +28,12 @@ public static class ReferenceProfileLoader
     public static ReferenceProfile Parse(ReadOnlyMemory<byte> utf8Json, string sourceName)
     {
         var context = new ProfileJsonContext(sourceName);
+        if (utf8Json.Span.StartsWith("\uFEFF"u8))
+        {
+            // A byte order mark, as editors on Windows write one: JsonDocument takes it for "an invalid start of a value".
+            utf8Json = utf8Json[3..];
+        }
+
         JsonDocument document;
         try
         {

@@ -123,6 +123,19 @@ public sealed class ReferenceProfileLoaderTests
         AssertNotText(utf8, "features[0].name");
     }
 
+    /// <summary>A profile saved with a byte order mark (as editors on Windows save UTF-8) was refused as "not valid JSON (line 1, byte 1)".</summary>
+    [Fact]
+    public void Load_FileWithByteOrderMark_Loads()
+    {
+        using var temp = new TempFolder();
+        string path = Path.Combine(temp.Path, "reference.json");
+        File.WriteAllText(path, Valid, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+
+        ReferenceProfile profile = ReferenceProfileLoader.Load(path);
+
+        Assert.Equal(("tabular", "1"), (profile.Model, profile.Version));
+    }
+
     [Fact]
     public void Parse_MalformedJson_ThrowsWithLine()
     {
