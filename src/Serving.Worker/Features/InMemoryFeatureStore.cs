@@ -52,7 +52,8 @@ internal sealed class InMemoryFeatureStore(FrozenDictionary<string, FrozenDictio
             }
             catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException)
             {
-                throw new Models.ModelConfigException($"features.csv: {(e is FormatException ? e.Message : "it could not be read")}; fix it and the model's versions load again");
+                // The file model.yaml's features.csv names, by its own name.
+                throw new Models.ModelConfigException($"{Path.GetFileName(csvPath)}: {(e is FormatException ? e.Message : "it could not be read")}; fix it and the model's versions load again");
             }
         }
 
