@@ -112,6 +112,27 @@ public sealed class ModelConfigLoaderTests : IDisposable
         Assert.Null(config.VersionPolicy);
     }
 
+    /// <summary>
+    /// A "billion laughs" file: twelve anchors, each a list of ten aliases of the one before (10^12 values if expanded).
+    /// Wherever it stands it is refused at its first wrong value, and nothing expands it: not the deserializer, not the
+    /// description of the refusal. A guard (it passed before it was written down); the bounded wait turns a hang into a
+    /// failure.
+    /// </summary>
+    [Theory]
+    [InlineData("inputs: ", "line 1, column 10: inputs[0]: a list is not a mapping with the keys name, datatype, shape")]
+    [InlineData("dynamic_batching: { preferred_batch_sizes: ", "dynamic_batching.preferred_batch_sizes[0]: a list is not a whole number")]
+    [InlineData("laughs: ", "line 1, column 1: 'laughs' is not a key of model.yaml")]
+    public async Task Load_AliasesThatWouldExpandToATrillionValues_RefusedAtOnce(string before, string expected)
+    {
+        var lists = Enumerable.Range(0, 12).Select(i =>
+            $"&a{i} [{string.Join(", ", Enumerable.Repeat(i == 0 ? "1" : $"*a{i - 1}", 10))}]");
+        var yaml = before + "[" + string.Join(", ", lists) + "]" + (before.Contains('{') ? " }" : "") + "\nname: m\n";
+
+        var e = await Task.Run(() => LoadYamlFails(yaml)).WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Load_UnknownTopLevelYamlKey_ThrowsNamingKeyAndLine()
     {
