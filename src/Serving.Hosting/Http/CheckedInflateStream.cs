@@ -7,8 +7,8 @@ namespace Serving.Hosting.Http;
 
 /// <summary>
 /// Inflates gzip, deflate (zlib's format, as HTTP and gRPC mean it) or br, and refuses compressed data that stops before
-/// its end, with an <see cref="InvalidDataException"/> that says so (<see cref="CompressedData.IsNotValid"/> knows it;
-/// <see cref="Reason"/> gives its words).
+/// its end, with an <see cref="InvalidDataException"/> that says so (<see cref="Reason"/> gives its words). Data its
+/// decoders can't inflate is an <see cref="InvalidDataException"/> too, whichever way the decoder said so.
 /// </summary>
 /// <remarks>
 /// .NET's decoders give what they could inflate and no error when the compressed bytes are cut short: a client that
@@ -159,9 +159,19 @@ public sealed class CheckedInflateStream : ReadOnlyStream
             return await ReadBrotliAsync(buffer, synchronous, cancellationToken).ConfigureAwait(false);
         }
 
-        var read = synchronous
-            ? _inflater!.Read(buffer.Span)
-            : await _inflater!.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        int read;
+        try
+        {
+            read = synchronous
+                ? _inflater!.Read(buffer.Span)
+                : await _inflater!.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not InvalidDataException && CompressedData.IsNotValid(e))
+        {
+            // zlib's own word for data it won't take (ZLibException, an IOException: a header asking for a preset
+            // dictionary): the one way every reader of this stream hears of data that is not valid.
+            throw new InvalidDataException(e.Message, e);
+        }
         if (read > 0)
         {
             Add(buffer.Span[..read]);

@@ -16,8 +16,7 @@ internal sealed class CheckedCompressionProvider(ICompressionProvider inner, str
     /// <summary>gzip and deflate (zlib's format, as gRPC means it), the two grpc-dotnet offers by default.</summary>
     public static IList<ICompressionProvider> Defaults() =>
     [
-        new CheckedCompressionProvider(new WholeMessageCompressionProvider(new GzipCompressionProvider(CompressionLevel.Fastest)), "gzip"),
-        new CheckedCompressionProvider(new WholeMessageCompressionProvider(new DeflateCompressionProvider(CompressionLevel.Fastest)), "deflate (zlib) data"),
+        .. WholeMessageCompressionProvider.Defaults().Select(p => new CheckedCompressionProvider(p, p.EncodingName == "deflate" ? "deflate (zlib) data" : p.EncodingName)),
     ];
 
     /// <inheritdoc />

@@ -115,14 +115,6 @@ internal static class RequestBodyReader
                 share = estimate;
             }
         }
-        catch (Exception e) when (e is not InvalidDataException && CompressedData.IsNotValid(e))
-        {
-            // Brotli's decoder and zlib's (a header asking for a preset dictionary) report a body they can't inflate their
-            // own ways; gzip and deflate throw InvalidDataException, which the endpoints answer 400.
-            ArrayPool<byte>.Shared.Return(buffer);
-            budget.Give(share);
-            throw new InvalidDataException(e.Message, e);
-        }
         catch
         {
             ArrayPool<byte>.Shared.Return(buffer);
