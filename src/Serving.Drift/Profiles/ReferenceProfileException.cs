@@ -2,7 +2,7 @@ namespace Serving.Drift.Profiles;
 
 /// <summary>A reference profile could not be read or failed validation.</summary>
 /// <remarks>
-/// The message names the profile's model/version (when they could be read), the file, and the
+/// The message names the profile's model/version (when they could be read; otherwise the file alone), the file, and the
 /// offending field as a JSON path such as <c>features[3].bin_edges</c>.
 /// </remarks>
 public sealed class ReferenceProfileException : Exception
@@ -32,6 +32,9 @@ public sealed class ReferenceProfileException : Exception
     /// <summary>What is wrong with the field.</summary>
     public string Problem { get; }
 
+    // Before its model and version are read (the file can't be read, or isn't JSON), the file alone names the profile.
     private static string Format(string source, string? model, string? version, string field, string problem) =>
-        $"Reference profile '{model ?? "?"}/{version ?? "?"}' ({source}): {field}: {problem}";
+        model is null && version is null
+            ? $"Reference profile {source}: {field}: {problem}"
+            : $"Reference profile '{model ?? "?"}/{version ?? "?"}' ({source}): {field}: {problem}";
 }

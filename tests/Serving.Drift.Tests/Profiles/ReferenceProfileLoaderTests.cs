@@ -145,6 +145,16 @@ public sealed class ReferenceProfileLoaderTests
         Assert.Contains("line 2", error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>Before the model and version are read, the file names the profile: no "'?/?'" stands in for them.</summary>
+    [Fact]
+    public void Parse_NotJson_NamedByTheFileAlone()
+    {
+        var error = Assert.Throws<ReferenceProfileException>(() => Parse("not json"));
+
+        Assert.Equal((null, null), (error.Model, error.Version));
+        Assert.StartsWith("Reference profile test.json: $: is not valid JSON", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Load_MissingFile_ThrowsReferenceProfileException()
     {
