@@ -23,6 +23,12 @@ internal static class ModelConfigLoader
     /// <summary>runtime.intra_op_threads' and inter_op_threads' largest value: ONNX Runtime starts them all at load.</summary>
     internal const int MaxThreads = 1024;
 
+    /// <summary>
+    /// The largest model config, labels file or fields file read: real ones are kilobytes, and each is read whole into
+    /// memory, so one of gigabytes (a model's weights saved under the wrong name) would take the worker's memory with it.
+    /// </summary>
+    internal const long MaxFileBytes = 16L * 1024 * 1024;
+
     private static readonly JsonSerializerOptions Json = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -49,6 +55,7 @@ internal static class ModelConfigLoader
                 $"model '{modelName}': {fileName} is {(Directory.Exists(path) ? "a folder" : "a link to nothing")}, not a file: make it the model's config file, or remove it");
         }
 
+        CheckSize(path, $"model '{modelName}': {fileName}", "a model's config is kilobytes");
         var text = Serving.Hosting.Configuration.RepositoryFile.ReadAllText(path);
         ModelConfig? config;
         try
@@ -71,6 +78,16 @@ internal static class ModelConfigLoader
         config ??= new ModelConfig();
         Validate(modelName, fileName, Path.GetDirectoryName(Path.GetFullPath(path))!, config);
         return config;
+    }
+
+    private static void CheckSize(string path, string what, string hint)
+    {
+        var length = new FileInfo(path).Length;
+        if (length > MaxFileBytes)
+        {
+            throw new ModelConfigException(
+                $"{what} is {length.ToString(CultureInfo.InvariantCulture)} bytes, over the {(MaxFileBytes >> 20).ToString(CultureInfo.InvariantCulture)} MiB such a file may hold ({hint}): is it the right file?");
+        }
     }
 
     private static void Validate(string modelName, string file, string directory, ModelConfig config)
@@ -192,6 +209,7 @@ internal static class ModelConfigLoader
                 throw new ModelConfigException($"{where($"outputs[{i}].labels_file")}: '{output.Name}' is BYTES; labels name the classes of a numeric output");
             }
 
+            CheckSize(path, $"{where($"outputs[{i}].labels_file")} '{file}'", "one label per line");
             var labels = Serving.Hosting.Configuration.RepositoryFile.ReadAllLines(path);
             var count = labels.Length;
             while (count > 0 && labels[count - 1].Length == 0)
@@ -274,6 +292,7 @@ internal static class ModelConfigLoader
                 throw new ModelConfigException($"{where("features.fields_file")} '{file}' is not a file next to the model's config");
             }
 
+            CheckSize(fieldsPath, $"{where("features.fields_file")} '{file}'", "one field name per line");
             f.Fields = Serving.Hosting.Configuration.RepositoryFile.ReadAllLines(fieldsPath).Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
             if (f.Fields.Count == 0)
             {

@@ -660,6 +660,32 @@ public sealed class ModelConfigLoaderTests : IDisposable
         Assert.Contains(message, e.Message);
     }
 
+    /// <summary>
+    /// A config, labels or fields file over 16 MiB is refused before it is read (each is read whole into memory): before,
+    /// a file of gigabytes in its place was read whole. The files here are sparse: a length, no data written.
+    /// </summary>
+    [Theory]
+    [InlineData("model.yaml", "model 'm': model.yaml is 16777217 bytes, over the 16 MiB such a file may hold (a model's config is kilobytes)")]
+    [InlineData("labels.txt", "'outputs[0].labels_file' 'labels.txt' is 16777217 bytes, over the 16 MiB such a file may hold (one label per line)")]
+    [InlineData("names.txt", "'features.fields_file' 'names.txt' is 16777217 bytes, over the 16 MiB such a file may hold (one field name per line)")]
+    public void Load_FileOverTheLimit_RefusedUnread(string big, string message)
+    {
+        var yaml = FeaturesYaml("").Replace("  fields: [a, b]\n", "  fields_file: names.txt\n", StringComparison.Ordinal)
+            .Replace("shape: [-1, 1] }", "shape: [-1, 2], labels_file: labels.txt }", StringComparison.Ordinal);
+        var path = _temp.Write("m/model.yaml", yaml);
+        _temp.Write("m/labels.txt", "cat\ndog\n");
+        _temp.Write("m/names.txt", "a\nb\n");
+        Assert.Equal(["cat", "dog"], ModelConfigLoader.Load("m", path).Outputs![0].Labels!); // the same files, small, load
+        using (var file = File.OpenWrite(Path.Combine(Path.GetDirectoryName(path)!, big)))
+        {
+            file.SetLength(ModelConfigLoader.MaxFileBytes + 1);
+        }
+
+        var e = Assert.Throws<ModelConfigException>(() => ModelConfigLoader.Load("m", path));
+
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+    }
+
     private static string LabelsYaml(string datatype, string output, string input = "") =>
         $"inputs:\n  - {{ name: x, datatype: FP32, shape: [-1, 2]{(input.Length > 0 ? ", " + input : "")} }}\n"
         + $"outputs:\n  - {{ name: y, datatype: {datatype}, shape: [-1, 2]{(output.Length > 0 ? ", " + output : "")} }}\nmax_batch_size: 8\n";
