@@ -15,8 +15,18 @@ internal static class FeatureCsv
 
     public sealed record Header(string IdColumn, string[] Fields);
 
+    /// <summary>What a reader decoding UTF-8 puts in place of a byte that is not UTF-8.</summary>
+    private const char NotUtf8 = '\uFFFD';
+
+    private const string NotUtf8Reason = "not UTF-8 text (a byte UTF-8 can't hold, or U+FFFD, the character such a byte is read as): save the file as UTF-8";
+
     public static Header ReadHeader(string line)
     {
+        if (line.Contains(NotUtf8))
+        {
+            throw new FormatException($"the header is {NotUtf8Reason}");
+        }
+
         var columns = new List<string>();
         if (Split(line, columns) is { } error)
         {
@@ -42,6 +52,13 @@ internal static class FeatureCsv
     /// <summary>Parses one data line: a <see cref="Row"/>, or a <see cref="BadRow"/> saying why not.</summary>
     public static object ParseLine(int lineNumber, string line, Header header)
     {
+        if (line.Contains(NotUtf8))
+        {
+            // The readers decode the file as UTF-8, which turns each byte it can't hold into U+FFFD: ids 10\xFF1 and
+            // 10\xFE1 would both be loaded as "10\uFFFD1", under a key no request sends (the worker takes UTF-8 ids only).
+            return new BadRow(lineNumber, NotUtf8Reason);
+        }
+
         var cells = new List<string>(header.Fields.Length + 1);
         if (Split(line, cells) is { } error)
         {

@@ -50,6 +50,8 @@ public sealed class FeatureCsvTests
     [InlineData("1,2,nan", "'nan' in column 'b' is not a number")]
     [InlineData("1,2,1e400", "'1e400' in column 'b' is not a number")]
     [InlineData("1,\"2,3", "column 2 opens a quote")]
+    [InlineData("1\uFFFD,2,3", "not UTF-8 text")] // a byte that is not UTF-8, as the reader decodes it
+    [InlineData("1,2,3\uFFFD", "not UTF-8 text")]
     public void ParseLine_BadRows_NamedWithTheirLineAndReason(string line, string reason)
     {
         var bad = Assert.IsType<FeatureCsv.BadRow>(FeatureCsv.ParseLine(7, line, Header));

@@ -41,4 +41,33 @@ public sealed class InMemoryFeatureStoreTests : IDisposable
 
         Assert.StartsWith(message, error.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// A row whose id holds bytes that are not UTF-8 is refused by its line, saying so: before, each such byte was read
+    /// as U+FFFD, so ids 10\xFF1 and 10\xFE1 were one entity "10\uFFFD1", loaded under a key no request sends, and the
+    /// second was refused as a repeat of the first (seen by FeatureCsvFuzzTests).
+    /// </summary>
+    [Fact]
+    public async Task Load_RowsNotUtf8_RefusedByTheirLines_NothingLoadedFromThem()
+    {
+        await File.WriteAllBytesAsync(Csv, [.. "id,a,b\n1,1.5,2.5\n10"u8, 0xFF, .. "1,3,4\n10"u8, 0xFE, .. "1,5,6\n2,7,8\n"u8]);
+        var refused = new List<FeatureCsv.BadRow>();
+
+        var store = InMemoryFeatureStore.Load(Csv, "k:{id}", ["a", "b"], refused.Add);
+
+        Assert.Equal(2, store.Count);
+        Assert.Equal([3, 4], refused.Select(r => r.Line));
+        Assert.All(refused, r => Assert.StartsWith("not UTF-8 text", r.Reason, StringComparison.Ordinal));
+        Assert.Null((await store.FetchAsync(["k:10\uFFFD1"], ["a", "b"], CancellationToken.None))[0]);
+    }
+
+    [Fact]
+    public async Task Load_HeaderNotUtf8_ModelConfigErrorNamingTheFile()
+    {
+        await File.WriteAllBytesAsync(Csv, [.. "id,a,b,r"u8, 0xE9, .. "gion\n1,1.5,2.5,1\n"u8]);
+
+        var error = Assert.Throws<ModelConfigException>(() => InMemoryFeatureStore.Load(Csv, "k:{id}", ["a", "b"]));
+
+        Assert.StartsWith("entities.csv: the header is not UTF-8 text", error.Message, StringComparison.Ordinal);
+    }
 }
