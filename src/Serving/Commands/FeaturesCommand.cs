@@ -126,7 +126,8 @@ internal static class FeaturesCommand
                     ? await LoadAsync(new ProgressLines(Console.Error, lines)).ConfigureAwait(false)
                     : await Stderr.Progress().AutoClear(false).StartAsync(progress =>
                     {
-                        var task = progress.AddTask(file.Name, maxValue: Math.Max(lines, 1));
+                        // A task's description is markup: a file named feat[1].csv would end the load with Spectre's exception.
+                        var task = progress.AddTask(Markup.Escape(file.Name), maxValue: Math.Max(lines, 1));
                         return LoadAsync(new Progress<long>(n => task.Value = n));
                     }).ConfigureAwait(false);
             }

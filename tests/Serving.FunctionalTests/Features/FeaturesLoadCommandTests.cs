@@ -158,4 +158,35 @@ public sealed class FeaturesLoadCommandTests : IAsyncLifetime
         Assert.DoesNotContain("abortConnect", output, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("in your code", output, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// On a terminal the progress bar shows the file's name, which Spectre.Console reads as markup: before, a file named
+    /// feat[1].csv ended the load with "Unhandled exception: System.InvalidOperationException: Unbalanced markup stack"
+    /// and a stack trace, exit 1, no report (seen sweeping the feature CSV by hand through the real command). Runs the
+    /// command under a pseudo-terminal (util-linux's <c>script</c>), as an operator's shell does.
+    /// </summary>
+    [Fact]
+    public async Task Load_OnATerminal_FileNameWithBrackets_LoadsAndReports()
+    {
+        using var folder = new TempDirectory();
+        var csv = folder.Write("feat[1].csv", string.Join("\n", File.ReadLines(FeatureTestData.CsvPath).Take(20)) + "\n");
+        var command = string.Join(' ', new[] { "dotnet", Path.Combine(AppContext.BaseDirectory, "serving.dll"), "features", "load", "--model", "tabular", "--file", csv, "--models", RepoPaths.Models, "--redis", $"127.0.0.1:{_redis.Port}" }.Select(a => $"'{a}'"));
+        var info = new System.Diagnostics.ProcessStartInfo("script") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-qec", command, "/dev/null" })
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        info.Environment["TERM"] = "xterm";
+        using var process = System.Diagnostics.Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var text = await output + await error;
+
+        Assert.True(process.ExitCode == 0, text);
+        Assert.DoesNotContain("Exception", text, StringComparison.Ordinal);
+        Assert.Contains("wrote 19 entities, refused 0 rows", System.Text.RegularExpressions.Regex.Replace(text, @"\e\[[0-9;?]*[A-Za-z]", ""), StringComparison.Ordinal);
+        Assert.Equal(19L, (long)await _redis.Database.ExecuteAsync("DBSIZE"));
+    }
 }
