@@ -133,7 +133,8 @@ internal static class FeaturesCommand
             }
             catch (FormatException e)
             {
-                Stderr.MarkupLineInterpolated($"[red]serving features: {e.Message}[/] (fix the file and run again)");
+                // Only the header refuses a whole file (a row that doesn't parse is reported by its line, the others written).
+                Stderr.MarkupLineInterpolated($"[red]serving features: {file.Name} line 1 (the header): {e.Message}[/] (fix the file and run again)");
                 return 1;
             }
             catch (FeatureLoadException e)

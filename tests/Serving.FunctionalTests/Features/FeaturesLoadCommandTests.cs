@@ -189,4 +189,28 @@ public sealed class FeaturesLoadCommandTests : IAsyncLifetime
         Assert.Contains("wrote 19 entities, refused 0 rows", System.Text.RegularExpressions.Regex.Replace(text, @"\e\[[0-9;?]*[A-Za-z]", ""), StringComparison.Ordinal);
         Assert.Equal(19L, (long)await _redis.Database.ExecuteAsync("DBSIZE"));
     }
+
+    /// <summary>
+    /// A CSV the loader refuses as a whole (only its header can make it) is named, with its line: before, the line read
+    /// 'serving features: the CSV header lacks the model's fields: …' or 'serving features: the header must name an id
+    /// column …' (an empty file), naming neither the file nor the line (seen sweeping the feature CSV through the real
+    /// command).
+    /// </summary>
+    [Theory]
+    [InlineData("", "the header must name an id column")]
+    [InlineData("id,a\n1,2\n", "the CSV header lacks the model's fields: mean_radius")]
+    [InlineData("id,\"mean_radius\n1,2\n", "the header is not valid CSV: column 2 opens a quote")]
+    public async Task Load_HeaderRefused_Exit1_NamesTheFileAndLine(string text, string reason)
+    {
+        using var folder = new TempDirectory();
+        var csv = folder.Write("customers.csv", text);
+
+        var (code, stdout, stderr) = await ServingRun.RunApartAsync(
+            ["features", "load", "--model", "tabular", "--file", csv, "--models", RepoPaths.Models, "--redis", $"127.0.0.1:{_redis.Port}"]);
+
+        Assert.True(code == 1, stdout + stderr);
+        Assert.Contains($"serving features: customers.csv line 1 (the header): {reason}", Flat(stderr), StringComparison.Ordinal);
+        Assert.Contains("(fix the file and run again)", Flat(stderr), StringComparison.Ordinal);
+        Assert.Equal(0L, (long)await _redis.Database.ExecuteAsync("DBSIZE"));
+    }
 }
