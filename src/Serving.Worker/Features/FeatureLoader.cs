@@ -37,10 +37,15 @@ internal static class FeatureLoader
             while (await csv.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
             {
                 lineNumber++;
-                lines++;
                 if (line.Length == 0)
                 {
                     continue;
+                }
+
+                // Rows as the progress's total counts them (the command's: lines not blank), or it read 'loaded 28 of 10 rows'.
+                if (!string.IsNullOrWhiteSpace(line))
+                {
+                    lines++;
                 }
 
                 switch (FeatureCsv.ParseLine(lineNumber, line, header))
