@@ -69,7 +69,8 @@ internal sealed partial class FeatureStores(IOptions<FeatureStoreOptions> option
             if (refused.Count > 0)
             {
                 // Their entities read as missing (defaults, flagged): say which lines, so the file can be fixed.
-                Log.RowsRefused(loggers.CreateLogger<FeatureStores>(), model, version, refused.Count, string.Join("; ", refused.Take(5).Select(r => $"line {r.Line}: {r.Reason}")));
+                Log.RowsRefused(
+                    loggers.CreateLogger<FeatureStores>(), model, version, Path.GetFileName(config.Csv!), refused.Count, string.Join("; ", refused.Take(5).Select(r => $"line {r.Line}: {r.Reason}")));
             }
 
             breaker = new CircuitBreaker(options.Value.BreakerFailures, options.Value.BreakerOpenFor, TimeProvider.System);
@@ -80,7 +81,8 @@ internal sealed partial class FeatureStores(IOptions<FeatureStoreOptions> option
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Model {Model} version {Version}: features.csv has {Count} row(s) that don't parse, left out (their entities read as missing): {First}")]
-        public static partial void RowsRefused(ILogger logger, string model, long version, int count, string first);
+        // The file model.yaml's features.csv names, by its own name (it may name any file next to it).
+        [LoggerMessage(1, LogLevel.Warning, "Model {Model} version {Version}: {File} has {Count} row(s) refused, left out (their entities read as missing): {First}")]
+        public static partial void RowsRefused(ILogger logger, string model, long version, string file, int count, string first);
     }
 }
