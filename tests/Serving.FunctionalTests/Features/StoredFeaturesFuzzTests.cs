@@ -24,7 +24,7 @@ namespace Serving.FunctionalTests.Features;
 /// </summary>
 public sealed class StoredFeaturesFuzzTests : IAsyncLifetime
 {
-    // Cases per layout: 30 in CI (a few seconds, and a 2 s wait on a frozen Redis); STORED_FEATURES_FUZZ_ITERATIONS for a longer search.
+    // Cases per layout: 30 in CI (a few seconds, and a 1 s wait on a frozen Redis); STORED_FEATURES_FUZZ_ITERATIONS for a longer search.
     private static readonly int Iterations = OperatorFileMutations.Iterations("STORED_FEATURES_FUZZ_ITERATIONS", 30);
 
     private const int Seed = 20261207;
@@ -65,7 +65,7 @@ public sealed class StoredFeaturesFuzzTests : IAsyncLifetime
         var onMissing = layout == "hash" ? "defaults" : "error";
         var prefix = layout == "hash" ? "h:" : "p:";
         var (server, repo) = await FeatureTestData.StartWorkerAsync(
-            _redis.ConnectionString, "", new Dictionary<string, string?> { ["Serving:Features:Timeout"] = "00:00:02" },
+            _redis.ConnectionString, "", new Dictionary<string, string?> { ["Serving:Features:Timeout"] = "00:00:01" },
             ("layout", layout), ("key_pattern", $"\"{prefix}{{id}}\""), ("on_missing", onMissing), ("near_cache_ttl_ms", "60000"));
         using var repoScope = repo;
         await using var serverScope = server;
