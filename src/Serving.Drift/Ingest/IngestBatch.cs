@@ -37,6 +37,7 @@ internal sealed class IngestBatch
 
     private readonly List<IngestRecord> _records = [];
     private readonly List<double> _outputs = [];
+    private readonly PredictionLogBatch _schemaField = new();
     private byte[] _payload = [];
     private double[] _values = [];
     private bool _pooled;
@@ -178,7 +179,7 @@ internal sealed class IngestBatch
         message.CopyTo(_payload);
         var reader = new WireReader(_payload, 0, length);
         var refused = 0;
-        while (reader.TryReadTag(out var field, out var wireType))
+        for (var fieldStart = 0; reader.TryReadTag(out var field, out var wireType); fieldStart = reader.Position)
         {
             switch ((field, wireType))
             {
@@ -186,7 +187,8 @@ internal sealed class IngestBatch
                     Sequence = reader.ReadVarint();
                     break;
                 case (2, WireReader.Delimited):
-                    Schemas.Add(ParseSchema(reader.ReadDelimited()));
+                    reader.ReadDelimited();
+                    Schemas.Add(ParseSchema(fieldStart, reader.Position));
                     break;
                 case (3, WireReader.Delimited):
                     var (start, size) = reader.ReadDelimited();
@@ -251,15 +253,23 @@ internal sealed class IngestBatch
         return _records[Count++];
     }
 
-    private RecordSchema ParseSchema((int Start, int Length) bytes)
+    // The schema field whole (tag, length, schema), read by Google.Protobuf as a batch holding that one schema: so the
+    // schema is one level down, as in the batch, and what nests in it meets the recursion limit where it does there (read
+    // on its own, a schema took one level more of nested groups than the batch it came in).
+    private RecordSchema ParseSchema(int start, int end)
     {
         try
         {
-            return RecordSchema.Parser.ParseFrom(_payload.AsSpan(bytes.Start, bytes.Length));
+            _schemaField.MergeFrom(_payload.AsSpan(start, end - start));
+            return _schemaField.Schemas[0];
         }
         catch (InvalidProtocolBufferException e)
         {
             throw new MalformedBatchException($"a message on the stream is not a PredictionLogBatch ({e.Message})");
+        }
+        finally
+        {
+            _schemaField.Schemas.Clear();
         }
     }
 }

@@ -80,7 +80,7 @@ internal sealed class IngestRecord
         _labelIndex?.Clear();
         outputs.Clear();
         var featuresStart = _batch.ValueCount;
-        var reader = new WireReader(_batch.Payload, start, end);
+        var reader = new WireReader(_batch.Payload, start, end, depth: 1);
         while (reader.TryReadTag(out var field, out var wireType))
         {
             switch ((field, wireType))
@@ -144,7 +144,7 @@ internal sealed class IngestRecord
         var payload = _batch.Payload;
         var key = string.Empty;
         var value = string.Empty;
-        var reader = new WireReader(payload, entry.Start, entry.Start + entry.Length);
+        var reader = new WireReader(payload, entry.Start, entry.Start + entry.Length, depth: 2);
         while (reader.TryReadTag(out var field, out var wireType))
         {
             switch ((field, wireType))

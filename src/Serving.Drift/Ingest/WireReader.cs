@@ -18,20 +18,29 @@ internal ref struct WireReader
     public const int EndGroup = 4;
     public const int Fixed32 = 5;
 
-    // Google.Protobuf's default recursion limit, which also bounds how deep groups may nest.
-    private const int MaxGroupDepth = 100;
+    // Google.Protobuf's default recursion limit: how deep messages and groups may nest, counted together.
+    private const int RecursionLimit = 100;
 
     private readonly ReadOnlySpan<byte> _buffer;
     private readonly int _end;
+    private readonly int _depth;
     private int _position;
 
-    /// <summary>A reader of <paramref name="buffer"/>[<paramref name="start"/>..<paramref name="end"/>).</summary>
-    public WireReader(ReadOnlySpan<byte> buffer, int start, int end)
+    /// <summary>
+    /// A reader of <paramref name="buffer"/>[<paramref name="start"/>..<paramref name="end"/>): a message nested
+    /// <paramref name="depth"/> levels deep in the batch (0: the batch, 1: a record, 2: a record's categorical entry), which
+    /// counts against the recursion limit as it does in Google.Protobuf, so groups in it may nest that much less deep.
+    /// </summary>
+    public WireReader(ReadOnlySpan<byte> buffer, int start, int end, int depth = 0)
     {
         _buffer = buffer;
         _position = start;
         _end = end;
+        _depth = depth;
     }
+
+    /// <summary>Where the next read starts in the buffer.</summary>
+    public readonly int Position => _position;
 
     /// <summary>The next field's number and wire type; false at the end of the message.</summary>
     public bool TryReadTag(out int field, out int wireType)
@@ -123,13 +132,13 @@ internal ref struct WireReader
     /// Skips a field a message does not know (or a known one sent with another wire type), as Google.Protobuf keeps
     /// it among a message's unknown fields: wire types 6 and 7 are refused.
     /// </summary>
-    public void Skip(int field, int wireType) => Skip(field, wireType, 0, lenient: false);
+    public void Skip(int field, int wireType) => Skip(field, wireType, _depth, lenient: false);
 
     /// <summary>
     /// Skips a field of a map entry as Google.Protobuf does there (<c>SkipLastField</c>): it reads nothing for wire
     /// types 6 and 7, and goes on with the next byte.
     /// </summary>
-    public void SkipInMapEntry(int field, int wireType) => Skip(field, wireType, 0, lenient: true);
+    public void SkipInMapEntry(int field, int wireType) => Skip(field, wireType, _depth, lenient: true);
 
     private void Skip(int field, int wireType, int depth, bool lenient)
     {
@@ -148,7 +157,7 @@ internal ref struct WireReader
                 Advance(4);
                 break;
             case StartGroup:
-                SkipGroup(field, depth + 1, lenient);
+                SkipGroup(field, depth, lenient);
                 break;
             case EndGroup:
                 throw Malformed("an end-group tag without its start");
@@ -162,12 +171,14 @@ internal ref struct WireReader
         }
     }
 
-    // A group is the fields up to the end-group tag of the same number.
+    // A group is the fields up to the end-group tag of the same number, one level deeper than `depth` (the messages and
+    // groups around it). As Google.Protobuf: among a message's fields it checks the limit before it goes into the group,
+    // in a map entry (SkipLastField) after, which allows one level less.
     private void SkipGroup(int field, int depth, bool lenient)
     {
-        if (depth > MaxGroupDepth)
+        if (depth + (lenient ? 1 : 0) >= RecursionLimit)
         {
-            throw Malformed($"groups nested more than {MaxGroupDepth} deep");
+            throw Malformed($"groups nested past protobuf's recursion limit of {RecursionLimit} levels, which counts the messages around them too");
         }
 
         while (TryReadTag(out var inner, out var wireType))
@@ -182,7 +193,7 @@ internal ref struct WireReader
                 return;
             }
 
-            Skip(inner, wireType, depth, lenient);
+            Skip(inner, wireType, depth + 1, lenient);
         }
 
         throw Truncated();

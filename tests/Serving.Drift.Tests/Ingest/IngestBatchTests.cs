@@ -214,6 +214,49 @@ public sealed class IngestBatchTests
         Assert.Contains("nested", Assert.Throws<MalformedBatchException>(() => IngestBatch.Parse(bytes)).Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Groups nested in a record, a categorical entry or a schema count the messages around them against protobuf's
+    /// recursion limit of 100, as Google.Protobuf counts them. Each reader counted from 0: a record took 100 nested groups
+    /// (Google.Protobuf 99), a categorical entry 100 (97: it checks after going in there), a schema 100 (read on its own
+    /// by Google.Protobuf, as if it were no message's field: 99), and such a batch was read and archived where
+    /// Google.Protobuf refuses it (seen by the ingest sweep, IngestBatchFuzzTests).
+    /// </summary>
+    [Theory]
+    [InlineData("batch")]
+    [InlineData("record")]
+    [InlineData("categorical entry")]
+    [InlineData("schema")]
+    public void Parse_GroupsNestedAroundTheRecursionLimit_RefusedFromTheSameDepthAsGoogleProtobuf(string place)
+    {
+        var outcomes = new List<string>();
+        for (var depth = 95; depth <= 101; depth++)
+        {
+            var groups = new Wire();
+            for (var i = 0; i < depth; i++)
+            {
+                groups.StartGroup(9);
+            }
+
+            for (var i = 0; i < depth; i++)
+            {
+                groups.EndGroup(9);
+            }
+
+            var bytes = place switch
+            {
+                "batch" => groups.Bytes(),
+                "record" => new Wire().Message(3, groups.Bytes()).Bytes(),
+                "categorical entry" => new Wire().Message(3, new Wire().Message(8, groups.Bytes()).Bytes()).Bytes(),
+                _ => new Wire().Message(2, groups.Bytes()).Bytes(),
+            };
+            outcomes.Add($"{depth}: {(AssertSameOutcome(bytes) ? "read" : "refused")}");
+        }
+
+        // The limit lies within the depths tried: the first is read, the last refused.
+        Assert.Equal("95: read", outcomes[0]);
+        Assert.Equal("101: refused", outcomes[^1]);
+    }
+
     [Fact]
     public void Parse_MutatedBatches_RefusedExactlyWhenGoogleProtobufRefusesThem_ElseTheSameBatch()
     {
