@@ -48,7 +48,7 @@ internal sealed partial class PredictionLogIngestService(
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         try
         {
-            await ReadAndAckAsync(requestStream, responseStream, bindings, reading.Token, context.CancellationToken).ConfigureAwait(false);
+            await ReadAndAckAsync(requestStream, responseStream, bindings, reading, context.CancellationToken).ConfigureAwait(false);
             Log.StreamClosed(logger, context.Peer);
         }
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
@@ -94,7 +94,7 @@ internal sealed partial class PredictionLogIngestService(
         IAsyncStreamReader<IngestBatch> requestStream,
         IServerStreamWriter<IngestAck> responseStream,
         SchemaBindings bindings,
-        CancellationToken reading,
+        CancellationTokenSource reading,
         CancellationToken call)
     {
         Task? inHand = null;
@@ -102,11 +102,20 @@ internal sealed partial class PredictionLogIngestService(
         {
             while (true)
             {
-                var next = NextAsync(requestStream, reading, call);
+                var next = NextAsync(requestStream, reading.Token, call);
                 if (inHand is not null && await Task.WhenAny(next, inHand).ConfigureAwait(false) == inHand && !inHand.IsCompletedSuccessfully)
                 {
-                    // The batch in hand failed (malformed, archive down): end the stream now, not when another batch comes.
-                    _ = next.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                    // The batch in hand failed (malformed, archive down): end the stream now, not when another batch
+                    // comes; but not with the read of the next one still pending. Kestrel pools a finished stream's
+                    // request body for the connection's later streams, and one left reading made a later stream's
+                    // first read fail ("Reading is already in progress"): that stream ended UNKNOWN.
+                    await reading.CancelAsync().ConfigureAwait(false);
+                    await next.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+                    if (next.IsCompletedSuccessfully && next.Result)
+                    {
+                        requestStream.Current.Return(); // read before the cancel came; never processed
+                    }
+
                     await inHand.ConfigureAwait(false);
                 }
 

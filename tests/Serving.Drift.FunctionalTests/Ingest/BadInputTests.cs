@@ -90,6 +90,65 @@ public sealed class BadInputTests
         Assert.DoesNotContain(drift.ArchivedLines(), l => l.Contains("\"bad-", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// Streams ended by a batch that breaks the contract, each followed by a few streams at once on the same connection
+    /// (as workers reopen theirs): every one of those is served. The refused stream's handler returned with its read
+    /// of the next batch still pending; Kestrel pools a finished stream's request body for the connection's later
+    /// streams, and one that got it failed its first read, "Reading is already in progress": it ended UNKNOWN
+    /// ("Exception was thrown by handler."), and a worker would send its batches into the same trap again (seen by
+    /// the ingest stream sweep, IngestStreamFuzzTests).
+    /// </summary>
+    [Fact]
+    public async Task StreamsEndedByAContractRefusal_LaterStreamsOnTheSameConnectionServed()
+    {
+        const int Rounds = 50, Concurrent = 6;
+        await using var drift = await DriftServer.StartAsync();
+        using var channel = GrpcChannel.ForAddress(drift.Endpoint);
+        var client = new PredictionLogService.PredictionLogServiceClient(channel);
+        var random = new Random(31);
+        var served = 0;
+        for (var round = 0; round < Rounds; round++)
+        {
+            using (var refused = client.Ingest())
+            {
+                await refused.RequestStream.WriteAsync(Numbered(Batches.ReferenceBatch(_rows, random, 3, $"ok{round}"), 1));
+                Assert.True(await refused.ResponseStream.MoveNext(CancellationToken.None));
+                var bad = Numbered(Batches.ReferenceBatch(_rows, random, 3, $"bad{round}"), 2);
+                bad.Records[1].Schema = 5;
+                await refused.RequestStream.WriteAsync(bad);
+                var error = await Assert.ThrowsAsync<RpcException>(() => refused.ResponseStream.MoveNext(CancellationToken.None));
+                Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+
+                // The sender ends its side too, as a client that sees the call over does.
+                await refused.RequestStream.CompleteAsync();
+            }
+
+            var batches = Enumerable.Range(0, Concurrent).Select(k => Numbered(Batches.ReferenceBatch(_rows, random, 3, $"next{round}-{k}"), 1)).ToArray();
+            await Task.WhenAll(batches.Select(async (batch, k) =>
+            {
+                using var next = client.Ingest();
+                using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+                try
+                {
+                    await next.RequestStream.WriteAsync(batch, bound.Token);
+                    Assert.True(await next.ResponseStream.MoveNext(bound.Token), $"round {round}, stream {k}: no ack");
+                    Assert.Equal(3, next.ResponseStream.Current.Accepted);
+                    await next.RequestStream.CompleteAsync();
+                    Assert.False(await next.ResponseStream.MoveNext(bound.Token));
+                }
+                catch (RpcException e)
+                {
+                    Assert.Fail($"round {round}, stream {k}: {e.Status} after {served} streams served");
+                }
+
+                Interlocked.Increment(ref served);
+            }));
+        }
+
+        Assert.Equal(Rounds * 3 * (1 + Concurrent), drift.ArchivedLines().Count);
+        Assert.DoesNotContain(drift.ArchivedLines(), l => l.Contains("\"bad", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task MoreRecordsThanMaxRecordsPerBatch_EndThatStreamOnly_NothingOfItArchived()
     {
@@ -233,5 +292,11 @@ public sealed class BadInputTests
 
         request.Headers.TE.ParseAdd("trailers");
         return request;
+    }
+
+    private static PredictionLogBatch Numbered(PredictionLogBatch batch, ulong sequence)
+    {
+        batch.Sequence = sequence;
+        return batch;
     }
 }
