@@ -85,7 +85,7 @@ public sealed class InferRequestMemoryTests
         request.Inputs.Add(input);
         var bytes = request.ToByteArray();
 
-        Assert.Equal(InferRequestMemory.Estimate(new ReadOnlySequence<byte>(bytes)), InferRequestMemory.Estimate(Segments(bytes, 7)));
+        Assert.Equal(InferRequestMemory.Estimate(new ReadOnlySequence<byte>(bytes)), InferRequestMemory.Estimate(Serving.Testing.ByteSequences.Segmented(bytes, () => 7)));
     }
 
     [Theory]
@@ -96,30 +96,4 @@ public sealed class InferRequestMemoryTests
     [InlineData(new byte[] { 0x00 })]                               // field 0
     public void Malformed_EndsTheWalk_NeverThrows(byte[] bytes) =>
         Assert.InRange(InferRequestMemory.Estimate(new ReadOnlySequence<byte>(bytes)), 0, 1000);
-
-    private static ReadOnlySequence<byte> Segments(byte[] bytes, int size)
-    {
-        Segment? first = null, last = null;
-        for (var i = 0; i < bytes.Length; i += size)
-        {
-            var segment = new Segment(bytes.AsMemory(i, Math.Min(size, bytes.Length - i)), last);
-            first ??= segment;
-            last = segment;
-        }
-
-        return new ReadOnlySequence<byte>(first!, 0, last!, last!.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, Segment? previous)
-        {
-            Memory = memory;
-            if (previous is not null)
-            {
-                RunningIndex = previous.RunningIndex + previous.Memory.Length;
-                previous.Next = this;
-            }
-        }
-    }
 }
