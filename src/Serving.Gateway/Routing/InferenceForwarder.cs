@@ -59,6 +59,10 @@ internal sealed partial class InferenceForwarder(
             // The caller went away while its body was read; nobody is left to answer.
             request.CallerLeft = true;
         }
+        catch (IOException e) when (CallerGone.IsBadChunkSize(e))
+        {
+            await GatewayErrors.WriteAsync(context, RouteError.Invalid("the request body could not be read: " + e.Message), request.Grpc).ConfigureAwait(false);
+        }
         catch (BadHttpRequestException e)
         {
             await GatewayErrors.WriteAsync(context, e.StatusCode == StatusCodes.Status413PayloadTooLarge
@@ -236,7 +240,8 @@ internal sealed partial class InferenceForwarder(
             : new RouteError(InferenceErrorCode.Unavailable, $"the worker serving model '{request.Model.Name}' version {request.Version.Version} cancelled the call before answering"),
         ForwarderError.RequestBodyClient when Find<BadHttpRequestException>(exception) is { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
             RouteError.TooLarge(options.Value.MaxRequestBytes),
-        ForwarderError.RequestBodyClient => RouteError.Invalid("the request body could not be read: " + (Find<BadHttpRequestException>(exception)?.Message ?? "it ended early")),
+        ForwarderError.RequestBodyClient => RouteError.Invalid("the request body could not be read: "
+            + (Find<BadHttpRequestException>(exception)?.Message ?? Find<IOException>(exception, CallerGone.IsBadChunkSize)?.Message ?? "it ended early")),
         ForwarderError.RequestTimedOut => new RouteError(
             InferenceErrorCode.DeadlineExceeded, $"the worker serving model '{request.Model.Name}' version {request.Version.Version} did not answer in time"),
         _ => new RouteError(

@@ -18,7 +18,14 @@ public static class CallerGone
     {
         BadHttpRequestException bad => bad.StatusCode == StatusCodes.Status400BadRequest && context.Request.ContentLength is not null,
         OperationCanceledException => context.RequestAborted.IsCancellationRequested,
-        IOException => true,
+        IOException io => !IsBadChunkSize(io),
         _ => false,
     };
+
+    /// <summary>
+    /// True when <paramref name="e"/> is Kestrel's word for a chunk size too large for it to count (more than 31 bits of
+    /// hex digits): a plain IOException ("Bad chunk size data.") around an OverflowException, where other bad chunks are a
+    /// BadHttpRequestException. The caller sent a malformed body and is still there: a 400, not a caller gone.
+    /// </summary>
+    public static bool IsBadChunkSize(Exception? e) => e is IOException { InnerException: OverflowException } and not BadHttpRequestException;
 }

@@ -194,6 +194,11 @@ internal static class RestEndpoints
             // logged as one: it was "An unhandled exception was thrown by the application", with a stack, per request.
             await ErrorResults.TryWriteAsync(context, e.StatusCode, "the request body could not be read: " + e.Message).ConfigureAwait(false);
         }
+        catch (IOException e) when (CallerGone.IsBadChunkSize(e))
+        {
+            // A chunk size too large to count; Kestrel says so with an IOException, not the BadHttpRequestException of other bad chunks.
+            await ErrorResults.TryWriteAsync(context, StatusCodes.Status400BadRequest, "the request body could not be read: " + e.Message).ConfigureAwait(false);
+        }
         catch (IOException)
         {
             // The client reset the connection (or its HTTP/2 stream) while its body came in; nobody is left to answer.
@@ -213,6 +218,7 @@ internal static class RestEndpoints
             BadHttpRequestException { StatusCode: StatusCodes.Status408RequestTimeout } => nameof(InferenceErrorCode.DeadlineExceeded),
             _ when context.RequestAborted.IsCancellationRequested || e is OperationCanceledException || CallerGone.WhileReadingBody(context, e) => InferenceService.Cancelled,
             BadHttpRequestException or InvalidDataException => nameof(InferenceErrorCode.InvalidArgument),
+            IOException when CallerGone.IsBadChunkSize(e) => nameof(InferenceErrorCode.InvalidArgument),
             _ => nameof(InferenceErrorCode.Internal),
         };
         service.Refused(model, "rest", code);

@@ -1,0 +1,43 @@
+using System.Text;
+using Serving.Gateway.FunctionalTests.TestSupport;
+using Serving.Testing;
+
+namespace Serving.Gateway.FunctionalTests.Endpoints;
+
+/// <summary>
+/// Bodies framed as a broken client frames them, written by hand on a bare HTTP/1.1 connection to the gateway (found by
+/// <c>RestHttpFuzzTests</c>): each is refused by the gateway with its reason and counted once with its status.
+/// </summary>
+[Collection(GatewayCollection.Name)]
+public sealed class RestFramingTests(GatewayFixture fixture)
+{
+    private static readonly byte[] Body = Encoding.UTF8.GetBytes(Infer.RestBody);
+
+    /// <summary>
+    /// A chunk size too large for Kestrel to count is told to the body's read as a plain IOException (other bad chunks are a
+    /// BadHttpRequestException): the gateway refused the body, but said "it ended early".
+    /// </summary>
+    [Theory]
+    [InlineData("fffffffffff")]
+    [InlineData("80000000")]
+    public async Task ChunkSizeTooLargeToCount_400_SaysBadChunk(string size)
+    {
+        var request = RawExchange.Request("POST", "/v2/models/tabular/infer", [("Host", "x"), ("Transfer-Encoding", "chunked")],
+            [.. Encoding.ASCII.GetBytes(size + "\r\n"), .. RawExchange.Chunked(Body, new Random(1))]);
+
+        var (answer, counted) = await SendCountedAsync(request);
+
+        Assert.True(answer.Status == 400, $"{answer.Ending} {answer.Status} {answer.Text}");
+        Assert.Equal("the request body could not be read: Bad chunk size data.", answer.Error);
+        Assert.Equal(1, counted);
+    }
+
+    // The answer, and how many of the gateway's calls to tabular were counted with its status (and the version given).
+    private async Task<(RawAnswer Answer, double Counted)> SendCountedAsync(byte[] request, string? version = null, string code = "400")
+    {
+        var labels = version is null ? $"protocol=\"rest\",code=\"{code}\"" : $"model=\"tabular\",version=\"{version}\",arm=\"\",protocol=\"rest\",code=\"{code}\"";
+        var before = await MetricsText.SumAsync(fixture.Gateway, "serving_gateway_requests_total", labels);
+        var answer = await RawExchange.SendAsync(fixture.Gateway.Listeners.RestPort, request, RawExchange.Then.Wait, TimeSpan.FromSeconds(30));
+        return (answer, await MetricsText.SumAsync(fixture.Gateway, "serving_gateway_requests_total", labels) - before);
+    }
+}
