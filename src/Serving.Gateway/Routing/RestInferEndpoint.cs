@@ -4,6 +4,8 @@ using Serving.Gateway.Configuration;
 using Serving.Gateway.Metrics;
 using Serving.Gateway.Rollback;
 using Serving.Gateway.Traffic;
+using Serving.Hosting.Http;
+using Serving.Protocol.Errors;
 
 namespace Serving.Gateway.Routing;
 
@@ -33,6 +35,12 @@ internal sealed class RestInferEndpoint(
         if (context.Request.ContentLength > options.Value.MaxRequestBytes)
         {
             return Reject(context, route.Name, RouteError.TooLarge(options.Value.MaxRequestBytes));
+        }
+
+        if (context.Request.Headers.TransferEncoding is var transfer && !TransferCodings.AreSupported(transfer))
+        {
+            // Forwarded, the body would reach the worker without the coding (a hop's Transfer-Encoding is its own): 501 here.
+            return Reject(context, route.Name, new RouteError(InferenceErrorCode.Unimplemented, TransferCodings.NotSupported(transfer.ToString())));
         }
 
         var policy = policies.Find(route.Name);

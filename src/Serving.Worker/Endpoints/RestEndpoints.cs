@@ -127,6 +127,14 @@ internal static class RestEndpoints
         var inferring = false; // from InferAsync on, the service counts the request
         try
         {
+            if (context.Request.Headers.TransferEncoding is var transfer && !TransferCodings.AreSupported(transfer))
+            {
+                // Kestrel undoes only the chunks of "gzip, chunked": the rest would be read as it came.
+                service.Refused(model, "rest", nameof(InferenceErrorCode.Unimplemented));
+                await ErrorResults.WriteAsync(context, StatusCodes.Status501NotImplemented, TransferCodings.NotSupported(transfer.ToString())).ConfigureAwait(false);
+                return;
+            }
+
             if (context.Request.Headers.ContentEncoding is { Count: > 0 } encoding && !IsIdentity(encoding))
             {
                 // Still there: the decompression middleware removes the header of the encodings it inflates.

@@ -34,6 +34,42 @@ public sealed class RestFramingTests(RestHttpFuzzFixture fixture)
         Assert.Equal("InvalidArgument", counted);
     }
 
+    /// <summary>
+    /// Kestrel takes transfer codings before a final "chunked" and undoes only the chunks; the worker read what was left
+    /// as the body: a gzip transfer-coded body was "malformed JSON" (400), and a plain one labelled so was answered 200.
+    /// Now refused (RFC 9112 §6.1: 501), counted Unimplemented as a Content-Encoding it lacks is.
+    /// </summary>
+    [Theory]
+    [InlineData("gzip, chunked", true)]
+    [InlineData("gzip, chunked", false)]
+    [InlineData("deflate,chunked", false)]
+    [InlineData("identity, chunked", false)]
+    public async Task TransferCodingBeforeChunked_501_SaysWhich_CountedUnimplemented(string transfer, bool compressed)
+    {
+        var body = compressed ? Compressed.Of(Body, "gzip") : Body;
+        var request = RawExchange.Request("POST", "/v2/models/hf_tabular/infer", [("Host", "x"), ("Transfer-Encoding", transfer)], RawExchange.Chunked(body, new Random(2)));
+
+        var (answer, counted) = await SendCountedAsync(request);
+
+        Assert.True(answer.Status == 501, $"{answer.Ending} {answer.Status} {answer.Text}");
+        Assert.Equal($"Transfer-Encoding '{transfer}' is not supported: send the body chunked alone or with a Content-Length (Content-Encoding compresses it)", answer.Error);
+        Assert.Equal("Unimplemented", counted);
+    }
+
+    /// <summary>"chunked" alone, in any case, is read as before.</summary>
+    [Theory]
+    [InlineData("chunked")]
+    [InlineData("Chunked")]
+    public async Task ChunkedAlone_200(string transfer)
+    {
+        var request = RawExchange.Request("POST", "/v2/models/hf_tabular/infer", [("Host", "x"), ("Transfer-Encoding", transfer)], RawExchange.Chunked(Body, new Random(3)));
+
+        var (answer, counted) = await SendCountedAsync(request, version: "2");
+
+        Assert.True(answer.Status == 200, $"{answer.Ending} {answer.Status} {answer.Text}");
+        Assert.Equal("ok", counted);
+    }
+
     // The answer, and the code the worker counted the request with (it is counted before it is answered).
     private async Task<(RawAnswer Answer, string Code)> SendCountedAsync(byte[] request, string version = "")
     {

@@ -32,6 +32,28 @@ public sealed class RestFramingTests(GatewayFixture fixture)
         Assert.Equal(1, counted);
     }
 
+    /// <summary>
+    /// Kestrel undoes only the chunks of "gzip, chunked", and the forward to the worker drops the header (it belongs to
+    /// the hop): the worker read the body as it came, a gzip body as "malformed JSON" (400), a plain one labelled so as
+    /// a valid request (200). Now the gateway refuses it itself (501), before choosing a version.
+    /// </summary>
+    [Theory]
+    [InlineData("gzip, chunked", true)]
+    [InlineData("gzip, chunked", false)]
+    [InlineData("deflate,chunked", false)]
+    public async Task TransferCodingBeforeChunked_501_AtTheGateway(string transfer, bool compressed)
+    {
+        var body = compressed ? Compressed.Of(Body, "gzip") : Body;
+        var request = RawExchange.Request("POST", "/v2/models/tabular/infer", [("Host", "x"), ("Transfer-Encoding", transfer)], RawExchange.Chunked(body, new Random(2)));
+
+        var (answer, counted) = await SendCountedAsync(request, version: "", code: "501");
+
+        Assert.True(answer.Status == 501, $"{answer.Ending} {answer.Status} {answer.Text}");
+        Assert.Equal($"Transfer-Encoding '{transfer}' is not supported: send the body chunked alone or with a Content-Length (Content-Encoding compresses it)", answer.Error);
+        Assert.Null(answer.Header("x-serving-model-version"));
+        Assert.Equal(1, counted);
+    }
+
     // The answer, and how many of the gateway's calls to tabular were counted with its status (and the version given).
     private async Task<(RawAnswer Answer, double Counted)> SendCountedAsync(byte[] request, string? version = null, string code = "400")
     {
