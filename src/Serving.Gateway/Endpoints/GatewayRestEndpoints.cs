@@ -46,7 +46,7 @@ internal static class GatewayRestEndpoints
     /// protocol path asked with the wrong method, else 404.
     /// </summary>
     public static void MapFallback(IEndpointRouteBuilder app) =>
-        app.MapFallback((HttpContext c) =>
+        app.MapFallback(RestPaths.AnyPath, (HttpContext c) =>
         {
             var printable = Names.PrintablePath(c.Request.Path.Value);
             var admin = AdminEndpoints.MethodsFor(c.Request.Path.Value);

@@ -3,6 +3,12 @@ namespace Serving.Protocol.Rest;
 /// <summary>The Open Inference Protocol's REST paths (and <c>/metrics</c>) and the one method each takes, for answering a wrong method with 405.</summary>
 public static class RestPaths
 {
+    /// <summary>
+    /// The pattern of the fallback endpoint: every path. MapFallback's own, <c>{*path:nonfile}</c>, leaves out a path whose
+    /// last segment has a dot (<c>/favicon.ico</c>, <c>POST /v2/models/my.model</c>), which then got ASP.NET's bare 404.
+    /// </summary>
+    public const string AnyPath = "{**path}";
+
     /// <summary>What health and readiness paths take: HEAD as well as GET, for probes that ask with HEAD.</summary>
     public const string ProbeMethods = "GET, HEAD";
 

@@ -43,7 +43,7 @@ internal static class RestEndpoints
         app.MapProbe("/v2/models/{model}/versions/{version}/ready", (HttpContext c, string model, string version) => Ready(c, model, version));
         app.MapPost("/v2/models/{model}/infer", (HttpContext c, string model) => Infer(c, model, string.Empty));
         app.MapPost("/v2/models/{model}/versions/{version}/infer", (HttpContext c, string model, string version) => Infer(c, model, version));
-        app.MapFallback(NoEndpoint);
+        app.MapFallback(RestPaths.AnyPath, NoEndpoint);
     }
 
     // A protocol path asked with the wrong method is 405 with the method it takes; anything else is 404.

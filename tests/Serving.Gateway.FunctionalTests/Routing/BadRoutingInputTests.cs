@@ -27,6 +27,23 @@ public sealed class BadRoutingInputTests(GatewayFixture fixture)
         Assert.Contains(message, JsonDocument.Parse(body).RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A path whose last segment has a dot was left out of the fallback (MapFallback's "nonfile" pattern) and got ASP.NET's
+    /// bare 404, without the protocol's error or, for a model named with a dot, the 405 and Allow of its path (found by the
+    /// HTTP sweep, Endpoints.RestHttpFuzzTests).
+    /// </summary>
+    [Theory]
+    [InlineData("GET", "/favicon.ico", 404, "no endpoint at GET /favicon.ico")]
+    [InlineData("GET", "/v2/models/tabular/versions/1/i.fer", 404, "no endpoint at GET /v2/models/tabular/versions/1/i.fer")]
+    [InlineData("POST", "/v2/models/my.model", 405, "POST is not allowed on /v2/models/my.model: use GET")]
+    public async Task Rest_PathEndingInASegmentWithADot_JsonError(string method, string path, int status, string message)
+    {
+        var (actual, _, error) = await RestCall.SendAsync(fixture.Gateway.Http, method, path);
+
+        Assert.Equal(status, (int)actual);
+        Assert.Equal(message, error);
+    }
+
     [Theory]
     [InlineData("GET", "/v2/models/tabular/infer", "POST")]
     [InlineData("PUT", "/v2/models/tabular/versions/1/infer", "POST")]
