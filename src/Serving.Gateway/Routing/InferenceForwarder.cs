@@ -61,13 +61,13 @@ internal sealed partial class InferenceForwarder(
         }
         catch (IOException e) when (CallerGone.IsBadChunkSize(e))
         {
-            await GatewayErrors.WriteAsync(context, RouteError.Invalid("the request body could not be read: " + e.Message), request.Grpc).ConfigureAwait(false);
+            await GatewayErrors.WriteAsync(context, BodyUnreadable(e), request.Grpc).ConfigureAwait(false);
         }
         catch (BadHttpRequestException e)
         {
             await GatewayErrors.WriteAsync(context, e.StatusCode == StatusCodes.Status413PayloadTooLarge
                 ? RouteError.TooLarge(options.Value.MaxRequestBytes)
-                : RouteError.Invalid("the request body could not be read"), request.Grpc).ConfigureAwait(false);
+                : BodyUnreadable(e), request.Grpc).ConfigureAwait(false);
         }
         finally
         {
@@ -240,13 +240,23 @@ internal sealed partial class InferenceForwarder(
             : new RouteError(InferenceErrorCode.Unavailable, $"the worker serving model '{request.Model.Name}' version {request.Version.Version} cancelled the call before answering"),
         ForwarderError.RequestBodyClient when Find<BadHttpRequestException>(exception) is { StatusCode: StatusCodes.Status413PayloadTooLarge } =>
             RouteError.TooLarge(options.Value.MaxRequestBytes),
-        ForwarderError.RequestBodyClient => RouteError.Invalid("the request body could not be read: "
-            + (Find<BadHttpRequestException>(exception)?.Message ?? Find<IOException>(exception, CallerGone.IsBadChunkSize)?.Message ?? "it ended early")),
+        ForwarderError.RequestBodyClient => BodyUnreadable(exception),
         ForwarderError.RequestTimedOut => new RouteError(
             InferenceErrorCode.DeadlineExceeded, $"the worker serving model '{request.Model.Name}' version {request.Version.Version} did not answer in time"),
         _ => new RouteError(
             InferenceErrorCode.Unavailable, $"the worker serving model '{request.Model.Name}' version {request.Version.Version} failed before answering"),
     };
+
+    // A caller's body that could not be read, with Kestrel's reason, as the worker tells it: REST 408 when it came too slowly
+    // (Kestrel's minimum body data rate), else 400; gRPC INVALID_ARGUMENT either way.
+    private static RouteError BodyUnreadable(Exception? exception)
+    {
+        var bad = Find<BadHttpRequestException>(exception);
+        var reason = bad?.Message ?? Find<IOException>(exception, CallerGone.IsBadChunkSize)?.Message ?? "it ended early";
+        return new RouteError(
+            InferenceErrorCode.InvalidArgument, "the request body could not be read: " + reason,
+            bad?.StatusCode == StatusCodes.Status408RequestTimeout ? StatusCodes.Status408RequestTimeout : null);
+    }
 
     // The first exception in the chain (and in each AggregateException's inner ones) that is a T (and matches).
     private static T? Find<T>(Exception? exception, Func<T, bool>? matches = null)

@@ -54,12 +54,39 @@ public sealed class RestFramingTests(GatewayFixture fixture)
         Assert.Equal(1, counted);
     }
 
+    /// <summary>
+    /// A body that stops coming in while its caller waits is cut off by Kestrel's minimum body data rate (after its 5 s
+    /// grace). The gateway answered 400 "the request body could not be read" with no reason (a body up to 64 KiB, which it
+    /// reads itself), where the worker answers 408 with it. Now 408 with Kestrel's reason, counted 408. (A larger or chunked
+    /// body streams on to a worker, whose own body data rate then races the gateway's: see the sweep's notes.)
+    /// </summary>
+    [Fact]
+    public async Task BodyThatStopsComingIn_408_SaysTooSlowly()
+    {
+        var request = RawExchange.Request("POST", "/v2/models/tabular/infer", [("Host", "x"), ("Content-Length", Body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture))], Body.AsSpan(0, 600));
+
+        var (answer, counted) = await SendCountedAsync(request, code: "408");
+
+        Assert.True(answer.Status == 408, $"{answer.Ending} {answer.Status} {answer.Text}");
+        Assert.Equal("the request body could not be read: Reading the request body timed out due to data arriving too slowly. See MinRequestBodyDataRate.", answer.Error);
+        Assert.Equal(1, counted);
+    }
+
     // The answer, and how many of the gateway's calls to tabular were counted with its status (and the version given).
     private async Task<(RawAnswer Answer, double Counted)> SendCountedAsync(byte[] request, string? version = null, string code = "400")
     {
         var labels = version is null ? $"protocol=\"rest\",code=\"{code}\"" : $"model=\"tabular\",version=\"{version}\",arm=\"\",protocol=\"rest\",code=\"{code}\"";
         var before = await MetricsText.SumAsync(fixture.Gateway, "serving_gateway_requests_total", labels);
-        var answer = await RawExchange.SendAsync(fixture.Gateway.Listeners.RestPort, request, RawExchange.Then.Wait, TimeSpan.FromSeconds(30));
-        return (answer, await MetricsText.SumAsync(fixture.Gateway, "serving_gateway_requests_total", labels) - before);
+        var answer = await RawExchange.SendAsync(fixture.Gateway.Listeners.RestPort, request, RawExchange.Then.Wait, TimeSpan.FromSeconds(60));
+
+        // Counted once the answer is sent: waited for (a bounded wait).
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        double counted;
+        while ((counted = await MetricsText.SumAsync(fixture.Gateway, "serving_gateway_requests_total", labels) - before) == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10);
+        }
+
+        return (answer, counted);
     }
 }
