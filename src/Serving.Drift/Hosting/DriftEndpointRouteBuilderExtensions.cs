@@ -25,7 +25,7 @@ public static class DriftEndpointRouteBuilderExtensions
         app.MapProbe("/v2/health/ready", Ready);
         app.MapGet("/v2/drift/report", Report);
         app.MapGet("/v2/drift/report/{model}/{version}", VersionReport);
-        app.MapFallback(NoEndpoint);
+        app.MapFallback(Serving.Protocol.Rest.RestPaths.AnyPath, NoEndpoint);
         return app;
     }
 
