@@ -50,6 +50,7 @@ public static class WorkerHost
 
         var app = builder.Build();
         app.UseConnectionCloseWhenStopping();
+        app.UseNoBodyRateOverHttp2();
 
         // The metrics listener answers /metrics only.
         app.Use((context, next) =>
