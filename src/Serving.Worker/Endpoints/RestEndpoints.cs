@@ -139,7 +139,7 @@ internal static class RestEndpoints
             {
                 // Still there: the decompression middleware removes the header of the encodings it inflates.
                 service.Refused(model, "rest", nameof(InferenceErrorCode.Unimplemented));
-                await ErrorResults.WriteAsync(context, 415, $"Content-Encoding '{Truncate(encoding.ToString())}' is not supported: send gzip, deflate, br or an uncompressed body").ConfigureAwait(false);
+                await ErrorResults.WriteAsync(context, 415, UnsupportedEncoding(encoding.ToString())).ConfigureAwait(false);
                 return;
             }
 
@@ -234,6 +234,14 @@ internal static class RestEndpoints
     }
 
     /// <summary>"identity" names no encoding (RFC 9110 reserves it for Accept-Encoding, but some clients send it).</summary>
+    // An empty header and one naming several encodings (which the decompression middleware leaves alone) are told so:
+    // "Content-Encoding '' is not supported" and a refusal of "gzip, br" that listed gzip and br as supported said neither.
+    private static string UnsupportedEncoding(string encoding) =>
+        string.IsNullOrWhiteSpace(encoding) ? "Content-Encoding is empty: leave the header out for an uncompressed body, or name gzip, deflate or br"
+        : encoding.Contains(',', StringComparison.Ordinal)
+            ? $"Content-Encoding '{Truncate(encoding)}' names more than one encoding: compress the body once, with gzip, deflate or br, or send it uncompressed"
+            : $"Content-Encoding '{Truncate(encoding)}' is not supported: send gzip, deflate, br or an uncompressed body";
+
     private static bool IsIdentity(Microsoft.Extensions.Primitives.StringValues encoding) =>
         encoding.Count == 1 && string.Equals(encoding[0]?.Trim(), "identity", StringComparison.OrdinalIgnoreCase);
 
