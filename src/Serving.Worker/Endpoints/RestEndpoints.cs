@@ -233,7 +233,6 @@ internal static class RestEndpoints
         return false;
     }
 
-    /// <summary>"identity" names no encoding (RFC 9110 reserves it for Accept-Encoding, but some clients send it).</summary>
     // An empty header and one naming several encodings (which the decompression middleware leaves alone) are told so:
     // "Content-Encoding '' is not supported" and a refusal of "gzip, br" that listed gzip and br as supported said neither.
     private static string UnsupportedEncoding(string encoding) =>
@@ -242,6 +241,7 @@ internal static class RestEndpoints
             ? $"Content-Encoding '{Truncate(encoding)}' names more than one encoding: compress the body once, with gzip, deflate or br, or send it uncompressed"
             : $"Content-Encoding '{Truncate(encoding)}' is not supported: send gzip, deflate, br or an uncompressed body";
 
+    /// <summary>"identity" names no encoding (RFC 9110 reserves it for Accept-Encoding, but some clients send it).</summary>
     private static bool IsIdentity(Microsoft.Extensions.Primitives.StringValues encoding) =>
         encoding.Count == 1 && string.Equals(encoding[0]?.Trim(), "identity", StringComparison.OrdinalIgnoreCase);
 

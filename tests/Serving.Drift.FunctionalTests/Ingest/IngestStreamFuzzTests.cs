@@ -73,7 +73,7 @@ public sealed class IngestStreamFuzzTests(Xunit.Abstractions.ITestOutputHelper o
             var batches = Enumerable.Range(0, random.Next(1, 5)).Select(b =>
             {
                 var valid = Batch(random, s, b).ToByteArray();
-                return random.Next(3) == 0 ? valid : WireMutations.Mutate(valid, random, HoldsMessage);
+                return random.Next(3) == 0 ? valid : WireMutations.Mutate(valid, random, PredictionLogWire.HoldsMessage);
             }).ToArray();
             var sent = batches.Select((bytes, b) => $"seed {Seed}, stream {s}, batch {b}{(pipelined ? " (pipelined)" : "")}: {Convert.ToBase64String(bytes)}").ToList();
             if (pipelined)
@@ -177,14 +177,6 @@ public sealed class IngestStreamFuzzTests(Xunit.Abstractions.ITestOutputHelper o
         Assert.Equal((double)unknown, after.Unknown - before.Unknown);
         Assert.Equal((double)ended, after.Malformed - before.Malformed);
     }
-
-    // The nested messages mutations go into: a batch's schemas and records, a record's categorical entries.
-    private static bool HoldsMessage(IReadOnlyList<int> path, int field) => path switch
-    {
-        [] => field is 2 or 3,
-        [3] => field == 8,
-        _ => false,
-    };
 
     // A stream's refusal says what is wrong with the batch or the message.
     private static bool IsReason(string detail) =>

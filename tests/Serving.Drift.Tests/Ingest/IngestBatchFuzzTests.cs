@@ -48,7 +48,7 @@ public sealed class IngestBatchFuzzTests(Xunit.Abstractions.ITestOutputHelper ou
             {
                 for (var i = 0; i < Iterations; i++)
                 {
-                    var bytes = WireMutations.Mutate(RandomBatch(random).ToByteArray(), random, HoldsMessage);
+                    var bytes = WireMutations.Mutate(RandomBatch(random).ToByteArray(), random, PredictionLogWire.HoldsMessage);
                     var limit = RecordLimits[random.Next(RecordLimits.Length)];
                     current = $"seed {Seed}, case {i}, maxRecords {limit}: {Convert.ToBase64String(bytes)}";
                     try
@@ -90,14 +90,6 @@ public sealed class IngestBatchFuzzTests(Xunit.Abstractions.ITestOutputHelper ou
         Refused,
         OverLimit,
     }
-
-    // The nested messages mutations go into: a batch's schemas and records, a record's categorical entries.
-    private static bool HoldsMessage(IReadOnlyList<int> path, int field) => path switch
-    {
-        [] => field is 2 or 3,
-        [3] => field == 8,
-        _ => false,
-    };
 
     private static Outcome Check(byte[] bytes, int limit, Random random)
     {
