@@ -76,6 +76,12 @@ internal static class FeatureCsv
             return new BadRow(lineNumber, "empty id");
         }
 
+        if (System.Text.Encoding.UTF8.GetByteCount(id) is var idBytes && idBytes > FeatureKeys.MaxIdBytes)
+        {
+            // Loaded, it would sit in the store under a key no request can name: the worker refuses longer ids.
+            return new BadRow(lineNumber, $"id '{Truncate(id)}' is {idBytes} bytes: requests name entities by ids of 1 to {FeatureKeys.MaxIdBytes} bytes (UTF-8), so none could read this row");
+        }
+
         var values = new double[header.Fields.Length];
         for (var i = 0; i < values.Length; i++)
         {

@@ -5,6 +5,9 @@ namespace Serving.Worker.Features;
 /// <summary>Entity id → store key.</summary>
 internal static class FeatureKeys
 {
+    /// <summary>The longest entity id a request may send, in UTF-8 bytes; a loaded row with a longer id could never be read.</summary>
+    public const int MaxIdBytes = 256;
+
     public static string Format(string keyPattern, string id) => keyPattern.Replace("{id}", id, StringComparison.Ordinal);
 
     /// <summary>

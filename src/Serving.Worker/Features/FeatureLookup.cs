@@ -20,7 +20,6 @@ namespace Serving.Worker.Features;
 /// </summary>
 internal sealed partial class FeatureLookup
 {
-    private const int MaxIdLength = 256;
     private readonly FeaturesConfig _config;
     private readonly string[] _fields;
     private readonly double[] _defaults;
@@ -406,9 +405,9 @@ internal sealed partial class FeatureLookup
 
     private static string Id(ReadOnlySpan<byte> utf8)
     {
-        if (utf8.Length is 0 or > MaxIdLength)
+        if (utf8.Length is 0 or > FeatureKeys.MaxIdBytes)
         {
-            throw InferenceException.Invalid($"entity ids must be 1 to {MaxIdLength} bytes");
+            throw InferenceException.Invalid($"entity ids must be 1 to {FeatureKeys.MaxIdBytes} bytes");
         }
 
         // Decoding replaces each invalid byte with U+FFFD: ids 0xFF and 0xFE would both read the entity stored under

@@ -60,6 +60,33 @@ public sealed class FeatureCsvTests
         Assert.StartsWith(reason, bad.Reason, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Ids are held to the bytes a request may send (UTF-8, 256 at most): before, a longer id loaded under a key no
+    /// request could name, and the row was lost without a word.
+    /// </summary>
+    [Theory]
+    [InlineData(256, 'x', true)]
+    [InlineData(257, 'x', false)]
+    [InlineData(128, '\u00e9', true)] // é is 2 bytes: 256 in all
+    [InlineData(129, '\u00e9', false)] // 258 bytes though 129 characters
+    public void ParseLine_IdLength_CountedInUtf8Bytes_AsRequestsAre(int count, char c, bool loads)
+    {
+        var id = new string(c, count);
+
+        var parsed = FeatureCsv.ParseLine(3, $"{id},1,2", Header);
+
+        if (loads)
+        {
+            Assert.Equal(id, Assert.IsType<FeatureCsv.Row>(parsed).Id);
+        }
+        else
+        {
+            var bad = Assert.IsType<FeatureCsv.BadRow>(parsed);
+            Assert.Equal(3, bad.Line);
+            Assert.Contains($"is {System.Text.Encoding.UTF8.GetByteCount(id)} bytes: requests name entities by ids of 1 to 256 bytes (UTF-8)", bad.Reason, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void ReadHeader_Quoted()
     {
