@@ -59,6 +59,12 @@ internal static class FeatureCsv
             return new BadRow(lineNumber, NotUtf8Reason);
         }
 
+        if (string.IsNullOrWhiteSpace(line))
+        {
+            // Not an empty line (those are skipped): a line of blanks is more likely a row whose text went missing.
+            return new BadRow(lineNumber, "only spaces or tabs: delete the line, or give the row's id and fields");
+        }
+
         var cells = new List<string>(header.Fields.Length + 1);
         if (Split(line, cells) is { } error)
         {
@@ -67,7 +73,9 @@ internal static class FeatureCsv
 
         if (cells.Count != header.Fields.Length + 1)
         {
-            return new BadRow(lineNumber, $"{cells.Count} columns, the header has {header.Fields.Length + 1}");
+            return new BadRow(lineNumber, cells.Count == 1
+                ? $"1 column (no comma), the header has {header.Fields.Length + 1}"
+                : $"{cells.Count} columns, the header has {header.Fields.Length + 1}");
         }
 
         var id = cells[0];

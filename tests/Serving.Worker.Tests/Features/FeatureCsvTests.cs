@@ -45,6 +45,8 @@ public sealed class FeatureCsvTests
     [Theory]
     [InlineData("1,2", "2 columns, the header has 3")]
     [InlineData("1,2,3,4", "4 columns, the header has 3")]
+    [InlineData("17", "1 column (no comma), the header has 3")]
+    [InlineData(" \t ", "only spaces or tabs: delete the line")]
     [InlineData("\"\",2,3", "empty id")]
     [InlineData("1,,3", "column 'a' is empty")]
     [InlineData("1,2,nan", "'nan' in column 'b' is not a number")]

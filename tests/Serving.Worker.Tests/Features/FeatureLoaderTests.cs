@@ -22,7 +22,7 @@ public sealed class FeatureLoaderTests
             csv, new FeaturesConfig { Fields = ["a"], KeyPattern = "k:{id}" }, database.AsDatabase(), 1, new Recorder(reported), CancellationToken.None);
 
         Assert.Equal(3, result.Written);
-        Assert.Equal(6, result.Refused.Single().Line); // the line of spaces: not blank to the parser, a row of one empty column
+        Assert.Equal(6, result.Refused.Single().Line); // the line of spaces: refused as such, not skipped as an empty line is
         Assert.Equal(3, reported.Max());
         Assert.Equal(reported.Order(), reported);
     }
