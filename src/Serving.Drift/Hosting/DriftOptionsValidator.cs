@@ -7,6 +7,12 @@ internal sealed class DriftOptionsValidator : IValidateOptions<DriftOptions>
 {
     private const string S = DriftOptions.Section;
 
+    // Upper bounds of the times the monitor hands to timers and delays, which refuse more than about 49 days: a larger
+    // value would pass the start and stop the monitor (or its webhook) when first used.
+    private static readonly TimeSpan LongestInterval = TimeSpan.FromDays(1);
+    private static readonly TimeSpan LongestRetryDelay = TimeSpan.FromHours(1);
+    private static readonly TimeSpan LongestWebhookTimeout = TimeSpan.FromMinutes(10);
+
     public ValidateOptionsResult Validate(string? name, DriftOptions options)
     {
         var failures = new List<string>();
@@ -16,8 +22,8 @@ internal sealed class DriftOptionsValidator : IValidateOptions<DriftOptions>
         Check(failures, options.RestPort is >= 0 and <= 65535, "RestPort", "must be a port number (0 picks a free port)");
         Check(failures, options.GrpcPort == 0 || options.GrpcPort != options.RestPort, "RestPort", "must differ from GrpcPort");
         Check(failures, options.MaxConnections is >= 0 and <= int.MaxValue, "MaxConnections", "must be 0 (from the open-file limit) or a number of connections");
-        Check(failures, !string.IsNullOrWhiteSpace(options.ModelRepository), "ModelRepository", "is required");
-        Check(failures, options.ProfileRetryInterval >= TimeSpan.Zero, "ProfileRetryInterval", "must not be negative");
+        CheckFolder(failures, options.ModelRepository, "ModelRepository");
+        Check(failures, options.ProfileRetryInterval >= TimeSpan.Zero && options.ProfileRetryInterval <= LongestInterval, "ProfileRetryInterval", "must be between zero (every second) and 1.00:00:00");
         Check(failures, options.MaxBatchBytes is >= 1024 and <= 256 * 1024 * 1024, "MaxBatchBytes", "must be between 1024 and 268435456");
         Check(failures, options.MaxRecordsPerBatch is >= 1 and <= 1_000_000, "MaxRecordsPerBatch", "must be between 1 and 1000000");
         if (Serving.Hosting.Http.BearerToken.Unusable($"{S}:IngestToken", options.IngestToken) is { } unusable)
@@ -70,7 +76,7 @@ internal sealed class DriftOptionsValidator : IValidateOptions<DriftOptions>
     {
         var evaluation = options.Evaluation;
         Check(failures, evaluation.EveryRecords >= 0, "Evaluation:EveryRecords", "must not be negative (0 turns count-based scoring off)");
-        Check(failures, evaluation.Interval >= TimeSpan.Zero, "Evaluation:Interval", "must not be negative (zero turns timed scoring off)");
+        Check(failures, evaluation.Interval >= TimeSpan.Zero && evaluation.Interval <= LongestInterval, "Evaluation:Interval", "must be between zero (timed scoring off) and 1.00:00:00");
         Check(failures, evaluation.EveryRecords > 0 || evaluation.Interval > TimeSpan.Zero, "Evaluation", "needs EveryRecords or Interval, or nothing is ever scored");
         Check(failures, evaluation.MinInterval >= TimeSpan.Zero && evaluation.MinInterval <= TimeSpan.FromHours(1), "Evaluation:MinInterval", "must be between zero (no spacing) and 01:00:00");
     }
@@ -78,7 +84,7 @@ internal sealed class DriftOptionsValidator : IValidateOptions<DriftOptions>
     private static void ValidateArchive(List<string> failures, DriftOptions options)
     {
         var archive = options.Archive;
-        Check(failures, !string.IsNullOrWhiteSpace(archive.Directory), "Archive:Directory", "is required");
+        CheckFolder(failures, archive.Directory, "Archive:Directory");
         Check(failures, archive.MaxFileBytes >= 1024, "Archive:MaxFileBytes", "must be at least 1024");
         Check(failures, archive.RotationInterval >= TimeSpan.FromSeconds(1), "Archive:RotationInterval", "must be at least 00:00:01");
     }
@@ -87,15 +93,41 @@ internal sealed class DriftOptionsValidator : IValidateOptions<DriftOptions>
     {
         var alerts = options.Alerts;
         Check(failures, alerts.ConsecutiveVerdicts is >= 1 and <= 1000, "Alerts:ConsecutiveVerdicts", "must be between 1 and 1000");
+        if (!string.IsNullOrWhiteSpace(alerts.WebhookUrl) && WebhookUrlProblem(alerts.WebhookUrl) is { } problem)
+        {
+            failures.Add($"{S}:Alerts:WebhookUrl {problem}.");
+        }
+
+        Check(failures, alerts.WebhookTimeout > TimeSpan.Zero && alerts.WebhookTimeout <= LongestWebhookTimeout, "Alerts:WebhookTimeout", "must be positive and at most 00:10:00");
+        Check(failures, alerts.WebhookMaxAttempts is >= 1 and <= 100, "Alerts:WebhookMaxAttempts", "must be between 1 and 100");
+        Check(failures, alerts.WebhookRetryDelay > TimeSpan.Zero && alerts.WebhookRetryDelay <= LongestRetryDelay, "Alerts:WebhookRetryDelay", "must be positive and at most 01:00:00");
         Check(
             failures,
-            string.IsNullOrWhiteSpace(alerts.WebhookUrl) || (Uri.TryCreate(alerts.WebhookUrl, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)),
-            "Alerts:WebhookUrl",
-            "must be an absolute http:// or https:// URL (or empty)");
-        Check(failures, alerts.WebhookTimeout > TimeSpan.Zero, "Alerts:WebhookTimeout", "must be positive");
-        Check(failures, alerts.WebhookMaxAttempts is >= 1 and <= 100, "Alerts:WebhookMaxAttempts", "must be between 1 and 100");
-        Check(failures, alerts.WebhookRetryDelay > TimeSpan.Zero, "Alerts:WebhookRetryDelay", "must be positive");
-        Check(failures, alerts.WebhookMaxRetryDelay >= alerts.WebhookRetryDelay, "Alerts:WebhookMaxRetryDelay", "must be at least WebhookRetryDelay");
+            alerts.WebhookMaxRetryDelay >= alerts.WebhookRetryDelay && alerts.WebhookMaxRetryDelay <= LongestRetryDelay,
+            "Alerts:WebhookMaxRetryDelay",
+            "must be at least WebhookRetryDelay and at most 01:00:00");
+    }
+
+    private static string? WebhookUrlProblem(string url)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            return "must be an absolute http:// or https:// URL (or empty)";
+        }
+
+        if (uri.UserInfo.Length > 0)
+        {
+            // HttpClient sends no Authorization for them: the receiver would answer 401 to every alert.
+            return "must not hold credentials (user:password@): they are not sent; put a token the receiver checks in the path or the query instead";
+        }
+
+        return uri.Port == 0 ? "must name a port other than 0" : null;
+    }
+
+    private static void CheckFolder(List<string> failures, string path, string key)
+    {
+        Check(failures, !string.IsNullOrWhiteSpace(path), key, "is required");
+        Check(failures, path is null || !path.Contains('\0', StringComparison.Ordinal), key, "must be a folder path: it holds a NUL character");
     }
 
     // "X must be … (Parameter 'X')\nActual value was …": keep the rule only.

@@ -42,7 +42,8 @@ public static class DriftServiceCollectionExtensions
         services.TryAddSingleton<IngestAuthorization>();
         services.TryAddSingleton<ArchiveFailureLog>();
         // Redirects are not followed: a 301/302/303 is followed as a GET without the alert, whose 200 read as delivered.
-        services.AddHttpClient(WebhookSender.ClientName).ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler { AllowAutoRedirect = false });
+        // No client timeout: Alerts:WebhookTimeout (up to 10 minutes) bounds each attempt, not HttpClient's own 100 s.
+        services.AddHttpClient(WebhookSender.ClientName, static client => client.Timeout = Timeout.InfiniteTimeSpan).ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler { AllowAutoRedirect = false });
 
         // Startup first: the archive folder and the profiles are ready before anything else runs.
         services.AddHostedService<DriftStartup>();
