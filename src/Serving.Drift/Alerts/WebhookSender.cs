@@ -23,6 +23,8 @@ internal sealed partial class WebhookSender(
     private readonly Channel<DriftAlert> _pending = Channel.CreateBounded<DriftAlert>(
         new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
 
+    private volatile bool _stopped;
+
     private bool Configured => !string.IsNullOrWhiteSpace(_options.WebhookUrl);
 
     public void Enqueue(DriftAlert alert)
@@ -30,7 +32,14 @@ internal sealed partial class WebhookSender(
         if (Configured && !_pending.Writer.TryWrite(alert))
         {
             metrics.OnWebhook("failed");
-            Log.QueueFull(logger, alert.Event, alert.Model, alert.Version);
+            if (_stopped)
+            {
+                Log.RaisedAfterStop(logger, alert.Event, alert.Model, alert.Version);
+            }
+            else
+            {
+                Log.QueueFull(logger, alert.Event, alert.Model, alert.Version);
+            }
         }
     }
 
@@ -41,16 +50,35 @@ internal sealed partial class WebhookSender(
             return;
         }
 
+        DriftAlert? current = null;
         try
         {
             await foreach (var alert in _pending.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
             {
+                current = alert;
                 await DeliverAsync(alert, stoppingToken).ConfigureAwait(false);
+                current = null;
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Shutting down; undelivered alerts are in the log already.
+            // Shutting down: the alert in hand and the queued ones are not sent; count them and say so (each has its own
+            // alert line already), rather than drop them unseen. Alerts raised from now on are refused the same way.
+            _stopped = true;
+            _pending.Writer.TryComplete();
+            var undelivered = current is null ? 0 : 1;
+            var first = current;
+            while (_pending.Reader.TryRead(out var queued))
+            {
+                first ??= queued;
+                undelivered++;
+            }
+
+            if (first is not null)
+            {
+                metrics.OnWebhook("failed", undelivered);
+                Log.NotDeliveredAtStop(logger, undelivered, first.Event, first.Model, first.Version);
+            }
         }
     }
 
@@ -87,7 +115,13 @@ internal sealed partial class WebhookSender(
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(_options.WebhookTimeout);
-            using var response = await client.PostAsJsonAsync(_options.WebhookUrl, WebhookPayload.From(alert), AlertJsonContext.Default.WebhookPayload, timeout.Token).ConfigureAwait(false);
+            using var request = new HttpRequestMessage(HttpMethod.Post, _options.WebhookUrl)
+            {
+                Content = JsonContent.Create(WebhookPayload.From(alert), AlertJsonContext.Default.WebhookPayload),
+            };
+
+            // The status is the answer; the body is not read (one that never ends, or is huge, must not hold or fill the sender).
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
             var status = (int)response.StatusCode;
             if (status is >= 300 and < 400)
             {
@@ -101,12 +135,22 @@ internal sealed partial class WebhookSender(
         }
         catch (HttpRequestException e)
         {
-            return (false, true, e.Message);
+            return (false, true, Problem(e));
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return (false, true, $"no answer within {_options.WebhookTimeout.TotalSeconds:0.###} s");
         }
+    }
+
+    // HttpClient's own message is often "An error occurred while sending the request." or "… see inner exception": the
+    // cause (a reset, an answer cut short, a certificate refused) is in the innermost exception.
+    private static string Problem(HttpRequestException e)
+    {
+        var cause = e.GetBaseException().Message;
+        return ReferenceEquals(e.GetBaseException(), e) || e.Message.Contains(cause, StringComparison.Ordinal)
+            ? e.Message
+            : $"{e.Message.Replace(", see inner exception.", ".", StringComparison.Ordinal)} {cause}";
     }
 
     private static partial class Log
@@ -119,5 +163,11 @@ internal sealed partial class WebhookSender(
 
         [LoggerMessage(3, LogLevel.Error, "Drift webhook: queue full; {Event} for {Model}/{Version} not sent")]
         public static partial void QueueFull(ILogger logger, string @event, string model, string version);
+
+        [LoggerMessage(4, LogLevel.Warning, "Drift webhook: shutting down; {Count} alert(s) not delivered, from {Event} for {Model}/{Version} on (each is in the log above)")]
+        public static partial void NotDeliveredAtStop(ILogger logger, int count, string @event, string model, string version);
+
+        [LoggerMessage(5, LogLevel.Warning, "Drift webhook: shutting down; {Event} for {Model}/{Version} not sent")]
+        public static partial void RaisedAfterStop(ILogger logger, string @event, string model, string version);
     }
 }

@@ -106,7 +106,7 @@ internal sealed class DriftMetrics
     public void OnAlert(string model, string version, DriftAlertTransition transition) =>
         Alerts.WithLabels(model, version, transition == DriftAlertTransition.Started ? "started" : "stopped").Inc();
 
-    public void OnWebhook(string outcome) => Webhooks.WithLabels(outcome).Inc();
+    public void OnWebhook(string outcome, int count = 1) => Webhooks.WithLabels(outcome).Inc(count);
 
     public void SetAlerting(string model, string version, bool alerting) => Drifting.WithLabels(model, version).Set(alerting ? 1 : 0);
 
