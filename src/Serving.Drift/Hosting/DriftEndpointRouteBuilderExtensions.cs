@@ -62,13 +62,14 @@ public static class DriftEndpointRouteBuilderExtensions
             $"no endpoint at {context.Request.Method} {printable}: the drift monitor answers GET /v2/drift/report, /v2/drift/report/{{model}}/{{version}}, /v2/health/live, /v2/health/ready and /metrics");
     }
 
-    // The methods one of the monitor's own paths takes; null for any other path.
-    private static string? AllowedOn(string? path) => (path ?? "").TrimEnd('/').Split('/') switch
+    // The methods one of the monitor's own paths takes, matched as routing matches them: in any case (GET /V2/DRIFT/REPORT
+    // is the report), with one trailing slash at most (GET /v2/drift/report// is no endpoint's, not told "use GET");
+    // null for any other path.
+    private static string? AllowedOn(string? path) => Serving.Protocol.Rest.RestPaths.Segments(path?.ToLowerInvariant()) switch
     {
-        ["", "metrics"] => "GET",
-        ["", "v2", "health", "live" or "ready"] => Serving.Protocol.Rest.RestPaths.ProbeMethods,
-        ["", "v2", "drift", "report"] => "GET",
-        ["", "v2", "drift", "report", { Length: > 0 }, { Length: > 0 }] => "GET",
+        ["metrics"] => "GET",
+        ["v2", "health", "live" or "ready"] => Serving.Protocol.Rest.RestPaths.ProbeMethods,
+        ["v2", "drift", "report"] or ["v2", "drift", "report", _, _] => "GET",
         _ => null,
     };
 
@@ -104,5 +105,7 @@ public static class DriftEndpointRouteBuilderExtensions
     private static IResult Error(int status, string message) =>
         Results.Text(System.Text.Encoding.UTF8.GetString(ErrorJson.Body(message)), "application/json", System.Text.Encoding.UTF8, status);
 
-    private static string Short(string text) => text.Length <= 64 ? text : text[..64] + "…";
+    // Control characters (a %09 in the path) are not echoed, as in RestPaths.Printable.
+    private static string Short(string text) =>
+        text.AsSpan().ContainsAnyInRange('\0', '\u001f') ? "(invalid)" : text.Length <= 64 ? text : text[..64] + "…";
 }

@@ -17,40 +17,36 @@ public static class RestPaths
     /// ready, <c>GET</c> for server and model metadata, config and stats; <c>POST</c> for infer, the repository index, load and unload) or the Prometheus
     /// scrape path <c>/metrics</c> (<c>GET</c>), else null.
     /// </summary>
-    public static string? MethodFor(string? path)
+    public static string? MethodFor(string? path) => Segments(path) switch
     {
-        if (string.IsNullOrEmpty(path))
-        {
-            return null;
-        }
+        ["metrics"] => "GET",
+        ["v2"] => "GET",
+        ["v2", "health", "live" or "ready"] => ProbeMethods,
+        ["v2", "models", _] or ["v2", "models", _, "versions", _] => "GET",
+        ["v2", "models", _, "ready"] or ["v2", "models", _, "versions", _, "ready"] => ProbeMethods,
+        ["v2", "models", _, "config"] or ["v2", "models", _, "versions", _, "config"] => "GET",
+        ["v2", "models", _, "stats"] or ["v2", "models", _, "versions", _, "stats"] => "GET",
+        ["v2", "models", _, "infer"] or ["v2", "models", _, "versions", _, "infer"] => "POST",
+        ["v2", "repository", "index"] => "POST",
+        ["v2", "repository", "models", _, "load" or "unload"] => "POST",
+        _ => null,
+    };
 
-        // One leading slash and at most one trailing, as routing takes them: "//v2/health/ready" matches no endpoint, and
-        // was told "GET is not allowed on //v2/health/ready: use GET, HEAD".
-        if (path[0] != '/' || path.StartsWith("//", StringComparison.Ordinal))
+    /// <summary>
+    /// The segments of <paramref name="path"/> as routing matches them: one leading slash and at most one trailing one, no
+    /// empty segment (<c>//v2/health/ready</c>, <c>/metrics//</c> and <c>/v2//health</c> are no endpoint's path); else null.
+    /// </summary>
+    public static string[]? Segments(string? path)
+    {
+        // Trimming every slash at both ends took "//v2/health/ready" for a path routing had not matched, and told the
+        // caller "GET is not allowed on //v2/health/ready: use GET, HEAD".
+        if (string.IsNullOrEmpty(path) || path[0] != '/' || path.StartsWith("//", StringComparison.Ordinal))
         {
             return null;
         }
 
         var segments = path[1..(path.Length > 1 && path[^1] == '/' ? ^1 : ^0)].Split('/');
-        if (Array.Exists(segments, s => s.Length == 0))
-        {
-            return null;
-        }
-
-        return segments switch
-        {
-            ["metrics"] => "GET",
-            ["v2"] => "GET",
-            ["v2", "health", "live" or "ready"] => ProbeMethods,
-            ["v2", "models", _] or ["v2", "models", _, "versions", _] => "GET",
-            ["v2", "models", _, "ready"] or ["v2", "models", _, "versions", _, "ready"] => ProbeMethods,
-            ["v2", "models", _, "config"] or ["v2", "models", _, "versions", _, "config"] => "GET",
-            ["v2", "models", _, "stats"] or ["v2", "models", _, "versions", _, "stats"] => "GET",
-            ["v2", "models", _, "infer"] or ["v2", "models", _, "versions", _, "infer"] => "POST",
-            ["v2", "repository", "index"] => "POST",
-            ["v2", "repository", "models", _, "load" or "unload"] => "POST",
-            _ => null,
-        };
+        return Array.Exists(segments, s => s.Length == 0) ? null : segments;
     }
 
     /// <summary>
