@@ -126,9 +126,19 @@ internal sealed class DriftOptionsValidator : IValidateOptions<DriftOptions>
 
     private static void CheckFolder(List<string> failures, string path, string key)
     {
-        Check(failures, !string.IsNullOrWhiteSpace(path), key, "is required");
-        Check(failures, path is null || !path.Contains('\0', StringComparison.Ordinal), key, "must be a folder path: it holds a NUL character");
+        if (FolderProblem(path) is { } problem)
+        {
+            failures.Add($"{S}:{key} {problem}.");
+        }
     }
+
+    // Paths the process would take literally: a shell's "~" makes a folder named "~" in the working directory.
+    private static string? FolderProblem(string? path) =>
+        string.IsNullOrWhiteSpace(path) ? "is required"
+        : path.Contains('\0', StringComparison.Ordinal) ? "must be a folder path: it holds a NUL character"
+        : path.StartsWith('~') ? $"must be a folder path as the process sees it: '~' is not expanded ('{path}' would be a folder named '~' in the working directory); write the home folder out"
+        : path.StartsWith("file:", StringComparison.OrdinalIgnoreCase) ? $"must be a folder path, not a file: URL ('{path}'); write the path itself"
+        : null;
 
     // "X must be … (Parameter 'X')\nActual value was …": keep the rule only.
     private static string FirstLine(string message)

@@ -20,7 +20,7 @@ public sealed class DriftOptionsSweepTests
         .. Each("RestPort", [-1, 70_000, int.MaxValue], (o, v) => o.RestPort = v),
         ("RestPort", "= GrpcPort", o => o.RestPort = o.GrpcPort),
         .. Each("MaxConnections", [-1L, long.MaxValue], (o, v) => o.MaxConnections = v),
-        .. Each("ModelRepository", ["", " ", "models\0x"], (o, v) => o.ModelRepository = v),
+        .. Each("ModelRepository", ["", " ", "models\0x", "~/models", "file:///srv/models"], (o, v) => o.ModelRepository = v),
         .. Each("ProfileRetryInterval", [TimeSpan.FromTicks(-1), TimeSpan.MinValue, Huge, TimeSpan.MaxValue], (o, v) => o.ProfileRetryInterval = v),
         .. Each("MaxBatchBytes", [0, -1, 1023, int.MaxValue], (o, v) => o.MaxBatchBytes = v),
         .. Each("MaxRecordsPerBatch", [0, -1, 1_000_001], (o, v) => o.MaxRecordsPerBatch = v),
@@ -40,7 +40,7 @@ public sealed class DriftOptionsSweepTests
         .. Each("Evaluation:Interval", [TimeSpan.FromTicks(-1), Huge, TimeSpan.MaxValue], (o, v) => o.Evaluation.Interval = v),
         ("Evaluation", "neither", o => (o.Evaluation.EveryRecords, o.Evaluation.Interval) = (0, TimeSpan.Zero)),
         .. Each("Evaluation:MinInterval", [TimeSpan.FromTicks(-1), TimeSpan.FromHours(2), TimeSpan.MaxValue], (o, v) => o.Evaluation.MinInterval = v),
-        .. Each("Archive:Directory", ["", "  ", "prediction-logs\0x"], (o, v) => o.Archive.Directory = v),
+        .. Each("Archive:Directory", ["", "  ", "prediction-logs\0x", "~/prediction-logs", "~", "file:///var/lib/prediction-logs", "file:prediction-logs"], (o, v) => o.Archive.Directory = v),
         .. Each("Archive:MaxFileBytes", [0L, -1L, 1023L, long.MinValue], (o, v) => o.Archive.MaxFileBytes = v),
         .. Each("Archive:RotationInterval", [TimeSpan.Zero, TimeSpan.FromSeconds(-1), TimeSpan.FromMilliseconds(999)], (o, v) => o.Archive.RotationInterval = v),
         .. Each("Alerts:ConsecutiveVerdicts", [0, -1, 1001, int.MaxValue], (o, v) => o.Alerts.ConsecutiveVerdicts = v),
@@ -85,6 +85,19 @@ public sealed class DriftOptionsSweepTests
     public void Validate_UsableWebhookUrl_Passes(string url)
     {
         Assert.True(new DriftOptionsValidator().Validate(null, new DriftOptions { Alerts = { WebhookUrl = url } }).Succeeded);
+    }
+
+    [Theory]
+    [InlineData("prediction-logs")]
+    [InlineData("/var/lib/serving/prediction-logs")]
+    [InlineData("./data/~archive")]
+    [InlineData("data/file:x")]
+    public void Validate_FolderPaths_Pass(string path)
+    {
+        var options = new DriftOptions { ModelRepository = path };
+        options.Archive.Directory = path;
+
+        Assert.True(new DriftOptionsValidator().Validate(null, options).Succeeded);
     }
 
     /// <summary>The largest accepted values still pass (the caps must not refuse what the defaults' users set).</summary>
