@@ -66,6 +66,10 @@ public sealed class AlertSweepTests
         ["not HTTP"] = (() => new(AlertSweepReceiver.Raw("HELLO THERE\r\n\r\n")), Patient, Attempts, ""),
         ["status line cut short"] = (() => new(AlertSweepReceiver.Raw("HTTP/1.1 20")), Patient, Attempts, ""),
         ["TLS only"] = (() => new(Tls, readsRequest: false), Patient, Attempts, ""),
+        ["200 with 100 KiB of headers"] = (() => new(AlertSweepReceiver.Status(200, "X-Big: " + new string('x', 100 * 1024))), Patient, Attempts, ""),
+        ["100 Continue, then the close"] = (() => new(AlertSweepReceiver.Raw("HTTP/1.1 100 Continue\r\n\r\n")), Patient, Attempts, ""),
+        ["101 Switching Protocols"] = (() => new(AlertSweepReceiver.Raw("HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n")), Patient, 1, "HTTP 101"),
+        ["HTTP/1.0 200, no length"] = (() => new(AlertSweepReceiver.Raw("HTTP/1.0 200 OK\r\n\r\nok")), Patient, 1, null),
     };
 
     public static TheoryData<string> CaseNames() => [.. Cases.Keys];
@@ -165,6 +169,47 @@ public sealed class AlertSweepTests
             logs.Entries.Where(e => e.Category == typeof(WebhookSender).FullName).Select(e => e.Message));
         Assert.Equal(1, receiver.Accepted);
         AssertOnlyTheWebhooksOwnLines(logs);
+    }
+
+    /// <summary>
+    /// Behind a hung receiver the queue fills (1024 alerts wait): a later alert is refused at once, counted failed and
+    /// logged as such, and raising it never waits; at the stop the held one and the 1024 queued are counted failed too.
+    /// </summary>
+    [Fact]
+    public async Task HungReceiver_QueueFull_LaterAlertsRefusedCountedAndLogged_NoneUnseen()
+    {
+        const int Queue = 1024;
+        const int Refused = 5;
+        await using var receiver = Self(r => r.Hang());
+        var logs = new CapturingLoggerProvider();
+        var before = await CountsAsync();
+        var drift = await StartAsync(receiver.Url, "00:01:00", logs);
+        try
+        {
+            drift.Alerts.Raise(Started("1"));
+            await Eventually.TrueAsync(() => receiver.Holding == 1, "the first alert's POST held unanswered");
+            for (var version = 2; version <= 1 + Queue + Refused; version++)
+            {
+                drift.Alerts.Raise(Started(version.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            }
+
+            Assert.Equal(Refused, (await CountsAsync()).Failed - before.Failed);
+            await drift.App.StopAsync().WaitAsync(TimeSpan.FromSeconds(20));
+        }
+        finally
+        {
+            await drift.DisposeAsync();
+        }
+
+        var lines = logs.Entries.Where(e => e.Category == typeof(WebhookSender).FullName).Select(e => e.Message).ToArray();
+        Assert.Equal(
+            [
+                .. Enumerable.Range(2 + Queue, Refused).Select(v => $"Drift webhook: queue full; drift_started for sweep/{v} not sent"),
+                $"Drift webhook: shutting down; {1 + Queue} alert(s) not delivered, from drift_started for sweep/1 on (each is in the log above)",
+            ],
+            lines);
+        Assert.Equal(1 + Queue + Refused, (await CountsAsync()).Failed - before.Failed);
+        Assert.Equal(1, receiver.Accepted);
     }
 
     private static AlertSweepReceiver Self(Func<AlertSweepReceiver, Func<Stream, CancellationToken, Task>> misbehaviour, bool readsRequest = true)
