@@ -132,17 +132,12 @@ public sealed class AlertSweepTests
         await using var receiver = Self(r => r.Hang());
         var logs = new CapturingLoggerProvider();
         var before = await CountsAsync();
-        var drift = await StartAsync(receiver.Url, "00:01:00", logs);
+        var drift = await StartHeldAsync(receiver, logs);
         try
         {
-            drift.Alerts.Raise(Started("1"));
-            await Eventually.TrueAsync(() => receiver.Holding == 1, "the first alert's POST held unanswered");
 
             await IngestAndScoreAsync(drift);
-            for (var version = 2; version <= 21; version++)
-            {
-                drift.Alerts.Raise(Started(version.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-            }
+            RaiseStarted(drift, 2, 21);
 
             using var report = await drift.Http.GetAsync("/v2/drift/report");
             Assert.Equal(HttpStatusCode.OK, report.StatusCode);
@@ -183,15 +178,10 @@ public sealed class AlertSweepTests
         await using var receiver = Self(r => r.Hang());
         var logs = new CapturingLoggerProvider();
         var before = await CountsAsync();
-        var drift = await StartAsync(receiver.Url, "00:01:00", logs);
+        var drift = await StartHeldAsync(receiver, logs);
         try
         {
-            drift.Alerts.Raise(Started("1"));
-            await Eventually.TrueAsync(() => receiver.Holding == 1, "the first alert's POST held unanswered");
-            for (var version = 2; version <= 1 + Queue + Refused; version++)
-            {
-                drift.Alerts.Raise(Started(version.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-            }
+            RaiseStarted(drift, 2, 1 + Queue + Refused);
 
             Assert.Equal(Refused, (await CountsAsync()).Failed - before.Failed);
             await drift.App.StopAsync().WaitAsync(TimeSpan.FromSeconds(20));
@@ -210,6 +200,31 @@ public sealed class AlertSweepTests
             lines);
         Assert.Equal(1 + Queue + Refused, (await CountsAsync()).Failed - before.Failed);
         Assert.Equal(1, receiver.Accepted);
+    }
+
+    // A monitor whose webhook attempts last a minute, with sweep/1's start held by the hung receiver.
+    private static async Task<DriftServer> StartHeldAsync(AlertSweepReceiver receiver, CapturingLoggerProvider logs)
+    {
+        var drift = await StartAsync(receiver.Url, "00:01:00", logs);
+        try
+        {
+            drift.Alerts.Raise(Started("1"));
+            await Eventually.TrueAsync(() => receiver.Holding == 1, "the first alert's POST held unanswered");
+            return drift;
+        }
+        catch
+        {
+            await drift.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static void RaiseStarted(DriftServer drift, int firstVersion, int lastVersion)
+    {
+        for (var version = firstVersion; version <= lastVersion; version++)
+        {
+            drift.Alerts.Raise(Started(version.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
     }
 
     private static AlertSweepReceiver Self(Func<AlertSweepReceiver, Func<Stream, CancellationToken, Task>> misbehaviour, bool readsRequest = true)
