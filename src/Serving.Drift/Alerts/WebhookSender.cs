@@ -1,5 +1,6 @@
 using System.Net;
-using System.Net.Http.Json;
+using System.Net.Http.Headers;
+using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -115,9 +116,14 @@ internal sealed partial class WebhookSender(
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(_options.WebhookTimeout);
+            // Serialized first, so the POST carries Content-Length: JsonContent streams it chunked, which receivers that don't
+            // take chunked bodies answer 411 (not retried) or can't read.
             using var request = new HttpRequestMessage(HttpMethod.Post, _options.WebhookUrl)
             {
-                Content = JsonContent.Create(WebhookPayload.From(alert), AlertJsonContext.Default.WebhookPayload),
+                Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(WebhookPayload.From(alert), AlertJsonContext.Default.WebhookPayload))
+                {
+                    Headers = { ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" } },
+                },
             };
 
             // The status is the answer; the body is not read (one that never ends, or is huge, must not hold or fill the sender).

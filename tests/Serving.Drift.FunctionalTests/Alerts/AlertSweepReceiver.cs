@@ -19,16 +19,19 @@ internal sealed class AlertSweepReceiver : IAsyncDisposable
     private readonly ConcurrentBag<Task> _connections = [];
     private readonly Func<Stream, CancellationToken, Task> _misbehaviour;
     private readonly bool _readsRequest;
+    private readonly bool _lengthRequired;
     private readonly Task _accepting;
     private int _accepted;
     private int _holding;
 
     /// <param name="misbehaviour">What is done with a connection, once its request was read (or at once).</param>
     /// <param name="readsRequest">False: the request is not read before <paramref name="misbehaviour"/> runs.</param>
-    public AlertSweepReceiver(Func<Stream, CancellationToken, Task> misbehaviour, bool readsRequest = true)
+    /// <param name="lengthRequired">True: a request without Content-Length (a chunked body) is answered 411, as servers that don't take chunked bodies do.</param>
+    public AlertSweepReceiver(Func<Stream, CancellationToken, Task> misbehaviour, bool readsRequest = true, bool lengthRequired = false)
     {
         _misbehaviour = misbehaviour;
         _readsRequest = readsRequest;
+        _lengthRequired = lengthRequired;
         _listener.Start();
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
         _accepting = AcceptAsync();
@@ -156,11 +159,16 @@ internal sealed class AlertSweepReceiver : IAsyncDisposable
             try
             {
                 var stream = client.GetStream();
-                if (_readsRequest && await ReadRequestAsync(stream, _stop.Token) is { } body)
+                if (_readsRequest && await ReadRequestAsync(stream, _stop.Token) is var (head, body))
                 {
                     using var json = JsonDocument.Parse(body);
                     var root = json.RootElement;
                     _events.Enqueue($"{root.GetProperty("event").GetString()} {root.GetProperty("model").GetString()}/{root.GetProperty("version").GetString()}");
+                    if (_lengthRequired && ContentLength(head) is null)
+                    {
+                        await Status(411)(stream, _stop.Token);
+                        return;
+                    }
                 }
 
                 await _misbehaviour(stream, _stop.Token);
@@ -172,8 +180,8 @@ internal sealed class AlertSweepReceiver : IAsyncDisposable
         }
     }
 
-    // The request's body (Content-Length or chunked), or null when the connection ended first.
-    private static async Task<string?> ReadRequestAsync(Stream stream, CancellationToken token)
+    // The request's head and body (Content-Length or chunked), or null when the connection ended first.
+    private static async Task<(string Head, string Body)?> ReadRequestAsync(Stream stream, CancellationToken token)
     {
         var received = new MemoryStream();
         var buffer = new byte[4096];
@@ -181,9 +189,9 @@ internal sealed class AlertSweepReceiver : IAsyncDisposable
         {
             var bytes = received.GetBuffer().AsSpan(0, (int)received.Length);
             var headEnd = bytes.IndexOf("\r\n\r\n"u8);
-            if (headEnd >= 0 && BodyOf(Encoding.Latin1.GetString(bytes[..headEnd]), bytes[(headEnd + 4)..]) is { } body)
+            if (headEnd >= 0 && Encoding.Latin1.GetString(bytes[..headEnd]) is var head && BodyOf(head, bytes[(headEnd + 4)..]) is { } body)
             {
-                return body;
+                return (head, body);
             }
 
             var read = await stream.ReadAsync(buffer, token);
@@ -196,12 +204,15 @@ internal sealed class AlertSweepReceiver : IAsyncDisposable
         }
     }
 
+    private static int? ContentLength(string head) =>
+        head.Split("\r\n").FirstOrDefault(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase)) is { } length
+            ? int.Parse(length["Content-Length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture)
+            : null;
+
     private static string? BodyOf(string head, ReadOnlySpan<byte> rest)
     {
-        var lines = head.Split("\r\n");
-        if (lines.FirstOrDefault(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase)) is { } length)
+        if (ContentLength(head) is { } count)
         {
-            var count = int.Parse(length["Content-Length:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
             return rest.Length >= count ? Encoding.UTF8.GetString(rest[..count]) : null;
         }
 

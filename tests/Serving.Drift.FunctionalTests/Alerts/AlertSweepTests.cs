@@ -69,6 +69,7 @@ public sealed class AlertSweepTests
         ["200 with 100 KiB of headers"] = (() => new(AlertSweepReceiver.Status(200, "X-Big: " + new string('x', 100 * 1024))), Patient, Attempts, ""),
         ["100 Continue, then the close"] = (() => new(AlertSweepReceiver.Raw("HTTP/1.1 100 Continue\r\n\r\n")), Patient, Attempts, ""),
         ["101 Switching Protocols"] = (() => new(AlertSweepReceiver.Raw("HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n")), Patient, 1, "HTTP 101"),
+        ["411 to a body without Content-Length"] = (() => new(AlertSweepReceiver.Status(200), lengthRequired: true), Patient, 1, null),
         ["HTTP/1.0 200, no length"] = (() => new(AlertSweepReceiver.Raw("HTTP/1.0 200 OK\r\n\r\nok")), Patient, 1, null),
     };
 
