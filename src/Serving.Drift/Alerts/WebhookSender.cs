@@ -89,7 +89,7 @@ internal sealed partial class WebhookSender(
         var delay = _options.WebhookRetryDelay;
         for (var attempt = 1; ; attempt++)
         {
-            var (delivered, retryable, problem) = await TryPostAsync(client, alert, cancellationToken).ConfigureAwait(false);
+            var (delivered, retryable, problem, retryAfter) = await TryPostAsync(client, alert, cancellationToken).ConfigureAwait(false);
             if (delivered)
             {
                 metrics.OnWebhook("delivered");
@@ -103,14 +103,16 @@ internal sealed partial class WebhookSender(
                 return;
             }
 
+            // A receiver's Retry-After (a 429 or 503 says when to come back) lengthens the wait, up to WebhookMaxRetryDelay.
+            var wait = retryAfter > delay ? TimeSpan.FromTicks(Math.Min(retryAfter.Ticks, _options.WebhookMaxRetryDelay.Ticks)) : delay;
             metrics.OnWebhook("retried");
-            Log.Retrying(logger, alert.Event, alert.Model, alert.Version, attempt, problem, delay.TotalMilliseconds);
-            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+            Log.Retrying(logger, alert.Event, alert.Model, alert.Version, attempt, problem, wait.TotalMilliseconds);
+            await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.WebhookMaxRetryDelay.Ticks));
         }
     }
 
-    private async Task<(bool Delivered, bool Retryable, string Problem)> TryPostAsync(HttpClient client, DriftAlert alert, CancellationToken cancellationToken)
+    private async Task<(bool Delivered, bool Retryable, string Problem, TimeSpan RetryAfter)> TryPostAsync(HttpClient client, DriftAlert alert, CancellationToken cancellationToken)
     {
         try
         {
@@ -132,22 +134,30 @@ internal sealed partial class WebhookSender(
             if (status is >= 300 and < 400)
             {
                 // Not followed (HttpClient turns a POST into a bodiless GET on 301/302/303): the URL is wrong, retrying won't help.
-                return (false, false, $"HTTP {status}, a redirect to {response.Headers.Location?.ToString() ?? "nowhere"} (not followed: set {DriftOptions.Section}:Alerts:WebhookUrl to the address that takes the POST)");
+                return (false, false, $"HTTP {status}, a redirect to {response.Headers.Location?.ToString() ?? "nowhere"} (not followed: set {DriftOptions.Section}:Alerts:WebhookUrl to the address that takes the POST)", TimeSpan.Zero);
             }
 
             return response.IsSuccessStatusCode
-                ? (true, false, string.Empty)
-                : (false, status >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests, $"HTTP {status}");
+                ? (true, false, string.Empty, TimeSpan.Zero)
+                : (false, status >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests, $"HTTP {status}", RetryAfter(response));
         }
         catch (HttpRequestException e)
         {
-            return (false, true, Problem(e));
+            return (false, true, Problem(e), TimeSpan.Zero);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return (false, true, $"no answer within {_options.WebhookTimeout.TotalSeconds:0.###} s");
+            return (false, true, $"no answer within {_options.WebhookTimeout.TotalSeconds:0.###} s", TimeSpan.Zero);
         }
     }
+
+    // The answer's Retry-After as a wait from now: seconds, or a date (a past one, or a value that is neither, is no wait).
+    private static TimeSpan RetryAfter(HttpResponseMessage response) => response.Headers.RetryAfter switch
+    {
+        { Delta: { } delta } when delta > TimeSpan.Zero => delta,
+        { Date: { } date } when date > DateTimeOffset.UtcNow => date - DateTimeOffset.UtcNow,
+        _ => TimeSpan.Zero,
+    };
 
     // HttpClient's own message is often "An error occurred while sending the request." or "… see inner exception": the
     // cause (a reset, an answer cut short, a certificate refused) is in the innermost exception.

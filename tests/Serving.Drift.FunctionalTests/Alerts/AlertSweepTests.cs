@@ -19,8 +19,8 @@ namespace Serving.Drift.FunctionalTests.Alerts;
 /// Retry-After, 3xx to itself and elsewhere, 4xx, bodies that never end or are large, no answer, connections closed or
 /// reset mid-request, broken status lines, a TLS-only port, a refused port, an unresolvable host), each in a real monitor
 /// that meanwhile takes an ingest batch and scores it. The oracle: each alert is tried at most WebhookMaxAttempts times
-/// (once for what is not retried), the logged waits are the documented doubling capped at WebhookMaxRetryDelay whatever
-/// Retry-After says, every alert ends counted delivered or failed (failed with a log line giving the reason), a version's
+/// (once for what is not retried), the logged waits are the documented doubling capped at WebhookMaxRetryDelay (a
+/// Retry-After that asks for longer waits the cap), every alert ends counted delivered or failed (failed with a log line giving the reason), a version's
 /// start and stop reach the receiver in order, ingest and scoring carry on, no other warning or error is logged and the
 /// monitor stops within a bound.
 /// </summary>
@@ -31,6 +31,9 @@ public sealed class AlertSweepTests
     private const string Patient = "00:00:10"; // attempts the receiver answers: never reached, so a busy machine can't turn them into timeouts
 
     private static readonly string[] LoggedWaits = ["retrying in 50 ms", "retrying in 80 ms"]; // 50 ms doubled, capped at 80
+
+    // The cases whose Retry-After asks for more than the backoff: each wait is the cap. A negative or unreadable one is no wait.
+    private static readonly HashSet<string> LongerRetryAfter = ["503, Retry-After 1", "503, Retry-After 999999999", "429, Retry-After in year 9999"];
 
     /// <summary>The receiver, the attempt timeout, and the outcome: attempts per alert, and the reason of a failure (null: delivered).</summary>
     private static readonly Dictionary<string, (Func<AlertSweepReceiver> Receiver, string Timeout, int Attempts, string? Reason)> Cases = new()
@@ -82,7 +85,7 @@ public sealed class AlertSweepTests
         var (makeReceiver, timeout, attempts, reason) = Cases[name];
         await using var receiver = makeReceiver();
 
-        var logs = await SweepAsync(receiver.Url, timeout, attempts, reason);
+        var logs = await SweepAsync(receiver.Url, timeout, attempts, reason, LongerRetryAfter.Contains(name) ? ["retrying in 80 ms", "retrying in 80 ms"] : LoggedWaits);
 
         Assert.Equal(2 * attempts, receiver.Accepted);
         if (receiver.Events.Count > 0)
@@ -92,6 +95,46 @@ public sealed class AlertSweepTests
         }
 
         AssertOnlyTheWebhooksOwnLines(logs);
+    }
+
+    /// <summary>
+    /// A 503 or 429 whose Retry-After asks for longer than the backoff is retried after that long, when the cap allows it
+    /// (Slack's and most hosted receivers' rate limits say when to come back); one that asks for less, or for a date
+    /// already past, leaves the backoff's wait. Before, Retry-After was not read: the wait was the backoff's, 50 ms here.
+    /// </summary>
+    [Theory]
+    [InlineData("Retry-After: 1", "retrying in 1000 ms")]
+    [InlineData("Retry-After: 0", "retrying in 50 ms")]
+    [InlineData("Retry-After: Thu, 01 Jan 2015 00:00:00 GMT", "retrying in 50 ms")]
+    public async Task RetryAfter_LongerThanTheBackoff_IsWaited_UpToTheCap(string header, string wait)
+    {
+        await using var receiver = new AlertSweepReceiver(AlertSweepReceiver.Status(503, header));
+        var logs = new CapturingLoggerProvider();
+        var drift = await DriftServer.StartAsync(
+            new Dictionary<string, string?>
+            {
+                ["Serving:Drift:Alerts:WebhookUrl"] = receiver.Url,
+                ["Serving:Drift:Alerts:WebhookMaxAttempts"] = "2",
+                ["Serving:Drift:Alerts:WebhookRetryDelay"] = "00:00:00.050",
+                ["Serving:Drift:Alerts:WebhookMaxRetryDelay"] = "00:00:05",
+            },
+            tracing: t => t.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(logs)));
+        try
+        {
+            drift.Alerts.Raise(Started("1"));
+            await Eventually.TrueAsync(
+                () => logs.Entries.Any(e => e.Category == typeof(WebhookSender).FullName && e.Level == LogLevel.Error),
+                "the alert given up after its 2 attempts",
+                TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            await drift.DisposeAsync();
+        }
+
+        var retrying = logs.Entries.Where(e => e.Category == typeof(WebhookSender).FullName && e.Level == LogLevel.Warning).Select(e => e.Message).ToArray();
+        Assert.EndsWith($"(attempt 1: HTTP 503); {wait}", Assert.Single(retrying), StringComparison.Ordinal);
+        Assert.Equal(2, receiver.Accepted);
     }
 
     [Fact]
@@ -237,7 +280,7 @@ public sealed class AlertSweepTests
 
     // Raises a start and a stop of sweep/1 while a batch is ingested and scored, waits until both alerts are counted
     // delivered or failed, and checks the counts, the attempts and the failure lines. Returns the monitor's log.
-    private static async Task<CapturingLoggerProvider> SweepAsync(string url, string timeout, int attempts, string? reason)
+    private static async Task<CapturingLoggerProvider> SweepAsync(string url, string timeout, int attempts, string? reason, string[]? waits = null)
     {
         var logs = new CapturingLoggerProvider();
         var before = await CountsAsync();
@@ -282,9 +325,10 @@ public sealed class AlertSweepTests
             Assert.Empty(gaveUp);
         }
 
-        // The waits logged between attempts are the documented ones, whatever the receiver said.
+        // The waits logged between attempts are the documented ones, bounded whatever the receiver said.
+        waits ??= LoggedWaits;
         var retrying = lines.Where(e => e.Level == LogLevel.Warning).Select(e => Regex.Match(e.Message, "retrying in [0-9]+ ms$").Value).ToArray();
-        Assert.Equal([.. LoggedWaits.Take(attempts - 1), .. LoggedWaits.Take(attempts - 1)], retrying);
+        Assert.Equal([.. waits.Take(attempts - 1), .. waits.Take(attempts - 1)], retrying);
         return logs;
     }
 
