@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
-using System.Text;
 
 namespace Serving.Testing;
 
@@ -147,8 +146,8 @@ public static class Http2Frames
         foreach (var (name, value) in new[] { (":method", "POST"), (":scheme", "http"), (":path", path), (":authority", $"127.0.0.1:{port}") }.Concat(more))
         {
             block.WriteByte(0x00); // literal header field without indexing, new name
-            WriteString(block, name);
-            WriteString(block, value);
+            Hpack.WriteString(block, name);
+            Hpack.WriteString(block, value);
         }
 
         return block.ToArray();
@@ -192,7 +191,8 @@ public static class Http2Frames
         }
     }
 
-    private static void WriteFrame(Stream output, byte type, byte flags, int streamId, ReadOnlySpan<byte> payload)
+    /// <summary>Writes one frame: its 9-byte header, then <paramref name="payload"/>.</summary>
+    internal static void WriteFrame(Stream output, byte type, byte flags, int streamId, ReadOnlySpan<byte> payload)
     {
         Span<byte> header = stackalloc byte[9];
         header[0] = (byte)(payload.Length >> 16);
@@ -203,28 +203,5 @@ public static class Http2Frames
         BinaryPrimitives.WriteInt32BigEndian(header[5..], streamId);
         output.Write(header);
         output.Write(payload);
-    }
-
-    // An HPACK string literal, not Huffman-coded: its length as a 7-bit-prefix integer, then its bytes.
-    private static void WriteString(Stream output, string text)
-    {
-        var bytes = Encoding.ASCII.GetBytes(text);
-        var length = bytes.Length;
-        if (length < 127)
-        {
-            output.WriteByte((byte)length);
-        }
-        else
-        {
-            output.WriteByte(127);
-            for (length -= 127; length >= 128; length >>= 7)
-            {
-                output.WriteByte((byte)((length & 0x7F) | 0x80));
-            }
-
-            output.WriteByte((byte)length);
-        }
-
-        output.Write(bytes);
     }
 }

@@ -93,6 +93,7 @@ public static class GatewayHost
 
         var app = builder.Build();
         app.UseConnectionCloseWhenStopping();
+        app.UseGrpcPostOnly(Endpoints.GatewayGrpcMethodProvider.ServiceName, "grpc.health.v1.Health");
         app.UseServingGateway();
         app.MapServingGateway();
         return app;

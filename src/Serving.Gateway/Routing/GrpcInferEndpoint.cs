@@ -74,9 +74,9 @@ internal sealed class GrpcInferEndpoint(
         if (!IsGrpcContentType(context.Request.ContentType))
         {
             // Refused here, as the worker would (415, grpc-status INTERNAL), which counted against the version routed to:
-            // any caller could fail a canary into automatic rollback with "application/grpc-web".
-            context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
-            return Task.CompletedTask;
+            // any caller could fail a canary into automatic rollback with "application/grpc-web". With the worker's status
+            // and message: a bare 415 told the caller nothing (found by the gRPC HTTP/2 sweep).
+            return UnsupportedContentTypeAsync(context);
         }
 
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
@@ -102,6 +102,18 @@ internal sealed class GrpcInferEndpoint(
 
         var outcome = peek.Result;
         return outcome.Error is null ? ForwardAsync(context, outcome, streaming).AsTask() : RefuseAsync(context, outcome, streaming);
+    }
+
+    // grpc-dotnet's answer at the worker, word for word.
+    private static Task UnsupportedContentTypeAsync(HttpContext context)
+    {
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+        response.Headers["grpc-status"] = ((int)Grpc.Core.StatusCode.Internal).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        response.Headers["grpc-message"] = GatewayErrors.PercentEncode(context.Request.ContentType is { } type
+            ? $"Content-Type '{type}' is not supported."
+            : "Content-Type is missing from the request.");
+        return response.CompleteAsync();
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
+using Grpc.AspNetCore.Server;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -23,12 +24,15 @@ namespace Serving.Worker.Endpoints;
 /// </summary>
 internal static class GrpcFrameHeaderCheck
 {
-    private const string ModelInferPath = "/inference.GRPCInferenceService/ModelInfer";
     private const int HeaderLength = 5;
 
-    /// <summary>The middleware: passes every other request on untouched.</summary>
+    /// <summary>
+    /// The middleware, after routing: checks a call that reached ModelInfer by any spelling routing takes (another case, a
+    /// trailing slash: those went past the check, and the memory budget, when it looked for the exact path); passes every
+    /// other request on untouched.
+    /// </summary>
     public static Task InvokeAsync(HttpContext context, RequestDelegate next) =>
-        HttpMethods.IsPost(context.Request.Method) && string.Equals(context.Request.Path.Value, ModelInferPath, StringComparison.Ordinal)
+        context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>()?.Method is { Name: "ModelInfer", ServiceName: InferenceServiceMethodProvider.ServiceName }
             ? CheckAsync(context, next)
             : next(context);
 

@@ -59,9 +59,10 @@ public static class WorkerHost
                 ? ErrorResults.WriteAsync(context, StatusCodes.Status404NotFound,
                     $"no endpoint at {context.Request.Method} {RestPaths.Printable(context.Request.Path.Value)}: the metrics port answers GET /metrics only")
                 : next(context));
-        app.Use(GrpcFrameHeaderCheck.InvokeAsync);
+        app.UseGrpcPostOnly(InferenceServiceMethodProvider.ServiceName, "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection");
         app.Use(new ModelInferRoute(app).InvokeAsync);
         app.UseRouting();
+        app.Use(GrpcFrameHeaderCheck.InvokeAsync);
         app.UseRequestDecompression();
         app.UseResponseCompression();
         app.MapServingWorker();
