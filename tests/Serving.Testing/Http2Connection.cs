@@ -121,7 +121,7 @@ public sealed class Http2Connection : IAsyncDisposable
         lock (state)
         {
             var ending = state.Ended.Task.IsCompleted ? state.Ended.Task.Result : ended == _reader ? (GoAway is null ? "closed" : "goaway") : "no answer";
-            return new Http2Answer(ending, [.. state.Headers], [.. state.Trailers], state.Body.ToArray(), state.ResetCode);
+            return new Http2Answer(ending, [.. state.Headers], [.. state.Trailers], state.Body.ToArray(), state.ResetCode) { GoAwayCode = GoAway?.ErrorCode };
         }
     }
 
@@ -307,6 +307,9 @@ public sealed class Http2Connection : IAsyncDisposable
 /// </summary>
 public sealed record Http2Answer(string Ending, IReadOnlyList<(string Name, string Value)> Headers, IReadOnlyList<(string Name, string Value)> Trailers, byte[] Body, int? ResetCode)
 {
+    /// <summary>The error code of the GOAWAY the server sent on the connection, if it did.</summary>
+    public int? GoAwayCode { get; init; }
+
     /// <summary>The HTTP status (0 without headers).</summary>
     public int Status => int.TryParse(Header(":status"), out var status) ? status : 0;
 
@@ -324,7 +327,7 @@ public sealed record Http2Answer(string Ending, IReadOnlyList<(string Name, stri
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"{Ending}{(ResetCode is { } code ? $" (RST_STREAM {code})" : "")} :status {Status}, grpc-status {GrpcStatus?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"} '{GrpcMessage}'"
+        $"{Ending}{(ResetCode is { } code ? $" (RST_STREAM {code})" : "")}{(GoAwayCode is { } goAway ? $" (GOAWAY {goAway})" : "")} :status {Status}, grpc-status {GrpcStatus?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"} '{GrpcMessage}'"
         + $"; headers [{string.Join(", ", Headers.Select(h => $"{h.Name}: {h.Value}"))}], trailers [{string.Join(", ", Trailers.Select(h => $"{h.Name}: {h.Value}"))}], {Body.Length} body bytes"
         + (Body.Length is > 0 and < 400 && Header("content-type") is { } type && !type.StartsWith("application/grpc", StringComparison.Ordinal) ? $" '{Encoding.UTF8.GetString(Body)}'" : "");
 }
