@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Serving.Gateway.Routing;
 using Serving.Protocol.Errors;
+using Serving.Protocol.Wire;
 
 namespace Serving.Gateway.Rollback;
 

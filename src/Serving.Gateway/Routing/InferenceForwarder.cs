@@ -15,6 +15,7 @@ using Serving.Hosting.Health;
 using Serving.Hosting.Http;
 using Serving.Hosting.Tracing;
 using Serving.Protocol.Errors;
+using Serving.Protocol.Wire;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Serving.Gateway.Routing;

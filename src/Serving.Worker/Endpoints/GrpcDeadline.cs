@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
+using Serving.Protocol.Wire;
 using Serving.Worker.Batching;
 using Serving.Worker.Inference;
 
@@ -14,26 +15,11 @@ namespace Serving.Worker.Endpoints;
 /// </summary>
 internal static class GrpcDeadline
 {
-    private const string TimeoutHeader = "grpc-timeout";
-
     public static long Of(ServerCallContext context) =>
         context.Deadline != DateTime.MaxValue ? InferenceService.DeadlineIn(context.Deadline - DateTime.UtcNow)
-        : IsUnderATick(context.GetHttpContext().Request.Headers[TimeoutHeader].ToString()) ? Stopwatch.GetTimestamp()
+        : IsUnderATick(context.GetHttpContext().Request.Headers[GrpcTimeout.Header].ToString()) ? Stopwatch.GetTimestamp()
         : CallerDeadline.NotGiven;
 
     /// <summary>True for a well-formed <c>grpc-timeout</c> (1-8 digits and a unit, H M S m u n) shorter than 100 ns.</summary>
-    internal static bool IsUnderATick(string header)
-    {
-        if (header.Length is < 2 or > 9 || !long.TryParse(header.AsSpan(0, header.Length - 1), System.Globalization.NumberStyles.None, null, out var value))
-        {
-            return false;
-        }
-
-        return header[^1] switch
-        {
-            'n' => value < 100,
-            'H' or 'M' or 'S' or 'm' or 'u' => value == 0,
-            _ => false,
-        };
-    }
+    internal static bool IsUnderATick(string header) => GrpcTimeout.TryParse(header, out var timeout) && timeout == TimeSpan.Zero;
 }

@@ -19,8 +19,9 @@ namespace Serving.Worker.Endpoints;
 /// headers with UNKNOWN "Exception was thrown by handler": a compressed flag other than 0 or 1 (INVALID_ARGUMENT
 /// here) and a length past 2^31 - 1 (RESOURCE_EXHAUSTED: over any <c>MaxRequestBytes</c>); and a compressed flag
 /// without a <c>grpc-encoding</c> with INTERNAL (INVALID_ARGUMENT here: the caller's mistake). The gateway answers
-/// all three so too. Every other header, and a body too short for one, is left to grpc-dotnet as before (INTERNAL
-/// "Incomplete message.", RESOURCE_EXHAUSTED past the limit). The header is looked at, not consumed.
+/// all three so too. A body too short for a header, or not exactly one message, is INVALID_ARGUMENT
+/// (<see cref="GrpcUnaryBody"/>: grpc-dotnet's INTERNAL before); a length past the limit is left to grpc-dotnet
+/// (RESOURCE_EXHAUSTED). The body is looked at, not consumed, and waited for no longer than the call's grpc-timeout.
 /// </summary>
 internal static class GrpcFrameHeaderCheck
 {
@@ -47,13 +48,35 @@ internal static class GrpcFrameHeaderCheck
             bodyLimit.MaxRequestBodySize = null;
         }
 
+        var (deadline, token) = GrpcUnaryBody.Deadline(context);
+        using (deadline)
+        {
+            try
+            {
+                await CheckAsync(context, next, token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (GrpcUnaryBody.IsDeadline(context, deadline, e))
+            {
+                // A body that stopped inside its header waited here past the call's deadline, as long as the caller stayed.
+                var (status, message) = GrpcUnaryBody.DeadlinePassed;
+                await FailAsync(context, status, message).ConfigureAwait(false);
+            }
+            catch (Exception e) when (CallerGone.WhileReadingBody(context, e))
+            {
+                // The caller left before its message came: nobody to answer (grpc-dotnet's read failed so before).
+            }
+        }
+    }
+
+    private static async Task CheckAsync(HttpContext context, RequestDelegate next, CancellationToken token)
+    {
         var reader = context.Request.BodyReader;
         byte flag;
         uint length;
         var waited = false;
         while (true)
         {
-            var read = await reader.ReadAsync(context.RequestAborted).ConfigureAwait(false);
+            var read = await reader.ReadAsync(token).ConfigureAwait(false);
             var buffer = read.Buffer;
             if (buffer.Length >= HeaderLength || read.IsCompleted)
             {
@@ -70,7 +93,9 @@ internal static class GrpcFrameHeaderCheck
                 reader.AdvanceTo(buffer.Start, waited ? buffer.End : buffer.Start);
                 if (!whole)
                 {
-                    await next(context).ConfigureAwait(false); // too short for a header: grpc-dotnet's answer
+                    await FailAsync(context, StatusCode.InvalidArgument, buffer.IsEmpty
+                        ? "the body holds no message: a ModelInfer call's body is one gRPC message"
+                        : $"the body ended inside the 5-byte gRPC message header ({buffer.Length} bytes came)").ConfigureAwait(false);
                     return;
                 }
 
@@ -99,7 +124,8 @@ internal static class GrpcFrameHeaderCheck
             // The message's share of the memory budget, for as long as the call runs. A compressed message may inflate up
             // to MaxRequestBytes: that is its share.
             var budget = context.RequestServices.GetRequiredService<RequestMemoryBudget>();
-            var size = flag == 1 ? context.RequestServices.GetRequiredService<IOptions<WorkerOptions>>().Value.MaxRequestBytes : length;
+            var maxRequestBytes = context.RequestServices.GetRequiredService<IOptions<WorkerOptions>>().Value.MaxRequestBytes;
+            var size = flag == 1 ? maxRequestBytes : length;
             var share = RequestMemoryEstimate.Of(size, jsonBytes: 0);
             try
             {
@@ -122,6 +148,13 @@ internal static class GrpcFrameHeaderCheck
 
             try
             {
+                // One over the limit is refused by grpc-dotnet by its header, without waiting for the rest.
+                if (length <= maxRequestBytes && await GrpcUnaryBody.CheckAsync(reader, length, token).ConfigureAwait(false) is { } refused)
+                {
+                    await FailAsync(context, refused.Status, refused.Message).ConfigureAwait(false);
+                    return;
+                }
+
                 await next(context).ConfigureAwait(false);
             }
             finally
@@ -135,7 +168,12 @@ internal static class GrpcFrameHeaderCheck
     // printable ASCII without '%': no percent-encoding needed.
     private static Task FailAsync(HttpContext context, StatusCode status, string message)
     {
-        var code = status == StatusCode.ResourceExhausted ? InferenceErrorCode.ResourceExhausted : InferenceErrorCode.InvalidArgument;
+        var code = status switch
+        {
+            StatusCode.ResourceExhausted => InferenceErrorCode.ResourceExhausted,
+            StatusCode.DeadlineExceeded => InferenceErrorCode.DeadlineExceeded,
+            _ => InferenceErrorCode.InvalidArgument,
+        };
         context.RequestServices.GetRequiredService<WorkerMetrics>().Observe(WorkerMetrics.UnknownModel, "", "grpc", code.ToString(), 0);
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;

@@ -1,10 +1,11 @@
 using System.Globalization;
 
-namespace Serving.Gateway.Routing;
+namespace Serving.Protocol.Wire;
 
 /// <summary>A gRPC call's <c>grpc-timeout</c> header: 1 to 8 digits and a unit (H, M, S, m, u, n), per gRPC over HTTP/2.</summary>
-internal static class GrpcTimeout
+public static class GrpcTimeout
 {
+    /// <summary>The header's name.</summary>
     public const string Header = "grpc-timeout";
 
     /// <summary>The timeout <paramref name="value"/> gives; false when it is not a valid <c>grpc-timeout</c>.</summary>

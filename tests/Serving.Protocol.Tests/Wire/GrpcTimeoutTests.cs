@@ -1,6 +1,6 @@
-using Serving.Gateway.Routing;
+using Serving.Protocol.Wire;
 
-namespace Serving.Gateway.Tests.Routing;
+namespace Serving.Protocol.Tests.Wire;
 
 public sealed class GrpcTimeoutTests
 {

@@ -1,0 +1,58 @@
+using Google.Protobuf;
+using Serving.Testing;
+
+namespace Serving.FunctionalTests.Inference;
+
+/// <summary>
+/// A ModelInfer call's body is one gRPC message. A body that ends inside it, or goes on after it, is the caller's mistake:
+/// INVALID_ARGUMENT saying what came. grpc-dotnet answered INTERNAL ("Incomplete message.", "Additional data after the
+/// message received."), which the gateway's automatic rollback counts against the version the call was routed to. A body
+/// that stops inside its 5-byte header waited past the call's grpc-timeout for as long as the caller kept the stream
+/// open; now it gets DEADLINE_EXCEEDED at its deadline (found by the gRPC HTTP/2 sweep, GrpcHttp2FuzzTests).
+/// </summary>
+[Collection(SharedWorkerCollection.Name)]
+public sealed class GrpcHttp2BodyTests(SharedWorkerFixture fixture)
+{
+    public static TheoryData<string, byte[], string> NotOneMessage
+    {
+        get
+        {
+            var frame = Frame();
+            byte[] longer = [.. frame];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(longer.AsSpan(1), (uint)(frame.Length - 5 + 100));
+            return new()
+            {
+                { "empty", [], "the body holds no message: a ModelInfer call's body is one gRPC message" },
+                { "half a header", [0, 0, 0], "the body ended inside the 5-byte gRPC message header (3 bytes came)" },
+                { "length 100 over the bytes", longer, $"the body ended {frame.Length - 5} bytes into its message of {frame.Length - 5 + 100} bytes (as its header says): send the whole message" },
+                { "two messages", [.. frame, .. frame], $"the body goes on after its message ({frame.Length - 5} bytes, as its header says): a ModelInfer call's body is one gRPC message" },
+                { "a partial frame after", [.. frame, 0, 0], $"the body goes on after its message ({frame.Length - 5} bytes, as its header says): a ModelInfer call's body is one gRPC message" },
+            };
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(NotOneMessage))]
+    public async Task NotExactlyOneMessage_InvalidArgument_SaysWhatCame(string what, byte[] body, string expected)
+    {
+        var answer = await GrpcHttp2Call.SendAsync(fixture.Server.Listeners.GrpcPort, body);
+
+        Assert.True(answer.GrpcStatus == (int)Grpc.Core.StatusCode.InvalidArgument, $"{what}: {answer}");
+        Assert.Equal(expected, answer.GrpcMessage);
+    }
+
+    [Fact]
+    public async Task BodyStoppedInsideItsHeader_DeadlineExceededAtTheDeadline()
+    {
+        await using var connection = await Http2Connection.OpenAsync(fixture.Server.Listeners.GrpcPort);
+        await connection.HeadersAsync(1, [.. connection.GrpcHeaders(), ("grpc-timeout", "500m")], endStream: false);
+        await connection.DataAsync(1, Frame().AsSpan(0, 3), endStream: false);
+
+        var answer = await connection.AnswerAsync(1, TimeSpan.FromSeconds(15));
+
+        Assert.True(answer.GrpcStatus == (int)Grpc.Core.StatusCode.DeadlineExceeded, answer.ToString());
+        Assert.Equal("the call's deadline (grpc-timeout) passed before its message arrived", answer.GrpcMessage);
+    }
+
+    private static byte[] Frame() => RawGrpc.Frame(GoldenFile.Load("tabular", "1").GrpcRequest("tabular", "1").ToByteArray());
+}
