@@ -88,6 +88,12 @@ internal sealed class GrpcInferenceEndpoint(
         long deadline = CallerDeadline.NotGiven, arrived = 0;
         try
         {
+            if (request.ModelName.Length == 0)
+            {
+                // As the gateway says it (the name check's "names are 1-128 characters" told such a caller nothing).
+                throw InferenceException.Invalid("model_name is required");
+            }
+
             using var decoded = GrpcInferCodec.Decode(request, options.Value.MaxElementsPerTensor);
             arrived = Stopwatch.GetTimestamp();
             deadline = GrpcDeadline.Of(context);

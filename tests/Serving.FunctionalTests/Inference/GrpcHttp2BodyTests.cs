@@ -54,5 +54,15 @@ public sealed class GrpcHttp2BodyTests(SharedWorkerFixture fixture)
         Assert.Equal("the call's deadline (grpc-timeout) passed before its message arrived", answer.GrpcMessage);
     }
 
+    /// <summary>A 0-byte message (no model_name): told so, as the gateway tells it, not that a name must have 1-128 characters.</summary>
+    [Fact]
+    public async Task MessageWithoutAModelName_InvalidArgument_ModelNameIsRequired()
+    {
+        var answer = await GrpcHttp2Call.SendAsync(fixture.Server.Listeners.GrpcPort, [0, 0, 0, 0, 0]);
+
+        Assert.True(answer.GrpcStatus == (int)Grpc.Core.StatusCode.InvalidArgument, answer.ToString());
+        Assert.Equal("model_name is required", answer.GrpcMessage);
+    }
+
     private static byte[] Frame() => RawGrpc.Frame(GoldenFile.Load("tabular", "1").GrpcRequest("tabular", "1").ToByteArray());
 }
