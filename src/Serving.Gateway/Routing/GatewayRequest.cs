@@ -29,6 +29,9 @@ internal sealed class GatewayRequest(ModelRoute model, VersionChoice choice, boo
     /// </summary>
     public bool CallerLeft { get; set; }
 
+    /// <summary>Set when a gRPC call's deadline passed before its body came: the caller's doing, which automatic rollback leaves out.</summary>
+    public bool DeadlineBeforeBody { get; set; }
+
     /// <summary>A stream's upload to the worker, while it is forwarded (the transformer reads whether the drain ended it).</summary>
     public StreamUpload? Upload { get; set; }
 

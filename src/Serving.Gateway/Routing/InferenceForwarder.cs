@@ -89,7 +89,7 @@ internal sealed partial class InferenceForwarder(
             // Automatic rollback judges a version only by the requests the policy sent it, and not by callers who left.
             // A stream's status is not one request's outcome (a request that fails on it is answered in the stream).
             // An expiry of the caller's own deadline counts only when the baseline would have met it (RequestOutcomes.CallerBudget).
-            if (policy?.Rollback is not null && request.Arm is Arms.Weight or Arms.Sticky && !request.Streaming && !aborted
+            if (policy?.Rollback is not null && request.Arm is Arms.Weight or Arms.Sticky && !request.Streaming && !aborted && !request.DeadlineBeforeBody
                 && outcomes.Record(request.Model.Name, request.Version.Version, RequestOutcomes.Classify(response.StatusCode, grpcStatus), seconds,
                     RequestOutcomes.CallerBudget(context, request.Grpc, response.StatusCode, grpcStatus)))
             {
@@ -104,7 +104,12 @@ internal sealed partial class InferenceForwarder(
     private async ValueTask ForwardWithRetryAsync(HttpContext context, GatewayRequest request, byte[]? shadowCopied, long started)
     {
         WorkerEndpoint? failed = null;
-        var body = UnaryForwarder.Takes(request) ? shadowCopied ?? await UnaryForwarder.ReadBodyAsync(context).ConfigureAwait(false) : null;
+        byte[]? body = null;
+        if (UnaryForwarder.Takes(request) && (body = shadowCopied ?? await ReadBodyAsync(context, request, started).ConfigureAwait(false)) is null)
+        {
+            return; // answered: its deadline passed first
+        }
+
         for (var attempt = 0; ; attempt++)
         {
             var worker = DestinationPicker.Pick(request.Version.Workers, failed);
@@ -295,6 +300,31 @@ internal sealed partial class InferenceForwarder(
     // The caller's clock started before the gateway's (its call was sent, its message read, before the forward began),
     // so a caller gone in the last fifth of its grpc-timeout is taken as its deadline passing, not as a cancel: on a busy
     // machine the gap was enough for a caller that saw DEADLINE_EXCEEDED to be counted Cancelled.
+    // A unary call's body; a gRPC call's within its grpc-timeout (from its arrival), else null once DEADLINE_EXCEEDED is
+    // answered. Read with no bound, a body that stopped coming held the call until Kestrel's minimum body data rate closed
+    // the caller's whole HTTP/2 connection, seconds past the deadline and with no status (found by the gRPC HTTP/2 sweep).
+    private static async ValueTask<byte[]?> ReadBodyAsync(HttpContext context, GatewayRequest request, long started)
+    {
+        var left = request.Grpc && GrpcTimeout.TryParse(context.Request.Headers[GrpcTimeout.Header].ToString(), out var timeout)
+            ? timeout - Stopwatch.GetElapsedTime(started) : TimeSpan.MaxValue;
+        if (left <= TimeSpan.Zero || left >= TimeSpan.FromDays(1))
+        {
+            return await UnaryForwarder.ReadBodyAsync(context).ConfigureAwait(false); // no deadline, or one the worker answers at once
+        }
+
+        using var deadline = new CancellationTokenSource(left);
+        try
+        {
+            return await UnaryForwarder.ReadBodyAsync(context, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
+        {
+            request.DeadlineBeforeBody = true;
+            await GatewayErrors.WriteGrpcAsync(context, Grpc.Core.StatusCode.DeadlineExceeded, "the call's deadline (grpc-timeout) passed before the whole request arrived").ConfigureAwait(false);
+            return null;
+        }
+    }
+
     private static bool DeadlinePassed(HttpContext context, long started) =>
         GrpcTimeout.TryParse(context.Request.Headers[GrpcTimeout.Header].ToString(), out var timeout) && Stopwatch.GetElapsedTime(started) >= timeout * 0.8;
 

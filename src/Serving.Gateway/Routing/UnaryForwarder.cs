@@ -194,17 +194,17 @@ internal sealed class UnaryForwarder(IOptions<GatewayOptions> options)
     /// </summary>
     /// <exception cref="BadHttpRequestException">The body is larger than the gateway's limit, or could not be read.</exception>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public static async ValueTask<byte[]> ReadBodyAsync(HttpContext context)
+    public static async ValueTask<byte[]> ReadBodyAsync(HttpContext context, CancellationToken deadline = default)
     {
-        // No cancellation token: when the caller goes away Kestrel ends the read itself (an IOException, or a 400
+        // No cancellation token for REST: when the caller goes away Kestrel ends the read itself (an IOException, or a 400
         // BadHttpRequestException for a body that ended early), and a read cancelled part way leaves Kestrel's reader
         // mid-read, whose drain of an HTTP/1.1 body then fails with a warning and a stack in the log ("Reading is
         // already in progress"), one per caller that hung up mid-body. A caller that stalls is cut off by Kestrel's
-        // minimum request body data rate.
+        // minimum request body data rate. A gRPC call (HTTP/2, no drain) is read within its deadline, when it has one.
         var reader = context.Request.BodyReader;
         while (true)
         {
-            var read = await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+            var read = await reader.ReadAsync(deadline).ConfigureAwait(false);
             var buffer = read.Buffer;
             if (read.IsCompleted)
             {

@@ -51,7 +51,7 @@ public sealed class GrpcHttp2BodyTests(SharedWorkerFixture fixture)
         var answer = await connection.AnswerAsync(1, TimeSpan.FromSeconds(15));
 
         Assert.True(answer.GrpcStatus == (int)Grpc.Core.StatusCode.DeadlineExceeded, answer.ToString());
-        Assert.Equal("the call's deadline (grpc-timeout) passed before its message arrived", answer.GrpcMessage);
+        Assert.Equal("the call's deadline (grpc-timeout) passed before the whole request arrived", answer.GrpcMessage);
     }
 
     /// <summary>A 0-byte message (no model_name): told so, as the gateway tells it, not that a name must have 1-128 characters.</summary>

@@ -77,6 +77,6 @@ public sealed class GrpcHttp2FuzzTests(GrpcHttp2FuzzFixture fixture) : IClassFix
         Assert.True(outcomes.GetValueOrDefault("OK") > 0 && outcomes.Count > 4, string.Join(", ", outcomes.Select(p => $"{p.Key}: {p.Value}")));
     }
 
-    // Known wrong, left out until fixed: see the report of the commit that added the sweep.
-    private static bool Open(GrpcCallCase c) => c.Kind is "never ended, with a deadline";
+    // Known wrong, left out until fixed: none at the gateway.
+    private static bool Open(GrpcCallCase c) => false;
 }
