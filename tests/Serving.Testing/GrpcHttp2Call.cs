@@ -21,4 +21,16 @@ public static class GrpcHttp2Call
 
         return await connection.AnswerAsync(1, TimeSpan.FromSeconds(20));
     }
+
+    /// <summary>
+    /// Sends the headers of a ModelInfer call with <c>grpc-timeout</c> <paramref name="grpcTimeout"/> and then
+    /// <paramref name="sent"/>, but never ends the stream; the answer, within 20 s.
+    /// </summary>
+    public static async Task<Http2Answer> NeverEndedAsync(int port, byte[] sent, string grpcTimeout)
+    {
+        await using var connection = await Http2Connection.OpenAsync(port);
+        await connection.HeadersAsync(1, [.. connection.GrpcHeaders(), ("grpc-timeout", grpcTimeout)], endStream: false);
+        await connection.DataAsync(1, sent, endStream: false);
+        return await connection.AnswerAsync(1, TimeSpan.FromSeconds(20));
+    }
 }

@@ -26,11 +26,5 @@ public sealed class GrpcHttp2DeadlineTests(GatewayFixture fixture)
         Assert.NotEmpty(response.Outputs);
     }
 
-    private static async Task<Http2Answer> NeverEndedAsync(int port)
-    {
-        await using var connection = await Http2Connection.OpenAsync(port);
-        await connection.HeadersAsync(1, [.. connection.GrpcHeaders(), ("grpc-timeout", "500m")], endStream: false);
-        await connection.DataAsync(1, RawGrpc.Frame(Infer.GrpcRequest(version: "1").ToByteArray()), endStream: false);
-        return await connection.AnswerAsync(1, TimeSpan.FromSeconds(20));
-    }
+    private static Task<Http2Answer> NeverEndedAsync(int port) => GrpcHttp2Call.NeverEndedAsync(port, RawGrpc.Frame(Infer.GrpcRequest(version: "1").ToByteArray()), "500m");
 }
