@@ -13,10 +13,10 @@ namespace Serving.Worker.Endpoints;
 /// another order than their requests (callers match them by id). A request that fails gets its reason in
 /// <c>error_message</c> and the stream goes on. At most <see cref="MaxInFlight"/> requests of one stream run at once;
 /// past that the stream is not read (HTTP/2 flow control holds the caller). When the caller ends its side, the answers
-/// still owed are written before the call ends. A message that cannot be read (not protobuf, over the size limit) ends
-/// the call with its status, after those answers. When the worker shuts down (its grace period over), it stops reading,
-/// writes the answers owed, and ends the call UNAVAILABLE, so the caller opens a new stream elsewhere instead of
-/// holding the drain; the requests it sent that got no answer never ran.
+/// still owed are written before the call ends. A message that cannot be read (not protobuf, cut short by the end of the
+/// stream, over the size limit) ends the call with its status, after those answers. When the worker shuts down (its
+/// grace period over), it stops reading, writes the answers owed, and ends the call UNAVAILABLE, so the caller opens a
+/// new stream elsewhere instead of holding the drain; the requests it sent that got no answer never ran.
 /// </summary>
 internal sealed partial class InferStream(
     InferenceService inference,
@@ -72,6 +72,12 @@ internal sealed partial class InferStream(
 
                 _ = RunOneAsync(requests.Current, hints, deadline, cancellationToken);
             }
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Internal && !cancellationToken.IsCancellationRequested)
+        {
+            // grpc-dotnet's framing: a stream that ends part way through a message ("Incomplete message."), or a compressed
+            // message without a grpc-encoding. The caller's bytes, not the worker's fault: INVALID_ARGUMENT, as for ModelInfer.
+            failure = new RpcException(new Status(StatusCode.InvalidArgument, $"a message of the stream could not be read ({e.Status.Detail.TrimEnd('.')})"));
         }
         catch (RpcException e)
         {

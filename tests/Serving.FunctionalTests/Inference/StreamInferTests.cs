@@ -153,12 +153,16 @@ public sealed class StreamInferTests(SharedWorkerFixture fixture)
 
     /// <summary>
     /// A message header grpc-dotnet can't read ends the stream with the right status after the answers owed: a length of
-    /// 2 GiB or more RESOURCE_EXHAUSTED, a compressed flag other than 0 or 1 INVALID_ARGUMENT. Both were UNKNOWN.
+    /// 2 GiB or more RESOURCE_EXHAUSTED, a compressed flag other than 0 or 1 INVALID_ARGUMENT (both were UNKNOWN); a
+    /// compressed flag without a grpc-encoding, or a message the stream's end cuts short, INVALID_ARGUMENT (were INTERNAL).
     /// </summary>
     [Theory]
     [InlineData(new byte[] { 0, 0xFF, 0xFF, 0xFF, 0xFF, 0x0A, 0x00 }, StatusCode.ResourceExhausted, "declares a length of 2 GiB or more")]
     [InlineData(new byte[] { 0, 0x80, 0, 0, 0 }, StatusCode.ResourceExhausted, "declares a length of 2 GiB or more")]
     [InlineData(new byte[] { 2, 0, 0, 0, 0 }, StatusCode.InvalidArgument, "could not be read")]
+    [InlineData(new byte[] { 1, 0, 0, 0, 3, 1, 2, 3 }, StatusCode.InvalidArgument, "could not be read (Request did not include grpc-encoding value with compressed message)")]
+    [InlineData(new byte[] { 0, 0, 0 }, StatusCode.InvalidArgument, "could not be read (Incomplete message)")]
+    [InlineData(new byte[] { 0, 0, 0, 0, 100, 0x0a, 0x03 }, StatusCode.InvalidArgument, "could not be read (Incomplete message)")]
     public async Task MalformedFrameHeader_EndsTheCallWithItsStatus_AfterTheAnswersOwed(byte[] header, StatusCode expected, string reason)
     {
         var before = Identity("before", 1, 2, new Random(1)).ToByteArray();
