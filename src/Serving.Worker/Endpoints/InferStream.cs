@@ -50,6 +50,11 @@ internal sealed partial class InferStream(
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, draining);
         try
         {
+            // The headers go first, before any answer can be written: grpc-dotnet ends a call whose deadline passed by
+            // setting its status in the headers while the response hasn't started, and an answer written on another
+            // thread meanwhile (one the batcher expired at the same deadline) made that throw ("Headers are read-only"):
+            // it logged an error and never ended the call nor cancelled its token, so the stream hung.
+            await context.WriteResponseHeadersAsync(new Metadata()).ConfigureAwait(false);
             while (true)
             {
                 await _slots.WaitAsync(reading.Token).ConfigureAwait(false);

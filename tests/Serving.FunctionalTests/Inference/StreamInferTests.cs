@@ -120,6 +120,27 @@ public sealed class StreamInferTests(SharedWorkerFixture fixture)
         Assert.Equal("invalid value type for 'triton_enable_empty_final_response' parameter, expected bool_param", answers["wrong-type"].ErrorMessage);
     }
 
+    /// <summary>
+    /// The response headers go out when the stream opens, before any answer: grpc-dotnet ends a call whose deadline
+    /// passed by writing its status into the headers when the response hasn't started, and an answer written at that
+    /// moment made it throw "Headers are read-only" (logged as an error), leaving the call open and its token uncancelled:
+    /// a stream whose requests the batcher expired at the call's deadline hung (the sweep's
+    /// DeadlinePassesMidStream_CallEndsDeadlineExceeded_TheRequestsLeaveTheQueue, 1 run in 3 or 4).
+    /// </summary>
+    [Fact]
+    public async Task StreamOpened_ResponseHeadersComeBeforeAnyAnswer()
+    {
+        using var call = fixture.Server.Grpc.ModelStreamInfer(deadline: DateTime.UtcNow.AddSeconds(30));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+
+        var headers = await call.ResponseHeadersAsync.WaitAsync(timeout.Token);
+
+        Assert.NotNull(headers);
+        await call.RequestStream.CompleteAsync();
+        Assert.Empty(await StreamInferCalls.ReadAllAsync(call));
+        Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
+    }
+
     [Fact]
     public async Task NoRequests_EndsWithOkAndNoAnswers()
     {
