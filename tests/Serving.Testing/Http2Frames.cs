@@ -83,11 +83,13 @@ public static class Http2Frames
     }
 
     /// <summary>
-    /// Starts a ModelInfer call to 127.0.0.1:<paramref name="port"/> on a new connection and resets it: its headers, the
-    /// first <paramref name="sent"/> bytes of <paramref name="body"/> (a gRPC frame) and RST_STREAM CANCEL go out together.
-    /// The connection stays open until <paramref name="whileOpen"/> completes.
+    /// Starts a ModelInfer call (or one to <paramref name="path"/>) to 127.0.0.1:<paramref name="port"/> on a new connection
+    /// and resets it: its headers, the first <paramref name="sent"/> bytes of <paramref name="body"/> (gRPC frames) and
+    /// RST_STREAM CANCEL go out together (the reset once <paramref name="beforeReset"/> completes, when given). The
+    /// connection stays open until <paramref name="whileOpen"/> completes.
     /// </summary>
-    public static async Task ResetMidMessageAsync(int port, byte[] body, int sent, Func<Task> whileOpen)
+    public static async Task ResetMidMessageAsync(
+        int port, byte[] body, int sent, Func<Task> whileOpen, string path = "/inference.GRPCInferenceService/ModelInfer", Func<Task>? beforeReset = null)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         using var client = new TcpClient();
@@ -95,8 +97,15 @@ public static class Http2Frames
         var output = new MemoryStream();
         output.Write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8);
         WriteFrame(output, Settings, 0, 0, []);
-        WriteFrame(output, Headers, EndHeaders, 1, HeaderBlock(port, "/inference.GRPCInferenceService/ModelInfer", ("content-type", "application/grpc"), ("te", "trailers")));
+        WriteFrame(output, Headers, EndHeaders, 1, HeaderBlock(port, path, ("content-type", "application/grpc"), ("te", "trailers")));
         WriteFrame(output, Data, 0, 1, body.AsSpan(0, sent));
+        if (beforeReset is not null)
+        {
+            await client.GetStream().WriteAsync(output.ToArray(), timeout.Token);
+            output.SetLength(0);
+            await beforeReset();
+        }
+
         WriteFrame(output, RstStream, 0, 1, [0, 0, 0, 0x8]); // CANCEL
         await client.GetStream().WriteAsync(output.ToArray(), timeout.Token);
         await whileOpen();

@@ -12,4 +12,10 @@ public static class MetricsExposition
         var line = exposition.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
         return line is null ? 0 : double.Parse(line[prefix.Length..].Split(' ')[0], NumberStyles.Float, CultureInfo.InvariantCulture);
     }
+
+    /// <summary>The sum of every series of metric <paramref name="name"/> whose line holds <paramref name="labelFilter"/>.</summary>
+    public static double Sum(string exposition, string name, string labelFilter = "") =>
+        exposition.Split('\n')
+            .Where(l => l.StartsWith(name, StringComparison.Ordinal) && l.Length > name.Length && l[name.Length] is '{' or ' ' && l.Contains(labelFilter, StringComparison.Ordinal))
+            .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture));
 }

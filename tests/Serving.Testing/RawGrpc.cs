@@ -88,6 +88,7 @@ public static class RawGrpc
         }
     }
 
-    private static string? Header(HttpResponseMessage response, string name) =>
+    /// <summary>A header of the answer, or else a trailer of it.</summary>
+    internal static string? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var h) ? h.First() : response.TrailingHeaders.TryGetValues(name, out var t) ? t.First() : null;
 }
