@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
+using Serving.Hosting.Http;
 using Serving.Protocol.Errors;
 using Serving.Protocol.Inference;
 using Serving.Protocol.Messages;
@@ -99,9 +100,12 @@ internal sealed partial class InferStream(
             // grpc-dotnet's framing: a compressed flag other than 0 or 1, or a message its grpc-encoding can't inflate.
             failure = new RpcException(new Status(StatusCode.InvalidArgument, $"a message of the stream could not be read ({e.Message.TrimEnd('.')})"));
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException && cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or IOException
+            && (cancellationToken.IsCancellationRequested || CallerGone.WhileReadingBody(context.GetHttpContext(), e)))
         {
-            // The caller went away or the deadline passed: the requests still running are cancelled with it.
+            // The caller went away or the deadline passed: the requests still running are cancelled with it. Kestrel may
+            // fail the read of a reset stream ("The client reset the request stream") before it cancels the call's token;
+            // let out, that was grpc-dotnet's Error "Error when executing service method".
         }
         catch (OperationCanceledException) when (draining.IsCancellationRequested)
         {

@@ -230,6 +230,34 @@ public sealed class StreamInferSweepTests
     }
 
     /// <summary>
+    /// Callers that cancel (RST_STREAM) while their requests run, one after another on one connection: Kestrel may fail
+    /// the worker's read of the reset stream before it cancels the call, and that read's IOException reached grpc-dotnet
+    /// as an Error "Error when executing service method 'ModelStreamInfer'" (seen through the gateway's pooled connection).
+    /// </summary>
+    [Fact]
+    public async Task StreamsCancelledWithRequestsRunning_OneAfterAnother_NoErrorLogged()
+    {
+        const int Rounds = 100;
+        await using var worker = await StreamInferSweepWorker.StartAsync("sweep_reset");
+        var random = new Random(17);
+        for (var round = 0; round < Rounds; round++)
+        {
+            using var cancel = new CancellationTokenSource();
+            using var call = worker.Server.Grpc.ModelStreamInfer(deadline: DateTime.UtcNow.Add(Bound), cancellationToken: cancel.Token);
+            for (var i = 0; i < 1 + (round % 5); i++)
+            {
+                await call.RequestStream.WriteAsync(StreamMutations.Good(random, $"r{round}-{i}", worker.Model, "2"));
+            }
+
+            await cancel.CancelAsync();
+            var (_, status) = await StreamMutations.DrainAsync(call.ResponseStream, Bound);
+            Assert.Equal(StatusCode.Cancelled, status.StatusCode);
+        }
+
+        await worker.AssertLeftCleanAsync();
+    }
+
+    /// <summary>
     /// The stream's model is unloaded and loaded again under it: the messages sent meanwhile are each refused with the
     /// reason (the model is unloaded), those after the load served, and the stream goes on throughout.
     /// </summary>
