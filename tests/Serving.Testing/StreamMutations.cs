@@ -160,6 +160,24 @@ public static class StreamMutations
         return problems;
     }
 
+    /// <summary>
+    /// Sends <paramref name="requests"/> on a new ModelStreamInfer stream of <paramref name="client"/> (deadline
+    /// <paramref name="bound"/>), half-closes it, and returns every answer and the stream's status (<see cref="DrainAsync"/>).
+    /// </summary>
+    public static async Task<(List<ModelStreamInferResponse> Answers, Status Status)> SendAsync(
+        GRPCInferenceService.GRPCInferenceServiceClient client, IEnumerable<ModelInferRequest> requests, TimeSpan bound)
+    {
+        using var call = client.ModelStreamInfer(deadline: DateTime.UtcNow.Add(bound));
+        var reading = DrainAsync(call.ResponseStream, bound);
+        foreach (var request in requests)
+        {
+            await call.RequestStream.WriteAsync(request).ConfigureAwait(false);
+        }
+
+        await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        return await reading.ConfigureAwait(false);
+    }
+
     /// <summary>Every answer until the stream ends, and its status (OK, or the error it ended with); bounded by <paramref name="bound"/>.</summary>
     public static async Task<(List<T> Answers, Status Status)> DrainAsync<T>(IAsyncStreamReader<T> reader, TimeSpan bound)
     {

@@ -34,15 +34,7 @@ public sealed class StreamInferSweepTests
                 c.Request.ModelVersion = random.Next(3) switch { 0 => "", 1 => "1", _ => "2" };
             }
 
-            using var call = worker.Server.Grpc.ModelStreamInfer(deadline: DateTime.UtcNow.Add(Bound));
-            var reading = StreamMutations.DrainAsync(call.ResponseStream, Bound);
-            foreach (var c in cases)
-            {
-                await call.RequestStream.WriteAsync(c.Request);
-            }
-
-            await call.RequestStream.CompleteAsync();
-            var (answers, status) = await reading;
+            var (answers, status) = await StreamMutations.SendAsync(worker.Server.Grpc, cases.Select(c => c.Request), Bound);
             if (status.StatusCode != StatusCode.OK)
             {
                 problems.Add($"seed {Seed} stream {s}: ended {status}");
@@ -116,15 +108,7 @@ public sealed class StreamInferSweepTests
         var random = new Random(Seed);
         var cases = Enumerable.Range(0, Messages).Select(i => new StreamMutations.Case("good", StreamMutations.Good(random, $"q-{i}", worker.Model, "2"), null)).ToList();
 
-        using var call = worker.Server.Grpc.ModelStreamInfer(deadline: DateTime.UtcNow.Add(Bound));
-        var reading = StreamMutations.DrainAsync(call.ResponseStream, Bound);
-        foreach (var c in cases)
-        {
-            await call.RequestStream.WriteAsync(c.Request);
-        }
-
-        await call.RequestStream.CompleteAsync();
-        var (answers, status) = await reading;
+        var (answers, status) = await StreamMutations.SendAsync(worker.Server.Grpc, cases.Select(c => c.Request), Bound);
 
         Assert.Equal(StatusCode.OK, status.StatusCode);
         var refused = answers.Where(a => a.ErrorMessage.Length > 0).ToList();

@@ -102,11 +102,7 @@ internal sealed class StreamInferSweepWorker : IAsyncDisposable
     {
         await WaitForQueueAsync(0);
         Assert.Empty(Errors);
-        using var call = Server.Grpc.ModelStreamInfer(deadline: DateTime.UtcNow.AddSeconds(30));
-        var request = StreamMutations.Good(new Random(0), "after", Model, "");
-        await call.RequestStream.WriteAsync(request);
-        await call.RequestStream.CompleteAsync();
-        var (answers, status) = await StreamMutations.DrainAsync(call.ResponseStream, TimeSpan.FromSeconds(30));
+        var (answers, status) = await StreamMutations.SendAsync(Server.Grpc, [StreamMutations.Good(new Random(0), "after", Model, "")], TimeSpan.FromSeconds(30));
         Assert.Equal(StatusCode.OK, status.StatusCode);
         Assert.Equal(("", "after"), (Assert.Single(answers).ErrorMessage, answers[0].InferResponse.Id));
     }
