@@ -128,7 +128,7 @@ internal sealed partial class InferenceForwarder(
             worker.Enter();
             try
             {
-                (result, exception) = await SendAsync(context, request, body, prefix, config, mayRetry: attempt == 0 && DestinationPicker.Pick(request.Version.Workers, worker) is not null).ConfigureAwait(false);
+                (result, exception) = await SendAsync(context, request, body, prefix, config, mayRetry: attempt == 0 && DestinationPicker.Pick(request.Version.Workers, worker) is not null, started).ConfigureAwait(false);
             }
             finally
             {
@@ -180,16 +180,18 @@ internal sealed partial class InferenceForwarder(
 
     // Unary gRPC and small REST calls (their body read already) through UnaryForwarder; ModelStreamInfer streams and
     // other REST calls through YARP, streams behind a StreamBreakGuard.
-    private ValueTask<(ForwarderError, Exception?)> SendAsync(HttpContext context, GatewayRequest request, byte[]? body, string prefix, ForwarderRequestConfig config, bool mayRetry) =>
+    private ValueTask<(ForwarderError, Exception?)> SendAsync(
+        HttpContext context, GatewayRequest request, byte[]? body, string prefix, ForwarderRequestConfig config, bool mayRetry, long started) =>
         body is not null ? unaryForwarder.SendAsync(context, request, body, prefix, config.Version ?? HttpVersion.Version20, clients, mayRetry)
-        : request.Streaming ? SendStreamAsync(context, request, prefix, config)
+        : request.Streaming ? SendStreamAsync(context, request, prefix, config, started)
         : SendRestAsync(context, prefix, config);
 
     // A stream whose worker side breaks off ends UNAVAILABLE with the gateway's reason when the caller has whole
-    // messages only (StreamBreakGuard), as a worker's own shutdown ends it, not CANCEL. When the gateway's drain begins,
+    // messages only (StreamBreakGuard), as a worker's own shutdown ends it, not CANCEL; DEADLINE_EXCEEDED when the worker
+    // cancelled it at the caller's grpc-timeout (its status lost with the reset that follows it). When the gateway's drain begins,
     // the upload ends at a message boundary (StreamUpload): the worker answers what it was sent and ends the call, and
     // the caller's status becomes UNAVAILABLE (GatewayTransformer); shutdown waits for that, up to its drain timeout.
-    private async ValueTask<(ForwarderError, Exception?)> SendStreamAsync(HttpContext context, GatewayRequest request, string prefix, ForwarderRequestConfig config)
+    private async ValueTask<(ForwarderError, Exception?)> SendStreamAsync(HttpContext context, GatewayRequest request, string prefix, ForwarderRequestConfig config, long started)
     {
         // Disposed once the answer, trailers included, is complete.
         context.Response.RegisterForDispose(readiness.EnterLongCall());
@@ -203,7 +205,9 @@ internal sealed partial class InferenceForwarder(
             var (result, exception) = await SendRestAsync(context, prefix, config).ConfigureAwait(false);
             if (guard.HeldReset is not null && WorkerBrokeOff(result, exception) && !context.RequestAborted.IsCancellationRequested)
             {
-                await guard.EndBrokenAsync(context, BrokenStream(request)).ConfigureAwait(false);
+                await (CancelledByWorker(exception) && DeadlinePassed(context, started)
+                    ? guard.EndBrokenAsync(context, StreamDeadlinePassed(request), Grpc.Core.StatusCode.DeadlineExceeded)
+                    : guard.EndBrokenAsync(context, BrokenStream(request))).ConfigureAwait(false);
             }
 
             return (result, exception);
@@ -228,6 +232,10 @@ internal sealed partial class InferenceForwarder(
     private static string BrokenStream(GatewayRequest request) =>
         $"the worker serving model '{request.Model.Name}' version {request.Version.Version} broke off the stream (it went away or shut down): "
         + "open a new stream; requests on this one that got no answer may have run";
+
+    private static string StreamDeadlinePassed(GatewayRequest request) =>
+        $"the stream's deadline (grpc-timeout) passed: the worker serving model '{request.Model.Name}' version {request.Version.Version} ended it; "
+        + "requests on it that got no answer did not finish";
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(ForwarderError, Exception?)> SendRestAsync(HttpContext context, string prefix, ForwarderRequestConfig config)

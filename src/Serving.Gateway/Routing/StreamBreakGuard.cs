@@ -75,12 +75,12 @@ internal sealed class StreamBreakGuard : IHttpResetFeature, IHttpResponseBodyFea
     }
 
     /// <summary>
-    /// The worker's side broke off: ends the caller's stream with UNAVAILABLE and <paramref name="reason"/> in its trailers
-    /// instead of the held reset, when the caller has whole messages only. Otherwise the reset that goes through is
-    /// INTERNAL_ERROR, which a gRPC client reads as INTERNAL, not CANCEL (its own cancellation, as YARP's reset reads);
-    /// false then.
+    /// The worker's side broke off: ends the caller's stream with <paramref name="status"/> (UNAVAILABLE unless said) and
+    /// <paramref name="reason"/> in its trailers instead of the held reset, when the caller has whole messages only.
+    /// Otherwise the reset that goes through is INTERNAL_ERROR, which a gRPC client reads as INTERNAL, not CANCEL (its own
+    /// cancellation, as YARP's reset reads); false then.
     /// </summary>
-    public async Task<bool> EndBrokenAsync(HttpContext context, string reason)
+    public async Task<bool> EndBrokenAsync(HttpContext context, string reason, Grpc.Core.StatusCode status = Grpc.Core.StatusCode.Unavailable)
     {
         if (!AtMessageBoundary || !context.Response.HasStarted
             || context.Features.Get<IHttpResponseTrailersFeature>()?.Trailers is not { IsReadOnly: false } trailers)
@@ -89,7 +89,7 @@ internal sealed class StreamBreakGuard : IHttpResetFeature, IHttpResponseBodyFea
             return false;
         }
 
-        trailers["grpc-status"] = ((int)Grpc.Core.StatusCode.Unavailable).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        trailers["grpc-status"] = ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture);
         trailers["grpc-message"] = GatewayErrors.PercentEncode(reason);
         await ((IHttpResponseBodyFeature)this).CompleteAsync().ConfigureAwait(false);
         HeldReset = null;
