@@ -178,6 +178,32 @@ public static class StreamMutations
         return await reading.ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// <see cref="CheckAsync"/> for streams of good requests sent faster than a small queue takes them: an answer refused
+    /// with "the queue is full" stands for its request, every other must be served right. Returns how many were refused
+    /// and what is wrong, including a refusal for another reason and a stream that refused all or none (the sweep needs both).
+    /// </summary>
+    public static async Task<(int Refused, List<string> Problems)> CheckServedOrQueueFullAsync(
+        IReadOnlyList<Case> cases, IReadOnlyList<ModelStreamInferResponse> answers, Func<ModelInferRequest, Task<ModelInferResponse>> alone)
+    {
+        var refused = answers.Where(a => a.ErrorMessage.Length > 0).ToList();
+        var problems = refused.Where(a => !a.ErrorMessage.Contains("the queue is full", StringComparison.Ordinal)).Select(a => $"refused for another reason: {a}").ToList();
+        if (refused.Count == 0 || refused.Count >= cases.Count)
+        {
+            problems.Add($"{refused.Count} of {cases.Count} refused: the sweep needs both kinds");
+        }
+
+        var refusedIds = refused.Select(a => a.InferResponse.Id).ToHashSet();
+        problems.AddRange(await CheckAsync(
+            [.. cases.Where(c => !refusedIds.Contains(c.Request.Id))], [.. answers.Where(a => a.ErrorMessage.Length == 0)], alone).ConfigureAwait(false));
+        if (answers.Count != cases.Count)
+        {
+            problems.Add($"{answers.Count} answers to {cases.Count} requests");
+        }
+
+        return (refused.Count, problems);
+    }
+
     /// <summary>Every answer until the stream ends, and its status (OK, or the error it ended with); bounded by <paramref name="bound"/>.</summary>
     public static async Task<(List<T> Answers, Status Status)> DrainAsync<T>(IAsyncStreamReader<T> reader, TimeSpan bound)
     {

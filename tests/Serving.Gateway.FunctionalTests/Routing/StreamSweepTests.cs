@@ -107,6 +107,27 @@ public sealed class StreamSweepTests
     }
 
     /// <summary>
+    /// Hundreds of messages at once through the gateway to a worker whose queue holds two: those that find it full are
+    /// refused in the stream ('the queue is full'), the rest served as ModelInfer serves them, none lost or answered twice,
+    /// and the worker stays in rotation.
+    /// </summary>
+    [Fact]
+    public async Task ManyMessagesAtOnce_SmallQueue_ThroughTheGateway_SomeRefusedInTheStream_EveryOneAnsweredOnce()
+    {
+        const int Seed = 808, Messages = 300;
+        await using var hosts = await Hosts.StartAsync("  max_queue_delay_us: 2000\n  max_queue_size: 2\n");
+        var random = new Random(Seed);
+        var cases = Enumerable.Range(0, Messages).Select(i => new StreamMutations.Case("good", StreamMutations.Good(random, $"q-{i}", "tabular", "2"), null)).ToList();
+
+        var (answers, status) = await StreamMutations.SendAsync(hosts.Gateway.Grpc, cases.Select(c => c.Request), Bound);
+
+        Assert.Equal(StatusCode.OK, status.StatusCode);
+        var (_, problems) = await StreamMutations.CheckServedOrQueueFullAsync(cases, answers, r => hosts.AloneAsync(r, "2"));
+        Assert.True(problems.Count == 0, $"seed {Seed}:\n" + string.Join("\n", problems));
+        await hosts.AssertLeftCleanAsync();
+    }
+
+    /// <summary>
     /// Callers that go away mid-stream with requests in flight (a cancel, an RST_STREAM part way through a message, a
     /// deadline the gateway passes on as grpc-timeout) or send no message at all: the worker stays in rotation.
     /// </summary>
@@ -189,11 +210,18 @@ public sealed class StreamSweepTests
 
         public CapturingLoggerProvider Logs { get; }
 
-        public static async Task<Hosts> StartAsync()
+        /// <summary>Starts both; <paramref name="batchingYaml"/>, when given, is tabular's dynamic_batching section.</summary>
+        public static async Task<Hosts> StartAsync(string? batchingYaml = null)
         {
             var logs = new CapturingLoggerProvider();
             Action<TracerProviderBuilder> capture = t => t.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(logs));
             var repository = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+            if (batchingYaml is not null)
+            {
+                var yaml = Path.Combine(repository.Path, "tabular", "model.yaml");
+                await File.WriteAllTextAsync(yaml, ModelYaml.WithSection(await File.ReadAllTextAsync(yaml), "dynamic_batching", batchingYaml));
+            }
+
             var worker = await WorkerServer.StartAsync(
                 repository.Path, new Dictionary<string, string?> { ["Serving:Worker:MaxRequestBytes"] = WorkerMaxRequestBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) }, capture);
             var gateway = await GatewayServer.StartAsync([worker], tracing: capture);
