@@ -12,6 +12,7 @@ using Serving.Gateway.Metrics;
 using Serving.Gateway.Rollback;
 using Serving.Gateway.Traffic;
 using Serving.Protocol.Errors;
+using Serving.Protocol.Wire;
 using Serving.Hosting.Http;
 
 namespace Serving.Gateway.Routing;
@@ -129,7 +130,25 @@ internal sealed class GrpcInferEndpoint(
         Outcome outcome;
         try
         {
-            outcome = await peek.ConfigureAwait(false);
+            var deadline = PeekDeadline(context);
+            try
+            {
+                outcome = await peek.ConfigureAwait(false);
+            }
+            finally
+            {
+                deadline?.Dispose();
+            }
+
+            if (deadline is { Passed: true })
+            {
+                // The deadline woke the read before the message's leading fields came (or as they came: the reader then
+                // holds the cancel, so nothing is forwarded). Unbounded, the wait held the call until Kestrel's minimum
+                // body data rate closed the caller's whole HTTP/2 connection (GOAWAY, no status).
+                metrics.Observe(GatewayMetrics.InvalidModel, "", "", streaming ? GatewayMetrics.StreamProtocol : "grpc", GatewayMetrics.GrpcCode((int)Grpc.Core.StatusCode.DeadlineExceeded), 0);
+                await GatewayErrors.WriteGrpcAsync(context, Grpc.Core.StatusCode.DeadlineExceeded, GrpcTimeout.PassedBeforeRequest).ConfigureAwait(false);
+                return;
+            }
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -155,6 +174,35 @@ internal sealed class GrpcInferEndpoint(
         else
         {
             await RefuseAsync(context, outcome, streaming).ConfigureAwait(false);
+        }
+    }
+
+    // For a call with a grpc-timeout whose leading fields did not come with its headers: cancels the pending read of the
+    // body at the deadline (the read then ends as if the body had), or null without a grpc-timeout.
+    private static BodyReadDeadline? PeekDeadline(HttpContext context) =>
+        GrpcTimeout.TryParse(context.Request.Headers[GrpcTimeout.Header].ToString(), out var timeout) && timeout < TimeSpan.FromDays(1)
+            ? new BodyReadDeadline(context.Request.BodyReader, timeout)
+            : null;
+
+    /// <summary>Cancels a body's pending read when a time passes; disposed, it waits out a cancel already running.</summary>
+    private sealed class BodyReadDeadline : IDisposable
+    {
+        private readonly CancellationTokenSource _timer;
+        private readonly CancellationTokenRegistration _cancel;
+
+        public BodyReadDeadline(PipeReader reader, TimeSpan after)
+        {
+            _timer = new CancellationTokenSource(after);
+            _cancel = _timer.Token.UnsafeRegister(static reader => ((PipeReader)reader!).CancelPendingRead(), reader);
+        }
+
+        /// <summary>Whether the time passed (and the read was cancelled); read it after <see cref="Dispose"/>.</summary>
+        public bool Passed => _timer.IsCancellationRequested;
+
+        public void Dispose()
+        {
+            _cancel.Dispose(); // waits for the callback if it is running, so no cancel lands on a later read unseen
+            _timer.Dispose();
         }
     }
 

@@ -328,7 +328,7 @@ internal sealed partial class InferenceForwarder(
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
         {
             request.DeadlineBeforeBody = true;
-            await GatewayErrors.WriteGrpcAsync(context, Grpc.Core.StatusCode.DeadlineExceeded, "the call's deadline (grpc-timeout) passed before the whole request arrived").ConfigureAwait(false);
+            await GatewayErrors.WriteGrpcAsync(context, Grpc.Core.StatusCode.DeadlineExceeded, GrpcTimeout.PassedBeforeRequest).ConfigureAwait(false);
             return null;
         }
     }

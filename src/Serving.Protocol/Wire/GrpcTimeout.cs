@@ -8,6 +8,9 @@ public static class GrpcTimeout
     /// <summary>The header's name.</summary>
     public const string Header = "grpc-timeout";
 
+    /// <summary>The status message of a call whose deadline passed while its request was still coming (worker and gateway alike).</summary>
+    public const string PassedBeforeRequest = "the call's deadline (grpc-timeout) passed before the whole request arrived";
+
     /// <summary>The timeout <paramref name="value"/> gives; false when it is not a valid <c>grpc-timeout</c>.</summary>
     public static bool TryParse(ReadOnlySpan<char> value, out TimeSpan timeout)
     {

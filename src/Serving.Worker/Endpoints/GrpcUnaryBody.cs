@@ -32,7 +32,7 @@ internal static class GrpcUnaryBody
         e is OperationCanceledException && deadline is { IsCancellationRequested: true } && !context.RequestAborted.IsCancellationRequested;
 
     /// <summary>The status for a call whose deadline passed before its message came.</summary>
-    public static (StatusCode, string) DeadlinePassed => (StatusCode.DeadlineExceeded, "the call's deadline (grpc-timeout) passed before the whole request arrived");
+    public static (StatusCode, string) DeadlinePassed => (StatusCode.DeadlineExceeded, GrpcTimeout.PassedBeforeRequest);
 
     /// <summary>
     /// Waits for the body's end (or a byte past the message) without consuming it; null when the body is exactly the
