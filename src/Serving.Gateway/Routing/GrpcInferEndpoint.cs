@@ -193,7 +193,7 @@ internal sealed class GrpcInferEndpoint(
         public BodyReadDeadline(PipeReader reader, TimeSpan after)
         {
             _timer = new CancellationTokenSource(after);
-            _cancel = _timer.Token.UnsafeRegister(static reader => ((PipeReader)reader!).CancelPendingRead(), reader);
+            _cancel = _timer.Token.UnsafeRegister(static reader => PipeWake.CancelPendingRead((PipeReader)reader!), reader);
         }
 
         /// <summary>Whether the time passed (and the read was cancelled); read it after <see cref="Dispose"/>.</summary>

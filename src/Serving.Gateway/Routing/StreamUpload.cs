@@ -32,7 +32,7 @@ internal sealed class StreamUpload : ReadOnlyStream
         _draining = draining;
 
         // A read waiting for the caller's next message returns (canceled) when the drain begins, so the upload ends then.
-        _wakeOnDrain = draining.Register(static state => ((PipeReader)state!).CancelPendingRead(), reader);
+        _wakeOnDrain = draining.Register(static state => PipeWake.CancelPendingRead((PipeReader)state!), reader);
     }
 
     /// <summary>The messages whose first byte went to the worker.</summary>
