@@ -22,7 +22,7 @@ public static class TracingServiceCollectionExtensions
         // Every role's host calls this; its logs are correlated with the same traces, with or without an exporter.
         services.AddServingLogging();
         var options = configuration.GetSection(TracingOptions.Section).Get<TracingOptions>() ?? new TracingOptions();
-        services.AddOptions<TracingOptions>().BindSettings(TracingOptions.Section).ValidateOnStart();
+        services.AddOptions<TracingOptions>().BindSettings(TracingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TracingOptions>, TracingOptionsValidator>());
         var exports = !string.IsNullOrWhiteSpace(options.OtlpEndpoint) || configure is not null;
         services.Replace(ServiceDescriptor.Singleton(new TracingStatus(exports)));
@@ -51,6 +51,9 @@ public static class TracingServiceCollectionExtensions
 
                 configure?.Invoke(tracing);
             });
+
+        // After the role has stopped, before the provider's disposal gives its exporter 5 s and no more.
+        services.AddHostedService<TracingShutdownService>();
         return services;
     }
 }

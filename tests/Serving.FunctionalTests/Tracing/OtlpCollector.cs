@@ -15,8 +15,9 @@ namespace Serving.FunctionalTests.Tracing;
 internal sealed class OtlpCollector : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly TimeSpan _readDelay;
 
-    private OtlpCollector(WebApplication app) => _app = app;
+    private OtlpCollector(WebApplication app, TimeSpan readDelay) => (_app, _readDelay) = (app, readDelay);
 
     /// <summary>Every span received, in arrival order (a span exported twice is here twice).</summary>
     public ConcurrentQueue<ReceivedSpan> Spans { get; } = new();
@@ -24,12 +25,13 @@ internal sealed class OtlpCollector : IAsyncDisposable
     /// <summary>The address to give an OTLP exporter.</summary>
     public string Endpoint => _app.Urls.Single();
 
-    public static async Task<OtlpCollector> StartAsync()
+    /// <summary>Starts the receiver; with <paramref name="readDelay"/>, each export waits that long before its body is read (a slow collector).</summary>
+    public static async Task<OtlpCollector> StartAsync(TimeSpan readDelay = default)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, l => l.Protocols = HttpProtocols.Http2));
         var app = builder.Build();
-        var collector = new OtlpCollector(app);
+        var collector = new OtlpCollector(app, readDelay);
         app.MapPost("/opentelemetry.proto.collector.trace.v1.TraceService/Export", collector.ExportAsync);
         await app.StartAsync();
         return collector;
@@ -39,6 +41,12 @@ internal sealed class OtlpCollector : IAsyncDisposable
 
     private async Task ExportAsync(HttpContext context)
     {
+        if (_readDelay > TimeSpan.Zero)
+        {
+            // The exporter's process may exit meanwhile: its connection closes, and the body can no longer be read.
+            await Task.Delay(_readDelay, context.RequestAborted);
+        }
+
         using var body = new MemoryStream();
         await context.Request.Body.CopyToAsync(body, context.RequestAborted);
         var bytes = body.ToArray();

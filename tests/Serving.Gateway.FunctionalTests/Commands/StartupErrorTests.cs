@@ -55,6 +55,7 @@ public sealed class StartupErrorTests : IDisposable
     [InlineData("worker", "--rest-port=70000", "Serving:Worker:RestPort must be between 0 and 65535")]
     [InlineData("worker", "--Serving:Worker:MaxRequestBytes=10", "Serving:Worker:MaxRequestBytes must be between 1024 and 2147483648")]
     [InlineData("gateway", "--rest-port=-1", "Serving:Gateway:RestPort must be between 0 and 65535")]
+    [InlineData("worker", "--Serving:Tracing:ExportFlushTimeout=00:02:00", "Serving:Tracing:ExportFlushTimeout must be between 00:00:00 and 00:01:00")]
     public async Task OutOfRange_NamesTheKeyAndTheRange_NotTheOptionsType(string role, string setting, string message)
     {
         // Every port 0 but the one set: a start that passed would not hold a fixed port.
