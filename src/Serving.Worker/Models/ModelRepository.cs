@@ -286,17 +286,11 @@ internal sealed partial class ModelRepository : IDisposable
         var wanted = VersionPolicy.Select(config.VersionPolicy, folders.Keys.ToArray());
         var entry = (existing ?? Empty(name)) with { Config = config, ConfigError = null, ConfigStamp = configStamp };
 
-        foreach (var (version, old) in entry.Versions)
-        {
-            if (!wanted.Contains(version))
-            {
-                entry = entry with { Versions = entry.Versions.Remove(version), ReloadFailures = entry.ReloadFailures.Remove(version) };
-                Publish(t => t.With(entry));
-                Retire(old);
-                Log.VersionRemoved(_logger, name, version, folders.ContainsKey(version) ? "the version policy no longer selects it" : "its folder is gone");
-            }
-        }
-
+        // A version whose folder is gone goes now; one the policy no longer selects (a newer version came, under
+        // latest: n) serves until the versions it selects have loaded, as Triton's does: a call that names no version
+        // is served throughout the change. It went first, and the calls that came while the newer one loaded were
+        // 503 "has no loaded version" / "version 3 is loading".
+        RemoveUnwanted(folderGone: true);
         foreach (var version in wanted)
         {
             var modelPath = Path.Combine(folders[version], "model.onnx");
@@ -353,6 +347,8 @@ internal sealed partial class ModelRepository : IDisposable
             old?.Retire();
         }
 
+        RemoveUnwanted(folderGone: false);
+
         if (entry.Versions.IsEmpty)
         {
             // Listed with why it serves nothing (as Triton's index lists a model that failed to load), said once.
@@ -366,6 +362,20 @@ internal sealed partial class ModelRepository : IDisposable
 
             Publish(t => t.With(entry with { ConfigError = reason }));
             Fail(failures, reason);
+        }
+
+        void RemoveUnwanted(bool folderGone)
+        {
+            foreach (var (version, old) in entry.Versions)
+            {
+                if (!wanted.Contains(version) && folderGone != folders.ContainsKey(version))
+                {
+                    entry = entry with { Versions = entry.Versions.Remove(version), ReloadFailures = entry.ReloadFailures.Remove(version) };
+                    Publish(t => t.With(entry));
+                    Retire(old);
+                    Log.VersionRemoved(_logger, name, version, folderGone ? "its folder is gone" : "the version policy no longer selects it");
+                }
+            }
         }
     }
 
