@@ -366,9 +366,12 @@ internal sealed partial class ModelRepository : IDisposable
 
         void RemoveUnwanted(bool folderGone)
         {
+            // A failed load never takes a model down: while none of the versions the policy selects now is ready (a newer
+            // version's model.onnx still being copied when the poll saw it, or broken), those it selected before serve on.
+            var standIn = !folderGone && wanted.Count > 0 && !wanted.Any(v => entry.Versions.GetValueOrDefault(v)?.State == ModelVersionState.Ready);
             foreach (var (version, old) in entry.Versions)
             {
-                if (!wanted.Contains(version) && folderGone != folders.ContainsKey(version))
+                if (!wanted.Contains(version) && folderGone != folders.ContainsKey(version) && !(standIn && old.State == ModelVersionState.Ready))
                 {
                     entry = entry with { Versions = entry.Versions.Remove(version), ReloadFailures = entry.ReloadFailures.Remove(version) };
                     Publish(t => t.With(entry));

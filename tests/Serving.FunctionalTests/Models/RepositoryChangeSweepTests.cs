@@ -140,6 +140,40 @@ public sealed class RepositoryChangeSweepTests
         }
     }
 
+    [Fact]
+    public async Task NewVersionHalfCopied_UnderLatestOnePolicy_TheOlderServesUntilItIsWhole()
+    {
+        using var repo = await CopyTabularAsync("{ all: {} }", "{ latest: { num_versions: 1 } }");
+        var (server, logs) = await StartAsync(repo.Path);
+        await using (server)
+        {
+            await using var load = Hammer.Start(server, "tabular", [""], callers: 16);
+            await load.WaitForAsync(Calls);
+
+            // Version 3 (v1's model) copied in two steps: the poll finds half of its model.onnx, then the whole.
+            var bytes = await File.ReadAllBytesAsync(Path.Combine(repo.Path, "tabular", "1", "model.onnx"));
+            var copy = Path.Combine(repo.Path, "tabular", "3", "model.onnx");
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            await using (var file = new FileStream(copy, FileMode.Create, FileAccess.Write))
+            {
+                await file.WriteAsync(bytes.AsMemory(0, bytes.Length / 2));
+                await file.FlushAsync();
+                await WaitUntilAsync(async () => (await IndexAsync(server)).Contains("version 3: ONNX Runtime could not load model.onnx", StringComparison.Ordinal));
+                await load.WaitForAsync(load.Count + Calls);
+                Assert.True(await IsAsync(server, "/v2/models/tabular/versions/2/ready", HttpStatusCode.OK));
+                await file.WriteAsync(bytes.AsMemory(bytes.Length / 2));
+            }
+
+            await WaitForStatusAsync(server, "/v2/models/tabular/versions/3/ready", HttpStatusCode.OK);
+            await WaitForStatusAsync(server, "/v2/models/tabular/versions/2/ready", HttpStatusCode.NotFound);
+            await load.WaitForAsync(load.Count + Calls);
+            var outcomes = await load.StopAsync();
+
+            Assert.All(outcomes, o => Assert.True(o.Ok, o.ToString()));
+            NoUnexpectedErrors(logs, allowed: LoadFailures.Replace("version 2", "version 3", StringComparison.Ordinal));
+        }
+    }
+
     public static TheoryData<string> Breakages => ["yaml-invalid", "yaml-half", "onnx-corrupt", "version-is-a-file", "version-dangling-link", "model-removed", "model-dangling-link", "onnx-is-a-folder"];
 
     [Theory]

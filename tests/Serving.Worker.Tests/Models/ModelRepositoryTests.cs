@@ -476,6 +476,39 @@ public sealed class ModelRepositoryTests : IDisposable
         Assert.True(first.IsDisposed);
     }
 
+    /// <summary>
+    /// Under latest: 1 a newer version whose model.onnx does not load (half of it: a copy the poll saw under way) leaves
+    /// the older one serving, the newer UNAVAILABLE with why; once its file is whole the newer serves and the older goes.
+    /// The older went as the newer's load failed, and the model served nothing ("version 2 failed to load") until a poll
+    /// after the copy had ended.
+    /// </summary>
+    [Fact]
+    public async Task SyncAsync_NewerVersionThatFailsToLoadUnderLatestOne_OlderServesOn_UntilTheNewerLoads()
+    {
+        CopyFixed(FixedYaml.Replace("{ all: {} }", "{ latest: { num_versions: 1 } }", StringComparison.Ordinal));
+        await _repository.SyncAsync();
+        var first = _repository.Table.Models["fixed"].Versions[1];
+        var bytes = File.ReadAllBytes(Path.Combine(RepoPaths.TestModels, "fixed", "1", "model.onnx"));
+        var copy = _temp.Combine("fixed", "2", "model.onnx");
+        Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+        File.WriteAllBytes(copy, bytes[..(bytes.Length / 2)]);
+
+        await _repository.SyncAsync();
+
+        var entry = _repository.Table.Models["fixed"];
+        Assert.Equal(ModelVersionState.Unavailable, entry.Versions[2].State);
+        Assert.StartsWith("model 'fixed' version 2: ONNX Runtime could not load model.onnx", entry.Versions[2].Reason, StringComparison.Ordinal);
+        Assert.Same(first, entry.LatestReady());
+        Assert.False(first.IsDisposed);
+
+        File.WriteAllBytes(copy, bytes);
+        await _repository.SyncAsync();
+
+        Assert.Equal([2L], _repository.Table.Models["fixed"].Versions.Keys);
+        Assert.Equal(ModelVersionState.Ready, _repository.Table.Models["fixed"].Versions[2].State);
+        Assert.True(first.IsDisposed);
+    }
+
     // Calls Watch as each load starts, and keeps what it returned.
     private sealed class WatchingLoader(IModelVersionLoader inner) : IModelVersionLoader
     {
