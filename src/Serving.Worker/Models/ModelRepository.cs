@@ -25,6 +25,7 @@ internal sealed partial class ModelRepository : IDisposable
     // The files (fingerprint) a serving version's reload failed from: not loaded again at every poll until they change.
     private readonly ConcurrentDictionary<(string Model, long Version), string> _failedReloads = new();
     private readonly Lock _publishing = new();
+    private bool _disposed; // guarded by _publishing
     private readonly string _root;
     private readonly IModelVersionLoader _loader;
     private readonly int _loadThreads;
@@ -423,15 +424,8 @@ internal sealed partial class ModelRepository : IDisposable
         }
 
         // After the sync that listed the placeholder (and any other) has ended: nothing else changes the table meanwhile.
-        try
-        {
-            await _sync.WaitAsync().ConfigureAwait(false);
-        }
-        catch (ObjectDisposedException)
-        {
-            late.Retire(); // the repository is gone (the worker stopped)
-            return;
-        }
+        // Once the worker has stopped, what it publishes is retired at once (Publish).
+        await _sync.WaitAsync().ConfigureAwait(false);
 
         try
         {
@@ -522,7 +516,14 @@ internal sealed partial class ModelRepository : IDisposable
             {
                 foreach (var (_, version) in entry.Versions)
                 {
-                    _metrics.SetVersionState(version.Model, version.VersionText, version.State);
+                    if (_disposed)
+                    {
+                        version.Retire(); // a load that outlived the worker's stop: what it made goes at once
+                    }
+                    else
+                    {
+                        _metrics.SetVersionState(version.Model, version.VersionText, version.State);
+                    }
                 }
             }
         }
@@ -548,17 +549,23 @@ internal sealed partial class ModelRepository : IDisposable
         return info.Exists ? $"{info.Length}:{info.LastWriteTimeUtc.Ticks}" : "missing";
     }
 
+    // The host disposes the repository once its shutdown timeout has passed, maybe while a load runs (a big model, a file
+    // system that stopped answering): the sync is left to end on its own, and whatever it publishes then is retired.
+    // _sync is not disposed (it has no wait handle): its release at the sync's end threw ObjectDisposedException, and
+    // the version that load made was published into a table no one disposed any more.
     public void Dispose()
     {
-        foreach (var (_, entry) in Table.Models)
+        lock (_publishing)
         {
-            foreach (var (_, version) in entry.Versions)
+            _disposed = true;
+            foreach (var (_, entry) in Table.Models)
             {
-                version.Retire();
+                foreach (var (_, version) in entry.Versions)
+                {
+                    version.Retire();
+                }
             }
         }
-
-        _sync.Dispose();
     }
 
     private static partial class Log

@@ -638,6 +638,36 @@ public sealed class ModelRepositoryTests : IDisposable
         Assert.False(late[1].IsDisposed);
     }
 
+    /// <summary>
+    /// The worker stopped (the repository disposed, as the host does once its shutdown timeout has passed) while a load
+    /// runs: the sync ends without an error when the load does, and what the load made is disposed, not published into
+    /// a table no one disposes any more.
+    /// </summary>
+    [Fact]
+    public async Task Dispose_WhileALoadRuns_TheSyncEndsCleanly_WhatTheLoadMadeIsDisposed()
+    {
+        CopyFixed(FixedYaml);
+        var options = Options.Create(new WorkerOptions { ModelRepository = _temp.Path });
+        var loader = new HeldLoader(NewLoader(options, _loaderLog), "held");
+        var repository = new ModelRepository(options, loader, new WorkerMetrics(), _repositoryLog);
+        await repository.SyncAsync();
+        var serving = repository.Table.Models["fixed"].Versions[1];
+        CopyFixed(FixedYaml, "held");
+        File.SetLastWriteTimeUtc(_temp.Combine("fixed", "1", "model.onnx"), DateTime.UtcNow.AddMinutes(5));
+
+        var sync = Task.Run(() => repository.SyncAsync());
+        Assert.True(SpinWait.SpinUntil(() => loader.Started("held") == 1, TimeSpan.FromSeconds(30)));
+        Assert.True(SpinWait.SpinUntil(() => serving.IsDisposed, TimeSpan.FromSeconds(30))); // fixed reloaded meanwhile
+        repository.Dispose();
+        loader.Release();
+        var late = (await loader.Late(1).WaitAsync(TimeSpan.FromSeconds(60)))[0];
+        await sync.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.NotNull(late.Runner);
+        Assert.True(late.IsDisposed);
+        Assert.All(repository.Table.Models.Values.SelectMany(m => m.Versions.Values), v => Assert.True(v.IsDisposed, $"{v.Model} {v.Version}"));
+    }
+
     // Holds every load of one model until released, then loads it for real; counts the loads it was asked for.
     private sealed class HeldLoader(IModelVersionLoader inner, string held) : IModelVersionLoader
     {
