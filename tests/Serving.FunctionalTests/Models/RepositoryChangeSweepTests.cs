@@ -59,7 +59,7 @@ public sealed class RepositoryChangeSweepTests
     public async Task VersionRemoved_WhileRequestsWaitInItsQueue_EachAnsweredCleanly()
     {
         // A long queue delay: the batches wait, so requests are queued when the folder goes.
-        using var repo = await CopyTabularAsync("max_queue_delay_us: 0", "max_queue_delay_us: 200000");
+        using var repo = await CopyTabularAsync("max_queue_delay_us: 0", "max_queue_delay_us: 100000");
         var (server, logs) = await StartAsync(repo.Path);
         await using (server)
         {
@@ -73,6 +73,60 @@ public sealed class RepositoryChangeSweepTests
             Assert.Contains(outcomes, o => o.Ok);
             Assert.Contains(outcomes, o => o.Code is "404" or "NotFound");
             Assert.All(outcomes, o => Assert.True(o.Clean, o.ToString()));
+            NoUnexpectedErrors(logs);
+        }
+    }
+
+    /// <summary>
+    /// Streams (ModelStreamInfer) to a version that is removed while their messages wait in its queue: each message is
+    /// answered once, served or with a clear error in the stream, and the streams end OK when their callers close them.
+    /// </summary>
+    [Fact]
+    public async Task VersionRemoved_UnderStreams_EachMessageAnsweredOnce_StreamsEndOk()
+    {
+        using var repo = await CopyTabularAsync("max_queue_delay_us: 0", "max_queue_delay_us: 50000");
+        var (server, logs) = await StartAsync(repo.Path);
+        await using (server)
+        {
+            var sent = 0;
+            var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var streams = Enumerable.Range(0, 8).Select(s => Task.Run(async () =>
+            {
+                using var call = server.Grpc.ModelStreamInfer(cancellationToken: new CancellationTokenSource(Patience + Patience).Token);
+                var reading = StreamInferCalls.ReadAllAsync(call);
+                var count = 0;
+                for (; !removed.Task.IsCompleted || count < 2 * Calls / 8; count++)
+                {
+                    var request = GoldenFile.Load("tabular", "2").GrpcRequest("tabular", "2");
+                    request.Id = $"{s}-{count}";
+                    await call.RequestStream.WriteAsync(request);
+                    Interlocked.Increment(ref sent);
+                    await Task.Delay(1);
+                }
+
+                await call.RequestStream.CompleteAsync();
+                return (Count: count, Answers: await reading);
+            })).ToArray();
+
+            await WaitUntilAsync(() => Task.FromResult(Volatile.Read(ref sent) >= Calls));
+            Directory.Delete(Path.Combine(repo.Path, "tabular", "2"), recursive: true);
+            await WaitForStatusAsync(server, "/v2/models/tabular/versions/2/ready", HttpStatusCode.NotFound);
+            removed.SetResult();
+            var ended = await Task.WhenAll(streams);
+
+            foreach (var (count, answers) in ended)
+            {
+                Assert.Equal(count, answers.Count);
+                var served = answers.Where(a => a.ErrorMessage.Length == 0).Select(a => a.InferResponse.Id).ToArray();
+                Assert.Equal(served.Length, served.Distinct().Count());
+                Assert.All(answers.Where(a => a.ErrorMessage.Length > 0), a => Assert.True(
+                    a.ErrorMessage.Contains("model 'tabular' has no version '2'", StringComparison.Ordinal)
+                        || a.ErrorMessage.Contains("model 'tabular' version 2 is being unloaded", StringComparison.Ordinal)
+                        || a.ErrorMessage.Contains("the model version is unloading", StringComparison.Ordinal),
+                    a.ErrorMessage));
+            }
+
+            Assert.Contains(ended, e => e.Answers.Any(a => a.ErrorMessage.Length > 0));
             NoUnexpectedErrors(logs);
         }
     }
@@ -280,7 +334,7 @@ public sealed class RepositoryChangeSweepTests
     public async Task WorkerStopped_WhileAReloadRuns_StopsCleanly()
     {
         using var repo = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
-        for (var round = 0; round < 5; round++)
+        for (var round = 0; round < 3; round++)
         {
             var (server, logs) = await StartAsync(repo.Path, token: "s3cret");
             await using var watch = VersionWatch.Start(server);
