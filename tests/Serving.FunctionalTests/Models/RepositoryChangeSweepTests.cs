@@ -228,7 +228,7 @@ public sealed class RepositoryChangeSweepTests
         }
     }
 
-    public static TheoryData<string> Breakages => ["yaml-invalid", "yaml-half", "onnx-corrupt", "version-is-a-file", "version-dangling-link", "model-removed", "model-dangling-link", "onnx-is-a-folder"];
+    public static TheoryData<string> Breakages => ["yaml-invalid", "yaml-half", "onnx-corrupt", "version-is-a-file", "version-dangling-link", "model-removed", "model-dangling-link", "onnx-is-a-folder", "version-link-loop", "model-link-loop", "onnx-link-loop"];
 
     [Theory]
     [MemberData(nameof(Breakages))]
@@ -303,6 +303,21 @@ public sealed class RepositoryChangeSweepTests
 
             case "model-dangling-link":
                 return PutInPlace(model, Path.Combine(aside, "tabular"), path => File.CreateSymbolicLink(path, Path.Combine(aside, "nothing-here")));
+
+            case "version-link-loop":
+                return PutInPlace(version, Path.Combine(aside, "2"), path => File.CreateSymbolicLink(path, path));
+
+            case "model-link-loop":
+                return PutInPlace(model, Path.Combine(aside, "tabular"), path => File.CreateSymbolicLink(path, path));
+
+            case "onnx-link-loop":
+                File.Move(onnx, Path.Combine(aside, "model.onnx"));
+                File.CreateSymbolicLink(onnx, onnx);
+                return () =>
+                {
+                    File.Delete(onnx);
+                    File.Move(Path.Combine(aside, "model.onnx"), onnx);
+                };
 
             case "onnx-is-a-folder":
                 File.Move(onnx, Path.Combine(aside, "model.onnx"));
