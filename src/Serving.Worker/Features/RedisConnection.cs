@@ -72,12 +72,20 @@ internal sealed class RedisConnection : IDisposable
     {
         if (_connecting.IsCompletedSuccessfully)
         {
-            _connecting.Result.Dispose();
+            Close(_connecting.Result);
         }
         else
         {
             // Still connecting: close the multiplexer when the connect ends.
-            _connecting.ContinueWith(static t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            _connecting.ContinueWith(static t => Close(t.Result), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         }
+    }
+
+    // Not the default close, which sends QUIT and waits for its answer up to the sync timeout: a Redis that doesn't answer
+    // held the worker's stop that long (a minute with syncTimeout=60000). Lookups only read, so nothing owed is lost.
+    private static void Close(ConnectionMultiplexer multiplexer)
+    {
+        multiplexer.Close(allowCommandsToComplete: false);
+        multiplexer.Dispose();
     }
 }
