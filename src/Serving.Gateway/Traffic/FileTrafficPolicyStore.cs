@@ -29,6 +29,12 @@ internal sealed partial class FileTrafficPolicyStore(string directory, ILogger? 
         remove { }
     }
 
+    public event Action? Reconnected
+    {
+        add { }
+        remove { }
+    }
+
     public bool IsShared => false;
 
     private string PoliciesPath => Path.Combine(directory, PoliciesFile);

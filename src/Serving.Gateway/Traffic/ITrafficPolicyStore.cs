@@ -6,6 +6,12 @@ internal interface ITrafficPolicyStore : IAsyncDisposable
     /// <summary>Raised with a model name when another replica changed that model's policy.</summary>
     event Action<string>? Changed;
 
+    /// <summary>
+    /// Raised when a shared store's connection is back after it was lost: the change messages sent meanwhile never came,
+    /// so everything is read again.
+    /// </summary>
+    event Action? Reconnected;
+
     /// <summary>True when replicas share this store (re-reading it periodically is worthwhile).</summary>
     bool IsShared { get; }
 

@@ -10,7 +10,8 @@ namespace Serving.Gateway.Traffic;
 /// Policies in a Redis hash shared by every gateway replica. A save is a compare-and-set on the
 /// stored revision (one Lua script, so two replicas can't both win) that also publishes the model
 /// name; every replica is subscribed and re-reads that model at once. Audit records go to a
-/// capped list per model. A field that is no policy (not JSON, no model) is left out with an error logged once.
+/// capped list per model. A field that is no policy (not JSON, no model) is left out with an error logged once. A connection
+/// back after it was lost is reported (<see cref="Reconnected"/>), so the replica reads everything again.
 /// </summary>
 internal sealed partial class RedisTrafficPolicyStore(string connectionString, string prefix, ILogger? logger = null) : ITrafficPolicyStore
 {
@@ -35,6 +36,8 @@ internal sealed partial class RedisTrafficPolicyStore(string connectionString, s
 
     public event Action<string>? Changed;
 
+    public event Action? Reconnected;
+
     public bool IsShared => true;
 
     private RedisKey PoliciesKey => prefix + "policies";
@@ -52,6 +55,12 @@ internal sealed partial class RedisTrafficPolicyStore(string connectionString, s
         // got its 503 only after about 10 s.
         configuration.BacklogPolicy = BacklogPolicy.FailFast;
         _connection = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
+
+        // Pub/sub is at-most-once: what was published while a connection was down (Redis restarted or unreachable, or not
+        // reachable yet when the gateway started) never comes. Before, only the periodic re-read caught up, and with
+        // PolicyResyncInterval 0 nothing did: a gateway started in an outage served its last-known copy, and a change made
+        // while its connection was down was never in force on it.
+        _connection.ConnectionRestored += (_, _) => Reconnected?.Invoke();
         await _connection.GetSubscriber().SubscribeAsync(RedisChannel.Literal(Channel), (_, message) =>
         {
             if (message.HasValue)
@@ -120,6 +129,10 @@ internal sealed partial class RedisTrafficPolicyStore(string connectionString, s
     {
         if (_connection is not null)
         {
+            // Not the default close, which sends QUIT and waits for its answer up to the sync timeout: a Redis that doesn't
+            // answer held the gateway's stop that long (60 s with syncTimeout=60000). Nothing owed to Redis is lost: a change
+            // in flight has answered its caller already, or is refused.
+            await _connection.CloseAsync(allowCommandsToComplete: false).ConfigureAwait(false);
             await _connection.DisposeAsync().ConfigureAwait(false);
         }
     }

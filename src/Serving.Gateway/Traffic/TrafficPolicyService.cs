@@ -37,6 +37,7 @@ internal sealed partial class TrafficPolicyService(
     {
         policies.Applied += metrics.PolicyApplied;
         store.Changed += OnStoreChanged;
+        store.Reconnected += OnStoreReconnected;
         await LoadHeldAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -79,6 +80,7 @@ internal sealed partial class TrafficPolicyService(
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         store.Changed -= OnStoreChanged;
+        store.Reconnected -= OnStoreReconnected;
         policies.Applied -= OnApplied;
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_resync is not null)
@@ -227,6 +229,27 @@ internal sealed partial class TrafficPolicyService(
     }
 
     private void OnStoreChanged(string model) => _ = ReloadAsync(model);
+
+    private void OnStoreReconnected() => _ = ReloadAllAfterReconnectAsync();
+
+    // The change messages published while the connection was down never came: the store is read again at once, not at the
+    // next periodic re-read (never, with PolicyResyncInterval 0).
+    private async Task ReloadAllAfterReconnectAsync()
+    {
+        try
+        {
+            Log.Reconnected(logger);
+            await ReloadAllAsync(_stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+        {
+            // Stopping.
+        }
+        catch (Exception e)
+        {
+            Log.StoreUnavailable(logger, e.Message);
+        }
+    }
 
     private void OnApplied(TrafficPolicy policy) => _ = SaveLastKnownAsync();
 
@@ -553,6 +576,9 @@ internal sealed partial class TrafficPolicyService(
 
         [LoggerMessage(15, LogLevel.Warning, "Automatic rollback of {Model} version {Version}, held on this gateway while the policy store was down, gives way: the stored policy moved on from revision {BasedOn} to {Revision} (by {Who})")]
         public static partial void HeldRollbackSuperseded(ILogger logger, string model, string version, long basedOn, long revision, string who);
+
+        [LoggerMessage(19, LogLevel.Information, "The traffic policy store's connection is back: its policies are read again (changes published while it was down were not received)")]
+        public static partial void Reconnected(ILogger logger);
 
         [LoggerMessage(6, LogLevel.Warning, "The policy store had lost the traffic policy of {Model}: revision {Revision}, in force here, is written back")]
         public static partial void Restored(ILogger logger, string model, long revision);
