@@ -92,6 +92,48 @@ public sealed class RedisNetworkFailureTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// An entity read before Redis went dark is served from the near cache within its TTL, unflagged; one it lacks gets
+    /// the outage policy. Redis then restarted empty: entities read as missing (defaults, flagged in
+    /// features_defaulted_rows), not as an outage.
+    /// </summary>
+    [Fact]
+    public async Task Blackhole_NearCacheServesWhatItHolds_ThenRedisRestartedEmpty_EntitiesReadAsMissing()
+    {
+        var repo = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        using var repoScope = repo;
+        await WriteFeaturesAsync(repo.Path, ("layout", "hash"), ("near_cache_ttl_ms", "600000"), ("on_unavailable", "fail_closed"));
+        await using var server = await WorkerServer.StartAsync(repo.Path, new Dictionary<string, string?>
+        {
+            ["Serving:Features:Redis"] = _proxy.ConnectionString + ",syncTimeout=1000,asyncTimeout=1000",
+            ["Serving:Features:BreakerOpenFor"] = "00:00:00.200",
+            ["Serving:Features:Timeout"] = "00:00:00.500",
+        });
+        var (status, before) = await RestAsync(server, 5);
+        Assert.Equal(HttpStatusCode.OK, status);
+
+        _proxy.Blackhole();
+        var (cachedStatus, cached) = await RestAsync(server, 5);
+        Assert.True(cachedStatus == HttpStatusCode.OK, $"{(int)cachedStatus} {cached}");
+        Assert.Equal(Outputs(before), Outputs(cached));
+        Assert.DoesNotContain("features_", cached, StringComparison.Ordinal);
+        var (uncachedStatus, uncached) = await RestAsync(server, 6);
+        Assert.True(uncachedStatus == HttpStatusCode.ServiceUnavailable && uncached.Contains(FailClosed, StringComparison.Ordinal), $"{(int)uncachedStatus} {uncached}");
+
+        _redis.Stop();
+        _proxy.Forward();
+        await _redis.StartAgainAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        string body;
+        while (!(body = (await RestAsync(server, 6)).Body).Contains("\"features_defaulted_rows\":\"0\"", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the entity of the emptied Redis did not read as missing within 30 s: {body}");
+            await Task.Delay(100);
+        }
+
+        Assert.DoesNotContain("features_store_unavailable", body, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// Before, the multiplexer was disposed with StackExchange.Redis's default close, which sends QUIT and waits for its
     /// answer up to the sync timeout: with a Redis that doesn't answer the worker's stop took that long (here a minute).
     /// </summary>
@@ -134,6 +176,8 @@ public sealed class RedisNetworkFailureTests : IAsyncLifetime
 
         await File.WriteAllTextAsync(path, yaml);
     }
+
+    private static string Outputs(string body) => System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("outputs").GetRawText();
 
     private static async Task<(HttpStatusCode Status, string Body)> RestAsync(WorkerServer server, long id)
     {
