@@ -37,6 +37,8 @@ internal sealed partial class FileTrafficPolicyStore(string directory, ILogger? 
 
     public bool IsShared => false;
 
+    public string Where => PoliciesPath;
+
     private string PoliciesPath => Path.Combine(directory, PoliciesFile);
 
     private string AuditPath => Path.Combine(directory, AuditFile);

@@ -12,6 +12,9 @@ internal interface ITrafficPolicyStore : IAsyncDisposable
     /// </summary>
     event Action? Reconnected;
 
+    /// <summary>Where the store is, for a log line (a Redis connection string without its password, or the policy file's path).</summary>
+    string Where { get; }
+
     /// <summary>True when replicas share this store (re-reading it periodically is worthwhile).</summary>
     bool IsShared { get; }
 

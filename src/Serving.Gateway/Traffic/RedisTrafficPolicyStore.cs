@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Serving.Gateway.Routing;
+using Serving.Hosting.Configuration;
 using StackExchange.Redis;
 
 namespace Serving.Gateway.Traffic;
@@ -39,6 +40,8 @@ internal sealed partial class RedisTrafficPolicyStore(string connectionString, s
     public event Action? Reconnected;
 
     public bool IsShared => true;
+
+    public string Where => RedisConnectionString.Redact(connectionString);
 
     private RedisKey PoliciesKey => prefix + "policies";
 

@@ -57,10 +57,15 @@ internal sealed partial class TrafficPolicyService(
         {
             // A store that is down at start must not keep the gateway down: it serves what it last had from the store
             // (the defaults when it has nothing) and keeps trying.
-            Log.StoreUnavailable(logger, e.Message);
             if (store.IsShared)
             {
+                // Where Redis is and what to check: before, the line was the Redis client's dump, without either.
+                Log.RedisUnavailableAtStart(logger, store.Where, PolicyStoreErrors.Describe(e), e);
                 await ApplyLastKnownAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                Log.StoreUnavailable(logger, e.Message);
             }
         }
 
@@ -576,6 +581,9 @@ internal sealed partial class TrafficPolicyService(
 
         [LoggerMessage(15, LogLevel.Warning, "Automatic rollback of {Model} version {Version}, held on this gateway while the policy store was down, gives way: the stored policy moved on from revision {BasedOn} to {Revision} (by {Who})")]
         public static partial void HeldRollbackSuperseded(ILogger logger, string model, string version, long basedOn, long revision, string who);
+
+        [LoggerMessage(20, LogLevel.Warning, "The traffic policy store, Redis at {Redis}, does not answer at start ({Reason}): the gateway starts without it and keeps trying, and reads its policies once it answers; changes answer 503 until then. Check that redis-server runs at that address and takes the connection string's password")]
+        public static partial void RedisUnavailableAtStart(ILogger logger, string redis, string reason, Exception exception);
 
         [LoggerMessage(19, LogLevel.Information, "The traffic policy store's connection is back: its policies are read again (changes published while it was down were not received)")]
         public static partial void Reconnected(ILogger logger);
