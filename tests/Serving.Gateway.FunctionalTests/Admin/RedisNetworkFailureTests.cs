@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Trace;
 using Serving.Gateway.FunctionalTests.TestSupport;
+using Serving.Gateway.Traffic;
 using Serving.Testing;
 using StackExchange.Redis;
 
@@ -78,9 +79,12 @@ public sealed class RedisNetworkFailureTests(GatewayFixture fixture) : IAsyncLif
         await Poll.UntilAsync(async () => Policies.Weights(await Policies.GetAsync(b.Admin!)) == "1=100 2=0");
 
         _proxy.BlackholeSubscribers();
+        var published = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        b.Service<ITrafficPolicyStore>().Changed += published.Enqueue;
         await Policies.SetAsync(a, Policies.TwoVersions(0, 100));
         await Poll.UntilAsync(async () => Policies.Weights(await Policies.GetAsync(b.Admin!)) == "1=0 2=100");
         Assert.Equal("2", (await Infer.RestAsync(b.Http)).Version);
+        Assert.Empty(published); // the message never came: the re-read brought the change
     }
 
     /// <summary>
