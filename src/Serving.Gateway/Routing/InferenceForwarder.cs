@@ -48,12 +48,26 @@ internal sealed partial class InferenceForwarder(
         span?.SetTag("serving.protocol", request.Protocol);
         try
         {
+            byte[]? body = null;
             if (mirror.Select(request, policy) is { } target)
             {
-                shadow = await mirror.StartAsync(context, request, target).ConfigureAwait(false);
+                // Read as without a shadow (a gRPC call's within its grpc-timeout), before a copy can leave.
+                try
+                {
+                    body = await ReadBodyAsync(context, request, started).ConfigureAwait(false);
+                }
+                finally
+                {
+                    shadow = mirror.Start(context, request, target, body);
+                }
+
+                if (body is null)
+                {
+                    return; // answered: its deadline passed first
+                }
             }
 
-            await ForwardWithRetryAsync(context, request, shadow?.Body, started).ConfigureAwait(false);
+            await ForwardWithRetryAsync(context, request, body, started).ConfigureAwait(false);
         }
         catch (Exception e) when (CallerGone.WhileReadingBody(context, e))
         {
@@ -98,14 +112,14 @@ internal sealed partial class InferenceForwarder(
         }
     }
 
-    // shadowCopied: the body the shadow mirror already read, when it did (it is then not read twice); started: the
+    // bodyRead: the body already read for a shadow copy, when it was (it is then not read twice); started: the
     // request's arrival (a Stopwatch timestamp), against which a caller's grpc-timeout runs.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask ForwardWithRetryAsync(HttpContext context, GatewayRequest request, byte[]? shadowCopied, long started)
+    private async ValueTask ForwardWithRetryAsync(HttpContext context, GatewayRequest request, byte[]? bodyRead, long started)
     {
         WorkerEndpoint? failed = null;
         byte[]? body = null;
-        if (UnaryForwarder.Takes(request) && (body = shadowCopied ?? await ReadBodyAsync(context, request, started).ConfigureAwait(false)) is null)
+        if (UnaryForwarder.Takes(request) && (body = bodyRead ?? await ReadBodyAsync(context, request, started).ConfigureAwait(false)) is null)
         {
             return; // answered: its deadline passed first
         }

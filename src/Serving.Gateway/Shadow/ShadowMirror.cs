@@ -29,7 +29,7 @@ internal sealed partial class ShadowMirror(
     /// <summary>
     /// The version to copy this request to, or null. Only requests whose version the gateway chose
     /// are copied: a request that names its version (in a gRPC body) can't be redirected unread.
-    /// When it returns a version, a slot is reserved that <see cref="StartAsync"/> releases.
+    /// When it returns a version, a slot is reserved that <see cref="Start"/> releases.
     /// </summary>
     public VersionRoute? Select(GatewayRequest request, TrafficPolicy? policy)
     {
@@ -62,22 +62,28 @@ internal sealed partial class ShadowMirror(
         return target;
     }
 
-    /// <summary>Reads the body, lets the primary forward from the copy and keep a copy of its answer, and sends the shadow copy.</summary>
-    public async Task<ShadowCopy> StartAsync(HttpContext context, GatewayRequest request, VersionRoute target)
+    /// <summary>
+    /// Sends the copy of a request <see cref="Select"/> chose, once the forwarder read its body, and lets the primary
+    /// forward from that body and keep a copy of its answer; null, with the slot given back, when there is no copy: no
+    /// body (the read failed, or a gRPC call's deadline passed first), or one larger than <c>ShadowMaxRequestBytes</c>
+    /// (a gRPC body may go on past the message its frame declared).
+    /// </summary>
+    public ShadowCopy? Start(HttpContext context, GatewayRequest request, VersionRoute target, byte[]? body)
     {
-        byte[] body;
-        try
-        {
-            // No cancellation token, as UnaryForwarder.ReadBodyAsync: a caller that goes away ends the read itself.
-            body = await ReadBodyAsync(context.Request, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch
+        if (body is null)
         {
             Interlocked.Decrement(ref _inFlight);
-            throw;
+            return null;
         }
 
         context.Request.Body = new MemoryStream(body, writable: false);
+        if (body.Length > options.Value.ShadowMaxRequestBytes)
+        {
+            Interlocked.Decrement(ref _inFlight);
+            Count(request, target.Version, ShadowResults.TooLarge);
+            return null;
+        }
+
         var capture = new CapturingStream(context.Response.Body, options.Value.ShadowMaxResponseBytes);
         context.Response.Body = capture;
         var copy = new ShadowCopy(
@@ -253,24 +259,6 @@ internal sealed partial class ShadowMirror(
     {
         metrics.ShadowResult(request.Model.Name, shadowVersion, result);
         stats.Record(request.Model.Name, result);
-    }
-
-    private async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        var limit = options.Value.MaxRequestBytes;
-        if (request.ContentLength is { } declared && declared > limit)
-        {
-            throw new BadHttpRequestException("request body too large", StatusCodes.Status413PayloadTooLarge);
-        }
-
-        using var buffer = request.ContentLength is { } length ? new MemoryStream((int)length) : new MemoryStream();
-        await request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-        if (buffer.Length > limit)
-        {
-            throw new BadHttpRequestException("request body too large", StatusCodes.Status413PayloadTooLarge);
-        }
-
-        return buffer.ToArray();
     }
 
     private static async Task<(ReadOnlyMemory<byte> Bytes, bool Overflowed)> ReadLimitedAsync(HttpContent content, int limit, CancellationToken cancellationToken)

@@ -72,7 +72,7 @@ public sealed class ShadowTests : IAsyncLifetime
             await AssertPrimaryUnchangedAsync(gateway, withoutShadow, "dead");
         }
 
-        await Poll.UntilAsync(async () => (await ShadowCountsAsync(gateway)).GetValueOrDefault("shadow_error") > 0);
+        await Poll.UntilAsync(async () => (await ShadowCounts.OfAsync(gateway)).GetValueOrDefault("shadow_error") > 0);
     }
 
     [Fact]
@@ -88,7 +88,7 @@ public sealed class ShadowTests : IAsyncLifetime
             await Infer.GrpcAsync(gateway.Grpc);
         }
 
-        await Poll.UntilAsync(async () => (await ShadowCountsAsync(gateway)).GetValueOrDefault("agree") == 20);
+        await Poll.UntilAsync(async () => (await ShadowCounts.OfAsync(gateway)).GetValueOrDefault("agree") == 20);
 
         await Policies.SetAsync(gateway, """{"weights": {"1": 100}, "shadow": {"version": "2", "percent": 100}}""");
         for (var i = 0; i < 10; i++)
@@ -97,8 +97,8 @@ public sealed class ShadowTests : IAsyncLifetime
             await Infer.GrpcAsync(gateway.Grpc);
         }
 
-        await Poll.UntilAsync(async () => (await ShadowCountsAsync(gateway)).GetValueOrDefault("disagree") == 20);
-        Assert.Equal(20, (await ShadowCountsAsync(gateway)).GetValueOrDefault("agree"));
+        await Poll.UntilAsync(async () => (await ShadowCounts.OfAsync(gateway)).GetValueOrDefault("disagree") == 20);
+        Assert.Equal(20, (await ShadowCounts.OfAsync(gateway)).GetValueOrDefault("agree"));
         Assert.Equal(disagreementsBefore + 20, await MetricsText.SumAsync(gateway, "serving_gateway_shadow_disagreements_total", "shadow_version=\"2\""));
         Assert.True(await MetricsText.SumAsync(gateway, "serving_gateway_shadow_duration_seconds_count", "role=\"shadow\"") >= 40);
     }
@@ -119,8 +119,8 @@ public sealed class ShadowTests : IAsyncLifetime
         }
 
         // Without the caller's grpc-encoding / Content-Encoding on the copy, the worker can't read a compressed body: every copy would be a shadow_error.
-        await Poll.UntilAsync(async () => (await ShadowCountsAsync(gateway)).GetValueOrDefault("agree") == 20);
-        Assert.Equal(0, (await ShadowCountsAsync(gateway)).GetValueOrDefault("shadow_error"));
+        await Poll.UntilAsync(async () => (await ShadowCounts.OfAsync(gateway)).GetValueOrDefault("agree") == 20);
+        Assert.Equal(0, (await ShadowCounts.OfAsync(gateway)).GetValueOrDefault("shadow_error"));
     }
 
     [Theory]
@@ -142,8 +142,8 @@ public sealed class ShadowTests : IAsyncLifetime
             Assert.Equal([encoding], response.Content.Headers.ContentEncoding);
         }
 
-        await Poll.UntilAsync(async () => (await ShadowCountsAsync(gateway)).Values.Sum() == 5);
-        Assert.Equal(5, (await ShadowCountsAsync(gateway)).GetValueOrDefault("agree"));
+        await Poll.UntilAsync(async () => (await ShadowCounts.OfAsync(gateway)).Values.Sum() == 5);
+        Assert.Equal(5, (await ShadowCounts.OfAsync(gateway)).GetValueOrDefault("agree"));
     }
 
     [Fact]
@@ -163,7 +163,7 @@ public sealed class ShadowTests : IAsyncLifetime
             Assert.Equal("1", (await Infer.GrpcAsync(gateway.Grpc)).Version);
         }
 
-        var counts = await ShadowCountsAsync(gateway);
+        var counts = await ShadowCounts.OfAsync(gateway);
         Assert.Equal(10, counts.GetValueOrDefault("too_large"));
         Assert.Equal(0, counts.GetValueOrDefault("agree") + counts.GetValueOrDefault("disagree"));
         Assert.Equal(0, gateway.Service<ShadowMirror>().InFlight);
@@ -182,15 +182,8 @@ public sealed class ShadowTests : IAsyncLifetime
 
         await Poll.UntilAsync(() => gateway.Service<ShadowMirror>().InFlight == 0);
         await Task.Delay(200);
-        var copies = (await ShadowCountsAsync(gateway)).Values.Sum();
+        var copies = (await ShadowCounts.OfAsync(gateway)).Values.Sum();
         Assert.InRange(copies, 60, 140);
-    }
-
-    private static async Task<Dictionary<string, long>> ShadowCountsAsync(GatewayServer gateway)
-    {
-        using var doc = JsonDocument.Parse(await gateway.Admin!.GetStringAsync("/admin/models"));
-        var model = doc.RootElement.GetProperty("models").EnumerateArray().Single(m => m.GetProperty("name").GetString() == "tabular");
-        return model.GetProperty("shadow").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64());
     }
 
     /// <summary>The primary's answers, REST and gRPC, under a policy without shadow: what every answer with a shadow must equal.</summary>

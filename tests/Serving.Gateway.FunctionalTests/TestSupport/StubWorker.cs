@@ -79,6 +79,9 @@ internal sealed class StubWorker : IAsyncDisposable
         return self;
     }
 
+    /// <summary>A worker whose infer calls (REST and gRPC) get what <paramref name="infer"/> does with them.</summary>
+    public static Task<StubWorker> HandlingAsync(string model, string version, Func<HttpContext, Task> infer) => StartAsync(model, version, infer);
+
     /// <summary>A worker that sends the response headers and part of the body of every infer call, then aborts the connection.</summary>
     public static Task<StubWorker> AbortingMidAnswerAsync(string model, string version) => StartAsync(model, version, AbortMidAnswerAsync);
 

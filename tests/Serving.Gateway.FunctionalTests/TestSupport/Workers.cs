@@ -11,6 +11,13 @@ internal static class Workers
     /// </summary>
     public static Task KillAsync(WorkerServer worker) => worker.App.StopAsync(new CancellationToken(canceled: true));
 
+    /// <summary>A worker of its own serving tabular versions 1 and 2, from a copy of the repository.</summary>
+    public static async Task<OwnWorker> StartTabularAsync()
+    {
+        var repository = RepoPaths.CopyModels(RepoPaths.Models, "tabular");
+        return new OwnWorker(await WorkerServer.StartAsync(repository.Path), repository);
+    }
+
     /// <summary>
     /// A worker of its own serving only version 3 of tabular (a copy of version 1), to kill as a canary; with
     /// <paramref name="batchingYaml"/>, that is its model.yaml's dynamic_batching section (a long queue delay makes it slow).
