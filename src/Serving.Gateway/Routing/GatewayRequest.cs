@@ -29,6 +29,13 @@ internal sealed class GatewayRequest(ModelRoute model, VersionChoice choice, boo
     /// </summary>
     public bool CallerLeft { get; set; }
 
+    /// <summary>
+    /// Set when the forward failed after the answer had started (the worker broke it off, or the caller left): the caller
+    /// got part of an answer, and a shadow copy has nothing whole to be compared with. Kestrel signals <c>RequestAborted</c>
+    /// for the abort that follows on the thread pool, so it can't be told from that token when the forward returns.
+    /// </summary>
+    public bool AnswerBrokeOff { get; set; }
+
     /// <summary>Set when a gRPC call's deadline passed before its body came: the caller's doing, which automatic rollback leaves out.</summary>
     public bool DeadlineBeforeBody { get; set; }
 

@@ -98,7 +98,7 @@ internal sealed partial class InferenceForwarder(
                 : GatewayMetrics.HttpCode(response.StatusCode);
             metrics.Observe(request.Model.Name, request.Version.Version, request.Arm, request.Protocol, code, seconds);
             shadow?.CompletePrimary(
-                response.StatusCode, grpcStatus, response.Headers[GatewayHeaders.InferenceHeaderContentLength].FirstOrDefault(), request.Grpc ? null : response.Headers.ContentEncoding.FirstOrDefault(), seconds);
+                response.StatusCode, grpcStatus, aborted || request.AnswerBrokeOff, response.Headers[GatewayHeaders.InferenceHeaderContentLength].FirstOrDefault(), request.Grpc ? null : response.Headers.ContentEncoding.FirstOrDefault(), seconds);
 
             // Automatic rollback judges a version only by the requests the policy sent it, and not by callers who left.
             // A stream's status is not one request's outcome (a request that fails on it is answered in the stream).
@@ -149,6 +149,8 @@ internal sealed partial class InferenceForwarder(
                 worker.Leave();
             }
 
+            // Part of the answer went out and the rest did not (the worker broke it off, or the caller left): no whole answer.
+            request.AnswerBrokeOff = result != ForwarderError.None && context.Response.HasStarted;
             if (result == ForwarderError.None || context.RequestAborted.IsCancellationRequested)
             {
                 return;

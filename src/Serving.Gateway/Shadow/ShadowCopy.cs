@@ -29,10 +29,14 @@ internal sealed class ShadowCopy(GatewayRequest primary, VersionRoute target, by
 
     public Task<PrimaryAnswer> PrimaryAnswer => _primary.Task;
 
-    /// <summary>The primary is done: its status (HTTP, and gRPC when it is a gRPC call), how its REST answer was compressed for the caller, and its latency.</summary>
-    public void CompletePrimary(int httpStatus, int? grpcStatus, string? headerLength, string? contentEncoding, double seconds) =>
-        _primary.TrySetResult(new PrimaryAnswer(httpStatus, grpcStatus, headerLength, contentEncoding, seconds));
+    /// <summary>
+    /// The primary is done: its status (HTTP, and gRPC when it is a gRPC call), whether it was cut off (the caller left, or
+    /// the worker broke off an answer that had started: what was captured is then not the whole of it), how its REST answer
+    /// was compressed for the caller, and its latency.
+    /// </summary>
+    public void CompletePrimary(int httpStatus, int? grpcStatus, bool aborted, string? headerLength, string? contentEncoding, double seconds) =>
+        _primary.TrySetResult(new PrimaryAnswer(httpStatus, grpcStatus, aborted, headerLength, contentEncoding, seconds));
 }
 
 /// <summary>How the primary answered a shadowed request.</summary>
-internal readonly record struct PrimaryAnswer(int HttpStatus, int? GrpcStatus, string? InferenceHeaderLength, string? ContentEncoding, double Seconds);
+internal readonly record struct PrimaryAnswer(int HttpStatus, int? GrpcStatus, bool Aborted, string? InferenceHeaderLength, string? ContentEncoding, double Seconds);

@@ -212,7 +212,8 @@ internal sealed partial class ShadowMirror(
 
     private string Judge(ShadowCopy copy, PrimaryAnswer primary, ShadowAnswer shadow)
     {
-        var primaryOk = primary.HttpStatus == 200 && (primary.GrpcStatus ?? 0) == 0;
+        // A primary cut off part way (an HTTP 200 whose body broke off) has no whole answer to compare.
+        var primaryOk = primary.HttpStatus == 200 && (primary.GrpcStatus ?? 0) == 0 && !primary.Aborted;
         if (!primaryOk)
         {
             return ShadowResults.PrimaryError;

@@ -83,4 +83,40 @@ public sealed class ShadowFailureTests : IAsyncLifetime
         Assert.True(counts.GetValueOrDefault(ShadowResults.TooLarge) == 1 && counts.GetValueOrDefault(ShadowResults.Disagree) == 1, ShadowCounts.Show(counts));
         Assert.Equal(1, shadow.Calls);
     }
+
+    /// <summary>
+    /// The primary's worker starts a REST answer and breaks it off: the caller gets an error, and the copy is counted
+    /// primary_error. It was compared with the part of the answer that had gone out, and counted a disagreement.
+    /// </summary>
+    [Fact]
+    public async Task PrimaryBreaksOffItsAnswer_CopyCountedPrimaryError_NotADisagreement()
+    {
+        await using var primary = await StubWorker.HandlingAsync("tabular", "1", BreakOffAsync);
+        await using var shadow = await MisbehavingShadow.StartAsync("tabular", "9");
+        shadow.Kind = "empty-outputs"; // a valid answer: compared with a whole primary answer, it would be a disagreement
+        await using var gateway = await GatewayServer.StartAsync(
+            [primary.Address, shadow.Worker.Address], new Dictionary<string, string?> { ["Serving:Gateway:PassiveReactivationPeriod"] = "00:00:00" });
+        await Policies.SetAsync(gateway, Shadowed);
+
+        for (var i = 0; i < 5; i++)
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => Infer.RestAsync(gateway.Http));
+            await Assert.ThrowsAsync<RpcException>(() => Infer.GrpcAsync(gateway.Grpc));
+        }
+
+        var counts = await ShadowCounts.SettledAsync(gateway, 10);
+        Assert.True(counts.GetValueOrDefault(ShadowResults.PrimaryError) == 10, ShadowCounts.Show(counts));
+    }
+
+    // A REST answer that starts (200 and the front of the JSON) and breaks off; a gRPC one the same (the gateway reads it whole first).
+    private static async Task BreakOffAsync(HttpContext context)
+    {
+        await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
+        var grpc = context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true;
+        context.Response.ContentType = grpc ? "application/grpc" : "application/json";
+        await context.Response.Body.WriteAsync(grpc ? new byte[] { 0, 0, 0, 0, 64, 0x0A } : """{"model_name": "tabular", "outputs": [{"name": "probabilities", """u8.ToArray(), context.RequestAborted);
+        await context.Response.Body.FlushAsync(context.RequestAborted);
+        await Task.Delay(200, context.RequestAborted);
+        context.Abort();
+    }
 }
