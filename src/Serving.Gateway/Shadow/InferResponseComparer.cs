@@ -12,10 +12,107 @@ namespace Serving.Gateway.Shadow;
 /// </summary>
 internal static class InferResponseComparer
 {
-    /// <summary>Compares two gRPC response bodies (one length-prefixed ModelInferResponse each).</summary>
-    public static bool GrpcAgree(ReadOnlyMemory<byte> primary, ReadOnlyMemory<byte> shadow, double tolerance)
+    /// <summary>
+    /// Compares two gRPC response bodies (one length-prefixed ModelInferResponse each): <see cref="ShadowResults.Agree"/>
+    /// or <see cref="ShadowResults.Disagree"/>; <see cref="ShadowResults.PrimaryError"/> or <see cref="ShadowResults.ShadowError"/>
+    /// when that body is not a readable answer (what can't be read is a failure, not a different answer).
+    /// </summary>
+    public static string GrpcCompare(ReadOnlyMemory<byte> primary, ReadOnlyMemory<byte> shadow, double tolerance) =>
+        !TryParseGrpc(primary, out var a) ? ShadowResults.PrimaryError
+        : !TryParseGrpc(shadow, out var b) ? ShadowResults.ShadowError
+        : GrpcOutputsAgree(a, b, tolerance) ? ShadowResults.Agree : ShadowResults.Disagree;
+
+    /// <summary>Whether two gRPC response bodies are readable and agree (<see cref="GrpcCompare"/>).</summary>
+    public static bool GrpcAgree(ReadOnlyMemory<byte> primary, ReadOnlyMemory<byte> shadow, double tolerance) =>
+        GrpcCompare(primary, shadow, tolerance) == ShadowResults.Agree;
+
+    /// <summary>
+    /// Compares two REST response bodies, as <see cref="GrpcCompare"/> does; a header length (Triton's binary extension) says
+    /// where the JSON ends. A body is readable when its JSON is an object whose <c>outputs</c> is an array of objects, and its
+    /// header length is within it.
+    /// </summary>
+    public static string RestCompare(ReadOnlyMemory<byte> primary, int? primaryJsonLength, ReadOnlyMemory<byte> shadow, int? shadowJsonLength, double tolerance)
     {
-        if (!TryParseGrpc(primary, out var a) || !TryParseGrpc(shadow, out var b) || a.Outputs.Count != b.Outputs.Count)
+        using var a = ParseRest(primary, primaryJsonLength);
+        if (a is null)
+        {
+            return ShadowResults.PrimaryError;
+        }
+
+        using var b = ParseRest(shadow, shadowJsonLength);
+        if (b is null)
+        {
+            return ShadowResults.ShadowError;
+        }
+
+        var ao = a.RootElement.GetProperty("outputs");
+        var bo = b.RootElement.GetProperty("outputs");
+        if (ao.GetArrayLength() != bo.GetArrayLength())
+        {
+            return ShadowResults.Disagree;
+        }
+
+        foreach (var x in ao.EnumerateArray())
+        {
+            var name = Name(x);
+            var y = bo.EnumerateArray().FirstOrDefault(e => Name(e) == name);
+            if (y.ValueKind != JsonValueKind.Object || !Same(x, y, "datatype") || !Same(x, y, "shape"))
+            {
+                return ShadowResults.Disagree;
+            }
+
+            var xHasData = x.TryGetProperty("data", out var xd);
+            var yHasData = y.TryGetProperty("data", out var yd);
+            if (xHasData != yHasData || (xHasData && !JsonValuesAgree(xd, yd, tolerance)))
+            {
+                return ShadowResults.Disagree;
+            }
+        }
+
+        // Binary outputs: the bytes after the JSON, compared exactly.
+        var primaryTail = primary.Span[(primaryJsonLength ?? primary.Length)..];
+        var shadowTail = shadow.Span[(shadowJsonLength ?? shadow.Length)..];
+        return primaryTail.SequenceEqual(shadowTail) ? ShadowResults.Agree : ShadowResults.Disagree;
+    }
+
+    /// <summary>Whether two REST response bodies are readable and agree (<see cref="RestCompare"/>).</summary>
+    public static bool RestAgree(ReadOnlyMemory<byte> primary, int? primaryJsonLength, ReadOnlyMemory<byte> shadow, int? shadowJsonLength, double tolerance) =>
+        RestCompare(primary, primaryJsonLength, shadow, shadowJsonLength, tolerance) == ShadowResults.Agree;
+
+    // The body's JSON when it is a readable answer, else null.
+    private static JsonDocument? ParseRest(ReadOnlyMemory<byte> body, int? jsonLength)
+    {
+        if (jsonLength > body.Length)
+        {
+            return null;
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body[..(jsonLength ?? body.Length)]);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+
+        if (document.RootElement is { ValueKind: JsonValueKind.Object } root && root.TryGetProperty("outputs", out var outputs)
+            && outputs.ValueKind == JsonValueKind.Array && outputs.EnumerateArray().All(o => o.ValueKind == JsonValueKind.Object))
+        {
+            return document;
+        }
+
+        document.Dispose();
+        return null;
+    }
+
+    private static string? Name(JsonElement output) =>
+        output.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String ? name.GetString() : null;
+
+    private static bool GrpcOutputsAgree(ModelInferResponse a, ModelInferResponse b, double tolerance)
+    {
+        if (a.Outputs.Count != b.Outputs.Count)
         {
             return false;
         }
@@ -45,47 +142,6 @@ internal static class InferResponseComparer
         }
 
         return true;
-    }
-
-    /// <summary>Compares two REST response bodies; a header length (Triton's binary extension) says where the JSON ends.</summary>
-    public static bool RestAgree(ReadOnlyMemory<byte> primary, int? primaryJsonLength, ReadOnlyMemory<byte> shadow, int? shadowJsonLength, double tolerance)
-    {
-        try
-        {
-            using var a = JsonDocument.Parse(primary[..(primaryJsonLength ?? primary.Length)]);
-            using var b = JsonDocument.Parse(shadow[..(shadowJsonLength ?? shadow.Length)]);
-            if (!a.RootElement.TryGetProperty("outputs", out var ao) || !b.RootElement.TryGetProperty("outputs", out var bo)
-                || ao.GetArrayLength() != bo.GetArrayLength())
-            {
-                return false;
-            }
-
-            foreach (var x in ao.EnumerateArray())
-            {
-                var name = x.TryGetProperty("name", out var n) ? n.GetString() : null;
-                var y = bo.EnumerateArray().FirstOrDefault(e => e.TryGetProperty("name", out var m) && m.GetString() == name);
-                if (y.ValueKind != JsonValueKind.Object || !Same(x, y, "datatype") || !Same(x, y, "shape"))
-                {
-                    return false;
-                }
-
-                var xHasData = x.TryGetProperty("data", out var xd);
-                var yHasData = y.TryGetProperty("data", out var yd);
-                if (xHasData != yHasData || (xHasData && !JsonValuesAgree(xd, yd, tolerance)))
-                {
-                    return false;
-                }
-            }
-
-            // Binary outputs: the bytes after the JSON, compared exactly.
-            var primaryTail = primary.Span[(primaryJsonLength ?? primary.Length)..];
-            var shadowTail = shadow.Span[(shadowJsonLength ?? shadow.Length)..];
-            return primaryTail.SequenceEqual(shadowTail);
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
     }
 
     private static bool TryParseGrpc(ReadOnlyMemory<byte> body, out ModelInferResponse response)
@@ -215,7 +271,7 @@ internal static class InferResponseComparer
 
                 return true;
             case JsonValueKind.Number:
-                return Close(a.GetDouble(), b.GetDouble(), tolerance);
+                return a.TryGetDouble(out var p) && b.TryGetDouble(out var q) ? Close(p, q, tolerance) : JsonElement.DeepEquals(a, b);
             default:
                 return JsonElement.DeepEquals(a, b);
         }

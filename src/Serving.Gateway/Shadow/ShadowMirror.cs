@@ -150,7 +150,8 @@ internal sealed partial class ShadowMirror(
             using var request = BuildRequest(copy, worker, clients);
             using var response = await clients.Shadow.SendAsync(request, timeout.Token).ConfigureAwait(false);
             var (bytes, overflowed) = await ReadLimitedAsync(response.Content, options.Value.ShadowMaxResponseBytes, timeout.Token).ConfigureAwait(false);
-            int? grpcStatus = copy.Primary.Grpc ? GrpcStatusOf(response) : null;
+            // An answer given up at the limit had its trailers, and its grpc-status, left unread: too_large, not a failure.
+            int? grpcStatus = copy.Primary.Grpc && !overflowed ? GrpcStatusOf(response) : null;
             var headerLength = response.Headers.TryGetValues(GatewayHeaders.InferenceHeaderContentLength, out var values) ? values.FirstOrDefault() : null;
             return new ShadowAnswer(null, (int)response.StatusCode, grpcStatus, bytes, headerLength, overflowed);
         }
@@ -250,10 +251,9 @@ internal sealed partial class ShadowMirror(
         }
 
         var tolerance = options.Value.ShadowTolerance;
-        var agree = copy.Primary.Grpc
-            ? InferResponseComparer.GrpcAgree(primaryBody, shadow.Body, tolerance)
-            : InferResponseComparer.RestAgree(primaryBody, ParseLength(primary.InferenceHeaderLength), shadow.Body, ParseLength(shadow.InferenceHeaderLength), tolerance);
-        return agree ? ShadowResults.Agree : ShadowResults.Disagree;
+        return copy.Primary.Grpc
+            ? InferResponseComparer.GrpcCompare(primaryBody, shadow.Body, tolerance)
+            : InferResponseComparer.RestCompare(primaryBody, ParseLength(primary.InferenceHeaderLength), shadow.Body, ParseLength(shadow.InferenceHeaderLength), tolerance);
     }
 
     private void Count(GatewayRequest request, string shadowVersion, string result)

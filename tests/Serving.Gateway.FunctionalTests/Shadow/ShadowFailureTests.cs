@@ -85,6 +85,50 @@ public sealed class ShadowFailureTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// A shadow that answers with something that is not an answer, an error, or too much, over REST and gRPC: the caller's
+    /// answers are unchanged and each copy is counted as what it was: shadow_error (an unreadable answer was a disagreement,
+    /// and a REST header length past the body, or outputs that are no array, threw out of the comparison: counted nowhere,
+    /// a warning logged), too_large (a gRPC answer over the limit was a shadow_error: its grpc-status, in the trailers, was
+    /// never read).
+    /// </summary>
+    [Theory]
+    [InlineData("wrong-content-type")]
+    [InlineData("bad-message")]
+    [InlineData("cut-message")]
+    [InlineData("not-an-answer")]
+    [InlineData("error")]
+    [InlineData("reset")]
+    [InlineData("huge")]
+    public async Task ShadowAnswersBadly_PrimaryUnchanged_CountedAsWhatItWas(string kind)
+    {
+        await using var shadow = await MisbehavingShadow.StartAsync("tabular", "9");
+        shadow.Kind = kind;
+        var logs = new CapturingLoggerProvider();
+        await using var gateway = await GatewayServer.StartAsync(
+            [Worker, shadow.Worker.Address],
+            new Dictionary<string, string?> { ["Serving:Gateway:ShadowMaxResponseBytes"] = "65536", ["Serving:Gateway:PassiveReactivationPeriod"] = "00:00:00" },
+            t => t.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(logs)));
+        await Policies.SetAsync(gateway, """{"weights": {"1": 100}}""");
+        var (_, _, rest) = await Infer.RestAsync(gateway.Http);
+        var (grpc, _) = await Infer.GrpcAsync(gateway.Grpc);
+        await Policies.SetAsync(gateway, Shadowed);
+
+        for (var i = 0; i < 3; i++)
+        {
+            var (status, version, body) = await Infer.RestAsync(gateway.Http);
+            Assert.Equal((HttpStatusCode.OK, "1", Outputs(rest)), (status, version, Outputs(body)));
+            var (response, grpcVersion) = await Infer.GrpcAsync(gateway.Grpc);
+            Assert.Equal("1", grpcVersion);
+            Assert.Equal(grpc.Outputs, response.Outputs);
+            Assert.Equal(grpc.RawOutputContents, response.RawOutputContents);
+        }
+
+        var counts = await ShadowCounts.SettledAsync(gateway, 6);
+        Assert.True(counts.Count == 1 && counts.GetValueOrDefault(MisbehavingShadow.Counted[kind]) == 6, $"expected {MisbehavingShadow.Counted[kind]}=6, counted {ShadowCounts.Show(counts)}");
+        Assert.Empty(logs.Entries.Where(e => e.Level >= LogLevel.Warning && e.Category.Contains("Shadow", StringComparison.Ordinal)).Select(e => $"{e.Message} {e.Exception}"));
+    }
+
+    /// <summary>
     /// The primary's worker starts a REST answer and breaks it off: the caller gets an error, and the copy is counted
     /// primary_error. It was compared with the part of the answer that had gone out, and counted a disagreement.
     /// </summary>
@@ -119,4 +163,6 @@ public sealed class ShadowFailureTests : IAsyncLifetime
         await Task.Delay(200, context.RequestAborted);
         context.Abort();
     }
+
+    private static string Outputs(string body) => JsonDocument.Parse(body).RootElement.GetProperty("outputs").GetRawText();
 }

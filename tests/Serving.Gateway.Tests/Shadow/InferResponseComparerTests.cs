@@ -84,6 +84,53 @@ public sealed class InferResponseComparerTests
         Assert.False(InferResponseComparer.RestAgree("{"u8.ToArray(), null, "{}"u8.ToArray(), null, 0));
     }
 
+    [Fact]
+    public void GrpcCompare_AnUnreadableAnswer_IsThatSidesError_NotADisagreement()
+    {
+        var good = Grpc("1", "a", [1f]);
+        byte[][] unreadable = [[], [0, 0, 0, 0, 3, 0xFF, 0xFF, 0xFF], [0, 0, 0, 0, 100, 0x0A], [1, 0, 0, 0, 0]];
+
+        foreach (var bad in unreadable)
+        {
+            Assert.Equal(ShadowResults.ShadowError, InferResponseComparer.GrpcCompare(good, bad, 1e-5));
+            Assert.Equal(ShadowResults.PrimaryError, InferResponseComparer.GrpcCompare(bad, good, 1e-5));
+        }
+
+        Assert.Equal(ShadowResults.Disagree, InferResponseComparer.GrpcCompare(good, new byte[5], 1e-5)); // a valid answer with no outputs
+        Assert.Equal(ShadowResults.Agree, InferResponseComparer.GrpcCompare(good, Grpc("2", "b", [1f]), 1e-5));
+    }
+
+    /// <summary>
+    /// A header length past the body, or outputs that are not an array of objects, threw out of the comparison (the copy was
+    /// counted nowhere, and a warning logged); JSON that is no answer was a disagreement.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"outputs": []}""", 99999)]
+    [InlineData("""{"outputs": 5}""", null)]
+    [InlineData("""{"outputs": [5]}""", null)]
+    [InlineData("""[1, 2]""", null)]
+    [InlineData("""{"error": "failed"}""", null)]
+    [InlineData("""<html>not an answer</html>""", null)]
+    public void RestCompare_AnUnreadableAnswer_IsThatSidesError_NotADisagreement(string body, int? headerLength)
+    {
+        var good = Rest("1", """[{"name":"p","datatype":"FP32","shape":[1,2],"data":[0.1,0.9]}]""");
+        var bad = Encoding.UTF8.GetBytes(body);
+
+        Assert.Equal(ShadowResults.ShadowError, InferResponseComparer.RestCompare(good, null, bad, headerLength, 1e-5));
+        Assert.Equal(ShadowResults.PrimaryError, InferResponseComparer.RestCompare(bad, headerLength, good, null, 1e-5));
+    }
+
+    [Fact]
+    public void RestCompare_ReadableAnswers_AgreeOrDisagree()
+    {
+        var good = Rest("1", """[{"name":"p","datatype":"FP32","shape":[1,2],"data":[0.1,0.9]}]""");
+
+        Assert.Equal(ShadowResults.Agree, InferResponseComparer.RestCompare(good, null, Rest("2", """[{"name":"p","datatype":"FP32","shape":[1,2],"data":[0.1,0.9]}]"""), null, 1e-5));
+        Assert.Equal(ShadowResults.Disagree, InferResponseComparer.RestCompare(good, null, Rest("2", "[]"), null, 1e-5));
+        Assert.Equal(ShadowResults.Disagree, InferResponseComparer.RestCompare(good, null, Rest("2", """[{"name": 5}]"""), null, 1e-5));
+        Assert.Equal(ShadowResults.Disagree, InferResponseComparer.RestCompare(good, null, Rest("2", """[{"name":"p","datatype":"FP32","shape":[1,2],"data":[1e400,0.9]}]"""), null, 1e-5));
+    }
+
     private static byte[] Grpc(string version, string id, float[] values, bool raw = true, string name = "probabilities")
     {
         var response = new ModelInferResponse { ModelName = "m", ModelVersion = version, Id = id };
