@@ -18,9 +18,15 @@ namespace Serving.Gateway.Shadow;
 /// own timeout and a cap on copies in flight; nothing on the primary's path waits for it, so a
 /// slow or dead shadow can neither delay nor fail the caller's answer.
 /// </summary>
+/// <remarks>
+/// Disposed with the gateway's services when it stops, it ends the copies still in flight: disposing the shadow's
+/// client ends none of them (an HTTP/2 connection stays up for the streams open on it), so a stalled shadow held them,
+/// and its connections, for up to <c>ShadowTimeout</c> after the gateway had stopped.
+/// </remarks>
 internal sealed partial class ShadowMirror(
-    ForwarderClients clients, IOptions<GatewayOptions> options, GatewayMetrics metrics, ShadowStats stats, ILogger<ShadowMirror> logger)
+    ForwarderClients clients, IOptions<GatewayOptions> options, GatewayMetrics metrics, ShadowStats stats, ILogger<ShadowMirror> logger) : IDisposable
 {
+    private readonly CancellationTokenSource _stopped = new();
     private int _inFlight;
 
     /// <summary>Copies in flight (for tests and the admin API).</summary>
@@ -145,11 +151,12 @@ internal sealed partial class ShadowMirror(
         }
 
         using var timeout = new CancellationTokenSource(options.Value.ShadowTimeout);
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stopped.Token);
         try
         {
             using var request = BuildRequest(copy, worker, clients);
-            using var response = await clients.Shadow.SendAsync(request, timeout.Token).ConfigureAwait(false);
-            var (bytes, overflowed) = await ReadLimitedAsync(response.Content, options.Value.ShadowMaxResponseBytes, timeout.Token).ConfigureAwait(false);
+            using var response = await clients.Shadow.SendAsync(request, ended.Token).ConfigureAwait(false);
+            var (bytes, overflowed) = await ReadLimitedAsync(response.Content, options.Value.ShadowMaxResponseBytes, ended.Token).ConfigureAwait(false);
             // An answer given up at the limit had its trailers, and its grpc-status, left unread: too_large, not a failure.
             int? grpcStatus = copy.Primary.Grpc && !overflowed ? GrpcStatusOf(response) : null;
             var headerLength = response.Headers.TryGetValues(GatewayHeaders.InferenceHeaderContentLength, out var values) ? values.FirstOrDefault() : null;
@@ -166,10 +173,13 @@ internal sealed partial class ShadowMirror(
         }
         catch (Exception)
         {
-            // Disposed client at shutdown, cancelled stream: never let a copy fault escape.
+            // The gateway stopping (Dispose), a disposed client, a cancelled stream: never let a copy fault escape.
             return new ShadowAnswer(ShadowResults.ShadowError);
         }
     }
+
+    /// <summary>Ends the copies in flight (the gateway is stopping). The source is left undisposed: a copy that starts late still reads its token.</summary>
+    public void Dispose() => _stopped.Cancel();
 
     private static HttpRequestMessage BuildRequest(ShadowCopy copy, Discovery.WorkerEndpoint worker, ForwarderClients clients)
     {

@@ -152,6 +152,54 @@ public sealed class ShadowFailureTests : IAsyncLifetime
         Assert.True(counts.GetValueOrDefault(ShadowResults.PrimaryError) == 10, ShadowCounts.Show(counts));
     }
 
+    /// <summary>
+    /// Copies held by a stalled shadow (its timeout minutes away) when the policy drops the shadow and then the gateway
+    /// stops: calls after the change are answered and not copied; the stop neither hangs nor throws, ends the held copies,
+    /// and logs no error.
+    /// </summary>
+    [Fact]
+    public async Task PolicyChangeThenStop_WithCopiesHeldByAStalledShadow_StopsWithoutHangingOrErrors()
+    {
+        await using var shadow = await MisbehavingShadow.StartAsync("tabular", "9");
+        shadow.Kind = "stall";
+        var logs = new CapturingLoggerProvider();
+        var gateway = await GatewayServer.StartAsync(
+            [Worker, shadow.Worker.Address],
+            new Dictionary<string, string?> { ["Serving:Gateway:ShadowTimeout"] = "00:05:00" },
+            t => t.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(logs)));
+        var stopped = false;
+        try
+        {
+            await Policies.SetAsync(gateway, Shadowed);
+            for (var i = 0; i < 3; i++)
+            {
+                Assert.Equal(HttpStatusCode.OK, (await Infer.RestAsync(gateway.Http)).Status);
+                Assert.Equal("1", (await Infer.GrpcAsync(gateway.Grpc)).Version);
+            }
+
+            await Poll.UntilAsync(() => shadow.Current == 6);
+            Assert.Equal(6, gateway.Service<ShadowMirror>().InFlight);
+
+            await Policies.SetAsync(gateway, """{"weights": {"1": 100}}""");
+            Assert.Equal(HttpStatusCode.OK, (await Infer.RestAsync(gateway.Http)).Status);
+            Assert.Equal("1", (await Infer.GrpcAsync(gateway.Grpc)).Version);
+            Assert.Equal(6, shadow.Calls);
+
+            stopped = true;
+            await gateway.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            if (!stopped)
+            {
+                await gateway.DisposeAsync();
+            }
+        }
+
+        await Poll.UntilAsync(() => shadow.Current == 0);
+        Assert.Empty(logs.Entries.Where(e => e.Level >= LogLevel.Error).Select(e => $"{e.Category}: {e.Message} {e.Exception}"));
+    }
+
     // A REST answer that starts (200 and the front of the JSON) and breaks off; a gRPC one the same (the gateway reads it whole first).
     private static async Task BreakOffAsync(HttpContext context)
     {
