@@ -153,6 +153,95 @@ public sealed class ShadowFailureTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// Every call copied, many at once, to a shadow that holds each copy (or is down): every primary answer succeeds
+    /// unchanged; the shadow never holds more copies than ShadowMaxInFlight; each copy is counted once (timeout, or
+    /// shadow_error / no_worker for the dead one; dropped past the cap), and nothing is logged as an error.
+    /// </summary>
+    [Theory]
+    [InlineData("stall")]
+    [InlineData("dead")]
+    public async Task Percent100_ManyCallsAtOnce_SlowOrDeadShadow_PrimaryAnswersUnchanged_CopiesBoundedAndCounted(string how)
+    {
+        const int Calls = 240, Concurrency = 24, MaxInFlight = 4;
+        var shadow = await MisbehavingShadow.StartAsync("tabular", "9");
+        var shadowUp = true;
+        shadow.Kind = "stall";
+        var logs = new CapturingLoggerProvider();
+        try
+        {
+            await using var gateway = await GatewayServer.StartAsync(
+                [Worker, shadow.Worker.Address],
+                new Dictionary<string, string?>
+                {
+                    ["Serving:Gateway:ShadowMaxInFlight"] = MaxInFlight.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["Serving:Gateway:ShadowTimeout"] = "00:00:02",
+                    ["Serving:Gateway:DiscoveryInterval"] = "00:10:00", // the dead shadow stays in the table
+                },
+                t => t.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(logs)));
+            await Policies.SetAsync(gateway, """{"weights": {"1": 100}}""");
+            var (_, _, rest) = await Infer.RestAsync(gateway.Http);
+            var (grpc, _) = await Infer.GrpcAsync(gateway.Grpc);
+            await Policies.SetAsync(gateway, Shadowed);
+            if (how == "dead")
+            {
+                await shadow.DisposeAsync();
+                shadowUp = false;
+            }
+
+            using var gate = new SemaphoreSlim(Concurrency);
+            var failures = await Task.WhenAll(Enumerable.Range(0, Calls).Select(async i =>
+            {
+                await gate.WaitAsync();
+                try
+                {
+                    if (i % 2 == 0)
+                    {
+                        var (status, version, body) = await Infer.RestAsync(gateway.Http);
+                        return status == HttpStatusCode.OK && version == "1" && Outputs(body) == Outputs(rest) ? null : $"REST {i}: {status} {version} {body}";
+                    }
+
+                    var (response, grpcVersion) = await Infer.GrpcAsync(gateway.Grpc);
+                    return grpcVersion == "1" && response.Outputs.Equals(grpc.Outputs) && response.RawOutputContents.Equals(grpc.RawOutputContents) ? null : $"gRPC {i}: {grpcVersion} {response}";
+                }
+                catch (Exception e) when (e is RpcException or HttpRequestException or IOException)
+                {
+                    return $"call {i}: {e.Message}";
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }));
+
+            var failed = failures.Where(f => f is not null).ToList();
+            Assert.True(failed.Count == 0, string.Join("\n", failed));
+            await Poll.UntilAsync(async () => gateway.Service<ShadowMirror>().InFlight == 0 && (await ShadowCounts.OfAsync(gateway)).Values.Sum() == Calls);
+            var counts = await ShadowCounts.OfAsync(gateway);
+            var shown = ShadowCounts.Show(counts);
+            if (how == "stall")
+            {
+                // Each copy held 2 s: the cap was met, and the calls past it were not copied.
+                Assert.True(counts.GetValueOrDefault(ShadowResults.Timeout) > 0 && counts.GetValueOrDefault(ShadowResults.Dropped) > 0, shown);
+                Assert.True(counts.Keys.All(k => k is ShadowResults.Timeout or ShadowResults.Dropped), shown);
+                Assert.InRange(shadow.MaxConcurrent, 1, MaxInFlight);
+            }
+            else
+            {
+                Assert.True(counts.GetValueOrDefault(ShadowResults.ShadowError) > 0 && counts.Keys.All(k => k is ShadowResults.ShadowError or ShadowResults.NoWorker or ShadowResults.Dropped), shown);
+            }
+
+            Assert.Empty(logs.Entries.Where(e => e.Level >= LogLevel.Error).Select(e => $"{e.Category}: {e.Message} {e.Exception}"));
+        }
+        finally
+        {
+            if (shadowUp)
+            {
+                await shadow.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>
     /// Copies held by a stalled shadow (its timeout minutes away) when the policy drops the shadow and then the gateway
     /// stops: calls after the change are answered and not copied; the stop neither hangs nor throws, ends the held copies,
     /// and logs no error.
