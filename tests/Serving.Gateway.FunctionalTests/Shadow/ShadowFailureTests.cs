@@ -85,6 +85,44 @@ public sealed class ShadowFailureTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// Callers that go away part way through a body the policy would copy (a REST connection closed mid-body, a gRPC stream
+    /// reset mid-message): no copy is sent, the slots are given back, nothing is logged as an error, and the next calls are
+    /// copied and counted as usual.
+    /// </summary>
+    [Fact]
+    public async Task CallersGoAwayMidBody_NoCopySent_SlotsGivenBack_NoErrorLogged()
+    {
+        await using var shadow = await MisbehavingShadow.StartAsync("tabular", "9");
+        shadow.Kind = "empty-outputs";
+        var logs = new CapturingLoggerProvider();
+        await using var gateway = await GatewayServer.StartAsync(
+            [Worker, shadow.Worker.Address], tracing: t => t.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(logs)));
+        await Policies.SetAsync(gateway, Shadowed);
+        var frame = RawGrpc.Frame(Infer.GrpcRequest().ToByteArray());
+
+        for (var i = 0; i < 3; i++)
+        {
+            using (var client = await RawHttp1.ConnectAsync(gateway.Listeners.RestPort))
+            {
+                await RawHttp1.HangUpMidBodyAsync(client, "/v2/models/tabular/infer", 500);
+            }
+
+            await using var connection = await Http2Connection.OpenAsync(gateway.Listeners.GrpcPort);
+            await connection.HeadersAsync(1, connection.GrpcHeaders(), endStream: false);
+            await connection.DataAsync(1, frame[..(frame.Length / 2)], endStream: false);
+            await connection.ResetAsync(1);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await Infer.RestAsync(gateway.Http)).Status);
+        Assert.NotEmpty((await Infer.GrpcAsync(gateway.Grpc)).Response.Outputs);
+        var counts = await ShadowCounts.SettledAsync(gateway, 2);
+        Assert.True(counts.Count == 1 && counts.GetValueOrDefault(ShadowResults.Disagree) == 2, ShadowCounts.Show(counts));
+        Assert.Equal(2, shadow.Calls);
+        Assert.Equal(0, gateway.Service<ShadowMirror>().InFlight);
+        Assert.Empty(logs.Entries.Where(e => e.Level >= LogLevel.Error).Select(e => $"{e.Category}: {e.Message} {e.Exception}"));
+    }
+
+    /// <summary>
     /// A shadow that answers with something that is not an answer, an error, or too much, over REST and gRPC: the caller's
     /// answers are unchanged and each copy is counted as what it was: shadow_error (an unreadable answer was a disagreement,
     /// and a REST header length past the body, or outputs that are no array, threw out of the comparison: counted nowhere,
