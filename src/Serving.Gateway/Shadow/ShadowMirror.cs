@@ -107,20 +107,14 @@ internal sealed partial class ShadowMirror(
         using var span = ServingActivitySources.Gateway.StartActivity("gateway shadow copy");
         span?.SetTag("serving.model", copy.Primary.Model.Name);
         span?.SetTag("serving.version", copy.Target.Version);
-        ShadowAnswer answer;
-        var started = Stopwatch.GetTimestamp();
+        // The slot is held until the comparison is done: until then the copy holds the body, the shadow's answer and the
+        // primary's captured one. Given back when the shadow answered, a fast shadow beside a slow primary held all that
+        // for every primary in flight, past ShadowMaxInFlight.
         try
         {
-            answer = await SendAsync(copy).ConfigureAwait(false);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _inFlight);
-        }
-
-        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        try
-        {
+            var started = Stopwatch.GetTimestamp();
+            var answer = await SendAsync(copy).ConfigureAwait(false);
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             var primary = await copy.PrimaryAnswer.ConfigureAwait(false);
             var result = Judge(copy, primary, answer);
             span?.SetTag("serving.shadow.result", result);
@@ -139,6 +133,10 @@ internal sealed partial class ShadowMirror(
         catch (Exception e)
         {
             Log.CompareFailed(logger, copy.Primary.Model.Name, e);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
         }
     }
 

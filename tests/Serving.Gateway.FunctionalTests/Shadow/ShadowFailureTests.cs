@@ -280,6 +280,43 @@ public sealed class ShadowFailureTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// A shadow that answers at once beside a primary that takes seconds, ShadowMaxInFlight 1: while the first copy waits
+    /// for its primary's answer to be compared, the next call is not copied (dropped). The slot was given back as soon as
+    /// the shadow answered, so the copies waiting for their primaries (each holding the body and both answers, up to
+    /// ShadowMaxResponseBytes each) had no bound but the number of primaries in flight.
+    /// </summary>
+    [Fact]
+    public async Task FastShadowSlowPrimary_ACopyWaitingForItsPrimaryHoldsItsSlot()
+    {
+        using var release = new SemaphoreSlim(0);
+        await using var primary = await StubWorker.HandlingAsync("tabular", "1", async c =>
+        {
+            await c.Request.Body.CopyToAsync(Stream.Null, c.RequestAborted);
+            await release.WaitAsync(TimeSpan.FromSeconds(20), c.RequestAborted);
+            c.Response.ContentType = "application/json";
+            await c.Response.WriteAsync("""{"outputs": []}""", c.RequestAborted);
+        });
+        await using var shadow = await MisbehavingShadow.StartAsync("tabular", "9");
+        shadow.Kind = "empty-outputs"; // answers at once, and agrees with the primary's {"outputs": []}
+        await using var gateway = await GatewayServer.StartAsync(
+            [primary.Address, shadow.Worker.Address], new Dictionary<string, string?> { ["Serving:Gateway:ShadowMaxInFlight"] = "1" });
+        await Policies.SetAsync(gateway, Shadowed);
+
+        var first = Infer.RestAsync(gateway.Http);
+        await Poll.UntilAsync(() => shadow.Calls == 1 && shadow.Current == 0 && primary.Calls == 1); // the shadow answered; the primary waits
+        await Task.Delay(500); // lets the gateway finish reading the shadow's answer (the verdict with the fix does not depend on it)
+        var second = Infer.RestAsync(gateway.Http);
+        await Poll.UntilAsync(() => primary.Calls == 2);
+        release.Release(2);
+
+        Assert.Equal(HttpStatusCode.OK, (await first).Status);
+        Assert.Equal(HttpStatusCode.OK, (await second).Status);
+        var counts = await ShadowCounts.SettledAsync(gateway, 2);
+        Assert.True(counts.GetValueOrDefault(ShadowResults.Dropped) == 1 && counts.GetValueOrDefault(ShadowResults.Agree) == 1, ShadowCounts.Show(counts));
+        Assert.Equal(1, shadow.Calls);
+    }
+
+    /// <summary>
     /// Copies held by a stalled shadow (its timeout minutes away) when the policy drops the shadow and then the gateway
     /// stops: calls after the change are answered and not copied; the stop neither hangs nor throws, ends the held copies,
     /// and logs no error.
