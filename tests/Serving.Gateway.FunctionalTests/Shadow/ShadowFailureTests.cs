@@ -123,6 +123,33 @@ public sealed class ShadowFailureTests : IAsyncLifetime
     }
 
     /// <summary>
+    /// A ModelStreamInfer stream the policy routes is never copied (the docs say so): its messages are answered in the
+    /// stream, the shadow gets nothing and nothing is counted; a unary call beside it is copied.
+    /// </summary>
+    [Fact]
+    public async Task StreamsAreNeverCopied_UnaryCallsAre()
+    {
+        await using var shadow = await MisbehavingShadow.StartAsync("tabular", "9");
+        shadow.Kind = "empty-outputs";
+        await using var gateway = await GatewayServer.StartAsync([Worker, shadow.Worker.Address]);
+        await Policies.SetAsync(gateway, Shadowed);
+        var requests = Enumerable.Range(0, 3).Select(i =>
+        {
+            var request = Infer.GrpcRequest();
+            request.Id = $"stream-{i}";
+            return request;
+        });
+
+        var (answers, status) = await StreamMutations.SendAsync(gateway.Grpc, requests, TimeSpan.FromSeconds(30));
+
+        Assert.Equal(Grpc.Core.StatusCode.OK, status.StatusCode);
+        Assert.Equal(3, answers.Count(a => a.ErrorMessage.Length == 0 && a.InferResponse.Outputs.Count > 0));
+        Assert.Equal(HttpStatusCode.OK, (await Infer.RestAsync(gateway.Http)).Status);
+        var counts = await ShadowCounts.SettledAsync(gateway, 1);
+        Assert.True(counts.Values.Sum() == 1 && shadow.Calls == 1, $"{shadow.Calls} copies, counted {ShadowCounts.Show(counts)}");
+    }
+
+    /// <summary>
     /// A shadow that answers with something that is not an answer, an error, or too much, over REST and gRPC: the caller's
     /// answers are unchanged and each copy is counted as what it was: shadow_error (an unreadable answer was a disagreement,
     /// and a REST header length past the body, or outputs that are no array, threw out of the comparison: counted nowhere,
