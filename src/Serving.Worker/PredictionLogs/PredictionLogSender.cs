@@ -56,6 +56,9 @@ internal sealed partial class PredictionLogSender(
     // A misconfigured model rejects every batch: its line at most every 30 s.
     private readonly LogGate _rejectionLog = new(TimeSpan.FromSeconds(30));
 
+    // A monitor whose acks miscount a batch: its line at most every 30 s.
+    private readonly LogGate _ackCountLog = new(TimeSpan.FromSeconds(30));
+
     // The monitor's refusal of the token was logged; cleared when it acknowledges again.
     private volatile bool _refusalLogged;
 
@@ -304,6 +307,7 @@ internal sealed partial class PredictionLogSender(
                 }
 
                 var hello = acknowledged!.Count == 0;
+                var (accepted, rejected) = Counted(ack, acknowledged.Count);
                 acknowledged.Release();
 
                 stats.SetConnected(true);
@@ -323,7 +327,7 @@ internal sealed partial class PredictionLogSender(
                     }
                 }
 
-                stats.OnAcked(ack.Accepted, ack.Rejected);
+                stats.OnAcked(accepted, rejected);
                 if (ack.Rejections.Count > 0)
                 {
                     LogRejection(ack);
@@ -418,6 +422,25 @@ internal sealed partial class PredictionLogSender(
         }
     }
 
+    // The batch's records are counted from the batch: an ack whose counts don't add up to it (a monitor that misbehaves) must
+    // not make records vanish from the accounting, count them twice, or turn a counter negative (Prometheus throws on that).
+    // What the monitor did not say it archived counts as rejected.
+    private (long Accepted, long Rejected) Counted(IngestAck ack, int records)
+    {
+        if (ack.Accepted >= 0 && ack.Rejected >= 0 && ack.Accepted + ack.Rejected == records)
+        {
+            return (ack.Accepted, ack.Rejected);
+        }
+
+        var accepted = Math.Clamp(ack.Accepted, 0, records);
+        if (_ackCountLog.TryPass())
+        {
+            Log.AckCountsWrong(logger, ack.Sequence, records, ack.Accepted, ack.Rejected, accepted, records - accepted);
+        }
+
+        return (accepted, records - accepted);
+    }
+
     private void LogRejection(IngestAck ack)
     {
         if (_rejectionLog.TryPass())
@@ -458,6 +481,9 @@ internal sealed partial class PredictionLogSender(
 
         [LoggerMessage(5, LogLevel.Error, "Prediction log: the stream failed unexpectedly; reconnecting with backoff")]
         public static partial void Unexpected(ILogger logger, Exception exception);
+
+        [LoggerMessage(10, LogLevel.Warning, "Prediction log: the drift monitor's ack of batch {Sequence} ({Records} record(s)) says {Accepted} accepted and {Rejected} rejected; counted as {CountedAccepted} acked and {CountedRejected} rejected (serving_prediction_logs_rejected_total: what it did not say it archived). Reported at most every 30 s")]
+        public static partial void AckCountsWrong(ILogger logger, ulong sequence, int records, long accepted, long rejected, long countedAccepted, long countedRejected);
 
         [LoggerMessage(4, LogLevel.Debug, "Prediction log: ack for unknown batch {Sequence} ignored")]
         public static partial void UnexpectedAck(ILogger logger, ulong sequence);
