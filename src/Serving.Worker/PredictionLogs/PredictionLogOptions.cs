@@ -48,7 +48,10 @@ public sealed class PredictionLogOptions
     /// <summary>Batches sent but not yet acknowledged before the sender waits for acks. Default 16.</summary>
     public int MaxUnackedBatches { get; set; } = 16;
 
-    /// <summary>How long the sender waits for an ack while the unacked window is full before it reopens the stream. Default 30 s.</summary>
+    /// <summary>
+    /// How long the sender waits for an ack while the unacked window is full, or for a batch's write to be taken (a monitor
+    /// that stops reading holds it on flow control), before it reopens the stream. Default 30 s.
+    /// </summary>
     public TimeSpan AckTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>First wait before reconnecting after the stream broke; doubles per failed attempt. Default 100 ms.</summary>

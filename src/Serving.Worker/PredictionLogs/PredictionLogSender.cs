@@ -264,9 +264,15 @@ internal sealed partial class PredictionLogSender(
         span?.SetTag("serving.logs.linked_requests", batch.Links?.Count ?? 0);
         span?.SetTag("serving.logs.records", batch.Count);
         span?.SetTag("serving.logs.attempt", batch.Attempts + 1);
+
+        // A monitor that stops reading the stream (or a peer that takes the connection and never speaks HTTP/2) holds the
+        // write on flow control, where no ack can come: the write is bounded by AckTimeout too, and the stream reopened.
+        // (Its cancel cancels the call, and the ack reader then cancels the stream's token: the deadline is told apart by its own source.)
+        using var writeDeadline = new CancellationTokenSource(_options.AckTimeout);
+        using var writeCancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, writeDeadline.Token);
         try
         {
-            await call.RequestStream.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
+            await call.RequestStream.WriteAsync(batch, writeCancel.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RpcException or OperationCanceledException or IOException or InvalidOperationException)
         {
@@ -274,6 +280,11 @@ internal sealed partial class PredictionLogSender(
             if (unacked.TryAcknowledge(batch.Sequence, out _))
             {
                 KeepUnwritten(batch);
+            }
+
+            if (writeDeadline.IsCancellationRequested)
+            {
+                throw new TimeoutException($"the drift monitor took no batch for {_options.AckTimeout.TotalSeconds:0.#} s (it does not read the stream)", e);
             }
 
             throw;

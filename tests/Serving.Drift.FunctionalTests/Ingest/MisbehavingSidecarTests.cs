@@ -55,13 +55,18 @@ public sealed class MisbehavingSidecarTests(ITestOutputHelper output)
         ["text_plain"] = (new SidecarScript(Answer: SidecarAnswer.TextPlain), true),
         ["never_reads"] = (new SidecarScript(Answer: SidecarAnswer.NeverRead), true),
         ["tcp_never_speaks"] = (null, true),
+
+        // A window wider than the flow-control window: the worker's write waits on the sidecar, not on acks.
+        ["never_reads_wide_window"] = (new SidecarScript(Answer: SidecarAnswer.NeverRead), true),
+        ["tcp_never_speaks_wide_window"] = (null, true),
     };
 
     public static TheoryData<string> CaseNames() => [.. Cases.Keys];
 
-    public static TheoryData<string> StallingCaseNames() => ["never_acks", "acks_three_then_stalls", "never_reads", "tcp_never_speaks"];
+    public static TheoryData<string> StallingCaseNames() =>
+        ["never_acks", "acks_three_then_stalls", "never_reads", "tcp_never_speaks", "never_reads_wide_window", "tcp_never_speaks_wide_window"];
 
-    private static int MaxUnackedOf(string name) => MaxUnacked;
+    private static int MaxUnackedOf(string name) => name.EndsWith("_wide_window", StringComparison.Ordinal) ? 256 : MaxUnacked;
 
     [Theory]
     [MemberData(nameof(CaseNames))]
