@@ -59,6 +59,13 @@ internal sealed partial class PredictionLogSender(
     // A monitor whose acks miscount a batch: its line at most every 30 s.
     private readonly LogGate _ackCountLog = new(TimeSpan.FromSeconds(30));
 
+    // A monitor that takes a few batches on every stream and then breaks it is "back" each time: the break's warning at
+    // most every 30 s (Debug between, and "is back" only after a break that was warned of). Records lost: one line per
+    // break, at most every 30 s (the counter has them all).
+    private readonly LogGate _breakLog = new(TimeSpan.FromSeconds(30));
+    private readonly LogGate _lostLog = new(TimeSpan.FromSeconds(30));
+    private volatile bool _breakLogged;
+
     // The monitor's refusal of the token was logged; cleared when it acknowledges again.
     private volatile bool _refusalLogged;
 
@@ -209,10 +216,12 @@ internal sealed partial class PredictionLogSender(
                 if (unauthenticated && !_refusalLogged)
                 {
                     _refusalLogged = true;
+                    _breakLogged = true;
                     Log.Unauthenticated(logger, _options.Endpoint!, ((RpcException)cause).Status.Detail, _options.ReconnectBackoffMax.TotalSeconds);
                 }
-                else if (firstFailure)
+                else if (firstFailure && _breakLog.TryPass())
                 {
+                    _breakLogged = true;
                     Log.StreamBroke(logger, _options.Endpoint!, Describe(cause));
                 }
                 else
@@ -332,8 +341,9 @@ internal sealed partial class PredictionLogSender(
                     _brokeAfterHello = false;
                     backoff.Reset();
                     _refusalLogged = false;
-                    if (Interlocked.Exchange(ref _failedStreams, 0) is > 0 and var failed)
+                    if (Interlocked.Exchange(ref _failedStreams, 0) is > 0 and var failed && _breakLogged)
                     {
+                        _breakLogged = false;
                         Log.Reconnected(logger, _options.Endpoint!, failed);
                     }
                 }
@@ -388,6 +398,7 @@ internal sealed partial class PredictionLogSender(
     // stream the monitor ended with "not archived" doesn't count: the batch is known not to be archived, not unknown.
     private void KeepUnacknowledged(List<PendingBatch> batches, bool notArchived)
     {
+        long lost = 0;
         foreach (var batch in batches.Where(b => b.Count > 0))
         {
             if (notArchived)
@@ -398,13 +409,18 @@ internal sealed partial class PredictionLogSender(
             if (batch.Attempts - batch.NotArchived >= 2)
             {
                 stats.OnLost(batch.Count);
-                Log.Lost(logger, batch.Count);
+                lost += batch.Count;
                 batch.Release();
             }
             else
             {
                 _retry.Add(batch);
             }
+        }
+
+        if (lost > 0 && _lostLog.TryPass())
+        {
+            Log.Lost(logger, lost);
         }
     }
 
@@ -481,7 +497,7 @@ internal sealed partial class PredictionLogSender(
         [LoggerMessage(3, LogLevel.Warning, "Prediction log: {Count} record(s) could not be delivered within the {Seconds} s shutdown flush and are counted as unsent")]
         public static partial void Unsent(ILogger logger, long count, double seconds);
 
-        [LoggerMessage(8, LogLevel.Warning, "Prediction log: {Count} record(s) were sent on two streams that both broke before the drift monitor acknowledged them, and are counted as lost (serving_prediction_logs_lost_total)")]
+        [LoggerMessage(8, LogLevel.Warning, "Prediction log: {Count} record(s) were sent on two streams that both broke before the drift monitor acknowledged them, and are counted as lost (serving_prediction_logs_lost_total; this line at most every 30 s)")]
         public static partial void Lost(ILogger logger, long count);
 
         [LoggerMessage(6, LogLevel.Debug, "Prediction log stream to {Endpoint} still down ({Reason})")]
