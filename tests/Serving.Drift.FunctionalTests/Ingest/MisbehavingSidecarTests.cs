@@ -18,10 +18,13 @@ namespace Serving.Drift.FunctionalTests.Ingest;
 /// errors or garbage, never reads, or never speaks HTTP/2. Each time: every predict call succeeds; the worker retries
 /// with backoff, not in a loop; at most a few warnings and no error; the batches it holds stay within the window; and
 /// once a good monitor listens on the port (or the worker stops) every queued record is accounted for exactly once.
+/// The load is seeded; MISBEHAVING_SIDECAR_SECONDS (default 1.5) is how long each sidecar is watched misbehaving, for a longer run.
 /// </summary>
 public sealed class MisbehavingSidecarTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan BackoffMin = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan Watch = TimeSpan.FromSeconds(
+        double.TryParse(Environment.GetEnvironmentVariable("MISBEHAVING_SIDECAR_SECONDS"), System.Globalization.CultureInfo.InvariantCulture, out var seconds) && seconds > 0 ? seconds : 1.5);
     private const int MaxUnacked = 4;
 
     // Sidecars whose streams break (or time out) again and again; the others keep one stream.
@@ -94,7 +97,7 @@ public sealed class MisbehavingSidecarTests(ITestOutputHelper output)
                 var streams = sidecar.Streams;
                 var reconnects = stats.Reconnects;
                 var watch = Stopwatch.StartNew();
-                await Eventually.TrueAsync(() => watch.Elapsed > TimeSpan.FromSeconds(1.5), "a while of retries");
+                await Eventually.TrueAsync(() => watch.Elapsed > Watch, "a while of retries", Watch + TimeSpan.FromSeconds(20));
                 var bound = (watch.Elapsed / (BackoffMin * 0.8)) + 2;
                 Assert.True(stats.Reconnects - reconnects <= bound, $"{stats.Reconnects - reconnects} reconnects in {watch.Elapsed}: backoff allows {bound:0}");
                 Assert.True(sidecar.Streams - streams <= bound, $"{sidecar.Streams - streams} streams opened in {watch.Elapsed}: backoff allows {bound:0}");
@@ -102,6 +105,8 @@ public sealed class MisbehavingSidecarTests(ITestOutputHelper output)
             else
             {
                 await Eventually.TrueAsync(() => sidecar.AcknowledgedRecords > 200, "the sidecar acknowledging batches");
+                var watch = Stopwatch.StartNew();
+                await Eventually.TrueAsync(() => watch.Elapsed > Watch, "a while of acks", Watch + TimeSpan.FromSeconds(20));
             }
 
             var served = load.Succeeded;
@@ -208,7 +213,9 @@ public sealed class MisbehavingSidecarTests(ITestOutputHelper output)
         var errors = entries.Where(e => e.Level >= LogLevel.Error && !(name.StartsWith("unauthenticated", StringComparison.Ordinal) && e.Message.Contains("UNAUTHENTICATED", StringComparison.Ordinal))).ToList();
         Assert.True(errors.Count == 0, $"error lines: {string.Join(" | ", errors.Select(e => $"{e.Message} {e.Exception}"))}");
         Assert.True(entries.Count(e => e.Level >= LogLevel.Error) <= 1, "at most one error line (a refused token)");
-        Assert.True(entries.Count <= 5, $"{entries.Count} warning or error lines, not a few");
+        // (A longer run may see the 30 s gates open again: two more lines each time.)
+        var bound = 5 + (2 * (int)(Watch / TimeSpan.FromSeconds(30)));
+        Assert.True(entries.Count <= bound, $"{entries.Count} warning or error lines, not a few (at most {bound})");
     }
 
     private static async Task<double> UnackedBatchesAsync(HttpClient metrics) =>
