@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -8,12 +9,16 @@ namespace Serving.Hosting.Tracing;
 /// <summary>
 /// Once the role has stopped, shuts the tracer provider down: its exporter sends the spans it still holds, and the stop
 /// waits for that up to <see cref="TracingOptions.ExportFlushTimeout"/>. The provider's disposal does the same but waits
-/// 5 s and no more, and then the process exits: a collector slower than that (or a first export on a busy machine: a new
-/// channel, code not compiled yet) lost the last spans, those of the requests served just before the stop.
+/// 5 s and no more, and then the process exits: a collector slower than that lost the last spans, those of the requests
+/// served just before the stop.
 /// (A force flush would not do: it returns once the exporter has taken the spans, before they are sent.)
+/// The provider is looked up at the stop, not taken in the constructor: the host makes its hosted services before it
+/// validates the options, and a start refused there (a bad setting) left a provider built for nothing, which the CLI does
+/// not dispose (the process exits), whose process-wide listeners then recorded the spans of every other host in the
+/// process (the tests' in-process CLI: GatewayTracingTests failed beside StartupErrorTests).
 /// </summary>
 internal sealed partial class TracingShutdownService(
-    TracerProvider provider, IOptions<TracingOptions> options, ILogger<TracingShutdownService> logger) : IHostedLifecycleService
+    IServiceProvider services, IOptions<TracingOptions> options, ILogger<TracingShutdownService> logger) : IHostedLifecycleService
 {
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -28,7 +33,7 @@ internal sealed partial class TracingShutdownService(
     public async Task StoppedAsync(CancellationToken cancellationToken)
     {
         var timeout = options.Value.ExportFlushTimeout;
-        if (timeout <= TimeSpan.Zero)
+        if (timeout <= TimeSpan.Zero || services.GetService<TracerProvider>() is not { } provider)
         {
             return;
         }

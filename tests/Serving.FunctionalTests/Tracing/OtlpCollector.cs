@@ -16,11 +16,15 @@ internal sealed class OtlpCollector : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly TimeSpan _readDelay;
+    private int _exports;
 
     private OtlpCollector(WebApplication app, TimeSpan readDelay) => (_app, _readDelay) = (app, readDelay);
 
     /// <summary>Every span received, in arrival order (a span exported twice is here twice).</summary>
     public ConcurrentQueue<ReceivedSpan> Spans { get; } = new();
+
+    /// <summary>How many export calls came (each counted on arrival, before its body is read).</summary>
+    public int Exports => _exports;
 
     /// <summary>The address to give an OTLP exporter.</summary>
     public string Endpoint => _app.Urls.Single();
@@ -41,6 +45,7 @@ internal sealed class OtlpCollector : IAsyncDisposable
 
     private async Task ExportAsync(HttpContext context)
     {
+        Interlocked.Increment(ref _exports);
         if (_readDelay > TimeSpan.Zero)
         {
             // The exporter's process may exit meanwhile: its connection closes, and the body can no longer be read.

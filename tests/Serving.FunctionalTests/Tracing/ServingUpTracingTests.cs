@@ -18,8 +18,7 @@ public sealed class ServingUpTracingTests
         var (traced, output) = await ServeOneTracedRequestAsync(collector);
 
         var spans = collector.Spans.Where(s => s.TraceId == traced).ToArray();
-        Assert.Contains(spans, s => s.Name == "gateway route");
-        Assert.Contains(spans, s => s.Name == "onnxruntime run");
+        Assert.True(spans.Any(s => s.Name == "gateway route") && spans.Any(s => s.Name == "onnxruntime run"), Received(collector, traced, spans, output));
         var repeated = spans.GroupBy(s => s.SpanId).Where(g => g.Count() > 1).Select(g => $"{g.First().Name} ×{g.Count()} ({string.Join(", ", g.Select(s => s.Service))})").ToArray();
         Assert.True(repeated.Length == 0, "spans exported more than once: " + string.Join("; ", repeated));
         Assert.All(spans, s => Assert.Equal("serving-up", s.Service));
@@ -38,10 +37,14 @@ public sealed class ServingUpTracingTests
         // is near that on a busy machine, so this test gives 30 (the host's shutdown timeout, its drain timeout, is 30 s).
         var (traced, output) = await ServeOneTracedRequestAsync(collector, "--Serving:Tracing:ExportFlushTimeout=00:00:30");
 
-        var spans = collector.Spans.Where(s => s.TraceId == traced).Select(s => s.Name).ToArray();
-        Assert.True(spans.Contains("gateway route") && spans.Contains("onnxruntime run"),
-            $"spans of the trace at the collector: [{string.Join(", ", spans)}]\n" + output);
+        var spans = collector.Spans.Where(s => s.TraceId == traced).ToArray();
+        Assert.True(spans.Any(s => s.Name == "gateway route") && spans.Any(s => s.Name == "onnxruntime run"), Received(collector, traced, spans, output));
     }
+
+    // What the collector has, for a failure's message: this trace's spans, the others', and the process's output.
+    private static string Received(OtlpCollector collector, string traced, OtlpCollector.ReceivedSpan[] spans, string output) =>
+        $"trace {traced}: spans [{string.Join(", ", spans.Select(s => s.Name))}]; the collector has {collector.Spans.Count} span(s) in all, "
+        + $"of {collector.Spans.Select(s => s.TraceId).Distinct().Count()} trace(s), {collector.Exports} export call(s)\n{output}";
 
     // Runs serving up exporting to the collector, serves one traced request through the gateway, and stops it (SIGTERM):
     // the trace id and the process's output.
