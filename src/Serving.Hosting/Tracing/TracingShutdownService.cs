@@ -20,6 +20,10 @@ namespace Serving.Hosting.Tracing;
 internal sealed partial class TracingShutdownService(
     IServiceProvider services, IOptions<TracingOptions> options, ILogger<TracingShutdownService> logger) : IHostedLifecycleService
 {
+    // A host may be stopped twice (StopAsync, then disposal): a provider shuts down once, and its second Shutdown answers
+    // false, which read as spans not sent.
+    private int _shutDown;
+
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -33,7 +37,7 @@ internal sealed partial class TracingShutdownService(
     public async Task StoppedAsync(CancellationToken cancellationToken)
     {
         var timeout = options.Value.ExportFlushTimeout;
-        if (timeout <= TimeSpan.Zero || services.GetService<TracerProvider>() is not { } provider)
+        if (timeout <= TimeSpan.Zero || services.GetService<TracerProvider>() is not { } provider || Interlocked.Exchange(ref _shutDown, 1) == 1)
         {
             return;
         }

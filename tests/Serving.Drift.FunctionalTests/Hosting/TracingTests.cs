@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using OpenTelemetry.Trace;
 using Serving.Drift.FunctionalTests.TestSupport;
 using Serving.Testing;
@@ -37,6 +39,24 @@ public sealed class TracingTests
         var evaluation = spans.Named("drift evaluation")[0];
         Assert.Equal("tabular", evaluation.GetTagItem("serving.model"));
         Assert.Equal(10, evaluation.GetTagItem("serving.drift.window"));
+    }
+
+    /// <summary>
+    /// A host stopped twice (StopAsync, then its disposal) shuts its tracer down once and says nothing of unsent spans: the
+    /// second stop's Shutdown answered false, logged as "did not send its last spans" (AlertSweepTests caught it in CI).
+    /// </summary>
+    [Fact]
+    public async Task StoppedTwice_NoWarningOfUnsentSpans()
+    {
+        var spans = new SpanCollection();
+        var logs = new CapturingLoggerProvider();
+        var drift = await DriftServer.StartAsync(
+            tracing: t => t.AddInMemoryExporter(spans).ConfigureServices(s => s.AddSingleton<ILoggerProvider>(logs)));
+
+        await drift.App.StopAsync();
+        await drift.DisposeAsync();
+
+        Assert.DoesNotContain(logs.Entries, e => e.Level >= LogLevel.Warning);
     }
 
     private static Activity[] IngestOfTen(SpanCollection spans) =>
