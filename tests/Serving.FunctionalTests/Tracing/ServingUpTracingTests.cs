@@ -44,7 +44,9 @@ public sealed class ServingUpTracingTests
     // What the collector has, for a failure's message: this trace's spans, the others', and the process's output.
     private static string Received(OtlpCollector collector, string traced, OtlpCollector.ReceivedSpan[] spans, string output) =>
         $"trace {traced}: spans [{string.Join(", ", spans.Select(s => s.Name))}]; the collector has {collector.Spans.Count} span(s) in all, "
-        + $"of {collector.Spans.Select(s => s.TraceId).Distinct().Count()} trace(s), {collector.Exports} export call(s)\n{output}";
+        + $"from {collector.Exports} export call(s): "
+        + string.Join("; ", collector.Spans.GroupBy(s => s.TraceId).Select(g => $"trace {g.Key} [{string.Join(", ", g.Select(s => s.Name))}]"))
+        + "\n" + output;
 
     // Runs serving up exporting to the collector, serves one traced request through the gateway, and stops it (SIGTERM):
     // the trace id and the process's output.
