@@ -100,12 +100,15 @@ internal sealed partial class InferStream(
             // grpc-dotnet's framing: a compressed flag other than 0 or 1, or a message its grpc-encoding can't inflate.
             failure = new RpcException(new Status(StatusCode.InvalidArgument, $"a message of the stream could not be read ({e.Message.TrimEnd('.')})"));
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException
+        catch (Exception e) when ((e is OperationCanceledException or IOException
             && (cancellationToken.IsCancellationRequested || CallerGone.WhileReadingBody(context.GetHttpContext(), e)))
+            || (e is InvalidOperationException && context.GetHttpContext().RequestAborted.IsCancellationRequested))
         {
             // The caller went away or the deadline passed: the requests still running are cancelled with it. Kestrel may
             // fail the read of a reset stream ("The client reset the request stream") before it cancels the call's token;
-            // let out, that was grpc-dotnet's Error "Error when executing service method".
+            // and grpc-dotnet's reader, asked for the next message once the request is aborted but before the call's token
+            // is cancelled, throws InvalidOperationException "Can't read messages after the request is complete." Let out,
+            // each was grpc-dotnet's Error "Error when executing service method".
         }
         catch (OperationCanceledException) when (draining.IsCancellationRequested)
         {
