@@ -70,7 +70,8 @@ internal sealed class OtlpCollector : IAsyncDisposable
 
     // ExportTraceServiceRequest { repeated ResourceSpans resource_spans = 1 }
     // ResourceSpans { Resource resource = 1; repeated ScopeSpans scope_spans = 2 }, Resource { repeated KeyValue attributes = 1 }
-    // ScopeSpans { repeated Span spans = 2 }, Span { bytes trace_id = 1; bytes span_id = 2; string name = 5 }
+    // ScopeSpans { repeated Span spans = 2 }, Span { bytes trace_id = 1; bytes span_id = 2; bytes parent_span_id = 4; string name = 5;
+    // repeated KeyValue attributes = 9 }
     private void Read(byte[] request)
     {
         foreach (var resourceSpans in Fields(request, 1))
@@ -83,7 +84,9 @@ internal sealed class OtlpCollector : IAsyncDisposable
                     service,
                     Convert.ToHexStringLower(Fields(span, 1).FirstOrDefault() ?? []),
                     Convert.ToHexStringLower(Fields(span, 2).FirstOrDefault() ?? []),
-                    System.Text.Encoding.UTF8.GetString(Fields(span, 5).FirstOrDefault() ?? [])));
+                    System.Text.Encoding.UTF8.GetString(Fields(span, 5).FirstOrDefault() ?? []),
+                    Convert.ToHexStringLower(Fields(span, 4).FirstOrDefault() ?? []),
+                    Fields(span, 9).Select(Attribute).Where(a => a.Value is not null).Select(a => $"{a.Key}={a.Value}").ToArray()));
             }
         }
     }
@@ -113,6 +116,9 @@ internal sealed class OtlpCollector : IAsyncDisposable
         return found;
     }
 
-    /// <summary>A span as an exporter sent it: under which service, its trace and span ids (hex) and its name.</summary>
-    internal sealed record ReceivedSpan(string Service, string TraceId, string SpanId, string Name);
+    /// <summary>
+    /// A span as an exporter sent it: under which service, its trace and span ids (hex), its name, its parent's span id
+    /// (hex, empty for a root) and its string attributes (<c>key=value</c>).
+    /// </summary>
+    internal sealed record ReceivedSpan(string Service, string TraceId, string SpanId, string Name, string ParentSpanId, string[] Attributes);
 }

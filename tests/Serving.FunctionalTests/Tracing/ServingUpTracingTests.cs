@@ -1,4 +1,6 @@
 using System.Net;
+using OpenTelemetry;
+using OpenTelemetry.Trace;
 using Serving.FunctionalTests.Hosting;
 using Serving.Testing;
 
@@ -45,11 +47,15 @@ public sealed class ServingUpTracingTests
     private static string Received(OtlpCollector collector, string traced, OtlpCollector.ReceivedSpan[] spans, string output) =>
         $"trace {traced}: spans [{string.Join(", ", spans.Select(s => s.Name))}]; the collector has {collector.Spans.Count} span(s) in all, "
         + $"from {collector.Exports} export call(s): "
-        + string.Join("; ", collector.Spans.GroupBy(s => s.TraceId).Select(g => $"trace {g.Key} [{string.Join(", ", g.Select(s => s.Name))}]"))
+        + string.Join("; ", collector.Spans.GroupBy(s => s.TraceId).Select(g => $"trace {g.Key} [{string.Join(", ", g.Select(Describe))}]"))
         + "\n" + output;
 
+    // A span for a failure's message: name, id, parent and string attributes, e.g. a server span's url.path and server.port.
+    private static string Describe(OtlpCollector.ReceivedSpan span) =>
+        $"{span.Name} ({span.SpanId} ← {(span.ParentSpanId.Length == 0 ? "root" : span.ParentSpanId)}; {string.Join(" ", span.Attributes)})";
+
     // Runs serving up exporting to the collector, serves one traced request through the gateway, and stops it (SIGTERM):
-    // the trace id and the process's output.
+    // the trace id, and the requests sent with the process's output.
     private static async Task<(string TraceId, string Output)> ServeOneTracedRequestAsync(OtlpCollector collector, params string[] settings)
     {
         using var data = new TempDirectory();
@@ -59,17 +65,24 @@ public sealed class ServingUpTracingTests
             "--drift-grpc-port", "0", "--drift-rest-port", "0", "--drift-archive", data.Path,
             "--Serving:Tracing:OtlpEndpoint=" + collector.Endpoint, .. settings,
         ]);
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{process.RestPort}") };
+        // The test process holds a tracer provider that instruments HttpClient, as it does in the full suite whenever
+        // another test's in-process host traces: its instrumentation replaces the traceparent a request carries with its
+        // own client span's, of a new trace, unless the handler's propagation is off (then it leaves the headers alone).
+        // With a default handler this test failed in CI: the collector had the request's spans, under another trace.
+        using var testProcessTracer = Sdk.CreateTracerProviderBuilder().AddHttpClientInstrumentation().Build();
+        using var http = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null }) { BaseAddress = new Uri($"http://127.0.0.1:{process.RestPort}") };
         var golden = GoldenFile.Load("tabular", "1");
 
         // The gateway learns the worker within its discovery interval: the first calls may be 503. Each call its own trace.
         string? traced = null;
+        var sent = new List<string>();
         for (var i = 0; i < 100 && traced is null; i++)
         {
             var traceId = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
             using var request = new HttpRequestMessage(HttpMethod.Post, "/v2/models/tabular/versions/1/infer") { Content = new StringContent(golden.RequestBody()) };
             request.Headers.Add("traceparent", $"00-{traceId}-00f067aa0ba902b7-01");
             using var response = await http.SendAsync(request);
+            sent.Add($"{traceId} → {(int)response.StatusCode}");
             if (response.StatusCode == HttpStatusCode.OK)
             {
                 traced = traceId;
@@ -85,6 +98,6 @@ public sealed class ServingUpTracingTests
         // The exporter sends what it holds when the process stops.
         process.Terminate();
         Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(60)));
-        return (traced, process.Output);
+        return (traced, $"requests sent (trace id → status): {string.Join(", ", sent)}\n{process.Output}");
     }
 }
