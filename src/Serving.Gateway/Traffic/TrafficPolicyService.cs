@@ -141,10 +141,17 @@ internal sealed partial class TrafficPolicyService(
     private async Task<PolicyChangeResult> ChangeAsync(string model, TrafficPolicyDocument document, string who, RollbackEvent? rollback, CancellationToken cancellationToken)
     {
         routing.Table.TryGetModel(model, out var route);
-        var errors = TrafficPolicyValidator.Validate(model, document, route);
+
+        // An automatic rollback needs only its baseline ready (TrafficPolicyValidator.ValidateRollback); one refused is said
+        // once by its monitor (or, held, by the re-read), not here at each retry.
+        var errors = rollback is null ? TrafficPolicyValidator.Validate(model, document, route) : TrafficPolicyValidator.ValidateRollback(model, document, route);
         if (errors.Count > 0)
         {
-            Log.Refused(logger, model, who, string.Join("; ", errors));
+            if (rollback is null)
+            {
+                Log.Refused(logger, model, who, string.Join("; ", errors));
+            }
+
             return new PolicyChangeResult(PolicyChangeStatus.Invalid, null, errors);
         }
 
@@ -388,6 +395,11 @@ internal sealed partial class TrafficPolicyService(
                     }
                     else if (stored.Status is PolicyChangeStatus.Conflict or PolicyChangeStatus.Invalid && _held.TryRemove(model, out _))
                     {
+                        if (stored.Status == PolicyChangeStatus.Invalid)
+                        {
+                            Log.HeldRollbackRefused(logger, model, held.Event.Version, string.Join("; ", stored.Errors));
+                        }
+
                         await SaveHeldAsync().ConfigureAwait(false);
                     }
                 }
@@ -584,6 +596,9 @@ internal sealed partial class TrafficPolicyService(
 
         [LoggerMessage(20, LogLevel.Warning, "The traffic policy store, Redis at {Redis}, does not answer at start ({Reason}): the gateway starts without it and keeps trying, and reads its policies once it answers; changes answer 503 until then. Check that redis-server runs at that address and takes the connection string's password")]
         public static partial void RedisUnavailableAtStart(ILogger logger, string redis, string reason, Exception exception);
+
+        [LoggerMessage(21, LogLevel.Warning, "Automatic rollback of {Model} version {Version}, held on this gateway while the policy store was down, is dropped: it can no longer apply ({Reasons})")]
+        public static partial void HeldRollbackRefused(ILogger logger, string model, string version, string reasons);
 
         [LoggerMessage(19, LogLevel.Information, "The traffic policy store's connection is back: its policies are read again (changes published while it was down were not received)")]
         public static partial void Reconnected(ILogger logger);

@@ -26,18 +26,11 @@ internal static class TrafficPolicyValidator
     public static List<string> Validate(string model, TrafficPolicyDocument document, ModelRoute? route)
     {
         var errors = new List<string>();
-        if (!Names.IsValidName(model))
+        if (ValidateModel(model, route, errors))
         {
-            errors.Add("the model name is not valid");
-            return errors;
+            ValidateSettings(document, route, errors);
         }
 
-        if (route is null)
-        {
-            errors.Add($"model '{model}' is not served by any worker");
-        }
-
-        ValidateSettings(document, route, errors);
         return errors;
     }
 
@@ -56,6 +49,46 @@ internal static class TrafficPolicyValidator
 
         ValidateSettings(document, route: null, errors);
         return errors;
+    }
+
+    /// <summary>
+    /// The reasons an automatic rollback's policy can't apply: the rules of a stored policy, a model some worker serves, and a
+    /// baseline ready on a healthy worker. Nothing else need be ready or listed: the rolled-back version (its worker may have
+    /// died or dropped it, which is why it fails), another version that still has weight, the shadow. A rollback only takes
+    /// weight away from a failing version; refused for any of those, the canary kept failing with its traffic.
+    /// </summary>
+    public static List<string> ValidateRollback(string model, TrafficPolicyDocument document, ModelRoute? route)
+    {
+        var errors = new List<string>();
+        if (!ValidateModel(model, route, errors))
+        {
+            return errors;
+        }
+
+        ValidateSettings(document, route: null, errors);
+        if (route is not null && document.Rollback?.Baseline is { } baseline && !(route.TryGetVersion(baseline, out var found) && found.IsReady))
+        {
+            errors.Add($"rollback baseline {baseline} of model '{route.Name}' is not ready on any healthy worker");
+        }
+
+        return errors;
+    }
+
+    // False when the name is not valid (nothing else is checked then); a model no worker serves is an error too.
+    private static bool ValidateModel(string model, ModelRoute? route, List<string> errors)
+    {
+        if (!Names.IsValidName(model))
+        {
+            errors.Add("the model name is not valid");
+            return false;
+        }
+
+        if (route is null)
+        {
+            errors.Add($"model '{model}' is not served by any worker");
+        }
+
+        return true;
     }
 
     private static void ValidateSettings(TrafficPolicyDocument document, ModelRoute? route, List<string> errors)

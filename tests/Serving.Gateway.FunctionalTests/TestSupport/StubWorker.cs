@@ -25,6 +25,7 @@ internal sealed class StubWorker : IAsyncDisposable
     private int _notReadyAnswers;
     private int _uploadsEnded;
     private volatile bool _ready = true;
+    private volatile bool _listed = true;
 
     private StubWorker()
     {
@@ -53,6 +54,13 @@ internal sealed class StubWorker : IAsyncDisposable
     {
         get => _ready;
         set => _ready = value;
+    }
+
+    /// <summary>Whether its repository index lists its model version (false: an empty index, as when the version was removed).</summary>
+    public bool Listed
+    {
+        get => _listed;
+        set => _listed = value;
     }
 
     /// <summary>How many readiness probes were answered "not ready".</summary>
@@ -170,7 +178,7 @@ internal sealed class StubWorker : IAsyncDisposable
         });
         var app = builder.Build();
         app.MapGet("/v2/health/ready", () => self.ReadyAnswer());
-        app.MapPost("/v2/repository/index", () => Results.Text($$"""[{"name":"{{model}}","version":"{{version}}","state":"READY"}]""", "application/json"));
+        app.MapPost("/v2/repository/index", () => Results.Text(self._listed ? $$"""[{"name":"{{model}}","version":"{{version}}","state":"READY"}]""" : "[]", "application/json"));
         app.MapGet($"/v2/models/{model}/versions/{version}", () => Results.Text(
             $$"""{"name":"{{model}}","versions":["{{version}}"],"platform":"onnxruntime_onnx","inputs":[{"name":"input","datatype":"FP32","shape":[-1,30]}],"outputs":[{"name":"probabilities","datatype":"FP32","shape":[-1,2]}]}""",
             "application/json"));
