@@ -137,6 +137,79 @@ public sealed class RollbackSweepTests : IAsyncLifetime
         Assert.True(errors.Count == 0, string.Join("\n", errors));
     }
 
+    /// <summary>
+    /// An operator changes the policy (sticky header, pin header, shadow, invalid bodies) while the canary fails and its
+    /// rollback is being decided: each change is answered 200, 400 or 409 (never a 5xx), an invalid one changes nothing,
+    /// the canary is rolled back once and the rollback keeps the operator's settings in force when it applied; a change
+    /// based on the revision before it is 409, and one that gives the canary its weight back starts its window empty.
+    /// </summary>
+    [Fact]
+    public async Task OperatorChangesWhileTheRollbackIsDecided_OneRollback_KeepsTheirSettings()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var gateway = await StartGatewayAsync(logs, "00:00:00.050");
+        var random = new Random(Seed);
+        var revision = (await Policies.SetAsync(gateway, PolicyJson(50, 0.2, 40), Model)).GetProperty("revision").GetInt64();
+        var rollbacksBefore = await MetricsText.SumAsync(gateway, "serving_gateway_rollbacks_total", $"model=\"{Model}\"");
+        _stable.Next = ScriptedAnswer.Ok;
+        _canary.Next = ScriptedAnswer.Internal;
+        string[] extras = ["", "\"pin_header\": \"x-pin\", ", "\"shadow\": {\"version\": \"2\", \"percent\": 50}, ", "\"shadow\": {\"version\": \"1\", \"percent\": 100}, \"pin_header\": \"x-v\", "];
+        string[] invalid = ["{\"weights\": {\"1\": 50, \"2\": 40}}", "{\"weights\": {\"1\": 50, \"2\": 50}, \"rollback\": {\"baseline\": \"3\", \"max_error_rate\": 0.2}}", "{\"weights\": {\"1\": 50, \"2\": 50}, \"shadow\": {\"version\": \"9\", \"percent\": 50}}"];
+        var traffic = Task.Run(async () =>
+        {
+            for (var i = 0; gateway.Service<TrafficPolicies>().Find(Model)!.UpdatedBy != RollbackMonitor.Who; i++)
+            {
+                Assert.True(i < 4000, "no rollback after 4000 calls");
+                var grpc = i % 3 == 0;
+                var status = await SendAsync(gateway, grpc, $"user-{i % 500}");
+                Assert.True(status is 0 or 200 || status == (grpc ? 13 : 500), $"call {i} got {status}");
+            }
+        });
+
+        while (!traffic.IsCompleted)
+        {
+            var inForce = await Policies.InForceAsync(gateway, Model);
+            var (status, _) = await Policies.PutAsync(gateway.Admin!, Model, invalid[random.Next(invalid.Length)]);
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+
+            // Unchanged, unless the rollback came meanwhile.
+            var after = await Policies.GetAsync(gateway.Admin!, Model);
+            Assert.True(after.GetRawText() == inForce || after.GetProperty("updated_by").GetString() == RollbackMonitor.Who, $"{inForce} became {after}");
+            if (after.GetProperty("updated_by").GetString() == RollbackMonitor.Who)
+            {
+                break; // seen: a change based on it would give the canary its weight back on purpose
+            }
+
+            var body = PolicyJson(50, 0.2, 40).Replace("\"rollback\"", $"{extras[random.Next(extras.Length)]}\"revision\": {after.GetProperty("revision").GetInt64()}, \"rollback\"", StringComparison.Ordinal);
+            (status, _) = await Policies.PutAsync(gateway.Admin!, Model, body);
+            Assert.True(status is HttpStatusCode.OK or HttpStatusCode.Conflict, $"{status} to {body}");
+            await Task.Delay(random.Next(5, 40));
+        }
+
+        await traffic;
+        var policy = await Policies.GetAsync(gateway.Admin!, Model);
+        var rolledBack = policy.GetProperty("revision").GetInt64();
+        Assert.Equal(("1=100 2=0", RollbackMonitor.Who, Sticky), (Policies.Weights(policy), policy.GetProperty("updated_by").GetString(), policy.GetProperty("sticky_header").GetString()));
+        var before = (await AutoRollbacksSinceAsync(gateway, revision)).Single().GetProperty("old");
+        foreach (var key in new[] { "pin_header", "shadow" })
+        {
+            Assert.Equal(JsonSerializer.Serialize(before.GetProperty(key)), JsonSerializer.Serialize(policy.GetProperty(key)));
+        }
+
+        await gateway.Service<RollbackMonitor>().NextCheckAsync();
+        Assert.Equal(rolledBack, Revision(gateway));
+        Assert.Equal(1, await MetricsText.SumAsync(gateway, "serving_gateway_rollbacks_total", $"model=\"{Model}\"") - rollbacksBefore);
+
+        // After it: a change based on the revision before is refused; one without a revision gives the canary its weight back, counted afresh.
+        var (stale, _) = await Policies.PutAsync(gateway.Admin!, Model, PolicyJson(50, 0.2, 40).Replace("\"rollback\"", $"\"revision\": {rolledBack - 1}, \"rollback\"", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.Conflict, stale);
+        _canary.Next = ScriptedAnswer.Ok;
+        await Policies.SetAsync(gateway, PolicyJson(50, 0.2, 40), Model);
+        Assert.Equal(default, gateway.Service<RollbackOutcomes>().Counts(Model, "2"));
+        var errors = logs.Entries.Where(e => e.Level >= LogLevel.Error).Select(e => $"{e.Category}: {e.Message}").ToList();
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+    }
+
     private static long Revision(GatewayServer gateway) => gateway.Service<TrafficPolicies>().Find(Model)?.Revision ?? 0;
 
     private async Task<List<string>> RunCaseAsync(GatewayServer gateway, bool exact, Random random, CapturingLoggerProvider logs, List<bool> verdicts)
