@@ -12,17 +12,17 @@ internal sealed class ModelOutcomes
     /// </summary>
     public static readonly TimeSpan BaselineFloor = TimeSpan.FromMilliseconds(1);
 
-    private readonly FrozenDictionary<string, OutcomeWindow> _windows;
+    private readonly FrozenDictionary<string, Tracked> _windows;
     private readonly OutcomeWindow? _baseline;
     private readonly double _slowSeconds;
     private BaselineNeed? _need;
 
-    private ModelOutcomes(TrafficPolicy policy, RollbackPolicy settings, FrozenDictionary<string, OutcomeWindow> windows)
+    private ModelOutcomes(TrafficPolicy policy, RollbackPolicy settings, FrozenDictionary<string, Tracked> windows)
     {
         Policy = policy;
         Settings = settings;
         _windows = windows;
-        _baseline = windows.GetValueOrDefault(settings.Baseline);
+        _baseline = windows.GetValueOrDefault(settings.Baseline)?.Window;
         _slowSeconds = settings.MaxP99Ms > 0 ? settings.MaxP99Ms / 1000.0 : double.PositiveInfinity;
     }
 
@@ -35,18 +35,19 @@ internal sealed class ModelOutcomes
     /// Windows for <paramref name="policy"/>'s versions with weight. A version's window carries over from
     /// <paramref name="previous"/> when it already had weight there and the window and latency limit are
     /// unchanged (and it is still, or still not, the baseline, whose window keeps latencies); a version that comes
-    /// back from weight 0 starts clean, so an old incident can't fire again.
+    /// back from weight 0 starts clean, so an old incident can't fire again: a window counts the requests routed by the
+    /// policy revision it was laid out for and later ones (a carried-over window, also those of the revisions it came from).
     /// </summary>
     public static ModelOutcomes For(TrafficPolicy policy, RollbackPolicy settings, ModelOutcomes? previous)
     {
         var sameShape = previous is not null && previous.Settings.WindowSeconds == settings.WindowSeconds && previous.Settings.MaxP99Ms == settings.MaxP99Ms;
-        var windows = new Dictionary<string, OutcomeWindow>(StringComparer.Ordinal);
+        var windows = new Dictionary<string, Tracked>(StringComparer.Ordinal);
         foreach (var weight in policy.Weights.Where(w => w.Weight > 0))
         {
             var baseline = weight.Version == settings.Baseline;
-            windows[weight.Version] = sameShape && previous!._windows.TryGetValue(weight.Version, out var kept) && kept.KeepsLatencies == baseline
-                ? kept
-                : new OutcomeWindow(settings.WindowSeconds, latencies: baseline);
+            windows[weight.Version] = sameShape && previous!._windows.TryGetValue(weight.Version, out var kept) && kept.Window.KeepsLatencies == baseline
+                ? kept with { Since = Math.Min(kept.Since, policy.Revision) }
+                : new Tracked(new OutcomeWindow(settings.WindowSeconds, latencies: baseline), policy.Revision);
         }
 
         return new ModelOutcomes(policy, settings, windows.ToFrozenDictionary(StringComparer.Ordinal));
@@ -55,14 +56,18 @@ internal sealed class ModelOutcomes
     /// <summary>
     /// Counts a request's outcome against <paramref name="version"/>. A deadline expiry (failed) with the caller's
     /// <paramref name="callerBudget"/> is not counted when that budget was shorter than the baseline needs
-    /// (<see cref="Need"/>): true then (excused). One the baseline would have met counts as failed.
+    /// (<see cref="Need"/>): true then (excused). One the baseline would have met counts as failed. A request routed by a
+    /// policy revision (<paramref name="routedBy"/>) older than the version's window is not counted: it was sent before
+    /// the version came back from weight 0 (a slow failure of the incident rolled back, still in flight).
     /// </summary>
-    public bool Record(string version, RequestOutcome outcome, double seconds, long second, TimeSpan? callerBudget = null)
+    public bool Record(string version, RequestOutcome outcome, double seconds, long second, TimeSpan? callerBudget = null, long routedBy = long.MaxValue)
     {
-        if (!_windows.TryGetValue(version, out var window))
+        if (!_windows.TryGetValue(version, out var tracked) || routedBy < tracked.Since)
         {
             return false;
         }
+
+        var window = tracked.Window;
 
         if (outcome == RequestOutcome.Failed && callerBudget is { } budget && budget < Need(second))
         {
@@ -94,7 +99,10 @@ internal sealed class ModelOutcomes
     public bool Tracks(string version) => _windows.ContainsKey(version);
 
     /// <summary>The version's counts over the window ending at <paramref name="now"/>; zero for a version without weight.</summary>
-    public OutcomeCounts Counts(string version, long now) => _windows.TryGetValue(version, out var window) ? window.Sum(now) : default;
+    public OutcomeCounts Counts(string version, long now) => _windows.TryGetValue(version, out var tracked) ? tracked.Window.Sum(now) : default;
 
     private sealed record BaselineNeed(long Second, TimeSpan Budget);
+
+    /// <summary>A version's window and the oldest policy revision whose requests it counts.</summary>
+    private sealed record Tracked(OutcomeWindow Window, long Since);
 }

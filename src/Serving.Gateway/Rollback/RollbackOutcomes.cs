@@ -20,18 +20,20 @@ internal sealed class RollbackOutcomes(TimeProvider time)
     /// <summary>
     /// Counts the outcome of a request routed by policy to <paramref name="version"/>; <paramref name="seconds"/> is its
     /// latency, <paramref name="callerBudget"/> what the caller's own deadline left it when that deadline is what ended
-    /// it. True when such an expiry was excused: the budget was shorter than the baseline needs (<see cref="ModelOutcomes.Need"/>).
+    /// it; <paramref name="routedBy"/> the revision of the policy that routed it (a request routed before its version came
+    /// back from weight 0 is not counted in its new window). True when such an expiry was excused: the budget was shorter
+    /// than the baseline needs (<see cref="ModelOutcomes.Need"/>).
     /// </summary>
-    public bool Record(string model, string version, RequestOutcome outcome, double seconds, TimeSpan? callerBudget = null) =>
+    public bool Record(string model, string version, RequestOutcome outcome, double seconds, TimeSpan? callerBudget = null, long routedBy = long.MaxValue) =>
         outcome != RequestOutcome.Ignored && Volatile.Read(ref _models).TryGetValue(model, out var outcomes)
-        && outcomes.Record(version, outcome, seconds, Now, callerBudget);
+        && outcomes.Record(version, outcome, seconds, Now, callerBudget, routedBy);
 
     /// <summary>Counts a request the policy sent to a version with no healthy worker (refused before forwarding) as failed.</summary>
     public void RecordUnready(string model, VersionChoice choice, TrafficPolicy? policy)
     {
         if (choice.Unready is { } version && policy?.Rollback is not null && choice.Arm is Arms.Weight or Arms.Sticky)
         {
-            _ = Record(model, version, RequestOutcome.Failed, 0);
+            _ = Record(model, version, RequestOutcome.Failed, 0, routedBy: policy.Revision);
         }
     }
 

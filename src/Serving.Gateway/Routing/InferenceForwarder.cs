@@ -105,7 +105,7 @@ internal sealed partial class InferenceForwarder(
             // An expiry of the caller's own deadline counts only when the baseline would have met it (RequestOutcomes.CallerBudget).
             if (policy?.Rollback is not null && request.Arm is Arms.Weight or Arms.Sticky && !request.Streaming && !aborted && !request.DeadlineBeforeBody
                 && outcomes.Record(request.Model.Name, request.Version.Version, RequestOutcomes.Classify(response.StatusCode, grpcStatus), seconds,
-                    RequestOutcomes.CallerBudget(context, request.Grpc, response.StatusCode, grpcStatus)))
+                    RequestOutcomes.CallerBudget(context, request.Grpc, response.StatusCode, grpcStatus), policy.Revision))
             {
                 metrics.ExcusedDeadline(request.Model.Name, request.Version.Version);
             }

@@ -148,6 +148,43 @@ public sealed class RollbackReadinessTests : IAsyncLifetime
         Assert.Single(_logs.Entries, e => e.Level >= LogLevel.Error);
     }
 
+    /// <summary>
+    /// Calls of the incident that fail slowly are still in flight when the canary, rolled back, gets its weight again (the
+    /// operator deployed a fix): their failures end after, and must not count against the canary's new window. Before,
+    /// they were counted in the window the version had at their end, the new one, and rolled the fixed canary back again.
+    /// </summary>
+    [Fact]
+    public async Task SlowFailuresOfTheIncident_EndingAfterTheCanaryGotItsWeightBack_DontCountAgainstIt()
+    {
+        var policy = $$"""{"weights": {"1": 50, "2": 50}, "sticky_header": "x-user", {{Rule}}}""";
+        var set = await Policies.SetAsync(_gateway, policy, Model);
+        var routed = _gateway.Service<TrafficPolicies>().Find(Model)!;
+        var toCanary = Enumerable.Range(0, 1000).Select(i => $"user-{i}").Where(k => routed.PickVersion(StickyBuckets.Of(Model, k)) == "2").Take(5).ToList();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _versions[1].Next = ScriptedAnswer.Internal;
+        _versions[1].Hold = gate.Task;
+        var held = toCanary.Select(RestAsync).ToList();
+        await Poll.UntilAsync(() => _versions[1].Worker.Calls == held.Count);
+        _versions[1].Hold = Task.CompletedTask;
+        await CallUntilRolledBackAsync(set);
+
+        _versions[1].Next = ScriptedAnswer.Ok;
+        var back = (await Policies.SetAsync(_gateway, policy, Model)).GetProperty("revision").GetInt64();
+        var outcomes = _gateway.Service<RollbackOutcomes>();
+        Assert.Equal(default, outcomes.Counts(Model, "2"));
+        gate.SetResult();
+        foreach (var call in held)
+        {
+            Assert.Equal(500, await call);
+        }
+
+        await _gateway.Service<RollbackMonitor>().NextCheckAsync();
+        await _gateway.Service<RollbackMonitor>().NextCheckAsync();
+        Assert.Equal(default, outcomes.Counts(Model, "2"));
+        Assert.Equal((back, "1=50 2=50 3=0"), (_gateway.Service<TrafficPolicies>().Find(Model)!.Revision, (await PolicyAsync()).Weights));
+        AssertNoError();
+    }
+
     private VersionRoute? Route(string version) =>
         _gateway.Service<RoutingState>().Table.TryGetModel(Model, out var model) && model.TryGetVersion(version, out var route) ? route : null;
 
@@ -164,10 +201,20 @@ public sealed class RollbackReadinessTests : IAsyncLifetime
         return failed;
     }
 
-    private async Task<int> RestAsync()
+    private async Task<int> RestAsync() => await RestAsync(null);
+
+    private async Task<int> RestAsync(string? stickyKey)
     {
-        using var response = await _gateway.Http.PostAsync(
-            $"/v2/models/{Model}/infer", new StringContent("""{"inputs":[{"name":"input","datatype":"FP32","shape":[1,1],"data":[1]}]}""", Encoding.UTF8, "application/json"));
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v2/models/{Model}/infer")
+        {
+            Content = new StringContent("""{"inputs":[{"name":"input","datatype":"FP32","shape":[1,1],"data":[1]}]}""", Encoding.UTF8, "application/json"),
+        };
+        if (stickyKey is not null)
+        {
+            request.Headers.Add("x-user", stickyKey);
+        }
+
+        using var response = await _gateway.Http.SendAsync(request);
         await response.Content.ReadAsByteArrayAsync();
         Assert.True(response.StatusCode is HttpStatusCode.OK or HttpStatusCode.InternalServerError or HttpStatusCode.ServiceUnavailable, $"{response.StatusCode}");
         return (int)response.StatusCode;

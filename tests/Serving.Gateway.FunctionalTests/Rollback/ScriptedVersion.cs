@@ -56,6 +56,9 @@ internal sealed class ScriptedVersion : IAsyncDisposable
     /// <summary>The answer of the next infer call (and every one after, until changed).</summary>
     public ScriptedAnswer Next { get; set; }
 
+    /// <summary>What calls wait for before they answer; each answers as <see cref="Next"/> said when it came.</summary>
+    public Task Hold { get; set; } = Task.CompletedTask;
+
     /// <summary>Infer calls answered so far.</summary>
     public int Served => Volatile.Read(ref _served);
 
@@ -93,6 +96,7 @@ internal sealed class ScriptedVersion : IAsyncDisposable
     {
         await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
         var answer = Next;
+        await Hold.WaitAsync(context.RequestAborted);
         Interlocked.Increment(ref _served);
         var (http, grpc) = Codes(answer);
         var mark = answer switch

@@ -172,6 +172,30 @@ public sealed class RollbackOutcomesTests
         Assert.Null(outcomes.Find("m"));
     }
 
+    [Fact]
+    public void Record_RoutedByARevisionBeforeTheVersionCameBack_NotCounted_CarriedOverWindowsCountIt()
+    {
+        var outcomes = Tracked(Policy(1, ("1", 90), ("2", 10)));
+        outcomes.Track([Policy(2, ("1", 100), ("2", 0)).Build()]);
+        outcomes.Track([Policy(3, ("1", 80), ("2", 20)).Build()]);
+        outcomes.Track([Policy(4, ("1", 70), ("2", 30)).Build()]);
+
+        // Routed by revision 1 (before version 2 went to weight 0 and came back at 3): not in its new window.
+        outcomes.Record("m", "2", RequestOutcome.Failed, 0.001, routedBy: 1);
+        Assert.Equal(default, outcomes.Counts("m", "2"));
+
+        // Routed by 3 or 4 (the window carried over to 4): counted; version 1 kept its window all along, so 1 counts there.
+        outcomes.Record("m", "2", RequestOutcome.Failed, 0.001, routedBy: 3);
+        outcomes.Record("m", "2", RequestOutcome.Ok, 0.001, routedBy: 4);
+        outcomes.Record("m", "1", RequestOutcome.Ok, 0.001, routedBy: 1);
+        Assert.Equal((new OutcomeCounts(2, 1, 0), new OutcomeCounts(1, 0, 0)), (outcomes.Counts("m", "2"), outcomes.Counts("m", "1")));
+
+        // The store went back to an older revision (restored from a snapshot): the windows kept count its requests.
+        outcomes.Track([Policy(2, ("1", 70), ("2", 30)).Build()]);
+        outcomes.Record("m", "2", RequestOutcome.Ok, 0.001, routedBy: 2);
+        Assert.Equal(new OutcomeCounts(3, 1, 0), outcomes.Counts("m", "2"));
+    }
+
     private RollbackOutcomes Tracked(PolicySpec spec)
     {
         var outcomes = new RollbackOutcomes(_time);
