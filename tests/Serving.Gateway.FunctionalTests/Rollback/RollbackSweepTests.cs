@@ -210,6 +210,28 @@ public sealed class RollbackSweepTests : IAsyncLifetime
         Assert.True(errors.Count == 0, string.Join("\n", errors));
     }
 
+    /// <summary>Rollback:CheckInterval at its edges: 10 ms and 1 min start, just outside either stops the start naming the key.</summary>
+    [Theory]
+    [InlineData("00:00:00.010", true)]
+    [InlineData("00:01:00", true)]
+    [InlineData("00:00:00.009", false)]
+    [InlineData("00:01:00.001", false)]
+    [InlineData("00:00:00", false)]
+    public async Task CheckIntervalAtItsEdges_InsideStarts_OutsideStopsTheStartNamingTheKey(string interval, bool starts)
+    {
+        var logs = new CapturingLoggerProvider();
+        if (starts)
+        {
+            await using var gateway = await StartGatewayAsync(logs, interval);
+            await Policies.SetAsync(gateway, PolicyJson(50, 0.5, 1), Model);
+            await gateway.Service<RollbackMonitor>().CheckAsync(CancellationToken.None);
+            return;
+        }
+
+        var refused = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => StartGatewayAsync(logs, interval));
+        Assert.Contains("Serving:Gateway:Rollback:CheckInterval must be from 00:00:00.010 to 00:01:00", refused.Message, StringComparison.Ordinal);
+    }
+
     private static long Revision(GatewayServer gateway) => gateway.Service<TrafficPolicies>().Find(Model)?.Revision ?? 0;
 
     private async Task<List<string>> RunCaseAsync(GatewayServer gateway, bool exact, Random random, CapturingLoggerProvider logs, List<bool> verdicts)
