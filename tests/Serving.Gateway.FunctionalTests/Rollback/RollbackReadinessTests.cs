@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text;
+using Grpc.Core;
+using StatusCode = Grpc.Core.StatusCode;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Trace;
@@ -183,6 +185,55 @@ public sealed class RollbackReadinessTests : IAsyncLifetime
         Assert.Equal(default, outcomes.Counts(Model, "2"));
         Assert.Equal((back, "1=50 2=50 3=0"), (_gateway.Service<TrafficPolicies>().Find(Model)!.Revision, (await PolicyAsync()).Weights));
         AssertNoError();
+    }
+
+    /// <summary>
+    /// The canary's only worker dies under REST and gRPC traffic: its calls fail (502/503, UNAVAILABLE), it is rolled back
+    /// once, every call after gets the baseline, and nothing is logged as an error (a dead worker is a warning).
+    /// </summary>
+    [Fact]
+    public async Task CanaryWorkerDies_UnderRestAndGrpc_RolledBackOnce_EveryCallAfterAnswered()
+    {
+        var set = await Policies.SetAsync(_gateway, $$"""{"weights": {"1": 50, "2": 50}, {{Rule}}}""", Model);
+        var before = await MetricsText.SumAsync(_gateway, "serving_gateway_rollbacks_total", $"model=\"{Model}\"");
+        await _versions[1].Worker.KillAsync();
+        for (var i = 0; _gateway.Service<TrafficPolicies>().Find(Model)!.Revision == set.GetProperty("revision").GetInt64(); i++)
+        {
+            Assert.True(i < 2000, "no rollback after 2000 calls");
+            if (i % 2 == 0)
+            {
+                await RestAsync();
+            }
+            else
+            {
+                Assert.True(await GrpcAsync() is StatusCode.OK or StatusCode.Unavailable, $"call {i}");
+            }
+        }
+
+        Assert.Equal(("1=100 2=0 3=0", "2"), await PolicyAsync());
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(200, await RestAsync());
+            Assert.Equal(StatusCode.OK, await GrpcAsync());
+        }
+
+        await _gateway.Service<RollbackMonitor>().NextCheckAsync();
+        Assert.Equal(1, await MetricsText.SumAsync(_gateway, "serving_gateway_rollbacks_total", $"model=\"{Model}\"") - before);
+        AssertNoError();
+    }
+
+    private async Task<StatusCode> GrpcAsync()
+    {
+        using var call = _gateway.Grpc.ModelInferAsync(new Serving.Protocol.Inference.ModelInferRequest { ModelName = Model }, deadline: DateTime.UtcNow.AddSeconds(30));
+        try
+        {
+            await call.ResponseAsync;
+            return StatusCode.OK;
+        }
+        catch (RpcException e)
+        {
+            return e.StatusCode;
+        }
     }
 
     private VersionRoute? Route(string version) =>
