@@ -259,7 +259,7 @@ public sealed class RollbackSweepTests : IAsyncLifetime
         // The canary's window after each call it served (what a check may see), from (0, 0).
         var states = new List<OutcomeCounts> { default };
         var burstAt = random.Next(calls);
-        var excused = 0;
+        var (excused, excusedByCanary) = (0, 0);
         for (var call = 0; call < calls; call++)
         {
             var grpc = random.Next(2) == 0;
@@ -284,6 +284,7 @@ public sealed class RollbackSweepTests : IAsyncLifetime
 
             var counted = ScriptedVersion.Counted(served.Next);
             excused += counted == "excused" ? 1 : 0;
+            excusedByCanary += counted == "excused" && served == _canary ? 1 : 0;
             if (served == _canary && counted is "ok" or "failed")
             {
                 var last = states[^1];
@@ -359,7 +360,8 @@ public sealed class RollbackSweepTests : IAsyncLifetime
         }
 
         var excusedCounted = await MetricsText.SumAsync(gateway, "serving_gateway_rollback_excused_total", $"model=\"{Model}\"") - excusedBefore;
-        if (excusedCounted != excused)
+        // Checked every 50 ms, a rollback may take the canary's window away while such a call is in flight: not counted then.
+        if (exact ? excusedCounted != excused : excusedCounted > excused || excusedCounted < excused - excusedByCanary)
         {
             problems.Add($"{what}: {excused} calls ended by the callers' own short deadlines, {excusedCounted} counted excused");
         }
