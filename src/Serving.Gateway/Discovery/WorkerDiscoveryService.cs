@@ -22,6 +22,16 @@ internal sealed partial class WorkerDiscoveryService(
     private readonly Dictionary<WorkerEndpoint, int> _failures = [];
     private readonly Dictionary<(string Model, string Version), ModelMetadataResponse> _metadata = [];
 
+    // How many rounds in a row each version without metadata failed to get it.
+    private readonly Dictionary<(string Model, string Version), int> _metadataFailures = [];
+    private long _metadataRounds;
+
+    /// <summary>The most metadata calls a round makes to one worker at once.</summary>
+    internal const int MetadataFetchesPerWorker = 4;
+
+    /// <summary>The most versions a round asks metadata for; the rest wait for the next rounds.</summary>
+    internal const int MaxMetadataFetchesPerRound = 256;
+
     // The workers whose serving_gateway_worker_healthy series the last round set.
     private HashSet<string> _published = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
@@ -110,9 +120,12 @@ internal sealed partial class WorkerDiscoveryService(
         {
             var ready = probe.IsReadyAsync(worker, timeout.Token);
             var index = probe.IndexAsync(worker, timeout.Token);
+
+            // Both awaited, so neither fails unobserved when the other does.
+            await Task.WhenAll(ready, index).ConfigureAwait(false);
             return (new WorkerReport(worker, await ready.ConfigureAwait(false), await index.ConfigureAwait(false)), null);
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException or InvalidDataException or InvalidOperationException)
+        catch (Exception e) when (WorkerProbe.IsWorkerFault(e))
         {
             if (cancellationToken.IsCancellationRequested)
             {
@@ -161,32 +174,55 @@ internal sealed partial class WorkerDiscoveryService(
         }
     }
 
+    // The metadata of the versions with none yet, each asked of one worker that lists it READY (and a version of an invalid
+    // name or number of none: the routing table leaves it out). Before, the versions were asked one after another, each
+    // of the first worker that listed it: a worker whose metadata 404'd, broke off or was not JSON kept a version another
+    // worker described from ever being described (the gateway answered 503 "no ready worker to describe it"), and one
+    // that listed N versions whose metadata never came held every round for N probe timeouts, the other workers' health
+    // with it. Now the round's fetches run at once, at most MetadataFetchesPerWorker of them on a worker, all within one
+    // ProbeTimeout; each version tries its workers in turn, starting each round from another, and the versions that
+    // failed most wait behind the others.
     private async Task FetchMetadataAsync(CancellationToken cancellationToken)
     {
-        var ready = _reports.Values.Where(r => r.Ready)
-            .SelectMany(r => r.Versions.Where(v => v.Ready).Select(v => (r.Worker, v.Model, v.Version)))
-            .Where(x => !_metadata.ContainsKey((x.Model, x.Version)))
-            .DistinctBy(x => (x.Model, x.Version))
+        var round = _metadataRounds++;
+        var wanted = _reports.Values.Where(r => r.Ready)
+            .SelectMany(r => r.Versions.Where(v => v.Ready && IsRoutable(v)).Select(v => (Key: (v.Model, v.Version), r.Worker)))
+            .Where(x => !_metadata.ContainsKey(x.Key))
+            .GroupBy(x => x.Key, x => x.Worker)
+            .OrderBy(g => _metadataFailures.GetValueOrDefault(g.Key))
+            .Take(MaxMetadataFetchesPerRound)
+            .Select(g => (g.Key, Workers: g.Distinct().ToArray()))
             .ToList();
-        foreach (var (worker, model, version) in ready)
+        if (wanted.Count > 0)
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(options.Value.ProbeTimeout);
+            var slots = wanted.SelectMany(w => w.Workers).Distinct().ToDictionary(w => w, _ => new SemaphoreSlim(MetadataFetchesPerWorker));
             try
             {
-                if (await probe.MetadataAsync(worker, model, version, timeout.Token).ConfigureAwait(false) is { } metadata)
+                var found = await Task.WhenAll(wanted.Select(w => DescribeAsync(w.Key, w.Workers, round, slots, timeout.Token))).ConfigureAwait(false);
+                foreach (var ((key, _), (worker, metadata)) in wanted.Zip(found))
                 {
-                    _metadata[(model, version)] = metadata;
-                    Log.VersionDiscovered(logger, model, version, worker.Name);
+                    if (metadata is null)
+                    {
+                        _metadataFailures[key] = _metadataFailures.GetValueOrDefault(key) + 1;
+                        continue;
+                    }
+
+                    _metadata[key] = metadata;
+                    _metadataFailures.Remove(key);
+                    Log.VersionDiscovered(logger, key.Model, key.Version, worker!.Name);
                 }
             }
-            catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException or InvalidDataException or InvalidOperationException)
+            finally
             {
-                if (cancellationToken.IsCancellationRequested)
+                foreach (var slot in slots.Values)
                 {
-                    throw;
+                    slot.Dispose();
                 }
             }
+
+            cancellationToken.ThrowIfCancellationRequested();
         }
 
         var known = _reports.Values.SelectMany(r => r.Versions).Select(v => (v.Model, v.Version)).ToHashSet();
@@ -194,13 +230,52 @@ internal sealed partial class WorkerDiscoveryService(
         {
             _metadata.Remove(key);
         }
+
+        foreach (var key in _metadataFailures.Keys.Where(k => !known.Contains(k)).ToList())
+        {
+            _metadataFailures.Remove(key);
+        }
+    }
+
+    private static bool IsRoutable(WorkerIndexEntry entry) => Names.IsValidName(entry.Model) && Names.TryParseVersion(entry.Version, out _);
+
+    // The first metadata one of the workers gives, trying them in turn from the round's one; none when every one failed
+    // or the round's time ran out.
+    private async Task<(WorkerEndpoint? Worker, ModelMetadataResponse? Metadata)> DescribeAsync(
+        (string Model, string Version) key, WorkerEndpoint[] workers, long round, Dictionary<WorkerEndpoint, SemaphoreSlim> slots, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < workers.Length && !cancellationToken.IsCancellationRequested; i++)
+        {
+            var worker = workers[(int)((round + i) % workers.Length)];
+            try
+            {
+                await slots[worker].WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    if (await probe.MetadataAsync(worker, key.Model, key.Version, cancellationToken).ConfigureAwait(false) is { } metadata)
+                    {
+                        return (worker, metadata);
+                    }
+                }
+                finally
+                {
+                    slots[worker].Release();
+                }
+            }
+            catch (Exception e) when (WorkerProbe.IsWorkerFault(e))
+            {
+                // This worker did not describe it (the round's time may be up: the loop ends then).
+            }
+        }
+
+        return (null, null);
     }
 
     private RoutingTable Build(IReadOnlyList<WorkerEndpoint> workers)
     {
         var models = _reports.Values
             .SelectMany(r => r.Versions.Select(v => (r.Worker, Entry: v)))
-            .Where(x => Names.IsValidName(x.Entry.Model) && Names.TryParseVersion(x.Entry.Version, out _))
+            .Where(x => IsRoutable(x.Entry))
             .GroupBy(x => x.Entry.Model, StringComparer.Ordinal)
             .Select(model => new ModelRoute(model.Key, model
                 .GroupBy(x => x.Entry.Version, StringComparer.Ordinal)

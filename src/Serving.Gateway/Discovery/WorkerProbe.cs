@@ -12,13 +12,15 @@ internal sealed class WorkerProbe(HttpClient http) : IDisposable
     public void Dispose() => http.Dispose();
 
     /// <summary>
-    /// The probes' client (a connection timeout of <paramref name="connectTimeout"/>, no proxy), which makes no span. A
+    /// The probes' client (a connection timeout of <paramref name="connectTimeout"/>, no proxy, no redirects: a worker's
+    /// answer is about that worker, and one that sent the probe elsewhere was counted ready and serving the other
+    /// worker's versions, and got their calls), which makes no span. A
     /// background probe carries a traceparent of its own that is not sampled, so a tracing worker records no trace for
     /// it (two a second per worker at the default interval, of nothing but noise); a call made for a caller's request
     /// (its model's config or statistics) carries that request's.
     /// </summary>
     public static HttpClient CreateClient(TimeSpan connectTimeout) =>
-        new(new TraceparentHandler(new SocketsHttpHandler { UseProxy = false, ConnectTimeout = connectTimeout, ActivityHeadersPropagator = null }))
+        new(new TraceparentHandler(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, ConnectTimeout = connectTimeout, ActivityHeadersPropagator = null }))
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
@@ -33,7 +35,9 @@ internal sealed class WorkerProbe(HttpClient http) : IDisposable
     /// <summary>Triton's repository index (<c>POST /v2/repository/index</c>): every version and its state.</summary>
     public async Task<IReadOnlyList<WorkerIndexEntry>> IndexAsync(WorkerEndpoint worker, CancellationToken cancellationToken)
     {
-        using var response = await http.PostAsync(worker.RestPrefix + "/v2/repository/index", null, cancellationToken).ConfigureAwait(false);
+        // Headers first, the body then read within MaxAnswerBytes: PostAsync buffered the whole body, up to 2 GB.
+        using var request = new HttpRequestMessage(HttpMethod.Post, worker.RestPrefix + "/v2/repository/index");
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         response.EnsureSuccessStatusCode();
         using var doc = await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
         var entries = new List<WorkerIndexEntry>();
@@ -111,7 +115,11 @@ internal sealed class WorkerProbe(HttpClient http) : IDisposable
             {
                 foreach (var dim in shape.EnumerateArray())
                 {
-                    tensor.Shape.Add(dim.GetInt64());
+                    // GetInt64 throws FormatException for 1.5 or 1e400, which no caller took for a worker's fault: the
+                    // round failed, and the first one, at start, stopped the gateway.
+                    tensor.Shape.Add(dim.ValueKind == JsonValueKind.Number && dim.TryGetInt64(out var size)
+                        ? size
+                        : throw new InvalidDataException($"a dimension of tensor '{tensor.Name}' is not a whole number"));
                 }
             }
 
@@ -144,17 +152,47 @@ internal sealed class WorkerProbe(HttpClient http) : IDisposable
         return await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// True for what a worker's answer can make a call here throw (no answer, a cut or refused connection, a status, a body
+    /// that is not JSON, too large or of the wrong shape): the worker's fault, not the gateway's.
+    /// </summary>
+    public static bool IsWorkerFault(Exception e) =>
+        e is HttpRequestException or IOException or OperationCanceledException or JsonException or InvalidDataException or InvalidOperationException;
+
+    // The body is read in full up to MaxAnswerBytes, whether or not it gave its length: a chunked one was read to its
+    // end, however long (tens of MB a probe, or without end until the probe timeout, at the speed of the network).
     private static async Task<JsonDocument> ReadJsonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
+        const string TooLarge = "the worker's answer is too large (over 4 MiB)";
         if (response.Content.Headers.ContentLength > MaxAnswerBytes)
         {
-            throw new InvalidDataException("the worker's answer is too large");
+            throw new InvalidDataException(TooLarge);
         }
 
         var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (stream.ConfigureAwait(false))
         {
-            return await JsonDocument.ParseAsync(stream, default, cancellationToken).ConfigureAwait(false);
+            using var body = new MemoryStream();
+            var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(16 * 1024);
+            try
+            {
+                int read;
+                while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    if (body.Length + read > MaxAnswerBytes)
+                    {
+                        throw new InvalidDataException(TooLarge);
+                    }
+
+                    body.Write(chunk, 0, read);
+                }
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
+            }
+
+            return JsonDocument.Parse(body.GetBuffer().AsMemory(0, (int)body.Length));
         }
     }
 

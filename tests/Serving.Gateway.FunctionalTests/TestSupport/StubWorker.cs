@@ -227,7 +227,8 @@ internal sealed class StubWorker : IAsyncDisposable
         context.Response.StatusCode = 500;
     }
 
-    private static async Task AnswerAsync(HttpContext context)
+    /// <summary>The empty answer <see cref="AnsweringAsync"/> gives an infer call (REST or gRPC), after reading its body.</summary>
+    internal static async Task AnswerAsync(HttpContext context)
     {
         await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
         if (IsGrpc(context))
