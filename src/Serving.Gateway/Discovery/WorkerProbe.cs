@@ -133,7 +133,8 @@ internal sealed class WorkerProbe(HttpClient http) : IDisposable
     /// </summary>
     public async Task<(int Status, byte[] Json)> ConfigAsync(WorkerEndpoint worker, string model, string version, CancellationToken cancellationToken)
     {
-        using var response = await http.GetAsync($"{worker.RestPrefix}/v2/models/{Uri.EscapeDataString(model)}/versions/{Uri.EscapeDataString(version)}/config", cancellationToken)
+        using var response = await http.GetAsync(
+            $"{worker.RestPrefix}/v2/models/{Uri.EscapeDataString(model)}/versions/{Uri.EscapeDataString(version)}/config", HttpCompletionOption.ResponseHeadersRead, cancellationToken)
             .ConfigureAwait(false);
         using var doc = await ReadJsonAsync(response, cancellationToken).ConfigureAwait(false);
         return ((int)response.StatusCode, JsonSerializer.SerializeToUtf8Bytes(doc.RootElement));
@@ -142,7 +143,7 @@ internal sealed class WorkerProbe(HttpClient http) : IDisposable
     /// <summary>A worker's Triton statistics at <paramref name="path"/> (<c>/v2/models[/…]/stats</c>); null when it doesn't have them (404).</summary>
     public async Task<JsonDocument?> StatisticsAsync(WorkerEndpoint worker, string path, CancellationToken cancellationToken)
     {
-        using var response = await http.GetAsync(worker.RestPrefix + path, cancellationToken).ConfigureAwait(false);
+        using var response = await http.GetAsync(worker.RestPrefix + path, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
         {
             return null;

@@ -93,5 +93,5 @@ internal sealed class GatewayTriton(RoutingState routing, TrafficPolicies polici
     }
 
     private static bool IsWorkerFailure(Exception e, CancellationToken cancellationToken) =>
-        e is HttpRequestException or JsonException or InvalidDataException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+        e is HttpRequestException or IOException or JsonException or InvalidDataException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
 }

@@ -136,6 +136,36 @@ public sealed class DiscoverySweepTests
         Assert.Equal(1, await MetricsText.SumAsync(gateway, "serving_gateway_worker_healthy", badName));
     }
 
+    /// <summary>
+    /// The config and statistics the gateway asks a worker for on a caller's behalf are read within the same 4 MiB as the
+    /// discovery answers: a worker whose answer never ends is 502 "too large" to the caller, and no Error. Before, the
+    /// answer was buffered whole, up to 2 GB, before the limit was looked at.
+    /// </summary>
+    [Theory]
+    [InlineData("config", false)]
+    [InlineData("config", true)]
+    [InlineData("stats", false)]
+    [InlineData("stats", true)]
+    public async Task WorkerAnswerToACallersQuestionIsTooLarge_502TooLarge(string what, bool endless)
+    {
+        await using var bad = await MisbehavingWorker.StartAsync(Model, Version);
+        Func<HttpContext, MisbehavingWorker, Task> answer = endless ? (c, _) => EndlessAsync(c) : (c, w) => HugeAsync(c, w.GoodMetadata, 40 << 20);
+        bad.Fault = what == "config" ? new() { Config = answer } : new() { Statistics = answer };
+        var logs = new CapturingLoggerProvider();
+        await using var gateway = await StartGatewayAsync([bad.Address], logs);
+
+        using var response = await gateway.Http.GetAsync($"/v2/models/{Model}/versions/{Version}/{what}").WaitAsync(Bound);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.True(response.StatusCode == HttpStatusCode.BadGateway, $"{(int)response.StatusCode}: {body}");
+        Assert.Contains("too large", body, StringComparison.Ordinal);
+        Assert.DoesNotContain(logs.Entries, e => e.Level > LogLevel.Warning);
+
+        bad.Fault = MisbehavingWorker.Faults.None;
+        using var good = await gateway.Http.GetAsync($"/v2/models/{Model}/versions/{Version}/{what}").WaitAsync(Bound);
+        Assert.Equal(HttpStatusCode.OK, good.StatusCode);
+    }
+
     /// <summary>A listener that accepts connections and never answers on them (a hung process): the gateway starts and serves without it.</summary>
     [Fact]
     public async Task ListenerThatNeverAnswers_GatewayStartsAndServesThroughTheGoodOne()

@@ -11,8 +11,9 @@ namespace Serving.Gateway.FunctionalTests.TestSupport;
 
 /// <summary>
 /// A stand-in worker on real Kestrel (127.0.0.1, port 0) whose discovery answers (<c>/v2/health/ready</c>,
-/// <c>POST /v2/repository/index</c>, <c>GET /v2/models/{m}/versions/{v}</c>) a test can replace while it runs. Without a
-/// fault it behaves: ready, an index of one READY version, that version's metadata, and an empty answer to each infer call.
+/// <c>POST /v2/repository/index</c>, <c>GET /v2/models/{m}/versions/{v}</c>), and the config and statistics the gateway asks
+/// for its callers, a test can replace while it runs. Without a fault it behaves: ready, an index of one READY version,
+/// that version's metadata, a config, empty statistics, and an empty answer to each infer call.
 /// </summary>
 internal sealed class MisbehavingWorker : IAsyncDisposable
 {
@@ -28,7 +29,12 @@ internal sealed class MisbehavingWorker : IAsyncDisposable
     }
 
     /// <summary>What the worker answers instead of its good answers: a null handler keeps the good one.</summary>
-    public sealed record Faults(Func<HttpContext, MisbehavingWorker, Task>? Ready = null, Func<HttpContext, MisbehavingWorker, Task>? Index = null, Func<HttpContext, MisbehavingWorker, Task>? Metadata = null)
+    public sealed record Faults(
+        Func<HttpContext, MisbehavingWorker, Task>? Ready = null,
+        Func<HttpContext, MisbehavingWorker, Task>? Index = null,
+        Func<HttpContext, MisbehavingWorker, Task>? Metadata = null,
+        Func<HttpContext, MisbehavingWorker, Task>? Config = null,
+        Func<HttpContext, MisbehavingWorker, Task>? Statistics = null)
     {
         public static readonly Faults None = new();
     }
@@ -104,6 +110,11 @@ internal sealed class MisbehavingWorker : IAsyncDisposable
 
             return JsonAsync(c, self.GoodMetadata);
         });
+        app.MapGet("/v2/models/{m}/versions/{v}/config", c => self.Fault.Config is { } f ? f(c, self) : JsonAsync(c, $$"""{"name":"{{self.Model}}","max_batch_size":0}"""));
+        Task Statistics(HttpContext c) => self.Fault.Statistics is { } f ? f(c, self) : JsonAsync(c, """{"model_stats":[]}""");
+        app.MapGet("/v2/models/stats", Statistics);
+        app.MapGet("/v2/models/{m}/stats", Statistics);
+        app.MapGet("/v2/models/{m}/versions/{v}/stats", Statistics);
         Task Infer(HttpContext c)
         {
             Interlocked.Increment(ref self._inferCalls);
