@@ -16,11 +16,21 @@ namespace Serving.Gateway.Discovery;
 /// </summary>
 internal sealed partial class WorkerDiscoveryService(
     WorkerSource source, WorkerProbe probe, RoutingState state, ReadinessState readiness,
-    IOptions<GatewayOptions> options, Metrics.GatewayMetrics metrics, ILogger<WorkerDiscoveryService> logger) : IHostedService, IDisposable
+    IOptions<GatewayOptions> options, Metrics.GatewayMetrics metrics, TimeProvider time, ILogger<WorkerDiscoveryService> logger) : IHostedService, IDisposable
 {
+    /// <summary>
+    /// After a worker's "unhealthy" warning, how long its next ones are logged at Information: a worker whose readiness
+    /// flips every probe logged a warning every other round (one every 2 s at the default interval) for as long as it
+    /// flapped. The first of each period is a warning, and says how often the worker went unhealthy meanwhile.
+    /// </summary>
+    internal static readonly TimeSpan UnhealthyWarningPeriod = TimeSpan.FromMinutes(1);
+
     private readonly Dictionary<WorkerEndpoint, WorkerReport> _reports = [];
     private readonly Dictionary<WorkerEndpoint, int> _failures = [];
     private readonly Dictionary<(string Model, string Version), ModelMetadataResponse> _metadata = [];
+
+    // Per worker: when its last "unhealthy" warning was logged, and how often it went unhealthy since without one.
+    private readonly Dictionary<WorkerEndpoint, (long At, int Since)> _warned = [];
 
     // How many rounds in a row each version without metadata failed to get it.
     private readonly Dictionary<(string Model, string Version), int> _metadataFailures = [];
@@ -90,6 +100,11 @@ internal sealed partial class WorkerDiscoveryService(
         {
             _reports.Remove(gone);
             _failures.Remove(gone);
+        }
+
+        foreach (var gone in _warned.Keys.Except(workers).ToList())
+        {
+            _warned.Remove(gone);
         }
 
         await FetchMetadataAsync(cancellationToken).ConfigureAwait(false);
@@ -168,9 +183,20 @@ internal sealed partial class WorkerDiscoveryService(
         else
         {
             var failures = _failures.GetValueOrDefault(worker);
-            Log.WorkerUnhealthy(logger, worker.Name, report is not null
+            var reason = report is not null
                 ? "it answers that it is not ready (/v2/health/ready)"
-                : $"{failures} probe{(failures == 1 ? "" : "s")} in a row failed, the last: {failure}");
+                : $"{failures} probe{(failures == 1 ? "" : "s")} in a row failed, the last: {failure}";
+            var now = time.GetTimestamp();
+            if (_warned.TryGetValue(worker, out var warned) && time.GetElapsedTime(warned.At, now) < UnhealthyWarningPeriod)
+            {
+                _warned[worker] = (warned.At, warned.Since + 1);
+                Log.WorkerUnhealthyAgain(logger, worker.Name, reason);
+            }
+            else
+            {
+                _warned[worker] = (now, 0);
+                Log.WorkerUnhealthy(logger, worker.Name, warned.Since > 0 ? $"{reason} (and {warned.Since} more time{(warned.Since == 1 ? "" : "s")} since its last warning)" : reason);
+            }
         }
     }
 
@@ -299,6 +325,9 @@ internal sealed partial class WorkerDiscoveryService(
 
         [LoggerMessage(4, LogLevel.Warning, "Worker {Worker} is unhealthy: {Reason}. No requests go to it until a probe finds it ready")]
         public static partial void WorkerUnhealthy(ILogger logger, string worker, string reason);
+
+        [LoggerMessage(5, LogLevel.Information, "Worker {Worker} is unhealthy again: {Reason}. No requests go to it until a probe finds it ready")]
+        public static partial void WorkerUnhealthyAgain(ILogger logger, string worker, string reason);
 
         [LoggerMessage(2, LogLevel.Information, "Discovered model {Model} version {Version} on {Worker}")]
         public static partial void VersionDiscovered(ILogger logger, string model, string version, string worker);

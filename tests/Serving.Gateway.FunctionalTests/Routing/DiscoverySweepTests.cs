@@ -72,7 +72,7 @@ public sealed class DiscoverySweepTests
         ["ready and index: 307 to the good worker"] = new(Verdict.Unhealthy, (_, g, _) => Redirected(g, 307)),
         ["ready and index: 308 to the good worker"] = new(Verdict.Unhealthy, (_, g, _) => Redirected(g, 308)),
         ["ready and index: never answer"] = new(Verdict.Unhealthy, (_, _, _) => new() { Ready = (c, _) => HangAsync(c), Index = (c, _) => HangAsync(c) }, Because: "probe timeout", Rounds: 1),
-        ["ready: flips every probe"] = new(Verdict.Either, (_, _, _) => Flipping(), MaxWarnings: w => (w.IndexCalls / 2) + 2),
+        ["ready: flips every probe"] = new(Verdict.Either, (_, _, _) => Flipping(), MaxWarnings: _ => 1 + (int)(Seconds / 60), Rounds: 8),
         ["index: model list changes every probe"] = new(Verdict.Either, (w, _, _) => Changing(w), MaxWarnings: _ => 0),
         ["metadata: 404"] = new(Verdict.Serves, (_, _, _) => new() { Metadata = (c, _) => StatusAsync(c, 404) }),
         ["metadata: garbage bytes"] = new(Verdict.Serves, (_, _, r) => new() { Metadata = (c, _) => BytesAsync(c, Garbage(r)) }),
@@ -164,6 +164,41 @@ public sealed class DiscoverySweepTests
         bad.Fault = MisbehavingWorker.Faults.None;
         using var good = await gateway.Http.GetAsync($"/v2/models/{Model}/versions/{Version}/{what}").WaitAsync(Bound);
         Assert.Equal(HttpStatusCode.OK, good.StatusCode);
+    }
+
+    /// <summary>
+    /// A worker whose readiness flips every probe is warned of once a minute (UnhealthyWarningPeriod), each of the other
+    /// times at Information, and the next warning says how often it went unhealthy meanwhile. It was a warning every
+    /// other round for as long as it flapped. The gateway's clock is shifted a minute on rather than waited for.
+    /// </summary>
+    [Fact]
+    public async Task FlappingWorker_WarnedOnceAMinute_ThenSaysHowOftenItWentUnhealthyMeanwhile()
+    {
+        await using var good = await StubWorker.AnsweringAsync(Model, Version);
+        await using var bad = await MisbehavingWorker.StartAsync(Model, Version);
+        bad.Fault = Flipping();
+        var logs = new CapturingLoggerProvider();
+        var clock = new ShiftedClock();
+        await using var gateway = await GatewayServer.StartAsync(
+            [bad.Address, good.Address],
+            new Dictionary<string, string?>
+            {
+                ["Serving:Gateway:DiscoveryInterval"] = "00:00:00.100",
+                ["Logging:LogLevel:Serving.Gateway.Discovery"] = "Information",
+            },
+            t => t.ConfigureServices(s => s.AddSingleton<ILoggerProvider>(logs).AddSingleton<TimeProvider>(clock))).WaitAsync(Bound);
+        List<CapturedLog> Unhealthy(LogLevel level) =>
+            [.. logs.Entries.Where(e => e.Level == level && e.Message.StartsWith($"Worker {bad.Name} is unhealthy", StringComparison.Ordinal))];
+
+        await Poll.UntilAsync(() => Unhealthy(LogLevel.Information).Count >= 3);
+        var first = Assert.Single(Unhealthy(LogLevel.Warning));
+        Assert.DoesNotContain("since its last warning", first.Message, StringComparison.Ordinal);
+        Assert.All(Unhealthy(LogLevel.Information), e => Assert.StartsWith($"Worker {bad.Name} is unhealthy again: it answers that it is not ready", e.Message, StringComparison.Ordinal));
+
+        clock.Shift = TimeSpan.FromSeconds(61);
+        await Poll.UntilAsync(() => Unhealthy(LogLevel.Warning).Count >= 2);
+        Assert.Matches(@"\(and [1-9][0-9]* more times? since its last warning\)\. No requests go to it", Unhealthy(LogLevel.Warning)[1].Message);
+        Assert.DoesNotContain(logs.Entries, e => e.Level > LogLevel.Warning);
     }
 
     /// <summary>A listener that accepts connections and never answers on them (a hung process): the gateway starts and serves without it.</summary>
@@ -442,6 +477,20 @@ public sealed class DiscoverySweepTests
             Index = (c, _) => MisbehavingWorker.JsonAsync(c, index),
             Metadata = (c, w) => c.Request.Path.Value!.EndsWith($"/versions/{Version}", StringComparison.Ordinal) ? MisbehavingWorker.JsonAsync(c, w.GoodMetadata) : HangAsync(c),
         };
+    }
+
+    // The system's clock, its timestamps shifted by what a test sets.
+    private sealed class ShiftedClock : TimeProvider
+    {
+        private long _shiftTicks;
+
+        public TimeSpan Shift
+        {
+            get => TimeSpan.FromTicks(Volatile.Read(ref _shiftTicks));
+            set => Volatile.Write(ref _shiftTicks, value.Ticks);
+        }
+
+        public override long GetTimestamp() => base.GetTimestamp() + (long)(Shift.TotalSeconds * TimestampFrequency);
     }
 
     private sealed record Scenario(
