@@ -42,6 +42,9 @@ internal sealed partial class WorkerDiscoveryService(
     /// <summary>The most versions a round asks metadata for; the rest wait for the next rounds.</summary>
     internal const int MaxMetadataFetchesPerRound = 256;
 
+    /// <summary>The workers whose failed probes are counted now (for tests: only those of the last round).</summary>
+    internal int FailureCounts => _failures.Count;
+
     // The workers whose serving_gateway_worker_healthy series the last round set.
     private HashSet<string> _published = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
@@ -96,14 +99,12 @@ internal sealed partial class WorkerDiscoveryService(
             Record(worker, report, failure);
         }
 
-        foreach (var gone in _reports.Keys.Except(workers).ToList())
+        // Every worker that left, also one that never answered a probe (it had failures and no report: every pod address
+        // of a crash-looping Deployment stayed here for good).
+        foreach (var gone in _reports.Keys.Union(_failures.Keys).Union(_warned.Keys).Except(workers).ToList())
         {
             _reports.Remove(gone);
             _failures.Remove(gone);
-        }
-
-        foreach (var gone in _warned.Keys.Except(workers).ToList())
-        {
             _warned.Remove(gone);
         }
 

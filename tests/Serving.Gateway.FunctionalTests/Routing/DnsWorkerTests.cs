@@ -123,6 +123,33 @@ public sealed class DnsWorkerTests
         await Poll.UntilAsync(() => RoutedTo(gateway) == "");
     }
 
+    /// <summary>
+    /// A DNS name whose every round's answer is a new address that never answers (the pods of a crash-looping Deployment,
+    /// each with a new IP): discovery forgets each address's failed-probe count once the address leaves the answer. It
+    /// kept the count of every address that never answered a probe for good (only those with a report were dropped).
+    /// </summary>
+    [Fact]
+    public async Task EveryRoundANewAddressThatNeverAnswers_DiscoveryKeepsNoneThatLeft()
+    {
+        using var closed = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        await using var gateway = await GatewayServer.StartAsync(Array.Empty<GatewayWorkerAddress>(), new Dictionary<string, string?>
+        {
+            ["Serving:Gateway:Workers:0:Rest"] = $"http://crash-looping.test:{port}",
+            ["Serving:Gateway:Workers:0:Grpc"] = $"http://crash-looping.test:{port}",
+            ["Serving:Gateway:Workers:0:ResolveDns"] = "true",
+            ["Serving:Gateway:DiscoveryInterval"] = "00:00:00.050",
+        });
+        var lookups = 0;
+        gateway.Service<WorkerSource>().Resolver = (_, _) => Task.FromResult(new[] { IPAddress.Parse($"127.0.1.{10 + (Interlocked.Increment(ref lookups) % 200)}") });
+
+        // Read while the rounds run (a count, not the dictionary): it held one more address each round, 20 by then.
+        var discovery = gateway.Service<WorkerDiscoveryService>();
+        await Poll.UntilAsync(() => Volatile.Read(ref lookups) >= 20 && discovery.FailureCounts <= 2);
+    }
+
     private static string RoutedTo(GatewayServer gateway) =>
         string.Join(' ', gateway.Service<RoutingState>().Table.Workers.Where(w => w.IsHealthy).Select(w => w.Name).Order(StringComparer.Ordinal));
 }
