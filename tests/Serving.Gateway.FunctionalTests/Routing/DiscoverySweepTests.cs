@@ -115,8 +115,12 @@ public sealed class DiscoverySweepTests
                 break;
         }
 
-        // The gateway lists valid names only, and asked the worker of none other.
+        // The gateway lists valid names only (its admin list and its repository index), and asked the worker of none other.
         Assert.Equal([Model], await AdminModelNamesAsync(gateway));
+        var (indexStatus, rows, _) = await RepositoryIndexCall.PostAsync(gateway.Http, null).WaitAsync(Bound);
+        Assert.Equal(HttpStatusCode.OK, indexStatus);
+        Assert.Contains(rows, r => r.Name == Model && r.Version == Version && r.State == "READY");
+        Assert.All(rows, r => Assert.Matches($"^{Model} [1-9][0-9]*$", $"{r.Name} {r.Version}"));
         Assert.All(bad.MetadataAsked, asked => Assert.Matches($"^{Model}/[1-9][0-9]*$", asked));
 
         // A warning about the good worker (a probe timed out on a loaded machine) is not this test's business.
