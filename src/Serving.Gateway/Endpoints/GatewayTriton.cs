@@ -11,7 +11,7 @@ namespace Serving.Gateway.Endpoints;
 /// Triton's extensions at the gateway, the same for REST and gRPC: the repository index from the routing table, a
 /// version's config from a healthy worker that has it, and statistics summed over the workers.
 /// </summary>
-internal sealed class GatewayTriton(RoutingState routing, TrafficPolicies policies, WorkerProbe probe)
+internal sealed class GatewayTriton(RoutingState routing, TrafficPolicies policies, WorkerProbe probe, Microsoft.Extensions.Options.IOptions<Configuration.GatewayOptions> options)
 {
     /// <summary>What a load or unload sent to the gateway is told.</summary>
     public const string ModelControlHere =
@@ -29,13 +29,14 @@ internal sealed class GatewayTriton(RoutingState routing, TrafficPolicies polici
         var v = GatewayModelView.Described(routing.Table, policies, model, version);
         var worker = Array.Find(v.Workers, w => w.IsHealthy)
             ?? throw InferenceException.Unavailable($"model '{v.Model}' version {v.Version} has no healthy worker to describe it");
+        using var timeout = WithinProbeTimeout(cancellationToken);
         try
         {
-            return await probe.ConfigAsync(worker, v.Model, v.Version, cancellationToken).ConfigureAwait(false);
+            return await probe.ConfigAsync(worker, v.Model, v.Version, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (IsWorkerFailure(e, cancellationToken))
         {
-            throw new InferenceException(InferenceErrorCode.Unavailable, $"the worker did not describe model '{v.Model}' version {v.Version}: {e.Message}", 502);
+            throw new InferenceException(InferenceErrorCode.Unavailable, $"the worker did not describe model '{v.Model}' version {v.Version}: {Why(e)}", 502);
         }
     }
 
@@ -82,15 +83,29 @@ internal sealed class GatewayTriton(RoutingState routing, TrafficPolicies polici
 
     private async Task<(JsonDocument? Answer, string? Error)> AskAsync(WorkerEndpoint worker, string path, CancellationToken cancellationToken)
     {
+        using var timeout = WithinProbeTimeout(cancellationToken);
         try
         {
-            return (await probe.StatisticsAsync(worker, path, cancellationToken).ConfigureAwait(false), null);
+            return (await probe.StatisticsAsync(worker, path, timeout.Token).ConfigureAwait(false), null);
         }
         catch (Exception e) when (IsWorkerFailure(e, cancellationToken))
         {
-            return (null, $"{worker.Name}: {e.Message}");
+            return (null, $"{worker.Name}: {Why(e)}");
         }
     }
+
+    // A worker's config or statistics answer is awaited for ProbeTimeout, as a probe is: one that never came (or
+    // trickled without end) held the caller until it gave up.
+    private CancellationTokenSource WithinProbeTimeout(CancellationToken cancellationToken)
+    {
+        var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Value.ProbeTimeout);
+        return timeout;
+    }
+
+    private string Why(Exception e) => e is OperationCanceledException
+        ? $"no answer within the probe timeout ({options.Value.ProbeTimeout.TotalSeconds:0.###} s)"
+        : e.Message.TrimEnd('.');
 
     private static bool IsWorkerFailure(Exception e, CancellationToken cancellationToken) =>
         e is HttpRequestException or IOException or JsonException or InvalidDataException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);

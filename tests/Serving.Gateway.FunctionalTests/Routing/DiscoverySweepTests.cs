@@ -141,28 +141,37 @@ public sealed class DiscoverySweepTests
     }
 
     /// <summary>
-    /// The config and statistics the gateway asks a worker for on a caller's behalf are read within the same 4 MiB as the
-    /// discovery answers: a worker whose answer never ends is 502 "too large" to the caller, and no Error. Before, the
-    /// answer was buffered whole, up to 2 GB, before the limit was looked at.
+    /// The config and statistics the gateway asks a worker for on a caller's behalf are read within the same 4 MiB and
+    /// the same probe timeout as the discovery answers: a worker whose answer never ends is 502 "too large" to the
+    /// caller, one whose answer trickles without end 502 "no answer within the probe timeout", and no Error. Before,
+    /// the answer was buffered whole, up to 2 GB, before the limit was looked at, and a trickle held the caller until
+    /// the caller gave up.
     /// </summary>
     [Theory]
-    [InlineData("config", false)]
-    [InlineData("config", true)]
-    [InlineData("stats", false)]
-    [InlineData("stats", true)]
-    public async Task WorkerAnswerToACallersQuestionIsTooLarge_502TooLarge(string what, bool endless)
+    [InlineData("config", "40 MB", "too large")]
+    [InlineData("config", "endless", "too large")]
+    [InlineData("config", "trickle", "no answer within the probe timeout (2 s)")]
+    [InlineData("stats", "40 MB", "too large")]
+    [InlineData("stats", "endless", "too large")]
+    [InlineData("stats", "trickle", "no answer within the probe timeout (2 s)")]
+    public async Task WorkerAnswerToACallersQuestionUnbounded_502SayingWhy(string what, string body, string because)
     {
         await using var bad = await MisbehavingWorker.StartAsync(Model, Version);
-        Func<HttpContext, MisbehavingWorker, Task> answer = endless ? (c, _) => EndlessAsync(c) : (c, w) => HugeAsync(c, w.GoodMetadata, 40 << 20);
+        Func<HttpContext, MisbehavingWorker, Task> answer = body switch
+        {
+            "endless" => (c, _) => EndlessAsync(c),
+            "trickle" => (c, _) => TrickleAsync(c),
+            _ => (c, w) => HugeAsync(c, w.GoodMetadata, 40 << 20),
+        };
         bad.Fault = what == "config" ? new() { Config = answer } : new() { Statistics = answer };
         var logs = new CapturingLoggerProvider();
         await using var gateway = await StartGatewayAsync([bad.Address], logs);
 
         using var response = await gateway.Http.GetAsync($"/v2/models/{Model}/versions/{Version}/{what}").WaitAsync(Bound);
-        var body = await response.Content.ReadAsStringAsync();
+        var text = await response.Content.ReadAsStringAsync();
 
-        Assert.True(response.StatusCode == HttpStatusCode.BadGateway, $"{(int)response.StatusCode}: {body}");
-        Assert.Contains("too large", body, StringComparison.Ordinal);
+        Assert.True(response.StatusCode == HttpStatusCode.BadGateway, $"{(int)response.StatusCode}: {text}");
+        Assert.Contains(because, text, StringComparison.Ordinal);
         Assert.DoesNotContain(logs.Entries, e => e.Level > LogLevel.Warning);
 
         bad.Fault = MisbehavingWorker.Faults.None;
