@@ -22,10 +22,6 @@ internal static class InferResponseComparer
         : !TryParseGrpc(shadow, out var b) ? ShadowResults.ShadowError
         : GrpcOutputsAgree(a, b, tolerance) ? ShadowResults.Agree : ShadowResults.Disagree;
 
-    /// <summary>Whether two gRPC response bodies are readable and agree (<see cref="GrpcCompare"/>).</summary>
-    public static bool GrpcAgree(ReadOnlyMemory<byte> primary, ReadOnlyMemory<byte> shadow, double tolerance) =>
-        GrpcCompare(primary, shadow, tolerance) == ShadowResults.Agree;
-
     /// <summary>
     /// Compares two REST response bodies, as <see cref="GrpcCompare"/> does; a header length (Triton's binary extension) says
     /// where the JSON ends. A body is readable when its JSON is an object whose <c>outputs</c> is an array of objects, and its
@@ -74,10 +70,6 @@ internal static class InferResponseComparer
         var shadowTail = shadow.Span[(shadowJsonLength ?? shadow.Length)..];
         return primaryTail.SequenceEqual(shadowTail) ? ShadowResults.Agree : ShadowResults.Disagree;
     }
-
-    /// <summary>Whether two REST response bodies are readable and agree (<see cref="RestCompare"/>).</summary>
-    public static bool RestAgree(ReadOnlyMemory<byte> primary, int? primaryJsonLength, ReadOnlyMemory<byte> shadow, int? shadowJsonLength, double tolerance) =>
-        RestCompare(primary, primaryJsonLength, shadow, shadowJsonLength, tolerance) == ShadowResults.Agree;
 
     // The body's JSON when it is a readable answer, else null.
     private static JsonDocument? ParseRest(ReadOnlyMemory<byte> body, int? jsonLength)

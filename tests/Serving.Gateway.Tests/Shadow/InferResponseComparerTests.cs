@@ -9,49 +9,49 @@ namespace Serving.Gateway.Tests.Shadow;
 public sealed class InferResponseComparerTests
 {
     [Fact]
-    public void GrpcAgree_SameOutputs_DifferentVersionAndId_Agree()
+    public void GrpcCompare_SameOutputs_DifferentVersionAndId_Agree()
     {
         var a = Grpc("1", "a", [0.25f, 0.75f]);
         var b = Grpc("2", "b", [0.25f, 0.75f]);
 
-        Assert.True(InferResponseComparer.GrpcAgree(a, b, 1e-5));
+        Assert.Equal(ShadowResults.Agree, InferResponseComparer.GrpcCompare(a, b, 1e-5));
     }
 
     [Fact]
-    public void GrpcAgree_WithinTolerance_Agree_Beyond_Disagree()
+    public void GrpcCompare_WithinTolerance_Agree_Beyond_Disagree()
     {
-        Assert.True(InferResponseComparer.GrpcAgree(Grpc("1", "a", [0.25f]), Grpc("2", "a", [0.250001f]), 1e-5));
-        Assert.False(InferResponseComparer.GrpcAgree(Grpc("1", "a", [0.25f]), Grpc("2", "a", [0.26f]), 1e-5));
+        Assert.Equal(ShadowResults.Agree, InferResponseComparer.GrpcCompare(Grpc("1", "a", [0.25f]), Grpc("2", "a", [0.250001f]), 1e-5));
+        Assert.NotEqual(ShadowResults.Agree, InferResponseComparer.GrpcCompare(Grpc("1", "a", [0.25f]), Grpc("2", "a", [0.26f]), 1e-5));
     }
 
     [Fact]
-    public void GrpcAgree_TypedContents_Compared()
+    public void GrpcCompare_TypedContents_Compared()
     {
-        Assert.True(InferResponseComparer.GrpcAgree(Grpc("1", "a", [1f, 2f], raw: false), Grpc("2", "b", [1f, 2f], raw: false), 0));
-        Assert.False(InferResponseComparer.GrpcAgree(Grpc("1", "a", [1f, 2f], raw: false), Grpc("2", "b", [1f, 3f], raw: false), 0));
+        Assert.Equal(ShadowResults.Agree, InferResponseComparer.GrpcCompare(Grpc("1", "a", [1f, 2f], raw: false), Grpc("2", "b", [1f, 2f], raw: false), 0));
+        Assert.NotEqual(ShadowResults.Agree, InferResponseComparer.GrpcCompare(Grpc("1", "a", [1f, 2f], raw: false), Grpc("2", "b", [1f, 3f], raw: false), 0));
     }
 
     [Fact]
-    public void GrpcAgree_DifferentShapeOrName_Disagree()
+    public void GrpcCompare_DifferentShapeOrName_Disagree()
     {
-        Assert.False(InferResponseComparer.GrpcAgree(Grpc("1", "a", [1f, 2f]), Grpc("1", "a", [1f, 2f, 3f]), 1e-5));
-        Assert.False(InferResponseComparer.GrpcAgree(Grpc("1", "a", [1f], name: "x"), Grpc("1", "a", [1f], name: "y"), 1e-5));
+        Assert.NotEqual(ShadowResults.Agree, InferResponseComparer.GrpcCompare(Grpc("1", "a", [1f, 2f]), Grpc("1", "a", [1f, 2f, 3f]), 1e-5));
+        Assert.NotEqual(ShadowResults.Agree, InferResponseComparer.GrpcCompare(Grpc("1", "a", [1f], name: "x"), Grpc("1", "a", [1f], name: "y"), 1e-5));
     }
 
     [Fact]
-    public void GrpcAgree_Garbage_Disagree()
+    public void GrpcCompare_Garbage_Disagree()
     {
-        Assert.False(InferResponseComparer.GrpcAgree(new byte[] { 0, 0, 0, 0, 3, 1, 2, 3 }, Grpc("1", "a", [1f]), 1e-5));
-        Assert.False(InferResponseComparer.GrpcAgree(Array.Empty<byte>(), Grpc("1", "a", [1f]), 1e-5));
+        Assert.NotEqual(ShadowResults.Agree, InferResponseComparer.GrpcCompare(new byte[] { 0, 0, 0, 0, 3, 1, 2, 3 }, Grpc("1", "a", [1f]), 1e-5));
+        Assert.NotEqual(ShadowResults.Agree, InferResponseComparer.GrpcCompare(Array.Empty<byte>(), Grpc("1", "a", [1f]), 1e-5));
     }
 
     [Fact]
-    public void RestAgree_SameOutputs_DifferentVersion_Agree()
+    public void RestCompare_SameOutputs_DifferentVersion_Agree()
     {
         var a = Rest("1", """[{"name":"probabilities","datatype":"FP32","shape":[1,2],"data":[0.1,0.9]}]""");
         var b = Rest("2", """[{"name":"probabilities","datatype":"FP32","shape":[1,2],"data":[0.1000001,0.9]}]""");
 
-        Assert.True(InferResponseComparer.RestAgree(a, null, b, null, 1e-5));
+        Assert.Equal(ShadowResults.Agree, InferResponseComparer.RestCompare(a, null, b, null, 1e-5));
     }
 
     [Theory]
@@ -60,28 +60,28 @@ public sealed class InferResponseComparerTests
     [InlineData("""[{"name":"p","datatype":"FP32","shape":[2,1],"data":[0.1,0.9]}]""")]
     [InlineData("""[{"name":"q","datatype":"FP32","shape":[1,2],"data":[0.1,0.9]}]""")]
     [InlineData("""[]""")]
-    public void RestAgree_DifferentOutputs_Disagree(string other)
+    public void RestCompare_DifferentOutputs_Disagree(string other)
     {
         var a = Rest("1", """[{"name":"p","datatype":"FP32","shape":[1,2],"data":[0.1,0.9]}]""");
 
-        Assert.False(InferResponseComparer.RestAgree(a, null, Rest("2", other), null, 1e-5));
+        Assert.NotEqual(ShadowResults.Agree, InferResponseComparer.RestCompare(a, null, Rest("2", other), null, 1e-5));
     }
 
     [Fact]
-    public void RestAgree_BinaryTails_ComparedExactly()
+    public void RestCompare_BinaryTails_ComparedExactly()
     {
         var json = """{"model_name":"m","outputs":[{"name":"p","datatype":"FP32","shape":[1],"parameters":{"binary_data_size":4}}]}""";
         var head = Encoding.UTF8.GetBytes(json);
         byte[] Body(byte last) => [.. head, 1, 2, 3, last];
 
-        Assert.True(InferResponseComparer.RestAgree(Body(4), head.Length, Body(4), head.Length, 0));
-        Assert.False(InferResponseComparer.RestAgree(Body(4), head.Length, Body(5), head.Length, 0));
+        Assert.Equal(ShadowResults.Agree, InferResponseComparer.RestCompare(Body(4), head.Length, Body(4), head.Length, 0));
+        Assert.NotEqual(ShadowResults.Agree, InferResponseComparer.RestCompare(Body(4), head.Length, Body(5), head.Length, 0));
     }
 
     [Fact]
-    public void RestAgree_NotJson_Disagree()
+    public void RestCompare_NotJson_Disagree()
     {
-        Assert.False(InferResponseComparer.RestAgree("{"u8.ToArray(), null, "{}"u8.ToArray(), null, 0));
+        Assert.NotEqual(ShadowResults.Agree, InferResponseComparer.RestCompare("{"u8.ToArray(), null, "{}"u8.ToArray(), null, 0));
     }
 
     [Fact]
