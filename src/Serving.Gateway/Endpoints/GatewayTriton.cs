@@ -107,6 +107,7 @@ internal sealed class GatewayTriton(RoutingState routing, TrafficPolicies polici
         ? $"no answer within the probe timeout ({options.Value.ProbeTimeout.TotalSeconds:0.###} s)"
         : e.Message.TrimEnd('.');
 
+    // The worker's fault (WorkerProbe.IsWorkerFault), but not the caller's own cancel.
     private static bool IsWorkerFailure(Exception e, CancellationToken cancellationToken) =>
-        e is HttpRequestException or IOException or JsonException or InvalidDataException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+        WorkerProbe.IsWorkerFault(e) && !(e is OperationCanceledException && cancellationToken.IsCancellationRequested);
 }
